@@ -1,0 +1,35 @@
+# One-word entry points. `make test` installs what the tests need (pip, npm, apt) and runs them.
+PYTHON ?= python3
+PIP ?= $(PYTHON) -m pip
+NODE_DIR := tests/node
+
+.PHONY: install install-test test test-fast lint format bench
+
+install:
+	$(PIP) install -e .
+
+install-test:
+	$(PIP) install -q -e ".[test,lint,all]"
+	cd $(NODE_DIR) && npm ci --no-audit --no-fund --loglevel=error
+	@command -v tcpdump >/dev/null 2>&1 || { \
+	  echo "installing tcpdump (Debian package) for the live-capture tests"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tcpdump) \
+	  || echo "tcpdump could not be installed: live-capture tests will be skipped"; }
+
+test: install-test
+	$(PYTHON) -m pytest -q
+
+test-fast:
+	$(PYTHON) -m pytest -q -x -m "not node and not slow"
+
+lint:
+	$(PYTHON) -m ruff check ioproto plugins tests benchmarks
+	$(PYTHON) -m ruff format --check ioproto plugins tests benchmarks
+	$(PYTHON) -m mypy
+
+format:
+	$(PYTHON) -m ruff check --fix ioproto plugins tests benchmarks
+	$(PYTHON) -m ruff format ioproto plugins tests benchmarks
+
+bench:
+	$(PYTHON) benchmarks/run_all.py

@@ -1,0 +1,133 @@
+"""ioproto: see your Engine.IO and Socket.IO traffic.
+
+The public API for embedding (see docs/embedding.md)::
+
+    import ioproto
+
+    for record in ioproto.decode(["capture.pcap"], proto="socketio"):
+        print(record.layer, record.type, record.data)
+
+and for feeding chunks as they arrive, :class:`Pipeline` (``Pipeline.build(...).feed(chunk)``).
+Plugins use :data:`hookimpl`, the records in :mod:`ioproto.model` and the component
+protocols in :mod:`ioproto.components`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
+
+import pluggy
+
+from .components import (
+    DecodeContext,
+    Limits,
+    SinkContext,
+    SourceContext,
+)
+from .errors import IoprotoError, NoSourceError, PluginFailure
+from .model import (
+    CHUNK_LAYER,
+    Chunk,
+    ChunkKind,
+    ErrorRecord,
+    HttpInfo,
+    Packet,
+    Record,
+    Tag,
+    error_from,
+    record_context,
+)
+from .pipeline import Pipeline, RunSummary, open_source
+from .plugins import PluginManager, collect_components, make_plugin_manager
+
+try:
+    __version__ = version("ioproto")
+except PackageNotFoundError:  # running from a source tree that was never installed
+    __version__ = "0.0.0"
+
+hookimpl = pluggy.HookimplMarker("ioproto")
+"""Marker for hook implementations: ``@ioproto.hookimpl``."""
+
+
+def decode(
+    inputs: str | Iterable[str] | Iterable[Record],
+    *,
+    proto: str = "socketio",
+    source: str | None = None,
+    strict: bool = False,
+    all_layers: bool = False,
+    classifiers: Iterable[str] | None = (),
+    options: Mapping[str, Any] | None = None,
+    source_options: Mapping[str, Any] | None = None,
+    limits: Limits | None = None,
+    plugin_manager: PluginManager | None = None,
+) -> Iterator[Record]:
+    """Decode ``inputs`` up to layer ``proto`` and yield the resulting records, streaming.
+
+    :param inputs: a path (``"-"`` for stdin), a list of paths, or an iterable of records
+        (normally :class:`Chunk`) that you made yourself.
+    :param proto: the highest layer to decode: ``"engineio"``, ``"socketio"``, … or
+        ``"chunk"`` for no decoding.
+    :param source: the capture source to read paths with; guessed from each input if
+        ``None``.
+    :param classifiers: names of classifiers to run; ``()`` (the default) runs none, ``None``
+        runs every registered classifier.
+    :param options: decoder options, e.g. ``{"revision": 3}`` to force Engine.IO revision 3.
+    :param source_options: options for the capture source.
+
+    Bad input never raises: it comes out as :class:`ErrorRecord` records. An unknown
+    ``proto``/``source`` name raises ``KeyError`` whose message lists the valid names.
+    """
+    pm = plugin_manager or make_plugin_manager()
+    components = collect_components(pm)
+    pipeline = Pipeline.build(
+        proto=proto,
+        classifiers=None if classifiers is None else list(classifiers),
+        strict=strict,
+        all_layers=all_layers,
+        options=options,
+        limits=limits,
+        plugin_manager=pm,
+        components=components,
+    )
+    context = SourceContext(options=dict(source_options or {}), limits=pipeline.context.limits)
+
+    def records() -> Iterator[Record]:
+        items: Iterable[Any] = [inputs] if isinstance(inputs, str) else inputs
+        for item in items:
+            if isinstance(item, Record):
+                yield item
+            else:
+                yield from open_source(components, str(item), source=source, context=context)
+
+    return pipeline.stream(records())
+
+
+__all__ = [
+    "CHUNK_LAYER",
+    "Chunk",
+    "ChunkKind",
+    "DecodeContext",
+    "ErrorRecord",
+    "HttpInfo",
+    "IoprotoError",
+    "Limits",
+    "NoSourceError",
+    "Packet",
+    "Pipeline",
+    "PluginFailure",
+    "PluginManager",
+    "Record",
+    "RunSummary",
+    "SinkContext",
+    "SourceContext",
+    "Tag",
+    "__version__",
+    "decode",
+    "error_from",
+    "hookimpl",
+    "make_plugin_manager",
+    "record_context",
+]

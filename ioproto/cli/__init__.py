@@ -1,0 +1,71 @@
+"""The ``ioproto`` command.
+
+One module per command group: :mod:`.decode` (``decode``), :mod:`.introspect`
+(``plugins``); shared options live in :mod:`.options`. Plugins add commands through the
+``register_commands`` hook, called once when the command starts.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import click
+
+import ioproto
+from ioproto.plugins import PluginLoadWarning, make_plugin_manager
+
+from .decode import decode_command
+from .introspect import plugins_command
+from .state import CliState
+
+
+def _show_plugin_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: object = None,
+    line: str | None = None,
+) -> None:
+    click.echo(f"ioproto: warning: {message}", err=True)
+
+
+def build_cli() -> click.Group:
+    """A fresh ``ioproto`` group with the core commands and the plugins' commands."""
+
+    @click.group(context_settings={"help_option_names": ["-h", "--help"]})
+    @click.version_option(ioproto.__version__, prog_name="ioproto")
+    @click.pass_context
+    def cli(ctx: click.Context) -> None:
+        """See your Engine.IO and Socket.IO traffic.
+
+        ioproto reads captures (pcap/pcapng files, raw packet lines, ...), decodes them layer
+        by layer (HTTP long-polling and WebSocket, Engine.IO, Socket.IO), classifies them and
+        writes them to sinks (text, JSON lines, ...).
+
+        \b
+        Examples:
+          ioproto decode --proto socketio examples/chat.pcap
+          printf '42["chat","hi"]\\n' | ioproto decode --proto socketio -
+          ioproto decode --sink jsonl capture.pcap > records.jsonl
+          ioproto plugins
+        """
+        ctx.ensure_object(CliState)
+
+    cli.add_command(decode_command)
+    cli.add_command(plugins_command)
+    return cli
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the ``ioproto`` console script."""
+    original = warnings.showwarning
+    warnings.showwarning = _show_plugin_warning  # type: ignore[assignment]
+    warnings.simplefilter("always", PluginLoadWarning)
+    try:
+        pm = make_plugin_manager()
+        cli = build_cli()
+        pm.hook.register_commands(cli=cli)
+        cli.main(args=argv, prog_name="ioproto", obj=CliState(plugin_manager=pm))
+    finally:
+        warnings.showwarning = original

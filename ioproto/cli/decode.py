@@ -1,0 +1,169 @@
+"""``ioproto decode``: read inputs, decode them, write the records to sinks."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack
+from typing import IO, Any
+
+import click
+
+from ioproto.components import Limits, SinkContext, SourceContext
+from ioproto.errors import NoSourceError, PluginFailure
+from ioproto.model import Record
+from ioproto.pipeline import Pipeline, open_source
+from ioproto.plugins import UnknownComponentError
+
+from .options import decode_options, input_options, output_options, parse_key_values
+from .state import CliState
+
+
+@click.command("decode")
+@input_options
+@decode_options
+@output_options
+@click.pass_obj
+def decode_command(state: CliState, /, **params: Any) -> None:
+    """Decode INPUT (a capture file, '-' for stdin) and write every record.
+
+    \b
+    Examples:
+      ioproto decode --proto socketio examples/chat.pcap
+      ioproto decode --proto engineio --sink jsonl packets.txt
+      printf '40\\n42["chat",{"text":"hi"}]\\n' | ioproto decode -
+    """
+    run_pipeline_command(state, default_sink="text", **params)
+
+
+def run_pipeline_command(
+    state: CliState,
+    *,
+    default_sink: str,
+    inputs: Sequence[str],
+    source: str | None,
+    source_options: Sequence[str],
+    ports: Sequence[int],
+    revision: int | None,
+    proto: str,
+    decode_options: Sequence[str],
+    strict: bool,
+    all_layers: bool,
+    max_payload: int | None,
+    no_classify: Sequence[str],
+    sinks: Sequence[str],
+    sink_options: Sequence[str],
+    output: str,
+    color: bool | None,
+    extra_sink_options: dict[str, dict[str, Any]] | None = None,
+) -> None:
+    """Build a pipeline from CLI parameters and run it over ``inputs``.
+
+    Plugins' commands reuse this with their own defaults (e.g. ``ioproto monitor``).
+    Usage errors (unknown names) exit with status 2 and list the valid names.
+    """
+    components = state.components
+    options: dict[str, Any] = dict(parse_key_values(decode_options, "--decode-option"))
+    source_settings: dict[str, Any] = dict(parse_key_values(source_options, "--source-option"))
+    if revision is not None:
+        options.setdefault("revision", revision)
+    if ports:
+        source_settings["port"] = list(ports)
+    limits = Limits(max_payload=max_payload) if max_payload else Limits()
+    classifiers: list[str] | None
+    if "all" in no_classify:
+        classifiers = []
+    else:
+        classifiers = [name for name in components.classifiers.names() if name not in no_classify]
+
+    with ExitStack() as stack:
+        default_stream = _open_output(stack, output)
+        sink_specs = _sink_specs(
+            stack,
+            sinks or [default_sink],
+            sink_options,
+            default_stream,
+            color,
+            extra_sink_options or {},
+        )
+        try:
+            pipeline = Pipeline.build(
+                proto=proto,
+                sinks=sink_specs,
+                classifiers=classifiers,
+                strict=strict,
+                all_layers=all_layers,
+                options=options,
+                limits=limits,
+                plugin_manager=state.pm,
+                components=components,
+            )
+        except UnknownComponentError as exc:
+            raise click.UsageError(str(exc)) from None
+        except ValueError as exc:
+            raise click.UsageError(str(exc)) from None
+        context = SourceContext(options=source_settings, limits=limits)
+
+        def records() -> Iterator[Record]:
+            for item in inputs:
+                try:
+                    yield from open_source(components, item, source=source, context=context)
+                except UnknownComponentError as exc:
+                    raise click.UsageError(str(exc)) from None
+                except NoSourceError as exc:
+                    raise click.UsageError(str(exc)) from None
+
+        try:
+            pipeline.run(records())
+        except PluginFailure as exc:
+            raise click.ClickException(f"--strict: {exc}") from exc
+        except KeyboardInterrupt:
+            pipeline.close()
+            sys.exit(130)
+        except BrokenPipeError:
+            # The reader went away (`| head`): stop quietly, like other Unix tools.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            sys.exit(0)
+
+
+def _open_output(stack: ExitStack, path: str) -> IO[str]:
+    if path == "-":
+        return click.get_text_stream("stdout")
+    return stack.enter_context(open(path, "w", encoding="utf-8"))
+
+
+def _sink_specs(
+    stack: ExitStack,
+    sinks: Sequence[str],
+    sink_options: Sequence[str],
+    default_stream: IO[str],
+    color: bool | None,
+    extra: dict[str, dict[str, Any]],
+) -> list[tuple[str, SinkContext]]:
+    shared: dict[str, str] = {}
+    per_sink: dict[str, dict[str, str]] = {}
+    for key, value in parse_key_values(sink_options, "--sink-option").items():
+        sink_name, dot, option = key.partition(".")
+        if dot:
+            per_sink.setdefault(sink_name, {})[option] = value
+        else:
+            shared[key] = value
+    specs = []
+    for spec in sinks:
+        name, colon, path = spec.partition(":")
+        stream: IO[str] = default_stream
+        if colon:
+            stream = stack.enter_context(open(path, "w", encoding="utf-8"))  # noqa: SIM115
+        use_color = color if color is not None else _isatty(stream)
+        options: dict[str, Any] = {**shared, **per_sink.get(name, {}), **extra.get(name, {})}
+        specs.append((name, SinkContext(stream=stream, color=use_color, options=options)))
+    return specs
+
+
+def _isatty(stream: IO[str]) -> bool:
+    try:
+        return stream.isatty() and os.environ.get("NO_COLOR") is None
+    except (AttributeError, ValueError):
+        return False

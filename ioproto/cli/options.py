@@ -1,0 +1,142 @@
+"""Options shared by the commands that run a pipeline (``decode``, and plugins' commands)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+import click
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def parse_key_values(values: Sequence[str], what: str) -> dict[str, str]:
+    """``["a=1", "b=2"]`` → ``{"a": "1", "b": "2"}``; a bad item is a usage error."""
+    parsed: dict[str, str] = {}
+    for item in values:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise click.BadParameter(f"{item!r} is not KEY=VALUE", param_hint=what)
+        parsed[key.strip()] = value
+    return parsed
+
+
+def input_options(func: F) -> F:
+    """INPUT... plus --source, --source-option, --port, --revision."""
+    for decorator in reversed(
+        [
+            click.argument("inputs", nargs=-1, required=True, metavar="INPUT..."),
+            click.option(
+                "--source",
+                "source",
+                metavar="NAME",
+                help="Capture source to read INPUT with (default: guessed from each input).",
+            ),
+            click.option(
+                "--source-option",
+                "source_options",
+                multiple=True,
+                metavar="KEY=VALUE",
+                help="Option for the capture source (repeatable).",
+            ),
+            click.option(
+                "--port",
+                "ports",
+                type=int,
+                multiple=True,
+                help="Only TCP connections with this server port (repeatable; pcap sources).",
+            ),
+            click.option(
+                "--revision",
+                type=click.IntRange(2, 4),
+                help="Engine.IO revision when the input does not say (default 4).",
+            ),
+        ]
+    ):
+        func = decorator(func)
+    return func
+
+
+def decode_options(func: F) -> F:
+    """--proto, --decode-option, --strict, --all-layers, --max-payload, --no-classify."""
+    for decorator in reversed(
+        [
+            click.option(
+                "--proto",
+                default="socketio",
+                show_default=True,
+                metavar="NAME",
+                help="Decode up to this layer (see `ioproto plugins`; 'chunk' = no decoding).",
+            ),
+            click.option(
+                "-D",
+                "--decode-option",
+                "decode_options",
+                multiple=True,
+                metavar="KEY=VALUE",
+                help="Option for the decoders (repeatable).",
+            ),
+            click.option(
+                "--strict",
+                is_flag=True,
+                help="Stop at the first plugin failure instead of recording it.",
+            ),
+            click.option(
+                "--all-layers",
+                is_flag=True,
+                help="Also emit the records a higher layer decoded further.",
+            ),
+            click.option(
+                "--max-payload",
+                type=int,
+                metavar="BYTES",
+                help="Largest chunk a decoder will look at (default 16 MiB).",
+            ),
+            click.option(
+                "--no-classify",
+                "no_classify",
+                multiple=True,
+                metavar="NAME",
+                help="Turn off a classifier ('all' turns off every one).",
+            ),
+        ]
+    ):
+        func = decorator(func)
+    return func
+
+
+def output_options(func: F) -> F:
+    """--sink, --sink-option, --output, --color/--no-color."""
+    for decorator in reversed(
+        [
+            click.option(
+                "--sink",
+                "sinks",
+                multiple=True,
+                metavar="NAME[:PATH]",
+                help="Where records go (repeatable): a sink name, optionally with a file to "
+                "write to. Default: text.",
+            ),
+            click.option(
+                "--sink-option",
+                "sink_options",
+                multiple=True,
+                metavar="[SINK.]KEY=VALUE",
+                help="Option for the sinks, or for one sink when prefixed with its name.",
+            ),
+            click.option(
+                "-o",
+                "--output",
+                type=click.Path(dir_okay=False, allow_dash=True),
+                default="-",
+                help="File the sinks without their own PATH write to (default: stdout).",
+            ),
+            click.option(
+                "--color/--no-color",
+                default=None,
+                help="Colour the output (default: only on a terminal).",
+            ),
+        ]
+    ):
+        func = decorator(func)
+    return func

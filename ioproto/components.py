@@ -1,0 +1,172 @@
+"""The components plugins register: sources, decoders, classifiers and sinks.
+
+Each is a small object with a ``name`` and a documented method or two. The ``register_*``
+hooks hand them to the core once, at start-up; the pipeline then calls them directly, so no
+pluggy call happens per packet.
+
+These are :class:`typing.Protocol` classes: a plugin does not subclass them, it provides
+objects with the same attributes (mypy checks the match).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import IO, Any, Protocol, runtime_checkable
+
+import attrs
+
+from .model import Chunk, Record
+
+
+@attrs.frozen(slots=True)
+class Limits:
+    """Explicit bounds every decoder honours (untrusted input).
+
+    ``max_payload`` caps the bytes of one chunk a decoder will look at (larger input becomes
+    an error record); ``max_packets_per_payload`` caps packets in one polling payload;
+    ``max_json_depth`` caps nesting of JSON values; ``max_pending`` caps per-session state
+    such as unanswered acks; ``max_attachments`` caps Socket.IO binary attachments per
+    packet; ``max_raw_kept`` caps the bytes an error record keeps.
+    """
+
+    max_payload: int = 16 * 1024 * 1024
+    max_packets_per_payload: int = 100_000
+    max_json_depth: int = 256
+    max_pending: int = 10_000
+    max_attachments: int = 10
+    max_raw_kept: int = 4096
+    max_sessions: int = 100_000
+
+
+@attrs.frozen(slots=True)
+class DecodeContext:
+    """What a decoder stream is told when it is opened.
+
+    ``options`` holds ``--decode-option KEY=VALUE`` settings and API keyword options (for
+    example ``revision`` to force an Engine.IO revision); ``strict`` says whether leniencies
+    should become errors.
+    """
+
+    limits: Limits = Limits()
+    options: Mapping[str, Any] = attrs.field(factory=dict)
+    strict: bool = False
+
+
+@runtime_checkable
+class StreamDecoder(Protocol):
+    """One decoder layer's running state for one pipeline (sans-IO).
+
+    ``feed`` receives, in order, every record of the layer below that the decoder's
+    ``accepts`` said yes to, and returns the records it could complete (possibly none; state
+    such as partial binary attachments is kept across calls). ``close`` is called once at the
+    end of the input and returns whatever is still pending (e.g. unanswered acks). Neither
+    may block or do I/O. Exceptions are caught by the pipeline and become error records, but a
+    well-behaved decoder turns bad input into :class:`~ioproto.model.ErrorRecord` itself.
+    """
+
+    def feed(self, record: Record) -> Iterable[Record]: ...
+
+    def close(self) -> Iterable[Record]: ...
+
+
+@runtime_checkable
+class Decoder(Protocol):
+    """A decoder of one layer.
+
+    ``name`` is unique among decoders and is also the layer it produces, unless the decoder
+    has an optional ``layer`` attribute naming the layer (several decoders may produce one
+    layer, e.g. two Socket.IO parsers; an optional numeric ``priority`` orders them, higher
+    first). ``--proto`` takes a layer name (or a decoder name, meaning its layer).
+    ``rides_on`` names the layer below (``"chunk"`` for the capture layer).
+    ``accepts(record)`` says whether a record of the layer below is input for this decoder;
+    a record no decoder of the layer accepts passes through to the sinks unchanged.
+    ``open`` makes the running state.
+    """
+
+    name: str
+    rides_on: str
+    description: str
+
+    def accepts(self, record: Record) -> bool: ...
+
+    def open(self, context: DecodeContext) -> StreamDecoder: ...
+
+
+@attrs.frozen(slots=True)
+class SourceContext:
+    """What a capture source is told: source options (``--source-option``) and limits."""
+
+    options: Mapping[str, Any] = attrs.field(factory=dict)
+    limits: Limits = Limits()
+
+
+@runtime_checkable
+class Source(Protocol):
+    """A capture source.
+
+    ``probe(input)`` scores how well it can read ``input`` (a path, ``"-"`` for stdin, or a
+    URL-like spec); negative means "not mine", the highest score wins when ``--source`` is not
+    given. ``open(input, context)`` yields :class:`~ioproto.model.Chunk` records in capture
+    order; it may also yield :class:`~ioproto.model.ErrorRecord` for input it cannot read
+    (a corrupt file, an encrypted connection).
+    """
+
+    name: str
+    description: str
+
+    def probe(self, input: str) -> float: ...
+
+    def open(self, input: str, context: SourceContext) -> Iterable[Chunk | Record]: ...
+
+
+@runtime_checkable
+class Classifier(Protocol):
+    """Adds tags to records, and may emit records of its own at the end.
+
+    ``open()`` returns the running state for one pipeline: an object with
+    ``classify(record) -> record`` (the same record, or a copy with tags added by
+    :meth:`~ioproto.model.Record.with_tags`) and ``close() -> Iterable[Record]``.
+    """
+
+    name: str
+    description: str
+
+    def open(self, context: DecodeContext) -> ClassifierState: ...
+
+
+class ClassifierState(Protocol):
+    def classify(self, record: Record) -> Record: ...
+
+    def close(self) -> Iterable[Record]: ...
+
+
+@attrs.frozen(slots=True)
+class SinkContext:
+    """What a sink is told when opened.
+
+    ``stream`` is the text stream to write to (stdout unless ``--output`` says otherwise);
+    ``color`` says whether ANSI colours are wanted; ``options`` holds ``--sink-option``
+    settings and sink-specific CLI options.
+    """
+
+    stream: IO[str]
+    color: bool = False
+    options: Mapping[str, Any] = attrs.field(factory=dict)
+
+
+class Sink(Protocol):
+    """A running sink: ``write`` is called once per record, ``close`` once at the end."""
+
+    def write(self, record: Record) -> None: ...
+
+    def close(self) -> None: ...
+
+
+@runtime_checkable
+class SinkFactory(Protocol):
+    """Offers a sink by ``name`` (what ``--sink`` takes); ``open`` starts one."""
+
+    name: str
+    description: str
+
+    def open(self, context: SinkContext) -> Sink: ...

@@ -1,0 +1,34 @@
+"""The exceptions ioproto raises to its callers.
+
+Decoders never raise these for bad input: bad input becomes an
+:class:`~ioproto.model.ErrorRecord`. These are for the caller's mistakes (an unknown name, an
+input nobody can read) and for ``--strict`` runs.
+"""
+
+from __future__ import annotations
+
+
+class IoprotoError(Exception):
+    """Base class of ioproto's exceptions."""
+
+
+class NoSourceError(IoprotoError):
+    """No registered capture source claims an input."""
+
+    def __init__(self, input: str, valid: list[str]) -> None:
+        self.input = input
+        self.valid = valid
+        super().__init__(
+            f"no capture source can read {input!r}; name one with --source "
+            f"(valid: {', '.join(valid) or 'none registered'})"
+        )
+
+
+class PluginFailure(IoprotoError):
+    """Plugin code raised while ``strict`` was on."""
+
+    def __init__(self, plugin: str, component: str, exc: BaseException) -> None:
+        self.plugin = plugin
+        self.component = component
+        self.exc = exc
+        super().__init__(f"{component} ({plugin}) raised {type(exc).__name__}: {exc}")

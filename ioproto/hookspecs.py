@@ -1,0 +1,112 @@
+"""Every hook a plugin can implement. The docstrings are the contract.
+
+Hooks are called once at start-up (to collect components) or once per run (lifecycle); none is
+called per packet. Implementations may accept any subset of the arguments, by name.
+docs/plugin-hooks.md documents each one with its exact signature (a test keeps them in step).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+if TYPE_CHECKING:
+    import click
+
+    from .components import Classifier, Decoder, SinkFactory, Source
+    from .pipeline import Pipeline, RunSummary
+
+hookspec = pluggy.HookspecMarker("ioproto")
+
+# -- collecting components ------------------------------------------------------------------
+
+
+@hookspec
+def register_sources(register: Callable[[Source], None]) -> None:
+    """Offer capture sources by calling ``register(source)`` for each.
+
+    :param register: call with an object that follows :class:`ioproto.components.Source`.
+        A name already registered is refused with a warning; the first one wins.
+
+    Called once when the plugin manager's components are first needed.
+    """
+
+
+@hookspec
+def register_decoders(register: Callable[[Decoder], None]) -> None:
+    """Offer decoder layers by calling ``register(decoder)`` for each.
+
+    :param register: call with an object that follows :class:`ioproto.components.Decoder`.
+        ``decoder.rides_on`` names the layer it decodes; ``--proto decoder.name`` decodes up to
+        it.
+
+    Called once when the plugin manager's components are first needed.
+    """
+
+
+@hookspec
+def register_classifiers(register: Callable[[Classifier], None]) -> None:
+    """Offer classifiers by calling ``register(classifier)`` for each.
+
+    :param register: call with an object that follows :class:`ioproto.components.Classifier`.
+        Every registered classifier runs on every record, in registration order, unless the
+        user turns it off with ``--no-classify NAME``.
+
+    Called once when the plugin manager's components are first needed.
+    """
+
+
+@hookspec
+def register_sinks(register: Callable[[SinkFactory], None]) -> None:
+    """Offer sinks by calling ``register(factory)`` for each.
+
+    :param register: call with an object that follows :class:`ioproto.components.SinkFactory`;
+        ``--sink factory.name`` selects it.
+
+    Called once when the plugin manager's components are first needed.
+    """
+
+
+@hookspec
+def register_commands(cli: click.Group) -> None:
+    """Add sub-commands to the ``ioproto`` command.
+
+    :param cli: the top-level click group; use ``@cli.command()`` to add a command.
+
+    Called once when the CLI starts, before arguments are parsed.
+    """
+
+
+# -- lifecycle -------------------------------------------------------------------------------
+
+
+@hookspec(historic=True)
+def configure(config: dict[str, Any]) -> None:
+    """Read settings once, before anything runs.
+
+    :param config: the run's settings: ``proto``, ``strict``, ``options`` (the
+        ``--decode-option`` mapping) and ``limits``. Treat it as read-only.
+
+    Historic: a plugin registered after start-up is still called with the same config.
+    """
+
+
+@hookspec
+def pipeline_started(pipeline: Pipeline) -> None:
+    """Called once when a pipeline has been wired, before the first record flows.
+
+    :param pipeline: the :class:`ioproto.pipeline.Pipeline`; its ``layers``, ``classifiers``
+        and ``sinks`` may be inspected but not replaced.
+    """
+
+
+@hookspec
+def pipeline_finished(pipeline: Pipeline, summary: RunSummary) -> None:
+    """Called once after the pipeline has been closed and every sink flushed.
+
+    :param pipeline: the pipeline that ran.
+    :param summary: the :class:`ioproto.pipeline.RunSummary`: counts of records, errors and
+        plugin failures.
+    """

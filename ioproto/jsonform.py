@@ -1,0 +1,118 @@
+"""The public JSON form of records (what the ``jsonl`` sink writes; see docs/formats.md).
+
+One JSON object per record. Always present, in this order: ``ts``, ``layer``, ``type``,
+``direction``, ``sid``, ``transport``, ``connection``; then the record class's own fields
+(``data``, ``nsp``, ``event`` …) in declaration order, then ``tags`` as an object when there
+are any. ``parent`` is not written (``via`` lists the layers below instead); ``raw`` is
+written only for error records unless ``include_raw`` is set; fields declared with
+``metadata={"json": False}`` (links to other records) are not written.
+
+Bytes anywhere become ``{"$bytes": "<base64>"}``. Tuples become arrays, enums their string
+value, nested attrs records objects. Strings are kept as they are; lone surrogates are escaped
+as ``\\udXXX`` (valid JSON) rather than breaking the output.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from enum import Enum
+from typing import Any
+
+import attrs
+
+from .model import ErrorRecord, Record, Tag
+
+COMMON_FIELDS = ("ts", "layer", "type", "direction", "sid", "transport", "connection")
+_SKIPPED = frozenset({*COMMON_FIELDS, "parent", "tags", "raw"})
+
+_field_plans: dict[type, tuple[str, ...]] = {}
+
+
+def _plan(cls: type) -> tuple[str, ...]:
+    plan = _field_plans.get(cls)
+    if plan is None:
+        plan = tuple(
+            field.name
+            for field in attrs.fields(cls)
+            if field.name not in _SKIPPED and field.metadata.get("json", True)
+        )
+        _field_plans[cls] = plan
+    return plan
+
+
+def to_jsonable(value: Any) -> Any:
+    """``value`` as plain JSON types, following the rules in the module docstring."""
+    if value is None or isinstance(value, str | bool | int | float):
+        return value
+    if isinstance(value, bytes | bytearray | memoryview):
+        return {"$bytes": base64.b64encode(bytes(value)).decode("ascii")}
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, list | tuple):
+        return [to_jsonable(item) for item in value]
+    if isinstance(value, dict):
+        return {str(key): to_jsonable(item) for key, item in value.items()}
+    if isinstance(value, Record):
+        return {"layer": value.layer, "type": value.type}
+    if attrs.has(type(value)):
+        return {
+            field.name: to_jsonable(getattr(value, field.name))
+            for field in attrs.fields(type(value))
+        }
+    return repr(value)
+
+
+def record_to_dict(record: Record, *, include_raw: bool = False) -> dict[str, Any]:
+    """The JSON form of ``record`` as a dict of plain JSON types."""
+    out: dict[str, Any] = {
+        "ts": record.ts,
+        "layer": record.layer,
+        "type": record.type,
+        "direction": record.direction,
+        "sid": record.sid,
+        "transport": record.transport,
+        "connection": record.connection,
+    }
+    for name in _plan(type(record)):
+        value = getattr(record, name)
+        if name == "notes" and not value:
+            continue
+        out[name] = to_jsonable(value)
+    if include_raw or isinstance(record, ErrorRecord):
+        out["raw"] = to_jsonable(getattr(record, "raw", b""))
+    if record.parent is not None:
+        out["via"] = [ancestor.layer for ancestor in record.parent.lineage()]
+    if record.tags:
+        out["tags"] = tags_to_dict(record.tags)
+    return out
+
+
+def tags_to_dict(tags: tuple[Tag, ...]) -> dict[str, Any]:
+    """Tags as one object; a later tag of the same name wins."""
+    return {tag.name: to_jsonable(tag.value) for tag in tags}
+
+
+def dumps(record: Record, *, include_raw: bool = False) -> str:
+    """One line of JSON (no newline) for ``record``; never raises for wire text."""
+    obj = record_to_dict(record, include_raw=include_raw)
+    try:
+        line = json.dumps(obj, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+        line.encode("utf-8")
+    except UnicodeEncodeError:
+        # Lone surrogates from the wire: ASCII escapes keep the line valid JSON and UTF-8.
+        line = json.dumps(obj, ensure_ascii=True, separators=(",", ":"), allow_nan=False)
+    except ValueError:
+        line = json.dumps(obj, ensure_ascii=True, separators=(",", ":"), default=repr)
+    return line
+
+
+def from_jsonable(value: Any) -> Any:
+    """Undo :func:`to_jsonable` for bytes: ``{"$bytes": ...}`` objects become ``bytes``."""
+    if isinstance(value, list):
+        return [from_jsonable(item) for item in value]
+    if isinstance(value, dict):
+        if len(value) == 1 and "$bytes" in value and isinstance(value["$bytes"], str):
+            return base64.b64decode(value["$bytes"])
+        return {key: from_jsonable(item) for key, item in value.items()}
+    return value

@@ -1,0 +1,454 @@
+"""Wiring sources → decoder layers → classifiers → sinks, then streaming records through.
+
+The pipeline is built once (plugins are asked for their components at that point) and then
+called directly per record, with no pluggy call on the hot path. Each chunk goes through every
+stage before the next one is read, so memory stays flat and live sources show packets as they
+happen.
+
+Which records reach the sinks: a record that a higher layer accepted as input is *consumed*
+(the higher layer's record links to it through ``parent``); every other record goes on to the
+classifiers and sinks. With ``all_layers=True`` consumed records are emitted too.
+"""
+
+from __future__ import annotations
+
+import traceback
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any
+
+import attrs
+
+from .components import (
+    ClassifierState,
+    DecodeContext,
+    Decoder,
+    Limits,
+    Sink,
+    SinkContext,
+    SourceContext,
+    StreamDecoder,
+)
+from .errors import PluginFailure
+from .model import CHUNK_LAYER, ErrorRecord, Record
+from .plugins import (
+    Components,
+    PluginManager,
+    UnknownComponentError,
+    collect_components,
+    make_plugin_manager,
+)
+
+
+@attrs.define
+class RunSummary:
+    """Counts kept while the pipeline runs.
+
+    ``records`` counts emitted records by layer, ``errors`` error records by rule, and
+    ``plugin_failures`` exceptions raised by plugin code, by plugin name.
+    """
+
+    chunks: int = 0
+    records: Counter[str] = attrs.field(factory=Counter)
+    errors: Counter[str] = attrs.field(factory=Counter)
+    plugin_failures: Counter[str] = attrs.field(factory=Counter)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "chunks": self.chunks,
+            "records": dict(self.records),
+            "errors": dict(self.errors),
+            "plugin_failures": dict(self.plugin_failures),
+        }
+
+
+@attrs.define
+class LayerMember:
+    """One decoder of a layer in a running pipeline, with its stream and owning plugin."""
+
+    decoder: Decoder
+    stream: StreamDecoder
+    plugin: str
+
+
+@attrs.define
+class Layer:
+    """One level of the decoder chain: every decoder that produces layer ``name``.
+
+    Most layers have one decoder. When several produce the same layer (the default
+    Socket.IO parser and the msgpack parser, say), each record goes to the first whose
+    ``accepts`` says yes, in order of ``priority`` (higher first), then registration.
+    """
+
+    name: str
+    rides_on: str
+    members: list[LayerMember]
+
+
+@attrs.define
+class Stage:
+    """A classifier or sink in a running pipeline, with the plugin that owns it."""
+
+    name: str
+    plugin: str
+    component: Any
+
+
+def layer_of(decoder: Decoder) -> str:
+    """The layer a decoder produces: its ``layer`` attribute if it has one, else its name."""
+    return str(getattr(decoder, "layer", None) or decoder.name)
+
+
+def resolve_layers(
+    components: Components, proto: str
+) -> list[tuple[str, str, list[tuple[Decoder, str]]]]:
+    """The layers from the capture layer up to ``proto``, lowest first.
+
+    Each item is ``(layer name, layer below, [(decoder, plugin), ...])`` with the decoders in
+    the order they are asked. ``proto`` may name a layer or a decoder (a decoder name selects
+    its layer). Raises :class:`~ioproto.plugins.UnknownComponentError` (listing the valid
+    names) for an unknown ``proto``, and :class:`ValueError` for a chain that loops or whose
+    decoders disagree on the layer below.
+    """
+    if proto == CHUNK_LAYER:
+        return []
+    by_layer: dict[str, list[tuple[Decoder, str]]] = {}
+    for item in components.decoders.items():
+        by_layer.setdefault(layer_of(item.component), []).append((item.component, item.plugin))
+    if proto not in by_layer:
+        if proto not in components.decoders:
+            valid = sorted({CHUNK_LAYER, *by_layer, *components.decoders.names()})
+            raise UnknownComponentError("layer", proto, valid)
+        proto = layer_of(components.decoders.get(proto))
+    chain: list[tuple[str, str, list[tuple[Decoder, str]]]] = []
+    name = proto
+    seen: set[str] = set()
+    while name != CHUNK_LAYER:
+        if name in seen:
+            raise ValueError(f"decoder layers loop through {name!r}")
+        seen.add(name)
+        if name not in by_layer:
+            raise ValueError(f"no decoder produces layer {name!r}, needed below {proto!r}")
+        members = sorted(
+            by_layer[name], key=lambda pair: -float(getattr(pair[0], "priority", 0) or 0)
+        )
+        below = {decoder.rides_on for decoder, _ in members}
+        if len(below) != 1:
+            raise ValueError(f"decoders of layer {name!r} ride on different layers: {below}")
+        rides_on = below.pop()
+        chain.append((name, rides_on, members))
+        name = rides_on
+    chain.reverse()
+    return chain
+
+
+class Pipeline:
+    """A running decode pipeline.
+
+    Build it with :meth:`Pipeline.build` (by names, from the plugins) and then either
+    :meth:`run` a whole iterable of chunks, or :meth:`feed` chunks one by one (a live tool)
+    and :meth:`close` at the end. ``feed`` and ``close`` return the records that came out,
+    after classification, and also write them to the sinks.
+
+    ``strict=True`` makes a plugin exception fatal (it propagates as
+    :class:`~ioproto.errors.PluginFailure`); otherwise it becomes an
+    :class:`~ioproto.model.ErrorRecord` with rule ``"plugin.crash"`` and is counted.
+    """
+
+    def __init__(
+        self,
+        *,
+        layers: Sequence[Layer] = (),
+        classifiers: Sequence[Stage] = (),
+        sinks: Sequence[Stage] = (),
+        strict: bool = False,
+        all_layers: bool = False,
+        context: DecodeContext | None = None,
+        plugin_manager: PluginManager | None = None,
+    ) -> None:
+        self.layers = list(layers)
+        self.classifiers = list(classifiers)
+        self.sinks = list(sinks)
+        self.strict = strict
+        self.all_layers = all_layers
+        self.context = context or DecodeContext()
+        self.plugin_manager = plugin_manager
+        self.summary = RunSummary()
+        self._closed = False
+        self._started = False
+        self._out: list[Record] = []
+
+    # -- building ----------------------------------------------------------------------------
+
+    @classmethod
+    def build(
+        cls,
+        *,
+        proto: str = "socketio",
+        sinks: Sequence[tuple[str, SinkContext]] = (),
+        classifiers: Sequence[str] | None = None,
+        strict: bool = False,
+        all_layers: bool = False,
+        options: Mapping[str, Any] | None = None,
+        limits: Limits | None = None,
+        plugin_manager: PluginManager | None = None,
+        components: Components | None = None,
+    ) -> Pipeline:
+        """A pipeline decoding up to layer ``proto`` into the named sinks.
+
+        :param proto: the highest layer to decode (a decoder name, or ``"chunk"``).
+        :param sinks: ``(sink name, SinkContext)`` pairs; none means the caller reads the
+            records that :meth:`feed` returns.
+        :param classifiers: names of classifiers to run; ``None`` runs all registered.
+        :param options: decoder options (e.g. ``{"revision": 3}``), passed in the
+            :class:`~ioproto.components.DecodeContext`.
+        :param plugin_manager: defaults to a fresh :func:`~ioproto.plugins.make_plugin_manager`.
+        """
+        pm = plugin_manager or make_plugin_manager()
+        components = components or collect_components(pm)
+        context = DecodeContext(
+            limits=limits or Limits(), options=dict(options or {}), strict=strict
+        )
+        pm.hook.configure.call_historic(
+            kwargs={
+                "config": {
+                    "proto": proto,
+                    "strict": strict,
+                    "options": dict(context.options),
+                    "limits": context.limits,
+                }
+            }
+        )
+        layers = [
+            Layer(
+                name=name,
+                rides_on=rides_on,
+                members=[
+                    LayerMember(decoder=decoder, stream=decoder.open(context), plugin=plugin)
+                    for decoder, plugin in members
+                ],
+            )
+            for name, rides_on, members in resolve_layers(components, proto)
+        ]
+        if classifiers is None:
+            classifiers = components.classifiers.names()
+        classifier_stages = []
+        for name in classifiers:
+            classifier = components.classifiers.get(name)
+            plugin = _owner(components.classifiers.items(), classifier)
+            classifier_stages.append(Stage(name, plugin, classifier.open(context)))
+        sink_stages = []
+        for name, sink_context in sinks:
+            factory = components.sinks.get(name)
+            plugin = _owner(components.sinks.items(), factory)
+            sink_stages.append(Stage(name, plugin, factory.open(sink_context)))
+        return cls(
+            layers=layers,
+            classifiers=classifier_stages,
+            sinks=sink_stages,
+            strict=strict,
+            all_layers=all_layers,
+            context=context,
+            plugin_manager=pm,
+        )
+
+    # -- streaming ---------------------------------------------------------------------------
+
+    def feed(self, record: Record) -> list[Record]:
+        """Push one record (normally a :class:`~ioproto.model.Chunk`) through every stage.
+
+        Returns the records that reached the sinks because of it, classified.
+        """
+        self._start()
+        if record.layer == CHUNK_LAYER:
+            self.summary.chunks += 1
+        self._out = []
+        self._push(record, self._first_layer_for(record))
+        return self._out
+
+    def close(self) -> list[Record]:
+        """Flush every layer and classifier, close the sinks; returns the flushed records."""
+        if self._closed:
+            return []
+        self._start()
+        self._closed = True
+        self._out = []
+        for index, layer in enumerate(self.layers):
+            for member in layer.members:
+                for produced in self._safely(
+                    member.plugin, member.decoder.name, member.stream.close
+                ):
+                    self._push(produced, index + 1)
+        for stage in self.classifiers:
+            state: ClassifierState = stage.component
+            for produced in self._safely(stage.plugin, stage.name, state.close):
+                self._emit_classified(produced, after=stage)
+        flushed = self._out
+        for stage in self.sinks:
+            sink: Sink = stage.component
+            self._call_sink(stage, sink.close)
+        if self.plugin_manager is not None:
+            self.plugin_manager.hook.pipeline_finished(pipeline=self, summary=self.summary)
+        return flushed
+
+    def run(self, records: Iterable[Record]) -> RunSummary:
+        """Feed every record of ``records``, then close; returns the summary."""
+        try:
+            for record in records:
+                self.feed(record)
+        finally:
+            self.close()
+        return self.summary
+
+    def stream(self, records: Iterable[Record]) -> Iterator[Record]:
+        """Feed ``records`` lazily, yielding what comes out; closes at the end."""
+        try:
+            for record in records:
+                yield from self.feed(record)
+        finally:
+            yield from self.close()
+
+    # -- internals ---------------------------------------------------------------------------
+
+    def _start(self) -> None:
+        if not self._started:
+            self._started = True
+            if self.plugin_manager is not None:
+                self.plugin_manager.hook.pipeline_started(pipeline=self)
+
+    def _first_layer_for(self, record: Record) -> int:
+        if record.layer == CHUNK_LAYER:
+            return 0
+        for index, layer in enumerate(self.layers):
+            if layer.rides_on == record.layer:
+                return index
+        return len(self.layers)
+
+    def _push(self, record: Record, index: int) -> None:
+        if index < len(self.layers) and not isinstance(record, ErrorRecord):
+            for member in self.layers[index].members:
+                if member.decoder.accepts(record):
+                    if self.all_layers:
+                        self._emit(record)
+                    produced = self._safely(
+                        member.plugin,
+                        member.decoder.name,
+                        member.stream.feed,
+                        record,
+                        parent=record,
+                    )
+                    for child in produced:
+                        self._push(child, index + 1)
+                    return
+        self._emit(record)
+
+    def _emit(self, record: Record) -> None:
+        for stage in self.classifiers:
+            state: ClassifierState = stage.component
+            try:
+                record = state.classify(record)
+            except Exception as exc:
+                self._plugin_failed(stage.plugin, stage.name, exc, record)
+        self._deliver(record)
+
+    def _emit_classified(self, record: Record, *, after: Stage) -> None:
+        """Emit a record made by classifier ``after``: later classifiers still see it."""
+        later = self.classifiers[self.classifiers.index(after) + 1 :]
+        for stage in later:
+            state: ClassifierState = stage.component
+            try:
+                record = state.classify(record)
+            except Exception as exc:
+                self._plugin_failed(stage.plugin, stage.name, exc, record)
+        self._deliver(record)
+
+    def _deliver(self, record: Record) -> None:
+        self.summary.records[record.layer] += 1
+        if isinstance(record, ErrorRecord):
+            self.summary.errors[record.rule] += 1
+        self._out.append(record)
+        for stage in self.sinks:
+            sink: Sink = stage.component
+            self._call_sink(stage, sink.write, record)
+
+    def _call_sink(self, stage: Stage, method: Any, *args: Any) -> None:
+        try:
+            method(*args)
+        except BrokenPipeError:
+            raise
+        except Exception as exc:
+            self.summary.plugin_failures[stage.plugin] += 1
+            if self.strict:
+                raise PluginFailure(stage.plugin, stage.name, exc) from exc
+
+    def _safely(
+        self,
+        plugin: str,
+        component: str,
+        method: Any,
+        *args: Any,
+        parent: Record | None = None,
+    ) -> list[Record]:
+        try:
+            return list(method(*args))
+        except Exception as exc:
+            failure = self._plugin_failed(plugin, component, exc, parent)
+            return [failure] if failure is not None else []
+
+    def _plugin_failed(
+        self, plugin: str, component: str, exc: Exception, record: Record | None
+    ) -> ErrorRecord | None:
+        self.summary.plugin_failures[plugin] += 1
+        if self.strict:
+            raise PluginFailure(plugin, component, exc) from exc
+        where = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
+        location = f" at {where.filename}:{where.lineno}" if where else ""
+        return ErrorRecord(
+            ts=record.ts if record is not None else 0.0,
+            connection=record.connection if record is not None else None,
+            direction=record.direction if record is not None else None,
+            sid=record.sid if record is not None else None,
+            transport=record.transport if record is not None else None,
+            parent=record,
+            layer=component,
+            rule="plugin.crash",
+            reason=f"{component} ({plugin}) raised {type(exc).__name__}: {exc}{location}",
+            plugin=plugin,
+        )
+
+
+def _owner(items: Iterable[Any], component: object) -> str:
+    for item in items:
+        if item.component is component:
+            return str(item.plugin)
+    return "?"
+
+
+def open_source(
+    components: Components,
+    input: str,
+    *,
+    source: str | None = None,
+    context: SourceContext | None = None,
+) -> Iterable[Record]:
+    """The records of ``input`` read by source ``source``, or by the best-scoring source.
+
+    Raises :class:`~ioproto.plugins.UnknownComponentError` for an unknown source name and
+    :class:`~ioproto.errors.NoSourceError` when no source claims the input.
+    """
+    from .errors import NoSourceError
+
+    context = context or SourceContext()
+    if source is not None:
+        return components.sources.get(source).open(input, context)
+    best: tuple[float, str] | None = None
+    for item in components.sources.items():
+        try:
+            score = item.component.probe(input)
+        except Exception:
+            continue
+        if score >= 0 and (best is None or score > best[0]):
+            best = (score, item.component.name)
+    if best is None:
+        raise NoSourceError(input, components.sources.names())
+    return components.sources.get(best[1]).open(input, context)

@@ -1,0 +1,283 @@
+"""Building a plugin manager and collecting what plugins register.
+
+There is no global plugin manager: :func:`make_plugin_manager` builds a fresh one every time
+(the CLI builds one per invocation, tests one per test).
+
+Environment switches:
+
+* ``IOPROTO_LOAD_PLUGINS=a,b`` loads only the entry-point plugins named ``a`` and ``b``
+  (empty: none). Bundled plugins are entry points too, so this restricts them as well.
+* ``IOPROTO_TRACE_PLUGINS=1`` prints every hook call to stderr.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import os
+import sys
+import warnings
+from collections.abc import Iterable, Sequence
+from typing import Any, Generic, TypeVar
+
+import attrs
+import pluggy
+
+from . import hookspecs
+from .components import Classifier, Decoder, SinkFactory, Source
+
+ENTRY_POINT_GROUP = "ioproto"
+
+T = TypeVar("T")
+
+
+class PluginLoadWarning(UserWarning):
+    """A plugin could not be loaded; the rest of ioproto goes on without it."""
+
+
+class PluginManager(pluggy.PluginManager):
+    """pluggy's manager plus the distribution (name, version) of each entry-point plugin."""
+
+    def __init__(self) -> None:
+        super().__init__(ENTRY_POINT_GROUP)
+        self.distributions: dict[str, tuple[str, str]] = {}
+
+
+def make_plugin_manager(
+    *,
+    load_entrypoints: bool = True,
+    only: Sequence[str] | None = None,
+    plugins: Iterable[object] = (),
+) -> PluginManager:
+    """A new plugin manager with the hookspecs, entry-point plugins and ``plugins``.
+
+    :param load_entrypoints: load plugins from the ``ioproto`` entry-point group.
+    :param only: load only entry points with these names; ``None`` reads
+        ``IOPROTO_LOAD_PLUGINS`` (unset: all).
+    :param plugins: extra plugin objects (modules or instances) to register, e.g. in tests.
+
+    A plugin that fails to import is reported with a :class:`PluginLoadWarning` naming it and
+    skipped. After loading, ``check_pending()`` makes a misspelt hook implementation fail
+    loudly (``pluggy.PluginValidationError``).
+    """
+    pm = PluginManager()
+    pm.add_hookspecs(hookspecs)
+    if load_entrypoints:
+        if only is None:
+            only = _names_from_environment()
+        _load_entrypoints(pm, only)
+    for plugin in plugins:
+        pm.register(plugin)
+    pm.check_pending()
+    if os.environ.get("IOPROTO_TRACE_PLUGINS"):
+        pm.trace.root.setwriter(sys.stderr.write)
+        pm.enable_tracing()
+    return pm
+
+
+def _names_from_environment() -> Sequence[str] | None:
+    value = os.environ.get("IOPROTO_LOAD_PLUGINS")
+    if value is None:
+        return None
+    return [name.strip() for name in value.split(",") if name.strip()]
+
+
+def _load_entrypoints(pm: PluginManager, only: Sequence[str] | None) -> None:
+    for entry_point in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+        if only is not None and entry_point.name not in only:
+            continue
+        if pm.get_plugin(entry_point.name) is not None or pm.is_blocked(entry_point.name):
+            continue
+        try:
+            plugin = entry_point.load()
+        except Exception as exc:
+            warnings.warn(
+                f"ioproto plugin {entry_point.name!r} ({entry_point.value}) failed to load "
+                f"and was skipped: {type(exc).__name__}: {exc}",
+                PluginLoadWarning,
+                stacklevel=2,
+            )
+            continue
+        pm.register(plugin, name=entry_point.name)
+        if entry_point.dist is not None:
+            pm.distributions[entry_point.name] = (
+                entry_point.dist.metadata["Name"],
+                entry_point.dist.version,
+            )
+
+
+# -- collecting components --------------------------------------------------------------------
+
+
+@attrs.frozen
+class Registered(Generic[T]):
+    """A component and the plugin that registered it."""
+
+    component: T
+    plugin: str
+
+
+class Registry(Generic[T]):
+    """Components of one kind by name, each with the plugin that offered it."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self._items: dict[str, Registered[T]] = {}
+
+    def add(self, component: T, plugin: str) -> None:
+        name = getattr(component, "name", None)
+        if not isinstance(name, str) or not name:
+            warnings.warn(
+                f"plugin {plugin!r} registered a {self.kind} without a name; ignored",
+                PluginLoadWarning,
+                stacklevel=3,
+            )
+            return
+        if name in self._items:
+            warnings.warn(
+                f"plugin {plugin!r} registered {self.kind} {name!r}, already registered by "
+                f"{self._items[name].plugin!r}; the first one is kept",
+                PluginLoadWarning,
+                stacklevel=3,
+            )
+            return
+        self._items[name] = Registered(component, plugin)
+
+    def get(self, name: str) -> T:
+        """The component called ``name``; ``KeyError`` whose message lists the valid names."""
+        try:
+            return self._items[name].component
+        except KeyError:
+            raise UnknownComponentError(self.kind, name, sorted(self._items)) from None
+
+    def names(self) -> list[str]:
+        return list(self._items)
+
+    def items(self) -> list[Registered[T]]:
+        return list(self._items.values())
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._items
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+class UnknownComponentError(KeyError):
+    """A name given for a source, decoder, classifier or sink that nobody registered."""
+
+    def __init__(self, kind: str, name: str, valid: list[str]) -> None:
+        self.kind = kind
+        self.name = name
+        self.valid = valid
+        super().__init__(name)
+
+    def __str__(self) -> str:
+        valid = ", ".join(self.valid) or "(none registered)"
+        return f"unknown {self.kind} {self.name!r}; valid: {valid}"
+
+
+@attrs.frozen
+class Components:
+    """Everything the plugins registered, collected once."""
+
+    sources: Registry[Source]
+    decoders: Registry[Decoder]
+    classifiers: Registry[Classifier]
+    sinks: Registry[SinkFactory]
+
+
+def collect_components(pm: pluggy.PluginManager) -> Components:
+    """Call every ``register_*`` hook once and gather the results.
+
+    Each implementation is called separately so that a plugin whose hook raises is reported
+    (a :class:`PluginLoadWarning` naming it) and skipped instead of taking ioproto down.
+    """
+    components = Components(
+        sources=Registry("source"),
+        decoders=Registry("decoder"),
+        classifiers=Registry("classifier"),
+        sinks=Registry("sink"),
+    )
+    _collect(pm, "register_sources", components.sources)
+    _collect(pm, "register_decoders", components.decoders)
+    _collect(pm, "register_classifiers", components.classifiers)
+    _collect(pm, "register_sinks", components.sinks)
+    return components
+
+
+def _collect(pm: pluggy.PluginManager, hook_name: str, registry: Registry[Any]) -> None:
+    hook = getattr(pm.hook, hook_name)
+    # get_hookimpls() is in registration order (pluggy *calls* them in reverse).
+    for impl in hook.get_hookimpls():
+        plugin_name = impl.plugin_name
+
+        def register(component: object, _plugin: str = plugin_name) -> None:
+            registry.add(component, _plugin)
+
+        try:
+            impl.function(register=register)
+        except Exception as exc:
+            warnings.warn(
+                f"ioproto plugin {plugin_name!r} failed in {hook_name}: "
+                f"{type(exc).__name__}: {exc}",
+                PluginLoadWarning,
+                stacklevel=2,
+            )
+
+
+# -- describing plugins -----------------------------------------------------------------------
+
+
+def describe_plugins(pm: PluginManager) -> list[dict[str, Any]]:
+    """One dict per plugin: name, package, version, hooks and what it registered.
+
+    This is what ``ioproto plugins --json`` prints.
+    """
+    components = collect_components(pm)
+    described = []
+    for name, plugin in pm.list_name_plugin():
+        if plugin is None:
+            continue
+        hooks = sorted(impl.name for impl in _hookcallers(pm, plugin))
+        distribution, version = pm.distributions.get(name, (None, None))
+        module = getattr(plugin, "__name__", type(plugin).__name__)
+        registered: dict[str, list[str]] = {}
+        for kind, registry in (
+            ("sources", components.sources),
+            ("decoders", components.decoders),
+            ("classifiers", components.classifiers),
+            ("sinks", components.sinks),
+        ):
+            owned = [
+                getattr(item.component, "name", "?")
+                for item in registry.items()
+                if item.plugin == name
+            ]
+            if owned:
+                registered[kind] = owned
+        described.append(
+            {
+                "name": name,
+                "module": module,
+                "distribution": distribution,
+                "version": version,
+                "hooks": hooks,
+                **registered,
+            }
+        )
+    described.sort(key=lambda entry: str(entry["name"]))
+    return described
+
+
+def _hookcallers(pm: pluggy.PluginManager, plugin: object) -> list[Any]:
+    callers = pm.get_hookcallers(plugin) or []
+    return list(callers)
+
+
+def hookimpl_names() -> list[str]:
+    """Names of every hookspec, for documentation checks."""
+    return sorted(
+        name
+        for name in dir(hookspecs)
+        if callable(getattr(hookspecs, name)) and hasattr(getattr(hookspecs, name), "ioproto_spec")
+    )

@@ -1,0 +1,72 @@
+"""Turning wire data into text that is safe to show a person.
+
+Everything that came off the wire goes through :func:`safe_text` before it reaches a
+terminal: control characters (including ESC, so no terminal escape sequences), DEL, C1
+controls, lone surrogates and the Unicode bidi overrides are shown as escapes instead.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+_UNSAFE = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
+)
+
+
+def _escape(match: re.Match[str]) -> str:
+    char = match.group()
+    code = ord(char)
+    if char == "\n":
+        return "\\n"
+    if char == "\t":
+        return "\\t"
+    if char == "\r":
+        return "\\r"
+    if code <= 0xFF:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}"
+
+
+def safe_text(text: str) -> str:
+    """``text`` with every control or invisible-formatting character escaped."""
+    return _UNSAFE.sub(_escape, text)
+
+
+def hex_preview(data: bytes, limit: int = 16) -> str:
+    """``<01 02 03 … 1.2 kB>``: the first ``limit`` bytes in hex and the size."""
+    shown = data[:limit].hex(" ")
+    more = " …" if len(data) > limit else ""
+    return f"<{shown}{more} {format_size(len(data))}>"
+
+
+def format_size(size: int) -> str:
+    """``12 B``, ``3.4 kB``, ``5.6 MB``."""
+    if size < 1000:
+        return f"{size} B"
+    if size < 1_000_000:
+        return f"{size / 1000:.1f} kB"
+    return f"{size / 1_000_000:.1f} MB"
+
+
+def render_value(value: Any, *, limit: int = 200) -> str:
+    """A compact, safe, one-line rendering of a decoded JSON value (bytes as hex preview)."""
+    text = _render(value)
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return safe_text(text)
+
+
+def _render(value: Any) -> str:
+    if isinstance(value, bytes | bytearray):
+        return hex_preview(bytes(value))
+    if isinstance(value, list | tuple):
+        return "[" + ",".join(_render(item) for item in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ",".join(f"{json.dumps(str(k))}:{_render(v)}" for k, v in value.items()) + "}"
+    try:
+        return json.dumps(value, ensure_ascii=False)
+    except (TypeError, ValueError):
+        return repr(value)

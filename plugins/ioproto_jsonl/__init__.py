@@ -1,0 +1,15 @@
+"""The ``jsonl`` sink: one JSON object per record, the public format of docs/formats.md."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import ioproto
+from ioproto.components import SinkFactory
+
+from .sink import JsonlSinkFactory
+
+
+@ioproto.hookimpl
+def register_sinks(register: Callable[[SinkFactory], None]) -> None:
+    register(JsonlSinkFactory())

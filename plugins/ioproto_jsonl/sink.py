@@ -1,0 +1,46 @@
+"""Writing records as JSON lines (see :mod:`ioproto.jsonform` for the format)."""
+
+from __future__ import annotations
+
+from typing import IO
+
+from ioproto.components import SinkContext
+from ioproto.jsonform import dumps
+from ioproto.model import Record
+
+
+class JsonlSink:
+    """Writes one line per record; flushes after each line when ``flush`` is set (live use)."""
+
+    def __init__(self, stream: IO[str], *, include_raw: bool, flush: bool) -> None:
+        self._stream = stream
+        self._include_raw = include_raw
+        self._flush = flush
+
+    def write(self, record: Record) -> None:
+        self._stream.write(dumps(record, include_raw=self._include_raw) + "\n")
+        if self._flush:
+            self._stream.flush()
+
+    def close(self) -> None:
+        self._stream.flush()
+
+
+class JsonlSinkFactory:
+    """Sink ``jsonl``. Options: ``raw=true`` adds every record's raw bytes; ``flush=true``
+    flushes after every line."""
+
+    name = "jsonl"
+    description = "one JSON object per record (the documented public format)"
+
+    def open(self, context: SinkContext) -> JsonlSink:
+        options = context.options
+        return JsonlSink(
+            context.stream,
+            include_raw=_truthy(options.get("raw", False)),
+            flush=_truthy(options.get("flush", False)),
+        )
+
+
+def _truthy(value: object) -> bool:
+    return str(value).lower() in ("1", "true", "yes", "on")

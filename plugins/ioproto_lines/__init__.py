@@ -1,0 +1,15 @@
+"""The ``lines`` capture source: one raw Engine.IO packet or polling payload per line."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import ioproto
+from ioproto.components import Source
+
+from .source import LinesSource
+
+
+@ioproto.hookimpl
+def register_sources(register: Callable[[Source], None]) -> None:
+    register(LinesSource())

@@ -1,0 +1,199 @@
+"""Reading raw Engine.IO packets, one per line, from files or stdin.
+
+Line syntax (see docs/cli.md):
+
+* ``4hello\\x1e2`` — a packet or a polling payload as text; ``\\xHH`` escapes give any byte
+  (turn them off with the source option ``escapes=false``). A real ``\\x1e`` byte works too.
+* ``hex: 04 01 02`` — a binary Engine.IO message (what a WebSocket binary frame carries).
+* ``> `` / ``< `` before either form — sent by the client / by the server.
+* ``# comment`` — ignored. ``#! key=value ...`` — set ``revision``, ``sid``, ``transport`` or
+  ``direction`` for the lines that follow.
+* Empty lines are ignored.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
+
+from ioproto.components import SourceContext
+from ioproto.model import Chunk, ChunkKind, Direction, ErrorRecord, Record
+
+_ESCAPE = re.compile(rb"\\x([0-9a-fA-F]{2})")
+_PCAP_MAGICS = (
+    b"\xd4\xc3\xb2\xa1",
+    b"\xa1\xb2\xc3\xd4",
+    b"\x4d\x3c\xb2\xa1",
+    b"\xa1\xb2\x3c\x4d",
+    b"\x0a\x0d\x0d\x0a",
+    b"\x1f\x8b",
+)
+_TEXT_SUFFIXES = {".txt", ".lines", ".eio", ".log"}
+_DIRECTIVE_KEYS = {"revision", "sid", "transport", "direction"}
+
+
+class LinesSource:
+    """Source ``lines``: see the module docstring for the syntax."""
+
+    name = "lines"
+    description = "raw Engine.IO packets or polling payloads, one per line (file or '-')"
+
+    def probe(self, input: str) -> float:
+        """High for ``-`` carrying text and for .txt-like files; low for other text files."""
+        if input == "-":
+            head = _peek_stdin()
+            return -1.0 if head.startswith(_PCAP_MAGICS) else 1.0
+        path = Path(input)
+        if not path.is_file():
+            return -1.0
+        if path.suffix.lower() in _TEXT_SUFFIXES:
+            return 0.8
+        try:
+            with path.open("rb") as handle:
+                head = handle.read(4096)
+        except OSError:
+            return -1.0
+        if head.startswith(_PCAP_MAGICS) or b"\x00" in head:
+            return -1.0
+        return 0.3
+
+    def open(self, input: str, context: SourceContext) -> Iterator[Chunk | Record]:
+        """Chunks of kind ``line`` / ``line-binary``, one per non-empty, non-comment line."""
+        escapes = _truthy(context.options.get("escapes", True))
+        connection = "stdin" if input == "-" else input
+        try:
+            if input == "-":
+                yield from _read(sys.stdin.buffer, connection, escapes, context)
+            else:
+                with open(input, "rb") as handle:
+                    yield from _read(handle, connection, escapes, context)
+        except OSError as exc:
+            yield ErrorRecord(
+                ts=time.time(),
+                connection=connection,
+                layer="capture",
+                rule="capture.file.unreadable",
+                reason=f"cannot read {input}: {exc}",
+            )
+
+
+def _read(
+    handle: IO[bytes], connection: str, escapes: bool, context: SourceContext
+) -> Iterator[Chunk | Record]:
+    settings: dict[str, Any] = {
+        "revision": _int_or_none(context.options.get("revision")),
+        "sid": context.options.get("sid"),
+        "transport": context.options.get("transport"),
+        "direction": context.options.get("direction"),
+    }
+    seq = 0
+    limit = context.limits.max_payload
+    for number, line in enumerate(handle, start=1):
+        if line.endswith(b"\n"):
+            line = line[:-1]
+            if line.endswith(b"\r"):
+                line = line[:-1]
+        if not line:
+            continue
+        if line.startswith(b"#"):
+            if line.startswith(b"#!"):
+                error = _apply_directive(line[2:], settings, connection, number)
+                if error is not None:
+                    yield error
+            continue
+        direction: Direction | None = settings["direction"]
+        if line[:2] == b"> ":
+            direction, line = "c2s", line[2:]
+        elif line[:2] == b"< ":
+            direction, line = "s2c", line[2:]
+        kind = ChunkKind.LINE
+        if line[:4].lower() == b"hex:":
+            try:
+                line = bytes.fromhex(line[4:].decode("ascii"))
+            except (UnicodeDecodeError, ValueError):
+                yield ErrorRecord(
+                    ts=time.time(),
+                    connection=connection,
+                    layer="capture",
+                    rule="capture.lines.bad-hex",
+                    reason=f"line {number}: not valid hex after 'hex:'",
+                    raw=line[: context.limits.max_raw_kept],
+                    offset=number,
+                )
+                continue
+            kind = ChunkKind.LINE_BINARY
+        elif escapes and b"\\x" in line:
+            line = _ESCAPE.sub(lambda match: bytes([int(match.group(1), 16)]), line)
+        if len(line) > limit:
+            yield ErrorRecord(
+                ts=time.time(),
+                connection=connection,
+                layer="capture",
+                rule="capture.lines.too-long",
+                reason=f"line {number}: {len(line)} bytes, more than the limit of {limit}",
+                raw=line[: context.limits.max_raw_kept],
+                offset=number,
+            )
+            continue
+        seq += 1
+        yield Chunk(
+            ts=time.time(),
+            connection=connection,
+            direction=direction,
+            sid=settings["sid"],
+            transport=settings["transport"],
+            kind=kind,
+            data=bytes(line),
+            revision=settings["revision"],
+            seq=seq,
+        )
+
+
+def _apply_directive(
+    text: bytes, settings: dict[str, Any], connection: str, number: int
+) -> ErrorRecord | None:
+    for item in text.decode("utf-8", "replace").split():
+        key, _, value = item.partition("=")
+        if key not in _DIRECTIVE_KEYS:
+            return ErrorRecord(
+                ts=time.time(),
+                connection=connection,
+                layer="capture",
+                rule="capture.lines.bad-directive",
+                reason=f"line {number}: unknown setting {key!r} "
+                f"(known: {', '.join(sorted(_DIRECTIVE_KEYS))})",
+                offset=number,
+            )
+        if key == "revision":
+            settings[key] = _int_or_none(value)
+        elif key == "direction":
+            settings[key] = value if value in ("c2s", "s2c") else None
+        else:
+            settings[key] = value or None
+    return None
+
+
+def _int_or_none(value: object) -> int | None:
+    try:
+        return int(str(value)) if value is not None and value != "" else None
+    except ValueError:
+        return None
+
+
+def _truthy(value: object) -> bool:
+    return str(value).lower() not in ("0", "false", "no", "off", "")
+
+
+def _peek_stdin() -> bytes:
+    buffer = getattr(sys.stdin, "buffer", None)
+    peek = getattr(buffer, "peek", None)
+    if peek is None:
+        return b""
+    try:
+        return bytes(peek(8)[:8])
+    except (OSError, ValueError):
+        return b""

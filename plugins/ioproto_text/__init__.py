@@ -1,0 +1,15 @@
+"""The ``text`` sink: one plain, readable line per record."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import ioproto
+from ioproto.components import SinkFactory
+
+from .sink import TextSinkFactory
+
+
+@ioproto.hookimpl
+def register_sinks(register: Callable[[SinkFactory], None]) -> None:
+    register(TextSinkFactory())

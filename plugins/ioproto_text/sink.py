@@ -1,0 +1,112 @@
+"""One readable line per record, plain text, every wire string escaped.
+
+Line shape: ``<time> <dir> <sid> <layer> <type> <details>``, for example::
+
+    12:00:01.250 c2s lv_VI97HAXp engineio message 'hello'
+    12:00:01.251 s2c lv_VI97HAXp socketio EVENT / chat {"text":"hi"} id=3
+"""
+
+from __future__ import annotations
+
+import time
+from typing import IO, Any
+
+from ioproto.components import SinkContext
+from ioproto.model import Chunk, ErrorRecord, Record
+from ioproto.render import hex_preview, render_value, safe_text
+
+_ARROWS = {"c2s": "c2s", "s2c": "s2c", None: "---"}
+_SKIP_DETAIL = frozenset(
+    {
+        "ts",
+        "connection",
+        "direction",
+        "sid",
+        "transport",
+        "parent",
+        "tags",
+        "layer",
+        "type",
+        "raw",
+        "revision",
+        "index",
+        "binary",
+        "notes",
+    }
+)
+
+
+class TextSink:
+    def __init__(self, stream: IO[str], *, utc: bool) -> None:
+        self._stream = stream
+        self._utc = utc
+
+    def write(self, record: Record) -> None:
+        self._stream.write(format_record(record, utc=self._utc) + "\n")
+
+    def close(self) -> None:
+        self._stream.flush()
+
+
+def format_time(ts: float, *, utc: bool = False) -> str:
+    """``HH:MM:SS.mmm`` in local time (or UTC)."""
+    parts = time.gmtime(ts) if utc else time.localtime(ts)
+    return time.strftime("%H:%M:%S", parts) + f".{int((ts % 1) * 1000):03d}"
+
+
+def format_record(record: Record, *, utc: bool = False) -> str:
+    """The one-line text form of ``record``."""
+    sid = safe_text(record.sid)[:12] if record.sid else "-"
+    head = (
+        f"{format_time(record.ts, utc=utc)} {_ARROWS.get(record.direction, '---')} {sid} "
+        f"{record.layer} {safe_text(record.type)}"
+    )
+    return f"{head} {details(record)}".rstrip()
+
+
+def details(record: Record) -> str:
+    """The layer-specific part of the line."""
+    if isinstance(record, ErrorRecord):
+        where = f" at {record.offset}" if record.offset is not None else ""
+        return f"[{record.rule}]{where} {safe_text(record.reason)}"
+    if isinstance(record, Chunk):
+        return hex_preview(record.data) if record.data else "<empty>"
+    parts: list[str] = []
+    fields = getattr(type(record), "__attrs_attrs__", ())
+    for field in fields:
+        if field.name in _SKIP_DETAIL or not field.metadata.get("json", True):
+            continue
+        value: Any = getattr(record, field.name)
+        if value is None or value == () or value == [] or value == "":
+            continue
+        if field.name == "data":
+            parts.append(_data(value))
+        else:
+            parts.append(f"{field.name}={render_value(value, limit=80)}")
+    for tag in record.tags:
+        parts.append(f"{safe_text(tag.name)}={render_value(tag.value, limit=40)}")
+    return " ".join(parts)
+
+
+def _data(value: Any) -> str:
+    if isinstance(value, bytes):
+        return hex_preview(value)
+    if isinstance(value, str):
+        return repr_text(value)
+    return render_value(value)
+
+
+def repr_text(text: str, limit: int = 200) -> str:
+    shown = text if len(text) <= limit else text[: limit - 1] + "…"
+    return "'" + safe_text(shown).replace("'", "\\'") + "'"
+
+
+class TextSinkFactory:
+    """Sink ``text``. Option ``utc=true`` prints times in UTC."""
+
+    name = "text"
+    description = "one plain readable line per record"
+
+    def open(self, context: SinkContext) -> TextSink:
+        utc = str(context.options.get("utc", "")).lower() in ("1", "true", "yes")
+        return TextSink(context.stream, utc=utc)

@@ -1,0 +1,30 @@
+"""Shared fixtures. Every test gets a fresh plugin manager; nothing is global."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+NODE_MODULES = ROOT / "tests" / "node" / "node_modules"
+
+# The bundled plugins are importable through the editable install; this keeps a bare
+# source checkout working too.
+if str(ROOT / "plugins") not in sys.path:
+    sys.path.insert(0, str(ROOT / "plugins"))
+
+
+def node_available() -> bool:
+    return shutil.which("node") is not None and NODE_MODULES.is_dir()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if node_available():
+        return
+    skip = pytest.mark.skip(reason="node or tests/node/node_modules missing (run `make test`)")
+    for item in items:
+        if "node" in item.keywords:
+            item.add_marker(skip)

@@ -1,0 +1,84 @@
+"""The ``ioproto`` command, through click's CliRunner."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner, Result
+
+import ioproto
+from ioproto.cli import build_cli
+from ioproto.cli.state import CliState
+from ioproto.plugins import make_plugin_manager
+
+
+def invoke(args: list[str], input: str | bytes | None = None) -> Result:
+    pm = make_plugin_manager()
+    cli = build_cli()
+    pm.hook.register_commands(cli=cli)
+    return CliRunner().invoke(cli, args, input=input, obj=CliState(plugin_manager=pm))
+
+
+def test_version() -> None:
+    result = invoke(["--version"])
+    assert result.exit_code == 0
+    assert ioproto.__version__ in result.output
+
+
+def test_help_lists_commands() -> None:
+    result = invoke(["--help"])
+    assert result.exit_code == 0
+    assert "decode" in result.output
+    assert "plugins" in result.output
+
+
+def test_decode_chunks_from_stdin_as_jsonl() -> None:
+    result = invoke(["decode", "--proto", "chunk", "--sink", "jsonl", "-"], input="4hi\n")
+    assert result.exit_code == 0, result.output
+    obj = json.loads(result.output)
+    assert obj["layer"] == "chunk"
+    assert obj["data"] == {"$bytes": "NGhp"}
+
+
+def test_unknown_names_list_the_valid_ones() -> None:
+    result = invoke(["decode", "--proto", "nope", "-"], input="4hi\n")
+    assert result.exit_code == 2
+    assert "unknown layer 'nope'" in result.output
+    assert "engineio" in result.output
+    result = invoke(["decode", "--proto", "chunk", "--sink", "nope", "-"], input="4hi\n")
+    assert result.exit_code == 2
+    assert "valid: " in result.output and "jsonl" in result.output
+    result = invoke(["decode", "--proto", "engineio", "--source", "nope", "-"], input="4hi\n")
+    assert result.exit_code == 2
+    assert "unknown source 'nope'" in result.output
+
+
+def test_sink_to_a_file(tmp_path: Path) -> None:
+    out = tmp_path / "out.jsonl"
+    result = invoke(["decode", "--proto", "chunk", "--sink", f"jsonl:{out}", "-"], input="4a\n4b\n")
+    assert result.exit_code == 0, result.output
+    assert len(out.read_text().splitlines()) == 2
+
+
+def test_plugins_json_lists_bundled_plugins() -> None:
+    result = invoke(["plugins", "--json"])
+    assert result.exit_code == 0
+    described = {entry["name"]: entry for entry in json.loads(result.output)}
+    assert described["lines"]["sources"] == ["lines"]
+    assert described["jsonl"]["hooks"] == ["register_sinks"]
+    assert described["jsonl"]["version"] == ioproto.__version__
+
+
+def test_plugins_table() -> None:
+    result = invoke(["plugins"])
+    assert result.exit_code == 0
+    assert "layers (--proto): chunk" in result.output
+
+
+def test_no_source_claims_input(tmp_path: Path) -> None:
+    binary = tmp_path / "blob.bin"
+    binary.write_bytes(b"\x00\x01garbage")
+    result = invoke(["decode", "--proto", "chunk", str(binary)])
+    assert result.exit_code == 2
+    assert "no capture source can read" in result.output

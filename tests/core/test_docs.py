@@ -1,0 +1,46 @@
+"""Docs and code cannot drift apart: hooks are documented with their exact signatures and
+the Python snippets in the docs run."""
+
+from __future__ import annotations
+
+import inspect
+import re
+from pathlib import Path
+
+import pytest
+
+from ioproto import hookspecs
+from ioproto.plugins import make_plugin_manager
+
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+
+
+def hook_names() -> list[str]:
+    pm = make_plugin_manager(load_entrypoints=False)
+    return sorted(name for name in dir(pm.hook) if not name.startswith("_"))
+
+
+@pytest.mark.parametrize("name", hook_names())
+def test_every_hook_is_documented_with_its_exact_signature(name: str) -> None:
+    spec = getattr(hookspecs, name)
+    parameters = ", ".join(inspect.signature(spec).parameters)
+    heading = f"### {name}({parameters})"
+    assert heading in (DOCS / "plugin-hooks.md").read_text(), f"missing: {heading}"
+
+
+def test_every_documented_hook_exists() -> None:
+    documented = re.findall(r"^### (\w+)\(", (DOCS / "plugin-hooks.md").read_text(), re.M)
+    assert sorted(documented) == hook_names()
+
+
+def python_snippets(path: Path) -> list[str]:
+    return re.findall(r"```python\n(.*?)```", path.read_text(), re.S)
+
+
+def test_embedding_snippets_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(Path(__file__).resolve().parents[2])
+    snippets = python_snippets(DOCS / "embedding.md")
+    assert snippets
+    namespace: dict[str, object] = {}
+    for snippet in snippets:
+        exec(compile(snippet, str(DOCS / "embedding.md"), "exec"), namespace)

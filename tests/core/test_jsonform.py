@@ -1,0 +1,57 @@
+"""The public JSON form of records."""
+
+from __future__ import annotations
+
+import json
+
+from ioproto import Chunk, ChunkKind, ErrorRecord, HttpInfo, Packet, Tag, record_context
+from ioproto.jsonform import dumps, from_jsonable, record_to_dict
+
+
+def test_common_fields_come_first_and_bytes_are_base64() -> None:
+    chunk = Chunk(ts=1.5, kind=ChunkKind.WS_BINARY, data=b"\x01\x02", connection="c")
+    packet = Packet(
+        **record_context(chunk), layer="engineio", type="message", data=b"\x01\x02", revision=4
+    )
+    obj = json.loads(dumps(packet))
+    assert list(obj)[:7] == ["ts", "layer", "type", "direction", "sid", "transport", "connection"]
+    assert obj["data"] == {"$bytes": "AQI="}
+    assert obj["via"] == ["chunk"]
+    assert "raw" not in obj
+    assert from_jsonable(obj["data"]) == b"\x01\x02"
+
+
+def test_tags_become_an_object() -> None:
+    packet = Packet(ts=0.0, layer="x", type="y", tags=(Tag("a.b", 1), Tag("a.b", 2), Tag("c", "d")))
+    assert record_to_dict(packet)["tags"] == {"a.b": 2, "c": "d"}
+
+
+def test_error_records_keep_raw() -> None:
+    error = ErrorRecord(ts=0.0, layer="engineio", rule="r", reason="bad", raw=b"\xff")
+    obj = json.loads(dumps(error))
+    assert obj["type"] == "error"
+    assert obj["raw"] == {"$bytes": "/w=="}
+    assert obj["rule"] == "r"
+
+
+def test_lone_surrogates_do_not_break_the_line() -> None:
+    packet = Packet(ts=0.0, layer="x", type="y", data="a\ud800b")
+    line = dumps(packet)
+    line.encode("utf-8")
+    assert json.loads(line)["data"] == "a\ud800b"
+
+
+def test_non_ascii_text_stays_readable() -> None:
+    assert '"€"' in dumps(Packet(ts=0.0, layer="x", type="y", data="€"))
+
+
+def test_http_info_is_an_object() -> None:
+    chunk = Chunk(
+        ts=0.0,
+        kind=ChunkKind.HTTP_REQUEST,
+        data=b"",
+        http=HttpInfo(method="GET", path="/socket.io/", query=(("EIO", "4"),)),
+    )
+    obj = record_to_dict(chunk)
+    assert obj["http"]["method"] == "GET"
+    assert obj["http"]["query"] == [["EIO", "4"]]

@@ -1,0 +1,60 @@
+"""The ``lines`` capture source."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ioproto import Chunk, ChunkKind, ErrorRecord
+from ioproto.components import SourceContext
+from ioproto_lines.source import LinesSource
+
+
+def read(tmp_path: Path, text: bytes, **options: object) -> list[object]:
+    path = tmp_path / "in.txt"
+    path.write_bytes(text)
+    return list(LinesSource().open(str(path), SourceContext(options=options)))
+
+
+def test_one_chunk_per_line_with_escapes(tmp_path: Path) -> None:
+    chunks = read(tmp_path, b"4hello\\x1e2\n\n# a comment\n4\xe2\x82\xac\r\n")
+    assert [c.data for c in chunks] == [b"4hello\x1e2", b"4\xe2\x82\xac"]  # type: ignore[attr-defined]
+    assert all(isinstance(c, Chunk) and c.kind == ChunkKind.LINE for c in chunks)
+    assert [c.seq for c in chunks] == [1, 2]  # type: ignore[attr-defined]
+
+
+def test_escapes_can_be_turned_off(tmp_path: Path) -> None:
+    chunks = read(tmp_path, b"4a\\x1eb\n", escapes="false")
+    assert chunks[0].data == b"4a\\x1eb"  # type: ignore[attr-defined]
+
+
+def test_hex_lines_are_binary_messages(tmp_path: Path) -> None:
+    chunks = read(tmp_path, b"hex: 04 01 02\nhex:zz\n")
+    assert chunks[0].kind == ChunkKind.LINE_BINARY  # type: ignore[attr-defined]
+    assert chunks[0].data == b"\x04\x01\x02"  # type: ignore[attr-defined]
+    assert isinstance(chunks[1], ErrorRecord)
+    assert chunks[1].rule == "capture.lines.bad-hex"
+
+
+def test_direction_prefixes_and_directives(tmp_path: Path) -> None:
+    chunks = read(tmp_path, b"#! revision=3 sid=abc\n> 2:40\n< 2:42\n4x\n#! bogus=1\n")
+    assert [c.direction for c in chunks[:3]] == ["c2s", "s2c", None]  # type: ignore[attr-defined]
+    assert {c.revision for c in chunks[:3]} == {3}  # type: ignore[attr-defined]
+    assert {c.sid for c in chunks[:3]} == {"abc"}  # type: ignore[attr-defined]
+    assert isinstance(chunks[3], ErrorRecord)
+    assert chunks[3].rule == "capture.lines.bad-directive"
+
+
+def test_probe_refuses_binary_files(tmp_path: Path) -> None:
+    pcap = tmp_path / "x.pcap"
+    pcap.write_bytes(b"\xd4\xc3\xb2\xa1" + bytes(20))
+    text = tmp_path / "x.txt"
+    text.write_text("4hi\n")
+    assert LinesSource().probe(str(pcap)) < 0
+    assert LinesSource().probe(str(text)) > 0
+    assert LinesSource().probe(str(tmp_path / "missing")) < 0
+
+
+def test_unreadable_file_is_an_error_record(tmp_path: Path) -> None:
+    records = list(LinesSource().open(str(tmp_path), SourceContext()))
+    assert isinstance(records[0], ErrorRecord)
+    assert records[0].rule == "capture.file.unreadable"

@@ -1,0 +1,156 @@
+"""Plugin loading: bundled plugins, entry points, IOPROTO_LOAD_PLUGINS, validation."""
+
+from __future__ import annotations
+
+import sys
+import textwrap
+from pathlib import Path
+
+import pluggy
+import pytest
+
+import ioproto
+from ioproto.plugins import (
+    PluginLoadWarning,
+    UnknownComponentError,
+    collect_components,
+    describe_plugins,
+    make_plugin_manager,
+)
+
+BUNDLED = {"lines", "engineio", "jsonl", "text"}
+
+
+def test_bundled_plugins_load_through_entry_points() -> None:
+    pm = make_plugin_manager()
+    names = {name for name, _ in pm.list_name_plugin()}
+    assert BUNDLED <= names
+    components = collect_components(pm)
+    assert "lines" in components.sources
+    assert {"jsonl", "text"} <= set(components.sinks.names())
+
+
+def test_each_call_builds_a_fresh_manager() -> None:
+    first = make_plugin_manager()
+    second = make_plugin_manager()
+    assert first is not second
+    first.set_blocked("text")
+    assert second.get_plugin("text") is not None
+
+
+def test_load_plugins_environment_restricts(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("IOPROTO_LOAD_PLUGINS", "lines,jsonl")
+    pm = make_plugin_manager()
+    names = {name for name, _ in pm.list_name_plugin()}
+    assert names == {"lines", "jsonl"}
+
+
+def test_load_plugins_empty_loads_none(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("IOPROTO_LOAD_PLUGINS", "")
+    pm = make_plugin_manager()
+    assert pm.list_name_plugin() == []
+
+
+def test_misspelt_hook_fails_loudly() -> None:
+    class Misspelt:
+        @ioproto.hookimpl
+        def register_decoder(self, register):  # type: ignore[no-untyped-def]
+            """register_decoders is the real name."""
+
+    with pytest.raises(pluggy.PluginValidationError, match="register_decoder"):
+        make_plugin_manager(load_entrypoints=False, plugins=[Misspelt()])
+
+
+def _install_fake_distribution(tmp_path: Path, name: str, module_source: str) -> None:
+    """A real (if tiny) installed distribution with an ``ioproto`` entry point."""
+    module = f"{name}_plugin"
+    (tmp_path / f"{module}.py").write_text(textwrap.dedent(module_source))
+    dist_info = tmp_path / f"{name}-0.3.dist-info"
+    dist_info.mkdir()
+    (dist_info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 0.3\n")
+    (dist_info / "entry_points.txt").write_text(f"[ioproto]\n{name} = {module}\n")
+
+
+@pytest.fixture
+def site_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.syspath_prepend(str(tmp_path))
+    yield tmp_path
+    for module in [name for name in sys.modules if name.endswith("_plugin")]:
+        sys.modules.pop(module, None)
+
+
+def test_throwaway_entry_point_plugin_is_loaded_and_described(site_dir: Path) -> None:
+    _install_fake_distribution(
+        site_dir,
+        "throwaway",
+        """
+        import ioproto
+
+        class Shout:
+            name = "shout"
+            description = "upper-cases nothing"
+            def open(self, context):
+                return None
+
+        @ioproto.hookimpl
+        def register_sinks(register):
+            register(Shout())
+        """,
+    )
+    pm = make_plugin_manager()
+    assert pm.get_plugin("throwaway") is not None
+    described = {entry["name"]: entry for entry in describe_plugins(pm)}
+    assert described["throwaway"]["version"] == "0.3"
+    assert described["throwaway"]["distribution"] == "throwaway"
+    assert described["throwaway"]["hooks"] == ["register_sinks"]
+    assert described["throwaway"]["sinks"] == ["shout"]
+
+
+def test_plugin_that_fails_to_import_is_a_warning(site_dir: Path) -> None:
+    _install_fake_distribution(site_dir, "broken", "raise RuntimeError('boom at import')\n")
+    with pytest.warns(PluginLoadWarning, match="'broken'.*boom at import"):
+        pm = make_plugin_manager()
+    assert pm.get_plugin("broken") is None
+    assert pm.get_plugin("lines") is not None
+
+
+def test_register_hook_that_raises_is_reported_and_skipped() -> None:
+    class Faulty:
+        @ioproto.hookimpl
+        def register_sinks(self, register):  # type: ignore[no-untyped-def]
+            raise ValueError("cannot register")
+
+    pm = make_plugin_manager(load_entrypoints=False, plugins=[Faulty()])
+    with pytest.warns(PluginLoadWarning, match="register_sinks.*cannot register"):
+        components = collect_components(pm)
+    assert len(components.sinks) == 0
+
+
+def test_duplicate_names_keep_the_first() -> None:
+    class Sink:
+        def __init__(self, description: str) -> None:
+            self.name = "dup"
+            self.description = description
+
+    class First:
+        @ioproto.hookimpl
+        def register_sinks(self, register):  # type: ignore[no-untyped-def]
+            register(Sink("first"))
+
+    class Second:
+        @ioproto.hookimpl
+        def register_sinks(self, register):  # type: ignore[no-untyped-def]
+            register(Sink("second"))
+
+    pm = make_plugin_manager(load_entrypoints=False, plugins=[First(), Second()])
+    with pytest.warns(PluginLoadWarning, match="already registered"):
+        components = collect_components(pm)
+    assert components.sinks.get("dup").description == "first"
+
+
+def test_unknown_name_lists_valid_ones() -> None:
+    components = collect_components(make_plugin_manager())
+    with pytest.raises(UnknownComponentError) as info:
+        components.sinks.get("nope")
+    assert "unknown sink 'nope'" in str(info.value)
+    assert "jsonl" in str(info.value)
