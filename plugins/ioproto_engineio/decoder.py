@@ -1,0 +1,900 @@
+"""The Engine.IO decoder layer: chunks in, Engine.IO packets and error records out.
+
+Framing, per-connection session state and error reporting live here; the wire formats are
+declared in :mod:`.wire`. The common forms (a text packet, a v4 ``\\x1e`` payload, a v3
+``<len>:`` text payload, binary messages, the XHR2 payload) are framed in plain Python for
+speed and agree with the construct declarations (checked by ``tests/engineio/test_parity.py``);
+JSONP wrappers and form bodies are parsed with the declarations themselves.
+
+Revision: ``chunk.revision`` if set, else the ``revision`` decode option, else 4. With the
+option ``force_revision`` true, the ``revision`` option overrides every chunk. A revision other
+than 2, 3 or 4 is read as 3, as JS engine.io does for any ``EIO`` other than ``4``.
+
+Never raises out of :meth:`EngineIOStream.feed` / :meth:`EngineIOStream.close`: bad input
+becomes an :class:`~ioproto.model.ErrorRecord` whose ``rule`` names what was broken.
+"""
+
+from __future__ import annotations
+
+import binascii
+import json
+import re
+import zlib
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from construct import ConstructError
+
+from ioproto.components import DecodeContext, Limits
+from ioproto.model import CHUNK_LAYER, Chunk, ChunkKind, ErrorRecord, Record
+
+from . import wire
+from .fastinit import positional_maker
+from .records import LAYER, EngineIOHandshake, EngineIOHttpError, EngineIOPacket
+
+_KINDS = frozenset(
+    {
+        ChunkKind.HTTP_REQUEST,
+        ChunkKind.HTTP_RESPONSE,
+        ChunkKind.WS_TEXT,
+        ChunkKind.WS_BINARY,
+        ChunkKind.LINE,
+        ChunkKind.LINE_BINARY,
+    }
+)
+_TRANSPORTS = {
+    ChunkKind.HTTP_REQUEST: "polling",
+    ChunkKind.HTTP_RESPONSE: "polling",
+    ChunkKind.WS_TEXT: "websocket",
+    ChunkKind.WS_BINARY: "websocket",
+}
+_DIRECTIONS = {ChunkKind.HTTP_REQUEST: "c2s", ChunkKind.HTTP_RESPONSE: "s2c"}
+
+_TYPES = wire.PACKET_TYPES
+_WS_TEXT = ChunkKind.WS_TEXT
+_REVISIONS = frozenset({2, 3, 4})
+_DIGIT_0 = 0x30
+_DIGIT_6 = 0x36
+_B = 0x62
+_V3_LENGTH = re.compile("([0-9]{1,20}):")
+_V3_LENGTH_BYTES = re.compile(rb"[0-9]+:")
+_V3_TEXT_PAYLOAD_START = re.compile(rb"[0-9]+:")
+_MAX_RESYNC_CANDIDATES = 256
+_RESYNC_LOOKAHEAD = 3
+_POST_ACKS = frozenset({b"ok", b"OK"})
+_JSONP_PREFIX = b"___eio["
+_MAX_ERROR_BODY_TEXT = 1000
+
+
+class EngineIODecoder:
+    """Decodes Engine.IO (revisions 2, 3, 4) from HTTP bodies, WebSocket messages and lines."""
+
+    name = LAYER
+    rides_on = CHUNK_LAYER
+    description = (
+        "Engine.IO packets, revisions 2-4: polling payloads (v4 \\x1e, v3 length-prefixed "
+        "and XHR2 binary, JSONP), WebSocket messages, one packet or payload per line"
+    )
+
+    def accepts(self, record: Record) -> bool:
+        """True for chunks holding HTTP bodies, WebSocket messages or lines."""
+        return isinstance(record, Chunk) and record.kind in _KINDS
+
+    def open(self, context: DecodeContext) -> EngineIOStream:
+        """A stream decoder with its own per-connection session state."""
+        return EngineIOStream(context)
+
+
+# -- JSON, as strict as JavaScript's JSON.parse --------------------------------------------------
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def _bounded_int(literal: str) -> int:
+    if len(literal.lstrip("-")) > 100:
+        raise ValueError("integer literal longer than 100 digits")
+    return int(literal)
+
+
+_JSON = json.JSONDecoder(parse_constant=_refuse_constant, parse_int=_bounded_int)
+
+
+def strict_json(text: str) -> Any:
+    """``JSON.parse`` semantics: no NaN/Infinity, integers of at most 100 digits.
+
+    Raises :class:`ValueError` (or :class:`RecursionError` for absurd nesting).
+    """
+    return _JSON.decode(text)
+
+
+def _option_revision(value: Any) -> int | None:
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _truthy(value: Any) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() not in ("", "0", "false", "no", "off")
+    return bool(value)
+
+
+def _normalise_revision(revision: int) -> int:
+    return revision if revision in (2, 3, 4) else 3
+
+
+_PACKET_PARAMS = (
+    "ts",
+    "connection",
+    "direction",
+    "transport",
+    "parent",
+    "revision",
+    "notes",
+    "sid",
+    "type",
+    "data",
+    "raw",
+    "index",
+    "binary",
+)
+_make_packet = positional_maker(EngineIOPacket, _PACKET_PARAMS)
+
+
+class _Out:
+    """What the records of one chunk share while it is decoded (cheap, per chunk).
+
+    ``head`` holds the leading arguments of :data:`_make_packet` that are the same for every
+    packet of the chunk; ``sid`` changes when a handshake inside the chunk names the session.
+    """
+
+    __slots__ = ("chunk", "head", "legacy", "records", "revision", "sid")
+
+    def __init__(self, chunk: Chunk, revision: int, sid: str | None) -> None:
+        self.chunk = chunk
+        self.revision = revision
+        self.legacy = revision != 4
+        self.sid = sid
+        self.records: list[Record] = []
+        kind = chunk.kind
+        self.head: tuple[Any, ...] = (
+            chunk.ts,
+            chunk.connection,
+            chunk.direction or _DIRECTIONS.get(kind),
+            chunk.transport or _TRANSPORTS.get(kind),
+            chunk,
+            revision,
+            (),
+        )
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        notes: tuple[str, ...] = self.head[6]
+        return notes
+
+    def add_note(self, note: str) -> None:
+        self.head = (*self.head[:6], (*self.notes, note))
+
+    def base(self) -> dict[str, Any]:
+        """The common record fields, as keyword arguments (for the rarer record kinds)."""
+        ts, connection, direction, transport, parent = self.head[:5]
+        return {
+            "ts": ts,
+            "connection": connection,
+            "direction": direction,
+            "transport": transport,
+            "parent": parent,
+            "sid": self.sid,
+        }
+
+
+class EngineIOStream:
+    """Running state of the Engine.IO layer for one pipeline (sans-IO).
+
+    Keeps a bounded map from connection to the session id learned from an ``open``
+    handshake on it (at most ``limits.max_sessions`` entries, oldest evicted first), so that
+    packets of a WebSocket-only session carry their sid.
+    """
+
+    def __init__(self, context: DecodeContext) -> None:
+        self._limits: Limits = context.limits
+        options = context.options
+        self._option_revision = _option_revision(options.get("revision"))
+        self._forced = self._option_revision is not None and _truthy(options.get("force_revision"))
+        self._strict = context.strict
+        self._sids: dict[str, str] = {}
+        self._handlers: dict[ChunkKind, Callable[[_Out, bytes], None]] = {
+            ChunkKind.HTTP_REQUEST: self._http_request,
+            ChunkKind.HTTP_RESPONSE: self._http_response,
+            ChunkKind.WS_TEXT: self._ws_text,
+            ChunkKind.WS_BINARY: self._binary,
+            ChunkKind.LINE_BINARY: self._binary,
+            ChunkKind.LINE: self._line,
+        }
+
+    # -- the StreamDecoder protocol ------------------------------------------------------------
+
+    def feed(self, record: Record) -> Iterable[Record]:
+        """The Engine.IO records decoded from one chunk (never raises)."""
+        if not isinstance(record, Chunk):
+            return (record,)
+        try:
+            if record.kind is _WS_TEXT:
+                fast = self._fast_ws_text(record)
+                if fast is not None:
+                    return fast
+            return self._feed(record)
+        except Exception as exc:  # a bug must not stop the capture; report it as a record
+            return [
+                ErrorRecord(
+                    ts=record.ts,
+                    connection=record.connection,
+                    direction=record.direction,
+                    sid=record.sid,
+                    transport=record.transport,
+                    parent=record,
+                    layer=LAYER,
+                    rule="engineio.internal",
+                    reason=f"decoder failed: {type(exc).__name__}: {exc}",
+                    raw=record.data[: self._limits.max_raw_kept],
+                    plugin="ioproto_engineio",
+                )
+            ]
+
+    def close(self) -> Iterable[Record]:
+        """Nothing is pending between chunks; forget the session map."""
+        self._sids.clear()
+        return ()
+
+    # -- per chunk -------------------------------------------------------------------------------
+
+    def _revision(self, chunk: Chunk) -> int:
+        if self._forced or chunk.revision is None:
+            revision = self._option_revision
+            if revision is None:
+                revision = chunk.revision if chunk.revision is not None else 4
+        else:
+            revision = chunk.revision
+        return _normalise_revision(revision)
+
+    def _fast_ws_text(self, chunk: Chunk) -> list[Record] | None:
+        """The commonest message, a valid non-open text packet, decoded inline; else None.
+
+        Must give exactly what the general path gives (tests/engineio/test_parity.py).
+        """
+        data = chunk.data
+        if not data or len(data) > self._limits.max_payload or not 0x31 <= data[0] <= 0x36:
+            return None
+        try:
+            text = data[1:].decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+        revision = chunk.revision
+        if self._forced or revision not in _REVISIONS:
+            revision = self._revision(chunk)
+        sid = chunk.sid
+        if sid is None and chunk.connection is not None:
+            sid = self._sids.get(chunk.connection)
+        return [
+            _make_packet(
+                chunk.ts,
+                chunk.connection,
+                chunk.direction,
+                chunk.transport or "websocket",
+                chunk,
+                revision,
+                (),
+                sid,
+                _TYPES[data[0] - _DIGIT_0],
+                text,
+                data,
+                0,
+                False,
+            )
+        ]
+
+    def _feed(self, chunk: Chunk) -> list[Record]:
+        sid = chunk.sid
+        if sid is None and chunk.connection is not None:
+            sid = self._sids.get(chunk.connection)
+        out = _Out(chunk, self._revision(chunk), sid)
+        data = chunk.data
+        if len(data) > self._limits.max_payload:
+            self._error(
+                out,
+                "engineio.payload.too-large",
+                f"{len(data)} bytes is more than the limit of {self._limits.max_payload}",
+                data,
+                offset=0,
+            )
+            return out.records
+        handler = self._handlers.get(chunk.kind)
+        if handler is not None:
+            handler(out, data)
+        return out.records
+
+    def _learn(self, connection: str | None, sid: str) -> None:
+        if connection is None:
+            return
+        sids = self._sids
+        if connection in sids:
+            del sids[connection]
+        elif len(sids) >= self._limits.max_sessions:
+            del sids[next(iter(sids))]
+        sids[connection] = sid
+
+    # -- chunk kinds ---------------------------------------------------------------------------
+
+    def _ws_text(self, out: _Out, data: bytes) -> None:
+        self._packet(out, data, None, 0, 0)
+
+    def _binary(self, out: _Out, data: bytes) -> None:
+        if not out.legacy:
+            self._emit(out, "message", data, data, 0, True)
+            return
+        if not data:
+            self._error(out, "engineio.binary.empty", "empty v3 binary message", data, offset=0)
+            return
+        kind = data[0]
+        if kind != 4:
+            name = _TYPES[kind] if kind < len(_TYPES) else f"unknown type byte {kind}"
+            self._error(
+                out,
+                "engineio.binary.bad-type",
+                f"v3 binary message with type {name}; only message (4) may be binary",
+                data,
+                offset=0,
+            )
+            return
+        self._emit(out, "message", data[1:], data, 0, True)
+
+    def _line(self, out: _Out, data: bytes) -> None:
+        if data.startswith(_JSONP_PREFIX):
+            self._jsonp_response(out, data)
+        elif data.startswith(b"d="):
+            self._jsonp_post(out, data)
+        elif not out.legacy:
+            self._payload_v4(out, data)
+        elif _V3_TEXT_PAYLOAD_START.match(data):
+            self._payload_v3_text(out, data)
+        else:
+            self._packet(out, data, None, 0, 0)
+
+    def _http_request(self, out: _Out, data: bytes) -> None:
+        http = out.chunk.http
+        if not data or (http is not None and http.method == "OPTIONS"):
+            return
+        if data.startswith(b"d=") or (http is not None and http.query_value("j") is not None):
+            self._jsonp_post(out, data)
+            return
+        self._polling_body(out, data)
+
+    def _http_response(self, out: _Out, data: bytes) -> None:
+        http = out.chunk.http
+        if http is not None:
+            if http.method == "OPTIONS":
+                return
+            status = http.status
+            if status is not None:
+                if status >= 400:
+                    self._http_error(out, status, data)
+                    return
+                if status < 200 or 300 <= status < 400:
+                    return  # 101 switching protocols, redirects: no Engine.IO payload
+        if not data or data in _POST_ACKS:
+            return
+        body = self._decompressed(out, data)
+        if body is None:
+            return
+        data = body
+        if data.startswith(_JSONP_PREFIX) or (
+            http is not None and http.query_value("j") is not None
+        ):
+            self._jsonp_response(out, data)
+            return
+        self._polling_body(out, data)
+
+    def _polling_body(self, out: _Out, data: bytes) -> None:
+        if not out.legacy:
+            self._payload_v4(out, data)
+            return
+        http = out.chunk.http
+        content_type = http.header("content-type") if http is not None else None
+        if (
+            content_type is not None
+            and content_type.split(";", 1)[0].strip().lower() == "application/octet-stream"
+        ) or data[0] <= 1:
+            self._payload_v3_binary(out, data)
+        else:
+            self._payload_v3_text(out, data)
+
+    def _decompressed(self, out: _Out, data: bytes) -> bytes | None:
+        """The body, inflated if it is still gzip/zlib compressed (T19); ``None`` on error."""
+        http = out.chunk.http
+        if http is None or len(data) < 2:
+            return data
+        gzip = data[:2] == b"\x1f\x8b"
+        zlib_wrapped = data[0] == 0x78 and int.from_bytes(data[:2], "big") % 31 == 0
+        if not (gzip or zlib_wrapped):
+            return data
+        encoding = (http.header("content-encoding") or "").lower()
+        if "gzip" not in encoding and "deflate" not in encoding:
+            return data
+        limit = self._limits.max_payload
+        inflater = zlib.decompressobj(16 + zlib.MAX_WBITS if gzip else zlib.MAX_WBITS)
+        try:
+            body = inflater.decompress(data, limit + 1)
+        except zlib.error as exc:
+            self._error(out, "engineio.http.bad-compression", f"cannot inflate: {exc}", data)
+            return None
+        if len(body) > limit:
+            self._error(
+                out,
+                "engineio.payload.too-large",
+                f"inflated body is more than the limit of {limit} bytes",
+                data,
+            )
+            return None
+        return body
+
+    def _http_error(self, out: _Out, status: int, data: bytes) -> None:
+        text = data.decode("utf-8", "replace")
+        code: int | None = None
+        message: str | None = None
+        try:
+            value = strict_json(text) if len(text) <= 65536 else None
+        except (ValueError, RecursionError):
+            value = None
+            stripped = text.strip()
+            if stripped and len(stripped) <= _MAX_ERROR_BODY_TEXT:
+                message = stripped
+        if isinstance(value, dict):
+            raw_code = value.get("code")
+            if isinstance(raw_code, int) and not isinstance(raw_code, bool):
+                code = raw_code
+            raw_message = value.get("message")
+            if isinstance(raw_message, str):
+                message = raw_message
+        elif isinstance(value, str):
+            message = value
+        out.records.append(
+            EngineIOHttpError(
+                **out.base(),
+                revision=out.revision,
+                data=text,
+                raw=data[: self._limits.max_raw_kept],
+                status=status,
+                code=code,
+                message=message,
+            )
+        )
+
+    # -- payloads ----------------------------------------------------------------------------
+
+    def _payload_v4(self, out: _Out, data: bytes) -> None:
+        pieces = data.split(wire.SEPARATOR)
+        limit = self._limits.max_packets_per_payload
+        kept = pieces if len(pieces) <= limit else pieces[:limit]
+        head = out.head
+        sid = out.sid
+        append = out.records.append
+        make = _make_packet
+        types = _TYPES
+        # Byte offsets are only needed for the slow path: advance them lazily (amortised O(n)).
+        known_index = 0
+        known_offset = 0
+        for index, piece in enumerate(kept):
+            # Inline fast path for the commonest packet (digit 1-6, valid UTF-8); anything
+            # else goes through _packet, which it must agree with.
+            first = piece[0] if piece else 0
+            if 0x31 <= first <= 0x36:
+                try:
+                    text = piece[1:].decode("utf-8")
+                except UnicodeDecodeError:
+                    pass
+                else:
+                    append(make(*head, sid, types[first - 0x30], text, piece, index, False))
+                    continue
+            while known_index < index:
+                known_offset += len(pieces[known_index]) + 1
+                known_index += 1
+            self._packet(out, piece, None, known_offset, index)
+            head = out.head
+            sid = out.sid
+        if len(pieces) > limit:
+            while known_index < limit:
+                known_offset += len(pieces[known_index]) + 1
+                known_index += 1
+            self._too_many(out, data[known_offset:], known_offset, limit)
+
+    def _payload_v3_text(self, out: _Out, data: bytes) -> None:
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            # Keep framing; only the packets holding the bad bytes become errors.
+            text = data.decode("utf-8", "surrogateescape")
+        ascii_only = text.isascii()
+        limit = self._limits.max_packets_per_payload
+        length = len(text)
+        position = 0
+        index = 0
+        while position < length:
+            match = _V3_LENGTH.match(text, position)
+            end = -1
+            if match is not None:
+                start = match.end()
+                end = wire.utf16_end(text, start, int(match.group(1)))
+            if end < 0:
+                resume = self._resync(text, position + 1)
+                bad = text[position:resume]
+                self._error(
+                    out,
+                    "engineio.payload.bad-length",
+                    "expected <length>:<packet> with the length in UTF-16 units"
+                    if match is None
+                    else f"length {match.group(1)} runs past the end of the payload",
+                    bad.encode("utf-8", "surrogateescape"),
+                    offset=self._byte_offset(text, position, ascii_only),
+                    index=index,
+                )
+                index += 1
+                position = resume
+                continue
+            if end > start:
+                if index >= limit:
+                    self._too_many(
+                        out,
+                        text[position:].encode("utf-8", "surrogateescape"),
+                        self._byte_offset(text, position, ascii_only),
+                        index,
+                    )
+                    return
+                packet = text[start:end]
+                if ascii_only:
+                    self._packet(out, data[start:end], packet, start, index)
+                else:
+                    # Re-encoding restores any undecodable bytes, so _packet reports them.
+                    raw = packet.encode("utf-8", "surrogateescape")
+                    offset = self._byte_offset(text, start, ascii_only)
+                    self._packet(out, raw, None, offset, index)
+                index += 1
+            position = end
+
+    def _resync(self, text: str, start: int) -> int:
+        """The next position from ``start`` where ``<len>:`` framing parses consistently.
+
+        Consistent: the next few records frame exactly, or the framing reaches the end of the
+        text. Returns ``len(text)`` when no such position exists (a bounded search).
+        """
+        for tried, match in enumerate(_V3_LENGTH.finditer(text, start)):
+            if tried >= _MAX_RESYNC_CANDIDATES:
+                break
+            candidate = match.start()
+            if _frames(text, candidate):
+                return candidate
+        return len(text)
+
+    @staticmethod
+    def _byte_offset(text: str, position: int, ascii_only: bool) -> int:
+        if ascii_only:
+            return position
+        return len(text[:position].encode("utf-8", "surrogateescape"))
+
+    def _payload_v3_binary(self, out: _Out, data: bytes) -> None:
+        limit = self._limits.max_packets_per_payload
+        position = 0
+        index = 0
+        length = len(data)
+        while position < length:
+            kind = data[position]
+            if kind > 1:
+                self._error(
+                    out,
+                    "engineio.xhr2.bad-kind",
+                    f"XHR2 record starts with {kind:#04x}, not 0x00 (string) or 0x01 (binary)",
+                    data[position:],
+                    offset=position,
+                    index=index,
+                )
+                return
+            terminator = data.find(b"\xff", position + 1, position + 2 + wire.MAX_XHR2_DIGITS)
+            digits = data[position + 1 : terminator]
+            if terminator < 0 or not digits or max(digits) > 9:
+                self._error(
+                    out,
+                    "engineio.xhr2.bad-length",
+                    "XHR2 length must be digit bytes 0x00-0x09 ended by 0xFF",
+                    data[position:],
+                    offset=position,
+                    index=index,
+                )
+                return
+            size = int(bytes(digit + _DIGIT_0 for digit in digits))
+            start = terminator + 1
+            end = start + size
+            if end > length:
+                self._error(
+                    out,
+                    "engineio.xhr2.bad-length",
+                    f"XHR2 length {size} runs past the end of the payload",
+                    data[position:],
+                    offset=position,
+                    index=index,
+                )
+                return
+            if index >= limit:
+                self._too_many(out, data[position:], position, index)
+                return
+            record = data[start:end]
+            if kind == 0:
+                if record:
+                    self._packet(out, record, None, start, index)
+                else:
+                    self._error(out, "engineio.packet.empty", "empty packet", record, start, index)
+            elif not record:
+                self._error(
+                    out, "engineio.binary.empty", "empty binary record", record, start, index
+                )
+            elif record[0] != 4:
+                self._error(
+                    out,
+                    "engineio.binary.bad-type",
+                    f"binary record with type byte {record[0]}; only message (4) may be binary",
+                    record,
+                    start,
+                    index,
+                )
+            else:
+                self._emit(out, "message", record[1:], record, index, True)
+            index += 1
+            position = end
+
+    def _jsonp_response(self, out: _Out, data: bytes) -> None:
+        try:
+            payload = wire.jsonp_response.parse(data).payload
+        except ConstructError:
+            payload = _python_jsonp(data)
+            if payload is None:
+                self._error(
+                    out,
+                    "engineio.jsonp.bad-wrapper",
+                    'expected ___eio[N]("<JS string>");',
+                    data,
+                    offset=0,
+                )
+                return
+            out.add_note("jsonp.python-escaping")
+        self._text_payload(out, payload)
+
+    def _jsonp_post(self, out: _Out, data: bytes) -> None:
+        try:
+            payload = wire.jsonp_post.parse(data)
+        except ConstructError as exc:
+            self._error(out, "engineio.jsonp.bad-form", f"JSONP POST body: {exc}", data, 0)
+            return
+        self._text_payload(out, payload)
+
+    def _text_payload(self, out: _Out, payload: str) -> None:
+        """A payload that arrived as text (JSONP): frame it by revision, never XHR2."""
+        body = payload.encode("utf-8", "surrogatepass")
+        if not body:
+            self._error(out, "engineio.payload.empty", "empty payload", body, 0)
+        elif out.legacy:
+            self._payload_v3_text(out, body)
+        else:
+            self._payload_v4(out, body)
+
+    # -- single packets -------------------------------------------------------------------------
+
+    def _packet(self, out: _Out, raw: bytes, text: str | None, offset: int, index: int) -> None:
+        """Decode one text-form packet (``raw`` its UTF-8 bytes, ``text`` if already decoded)."""
+        if not raw:
+            self._error(out, "engineio.packet.empty", "empty packet", raw, offset, index)
+            return
+        first = raw[0]
+        if _DIGIT_0 <= first <= _DIGIT_6:
+            if text is None:
+                try:
+                    data = raw[1:].decode("utf-8")
+                except UnicodeDecodeError as exc:
+                    self._bad_utf8(out, raw, offset, index, exc)
+                    return
+            else:
+                data = text[1:]
+            if first == _DIGIT_0:
+                self._handshake(out, data, raw, index)
+            else:
+                self._emit(out, _TYPES[first - _DIGIT_0], data, raw, index, False)
+        elif first == _B:
+            self._base64(out, raw, offset, index)
+        else:
+            self._error(
+                out,
+                "engineio.packet.bad-type",
+                f"packet type {chr(first)!r} is not b or a digit 0-6"
+                if first < 0x80
+                else f"packet starts with byte {first:#04x}, not a type digit",
+                raw,
+                offset,
+                index,
+            )
+
+    def _base64(self, out: _Out, raw: bytes, offset: int, index: int) -> None:
+        if out.legacy:
+            kind = raw[1] if len(raw) > 1 else -1
+            if not _DIGIT_0 <= kind <= _DIGIT_6:
+                self._error(
+                    out,
+                    "engineio.base64.bad-type",
+                    "v3 base64 packet must be b<type digit><base64>",
+                    raw,
+                    offset,
+                    index,
+                )
+                return
+            if kind != _DIGIT_0 + 4:
+                self._error(
+                    out,
+                    "engineio.binary.bad-type",
+                    f"binary {_TYPES[kind - _DIGIT_0]} packet; only message may be binary",
+                    raw,
+                    offset,
+                    index,
+                )
+                return
+            encoded = raw[2:]
+        else:
+            encoded = raw[1:]
+        try:
+            decoded = wire.b64decode(encoded)
+        except (binascii.Error, ValueError) as exc:
+            self._error(out, "engineio.base64.invalid", f"bad base64: {exc}", raw, offset, index)
+            return
+        self._emit(out, "message", decoded, raw, index, True)
+
+    def _handshake(self, out: _Out, text: str, raw: bytes, index: int) -> None:
+        reason = None
+        value: Any = None
+        try:
+            value = strict_json(text)
+        except (ValueError, RecursionError) as exc:
+            reason = f"handshake is not valid JSON: {exc}"
+        if reason is None:
+            if not isinstance(value, dict):
+                reason = "handshake JSON is not an object"
+            elif not isinstance(value.get("sid"), str) or not value["sid"]:
+                reason = "handshake has no sid string"
+        if reason is not None:
+            self._error(out, "engineio.handshake.invalid", reason, raw, None, index)
+            return
+        notes: list[str] = []
+        upgrades_value = value.get("upgrades", [])
+        if isinstance(upgrades_value, list) and all(isinstance(u, str) for u in upgrades_value):
+            upgrades = tuple(upgrades_value)
+        else:
+            upgrades = (
+                tuple(u for u in upgrades_value if isinstance(u, str))
+                if isinstance(upgrades_value, list)
+                else ()
+            )
+            notes.append("handshake.bad-upgrades")
+        sid: str = value["sid"]
+        out.sid = sid
+        self._learn(out.chunk.connection, sid)
+        ping_interval = _milliseconds(value, "pingInterval", notes)
+        ping_timeout = _milliseconds(value, "pingTimeout", notes)
+        max_payload = _milliseconds(value, "maxPayload", notes)
+        out.records.append(
+            EngineIOHandshake(
+                **out.base(),
+                revision=out.revision,
+                data=text,
+                raw=raw,
+                index=index,
+                notes=out.notes + tuple(notes),
+                upgrades=upgrades,
+                ping_interval=ping_interval,
+                ping_timeout=ping_timeout,
+                max_payload=max_payload,
+            )
+        )
+
+    # -- record making -------------------------------------------------------------------------
+
+    def _emit(
+        self, out: _Out, kind: str, data: str | bytes, raw: bytes, index: int, binary: bool
+    ) -> None:
+        out.records.append(_make_packet(*out.head, out.sid, kind, data, raw, index, binary))
+
+    def _error(
+        self,
+        out: _Out,
+        rule: str,
+        reason: str,
+        raw: bytes,
+        offset: int | None = None,
+        index: int | None = None,
+    ) -> None:
+        out.records.append(
+            ErrorRecord(
+                **out.base(),
+                layer=LAYER,
+                rule=rule,
+                reason=reason,
+                raw=raw[: self._limits.max_raw_kept],
+                offset=offset,
+                index=index,
+            )
+        )
+
+    def _bad_utf8(
+        self, out: _Out, raw: bytes, offset: int, index: int, exc: UnicodeDecodeError
+    ) -> None:
+        reason = f"packet is not UTF-8: {exc.reason} at byte {exc.start + 1}"
+        self._error(out, "engineio.packet.bad-utf8", reason, raw, offset, index)
+
+    def _too_many(self, out: _Out, rest: bytes, offset: int, index: int) -> None:
+        limit = self._limits.max_packets_per_payload
+        self._error(
+            out,
+            "engineio.payload.too-many-packets",
+            f"more than {limit} packets in one payload; the rest is not decoded",
+            rest,
+            offset,
+            index,
+        )
+
+
+# -- helpers ------------------------------------------------------------------------------------
+
+
+def _frames(text: str, position: int) -> bool:
+    """Whether ``<len>:`` framing from ``position`` holds for a few records or to the end."""
+    for _ in range(_RESYNC_LOOKAHEAD):
+        if position == len(text):
+            return True
+        match = _V3_LENGTH.match(text, position)
+        if match is None:
+            return False
+        start = match.end()
+        end = wire.utf16_end(text, start, int(match.group(1)))
+        if end < 0 or not (
+            end == start or _DIGIT_0 <= ord(text[start]) <= _DIGIT_6 or text[start] == "b"
+        ):
+            return False
+        position = end
+    return True
+
+
+_PYTHON_JSONP = re.compile(rb'___eio\[([0-9]{1,20})\]\("(?s:(.*))"\);?')
+
+
+def _python_jsonp(data: bytes) -> str | None:
+    """python-engineio's JSONP, which escapes only ``"``; ``None`` if not that either."""
+    match = _PYTHON_JSONP.fullmatch(data)
+    if match is None:
+        return None
+    try:
+        return match.group(2).decode("utf-8").replace('\\"', '"')
+    except UnicodeDecodeError:
+        return None
+
+
+def _milliseconds(value: dict[str, Any], key: str, notes: list[str]) -> int | None:
+    number = value.get(key)
+    if number is None:
+        return None
+    if isinstance(number, bool) or not isinstance(number, int | float):
+        notes.append(f"handshake.bad-{key}")
+        return None
+    if isinstance(number, float):
+        if not number.is_integer():
+            notes.append(f"handshake.bad-{key}")
+            return None
+        return int(number)
+    return number

@@ -1,0 +1,58 @@
+"""The records of the Engine.IO layer. Public: other plugins and sinks may import them.
+
+``EngineIOPacket.type`` is one of ``open``, ``close``, ``ping``, ``pong``, ``message``,
+``upgrade``, ``noop``; ``data`` is the text after the type digit (``""`` when there is none)
+or ``bytes`` for a binary message (``binary`` is then true). ``revision`` is the Engine.IO
+revision the packet was decoded with (2, 3 or 4). ``index`` is the packet's position in its
+polling payload (0 for WebSocket messages). ``raw`` is the packet's own encoding as it
+appeared inside the chunk.
+"""
+
+from __future__ import annotations
+
+import attrs
+
+from ioproto.model import Packet
+
+LAYER = "engineio"
+
+PACKET_TYPES = ("open", "close", "ping", "pong", "message", "upgrade", "noop")
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class EngineIOPacket(Packet):
+    """One Engine.IO packet."""
+
+    layer: str = LAYER
+    binary: bool = False
+    index: int = 0
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class EngineIOHandshake(EngineIOPacket):
+    """The ``open`` packet's handshake; ``sid`` (the common field) is the new session's id.
+
+    ``data`` keeps the JSON text as sent. Fields the server did not send are ``None``.
+    """
+
+    type: str = "open"
+    upgrades: tuple[str, ...] = ()
+    ping_interval: int | None = None
+    ping_timeout: int | None = None
+    max_payload: int | None = None
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class EngineIOHttpError(Packet):
+    """An HTTP error answer on an Engine.IO request (status >= 400).
+
+    ``code``/``message`` come from the body when it is Engine.IO's JSON error
+    (``{"code":1,"message":"Session ID unknown"}``) or python-engineio's JSON string;
+    ``data`` keeps the body text.
+    """
+
+    layer: str = LAYER
+    type: str = "http-error"
+    status: int = 0
+    code: int | None = None
+    message: str | None = None
