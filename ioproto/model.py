@@ -28,6 +28,8 @@ from typing import Any, Literal
 
 import attrs
 
+from .fastrecords import replace_field
+
 Direction = Literal["c2s", "s2c"]
 
 #: The layer name of the records a capture source produces.
@@ -131,7 +133,7 @@ class Record:
         added = tuple(tags)
         if not added:
             return self
-        return attrs.evolve(self, tags=self.tags + added)
+        return replace_field(self, "tags", self.tags + added)  # type: ignore[no-any-return]
 
     def tag(self, name: str, default: Any = None) -> Any:
         """The value of the last tag called ``name``, or ``default``."""

@@ -338,6 +338,8 @@ class Pipeline:
                         parent=record,
                     )
                     for child in produced:
+                        if child is record and self.all_layers:
+                            continue  # passed through unchanged: already emitted above
                         self._push(child, index + 1)
                     return
         self._emit(record)

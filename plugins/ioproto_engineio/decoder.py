@@ -26,10 +26,10 @@ from typing import Any
 from construct import ConstructError
 
 from ioproto.components import DecodeContext, Limits
+from ioproto.fastrecords import positional_maker
 from ioproto.model import CHUNK_LAYER, Chunk, ChunkKind, ErrorRecord, Record
 
 from . import wire
-from .fastinit import positional_maker
 from .records import LAYER, EngineIOHandshake, EngineIOHttpError, EngineIOPacket
 
 _KINDS = frozenset(
@@ -439,6 +439,9 @@ class EngineIOStream:
                 f"inflated body is more than the limit of {limit} bytes",
                 data,
             )
+            return None
+        if not inflater.eof:
+            self._error(out, "engineio.http.bad-compression", "compressed body is truncated", data)
             return None
         return body
 

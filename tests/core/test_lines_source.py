@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ioproto_lines.source import LinesSource
+
 from ioproto import Chunk, ChunkKind, ErrorRecord
 from ioproto.components import SourceContext
-from ioproto_lines.source import LinesSource
 
 
 def read(tmp_path: Path, text: bytes, **options: object) -> list[object]:

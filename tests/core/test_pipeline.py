@@ -129,7 +129,7 @@ def test_all_layers_emits_consumed_records_too() -> None:
 
 
 def test_unknown_proto_lists_valid_layers() -> None:
-    with pytest.raises(UnknownComponentError, match="unknown layer .*valid: chunk, count, upper"):
+    with pytest.raises(UnknownComponentError, match=r"unknown layer .*valid: chunk, count, upper"):
         pipeline("socketio-typo")
 
 

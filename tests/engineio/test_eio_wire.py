@@ -12,9 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from ioproto_engineio import wire
 from ioproto_engineio.decoder import _make_packet
-from ioproto_engineio.fastinit import positional_maker
 from ioproto_engineio.records import EngineIOHandshake, EngineIOPacket
 
+from ioproto.fastrecords import positional_maker
 from ioproto.model import Chunk, ChunkKind, HttpInfo
 
 SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -243,7 +243,7 @@ def test_arbitrary_xhr2_agrees_with_construct(data: bytes) -> None:
         assert not rules(records)
 
 
-# -- fastinit builds exactly what attrs' __init__ builds ----------------------------------------
+# -- ioproto.fastrecords builds exactly what attrs' __init__ builds --------------------------
 
 
 @SETTINGS

@@ -1,0 +1,54 @@
+"""The fast record constructors give exactly what attrs' own __init__/evolve give."""
+
+from __future__ import annotations
+
+import attrs
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from ioproto import Chunk, ChunkKind, ErrorRecord, Packet, Tag
+from ioproto.fastrecords import positional_maker, replace_field
+
+
+def fields_of(record: object) -> dict[str, object]:
+    return {field.name: getattr(record, field.name) for field in attrs.fields(type(record))}
+
+
+@given(st.floats(allow_nan=False), st.text(), st.binary(), st.one_of(st.none(), st.integers()))
+def test_positional_maker_equals_init(
+    ts: float, text: str, raw: bytes, revision: int | None
+) -> None:
+    make = positional_maker(Packet, ("ts", "layer", "data", "raw", "revision"))
+    assert fields_of(make(ts, "x", text, raw, revision)) == fields_of(
+        Packet(ts=ts, layer="x", data=text, raw=raw, revision=revision)
+    )
+
+
+def test_factories_are_called_each_time() -> None:
+    @attrs.frozen(slots=True, kw_only=True)
+    class WithList(Packet):
+        items: list[int] = attrs.field(factory=list)
+
+    make = positional_maker(WithList, ("ts",))
+    first, second = make(1.0), make(2.0)
+    assert first.items == [] and first.items is not second.items
+
+
+def test_mandatory_and_unknown_fields_are_refused() -> None:
+    with pytest.raises(TypeError, match="mandatory"):
+        positional_maker(ErrorRecord, ("ts", "rule"))
+    with pytest.raises(TypeError, match="no field"):
+        positional_maker(Packet, ("ts", "nope"))
+
+
+def test_classes_with_post_init_fall_back_to_init() -> None:
+    make = positional_maker(Chunk, ("ts", "kind", "data"))
+    assert make(0.0, ChunkKind.LINE, b"x").type == "line"
+
+
+def test_replace_field_equals_evolve() -> None:
+    packet = Packet(ts=1.0, layer="x", type="y", data={"a": 1}, tags=(Tag("t", 1),))
+    assert fields_of(replace_field(packet, "tags", ())) == fields_of(attrs.evolve(packet, tags=()))
+    chunk = Chunk(ts=0.0, kind=ChunkKind.LINE, data=b"x")
+    assert replace_field(chunk, "seq", 3) == attrs.evolve(chunk, seq=3)
