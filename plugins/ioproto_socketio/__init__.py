@@ -1,0 +1,19 @@
+"""Socket.IO decoder plugin: Engine.IO messages → Socket.IO packets (protocols 4 and 5).
+
+Hook implementations only; the decoder is in :mod:`ioproto_socketio.decoder`, the wire format
+in :mod:`ioproto_socketio.wire`, the records in :mod:`ioproto_socketio.records`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import ioproto
+from ioproto.components import Decoder
+
+from .decoder import SocketIODecoder
+
+
+@ioproto.hookimpl
+def register_decoders(register: Callable[[Decoder], None]) -> None:
+    register(SocketIODecoder())

@@ -1,0 +1,690 @@
+"""The Socket.IO decoder layer: Engine.IO ``message`` records in, Socket.IO records out.
+
+State is kept per session (the Engine.IO ``sid``, falling back to the connection) and per
+direction:
+
+* a binary packet being reassembled (a type 5/6 header waiting for its N binary messages);
+* EVENTs that asked for an ack and have not been answered yet (for ``answers`` links and
+  :class:`~ioproto_socketio.records.SocketIOUnansweredAck` records).
+
+All of it is bounded by :class:`ioproto.components.Limits`: ``max_sessions`` sessions,
+``max_pending`` pending acks per session, ``max_attachments`` attachments per packet.
+Overflow evicts the oldest entry and says so with an error record (a session that waits for
+nothing is evicted silently).
+
+An Engine.IO ``close`` record ends its session: it is passed through unchanged, followed by
+the session's unanswered acks and an error for a binary packet left incomplete.
+
+Nothing raises out of :meth:`SocketIOStream.feed` / :meth:`SocketIOStream.close`; bad input
+becomes :class:`~ioproto.model.ErrorRecord` records (rules are listed in ``RULES``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Iterable
+from typing import Any
+
+from construct import ConstructError
+
+from ioproto.components import DecodeContext
+from ioproto.fastrecords import positional_maker
+from ioproto.model import ErrorRecord, Record, error_from
+
+from .payload import PayloadError, check, loads, reconstruct
+from .records import LAYER, SocketIOPacket, SocketIOUnansweredAck
+from .wire import FAST_MATCH, Header, parse_fast, parse_slow
+
+#: Every error rule this layer emits, with what it means.
+RULES = {
+    "socketio.type.unknown": "the type digit is not 0-6 (or the packet does not start with one)",
+    "socketio.attachments.illegal": "a 5/6 packet without a positive '<count>-' attachment count",
+    "socketio.attachments.too-many": "more attachments than limits.max_attachments",
+    "socketio.id.too-long": "an ack id of more than 100 digits",
+    "socketio.payload.bad-json": "the payload is not strict JSON (NaN, >100-digit integers, ...)",
+    "socketio.payload.too-deep": "JSON nested deeper than limits.max_json_depth",
+    "socketio.payload.invalid": "the payload breaks the rule of its packet type",
+    "socketio.event.reserved-name": "a protocol-5 EVENT named connect, disconnect, ...",
+    "socketio.placeholder.invalid": "a placeholder 'num' that is not an attachment index",
+    "socketio.binary.unexpected": "a binary message with no binary packet waiting for it",
+    "socketio.binary.interrupted": "a text packet arrived before all attachments (the partial "
+    "packet is dropped; the text packet is decoded)",
+    "socketio.binary.incomplete": "the session or input ended before all attachments arrived",
+    "socketio.message.not-data": "an Engine.IO message whose data is neither text nor bytes",
+    "socketio.state.too-many-pending-acks": "limits.max_pending unanswered acks in one session; "
+    "the oldest was forgotten",
+    "socketio.state.too-many-sessions": "limits.max_sessions sessions with state; the oldest "
+    "was forgotten",
+    "socketio.strict.<note>": "strict mode: a leniency (see notes) refused",
+    "socketio.internal": "a bug in this decoder (the packet is skipped)",
+}
+
+_NAMES_V5 = ("CONNECT", "DISCONNECT", "EVENT", "ACK", "CONNECT_ERROR", "EVENT", "ACK")
+_NAMES_V4 = ("CONNECT", "DISCONNECT", "EVENT", "ACK", "ERROR", "EVENT", "ACK")
+_OPPOSITE: dict[str | None, str | None] = {"c2s": "s2c", "s2c": "c2s", None: None}
+_SIO_REVISION: dict[int | None, int] = {4: 5, 3: 4, 2: 4}
+_MAX_COUNT_DIGITS = 10
+_MAX_ID_DIGITS = 100
+
+#: SocketIOPacket(...) with these fields, positionally (see ioproto.fastrecords).
+_PACKET_FIELDS = (
+    "ts",
+    "connection",
+    "direction",
+    "sid",
+    "transport",
+    "parent",
+    "type",
+    "data",
+    "revision",
+    "raw",
+    "notes",
+    "wire_type",
+    "nsp",
+    "id",
+    "event",
+    "args",
+    "attachments",
+    "query",
+    "answers",
+    "attachment_records",
+)
+_make_packet = positional_maker(SocketIOPacket, _PACKET_FIELDS)
+
+NOTE_MISSING_PAYLOAD = "lenient:missing-payload"
+NOTE_EMPTY_PACKET = "lenient:empty-packet"
+NOTE_MISSING_COMMA = "lenient:missing-comma"
+NOTE_NAMESPACE_QUERY = "lenient:namespace-query"
+
+
+class _Partial:
+    """A binary packet waiting for its attachments."""
+
+    __slots__ = (
+        "buffers",
+        "count",
+        "data",
+        "header",
+        "id",
+        "notes",
+        "nsp",
+        "parts",
+        "query",
+        "revision",
+        "text",
+        "wire_type",
+    )
+
+    def __init__(
+        self,
+        header: Record,
+        text: str,
+        wire_type: int,
+        count: int,
+        nsp: str,
+        query: str | None,
+        ack_id: int | None,
+        data: Any,
+        notes: tuple[str, ...],
+        revision: int,
+    ) -> None:
+        self.header = header
+        self.text = text
+        self.wire_type = wire_type
+        self.count = count
+        self.nsp = nsp
+        self.query = query
+        self.id = ack_id
+        self.data = data
+        self.notes = notes
+        self.revision = revision
+        self.buffers: list[bytes] = []
+        self.parts: list[Record] = []
+
+
+class _Session:
+    """What one session still waits for."""
+
+    __slots__ = ("acks", "partials", "pending")
+
+    def __init__(self) -> None:
+        self.partials: dict[str | None, _Partial] = {}
+        self.acks: dict[str | None, dict[tuple[str, int], SocketIOPacket]] = {}
+        self.pending = 0
+
+
+def _session_key(record: Record) -> Hashable:
+    return record.sid if record.sid is not None else record.connection
+
+
+class SocketIODecoder:
+    """The ``socketio`` decoder layer (rides on ``engineio``)."""
+
+    name = "socketio"
+    rides_on = "engineio"
+    description = "Socket.IO packets (protocol 4 and 5) from Engine.IO messages"
+
+    def accepts(self, record: Record) -> bool:
+        """Engine.IO ``message`` records, and ``close`` records (which end a session)."""
+        return record.layer == "engineio" and (record.type == "message" or record.type == "close")
+
+    def open(self, context: DecodeContext) -> SocketIOStream:
+        return SocketIOStream(context)
+
+
+class SocketIOStream:
+    """One pipeline's Socket.IO decoding state. See the module docstring."""
+
+    def __init__(self, context: DecodeContext, *, fast: bool = True) -> None:
+        """``fast=False`` parses every packet with the construct declaration (parity tests)."""
+        self._fast = fast
+        limits = context.limits
+        self._max_depth = limits.max_json_depth
+        self._max_pending = max(1, limits.max_pending)
+        self._max_attachments = limits.max_attachments
+        self._max_sessions = max(1, limits.max_sessions)
+        self._max_raw = limits.max_raw_kept
+        self._strict = context.strict
+        self._default_revision = 5
+        option = context.options.get("socketio_revision")
+        if option is not None and str(option) in ("4", "5"):
+            self._default_revision = int(option)
+        self._sessions: dict[Hashable, _Session] = {}
+        self._partials = 0
+        self._last: Record | None = None
+
+    # -- the StreamDecoder protocol -----------------------------------------------------------
+
+    def feed(self, record: Record) -> Iterable[Record]:
+        """The Socket.IO records completed by Engine.IO record ``record``."""
+        try:
+            self._last = record
+            if record.type == "close":
+                return self._end_session(record)
+            data = getattr(record, "data", None)
+            if type(data) is str:
+                return self._text(record, data)
+            if isinstance(data, bytes | bytearray | memoryview):
+                return self._binary(record, bytes(data))
+            return [
+                self._error(
+                    record,
+                    "socketio.message.not-data",
+                    f"Engine.IO message data of type {type(data).__name__}",
+                )
+            ]
+        except Exception as exc:  # a bug here must not stop the session
+            return [self._error(record, "socketio.internal", f"{type(exc).__name__}: {exc}")]
+
+    def close(self) -> Iterable[Record]:
+        """Unanswered acks and incomplete binary packets of every session still open."""
+        out: list[Record] = []
+        try:
+            last = self._last
+            ts = last.ts if last is not None else 0.0
+            sessions, self._sessions = self._sessions, {}
+            for session in sessions.values():
+                self._flush(session, ts, None, "input ended", out)
+            self._partials = 0
+        except Exception as exc:
+            if self._last is not None:
+                out.append(self._error(self._last, "socketio.internal", f"{exc!r}"))
+        return out
+
+    # -- text packets -------------------------------------------------------------------------
+
+    def _text(self, record: Record, text: str) -> list[Record]:
+        if self._partials:
+            interrupted = self._interrupt(record)
+            if interrupted is not None:
+                return [interrupted, *self._text(record, text)]
+        if self._fast:
+            # The common shapes (types 0-4, namespace with comma, JSON payload) are decoded
+            # here without the general path's calls; anything else, or any error, goes to
+            # _text_general, which gives the same result for these shapes (parity test).
+            match = FAST_MATCH(text)
+            if match is not None:
+                count, nsp, id_text = match.groups()
+                payload = text[match.end() :]
+                if payload[:1] == "/" or (nsp is not None and "?" in nsp):
+                    return self._text_general(record, text)
+                if count is not None:
+                    binary: list[Record] = []
+                    header = (ord(text[0]) - 48, count, nsp, nsp is not None, id_text, payload)
+                    self._decode(record, text, header, (), binary)
+                    return binary
+                if payload and len(id_text) <= _MAX_ID_DIGITS:
+                    wire_type = ord(text[0]) - 48
+                    revision = _SIO_REVISION.get(
+                        getattr(record, "revision", None), self._default_revision
+                    )
+                    try:
+                        data = loads(payload, self._max_depth)
+                        check(wire_type, data, revision)
+                    except PayloadError:
+                        return self._text_general(record, text)
+                    ack_id = int(id_text) if id_text else None
+                    event = None
+                    answers = None
+                    if wire_type == 2:
+                        event = data[0]
+                        args = data[1:]
+                    elif wire_type == 3:
+                        args = data
+                        if ack_id is not None and self._sessions:
+                            answers = self._answered(record, nsp or "/", ack_id)
+                    else:
+                        args = []
+                    packet: SocketIOPacket = _make_packet(
+                        record.ts,
+                        record.connection,
+                        record.direction,
+                        record.sid,
+                        record.transport,
+                        record,
+                        (_NAMES_V5 if revision >= 5 else _NAMES_V4)[wire_type],
+                        data,
+                        revision,
+                        text.encode("utf-8", "surrogatepass"),
+                        (),
+                        wire_type,
+                        nsp or "/",
+                        ack_id,
+                        event,
+                        args,
+                        0,
+                        None,
+                        answers,
+                        (),
+                    )
+                    if ack_id is not None and event is not None:
+                        out: list[Record] = [packet]
+                        self._remember(record, packet, out)
+                        return out
+                    return [packet]
+        return self._text_general(record, text)
+
+    def _interrupt(self, record: Record) -> ErrorRecord | None:
+        """Drop the binary packet ``record``'s session and direction waits for, if any."""
+        session = self._sessions.get(_session_key(record))
+        if session is None:
+            return None
+        partial = session.partials.pop(record.direction, None)
+        if partial is None:
+            return None
+        self._partials -= 1
+        return self._error(
+            partial.header,
+            "socketio.binary.interrupted",
+            f"text packet before attachment {len(partial.buffers) + 1} of "
+            f"{partial.count}: the binary packet is dropped",
+            partial.text,
+        )
+
+    def _text_general(self, record: Record, text: str) -> list[Record]:
+        out: list[Record] = []
+        header = parse_fast(text) if self._fast else None
+        notes: tuple[str, ...] = ()
+        if header is None:
+            if not text:
+                # socket.io-parser reads "" as type Number("") === 0: CONNECT "/"
+                header = (0, None, None, False, "", "")
+                notes = (NOTE_EMPTY_PACKET,)
+            else:
+                try:
+                    header = parse_slow(text)
+                except ConstructError as exc:
+                    out.append(self._header_error(record, text, exc))
+                    return out
+                except UnicodeError as exc:
+                    out.append(self._error(record, "socketio.type.unknown", str(exc), text))
+                    return out
+        self._decode(record, text, header, notes, out)
+        return out
+
+    def _header_error(self, record: Record, text: str, exc: ConstructError) -> ErrorRecord:
+        path = str(getattr(exc, "path", "") or "")
+        if "attachments" in path:
+            return self._error(
+                record,
+                "socketio.attachments.illegal",
+                "a BINARY packet needs a '<count>-' attachment count",
+                text,
+                offset=1,
+            )
+        return self._error(
+            record, "socketio.type.unknown", f"unknown packet type {text[:1]!r}", text, offset=0
+        )
+
+    def _decode(
+        self,
+        record: Record,
+        text: str,
+        header: Header,
+        notes: tuple[str, ...],
+        out: list[Record],
+    ) -> None:
+        wire_type, count_text, nsp_text, terminated, id_text, payload = header
+        revision = _SIO_REVISION.get(getattr(record, "revision", None), self._default_revision)
+
+        count = 0
+        if count_text is not None:
+            if len(count_text) > _MAX_COUNT_DIGITS or int(count_text) > self._max_attachments:
+                out.append(
+                    self._error(
+                        record,
+                        "socketio.attachments.too-many",
+                        f"{count_text} attachments (limit {self._max_attachments})",
+                        text,
+                        offset=1,
+                    )
+                )
+                return
+            count = int(count_text)
+            if count < 1:
+                out.append(
+                    self._error(
+                        record,
+                        "socketio.attachments.illegal",
+                        "the attachment count must be at least 1",
+                        text,
+                        offset=1,
+                    )
+                )
+                return
+
+        nsp = "/"
+        query = None
+        if nsp_text is not None:
+            nsp = nsp_text
+            if not terminated:
+                notes += (NOTE_MISSING_COMMA,)
+            mark = nsp.find("?")
+            if mark >= 0:
+                query = nsp[mark + 1 :]
+                nsp = nsp[:mark]
+                if wire_type != 0 or revision >= 5:
+                    notes += (NOTE_NAMESPACE_QUERY,)
+
+        ack_id = None
+        if id_text:
+            if len(id_text) > _MAX_ID_DIGITS:
+                out.append(
+                    self._error(
+                        record,
+                        "socketio.id.too-long",
+                        f"ack id of {len(id_text)} digits (limit {_MAX_ID_DIGITS})",
+                        text,
+                    )
+                )
+                return
+            ack_id = int(id_text)
+
+        data: Any = None
+        if payload:
+            try:
+                data = loads(payload, self._max_depth)
+                check(wire_type, data, revision)
+            except PayloadError as exc:
+                out.append(
+                    self._error(record, exc.rule, exc.reason, text, offset=len(text) - len(payload))
+                )
+                return
+        elif wire_type > 1 and wire_type != 4:
+            notes += (NOTE_MISSING_PAYLOAD,)
+
+        if count:
+            key = _session_key(record)
+            session = self._sessions.get(key)
+            if session is None:
+                session = self._new_session(key, record, out)
+            session.partials[record.direction] = _Partial(
+                record, text, wire_type, count, nsp, query, ack_id, data, notes, revision
+            )
+            self._partials += 1
+            return
+        self._emit(record, text, wire_type, revision, nsp, query, ack_id, data, notes, (), out)
+
+    # -- binary attachments -------------------------------------------------------------------
+
+    def _binary(self, record: Record, data: bytes) -> list[Record]:
+        key = _session_key(record)
+        session = self._sessions.get(key)
+        partial = session.partials.get(record.direction) if session is not None else None
+        if session is None or partial is None:
+            return [
+                self._error(
+                    record,
+                    "socketio.binary.unexpected",
+                    "binary message with no binary packet waiting for attachments",
+                    data,
+                )
+            ]
+        partial.buffers.append(data)
+        partial.parts.append(record)
+        if len(partial.buffers) < partial.count:
+            return []
+        del session.partials[record.direction]
+        self._partials -= 1
+        out: list[Record] = []
+        try:
+            value = reconstruct(partial.data, partial.buffers)
+        except PayloadError as exc:
+            out.append(self._error(partial.header, exc.rule, exc.reason, partial.text))
+            return out
+        self._emit(
+            partial.header,
+            partial.text,
+            partial.wire_type,
+            partial.revision,
+            partial.nsp,
+            partial.query,
+            partial.id,
+            value,
+            partial.notes,
+            tuple(partial.parts),
+            out,
+            partial.count,
+        )
+        return out
+
+    # -- records and ack pairing --------------------------------------------------------------
+
+    def _emit(
+        self,
+        record: Record,
+        text: str,
+        wire_type: int,
+        revision: int,
+        nsp: str,
+        query: str | None,
+        ack_id: int | None,
+        data: Any,
+        notes: tuple[str, ...],
+        parts: tuple[Record, ...],
+        out: list[Record],
+        attachments: int = 0,
+    ) -> None:
+        if notes and self._strict:
+            out.append(
+                self._error(
+                    record,
+                    "socketio.strict." + notes[0].partition(":")[2],
+                    f"refused in strict mode: {', '.join(notes)}",
+                    text,
+                )
+            )
+            return
+        event = None
+        args: list[Any]
+        if data is None:
+            args = []
+        elif wire_type == 2 or wire_type == 5:
+            event = data[0]
+            args = data[1:]
+        elif wire_type == 3 or wire_type == 6:
+            args = data
+        else:
+            args = []
+        answers = None
+        if ack_id is not None and (wire_type == 3 or wire_type == 6):
+            answers = self._answered(record, nsp, ack_id)
+        packet: SocketIOPacket = _make_packet(
+            record.ts,
+            record.connection,
+            record.direction,
+            record.sid,
+            record.transport,
+            record,
+            (_NAMES_V5 if revision >= 5 else _NAMES_V4)[wire_type],
+            data,
+            revision,
+            text.encode("utf-8", "surrogatepass"),
+            notes,
+            wire_type,
+            nsp,
+            ack_id,
+            event,
+            args,
+            attachments,
+            query,
+            answers,
+            parts,
+        )
+        out.append(packet)
+        if ack_id is not None and event is not None:
+            self._remember(record, packet, out)
+
+    def _answered(self, record: Record, nsp: str, ack_id: int) -> Record | None:
+        key = _session_key(record)
+        session = self._sessions.get(key)
+        if session is None:
+            return None
+        acks = session.acks.get(_OPPOSITE.get(record.direction))
+        if not acks:
+            return None
+        event = acks.pop((nsp, ack_id), None)
+        if event is not None:
+            session.pending -= 1
+        return event
+
+    def _remember(self, record: Record, packet: SocketIOPacket, out: list[Record]) -> None:
+        key = _session_key(record)
+        session = self._sessions.get(key)
+        if session is None:
+            session = self._new_session(key, record, out)
+        acks = session.acks.get(record.direction)
+        if acks is None:
+            acks = session.acks[record.direction] = {}
+        slot = (packet.nsp, packet.id if packet.id is not None else 0)
+        replaced = acks.pop(slot, None)
+        if replaced is not None:
+            session.pending -= 1
+            out.append(self._unanswered(replaced, record.ts, None, "ack id reused"))
+        acks[slot] = packet
+        session.pending += 1
+        if session.pending > self._max_pending:
+            biggest = max(session.acks.values(), key=len)
+            oldest = biggest.pop(next(iter(biggest)))
+            session.pending -= 1
+            out.append(
+                self._error(
+                    record,
+                    "socketio.state.too-many-pending-acks",
+                    f"more than {self._max_pending} unanswered acks in this session: "
+                    f"forgot the event {oldest.event!r} (nsp {oldest.nsp}, id {oldest.id})",
+                )
+            )
+
+    # -- sessions -----------------------------------------------------------------------------
+
+    def _new_session(self, key: Hashable, record: Record, out: list[Record]) -> _Session:
+        # A session's state object is kept until its Engine.IO close (creating one per
+        # packet would cost more than it saves); past max_sessions the oldest goes, silently
+        # if it waits for nothing.
+        if len(self._sessions) >= self._max_sessions:
+            oldest_key = next(iter(self._sessions))
+            oldest = self._sessions.pop(oldest_key)
+            if oldest.pending or oldest.partials:
+                out.append(
+                    self._error(
+                        record,
+                        "socketio.state.too-many-sessions",
+                        f"more than {self._max_sessions} sessions with state: "
+                        f"forgot session {oldest_key!r}",
+                    )
+                )
+                self._flush(oldest, record.ts, None, "session forgotten (too many sessions)", out)
+        session = self._sessions[key] = _Session()
+        return session
+
+    def _end_session(self, record: Record) -> list[Record]:
+        out: list[Record] = [record]
+        session = self._sessions.pop(_session_key(record), None)
+        if session is not None:
+            self._flush(session, record.ts, record, "session closed", out)
+        return out
+
+    def _flush(
+        self,
+        session: _Session,
+        ts: float,
+        closing: Record | None,
+        reason: str,
+        out: list[Record],
+    ) -> None:
+        for partial in session.partials.values():
+            self._partials -= 1
+            out.append(
+                self._error(
+                    partial.header,
+                    "socketio.binary.incomplete",
+                    f"{reason} after {len(partial.buffers)} of {partial.count} attachments",
+                    partial.text,
+                )
+            )
+        session.partials.clear()
+        for acks in session.acks.values():
+            for event in acks.values():
+                out.append(self._unanswered(event, ts, closing, reason))
+        session.acks.clear()
+        session.pending = 0
+
+    def _unanswered(
+        self, event: SocketIOPacket, ts: float, closing: Record | None, reason: str
+    ) -> SocketIOUnansweredAck:
+        return SocketIOUnansweredAck(
+            ts=ts,
+            connection=event.connection,
+            direction=event.direction,
+            sid=event.sid,
+            transport=event.transport,
+            parent=closing,
+            revision=event.revision,
+            nsp=event.nsp,
+            id=event.id if event.id is not None else 0,
+            event=event.event,
+            event_ts=event.ts,
+            reason=reason,
+            request=event,
+        )
+
+    # -- errors -------------------------------------------------------------------------------
+
+    def _error(
+        self,
+        record: Record,
+        rule: str,
+        reason: str,
+        raw: str | bytes = b"",
+        offset: int | None = None,
+    ) -> ErrorRecord:
+        if isinstance(raw, str):
+            raw = raw[: self._max_raw].encode("utf-8", "surrogatepass")
+        return error_from(
+            record,
+            layer=LAYER,
+            rule=rule,
+            reason=reason,
+            raw=raw[: self._max_raw],
+            offset=offset,
+        )

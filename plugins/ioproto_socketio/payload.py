@@ -1,0 +1,192 @@
+"""The JSON payload of a Socket.IO packet: strict parsing, per-type rules, attachments.
+
+JSON is read with the dialect of JavaScript's ``JSON.parse`` (protocols.md trap T16): ``NaN``
+and ``Infinity`` are refused, and so (like python-socketio) are integer literals of more than
+100 digits; nesting deeper than the configured limit is refused before parsing.
+
+The per-type rules are those of the reference decoders' ``isPayloadValid``
+(socket.io-parser 4.2.7 for protocol 5, 3.4.5 for protocol 4; protocols.md §2.1, §2.6).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+#: Event names socket.io-parser ≥ 4.2.4 refuses (protocol 5 only).
+RESERVED_EVENTS = frozenset(
+    ("connect", "connect_error", "disconnect", "disconnecting", "newListener", "removeListener")
+)
+
+MAX_INTEGER_DIGITS = 100
+
+
+class PayloadError(ValueError):
+    """A payload that cannot be accepted; ``rule`` is the error-record rule name."""
+
+    def __init__(self, rule: str, reason: str) -> None:
+        super().__init__(reason)
+        self.rule = rule
+        self.reason = reason
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _checked_int(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_INTEGER_DIGITS:
+        raise ValueError(f"integer literal of more than {MAX_INTEGER_DIGITS} digits")
+    return int(text)
+
+
+_decoder = json.JSONDecoder(parse_constant=_refuse_constant)
+_scan: Any = _decoder.scan_once  # type: ignore[attr-defined]
+_careful_decoder = json.JSONDecoder(parse_constant=_refuse_constant, parse_int=_checked_int)
+_LONG_DIGITS = re.compile(f"[0-9]{{{MAX_INTEGER_DIGITS + 1}}}").search
+_STRINGS = re.compile(r'"(?:[^"\\]|\\.)*+"', re.DOTALL)
+_BRACKETS = re.compile(r"[\[\]{}]").findall
+_JSON_SPACE = " \t\n\r"
+
+
+def json_depth(text: str) -> int:
+    """The deepest nesting of arrays/objects in ``text`` (strings ignored)."""
+    depth = deepest = 0
+    for bracket in _BRACKETS(_STRINGS.sub("", text)):
+        if bracket in "[{":
+            depth += 1
+            if depth > deepest:
+                deepest = depth
+        else:
+            depth -= 1
+    return deepest
+
+
+def loads(text: str, max_depth: int) -> Any:
+    """``text`` as a JSON value, strictly; raises :class:`PayloadError`."""
+    if (
+        len(text) > max_depth
+        and text.count("[") + text.count("{") > max_depth
+        and json_depth(text) > max_depth
+    ):
+        raise PayloadError("socketio.payload.too-deep", f"JSON nested deeper than {max_depth}")
+    try:
+        if len(text) > MAX_INTEGER_DIGITS and _LONG_DIGITS(text):
+            return _careful_decoder.decode(text)
+        try:
+            value, end = _scan(text, 0)
+        except StopIteration:
+            # leading white space, or not JSON at all: let the full decoder say which
+            return _decoder.decode(text)
+        if end != len(text) and text[end:].strip(_JSON_SPACE):
+            raise ValueError(f"extra data after the JSON value at {end}")
+        return value
+    except (ValueError, RecursionError) as exc:
+        raise PayloadError("socketio.payload.bad-json", f"invalid JSON payload: {exc}") from None
+
+
+def is_object(value: Any) -> bool:
+    return type(value) is dict
+
+
+def check(wire_type: int, value: Any, revision: int) -> None:
+    """Raise :class:`PayloadError` if ``value`` breaks the rule of ``wire_type``."""
+    if wire_type == 2 or wire_type == 5:
+        if type(value) is list and value:
+            name = value[0]
+            kind = type(name)
+            if kind is str:
+                if revision >= 5 and name in RESERVED_EVENTS:
+                    raise PayloadError(
+                        "socketio.event.reserved-name", f"reserved event name {name!r}"
+                    )
+                return
+            if kind is int or kind is float:
+                return
+        raise PayloadError(
+            "socketio.payload.invalid",
+            "an EVENT payload must be an array starting with a string or a number",
+        )
+    if wire_type == 3 or wire_type == 6:
+        if type(value) is not list:
+            raise PayloadError("socketio.payload.invalid", "an ACK payload must be an array")
+        return
+    if wire_type == 0:
+        # protocol 4 checked only `typeof payload === "object"` (null and arrays pass)
+        if type(value) is dict or (revision < 5 and (value is None or type(value) is list)):
+            return
+        raise PayloadError("socketio.payload.invalid", "a CONNECT payload must be an object")
+    if wire_type == 1:
+        raise PayloadError("socketio.payload.invalid", "a DISCONNECT packet has no payload")
+    if wire_type == 4:
+        kind = type(value)
+        if kind is str or kind is dict or (revision < 5 and (value is None or kind is list)):
+            return
+        raise PayloadError(
+            "socketio.payload.invalid",
+            "a CONNECT_ERROR/ERROR payload must be a string or an object",
+        )
+
+
+def reconstruct(value: Any, attachments: list[bytes]) -> Any:
+    """``value`` with every placeholder replaced by its attachment, changed in place.
+
+    A placeholder is an object whose ``_placeholder`` is ``true``; its ``num`` must be an
+    integer in ``[0, len(attachments))``, else :class:`PayloadError`
+    (``socketio.placeholder.invalid``). ``value`` must be freshly parsed JSON that nobody
+    else holds, nested no deeper than the JSON depth limit (the walk recurses).
+    """
+    kind = type(value)
+    if kind is list:
+        for index, item in enumerate(value):
+            if type(item) is list or type(item) is dict:
+                value[index] = reconstruct(item, attachments)
+        return value
+    if kind is dict:
+        if value.get("_placeholder") is True:
+            num = value.get("num")
+            if type(num) is float and num.is_integer():
+                num = int(num)
+            if type(num) is not int or not 0 <= num < len(attachments):
+                raise PayloadError(
+                    "socketio.placeholder.invalid",
+                    f"placeholder num {num!r} is not an attachment index below {len(attachments)}",
+                )
+            return attachments[num]
+        for key, item in value.items():
+            if type(item) is list or type(item) is dict:
+                value[key] = reconstruct(item, attachments)
+        return value
+    return value
+
+
+def deconstruct(value: Any, attachments: list[bytes] | None = None) -> tuple[Any, list[bytes]]:
+    """``value`` with every ``bytes`` replaced by a placeholder, and the attachments in order.
+
+    Numbering is depth-first in document order, as the JS and Python encoders do.
+    """
+    found: list[bytes] = [] if attachments is None else attachments
+
+    def walk(item: Any) -> Any:
+        if isinstance(item, bytes | bytearray | memoryview):
+            found.append(bytes(item))
+            return {"_placeholder": True, "num": len(found) - 1}
+        if isinstance(item, list | tuple):
+            return [walk(element) for element in item]
+        if isinstance(item, dict):
+            return {key: walk(element) for key, element in item.items()}
+        return item
+
+    return walk(value), found
+
+
+def has_binary(value: Any) -> bool:
+    """Whether ``value`` holds ``bytes`` anywhere."""
+    if isinstance(value, bytes | bytearray | memoryview):
+        return True
+    if isinstance(value, list | tuple):
+        return any(has_binary(item) for item in value)
+    if isinstance(value, dict):
+        return any(has_binary(item) for item in value.values())
+    return False
