@@ -1,0 +1,278 @@
+"""Capture file readers: classic pcap, pcapng and gzip-compressed captures, as a stream.
+
+:class:`FrameReader` yields ``(ts, linktype, frame)`` tuples in file order, reading the input in
+large blocks so memory stays constant whatever the file size. A file that cannot be read to its
+end sets :attr:`FrameReader.problem` to ``(rule, reason, offset)`` and stops; the reader never
+raises on bad bytes (only on an input that cannot be opened at all).
+"""
+
+from __future__ import annotations
+
+import gzip
+import struct
+import sys
+import zlib
+from collections.abc import Iterator
+from typing import BinaryIO
+
+GZIP_MAGIC = b"\x1f\x8b"
+PCAPNG_MAGIC = b"\x0a\x0d\x0d\x0a"
+#: classic pcap magic → (struct byte order, timestamp fraction unit)
+PCAP_MAGICS: dict[bytes, tuple[str, float]] = {
+    b"\xd4\xc3\xb2\xa1": ("<", 1e-6),
+    b"\xa1\xb2\xc3\xd4": (">", 1e-6),
+    b"\x4d\x3c\xb2\xa1": ("<", 1e-9),
+    b"\xa1\xb2\x3c\x4d": (">", 1e-9),
+}
+CAPTURE_MAGICS = (*PCAP_MAGICS, PCAPNG_MAGIC)
+
+BLOCK = 1 << 20
+#: A record or block larger than this is taken as corruption (real snap lengths are ≤ 256 KiB).
+MAX_RECORD = 1 << 24
+
+Frame = tuple[float, int, bytes]
+Problem = tuple[str, str, int]
+
+
+def open_input(input: str) -> BinaryIO:
+    """The raw byte stream of ``input`` (``"-"`` is stdin), transparently un-gzipped."""
+    raw: BinaryIO = sys.stdin.buffer if input == "-" else open(input, "rb")  # noqa: SIM115
+    peek = getattr(raw, "peek", None)
+    head = peek(2)[:2] if peek is not None else b""
+    if head == GZIP_MAGIC:
+        return gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[return-value]
+    return raw
+
+
+def sniff(input: str) -> bytes:
+    """The first four bytes of the (un-gzipped) capture ``input``; ``b""`` if unreadable."""
+    try:
+        with open(input, "rb") as raw:
+            head = raw.read(4)
+            if head[:2] == GZIP_MAGIC:
+                raw.seek(0)
+                with gzip.GzipFile(fileobj=raw, mode="rb") as unzipped:
+                    return unzipped.read(4)
+            return head
+    except (OSError, EOFError, zlib.error):
+        return b""
+
+
+class FrameReader:
+    """Iterates the frames of one capture stream (pcap or pcapng, any byte order).
+
+    ``frames_read`` and ``bytes_read`` count progress; ``problem`` is set when the file
+    turned out truncated (``capture.file.truncated``) or corrupt (``capture.file.invalid``).
+    """
+
+    def __init__(self, stream: BinaryIO) -> None:
+        self.stream = stream
+        self.problem: Problem | None = None
+        self.frames_read = 0
+        self.bytes_read = 0
+
+    def _read(self, size: int) -> bytes:
+        try:
+            data = self.stream.read(size)
+        except EOFError:
+            self.problem = ("capture.file.truncated", "compressed stream ended early", -1)
+            return b""
+        except (OSError, zlib.error) as exc:
+            self.problem = ("capture.file.invalid", f"cannot read the input: {exc}", -1)
+            return b""
+        self.bytes_read += len(data)
+        return data or b""
+
+    def __iter__(self) -> Iterator[Frame]:
+        head = self._read(4)
+        if self.problem is not None:
+            return
+        if len(head) < 4:
+            self.problem = ("capture.file.truncated", "the file is shorter than a header", 0)
+            return
+        if head in PCAP_MAGICS:
+            yield from self._pcap(head)
+        elif head == PCAPNG_MAGIC:
+            yield from self._pcapng(head)
+        else:
+            self.problem = ("capture.file.invalid", f"not a pcap or pcapng file ({head.hex()})", 0)
+
+    # -- classic pcap ---------------------------------------------------------------------
+
+    def _pcap(self, magic: bytes) -> Iterator[Frame]:
+        order, unit = PCAP_MAGICS[magic]
+        header = magic + self._read(20)
+        if len(header) < 24:
+            self.problem = ("capture.file.truncated", "pcap header cut short", 0)
+            return
+        snaplen, network = struct.unpack_from(order + "II", header, 16)
+        linktype = network & 0x0FFFFFFF  # upper bits may carry FCS length information
+        limit = max(snaplen, 262144) if snaplen <= MAX_RECORD else MAX_RECORD
+        record = struct.Struct(order + "IIII").unpack_from
+        buf = b""
+        base = 24  # file offset of buf[0]
+        pos = 0
+        need = BLOCK
+        while True:
+            block = self._read(need)
+            if self.problem is not None:
+                return
+            if not block:
+                if pos < len(buf):
+                    self.problem = (
+                        "capture.file.truncated",
+                        f"the last record is cut short ({len(buf) - pos} bytes left)",
+                        base + pos,
+                    )
+                return
+            buf = buf[pos:] + block if pos < len(buf) else block
+            base += pos
+            pos = 0
+            size = len(buf)
+            need = BLOCK
+            while pos + 16 <= size:
+                sec, frac, incl, _orig = record(buf, pos)
+                if incl > limit:
+                    self.problem = (
+                        "capture.file.invalid",
+                        f"record length {incl} exceeds the snap length {snaplen}",
+                        base + pos,
+                    )
+                    return
+                end = pos + 16 + incl
+                if end > size:
+                    need = max(BLOCK, end - size)
+                    break
+                self.frames_read += 1
+                yield sec + frac * unit, linktype, buf[pos + 16 : end]
+                pos = end
+
+    # -- pcapng ---------------------------------------------------------------------------
+
+    def _pcapng(self, magic: bytes) -> Iterator[Frame]:
+        buf = magic
+        base = 0
+        pos = 0
+        need = BLOCK
+        order = "<"
+        # per interface: (linktype, unit seconds per tick, offset seconds, snaplen)
+        interfaces: list[tuple[int, float, float, int]] = []
+        while True:
+            block = self._read(need)
+            if self.problem is not None:
+                return
+            if not block:
+                if pos < len(buf):
+                    self.problem = (
+                        "capture.file.truncated",
+                        f"the last block is cut short ({len(buf) - pos} bytes left)",
+                        base + pos,
+                    )
+                return
+            buf = buf[pos:] + block if pos < len(buf) else block
+            base += pos
+            pos = 0
+            size = len(buf)
+            need = BLOCK
+            while pos + 12 <= size:
+                btype = buf[pos : pos + 4]
+                if btype == PCAPNG_MAGIC:
+                    bom = buf[pos + 8 : pos + 12]
+                    if bom == b"\x4d\x3c\x2b\x1a":
+                        order = "<"
+                    elif bom == b"\x1a\x2b\x3c\x4d":
+                        order = ">"
+                    else:
+                        self.problem = (
+                            "capture.file.invalid",
+                            f"bad pcapng byte-order magic {bom.hex()}",
+                            base + pos,
+                        )
+                        return
+                    interfaces = []
+                (kind, length) = struct.unpack_from(order + "II", buf, pos)
+                if length < 12 or length % 4 or length > MAX_RECORD:
+                    self.problem = (
+                        "capture.file.invalid",
+                        f"bad pcapng block length {length}",
+                        base + pos,
+                    )
+                    return
+                end = pos + length
+                if end > size:
+                    need = max(BLOCK, end - size)
+                    break
+                body = pos + 8
+                body_end = end - 4
+                if kind == 6 or kind == 2:
+                    if body_end - body < 20:
+                        self.problem = (
+                            "capture.file.invalid",
+                            "packet block too short",
+                            base + pos,
+                        )
+                        return
+                    if kind == 6:
+                        iface, high, low, caplen, _ = struct.unpack_from(order + "IIIII", buf, body)
+                    else:
+                        iface, _drops, high, low, caplen, _ = struct.unpack_from(
+                            order + "HHIIII", buf, body
+                        )
+                    if iface >= len(interfaces) or caplen > body_end - body - 20:
+                        self.problem = (
+                            "capture.file.invalid",
+                            f"packet block names interface {iface} or overruns its block",
+                            base + pos,
+                        )
+                        return
+                    linktype, tick, offset, _snap = interfaces[iface]
+                    self.frames_read += 1
+                    yield (
+                        ((high << 32) | low) * tick + offset,
+                        linktype,
+                        buf[body + 20 : body + 20 + caplen],
+                    )
+                elif kind == 3:
+                    if not interfaces or body_end - body < 4:
+                        self.problem = (
+                            "capture.file.invalid",
+                            "simple packet block without an interface",
+                            base + pos,
+                        )
+                        return
+                    (orig,) = struct.unpack_from(order + "I", buf, body)
+                    linktype, _tick, _offset, snap = interfaces[0]
+                    caplen = min(orig, body_end - body - 4, snap or orig)
+                    self.frames_read += 1
+                    yield 0.0, linktype, buf[body + 4 : body + 4 + caplen]
+                elif kind == 1:
+                    if body_end - body < 8:
+                        self.problem = (
+                            "capture.file.invalid",
+                            "interface block too short",
+                            base + pos,
+                        )
+                        return
+                    linktype, _res, snap = struct.unpack_from(order + "HHI", buf, body)
+                    tick, offset = _interface_options(buf, body + 8, body_end, order)
+                    interfaces.append((linktype, tick, offset, snap))
+                pos = end
+
+
+def _interface_options(buf: bytes, pos: int, end: int, order: str) -> tuple[float, float]:
+    """The (seconds per tick, offset seconds) an interface description block declares."""
+    tick = 1e-6
+    offset = 0.0
+    while pos + 4 <= end:
+        code, length = struct.unpack_from(order + "HH", buf, pos)
+        value = pos + 4
+        if code == 0 or value + length > end:
+            break
+        if code == 9 and length >= 1:
+            resol = buf[value]
+            tick = 2.0 ** -(resol & 0x7F) if resol & 0x80 else 10.0**-resol
+        elif code == 14 and length >= 8:
+            (offset_int,) = struct.unpack_from(order + "q", buf, value)
+            offset = float(offset_int)
+        pos = value + ((length + 3) & ~3)
+    return tick, offset

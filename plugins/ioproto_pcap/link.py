@@ -1,0 +1,183 @@
+"""Link, IP and TCP header parsing for one captured frame.
+
+:func:`parse_frame` is on the per-frame hot path: it uses precompiled ``struct`` unpackers on the
+frame bytes and returns a plain tuple (no per-frame objects beyond the payload slice).
+"""
+
+from __future__ import annotations
+
+import socket
+import struct
+from typing import NamedTuple
+
+#: (src address, dst address, src port, dst port, sequence number, ack number, TCP flags,
+#: payload)
+Segment = tuple[bytes, bytes, int, int, int, int, int, bytes]
+
+FIN = 0x01
+SYN = 0x02
+RST = 0x04
+ACK = 0x10
+
+ETHERNET = 1
+NULL = 0
+LOOP = 108
+RAW = 101
+RAW_BSD = 12
+RAW_OPENBSD = 14
+IPV4 = 228
+IPV6 = 229
+LINUX_SLL = 113
+LINUX_SLL2 = 276
+
+SUPPORTED_LINKTYPES = frozenset(
+    {ETHERNET, NULL, LOOP, RAW, RAW_BSD, RAW_OPENBSD, IPV4, IPV6, LINUX_SLL, LINUX_SLL2}
+)
+
+_VLAN_TYPES = (0x8100, 0x88A8, 0x9100)
+_IP6_EXTENSIONS = (0, 43, 60, 51, 135, 139, 140)  # hop-by-hop, routing, dest opts, AH, ...
+_NULL_IPV6 = (10, 24, 28, 30)
+
+_u16 = struct.Struct(">H").unpack_from
+_u32_le = struct.Struct("<I").unpack_from
+_u32_be = struct.Struct(">I").unpack_from
+_ipv4 = struct.Struct(">BxHHH").unpack_from  # version/ihl, total length, id, flags/fragment
+_tcp = struct.Struct(">HHIIH").unpack_from  # ports, seq, ack, offset/flags
+
+
+class Fragment(NamedTuple):
+    """An IP fragment: not reassembled, reported once per datagram."""
+
+    src: bytes
+    dst: bytes
+    ident: int
+
+
+class Unsupported(NamedTuple):
+    """A frame of a link type this reader does not know."""
+
+    linktype: int
+
+
+def format_address(addr: bytes, port: int) -> str:
+    """``"1.2.3.4:80"`` or ``"[::1]:80"``."""
+    if len(addr) == 4:
+        return f"{socket.inet_ntop(socket.AF_INET, addr)}:{port}"
+    return f"[{socket.inet_ntop(socket.AF_INET6, addr)}]:{port}"
+
+
+def parse_frame(linktype: int, frame: bytes) -> Segment | Fragment | Unsupported | None:
+    """The TCP segment carried by ``frame``; ``None`` for anything that is not TCP over IP.
+
+    Never raises: short or malformed frames give ``None``.
+    """
+    size = len(frame)
+    if linktype == ETHERNET:
+        if size < 14:
+            return None
+        etype = (frame[12] << 8) | frame[13]
+        off = 14
+        while etype in _VLAN_TYPES:
+            if off + 4 > size:
+                return None
+            etype = (frame[off + 2] << 8) | frame[off + 3]
+            off += 4
+        if etype == 0x0800:
+            return _ipv4_segment(frame, off, size)
+        if etype == 0x86DD:
+            return _ipv6_segment(frame, off, size)
+        return None
+    if linktype in (LINUX_SLL, LINUX_SLL2):
+        if linktype == LINUX_SLL:
+            if size < 16:
+                return None
+            etype = (frame[14] << 8) | frame[15]
+            off = 16
+        else:
+            if size < 20:
+                return None
+            etype = (frame[0] << 8) | frame[1]
+            off = 20
+        if etype == 0x0800:
+            return _ipv4_segment(frame, off, size)
+        if etype == 0x86DD:
+            return _ipv6_segment(frame, off, size)
+        return None
+    if linktype in (NULL, LOOP):
+        if size < 4:
+            return None
+        if linktype == LOOP:
+            (family,) = _u32_be(frame, 0)
+        else:
+            (family,) = _u32_le(frame, 0)
+            if family > 0xFFFF:  # written on a big-endian host
+                (family,) = _u32_be(frame, 0)
+        if family == 2:
+            return _ipv4_segment(frame, 4, size)
+        if family in _NULL_IPV6:
+            return _ipv6_segment(frame, 4, size)
+        return None
+    if linktype in (RAW, RAW_BSD, RAW_OPENBSD, IPV4, IPV6):
+        if size < 1:
+            return None
+        version = frame[0] >> 4
+        if version == 4:
+            return _ipv4_segment(frame, 0, size)
+        if version == 6:
+            return _ipv6_segment(frame, 0, size)
+        return None
+    return Unsupported(linktype)
+
+
+def _ipv4_segment(frame: bytes, off: int, size: int) -> Segment | Fragment | None:
+    if off + 20 > size:
+        return None
+    vihl, total, ident, fragment = _ipv4(frame, off)
+    if vihl >> 4 != 4:
+        return None
+    if frame[off + 9] != 6:
+        return None
+    if fragment & 0x3FFF:  # more-fragments flag or a fragment offset
+        return Fragment(frame[off + 12 : off + 16], frame[off + 16 : off + 20], ident)
+    ihl = (vihl & 15) * 4
+    end = off + total
+    if total < ihl or end > size:
+        end = size  # truncated by the snap length, or TSO (total 0): use what is there
+    return _tcp_segment(
+        frame, off + ihl, end, frame[off + 12 : off + 16], frame[off + 16 : off + 20]
+    )
+
+
+def _ipv6_segment(frame: bytes, off: int, size: int) -> Segment | Fragment | None:
+    if off + 40 > size:
+        return None
+    (length,) = _u16(frame, off + 4)
+    nxt = frame[off + 6]
+    src = frame[off + 8 : off + 24]
+    dst = frame[off + 24 : off + 40]
+    end = off + 40 + length
+    if length == 0 or end > size:
+        end = size
+    pos = off + 40
+    while nxt != 6:
+        if nxt == 44:
+            if pos + 8 > end:
+                return None
+            (ident,) = _u32_be(frame, pos + 4)
+            return Fragment(src, dst, ident)
+        if nxt not in _IP6_EXTENSIONS or pos + 8 > end:
+            return None
+        hdr_len = (frame[pos + 1] + 2) * 4 if nxt == 51 else (frame[pos + 1] + 1) * 8
+        nxt = frame[pos]
+        pos += hdr_len
+    return _tcp_segment(frame, pos, end, src, dst)
+
+
+def _tcp_segment(frame: bytes, off: int, end: int, src: bytes, dst: bytes) -> Segment | None:
+    if off + 20 > end:
+        return None
+    sport, dport, seq, ack, offset_flags = _tcp(frame, off)
+    data_off = (offset_flags >> 12) * 4
+    if data_off < 20 or off + data_off > end:
+        return None
+    return src, dst, sport, dport, seq, ack, offset_flags & 0x1FF, frame[off + data_off : end]
