@@ -1,0 +1,32 @@
+"""The insight classifiers: transport, upgrade, client, latency, event, error, session.
+
+Each is its own classifier (``--no-classify NAME`` turns one off). They are registered in
+this order because ``session`` reads the tags of the others. Tags and records are listed in
+each module's docstring and in docs/formats.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import ioproto
+from ioproto.components import Classifier
+
+from .client import ClientClassifier
+from .errors import ErrorClassifier
+from .events import EventClassifier
+from .latency import LatencyClassifier
+from .session import SessionClassifier
+from .transport import TransportClassifier
+from .upgrade import UpgradeClassifier
+
+
+@ioproto.hookimpl
+def register_classifiers(register: Callable[[Classifier], None]) -> None:
+    register(TransportClassifier())
+    register(UpgradeClassifier())
+    register(ClientClassifier())
+    register(LatencyClassifier())
+    register(EventClassifier())
+    register(ErrorClassifier())
+    register(SessionClassifier())

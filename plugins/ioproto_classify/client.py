@@ -1,0 +1,71 @@
+"""Classifier ``client``: names the client of each session from its User-Agent.
+
+Tags, on the session's handshake record (or, when the handshake was not captured, on the
+first record of the session that came with HTTP headers):
+
+* ``client.kind``: ``browser``, ``library``, ``tool``, ``bot`` or ``unknown``.
+* ``client.name``: browser family (``Chrome``, ``Firefox``, ``Mobile Safari``) or library /
+  tool name (``Node.js engine.io-client``, ``python-requests``, ``aiohttp``, ``curl``).
+* ``client.version``, ``client.os``, ``client.device``: when known.
+
+The User-Agent is the ``user-agent`` header of the HTTP request the record came with (for
+WebSocket records, the upgrade request).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from ioproto_engineio.records import EngineIOHandshake
+
+from ioproto.components import DecodeContext
+from ioproto.model import Record, Tag
+
+from .common import BoundedMap, find_chunk, session_key
+from .useragent import ClientInfo, identify
+
+
+def client_tags(info: ClientInfo) -> tuple[Tag, ...]:
+    """The ``client.*`` tags for ``info`` (fields that are ``None`` are left out)."""
+    tags = [Tag("client.kind", info.kind), Tag("client.name", info.name)]
+    for name in ("version", "os", "device"):
+        value = getattr(info, name)
+        if value is not None:
+            tags.append(Tag(f"client.{name}", value))
+    return tuple(tags)
+
+
+class ClientState:
+    def __init__(self, max_sessions: int) -> None:
+        self._done: BoundedMap[bool] = BoundedMap(max_sessions)
+        self._tags: dict[ClientInfo, tuple[Tag, ...]] = {}
+
+    def classify(self, record: Record) -> Record:
+        key = session_key(record)
+        if key is None:
+            return record
+        handshake = isinstance(record, EngineIOHandshake)
+        if not handshake and key in self._done:
+            return record
+        chunk = find_chunk(record)
+        if chunk is None or chunk.http is None:
+            return record
+        info = identify(chunk.http.request_header("user-agent"))
+        self._done.set(key, True)
+        tags = self._tags.get(info)
+        if tags is None:
+            tags = client_tags(info)
+            if len(self._tags) < 10_000:
+                self._tags[info] = tags
+        return record.with_tags(tags)
+
+    def close(self) -> Iterable[Record]:
+        return ()
+
+
+class ClientClassifier:
+    name = "client"
+    description = "tags client.kind/name/version/os/device from the session's User-Agent"
+
+    def open(self, context: DecodeContext) -> ClientState:
+        return ClientState(context.limits.max_sessions)

@@ -1,0 +1,145 @@
+"""Classifier ``latency``: handshake time, heartbeat and ack round-trips, missed pongs.
+
+Tags:
+
+* ``latency.handshake`` on the Engine.IO handshake: seconds from its HTTP request (the
+  polling ``GET`` or the WebSocket upgrade request) to the handshake.
+* ``latency.heartbeat`` on a ``pong``: seconds since the session's pending ``ping``.
+  Pings and pongs are paired per session, not per connection (on polling they travel in
+  different HTTP requests), and in opposite directions, which covers revision 3 (the client
+  pings) and revision 4 (the server pings). ``2probe``/``3probe`` are not heartbeats.
+* ``latency.ack`` on a Socket.IO ``ACK`` whose EVENT was seen: seconds from the EVENT.
+* ``latency.ping_unanswered`` on an Engine.IO ``close``: seconds the session's last ping had
+  waited without a pong.
+
+At the end of the input a :class:`~ioproto_classify.records.HeartbeatTimeout` record is
+emitted for every session still waiting for a pong (and one for each closed session that was).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import attrs
+from ioproto_engineio.records import EngineIOHandshake, EngineIOPacket
+from ioproto_socketio.records import SocketIOPacket
+
+from ioproto.components import DecodeContext
+from ioproto.model import Record, Tag
+
+from .common import BoundedMap, find_chunk, session_key
+from .records import HeartbeatTimeout
+
+
+@attrs.define(slots=True)
+class _Session:
+    ping: Record | None = None
+    ping_timeout: float | None = None
+    last: Record | None = None
+
+
+class LatencyState:
+    def __init__(self, max_sessions: int) -> None:
+        self._sessions: BoundedMap[_Session] = BoundedMap(max_sessions)
+        self._timeouts: list[HeartbeatTimeout] = []
+        self._max_kept = max_sessions
+        self._last_ts = 0.0
+
+    def classify(self, record: Record) -> Record:
+        # The last record's time is when "the input ended" for pings still pending.
+        self._last_ts = record.ts
+        if isinstance(record, SocketIOPacket):
+            if record.type == "ACK" and record.answers is not None:
+                rtt = record.ts - record.answers.ts
+                return record.with_tags((Tag("latency.ack", rtt),))
+            return record
+        if not isinstance(record, EngineIOPacket):
+            return record
+        kind = record.type
+        if kind == "message":
+            return record
+        key = session_key(record)
+        if key is None:
+            return record
+        if isinstance(record, EngineIOHandshake):
+            return self._handshake(key, record)
+        if kind == "ping" and record.data != "probe":
+            session = self._session(key)
+            session.ping = record
+            return record
+        if kind == "pong" and record.data != "probe":
+            waiting = self._sessions.get(key)
+            if waiting is None or waiting.ping is None:
+                return record
+            ping = waiting.ping
+            if record.direction is not None and record.direction == ping.direction:
+                return record
+            waiting.ping = None
+            return record.with_tags((Tag("latency.heartbeat", record.ts - ping.ts),))
+        if kind == "close":
+            closed = self._sessions.pop(key)
+            if closed is not None and closed.ping is not None:
+                waited = record.ts - closed.ping.ts
+                self._keep(closed.ping, closed.ping_timeout, record.ts, "session closed")
+                return record.with_tags((Tag("latency.ping_unanswered", waited),))
+        return record
+
+    def _session(self, key: str) -> _Session:
+        session = self._sessions.get(key)
+        if session is None:
+            session = _Session()
+            self._sessions.set(key, session)
+        return session
+
+    def _handshake(self, key: str, record: EngineIOHandshake) -> Record:
+        session = self._session(key)
+        if record.ping_timeout is not None:
+            session.ping_timeout = record.ping_timeout / 1000
+        chunk = find_chunk(record)
+        if chunk is None or chunk.http is None or chunk.http.request_ts is None:
+            return record
+        return record.with_tags((Tag("latency.handshake", record.ts - chunk.http.request_ts),))
+
+    def _keep(self, ping: Record, ping_timeout: float | None, now: float, reason: str) -> None:
+        if len(self._timeouts) >= self._max_kept:
+            return
+        waited = now - ping.ts
+        if ping_timeout is not None:
+            timed_out = waited >= ping_timeout
+        else:
+            timed_out = reason == "session closed"
+        self._timeouts.append(
+            HeartbeatTimeout(
+                ts=now,
+                connection=ping.connection,
+                direction=ping.direction,
+                sid=ping.sid,
+                transport=ping.transport,
+                ping_ts=ping.ts,
+                waited=waited,
+                ping_timeout=ping_timeout,
+                timed_out=timed_out,
+                reason=reason,
+            )
+        )
+
+    def close(self) -> Iterable[Record]:
+        pending = [(s.ping, s.ping_timeout) for _, s in self._sessions.items() if s.ping]
+        end = max((ping.ts for ping, _ in pending if ping), default=self._last_ts)
+        end = max(end, self._last_ts)
+        for ping, ping_timeout in pending:
+            if ping is not None:
+                self._keep(ping, ping_timeout, end, "input ended")
+        timeouts, self._timeouts = self._timeouts, []
+        return timeouts
+
+
+class LatencyClassifier:
+    name = "latency"
+    description = (
+        "tags latency.handshake, latency.heartbeat (ping→pong), latency.ack (EVENT→ACK); "
+        "emits heartbeat-timeout records"
+    )
+
+    def open(self, context: DecodeContext) -> LatencyState:
+        return LatencyState(context.limits.max_sessions)

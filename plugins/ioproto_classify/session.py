@@ -1,0 +1,251 @@
+"""Classifier ``session``: one :class:`~ioproto_classify.records.SessionSummary` per session.
+
+It runs after the other classifiers and reads their tags (``transport.kind``,
+``upgrade.*``, ``client.*``, ``latency.*``, ``error.kind``), so it does no parsing of its
+own: O(1) work per record. A session ends at its Engine.IO ``close`` packet or at the end of
+the input; the summaries are emitted when the pipeline closes (classifiers cannot emit
+records earlier), oldest session first. At most ``Limits.max_sessions`` sessions are
+followed at once (the oldest is then summarised early, ``end_reason="evicted"``) and at most
+that many finished summaries are kept.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import attrs
+from ioproto_engineio.records import EngineIOHandshake, EngineIOHttpError, EngineIOPacket
+from ioproto_socketio.records import SocketIOPacket, SocketIOUnansweredAck
+
+from ioproto.components import DecodeContext
+from ioproto.model import Chunk, ErrorRecord, Record
+
+from .common import BoundedMap, session_key
+from .records import LAYER, HeartbeatTimeout, SessionSummary
+
+
+@attrs.define(slots=True)
+class _Session:
+    key: str
+    sid: str | None
+    connection: str | None
+    first_ts: float
+    last_ts: float
+    end_reason: str = "input ended"
+    revision: int | None = None
+    handshake_seen: bool = False
+    transports: list[str] = attrs.field(factory=list)
+    upgraded: bool = False
+    upgrade_time: float | None = None
+    probed: bool = False
+    client: dict[str, str] = attrs.field(factory=dict)
+    handshake_time: float | None = None
+    heartbeats: int = 0
+    hb_sum: float = 0.0
+    hb_min: float | None = None
+    hb_max: float | None = None
+    ping_unanswered: bool = False
+    packets_c2s: int = 0
+    packets_s2c: int = 0
+    events_c2s: int = 0
+    events_s2c: int = 0
+    acks: int = 0
+    ack_sum: float = 0.0
+    ack_timed: int = 0
+    unanswered_acks: int = 0
+    errors: int = 0
+
+    def summary(self) -> SessionSummary:
+        return SessionSummary(
+            ts=self.last_ts,
+            connection=self.connection,
+            sid=self.sid,
+            transport=self.transports[-1] if self.transports else None,
+            revision=self.revision,
+            started=self.first_ts,
+            duration=self.last_ts - self.first_ts,
+            end_reason=self.end_reason,
+            handshake_seen=self.handshake_seen,
+            transports=tuple(self.transports),
+            upgraded=self.upgraded,
+            upgrade_time=self.upgrade_time,
+            upgrade_failed=self.probed and not self.upgraded,
+            client_kind=self.client.get("client.kind"),
+            client_name=self.client.get("client.name"),
+            client_version=self.client.get("client.version"),
+            client_os=self.client.get("client.os"),
+            client_device=self.client.get("client.device"),
+            handshake_time=self.handshake_time,
+            heartbeats=self.heartbeats,
+            heartbeat_rtt_min=self.hb_min,
+            heartbeat_rtt_mean=self.hb_sum / self.heartbeats if self.heartbeats else None,
+            heartbeat_rtt_max=self.hb_max,
+            ping_unanswered=self.ping_unanswered,
+            packets_c2s=self.packets_c2s,
+            packets_s2c=self.packets_s2c,
+            events_c2s=self.events_c2s,
+            events_s2c=self.events_s2c,
+            acks=self.acks,
+            ack_rtt_mean=self.ack_sum / self.ack_timed if self.ack_timed else None,
+            unanswered_acks=self.unanswered_acks,
+            errors=self.errors,
+        )
+
+
+_CLIENT_TAGS = ("client.kind", "client.name", "client.version", "client.os", "client.device")
+
+
+class SessionState:
+    def __init__(self, max_sessions: int) -> None:
+        self._limit = max(1, max_sessions)
+        self._open: dict[str, _Session] = {}
+        self._closed: BoundedMap[_Session] = BoundedMap(max_sessions)
+        self._finished: list[_Session] = []
+        self._sid_of_connection: BoundedMap[str] = BoundedMap(max_sessions)
+
+    def _key(self, record: Record) -> str | None:
+        sid = record.sid
+        connection = record.connection
+        if sid is not None:
+            if connection is not None:
+                self._sid_of_connection.set(connection, sid)
+            return sid
+        if connection is not None:
+            known = self._sid_of_connection.get(connection)
+            if known is not None:
+                return known
+        # Records no session claims (HTTP errors before a handshake, WebSocket control frames,
+        # refused requests) do not make sessions of their own; lines input without any sid
+        # is one session per input.
+        if isinstance(record, Chunk | ErrorRecord | EngineIOHttpError):
+            return None
+        return session_key(record)
+
+    def classify(self, record: Record) -> Record:
+        if record.layer == LAYER and not isinstance(record, HeartbeatTimeout):
+            return record
+        key = self._key(record)
+        if key is None:
+            return record
+        session = self._open.get(key) or self._closed.get(key)
+        if session is None:
+            session = self._start(key, record)
+        self._update(session, record)
+        if isinstance(record, EngineIOPacket) and record.type == "close" and key in self._open:
+            session.end_reason = "closed"
+            self._finish(self._open.pop(key))
+            self._closed.set(key, session)
+        return record
+
+    def _start(self, key: str, record: Record) -> _Session:
+        if len(self._open) >= self._limit:
+            oldest_key = next(iter(self._open))
+            oldest = self._open.pop(oldest_key)
+            oldest.end_reason = "evicted"
+            self._finish(oldest)
+        session = _Session(
+            key=key,
+            sid=record.sid,
+            connection=record.connection,
+            first_ts=record.ts,
+            last_ts=record.ts,
+        )
+        self._open[key] = session
+        return session
+
+    def _finish(self, session: _Session) -> None:
+        if len(self._finished) < self._limit:
+            self._finished.append(session)
+
+    def _update(self, session: _Session, record: Record) -> None:
+        if isinstance(record, HeartbeatTimeout):
+            session.ping_unanswered = True
+            return
+        if record.ts > session.last_ts:
+            session.last_ts = record.ts
+        if session.sid is None and record.sid is not None:
+            session.sid = record.sid
+        tags = record.tags
+        kind = record.tag("transport.kind") if tags else None
+        if kind is not None and kind not in session.transports:
+            session.transports.append(kind)
+        if isinstance(record, ErrorRecord):
+            session.errors += 1
+            return
+        if record.direction == "c2s":
+            session.packets_c2s += 1
+        elif record.direction == "s2c":
+            session.packets_s2c += 1
+        if isinstance(record, SocketIOPacket):
+            self._socketio(session, record)
+        elif isinstance(record, EngineIOPacket):
+            self._engineio(session, record)
+        elif isinstance(record, SocketIOUnansweredAck):
+            session.unanswered_acks += 1
+        elif record.tag("error.kind") is not None:
+            session.errors += 1
+
+    def _socketio(self, session: _Session, record: SocketIOPacket) -> None:
+        kind = record.type
+        if kind == "EVENT":
+            if record.direction == "c2s":
+                session.events_c2s += 1
+            else:
+                session.events_s2c += 1
+        elif kind == "ACK":
+            session.acks += 1
+            rtt = record.tag("latency.ack")
+            if isinstance(rtt, float | int):
+                session.ack_sum += rtt
+                session.ack_timed += 1
+        elif kind in ("CONNECT_ERROR", "ERROR"):
+            session.errors += 1
+
+    def _engineio(self, session: _Session, record: EngineIOPacket) -> None:
+        if record.revision is not None:
+            session.revision = record.revision
+        kind = record.type
+        if isinstance(record, EngineIOHandshake):
+            session.handshake_seen = True
+            session.first_ts = min(session.first_ts, record.ts)
+            handshake_time = record.tag("latency.handshake")
+            if handshake_time is not None:
+                session.handshake_time = handshake_time
+        elif kind == "pong" and record.data != "probe":
+            rtt = record.tag("latency.heartbeat")
+            if isinstance(rtt, float | int):
+                session.heartbeats += 1
+                session.hb_sum += rtt
+                session.hb_min = rtt if session.hb_min is None else min(session.hb_min, rtt)
+                session.hb_max = rtt if session.hb_max is None else max(session.hb_max, rtt)
+        elif kind == "upgrade":
+            session.upgraded = True
+            session.upgrade_time = record.tag("upgrade.time")
+        elif kind == "ping" and record.data == "probe":
+            session.probed = True
+        elif kind == "close" and record.tag("latency.ping_unanswered") is not None:
+            session.ping_unanswered = True
+        if not record.tags:
+            return
+        if not session.client and record.tag("client.kind") is not None:
+            for name in _CLIENT_TAGS:
+                value = record.tag(name)
+                if value is not None:
+                    session.client[name] = value
+        if record.tag("error.kind") is not None:
+            session.errors += 1
+
+    def close(self) -> Iterable[Record]:
+        for session in self._open.values():
+            self._finish(session)
+        self._open = {}
+        finished, self._finished = self._finished, []
+        return [session.summary() for session in finished]
+
+
+class SessionClassifier:
+    name = "session"
+    description = "emits one session summary record per Engine.IO session at the end"
+
+    def open(self, context: DecodeContext) -> SessionState:
+        return SessionState(context.limits.max_sessions)

@@ -1,0 +1,82 @@
+"""Classifier ``upgrade``: follows the polling → WebSocket upgrade of each session.
+
+Tags:
+
+* ``upgrade.probe`` on the ``2probe`` / ``3probe`` packets: ``"ping"`` / ``"pong"``.
+* ``upgrade.time`` on the Engine.IO ``upgrade`` packet: seconds since the session's
+  handshake (only when the handshake was seen).
+* ``upgrade.failed`` (``True``) on the Engine.IO ``close`` packet of a session that sent a
+  probe but never an ``upgrade`` packet.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import attrs
+from ioproto_engineio.records import EngineIOHandshake, EngineIOPacket
+
+from ioproto.components import DecodeContext
+from ioproto.model import Record, Tag
+
+from .common import BoundedMap, session_key
+
+_PROBE = {"ping": (Tag("upgrade.probe", "ping"),), "pong": (Tag("upgrade.probe", "pong"),)}
+_FAILED = (Tag("upgrade.failed", True),)
+
+
+@attrs.define(slots=True)
+class _Session:
+    handshake_ts: float | None = None
+    probed: bool = False
+    upgraded: bool = False
+
+
+class UpgradeState:
+    def __init__(self, max_sessions: int) -> None:
+        self._sessions: BoundedMap[_Session] = BoundedMap(max_sessions)
+
+    def _session(self, key: str) -> _Session:
+        session = self._sessions.get(key)
+        if session is None:
+            session = _Session()
+            self._sessions.set(key, session)
+        return session
+
+    def classify(self, record: Record) -> Record:
+        if not isinstance(record, EngineIOPacket):
+            return record
+        kind = record.type
+        if kind == "message":
+            return record
+        key = session_key(record)
+        if key is None:
+            return record
+        if isinstance(record, EngineIOHandshake):
+            self._session(key).handshake_ts = record.ts
+            return record
+        if kind in _PROBE and record.data == "probe":
+            self._session(key).probed = True
+            return record.with_tags(_PROBE[kind])
+        if kind == "upgrade":
+            session = self._session(key)
+            session.upgraded = True
+            if session.handshake_ts is not None:
+                return record.with_tags((Tag("upgrade.time", record.ts - session.handshake_ts),))
+            return record
+        if kind == "close":
+            closed = self._sessions.pop(key)
+            if closed is not None and closed.probed and not closed.upgraded:
+                return record.with_tags(_FAILED)
+        return record
+
+    def close(self) -> Iterable[Record]:
+        return ()
+
+
+class UpgradeClassifier:
+    name = "upgrade"
+    description = "tags upgrade.probe, upgrade.time (handshake → upgrade) and upgrade.failed"
+
+    def open(self, context: DecodeContext) -> UpgradeState:
+        return UpgradeState(context.limits.max_sessions)

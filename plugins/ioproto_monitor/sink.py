@@ -1,0 +1,84 @@
+"""The ``monitor`` sink: one line per packet as it arrives, like ``redis-cli MONITOR``.
+
+Options (``--sink-option monitor.KEY=VALUE``, or the ``ioproto monitor`` command's flags):
+
+* ``time``: ``local`` (default), ``utc``, ``relative`` (seconds since the first record) or
+  ``none``; ``utc=true`` is the same as ``time=utc``.
+* ``hide_control=true``: hide Engine.IO ``open``/``ping``/``pong``/``noop``/``upgrade``/
+  ``close``.
+* ``event``, ``nsp``, ``sid``, ``type``, ``direction``: filters (see
+  :mod:`ioproto_monitor.filters`); several values comma-separated.
+* ``width``: the most characters of arguments shown per packet (default 160).
+
+Colours (``SinkContext.color``) go through ``rich.text.Text`` (wire text is never markup);
+without colour the line is plain text. Each line is flushed at once so that a live capture
+shows packets as they happen.
+"""
+
+from __future__ import annotations
+
+from typing import IO, Any
+
+from ioproto.components import SinkContext
+from ioproto.model import Record
+
+from .filters import Filter, truthy
+from .render import STYLES, Clock, render_line
+
+
+class MonitorSink:
+    def __init__(self, context: SinkContext) -> None:
+        options = context.options
+        self._stream: IO[str] = context.stream
+        mode = str(options.get("time", "local")).lower()
+        if truthy(options.get("utc", False)):
+            mode = "utc"
+        self._clock = Clock(mode)
+        self._filter = Filter.from_options(options)
+        self._check = self._filter if self._filter.active else None
+        try:
+            self._width = max(20, int(options.get("width", 160)))
+        except (TypeError, ValueError):
+            self._width = 160
+        self._console: Any = None
+        if context.color:
+            from rich.console import Console
+
+            self._console = Console(
+                file=self._stream,
+                force_terminal=True,
+                highlight=False,
+                markup=False,
+                emoji=False,
+                soft_wrap=True,
+            )
+        self._flush = truthy(options.get("flush", True))
+
+    def write(self, record: Record) -> None:
+        if self._check is not None and not self._check(record):
+            return
+        segments = render_line(record, self._clock, width=self._width)
+        if self._console is None:
+            self._stream.write("".join(text for text, _ in segments) + "\n")
+        else:
+            from rich.text import Text
+
+            line = Text()
+            for text, style in segments:
+                line.append(text, style=STYLES.get(style, ""))
+            self._console.print(line)
+        if self._flush:
+            self._stream.flush()
+
+    def close(self) -> None:
+        self._stream.flush()
+
+
+class MonitorSinkFactory:
+    """Sink ``monitor``: see the module docstring for its options."""
+
+    name = "monitor"
+    description = "one readable line per packet as it arrives (events, acks with round-trips)"
+
+    def open(self, context: SinkContext) -> MonitorSink:
+        return MonitorSink(context)

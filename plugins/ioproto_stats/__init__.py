@@ -1,0 +1,24 @@
+"""The ``stats`` sink and the ``ioproto stats`` command (hookimpls only)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import click
+
+import ioproto
+from ioproto.components import SinkFactory
+
+from .sink import StatsSinkFactory
+
+
+@ioproto.hookimpl
+def register_sinks(register: Callable[[SinkFactory], None]) -> None:
+    register(StatsSinkFactory())
+
+
+@ioproto.hookimpl
+def register_commands(cli: click.Group) -> None:
+    from .command import stats_command
+
+    cli.add_command(stats_command)

@@ -1,0 +1,411 @@
+"""Aggregating records into the figures of the ``stats`` sink, O(1) per record.
+
+The collector reads the classifiers' tags (``transport.kind``, ``client.*``, ``latency.*``,
+``upgrade.*``, ``event.bytes``, ``error.kind``) and falls back to the records themselves when
+a classifier is turned off (transport from ``record.transport``, ack round-trip from the
+ACK's ``answers`` link, sizes from ``raw``). Memory is bounded: at most ``max_sessions``
+sessions are followed (older ones are folded into totals) and at most ``max_events``
+distinct (namespace, event) pairs are counted separately (the rest under ``(other)``).
+
+:meth:`StatsCollector.figures` returns the figures as plain JSON types; the layout is the
+``format=json`` output documented in docs/formats.md.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+import attrs
+from ioproto_classify.records import HeartbeatTimeout, SessionSummary
+from ioproto_engineio.records import EngineIOHandshake, EngineIOHttpError, EngineIOPacket
+from ioproto_socketio.records import SocketIOPacket, SocketIOUnansweredAck
+
+from ioproto.model import Chunk, ErrorRecord, Record
+
+from .samples import Samples
+
+OTHER = "(other)"
+_PACKET_LAYERS = frozenset({"engineio", "socketio"})
+_TRANSPORTS = {"polling": "polling-xhr"}
+_CLIENT_TAGS = ("client.kind", "client.name", "client.version", "client.os", "client.device")
+
+
+@attrs.define(slots=True)
+class _Session:
+    first: str | None = None
+    last: str | None = None
+    handshake: bool = False
+    probed: bool = False
+    upgraded: bool = False
+    client: tuple[Any, ...] | None = None
+
+
+@attrs.define(slots=True)
+class _Event:
+    count_c2s: int = 0
+    count_s2c: int = 0
+    bytes_c2s: int = 0
+    bytes_s2c: int = 0
+    attachments: int = 0
+    acks: int = 0
+
+
+def _kind(record: Record) -> str | None:
+    if record.tags:
+        kind = record.tag("transport.kind")
+        if kind is not None:
+            return str(kind)
+    transport = record.transport
+    return _TRANSPORTS.get(transport, transport) if transport else None
+
+
+def _size(record: Record) -> int:
+    tagged = record.tag("event.bytes") if record.tags else None
+    if isinstance(tagged, int):
+        return tagged
+    parent = record.parent
+    raw = getattr(parent, "raw", b"") if parent is not None else b""
+    size = len(raw) if isinstance(raw, bytes) else 0
+    if not size:
+        own = getattr(record, "raw", b"")
+        size = len(own) if isinstance(own, bytes) else 0
+    return size
+
+
+def pct(part: int, whole: int) -> float:
+    return round(100.0 * part / whole, 1) if whole else 0.0
+
+
+def shares(counter: Counter[str], whole: int | None = None) -> list[dict[str, Any]]:
+    """``[{"name", "count", "pct"}, ...]``, most common first (ties by name)."""
+    total = whole if whole is not None else sum(counter.values())
+    items = sorted(counter.items(), key=lambda item: (-item[1], item[0]))
+    return [{"name": name, "count": count, "pct": pct(count, total)} for name, count in items]
+
+
+class StatsCollector:
+    """Feed every record to :meth:`add`; read :meth:`figures` at any time."""
+
+    def __init__(self, *, max_sessions: int = 100_000, max_events: int = 1000) -> None:
+        self.max_sessions = max(1, max_sessions)
+        self.max_events = max(1, max_events)
+        self.first_ts: float | None = None
+        self.last_ts: float | None = None
+        self.records = 0
+        self.layers: Counter[str] = Counter()
+        self.packets = 0
+        self.packets_by_transport: Counter[str] = Counter()
+        self._sessions: dict[str, _Session] = {}
+        self._retired: list[_Session] = []
+        self._retired_counts: Counter[str] = Counter()
+        self.handshake = Samples()
+        self.heartbeat = Samples()
+        self.ack = Samples()
+        self.upgrade = Samples()
+        self.ack_by_event: dict[tuple[str, str], Samples] = {}
+        self.events: dict[tuple[str, str], _Event] = {}
+        self.unanswered_acks: Counter[tuple[str, str]] = Counter()
+        self.heartbeat_timeouts = 0
+        self.heartbeat_pending = 0
+        self.errors: Counter[str] = Counter()
+        self.error_reasons: Counter[tuple[str, str]] = Counter()
+        self.summaries = 0
+
+    # -- feeding ------------------------------------------------------------------------------
+
+    def add(self, record: Record) -> None:
+        self.records += 1
+        ts = record.ts
+        if self.first_ts is None or ts < self.first_ts:
+            self.first_ts = ts
+        if self.last_ts is None or ts > self.last_ts:
+            self.last_ts = ts
+        layer = record.layer
+        self.layers[layer] += 1
+        if isinstance(record, ErrorRecord):
+            self._error(record, record.tag("error.kind") or "decode", record.rule)
+            self._session(record)
+            return
+        if isinstance(record, SessionSummary):
+            self.summaries += 1
+            return
+        if isinstance(record, HeartbeatTimeout):
+            if record.timed_out:
+                self.heartbeat_timeouts += 1
+            else:
+                self.heartbeat_pending += 1
+            return
+        if isinstance(record, SocketIOUnansweredAck):
+            self.unanswered_acks[(record.nsp, _name(record.event))] += 1
+            return
+        if layer in _PACKET_LAYERS:
+            self.packets += 1
+            kind = _kind(record)
+            self.packets_by_transport[kind or "unknown"] += 1
+            session = self._session(record, kind)
+            if isinstance(record, SocketIOPacket):
+                self._socketio(record)
+            elif isinstance(record, EngineIOPacket):
+                self._engineio(record, session)
+            elif isinstance(record, EngineIOHttpError):
+                kind_tag = record.tag("error.kind") or "http"
+                self._error(record, kind_tag, f"HTTP {record.status} {record.message or ''}")
+        elif isinstance(record, Chunk):
+            self._session(record, _kind(record))
+
+    def _session(self, record: Record, kind: str | None = None) -> _Session | None:
+        sid = record.sid
+        if sid is None:
+            return None
+        session = self._sessions.get(sid)
+        if session is None:
+            if len(self._sessions) >= self.max_sessions:
+                oldest = next(iter(self._sessions))
+                self._retire(self._sessions.pop(oldest))
+            session = _Session()
+            self._sessions[sid] = session
+        if kind is not None:
+            if session.first is None:
+                session.first = kind
+            if not session.upgraded:  # stray polling answers after an upgrade do not count
+                session.last = kind
+        if session.client is None and record.tags:
+            name = record.tag("client.name")
+            if name is not None:
+                session.client = tuple(record.tag(tag) for tag in _CLIENT_TAGS)
+        return session
+
+    def _retire(self, session: _Session) -> None:
+        # Keep the retired session's contribution to the figures, not the session.
+        if len(self._retired) < 10_000:
+            self._retired.append(session)
+        else:
+            self._retired_counts["sessions"] += 1
+
+    def _socketio(self, record: SocketIOPacket) -> None:
+        kind = record.type
+        if kind == "EVENT":
+            event = self._event(record.nsp, _name(record.event))
+            size = _size(record)
+            if record.direction == "s2c":
+                event.count_s2c += 1
+                event.bytes_s2c += size
+            else:
+                event.count_c2s += 1
+                event.bytes_c2s += size
+            event.attachments += record.attachments
+        elif kind == "ACK":
+            answered = record.answers
+            rtt = record.tag("latency.ack") if record.tags else None
+            if rtt is None and answered is not None:
+                rtt = record.ts - answered.ts
+            name = _name(getattr(answered, "event", None)) if answered is not None else "?"
+            event = self._event(record.nsp, name)
+            event.acks += 1
+            event.attachments += record.attachments
+            if isinstance(rtt, int | float):
+                self.ack.add(rtt)
+                key = (record.nsp, name) if (record.nsp, name) in self.events else ("", OTHER)
+                samples = self.ack_by_event.get(key)
+                if samples is None:
+                    samples = self.ack_by_event[key] = Samples(cap=2000)
+                samples.add(rtt)
+        elif kind in ("CONNECT_ERROR", "ERROR"):
+            reason = record.tag("error.reason") if record.tags else None
+            if reason is None:
+                data = record.data
+                reason = data.get("message") if isinstance(data, dict) else data
+            self._error(record, "connect-error", str(reason))
+
+    def _event(self, nsp: str, name: str) -> _Event:
+        key = (nsp, name)
+        event = self.events.get(key)
+        if event is None:
+            if len(self.events) >= self.max_events:
+                key = ("", OTHER)
+                event = self.events.get(key)
+            if event is None:
+                event = self.events[key] = _Event()
+        return event
+
+    def _engineio(self, record: EngineIOPacket, session: _Session | None) -> None:
+        kind = record.type
+        tags = record.tags
+        if isinstance(record, EngineIOHandshake):
+            if session is not None:
+                session.handshake = True
+            handshake = record.tag("latency.handshake") if tags else None
+            if isinstance(handshake, int | float):
+                self.handshake.add(handshake)
+        elif kind == "pong":
+            rtt = record.tag("latency.heartbeat") if tags else None
+            if isinstance(rtt, int | float):
+                self.heartbeat.add(rtt)
+        elif kind == "ping" and record.data == "probe":
+            if session is not None:
+                session.probed = True
+        elif kind == "upgrade":
+            if session is not None:
+                session.upgraded = True
+                session.last = _kind(record) or session.last
+            after = record.tag("upgrade.time") if tags else None
+            if isinstance(after, int | float):
+                self.upgrade.add(after)
+        if tags:
+            error = record.tag("error.kind")
+            if error is not None:
+                self._error(record, str(error), str(record.tag("error.reason", "")))
+
+    def _error(self, record: Record, kind: str, reason: str) -> None:
+        self.errors[kind] += 1
+        key = (kind, reason.strip()[:200])
+        if key in self.error_reasons or len(self.error_reasons) < 1000:
+            self.error_reasons[key] += 1
+        else:
+            self.error_reasons[(kind, OTHER)] += 1
+
+    # -- reading ------------------------------------------------------------------------------
+
+    def figures(self, *, top: int | None = None) -> dict[str, Any]:
+        """Every figure, as plain JSON types; ``top`` limits the event lists."""
+        sessions = [*self._retired, *self._sessions.values()]
+        total = len(sessions) + self._retired_counts["sessions"]
+        first: Counter[str] = Counter()
+        last: Counter[str] = Counter()
+        client_kind: Counter[str] = Counter()
+        browser: Counter[str] = Counter()
+        browser_version: Counter[str] = Counter()
+        os_names: Counter[str] = Counter()
+        devices: Counter[str] = Counter()
+        probed = upgraded = failed = polling_start = stayed = ws_only = handshakes = 0
+        for session in sessions:
+            first[session.first or "unknown"] += 1
+            last[session.last or "unknown"] += 1
+            handshakes += session.handshake
+            probed += session.probed
+            upgraded += session.upgraded
+            failed += session.probed and not session.upgraded
+            on_polling = (session.first or "").startswith("polling")
+            polling_start += on_polling
+            stayed += on_polling and not session.upgraded
+            ws_only += session.first == "websocket"
+            if session.client is not None:
+                kind, name, version, os_name, device = session.client
+                client_kind[str(kind)] += 1
+                browser[str(name)] += 1
+                browser_version[f"{name} {version}" if version else str(name)] += 1
+                os_names[str(os_name or "unknown")] += 1
+                devices[str(device or "unknown")] += 1
+        known_clients = sum(client_kind.values())
+        duration = 0.0
+        if self.first_ts is not None and self.last_ts is not None:
+            duration = self.last_ts - self.first_ts
+        events: list[dict[str, Any]] = [
+            {
+                "nsp": nsp,
+                "event": name,
+                "count": event.count_c2s + event.count_s2c,
+                "count_c2s": event.count_c2s,
+                "count_s2c": event.count_s2c,
+                "bytes": event.bytes_c2s + event.bytes_s2c,
+                "bytes_c2s": event.bytes_c2s,
+                "bytes_s2c": event.bytes_s2c,
+                "attachments": event.attachments,
+                "acks": event.acks,
+            }
+            for (nsp, name), event in self.events.items()
+        ]
+        by_count = sorted(events, key=lambda e: (-e["count"], -e["acks"], e["nsp"], e["event"]))
+        by_bytes = sorted(events, key=lambda e: (-e["bytes"], e["nsp"], e["event"]))
+        if top is not None:
+            by_count, by_bytes = by_count[:top], by_bytes[:top]
+        ack_by_event = [
+            {"nsp": nsp, "event": name, **samples.summary()}
+            for (nsp, name), samples in sorted(
+                self.ack_by_event.items(), key=lambda item: (-item[1].count, item[0])
+            )
+        ]
+        if top is not None:
+            ack_by_event = ack_by_event[:top]
+        unanswered = [
+            {"nsp": nsp, "event": name, "count": count}
+            for (nsp, name), count in sorted(
+                self.unanswered_acks.items(), key=lambda item: (-item[1], item[0])
+            )
+        ]
+        reasons = [
+            {"kind": kind, "reason": reason, "count": count}
+            for (kind, reason), count in sorted(
+                self.error_reasons.items(), key=lambda item: (-item[1], item[0])
+            )
+        ]
+        if top is not None:
+            reasons = reasons[:top]
+        return {
+            "totals": {
+                "records": self.records,
+                "packets": self.packets,
+                "layers": dict(sorted(self.layers.items())),
+                "first_ts": self.first_ts,
+                "last_ts": self.last_ts,
+                "duration": duration,
+                "packets_per_second": self.packets / duration if duration > 0 else None,
+            },
+            "sessions": {
+                "total": total,
+                "with_handshake": handshakes,
+                "summaries": self.summaries,
+            },
+            "transport": {
+                "sessions_first": shares(first, len(sessions)),
+                "sessions_final": shares(last, len(sessions)),
+                "packets": shares(self.packets_by_transport, self.packets),
+            },
+            "upgrade": {
+                "started_on_polling": polling_start,
+                "probed": probed,
+                "upgraded": upgraded,
+                "upgraded_pct": pct(upgraded, polling_start),
+                "failed": failed,
+                "stayed_on_polling": stayed,
+                "websocket_only": ws_only,
+                "time": self.upgrade.summary(),
+            },
+            "clients": {
+                "sessions": known_clients,
+                "kind": shares(client_kind, known_clients),
+                "browser": shares(browser, known_clients),
+                "browser_version": shares(browser_version, known_clients),
+                "os": shares(os_names, known_clients),
+                "device": shares(devices, known_clients),
+            },
+            "latency": {
+                "handshake": self.handshake.summary(),
+                "heartbeat": self.heartbeat.summary(),
+                "ack": self.ack.summary(),
+                "ack_by_event": ack_by_event,
+                "unanswered_acks": sum(self.unanswered_acks.values()),
+                "unanswered_acks_by_event": unanswered,
+                "heartbeat_timeouts": self.heartbeat_timeouts,
+                "heartbeat_pending_at_end": self.heartbeat_pending,
+            },
+            "events": {
+                "distinct": len(self.events),
+                "total": sum(e["count"] for e in events),
+                "bytes": sum(e["bytes"] for e in events),
+                "by_count": by_count,
+                "by_bytes": by_bytes,
+            },
+            "errors": {
+                "total": sum(self.errors.values()),
+                "by_kind": shares(self.errors),
+                "top_reasons": reasons,
+            },
+        }
+
+
+def _name(event: Any) -> str:
+    if event is None:
+        return "?"
+    return event if isinstance(event, str) else str(event)

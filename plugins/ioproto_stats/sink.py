@@ -1,0 +1,81 @@
+"""The ``stats`` sink: a summary of the traffic when the input ends.
+
+Options (``--sink-option stats.KEY=VALUE`` or the ``ioproto stats`` command's flags):
+
+* ``format``: ``text`` (default; rich tables when colour is on, plain aligned text
+  otherwise), ``json`` or ``md`` (Markdown, for pasting into an issue).
+* ``chart``: a path; a self-contained HTML page of SVG charts of the same figures is written
+  there at the end.
+* ``top``: how many rows the "top" lists show (default 10).
+
+:meth:`StatsSink.snapshot` renders the figures so far, for periodic printing on live
+sources.
+"""
+
+from __future__ import annotations
+
+from typing import IO, Any
+
+from ioproto.components import SinkContext
+from ioproto.model import Record
+
+from .chart import render_html
+from .collector import StatsCollector
+from .report import render_json, render_markdown, render_rich, render_text
+
+FORMATS = ("text", "json", "md")
+
+
+class StatsSink:
+    def __init__(self, context: SinkContext) -> None:
+        options = context.options
+        self._stream: IO[str] = context.stream
+        self._color = context.color
+        fmt = str(options.get("format", "text")).lower()
+        if fmt == "markdown":
+            fmt = "md"
+        if fmt not in FORMATS:
+            raise ValueError(f"stats format {fmt!r} is not one of {', '.join(FORMATS)}")
+        self.format = fmt
+        chart = options.get("chart")
+        self._chart = str(chart) if chart else None
+        try:
+            self._top = max(1, int(options.get("top", 10)))
+        except (TypeError, ValueError):
+            self._top = 10
+        self.collector = StatsCollector()
+
+    def write(self, record: Record) -> None:
+        self.collector.add(record)
+
+    def figures(self) -> dict[str, Any]:
+        """The figures so far, as plain JSON types."""
+        return self.collector.figures()
+
+    def snapshot(self) -> str:
+        """The figures so far, rendered in this sink's format."""
+        figures = self.collector.figures()
+        if self.format == "json":
+            return render_json(figures)
+        if self.format == "md":
+            return render_markdown(figures, top=self._top)
+        if self._color:
+            return render_rich(figures, top=self._top)
+        return render_text(figures, top=self._top)
+
+    def close(self) -> None:
+        self._stream.write(self.snapshot())
+        self._stream.flush()
+        if self._chart is not None:
+            with open(self._chart, "w", encoding="utf-8") as handle:
+                handle.write(render_html(self.collector.figures(), top=self._top))
+
+
+class StatsSinkFactory:
+    """Sink ``stats``: see the module docstring for its options."""
+
+    name = "stats"
+    description = "summary at the end: transports, upgrades, clients, latency, events, errors"
+
+    def open(self, context: SinkContext) -> StatsSink:
+        return StatsSink(context)
