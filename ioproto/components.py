@@ -62,6 +62,10 @@ class StreamDecoder(Protocol):
     end of the input and returns whatever is still pending (e.g. unanswered acks). Neither
     may block or do I/O. Exceptions are caught by the pipeline and become error records, but a
     well-behaved decoder turns bad input into :class:`~ioproto.model.ErrorRecord` itself.
+
+    A stream may also have an ``accepts(record) -> bool`` method; the pipeline then asks it
+    instead of the decoder's, so that a decoder claiming sessions as it sees them (say, a
+    parser chosen per session) keeps that state with the rest of its per-pipeline state.
     """
 
     def feed(self, record: Record) -> Iterable[Record]: ...

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import traceback
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -64,11 +64,20 @@ class RunSummary:
 
 @attrs.define
 class LayerMember:
-    """One decoder of a layer in a running pipeline, with its stream and owning plugin."""
+    """One decoder of a layer in a running pipeline, with its stream and owning plugin.
+
+    ``accepts`` is the stream's own ``accepts`` method when it has one (a decoder that
+    claims sessions as it sees them keeps that state per pipeline), else the decoder's.
+    """
 
     decoder: Decoder
     stream: StreamDecoder
     plugin: str
+    accepts: Callable[[Record], bool] = attrs.field(default=None)
+
+    def __attrs_post_init__(self) -> None:
+        if self.accepts is None:
+            self.accepts = getattr(self.stream, "accepts", None) or self.decoder.accepts
 
 
 @attrs.define
@@ -327,7 +336,7 @@ class Pipeline:
     def _push(self, record: Record, index: int) -> None:
         if index < len(self.layers) and not isinstance(record, ErrorRecord):
             for member in self.layers[index].members:
-                if member.decoder.accepts(record):
+                if member.accepts(record):
                     if self.all_layers:
                         self._emit(record)
                     produced = self._safely(

@@ -252,3 +252,44 @@ def test_several_decoders_can_share_a_layer() -> None:
     for proto in ("upper", "shout"):
         p = Pipeline.build(proto=proto, plugin_manager=pm)
         assert [r.type for r in p.feed(chunk("hey!")) + p.feed(chunk("hey"))] == ["shout", "word"]
+
+
+def test_a_stream_may_decide_what_it_accepts() -> None:
+    class Claiming(Upper):
+        """Claims a connection once it saw 'claim!' on it; state lives in the stream."""
+
+        name = "claiming"
+        layer = "upper"
+        priority = 5
+
+        def accepts(self, record: Record) -> bool:
+            raise AssertionError("the stream's accepts is used instead")
+
+        def open(self, context: DecodeContext) -> Claiming.Stream:  # type: ignore[override]
+            return Claiming.Stream()
+
+        class Stream:
+            def __init__(self) -> None:
+                self.claimed: set[str | None] = set()
+
+            def accepts(self, record: Record) -> bool:
+                if isinstance(record, Chunk) and record.data == b"claim!":
+                    self.claimed.add(record.connection)
+                return record.connection in self.claimed
+
+            def feed(self, record: Record) -> Iterable[Record]:
+                return [Packet(**record_context(record), layer="upper", type="claimed")]
+
+            def close(self) -> Iterable[Record]:
+                return []
+
+    class Both:
+        @ioproto.hookimpl
+        def register_decoders(self, register):  # type: ignore[no-untyped-def]
+            register(Upper())
+            register(Claiming())
+
+    pm = make_plugin_manager(load_entrypoints=False, plugins=[Both()])
+    p = Pipeline.build(proto="upper", plugin_manager=pm)
+    types = [r.type for text in ("a", "claim!", "b") for r in p.feed(chunk(text))]
+    assert types == ["word", "claimed", "claimed"]
