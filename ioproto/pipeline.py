@@ -334,18 +334,19 @@ class Pipeline:
         return len(self.layers)
 
     def _push(self, record: Record, index: int) -> None:
+        # The hot path: called for every record of every layer, so calls are inlined.
         if index < len(self.layers) and not isinstance(record, ErrorRecord):
             for member in self.layers[index].members:
                 if member.accepts(record):
                     if self.all_layers:
                         self._emit(record)
-                    produced = self._safely(
-                        member.plugin,
-                        member.decoder.name,
-                        member.stream.feed,
-                        record,
-                        parent=record,
-                    )
+                    try:
+                        produced = list(member.stream.feed(record))
+                    except Exception as exc:
+                        failure = self._plugin_failed(
+                            member.plugin, member.decoder.name, exc, record
+                        )
+                        produced = [failure] if failure is not None else []
                     for child in produced:
                         if child is record and self.all_layers:
                             continue  # passed through unchanged: already emitted above
@@ -355,9 +356,8 @@ class Pipeline:
 
     def _emit(self, record: Record) -> None:
         for stage in self.classifiers:
-            state: ClassifierState = stage.component
             try:
-                record = state.classify(record)
+                record = stage.component.classify(record)
             except Exception as exc:
                 self._plugin_failed(stage.plugin, stage.name, exc, record)
         self._deliver(record)
@@ -379,8 +379,12 @@ class Pipeline:
             self.summary.errors[record.rule] += 1
         self._out.append(record)
         for stage in self.sinks:
-            sink: Sink = stage.component
-            self._call_sink(stage, sink.write, record)
+            try:
+                stage.component.write(record)
+            except BrokenPipeError:
+                raise
+            except Exception as exc:
+                self._sink_failed(stage, exc)
 
     def _call_sink(self, stage: Stage, method: Any, *args: Any) -> None:
         try:
@@ -388,9 +392,12 @@ class Pipeline:
         except BrokenPipeError:
             raise
         except Exception as exc:
-            self.summary.plugin_failures[stage.plugin] += 1
-            if self.strict:
-                raise PluginFailure(stage.plugin, stage.name, exc) from exc
+            self._sink_failed(stage, exc)
+
+    def _sink_failed(self, stage: Stage, exc: Exception) -> None:
+        self.summary.plugin_failures[stage.plugin] += 1
+        if self.strict:
+            raise PluginFailure(stage.plugin, stage.name, exc) from exc
 
     def _safely(
         self,

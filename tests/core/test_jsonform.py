@@ -55,3 +55,23 @@ def test_http_info_is_an_object() -> None:
     obj = record_to_dict(chunk)
     assert obj["http"]["method"] == "GET"
     assert obj["http"]["query"] == [["EIO", "4"]]
+
+
+def test_dumps_equals_the_documented_dict() -> None:
+    from hypothesis import given
+    from hypothesis import strategies as st
+
+    json_values = st.recursive(
+        st.none() | st.booleans() | st.integers() | st.text() | st.binary(),
+        lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+        max_leaves=20,
+    )
+
+    @given(json_values, st.lists(st.tuples(st.text(), json_values), max_size=3))
+    def check(data: object, tags: list[tuple[str, object]]) -> None:
+        packet = Packet(
+            ts=1.0, layer="x", type="y", data=data, tags=tuple(Tag(n, v) for n, v in tags)
+        )
+        assert json.loads(dumps(packet)) == json.loads(json.dumps(record_to_dict(packet)))
+
+    check()
