@@ -79,6 +79,9 @@ def run_pipeline_command(
 
     with ExitStack() as stack:
         default_stream = _open_output(stack, output)
+        if not sinks and default_sink == "text" and _isatty(default_stream):
+            # People at a terminal get the MONITOR view when it is installed.
+            default_sink = "monitor" if "monitor" in components.sinks else default_sink
         sink_specs = _sink_specs(
             stack,
             sinks or [default_sink],

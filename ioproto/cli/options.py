@@ -115,7 +115,7 @@ def output_options(func: F) -> F:
                 multiple=True,
                 metavar="NAME[:PATH]",
                 help="Where records go (repeatable): a sink name, optionally with a file to "
-                "write to. Default: text.",
+                "write to. Default: monitor on a terminal, text otherwise.",
             ),
             click.option(
                 "--sink-option",
