@@ -73,12 +73,20 @@ def details(record: Record) -> str:
         return hex_preview(record.data) if record.data else "<empty>"
     parts: list[str] = []
     fields = getattr(type(record), "__attrs_attrs__", ())
+    # EVENT/ACK show event and args; the whole payload in `data` would say it all twice.
+    has_args = hasattr(record, "args") and record.type in ("EVENT", "ACK")
     for field in fields:
         if field.name in _SKIP_DETAIL or not field.metadata.get("json", True):
             continue
         value: Any = getattr(record, field.name)
         if value is None or value == () or value == [] or value == "":
             continue
+        if has_args and field.name == "data":
+            continue
+        if field.name == "attachments" and not value:
+            continue
+        if field.name == "wire_type" and isinstance(value, int) and value < 5:
+            continue  # only BINARY_EVENT/BINARY_ACK differ from their logical type
         if field.name == "data":
             parts.append(_data(value))
         else:
