@@ -70,27 +70,8 @@ def to_jsonable(value: Any) -> Any:
 
 def record_to_dict(record: Record, *, include_raw: bool = False) -> dict[str, Any]:
     """The JSON form of ``record`` as a dict of plain JSON types."""
-    out: dict[str, Any] = {
-        "ts": record.ts,
-        "layer": record.layer,
-        "type": record.type,
-        "direction": record.direction,
-        "sid": record.sid,
-        "transport": record.transport,
-        "connection": record.connection,
-    }
-    for name in _plan(type(record)):
-        value = getattr(record, name)
-        if name == "notes" and not value:
-            continue
-        out[name] = to_jsonable(value)
-    if include_raw or isinstance(record, ErrorRecord):
-        out["raw"] = to_jsonable(getattr(record, "raw", b""))
-    if record.parent is not None:
-        out["via"] = [ancestor.layer for ancestor in record.parent.lineage()]
-    if record.tags:
-        out["tags"] = tags_to_dict(record.tags)
-    return out
+    converted: dict[str, Any] = to_jsonable(_shallow_dict(record, include_raw))
+    return converted
 
 
 def tags_to_dict(tags: tuple[Tag, ...]) -> dict[str, Any]:

@@ -115,29 +115,15 @@ def _read(
             try:
                 line = bytes.fromhex(line[4:].decode("ascii"))
             except (UnicodeDecodeError, ValueError):
-                yield ErrorRecord(
-                    ts=time.time(),
-                    connection=connection,
-                    layer="capture",
-                    rule="capture.lines.bad-hex",
-                    reason=f"line {number}: not valid hex after 'hex:'",
-                    raw=line[: context.limits.max_raw_kept],
-                    offset=number,
-                )
+                reason = f"line {number}: not valid hex after 'hex:'"
+                yield _error(connection, "capture.lines.bad-hex", reason, number, line, context)
                 continue
             kind = ChunkKind.LINE_BINARY
         elif escapes and b"\\x" in line:
             line = _ESCAPE.sub(lambda match: bytes([int(match.group(1), 16)]), line)
         if len(line) > limit:
-            yield ErrorRecord(
-                ts=time.time(),
-                connection=connection,
-                layer="capture",
-                rule="capture.lines.too-long",
-                reason=f"line {number}: {len(line)} bytes, more than the limit of {limit}",
-                raw=line[: context.limits.max_raw_kept],
-                offset=number,
-            )
+            reason = f"line {number}: {len(line)} bytes, more than the limit of {limit}"
+            yield _error(connection, "capture.lines.too-long", reason, number, line, context)
             continue
         seq += 1
         yield Chunk(
@@ -151,6 +137,21 @@ def _read(
             revision=settings["revision"],
             seq=seq,
         )
+
+
+def _error(
+    connection: str, rule: str, reason: str, number: int, line: bytes, context: SourceContext
+) -> ErrorRecord:
+    """An error record about line ``number`` (its number is the ``offset``)."""
+    return ErrorRecord(
+        ts=time.time(),
+        connection=connection,
+        layer="capture",
+        rule=rule,
+        reason=reason,
+        raw=line[: context.limits.max_raw_kept],
+        offset=number,
+    )
 
 
 def _apply_directive(
