@@ -10,7 +10,7 @@ objects with the same attributes (mypy checks the match).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import IO, Any, Protocol, runtime_checkable
 
 import attrs
@@ -96,12 +96,23 @@ class Decoder(Protocol):
     def open(self, context: DecodeContext) -> StreamDecoder: ...
 
 
+def _no_tick() -> None:
+    return None
+
+
 @attrs.frozen(slots=True)
 class SourceContext:
-    """What a capture source is told: source options (``--source-option``) and limits."""
+    """What a capture source is told: source options (``--source-option``) and limits.
+
+    ``tick`` is for sources that may wait for input (a live capture, a proxy): they call it
+    often while waiting, from the thread that iterates them (never from another thread), so
+    that periodic output such as ``stats --every 10s`` appears while the wire is quiet.
+    Calling it costs little; it does something only when a period has passed.
+    """
 
     options: Mapping[str, Any] = attrs.field(factory=dict)
     limits: Limits = Limits()
+    tick: Callable[[], None] = _no_tick
 
 
 @runtime_checkable
@@ -112,7 +123,9 @@ class Source(Protocol):
     URL-like spec); negative means "not mine", the highest score wins when ``--source`` is not
     given. ``open(input, context)`` yields :class:`~ioproto.model.Chunk` records in capture
     order; it may also yield :class:`~ioproto.model.ErrorRecord` for input it cannot read
-    (a corrupt file, an encrypted connection).
+    (a corrupt file, an encrypted connection). A source whose records arrive as traffic
+    happens (a live capture, a proxy) sets an optional ``live = True`` attribute, so that the
+    CLI shows each record at once instead of buffering its output.
     """
 
     name: str

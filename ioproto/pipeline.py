@@ -12,6 +12,7 @@ classifiers and sinks. With ``all_layers=True`` consumed records are emitted too
 
 from __future__ import annotations
 
+import time
 import traceback
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -26,6 +27,7 @@ from .components import (
     Limits,
     Sink,
     SinkContext,
+    Source,
     SourceContext,
     StreamDecoder,
 )
@@ -151,6 +153,26 @@ def resolve_layers(
     return chain
 
 
+class Ticker:
+    """Calls ``action`` at most once per ``every`` seconds (never when ``every`` <= 0).
+
+    A :class:`~ioproto.components.SourceContext` carries one as its ``tick``; the CLI also
+    ticks it between records, so periodic output works with any source.
+    """
+
+    def __init__(self, every: float, action: Callable[[], None]) -> None:
+        self.every = every
+        self.action = action
+        self._next = time.monotonic() + every
+
+    def __call__(self) -> None:
+        if self.every > 0:
+            now = time.monotonic()
+            if now >= self._next:
+                self._next = now + self.every
+                self.action()
+
+
 class Pipeline:
     """A running decode pipeline.
 
@@ -268,11 +290,15 @@ class Pipeline:
 
         Returns the records that reached the sinks because of it, classified.
         """
-        self._start()
+        if not self._started:
+            self._start()
         if record.layer == CHUNK_LAYER:
             self.summary.chunks += 1
+            index = 0
+        else:
+            index = self._first_layer_for(record)
         self._out = []
-        self._push(record, self._first_layer_for(record))
+        self._push(record, index)
         return self._out
 
     def close(self) -> list[Record]:
@@ -317,6 +343,17 @@ class Pipeline:
         finally:
             yield from self.close()
 
+    def tick(self) -> None:
+        """Give sinks that report periodically (``stats --every``) the chance to do so.
+
+        Calls ``tick()`` on every sink that has one; a sink that raises is counted like any
+        sink failure. Call it from the thread that feeds the pipeline.
+        """
+        for stage in self.sinks:
+            method = getattr(stage.component, "tick", None)
+            if method is not None:
+                self._call_sink(stage, method)
+
     # -- internals ---------------------------------------------------------------------------
 
     def _start(self) -> None:
@@ -335,10 +372,12 @@ class Pipeline:
 
     def _push(self, record: Record, index: int) -> None:
         # The hot path: called for every record of every layer, so calls are inlined.
-        if index < len(self.layers) and not isinstance(record, ErrorRecord):
-            for member in self.layers[index].members:
+        layers = self.layers
+        if index < len(layers) and not isinstance(record, ErrorRecord):
+            for member in layers[index].members:
                 if member.accepts(record):
-                    if self.all_layers:
+                    all_layers = self.all_layers
+                    if all_layers:
                         self._emit(record)
                     try:
                         produced = list(member.stream.feed(record))
@@ -347,10 +386,17 @@ class Pipeline:
                             member.plugin, member.decoder.name, exc, record
                         )
                         produced = [failure] if failure is not None else []
+                    index += 1
+                    # Records out of the top layer go straight to _emit (what _push would do).
+                    forward = self._push if index < len(layers) else None
+                    emit = self._emit
                     for child in produced:
-                        if child is record and self.all_layers:
+                        if child is record and all_layers:
                             continue  # passed through unchanged: already emitted above
-                        self._push(child, index + 1)
+                        if forward is None:
+                            emit(child)
+                        else:
+                            forward(child, index)
                     return
         self._emit(record)
 
@@ -360,7 +406,18 @@ class Pipeline:
                 record = stage.component.classify(record)
             except Exception as exc:
                 self._plugin_failed(stage.plugin, stage.name, exc, record)
-        self._deliver(record)
+        # _deliver, inlined: this runs once per emitted record
+        self.summary.records[record.layer] += 1
+        if isinstance(record, ErrorRecord):
+            self.summary.errors[record.rule] += 1
+        self._out.append(record)
+        for stage in self.sinks:
+            try:
+                stage.component.write(record)
+            except BrokenPipeError:
+                raise
+            except Exception as exc:
+                self._sink_failed(stage, exc)
 
     def _emit_classified(self, record: Record, *, after: Stage) -> None:
         """Emit a record made by classifier ``after``: later classifiers still see it."""
@@ -442,6 +499,29 @@ def _owner(items: Iterable[Any], component: object) -> str:
     return "?"
 
 
+def resolve_source(components: Components, input: str, *, source: str | None = None) -> Source:
+    """The source that reads ``input``: the one named ``source``, or the best-scoring one.
+
+    Raises :class:`~ioproto.plugins.UnknownComponentError` for an unknown source name and
+    :class:`~ioproto.errors.NoSourceError` when no source claims the input.
+    """
+    from .errors import NoSourceError
+
+    if source is not None:
+        return components.sources.get(source)
+    best: tuple[float, Source] | None = None
+    for item in components.sources.items():
+        try:
+            score = item.component.probe(input)
+        except Exception:
+            continue
+        if score >= 0 and (best is None or score > best[0]):
+            best = (score, item.component)
+    if best is None:
+        raise NoSourceError(input, components.sources.names())
+    return best[1]
+
+
 def open_source(
     components: Components,
     input: str,
@@ -449,24 +529,6 @@ def open_source(
     source: str | None = None,
     context: SourceContext | None = None,
 ) -> Iterable[Record]:
-    """The records of ``input`` read by source ``source``, or by the best-scoring source.
-
-    Raises :class:`~ioproto.plugins.UnknownComponentError` for an unknown source name and
-    :class:`~ioproto.errors.NoSourceError` when no source claims the input.
-    """
-    from .errors import NoSourceError
-
-    context = context or SourceContext()
-    if source is not None:
-        return components.sources.get(source).open(input, context)
-    best: tuple[float, str] | None = None
-    for item in components.sources.items():
-        try:
-            score = item.component.probe(input)
-        except Exception:
-            continue
-        if score >= 0 and (best is None or score > best[0]):
-            best = (score, item.component.name)
-    if best is None:
-        raise NoSourceError(input, components.sources.names())
-    return components.sources.get(best[1]).open(input, context)
+    """The records of ``input`` read by :func:`resolve_source`'s choice of source."""
+    chosen = resolve_source(components, input, source=source)
+    return chosen.open(input, context or SourceContext())

@@ -12,7 +12,7 @@ import warnings
 import click
 
 import ioproto
-from ioproto.plugins import PluginLoadWarning, make_plugin_manager
+from ioproto.plugins import PluginLoadWarning, PluginManager, make_plugin_manager
 
 from .decode import decode_command
 from .introspect import plugins_command
@@ -57,6 +57,20 @@ def build_cli() -> click.Group:
     return cli
 
 
+def register_plugin_commands(pm: PluginManager, cli: click.Group) -> None:
+    """Call every ``register_commands`` hook; one that raises is a warning, not a crash."""
+    for impl in pm.hook.register_commands.get_hookimpls():
+        try:
+            impl.function(cli=cli)
+        except Exception as exc:
+            warnings.warn(
+                f"ioproto plugin {impl.plugin_name!r} failed in register_commands: "
+                f"{type(exc).__name__}: {exc}",
+                PluginLoadWarning,
+                stacklevel=2,
+            )
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``ioproto`` console script."""
     original = warnings.showwarning
@@ -65,7 +79,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         pm = make_plugin_manager()
         cli = build_cli()
-        pm.hook.register_commands(cli=cli)
+        register_plugin_commands(pm, cli)
         cli.main(args=argv, prog_name="ioproto", obj=CliState(plugin_manager=pm))
     finally:
         warnings.showwarning = original

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Iterator, Sequence
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from typing import IO, Any
 
 import click
@@ -13,7 +13,7 @@ import click
 from ioproto.components import Limits, SinkContext, SourceContext
 from ioproto.errors import NoSourceError, PluginFailure
 from ioproto.model import Record
-from ioproto.pipeline import Pipeline, open_source
+from ioproto.pipeline import Pipeline, Ticker, resolve_source
 from ioproto.plugins import UnknownComponentError
 
 from .options import decode_options, input_options, output_options, parse_key_values
@@ -57,11 +57,14 @@ def run_pipeline_command(
     output: str,
     color: bool | None,
     extra_sink_options: dict[str, dict[str, Any]] | None = None,
+    every: float | None = None,
 ) -> None:
     """Build a pipeline from CLI parameters and run it over ``inputs``.
 
     Plugins' commands reuse this with their own defaults (e.g. ``ioproto monitor``).
-    Usage errors (unknown names) exit with status 2 and list the valid names.
+    Usage errors (unknown names) exit with status 2 and list the valid names. ``every``
+    (seconds) makes sinks that report periodically (stats) do so while the input flows,
+    and while a live source waits for traffic.
     """
     components = state.components
     options: dict[str, Any] = dict(parse_key_values(decode_options, "--decode-option"))
@@ -106,16 +109,26 @@ def run_pipeline_command(
             raise click.UsageError(str(exc)) from None
         except ValueError as exc:
             raise click.UsageError(str(exc)) from None
-        context = SourceContext(options=source_settings, limits=limits)
+        try:
+            sources = [resolve_source(components, item, source=source) for item in inputs]
+        except (UnknownComponentError, NoSourceError) as exc:
+            raise click.UsageError(str(exc)) from None
+        if not any(getattr(chosen, "live", False) for chosen in sources):
+            # Reading files into a pipe: block buffering saves a system call per line
+            # (measured: 105k write calls -> 24k on a large capture). Live sources keep line
+            # buffering so each packet shows up as it happens.
+            stack.enter_context(_block_buffered(default_stream))
+        tick = Ticker(every or 0.0, pipeline.tick)
+        context = SourceContext(options=source_settings, limits=limits, tick=tick)
 
         def records() -> Iterator[Record]:
-            for item in inputs:
-                try:
-                    yield from open_source(components, item, source=source, context=context)
-                except UnknownComponentError as exc:
-                    raise click.UsageError(str(exc)) from None
-                except NoSourceError as exc:
-                    raise click.UsageError(str(exc)) from None
+            for item, chosen in zip(inputs, sources, strict=True):
+                if every:
+                    for record in chosen.open(item, context):
+                        yield record
+                        tick()
+                else:
+                    yield from chosen.open(item, context)
 
         try:
             pipeline.run(records())
@@ -129,6 +142,21 @@ def run_pipeline_command(
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, sys.stdout.fileno())
             sys.exit(0)
+
+
+@contextmanager
+def _block_buffered(stream: IO[str]) -> Iterator[None]:
+    """Block-buffer a line-buffered text stream that is not a terminal, for the duration."""
+    reconfigure = getattr(stream, "reconfigure", None)
+    if not getattr(stream, "line_buffering", False) or reconfigure is None or _isatty(stream):
+        yield
+        return
+    reconfigure(line_buffering=False)
+    try:
+        yield
+    finally:
+        stream.flush()
+        reconfigure(line_buffering=True)
 
 
 def _open_output(stack: ExitStack, path: str) -> IO[str]:

@@ -6,6 +6,7 @@ import json
 
 import click
 
+from ioproto.pipeline import layer_of
 from ioproto.plugins import describe_plugins
 
 from .state import CliState
@@ -29,5 +30,11 @@ def plugins_command(state: CliState, as_json: bool) -> None:
             if entry.get(kind):
                 click.echo(f"  {kind}: {', '.join(entry[kind])}")
     components = state.components
+    layers: dict[str, list[str]] = {}
+    for decoder in (item.component for item in components.decoders.items()):
+        layers.setdefault(layer_of(decoder), []).append(decoder.name)
     click.echo("")
-    click.echo("layers (--proto): chunk, " + ", ".join(components.decoders.names()))
+    click.echo("layers (--proto): chunk, " + ", ".join(layers))
+    for layer, decoders in layers.items():
+        if decoders != [layer]:
+            click.echo(f"  {layer}: decoded by {', '.join(decoders)}")

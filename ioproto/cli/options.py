@@ -2,12 +2,37 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+if TYPE_CHECKING:
+    _FloatParamType = click.ParamType[float]
+else:  # click < 8.2 has no generic ParamType at run time
+    _FloatParamType = click.ParamType
+
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+class Duration(_FloatParamType):
+    """A duration: ``10s``, ``1.5m``, ``250ms``, ``2h`` or plain seconds (``30``)."""
+
+    name = "duration"
+    _PATTERN = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
+    _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, int | float):
+            return float(value)
+        match = self._PATTERN.match(str(value))
+        if match is None:
+            self.fail(f"{value!r} is not a duration like 10s, 2m or 500ms", param, ctx)
+        return float(match.group(1)) * self._UNITS[match.group(2)]
+
+
+DURATION = Duration()
 
 
 def parse_key_values(values: Sequence[str], what: str) -> dict[str, str]:
