@@ -265,9 +265,28 @@ class Conversation:
     # -- inputs -----------------------------------------------------------------------------
 
     def data(self, index: int, data: bytes) -> None:
-        if self.mode == IGNORE:
+        mode = self.mode
+        if mode == IGNORE:
             return
         side = self.sides[index]
+        if mode == WS and side.state == WS_FRAMES:
+            # Only this side can make progress (the other side's buffer holds at most an
+            # incomplete frame), so skip _pump; with nothing buffered, parse ``data`` in place
+            # rather than copying it into the buffer first.
+            ws = side.ws
+            assert ws is not None
+            events: list[Event] = []
+            if side.buf:
+                side.buf += data
+                side.consume(ws.parse(side.buf, 0, events))
+            else:
+                used = ws.parse(data, 0, events)
+                side.base += used
+                if used < len(data):
+                    side.buf += memoryview(data)[used:]
+            if events:
+                self._ws_events(index, events)
+            return
         start = len(side.buf)
         side.buf += data
         if self.mode == UNKNOWN:
@@ -795,17 +814,22 @@ class Conversation:
         assert ws is not None
         events: list[Event] = []
         side.consume(ws.parse(side.buf, 0, events))
-        if not events:
-            return
+        if events:
+            self._ws_events(index, events)
+
+    def _ws_events(self, index: int, events: list[Event]) -> None:
+        """Emit the messages and errors that side ``index``'s frame parser produced."""
         direction = self._direction(index)
         request = self.ws_request
         sid = request.sid if request else None
         revision = request.revision if request else None
         transport = request.transport if request and request.transport else "websocket"
+        emitter = self.emitter
+        out = emitter.out
         for kind, payload, reason in events:
             chunk_kind = _KIND.get(kind)
             if chunk_kind is None:
-                self.emitter.error(
+                emitter.error(
                     rule=kind,
                     reason=reason,
                     connection=self.name,
@@ -815,13 +839,19 @@ class Conversation:
                     transport=transport,
                 )
                 continue
-            self.emitter.chunk(
-                connection=self.name,
-                direction=direction,
-                kind=chunk_kind,
-                data=payload,
-                http=self.ws_http,
-                sid=sid,
-                revision=revision,
-                transport=transport,
+            # Emitter.chunk, inlined: this runs once per WebSocket message
+            emitter.seq += 1
+            out.append(
+                Chunk(
+                    ts=emitter.ts,
+                    connection=self.name,
+                    direction=direction,
+                    sid=sid,
+                    transport=transport,
+                    kind=chunk_kind,
+                    data=payload,
+                    http=self.ws_http,
+                    revision=revision,
+                    seq=emitter.seq,
+                )
             )

@@ -43,6 +43,9 @@ _u32_le = struct.Struct("<I").unpack_from
 _u32_be = struct.Struct(">I").unpack_from
 _ipv4 = struct.Struct(">BxHHH").unpack_from  # version/ihl, total length, id, flags/fragment
 _tcp = struct.Struct(">HHIIH").unpack_from  # ports, seq, ack, offset/flags
+# An option-less IPv4 header and the TCP header after it, in one call: total length,
+# fragment field, protocol, addresses; then as _tcp.
+_ipv4_tcp = struct.Struct(">2x H 2x H x B 2x 4s 4s HHIIH").unpack_from
 
 
 class Fragment(NamedTuple):
@@ -83,6 +86,21 @@ def parse_frame(linktype: int, frame: bytes) -> Segment | Fragment | Unsupported
             etype = (frame[off + 2] << 8) | frame[off + 3]
             off += 4
         if etype == 0x0800:
+            if off + 40 <= size and frame[off] == 0x45:
+                # the common case (no IP options), all headers read at once
+                total, fragment, proto, src, dst, sport, dport, seq, ack, offset_flags = _ipv4_tcp(
+                    frame, off
+                )
+                if proto == 6 and not fragment & 0x3FFF:
+                    end = off + total
+                    if total < 20 or end > size:
+                        end = size  # as in _ipv4_segment
+                    data_off = (offset_flags >> 12) * 4
+                    tcp = off + 20
+                    if data_off < 20 or tcp + data_off > end:
+                        return None
+                    flags = offset_flags & 0x1FF
+                    return src, dst, sport, dport, seq, ack, flags, frame[tcp + data_off : end]
             return _ipv4_segment(frame, off, size)
         if etype == 0x86DD:
             return _ipv6_segment(frame, off, size)

@@ -14,6 +14,7 @@ Options (``context.options``, from ``--source-option KEY=VALUE`` or the API):
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
+from functools import partial
 from typing import Any
 
 from ioproto.components import SourceContext
@@ -97,7 +98,7 @@ class TcpConnection:
 
 
 def _bind_data(conversation: Conversation, index: int) -> Callable[[bytes], None]:
-    return lambda data: conversation.data(index, data)
+    return partial(conversation.data, index)  # a partial is called faster than a lambda
 
 
 def _bind_gap(conversation: Conversation, index: int) -> Callable[[int, int], None]:

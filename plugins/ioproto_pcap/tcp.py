@@ -74,6 +74,13 @@ class Reassembler:
         """One segment's payload (possibly empty) at sequence number ``seq``."""
         if not data:
             return
+        if seq == self.next_seq and not self.pending:
+            # In order with nothing waiting (nearly every segment on a clean capture): deliver
+            # without the general bookkeeping below.
+            self.offset += len(data)
+            self.next_seq = (seq + len(data)) % MOD
+            self.on_data(data)
+            return
         if self.next_seq is None:
             self.next_seq = seq  # mid-stream pick-up: the first segment seen starts the stream
         delta = (seq - self.next_seq) % MOD

@@ -99,11 +99,12 @@ class WsDirection:
             self.context_known = False
             self.inflater = None
 
-    def parse(self, buf: bytearray, pos: int, out: list[Event]) -> int:
+    def parse(self, buf: bytearray | bytes, pos: int, out: list[Event]) -> int:
         """Consume whole frames from ``buf[pos:]``; return the position after the last one."""
         if self.dead:
             return len(buf)
         size = len(buf)
+        limit = self.limit
         while size - pos >= 2:
             b0 = buf[pos]
             b1 = buf[pos + 1]
@@ -123,6 +124,21 @@ class WsDirection:
             if b1 & 0x80:
                 head += 4
             opcode = b0 & 0x0F
+            if not b0 & 0x70 and (opcode == 1 or opcode == 2) and length <= limit:
+                # An uncompressed text or binary frame: the common case, valid as far as
+                # its header goes.
+                end = head + length
+                if end > size:
+                    break
+                payload = bytes(buf[head:end])
+                if b1 & 0x80:
+                    payload = unmask(payload, bytes(buf[mask_at : mask_at + 4]))
+                pos = end
+                if b0 & 0x80 and not self.opcode:  # a whole message in one frame
+                    out.append((_KINDS[opcode], payload, ""))
+                    continue
+                self._start(opcode, b0, payload, out)
+                continue
             problem = None
             if opcode not in _VALID_OPCODES:
                 problem = f"unknown opcode {opcode:#x}"
@@ -147,26 +163,36 @@ class WsDirection:
                 out.append(("ws-control", payload, ""))
                 continue
             if opcode:
-                if self.opcode:
-                    out.append((INVALID, payload[:64], "new message before the previous ended"))
-                self.opcode = opcode
-                self.compressed = bool(b0 & 0x40)
-                self.parts = [payload]
-                self.size = len(payload)
-                self.skipping = False
-            elif not self.opcode:
+                self._start(opcode, b0, payload, out)
+                continue
+            if not self.opcode:
                 out.append((INVALID, payload[:64], "continuation frame without a message"))
                 continue
-            elif not self.skipping:
+            if not self.skipping:
                 self.parts.append(payload)
                 self.size += len(payload)
-            if self.size > self.limit and not self.skipping:
-                out.append((INVALID, b"", f"message larger than {self.limit} bytes"))
-                self.skipping = True
-                self.parts = []
-            if b0 & 0x80:
-                self._finish(out)
+            self._check_size(b0, out)
         return pos
+
+    def _start(self, opcode: int, b0: int, payload: bytes, out: list[Event]) -> None:
+        """The first frame of a message (opcode 1 or 2), header ``b0``."""
+        if self.opcode:
+            out.append((INVALID, payload[:64], "new message before the previous ended"))
+        self.opcode = opcode
+        self.compressed = bool(b0 & 0x40)
+        self.parts = [payload]
+        self.size = len(payload)
+        self.skipping = False
+        self._check_size(b0, out)
+
+    def _check_size(self, b0: int, out: list[Event]) -> None:
+        """After a data frame with header ``b0``: enforce the size limit, finish on FIN."""
+        if self.size > self.limit and not self.skipping:
+            out.append((INVALID, b"", f"message larger than {self.limit} bytes"))
+            self.skipping = True
+            self.parts = []
+        if b0 & 0x80:
+            self._finish(out)
 
     def _finish(self, out: list[Event]) -> None:
         kind = _KINDS[self.opcode]

@@ -7,7 +7,7 @@ import dataclasses
 import pcapbuild
 import pytest
 import scenarios
-from conftest import chunks, decode_file, decode_frames, errors
+from pcaphelp import chunks, decode_file, decode_frames, errors
 from ioproto_pcap.http import BodyReader, decode_content, parse_head
 
 

@@ -8,7 +8,7 @@ import sys
 import pcapbuild
 import pytest
 import scenarios
-from conftest import chunks, decode_file, errors, project
+from pcaphelp import chunks, decode_file, errors, project
 from ioproto_pcap.source import PcapSource
 
 

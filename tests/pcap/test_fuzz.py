@@ -8,7 +8,7 @@ import io
 
 import pcapbuild
 import scenarios
-from conftest import decode_frames
+from pcaphelp import decode_frames
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from ioproto_pcap.files import FrameReader

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import chunks, decode_file, errors
+from pcaphelp import chunks, decode_file, errors
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 CAPTURES = sorted(DATA.glob("*.pcap")) + sorted(DATA.glob("*.pcapng"))

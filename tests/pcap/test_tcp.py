@@ -7,7 +7,7 @@ import itertools
 
 import pcapbuild
 import scenarios
-from conftest import chunks, decode_frames, errors, per_direction
+from pcaphelp import chunks, decode_frames, errors, per_direction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from ioproto_pcap.tcp import Reassembler
