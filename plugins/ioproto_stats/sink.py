@@ -14,6 +14,7 @@ sources.
 
 from __future__ import annotations
 
+import time
 from typing import IO, Any
 
 from ioproto.components import SinkContext
@@ -62,6 +63,15 @@ class StatsSink:
         if self._color:
             return render_rich(figures, top=self._top)
         return render_text(figures, top=self._top)
+
+    def tick(self) -> None:
+        """Write the figures so far (``--every``), headed by the time they were taken."""
+        heading = time.strftime("%H:%M:%S")
+        if self.format == "json":
+            self._stream.write(self.snapshot().rstrip("\n") + "\n")
+        else:
+            self._stream.write(f"\n--- stats at {heading} ---\n{self.snapshot()}")
+        self._stream.flush()
 
     def close(self) -> None:
         self._stream.write(self.snapshot())

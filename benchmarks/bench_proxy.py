@@ -1,0 +1,186 @@
+"""Overhead of `ioproto proxy`: the same load directly and through the proxy, in one run.
+
+    python benchmarks/bench_proxy.py [--clients 100] [--seconds 10] [--json]
+    python benchmarks/bench_proxy.py --load [--clients 500] [--seconds 60]
+
+A real socket.io 4.8.1 server (tests/live/peers/sio_server.js) and a Node load generator
+(tests/live/peers/load_client.js: N socket.io-client connections over WebSocket, each doing
+emitWithAck('echo') + a fire-and-forget 'count') run on 127.0.0.1. The proxy runs as a
+separate process (`ioproto proxy`, default decoding up to Socket.IO, JSON-lines sink to
+/dev/null), as a user would run it.
+
+Default mode measures, directly and through the proxy:
+* latency: `paced` rounds (each client every 100 ms), ack round trip p50/p99, and the
+  added latency (proxied minus direct);
+* throughput: `flood` rounds (no pause), acks per second, and the ratio proxied/direct.
+
+`--load` runs only the proxied paced load (default 500 connections for 60 s) and checks that
+every connection opened and no message was lost (the server's per-connection count of
+'count' events equals what the clients sent). Exit status 1 when that check fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+PEERS = ROOT / "tests" / "live" / "peers"
+
+
+def start_server() -> tuple[subprocess.Popen[str], str]:
+    proc = subprocess.Popen(
+        ["node", "sio_server.js", "0"], cwd=PEERS, stdout=subprocess.PIPE, text=True
+    )
+    assert proc.stdout is not None
+    port = int(proc.stdout.readline().split()[1])
+    return proc, f"http://127.0.0.1:{port}"
+
+
+def start_proxy(upstream: str) -> tuple[subprocess.Popen[str], str]:
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            str(PEERS / "ioproto_cli.py"),
+            "proxy",
+            "--listen",
+            "127.0.0.1:0",
+            "--upstream",
+            upstream,
+            "--sink",
+            "jsonl",
+            "-o",
+            "/dev/null",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stderr is not None
+    line = proc.stderr.readline()
+    match = re.search(r"listening on (http://\S+)", line)
+    if match is None:
+        proc.kill()
+        raise RuntimeError(f"proxy did not start: {line}")
+    return proc, match.group(1)
+
+
+def load(url: str, clients: int, seconds: float, mode: str, pace_ms: int = 100) -> dict[str, Any]:
+    done = subprocess.run(
+        ["node", "load_client.js", url, str(clients), str(seconds), mode, str(pace_ms)],
+        cwd=PEERS,
+        capture_output=True,
+        text=True,
+        timeout=seconds + 120,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"load client failed: {done.stderr[-1000:]}")
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def stop(proc: subprocess.Popen[str]) -> str:
+    proc.terminate()
+    try:
+        _, err = proc.communicate(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        _, err = proc.communicate()
+    return err or ""
+
+
+def overhead(clients: int, seconds: float) -> dict[str, Any]:
+    server, direct_url = start_server()
+    proxy, proxy_url = start_proxy(direct_url)
+    try:
+        figures = {
+            "clients": clients,
+            "seconds": seconds,
+            "paced_direct": load(direct_url, clients, seconds, "paced"),
+            "paced_proxy": load(proxy_url, clients, seconds, "paced"),
+            "flood_direct": load(direct_url, clients, seconds, "flood"),
+            "flood_proxy": load(proxy_url, clients, seconds, "flood"),
+        }
+    finally:
+        proxy_err = stop(proxy)
+        stop(server)
+    dropped = re.search(r"dropped (\d+) tap records", proxy_err)
+    figures["tap_dropped"] = int(dropped.group(1)) if dropped else 0
+    pd, pp = figures["paced_direct"], figures["paced_proxy"]
+    fd, fp = figures["flood_direct"], figures["flood_proxy"]
+    figures["added_p50_ms"] = pp["p50_ms"] - pd["p50_ms"]
+    figures["added_p99_ms"] = pp["p99_ms"] - pd["p99_ms"]
+    figures["throughput_ratio"] = fp["throughput"] / fd["throughput"]
+    figures["lost"] = sum(figures[k]["lost"] for k in ("paced_proxy", "flood_proxy"))
+    return figures
+
+
+def soak(clients: int, seconds: float) -> dict[str, Any]:
+    server, direct_url = start_server()
+    proxy, proxy_url = start_proxy(direct_url)
+    try:
+        result = load(proxy_url, clients, seconds, "paced", pace_ms=200)
+    finally:
+        proxy_err = stop(proxy)
+        stop(server)
+    result["proxy_exit_clean"] = "Traceback" not in proxy_err
+    result["ok"] = (
+        result["connected"] == clients and result["lost"] == 0 and result["proxy_exit_clean"]
+    )
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--clients", type=int, default=None)
+    parser.add_argument("--seconds", type=float, default=None)
+    parser.add_argument("--load", action="store_true", help="500 connections for 60 s, no loss")
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    args = parser.parse_args(argv)
+    if args.load:
+        result = soak(args.clients or 500, args.seconds or 60)
+        print(
+            json.dumps(result)
+            if args.json
+            else (
+                f"{result['connected']}/{result['clients']} connections, {result['acked']} acks, "
+                f"{result['sent_counts']} events sent, {result['counted']} counted by the server, "
+                f"lost {result['lost']}; ack p50 {result['p50_ms']:.2f} ms, "
+                f"p99 {result['p99_ms']:.2f} ms -> {'OK' if result['ok'] else 'FAILED'}"
+            )
+        )
+        return 0 if result["ok"] else 1
+    figures = overhead(args.clients or 100, args.seconds or 10)
+    if args.json:
+        print(json.dumps(figures))
+        return 0
+    pd, pp = figures["paced_direct"], figures["paced_proxy"]
+    fd, fp = figures["flood_direct"], figures["flood_proxy"]
+    print(f"{figures['clients']} concurrent clients, {figures['seconds']:g} s per phase")
+    print(f"{'':24}{'direct':>12}{'proxy':>12}{'added/ratio':>14}")
+    print(
+        f"{'paced ack p50 (ms)':24}{pd['p50_ms']:12.3f}{pp['p50_ms']:12.3f}"
+        f"{figures['added_p50_ms']:14.3f}"
+    )
+    print(
+        f"{'paced ack p99 (ms)':24}{pd['p99_ms']:12.3f}{pp['p99_ms']:12.3f}"
+        f"{figures['added_p99_ms']:14.3f}"
+    )
+    print(
+        f"{'flood acks/s':24}{fd['throughput']:12.0f}{fp['throughput']:12.0f}"
+        f"{figures['throughput_ratio']:13.0%}"
+    )
+    print(
+        f"messages lost through the proxy: {figures['lost']}; "
+        f"tap records dropped: {figures['tap_dropped']}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

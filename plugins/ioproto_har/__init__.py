@@ -1,0 +1,15 @@
+"""The ``har`` capture source: HTTP Archive files exported by browsers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import ioproto
+from ioproto.components import Source
+
+from .source import HarSource
+
+
+@ioproto.hookimpl
+def register_sources(register: Callable[[Source], None]) -> None:
+    register(HarSource())

@@ -1,0 +1,347 @@
+"""Source ``har``: HTTP Archive (HAR 1.2) files that browsers export.
+
+What is read, per entry whose URL looks like Engine.IO (an ``EIO`` or ``transport`` query
+parameter, or a ``/socket.io/`` or ``/engine.io/`` path; source option ``all=true`` takes
+every entry):
+
+* the request body (``request.postData.text``) → ``http-request`` chunk (``c2s``, also
+  when empty), at ``startedDateTime``;
+* the response body (``response.content.text``, base64 when ``content.encoding`` is
+  ``base64``) → ``http-response`` chunk (``s2c``) at ``startedDateTime`` plus the entry's
+  timings (``blocked``/``dns``/``connect``/``send``/``wait``/``receive``, -1 = not
+  applicable). An entry without a response (status 0: still pending when exported) gives
+  no response chunk;
+* Chrome's ``_webSocketMessages`` on the upgrade entry (``type`` send/receive, ``time`` in
+  epoch seconds, ``opcode`` 1 text / 2 binary with base64 ``data`` / 8, 9, 10 control) →
+  ``ws-text``/``ws-binary``/``ws-control`` chunks carrying the upgrade request's HttpInfo
+  (the upgrade request itself gives no chunk, as with the pcap source).
+
+Firefox (checked against its exporter's behaviour as far as known, a documented best guess):
+it writes the polling requests as ordinary entries and the WebSocket upgrade as an entry with
+status 101, but no frames. Such an entry yields an ``ErrorRecord`` with rule
+``har.websocket.no-messages`` so the gap is visible. A Firefox-style file that does carry
+``_webSocketMessages`` (some extensions add them) is read like Chrome's.
+
+Sessions: ``sid`` comes from the URL; for the handshake (no ``sid`` yet) and WebSocket-only
+sessions it is taken from the Engine.IO open packet (``0{"sid":...}``) of the same entry.
+The connection is ``har:<connection id or entry number>-<server ip>:<port>``; request headers
+(User-Agent included) are kept in the HttpInfo. Chunks come out sorted by time.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+import time
+from collections.abc import Iterator, Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from ioproto.components import SourceContext
+from ioproto.model import Chunk, ChunkKind, Direction, ErrorRecord, HttpInfo, Record
+
+_TIMINGS = ("blocked", "dns", "connect", "send", "wait", "receive")
+_OPEN = re.compile(rb'^(?:\d+:)?0(\{.*?"sid"\s*:\s*"([^"]+)")')
+_WS_KINDS = {1: ChunkKind.WS_TEXT, 2: ChunkKind.WS_BINARY}
+
+
+class HarSource:
+    """Source ``har``: see the module docstring."""
+
+    name = "har"
+    description = "HAR files exported by browsers (Chrome incl. WebSocket messages, Firefox)"
+
+    def probe(self, input: str) -> float:
+        path = Path(input)
+        if input == "-" or not path.is_file():
+            return -1.0
+        if path.suffix.lower() == ".har":
+            return 5.0
+        try:
+            with path.open("rb") as handle:
+                head = handle.read(2048)
+        except OSError:
+            return -1.0
+        if head.lstrip().startswith(b"{") and b'"log"' in head:
+            return 0.5
+        return -1.0
+
+    def open(self, input: str, context: SourceContext) -> Iterator[Chunk | Record]:
+        now = time.time()
+        try:
+            with open(input, "rb") as handle:
+                document = json.load(handle)
+            entries = document["log"]["entries"]
+            if not isinstance(entries, list):
+                raise TypeError("log.entries is not a list")
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            yield _error(now, input, "har.file.invalid", f"{input} is not a readable HAR: {exc}")
+            return
+        take_all = str(context.options.get("all", "")).lower() in ("1", "true", "yes")
+        items: list[tuple[float, int, Chunk | Record]] = []
+        for index, entry in enumerate(entries):
+            if not isinstance(entry, Mapping):
+                items.append(
+                    (
+                        0.0,
+                        len(items),
+                        _error(now, input, "har.entry.invalid", f"entry {index} is not an object"),
+                    )
+                )
+                continue
+            try:
+                for ts, record in _entry_records(entry, index, take_all, context):
+                    items.append((ts, len(items), record))
+            except (ValueError, KeyError, TypeError, AttributeError) as exc:
+                ts = _started(entry) or 0.0
+                reason = f"entry {index} could not be read: {type(exc).__name__}: {exc}"
+                items.append((ts, len(items), _error(ts, input, "har.entry.invalid", reason)))
+        items.sort(key=lambda item: (item[0], item[1]))
+        seq = 0
+        for _, _, record in items:
+            if isinstance(record, Chunk):
+                seq += 1
+                record = _with_seq(record, seq)
+            yield record
+
+
+def _entry_records(
+    entry: Mapping[str, Any], index: int, take_all: bool, context: SourceContext
+) -> Iterator[tuple[float, Chunk | Record]]:
+    request = entry["request"]
+    response = entry.get("response") or {}
+    url = urlsplit(str(request["url"]))
+    query = tuple(parse_qsl(url.query, keep_blank_values=True))
+    names = {name for name, _ in query}
+    if not take_all and not (
+        names & {"EIO", "transport"} or "/socket.io/" in url.path or "/engine.io/" in url.path
+    ):
+        return
+    started = _started(entry)
+    if started is None:
+        raise ValueError("startedDateTime is missing or not ISO 8601")
+    headers = _headers(request.get("headers"))
+    target = url.path + (f"?{url.query}" if url.query else "")
+    info = HttpInfo(
+        method=str(request.get("method", "GET")),
+        target=target,
+        path=url.path,
+        query=query,
+        headers=headers,
+        request_headers=headers,
+        request_ts=started,
+    )
+    connection = _connection(entry, index, url.scheme, url.port, url.hostname)
+    limit = context.limits.max_payload
+    messages = entry.get("_webSocketMessages")
+    status = int(response.get("status") or 0)
+    is_ws = messages is not None or status == 101 or entry.get("_resourceType") == "websocket"
+
+    if is_ws:
+        frames = [m for m in messages or () if isinstance(m, Mapping)]
+        sid = info.query_value("sid") or _sid_from_frames(frames)
+        if not frames:
+            yield (
+                started,
+                ErrorRecord(
+                    ts=started,
+                    connection=connection,
+                    sid=sid,
+                    transport="websocket",
+                    layer="har",
+                    rule="har.websocket.no-messages",
+                    reason="this HAR has the WebSocket upgrade but no frames (Firefox does not "
+                    "export them; Chrome does, as _webSocketMessages)",
+                ),
+            )
+        for number, frame in enumerate(frames):
+            ts = float(frame.get("time") or started)
+            direction: Direction = "c2s" if frame.get("type") == "send" else "s2c"
+            opcode = int(frame.get("opcode", 1))
+            kind = _WS_KINDS.get(opcode, ChunkKind.WS_CONTROL)
+            raw = str(frame.get("data", ""))
+            try:
+                data = base64.b64decode(raw, validate=True) if opcode == 2 else raw.encode()
+            except (binascii.Error, ValueError):
+                yield (
+                    ts,
+                    ErrorRecord(
+                        ts=ts,
+                        connection=connection,
+                        direction=direction,
+                        sid=sid,
+                        transport="websocket",
+                        layer="har",
+                        rule="har.websocket.bad-base64",
+                        reason=f"binary frame {number} is not valid base64",
+                        raw=raw.encode()[: context.limits.max_raw_kept],
+                        index=number,
+                    ),
+                )
+                continue
+            yield (
+                ts,
+                _chunk(
+                    ts, direction, kind, data[:limit], sid=sid, connection=connection, http=info
+                ),
+            )
+        return
+
+    body = _request_body(request)
+    content = response.get("content") or {}
+    answer = None
+    if status:
+        answer = _response_body(content)
+    sid = info.query_value("sid") or _sid_from(answer or b"")
+    yield (
+        started,
+        _chunk(
+            started,
+            "c2s",
+            ChunkKind.HTTP_REQUEST,
+            body[:limit],
+            sid=sid,
+            connection=connection,
+            http=info,
+        ),
+    )
+    if answer is None:
+        return
+    finished = started + _elapsed(entry)
+    reply = HttpInfo(
+        method=info.method,
+        target=info.target,
+        path=info.path,
+        query=info.query,
+        status=status,
+        reason=str(response.get("statusText") or "") or None,
+        headers=_headers(response.get("headers")),
+        request_headers=headers,
+        request_ts=started,
+    )
+    yield (
+        finished,
+        _chunk(
+            finished,
+            "s2c",
+            ChunkKind.HTTP_RESPONSE,
+            answer[:limit],
+            sid=sid,
+            connection=connection,
+            http=reply,
+        ),
+    )
+
+
+def _chunk(
+    ts: float,
+    direction: Direction,
+    kind: ChunkKind,
+    data: bytes,
+    *,
+    sid: str | None,
+    connection: str,
+    http: HttpInfo,
+) -> Chunk:
+    revision = http.query_value("EIO")
+    return Chunk(
+        ts=ts,
+        connection=connection,
+        direction=direction,
+        sid=sid,
+        transport=http.query_value("transport"),
+        kind=kind,
+        data=data,
+        http=http,
+        revision=int(revision) if revision and revision.isdigit() else None,
+    )
+
+
+def _with_seq(chunk: Chunk, seq: int) -> Chunk:
+    import attrs
+
+    return attrs.evolve(chunk, seq=seq)
+
+
+def _started(entry: Mapping[str, Any]) -> float | None:
+    text = entry.get("startedDateTime")
+    if not isinstance(text, str):
+        return None
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return None
+
+
+def _elapsed(entry: Mapping[str, Any]) -> float:
+    timings = entry.get("timings") or {}
+    total = sum(
+        float(timings[name])
+        for name in _TIMINGS
+        if isinstance(timings.get(name), int | float) and timings[name] >= 0
+    )
+    if total <= 0 and isinstance(entry.get("time"), int | float):
+        total = float(entry["time"])
+    return total / 1000.0
+
+
+def _headers(items: Any) -> tuple[tuple[str, str], ...]:
+    pairs = []
+    for item in items or ():
+        if isinstance(item, Mapping) and "name" in item:
+            name = str(item["name"]).lower()
+            if name.startswith(":"):  # HTTP/2 pseudo-headers (Chrome lists them)
+                continue
+            pairs.append((name, str(item.get("value", ""))))
+    return tuple(pairs)
+
+
+def _request_body(request: Mapping[str, Any]) -> bytes:
+    post = request.get("postData") or {}
+    text = post.get("text")
+    if not isinstance(text, str):
+        return b""
+    if post.get("encoding") == "base64" or post.get("_encoding") == "base64":
+        return base64.b64decode(text)
+    return text.encode("utf-8")
+
+
+def _response_body(content: Mapping[str, Any]) -> bytes:
+    text = content.get("text")
+    if not isinstance(text, str):
+        return b""
+    if content.get("encoding") == "base64":
+        return base64.b64decode(text)
+    return text.encode("utf-8")
+
+
+def _sid_from(body: bytes) -> str | None:
+    match = _OPEN.match(body)
+    return match.group(2).decode("utf-8", "replace") if match else None
+
+
+def _sid_from_frames(frames: list[Mapping[str, Any]]) -> str | None:
+    for frame in frames[:3]:
+        if frame.get("type") == "receive" and int(frame.get("opcode", 1)) == 1:
+            sid = _sid_from(str(frame.get("data", "")).encode())
+            if sid:
+                return sid
+    return None
+
+
+def _connection(
+    entry: Mapping[str, Any], index: int, scheme: str, port: int | None, host: str | None
+) -> str:
+    client = f"har:{entry.get('connection') or f'entry{index}'}"
+    server = str(entry.get("serverIPAddress") or host or "unknown").strip("[]")
+    if port is None:
+        port = 443 if scheme in ("https", "wss") else 80
+    return f"{client}-{server}:{port}"
+
+
+def _error(ts: float, input: str, rule: str, reason: str) -> ErrorRecord:
+    return ErrorRecord(ts=ts, connection=input, layer="har", rule=rule, reason=reason)

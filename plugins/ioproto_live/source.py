@@ -1,0 +1,248 @@
+"""Source ``live``: capture an interface with tcpdump and decode the packets as they arrive.
+
+Input: ``live:IFACE`` or ``iface:IFACE`` (or, with ``--source live``, a bare ``IFACE``; the
+source option ``iface=IFACE`` wins over the input). Source options: ``port`` (what
+``--port`` sets: only these TCP ports), ``filter=BPF`` (extra capture filter, and-ed),
+``duration=SECONDS`` (stop by itself), ``count=N`` (stop after N packets), ``tcpdump=PATH``.
+
+It runs ``tcpdump -i IFACE -U -w - <filter>`` (installing nothing) and hands its standard
+output, as ``/dev/fd/N``, to the ``pcap`` source, which reads captures as streams. Without
+capture rights tcpdump fails at once; that becomes an ``ErrorRecord`` (rule
+``live.permission``) and a message on stderr saying what to do, not a traceback. The first
+Ctrl-C or SIGTERM stops tcpdump, so the pcap reader sees the end of the stream, flushes its
+connections and the pipeline closes every sink; a second one interrupts at once.
+"""
+
+from __future__ import annotations
+
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from types import FrameType
+from typing import Any
+
+from ioproto.components import Source, SourceContext
+from ioproto.model import Chunk, ErrorRecord, Record
+
+PREFIXES = ("live:", "iface:")
+PERMISSION_HELP = (
+    "capturing needs root or capture capabilities: run as root, or once "
+    "`sudo setcap cap_net_raw,cap_net_admin=eip $(which tcpdump)`"
+)
+
+
+def capture_filter(ports: Any, extra: str | None) -> str:
+    """The BPF filter: TCP on ``ports`` (an int, a list, or a comma-separated string)."""
+    if isinstance(ports, int | str):
+        ports = [ports]
+    numbers = [int(p) for item in ports or () for p in str(item).split(",") if p.strip()]
+    text = "tcp"
+    if numbers:
+        text += " and (" + " or ".join(f"port {number}" for number in numbers) + ")"
+    if extra:
+        text += f" and ({extra})"
+    return text
+
+
+def tcpdump_argv(tcpdump: str, iface: str, bpf: str, count: int | None) -> list[str]:
+    argv = [tcpdump, "-i", iface, "-U", "-w", "-", "-s", "0", "-n", "--immediate-mode"]
+    if count:
+        argv += ["-c", str(count)]
+    return [*argv, bpf]
+
+
+class LiveSource:
+    """Source ``live``: see the module docstring."""
+
+    name = "live"
+    live = True  # records arrive as traffic happens: the CLI keeps output line-buffered
+    description = "capture an interface with tcpdump: live:IFACE (e.g. live:lo), --port to filter"
+
+    def __init__(self, pcap_finder: Callable[[], Source | None] | None = None) -> None:
+        self._find_pcap = pcap_finder or find_pcap_source
+
+    def probe(self, input: str) -> float:
+        return 1.0 if input.startswith(PREFIXES) else -1.0
+
+    def open(self, input: str, context: SourceContext) -> Iterator[Chunk | Record]:
+        options = context.options
+        now = time.time()
+        iface = str(options.get("iface") or _strip_prefix(input))
+        tcpdump = str(options.get("tcpdump") or shutil.which("tcpdump") or "")
+        if not tcpdump:
+            yield _error(now, input, "live.tcpdump.missing", "tcpdump is not installed")
+            return
+        pcap = self._find_pcap()
+        if pcap is None:
+            yield _error(now, input, "live.pcap.missing", "the pcap source is not installed")
+            return
+        try:
+            bpf = capture_filter(options.get("port"), options.get("filter"))
+            count = int(options["count"]) if options.get("count") else None
+            duration = float(options.get("duration", 0) or 0)
+        except ValueError as exc:
+            yield _error(now, input, "live.config.invalid", str(exc))
+            return
+        capture = Capture(tcpdump_argv(tcpdump, iface, bpf, count))
+        problem = capture.start()
+        if problem is not None:
+            rule, reason = problem
+            _say(reason)
+            yield _error(now, input, rule, reason)
+            return
+        _say(f"capturing on {iface} ({bpf}); Ctrl-C to stop")
+        timer = threading.Timer(duration, capture.stop) if duration > 0 else None
+        if timer is not None:
+            timer.daemon = True
+            timer.start()
+        try:
+            with _stop_on_signals(capture.stop):
+                for record in pcap.open(capture.path, context):
+                    yield record
+                    context.tick()
+        finally:
+            if timer is not None:
+                timer.cancel()
+            capture.stop()
+            capture.wait()
+        if capture.summary:
+            _say(capture.summary)
+
+
+class Capture:
+    """One tcpdump process writing pcap to a pipe; ``path`` names the pipe's read end."""
+
+    def __init__(self, argv: Sequence[str]) -> None:
+        self.argv = list(argv)
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.path = ""
+        self.summary = ""
+        self._stderr: list[str] = []
+        self._listening = threading.Event()
+
+    def start(self, timeout: float = 10.0) -> tuple[str, str] | None:
+        """Start tcpdump; ``None`` once it listens, else ``(rule, reason)``."""
+        try:
+            self.proc = subprocess.Popen(
+                self.argv,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                start_new_session=True,  # our Ctrl-C is ours to forward, not the terminal's
+            )
+        except OSError as exc:
+            return "live.tcpdump.failed", f"cannot run {self.argv[0]}: {exc}"
+        assert self.proc.stdout is not None
+        self.path = f"/dev/fd/{self.proc.stdout.fileno()}"
+        threading.Thread(target=self._read_stderr, daemon=True).start()
+        deadline = time.monotonic() + timeout
+        while not self._listening.is_set():
+            if self.proc.poll() is not None:
+                time.sleep(0.05)  # let the stderr reader catch the last words
+                return _explain(" ".join(self._stderr).strip(), self.proc.returncode)
+            if time.monotonic() > deadline:
+                break
+            self._listening.wait(0.05)
+        return None
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+
+    def wait(self) -> None:
+        if self.proc is None:
+            return
+        try:
+            self.proc.wait(5)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        if self.proc.stdout is not None:
+            self.proc.stdout.close()
+
+    def _read_stderr(self) -> None:
+        assert self.proc is not None and self.proc.stderr is not None
+        for raw in self.proc.stderr:
+            line = raw.decode("utf-8", "replace").strip()
+            if "listening on" in line:  # "tcpdump: listening on lo, link-type ..."
+                self._listening.set()
+            elif "packets captured" in line:
+                self.summary = f"tcpdump: {line}"
+            elif line:
+                self._stderr.append(line)
+
+
+def _explain(message: str, code: int | None) -> tuple[str, str]:
+    lowered = message.lower()
+    if "permission" in lowered or "not permitted" in lowered:
+        return "live.permission", f"tcpdump: {message or 'permission denied'}; {PERMISSION_HELP}"
+    if "no such device" in lowered or "doesn't exist" in lowered:
+        return "live.iface.unknown", f"tcpdump: {message} (see `ip link` for interface names)"
+    if "syntax error" in lowered or "filter" in lowered:
+        return "live.filter.invalid", f"tcpdump rejected the capture filter: {message}"
+    return "live.tcpdump.failed", f"tcpdump exited with status {code}: {message}"
+
+
+@contextmanager
+def _stop_on_signals(stop: Callable[[], None]) -> Iterator[None]:
+    """First SIGINT/SIGTERM calls ``stop`` (tcpdump ends, the stream ends cleanly); a second
+    one raises ``KeyboardInterrupt``. Main thread only; handlers are restored on exit."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    fired = threading.Event()
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        if fired.is_set():
+            raise KeyboardInterrupt
+        fired.set()
+        stop()
+
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+def find_pcap_source() -> Source | None:
+    """The registered ``pcap`` source, found through the public plugin machinery."""
+    from ioproto.plugins import collect_components, make_plugin_manager
+
+    try:
+        return collect_components(make_plugin_manager()).sources.get("pcap")
+    except Exception:
+        pass
+    # Not installed as an entry point (a source checkout): its hook, called directly.
+    try:
+        import ioproto_pcap
+
+        found: list[Source] = []
+        ioproto_pcap.register_sources(register=found.append)
+        return next((source for source in found if source.name == "pcap"), None)
+    except Exception:
+        return None
+
+
+def _strip_prefix(input: str) -> str:
+    for prefix in PREFIXES:
+        if input.startswith(prefix):
+            return input[len(prefix) :]
+    return input
+
+
+def _error(ts: float, input: str, rule: str, reason: str) -> ErrorRecord:
+    return ErrorRecord(ts=ts, connection=input, layer="capture", rule=rule, reason=reason)
+
+
+def _say(message: str) -> None:
+    print(f"ioproto: {message}", file=sys.stderr, flush=True)
+
+
+__all__ = ["PERMISSION_HELP", "LiveSource", "capture_filter"]

@@ -1,0 +1,26 @@
+"""The ``proxy`` capture source and the ``ioproto proxy`` command: a monitoring reverse proxy."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import ioproto
+from ioproto.components import Source
+
+from .source import ProxySource
+
+if TYPE_CHECKING:
+    import click
+
+
+@ioproto.hookimpl
+def register_sources(register: Callable[[Source], None]) -> None:
+    register(ProxySource())
+
+
+@ioproto.hookimpl
+def register_commands(cli: click.Group) -> None:
+    from .command import proxy_command
+
+    cli.add_command(proxy_command)

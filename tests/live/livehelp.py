@@ -1,0 +1,93 @@
+"""Fixtures for the live-capture tests: real Socket.IO servers (Node and Python) and proxies.
+
+Servers run as subprocesses on 127.0.0.1 with a free port (they print ``READY <port>``).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+# Imported up front: on CPython 3.11 a late import of it (pytest's hypothesis plugin does one at
+# session end) can hit "AST constructor recursion depth mismatch" after these thread-heavy
+# tests (CPython gh-106905).
+import hypothesis  # noqa: F401
+import pytest
+
+PEERS = Path(__file__).resolve().parent / "peers"
+ROOT = PEERS.parent.parent.parent
+NODE_MODULES = ROOT / "tests" / "node" / "node_modules"
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    import threading
+
+    left = [t.name for t in threading.enumerate() if t is not threading.main_thread()]
+    if left:
+        print(f"\nthreads still running: {left}")
+
+
+class Server:
+    """A running peer server; ``url`` is its base URL."""
+
+    def __init__(self, argv: list[str], cwd: Path = PEERS) -> None:
+        self.proc = subprocess.Popen(
+            argv, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+        )
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline()
+        if not line.startswith("READY"):
+            self.stop()
+            raise RuntimeError(f"{argv} did not start: {line!r}")
+        self.port = int(line.split()[1])
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+def node_ok() -> bool:
+    return shutil.which("node") is not None and NODE_MODULES.is_dir()
+
+
+@pytest.fixture(scope="session")
+def node_server() -> Iterator[Server]:
+    if not node_ok():
+        pytest.skip("node or tests/node/node_modules missing")
+    server = Server(["node", "sio_server.js", "0"])
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def py_server() -> Iterator[Server]:
+    server = Server([sys.executable, "py_server.py", "0"])
+    yield server
+    server.stop()
+
+
+def run_client(kind: str, url: str, mode: str, timeout: float = 30) -> dict[str, object]:
+    """Run a client scenario (``node`` or ``py``) and return the JSON it printed last."""
+    import json
+
+    argv = (
+        ["node", "sio_client.js", url, mode]
+        if kind == "node"
+        else [sys.executable, "py_client.py", url, mode]
+    )
+    env = dict(os.environ, PYTHONWARNINGS="ignore")
+    done = subprocess.run(argv, cwd=PEERS, capture_output=True, text=True, timeout=timeout, env=env)
+    lines = [line for line in done.stdout.split("\n") if line.startswith("{")]
+    assert done.returncode == 0 and lines, f"{argv}: {done.returncode}\n{done.stderr[-2000:]}"
+    result: dict[str, object] = json.loads(lines[-1])
+    return result

@@ -1,0 +1,165 @@
+"""The ``har`` source on a HAR that headless Chromium produced (tests/live/peers/record_har.py)
+and on a hand-checked sample in Firefox's layout."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import ioproto_engineio
+import ioproto_socketio
+import pytest
+from ioproto_har.source import HarSource
+
+import ioproto
+from ioproto.components import SourceContext
+from ioproto.model import Chunk, ChunkKind, ErrorRecord, Record
+from ioproto.plugins import make_plugin_manager
+
+DATA = Path(__file__).resolve().parents[1] / "data" / "har"
+CHROMIUM_HAR = DATA / "chromium-socketio.har"
+FIREFOX_HAR = DATA / "firefox-sample.har"
+
+
+def read(path: Path, **options: str) -> list[Record]:
+    return list(HarSource().open(str(path), SourceContext(options=options)))
+
+
+def decode(records: list[Record]) -> list[Record]:
+    pm = make_plugin_manager(load_entrypoints=False, plugins=[ioproto_engineio, ioproto_socketio])
+    pipeline = ioproto.Pipeline.build(proto="socketio", plugin_manager=pm)
+    out: list[Record] = []
+    for record in records:
+        out += pipeline.feed(record)
+    return out + pipeline.close()
+
+
+def test_probe() -> None:
+    assert HarSource().probe(str(CHROMIUM_HAR)) > 1
+    assert HarSource().probe("/nonexistent.har") < 0
+    assert HarSource().probe("-") < 0
+
+
+def test_chromium_har_chunks() -> None:
+    records = read(CHROMIUM_HAR)
+    chunks = [r for r in records if isinstance(r, Chunk)]
+    assert not [r for r in records if isinstance(r, ErrorRecord)]
+    assert [c.seq for c in chunks] == list(range(1, len(chunks) + 1))
+    assert [c.ts for c in chunks] == sorted(c.ts for c in chunks)
+    handshake = chunks[1]
+    assert handshake.kind is ChunkKind.HTTP_RESPONSE and handshake.data.startswith(b'0{"sid"')
+    sid = handshake.sid
+    assert sid and all(c.sid == sid for c in chunks)  # the handshake learns it from `open`
+    assert all(c.revision == 4 for c in chunks)
+    kinds = {c.kind for c in chunks}
+    assert {
+        ChunkKind.HTTP_REQUEST,
+        ChunkKind.HTTP_RESPONSE,
+        ChunkKind.WS_TEXT,
+        ChunkKind.WS_BINARY,
+    } <= kinds
+    binary = [c for c in chunks if c.kind is ChunkKind.WS_BINARY]
+    assert [c.data for c in binary] == [b"\x01\x02\x03\xfa", b"\xfa\x03\x02\x01"]
+    assert [c.direction for c in binary] == ["c2s", "s2c"]
+    ws = [c for c in chunks if c.transport == "websocket"]
+    assert ws[0].data == b"2probe" and ws[0].direction == "c2s"
+    assert ws[0].http is not None and "HeadlessChrome" in (
+        ws[0].http.request_header("user-agent") or ""
+    )
+    post = next(c for c in chunks if c.http is not None and c.http.method == "POST")
+    assert post.direction == "c2s" and post.data == b"40"
+    response = next(c for c in chunks if c.kind is ChunkKind.HTTP_RESPONSE)
+    assert response.http is not None and response.http.status == 200
+    assert response.ts >= (response.http.request_ts or 0)
+
+
+def test_chromium_har_decodes_to_socketio() -> None:
+    out = decode(read(CHROMIUM_HAR))
+    assert not [r for r in out if isinstance(r, ErrorRecord)]
+    events = [(r.direction, r.transport, r.data) for r in out if r.type == "EVENT"]
+    assert ("c2s", "polling", ["echo", "over polling"]) in events
+    assert ("c2s", "websocket", ["binary", b"\x01\x02\x03\xfa"]) in events
+    assert any(r.type == "upgrade" for r in out)
+
+
+def test_firefox_sample() -> None:
+    records = read(FIREFOX_HAR)
+    errors = [r for r in records if isinstance(r, ErrorRecord)]
+    assert [e.rule for e in errors] == ["har.websocket.no-messages"]
+    chunks = [r for r in records if isinstance(r, Chunk)]
+    assert all(c.sid == "q7yVhh3kHIN0Fk0AAAAB" for c in chunks)
+    ua = chunks[0].http.request_header("user-agent") if chunks[0].http else None
+    assert ua is not None and "Firefox/128.0" in ua
+    out = decode(records)
+    assert ("c2s", ["chat", "hi from firefox"]) in [
+        (r.direction, r.data) for r in out if r.type == "EVENT"
+    ]
+
+
+def test_bad_input_becomes_error_records(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.har"
+    broken.write_text("{not json")
+    assert [r.rule for r in read(broken)] == ["har.file.invalid"]  # type: ignore[attr-defined]
+    odd = tmp_path / "odd.har"
+    odd.write_text(
+        json.dumps(
+            {
+                "log": {
+                    "entries": [
+                        "nope",
+                        {"request": {"url": "http://h/socket.io/?EIO=4&transport=polling"}},
+                        {
+                            "startedDateTime": "2024-01-01T00:00:00Z",
+                            "request": {
+                                "url": "ws://h/socket.io/?EIO=4&transport=websocket",
+                                "method": "GET",
+                            },
+                            "response": {"status": 101},
+                            "_webSocketMessages": [
+                                {
+                                    "type": "receive",
+                                    "time": 1704067200.5,
+                                    "opcode": 2,
+                                    "data": "!!!",
+                                }
+                            ],
+                        },
+                    ]
+                }
+            }
+        )
+    )
+    rules = [r.rule for r in read(odd) if isinstance(r, ErrorRecord)]
+    assert sorted(rules) == ["har.entry.invalid", "har.entry.invalid", "har.websocket.bad-base64"]
+
+
+def test_other_entries_skipped_unless_all() -> None:
+    default = [r for r in read(CHROMIUM_HAR) if isinstance(r, Chunk)]
+    everything = [r for r in read(CHROMIUM_HAR, all="true") if isinstance(r, Chunk)]
+    assert len(everything) > len(default)
+    assert all(c.http is not None and "/socket.io/" in (c.http.path or "") for c in default)
+
+
+@pytest.mark.browser
+@pytest.mark.node
+@pytest.mark.slow
+def test_record_har_with_real_chromium(tmp_path: Path) -> None:
+    """Regenerate a HAR with headless Chromium and decode it (the committed one came so)."""
+    if not Path("/usr/bin/chromium").exists() or shutil.which("node") is None:
+        pytest.skip("chromium or node missing")
+    import subprocess
+    import sys
+
+    out = tmp_path / "fresh.har"
+    peers = Path(__file__).resolve().parent / "peers"
+    done = subprocess.run(
+        [sys.executable, "record_har.py", str(out)],
+        cwd=peers,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    events = [r.data for r in decode(read(out)) if r.type == "EVENT"]
+    assert ["binary", b"\x01\x02\x03\xfa"] in events

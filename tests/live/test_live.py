@@ -1,0 +1,114 @@
+"""The ``live`` source: tcpdump on loopback, decoded while a real Node client talks to a real
+Node server; and a clear message (no traceback) when capturing is not allowed."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from livehelp import PEERS, Server, run_client
+from ioproto_live.source import LiveSource, capture_filter
+
+from ioproto.components import SourceContext
+from ioproto.model import Chunk, ChunkKind, ErrorRecord, Record
+
+pytestmark = pytest.mark.skipif(shutil.which("tcpdump") is None, reason="tcpdump missing")
+
+
+def can_capture() -> bool:
+    return os.geteuid() == 0
+
+
+def test_filter() -> None:
+    assert capture_filter(None, None) == "tcp"
+    assert capture_filter([3000, 3001], None) == "tcp and (port 3000 or port 3001)"
+    assert capture_filter("8080", "host 127.0.0.1") == "tcp and (port 8080) and (host 127.0.0.1)"
+
+
+def test_probe() -> None:
+    assert LiveSource().probe("live:lo") > 0
+    assert LiveSource().probe("iface:eth0") > 0
+    assert LiveSource().probe("capture.pcap") < 0
+
+
+def test_no_permission_is_a_clear_error(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    fake = tmp_path / "tcpdump"
+    fake.write_text(
+        '#!/bin/sh\necho "tcpdump: lo: You don\'t have permission to capture on that device" >&2'
+        "\necho '(socket: Operation not permitted)' >&2\nexit 1\n"
+    )
+    fake.chmod(0o755)
+    records = list(LiveSource().open("live:lo", SourceContext(options={"tcpdump": str(fake)})))
+    assert [r.rule for r in records if isinstance(r, ErrorRecord)] == ["live.permission"]
+    message = capfd.readouterr().err
+    assert "setcap cap_net_raw,cap_net_admin=eip" in message and "root" in message
+    assert "Traceback" not in message
+
+
+def test_unknown_interface() -> None:
+    records = list(LiveSource().open("live:nosuchif0", SourceContext()))
+    assert [r.rule for r in records if isinstance(r, ErrorRecord)] == ["live.iface.unknown"]
+
+
+@pytest.mark.node
+@pytest.mark.capture
+@pytest.mark.skipif(not can_capture(), reason="needs root to capture")
+def test_live_capture_of_real_traffic(node_server: Server) -> None:
+    records: list[Record] = []
+    context = SourceContext(options={"port": [node_server.port], "duration": 4})
+
+    def consume() -> None:
+        records.extend(LiveSource().open("live:lo", context))
+
+    thread = threading.Thread(target=consume)
+    thread.start()
+    time.sleep(1.0)
+    result = run_client("node", node_server.url, "default")
+    assert result["binary"] == [250, 3, 2, 1]
+    thread.join(20)
+    assert not thread.is_alive()
+    chunks = [r for r in records if isinstance(r, Chunk)]
+    kinds = {c.kind for c in chunks}
+    assert {ChunkKind.HTTP_REQUEST, ChunkKind.HTTP_RESPONSE, ChunkKind.WS_TEXT} <= kinds
+    assert any(c.kind is ChunkKind.WS_BINARY and c.data == b"\x01\x02\x03\xfa" for c in chunks)
+    assert all(c.connection and c.connection.endswith(f":{node_server.port}") for c in chunks)
+
+
+@pytest.mark.node
+@pytest.mark.capture
+@pytest.mark.skipif(not can_capture(), reason="needs root to capture")
+def test_monitor_live_stops_cleanly_on_sigint(node_server: Server, tmp_path: Path) -> None:
+    out = tmp_path / "records.jsonl"
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            str(PEERS / "ioproto_cli.py"),
+            "decode",
+            "live:lo",
+            "--port",
+            str(node_server.port),
+            "--sink",
+            f"jsonl:{out}",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stderr is not None
+    line = proc.stderr.readline()
+    assert "capturing on lo" in line, line
+    run_client("node", node_server.url, "websocket")
+    time.sleep(0.5)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=20)
+    assert proc.returncode == 0, err
+    assert "Traceback" not in err
+    text = out.read_text()
+    assert '"EVENT"' in text and "echo" in text

@@ -1,0 +1,122 @@
+"""``ioproto proxy`` as a command: clean stop on SIGTERM/SIGINT with sinks flushed, periodic
+stats, and a slow pipeline that costs tap records but never proxied traffic."""
+
+from __future__ import annotations
+
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from livehelp import PEERS, Server, run_client
+from ioproto_proxy.runner import RunningProxy
+from ioproto_proxy.source import ProxySource, parse_listen
+from ioproto_proxy.tap import Tap
+
+from ioproto.components import SourceContext
+from ioproto.model import Chunk, ErrorRecord, Record
+
+
+def test_parse_listen() -> None:
+    assert parse_listen("8080") == ("127.0.0.1", 8080)
+    assert parse_listen("proxy:0.0.0.0:81") == ("0.0.0.0", 81)
+    assert parse_listen("[::1]:82") == ("::1", 82)
+    with pytest.raises(ValueError):
+        parse_listen("nope")
+
+
+def test_missing_upstream_is_an_error_record() -> None:
+    records = list(ProxySource().open("proxy:0", SourceContext()))
+    assert [r.rule for r in records if isinstance(r, ErrorRecord)] == ["proxy.config.invalid"]
+
+
+def start(argv: list[str]) -> tuple[subprocess.Popen[str], str]:
+    proc = subprocess.Popen(
+        [sys.executable, str(PEERS / "ioproto_cli.py"), "proxy", "--listen", "127.0.0.1:0", *argv],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stderr is not None
+    line = proc.stderr.readline()
+    match = re.search(r"listening on (http://[\d.]+:\d+)", line)
+    assert match, line + (proc.stderr.read() if proc.poll() is not None else "")
+    return proc, match.group(1)
+
+
+@pytest.mark.node
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_clean_exit_flushes_sinks(node_server: Server, tmp_path: Path, signum: int) -> None:
+    out = tmp_path / "records.jsonl"
+    proc, url = start(["--upstream", node_server.url, "--sink", f"jsonl:{out}"])
+    result = run_client("node", url, "default")
+    assert result["after_reconnect"] == ["again"]
+    time.sleep(0.3)
+    proc.send_signal(signum)
+    _, stderr = proc.communicate(timeout=20)
+    assert proc.returncode == 0, stderr
+    assert "Traceback" not in stderr
+    text = out.read_text()
+    assert '"EVENT"' in text and '"binary"' in text
+
+
+@pytest.mark.node
+def test_stats_every(node_server: Server) -> None:
+    proc, url = start(
+        [
+            "--upstream",
+            node_server.url,
+            "--sink",
+            "stats",
+            "--every",
+            "0.5s",
+            "--sink-option",
+            "stats.format=json",
+            "--duration",
+            "3s",
+        ]
+    )
+    run_client("node", url, "websocket")
+    stdout, stderr = proc.communicate(timeout=20)
+    assert proc.returncode == 0, stderr
+    assert stdout.count('"packets"') >= 2 or stdout.count("{\n") >= 2, stdout[:500]
+
+
+@pytest.mark.node
+def test_slow_pipeline_drops_tap_records_not_traffic(node_server: Server) -> None:
+    tap = Tap(maxsize=3)
+    with RunningProxy("127.0.0.1", 0, node_server.url, tap) as proxy:
+        host, port = proxy.address
+        result = run_client("node", f"http://{host}:{port}", "default")
+    assert result == run_client("node", node_server.url, "default")
+    assert tap.dropped > 0 and tap.qsize() == 3
+
+
+@pytest.mark.node
+def test_source_reports_drops(node_server: Server) -> None:
+    source = ProxySource()
+    addresses: list[tuple[str, int]] = []
+    source.on_listening = addresses.append
+    context = SourceContext(options={"upstream": node_server.url, "queue": 2, "duration": 3})
+    records: list[Record] = []
+
+    def consume() -> None:
+        for record in source.open("proxy:127.0.0.1:0", context):
+            records.append(record)
+            time.sleep(0.05)  # a slow sink
+
+    thread = threading.Thread(target=consume)
+    thread.start()
+    while not addresses:
+        time.sleep(0.01)
+    host, port = addresses[0]
+    result = run_client("node", f"http://{host}:{port}", "websocket")
+    assert result["echo"] == ["hello", {"n": 1, "list": [1, "two", None]}]
+    thread.join(30)
+    drops = [r for r in records if isinstance(r, ErrorRecord) and r.rule == "proxy.tap.dropped"]
+    assert drops and "in total" in drops[-1].reason
+    assert any(isinstance(r, Chunk) for r in records)

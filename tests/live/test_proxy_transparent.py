@@ -1,0 +1,81 @@
+"""The proxy is transparent: real clients behave the same with and without it, and the tap
+sees every message as chunks following the source contract."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from livehelp import Server, run_client
+from ioproto_proxy.runner import RunningProxy
+from ioproto_proxy.tap import Tap
+
+from ioproto.model import Chunk, ChunkKind, Record
+
+CASES = [
+    ("node", "default"),
+    ("node", "websocket"),
+    pytest.param("node", "polling", marks=pytest.mark.slow),
+    ("py", "default"),
+    pytest.param("py", "websocket", marks=pytest.mark.slow),
+]
+
+
+@pytest.fixture(scope="module", params=["node_server", "py_server"])
+def upstream(request: pytest.FixtureRequest) -> Server:
+    server: Server = request.getfixturevalue(request.param)
+    return server
+
+
+@pytest.fixture(scope="module")
+def proxy(upstream: Server) -> Iterator[RunningProxy]:
+    with RunningProxy("127.0.0.1", 0, upstream.url, Tap(100_000)) as running:
+        yield running
+
+
+def drain(tap: Tap) -> list[Record]:
+    records = []
+    while (record := tap.get_nowait()) is not None:
+        records.append(record)
+    return records
+
+
+@pytest.mark.node
+@pytest.mark.parametrize(("client", "mode"), CASES)
+def test_same_behaviour_through_proxy(
+    upstream: Server, proxy: RunningProxy, client: str, mode: str
+) -> None:
+    direct = run_client(client, upstream.url, mode)
+    drain(proxy.tap)
+    host, port = proxy.address
+    proxied = run_client(client, f"http://{host}:{port}", mode)
+    assert proxied == direct
+    assert direct["after_reconnect"] == ["again"] or (client == "py" and mode == "polling")
+    assert direct["binary"] == [250, 3, 2, 1]
+    assert direct["admin"] == {"users": 1, "uptime": 42.5}
+    assert proxy.tap.dropped == 0
+
+    chunks = [record for record in drain(proxy.tap) if isinstance(record, Chunk)]
+    kinds = {chunk.kind for chunk in chunks}
+    if mode != "websocket":
+        assert {ChunkKind.HTTP_REQUEST, ChunkKind.HTTP_RESPONSE} <= kinds
+        first = next(c for c in chunks if c.kind is ChunkKind.HTTP_RESPONSE)
+        assert first.data.startswith(b"0{") and first.direction == "s2c"
+        assert first.revision == 4 and first.transport == "polling"
+        polled = [c for c in chunks if c.sid is not None]
+        assert polled and all(c.http is not None for c in polled)
+    if mode != "polling":
+        ws = [c for c in chunks if c.kind in (ChunkKind.WS_TEXT, ChunkKind.WS_BINARY)]
+        assert any(c.data.startswith(b"42[") for c in ws)
+        assert any(
+            (c.kind is ChunkKind.WS_BINARY and c.data.endswith(b"\x03\x02\x01"))
+            or (c.kind is ChunkKind.WS_BINARY and b"\x01\x02\x03" in c.data)
+            for c in ws
+        )
+        assert all(c.http is not None and c.http.method == "GET" for c in ws)
+        assert all(c.transport == "websocket" for c in ws)
+    seqs = [chunk.seq for chunk in chunks]
+    assert seqs == sorted(seqs)
+    for chunk in chunks:
+        assert chunk.connection is not None and chunk.connection.startswith("127.0.0.1:")
+        assert chunk.direction in ("c2s", "s2c")
