@@ -172,10 +172,13 @@ class SessionState:
         if isinstance(record, ErrorRecord):
             session.errors += 1
             return
-        if record.direction == "c2s":
-            session.packets_c2s += 1
-        elif record.direction == "s2c":
-            session.packets_s2c += 1
+        if isinstance(record, SocketIOPacket | EngineIOPacket):
+            # Packets only: application records (layer "app") and WebSocket control frames
+            # ride on packets already counted.
+            if record.direction == "c2s":
+                session.packets_c2s += 1
+            elif record.direction == "s2c":
+                session.packets_s2c += 1
         if isinstance(record, SocketIOPacket):
             self._socketio(session, record)
         elif isinstance(record, EngineIOPacket):

@@ -113,6 +113,12 @@ def body(record: Record, *, width: int = 160) -> list[Segment]:
     """The record itself, for people."""
     if isinstance(record, SocketIOPacket):
         return _socketio(record, width)
+    if record.layer == "app" and hasattr(record, "fields"):
+        # An ioproto_appproto AppMessage (matched by shape: the monitor does not need that
+        # plugin). It follows the Socket.IO EVENT it came from, whose line shows nsp and event.
+        name = safe_text(record.type)
+        fields = getattr(record, "fields", None)
+        return [("↳ " + name + " ", "event"), (render_value(fields, limit=width), "args")]
     if isinstance(record, EngineIOHttpError):
         return [(_http_error(record), "error")]
     if isinstance(record, EngineIOPacket):

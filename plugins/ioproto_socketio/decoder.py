@@ -5,7 +5,8 @@ direction:
 
 * a binary packet being reassembled (a type 5/6 header waiting for its N binary messages);
 * EVENTs that asked for an ack and have not been answered yet (for ``answers`` links and
-  :class:`~ioproto_socketio.records.SocketIOUnansweredAck` records).
+  :class:`~ioproto_socketio.records.SocketIOUnansweredAck` records), kept by the public
+  :class:`ioproto_socketio.acks.AckBook` that other Socket.IO parsers share.
 
 All of it is bounded by :class:`ioproto.components.Limits`: ``max_sessions`` sessions,
 ``max_pending`` pending acks per session, ``max_attachments`` attachments per packet.
@@ -30,8 +31,9 @@ from ioproto.components import DecodeContext
 from ioproto.fastrecords import positional_maker
 from ioproto.model import ErrorRecord, Record, error_from
 
+from .acks import AckBook, AckSession
 from .payload import PayloadError, check, loads, reconstruct
-from .records import LAYER, SocketIOPacket, SocketIOUnansweredAck
+from .records import LAYER, SocketIOPacket
 from .wire import FAST_MATCH, Header, parse_fast, parse_slow
 
 #: Every error rule this layer emits, with what it means.
@@ -60,7 +62,6 @@ RULES = {
 
 _NAMES_V5 = ("CONNECT", "DISCONNECT", "EVENT", "ACK", "CONNECT_ERROR", "EVENT", "ACK")
 _NAMES_V4 = ("CONNECT", "DISCONNECT", "EVENT", "ACK", "ERROR", "EVENT", "ACK")
-_OPPOSITE: dict[str | None, str | None] = {"c2s": "s2c", "s2c": "c2s", None: None}
 _SIO_REVISION: dict[int | None, int] = {4: 5, 3: 4, 2: 4}
 _MAX_COUNT_DIGITS = 10
 _MAX_ID_DIGITS = 100
@@ -141,19 +142,32 @@ class _Partial:
         self.parts: list[Record] = []
 
 
-class _Session:
-    """What one session still waits for."""
+class _Session(AckSession):
+    """What one session still waits for: pending acks (see AckSession) and binary packets."""
 
-    __slots__ = ("acks", "partials", "pending")
+    __slots__ = ("partials", "stream")
 
-    def __init__(self) -> None:
+    def __init__(self, stream: SocketIOStream) -> None:
+        super().__init__()
+        self.stream = stream
         self.partials: dict[str | None, _Partial] = {}
-        self.acks: dict[str | None, dict[tuple[str, int], SocketIOPacket]] = {}
-        self.pending = 0
 
+    def waiting(self) -> bool:
+        return self.pending > 0 or bool(self.partials)
 
-def _session_key(record: Record) -> Hashable:
-    return record.sid if record.sid is not None else record.connection
+    def flush(self, ts: float, closing: Record | None, reason: str, out: list[Record]) -> None:
+        stream = self.stream
+        for partial in self.partials.values():
+            stream._partials -= 1
+            out.append(
+                stream._error(
+                    partial.header,
+                    "socketio.binary.incomplete",
+                    f"{reason} after {len(partial.buffers)} of {partial.count} attachments",
+                    partial.text,
+                )
+            )
+        self.partials.clear()
 
 
 class SocketIODecoder:
@@ -179,18 +193,20 @@ class SocketIOStream:
         self._fast = fast
         limits = context.limits
         self._max_depth = limits.max_json_depth
-        self._max_pending = max(1, limits.max_pending)
         self._max_attachments = limits.max_attachments
-        self._max_sessions = max(1, limits.max_sessions)
         self._max_raw = limits.max_raw_kept
         self._strict = context.strict
         self._default_revision = 5
         option = context.options.get("socketio_revision")
         if option is not None and str(option) in ("4", "5"):
             self._default_revision = int(option)
-        self._sessions: dict[Hashable, _Session] = {}
+        self._book: AckBook[_Session] = AckBook(limits, lambda: _Session(self))
         self._partials = 0
         self._last: Record | None = None
+
+    @property
+    def _sessions(self) -> dict[Hashable, _Session]:
+        return self._book.sessions
 
     # -- the StreamDecoder protocol -----------------------------------------------------------
 
@@ -221,9 +237,7 @@ class SocketIOStream:
         try:
             last = self._last
             ts = last.ts if last is not None else 0.0
-            sessions, self._sessions = self._sessions, {}
-            for session in sessions.values():
-                self._flush(session, ts, None, "input ended", out)
+            self._book.close(ts, out)
             self._partials = 0
         except Exception as exc:
             if self._last is not None:
@@ -270,8 +284,8 @@ class SocketIOStream:
                         args = data[1:]
                     elif wire_type == 3:
                         args = data
-                        if ack_id is not None and self._sessions:
-                            answers = self._answered(record, nsp or "/", ack_id)
+                        if ack_id is not None and self._book.sessions:
+                            answers = self._book.answered(record, nsp or "/", ack_id)
                     else:
                         args = []
                     packet: SocketIOPacket = _make_packet(
@@ -298,14 +312,14 @@ class SocketIOStream:
                     )
                     if ack_id is not None and event is not None:
                         out: list[Record] = [packet]
-                        self._remember(record, packet, out)
+                        self._book.remember(record, packet, out)
                         return out
                     return [packet]
         return self._text_general(record, text)
 
     def _interrupt(self, record: Record) -> ErrorRecord | None:
         """Drop the binary packet ``record``'s session and direction waits for, if any."""
-        session = self._sessions.get(_session_key(record))
+        session = self._book.get(record)
         if session is None:
             return None
         partial = session.partials.pop(record.direction, None)
@@ -433,10 +447,7 @@ class SocketIOStream:
             notes += (NOTE_MISSING_PAYLOAD,)
 
         if count:
-            key = _session_key(record)
-            session = self._sessions.get(key)
-            if session is None:
-                session = self._new_session(key, record, out)
+            session = self._book.session(record, out)
             session.partials[record.direction] = _Partial(
                 record, text, wire_type, count, nsp, query, ack_id, data, notes, revision
             )
@@ -447,8 +458,7 @@ class SocketIOStream:
     # -- binary attachments -------------------------------------------------------------------
 
     def _binary(self, record: Record, data: bytes) -> list[Record]:
-        key = _session_key(record)
-        session = self._sessions.get(key)
+        session = self._book.get(record)
         partial = session.partials.get(record.direction) if session is not None else None
         if session is None or partial is None:
             return [
@@ -527,7 +537,7 @@ class SocketIOStream:
             args = []
         answers = None
         if ack_id is not None and (wire_type == 3 or wire_type == 6):
-            answers = self._answered(record, nsp, ack_id)
+            answers = self._book.answered(record, nsp, ack_id)
         packet: SocketIOPacket = _make_packet(
             record.ts,
             record.connection,
@@ -552,121 +562,12 @@ class SocketIOStream:
         )
         out.append(packet)
         if ack_id is not None and event is not None:
-            self._remember(record, packet, out)
-
-    def _answered(self, record: Record, nsp: str, ack_id: int) -> Record | None:
-        key = _session_key(record)
-        session = self._sessions.get(key)
-        if session is None:
-            return None
-        acks = session.acks.get(_OPPOSITE.get(record.direction))
-        if not acks:
-            return None
-        event = acks.pop((nsp, ack_id), None)
-        if event is not None:
-            session.pending -= 1
-        return event
-
-    def _remember(self, record: Record, packet: SocketIOPacket, out: list[Record]) -> None:
-        key = _session_key(record)
-        session = self._sessions.get(key)
-        if session is None:
-            session = self._new_session(key, record, out)
-        acks = session.acks.get(record.direction)
-        if acks is None:
-            acks = session.acks[record.direction] = {}
-        slot = (packet.nsp, packet.id if packet.id is not None else 0)
-        replaced = acks.pop(slot, None)
-        if replaced is not None:
-            session.pending -= 1
-            out.append(self._unanswered(replaced, record.ts, None, "ack id reused"))
-        acks[slot] = packet
-        session.pending += 1
-        if session.pending > self._max_pending:
-            biggest = max(session.acks.values(), key=len)
-            oldest = biggest.pop(next(iter(biggest)))
-            session.pending -= 1
-            out.append(
-                self._error(
-                    record,
-                    "socketio.state.too-many-pending-acks",
-                    f"more than {self._max_pending} unanswered acks in this session: "
-                    f"forgot the event {oldest.event!r} (nsp {oldest.nsp}, id {oldest.id})",
-                )
-            )
-
-    # -- sessions -----------------------------------------------------------------------------
-
-    def _new_session(self, key: Hashable, record: Record, out: list[Record]) -> _Session:
-        # A session's state object is kept until its Engine.IO close (creating one per
-        # packet would cost more than it saves); past max_sessions the oldest goes, silently
-        # if it waits for nothing.
-        if len(self._sessions) >= self._max_sessions:
-            oldest_key = next(iter(self._sessions))
-            oldest = self._sessions.pop(oldest_key)
-            if oldest.pending or oldest.partials:
-                out.append(
-                    self._error(
-                        record,
-                        "socketio.state.too-many-sessions",
-                        f"more than {self._max_sessions} sessions with state: "
-                        f"forgot session {oldest_key!r}",
-                    )
-                )
-                self._flush(oldest, record.ts, None, "session forgotten (too many sessions)", out)
-        session = self._sessions[key] = _Session()
-        return session
+            self._book.remember(record, packet, out)
 
     def _end_session(self, record: Record) -> list[Record]:
         out: list[Record] = [record]
-        session = self._sessions.pop(_session_key(record), None)
-        if session is not None:
-            self._flush(session, record.ts, record, "session closed", out)
+        self._book.end_session(record, out)
         return out
-
-    def _flush(
-        self,
-        session: _Session,
-        ts: float,
-        closing: Record | None,
-        reason: str,
-        out: list[Record],
-    ) -> None:
-        for partial in session.partials.values():
-            self._partials -= 1
-            out.append(
-                self._error(
-                    partial.header,
-                    "socketio.binary.incomplete",
-                    f"{reason} after {len(partial.buffers)} of {partial.count} attachments",
-                    partial.text,
-                )
-            )
-        session.partials.clear()
-        for acks in session.acks.values():
-            for event in acks.values():
-                out.append(self._unanswered(event, ts, closing, reason))
-        session.acks.clear()
-        session.pending = 0
-
-    def _unanswered(
-        self, event: SocketIOPacket, ts: float, closing: Record | None, reason: str
-    ) -> SocketIOUnansweredAck:
-        return SocketIOUnansweredAck(
-            ts=ts,
-            connection=event.connection,
-            direction=event.direction,
-            sid=event.sid,
-            transport=event.transport,
-            parent=closing,
-            revision=event.revision,
-            nsp=event.nsp,
-            id=event.id if event.id is not None else 0,
-            event=event.event,
-            event_ts=event.ts,
-            reason=reason,
-            request=event,
-        )
 
     # -- errors -------------------------------------------------------------------------------
 

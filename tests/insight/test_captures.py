@@ -7,7 +7,7 @@ from collections import defaultdict
 from typing import Any
 
 import pytest
-from conftest import DATA
+from insighthelp import DATA
 from ioproto_classify.records import HeartbeatTimeout, SessionSummary
 from ioproto_stats.collector import StatsCollector
 

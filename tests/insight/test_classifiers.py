@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import eio, handshake, http_chunk, run_classifiers, sio, ws_chunk
+from insighthelp import eio, handshake, http_chunk, run_classifiers, sio, ws_chunk
 from ioproto_classify.errors import error_kind
 from ioproto_classify.records import HeartbeatTimeout, SessionSummary
 from ioproto_classify.useragent import identify

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from conftest import DATA, check_golden, plugin_modules
+from insighthelp import DATA, check_golden, plugin_modules
 
 from ioproto.cli import build_cli
 from ioproto.cli.state import CliState

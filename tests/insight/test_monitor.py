@@ -6,7 +6,7 @@ import io
 import re
 
 import pytest
-from conftest import eio, handshake, run_classifiers, sio, ws_chunk
+from insighthelp import eio, handshake, run_classifiers, sio, ws_chunk
 from ioproto_classify.records import SessionSummary
 from ioproto_monitor.filters import Filter
 from ioproto_monitor.render import Clock, render_line

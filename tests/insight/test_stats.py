@@ -7,7 +7,7 @@ import json
 import re
 
 import pytest
-from conftest import eio, handshake, run_classifiers, sio, ws_chunk
+from insighthelp import eio, handshake, run_classifiers, sio, ws_chunk
 from ioproto_stats.collector import StatsCollector
 from ioproto_stats.samples import Samples
 from ioproto_stats.sink import StatsSinkFactory

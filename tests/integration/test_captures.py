@@ -41,8 +41,21 @@ def direction_of(side: str) -> str:
     return "c2s" if side == "client" else "s2c"
 
 
+def plugin_manager() -> ioproto.PluginManager:
+    """The installed plugins, plus the msgpack parser (msgpack_*.pcap) and the example game
+    protocol (game.pcap: its raw Engine.IO telemetry) if their entry points are not installed."""
+    import ioproto_example_game
+    import ioproto_msgpack
+
+    pm = ioproto.make_plugin_manager()
+    for name, module in (("msgpack", ioproto_msgpack), ("example_game", ioproto_example_game)):
+        if pm.get_plugin(name) is None and not pm.is_registered(module):
+            pm.register(module, name=name)
+    return pm
+
+
 def decoded(path: Path) -> list[Record]:
-    return list(ioproto.decode(str(path), proto="socketio"))
+    return list(ioproto.decode(str(path), proto="socketio", plugin_manager=plugin_manager()))
 
 
 @pytest.fixture(scope="module", params=SCENARIOS)

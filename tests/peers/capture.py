@@ -83,6 +83,14 @@ SCENARIOS: dict[str, Scenario] = {
         (node("clients_mixed", ready=True), python("python_client.py")),
         "many clients/User-Agents, slow ack, dead clients",
     ),
+    "msgpack_ws": Scenario(47012, (node("msgpack_ws"),), "v4 socket.io-msgpack-parser, websocket"),
+    "msgpack_polling": Scenario(
+        47013, (node("msgpack_polling"),), "v4 socket.io-msgpack-parser, polling"
+    ),
+    "msgpack_default_ws": Scenario(
+        47014, (node("msgpack_default_ws"),), "the msgpack exchange with the default parser"
+    ),
+    "game": Scenario(47015, (node("game"),), "binary app protocol (example_game plugin)"),
 }
 
 # Scenarios not run by default (they write elsewhere, see examples/make_chat.py).

@@ -1,0 +1,38 @@
+"""Application protocols declared with construct: the ``app`` layer.
+
+A plugin declares its protocol as data and registers its decoders::
+
+    from construct import Float32b, Int16ub, Struct
+    import ioproto
+    from ioproto_appproto import AppProtocol, EngineIOBinary, EventArg
+
+    Move = Struct("seq" / Int16ub, "x" / Float32b, "y" / Float32b)
+    GAME = AppProtocol(name="game", bindings=[EventArg(event="move", nsp="/game", format=Move)])
+
+    @ioproto.hookimpl
+    def register_decoders(register):
+        for decoder in GAME.decoders():
+            register(decoder)
+
+``ioproto decode --proto app`` then shows, after each bound Socket.IO EVENT, an
+:class:`~ioproto_appproto.records.AppMessage` with the decoded ``fields``. See
+docs/writing-a-plugin.md. This package registers nothing itself; its public API is this
+module (:class:`AppProtocol`, :class:`EventArg`, :class:`EngineIOBinary`,
+:class:`AppMessage`, :func:`to_plain`) and :mod:`ioproto_appproto.records`.
+"""
+
+from __future__ import annotations
+
+from .bindings import AppProtocol, Binding, EngineIOBinary, EventArg
+from .convert import to_plain
+from .records import LAYER, AppMessage
+
+__all__ = [
+    "LAYER",
+    "AppMessage",
+    "AppProtocol",
+    "Binding",
+    "EngineIOBinary",
+    "EventArg",
+    "to_plain",
+]

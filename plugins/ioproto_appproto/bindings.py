@@ -1,0 +1,108 @@
+"""Declaring an application protocol: which bytes are which construct format.
+
+An :class:`AppProtocol` is data: a name and a list of bindings. Nothing happens at import
+time; a plugin registers ``protocol.decoders()`` from its ``register_decoders`` hook.
+
+* :class:`EventArg` binds argument ``arg`` of Socket.IO EVENT ``event`` in namespace ``nsp``
+  (optionally one direction only) to a construct ``format``.
+* :class:`EngineIOBinary` binds binary Engine.IO messages (an application speaking raw
+  Engine.IO, without Socket.IO) by HTTP ``path`` of the session (``"/telemetry"``), or by a
+  ``probe(data) -> bool`` function, or both (both must match).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from ioproto.model import Direction
+
+if TYPE_CHECKING:
+    from .decoder import EngineIODecoder, EventDecoder
+
+
+def _name(instance: Any, attribute: Any, value: str) -> None:
+    if not value or not all(c.isalnum() or c in "_-" for c in value):
+        raise ValueError(f"{attribute.name} {value!r}: use letters, digits, '_' and '-'")
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class EventArg:
+    """Argument ``arg`` (0 = first after the event name) of EVENT ``event`` on ``nsp`` is
+    ``format``; ``message`` names the decoded message (default: the event name)."""
+
+    event: str
+    format: Any = attrs.field(repr=False)
+    nsp: str = "/"
+    arg: int = 0
+    message: str | None = None
+    direction: Direction | None = None
+
+    @property
+    def name(self) -> str:
+        return self.message or self.event
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class EngineIOBinary:
+    """Binary Engine.IO messages on HTTP ``path`` (and/or for which ``probe(data)`` is true)
+    are ``format``, decoded as message ``message``."""
+
+    format: Any = attrs.field(repr=False)
+    message: str = "message"
+    path: str | None = None
+    probe: Callable[[bytes], bool] | None = attrs.field(default=None, repr=False)
+    direction: Direction | None = None
+
+    def __attrs_post_init__(self) -> None:
+        if self.path is None and self.probe is None:
+            raise ValueError("EngineIOBinary needs a path, a probe, or both")
+
+    @property
+    def name(self) -> str:
+        return self.message
+
+
+Binding = EventArg | EngineIOBinary
+
+
+def _bindings(value: Iterable[Binding]) -> tuple[Binding, ...]:
+    bindings = tuple(value)
+    for binding in bindings:
+        if not isinstance(binding, EventArg | EngineIOBinary):
+            raise TypeError(f"not a binding: {binding!r}")
+    return bindings
+
+
+@attrs.frozen(slots=True)
+class AppProtocol:
+    """An application protocol: ``name`` (the ``protocol`` of its records, and the middle of
+    its error rules ``app.<name>.*``) and its ``bindings``."""
+
+    name: str = attrs.field(validator=_name)
+    bindings: tuple[Binding, ...] = attrs.field(converter=_bindings)
+    description: str = ""
+
+    def decoder(self) -> EventDecoder:
+        """The ``app`` layer decoder for the :class:`EventArg` bindings."""
+        from .decoder import EventDecoder
+
+        return EventDecoder(self)
+
+    def engineio_decoder(self) -> EngineIODecoder:
+        """The decoder for the :class:`EngineIOBinary` bindings (it sits in the ``socketio``
+        layer, ahead of the Socket.IO parsers, and claims only the messages it binds)."""
+        from .decoder import EngineIODecoder
+
+        return EngineIODecoder(self)
+
+    def decoders(self) -> list[EventDecoder | EngineIODecoder]:
+        """Every decoder this protocol needs: register each of them."""
+        out: list[EventDecoder | EngineIODecoder] = []
+        if any(isinstance(b, EventArg) for b in self.bindings):
+            out.append(self.decoder())
+        if any(isinstance(b, EngineIOBinary) for b in self.bindings):
+            out.append(self.engineio_decoder())
+        return out

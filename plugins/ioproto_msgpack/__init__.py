@@ -1,0 +1,20 @@
+"""socket.io-msgpack-parser plugin: Socket.IO packets sent as msgpack maps.
+
+Hook implementations only; the decoder is in :mod:`ioproto_msgpack.decoder`, the msgpack
+conversion (notepack ext types) in :mod:`ioproto_msgpack.unpack`. The records are those of
+:mod:`ioproto_socketio.records`. Needs the ``msgpack`` package.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import ioproto
+from ioproto.components import Decoder
+
+from .decoder import MsgpackDecoder
+
+
+@ioproto.hookimpl
+def register_decoders(register: Callable[[Decoder], None]) -> None:
+    register(MsgpackDecoder())

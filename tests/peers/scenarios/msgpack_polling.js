@@ -1,0 +1,7 @@
+'use strict';
+/** msgpack_polling: socket.io-msgpack-parser 3.0.2 on both sides, polling only (see msgpack_common.js). */
+const { req } = require('../lib/common');
+const { exchange } = require('./msgpack_common');
+
+exports.run = async ({ port, log }) =>
+  exchange({ port, log, label: 'c1', transports: ['polling'], parser: req('socket.io-msgpack-parser') });

@@ -1,0 +1,151 @@
+"""docs/writing-a-plugin.md cannot rot: every code block is a file of the example package
+(docs/examples/ioproto-example, compared byte for byte) or a command, and the commands are
+run, in order, in a fresh virtual environment (``--system-site-packages``, offline) on a
+copy of the package; what the tutorial shows of their output must appear in it."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+TUTORIAL = ROOT / "docs" / "writing-a-plugin.md"
+PACKAGE = ROOT / "docs" / "examples" / "ioproto-example"
+BLOCK = re.compile(r"(?:<!-- file: (?P<file>\S+) -->\n)?```(?P<lang>\w*)\n(?P<body>.*?)```", re.S)
+TIME = re.compile(r"\d\d:\d\d:\d\d\.\d{3}")
+
+
+def blocks() -> list[tuple[str | None, str, str]]:
+    return [
+        (m.group("file"), m.group("lang"), m.group("body"))
+        for m in BLOCK.finditer(TUTORIAL.read_text(encoding="utf-8"))
+    ]
+
+
+def commands() -> list[tuple[str, list[str]]]:
+    """``(command, shown output lines)`` of every console block, in order."""
+    out: list[tuple[str, list[str]]] = []
+    for file, lang, body in blocks():
+        if file is None and lang == "console":
+            for line in body.splitlines():
+                if line.startswith("$ "):
+                    out.append((line[2:], []))
+                else:
+                    out[-1][1].append(line)
+    return out
+
+
+def package_files() -> set[str]:
+    return {
+        str(path.relative_to(PACKAGE))
+        for path in PACKAGE.rglob("*")
+        if path.is_file() and "__pycache__" not in path.parts and ".egg-info" not in str(path)
+    }
+
+
+def test_every_block_is_a_package_file_or_a_command() -> None:
+    found = blocks()
+    assert found
+    for file, lang, body in found:
+        if file is not None:
+            assert (PACKAGE / file).read_text(encoding="utf-8") == body, f"{file} differs"
+        else:
+            assert lang == "console", f"a ```{lang} block that is neither a file nor a command"
+            assert body.startswith("$ "), body
+    shown = {file for file, _, _ in found if file is not None}
+    assert shown == package_files()
+
+
+def _need_wheel_building() -> None:
+    """An offline ``--no-build-isolation`` install needs setuptools >= 70.1 or ``wheel``."""
+    import setuptools
+
+    major, minor = (int(part) for part in setuptools.__version__.split(".")[:2])
+    if (major, minor) < (70, 1):
+        pytest.importorskip("wheel", reason="setuptools < 70.1 builds wheels only with 'wheel'")
+
+
+@pytest.fixture(scope="module")
+def venv(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, dict[str, str]]]:
+    """A copy of the package and the environment of a fresh venv (system site packages)."""
+    _need_wheel_building()
+    base = tmp_path_factory.mktemp("plugin-author")
+    work = base / "ioproto-example"
+    shutil.copytree(PACKAGE, work, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+    subprocess.run(
+        [sys.executable, "-m", "venv", "--system-site-packages", str(base / "venv")], check=True
+    )
+    env = dict(os.environ)
+    env["PATH"] = f"{base / 'venv' / 'bin'}{os.pathsep}{env.get('PATH', '')}"
+    env["VIRTUAL_ENV"] = str(base / "venv")
+    # New bundled plugin packages are importable from the source tree even before the
+    # editable install of ioproto is refreshed.
+    env["PYTHONPATH"] = os.pathsep.join(
+        [str(ROOT / "plugins"), *filter(None, [env.get("PYTHONPATH")])]
+    )
+    env["PIP_NO_INDEX"] = "1"
+    env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
+    env.pop("IOPROTO_LOAD_PLUGINS", None)
+    yield work, env
+
+
+def run(command: str, work: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        shlex.split(command), cwd=work, env=env, capture_output=True, text=True, timeout=120
+    )
+
+
+@pytest.fixture(scope="module")
+def ran(
+    venv: tuple[Path, dict[str, str]],
+) -> list[tuple[str, list[str], subprocess.CompletedProcess[str]]]:
+    work, env = venv
+    return [(command, shown, run(command, work, env)) for command, shown in commands()]
+
+
+def test_the_tutorial_commands_succeed_and_print_what_it_shows(
+    ran: list[tuple[str, list[str], subprocess.CompletedProcess[str]]],
+) -> None:
+    assert ran[0][0].split()[:3] == ["pip", "install", "--no-deps"]
+    for command, shown, result in ran:
+        assert result.returncode == 0, f"{command}\n{result.stdout}\n{result.stderr}"
+        assert "warning" not in result.stderr, result.stderr
+        actual = TIME.sub("HH:MM:SS.mmm", result.stdout).splitlines()
+        for line in shown:
+            assert TIME.sub("HH:MM:SS.mmm", line) in actual, f"{command}: missing {line!r}"
+
+
+def test_plugins_json_shows_it_next_to_the_bundled_plugins(
+    ran: object, venv: tuple[Path, dict[str, str]]
+) -> None:
+    work, env = venv
+    result = run("python -m ioproto plugins --json", work, env)
+    assert result.returncode == 0, result.stderr
+    described = {entry["name"]: entry for entry in json.loads(result.stdout)}
+    example = described["example"]
+    assert (example["distribution"], example["version"]) == ("ioproto-example", "0.1.0")
+    assert example["decoders"] == ["app-dice"] and example["sinks"] == ["tally"]
+    assert {"engineio", "socketio", "lines", "jsonl", "text"} <= set(described)
+    assert described["socketio"]["distribution"] == "ioproto"
+
+
+def test_its_records_in_jsonl_and_its_sink_to_a_file(
+    ran: object, venv: tuple[Path, dict[str, str]]
+) -> None:
+    work, env = venv
+    result = run("python -m ioproto decode --proto app --sink jsonl rolls.txt", work, env)
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    rolls = [r for r in records if r["type"] == "dice.roll"]
+    assert [r["fields"] for r in rolls] == [{"count": 3, "faces": 6, "dice": [2, 5, 6]}]
+    assert rolls[0]["via"][:2] == ["socketio", "engineio"]
+    result = run("python -m ioproto decode --proto app --sink tally:out.txt rolls.txt", work, env)
+    assert result.returncode == 0 and "1 app dice.roll" in (work / "out.txt").read_text()
