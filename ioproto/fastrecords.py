@@ -22,7 +22,8 @@ import attrs
 def positional_maker(cls: type, names: Sequence[str]) -> Callable[..., Any]:
     """A function ``make(*values)`` equivalent to ``cls(**dict(zip(names, values)))``.
 
-    Fields not named get their defaults (factories are called each time). Raises
+    Fields not named get their defaults (factories are called each time, those taking
+    ``self`` with the fields before them already set, as attrs does). Raises
     ``TypeError`` for a name that is not a field, or when a mandatory field is not named.
     """
     fields = attrs.fields(cls)
@@ -43,10 +44,10 @@ def positional_maker(cls: type, names: Sequence[str]) -> Callable[..., Any]:
         if field.name in names:
             lines.append(f"    {setter}(self, {field.name})")
         elif isinstance(field.default, attrs.Factory):  # type: ignore[arg-type]
-            if field.default.takes_self:
-                raise TypeError(f"{cls.__name__}.{field.name} has a factory taking self")
             namespace[f"_factory_{field.name}"] = field.default.factory
-            lines.append(f"    {setter}(self, _factory_{field.name}())")
+            # In field order, as attrs does: a factory taking self sees the earlier fields.
+            argument = "self" if field.default.takes_self else ""
+            lines.append(f"    {setter}(self, _factory_{field.name}({argument}))")
         elif field.default is attrs.NOTHING:
             raise TypeError(f"{cls.__name__}.{field.name} is mandatory and was not named")
         else:

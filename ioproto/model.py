@@ -150,6 +150,11 @@ class Record:
             record = record.parent
 
 
+def _kind_name(chunk: Chunk) -> str:
+    """A chunk's ``type`` unless given: its kind (``"ws-text"``, ``"http-response"`` …)."""
+    return str(chunk.kind)
+
+
 @attrs.frozen(slots=True, kw_only=True)
 class Chunk(Record):
     """The bytes of one HTTP body, one WebSocket message or one input line.
@@ -165,11 +170,7 @@ class Chunk(Record):
     revision: int | None = None
     seq: int = 0
     layer: str = CHUNK_LAYER
-    type: str = ""
-
-    def __attrs_post_init__(self) -> None:
-        if not self.type:
-            object.__setattr__(self, "type", str(self.kind))
+    type: str = attrs.field(default=attrs.Factory(_kind_name, takes_self=True))
 
 
 @attrs.frozen(slots=True, kw_only=True)

@@ -14,6 +14,7 @@ from collections import deque
 from collections.abc import Mapping
 from typing import Any
 
+from ioproto.fastrecords import positional_maker
 from ioproto.model import Chunk, ChunkKind, Direction, ErrorRecord, HttpInfo, Record
 
 from .http import (
@@ -34,6 +35,24 @@ from .http import (
 from .websocket import Event, WsDirection, deflate_parameters, probe_frames
 
 LAYER = "capture"
+
+#: Chunk(ts=, connection=, direction=, sid=, transport=, kind=, data=, http=, revision=, seq=),
+#: positionally and about twice as fast (one chunk per HTTP body or WebSocket message).
+_make_chunk = positional_maker(
+    Chunk,
+    (
+        "ts",
+        "connection",
+        "direction",
+        "sid",
+        "transport",
+        "kind",
+        "data",
+        "http",
+        "revision",
+        "seq",
+    ),
+)
 
 # conversation modes
 UNKNOWN, HTTP, WS, IGNORE = range(4)
@@ -79,17 +98,8 @@ class Emitter:
     ) -> None:
         self.seq += 1
         self.out.append(
-            Chunk(
-                ts=self.ts,
-                connection=connection,
-                direction=direction,
-                sid=sid,
-                transport=transport,
-                kind=kind,
-                data=data,
-                http=http,
-                revision=revision,
-                seq=self.seq,
+            _make_chunk(
+                self.ts, connection, direction, sid, transport, kind, data, http, revision, self.seq
             )
         )
 
@@ -842,16 +852,16 @@ class Conversation:
             # Emitter.chunk, inlined: this runs once per WebSocket message
             emitter.seq += 1
             out.append(
-                Chunk(
-                    ts=emitter.ts,
-                    connection=self.name,
-                    direction=direction,
-                    sid=sid,
-                    transport=transport,
-                    kind=chunk_kind,
-                    data=payload,
-                    http=self.ws_http,
-                    revision=revision,
-                    seq=emitter.seq,
+                _make_chunk(
+                    emitter.ts,
+                    self.name,
+                    direction,
+                    sid,
+                    transport,
+                    chunk_kind,
+                    payload,
+                    self.ws_http,
+                    revision,
+                    emitter.seq,
                 )
             )

@@ -23,7 +23,6 @@ from typing import Any
 from ioproto.components import SourceContext
 from ioproto.model import Chunk, ErrorRecord, Record
 
-from .runner import RunningProxy
 from .signals import stop_on_signals
 from .tap import DEFAULT_QUEUE_SIZE, Tap
 
@@ -67,6 +66,10 @@ class ProxySource:
         options = context.options
         now = time.time()
         upstream = options.get("upstream")
+        # aiohttp is imported here, not at plugin load: it costs ~0.15 s, which every
+        # other command would pay for nothing.
+        from .runner import RunningProxy
+
         try:
             host, port = parse_listen(input)
             if not upstream:

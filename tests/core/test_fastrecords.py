@@ -42,9 +42,19 @@ def test_mandatory_and_unknown_fields_are_refused() -> None:
         positional_maker(Packet, ("ts", "nope"))
 
 
-def test_classes_with_post_init_fall_back_to_init() -> None:
+def test_factories_taking_self_see_earlier_fields() -> None:
     make = positional_maker(Chunk, ("ts", "kind", "data"))
+    assert make(0.0, ChunkKind.LINE, b"x") == Chunk(ts=0.0, kind=ChunkKind.LINE, data=b"x")
     assert make(0.0, ChunkKind.LINE, b"x").type == "line"
+
+
+def test_classes_with_post_init_fall_back_to_init() -> None:
+    @attrs.frozen(slots=True, kw_only=True)
+    class Later(Packet):
+        def __attrs_post_init__(self) -> None:
+            object.__setattr__(self, "type", "set-later")
+
+    assert positional_maker(Later, ("ts",))(0.0).type == "set-later"
 
 
 def test_replace_field_equals_evolve() -> None:

@@ -13,8 +13,8 @@ import time
 from pathlib import Path
 
 import pytest
-from livehelp import PEERS, Server, run_client
 from ioproto_live.source import LiveSource, capture_filter
+from livehelp import PEERS, Server, run_client
 
 from ioproto.components import SourceContext
 from ioproto.model import Chunk, ChunkKind, ErrorRecord, Record

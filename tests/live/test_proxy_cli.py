@@ -12,10 +12,10 @@ import time
 from pathlib import Path
 
 import pytest
-from livehelp import PEERS, Server, run_client
 from ioproto_proxy.runner import RunningProxy
 from ioproto_proxy.source import ProxySource, parse_listen
 from ioproto_proxy.tap import Tap
+from livehelp import PEERS, Server, run_client
 
 from ioproto.components import SourceContext
 from ioproto.model import Chunk, ErrorRecord, Record

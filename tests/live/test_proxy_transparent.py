@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from livehelp import Server, run_client
 from ioproto_proxy.runner import RunningProxy
 from ioproto_proxy.tap import Tap
+from livehelp import Server, run_client
 
 from ioproto.model import Chunk, ChunkKind, Record
 

@@ -7,8 +7,8 @@ import dataclasses
 import pcapbuild
 import pytest
 import scenarios
-from pcaphelp import chunks, decode_file, decode_frames, errors
 from ioproto_pcap.http import BodyReader, decode_content, parse_head
+from pcaphelp import chunks, decode_file, decode_frames, errors
 
 
 def _render(flow: pcapbuild.Flow) -> list:

@@ -8,8 +8,8 @@ import sys
 import pcapbuild
 import pytest
 import scenarios
-from pcaphelp import chunks, decode_file, errors, project
 from ioproto_pcap.source import PcapSource
+from pcaphelp import chunks, decode_file, errors, project
 
 
 @pytest.fixture(scope="module")

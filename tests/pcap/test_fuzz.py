@@ -8,12 +8,12 @@ import io
 
 import pcapbuild
 import scenarios
-from pcaphelp import decode_frames
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from ioproto_pcap.files import FrameReader
 from ioproto_pcap.link import parse_frame
 from ioproto_pcap.source import CaptureDecoder
+from pcaphelp import decode_frames
 
 from ioproto.components import SourceContext
 from ioproto.model import Chunk, ErrorRecord

@@ -7,10 +7,10 @@ import itertools
 
 import pcapbuild
 import scenarios
-from pcaphelp import chunks, decode_frames, errors, per_direction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from ioproto_pcap.tcp import Reassembler
+from pcaphelp import chunks, decode_frames, errors, per_direction
 
 
 class Sink:
