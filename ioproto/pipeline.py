@@ -401,36 +401,20 @@ class Pipeline:
         self._emit(record)
 
     def _emit(self, record: Record) -> None:
-        for stage in self.classifiers:
-            try:
-                record = stage.component.classify(record)
-            except Exception as exc:
-                self._plugin_failed(stage.plugin, stage.name, exc, record)
-        # _deliver, inlined: this runs once per emitted record
-        self.summary.records[record.layer] += 1
-        if isinstance(record, ErrorRecord):
-            self.summary.errors[record.rule] += 1
-        self._out.append(record)
-        for stage in self.sinks:
-            try:
-                stage.component.write(record)
-            except BrokenPipeError:
-                raise
-            except Exception as exc:
-                self._sink_failed(stage, exc)
+        self._classify_and_deliver(record, self.classifiers)
 
     def _emit_classified(self, record: Record, *, after: Stage) -> None:
         """Emit a record made by classifier ``after``: later classifiers still see it."""
         later = self.classifiers[self.classifiers.index(after) + 1 :]
-        for stage in later:
-            state: ClassifierState = stage.component
+        self._classify_and_deliver(record, later)
+
+    def _classify_and_deliver(self, record: Record, classifiers: list[Stage]) -> None:
+        # Runs once per emitted record: kept in one function on purpose.
+        for stage in classifiers:
             try:
-                record = state.classify(record)
+                record = stage.component.classify(record)
             except Exception as exc:
                 self._plugin_failed(stage.plugin, stage.name, exc, record)
-        self._deliver(record)
-
-    def _deliver(self, record: Record) -> None:
         self.summary.records[record.layer] += 1
         if isinstance(record, ErrorRecord):
             self.summary.errors[record.rule] += 1
