@@ -71,22 +71,29 @@ def make_chunk(
     seq: int,
 ) -> Chunk:
     """A chunk with ``sid``/``revision``/``transport`` taken from ``http``'s query."""
-    revision_text = http.query_value("EIO")
-    revision: int | None = None
-    if revision_text is not None and revision_text.isdigit():
-        revision = int(revision_text)
+    sid, transport, revision = session_fields(http)
     return Chunk(
         ts=ts,
         connection=connection,
         direction=direction,
-        sid=http.query_value("sid") or None,
-        transport=http.query_value("transport"),
+        sid=sid,
+        transport=transport,
         kind=kind,
         data=data,
         http=http,
         revision=revision,
         seq=seq,
     )
+
+
+def session_fields(http: HttpInfo) -> tuple[str | None, str | None, int | None]:
+    """``(sid, transport, revision)`` of a chunk, from the ``sid``, ``transport`` and ``EIO``
+    query parameters of ``http``."""
+    revision_text = http.query_value("EIO")
+    revision: int | None = None
+    if revision_text is not None and revision_text.isdigit():
+        revision = int(revision_text)
+    return http.query_value("sid") or None, http.query_value("transport"), revision
 
 
 class UndecodableBody(Exception):

@@ -1,8 +1,10 @@
-"""Running the proxy's event loop in a background thread.
+"""Running the proxy's event loop: :func:`serve` (shared with the proxy's child process,
+see :mod:`.process`) and :class:`RunningProxy`, the proxy on a background thread of this
+process.
 
-The pipeline runs in the thread that reads the :class:`~.tap.Tap` (the CLI's main thread),
-the proxy in its own thread with its own event loop, so a slow pipeline never delays
-forwarding.
+In-process, the pipeline runs in the thread that reads the :class:`~.tap.Tap` and the proxy
+in its own thread with its own event loop; both share one interpreter (and its GIL), so this
+is for tests and embedding. The ``proxy`` source runs the proxy in a child process instead.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
+from collections.abc import Awaitable, Callable
 
 from .server import ProxyApp
 from .tap import Tap
@@ -79,20 +82,41 @@ class RunningProxy:
 
     async def _serve(self) -> None:
         self._stopped = asyncio.Event()
-        try:
-            self.address = await self.app.start(*self.listen)
-        except BaseException as exc:
-            self._error = exc
+
+        def ready(address: tuple[str, int] | BaseException) -> None:
+            if isinstance(address, BaseException):
+                self._error = address
+            else:
+                self.address = address
             self._ready.set()
-            return
-        self._ready.set()
-        try:
-            await self._stopped.wait()
-        finally:
-            await self.app.stop()
-            # Requests still waiting on the upstream (long-polls) end here, not with the loop.
-            current = asyncio.current_task()
-            pending = [task for task in asyncio.all_tasks() if task is not current]
-            for task in pending:
-                task.cancel()
-            await asyncio.gather(*pending, return_exceptions=True)
+
+        await serve(self.app, self.listen, ready, self._stopped.wait)
+
+
+async def serve(
+    app: ProxyApp,
+    listen: tuple[str, int],
+    ready: Callable[[tuple[str, int] | BaseException], None],
+    until: Callable[[], Awaitable[object]],
+) -> None:
+    """Run ``app`` on ``listen`` until ``until()`` returns, then close everything.
+
+    ``ready`` gets the bound ``(host, port)``, or the exception that prevented binding (then
+    ``serve`` returns at once).
+    """
+    try:
+        address = await app.start(*listen)
+    except BaseException as exc:
+        ready(exc)
+        return
+    ready(address)
+    try:
+        await until()
+    finally:
+        await app.stop()
+        # Requests still waiting on the upstream (long-polls) end here, not with the loop.
+        current = asyncio.current_task()
+        pending = [task for task in asyncio.all_tasks() if task is not current]
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)

@@ -25,10 +25,10 @@ from aiohttp import WSMsgType, web
 from multidict import CIMultiDict
 from yarl import URL
 
-from ioproto.model import ChunkKind, Direction, ErrorRecord, HttpInfo
+from ioproto.model import ChunkKind, Direction, HttpInfo
 
-from .chunks import UndecodableBody, decode_body, make_chunk, request_info, response_info
-from .tap import Tap
+from .chunks import UndecodableBody, decode_body, request_info, response_info
+from .tap import TapWriter
 
 #: Hop-by-hop headers (RFC 9110 7.6.1) that a proxy must not forward.
 HOP_BY_HOP = frozenset(
@@ -69,7 +69,7 @@ class ProxyApp:
     def __init__(
         self,
         upstream: str,
-        tap: Tap,
+        tap: TapWriter,
         *,
         max_body: int = 16 * 1024 * 1024,
         max_message: int = 64 * 1024 * 1024,
@@ -322,32 +322,12 @@ class ProxyApp:
         data: bytes,
         info: HttpInfo,
     ) -> None:
-        self.tap.put(
-            make_chunk(
-                ts=ts,
-                connection=connection,
-                direction=direction,
-                kind=kind,
-                data=data,
-                http=info,
-                seq=self.tap.next_seq(),
-            )
-        )
+        self.tap.put_chunk(ts, connection, direction, kind, data, info)
 
     def _tap_error(
         self, ts: float, connection: str, info: HttpInfo, rule: str, reason: str
     ) -> None:
-        self.tap.put(
-            ErrorRecord(
-                ts=ts,
-                connection=connection,
-                sid=info.query_value("sid"),
-                transport=info.query_value("transport"),
-                layer="proxy",
-                rule=rule,
-                reason=reason,
-            )
-        )
+        self.tap.put_error(ts, connection, info, rule, reason)
 
 
 def _peer(request: web.Request) -> tuple[str, int]:

@@ -5,11 +5,12 @@ Input: ``proxy:[HOST:]PORT`` (or ``[HOST:]PORT`` with ``--source proxy``); HOST 
 10000), ``duration=SECONDS`` (stop by itself; default: until Ctrl-C/SIGTERM),
 ``max_message=BYTES`` (largest WebSocket message relayed, default 64 MiB).
 
-The proxy runs on its own thread; this generator runs in the pipeline's thread and takes
-records from the tap's bounded queue. When the pipeline falls behind, the proxy keeps
-forwarding and the tap drops records: an ``ErrorRecord`` with rule ``proxy.tap.dropped``
-reports the running count (at most once a second) and once more at exit, and the count is
-printed on stderr at exit.
+The proxy runs in a child process (:mod:`.process`), so forwarding and decoding each have a
+core; this generator runs in the pipeline's thread and takes the records the child sends
+through a bounded channel. When the pipeline falls behind, the proxy keeps forwarding and
+drops tap records: an ``ErrorRecord`` with rule ``proxy.tap.dropped`` reports the running
+count (at most once a second) and once more at exit, and the count is printed on stderr at
+exit. If the child dies, a ``proxy.process.exited`` record says so and the source ends.
 """
 
 from __future__ import annotations
@@ -23,8 +24,12 @@ from typing import Any
 from ioproto.components import SourceContext
 from ioproto.model import Chunk, ErrorRecord, Record
 
+from .process import ProxyConfig, ProxyProcess
 from .signals import stop_on_signals
-from .tap import DEFAULT_QUEUE_SIZE, Tap
+from .tap import DEFAULT_QUEUE_SIZE
+
+#: How long the proxy process may take, once asked to stop, to send what it still has.
+DRAIN_SECONDS = 15.0
 
 
 def parse_listen(text: str) -> tuple[str, int]:
@@ -66,20 +71,15 @@ class ProxySource:
         options = context.options
         now = time.time()
         upstream = options.get("upstream")
-        # aiohttp is imported here, not at plugin load: it costs ~0.15 s, which every
-        # other command would pay for nothing.
-        from .runner import RunningProxy
-
         try:
             host, port = parse_listen(input)
             if not upstream:
                 raise ValueError("the proxy needs an upstream: --source-option upstream=URL")
-            tap = Tap(_int(options, "queue", DEFAULT_QUEUE_SIZE))
-            proxy = RunningProxy(
-                host,
-                port,
-                str(upstream),
-                tap,
+            config = ProxyConfig(
+                host=host,
+                port=port,
+                upstream=str(upstream),
+                queue=_int(options, "queue", DEFAULT_QUEUE_SIZE),
                 max_body=context.limits.max_payload,
                 max_message=_int(options, "max_message", 64 * 1024 * 1024),
             )
@@ -87,30 +87,37 @@ class ProxySource:
         except ValueError as exc:
             yield _error(now, input, "proxy.config.invalid", str(exc))
             return
+        proxy = ProxyProcess(config)
         try:
-            address = proxy.start()
-        except OSError as exc:
-            yield _error(now, input, "proxy.listen.failed", f"cannot listen on {input}: {exc}")
-            return
-        _say(f"proxy listening on http://{_hostport(address)} -> {upstream}")
-        if self.on_listening is not None:
-            self.on_listening(address)
-        stop = threading.Event()
-        deadline = time.monotonic() + duration if duration > 0 else None
-        try:
+            try:
+                address = proxy.start()
+            except ValueError as exc:
+                yield _error(now, input, "proxy.config.invalid", str(exc))
+                return
+            except (OSError, RuntimeError) as exc:
+                yield _error(now, input, "proxy.listen.failed", f"cannot listen on {input}: {exc}")
+                return
+            _say(f"proxy listening on http://{_hostport(address)} -> {upstream}")
+            if self.on_listening is not None:
+                self.on_listening(address)
+            stop = threading.Event()
+            deadline = time.monotonic() + duration if duration > 0 else None
+            # The handlers stay while draining: a second signal interrupts that too.
             with stop_on_signals(stop):
-                yield from self._consume(tap, stop, deadline, input, context.tick)
+                yield from self._consume(proxy, stop, deadline, input, context.tick)
+                proxy.stop()
+                drain_until = time.monotonic() + DRAIN_SECONDS
+                while not proxy.exited and time.monotonic() < drain_until:
+                    yield from proxy.records(timeout=0.1)
+            if proxy.dropped:
+                _say(f"proxy dropped {proxy.dropped} tap records (traffic was forwarded)")
+                yield _dropped(proxy.dropped, input, final=True)
         finally:
-            proxy.stop()
-        while (record := tap.get_nowait()) is not None:
-            yield record
-        if tap.dropped:
-            _say(f"proxy dropped {tap.dropped} tap records (traffic was forwarded)")
-            yield _dropped(tap, input, final=True)
+            proxy.close()
 
     def _consume(
         self,
-        tap: Tap,
+        proxy: ProxyProcess,
         stop: threading.Event,
         deadline: float | None,
         input: str,
@@ -119,28 +126,32 @@ class ProxySource:
         reported = 0
         last_report = 0.0
         while not stop.is_set():
-            record = tap.get(timeout=0.1)
-            if record is not None:
-                yield record
-                # Hand the GIL to the proxy's loop if it is waiting: forwarding comes first,
-                # the tap drops (and counts) what the pipeline cannot keep up with.
-                time.sleep(0)
+            yield from proxy.records(timeout=0.1)
+            if proxy.exited:
+                yield _error(
+                    time.time(),
+                    input,
+                    "proxy.process.exited",
+                    "the proxy process ended unexpectedly; the proxy is no longer running",
+                )
+                return
             now = time.monotonic()
-            if tap.dropped != reported and now - last_report >= 1.0:
-                reported, last_report = tap.dropped, now
-                yield _dropped(tap, input, final=False)
+            dropped = proxy.dropped
+            if dropped != reported and now - last_report >= 1.0:
+                reported, last_report = dropped, now
+                yield _dropped(dropped, input, final=False)
             tick()  # periodic sink output (--every) while the wire is quiet
             if deadline is not None and now >= deadline:
                 return
 
 
-def _dropped(tap: Tap, input: str, *, final: bool) -> ErrorRecord:
+def _dropped(dropped: int, input: str, *, final: bool) -> ErrorRecord:
     when = "in total" if final else "so far"
     return _error(
         time.time(),
         input,
         "proxy.tap.dropped",
-        f"the pipeline fell behind: {tap.dropped} tap records dropped {when} "
+        f"the pipeline fell behind: {dropped} tap records dropped {when} "
         "(proxied traffic was not affected)",
     )
 

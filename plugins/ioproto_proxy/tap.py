@@ -1,17 +1,41 @@
 """The tap: hands proxied messages to the pipeline without ever slowing the proxy down.
 
-The proxy's event loop calls :meth:`Tap.put` for every message it forwards; the pipeline
-consumer (another thread) calls :meth:`Tap.get`. The queue is bounded: when it is full the
-record is dropped and counted instead of waiting, so a slow sink costs tap records, never
-proxied traffic.
+The proxy's event loop calls :meth:`TapWriter.put_chunk` / :meth:`TapWriter.put_error` for
+every message it forwards. Two taps implement that: :class:`Tap` here (in-process: the
+pipeline consumer, another thread, calls :meth:`Tap.get`) and
+:class:`~.channel.ChannelTap` (the proxy in a child process, records sent to the parent).
+Both are bounded: when full, the record is dropped and counted instead of waiting, so a slow
+sink costs tap records, never proxied traffic.
 """
 
 from __future__ import annotations
 
 import queue
 import threading
+from typing import Protocol
 
-from ioproto.model import Record
+from ioproto.model import ChunkKind, Direction, ErrorRecord, HttpInfo, Record
+
+from .chunks import make_chunk
+
+
+class TapWriter(Protocol):
+    """What the proxy calls for each message; neither method may block or raise."""
+
+    def put_chunk(
+        self,
+        ts: float,
+        connection: str,
+        direction: Direction,
+        kind: ChunkKind,
+        data: bytes,
+        info: HttpInfo,
+    ) -> None: ...
+
+    def put_error(
+        self, ts: float, connection: str, info: HttpInfo, rule: str, reason: str
+    ) -> None: ...
+
 
 DEFAULT_QUEUE_SIZE = 10_000
 
@@ -47,6 +71,31 @@ class Tap:
         self.accepted += 1
         return True
 
+    def put_chunk(
+        self,
+        ts: float,
+        connection: str,
+        direction: Direction,
+        kind: ChunkKind,
+        data: bytes,
+        info: HttpInfo,
+    ) -> None:
+        seq = self.next_seq()
+        self.put(
+            make_chunk(
+                ts=ts,
+                connection=connection,
+                direction=direction,
+                kind=kind,
+                data=data,
+                http=info,
+                seq=seq,
+            )
+        )
+
+    def put_error(self, ts: float, connection: str, info: HttpInfo, rule: str, reason: str) -> None:
+        self.put(proxy_error(ts, connection, info, rule, reason))
+
     def get(self, timeout: float) -> Record | None:
         try:
             return self._queue.get(timeout=timeout)
@@ -61,3 +110,16 @@ class Tap:
 
     def qsize(self) -> int:
         return self._queue.qsize()
+
+
+def proxy_error(ts: float, connection: str, info: HttpInfo, rule: str, reason: str) -> ErrorRecord:
+    """An error of the proxy about one request (sid and transport from its query)."""
+    return ErrorRecord(
+        ts=ts,
+        connection=connection,
+        sid=info.query_value("sid"),
+        transport=info.query_value("transport"),
+        layer="proxy",
+        rule=rule,
+        reason=reason,
+    )
