@@ -293,6 +293,11 @@ class PcapSource:
         return -1.0
 
     def open(self, input: str, context: SourceContext) -> Iterator[Chunk | Record]:
+        """The capture's records; a large file is read in a worker process (worker.py)."""
+        from .worker import read_capture_in_worker, use_worker
+
+        if use_worker(input, context):
+            return read_capture_in_worker(input, context)
         return read_capture(input, context)
 
 

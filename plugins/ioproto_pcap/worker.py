@@ -1,0 +1,128 @@
+"""Reading a capture file in a worker process, so that decoding gets a core of its own.
+
+Reading a capture (frames, TCP reassembly, HTTP and WebSocket framing) is about a third of
+the work of ``ioproto decode`` on a large file. :func:`read_capture_in_worker` runs
+:func:`~ioproto_pcap.source.read_capture` in a forked child and hands the parent the very
+same records, in the same order: the child sends batches of plain tuples through a pipe
+(pickling tuples is about ten times cheaper than pickling records) and the parent rebuilds
+the chunks with the fast record maker. Measured on the 85 MB benchmark capture: the parent
+spends ~0.15 s receiving instead of ~0.9 s reading.
+
+Used only for regular files large enough to pay for the fork (``parallel_min_bytes``,
+default 8 MB) and never for stdin or live pipes, whose records must arrive as they happen.
+``--source-option parallel=false`` turns it off.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+from collections.abc import Iterator
+from multiprocessing.connection import Connection
+from typing import Any
+
+from ioproto.components import SourceContext
+from ioproto.fastrecords import positional_maker
+from ioproto.model import Chunk, Record
+
+from .source import read_capture
+
+#: Records per message through the pipe: large enough to amortise a send, small enough
+#: that the parent starts decoding at once.
+BATCH = 512
+
+DEFAULT_MIN_BYTES = 8 * 1024 * 1024
+
+_CHUNK_FIELDS = (
+    "ts",
+    "connection",
+    "direction",
+    "sid",
+    "transport",
+    "kind",
+    "data",
+    "http",
+    "revision",
+    "seq",
+)
+_make_chunk = positional_maker(Chunk, _CHUNK_FIELDS)
+
+
+def use_worker(input: str, context: SourceContext) -> bool:
+    """Whether ``input`` is worth reading in a worker (a large regular file, allowed)."""
+    if str(context.options.get("parallel", "true")).lower() in ("0", "false", "no", "off"):
+        return False
+    if input == "-" or not hasattr(os, "fork"):
+        return False
+    try:
+        minimum = int(context.options.get("parallel_min_bytes", DEFAULT_MIN_BYTES))
+        stat = os.stat(input)
+    except (OSError, ValueError):
+        return False
+    return os.path.isfile(input) and stat.st_size >= minimum
+
+
+def read_capture_in_worker(input: str, context: SourceContext) -> Iterator[Chunk | Record]:
+    """The records :func:`read_capture` gives for ``input``, read by a forked child."""
+    fork = multiprocessing.get_context("fork")
+    receiver, sender = fork.Pipe(duplex=False)
+    child = fork.Process(target=_work, args=(input, context, sender), daemon=True)
+    child.start()
+    sender.close()
+    try:
+        while True:
+            try:
+                batch = receiver.recv()
+            except EOFError:
+                break
+            if type(batch) is str:
+                raise RuntimeError(f"the pcap reader failed in its worker process: {batch}")
+            for item in batch:
+                if type(item) is tuple:
+                    yield _make_chunk(*item)
+                else:
+                    yield item
+    finally:
+        receiver.close()
+        if child.is_alive():
+            child.kill()
+        child.join()
+    if child.exitcode not in (0, None):
+        raise RuntimeError(f"the pcap worker process exited with code {child.exitcode}")
+
+
+def _work(input: str, context: SourceContext, sender: Connection) -> None:
+    # The parent handles Ctrl-C and stops reading; the child just goes when the pipe does.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    batch: list[Any] = []
+    try:
+        for record in read_capture(input, context):
+            if type(record) is Chunk:
+                batch.append(
+                    (
+                        record.ts,
+                        record.connection,
+                        record.direction,
+                        record.sid,
+                        record.transport,
+                        record.kind,  # an enum member: pickled once per batch (memo)
+                        record.data,
+                        record.http,
+                        record.revision,
+                        record.seq,
+                    )
+                )
+            else:
+                batch.append(record)
+            if len(batch) >= BATCH:
+                sender.send(batch)
+                batch = []
+        if batch:
+            sender.send(batch)
+    except (BrokenPipeError, ConnectionResetError):
+        pass  # the parent stopped reading
+    except Exception as exc:  # a reader bug: the parent raises it, as in-process reading would
+        sender.send(f"{type(exc).__name__}: {exc}")
+    finally:
+        sender.close()
