@@ -152,6 +152,15 @@ class Classifier(Protocol):
 
 
 class ClassifierState(Protocol):
+    """A classifier's running state.
+
+    ``classify(record)`` returns the record, or a copy with tags added. A state may also
+    have ``tags(record) -> tuple[Tag, ...]`` returning only the tags to add: the pipeline
+    then calls that instead and adds the tags of consecutive such classifiers in one copy
+    (cheaper); such a classifier must not read the tags the others add. ``close()``
+    returns records to emit at the end (e.g. session summaries).
+    """
+
     def classify(self, record: Record) -> Record: ...
 
     def close(self) -> Iterable[Record]: ...

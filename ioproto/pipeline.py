@@ -32,7 +32,7 @@ from .components import (
     StreamDecoder,
 )
 from .errors import PluginFailure
-from .model import CHUNK_LAYER, ErrorRecord, Record
+from .model import CHUNK_LAYER, ErrorRecord, Record, Tag
 from .plugins import (
     Components,
     PluginManager,
@@ -98,11 +98,16 @@ class Layer:
 
 @attrs.define
 class Stage:
-    """A classifier or sink in a running pipeline, with the plugin that owns it."""
+    """A classifier or sink in a running pipeline, with the plugin that owns it.
+
+    ``tagger`` is a classifier state's optional ``tags(record)`` method (see
+    :class:`~ioproto.components.ClassifierState`), used instead of ``classify``.
+    """
 
     name: str
     plugin: str
     component: Any
+    tagger: Callable[[Record], tuple[Tag, ...]] | None = None
 
 
 def layer_of(decoder: Decoder) -> str:
@@ -267,7 +272,8 @@ class Pipeline:
         for name in classifiers:
             classifier = components.classifiers.get(name)
             plugin = _owner(components.classifiers.items(), classifier)
-            classifier_stages.append(Stage(name, plugin, classifier.open(context)))
+            state = classifier.open(context)
+            classifier_stages.append(Stage(name, plugin, state, getattr(state, "tags", None)))
         sink_stages = []
         for name, sink_context in sinks:
             factory = components.sinks.get(name)
@@ -409,12 +415,25 @@ class Pipeline:
         self._classify_and_deliver(record, later)
 
     def _classify_and_deliver(self, record: Record, classifiers: list[Stage]) -> None:
-        # Runs once per emitted record: kept in one function on purpose.
+        # Runs once per emitted record: kept in one function on purpose. Tags from
+        # classifiers with a `tags` method are gathered and added in one copy of the record
+        # (before any classifier that takes the whole record, which may read them).
+        pending: tuple[Tag, ...] = ()
         for stage in classifiers:
             try:
+                tagger = stage.tagger
+                if tagger is not None:
+                    added = tagger(record)
+                    if added:
+                        pending += added
+                    continue
+                if pending:
+                    record, pending = record.with_tags(pending), ()
                 record = stage.component.classify(record)
             except Exception as exc:
                 self._plugin_failed(stage.plugin, stage.name, exc, record)
+        if pending:
+            record = record.with_tags(pending)
         self.summary.records[record.layer] += 1
         if isinstance(record, ErrorRecord):
             self.summary.errors[record.rule] += 1

@@ -41,15 +41,20 @@ class ClientState:
         self._tags: dict[ClientInfo, tuple[Tag, ...]] = {}
 
     def classify(self, record: Record) -> Record:
+        added = self.tags(record)
+        return record.with_tags(added) if added else record
+
+    def tags(self, record: Record) -> tuple[Tag, ...]:
+        """The tags this classifier adds to ``record`` (the pipeline adds them in one go)."""
         key = session_key(record)
         if key is None:
-            return record
+            return ()
         handshake = isinstance(record, EngineIOHandshake)
         if not handshake and key in self._done:
-            return record
+            return ()
         chunk = find_chunk(record)
         if chunk is None or chunk.http is None:
-            return record
+            return ()
         info = identify(chunk.http.request_header("user-agent"))
         self._done.set(key, True)
         tags = self._tags.get(info)
@@ -57,7 +62,7 @@ class ClientState:
             tags = client_tags(info)
             if len(self._tags) < 10_000:
                 self._tags[info] = tags
-        return record.with_tags(tags)
+        return tuple(tags)
 
     def close(self) -> Iterable[Record]:
         return ()

@@ -67,18 +67,24 @@ def _message(data: Any) -> str:
 
 class ErrorState:
     def classify(self, record: Record) -> Record:
+        added = self.tags(record)
+        return record.with_tags(added) if added else record
+
+    def tags(self, record: Record) -> tuple[Tag, ...]:
+        """The tags this classifier adds to ``record`` (the pipeline adds them in one go)."""
         if isinstance(record, ErrorRecord):
-            return record.with_tags((Tag("error.kind", error_kind(record.rule, record.layer)),))
+            return (Tag("error.kind", error_kind(record.rule, record.layer)),)
         if isinstance(record, SocketIOPacket):
             if record.type in ("CONNECT_ERROR", "ERROR"):
-                return record.with_tags(
-                    (Tag("error.kind", "connect-error"), Tag("error.reason", _message(record.data)))
+                return (
+                    Tag("error.kind", "connect-error"),
+                    Tag("error.reason", _message(record.data)),
                 )
-            return record
+            return ()
         if isinstance(record, EngineIOHttpError):
             text = record.message or (record.data if isinstance(record.data, str) else "")
             reason = f"HTTP {record.status}" + (f": {text}" if text else "")
-            return record.with_tags((Tag("error.kind", "http"), Tag("error.reason", reason)))
+            return (Tag("error.kind", "http"), Tag("error.reason", reason))
         if (
             isinstance(record, EngineIOPacket)
             and record.type in ("ping", "pong")
@@ -87,15 +93,15 @@ class ErrorState:
         ):
             pinger = _PINGER.get(record.revision or 0)
             if pinger is None:
-                return record
+                return ()
             expected = pinger if record.type == "ping" else ("s2c" if pinger == "c2s" else "c2s")
             if record.direction != expected:
                 reason = (
                     f"{record.type} sent {record.direction} in Engine.IO revision {record.revision}"
                 )
                 tags = (Tag("error.kind", "protocol"), Tag("error.reason", reason))
-                return record.with_tags(tags)
-        return record
+                return tuple(tags)
+        return ()
 
     def close(self) -> Iterable[Record]:
         return ()

@@ -20,9 +20,14 @@ _SIZED = frozenset({"EVENT", "ACK"})
 
 class EventState:
     def classify(self, record: Record) -> Record:
+        added = self.tags(record)
+        return record.with_tags(added) if added else record
+
+    def tags(self, record: Record) -> tuple[Tag, ...]:
+        """The tags this classifier adds to ``record`` (the pipeline adds them in one go)."""
         if isinstance(record, SocketIOPacket) and record.type in _SIZED:
-            return record.with_tags((Tag("event.bytes", wire_size(record)),))
-        return record
+            return (Tag("event.bytes", wire_size(record)),)
+        return ()
 
     def close(self) -> Iterable[Record]:
         return ()

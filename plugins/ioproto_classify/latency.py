@@ -46,43 +46,48 @@ class LatencyState:
         self._last_ts = 0.0
 
     def classify(self, record: Record) -> Record:
+        added = self.tags(record)
+        return record.with_tags(added) if added else record
+
+    def tags(self, record: Record) -> tuple[Tag, ...]:
+        """The tags this classifier adds to ``record`` (the pipeline adds them in one go)."""
         # The last record's time is when "the input ended" for pings still pending.
         self._last_ts = record.ts
         if isinstance(record, SocketIOPacket):
             if record.type == "ACK" and record.answers is not None:
                 rtt = record.ts - record.answers.ts
-                return record.with_tags((Tag("latency.ack", rtt),))
-            return record
+                return (Tag("latency.ack", rtt),)
+            return ()
         if not isinstance(record, EngineIOPacket):
-            return record
+            return ()
         kind = record.type
         if kind == "message":
-            return record
+            return ()
         key = session_key(record)
         if key is None:
-            return record
+            return ()
         if isinstance(record, EngineIOHandshake):
             return self._handshake(key, record)
         if kind == "ping" and record.data != "probe":
             session = self._session(key)
             session.ping = record
-            return record
+            return ()
         if kind == "pong" and record.data != "probe":
             waiting = self._sessions.get(key)
             if waiting is None or waiting.ping is None:
-                return record
+                return ()
             ping = waiting.ping
             if record.direction is not None and record.direction == ping.direction:
-                return record
+                return ()
             waiting.ping = None
-            return record.with_tags((Tag("latency.heartbeat", record.ts - ping.ts),))
+            return (Tag("latency.heartbeat", record.ts - ping.ts),)
         if kind == "close":
             closed = self._sessions.pop(key)
             if closed is not None and closed.ping is not None:
                 waited = record.ts - closed.ping.ts
                 self._keep(closed.ping, closed.ping_timeout, record.ts, "session closed")
-                return record.with_tags((Tag("latency.ping_unanswered", waited),))
-        return record
+                return (Tag("latency.ping_unanswered", waited),)
+        return ()
 
     def _session(self, key: str) -> _Session:
         session = self._sessions.get(key)
@@ -91,14 +96,14 @@ class LatencyState:
             self._sessions.set(key, session)
         return session
 
-    def _handshake(self, key: str, record: EngineIOHandshake) -> Record:
+    def _handshake(self, key: str, record: EngineIOHandshake) -> tuple[Tag, ...]:
         session = self._session(key)
         if record.ping_timeout is not None:
             session.ping_timeout = record.ping_timeout / 1000
         chunk = find_chunk(record)
         if chunk is None or chunk.http is None or chunk.http.request_ts is None:
-            return record
-        return record.with_tags((Tag("latency.handshake", record.ts - chunk.http.request_ts),))
+            return ()
+        return (Tag("latency.handshake", record.ts - chunk.http.request_ts),)
 
     def _keep(self, ping: Record, ping_timeout: float | None, now: float, reason: str) -> None:
         if len(self._timeouts) >= self._max_kept:

@@ -22,11 +22,16 @@ _TAGS = {
 
 class TransportState:
     def classify(self, record: Record) -> Record:
+        added = self.tags(record)
+        return record.with_tags(added) if added else record
+
+    def tags(self, record: Record) -> tuple[Tag, ...]:
+        """The tags this classifier adds to ``record`` (the pipeline adds them in one go)."""
         kind = transport_kind(record, find_chunk(record))
         if kind is None:
-            return record
+            return ()
         tags = _TAGS.get(kind) or (Tag("transport.kind", kind),)
-        return record.with_tags(tags)
+        return tuple(tags)
 
     def close(self) -> Iterable[Record]:
         return ()

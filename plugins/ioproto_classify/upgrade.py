@@ -44,31 +44,36 @@ class UpgradeState:
         return session
 
     def classify(self, record: Record) -> Record:
+        added = self.tags(record)
+        return record.with_tags(added) if added else record
+
+    def tags(self, record: Record) -> tuple[Tag, ...]:
+        """The tags this classifier adds to ``record`` (the pipeline adds them in one go)."""
         if not isinstance(record, EngineIOPacket):
-            return record
+            return ()
         kind = record.type
         if kind == "message":
-            return record
+            return ()
         key = session_key(record)
         if key is None:
-            return record
+            return ()
         if isinstance(record, EngineIOHandshake):
             self._session(key).handshake_ts = record.ts
-            return record
+            return ()
         if kind in _PROBE and record.data == "probe":
             self._session(key).probed = True
-            return record.with_tags(_PROBE[kind])
+            return tuple(_PROBE[kind])
         if kind == "upgrade":
             session = self._session(key)
             session.upgraded = True
             if session.handshake_ts is not None:
-                return record.with_tags((Tag("upgrade.time", record.ts - session.handshake_ts),))
-            return record
+                return (Tag("upgrade.time", record.ts - session.handshake_ts),)
+            return ()
         if kind == "close":
             closed = self._sessions.pop(key)
             if closed is not None and closed.probed and not closed.upgraded:
-                return record.with_tags(_FAILED)
-        return record
+                return tuple(_FAILED)
+        return ()
 
     def close(self) -> Iterable[Record]:
         return ()
