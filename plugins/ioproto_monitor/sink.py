@@ -11,8 +11,9 @@ Options (``--sink-option monitor.KEY=VALUE``, or the ``ioproto monitor`` command
 * ``width``: the most characters of arguments shown per packet (default 160).
 
 Colours (``SinkContext.color``) go through ``rich.text.Text`` (wire text is never markup);
-without colour the line is plain text. Each line is flushed at once so that a live capture
-shows packets as they happen.
+without colour the line is plain text. ``flush=true`` flushes after every line; without it
+the line shows at once wherever the CLI keeps the output line-buffered (a terminal, a live
+source) and is block-buffered when a file is decoded into a pipe.
 """
 
 from __future__ import annotations
@@ -52,7 +53,9 @@ class MonitorSink:
                 emoji=False,
                 soft_wrap=True,
             )
-        self._flush = truthy(options.get("flush", True))
+        # Off by default: the CLI keeps the output line-buffered on a terminal and for live
+        # sources, so each line shows at once there, and block-buffered into a pipe for files.
+        self._flush = truthy(options.get("flush", False))
 
     def write(self, record: Record) -> None:
         if self._check is not None and not self._check(record):
