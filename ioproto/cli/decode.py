@@ -161,7 +161,8 @@ def _block_buffered(stream: IO[str]) -> Iterator[None]:
 
 def _open_output(stack: ExitStack, path: str) -> IO[str]:
     if path == "-":
-        return click.get_text_stream("stdout")
+        # sys.stdout as it is now: click's test runner swaps it while a command runs.
+        return sys.stdout
     return stack.enter_context(open(path, "w", encoding="utf-8"))
 
 
