@@ -39,13 +39,18 @@ def build_cli() -> click.Group:
     def cli(ctx: click.Context) -> None:
         """See your Engine.IO and Socket.IO traffic.
 
-        ioproto reads captures (pcap/pcapng files, raw packet lines, ...), decodes them layer
-        by layer (HTTP long-polling and WebSocket, Engine.IO, Socket.IO), classifies them and
-        writes them to sinks (text, JSON lines, ...).
+        ioproto reads captures (pcap/pcapng files, HAR files, a live interface, a monitoring
+        proxy, raw packet lines), decodes them layer by layer (HTTP long-polling and
+        WebSocket, Engine.IO, Socket.IO, application protocols), classifies them (transport,
+        client, latency, errors) and writes them to sinks (monitor, stats, JSON lines, text).
 
         \b
         Examples:
           ioproto decode --proto socketio examples/chat.pcap
+          ioproto monitor --hide-control examples/chat.pcap
+          ioproto stats examples/chat.pcap
+          ioproto proxy --upstream http://127.0.0.1:3000
+          ioproto monitor live:lo --port 3000
           printf '42["chat","hi"]\\n' | ioproto decode --proto socketio -
           ioproto decode --sink jsonl capture.pcap > records.jsonl
           ioproto plugins
