@@ -22,7 +22,7 @@ from typing import Any
 
 import attrs
 
-from .model import ErrorRecord, Record, Tag
+from .model import ErrorRecord, Record
 
 try:
     import orjson
@@ -74,11 +74,6 @@ def record_to_dict(record: Record, *, include_raw: bool = False) -> dict[str, An
     """The JSON form of ``record`` as a dict of plain JSON types."""
     converted: dict[str, Any] = to_jsonable(_shallow_dict(record, include_raw))
     return converted
-
-
-def tags_to_dict(tags: tuple[Tag, ...]) -> dict[str, Any]:
-    """Tags as one object; a later tag of the same name wins."""
-    return {tag.name: to_jsonable(tag.value) for tag in tags}
 
 
 def _json_default(value: Any) -> Any:

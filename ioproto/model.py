@@ -22,7 +22,7 @@ Binary data is always ``bytes`` inside the pipeline.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from enum import StrEnum
 from typing import Any, Literal
 
@@ -253,8 +253,3 @@ def error_from(
         offset=offset,
         index=index,
     )
-
-
-def frozen_mapping(mapping: Mapping[str, Any]) -> tuple[tuple[str, Any], ...]:
-    """Mapping → sorted tuple of pairs, for record fields that must stay immutable."""
-    return tuple(sorted(mapping.items()))

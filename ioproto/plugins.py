@@ -272,12 +272,3 @@ def describe_plugins(pm: PluginManager) -> list[dict[str, Any]]:
 def _hookcallers(pm: pluggy.PluginManager, plugin: object) -> list[Any]:
     callers = pm.get_hookcallers(plugin) or []
     return list(callers)
-
-
-def hookimpl_names() -> list[str]:
-    """Names of every hookspec, for documentation checks."""
-    return sorted(
-        name
-        for name in dir(hookspecs)
-        if callable(getattr(hookspecs, name)) and hasattr(getattr(hookspecs, name), "ioproto_spec")
-    )
