@@ -13,8 +13,17 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from siohelp import NodeOracle, decode, errors, packets
+from siostrategies import (
+    NAMES,
+    binary_count,
+    event_names,
+    names,
+    namespaces,
+    scalars,
+    values,
+    without_binary,
+)
 from socketio import packet as pysio
-from test_sio_properties import NAMES, binary_count, event_names, names, without_binary
 
 SETTINGS = settings(
     max_examples=150,
@@ -24,29 +33,9 @@ SETTINGS = settings(
 
 # JS numbers are doubles: keep integers exact there; "__proto__" is special in JS objects.
 js_names = names.filter(lambda key: key != "__proto__")
-js_scalars = (
-    st.none()
-    | st.booleans()
-    | st.integers(min_value=-(2**53), max_value=2**53)
-    | st.floats(allow_nan=False, allow_infinity=False)
-    | st.text(max_size=10)
-)
-js_values = st.recursive(
-    js_scalars,
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(js_names, inner, max_size=4),
-    max_leaves=10,
-)
-js_binary_values = st.recursive(
-    js_scalars | st.binary(max_size=8),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(js_names, inner, max_size=4),
-    max_leaves=10,
-)
-js_namespaces = st.one_of(
-    st.just("/"),
-    st.text(min_size=1, max_size=8)
-    .filter(lambda s: "," not in s and "?" not in s)
-    .map(lambda s: "/" + s),
-)
+js_values = values(scalars(2**53), js_names, 10)
+js_binary_values = values(scalars(2**53) | st.binary(max_size=8), js_names, 10)
+js_namespaces = namespaces
 
 
 @st.composite

@@ -9,65 +9,27 @@ import attrs
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from ioproto_socketio import wire
-from ioproto_socketio.payload import RESERVED_EVENTS, deconstruct, has_binary
+from ioproto_socketio.payload import deconstruct, has_binary
 from ioproto_socketio.records import SocketIOPacket
 from siohelp import decode, eio, errors, packets, rules, stream
+from siostrategies import (
+    NAMES,
+    binary_count,
+    event_names,
+    names,
+    namespaces,
+    scalars,
+    values,
+    without_binary,
+)
 
 from ioproto.model import Record
 
 SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
-names = st.text(max_size=8).filter(lambda key: key != "_placeholder")
-scalars = (
-    st.none()
-    | st.booleans()
-    | st.integers(min_value=-(2**63), max_value=2**63)
-    | st.floats(allow_nan=False, allow_infinity=False)
-    | st.text(max_size=10)
-)
-json_values = st.recursive(
-    scalars,
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(names, inner, max_size=4),
-    max_leaves=12,
-)
-with_binary = st.recursive(
-    scalars | st.binary(max_size=8),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(names, inner, max_size=4),
-    max_leaves=12,
-)
-namespaces = st.one_of(
-    st.just("/"),
-    st.text(min_size=1, max_size=8)
-    .filter(lambda s: "," not in s and "?" not in s)
-    .map(lambda s: "/" + s),
-)
+json_values = values(scalars(2**63), names, 12)
+with_binary = values(scalars(2**63) | st.binary(max_size=8), names, 12)
 ack_ids = st.none() | st.integers(min_value=0, max_value=10**30)
-event_names = st.one_of(
-    st.text(max_size=10).filter(lambda name: name not in RESERVED_EVENTS),
-    st.integers(min_value=-(10**6), max_value=10**6),
-)
-
-
-def binary_count(value: Any) -> int:
-    """How many ``bytes`` ``value`` holds."""
-    if isinstance(value, bytes):
-        return 1
-    if isinstance(value, list):
-        return sum(binary_count(item) for item in value)
-    if isinstance(value, dict):
-        return sum(binary_count(item) for item in value.values())
-    return 0
-
-
-def without_binary(value: Any) -> Any:
-    """``value`` with every ``bytes`` replaced by its hex string."""
-    if isinstance(value, bytes):
-        return value.hex()
-    if isinstance(value, list):
-        return [without_binary(item) for item in value]
-    if isinstance(value, dict):
-        return {key: without_binary(item) for key, item in value.items()}
-    return value
 
 
 @st.composite
@@ -107,9 +69,6 @@ def encode(packet: dict[str, Any]) -> list[str | bytes]:
         payload="" if data is None else json.dumps(data, separators=(",", ":")),
     )
     return [text, *attachments]
-
-
-NAMES = {0: "CONNECT", 1: "DISCONNECT", 2: "EVENT", 3: "ACK", 4: "CONNECT_ERROR"}
 
 
 @SETTINGS
