@@ -108,18 +108,10 @@ class WsDirection:
         while size - pos >= 2:
             b0 = buf[pos]
             b1 = buf[pos + 1]
-            length = b1 & 0x7F
-            head = pos + 2
-            if length == 126:
-                if size - pos < 4:
-                    break
-                (length,) = _u16(buf, head)
-                head += 2
-            elif length == 127:
-                if size - pos < 10:
-                    break
-                (length,) = _u64(buf, head)
-                head += 8
+            header = frame_length(buf, pos, size)
+            if header is None:
+                break
+            length, head = header
             mask_at = head
             if b1 & 0x80:
                 head += 4
@@ -245,6 +237,26 @@ class WsDirection:
         return result
 
 
+def frame_length(
+    buf: bytearray | bytes | memoryview, pos: int, size: int
+) -> tuple[int, int] | None:
+    """The payload length of the frame at ``buf[pos]`` (at least 2 bytes there) and where its
+    mask key, or else its payload, starts; ``None`` while the extended length is incomplete."""
+    length = buf[pos + 1] & 0x7F
+    head = pos + 2
+    if length == 126:
+        if size - pos < 4:
+            return None
+        (length,) = _u16(buf, head)
+        head += 2
+    elif length == 127:
+        if size - pos < 10:
+            return None
+        (length,) = _u64(buf, head)
+        head += 8
+    return length, head
+
+
 def probe_frames(buf: bytearray | bytes | memoryview, limit: int) -> int:
     """Whether ``buf`` starts with plausible WebSocket frames (mid-stream pick-up).
 
@@ -260,18 +272,10 @@ def probe_frames(buf: bytearray | bytes | memoryview, limit: int) -> int:
             break
         b0 = buf[pos]
         b1 = buf[pos + 1]
-        length = b1 & 0x7F
-        head = pos + 2
-        if length == 126:
-            if size - pos < 4:
-                break
-            (length,) = _u16(buf, head)
-            head += 2
-        elif length == 127:
-            if size - pos < 10:
-                break
-            (length,) = _u64(buf, head)
-            head += 8
+        header = frame_length(buf, pos, size)
+        if header is None:
+            break
+        length, head = header
         opcode = b0 & 0x0F
         if b0 & 0x30 or opcode not in _VALID_OPCODES or length > limit:
             return 0
