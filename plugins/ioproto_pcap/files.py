@@ -83,6 +83,22 @@ class FrameReader:
         self.bytes_read += len(data)
         return data or b""
 
+    def _refill(self, buf: bytes, pos: int, need: int, what: str, base: int) -> bytes | None:
+        """``buf[pos:]`` followed by up to ``need`` more bytes; ``None`` at the end of the
+        input, with ``problem`` set when a ``what`` (record, block) was left cut short."""
+        block = self._read(need)
+        if self.problem is not None:
+            return None
+        if not block:
+            if pos < len(buf):
+                self.problem = (
+                    "capture.file.truncated",
+                    f"the last {what} is cut short ({len(buf) - pos} bytes left)",
+                    base + pos,
+                )
+            return None
+        return buf[pos:] + block if pos < len(buf) else block
+
     def __iter__(self) -> Iterator[Frame]:
         head = self._read(4)
         if self.problem is not None:
@@ -114,18 +130,10 @@ class FrameReader:
         pos = 0
         need = BLOCK
         while True:
-            block = self._read(need)
-            if self.problem is not None:
+            fresh = self._refill(buf, pos, need, "record", base)
+            if fresh is None:
                 return
-            if not block:
-                if pos < len(buf):
-                    self.problem = (
-                        "capture.file.truncated",
-                        f"the last record is cut short ({len(buf) - pos} bytes left)",
-                        base + pos,
-                    )
-                return
-            buf = buf[pos:] + block if pos < len(buf) else block
+            buf = fresh
             base += pos
             pos = 0
             size = len(buf)
@@ -158,18 +166,10 @@ class FrameReader:
         # per interface: (linktype, unit seconds per tick, offset seconds, snaplen)
         interfaces: list[tuple[int, float, float, int]] = []
         while True:
-            block = self._read(need)
-            if self.problem is not None:
+            fresh = self._refill(buf, pos, need, "block", base)
+            if fresh is None:
                 return
-            if not block:
-                if pos < len(buf):
-                    self.problem = (
-                        "capture.file.truncated",
-                        f"the last block is cut short ({len(buf) - pos} bytes left)",
-                        base + pos,
-                    )
-                return
-            buf = buf[pos:] + block if pos < len(buf) else block
+            buf = fresh
             base += pos
             pos = 0
             size = len(buf)
