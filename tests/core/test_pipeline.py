@@ -221,6 +221,31 @@ def test_records_are_frozen() -> None:
         record.data = b"y"  # type: ignore[misc]
 
 
+class TypedStream:
+    """A stream giving one 'upper' packet of ``type`` per record it is fed."""
+
+    def __init__(self, type: str) -> None:
+        self.type = type
+
+    def feed(self, record: Record) -> Iterable[Record]:
+        return [Packet(**record_context(record), layer="upper", type=self.type)]
+
+    def close(self) -> Iterable[Record]:
+        return []
+
+
+def decoders(*registered: object) -> object:
+    """A plugin registering ``registered`` decoders, in that order."""
+
+    class Plugin:
+        @ioproto.hookimpl
+        def register_decoders(self, register):  # type: ignore[no-untyped-def]
+            for decoder in registered:
+                register(decoder)
+
+    return Plugin()
+
+
 def test_several_decoders_can_share_a_layer() -> None:
     class Shout(Upper):
         """Claims only lines ending in '!', before Upper does."""
@@ -232,23 +257,10 @@ def test_several_decoders_can_share_a_layer() -> None:
         def accepts(self, record: Record) -> bool:
             return isinstance(record, Chunk) and record.data.endswith(b"!")
 
-        def open(self, context: DecodeContext) -> Shout.Stream:  # type: ignore[override]
-            return Shout.Stream()
+        def open(self, context: DecodeContext) -> TypedStream:  # type: ignore[override]
+            return TypedStream("shout")
 
-        class Stream:
-            def feed(self, record: Record) -> Iterable[Record]:
-                return [Packet(**record_context(record), layer="upper", type="shout")]
-
-            def close(self) -> Iterable[Record]:
-                return []
-
-    class Both:
-        @ioproto.hookimpl
-        def register_decoders(self, register):  # type: ignore[no-untyped-def]
-            register(Upper())
-            register(Shout())
-
-    pm = make_plugin_manager(load_entrypoints=False, plugins=[Both()])
+    pm = make_plugin_manager(load_entrypoints=False, plugins=[decoders(Upper(), Shout())])
     for proto in ("upper", "shout"):
         p = Pipeline.build(proto=proto, plugin_manager=pm)
         assert [r.type for r in p.feed(chunk("hey!")) + p.feed(chunk("hey"))] == ["shout", "word"]
@@ -266,10 +278,11 @@ def test_a_stream_may_decide_what_it_accepts() -> None:
             raise AssertionError("the stream's accepts is used instead")
 
         def open(self, context: DecodeContext) -> Claiming.Stream:  # type: ignore[override]
-            return Claiming.Stream()
+            return Claiming.Stream("claimed")
 
-        class Stream:
-            def __init__(self) -> None:
+        class Stream(TypedStream):
+            def __init__(self, type: str) -> None:
+                super().__init__(type)
                 self.claimed: set[str | None] = set()
 
             def accepts(self, record: Record) -> bool:
@@ -277,19 +290,7 @@ def test_a_stream_may_decide_what_it_accepts() -> None:
                     self.claimed.add(record.connection)
                 return record.connection in self.claimed
 
-            def feed(self, record: Record) -> Iterable[Record]:
-                return [Packet(**record_context(record), layer="upper", type="claimed")]
-
-            def close(self) -> Iterable[Record]:
-                return []
-
-    class Both:
-        @ioproto.hookimpl
-        def register_decoders(self, register):  # type: ignore[no-untyped-def]
-            register(Upper())
-            register(Claiming())
-
-    pm = make_plugin_manager(load_entrypoints=False, plugins=[Both()])
+    pm = make_plugin_manager(load_entrypoints=False, plugins=[decoders(Upper(), Claiming())])
     p = Pipeline.build(proto="upper", plugin_manager=pm)
     types = [r.type for text in ("a", "claim!", "b") for r in p.feed(chunk(text))]
     assert types == ["word", "claimed", "claimed"]
