@@ -1,23 +1,32 @@
-"""The tap between processes: the proxy (child) sends what it forwards, the pipeline (parent)
-rebuilds the records.
+"""The tap between processes: the relay (child) sends copies of what it forwards, the parent
+decodes them.
 
 The wire is a pipe of frames: a 9-byte header (one type byte, an unsigned 64-bit big-endian
-length) then the payload. ``R`` (ready) carries the bound ``(host, port)``, ``F`` (failed)
-``(category, message)`` with category ``config`` or ``listen``, ``B`` (batch) a list of plain
-tuples, one per record (pickle of tuples costs a tenth of pickle of attrs records, on the
-proxy's side, which is the side that must stay fast):
+length) then a pickled payload. ``R`` (ready) carries the bound ``(host, port)``, ``F``
+(failed) ``(category, message)`` with category ``config`` or ``listen``, ``B`` (batch)
+``(data_bytes, events)``. An event is a tuple ``(op, conn, ts, payload)``:
 
-* a chunk: ``(ts, connection, direction, kind, data, http, seq)``;
-* an error: ``(ts, connection, http, rule, reason)``;
+====  =========================  ===========================================
+op    meaning                    payload
+====  =========================  ===========================================
+0, 1  bytes of side 0 / side 1   the bytes (side 0: client to server)
+2, 3  side 0 / side 1 half-close ``None``
+4, 5  bytes of side 0 / 1 lost   how many (the tap dropped them)
+6     connection opened          ``(client address, server address)``
+7     connection closed          ``None``
+8     the proxy's own error      ``(rule, reason, request target or None)``
+====  =========================  ===========================================
 
-``http`` being the :class:`HttpInfo` fields as a tuple, made once per request (pickle's memo
-then sends it once per batch). A batch holds what the proxy tapped in a few milliseconds
-(at most :data:`MAX_BATCH` records, sent :data:`FLUSH_SECONDS` after the first).
+A batch holds what the relay forwarded in a few milliseconds (sent :data:`FLUSH_SECONDS`
+after its first event, or sooner when :data:`MAX_BATCH` events or :data:`MAX_BATCH_BYTES`
+are waiting): one write and one wake-up of the parent per batch, not per message.
 
-The bound is in records, as for the in-process :class:`~.tap.Tap`: the child counts what it
-sent, the parent what it took (a shared counter it alone writes); when ``sent - taken``
-reaches the queue size, the child drops the record and counts it (a shared counter it alone
-writes). The pipe is written through asyncio, so a full pipe never blocks forwarding.
+The bound is in bytes of traffic: the child counts what it sent, the parent what it took (a
+shared counter only the parent writes). When ``sent - taken`` would pass the limit, the child
+drops the bytes, counts them (shared counters only the child writes) and, before that
+connection's next bytes on that side, sends a "lost" event so the decoder knows there is a
+gap and resynchronises. Opens, closes and errors are never dropped. The pipe is written
+through asyncio, so a full pipe never blocks forwarding.
 """
 
 from __future__ import annotations
@@ -27,26 +36,19 @@ import os
 import pickle
 import select
 import struct
-from collections.abc import Iterator
+import time
 from typing import Any, Protocol
-
-from ioproto.model import Chunk, ChunkKind, Direction, HttpInfo, Record
-
-from .chunks import session_fields
-from .tap import proxy_error
 
 HEADER = struct.Struct("!cQ")
 READY, FAILED, BATCH = b"R", b"F", b"B"
-#: A batch is sent this long after its first record (or sooner when full): one write and
-#: one wake-up of the parent per batch instead of per message, for a few ms of delay.
+DATA, FIN, LOST, OPEN, CLOSE, ERROR = 0, 2, 4, 6, 7, 8
+#: A batch is sent this long after its first event (or sooner when full).
 FLUSH_SECONDS = 0.005
-#: Records per batch at most: a flood is sent in pieces the parent can start on early.
-MAX_BATCH = 512
+MAX_BATCH = 1024
+MAX_BATCH_BYTES = 1 << 20
 _READ_SIZE = 1 << 20
-_KINDS = {kind.value: kind for kind in ChunkKind}
-_INFO_CACHE_SIZE = 4096
 
-InfoTuple = tuple[Any, ...]
+Event = tuple[int, int, float, Any]
 
 
 class Counter(Protocol):
@@ -61,100 +63,98 @@ def frame(kind: bytes, payload: object) -> bytes:
 
 
 class ChannelTap:
-    """The child's tap (a :class:`~.tap.TapWriter`): batches records as tuples and writes
-    them to ``transport`` (the pipe to the parent) once per event-loop turn.
+    """The child's tap (a :class:`~.relay.TapWriter`): batches events and writes them to
+    ``transport``, the pipe to the parent.
 
-    ``dropped`` is written here only, ``taken`` read only (the parent writes it).
+    ``dropped_bytes`` and ``dropped_segments`` are written here only, ``taken`` is only read
+    (the parent writes it).
     """
 
     def __init__(
         self,
         transport: asyncio.WriteTransport,
         loop: asyncio.AbstractEventLoop,
-        maxsize: int,
-        dropped: Counter,
+        limit: int,
+        *,
+        dropped_bytes: Counter,
+        dropped_segments: Counter,
         taken: Counter,
     ) -> None:
         self._transport = transport
         self._loop = loop
-        self._maxsize = max(1, maxsize)
-        self._dropped = dropped
+        self._limit = max(1, limit)
+        self._dropped_bytes = dropped_bytes
+        self._dropped_segments = dropped_segments
         self._taken = taken
         self._taken_seen = 0
-        self._sent = 0
-        self._seq = 0
-        self._batch: list[tuple[Any, ...]] = []
-        # id(info) -> (info, its tuple); holding info keeps its id from being reused.
-        self._infos: dict[int, tuple[HttpInfo, InfoTuple]] = {}
+        self._sent = 0  # data bytes handed to the pipe, batched ones included
+        self._batch: list[Event] = []
+        self._batch_bytes = 0
+        self._lost: dict[tuple[int, int], int] = {}
 
     def send(self, kind: bytes, payload: object) -> None:
         if not self._transport.is_closing():
             self._transport.write(frame(kind, payload))
 
-    def put_chunk(
-        self,
-        ts: float,
-        connection: str,
-        direction: Direction,
-        kind: ChunkKind,
-        data: bytes,
-        info: HttpInfo,
-    ) -> None:
-        self._seq += 1
-        if self._has_room():
-            self._add((ts, connection, direction, kind.value, data, self._info(info), self._seq))
+    # -- TapWriter ---------------------------------------------------------------------------
 
-    def put_error(self, ts: float, connection: str, info: HttpInfo, rule: str, reason: str) -> None:
-        if self._has_room():
-            self._add((ts, connection, self._info(info), rule, reason))
+    def open(self, conn: int, ts: float, client: str, server: str) -> None:
+        self._add((OPEN, conn, ts, (client, server)))
+
+    def data(self, conn: int, side: int, ts: float, data: bytes) -> None:
+        size = len(data)
+        if self._sent + size - self._taken_seen > self._limit:
+            self._taken_seen = self._taken.value
+            if self._sent + size - self._taken_seen > self._limit:
+                key = (conn, side)
+                self._lost[key] = self._lost.get(key, 0) + size
+                self._dropped_bytes.value += size
+                self._dropped_segments.value += 1
+                return
+        if self._lost:
+            lost = self._lost.pop((conn, side), 0)
+            if lost:
+                self._add((LOST + side, conn, ts, lost))
+        self._sent += size
+        self._batch_bytes += size
+        self._add((side, conn, ts, data))
+
+    def fin(self, conn: int, side: int, ts: float) -> None:
+        self._report_lost(conn, side, ts)
+        self._add((FIN + side, conn, ts, None))
+
+    def close(self, conn: int, ts: float) -> None:
+        self._report_lost(conn, 0, ts)
+        self._report_lost(conn, 1, ts)
+        self._add((CLOSE, conn, ts, None))
+
+    def error(self, conn: int, ts: float, rule: str, reason: str, target: str | None) -> None:
+        self._add((ERROR, conn, ts, (rule, reason, target)))
+
+    # -- batching ----------------------------------------------------------------------------
 
     def flush(self) -> None:
-        """Send what is batched (called by the loop :data:`FLUSH_SECONDS` after the batch's
-        first record)."""
+        """Send what is batched."""
         batch = self._batch
         if not batch:
             return
         self._batch = []
-        self._sent += len(batch)
-        self.send(BATCH, batch)
+        size, self._batch_bytes = self._batch_bytes, 0
+        self.send(BATCH, (size, batch))
 
-    def _add(self, item: tuple[Any, ...]) -> None:
+    def _add(self, event: Event) -> None:
         batch = self._batch
-        batch.append(item)
+        batch.append(event)
         if len(batch) == 1:
             self._loop.call_later(FLUSH_SECONDS, self.flush)
-        elif len(batch) >= MAX_BATCH:
+        elif len(batch) >= MAX_BATCH or self._batch_bytes >= MAX_BATCH_BYTES:
             self.flush()
 
-    def _has_room(self) -> bool:
-        queued = self._sent + len(self._batch)
-        if queued - self._taken_seen < self._maxsize:
-            return True
-        self._taken_seen = self._taken.value
-        if queued - self._taken_seen < self._maxsize:
-            return True
-        self._dropped.value += 1
-        return False
-
-    def _info(self, info: HttpInfo) -> InfoTuple:
-        cached = self._infos.get(id(info))
-        if cached is not None:
-            return cached[1]
-        if len(self._infos) >= _INFO_CACHE_SIZE:
-            self._infos.clear()
-        fields = (
-            info.method,
-            info.target,
-            info.path,
-            info.query,
-            info.status,
-            info.reason,
-            info.headers,
-            info.request_headers,
-            info.request_ts,
-        )
-        self._infos[id(info)] = (info, fields)
-        return fields
+    def _report_lost(self, conn: int, side: int, ts: float) -> None:
+        if self._lost:
+            lost = self._lost.pop((conn, side), 0)
+            if lost:
+                self._add((LOST + side, conn, ts, lost))
 
 
 class ChannelReader:
@@ -169,18 +169,28 @@ class ChannelReader:
 
     def read(self, timeout: float) -> list[tuple[bytes, Any]]:
         """The complete frames that arrive within ``timeout`` seconds (``[]`` if none), as
-        ``(type, payload)``; sets :attr:`eof` once the child closed its end."""
-        if self.eof or not self._poll.poll(max(0, int(timeout * 1000))):
-            return []
-        try:
-            data = os.read(self.fd, _READ_SIZE)
-        except OSError:
-            data = b""
-        if not data:
-            self.eof = True
-            return []
+        ``(type, payload)``; sets :attr:`eof` once the child closed its end. Returns as soon
+        as one frame is complete (a frame's first bytes alone do not end the wait)."""
+        deadline = time.monotonic() + timeout
+        while not self.eof:
+            left = deadline - time.monotonic()
+            if not self._poll.poll(max(0, int(left * 1000))):
+                return []
+            try:
+                data = os.read(self.fd, _READ_SIZE)
+            except OSError:
+                data = b""
+            if not data:
+                self.eof = True
+                return []
+            self._buffer += data
+            frames = self._frames()
+            if frames or left <= 0:
+                return frames
+        return []
+
+    def _frames(self) -> list[tuple[bytes, Any]]:
         buffer = self._buffer
-        buffer += data
         frames: list[tuple[bytes, Any]] = []
         offset, size = 0, len(buffer)
         with memoryview(buffer) as view:
@@ -199,33 +209,3 @@ class ChannelReader:
         if self.fd >= 0:
             os.close(self.fd)
             self.fd = -1
-
-
-def rebuild(batch: list[tuple[Any, ...]]) -> Iterator[Record]:
-    """The records of one batch, as the in-process tap would have made them."""
-    # A batch's items share their http tuple object per request (pickle's memo).
-    infos: dict[int, tuple[HttpInfo, str | None, str | None, int | None]] = {}
-    for item in batch:
-        fields = item[2] if len(item) == 5 else item[5]
-        cached = infos.get(id(fields))
-        if cached is None:
-            http = HttpInfo(*fields)
-            cached = infos[id(fields)] = (http, *session_fields(http))
-        if len(item) == 5:
-            ts, connection, _, rule, reason = item
-            yield proxy_error(ts, connection, cached[0], rule, reason)
-            continue
-        ts, connection, direction, kind, data, _, seq = item
-        http, sid, transport, revision = cached
-        yield Chunk(
-            ts=ts,
-            connection=connection,
-            direction=direction,
-            sid=sid,
-            transport=transport,
-            kind=_KINDS[kind],
-            data=data,
-            http=http,
-            revision=revision,
-            seq=seq,
-        )

@@ -10,7 +10,8 @@ from ioproto.cli.decode import run_pipeline_command
 from ioproto.cli.options import DURATION, decode_options, output_options
 from ioproto.cli.state import CliState
 
-from .source import parse_listen
+from .priority import PRIORITIES
+from .source import DEFAULT_BUFFER, parse_listen
 
 
 def _default_sink(state: CliState) -> str:
@@ -45,12 +46,30 @@ def _default_sink(state: CliState) -> str:
     help="Stop by itself after this long (default: Ctrl-C).",
 )
 @click.option(
-    "--queue",
+    "--buffer",
     type=click.IntRange(1),
-    default=10_000,
+    default=DEFAULT_BUFFER,
     show_default=True,
-    help="Tap queue size; when the pipeline falls behind, records beyond it are dropped "
-    "(and counted), never the proxied traffic.",
+    metavar="BYTES",
+    help="How many bytes of copied traffic may wait for the decoder; when the pipeline falls "
+    "behind, copies beyond it are dropped (counted and shown as gaps), never the traffic.",
+)
+@click.option(
+    "--decode-priority",
+    type=click.Choice(PRIORITIES),
+    default="idle",
+    show_default=True,
+    help="CPU priority of decoding: idle = only CPU time nothing else wants, so forwarding "
+    "keeps its speed on a busy machine (copies wait in the buffer, then are dropped); "
+    "normal = compete with the traffic.",
+)
+@click.option(
+    "--ws-compression",
+    type=click.Choice(["pass", "off"]),
+    default="pass",
+    show_default=True,
+    help="pass: WebSocket compression is negotiated between client and server as without "
+    "the proxy; off: remove the clients' permessage-deflate offers.",
 )
 @click.option("--revision", type=click.IntRange(2, 4), help="Engine.IO revision if unknown.")
 @decode_options
@@ -63,16 +82,19 @@ def proxy_command(
     upstream: str,
     every: float | None,
     duration: float | None,
-    queue: int,
+    buffer: int,
+    decode_priority: str,
+    ws_compression: str,
     revision: int | None,
     **params: Any,
 ) -> None:
     """Forward Socket.IO/Engine.IO traffic to UPSTREAM and decode everything that passes.
 
-    HTTP long-polling and WebSocket (upgrade, binary frames, close codes) are relayed
-    unchanged; every message is also fed to the decoders and sinks. A slow sink never slows
-    the proxy: records it cannot keep up with are dropped and counted. Ctrl-C or SIGTERM
-    stops it cleanly.
+    HTTP long-polling and WebSocket (upgrade, binary frames, compression, close codes) are
+    relayed byte for byte, only request heads gain X-Forwarded-* headers; a copy of every
+    byte is decoded and fed to the sinks. A slow sink never slows the proxy: copies it
+    cannot keep up with are dropped, counted and reported as gaps. Ctrl-C or SIGTERM stops
+    it cleanly.
 
     \b
     Examples:
@@ -84,7 +106,12 @@ def proxy_command(
         parse_listen(listen)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--listen") from None
-    source_options = [f"upstream={upstream}", f"queue={queue}"]
+    source_options = [
+        f"upstream={upstream}",
+        f"buffer={buffer}",
+        f"priority={decode_priority}",
+        f"ws_compression={ws_compression}",
+    ]
     if duration:
         source_options.append(f"duration={duration}")
     run_pipeline_command(

@@ -1,15 +1,20 @@
 """Source ``proxy``: run a monitoring reverse proxy and yield what passes through it.
 
 Input: ``proxy:[HOST:]PORT`` (or ``[HOST:]PORT`` with ``--source proxy``); HOST defaults to
-127.0.0.1. Source options: ``upstream=URL`` (required), ``queue=N`` (tap queue size, default
-10000), ``duration=SECONDS`` (stop by itself; default: until Ctrl-C/SIGTERM),
-``max_message=BYTES`` (largest WebSocket message relayed, default 64 MiB).
+127.0.0.1. Source options: ``upstream=URL`` (required), ``buffer=BYTES`` (how much copied
+traffic may wait for the decoder, default 16 MiB), ``priority=idle|normal`` (see below),
+``ws_compression=pass|off`` (``off`` removes the clients' permessage-deflate offers, so
+no WebSocket is compressed and a dropped copy cannot cost the decoder a connection's deflate
+context), ``duration=SECONDS`` (stop by itself; default: until Ctrl-C/SIGTERM), ``all_http`` (also
+HTTP that is not Engine.IO, as with pcap).
 
-The proxy runs in a child process (:mod:`.process`), so forwarding and decoding each have a
-core; this generator runs in the pipeline's thread and takes the records the child sends
-through a bounded channel. When the pipeline falls behind, the proxy keeps forwarding and
-drops tap records: an ``ErrorRecord`` with rule ``proxy.tap.dropped`` reports the running
-count (at most once a second) and once more at exit, and the count is printed on stderr at
+The relay runs in a child process (:mod:`.process`); this generator runs in the pipeline's
+thread, takes the bytes the child copied and decodes them (:mod:`.streams`). Forwarding comes
+first: with ``priority=idle`` (the default) the decoding thread only gets CPU time nothing
+else wants (:mod:`.priority`), so on a saturated machine the copies wait, up to ``buffer``
+bytes, and beyond that are dropped. The decoder reports each hole as a ``capture.tcp.gap``
+and resynchronises; an ``ErrorRecord`` with rule ``proxy.tap.dropped`` reports the running
+total (at most once a second) and once more at exit, and the total is printed on stderr at
 exit. If the child dies, a ``proxy.process.exited`` record says so and the source ends.
 """
 
@@ -24,9 +29,12 @@ from typing import Any
 from ioproto.components import SourceContext
 from ioproto.model import Chunk, ErrorRecord, Record
 
+from .priority import PRIORITIES, decode_with_priority
 from .process import ProxyConfig, ProxyProcess
 from .signals import stop_on_signals
-from .tap import DEFAULT_QUEUE_SIZE
+from .streams import TapDecoder
+
+DEFAULT_BUFFER = 16 * 1024 * 1024
 
 #: How long the proxy process may take, once asked to stop, to send what it still has.
 DRAIN_SECONDS = 15.0
@@ -79,15 +87,18 @@ class ProxySource:
                 host=host,
                 port=port,
                 upstream=str(upstream),
-                queue=_int(options, "queue", DEFAULT_QUEUE_SIZE),
-                max_body=context.limits.max_payload,
-                max_message=_int(options, "max_message", 64 * 1024 * 1024),
+                buffer=_int(options, "buffer", DEFAULT_BUFFER),
+                ws_compression=_compression(options.get("ws_compression", "pass")),
             )
+            priority = str(options.get("priority", "idle"))
+            if priority not in PRIORITIES:
+                choices = ", ".join(PRIORITIES)
+                raise ValueError(f"priority must be one of {choices}, not {priority!r}")
             duration = float(options.get("duration", 0) or 0)
         except ValueError as exc:
             yield _error(now, input, "proxy.config.invalid", str(exc))
             return
-        proxy = ProxyProcess(config)
+        proxy = ProxyProcess(config, TapDecoder(options, context.limits))
         try:
             try:
                 address = proxy.start()
@@ -104,14 +115,16 @@ class ProxySource:
             deadline = time.monotonic() + duration if duration > 0 else None
             # The handlers stay while draining: a second signal interrupts that too.
             with stop_on_signals(stop):
-                yield from self._consume(proxy, stop, deadline, input, context.tick)
+                with decode_with_priority(priority):
+                    yield from self._consume(proxy, stop, deadline, input, context.tick)
                 proxy.stop()
                 drain_until = time.monotonic() + DRAIN_SECONDS
                 while not proxy.exited and time.monotonic() < drain_until:
                     yield from proxy.records(timeout=0.1)
-            if proxy.dropped:
-                _say(f"proxy dropped {proxy.dropped} tap records (traffic was forwarded)")
-                yield _dropped(proxy.dropped, input, final=True)
+            if proxy.dropped_bytes:
+                text = _dropped_text(proxy, final=True)
+                _say(f"proxy: {text}")
+                yield _error(time.time(), input, "proxy.tap.dropped", text)
         finally:
             proxy.close()
 
@@ -136,23 +149,22 @@ class ProxySource:
                 )
                 return
             now = time.monotonic()
-            dropped = proxy.dropped
+            dropped = proxy.dropped_bytes
             if dropped != reported and now - last_report >= 1.0:
                 reported, last_report = dropped, now
-                yield _dropped(dropped, input, final=False)
+                text = _dropped_text(proxy, final=False)
+                yield _error(time.time(), input, "proxy.tap.dropped", text)
             tick()  # periodic sink output (--every) while the wire is quiet
             if deadline is not None and now >= deadline:
                 return
 
 
-def _dropped(dropped: int, input: str, *, final: bool) -> ErrorRecord:
+def _dropped_text(proxy: ProxyProcess, *, final: bool) -> str:
     when = "in total" if final else "so far"
-    return _error(
-        time.time(),
-        input,
-        "proxy.tap.dropped",
-        f"the pipeline fell behind: {dropped} tap records dropped {when} "
-        "(proxied traffic was not affected)",
+    return (
+        f"the pipeline fell behind: {proxy.dropped_bytes} bytes in "
+        f"{proxy.dropped_segments} reads were not decoded {when} "
+        "(the traffic itself was forwarded; see the capture.tcp.gap records)"
     )
 
 
@@ -166,6 +178,14 @@ def _int(options: Any, key: str, default: int) -> int:
         return int(value)
     except (TypeError, ValueError):
         raise ValueError(f"source option {key} must be an integer, not {value!r}") from None
+
+
+def _compression(value: object) -> bool:
+    if value in ("pass", True):
+        return True
+    if value in ("off", False):
+        return False
+    raise ValueError(f"ws_compression must be pass or off, not {value!r}")
 
 
 def _hostport(address: tuple[str, int]) -> str:

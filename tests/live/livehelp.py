@@ -91,3 +91,61 @@ def run_client(kind: str, url: str, mode: str, timeout: float = 30) -> dict[str,
     assert done.returncode == 0 and lines, f"{argv}: {done.returncode}\n{done.stderr[-2000:]}"
     result: dict[str, object] = json.loads(lines[-1])
     return result
+
+
+class Proxy:
+    """The proxy's relay in its child process, as the ``proxy`` source runs it, with the
+    records it decoded collected by :meth:`drain`."""
+
+    def __init__(self, upstream: str, buffer: int = 64 * 1024 * 1024, **options: object) -> None:
+        from ioproto_proxy.process import ProxyConfig, ProxyProcess
+        from ioproto_proxy.streams import TapDecoder
+
+        from ioproto.components import Limits
+
+        config = ProxyConfig(
+            host="127.0.0.1",
+            port=0,
+            upstream=upstream,
+            buffer=buffer,
+            ws_compression=bool(options.pop("ws_compression", True)),
+        )
+        self.process = ProxyProcess(config, TapDecoder(options, Limits()))
+        host, port = self.process.start()
+        self.url = f"http://{host}:{port}"
+
+    def drain(self, quiet: float = 0.3) -> list[object]:
+        """Every record decoded until nothing more arrives for ``quiet`` seconds."""
+        records: list[object] = []
+        while True:
+            batch = list(self.process.records(timeout=quiet))
+            if not batch:
+                return records
+            records.extend(batch)
+
+    def close(self) -> None:
+        self.process.close()
+
+    def __enter__(self) -> Proxy:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def start_proxy_command(argv: list[str]) -> tuple[subprocess.Popen[str], str]:
+    """``ioproto proxy --listen 127.0.0.1:0 ARGV...`` as a user runs it; returns the process
+    and the URL it listens on."""
+    import re
+
+    proc = subprocess.Popen(
+        [sys.executable, str(PEERS / "ioproto_cli.py"), "proxy", "--listen", "127.0.0.1:0", *argv],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stderr is not None
+    line = proc.stderr.readline()
+    match = re.search(r"listening on (http://[\d.]+:\d+)", line)
+    assert match, line + (proc.stderr.read() if proc.poll() is not None else "")
+    return proc, match.group(1)

@@ -1,0 +1,387 @@
+"""The reverse proxy: a TCP relay that understands just enough HTTP.
+
+Each client connection gets its own upstream connection, and bytes are copied between the
+two as they arrive. Only request heads are rewritten (the path gets the upstream URL's
+prefix; ``X-Forwarded-For`` is appended to, ``X-Forwarded-Proto`` and ``X-Forwarded-Host``
+are set; ``Host`` stays as the client sent it). Everything else passes unchanged: bodies,
+responses, compression, and after a ``101 Switching Protocols`` the WebSocket frames in both
+directions, so extensions such as permessage-deflate are negotiated end to end (unless
+``ws_compression`` is false: then the client's ``Sec-WebSocket-Extensions`` offer is removed
+and nothing is compressed). That is why
+the proxy is cheap: a forwarded WebSocket message costs one read and one write, never a
+parse, and the decoding happens in another process from the copies the tap sends there.
+
+The tap (a :class:`TapWriter`) sees each connection's life: ``open``, the bytes of each
+direction as the client's hop carried them (``data``, side 0 client to server, side 1 server
+to client), half-closes (``fin``), ``close``, and the proxy's own ``error`` reports. Reading
+from a side pauses while the other side's write buffer is full, so a slow peer slows only
+its own connection, and memory stays bounded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+import time
+from typing import Protocol, cast
+from urllib.parse import urlsplit
+
+from ioproto_pcap.http import Head
+
+from .framing import REFUSED, TUNNEL, UPGRADED, BadRequest, RequestFramer, ResponseWatcher
+
+#: Write buffer size above which the peer's reading pauses.
+HIGH_WATER = 256 * 1024
+_REASONS = {
+    400: "Bad Request",
+    405: "Method Not Allowed",
+    431: "Request Header Fields Too Large",
+    502: "Bad Gateway",
+}
+
+
+class TapWriter(Protocol):
+    """What the relay reports, in order, for every connection; no method may block or raise.
+
+    ``conn`` numbers connections from 1; ``side`` is 0 for what the client sent, 1 for what
+    the client received.
+    """
+
+    def open(self, conn: int, ts: float, client: str, server: str) -> None: ...
+
+    def data(self, conn: int, side: int, ts: float, data: bytes) -> None: ...
+
+    def fin(self, conn: int, side: int, ts: float) -> None: ...
+
+    def close(self, conn: int, ts: float) -> None: ...
+
+    def error(self, conn: int, ts: float, rule: str, reason: str, target: str | None) -> None: ...
+
+
+class Upstream:
+    """Where the relay connects: ``http://`` or ``https://`` host, port and path prefix."""
+
+    def __init__(self, url: str) -> None:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"upstream must be an http:// or https:// URL, not {url!r}")
+        self.url = url
+        self.host = parts.hostname
+        try:
+            port = parts.port
+        except ValueError:
+            raise ValueError(f"upstream {url!r} has a bad port") from None
+        self.port = port or (443 if parts.scheme == "https" else 80)
+        self.tls = ssl.create_default_context() if parts.scheme == "https" else None
+        self.prefix = parts.path.rstrip("/").encode("latin-1")
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        self.address = f"{host}:{self.port}"
+
+
+class Relay:
+    """The proxy's listener: ``start(host, port)`` binds and returns the bound address;
+    ``stop()`` stops accepting and closes every connection. Both run on the relay's loop."""
+
+    def __init__(self, upstream: str, tap: TapWriter, *, ws_compression: bool = True) -> None:
+        self.upstream = Upstream(upstream)
+        self.tap = tap
+        self.ws_compression = ws_compression
+        self.tunnels: set[Tunnel] = set()
+        self._server: asyncio.Server | None = None
+        self._count = 0
+
+    async def start(self, host: str, port: int) -> tuple[str, int]:
+        loop = asyncio.get_running_loop()
+        self._server = await loop.create_server(
+            self._accept, host, port, backlog=1024, reuse_address=True
+        )
+        bound = self._server.sockets[0].getsockname()
+        return str(bound[0]), int(bound[1])
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            self._server = None
+        for tunnel in list(self.tunnels):
+            tunnel.shutdown()
+        # Let the transports flush and report their closing.
+        for _ in range(50):
+            if not self.tunnels:
+                break
+            await asyncio.sleep(0.02)
+
+    def _accept(self) -> End:
+        self._count += 1
+        tunnel = Tunnel(self, self._count)
+        self.tunnels.add(tunnel)
+        return tunnel.client_end
+
+    def rewrite_head(self, raw: bytes, head: Head, peer: str) -> bytes:
+        """The request head as the upstream gets it (see the module docstring)."""
+        lines = raw.split(b"\n")
+        method, target, version = lines[0].rstrip(b"\r").split(b" ")
+        if self.upstream.prefix and target.startswith(b"/"):
+            target = self.upstream.prefix + target
+        out = [b" ".join((method, target, version))]
+        keep = True
+        for line in lines[1:]:
+            line = line.rstrip(b"\r")
+            if line[:1] in (b" ", b"\t"):  # a folded continuation belongs to the line above
+                if keep:
+                    out.append(line)
+                continue
+            lowered = line[:25].lower()
+            keep = not lowered.startswith(b"x-forwarded-") and (
+                self.ws_compression or not lowered.startswith(b"sec-websocket-extensions:")
+            )
+            if keep and line:
+                out.append(line)
+        forwarded_for = ", ".join([*head.all("x-forwarded-for"), peer])
+        out.append(b"X-Forwarded-For: " + forwarded_for.encode("latin-1"))
+        out.append(b"X-Forwarded-Proto: http")
+        host = head.get("host")
+        if host:
+            out.append(b"X-Forwarded-Host: " + host.encode("latin-1"))
+        out.append(b"\r\n")
+        return b"\r\n".join(out)
+
+
+class Tunnel:
+    """One client connection and its upstream connection."""
+
+    def __init__(self, relay: Relay, conn: int) -> None:
+        self.relay = relay
+        self.tap = relay.tap
+        self.conn = conn
+        self.client_end = End(self, client=True)
+        self.upstream_end = End(self, client=False)
+        self.client: asyncio.Transport | None = None
+        self.upstream: asyncio.Transport | None = None
+        self.peer = "unknown"
+        self.framer = RequestFramer(self._rewrite)
+        self.watcher = ResponseWatcher(self.framer.pending)
+        self._held: list[bytes] = []  # for the upstream, until it is connected
+        self._failed: str | None = None
+        self._eof = [False, False]
+        self._closed = False
+        self._connecting: asyncio.Task[None] | None = None
+
+    # -- client side -------------------------------------------------------------------------
+
+    def client_made(self, transport: asyncio.Transport) -> None:
+        self.client = transport
+        transport.set_write_buffer_limits(HIGH_WATER)
+        peer = transport.get_extra_info("peername")
+        if isinstance(peer, tuple) and len(peer) >= 2:
+            host, port = str(peer[0]), int(peer[1])
+            self.peer = host
+            address = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+        else:
+            address = "unknown:0"
+        self.tap.open(self.conn, time.time(), address, self.relay.upstream.address)
+        self._connecting = asyncio.ensure_future(self._connect())
+
+    def client_data(self, data: bytes) -> None:
+        self.tap.data(self.conn, 0, time.time(), data)
+        framer = self.framer
+        if framer.state == TUNNEL:  # the hot path of a WebSocket, kept to one write
+            if self.upstream is not None:
+                self.upstream.write(data)
+            else:
+                self._held.append(data)
+            return
+        try:
+            out = framer.feed(data)
+        except BadRequest as exc:
+            self._answer(exc.status, exc.reason, "proxy.request.invalid")
+            return
+        if self._failed is not None and framer.pending:
+            self._answer(502, self._failed, "proxy.upstream.unreachable")
+            return
+        self._send_upstream(out)
+
+    def client_eof(self) -> None:
+        self._eof[0] = True
+        self.tap.fin(self.conn, 0, time.time())
+        if self.upstream is not None and self.upstream.can_write_eof():
+            self.upstream.write_eof()
+        elif self.upstream is not None:
+            self.upstream.close()
+        self._maybe_done()
+
+    # -- upstream side -----------------------------------------------------------------------
+
+    async def _connect(self) -> None:
+        upstream = self.relay.upstream
+        loop = asyncio.get_running_loop()
+        try:
+            await loop.create_connection(
+                lambda: self.upstream_end,
+                upstream.host,
+                upstream.port,
+                ssl=upstream.tls,
+                server_hostname=upstream.host if upstream.tls else None,
+            )
+        except (OSError, ssl.SSLError) as exc:
+            self._failed = f"cannot reach {upstream.url}: {exc.strerror or exc}"
+            if self.framer.pending:
+                self._answer(502, self._failed, "proxy.upstream.unreachable")
+            elif self._eof[0]:
+                self._finish()
+
+    def upstream_made(self, transport: asyncio.Transport) -> None:
+        if self._closed:
+            transport.close()
+            return
+        self.upstream = transport
+        transport.set_write_buffer_limits(HIGH_WATER)
+        held, self._held = self._held, []
+        for data in held:
+            transport.write(data)
+        if self._eof[0]:
+            if transport.can_write_eof():
+                transport.write_eof()
+            else:
+                transport.close()
+
+    def upstream_data(self, data: bytes) -> None:
+        client = self.client
+        assert client is not None
+        client.write(data)
+        self.tap.data(self.conn, 1, time.time(), data)
+        watcher = self.watcher
+        if watcher.state == TUNNEL:
+            return
+        verdict = watcher.feed(data)
+        if verdict is not None:
+            outcome, request = verdict
+            if outcome == UPGRADED:
+                self._send_upstream(self.framer.upgraded())
+            elif outcome == REFUSED:
+                self.tap.error(
+                    self.conn,
+                    time.time(),
+                    "proxy.upstream.ws-refused",
+                    "the server refused the upgrade; the connection goes on as HTTP",
+                    request.target,
+                )
+                self._send_upstream(self.framer.refused())
+        elif watcher.lost is not None and not self.framer.tunnel:
+            # Responses it cannot follow: no more rewriting, bytes pass both ways as they are.
+            self.tap.error(
+                self.conn,
+                time.time(),
+                "proxy.response.unframed",
+                f"cannot follow the server's responses ({watcher.lost}); relaying bytes as is",
+                self.framer.last_target,
+            )
+            self._send_upstream(self.framer.upgraded())
+
+    def upstream_eof(self) -> None:
+        self._eof[1] = True
+        self.tap.fin(self.conn, 1, time.time())
+        client = self.client
+        if client is not None and client.can_write_eof():
+            client.write_eof()
+        elif client is not None:
+            client.close()
+        self._maybe_done()
+
+    # -- both --------------------------------------------------------------------------------
+
+    def pause(self, writer: asyncio.BaseTransport) -> None:
+        """``writer``'s buffer is full: stop reading from the side that fills it."""
+        reader = self.upstream if writer is self.client else self.client
+        if reader is not None and not reader.is_closing():
+            reader.pause_reading()
+
+    def resume(self, writer: asyncio.BaseTransport) -> None:
+        reader = self.upstream if writer is self.client else self.client
+        if reader is not None and not reader.is_closing():
+            reader.resume_reading()
+
+    def lost(self) -> None:
+        """One side's connection is gone: close the other (after what it still has to send)."""
+        self._finish()
+
+    def shutdown(self) -> None:
+        """The proxy stops: close both sides now."""
+        for transport in (self.client, self.upstream):
+            if transport is not None:
+                transport.abort()
+        self._finish()
+
+    def _send_upstream(self, data: bytes) -> None:
+        if not data:
+            return
+        if self.upstream is not None:
+            self.upstream.write(data)
+        else:
+            self._held.append(data)
+
+    def _answer(self, status: int, reason: str, rule: str) -> None:
+        """Answer the client ourselves (the request never reached the server) and close."""
+        self.tap.error(self.conn, time.time(), rule, reason, self.framer.last_target)
+        body = f"ioproto proxy: {reason}\n".encode()
+        head = (
+            f"HTTP/1.1 {status} {_REASONS.get(status, 'Error')}\r\n"
+            "Content-Type: text/plain; charset=utf-8\r\n"
+            f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+        )
+        if self.client is not None and not self.client.is_closing():
+            self.client.write(head.encode("latin-1") + body)
+        self._finish()
+
+    def _maybe_done(self) -> None:
+        if self._eof[0] and self._eof[1]:
+            self._finish()
+
+    def _finish(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        for transport in (self.client, self.upstream):
+            if transport is not None:
+                transport.close()
+        if self._connecting is not None and not self._connecting.done():
+            self._connecting.cancel()
+        self.tap.close(self.conn, time.time())
+        self.relay.tunnels.discard(self)
+
+    def _rewrite(self, raw: bytes, head: Head) -> bytes:
+        return self.relay.rewrite_head(raw, head, self.peer)
+
+
+class End(asyncio.Protocol):
+    """The callbacks of one of a :class:`Tunnel`'s two connections, handed to the tunnel."""
+
+    def __init__(self, tunnel: Tunnel, *, client: bool) -> None:
+        self.tunnel = tunnel
+        self.transport: asyncio.Transport | None = None
+        # data_received is the tunnel's own method: one call less per read on the hot path.
+        if client:
+            self._made, self._eof = tunnel.client_made, tunnel.client_eof
+            self.data_received = tunnel.client_data  # type: ignore[method-assign]
+        else:
+            self._made, self._eof = tunnel.upstream_made, tunnel.upstream_eof
+            self.data_received = tunnel.upstream_data  # type: ignore[method-assign]
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        # uvloop's transports do not subclass asyncio.Transport, but are one.
+        self.transport = cast(asyncio.Transport, transport)
+        self._made(self.transport)
+
+    def eof_received(self) -> bool:
+        self._eof()
+        return True  # keep the other direction open (half-close)
+
+    def pause_writing(self) -> None:
+        if self.transport is not None:
+            self.tunnel.pause(self.transport)
+
+    def resume_writing(self) -> None:
+        if self.transport is not None:
+            self.tunnel.resume(self.transport)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.tunnel.lost()

@@ -1,0 +1,90 @@
+"""The parent's side of the tap: copied bytes become the records a capture would give."""
+
+from __future__ import annotations
+
+from ioproto_proxy.channel import CLOSE, DATA, ERROR, FIN, LOST, OPEN
+from ioproto_proxy.streams import TapDecoder
+
+from ioproto.components import Limits
+from ioproto.model import Chunk, ChunkKind, ErrorRecord
+
+UPGRADE = (
+    b"GET /socket.io/?EIO=4&transport=websocket&sid=abc HTTP/1.1\r\n"
+    b"Host: 127.0.0.1:8080\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+    b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+)
+SWITCHED = (
+    b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+    b"Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n"
+)
+
+
+def client_frame(text: bytes) -> bytes:
+    """A masked text frame (mask 0, so the payload reads as is)."""
+    return bytes([0x81, 0x80 | len(text)]) + b"\0\0\0\0" + text
+
+
+def server_frame(text: bytes) -> bytes:
+    return bytes([0x81, len(text)]) + text
+
+
+def decode(events: list[tuple[int, int, float, object]]) -> list[object]:
+    decoder = TapDecoder({}, Limits())
+    return [*decoder.feed(events), *decoder.finish()]
+
+
+def test_a_websocket_connection_becomes_chunks_like_a_capture() -> None:
+    records = decode(
+        [
+            (OPEN, 1, 1.0, ("127.0.0.1:5000", "127.0.0.1:3000")),
+            (DATA, 1, 1.1, UPGRADE),
+            (DATA + 1, 1, 1.2, SWITCHED + server_frame(b'0{"sid":"abc"}')),
+            (DATA, 1, 1.3, client_frame(b'42["hi"]')),
+            (FIN, 1, 1.4, None),
+            (CLOSE, 1, 1.5, None),
+        ]
+    )
+    assert [(r.kind, r.direction, r.data, r.ts) for r in records if isinstance(r, Chunk)] == [
+        (ChunkKind.WS_TEXT, "s2c", b'0{"sid":"abc"}', 1.2),
+        (ChunkKind.WS_TEXT, "c2s", b'42["hi"]', 1.3),
+    ]
+    chunk = records[0]
+    assert isinstance(chunk, Chunk)
+    assert chunk.connection == "127.0.0.1:5000-127.0.0.1:3000"
+    assert (chunk.sid, chunk.transport, chunk.revision) == ("abc", "websocket", 4)
+    assert chunk.http is not None and chunk.http.method == "GET"
+    assert not [r for r in records if isinstance(r, ErrorRecord)]
+
+
+def test_dropped_bytes_are_a_gap_and_decoding_resumes() -> None:
+    lost = client_frame(b'42["lost"]')
+    records = decode(
+        [
+            (OPEN, 7, 1.0, ("127.0.0.1:5000", "127.0.0.1:3000")),
+            (DATA, 7, 1.1, UPGRADE),
+            (DATA + 1, 7, 1.2, SWITCHED),
+            (DATA, 7, 1.3, client_frame(b'42["a"]')),
+            (LOST, 7, 1.4, len(lost)),
+            (DATA, 7, 1.5, client_frame(b'42["b"]')),
+            (CLOSE, 7, 1.6, None),
+        ]
+    )
+    gaps = [r for r in records if isinstance(r, ErrorRecord)]
+    assert [g.rule for g in gaps] == ["capture.tcp.gap"]
+    assert gaps[0].reason.startswith(f"{len(lost)} bytes lost")
+    assert [r.data for r in records if isinstance(r, Chunk)] == [b'42["a"]', b'42["b"]']
+
+
+def test_proxy_errors_carry_the_session_of_their_request() -> None:
+    records = decode(
+        [
+            (OPEN, 2, 1.0, ("127.0.0.1:5000", "127.0.0.1:3000")),
+            (ERROR, 2, 1.1, ("proxy.upstream.unreachable", "no", "/s/?sid=x&transport=polling")),
+            (ERROR, 2, 1.2, ("proxy.request.invalid", "bad", None)),
+            (ERROR, 99, 1.3, ("proxy.request.invalid", "unknown connection", None)),
+        ]
+    )
+    assert [(r.rule, r.sid, r.transport, r.layer, r.connection) for r in records] == [
+        ("proxy.upstream.unreachable", "x", "polling", "proxy", "127.0.0.1:5000-127.0.0.1:3000"),
+        ("proxy.request.invalid", None, None, "proxy", "127.0.0.1:5000-127.0.0.1:3000"),
+    ]
