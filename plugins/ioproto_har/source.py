@@ -257,7 +257,7 @@ def _chunk(
         kind=kind,
         data=data,
         http=http,
-        revision=int(revision) if revision and revision.isdigit() else None,
+        revision=int(revision) if revision and revision.isascii() and revision.isdigit() else None,
     )
 
 

@@ -176,7 +176,8 @@ class Request:
             if name == "sid" and self.sid is None:
                 self.sid = value
             elif name == "EIO" and self.revision is None:
-                self.revision = int(value) if value.isdigit() and len(value) < 6 else None
+                digits = value.isascii() and value.isdigit()  # not "²", which int() refuses
+                self.revision = int(value) if digits and len(value) < 6 else None
             elif name == "transport" and self.transport is None:
                 self.transport = value
         self.upgrade = any(item.lower() == "websocket" for item in head.all("upgrade"))

@@ -24,6 +24,9 @@ REQUEST_LINE = re.compile(rb"(?:" + _METHODS + rb") [\x21-\x7e]+ HTTP/1\.[01]\r?
 STATUS_LINE = re.compile(rb"HTTP/1\.[01] [1-5][0-9][0-9][ \r\n]")
 _PARTIAL_REQUEST_LINE = re.compile(rb"[A-Z]{0,10}(?: [\x21-\x7e]*(?: [\x21-\x7e]*)?)?\r?")
 _TOKEN = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_HEX = re.compile(rb"[0-9A-Fa-f]+")
+#: ASCII digits: str.isdigit() also takes "²", which int() then refuses.
+_DIGITS = re.compile(r"[0-9]+")
 
 Headers = tuple[tuple[str, str], ...]
 
@@ -146,7 +149,7 @@ def body_framing(
         return ("close", 0) if not request else "request with a transfer-encoding but no chunked"
     lengths = head.all("content-length")
     if lengths:
-        if len(set(lengths)) != 1 or not lengths[0].isdigit():
+        if len(set(lengths)) != 1 or not _DIGITS.fullmatch(lengths[0]):
             return f"bad content-length {', '.join(lengths)[:40]!r}"
         return "length", int(lengths[0])
     return ("length", 0) if request else ("close", 0)
@@ -208,13 +211,11 @@ class BodyReader:
                         return pos
                     continue
                 digits = line.split(b";", 1)[0].strip()
-                try:
-                    length = int(digits, 16)
-                except ValueError:
-                    length = -1
-                if length < 0 or not digits or digits[:1] in b"+-_ ":
+                # Hex digits only (RFC 9112 7.1): int() would also take "0x3", "0_3", "+3".
+                if not _HEX.fullmatch(digits):
                     self.error = f"bad chunk size {line[:40]!r}"
                     return pos
+                length = int(digits, 16)
                 if length == 0:
                     self.state = 3
                 elif len(self.body) + length > self.limit:

@@ -56,7 +56,7 @@ def parse_listen(text: str) -> tuple[str, int]:
         port_text = rest.lstrip(":")
     elif ":" in text:
         host, _, port_text = text.rpartition(":")
-    if not port_text.isdigit() or not 0 <= int(port_text) <= 65535:
+    if not (port_text.isascii() and port_text.isdigit()) or not 0 <= int(port_text) <= 65535:
         raise ValueError(f"{text!r} is not [HOST:]PORT")
     return host or "127.0.0.1", int(port_text)
 

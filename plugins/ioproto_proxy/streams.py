@@ -85,7 +85,7 @@ class TapDecoder:
 
 def _port(address: str) -> int:
     port = address.rpartition(":")[2]
-    return int(port) if port.isdigit() else 0
+    return int(port) if port.isascii() and port.isdigit() else 0
 
 
 def _proxy_error(

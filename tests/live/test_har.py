@@ -134,6 +134,20 @@ def test_bad_input_becomes_error_records(tmp_path: Path) -> None:
     assert sorted(rules) == ["har.entry.invalid", "har.entry.invalid", "har.websocket.bad-base64"]
 
 
+def test_a_revision_that_is_not_ascii_digits_is_unknown(tmp_path: Path) -> None:
+    # "²" passes str.isdigit() but int() refuses it: it once crashed the HAR source.
+    har = tmp_path / "odd-revision.har"
+    url = "http://h/socket.io/?EIO=%C2%B2&transport=polling"
+    entry = {
+        "startedDateTime": "2024-01-01T00:00:00Z",
+        "request": {"url": url, "method": "GET", "headers": []},
+        "response": {"status": 200, "headers": [], "content": {"text": "0{}"}},
+    }
+    har.write_text(json.dumps({"log": {"entries": [entry]}}))
+    chunks = [r for r in read(har) if isinstance(r, Chunk)]
+    assert chunks and all(c.revision is None for c in chunks)
+
+
 def test_other_entries_skipped_unless_all() -> None:
     default = [r for r in read(CHROMIUM_HAR) if isinstance(r, Chunk)]
     everything = [r for r in read(CHROMIUM_HAR, all="true") if isinstance(r, Chunk)]

@@ -88,3 +88,21 @@ def test_proxy_errors_carry_the_session_of_their_request() -> None:
         ("proxy.upstream.unreachable", "x", "polling", "proxy", "127.0.0.1:5000-127.0.0.1:3000"),
         ("proxy.request.invalid", None, None, "proxy", "127.0.0.1:5000-127.0.0.1:3000"),
     ]
+
+
+def test_a_revision_that_is_not_ascii_digits_is_unknown() -> None:
+    # "EIO=%C2%B2" is "²", which passes str.isdigit() but not int(): it once crashed the
+    # capture decoder, which the proxy shares.
+    request = b"GET /socket.io/?EIO=%C2%B2&transport=polling HTTP/1.1\r\nHost: h\r\n\r\n"
+    response = b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\n0{}"
+    records = decode(
+        [
+            (OPEN, 3, 1.0, ("127.0.0.1:5000", "127.0.0.1:3000")),
+            (DATA, 3, 1.1, request),
+            (DATA + 1, 3, 1.2, response),
+            (CLOSE, 3, 1.3, None),
+        ]
+    )
+    chunks = [r for r in records if isinstance(r, Chunk)]
+    assert [c.kind for c in chunks] == [ChunkKind.HTTP_REQUEST, ChunkKind.HTTP_RESPONSE]
+    assert all(c.revision is None for c in chunks)
