@@ -20,6 +20,7 @@ from ioproto_pcap.http import MAX_HEAD, BodyReader, Head, body_framing, head_end
 
 # framer states
 HEAD, LENGTH, CHUNKED, WAIT_UPGRADE, TUNNEL = range(5)
+FAILED = 7
 # watcher states
 _CLOSE, _BLIND = 5, 6
 _UNLIMITED = 1 << 62
@@ -53,9 +54,11 @@ class RequestFramer:
     request head passed through ``rewrite(raw_head, head)`` (which returns the new head,
     blank line included) and the body bytes as they came. After a request asking for an
     upgrade, bytes are held until :meth:`upgraded` (the server agreed: the held bytes and
-    all that follows pass raw) or :meth:`refused`. Raises :class:`BadRequest` for a head
-    that is malformed, too large, or framed ambiguously; the connection cannot continue.
-    ``pending`` holds the requests forwarded and not yet answered (the watcher's input).
+    all that follows pass raw) or :meth:`refused`. Never raises: at a head that is
+    malformed, too large or framed ambiguously, ``error`` becomes a :class:`BadRequest`
+    (with the status to answer), what came before it is still returned, and every later
+    byte is ignored (the connection cannot continue). ``pending`` holds the requests
+    forwarded and not yet answered (the watcher's input).
     """
 
     def __init__(self, rewrite: HeadRewriter, *, max_head: int = MAX_HEAD) -> None:
@@ -64,6 +67,7 @@ class RequestFramer:
         self.state = HEAD
         self.pending: deque[Pending] = deque()
         self.last_target: str | None = None
+        self.error: BadRequest | None = None
         self._buf = bytearray()
         self._remaining = 0
         self._reader: BodyReader | None = None
@@ -76,6 +80,8 @@ class RequestFramer:
     def feed(self, data: bytes) -> bytes:
         if self.state == TUNNEL:
             return data
+        if self.state == FAILED:
+            return b""
         self._buf += data
         return self._frame()
 
@@ -90,10 +96,21 @@ class RequestFramer:
         """The server answered the upgrade request normally: go on reading requests."""
         if self.state == WAIT_UPGRADE:
             self.state = HEAD
+        elif self._after_body == WAIT_UPGRADE:  # refused before its body was all here
+            self._after_body = HEAD
         return self._frame()
 
     def _frame(self) -> bytes:
         out = bytearray()
+        try:
+            self._frame_into(out)
+        except BadRequest as exc:
+            self.error = exc
+            self.state = FAILED
+            self._buf = bytearray()
+        return bytes(out)
+
+    def _frame_into(self, out: bytearray) -> None:
         buf = self._buf
         while buf:
             state = self.state
@@ -122,7 +139,6 @@ class RequestFramer:
                 self.state = self._after_body
             else:  # WAIT_UPGRADE or TUNNEL (bytes after a 101 leave through upgraded())
                 break
-        return bytes(out)
 
     def _head(self, buf: bytearray, out: bytearray) -> bool:
         end, body_start = head_end(buf)
@@ -186,6 +202,11 @@ class ResponseWatcher:
         self._buf = bytearray()
         self._remaining = 0
         self._reader: BodyReader | None = None
+
+    @property
+    def idle(self) -> bool:
+        """Every forwarded request has had its whole response."""
+        return self.state == HEAD and not self._buf and not self.pending
 
     def feed(self, data: bytes) -> tuple[str, Pending] | None:
         state = self.state

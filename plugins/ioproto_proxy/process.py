@@ -115,8 +115,10 @@ class ProxyProcess:
                     category, message = payload
                     self.close()
                     raise (ValueError if category == "config" else OSError)(message)
+        self._process.join(timeout)
+        code = self._process.exitcode  # read before close(), which releases the process
         self.close()
-        raise RuntimeError(f"the proxy process exited (code {self._process.exitcode})")
+        raise RuntimeError(f"the proxy process exited (code {code})")
 
     def records(self, timeout: float) -> Iterator[Chunk | Record]:
         """What arrives within ``timeout`` seconds (nothing when nothing came)."""

@@ -28,7 +28,7 @@ from urllib.parse import urlsplit
 
 from ioproto_pcap.http import Head
 
-from .framing import REFUSED, TUNNEL, UPGRADED, BadRequest, RequestFramer, ResponseWatcher
+from .framing import REFUSED, TUNNEL, UPGRADED, RequestFramer, ResponseWatcher
 
 #: Write buffer size above which the peer's reading pauses.
 HIGH_WATER = 256 * 1024
@@ -190,15 +190,13 @@ class Tunnel:
             else:
                 self._held.append(data)
             return
-        try:
-            out = framer.feed(data)
-        except BadRequest as exc:
-            self._answer(exc.status, exc.reason, "proxy.request.invalid")
-            return
+        out = framer.feed(data)
         if self._failed is not None and framer.pending:
             self._answer(502, self._failed, "proxy.upstream.unreachable")
             return
         self._send_upstream(out)
+        if framer.error is not None:
+            self._refuse_when_answered()
 
     def client_eof(self) -> None:
         self._eof[0] = True
@@ -253,7 +251,10 @@ class Tunnel:
         if watcher.state == TUNNEL:
             return
         verdict = watcher.feed(data)
-        if verdict is not None:
+        if self.framer.error is not None:
+            if watcher.idle:
+                self._refuse_when_answered()
+        elif verdict is not None:
             outcome, request = verdict
             if outcome == UPGRADED:
                 self._send_upstream(self.framer.upgraded())
@@ -318,6 +319,17 @@ class Tunnel:
             self.upstream.write(data)
         else:
             self._held.append(data)
+
+    def _refuse_when_answered(self) -> None:
+        """Answer the request the framer refused, once the responses to the requests before
+        it have passed (answering earlier would pair our answer with one of them)."""
+        error = self.framer.error
+        if error is None or self._closed:
+            return
+        if self.watcher.idle:
+            self._answer(error.status, error.reason, "proxy.request.invalid")
+        elif self.client is not None:
+            self.client.pause_reading()  # nothing more from this client can be forwarded
 
     def _answer(self, status: int, reason: str, rule: str) -> None:
         """Answer the client ourselves (the request never reached the server) and close."""
