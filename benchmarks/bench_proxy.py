@@ -6,13 +6,16 @@
 A real socket.io 4.8.1 server (tests/live/peers/sio_server.js) and a Node load generator
 (tests/live/peers/load_client.js: N socket.io-client connections over WebSocket, each doing
 emitWithAck('echo') + a fire-and-forget 'count') run on 127.0.0.1. The proxy runs as a
-separate process (`ioproto proxy`, default decoding up to Socket.IO, JSON-lines sink to
-/dev/null), as a user would run it.
+separate process (`ioproto proxy`, default decoding up to Socket.IO with the classifiers,
+JSON-lines sink to a temporary file), as a user would run it; `--decode-priority normal`
+runs it with the decoder at normal CPU priority instead of the default idle.
 
 Default mode measures, directly and through the proxy:
 * latency: `paced` rounds (each client every 100 ms), ack round trip p50/p99, and the
   added latency (proxied minus direct);
-* throughput: `flood` rounds (no pause), acks per second, and the ratio proxied/direct.
+* throughput: `flood` rounds (no pause), acks per second, and the ratio proxied/direct;
+* decoding: how many of the Socket.IO messages that went through the proxy it decoded (the
+  rest were dropped because the decoder fell behind), and the tap bytes dropped.
 
 `--load` runs only the proxied paced load (default 500 connections for 60 s) and checks that
 every connection opened and no message was lost (the server's per-connection count of
@@ -92,7 +95,8 @@ def load(url: str, clients: int, seconds: float, mode: str, pace_ms: int = 100) 
 def stop(proc: subprocess.Popen[str]) -> str:
     proc.terminate()
     try:
-        _, err = proc.communicate(timeout=15)
+        # The proxy decodes what is still buffered before it exits (up to 30 s).
+        _, err = proc.communicate(timeout=60)
     except subprocess.TimeoutExpired:
         proc.kill()
         _, err = proc.communicate()
@@ -117,6 +121,8 @@ def overhead(clients: int, seconds: float, priority: str = "idle") -> dict[str, 
         stop(server)
     dropped = re.search(r"(\d+) bytes in \d+ reads were not decoded", proxy_err)
     figures["tap_dropped"] = int(dropped.group(1)) if dropped else 0
+    left = re.search(r"(\d+) bytes still buffered at exit", proxy_err)
+    figures["tap_left"] = int(left.group(1)) if left else 0
     pd, pp = figures["paced_direct"], figures["paced_proxy"]
     fd, fp = figures["flood_direct"], figures["flood_proxy"]
     figures["added_p50_ms"] = pp["p50_ms"] - pd["p50_ms"]
@@ -207,7 +213,7 @@ def main(argv: list[str] | None = None) -> int:
         f"messages lost through the proxy: {figures['lost']}; decoded "
         f"{figures['decoded']} of {figures['messages']} Socket.IO messages "
         f"({figures['decoded'] / max(1, figures['messages']):.0%}); "
-        f"tap bytes dropped: {figures['tap_dropped']}"
+        f"tap bytes dropped: {figures['tap_dropped']}, left at exit: {figures['tap_left']}"
     )
     return 0
 

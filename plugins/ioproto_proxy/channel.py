@@ -21,10 +21,10 @@ A batch holds what the relay forwarded in a few milliseconds (sent :data:`FLUSH_
 after its first event, or sooner when :data:`MAX_BATCH` events or :data:`MAX_BATCH_BYTES`
 are waiting): one write and one wake-up of the parent per batch, not per message.
 
-The bound is in bytes of traffic: the child counts what it sent, the parent what it took (a
-shared counter only the parent writes). When ``sent - taken`` would pass the limit, the child
-drops the bytes, counts them (shared counters only the child writes) and, before that
-connection's next bytes on that side, sends a "lost" event so the decoder knows there is a
+The bound is in bytes of traffic: the child counts what it sent (published once a batch),
+the parent what it took (:class:`TapCounters`, each written by one side only). When
+``sent - taken`` would pass the limit, the child drops the bytes, counts them and, before
+that connection's next bytes on that side, sends a "lost" event so the decoder knows there is a
 gap and resynchronises. Opens, closes and errors are never dropped. The pipe is written
 through asyncio, so a full pipe never blocks forwarding.
 """
@@ -37,7 +37,10 @@ import pickle
 import select
 import struct
 import time
-from typing import Any, Protocol
+from multiprocessing.context import BaseContext
+from typing import Any, Protocol, cast
+
+import attrs
 
 HEADER = struct.Struct("!cQ")
 READY, FAILED, BATCH = b"R", b"F", b"B"
@@ -57,6 +60,22 @@ class Counter(Protocol):
     value: int
 
 
+@attrs.frozen
+class TapCounters:
+    """What the two processes share. The child writes ``dropped_bytes``, ``dropped_segments``
+    and ``sent`` (data bytes handed to the pipe); the parent writes ``taken`` (data bytes it
+    started decoding). ``sent - taken`` is what waits for the decoder."""
+
+    dropped_bytes: Counter
+    dropped_segments: Counter
+    sent: Counter
+    taken: Counter
+
+    @classmethod
+    def shared(cls, context: BaseContext) -> TapCounters:
+        return cls(*(cast(Counter, context.RawValue("q", 0)) for _ in range(4)))
+
+
 def frame(kind: bytes, payload: object) -> bytes:
     data = pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL)
     return HEADER.pack(kind, len(data)) + data
@@ -64,28 +83,22 @@ def frame(kind: bytes, payload: object) -> bytes:
 
 class ChannelTap:
     """The child's tap (a :class:`~.relay.TapWriter`): batches events and writes them to
-    ``transport``, the pipe to the parent.
-
-    ``dropped_bytes`` and ``dropped_segments`` are written here only, ``taken`` is only read
-    (the parent writes it).
-    """
+    ``transport``, the pipe to the parent, keeping at most ``limit`` data bytes waiting."""
 
     def __init__(
         self,
         transport: asyncio.WriteTransport,
         loop: asyncio.AbstractEventLoop,
         limit: int,
-        *,
-        dropped_bytes: Counter,
-        dropped_segments: Counter,
-        taken: Counter,
+        counters: TapCounters,
     ) -> None:
         self._transport = transport
         self._loop = loop
         self._limit = max(1, limit)
-        self._dropped_bytes = dropped_bytes
-        self._dropped_segments = dropped_segments
-        self._taken = taken
+        self._counters = counters
+        self._dropped_bytes = counters.dropped_bytes
+        self._dropped_segments = counters.dropped_segments
+        self._taken = counters.taken
         self._taken_seen = 0
         self._sent = 0  # data bytes handed to the pipe, batched ones included
         self._batch: list[Event] = []
@@ -141,6 +154,7 @@ class ChannelTap:
         self._batch = []
         size, self._batch_bytes = self._batch_bytes, 0
         self.send(BATCH, (size, batch))
+        self._counters.sent.value = self._sent
 
     def _add(self, event: Event) -> None:
         batch = self._batch

@@ -19,13 +19,13 @@ import signal
 import time
 from collections.abc import Coroutine, Iterator
 from multiprocessing.connection import Connection
-from typing import Any, cast
+from typing import Any
 
 import attrs
 
 from ioproto.model import Chunk, Record
 
-from .channel import BATCH, FAILED, READY, ChannelReader, ChannelTap, Counter
+from .channel import BATCH, FAILED, READY, ChannelReader, ChannelTap, TapCounters
 from .relay import Relay
 from .streams import TapDecoder
 
@@ -59,9 +59,7 @@ class ProxyProcess:
         self.config = config
         self.decoder = decoder
         context = multiprocessing.get_context("spawn")
-        self._dropped_bytes = cast(Counter, context.RawValue("q", 0))
-        self._dropped_segments = cast(Counter, context.RawValue("q", 0))
-        self._taken = cast(Counter, context.RawValue("q", 0))
+        self._counters = TapCounters.shared(context)
         data_read, data_write = context.Pipe(duplex=False)
         control_read, control_write = context.Pipe(duplex=False)
         self._reader = ChannelReader(_take_fd(data_read))
@@ -69,23 +67,23 @@ class ProxyProcess:
         self._child_ends = (data_write, control_read)
         self._process = context.Process(
             target=child_main,
-            args=(
-                config,
-                data_write,
-                control_read,
-                (self._dropped_bytes, self._dropped_segments, self._taken),
-            ),
+            args=(config, data_write, control_read, self._counters),
             name="ioproto-proxy",
             daemon=True,  # multiprocessing's atexit kills it if the parent forgets
         )
 
     @property
     def dropped_bytes(self) -> int:
-        return int(self._dropped_bytes.value)
+        return int(self._counters.dropped_bytes.value)
 
     @property
     def dropped_segments(self) -> int:
-        return int(self._dropped_segments.value)
+        return int(self._counters.dropped_segments.value)
+
+    @property
+    def queued_bytes(self) -> int:
+        """Copied bytes sent by the child that decoding has not started on yet."""
+        return max(0, int(self._counters.sent.value - self._counters.taken.value))
 
     @property
     def exited(self) -> bool:
@@ -126,7 +124,7 @@ class ProxyProcess:
             if kind == BATCH:
                 size, events = payload
                 # Taken off the bound as decoding starts on them.
-                self._taken.value += size
+                self._counters.taken.value += size
                 yield from self.decoder.feed(events)
         if self._reader.eof:
             yield from self.decoder.finish()
@@ -168,7 +166,7 @@ def child_main(
     config: ProxyConfig,
     data: Connection,
     control: Connection,
-    counters: tuple[Counter, Counter, Counter],
+    counters: TapCounters,
 ) -> None:
     """The child process: run the proxy until the control pipe closes."""
     for signum in _SIGNALS:
@@ -198,19 +196,11 @@ class _Pipe(asyncio.BaseProtocol):
 
 
 async def _run_child(
-    config: ProxyConfig, data_fd: int, control_fd: int, counters: tuple[Counter, Counter, Counter]
+    config: ProxyConfig, data_fd: int, control_fd: int, counters: TapCounters
 ) -> None:
     loop = asyncio.get_running_loop()
     transport, pipe = await loop.connect_write_pipe(_Pipe, os.fdopen(data_fd, "wb", buffering=0))
-    dropped_bytes, dropped_segments, taken = counters
-    tap = ChannelTap(
-        transport,
-        loop,
-        config.buffer,
-        dropped_bytes=dropped_bytes,
-        dropped_segments=dropped_segments,
-        taken=taken,
-    )
+    tap = ChannelTap(transport, loop, config.buffer, counters)
     stopped = asyncio.Event()
     loop.add_reader(control_fd, stopped.set)  # readable = closed: stop, or the parent died
     try:

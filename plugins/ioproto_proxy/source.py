@@ -37,7 +37,7 @@ from .streams import TapDecoder
 DEFAULT_BUFFER = 16 * 1024 * 1024
 
 #: How long the proxy process may take, once asked to stop, to send what it still has.
-DRAIN_SECONDS = 15.0
+DRAIN_SECONDS = 30.0
 
 
 def parse_listen(text: str) -> tuple[str, int]:
@@ -118,11 +118,18 @@ class ProxySource:
                 with decode_with_priority(priority):
                     yield from self._consume(proxy, stop, deadline, input, context.tick)
                 proxy.stop()
+                queued = proxy.queued_bytes
+                if queued >= 1 << 20:
+                    _say(
+                        f"stopping: decoding the {queued / 1e6:.1f} MB of traffic still "
+                        "buffered (Ctrl-C again to skip)"
+                    )
                 drain_until = time.monotonic() + DRAIN_SECONDS
                 while not proxy.exited and time.monotonic() < drain_until:
                     yield from proxy.records(timeout=0.1)
-            if proxy.dropped_bytes:
-                text = _dropped_text(proxy, final=True)
+            left = 0 if proxy.exited else proxy.queued_bytes
+            if proxy.dropped_bytes or left:
+                text = _dropped_text(proxy, final=True, left=left)
                 _say(f"proxy: {text}")
                 yield _error(time.time(), input, "proxy.tap.dropped", text)
         finally:
@@ -159,13 +166,16 @@ class ProxySource:
                 return
 
 
-def _dropped_text(proxy: ProxyProcess, *, final: bool) -> str:
+def _dropped_text(proxy: ProxyProcess, *, final: bool, left: int = 0) -> str:
     when = "in total" if final else "so far"
-    return (
+    text = (
         f"the pipeline fell behind: {proxy.dropped_bytes} bytes in "
         f"{proxy.dropped_segments} reads were not decoded {when} "
         "(the traffic itself was forwarded; see the capture.tcp.gap records)"
     )
+    if left:
+        text += f"; {left} bytes still buffered at exit were not decoded either"
+    return text
 
 
 def _error(ts: float, input: str, rule: str, reason: str) -> ErrorRecord:

@@ -73,8 +73,10 @@ def test_slow_pipeline_drops_copies_not_traffic(node_server: Server) -> None:
     # dropped, the traffic is not, and the decoder reports the holes and resynchronises.
     with Proxy(node_server.url, buffer=2000) as proxy:
         result = run_client("node", proxy.url, "websocket")
+        waiting = proxy.process.queued_bytes
         records = proxy.drain()
         dropped = proxy.process.dropped_bytes
+        assert 0 < waiting <= 2000 and proxy.process.queued_bytes == 0
     assert result == run_client("node", node_server.url, "websocket")
     assert dropped > 0
     gaps = [r for r in records if isinstance(r, ErrorRecord) and r.rule == "capture.tcp.gap"]
