@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 from ioproto_pcap.source import PcapSource
 from livehelp import Proxy, Server, run_client
@@ -88,30 +89,16 @@ def client_end(connection: str | None) -> str:
     return connection.split("-", 1)[0]
 
 
-def chunk_groups(records: Sequence[object]) -> dict[Key, list[tuple[Any, ...]]]:
-    """The chunks, per client endpoint and direction, in order, without ts/seq."""
-    groups: dict[Key, list[tuple[Any, ...]]] = {}
+def chunk_groups(records: Sequence[object]) -> dict[Key, list[Any]]:
+    """The chunks, per client endpoint and direction, in order, with what the two sides may
+    differ in set alike: ts, seq, the connection's server part and the request time."""
+    groups: dict[Key, list[Any]] = {}
     for r in records:
         if isinstance(r, Chunk):
-            http = r.http
-            groups.setdefault((client_end(r.connection), r.direction), []).append(
-                (
-                    str(r.kind),
-                    r.data,
-                    r.sid,
-                    r.transport,
-                    r.revision,
-                    None
-                    if http is None
-                    else (
-                        http.method,
-                        http.target,
-                        http.status,
-                        http.headers,
-                        http.request_headers,
-                    ),
-                )
-            )
+            key = client_end(r.connection)
+            http = None if r.http is None else attrs.evolve(r.http, request_ts=None)
+            same = attrs.evolve(r, ts=0.0, seq=0, connection=key, http=http)
+            groups.setdefault((key, r.direction), []).append(same)
     return groups
 
 
@@ -123,9 +110,7 @@ def error_list(records: Sequence[object]) -> list[tuple[Any, ...]]:
     ]
 
 
-def differences(
-    proxy: dict[Key, list[tuple[Any, ...]]], capture: dict[Key, list[tuple[Any, ...]]]
-) -> list[str]:
+def differences(proxy: dict[Key, list[Any]], capture: dict[Key, list[Any]]) -> list[str]:
     """Where the two sides differ, briefly (a 60000-byte message makes a poor diff)."""
     out = []
     for key in sorted(proxy.keys() | capture.keys(), key=str):
