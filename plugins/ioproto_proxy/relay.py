@@ -28,7 +28,14 @@ from urllib.parse import urlsplit
 
 from ioproto_pcap.http import Head
 
-from .framing import REFUSED, TUNNEL, UPGRADED, RequestFramer, ResponseWatcher
+from .framing import (
+    REFUSED,
+    TUNNEL,
+    UPGRADED,
+    WAIT_UPGRADE,
+    RequestFramer,
+    ResponseWatcher,
+)
 
 #: Write buffer size above which the peer's reading pauses.
 HIGH_WATER = 256 * 1024
@@ -160,6 +167,7 @@ class Tunnel:
         self.peer = "unknown"
         self.framer = RequestFramer(self._rewrite)
         self.watcher = ResponseWatcher(self.framer.pending)
+        self._client_holds: set[str] = set()
         self._held: list[bytes] = []  # for the upstream, until it is connected
         self._failed: str | None = None
         self._eof = [False, False]
@@ -185,10 +193,7 @@ class Tunnel:
         self.tap.data(self.conn, 0, time.time(), data)
         framer = self.framer
         if framer.state == TUNNEL:  # the hot path of a WebSocket, kept to one write
-            if self.upstream is not None:
-                self.upstream.write(data)
-            else:
-                self._held.append(data)
+            self._send_upstream(data)
             return
         out = framer.feed(data)
         if self._failed is not None and framer.pending:
@@ -197,6 +202,9 @@ class Tunnel:
         self._send_upstream(out)
         if framer.error is not None:
             self._refuse_when_answered()
+        elif framer.state == WAIT_UPGRADE:
+            # Until the server answers the upgrade, bytes can only pile up: stop reading.
+            self._hold_client("upgrade", True)
 
     def client_eof(self) -> None:
         self._eof[0] = True
@@ -226,6 +234,8 @@ class Tunnel:
                 self._answer(502, self._failed, "proxy.upstream.unreachable")
             elif self._eof[0]:
                 self._finish()
+            else:
+                self._hold_client("connecting", False)  # read the request, to answer it 502
 
     def upstream_made(self, transport: asyncio.Transport) -> None:
         if self._closed:
@@ -233,6 +243,7 @@ class Tunnel:
             return
         self.upstream = transport
         transport.set_write_buffer_limits(HIGH_WATER)
+        self._hold_client("connecting", False)
         held, self._held = self._held, []
         for data in held:
             transport.write(data)
@@ -257,6 +268,7 @@ class Tunnel:
         elif verdict is not None:
             outcome, request = verdict
             if outcome == UPGRADED:
+                self._hold_client("upgrade", False)
                 self._send_upstream(self.framer.upgraded())
             elif outcome == REFUSED:
                 self.tap.error(
@@ -266,6 +278,7 @@ class Tunnel:
                     "the server refused the upgrade; the connection goes on as HTTP",
                     request.target,
                 )
+                self._hold_client("upgrade", False)
                 self._send_upstream(self.framer.refused())
         elif watcher.lost is not None and not self.framer.tunnel:
             # Responses it cannot follow: no more rewriting, bytes pass both ways as they are.
@@ -276,6 +289,7 @@ class Tunnel:
                 f"cannot follow the server's responses ({watcher.lost}); relaying bytes as is",
                 self.framer.last_target,
             )
+            self._hold_client("upgrade", False)
             self._send_upstream(self.framer.upgraded())
 
     def upstream_eof(self) -> None:
@@ -292,14 +306,37 @@ class Tunnel:
 
     def pause(self, writer: asyncio.BaseTransport) -> None:
         """``writer``'s buffer is full: stop reading from the side that fills it."""
-        reader = self.upstream if writer is self.client else self.client
-        if reader is not None and not reader.is_closing():
-            reader.pause_reading()
+        if writer is self.client:
+            upstream = self.upstream
+            if upstream is not None and not upstream.is_closing():
+                upstream.pause_reading()
+        else:
+            self._hold_client("backpressure", True)
 
     def resume(self, writer: asyncio.BaseTransport) -> None:
-        reader = self.upstream if writer is self.client else self.client
-        if reader is not None and not reader.is_closing():
-            reader.resume_reading()
+        if writer is self.client:
+            upstream = self.upstream
+            if upstream is not None and not upstream.is_closing():
+                upstream.resume_reading()
+        else:
+            self._hold_client("backpressure", False)
+
+    def _hold_client(self, reason: str, hold: bool) -> None:
+        """Stop reading from the client while any reason holds (a full upstream buffer, an
+        upstream still connecting, an upgrade not yet answered), so a reason that ends does
+        not undo another that still holds."""
+        holds = self._client_holds
+        before = bool(holds)
+        if hold:
+            holds.add(reason)
+        else:
+            holds.discard(reason)
+        client = self.client
+        if bool(holds) != before and client is not None and not client.is_closing():
+            if holds:
+                client.pause_reading()
+            else:
+                client.resume_reading()
 
     def lost(self) -> None:
         """One side's connection is gone: close the other (after what it still has to send)."""
@@ -317,8 +354,11 @@ class Tunnel:
             return
         if self.upstream is not None:
             self.upstream.write(data)
-        else:
+        elif self._failed is None:
+            # Still connecting: keep this, and leave what follows in the kernel. (Pausing
+            # in connection_made would be neater, but uvloop starts reading after it.)
             self._held.append(data)
+            self._hold_client("connecting", True)
 
     def _refuse_when_answered(self) -> None:
         """Answer the request the framer refused, once the responses to the requests before
@@ -328,8 +368,8 @@ class Tunnel:
             return
         if self.watcher.idle:
             self._answer(error.status, error.reason, "proxy.request.invalid")
-        elif self.client is not None:
-            self.client.pause_reading()  # nothing more from this client can be forwarded
+        else:
+            self._hold_client("refused", True)  # nothing more from this client can be forwarded
 
     def _answer(self, status: int, reason: str, rule: str) -> None:
         """Answer the client ourselves (the request never reached the server) and close."""
