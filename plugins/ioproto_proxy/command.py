@@ -34,6 +34,13 @@ def _default_sink(state: CliState) -> str:
     help="The real server, e.g. http://127.0.0.1:3000.",
 )
 @click.option(
+    "--upstream-ca",
+    type=click.Path(exists=True, dir_okay=False),
+    metavar="PEM",
+    help="For an https:// upstream: trust these CA certificates (e.g. the CA of a "
+    "development server's self-signed certificate) instead of the system's.",
+)
+@click.option(
     "--every",
     type=DURATION,
     metavar="DURATION",
@@ -80,6 +87,7 @@ def proxy_command(
     /,
     listen: str,
     upstream: str,
+    upstream_ca: str | None,
     every: float | None,
     duration: float | None,
     buffer: int,
@@ -112,6 +120,8 @@ def proxy_command(
         f"priority={decode_priority}",
         f"ws_compression={ws_compression}",
     ]
+    if upstream_ca:
+        source_options.append(f"upstream_ca={upstream_ca}")
     if duration:
         source_options.append(f"duration={duration}")
     run_pipeline_command(

@@ -41,6 +41,7 @@ class ProxyConfig:
     upstream: str
     buffer: int
     ws_compression: bool = True
+    upstream_ca: str | None = None
 
 
 class ProxyProcess:
@@ -205,9 +206,17 @@ async def _run_child(
     loop.add_reader(control_fd, stopped.set)  # readable = closed: stop, or the parent died
     try:
         try:
-            relay = Relay(config.upstream, tap, ws_compression=config.ws_compression)
+            relay = Relay(
+                config.upstream,
+                tap,
+                ws_compression=config.ws_compression,
+                upstream_ca=config.upstream_ca,
+            )
         except ValueError as exc:
             tap.send(FAILED, ("config", str(exc)))
+            return
+        except OSError as exc:  # the CA file
+            tap.send(FAILED, ("config", f"cannot load the upstream CA file: {exc}"))
             return
         try:
             address = await relay.start(config.host, config.port)

@@ -66,9 +66,13 @@ class TapWriter(Protocol):
 
 
 class Upstream:
-    """Where the relay connects: ``http://`` or ``https://`` host, port and path prefix."""
+    """Where the relay connects: ``http://`` or ``https://`` host, port and path prefix.
 
-    def __init__(self, url: str) -> None:
+    An ``https://`` upstream's certificate is verified against the system's CAs, or against
+    ``ca_file`` (a PEM bundle, e.g. the CA of a development server's self-signed
+    certificate) when given; :class:`OSError` when that file cannot be loaded."""
+
+    def __init__(self, url: str, ca_file: str | None = None) -> None:
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError(f"upstream must be an http:// or https:// URL, not {url!r}")
@@ -79,7 +83,7 @@ class Upstream:
         except ValueError:
             raise ValueError(f"upstream {url!r} has a bad port") from None
         self.port = port or (443 if parts.scheme == "https" else 80)
-        self.tls = ssl.create_default_context() if parts.scheme == "https" else None
+        self.tls = ssl.create_default_context(cafile=ca_file) if parts.scheme == "https" else None
         self.prefix = parts.path.rstrip("/").encode("latin-1")
         host = f"[{self.host}]" if ":" in self.host else self.host
         self.address = f"{host}:{self.port}"
@@ -89,8 +93,15 @@ class Relay:
     """The proxy's listener: ``start(host, port)`` binds and returns the bound address;
     ``stop()`` stops accepting and closes every connection. Both run on the relay's loop."""
 
-    def __init__(self, upstream: str, tap: TapWriter, *, ws_compression: bool = True) -> None:
-        self.upstream = Upstream(upstream)
+    def __init__(
+        self,
+        upstream: str,
+        tap: TapWriter,
+        *,
+        ws_compression: bool = True,
+        upstream_ca: str | None = None,
+    ) -> None:
+        self.upstream = Upstream(upstream, upstream_ca)
         self.tap = tap
         self.ws_compression = ws_compression
         self.tunnels: set[Tunnel] = set()

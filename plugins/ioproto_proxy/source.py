@@ -1,12 +1,17 @@
 """Source ``proxy``: run a monitoring reverse proxy and yield what passes through it.
 
 Input: ``proxy:[HOST:]PORT`` (or ``[HOST:]PORT`` with ``--source proxy``); HOST defaults to
-127.0.0.1. Source options: ``upstream=URL`` (required), ``buffer=BYTES`` (how much copied
-traffic may wait for the decoder, default 16 MiB), ``priority=idle|normal`` (see below),
-``ws_compression=pass|off`` (``off`` removes the clients' permessage-deflate offers, so
-no WebSocket is compressed and a dropped copy cannot cost the decoder a connection's deflate
-context), ``duration=SECONDS`` (stop by itself; default: until Ctrl-C/SIGTERM), ``all_http`` (also
-HTTP that is not Engine.IO, as with pcap).
+127.0.0.1. Source options:
+
+* ``upstream=URL`` (required);
+* ``upstream_ca=PEM``: CAs to trust for an ``https://`` upstream instead of the system's;
+* ``buffer=BYTES``: how much copied traffic may wait for the decoder (default 16 MiB);
+* ``priority=idle|normal``: see below;
+* ``ws_compression=pass|off``: ``off`` removes the clients' permessage-deflate offers, so no
+  WebSocket is compressed and a dropped copy cannot cost the decoder a connection's
+  deflate context;
+* ``duration=SECONDS``: stop by itself (default: until Ctrl-C/SIGTERM);
+* ``all_http``: also HTTP that is not Engine.IO, as with pcap.
 
 The relay runs in a child process (:mod:`.process`); this generator runs in the pipeline's
 thread, takes the bytes the child copied and decodes them (:mod:`.streams`). Forwarding comes
@@ -89,6 +94,7 @@ class ProxySource:
                 upstream=str(upstream),
                 buffer=_int(options, "buffer", DEFAULT_BUFFER),
                 ws_compression=_compression(options.get("ws_compression", "pass")),
+                upstream_ca=str(options["upstream_ca"]) if options.get("upstream_ca") else None,
             )
             priority = str(options.get("priority", "idle"))
             if priority not in PRIORITIES:

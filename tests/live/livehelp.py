@@ -109,6 +109,7 @@ class Proxy:
             upstream=upstream,
             buffer=buffer,
             ws_compression=bool(options.pop("ws_compression", True)),
+            upstream_ca=options.pop("upstream_ca", None),  # type: ignore[arg-type]
         )
         self.process = ProxyProcess(config, TapDecoder(options, Limits()))
         host, port = self.process.start()

@@ -13,6 +13,7 @@ import io
 import json
 import random
 import socket
+import ssl
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -21,6 +22,7 @@ from typing import Any
 import aiohttp
 import attrs
 import pytest
+import trustme
 from livehelp import Proxy, Server, node_ok
 
 from ioproto.model import Chunk, ChunkKind, ErrorRecord
@@ -338,6 +340,61 @@ def test_an_unreachable_upstream_is_a_502() -> None:
     assert body.startswith(b"ioproto proxy: cannot reach")
     unreachable = [e for e in errors(records) if e.rule == "proxy.upstream.unreachable"]
     assert [(e.layer, e.sid, e.transport) for e in unreachable] == [("proxy", "abc", "polling")]
+
+
+@pytest.fixture(scope="module")
+def tls_upstream(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+    """The echo upstream over TLS, with a certificate for ``localhost`` from a throwaway CA;
+    yields its URL and the CA's PEM file."""
+    ca = trustme.CA()
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("localhost").configure_cert(context)
+    ca_file = tmp_path_factory.mktemp("tls") / "ca.pem"
+    ca.cert_pem.write_to_path(str(ca_file))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), EchoHandler)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, name="tls-upstream", daemon=True)
+    thread.start()
+    yield f"https://localhost:{server.server_port}", str(ca_file)
+    server.shutdown()
+    server.server_close()
+    thread.join(5)
+
+
+def test_an_https_upstream_is_reached_over_tls(tls_upstream: tuple[str, str]) -> None:
+    """With the upstream's CA (``upstream_ca``) requests go through TLS to the server, keep
+    their bodies, and are decoded from the client's plain hop."""
+    url, ca_file = tls_upstream
+    with Proxy(url, upstream_ca=ca_file) as tls:
+        conn = connect(tls)
+        try:
+            first = fetch(conn, "GET", "/socket.io/?EIO=4&transport=polling", headers={"Host": "h"})
+            second = fetch(conn, "POST", "/x", body=b"over tls")
+        finally:
+            conn.close()
+        records = tls.drain()
+    assert first.one("x-forwarded-proto") == "http"  # the client's hop is plain HTTP
+    assert (second.path, second.body_length) == ("/x", 8)
+    assert errors(records) == []
+    assert any(isinstance(r, Chunk) and r.kind is ChunkKind.HTTP_REQUEST for r in records)
+
+
+def test_an_https_upstream_with_an_unknown_ca_is_a_502(tls_upstream: tuple[str, str]) -> None:
+    """Without its CA the upstream's certificate is not trusted: 502, and the record says
+    why."""
+    url, _ = tls_upstream
+    with Proxy(url) as untrusting:
+        conn = connect(untrusting)
+        try:
+            conn.request("GET", "/")
+            response = conn.getresponse()
+            body = response.read()
+        finally:
+            conn.close()
+        records = untrusting.drain()
+    assert response.status == 502
+    assert b"certificate" in body.lower()
+    assert [e.rule for e in errors(records)] == ["proxy.upstream.unreachable"]
 
 
 BAD_REQUESTS = [
