@@ -136,6 +136,17 @@ def connect(proxy: Proxy) -> http.client.HTTPConnection:
     return http.client.HTTPConnection(host, port, timeout=10)
 
 
+def get(proxy: Proxy, target: str) -> tuple[int, bytes]:
+    """``GET target`` through ``proxy`` on a new connection: the status and the body."""
+    conn = connect(proxy)
+    try:
+        conn.request("GET", target)
+        response = conn.getresponse()
+        return response.status, response.read()
+    finally:
+        conn.close()
+
+
 def fetch(
     conn: http.client.HTTPConnection,
     method: str,
@@ -328,15 +339,9 @@ def test_an_unreachable_upstream_is_a_502() -> None:
     """When the upstream cannot be reached the client gets a 502 and the records an
     ``ErrorRecord`` ``proxy.upstream.unreachable`` with the session of the request."""
     with Proxy(f"http://127.0.0.1:{closed_port()}") as down:
-        conn = connect(down)
-        try:
-            conn.request("GET", "/socket.io/?EIO=4&transport=polling&sid=abc")
-            response = conn.getresponse()
-            body = response.read()
-        finally:
-            conn.close()
+        status, body = get(down, "/socket.io/?EIO=4&transport=polling&sid=abc")
         records = down.drain()
-    assert response.status == 502
+    assert status == 502
     assert body.startswith(b"ioproto proxy: cannot reach")
     unreachable = [e for e in errors(records) if e.rule == "proxy.upstream.unreachable"]
     assert [(e.layer, e.sid, e.transport) for e in unreachable] == [("proxy", "abc", "polling")]
@@ -384,15 +389,9 @@ def test_an_https_upstream_with_an_unknown_ca_is_a_502(tls_upstream: tuple[str, 
     why."""
     url, _ = tls_upstream
     with Proxy(url) as untrusting:
-        conn = connect(untrusting)
-        try:
-            conn.request("GET", "/")
-            response = conn.getresponse()
-            body = response.read()
-        finally:
-            conn.close()
+        status, body = get(untrusting, "/")
         records = untrusting.drain()
-    assert response.status == 502
+    assert status == 502
     assert b"certificate" in body.lower()
     assert [e.rule for e in errors(records)] == ["proxy.upstream.unreachable"]
 
