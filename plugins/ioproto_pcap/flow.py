@@ -6,6 +6,9 @@ client, parses requests and responses, pairs them in order (pipelining included)
 ``101 Switching Protocols`` into WebSocket and hands finished chunks and error records to the
 :class:`Emitter`. Memory per side is bounded by the head limit, ``limits.max_payload`` and the
 orphan-response limit.
+
+``Conversation`` and ``Emitter`` are public: the proxy plugin feeds them the bytes it relays,
+so its records match a capture's. Changing their interface changes the proxy's.
 """
 
 from __future__ import annotations
