@@ -220,10 +220,8 @@ class Tunnel:
     def client_eof(self) -> None:
         self._eof[0] = True
         self.tap.fin(self.conn, 0, time.time())
-        if self.upstream is not None and self.upstream.can_write_eof():
-            self.upstream.write_eof()
-        elif self.upstream is not None:
-            self.upstream.close()
+        if self.upstream is not None:
+            self._pass_eof(self.upstream)
         self._maybe_done()
 
     # -- upstream side -----------------------------------------------------------------------
@@ -259,10 +257,7 @@ class Tunnel:
         for data in held:
             transport.write(data)
         if self._eof[0]:
-            if transport.can_write_eof():
-                transport.write_eof()
-            else:
-                transport.close()
+            self._pass_eof(transport)
 
     def upstream_data(self, data: bytes) -> None:
         client = self.client
@@ -359,6 +354,13 @@ class Tunnel:
             if transport is not None:
                 transport.abort()
         self._finish()
+
+    @staticmethod
+    def _pass_eof(upstream: asyncio.Transport) -> None:
+        """The client will send nothing more: tell the upstream. TLS cannot half-close, so
+        there the connection stays open for the answer, and ends when the server ends it."""
+        if upstream.can_write_eof():
+            upstream.write_eof()
 
     def _send_upstream(self, data: bytes) -> None:
         if not data:

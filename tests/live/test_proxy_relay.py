@@ -384,6 +384,20 @@ def test_an_https_upstream_is_reached_over_tls(tls_upstream: tuple[str, str]) ->
     assert any(isinstance(r, Chunk) and r.kind is ChunkKind.HTTP_REQUEST for r in records)
 
 
+def test_a_client_that_half_closes_still_gets_its_answer_over_tls(
+    tls_upstream: tuple[str, str],
+) -> None:
+    """A client may shut down its sending side right after its request; TLS cannot pass
+    that on, and the answer must still come back."""
+    url, ca_file = tls_upstream
+    with Proxy(url, upstream_ca=ca_file) as tls:
+        answer = bad_request_exchange(
+            tls, b"GET /half HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n"
+        )
+    status, body = read_response(io.BytesIO(answer))
+    assert (status, Received.parse(body).path) == (200, "/half")
+
+
 def test_an_https_upstream_with_an_unknown_ca_is_a_502(tls_upstream: tuple[str, str]) -> None:
     """Without its CA the upstream's certificate is not trusted: 502, and the record says
     why."""
