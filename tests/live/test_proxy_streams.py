@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from ioproto_proxy.channel import CLOSE, DATA, ERROR, FIN, LOST, OPEN
 from ioproto_proxy.streams import TapDecoder
 
 from ioproto.components import Limits
-from ioproto.model import Chunk, ChunkKind, ErrorRecord
+from ioproto.model import Chunk, ChunkKind, ErrorRecord, Record
 
 UPGRADE = (
     b"GET /socket.io/?EIO=4&transport=websocket&sid=abc HTTP/1.1\r\n"
@@ -28,7 +30,7 @@ def server_frame(text: bytes) -> bytes:
     return bytes([0x81, len(text)]) + text
 
 
-def decode(events: list[tuple[int, int, float, object]]) -> list[object]:
+def decode(events: list[tuple[int, int, float, object]]) -> list[Chunk | Record]:
     decoder = TapDecoder({}, Limits())
     return [*decoder.feed(events), *decoder.finish()]
 
@@ -84,7 +86,9 @@ def test_proxy_errors_carry_the_session_of_their_request() -> None:
             (ERROR, 99, 1.3, ("proxy.request.invalid", "unknown connection", None)),
         ]
     )
-    assert [(r.rule, r.sid, r.transport, r.layer, r.connection) for r in records] == [
+    errors = [r for r in records if isinstance(r, ErrorRecord)]
+    assert len(errors) == len(records)
+    assert [(r.rule, r.sid, r.transport, r.layer, r.connection) for r in errors] == [
         ("proxy.upstream.unreachable", "x", "polling", "proxy", "127.0.0.1:5000-127.0.0.1:3000"),
         ("proxy.request.invalid", None, None, "proxy", "127.0.0.1:5000-127.0.0.1:3000"),
     ]
@@ -106,3 +110,41 @@ def test_a_revision_that_is_not_ascii_digits_is_unknown() -> None:
     chunks = [r for r in records if isinstance(r, Chunk)]
     assert [c.kind for c in chunks] == [ChunkKind.HTTP_REQUEST, ChunkKind.HTTP_RESPONSE]
     assert all(c.revision is None for c in chunks)
+
+
+_PIECES = [UPGRADE, SWITCHED, client_frame(b'42["x"]'), server_frame(b"3"), b"\x88\x00"]
+_CONN = st.integers(1, 3)
+_TS = st.floats(0, 10)
+_EVENTS = st.one_of(
+    st.tuples(st.just(OPEN), _CONN, _TS, st.just(("a:1", "b:2"))),
+    st.tuples(
+        st.sampled_from([DATA, DATA + 1]),
+        _CONN,
+        _TS,
+        st.one_of(st.sampled_from(_PIECES), st.binary(max_size=64)),
+    ),
+    st.tuples(st.sampled_from([FIN, FIN + 1, CLOSE]), _CONN, _TS, st.none()),
+    st.tuples(st.sampled_from([LOST, LOST + 1]), _CONN, _TS, st.integers(1, 99)),
+    st.tuples(
+        st.just(ERROR),
+        _CONN,
+        _TS,
+        st.tuples(st.just("proxy.x"), st.text(max_size=5), st.none() | st.text(max_size=20)),
+    ),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_EVENTS, max_size=30), st.integers(1, 5))
+def test_any_sequence_of_events_decodes_without_raising(
+    events: list[tuple[int, int, float, object]], batches: int
+) -> None:
+    """Events in any order (data before an open, a gap after a close, garbage bytes, in
+    any batching) give records, never an exception."""
+    decoder = TapDecoder({}, Limits())
+    size = max(1, len(events) // batches)
+    records = []
+    for start in range(0, len(events), size):
+        records += decoder.feed(events[start : start + size])
+    records += decoder.finish()
+    assert all(isinstance(r, (Chunk, ErrorRecord)) for r in records)
