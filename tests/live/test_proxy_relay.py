@@ -586,3 +586,21 @@ def test_websocket_echo_through_the_relay(ws_proxy: Proxy, compress: int) -> Non
         assert extensions is not None and "permessage-deflate" in extensions
     else:
         assert extensions is None
+
+
+@pytest.mark.node
+def test_ws_compression_off_removes_the_offer(ws_server: Server) -> None:
+    """With ``ws_compression`` off the client's permessage-deflate offer never reaches the
+    server: nothing is compressed, and the echo still works."""
+    with Proxy(ws_server.url, all_http=True, ws_compression=False) as plain:
+        url = plain.url.replace("http://", "ws://") + "/echo"
+        session = asyncio.run(echo_session(url, compress=15))
+        records = plain.drain()
+    assert session.compress == 0
+    assert [data for _, data in session.echoes] == [TEXT, BINARY, LARGE]
+    assert errors(records) == []
+    upgrade = next(r for r in records if isinstance(r, Chunk)).http
+    assert upgrade is not None and upgrade.header("sec-websocket-extensions") is None
+    # The client's own request, as tapped, still carries its offer.
+    offered = upgrade.request_headers
+    assert any(name == "sec-websocket-extensions" for name, _ in offered)
