@@ -3,12 +3,14 @@ stats, and a slow pipeline that costs tap records but never proxied traffic."""
 
 from __future__ import annotations
 
+import os
 import signal
 import threading
 import time
 from pathlib import Path
 
 import pytest
+from ioproto_proxy.priority import decode_with_priority
 from ioproto_proxy.source import ProxySource, parse_listen
 from livehelp import Proxy, Server, run_client, start_proxy_command
 
@@ -108,3 +110,19 @@ def test_source_reports_drops(node_server: Server) -> None:
     drops = [r for r in records if isinstance(r, ErrorRecord) and r.rule == "proxy.tap.dropped"]
     assert drops and "in total" in drops[-1].reason
     assert any(isinstance(r, Chunk) for r in records)
+
+
+@pytest.mark.skipif(not hasattr(os, "SCHED_IDLE"), reason="Linux scheduling policies")
+def test_decoding_runs_at_idle_priority_and_gets_it_back() -> None:
+    before = os.sched_getscheduler(0)
+    with decode_with_priority("idle"):
+        assert os.sched_getscheduler(0) == os.SCHED_IDLE
+    assert os.sched_getscheduler(0) == before
+    with decode_with_priority("normal"):
+        assert os.sched_getscheduler(0) == before
+
+
+def test_a_bad_priority_is_a_config_error() -> None:
+    context = SourceContext(options={"upstream": "http://127.0.0.1:1", "priority": "high"})
+    records = list(ProxySource().open("proxy:0", context))
+    assert [r.rule for r in records if isinstance(r, ErrorRecord)] == ["proxy.config.invalid"]
