@@ -17,18 +17,19 @@ A plugin declares its protocol as data and registers its decoders::
 ``ioproto decode --proto app`` then shows, after each bound Socket.IO EVENT, an
 :class:`~ioproto_appproto.records.AppMessage` with the decoded ``fields``. See
 docs/writing-a-plugin.md. This package registers nothing itself; its public API is this
-module (:class:`AppProtocol`, :class:`EventArg`, :class:`EngineIOBinary`,
+module (:class:`AppProtocol`, :class:`EventArg`, :class:`AckArg`, :class:`EngineIOBinary`,
 :class:`AppMessage`, :func:`to_plain`) and :mod:`ioproto_appproto.records`.
 """
 
 from __future__ import annotations
 
-from .bindings import AppProtocol, Binding, EngineIOBinary, EventArg
+from .bindings import AckArg, AppProtocol, Binding, EngineIOBinary, EventArg
 from .convert import to_plain
 from .records import LAYER, AppMessage
 
 __all__ = [
     "LAYER",
+    "AckArg",
     "AppMessage",
     "AppProtocol",
     "Binding",

@@ -5,6 +5,9 @@ time; a plugin registers ``protocol.decoders()`` from its ``register_decoders`` 
 
 * :class:`EventArg` binds argument ``arg`` of Socket.IO EVENT ``event`` in namespace ``nsp``
   (optionally one direction only) to a construct ``format``.
+* :class:`AckArg` binds argument ``arg`` of the ACK that answers EVENT ``event`` in ``nsp``
+  (the Socket.IO layer pairs an ACK with its EVENT; an ACK whose EVENT was not seen cannot
+  be bound).
 * :class:`EngineIOBinary` binds binary Engine.IO messages (an application speaking raw
   Engine.IO, without Socket.IO) by HTTP ``path`` of the session (``"/telemetry"``), or by a
   ``probe(data) -> bool`` function, or both (both must match).
@@ -29,9 +32,8 @@ def _name(instance: Any, attribute: Any, value: str) -> None:
 
 
 @attrs.frozen(slots=True, kw_only=True)
-class EventArg:
-    """Argument ``arg`` (0 = first after the event name) of EVENT ``event`` on ``nsp`` is
-    ``format``; ``message`` names the decoded message (default: the event name)."""
+class _Argument:
+    """What binding a Socket.IO argument takes (see :class:`EventArg`, :class:`AckArg`)."""
 
     event: str
     format: Any = attrs.field(repr=False)
@@ -40,9 +42,26 @@ class EventArg:
     message: str | None = None
     direction: Direction | None = None
 
+
+@attrs.frozen(slots=True, kw_only=True)
+class EventArg(_Argument):
+    """Argument ``arg`` (0 = first after the event name) of EVENT ``event`` on ``nsp`` is
+    ``format``; ``message`` names the decoded message (default: the event name)."""
+
     @property
     def name(self) -> str:
         return self.message or self.event
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class AckArg(_Argument):
+    """Argument ``arg`` (0 = the first) of the ACK answering EVENT ``event`` on ``nsp`` is
+    ``format``; ``message`` names the decoded message (default: ``<event>-ack``);
+    ``direction`` is the ACK's own (the opposite of its EVENT's)."""
+
+    @property
+    def name(self) -> str:
+        return self.message or f"{self.event}-ack"
 
 
 @attrs.frozen(slots=True, kw_only=True)
@@ -65,13 +84,14 @@ class EngineIOBinary:
         return self.message
 
 
-Binding = EventArg | EngineIOBinary
+Binding = EventArg | AckArg | EngineIOBinary
+SocketIOArg = EventArg | AckArg
 
 
 def _bindings(value: Iterable[Binding]) -> tuple[Binding, ...]:
     bindings = tuple(value)
     for binding in bindings:
-        if not isinstance(binding, EventArg | EngineIOBinary):
+        if not isinstance(binding, EventArg | AckArg | EngineIOBinary):
             raise TypeError(f"not a binding: {binding!r}")
     return bindings
 
@@ -86,7 +106,7 @@ class AppProtocol:
     description: str = ""
 
     def decoder(self) -> EventDecoder:
-        """The ``app`` layer decoder for the :class:`EventArg` bindings."""
+        """The ``app`` layer decoder for the :class:`EventArg` and :class:`AckArg` bindings."""
         from .decoder import EventDecoder
 
         return EventDecoder(self)
@@ -101,7 +121,7 @@ class AppProtocol:
     def decoders(self) -> list[EventDecoder | EngineIODecoder]:
         """Every decoder this protocol needs: register each of them."""
         out: list[EventDecoder | EngineIODecoder] = []
-        if any(isinstance(b, EventArg) for b in self.bindings):
+        if any(isinstance(b, EventArg | AckArg) for b in self.bindings):
             out.append(self.decoder())
         if any(isinstance(b, EngineIOBinary) for b in self.bindings):
             out.append(self.engineio_decoder())

@@ -1,8 +1,9 @@
 """The decoders of an :class:`~ioproto_appproto.bindings.AppProtocol`.
 
 :class:`EventDecoder` (layer ``app``, rides on ``socketio``) accepts only the Socket.IO
-EVENTs one of its bindings names. For each it returns the EVENT itself, unchanged, followed
-by one :class:`~ioproto_appproto.records.AppMessage` per bound argument (or an error record
+EVENTs one of its bindings names, and the ACKs answering such an EVENT (``answers``). For
+each it returns the EVENT or ACK itself, unchanged, followed by one
+:class:`~ioproto_appproto.records.AppMessage` per bound argument (or an error record
 ``app.<protocol>.parse`` / ``app.<protocol>.not-binary``). Every other record passes the
 layer untouched, because no decoder of the layer accepts it. Keeping the EVENT means
 classifiers, statistics and ack pairing (``answers``) see the same Socket.IO records with or
@@ -27,7 +28,7 @@ from ioproto_socketio.records import SocketIOPacket
 from ioproto.components import DecodeContext
 from ioproto.model import Chunk, ErrorRecord, Record, error_from, record_context
 
-from .bindings import EngineIOBinary, EventArg
+from .bindings import AckArg, EngineIOBinary, EventArg, SocketIOArg
 from .convert import to_plain
 from .records import LAYER, AppMessage
 
@@ -35,7 +36,9 @@ if TYPE_CHECKING:
     from .bindings import AppProtocol
 
 
-def parse(protocol: str, binding: EventArg | EngineIOBinary, data: bytes) -> tuple[Any, str | None]:
+def parse(
+    protocol: str, binding: SocketIOArg | EngineIOBinary, data: bytes
+) -> tuple[Any, str | None]:
     """``(fields, None)`` for ``data`` parsed with ``binding.format``, or ``(None, reason)``."""
     try:
         return to_plain(binding.format.parse(data)), None
@@ -53,45 +56,71 @@ class EventDecoder:
         self.protocol = protocol
         self.name = f"app-{protocol.name}"
         self.description = protocol.description or f"application protocol {protocol.name!r}"
-        self._events: dict[tuple[str, str], list[EventArg]] = {}
+        # (type, nsp, event) -> bindings; an ACK is keyed by the EVENT it answers
+        self._bound: dict[tuple[str, str, str], list[SocketIOArg]] = {}
         for binding in protocol.bindings:
-            if isinstance(binding, EventArg):
-                self._events.setdefault((binding.nsp, binding.event), []).append(binding)
+            if isinstance(binding, EventArg | AckArg):
+                kind = "EVENT" if isinstance(binding, EventArg) else "ACK"
+                key = (kind, binding.nsp, binding.event)
+                self._bound.setdefault(key, []).append(binding)
 
     def accepts(self, record: Record) -> bool:
-        """Socket.IO EVENTs whose namespace and name one of the bindings names."""
-        if not isinstance(record, SocketIOPacket) or record.type != "EVENT":
-            return False
-        event = record.event
-        return type(event) is str and (record.nsp, event) in self._events
+        """Socket.IO EVENTs whose namespace and name one of the bindings names, and ACKs
+        answering such an EVENT."""
+        return bool(bindings_for(record, self._bound))
 
     def open(self, context: DecodeContext) -> EventStream:
-        return EventStream(self.protocol.name, self._events, context)
+        return EventStream(self.protocol.name, self._bound, context)
+
+
+def bindings_for(
+    record: Record, bound: dict[tuple[str, str, str], list[SocketIOArg]]
+) -> list[SocketIOArg]:
+    """The bindings that apply to Socket.IO record ``record`` (none for other records)."""
+    if not isinstance(record, SocketIOPacket):
+        return []
+    if record.type == "EVENT":
+        event = record.event
+    elif record.type == "ACK" and isinstance(record.answers, SocketIOPacket):
+        event = record.answers.event
+    else:
+        return []
+    if type(event) is not str:
+        return []
+    return bound.get((record.type, record.nsp, event), [])
 
 
 class EventStream:
     def __init__(
-        self, protocol: str, events: dict[tuple[str, str], list[EventArg]], context: DecodeContext
+        self,
+        protocol: str,
+        bound: dict[tuple[str, str, str], list[SocketIOArg]],
+        context: DecodeContext,
     ) -> None:
         self._protocol = protocol
-        self._events = events
+        self._bound = bound
         self._max_raw = context.limits.max_raw_kept
         self._max_payload = context.limits.max_payload
 
     def feed(self, record: Record) -> Iterable[Record]:
         out: list[Record] = [record]
         assert isinstance(record, SocketIOPacket)
-        for binding in self._events.get((record.nsp, str(record.event)), ()):
+        for binding in bindings_for(record, self._bound):
             if binding.direction is not None and binding.direction != record.direction:
                 continue
             value = record.args[binding.arg] if 0 <= binding.arg < len(record.args) else None
             if not isinstance(value, bytes):
+                what = (
+                    f"{binding.event!r}"
+                    if record.type == "EVENT"
+                    else f"the ack of {binding.event!r}"
+                )
                 out.append(
                     error_from(
                         record,
                         layer=LAYER,
                         rule=f"app.{self._protocol}.not-binary",
-                        reason=f"{binding.name}: argument {binding.arg} of {record.event!r} "
+                        reason=f"{binding.name}: argument {binding.arg} of {what} "
                         f"is {type(value).__name__}, not bytes",
                     )
                 )
@@ -99,7 +128,7 @@ class EventStream:
             out.append(self._message(record, binding, value))
         return out
 
-    def _message(self, record: Record, binding: EventArg, data: bytes) -> Record:
+    def _message(self, record: Record, binding: SocketIOArg, data: bytes) -> Record:
         if len(data) > self._max_payload:
             return error_from(
                 record,

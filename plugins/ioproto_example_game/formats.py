@@ -1,10 +1,11 @@
 """The wire formats of the example game, declared once with construct (parse and build).
 
 A small multiplayer game sends its hot traffic as compact binary Socket.IO arguments on
-namespace ``/game``: each client emits ``move(<Move>)`` about 20 times a second, the server
-broadcasts ``state(<GameState>)``. Clients also report ``Telemetry`` over a raw Engine.IO
-connection on path ``/telemetry/`` (no Socket.IO). Everything is big-endian. The figures
-follow RFC style: bit 0 is the most significant bit of a byte.
+namespace ``/game``: each client emits ``move(<Move>)`` about 20 times a second and the
+server acknowledges each with a ``MoveResult``; the server broadcasts ``state(<GameState>)``.
+Clients also report ``Telemetry`` over a raw Engine.IO connection on path ``/telemetry/`` (no
+Socket.IO). Everything is big-endian. The figures follow RFC style: bit 0 is the most
+significant bit of a byte.
 """
 
 from __future__ import annotations
@@ -55,6 +56,25 @@ Move = Struct(
     "heading" / Int16ub,
     "speed" / Int8ub,
     Padding(1),
+    Terminated,
+)
+
+# MoveResult: the server's acknowledgement of a Move, 8 bytes.
+#
+#  0                   1                   2                   3
+#  0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
+# +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+# |   sequence (of the Move)      |A|     0       |  health 0-100 |
+# +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+# |                      server tick (uint32)                     |
+# +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+#
+# A: the move was accepted.
+MoveResult = Struct(
+    "seq" / Int16ub,
+    "flags" / BitStruct("accepted" / Flag, Padding(7)),
+    "health" / Int8ub,
+    "tick" / Int32ub,
     Terminated,
 )
 

@@ -11,7 +11,7 @@ import ioproto_engineio
 import ioproto_socketio
 import pytest
 from construct import Bytes, Enum, ExprAdapter, Int8ub, Int16ub, Struct, Terminated
-from ioproto_appproto import AppMessage, AppProtocol, EngineIOBinary, EventArg, to_plain
+from ioproto_appproto import AckArg, AppMessage, AppProtocol, EngineIOBinary, EventArg, to_plain
 from ioproto_socketio.records import SocketIOPacket
 
 import ioproto
@@ -194,3 +194,62 @@ def test_monitor_renders_app_messages() -> None:
     app = next(r for r in records if isinstance(r, AppMessage))
     line = "".join(text for text, _ in render_line(app, Clock("none")))
     assert "↳ demo.point" in line and '"x":3' in line
+
+
+ACKED = AppProtocol(
+    name="acked",
+    bindings=[
+        EventArg(event="ask", format=Point, direction="c2s"),
+        AckArg(event="ask", arg=1, format=Color, direction="s2c"),
+    ],
+)
+
+
+class Acked:
+    @ioproto.hookimpl
+    def register_decoders(self, register: Any) -> None:
+        for decoder in ACKED.decoders():
+            register(decoder)
+
+
+def decode_acked(packets: list[Any]) -> list[Record]:
+    chunks = socketio_messages([("c2s", "0"), *packets])
+    plugins = [ioproto_engineio, ioproto_socketio, Acked()]
+    records = run_pipeline(chunks, plugins=plugins, proto="app")
+    return [r for r in records if r.layer != "engineio"]
+
+
+def test_an_ack_of_a_bound_event_is_decoded_after_the_ack() -> None:
+    records = decode_acked(
+        [
+            ("c2s", socketio_event("ask", struct.pack(">HH", 1, 2), ack_id=7)),
+            ("s2c", socketio_ack(7, "fine", b"\x01")),
+        ]
+    )
+    kinds = [(r.layer, r.type) for r in records]
+    assert kinds[-2:] == [("socketio", "ACK"), ("app", "acked.ask-ack")]
+    message = records[-1]
+    assert isinstance(message, AppMessage)
+    assert (message.event, message.arg, message.fields) == ("ask", 1, {"color": "red"})
+    assert message.parent is records[-2] and message.direction == "s2c"
+
+
+def test_acks_that_cannot_be_bound() -> None:
+    """An ACK whose EVENT was not seen is not bound (no way to know what it answers); an ACK
+    of another event, or in the other direction, neither; a bound argument that is not
+    bytes is an error record naming the ack."""
+    records = decode_acked(
+        [
+            ("s2c", socketio_ack(99, "x", b"\x01")),  # answers nothing seen
+            ("c2s", socketio_event("other", ack_id=1)),
+            ("s2c", socketio_ack(1, "x", b"\x01")),  # answers "other"
+            ("s2c", socketio_event("ask", ack_id=2)),
+            ("c2s", socketio_ack(2, "x", b"\x01")),  # the ack of "ask" sent c2s
+            ("c2s", socketio_event("ask", struct.pack(">HH", 1, 2), ack_id=3)),
+            ("s2c", socketio_ack(3, "x", "not bytes")),
+        ]
+    )
+    assert not any(isinstance(r, AppMessage) and r.message == "ask-ack" for r in records)
+    errors = [r for r in records if isinstance(r, ErrorRecord) and r.layer == "app"]
+    assert [e.rule for e in errors] == ["app.acked.not-binary"]
+    assert "the ack of 'ask'" in errors[0].reason

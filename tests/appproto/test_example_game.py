@@ -122,8 +122,16 @@ def test_game_capture_fields_match_what_the_app_sent() -> None:
         if e["action"] == "app-fields"
     )
     assert sent and decoded == sent
-    assert {key[1] for key in sent} == {"move", "state", "telemetry"}
-    # every move/state AppMessage follows the Socket.IO EVENT it came from
+    assert {key[1] for key in sent} == {"move", "move-ack", "state", "telemetry"}
+    # every move/state AppMessage follows the Socket.IO EVENT it came from, every move-ack
+    # the ACK (over WebSocket and polling) that answers a move
     for index, r in enumerate(records):
         if isinstance(r, AppMessage) and r.event is not None:
-            assert records[index - 1] is r.parent and r.parent.event == r.event  # type: ignore[attr-defined]
+            parent: Any = r.parent
+            assert records[index - 1] is parent
+            if r.message == "move-ack":
+                assert parent.type == "ACK" and parent.answers.event == r.event == "move"
+            else:
+                assert parent.type == "EVENT" and parent.event == r.event
+    acked = [r for r in records if isinstance(r, AppMessage) and r.message == "move-ack"]
+    assert {r.transport for r in acked} == {"websocket", "polling"}

@@ -4,8 +4,9 @@
  * plugin plugins/ioproto_example_game; formats in its formats.py).
  *
  * Two players join namespace /game (p1 over websocket, p2 over polling) and emit
- * `move(<16-byte Move>)`; after each round the server broadcasts `state(<GameState>)` to
- * both. Each client also sends two `Telemetry` reports (8 bytes) over a raw Engine.IO
+ * `move(<16-byte Move>)` with an ack, which the server answers with an 8-byte `MoveResult`
+ * (logged as event `move-ack`); after each round the server broadcasts `state(<GameState>)`
+ * to both. Each client also sends two `Telemetry` reports (8 bytes) over a raw Engine.IO
  * connection on path /telemetry/ (engine.io 6.6 server and client, no Socket.IO).
  * Besides the usual log records, every binary message is logged once more by its sender as
  * action "app-fields" with args [fields] (the values that went into the bytes).
@@ -30,6 +31,15 @@ function encodeMove(m) {
 
 function decodeMove(b) {
   return { id: null, x: b.readFloatBE(4), y: b.readFloatBE(8) };
+}
+
+function encodeMoveResult(r) {
+  const b = Buffer.alloc(8);
+  b.writeUInt16BE(r.seq, 0);
+  b.writeUInt8(r.flags.accepted ? 0x80 : 0, 2);
+  b.writeUInt8(r.health, 3);
+  b.writeUInt32BE(r.tick, 4);
+  return b;
 }
 
 function encodeState(s) {
@@ -80,10 +90,13 @@ exports.run = async ({ port, log }) => {
   let tick = 1000;
   serve(game, log, (p) => {
     players.set(p.label, { id: players.size + 1, x: 0, y: 0, health: 100 });
-    p.on('move', (args) => {
+    p.on('move', (args, ack) => {
       const me = players.get(p.label);
       Object.assign(me, decodeMove(args[0]), { id: me.id });
       me.health = Math.max(0, me.health - 5);
+      const result = { seq: args[0].readUInt16BE(2), flags: { accepted: me.health > 80 }, health: me.health, tick };
+      log.add('server', p.label, 'app-fields', { nsp: '/game', event: 'move-ack', args: [result], transport: null });
+      ack(encodeMoveResult(result));
     });
   });
 
@@ -109,7 +122,7 @@ exports.run = async ({ port, log }) => {
         speed: 3 + seq,
       };
       log.add('client', label, 'app-fields', { nsp: '/game', event: 'move', args: [move], transport: c.transport() });
-      c.emit('move', encodeMove(move));
+      c.emitAck('move', encodeMove(move));
     }
     await sleep(80);
     tick += 1;
