@@ -165,6 +165,7 @@ class FrameReader:
         order = "<"
         # per interface: (linktype, unit seconds per tick, offset seconds, snaplen)
         interfaces: list[tuple[int, float, float, int]] = []
+        last_ts = 0.0  # of the latest packet with a timestamp
         while True:
             fresh = self._refill(buf, pos, need, "block", base)
             if fresh is None:
@@ -227,11 +228,8 @@ class FrameReader:
                         return
                     linktype, tick, offset, _snap = interfaces[iface]
                     self.frames_read += 1
-                    yield (
-                        ((high << 32) | low) * tick + offset,
-                        linktype,
-                        buf[body + 20 : body + 20 + caplen],
-                    )
+                    last_ts = ((high << 32) | low) * tick + offset
+                    yield last_ts, linktype, buf[body + 20 : body + 20 + caplen]
                 elif kind == 3:
                     if not interfaces or body_end - body < 4:
                         self.problem = (
@@ -244,7 +242,9 @@ class FrameReader:
                     linktype, _tick, _offset, snap = interfaces[0]
                     caplen = min(orig, body_end - body - 4, snap or orig)
                     self.frames_read += 1
-                    yield 0.0, linktype, buf[body + 4 : body + 4 + caplen]
+                    # No timestamp in a Simple Packet Block: the packet before's is the
+                    # nearest known time (0, i.e. 1970, would wreck latencies and rates).
+                    yield last_ts, linktype, buf[body + 4 : body + 4 + caplen]
                 elif kind == 1:
                     if body_end - body < 8:
                         self.problem = (

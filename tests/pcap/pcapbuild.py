@@ -13,7 +13,7 @@ import ipaddress
 import os
 import struct
 import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 
 FIN, SYN, RST, PSH, ACK = 0x01, 0x02, 0x04, 0x08, 0x10
@@ -180,9 +180,11 @@ def write_pcapng(
     resolutions: dict[int, int] | None = None,
     compress: bool = False,
     spread: int = 1,
+    simple: Collection[int] = (),
 ) -> bytes:
     """A pcapng with one interface per link type (``spread`` copies of each, frames dealt
-    round-robin). ``resolutions`` maps interface index → if_tsresol byte."""
+    round-robin). ``resolutions`` maps interface index → if_tsresol byte. The frames whose
+    index is in ``simple`` are written as Simple Packet Blocks (no timestamp, interface 0)."""
     order = ">" if big_endian else "<"
     shb = _block(order, 0x0A0D0D0A, struct.pack(order + "IHHq", 0x1A2B3C4D, 1, 0, -1))
     interfaces: list[int] = []
@@ -202,7 +204,10 @@ def write_pcapng(
         options += struct.pack(order + "HH", 0, 0)
         blocks.append(_block(order, 1, struct.pack(order + "HHI", linktype, 0, 0) + options))
     counters: dict[int, int] = {}
-    for ts, linktype, frame in frames:
+    for position, (ts, linktype, frame) in enumerate(frames):
+        if position in simple:
+            blocks.append(_block(order, 3, struct.pack(order + "I", len(frame)) + frame))
+            continue
         choices = index_of[linktype]
         number = choices[counters.get(linktype, 0) % len(choices)]
         counters[linktype] = counters.get(linktype, 0) + 1

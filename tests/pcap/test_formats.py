@@ -118,6 +118,19 @@ def test_pcapng_variants(options, packets, reference, tmp_path) -> None:
     assert PcapSource().probe(str(path)) > 0
 
 
+def test_simple_packet_blocks_take_the_time_of_the_packet_before(
+    packets, reference, tmp_path
+) -> None:
+    # A Simple Packet Block has no timestamp: time 0 (1970) would wreck latencies and rates.
+    frames = pcapbuild.render(packets)
+    path = tmp_path / "simple.pcapng"
+    pcapbuild.write_pcapng(path, frames, simple=set(range(1, len(frames), 2)))
+    records = decode_file(path)
+    assert project(records) == project(reference)
+    times = [r.ts for r in records]
+    assert min(times) >= frames[0][0] and times == sorted(times)
+
+
 def test_stdin(packets, reference, monkeypatch) -> None:
     data = pcapbuild.write_pcap("/dev/null", pcapbuild.render(packets), compress=True)
 
