@@ -1,9 +1,10 @@
-"""The proxy in a child process, so forwarding and decoding use two cores.
+"""The relay in a child process, so forwarding and decoding do not share a GIL.
 
-Decoding every message holds the GIL; in one process that took most of the proxy's
-throughput. :class:`ProxyProcess` (parent side) starts :func:`child_main` with the "spawn"
-start method (a fresh interpreter: no inherited threads or event loop), reads the tap through
-a :mod:`.channel` pipe, and stops the child by closing a control pipe. The child stops when
+Decoding a message costs about ten times what relaying it does; in one process it would
+hold the GIL the relay needs. :class:`ProxyProcess` (parent side) starts :func:`child_main`
+with the "spawn" start method (a fresh interpreter: no inherited threads or event loop),
+reads the copies the relay sends through a :mod:`.channel` pipe, decodes them with a
+:class:`~.streams.TapDecoder`, and stops the child by closing a control pipe. The child stops when
 that pipe reaches end-of-file, which also happens when the parent dies, however it dies: the
 child never outlives it. The child ignores SIGINT and SIGTERM (a Ctrl-C reaches the whole
 process group): the parent decides when to stop, so what is queued is still delivered.
