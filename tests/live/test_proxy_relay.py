@@ -604,3 +604,39 @@ def test_ws_compression_off_removes_the_offer(ws_server: Server) -> None:
     # The client's own request, as tapped, still carries its offer.
     offered = upgrade.request_headers
     assert any(name == "sec-websocket-extensions" for name, _ in offered)
+
+
+def test_hostile_clients_do_not_hurt_the_proxy(proxy: Proxy) -> None:
+    """Random bytes, cut heads, valid heads followed by garbage, sent by many clients that
+    then vanish: the relay answers or drops each, and a normal request still works."""
+    proxy.drain(quiet=0.05)
+    rng = random.Random(6)
+    valid = b"POST /x HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\nhello"
+    for _ in range(60):
+        cut = rng.randrange(len(valid))
+        data = rng.choice(
+            [
+                rng.randbytes(rng.randrange(1, 300)),
+                valid[:cut],
+                valid + rng.randbytes(rng.randrange(1, 100)),
+                valid[:cut] + rng.randbytes(20) + valid[cut:],
+            ]
+        )
+        with socket.create_connection(address(proxy.url), timeout=10) as sock:
+            sock.sendall(data)
+            if rng.random() < 0.5:
+                sock.shutdown(socket.SHUT_WR)
+                sock.settimeout(2)
+                try:
+                    while sock.recv(65536):
+                        pass
+                except OSError:
+                    pass
+    records = proxy.drain()
+    assert not [r for r in errors(records) if r.rule.endswith(".internal") or "crash" in r.rule]
+    assert not proxy.process.exited
+    conn = connect(proxy)
+    try:
+        assert fetch(conn, "GET", "/after").path == "/after"
+    finally:
+        conn.close()
