@@ -4,6 +4,7 @@ stats, and a slow pipeline that costs tap records but never proxied traffic."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import threading
 import time
@@ -67,6 +68,32 @@ def test_stats_every(node_server: Server) -> None:
     stdout, stderr = proc.communicate(timeout=20)
     assert proc.returncode == 0, stderr
     assert stdout.count('"packets"') >= 2 or stdout.count("{\n") >= 2, stdout[:500]
+
+
+@pytest.mark.node
+def test_monitor_and_periodic_stats_while_a_real_client_runs(node_server: Server) -> None:
+    """What the issue calls done: the proxy in front of a real server, a real client using
+    the app, and a live MONITOR stream plus periodic stats on one output."""
+    proc, url = start_proxy_command(
+        [
+            "--upstream",
+            node_server.url,
+            *("--sink", "monitor", "--sink", "stats", "--every", "0.5s", "--duration", "3s"),
+        ]
+    )
+    result = run_client("node", url, "default")
+    stdout, stderr = proc.communicate(timeout=30)
+    assert proc.returncode == 0, stderr
+    assert result["after_reconnect"] == ["again"]
+    lines = stdout.splitlines()
+    # monitor lines for the app's own traffic, over both transports
+    assert any("echo(" in line and " xhr " not in line for line in lines), stdout[:2000]
+    assert any(" xhr " in line for line in lines)
+    assert any("ack #" in line for line in lines)
+    # stats snapshots while it ran (one counting the client's sessions), and the final one
+    snapshots = [line for line in lines if line.startswith("--- stats at ")]
+    assert len(snapshots) >= 3, stdout[-2000:]
+    assert any(re.match(r"[1-9]\d* sessions?, [1-9]\d* packets", line) for line in lines)
 
 
 @pytest.mark.node
