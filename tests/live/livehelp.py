@@ -9,7 +9,7 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 # Imported up front: on CPython 3.11 a late import of it (pytest's hypothesis plugin does one at
@@ -150,3 +150,24 @@ def start_proxy_command(argv: list[str]) -> tuple[subprocess.Popen[str], str]:
     match = re.search(r"listening on (http://[\d.]+:\d+)", line)
     assert match, line + (proc.stderr.read() if proc.poll() is not None else "")
     return proc, match.group(1)
+
+
+ProxyCommand = Callable[[list[str]], tuple[subprocess.Popen[str], str]]
+
+
+@pytest.fixture
+def proxy_command() -> Iterator[ProxyCommand]:
+    """:func:`start_proxy_command`, with every proxy it started killed at teardown (a test
+    that fails before stopping its proxy must not leave it running)."""
+    started: list[subprocess.Popen[str]] = []
+
+    def start(argv: list[str]) -> tuple[subprocess.Popen[str], str]:
+        proc, url = start_proxy_command(argv)
+        started.append(proc)
+        return proc, url
+
+    yield start
+    for proc in started:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()

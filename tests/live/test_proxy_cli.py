@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from ioproto_proxy.priority import decode_with_priority
 from ioproto_proxy.source import ProxySource, parse_listen
-from livehelp import Proxy, Server, run_client, start_proxy_command
+from livehelp import Proxy, ProxyCommand, Server, run_client
 
 from ioproto.components import SourceContext
 from ioproto.model import Chunk, ErrorRecord, Record
@@ -34,9 +34,11 @@ def test_missing_upstream_is_an_error_record() -> None:
 
 @pytest.mark.node
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
-def test_clean_exit_flushes_sinks(node_server: Server, tmp_path: Path, signum: int) -> None:
+def test_clean_exit_flushes_sinks(
+    node_server: Server, proxy_command: ProxyCommand, tmp_path: Path, signum: int
+) -> None:
     out = tmp_path / "records.jsonl"
-    proc, url = start_proxy_command(["--upstream", node_server.url, "--sink", f"jsonl:{out}"])
+    proc, url = proxy_command(["--upstream", node_server.url, "--sink", f"jsonl:{out}"])
     result = run_client("node", url, "default")
     assert result["after_reconnect"] == ["again"]
     time.sleep(0.3)
@@ -49,8 +51,8 @@ def test_clean_exit_flushes_sinks(node_server: Server, tmp_path: Path, signum: i
 
 
 @pytest.mark.node
-def test_stats_every(node_server: Server) -> None:
-    proc, url = start_proxy_command(
+def test_stats_every(node_server: Server, proxy_command: ProxyCommand) -> None:
+    proc, url = proxy_command(
         [
             "--upstream",
             node_server.url,
@@ -71,10 +73,12 @@ def test_stats_every(node_server: Server) -> None:
 
 
 @pytest.mark.node
-def test_monitor_and_periodic_stats_while_a_real_client_runs(node_server: Server) -> None:
+def test_monitor_and_periodic_stats_while_a_real_client_runs(
+    node_server: Server, proxy_command: ProxyCommand
+) -> None:
     """What the issue calls done: the proxy in front of a real server, a real client using
     the app, and a live MONITOR stream plus periodic stats on one output."""
-    proc, url = start_proxy_command(
+    proc, url = proxy_command(
         [
             "--upstream",
             node_server.url,

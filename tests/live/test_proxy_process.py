@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 import pytest
-from livehelp import Server, start_proxy_command
+from livehelp import ProxyCommand, Server
 
 
 def _alive(pid: int) -> bool:
@@ -20,9 +20,9 @@ def _alive(pid: int) -> bool:
 
 
 @pytest.mark.node
-def test_child_dies_with_the_parent(node_server: Server) -> None:
+def test_child_dies_with_the_parent(node_server: Server, proxy_command: ProxyCommand) -> None:
     argv = ["--upstream", node_server.url, "--sink", "jsonl", "-o", os.devnull]
-    proc, _ = start_proxy_command(argv)
+    proc, _ = proxy_command(argv)
     children = [
         int(pid) for pid in Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
     ]
