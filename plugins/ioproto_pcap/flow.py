@@ -39,23 +39,22 @@ from .websocket import Event, WsDirection, deflate_parameters, probe_frames
 
 LAYER = "capture"
 
+#: The fields of a Chunk in the order :func:`make_chunk` takes them.
+CHUNK_FIELDS = (
+    "ts",
+    "connection",
+    "direction",
+    "sid",
+    "transport",
+    "kind",
+    "data",
+    "http",
+    "revision",
+    "seq",
+)
 #: Chunk(ts=, connection=, direction=, sid=, transport=, kind=, data=, http=, revision=, seq=),
 #: positionally and about twice as fast (one chunk per HTTP body or WebSocket message).
-_make_chunk = positional_maker(
-    Chunk,
-    (
-        "ts",
-        "connection",
-        "direction",
-        "sid",
-        "transport",
-        "kind",
-        "data",
-        "http",
-        "revision",
-        "seq",
-    ),
-)
+make_chunk = positional_maker(Chunk, CHUNK_FIELDS)
 
 # conversation modes
 UNKNOWN, HTTP, WS, IGNORE = range(4)
@@ -101,7 +100,7 @@ class Emitter:
     ) -> None:
         self.seq += 1
         self.out.append(
-            _make_chunk(
+            make_chunk(
                 self.ts, connection, direction, sid, transport, kind, data, http, revision, self.seq
             )
         )
@@ -856,7 +855,7 @@ class Conversation:
             # Emitter.chunk, inlined: this runs once per WebSocket message
             emitter.seq += 1
             out.append(
-                _make_chunk(
+                make_chunk(
                     emitter.ts,
                     self.name,
                     direction,
