@@ -8,7 +8,9 @@
 * :func:`roundtrip` checks a construct declaration parses and builds both ways;
 * :func:`plain` turns construct containers into plain dicts and lists for comparisons;
 * :mod:`ioproto.testing.strategies` has hypothesis strategies (split, mutated input, JSON
-  values, Engine.IO and Socket.IO packets).
+  values, Engine.IO and Socket.IO packets);
+* :class:`ioproto.testing.oracle.OracleProcess` runs a reference implementation (a Node
+  script, say) for differential tests, one JSON request and answer per line.
 """
 
 from __future__ import annotations

@@ -9,8 +9,6 @@
 from __future__ import annotations
 
 import base64
-import json
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,6 +21,7 @@ from mphelp import feed_one, structure
 
 from ioproto.jsonform import from_jsonable, to_jsonable
 from ioproto.model import ErrorRecord
+from ioproto.testing.oracle import OracleProcess
 from ioproto.testing.strategies import json_values, mutated
 
 pytestmark = pytest.mark.node
@@ -30,34 +29,17 @@ pytestmark = pytest.mark.node
 NODE_DIR = Path(__file__).resolve().parents[1] / "node"
 
 
-class MsgpackOracle:
-    def __init__(self) -> None:
-        self.process = subprocess.Popen(
-            ["node", str(NODE_DIR / "msgpack_oracle.js")],
-            cwd=NODE_DIR,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
+class MsgpackOracle(OracleProcess):
+    """One ``node tests/node/msgpack_oracle.js`` process."""
 
-    def ask(self, request: dict[str, Any]) -> dict[str, Any]:
-        assert self.process.stdin is not None and self.process.stdout is not None
-        self.process.stdin.write(json.dumps(request) + "\n")
-        self.process.stdin.flush()
-        answer: dict[str, Any] = json.loads(self.process.stdout.readline())
-        assert "fatal" not in answer, answer["fatal"]
-        return answer
+    def __init__(self) -> None:
+        super().__init__(["node", str(NODE_DIR / "msgpack_oracle.js")], cwd=NODE_DIR)
 
     def encode(self, packet: Any) -> bytes:
         return bytes.fromhex(self.ask({"op": "encode", "packet": packet})["hex"])
 
     def decode(self, data: bytes) -> dict[str, Any]:
         return self.ask({"op": "decode", "hex": data.hex()})
-
-    def close(self) -> None:
-        assert self.process.stdin is not None
-        self.process.stdin.close()
-        self.process.wait(timeout=10)
 
 
 @pytest.fixture(scope="module")

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import base64
-import json
-import subprocess
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -14,6 +12,7 @@ from ioproto_socketio.records import SocketIOPacket, SocketIOUnansweredAck
 
 from ioproto.components import DecodeContext, Limits
 from ioproto.model import ErrorRecord, Packet, Record
+from ioproto.testing.oracle import OracleProcess
 
 NODE_DIR = Path(__file__).resolve().parent.parent / "node"
 
@@ -118,27 +117,11 @@ def from_wire_json(value: Any) -> Any:
     return value
 
 
-class NodeOracle:
+class NodeOracle(OracleProcess):
     """One ``node tests/node/sio_oracle.js`` process, asked one JSON line at a time."""
 
     def __init__(self) -> None:
-        self.process = subprocess.Popen(
-            ["node", str(NODE_DIR / "sio_oracle.js")],
-            cwd=NODE_DIR,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-            encoding="utf-8",
-            errors="surrogatepass",
-        )
-
-    def ask(self, request: dict[str, Any]) -> dict[str, Any]:
-        assert self.process.stdin is not None and self.process.stdout is not None
-        self.process.stdin.write(json.dumps(request) + "\n")
-        self.process.stdin.flush()
-        answer: dict[str, Any] = json.loads(self.process.stdout.readline())
-        assert "fatal" not in answer, answer["fatal"]
-        return answer
+        super().__init__(["node", str(NODE_DIR / "sio_oracle.js")], cwd=NODE_DIR)
 
     def encode(self, version: int, packet: dict[str, Any]) -> list[str | bytes]:
         parts = self.ask({"op": "encode", "v": version, "packet": to_wire_json(packet)})["parts"]
@@ -148,8 +131,3 @@ class NodeOracle:
         answer = self.ask({"op": "decode", "v": version, "parts": to_wire_json(list(parts))})
         answer["packets"] = from_wire_json(answer["packets"])
         return answer
-
-    def close(self) -> None:
-        if self.process.stdin is not None:
-            self.process.stdin.close()
-        self.process.wait(timeout=10)
