@@ -27,7 +27,7 @@ from construct import ConstructError
 
 from ioproto.components import DecodeContext, Limits
 from ioproto.fastrecords import positional_maker
-from ioproto.model import CHUNK_LAYER, Chunk, ChunkKind, ErrorRecord, Record
+from ioproto.model import CHUNK_LAYER, Chunk, ChunkKind, ErrorRecord, Record, record_context
 
 from . import wire
 from .records import LAYER, EngineIOHandshake, EngineIOHttpError, EngineIOPacket
@@ -232,12 +232,7 @@ class EngineIOStream:
         except Exception as exc:  # a bug must not stop the capture; report it as a record
             return [
                 ErrorRecord(
-                    ts=record.ts,
-                    connection=record.connection,
-                    direction=record.direction,
-                    sid=record.sid,
-                    transport=record.transport,
-                    parent=record,
+                    **record_context(record),
                     layer=LAYER,
                     rule="engineio.internal",
                     reason=f"decoder failed: {type(exc).__name__}: {exc}",

@@ -32,7 +32,7 @@ from ioproto_socketio.acks import AckBook, session_key
 from ioproto_socketio.records import LAYER, SocketIOPacket
 
 from ioproto.components import DecodeContext
-from ioproto.model import ErrorRecord, Record, error_from
+from ioproto.model import ErrorRecord, Record, error_from, record_context
 
 from .unpack import UnpackError, unpack
 
@@ -294,12 +294,7 @@ class MsgpackStream:
             if ack_id is not None:
                 answers = self._book.answered(record, nsp, ack_id)
         packet = SocketIOPacket(
-            ts=record.ts,
-            connection=record.connection,
-            direction=record.direction,
-            sid=record.sid,
-            transport=record.transport,
-            parent=record,
+            **record_context(record),
             type=kind,
             data=data,
             revision=revision,
