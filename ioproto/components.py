@@ -38,6 +38,14 @@ class Limits:
     max_sessions: int = 100_000
 
 
+def option_flag(value: object) -> bool:
+    """A yes/no option as given in any context's ``options``: ``True``, or a string ``1``,
+    ``true``, ``yes``, ``on`` (any case, spaces ignored), is true; anything else is false."""
+    if isinstance(value, bool):
+        return value
+    return str(value).strip().lower() in ("1", "true", "yes", "on")
+
+
 @attrs.frozen(slots=True)
 class DecodeContext:
     """What a decoder stream is told when it is opened.

@@ -25,7 +25,7 @@ from typing import Any
 
 from construct import ConstructError
 
-from ioproto.components import DecodeContext, Limits
+from ioproto.components import DecodeContext, Limits, option_flag
 from ioproto.fastrecords import positional_maker
 from ioproto.model import CHUNK_LAYER, Chunk, ChunkKind, ErrorRecord, Record, record_context
 
@@ -118,12 +118,6 @@ def _option_revision(value: Any) -> int | None:
         return None
 
 
-def _truthy(value: Any) -> bool:
-    if isinstance(value, str):
-        return value.strip().lower() not in ("", "0", "false", "no", "off")
-    return bool(value)
-
-
 def _normalise_revision(revision: int) -> int:
     return revision if revision in (2, 3, 4) else 3
 
@@ -205,7 +199,8 @@ class EngineIOStream:
         self._limits: Limits = context.limits
         options = context.options
         self._option_revision = _option_revision(options.get("revision"))
-        self._forced = self._option_revision is not None and _truthy(options.get("force_revision"))
+        forced = option_flag(options.get("force_revision", False))
+        self._forced = self._option_revision is not None and forced
         self._strict = context.strict
         self._sids: dict[str, str] = {}
         self._handlers: dict[ChunkKind, Callable[[_Out, bytes], None]] = {

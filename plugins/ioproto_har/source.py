@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from ioproto.components import SourceContext
+from ioproto.components import SourceContext, option_flag
 from ioproto.model import Chunk, ChunkKind, Direction, ErrorRecord, HttpInfo, Record
 
 _TIMINGS = ("blocked", "dns", "connect", "send", "wait", "receive")
@@ -81,7 +81,7 @@ class HarSource:
         except (OSError, ValueError, KeyError, TypeError) as exc:
             yield _error(now, input, "har.file.invalid", f"{input} is not a readable HAR: {exc}")
             return
-        take_all = str(context.options.get("all", "")).lower() in ("1", "true", "yes")
+        take_all = option_flag(context.options.get("all", False))
         items: list[tuple[float, int, Chunk | Record]] = []
         for index, entry in enumerate(entries):
             if not isinstance(entry, Mapping):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import IO
 
-from ioproto.components import SinkContext
+from ioproto.components import SinkContext, option_flag
 from ioproto.jsonform import dumps
 from ioproto.model import Record
 
@@ -37,10 +37,6 @@ class JsonlSinkFactory:
         options = context.options
         return JsonlSink(
             context.stream,
-            include_raw=_truthy(options.get("raw", False)),
-            flush=_truthy(options.get("flush", False)),
+            include_raw=option_flag(options.get("raw", False)),
+            flush=option_flag(options.get("flush", False)),
         )
-
-
-def _truthy(value: object) -> bool:
-    return str(value).lower() in ("1", "true", "yes", "on")

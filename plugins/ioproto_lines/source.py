@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from ioproto.components import SourceContext
+from ioproto.components import SourceContext, option_flag
 from ioproto.model import Chunk, ChunkKind, Direction, ErrorRecord, Record
 
 _ESCAPE = re.compile(rb"\\x([0-9a-fA-F]{2})")
@@ -63,7 +63,7 @@ class LinesSource:
 
     def open(self, input: str, context: SourceContext) -> Iterator[Chunk | Record]:
         """Chunks of kind ``line`` / ``line-binary``, one per non-empty, non-comment line."""
-        escapes = _truthy(context.options.get("escapes", True))
+        escapes = option_flag(context.options.get("escapes", True))
         connection = "stdin" if input == "-" else input
         try:
             if input == "-":
@@ -183,10 +183,6 @@ def _int_or_none(value: object) -> int | None:
         return int(str(value)) if value is not None and value != "" else None
     except ValueError:
         return None
-
-
-def _truthy(value: object) -> bool:
-    return str(value).lower() not in ("0", "false", "no", "off", "")
 
 
 def _peek_stdin() -> bytes:

@@ -13,6 +13,7 @@ from typing import Any
 
 import attrs
 
+from ioproto.components import option_flag
 from ioproto.model import Record
 
 from .render import is_control
@@ -24,13 +25,6 @@ def as_list(value: Any) -> tuple[str, ...]:
         return ()
     items = value.split(",") if isinstance(value, str) else [str(item) for item in value]
     return tuple(item.strip() for item in items if item.strip())
-
-
-def truthy(value: Any) -> bool:
-    """Option values ``1``, ``true``, ``yes``, ``on`` (any case) and ``True`` are true."""
-    if isinstance(value, bool):
-        return value
-    return str(value).strip().lower() in ("1", "true", "yes", "on")
 
 
 def event_name(record: Record) -> str | None:
@@ -65,7 +59,7 @@ class Filter:
             sids=as_list(options.get("sid")),
             types=frozenset(item.lower() for item in as_list(options.get("type"))),
             direction=str(direction) if direction in ("c2s", "s2c") else None,
-            hide_control=truthy(options.get("hide_control", False)),
+            hide_control=option_flag(options.get("hide_control", False)),
         )
 
     @property

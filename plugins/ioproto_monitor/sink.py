@@ -20,10 +20,10 @@ from __future__ import annotations
 
 from typing import IO, Any
 
-from ioproto.components import SinkContext
+from ioproto.components import SinkContext, option_flag
 from ioproto.model import Record
 
-from .filters import Filter, truthy
+from .filters import Filter
 from .render import STYLES, Clock, render_line
 
 
@@ -32,7 +32,7 @@ class MonitorSink:
         options = context.options
         self._stream: IO[str] = context.stream
         mode = str(options.get("time", "local")).lower()
-        if truthy(options.get("utc", False)):
+        if option_flag(options.get("utc", False)):
             mode = "utc"
         self._clock = Clock(mode)
         self._filter = Filter.from_options(options)
@@ -55,7 +55,7 @@ class MonitorSink:
             )
         # Off by default: the CLI keeps the output line-buffered on a terminal and for live
         # sources, so each line shows at once there, and block-buffered into a pipe for files.
-        self._flush = truthy(options.get("flush", False))
+        self._flush = option_flag(options.get("flush", False))
 
     def write(self, record: Record) -> None:
         if self._check is not None and not self._check(record):

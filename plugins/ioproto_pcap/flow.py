@@ -17,6 +17,7 @@ from collections import deque
 from collections.abc import Mapping
 from typing import Any
 
+from ioproto.components import option_flag
 from ioproto.fastrecords import positional_maker
 from ioproto.model import Chunk, ChunkKind, Direction, ErrorRecord, HttpInfo, Record
 
@@ -82,7 +83,7 @@ class Emitter:
         self.out: list[Chunk | Record] = []
         self.ts = 0.0
         self.seq = 0
-        self.all_http = _flag(options.get("all_http", False))
+        self.all_http = option_flag(options.get("all_http", False))
         self.max_payload = max_payload
         self.max_raw = max_raw
 
@@ -131,12 +132,6 @@ class Emitter:
                 offset=offset,
             )
         )
-
-
-def _flag(value: Any) -> bool:
-    if isinstance(value, str):
-        return value.strip().lower() in ("1", "true", "yes", "on")
-    return bool(value)
 
 
 class Request:

@@ -23,7 +23,7 @@ from multiprocessing.connection import Connection
 from operator import attrgetter
 from typing import Any
 
-from ioproto.components import SourceContext
+from ioproto.components import SourceContext, option_flag
 from ioproto.model import Chunk, Record
 
 from .flow import CHUNK_FIELDS, make_chunk
@@ -40,7 +40,7 @@ DEFAULT_MIN_BYTES = 8 * 1024 * 1024
 
 def use_worker(input: str, context: SourceContext) -> bool:
     """Whether ``input`` is worth reading in a worker (a large regular file, allowed)."""
-    if str(context.options.get("parallel", "true")).lower() in ("0", "false", "no", "off"):
+    if not option_flag(context.options.get("parallel", True)):
         return False
     if input == "-" or not hasattr(os, "fork"):
         return False

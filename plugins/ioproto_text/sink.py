@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from typing import IO, Any
 
-from ioproto.components import SinkContext
+from ioproto.components import SinkContext, option_flag
 from ioproto.model import Chunk, ErrorRecord, Record
 from ioproto.render import hex_preview, render_value, safe_text
 
@@ -116,5 +116,5 @@ class TextSinkFactory:
     description = "one plain readable line per record"
 
     def open(self, context: SinkContext) -> TextSink:
-        utc = str(context.options.get("utc", "")).lower() in ("1", "true", "yes")
+        utc = option_flag(context.options.get("utc", False))
         return TextSink(context.stream, utc=utc)
