@@ -125,20 +125,20 @@ class ChannelTap:
                 self._dropped_segments.value += 1
                 return
         if self._lost:
-            lost = self._lost.pop((conn, side), 0)
-            if lost:
-                self._add((LOST + side, conn, ts, lost))
+            self._report_lost(conn, side, ts)
         self._sent += size
         self._batch_bytes += size
         self._add((side, conn, ts, data))
 
     def fin(self, conn: int, side: int, ts: float) -> None:
-        self._report_lost(conn, side, ts)
+        if self._lost:
+            self._report_lost(conn, side, ts)
         self._add((FIN + side, conn, ts, None))
 
     def close(self, conn: int, ts: float) -> None:
-        self._report_lost(conn, 0, ts)
-        self._report_lost(conn, 1, ts)
+        if self._lost:
+            self._report_lost(conn, 0, ts)
+            self._report_lost(conn, 1, ts)
         self._add((CLOSE, conn, ts, None))
 
     def error(self, conn: int, ts: float, rule: str, reason: str, target: str | None) -> None:
@@ -165,10 +165,10 @@ class ChannelTap:
             self.flush()
 
     def _report_lost(self, conn: int, side: int, ts: float) -> None:
-        if self._lost:
-            lost = self._lost.pop((conn, side), 0)
-            if lost:
-                self._add((LOST + side, conn, ts, lost))
+        """Send the "lost" event of ``conn``'s ``side``, if bytes were dropped since."""
+        lost = self._lost.pop((conn, side), 0)
+        if lost:
+            self._add((LOST + side, conn, ts, lost))
 
 
 class ChannelReader:
