@@ -47,6 +47,11 @@ _REASONS = {
 }
 
 
+def hostport(host: str, port: int) -> str:
+    """``"1.2.3.4:80"`` or ``"[::1]:80"``, as connections are named everywhere."""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
 class TapWriter(Protocol):
     """What the relay reports, in order, for every connection; no method may block or raise.
 
@@ -85,8 +90,7 @@ class Upstream:
         self.port = port or (443 if parts.scheme == "https" else 80)
         self.tls = ssl.create_default_context(cafile=ca_file) if parts.scheme == "https" else None
         self.prefix = parts.path.rstrip("/").encode("latin-1")
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        self.address = f"{host}:{self.port}"
+        self.address = hostport(self.host, self.port)
 
 
 class Relay:
@@ -194,7 +198,7 @@ class Tunnel:
         if isinstance(peer, tuple) and len(peer) >= 2:
             host, port = str(peer[0]), int(peer[1])
             self.peer = host
-            address = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+            address = hostport(host, port)
         else:
             address = "unknown:0"
         self.tap.open(self.conn, time.time(), address, self.relay.upstream.address)

@@ -36,6 +36,7 @@ from ioproto.model import Chunk, ErrorRecord, Record
 
 from .priority import PRIORITIES, decode_with_priority
 from .process import ProxyConfig, ProxyProcess
+from .relay import hostport
 from .signals import stop_on_signals
 from .streams import TapDecoder
 
@@ -114,7 +115,7 @@ class ProxySource:
             except (OSError, RuntimeError) as exc:
                 yield _error(now, input, "proxy.listen.failed", f"cannot listen on {input}: {exc}")
                 return
-            _say(f"proxy listening on http://{_hostport(address)} -> {upstream}")
+            _say(f"proxy listening on http://{hostport(*address)} -> {upstream}")
             if self.on_listening is not None:
                 self.on_listening(address)
             stop = threading.Event()
@@ -202,11 +203,6 @@ def _compression(value: object) -> bool:
     if value in ("off", False):
         return False
     raise ValueError(f"ws_compression must be pass or off, not {value!r}")
-
-
-def _hostport(address: tuple[str, int]) -> str:
-    host, port = address
-    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
 def _say(message: str) -> None:
