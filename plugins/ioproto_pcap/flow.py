@@ -667,18 +667,9 @@ class Conversation:
             progress = True
             self._push(request)
             if request.keep and not request.upgrade:
-                data = self._decoded(index, head, body)
-                if data is not None:
-                    self.emitter.chunk(
-                        connection=self.name,
-                        direction="c2s",
-                        kind=ChunkKind.HTTP_REQUEST,
-                        data=data,
-                        http=request.info(),
-                        sid=request.sid,
-                        revision=request.revision,
-                        transport=request.transport,
-                    )
+                self._body_chunk(
+                    index, head, body, request, "c2s", ChunkKind.HTTP_REQUEST, request.info()
+                )
 
     def _responses(self, side: Side) -> bool:
         assert self.client is not None
@@ -757,18 +748,32 @@ class Conversation:
             progress = True
             self._answered(request)
             if request.keep:
-                data = self._decoded(index, head, body)
-                if data is not None:
-                    self.emitter.chunk(
-                        connection=self.name,
-                        direction="s2c",
-                        kind=ChunkKind.HTTP_RESPONSE,
-                        data=data,
-                        http=request.info(head, request.ts),
-                        sid=request.sid,
-                        revision=request.revision,
-                        transport=request.transport,
-                    )
+                http = request.info(head, request.ts)
+                self._body_chunk(index, head, body, request, "s2c", ChunkKind.HTTP_RESPONSE, http)
+
+    def _body_chunk(
+        self,
+        index: int,
+        head: Head,
+        body: bytes,
+        request: Request,
+        direction: Direction,
+        kind: ChunkKind,
+        http: HttpInfo,
+    ) -> None:
+        """The chunk of an HTTP body (its content coding undone), in ``request``'s session."""
+        data = self._decoded(index, head, body)
+        if data is not None:
+            self.emitter.chunk(
+                connection=self.name,
+                direction=direction,
+                kind=kind,
+                data=data,
+                http=http,
+                sid=request.sid,
+                revision=request.revision,
+                transport=request.transport,
+            )
 
     def _answered(self, request: Request | None = None) -> None:
         """A response is over: a client paused on an upgrade request goes on with HTTP."""
