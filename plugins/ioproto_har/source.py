@@ -147,21 +147,35 @@ def _entry_records(
         if not frames:
             yield (
                 started,
-                ErrorRecord(
-                    ts=started,
-                    connection=connection,
-                    sid=sid,
-                    transport="websocket",
-                    layer="har",
-                    rule="har.websocket.no-messages",
-                    reason="this HAR has the WebSocket upgrade but no frames (Firefox does not "
+                _ws_error(
+                    started,
+                    connection,
+                    sid,
+                    "har.websocket.no-messages",
+                    "this HAR has the WebSocket upgrade but no frames (Firefox does not "
                     "export them; Chrome does, as _webSocketMessages)",
                 ),
             )
         for number, frame in enumerate(frames):
-            ts = float(frame.get("time") or started)
             direction: Direction = "c2s" if frame.get("type") == "send" else "s2c"
-            opcode = int(frame.get("opcode", 1))
+            try:
+                ts = float(frame.get("time") or started)
+                opcode = int(frame.get("opcode", 1))
+            except (ValueError, TypeError) as exc:
+                # One bad frame must not cost the entry's other frames.
+                yield (
+                    started,
+                    _ws_error(
+                        started,
+                        connection,
+                        sid,
+                        "har.websocket.bad-frame",
+                        f"frame {number} has a bad time or opcode: {exc}",
+                        direction=direction,
+                        index=number,
+                    ),
+                )
+                continue
             kind = _WS_KINDS.get(opcode, ChunkKind.WS_CONTROL)
             raw = str(frame.get("data", ""))
             try:
@@ -169,17 +183,15 @@ def _entry_records(
             except (binascii.Error, ValueError):
                 yield (
                     ts,
-                    ErrorRecord(
-                        ts=ts,
-                        connection=connection,
+                    _ws_error(
+                        ts,
+                        connection,
+                        sid,
+                        "har.websocket.bad-base64",
+                        f"binary frame {number} is not valid base64",
                         direction=direction,
-                        sid=sid,
-                        transport="websocket",
-                        layer="har",
-                        rule="har.websocket.bad-base64",
-                        reason=f"binary frame {number} is not valid base64",
-                        raw=raw.encode()[: context.limits.max_raw_kept],
                         index=number,
+                        raw=raw.encode()[: context.limits.max_raw_kept],
                     ),
                 )
                 continue
@@ -341,6 +353,32 @@ def _connection(
     if port is None:
         port = 443 if scheme in ("https", "wss") else 80
     return f"{client}-{server}:{port}"
+
+
+def _ws_error(
+    ts: float,
+    connection: str,
+    sid: str | None,
+    rule: str,
+    reason: str,
+    *,
+    direction: Direction | None = None,
+    index: int | None = None,
+    raw: bytes = b"",
+) -> ErrorRecord:
+    """An error about a WebSocket entry (or one of its frames)."""
+    return ErrorRecord(
+        ts=ts,
+        connection=connection,
+        direction=direction,
+        sid=sid,
+        transport="websocket",
+        layer="har",
+        rule=rule,
+        reason=reason,
+        index=index,
+        raw=raw,
+    )
 
 
 def _error(ts: float, input: str, rule: str, reason: str) -> ErrorRecord:

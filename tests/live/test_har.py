@@ -148,6 +148,30 @@ def test_a_revision_that_is_not_ascii_digits_is_unknown(tmp_path: Path) -> None:
     assert chunks and all(c.revision is None for c in chunks)
 
 
+def test_a_bad_frame_costs_only_itself(tmp_path: Path) -> None:
+    frames = [
+        {"type": "receive", "time": 1704067200.5, "opcode": 1, "data": '0{"sid":"s"}'},
+        {"type": "send", "time": "not a time", "opcode": 1, "data": "40"},
+        {"type": "send", "time": 1704067200.7, "opcode": "x", "data": "40"},
+        {"type": "send", "time": 1704067200.8, "opcode": 1, "data": '42["hi"]'},
+    ]
+    entry = {
+        "startedDateTime": "2024-01-01T00:00:00Z",
+        "request": {"url": "ws://h/socket.io/?EIO=4&transport=websocket", "method": "GET"},
+        "response": {"status": 101},
+        "_webSocketMessages": frames,
+    }
+    har = tmp_path / "bad-frame.har"
+    har.write_text(json.dumps({"log": {"entries": [entry]}}))
+    records = read(har)
+    assert [c.data for c in records if isinstance(c, Chunk)] == [b'0{"sid":"s"}', b'42["hi"]']
+    bad = [r for r in records if isinstance(r, ErrorRecord)]
+    assert [(r.rule, r.index) for r in bad] == [
+        ("har.websocket.bad-frame", 1),
+        ("har.websocket.bad-frame", 2),
+    ]
+
+
 def test_other_entries_skipped_unless_all() -> None:
     default = [r for r in read(CHROMIUM_HAR) if isinstance(r, Chunk)]
     everything = [r for r in read(CHROMIUM_HAR, all="true") if isinstance(r, Chunk)]
