@@ -27,6 +27,7 @@ from .components import (
     SourceContext,
 )
 from .errors import IoprotoError, NoSourceError, PluginFailure
+from .filters import Filter, FilterError, compile_filter
 from .model import (
     CHUNK_LAYER,
     Chunk,
@@ -63,6 +64,7 @@ def decode(
     source_options: Mapping[str, Any] | None = None,
     limits: Limits | None = None,
     plugin_manager: PluginManager | None = None,
+    filter: str | Filter | None = None,
 ) -> Iterator[Record]:
     """Decode ``inputs`` up to layer ``proto`` and yield the resulting records, streaming.
 
@@ -76,12 +78,21 @@ def decode(
         runs every registered classifier.
     :param options: decoder options, e.g. ``{"revision": 3}`` to force Engine.IO revision 3.
     :param source_options: options for the capture source.
+    :param filter: only records matching this filter expression (docs/filters.md), e.g.
+        ``'sio.event == "chat"'``, or a :class:`Filter` from :func:`compile_filter`. What
+        cannot match is not decoded further (push-down).
 
     Bad input never raises: it comes out as :class:`ErrorRecord` records. An unknown
-    ``proto``/``source`` name raises ``KeyError`` whose message lists the valid names.
+    ``proto``/``source`` name raises ``KeyError`` whose message lists the valid names; a
+    mistake in ``filter`` raises :class:`FilterError` (``.display()`` shows where).
     """
     pm = plugin_manager or make_plugin_manager()
     components = collect_components(pm)
+    match = compile_filter(filter, components.field_set()) if isinstance(filter, str) else filter
+    source_options = dict(source_options or {})
+    if match is not None:
+        for option, values in match.source_options().items():
+            source_options.setdefault(option, values)
     pipeline = Pipeline.build(
         proto=proto,
         classifiers=None if classifiers is None else list(classifiers),
@@ -91,8 +102,9 @@ def decode(
         limits=limits,
         plugin_manager=pm,
         components=components,
+        guards=match.pushdown() if match is not None else None,
     )
-    context = SourceContext(options=dict(source_options or {}), limits=pipeline.context.limits)
+    context = SourceContext(options=source_options, limits=pipeline.context.limits)
 
     def records() -> Iterator[Record]:
         items: Iterable[Any] = [inputs] if isinstance(inputs, str) else inputs
@@ -102,7 +114,10 @@ def decode(
             else:
                 yield from open_source(components, str(item), source=source, context=context)
 
-    return pipeline.stream(records())
+    stream = pipeline.stream(records())
+    if match is None:
+        return stream
+    return (record for record in stream if match(record))
 
 
 __all__ = [
@@ -111,6 +126,8 @@ __all__ = [
     "ChunkKind",
     "DecodeContext",
     "ErrorRecord",
+    "Filter",
+    "FilterError",
     "HttpInfo",
     "IoprotoError",
     "Limits",
@@ -125,6 +142,7 @@ __all__ = [
     "SourceContext",
     "Tag",
     "__version__",
+    "compile_filter",
     "decode",
     "error_from",
     "hookimpl",

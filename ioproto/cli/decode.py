@@ -16,6 +16,7 @@ from ioproto.model import Record
 from ioproto.pipeline import Pipeline, Ticker, resolve_source
 from ioproto.plugins import UnknownComponentError
 
+from .filtering import FilteredSink, compile_filters
 from .options import decode_options, input_options, output_options, parse_key_values
 from .state import CliState
 
@@ -58,13 +59,16 @@ def run_pipeline_command(
     color: bool | None,
     extra_sink_options: dict[str, dict[str, Any]] | None = None,
     every: float | None = None,
+    filters: Sequence[str] = (),
 ) -> None:
     """Build a pipeline from CLI parameters and run it over ``inputs``.
 
     Plugins' commands reuse this with their own defaults (e.g. ``ioproto monitor``).
     Usage errors (unknown names) exit with status 2 and list the valid names. ``every``
     (seconds) makes sinks that report periodically (stats) do so while the input flows,
-    and while a live source waits for traffic.
+    and while a live source waits for traffic. ``filters`` (``--filter``, all must hold)
+    choose the records the sinks get; their push-down predicates and source options
+    (``tcp.port`` → ``port``) skip decoding what cannot match.
     """
     components = state.components
     options: dict[str, Any] = dict(parse_key_values(decode_options, "--decode-option"))
@@ -73,6 +77,10 @@ def run_pipeline_command(
         options.setdefault("revision", revision)
     if ports:
         source_settings["port"] = list(ports)
+    match = compile_filters(filters, components, ports=ports)
+    if match is not None:
+        for option, values in match.source_options().items():
+            source_settings.setdefault(option, values)
     limits = Limits(max_payload=max_payload) if max_payload else Limits()
     classifiers: list[str] | None
     if "all" in no_classify:
@@ -104,11 +112,15 @@ def run_pipeline_command(
                 limits=limits,
                 plugin_manager=state.pm,
                 components=components,
+                guards=match.pushdown() if match is not None else None,
             )
         except UnknownComponentError as exc:
             raise click.UsageError(str(exc)) from None
         except ValueError as exc:
             raise click.UsageError(str(exc)) from None
+        if match is not None:
+            for stage in pipeline.sinks:
+                stage.component = FilteredSink(stage.component, match)
         try:
             sources = [resolve_source(components, item, source=source) for item in inputs]
         except (UnknownComponentError, NoSourceError) as exc:
