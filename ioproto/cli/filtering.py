@@ -32,15 +32,16 @@ def compile_filters(
     expressions: Sequence[str], components: Components, *, ports: Sequence[int] = ()
 ) -> Filter | None:
     """One filter that holds when every expression holds (and, with ``ports``, the
-    connection has one of them: the ``--port`` shorthand); ``None`` when there is none.
+    connection's server port is one of them: the ``--port`` shorthand); ``None`` when there
+    is none.
 
     Each expression is checked on its own, so an error points into the text the user
     typed; :class:`FilterUsageError` for a mistake.
     """
     fields = components.field_set()
     texts = list(expressions)
-    if ports and "tcp.port" in fields:
-        texts.append("tcp.port in {" + ", ".join(str(port) for port in ports) + "}")
+    if ports and "tcp.server_port" in fields:
+        texts.append("tcp.server_port in {" + ", ".join(str(port) for port in ports) + "}")
     compiled = []
     for text in texts:
         try:

@@ -4,11 +4,12 @@ They are read from a record's chunk (``http.*``, ``ws.*``, ``chunk.*``) or from 
 ``connection`` every record carries (``tcp.*``, ``ip.*``: ``client:port-server:port``), so
 they work for the chunks of the pcap, live, proxy and HAR sources alike.
 
-``tcp.port`` (either port of the connection, as in Wireshark) may be pushed down: every
-record of a connection has the same ports, and an Engine.IO session's connections all go to
-one server port. When a filter says ``tcp.port == N`` (or ``in {…}``) at its top level, the
-CLI also gives the source its ``port`` option, so pcap and live skip other connections
-before any HTTP parsing.
+``tcp.port`` (either port of the connection, as in Wireshark) and ``tcp.server_port`` may
+be pushed down: every record of a connection has the same ports, and an Engine.IO session's
+connections all go to one server port. When a filter says ``tcp.server_port == N`` (or
+``in {…}``) at its top level, the CLI also gives the source its ``port`` option (the
+server's port: the pcap source also uses it to tell the server's side), so pcap and live
+skip other connections before any HTTP parsing; ``--port N`` is short for that test.
 
 (These belong to the HTTP layer; they move with it when HTTP parsing leaves this plugin.)
 """
@@ -106,7 +107,6 @@ FIELDS = (
         get=_ports,
         layer=CHUNK_LAYER,
         pushdown=True,
-        source_option="port",
         description="either port of the TCP connection (tcp.port == 3000: that server)",
         example="tcp.port == 3000",
     ),
@@ -116,7 +116,8 @@ FIELDS = (
         get=_server(3),
         layer=CHUNK_LAYER,
         pushdown=True,
-        description="the server's port of the connection",
+        source_option="port",
+        description="the server's port of the connection (what --port selects)",
         example="tcp.server_port in {3000, 8080}",
     ),
     Field(

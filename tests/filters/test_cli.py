@@ -70,10 +70,21 @@ def test_monitor_shorthands_and_filter_together() -> None:
     assert lines and all("typing(" in line and "→" in line for line in lines), done.stdout
 
 
-def test_port_shorthand_is_a_filter_too() -> None:
+def test_port_shorthand_and_port_filters() -> None:
     on = jsonl(ioproto("decode", "--sink", "jsonl", "--port", "47020", CHAT).stdout)
     off = jsonl(ioproto("decode", "--sink", "jsonl", "--port", "47021", CHAT).stdout)
     assert on and not off
+    assert (
+        jsonl(ioproto("decode", "--sink", "jsonl", "-f", "tcp.server_port == 47020", CHAT).stdout)
+        == on
+    )
+    first = on[0]["connection"]
+    assert isinstance(first, str)
+    client_port = first.split("-")[0].rsplit(":", 1)[1]
+    mine = jsonl(
+        ioproto("decode", "--sink", "jsonl", "-f", f"tcp.port == {client_port}", CHAT).stdout
+    )
+    assert mine and all(r["connection"] == first for r in mine)
 
 
 def test_fields_command() -> None:
