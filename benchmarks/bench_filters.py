@@ -75,7 +75,9 @@ def main() -> None:
         pushed = statistics.median(times[f"{field}, pushed down"])
         plain = statistics.median(times[f"{field}, not pushed down"])
         assert lines[f"{field}, pushed down"] == lines[f"{field}, not pushed down"]
-        print(f"{field}: push-down is {plain / pushed:.1f}x faster ({plain:.2f} s -> {pushed:.2f} s)")
+        print(
+            f"{field}: push-down is {plain / pushed:.1f}x faster ({plain:.2f} s -> {pushed:.2f} s)"
+        )
 
 
 if __name__ == "__main__":

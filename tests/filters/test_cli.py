@@ -108,3 +108,46 @@ def test_python_api_filter() -> None:
 
     records = list(api.decode(CHAT, filter='sio.event == "welcome" and sio.args[0].online >= 2'))
     assert [r.args[0]["user"] for r in records] == ["bob", "carol"]  # type: ignore[attr-defined]
+
+
+DOC = ROOT / "docs" / "filters.md"
+
+
+def test_filters_doc_examples_compile_and_run() -> None:
+    import re
+
+    import ioproto as api
+    from ioproto.filters import compile_filter
+    from ioproto.plugins import collect_components, make_plugin_manager
+
+    text = DOC.read_text()
+    fields = collect_components(make_plugin_manager()).field_set()
+    examples = [
+        line
+        for block in re.findall(r"```filter\n(.*?)```", text, re.S)
+        for line in block.splitlines()
+        if line.strip()
+    ]
+    assert len(examples) >= 15
+    records = list(api.decode(CHAT, classifiers=None, all_layers=True))
+    for example in examples:
+        match = compile_filter(example, fields)
+        [match(record) for record in records]  # never raises
+    for field in fields:
+        assert f"`{field.name}`" in text, f"docs/filters.md does not list {field.name}"
+        compile_filter(field.example or field.name, fields)  # every field's own example
+
+
+def test_filters_doc_python_snippet_runs(monkeypatch: object) -> None:
+    import os
+    import re
+
+    snippets = re.findall(r"```python\n(.*?)```", DOC.read_text(), re.S)
+    assert snippets
+    here = os.getcwd()
+    os.chdir(ROOT)
+    try:
+        for snippet in snippets:
+            exec(compile(snippet, str(DOC), "exec"), {})
+    finally:
+        os.chdir(here)
