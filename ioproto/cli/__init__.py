@@ -53,7 +53,7 @@ def build_cli() -> click.Group:
           ioproto monitor live:lo --port 3000
           printf '42["chat","hi"]\\n' | ioproto decode --proto socketio -
           ioproto decode --sink jsonl capture.pcap > records.jsonl
-          ioproto monitor --filter 'sio.event == "chat" and eio.transport == "polling"' F
+          ioproto monitor -f 'sio.event == "chat" and eio.transport == "polling"' x.pcap
           ioproto fields
           ioproto plugins
         """

@@ -151,11 +151,9 @@ def tests(draw: st.DrawFn) -> Node:
             low = draw(st.integers(-5, 2))
             items.append(Range(Literal(low), Literal(low + draw(st.integers(0, 4)))))
         return InSet(ref, tuple(items))
-    if kind == "bool" or (kind == "json" and draw(st.booleans())):
-        literal = literal_for(draw, kind)
-        ops = ("==", "!=") if isinstance(literal.value, bool) else COMPARISONS
-        return Compare(ref, draw(st.sampled_from(ops)), literal)
-    return Compare(ref, draw(st.sampled_from(COMPARISONS)), literal_for(draw, kind))
+    literal = literal_for(draw, kind)
+    ops = ("==", "!=") if isinstance(literal.value, bool) else COMPARISONS
+    return Compare(ref, draw(st.sampled_from(ops)), literal)
 
 
 expressions = st.recursive(
