@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from importlib.metadata import PackageNotFoundError, version
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 
@@ -27,7 +27,7 @@ from .components import (
     SourceContext,
 )
 from .errors import IoprotoError, NoSourceError, PluginFailure
-from .filters import Filter, FilterError, compile_filter
+from .filters import FilterError
 from .model import (
     CHUNK_LAYER,
     Chunk,
@@ -42,6 +42,19 @@ from .model import (
 )
 from .pipeline import Pipeline, RunSummary, open_source
 from .plugins import PluginManager, collect_components, make_plugin_manager
+
+if TYPE_CHECKING:
+    from .filters import Filter, compile_filter
+
+
+def __getattr__(name: str) -> Any:
+    # The filter compiler (lark, RE2) loads on first use, not with every ioproto process.
+    if name in ("Filter", "compile_filter"):
+        from . import filters
+
+        return getattr(filters, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 try:
     __version__ = version("ioproto")
@@ -88,7 +101,13 @@ def decode(
     """
     pm = plugin_manager or make_plugin_manager()
     components = collect_components(pm)
-    match = compile_filter(filter, components.field_set()) if isinstance(filter, str) else filter
+    match: Filter | None
+    if isinstance(filter, str):
+        from .filters import compile_filter
+
+        match = compile_filter(filter, components.field_set())
+    else:
+        match = filter
     source_options = dict(source_options or {})
     if match is not None:
         for option, values in match.source_options().items():

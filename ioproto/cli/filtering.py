@@ -4,14 +4,16 @@ applying the filter to the sinks."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import click
 
-from ioproto.filters import Filter, FilterError, compile_filter, parse
-from ioproto.filters.nodes import And
+from ioproto.filters import FilterError
 from ioproto.model import Record
 from ioproto.plugins import Components
+
+if TYPE_CHECKING:
+    from ioproto.filters import Filter
 
 
 class FilterUsageError(click.ClickException):
@@ -38,8 +40,13 @@ def compile_filters(
     Each expression is checked on its own, so an error points into the text the user
     typed; :class:`FilterUsageError` for a mistake.
     """
-    fields = components.field_set()
     texts = list(expressions)
+    if not texts and not ports:
+        return None
+    from ioproto.filters import compile_filter, parse  # lark and RE2: only when filtering
+    from ioproto.filters.nodes import And
+
+    fields = components.field_set()
     if ports and "tcp.server_port" in fields:
         texts.append("tcp.server_port in {" + ", ".join(str(port) for port in ports) + "}")
     compiled = []

@@ -11,16 +11,40 @@
   the same (``port``).
 
 This package knows no protocol: every protocol field comes from a plugin.
+
+The parser (lark) and RE2 are imported when a filter is first compiled, not with this
+package: every ioproto process (the proxy's relay child too) imports it for the fields.
 """
 
 from __future__ import annotations
 
-from .compiler import Filter, Predicate, compile_filter
+from typing import TYPE_CHECKING, Any
+
 from .core_fields import CORE_FIELDS
 from .errors import FilterError
 from .fields import MISSING, TYPES, Field, FieldSet, reads, resolver
 from .printer import format_node, quote
-from .syntax import parse
+
+if TYPE_CHECKING:
+    from .compiler import Filter, Predicate, compile_filter
+    from .syntax import parse
+
+_LAZY = {
+    "Filter": "compiler",
+    "Predicate": "compiler",
+    "compile_filter": "compiler",
+    "parse": "syntax",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from importlib import import_module
+
+    return getattr(import_module(f"{__name__}.{module}"), name)
+
 
 __all__ = [
     "CORE_FIELDS",
