@@ -146,7 +146,7 @@ def check(value: Any) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise BadRecord("collect.record.not-object", "a record must be a JSON object")
     kind = value.get("t")
-    if kind not in KINDS:
+    if not isinstance(kind, str) or kind not in KINDS:
         raise BadRecord("collect.record.unknown-kind", f"unknown record kind {kind!r}")
     record: dict[str, Any] = {"t": kind}
     if kind == "hello":
@@ -177,7 +177,7 @@ def check(value: Any) -> dict[str, Any]:
     record["tr"] = _text(value, "tr")
     if kind == "p":
         direction = value.get("d")
-        if direction not in DIRECTIONS:
+        if not isinstance(direction, str) or direction not in DIRECTIONS:
             raise BadRecord("collect.record.bad-field", "'d' must be \"c2s\" or \"s2c\"")
         record["d"] = direction
         packet = value.get("p")
