@@ -14,7 +14,8 @@
  *     noops that end a poll during an upgrade, the close appended to a poll);
  *   - `upgrading` / `upgrade`: the probe exchange and the upgrade packet, which the socket
  *     handles on the new transport before it emits them (so they get no `packet` event);
- *   - `close`: the session's end and reason.
+ *   - `close`: the session's end and reason; a close packet a client sends on polling is
+ *     handled by the polling transport itself, so its `onData`/`onClose` are wrapped too.
  * The handshake's `open` packet is sent before the engine emits `connection`; the tap
  * rebuilds it from the socket with the same fields the server writes.
  *
@@ -319,6 +320,25 @@ function tap(server, options = {}) {
       }
       return result;
     };
+    if (transport.name === 'polling' && typeof transport.onData === 'function' && typeof transport.onClose === 'function') {
+      // A polling transport handles a close packet from the client itself (it never becomes
+      // a `packet` event): it calls onClose() while decoding a request body.
+      const onData = transport.onData;
+      const onClose = transport.onClose;
+      let decoding = false;
+      transport.onData = function tappedOnData() {
+        decoding = true;
+        try {
+          return onData.apply(this, arguments);
+        } finally {
+          decoding = false;
+        }
+      };
+      transport.onClose = function tappedOnClose() {
+        if (decoding) guard(() => packet(socket.id, 'c2s', 'polling', '1'))();
+        return onClose.apply(this, arguments);
+      };
+    }
   };
 
   const onHeaders = guard((headers, req) => {
