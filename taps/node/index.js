@@ -125,7 +125,7 @@ class Link {
     this.connect();
   }
 
-  /** Queue one record; false when it was dropped (buffer full). Never throws. */
+  /** Queue one record (an object, or a ready line); false when it was dropped. Never throws. */
   push(record, size) {
     const pending = this.queuedBytes + (this.sock ? this.sock.writableLength : 0);
     if (this.closed || pending + size > this.maxBytes) {
@@ -214,7 +214,7 @@ class Link {
     let text = '';
     for (const record of records) {
       try {
-        text += JSON.stringify(record) + '\n';
+        text += typeof record === 'string' ? record : JSON.stringify(record) + '\n';
       } catch (err) {
         this.failures += 1;
       }
@@ -294,8 +294,10 @@ function tap(server, options = {}) {
     }
   };
 
+  // The hot path: one line per packet, written as a string (no object, no stringify of one).
   const packet = (sid, d, tr, form) => {
-    link.push({ t: 'p', ts: now(), sid, d, tr, p: typeof form === 'string' ? form : { $bytes: form.toString('base64') } }, sizeOf(form));
+    const body = typeof form === 'string' ? JSON.stringify(form) : '{"$bytes":"' + form.toString('base64') + '"}';
+    link.push('{"t":"p","ts":' + now() + ',"sid":' + JSON.stringify(sid) + ',"d":"' + d + '","tr":' + JSON.stringify(tr) + ',"p":' + body + '}\n', sizeOf(form));
   };
 
   const hookTransport = (socket, transport) => {
@@ -364,7 +366,13 @@ function tap(server, options = {}) {
     if (opts.initialPacket) packet(sid, 's2c', transport.name, packetForm({ type: 'message', data: opts.initialPacket }));
     hookTransport(socket, transport);
 
-    socket.on('packet', guard((p) => packet(sid, 'c2s', socket.transport.name, packetForm(p))));
+    socket.on('packet', (p) => {
+      try {
+        packet(sid, 'c2s', socket.transport.name, packetForm(p));
+      } catch (err) {
+        link.failures += 1;
+      }
+    });
     socket.on('upgrading', guard((next) => {
       const facts = upgradeRequests.get(sid) || requestFacts(null);
       upgradeRequests.delete(sid);
