@@ -98,7 +98,9 @@ def load(url: str, clients: int, seconds: float) -> dict[str, Any]:
 
 
 def one(server: str, mode: str, clients: int, seconds: float) -> dict[str, Any]:
-    argv = ["node", "sio_server.js", "0"] if server == "node" else [sys.executable, "py_server.py", "0"]
+    argv = ["node", "sio_server.js", "0"]
+    if server == "py":
+        argv = [sys.executable, "py_server.py", "0"]
     env: dict[str, str] = {}
     discarder = None
     collect = None
@@ -139,7 +141,7 @@ def one(server: str, mode: str, clients: int, seconds: float) -> dict[str, Any]:
         collect.terminate()
         stdout, _ = collect.communicate(timeout=120)
         try:
-            figures = json.loads(stdout.strip().splitlines()[-1])
+            figures = json.loads(stdout)
             events = sum(e["count"] for e in figures.get("events", {}).get("by_count", []))
             out["collected_events_vs_sent"] = round(events / max(1, 2 * result["acked"]), 3)
         except (ValueError, IndexError, KeyError, TypeError):

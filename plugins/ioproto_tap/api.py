@@ -119,7 +119,8 @@ def instrument(
     if sinks:
         link = _pipeline_link(sinks, proto)
     else:
-        address = parse_address(collector or os.environ.get("IOPROTO_COLLECTOR") or DEFAULT_COLLECTOR)
+        target = collector or os.environ.get("IOPROTO_COLLECTOR") or DEFAULT_COLLECTOR
+        address = parse_address(target)
         link = CollectorLink(address, hello_record("python", _library(), app), buffer)
     hooks = EngineIOHooks(eio, Recorder(buffer))
     sender = Sender(buffer, link)

@@ -165,7 +165,8 @@ class TapChunker:
         revision = record["eio"]
         if revision is None:
             value = dict(query).get("EIO", "")
-            revision = int(value) if value.isascii() and value.isdigit() and len(value) < 3 else None
+            known = value.isascii() and value.isdigit() and len(value) < 3
+            revision = int(value) if known else None
         self._revisions[stream] = revision
         values = dict(query)
         cost = _SESSION_OVERHEAD + len(request.get("u") or "") + sum(

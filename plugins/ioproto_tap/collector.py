@@ -228,7 +228,8 @@ class Collector:
             return
         sock.setblocking(False)
         self._counter += 1
-        connection = _Connection(sock, f"{self._counter}@{name}", wire.LineSplitter(self.limits.max_line))
+        splitter = wire.LineSplitter(self.limits.max_line)
+        connection = _Connection(sock, f"{self._counter}@{name}", splitter)
         self._connections[self._counter] = connection
         self._selector.register(sock, selectors.EVENT_READ, self._counter)
 

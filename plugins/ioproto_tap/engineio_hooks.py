@@ -373,39 +373,49 @@ class EngineIOHooks:
             copy["wsgi.input"] = input_class(environ["wsgi.input"], received)
             return copy
 
+        poll_once: Callable[[], Any]
+        handle_get_request: Callable[..., Any]
+        handle_post_request: Callable[[dict[str, Any]], Any]
         if self.is_async:
 
-            async def poll_once() -> Any:
+            async def async_poll_once() -> Any:
                 del socket.poll  # the class's poll again, from now on
                 packets = await poll()
                 sent(packets)
                 return packets
 
-            async def handle_get_request(*args: Any, **kwargs: Any) -> Any:
+            async def async_get(*args: Any, **kwargs: Any) -> Any:
                 upgrading(args[0] if args else kwargs.get("environ", {}))
                 packets = await get_request(*args, **kwargs)
                 sent(packets)
                 return packets
 
-            async def handle_post_request(environ: dict[str, Any]) -> Any:
+            async def async_post(environ: dict[str, Any]) -> Any:
                 return await post_request(post_environ(environ))
 
+            poll_once, handle_get_request, handle_post_request = (
+                async_poll_once,
+                async_get,
+                async_post,
+            )
         else:
 
-            def poll_once() -> Any:
+            def sync_poll_once() -> Any:
                 del socket.poll
                 packets = poll()
                 sent(packets)
                 return packets
 
-            def handle_get_request(*args: Any, **kwargs: Any) -> Any:
+            def sync_get(*args: Any, **kwargs: Any) -> Any:
                 upgrading(args[0] if args else kwargs.get("environ", {}))
                 packets = get_request(*args, **kwargs)
                 sent(packets)
                 return packets
 
-            def handle_post_request(environ: dict[str, Any]) -> Any:
+            def sync_post(environ: dict[str, Any]) -> Any:
                 return post_request(post_environ(environ))
+
+            poll_once, handle_get_request, handle_post_request = sync_poll_once, sync_get, sync_post
 
         if transport == "polling":
             socket.poll = poll_once

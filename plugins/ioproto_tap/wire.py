@@ -186,11 +186,13 @@ def check(value: Any) -> dict[str, Any]:
     record["req"] = _check_request(value.get("req"))
     if kind == "open":
         revision = value.get("eio")
-        ok = isinstance(revision, int) and not isinstance(revision, bool)
-        record["eio"] = revision if ok and 0 < revision < 100 else None
+        record["eio"] = None
+        if isinstance(revision, int) and not isinstance(revision, bool) and 0 < revision < 100:
+            record["eio"] = revision
         rts = value.get("rts")
-        ok = isinstance(rts, int | float) and not isinstance(rts, bool)
-        record["rts"] = float(rts) if ok else None
+        record["rts"] = None
+        if isinstance(rts, int | float) and not isinstance(rts, bool):
+            record["rts"] = float(rts)
     return record
 
 

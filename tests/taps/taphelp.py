@@ -83,7 +83,10 @@ def decode(records: Iterable[Record], proto: str = "socketio") -> list[Record]:
     return out
 
 
-def packets_by_session(records: Sequence[Record], layer: str) -> dict[tuple[str | None, str | None], list[tuple[object, ...]]]:
+Groups = dict[tuple[str | None, str | None], list[tuple[object, ...]]]
+
+
+def packets_by_session(records: Sequence[Record], layer: str) -> Groups:
     """``{(sid, direction): [packet, ...]}`` of one layer, in order, without times or links."""
     groups: dict[tuple[str | None, str | None], list[tuple[object, ...]]] = {}
     for r in records:

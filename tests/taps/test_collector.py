@@ -29,13 +29,15 @@ OPEN = wire.dumps(
 )
 
 
-def packet(n: int) -> bytes:
-    return wire.dumps({"t": "p", "ts": 2.0 + n, "sid": "S", "d": "c2s", "tr": "websocket", "p": f"4m{n}"})
+def packet(n: int, data: str | None = None) -> bytes:
+    record = {"t": "p", "ts": 2.0 + n, "sid": "S", "d": "c2s", "tr": "websocket"}
+    return wire.dumps({**record, "p": f"4m{n}" if data is None else data})
 
 
 @pytest.fixture
 def collector() -> Iterator[Collector]:
-    c = Collector([Address(port=0)], CollectLimits(max_line=4096, max_buffered=64 * 1024, max_connections=4))
+    limits = CollectLimits(max_line=4096, max_buffered=64 * 1024, max_connections=4)
+    c = Collector([Address(port=0)], limits)
     c.start()
     yield c
     c.close()
@@ -104,7 +106,7 @@ def test_a_stream_without_hello_or_of_another_version_is_closed(collector: Colle
 def test_a_line_longer_than_the_limit_is_skipped_not_buffered(collector: Collector) -> None:
     sock = connect(collector)
     sock.sendall(HELLO + OPEN + packet(1))
-    huge = wire.dumps({"t": "p", "ts": 1.0, "sid": "S", "d": "c2s", "tr": "websocket", "p": "4" + "x" * 20000})
+    huge = packet(0, "4" + "x" * 20000)
     sender = threading.Thread(target=sock.sendall, args=(huge + packet(2),))
     sender.start()
     out = gather(collector, stop_when=2)
@@ -122,7 +124,7 @@ def test_partial_lines_of_all_taps_stay_within_the_budget() -> None:
     try:
         socks = [connect(c) for _ in range(3)]
         for sock in socks:
-            sock.sendall(HELLO + b'{"t":"p","ts":1,"sid":"S","d":"c2s","tr":"websocket","p":"' + b"y" * 30_000)
+            sock.sendall(HELLO + packet(0, "4" + "y" * 30_000)[:30_000])
         out = gather(c)
         # each 30 kB partial line beyond the first takes the total over 50 kB
         assert rules(out).count("collect.buffer.full") == 2
@@ -186,7 +188,10 @@ def test_unix_socket(tmp_path: Path) -> None:
 STREAM = HELLO + OPEN + b"".join(packet(n) for n in range(5))
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+SLOW_OK = [HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=SLOW_OK)
 @given(data=st.data())
 def test_garbage_mutated_and_split_streams_never_break_the_collector(
     collector: Collector, data: st.DataObject

@@ -58,7 +58,8 @@ def test_every_packet_of_a_real_session_reaches_the_collector(
     if mode != "polling":
         assert {ChunkKind.WS_TEXT, ChunkKind.WS_BINARY} <= kinds
     out = decode(records)
-    assert not [r for r in out if isinstance(r, ErrorRecord)], [r for r in out if isinstance(r, ErrorRecord)]
+    errors = [r for r in out if isinstance(r, ErrorRecord)]
+    assert not errors, errors
     handshakes = [r for r in out if isinstance(r, EngineIOHandshake)]
     agent = "aiohttp" if client == "py" else "Node.js engine.io-client"
     assert handshakes and all(h.tag("client.name") == agent for h in handshakes)
@@ -76,10 +77,9 @@ def test_in_process_sinks(tmp_path: object) -> None:
     import json
     from pathlib import Path
 
+    import ioproto_tap
     import socketio
     from aiohttp import web
-
-    import ioproto_tap
 
     path = Path(str(tmp_path)) / "out.jsonl"
     sio = socketio.AsyncServer(async_mode="aiohttp")

@@ -36,7 +36,9 @@ pytestmark = [
 CASES = [
     pytest.param("node", "node", "default", "", id="node-default", marks=pytest.mark.node),
     pytest.param("node", "node", "polling", "", id="node-polling", marks=pytest.mark.node),
-    pytest.param("node", "node", "websocket", "msgpack", id="node-ws-msgpack", marks=pytest.mark.node),
+    pytest.param(
+        "node", "node", "websocket", "msgpack", id="node-ws-msgpack", marks=pytest.mark.node
+    ),
     pytest.param("node", "node", "default", "msgpack", id="node-msgpack", marks=pytest.mark.node),
     pytest.param("py", "py", "default", "", id="py-default"),
     pytest.param("py", "py", "websocket", "msgpack", id="py-ws-msgpack"),
