@@ -216,3 +216,21 @@ def test_another_version_is_refused_by_the_collector_not_the_parser(version: obj
     else:
         with pytest.raises(wire.BadRecord):
             wire.loads(line)
+
+
+def test_stats_say_http_errors_are_not_known_for_tap_sessions() -> None:
+    from ioproto_stats.collector import StatsCollector
+    from ioproto_stats.report import render_text
+
+    from ioproto.pipeline import Pipeline
+
+    chunker = TapChunker()
+    session(EngineIOStream(DecodeContext()), chunker, 4, "", "polling")
+    chunks = chunker.feed(packet_record(handshake, "s2c", "polling"), "test")
+    pipeline = Pipeline.build(proto="socketio")
+    stats = StatsCollector()
+    for record in [*pipeline.feed(chunks[0]), *pipeline.close()]:
+        stats.add(record)
+    figures = stats.figures()
+    assert figures["errors"]["http_unknown_sessions"] == 1
+    assert "n/a" in render_text(figures)
