@@ -15,7 +15,7 @@ from typing import IO, Any, Protocol, runtime_checkable
 
 import attrs
 
-from .model import Chunk, Record
+from .model import Record
 
 
 @attrs.frozen(slots=True)
@@ -129,8 +129,9 @@ class Source(Protocol):
 
     ``probe(input)`` scores how well it can read ``input`` (a path, ``"-"`` for stdin, or a
     URL-like spec); negative means "not mine", the highest score wins when ``--source`` is not
-    given. ``open(input, context)`` yields :class:`~ioproto.model.Chunk` records in capture
-    order; it may also yield :class:`~ioproto.model.ErrorRecord` for input it cannot read
+    given. ``open(input, context)`` yields records in capture order, of the layer the input
+    natively has (``tcp`` byte-stream events of a capture, ``chunk`` messages of a HAR file);
+    it may also yield :class:`~ioproto.model.ErrorRecord` for input it cannot read
     (a corrupt file, an encrypted connection). A source whose records arrive as traffic
     happens (a live capture, a proxy) sets an optional ``live = True`` attribute, so that the
     CLI shows each record at once instead of buffering its output.
@@ -141,7 +142,7 @@ class Source(Protocol):
 
     def probe(self, input: str) -> float: ...
 
-    def open(self, input: str, context: SourceContext) -> Iterable[Chunk | Record]: ...
+    def open(self, input: str, context: SourceContext) -> Iterable[Record]: ...
 
 
 @runtime_checkable

@@ -32,7 +32,7 @@ from .components import (
     StreamDecoder,
 )
 from .errors import PluginFailure
-from .model import CHUNK_LAYER, ErrorRecord, Record, Tag
+from .model import ErrorRecord, Record, Tag
 from .plugins import (
     Components,
     PluginManager,
@@ -46,18 +46,19 @@ from .plugins import (
 class RunSummary:
     """Counts kept while the pipeline runs.
 
-    ``records`` counts emitted records by layer, ``errors`` error records by rule, and
-    ``plugin_failures`` exceptions raised by plugin code, by plugin name.
+    ``inputs`` counts the records fed in (what the sources produced), ``records`` emitted
+    records by layer, ``errors`` error records by rule, and ``plugin_failures`` exceptions
+    raised by plugin code, by plugin name.
     """
 
-    chunks: int = 0
+    inputs: int = 0
     records: Counter[str] = attrs.field(factory=Counter)
     errors: Counter[str] = attrs.field(factory=Counter)
     plugin_failures: Counter[str] = attrs.field(factory=Counter)
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "chunks": self.chunks,
+            "inputs": self.inputs,
             "records": dict(self.records),
             "errors": dict(self.errors),
             "plugin_failures": dict(self.plugin_failures),
@@ -115,36 +116,55 @@ def layer_of(decoder: Decoder) -> str:
     return str(getattr(decoder, "layer", None) or decoder.name)
 
 
+def source_layers(components: Components) -> list[str]:
+    """The layers that decoders ride on but none produces: what sources deliver.
+
+    Records of these layers come only from sources (the ``tcp`` byte streams of a capture,
+    say); ``--proto`` naming one means "no decoding".
+    """
+    produced = {layer_of(item.component) for item in components.decoders.items()}
+    below = {item.component.rides_on for item in components.decoders.items()}
+    return sorted(below - produced)
+
+
+def layer_names(components: Components) -> list[str]:
+    """Every layer ``--proto`` can name: the source layers, then the decoded ones."""
+    produced: list[str] = []
+    for item in components.decoders.items():
+        layer = layer_of(item.component)
+        if layer not in produced:
+            produced.append(layer)
+    return [*source_layers(components), *produced]
+
+
 def resolve_layers(
     components: Components, proto: str
 ) -> list[tuple[str, str, list[tuple[Decoder, str]]]]:
-    """The layers from the capture layer up to ``proto``, lowest first.
+    """The layers from the lowest decoded one up to ``proto``, lowest first.
 
     Each item is ``(layer name, layer below, [(decoder, plugin), ...])`` with the decoders in
     the order they are asked. ``proto`` may name a layer or a decoder (a decoder name selects
-    its layer). Raises :class:`~ioproto.plugins.UnknownComponentError` (listing the valid
-    names) for an unknown ``proto``, and :class:`ValueError` for a chain that loops or whose
-    decoders disagree on the layer below.
+    its layer); a layer only sources produce gives no layers. The chain ends below at a
+    layer no decoder produces. Raises :class:`~ioproto.plugins.UnknownComponentError`
+    (listing the layers) for an unknown ``proto``, and :class:`ValueError` for a chain that
+    loops or whose decoders disagree on the layer below.
     """
-    if proto == CHUNK_LAYER:
-        return []
     by_layer: dict[str, list[tuple[Decoder, str]]] = {}
     for item in components.decoders.items():
         by_layer.setdefault(layer_of(item.component), []).append((item.component, item.plugin))
     if proto not in by_layer:
+        if proto in source_layers(components):
+            return []
         if proto not in components.decoders:
-            valid = sorted({CHUNK_LAYER, *by_layer, *components.decoders.names()})
-            raise UnknownComponentError("layer", proto, valid)
+            raise UnknownComponentError("layer", proto, layer_names(components))
         proto = layer_of(components.decoders.get(proto))
     chain: list[tuple[str, str, list[tuple[Decoder, str]]]] = []
     name = proto
     seen: set[str] = set()
-    while name != CHUNK_LAYER:
+    while name in by_layer:
         if name in seen:
             raise ValueError(f"decoder layers loop through {name!r}")
         seen.add(name)
-        if name not in by_layer:
-            raise ValueError(f"no decoder produces layer {name!r}, needed below {proto!r}")
         members = sorted(
             by_layer[name], key=lambda pair: -float(getattr(pair[0], "priority", 0) or 0)
         )
@@ -213,6 +233,7 @@ class Pipeline:
         self._closed = False
         self._started = False
         self._out: list[Record] = []
+        self._entries: dict[str, int] = {}  # a record's layer -> index of the layer it enters
 
     # -- building ----------------------------------------------------------------------------
 
@@ -292,17 +313,17 @@ class Pipeline:
     # -- streaming ---------------------------------------------------------------------------
 
     def feed(self, record: Record) -> list[Record]:
-        """Push one record (normally a :class:`~ioproto.model.Chunk`) through every stage.
+        """Push one record, as a source made it, through every stage.
 
-        Returns the records that reached the sinks because of it, classified.
+        The record enters at the layer that rides on its own (a ``tcp`` record at the HTTP
+        layer, a chunk at Engine.IO); a record of a layer at or above the top goes straight
+        to the classifiers and sinks. Returns the records that reached the sinks because of
+        it, classified.
         """
         if not self._started:
             self._start()
-        if record.layer == CHUNK_LAYER:
-            self.summary.chunks += 1
-            index = 0
-        else:
-            index = self._first_layer_for(record)
+        self.summary.inputs += 1
+        index = self._first_layer_for(record)
         self._out = []
         self._push(record, index)
         return self._out
@@ -369,12 +390,15 @@ class Pipeline:
                 self.plugin_manager.hook.pipeline_started(pipeline=self)
 
     def _first_layer_for(self, record: Record) -> int:
-        if record.layer == CHUNK_LAYER:
-            return 0
-        for index, layer in enumerate(self.layers):
-            if layer.rides_on == record.layer:
-                return index
-        return len(self.layers)
+        entry = self._entries.get(record.layer)
+        if entry is None:
+            entry = len(self.layers)
+            for index, layer in enumerate(self.layers):
+                if layer.rides_on == record.layer:
+                    entry = index
+                    break
+            self._entries[record.layer] = entry
+        return entry
 
     def _push(self, record: Record, index: int) -> None:
         # The hot path: called for every record of every layer, so calls are inlined.

@@ -19,8 +19,10 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from ioproto_http.records import Chunk, ChunkKind
+
 from ioproto.components import Limits
-from ioproto.model import Chunk, ChunkKind, Direction, Record
+from ioproto.model import Direction, Record
 from ioproto.pipeline import Pipeline
 from ioproto.plugins import make_plugin_manager
 

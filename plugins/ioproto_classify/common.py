@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Generic, TypeVar
 
-from ioproto.model import Chunk, ChunkKind, Record
+from ioproto_http.records import Chunk, ChunkKind
+
+from ioproto.model import Record
 
 V = TypeVar("V")
 

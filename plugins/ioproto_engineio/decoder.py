@@ -24,10 +24,12 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from construct import ConstructError
+from ioproto_http.records import LAYER as CHUNK_LAYER
+from ioproto_http.records import Chunk, ChunkKind
 
 from ioproto.components import DecodeContext, Limits, option_flag
 from ioproto.fastrecords import positional_maker
-from ioproto.model import CHUNK_LAYER, Chunk, ChunkKind, ErrorRecord, Record, record_context
+from ioproto.model import ErrorRecord, Record, record_context
 
 from . import wire
 from .records import LAYER, EngineIOHandshake, EngineIOHttpError, EngineIOPacket

@@ -41,8 +41,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from ioproto_http.records import Chunk, ChunkKind, HttpInfo
+
 from ioproto.components import SourceContext, option_flag
-from ioproto.model import Chunk, ChunkKind, Direction, ErrorRecord, HttpInfo, Record
+from ioproto.model import Direction, ErrorRecord, Record
 
 _TIMINGS = ("blocked", "dns", "connect", "send", "wait", "receive")
 _OPEN = re.compile(rb'^(?:\d+:)?0(\{.*?"sid"\s*:\s*"([^"]+)")')

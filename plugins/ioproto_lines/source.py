@@ -20,8 +20,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
+from ioproto_http.records import Chunk, ChunkKind
+
 from ioproto.components import SourceContext, option_flag
-from ioproto.model import Chunk, ChunkKind, Direction, ErrorRecord, Record
+from ioproto.model import Direction, ErrorRecord, Record
 
 _ESCAPE = re.compile(rb"\\x([0-9a-fA-F]{2})")
 _PCAP_MAGICS = (

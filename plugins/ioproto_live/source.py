@@ -26,8 +26,10 @@ from contextlib import contextmanager
 from types import FrameType
 from typing import Any
 
+from ioproto_http.records import Chunk
+
 from ioproto.components import Source, SourceContext
-from ioproto.model import Chunk, ErrorRecord, Record
+from ioproto.model import ErrorRecord, Record
 
 PREFIXES = ("live:", "iface:")
 PERMISSION_HELP = (

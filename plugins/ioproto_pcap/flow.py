@@ -17,9 +17,11 @@ from collections import deque
 from collections.abc import Mapping
 from typing import Any
 
+from ioproto_http.records import Chunk, ChunkKind, HttpInfo
+
 from ioproto.components import option_flag
 from ioproto.fastrecords import positional_maker
-from ioproto.model import Chunk, ChunkKind, Direction, ErrorRecord, HttpInfo, Record
+from ioproto.model import Direction, ErrorRecord, Record
 
 from .http import (
     MAX_HEAD,

@@ -17,8 +17,10 @@ from collections.abc import Callable, Iterator, Mapping
 from functools import partial
 from typing import Any
 
+from ioproto_http.records import Chunk
+
 from ioproto.components import SourceContext
-from ioproto.model import Chunk, Record
+from ioproto.model import Record
 
 from .files import CAPTURE_MAGICS, FrameReader, open_input, sniff
 from .flow import Conversation, Emitter

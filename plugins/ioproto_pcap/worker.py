@@ -23,8 +23,10 @@ from multiprocessing.connection import Connection
 from operator import attrgetter
 from typing import Any
 
+from ioproto_http.records import Chunk
+
 from ioproto.components import SourceContext, option_flag
-from ioproto.model import Chunk, Record
+from ioproto.model import Record
 
 from .flow import CHUNK_FIELDS, make_chunk
 from .source import read_capture

@@ -23,8 +23,9 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 import attrs
+from ioproto_http.records import Chunk
 
-from ioproto.model import Chunk, Record
+from ioproto.model import Record
 
 from .channel import BATCH, FAILED, READY, ChannelReader, ChannelTap, TapCounters
 from .relay import Relay

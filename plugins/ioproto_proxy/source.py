@@ -31,8 +31,10 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from ioproto_http.records import Chunk
+
 from ioproto.components import SourceContext
-from ioproto.model import Chunk, ErrorRecord, Record
+from ioproto.model import ErrorRecord, Record
 
 from .priority import PRIORITIES, decode_with_priority
 from .process import ProxyConfig, ProxyProcess

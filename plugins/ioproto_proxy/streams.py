@@ -4,7 +4,7 @@ Each proxied connection is decoded by the pcap plugin's :class:`~ioproto_pcap.fl
 the same code that decodes a TCP connection in a capture file, fed the bytes of the
 client's hop as the relay saw them. So records from the proxy and from a capture of the same
 traffic are alike (connection ``client-server``, ``http-request``/``http-response`` bodies,
-``ws-*`` messages with the upgrade request's :class:`~ioproto.model.HttpInfo`, sid, revision
+``ws-*`` messages with the upgrade request's :class:`~ioproto_http.records.HttpInfo`, sid, revision
 and transport from the URLs), and bytes the tap had to drop are reported as a
 ``capture.tcp.gap`` after which decoding resynchronises, as after a lost TCP segment.
 """
@@ -14,11 +14,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from ioproto_http.records import Chunk
 from ioproto_pcap.flow import Conversation, Emitter
 from ioproto_pcap.http import split_target
 
 from ioproto.components import Limits
-from ioproto.model import Chunk, ErrorRecord, Record
+from ioproto.model import ErrorRecord, Record
 
 from .channel import CLOSE, ERROR, FIN, LOST, OPEN, Event
 

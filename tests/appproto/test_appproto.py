@@ -12,11 +12,12 @@ import ioproto_socketio
 import pytest
 from construct import Bytes, Enum, ExprAdapter, Int8ub, Int16ub, Struct, Terminated
 from ioproto_appproto import AckArg, AppMessage, AppProtocol, EngineIOBinary, EventArg, to_plain
+from ioproto_http.records import HttpInfo
 from ioproto_socketio.records import SocketIOPacket
 
 import ioproto
 from ioproto.jsonform import record_to_dict
-from ioproto.model import ErrorRecord, HttpInfo, Record
+from ioproto.model import ErrorRecord, Record
 from ioproto.testing import run_pipeline, socketio_ack, socketio_event, socketio_messages
 
 Point = Struct("x" / Int16ub, "y" / Int16ub, Terminated)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ioproto_http.records import Chunk, ChunkKind
 from ioproto_lines.source import LinesSource
 
-from ioproto import Chunk, ChunkKind, ErrorRecord
+from ioproto import ErrorRecord
 from ioproto.components import SourceContext
 
 

@@ -7,9 +7,10 @@ from typing import Any
 
 from ioproto_engineio.decoder import EngineIODecoder, EngineIOStream
 from ioproto_engineio.records import EngineIOPacket
+from ioproto_http.records import Chunk, ChunkKind, HttpInfo
 
 from ioproto.components import DecodeContext, Limits
-from ioproto.model import Chunk, ChunkKind, ErrorRecord, HttpInfo, Record
+from ioproto.model import ErrorRecord, Record
 
 ALL_KINDS = (
     ChunkKind.HTTP_REQUEST,

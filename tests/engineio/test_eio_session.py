@@ -8,10 +8,11 @@ import zlib
 import ioproto_engineio
 from eio_helpers import chunk, decode, rules, stream, summary
 from ioproto_engineio.records import EngineIOHandshake, EngineIOPacket
+from ioproto_http.records import Chunk, ChunkKind, HttpInfo
 
 import ioproto
 from ioproto.components import Limits
-from ioproto.model import ChunkKind, ErrorRecord, HttpInfo
+from ioproto.model import ErrorRecord
 from ioproto.plugins import make_plugin_manager
 
 HANDSHAKE = (
@@ -22,10 +23,10 @@ HANDSHAKE = (
 def test_pipeline_line_chunks() -> None:
     pm = make_plugin_manager(load_entrypoints=False, plugins=[ioproto_engineio])
     pipeline = ioproto.Pipeline.build(proto="engineio", plugin_manager=pm)
-    out = pipeline.feed(ioproto.Chunk(kind=ChunkKind.LINE, data=HANDSHAKE, ts=0.0))
-    out += pipeline.feed(ioproto.Chunk(kind=ChunkKind.LINE, data=b"4hello\x1e2", ts=1.0))
-    out += pipeline.feed(ioproto.Chunk(kind=ChunkKind.LINE, data=b"zzz", ts=2.0))
-    out += pipeline.feed(ioproto.Chunk(kind=ChunkKind.WS_CONTROL, data=b"", ts=3.0))
+    out = pipeline.feed(Chunk(kind=ChunkKind.LINE, data=HANDSHAKE, ts=0.0))
+    out += pipeline.feed(Chunk(kind=ChunkKind.LINE, data=b"4hello\x1e2", ts=1.0))
+    out += pipeline.feed(Chunk(kind=ChunkKind.LINE, data=b"zzz", ts=2.0))
+    out += pipeline.feed(Chunk(kind=ChunkKind.WS_CONTROL, data=b"", ts=3.0))
     out += pipeline.close()
     handshake = out[0]
     assert isinstance(handshake, EngineIOHandshake)

@@ -17,9 +17,10 @@ if str(ROOT / "plugins") not in sys.path:
     sys.path.insert(0, str(ROOT / "plugins"))
 
 from ioproto_engineio.records import EngineIOHandshake, EngineIOPacket  # noqa: E402
+from ioproto_http.records import Chunk, ChunkKind, HttpInfo  # noqa: E402
 from ioproto_socketio.records import SocketIOPacket  # noqa: E402
 
-from ioproto.model import Chunk, ChunkKind, HttpInfo, Record  # noqa: E402
+from ioproto.model import Record  # noqa: E402
 
 DATA = ROOT / "tests" / "data"
 GOLDEN = Path(__file__).resolve().parent / "golden"

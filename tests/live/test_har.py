@@ -11,10 +11,11 @@ import ioproto_engineio
 import ioproto_socketio
 import pytest
 from ioproto_har.source import HarSource
+from ioproto_http.records import Chunk, ChunkKind
 
 import ioproto
 from ioproto.components import SourceContext
-from ioproto.model import Chunk, ChunkKind, ErrorRecord, Record
+from ioproto.model import ErrorRecord, Record
 from ioproto.plugins import make_plugin_manager
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "har"

@@ -13,11 +13,12 @@ import time
 from pathlib import Path
 
 import pytest
+from ioproto_http.records import Chunk, ChunkKind
 from ioproto_live.source import LiveSource, capture_filter
 from livehelp import PEERS, Server, run_client
 
 from ioproto.components import SourceContext
-from ioproto.model import Chunk, ChunkKind, ErrorRecord, Record
+from ioproto.model import ErrorRecord, Record
 
 pytestmark = pytest.mark.skipif(shutil.which("tcpdump") is None, reason="tcpdump missing")
 

@@ -11,12 +11,13 @@ import time
 from pathlib import Path
 
 import pytest
+from ioproto_http.records import Chunk
 from ioproto_proxy.priority import decode_with_priority
 from ioproto_proxy.source import ProxySource, parse_listen
 from livehelp import Proxy, ProxyCommand, Server, run_client
 
 from ioproto.components import SourceContext
-from ioproto.model import Chunk, ErrorRecord, Record
+from ioproto.model import ErrorRecord, Record
 
 
 def test_parse_listen() -> None:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from ioproto_http.records import Chunk, ChunkKind
 from ioproto_proxy.channel import CLOSE, DATA, ERROR, FIN, LOST, OPEN
 from ioproto_proxy.streams import TapDecoder
 
 from ioproto.components import Limits
-from ioproto.model import Chunk, ChunkKind, ErrorRecord, Record
+from ioproto.model import ErrorRecord, Record
 
 UPGRADE = (
     b"GET /socket.io/?EIO=4&transport=websocket&sid=abc HTTP/1.1\r\n"

@@ -6,9 +6,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from ioproto_http.records import Chunk, ChunkKind
 from livehelp import Proxy, Server, run_client
 
-from ioproto.model import Chunk, ChunkKind, ErrorRecord
+from ioproto.model import ErrorRecord
 
 CASES = [
     ("node", "default"),

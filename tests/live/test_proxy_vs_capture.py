@@ -22,11 +22,12 @@ from typing import Any
 
 import attrs
 import pytest
+from ioproto_http.records import Chunk, ChunkKind
 from ioproto_pcap.source import PcapSource
 from livehelp import Proxy, Server, run_client
 
 from ioproto.components import SourceContext
-from ioproto.model import Chunk, ChunkKind, ErrorRecord
+from ioproto.model import ErrorRecord
 
 pytestmark = [
     pytest.mark.node,

@@ -12,10 +12,11 @@ for path in (HERE, HERE.parents[1] / "plugins"):
     if str(path) not in sys.path:
         sys.path.insert(0, str(path))
 
+from ioproto_http.records import Chunk  # noqa: E402
 from ioproto_pcap.source import CaptureDecoder, read_capture  # noqa: E402
 
 from ioproto.components import Limits, SourceContext  # noqa: E402
-from ioproto.model import Chunk, ErrorRecord, Record  # noqa: E402
+from ioproto.model import ErrorRecord, Record  # noqa: E402
 
 
 def decode_frames(

@@ -10,13 +10,14 @@ import pcapbuild
 import scenarios
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from ioproto_http.records import Chunk
 from ioproto_pcap.files import FrameReader
 from ioproto_pcap.link import parse_frame
 from ioproto_pcap.source import CaptureDecoder
 from pcaphelp import decode_frames
 
 from ioproto.components import SourceContext
-from ioproto.model import Chunk, ErrorRecord
+from ioproto.model import ErrorRecord
 
 FLOW = scenarios.websocket_flow(mss=500)
 POLL = scenarios.polling_flow(mss=300)

@@ -6,11 +6,12 @@ import importlib.util
 
 import ioproto_socketio
 import pytest
+from ioproto_http.records import Chunk, ChunkKind
 from siohelp import errors, packets, unanswered
 
 import ioproto
 from ioproto.jsonform import record_to_dict
-from ioproto.model import Chunk, ChunkKind, Packet, Record
+from ioproto.model import Packet, Record
 from ioproto.plugins import collect_components
 
 HAS_ENGINEIO = importlib.util.find_spec("ioproto_engineio.decoder") is not None

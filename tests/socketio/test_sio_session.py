@@ -14,11 +14,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from ioproto_http.records import Chunk, ChunkKind
 from ioproto_socketio.records import SocketIOPacket
 from siohelp import NODE_DIR, errors, from_wire_json, packets, stream, unanswered
 
 import ioproto
-from ioproto.model import Chunk, ChunkKind, Packet, Record
+from ioproto.model import Packet, Record
 
 EIO_TYPES = {"open": 0, "close": 1, "ping": 2, "pong": 3, "message": 4, "upgrade": 5, "noop": 6}
 

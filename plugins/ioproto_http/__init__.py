@@ -1,0 +1,1 @@
+"""The HTTP/WebSocket layer: its records (:mod:`.records`) are public."""
