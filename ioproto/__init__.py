@@ -28,8 +28,9 @@ from .components import (
 )
 from .errors import IoprotoError, NoSourceError, PluginFailure
 from .model import ErrorRecord, Packet, Record, Tag, error_from, record_context
-from .pipeline import Pipeline, RunSummary, open_source
+from .pipeline import Pipeline, RunSummary, resolve_source
 from .plugins import PluginManager, collect_components, make_plugin_manager
+from .worker import source_records
 
 try:
     __version__ = version("ioproto")
@@ -90,7 +91,8 @@ def decode(
             if isinstance(item, Record):
                 yield item
             else:
-                yield from open_source(components, str(item), source=source, context=context)
+                chosen = resolve_source(components, str(item), source=source)
+                yield from source_records(pipeline, chosen, str(item), context)
 
     return pipeline.stream(records())
 

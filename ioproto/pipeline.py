@@ -28,7 +28,6 @@ from .components import (
     Sink,
     SinkContext,
     Source,
-    SourceContext,
     StreamDecoder,
 )
 from .errors import PluginFailure
@@ -370,6 +369,19 @@ class Pipeline:
         finally:
             yield from self.close()
 
+    def lower_half(self, count: int, records: Iterable[Record]) -> Iterator[Record]:
+        """``records`` through this pipeline's ``count`` lowest layers only: what comes out
+        of them (unclassified, to be fed to this pipeline, where each enters the layer above
+        them), then what closing those layers flushes.
+
+        For :mod:`ioproto.worker`, in a forked copy of the pipeline: the layers' streams are
+        shared with this pipeline, so it must not also be fed the same records.
+        """
+        lower = Pipeline(layers=self.layers[:count], strict=self.strict, context=self.context)
+        for record in records:
+            yield from lower.feed(record)
+        yield from lower.close()
+
     def tick(self) -> None:
         """Give sinks that report periodically (``stats --every``) the chance to do so.
 
@@ -547,15 +559,3 @@ def resolve_source(components: Components, input: str, *, source: str | None = N
     if best is None:
         raise NoSourceError(input, components.sources.names())
     return best[1]
-
-
-def open_source(
-    components: Components,
-    input: str,
-    *,
-    source: str | None = None,
-    context: SourceContext | None = None,
-) -> Iterable[Record]:
-    """The records of ``input`` read by :func:`resolve_source`'s choice of source."""
-    chosen = resolve_source(components, input, source=source)
-    return chosen.open(input, context or SourceContext())

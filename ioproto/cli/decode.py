@@ -15,6 +15,7 @@ from ioproto.errors import NoSourceError, PluginFailure
 from ioproto.model import Record
 from ioproto.pipeline import Pipeline, Ticker, resolve_source
 from ioproto.plugins import UnknownComponentError
+from ioproto.worker import source_records
 
 from .options import decode_options, input_options, output_options, parse_key_values
 from .state import CliState
@@ -128,7 +129,7 @@ def run_pipeline_command(
                         yield record
                         tick()
                 else:
-                    yield from chosen.open(item, context)
+                    yield from source_records(pipeline, chosen, item, context)
 
         try:
             pipeline.run(records())

@@ -73,6 +73,7 @@ class EngineIODecoder:
 
     name = LAYER
     rides_on = CHUNK_LAYER
+    scope = "connection"  # state (a connection's sid) is per connection: see ioproto.worker
     description = (
         "Engine.IO packets, revisions 2-4: polling payloads (v4 \\x1e, v3 length-prefixed "
         "and XHR2 binary, JSONP), WebSocket messages, one packet or payload per line"

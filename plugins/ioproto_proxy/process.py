@@ -23,7 +23,6 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 import attrs
-from ioproto_http.records import Chunk
 
 from ioproto.model import Record
 
@@ -121,7 +120,7 @@ class ProxyProcess:
         self.close()
         raise RuntimeError(f"the proxy process exited (code {code})")
 
-    def records(self, timeout: float) -> Iterator[Chunk | Record]:
+    def records(self, timeout: float) -> Iterator[Record]:
         """What arrives within ``timeout`` seconds (nothing when nothing came)."""
         for kind, payload in self._reader.read(timeout):
             if kind == BATCH:
@@ -130,7 +129,7 @@ class ProxyProcess:
                 self._counters.taken.value += size
                 yield from self.decoder.feed(events)
         if self._reader.eof:
-            yield from self.decoder.finish()
+            yield from self.decoder.finish(time.time())
 
     def stop(self) -> None:
         if self._control is not None:

@@ -42,9 +42,10 @@ def plugin_modules() -> list[Any]:
 
     modules = [ioproto_lines, ioproto_engineio, ioproto_socketio]
     try:
+        import ioproto_http
         import ioproto_pcap
 
-        modules.insert(0, ioproto_pcap)
+        modules[:0] = [ioproto_pcap, ioproto_http]
     except ImportError:
         pass
     return [*modules, ioproto_classify, ioproto_monitor, ioproto_stats]

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from ioproto_http.decoder import HttpStream
 from ioproto_http.records import Chunk, ChunkKind
 from ioproto_proxy.channel import CLOSE, DATA, ERROR, FIN, LOST, OPEN
 from ioproto_proxy.streams import TapDecoder
+from ioproto_tcp.records import TcpEvent
 
-from ioproto.components import Limits
+from ioproto.components import DecodeContext
 from ioproto.model import ErrorRecord, Record
 
 UPGRADE = (
@@ -32,8 +34,17 @@ def server_frame(text: bytes) -> bytes:
 
 
 def decode(events: list[tuple[int, int, float, object]]) -> list[Chunk | Record]:
-    decoder = TapDecoder({}, Limits())
-    return [*decoder.feed(events), *decoder.finish()]
+    """The tap's events as the ``http`` layer decodes them (the proxy source's records)."""
+    tap = TapDecoder()
+    return http_layer([*tap.feed(events), *tap.finish(9.0)])
+
+
+def http_layer(records: list[Record]) -> list[Record]:
+    stream = HttpStream(DecodeContext())
+    out: list[Record] = []
+    for record in records:
+        out += [record] if isinstance(record, ErrorRecord) else stream.feed(record)
+    return out + list(stream.close())
 
 
 def test_a_websocket_connection_becomes_chunks_like_a_capture() -> None:
@@ -142,10 +153,12 @@ def test_any_sequence_of_events_decodes_without_raising(
 ) -> None:
     """Events in any order (data before an open, a gap after a close, garbage bytes, in
     any batching) give records, never an exception."""
-    decoder = TapDecoder({}, Limits())
+    decoder = TapDecoder()
     size = max(1, len(events) // batches)
-    records = []
+    tcp: list[Record] = []
     for start in range(0, len(events), size):
-        records += decoder.feed(events[start : start + size])
-    records += decoder.finish()
+        tcp += decoder.feed(events[start : start + size])
+    tcp += decoder.finish(9.0)
+    assert all(isinstance(r, (TcpEvent, ErrorRecord)) for r in tcp)
+    records = http_layer(tcp)
     assert all(isinstance(r, (Chunk, ErrorRecord)) for r in records)

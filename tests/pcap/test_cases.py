@@ -7,8 +7,8 @@ import dataclasses
 import pcapbuild
 import pytest
 import scenarios
-from ioproto_pcap.http import BodyReader, decode_content, parse_head
-from pcaphelp import chunks, decode_file, decode_frames, errors
+from ioproto_http.framing import BodyReader, decode_content, parse_head
+from pcaphelp import chunks, decode_file, decode_frames, errors, http_layer
 
 
 def _render(flow: pcapbuild.Flow) -> list:
@@ -165,7 +165,8 @@ def test_connection_cap_evicts() -> None:
         most = max(most, len(decoder.connections))
     decoder.finish()
     assert most <= 2 * 6
-    assert len([c for c in chunks(decoder.out) if c.direction == "s2c"]) == 30
+    records = http_layer(decoder.out, SourceContext())
+    assert len([c for c in chunks(records) if c.direction == "s2c"]) == 30
 
 
 @pytest.mark.parametrize(

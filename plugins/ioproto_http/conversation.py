@@ -5,10 +5,8 @@ ranges (``gap``), half-closes (``fin``) and the end (``close``), decides which s
 client, parses requests and responses, pairs them in order (pipelining included), follows a
 ``101 Switching Protocols`` into WebSocket and hands finished chunks and error records to the
 :class:`Emitter`. Memory per side is bounded by the head limit, ``limits.max_payload`` and the
-orphan-response limit.
-
-``Conversation`` and ``Emitter`` are public: the proxy plugin feeds them the bytes it relays,
-so its records match a capture's. Changing their interface changes the proxy's.
+orphan-response limit. It knows nothing of files, sockets or processes: the ``http`` layer's
+stream (:mod:`.decoder`) feeds it the ``tcp`` layer's records.
 """
 
 from __future__ import annotations
@@ -17,13 +15,12 @@ from collections import deque
 from collections.abc import Mapping
 from typing import Any
 
-from ioproto_http.records import Chunk, ChunkKind, HttpInfo
-
 from ioproto.components import option_flag
 from ioproto.fastrecords import positional_maker
 from ioproto.model import Direction, ErrorRecord, Record
+from ioproto_http.records import Chunk, ChunkKind, HttpInfo
 
-from .http import (
+from .framing import (
     MAX_HEAD,
     MAX_LINE,
     BodyReader,
@@ -42,22 +39,10 @@ from .websocket import Event, WsDirection, deflate_parameters, probe_frames
 
 LAYER = "capture"
 
-#: The fields of a Chunk in the order :func:`make_chunk` takes them.
-CHUNK_FIELDS = (
-    "ts",
-    "connection",
-    "direction",
-    "sid",
-    "transport",
-    "kind",
-    "data",
-    "http",
-    "revision",
-    "seq",
-)
 #: Chunk(ts=, connection=, direction=, sid=, transport=, kind=, data=, http=, revision=, seq=),
 #: positionally and about twice as fast (one chunk per HTTP body or WebSocket message).
-make_chunk = positional_maker(Chunk, CHUNK_FIELDS)
+_CHUNK_FIELDS = ("ts", "connection", "direction", "sid", "transport", "kind", "data", "http")
+make_chunk = positional_maker(Chunk, (*_CHUNK_FIELDS, "revision", "seq"))
 
 # conversation modes
 UNKNOWN, HTTP, WS, IGNORE = range(4)
@@ -251,13 +236,9 @@ class Conversation:
         emitter: Emitter,
         addresses: tuple[str, str],
         client: int | None,
-        server_ports: tuple[int, int],
-        port_filter: frozenset[int] | None,
     ) -> None:
         self.emitter = emitter
         self.addresses = addresses
-        self.server_ports = server_ports
-        self.port_filter = port_filter
         self.sides = (Side(), Side())
         self.client: int | None = None
         self.handshake = client is not None
@@ -399,11 +380,6 @@ class Conversation:
         for side in self.sides:
             side.buf = bytearray()
 
-    def _server_port_ok(self) -> bool:
-        if self.port_filter is None or self.client is None:
-            return True
-        return self.server_ports[1 - self.client] in self.port_filter
-
     def _detect(self, index: int, start: int) -> None:
         buf = self.sides[index].buf
         if buf[:2] == b"\x16\x03" or (not self.handshake and buf[:2] == b"\x17\x03"):
@@ -426,7 +402,7 @@ class Conversation:
             verdict = looks_like_request_start(buf)
             if verdict is None:
                 return
-            if verdict and self._server_port_ok():
+            if verdict:
                 self.mode = HTTP
             else:
                 self._ignore()
@@ -436,9 +412,6 @@ class Conversation:
             found = find_message_start(buf, request=request)
             if found >= 0:
                 self._set_client(index if request else 1 - index)
-                if not self._server_port_ok():
-                    self._ignore()
-                    return
                 self.mode = HTTP
                 for side in self.sides:
                     side.state = RESYNC
@@ -446,9 +419,6 @@ class Conversation:
         frames = probe_frames(memoryview(buf)[start:], self.emitter.max_payload)
         if frames > 0:
             self._set_client(index if frames == 1 else 1 - index)
-            if not self._server_port_ok():
-                self._ignore()
-                return
             self.sides[index].consume(start)
             self._start_ws(None, None, midstream=True)
             self.sides[index].state = WS_FRAMES
