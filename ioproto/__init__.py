@@ -83,7 +83,11 @@ def decode(
         plugin_manager=pm,
         components=components,
     )
-    context = SourceContext(options=dict(source_options or {}), limits=pipeline.context.limits)
+    context = SourceContext(
+        options=dict(source_options or {}),
+        limits=pipeline.context.limits,
+        wanted=pipeline.wants,
+    )
 
     def records() -> Iterator[Record]:
         items: Iterable[Any] = [inputs] if isinstance(inputs, str) else inputs

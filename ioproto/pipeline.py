@@ -94,6 +94,14 @@ class Layer:
     name: str
     rides_on: str
     members: list[LayerMember]
+    attributing: list[LayerMember] = attrs.field(init=False)
+
+    def __attrs_post_init__(self) -> None:
+        #: The members that take error records of the layers below, to attribute them to
+        #: their session (a decoder's ``attributes_errors``); errors skip the others.
+        self.attributing = [
+            member for member in self.members if getattr(member.decoder, "attributes_errors", False)
+        ]
 
 
 @attrs.define
@@ -177,6 +185,42 @@ def resolve_layers(
     return chain
 
 
+class Interest:
+    """Which records some registered decoder would take: for layers and sources that can
+    skip making what nobody above them wants (see ``DecodeContext.wanted``).
+
+    Asks every registered decoder riding on a record's layer, whether or not a pipeline
+    decodes that high (the ``http`` layer keeps Engine.IO's messages under ``--proto chunk``
+    too). A decoder whose ``accepts`` raises is taken to want the record.
+    """
+
+    def __init__(self, components: Components) -> None:
+        self._riders: dict[str, list[Decoder]] = {}
+        for item in components.decoders.items():
+            self._riders.setdefault(item.component.rides_on, []).append(item.component)
+
+    def wants(self, record: Record) -> bool:
+        riders = self._riders.get(record.layer)
+        return riders is None or _any_accepts(riders, record)
+
+    def checker(self, layer: str) -> Callable[[Record], bool] | None:
+        """``wanted`` for a layer's streams: who rides on ``layer`` decides; ``None`` if none."""
+        riders = self._riders.get(layer)
+        if not riders:
+            return None
+        return lambda record: _any_accepts(riders, record)
+
+
+def _any_accepts(decoders: list[Decoder], record: Record) -> bool:
+    for decoder in decoders:
+        try:
+            if decoder.accepts(record):
+                return True
+        except Exception:
+            return True
+    return False
+
+
 class Ticker:
     """Calls ``action`` at most once per ``every`` seconds (never when ``every`` <= 0).
 
@@ -233,6 +277,7 @@ class Pipeline:
         self._started = False
         self._out: list[Record] = []
         self._entries: dict[str, int] = {}  # a record's layer -> index of the layer it enters
+        self.interest: Interest | None = None
 
     # -- building ----------------------------------------------------------------------------
 
@@ -275,17 +320,15 @@ class Pipeline:
                 }
             }
         )
-        layers = [
-            Layer(
-                name=name,
-                rides_on=rides_on,
-                members=[
-                    LayerMember(decoder=decoder, stream=decoder.open(context), plugin=plugin)
-                    for decoder, plugin in members
-                ],
-            )
-            for name, rides_on, members in resolve_layers(components, proto)
-        ]
+        interest = Interest(components)
+        layers = []
+        for name, rides_on, members in resolve_layers(components, proto):
+            layer_context = attrs.evolve(context, wanted=interest.checker(name))
+            opened = [
+                LayerMember(decoder=decoder, stream=decoder.open(layer_context), plugin=plugin)
+                for decoder, plugin in members
+            ]
+            layers.append(Layer(name=name, rides_on=rides_on, members=opened))
         if classifiers is None:
             classifiers = components.classifiers.names()
         classifier_stages = []
@@ -299,7 +342,7 @@ class Pipeline:
             factory = components.sinks.get(name)
             plugin = _owner(components.sinks.items(), factory)
             sink_stages.append(Stage(name, plugin, factory.open(sink_context)))
-        return cls(
+        pipeline = cls(
             layers=layers,
             classifiers=classifier_stages,
             sinks=sink_stages,
@@ -308,6 +351,8 @@ class Pipeline:
             context=context,
             plugin_manager=pm,
         )
+        pipeline.interest = interest
+        return pipeline
 
     # -- streaming ---------------------------------------------------------------------------
 
@@ -369,6 +414,12 @@ class Pipeline:
         finally:
             yield from self.close()
 
+    def wants(self, record: Record) -> bool:
+        """Whether ``record`` would be input for some registered decoder of the layer above
+        its own (what :attr:`~ioproto.components.SourceContext.wanted` asks); True when no
+        decoder rides on its layer, or the pipeline was not built from plugins."""
+        return self.interest is None or self.interest.wants(record)
+
     def lower_half(self, count: int, records: Iterable[Record]) -> Iterator[Record]:
         """``records`` through this pipeline's ``count`` lowest layers only: what comes out
         of them (unclassified, to be fed to this pipeline, where each enters the layer above
@@ -402,25 +453,29 @@ class Pipeline:
                 self.plugin_manager.hook.pipeline_started(pipeline=self)
 
     def _first_layer_for(self, record: Record) -> int:
-        entry = self._entries.get(record.layer)
+        """Where a fed record enters: the layer riding on its own layer; an error record,
+        the layer riding on its parent's (which may attribute it), else the top."""
+        name = record.layer
+        if isinstance(record, ErrorRecord):
+            name = record.parent.layer if record.parent is not None else ""
+        entry = self._entries.get(name)
         if entry is None:
             entry = len(self.layers)
             for index, layer in enumerate(self.layers):
-                if layer.rides_on == record.layer:
+                if layer.rides_on == name:
                     entry = index
                     break
-            self._entries[record.layer] = entry
+            self._entries[name] = entry
         return entry
 
     def _push(self, record: Record, index: int) -> None:
         # The hot path: called for every record of every layer, so calls are inlined.
         layers = self.layers
-        if index < len(layers) and not isinstance(record, ErrorRecord):
-            for member in layers[index].members:
+        if index < len(layers):
+            layer = layers[index]
+            members = layer.members if not isinstance(record, ErrorRecord) else layer.attributing
+            for member in members:
                 if member.accepts(record):
-                    all_layers = self.all_layers
-                    if all_layers:
-                        self._emit(record)
                     try:
                         produced = list(member.stream.feed(record))
                     except Exception as exc:
@@ -428,13 +483,15 @@ class Pipeline:
                             member.plugin, member.decoder.name, exc, record
                         )
                         produced = [failure] if failure is not None else []
+                    if self.all_layers and not any(
+                        child.layer == record.layer for child in produced
+                    ):
+                        self._emit(record)  # consumed, and not passed on (possibly annotated)
                     index += 1
                     # Records out of the top layer go straight to _emit (what _push would do).
                     forward = self._push if index < len(layers) else None
                     emit = self._emit
                     for child in produced:
-                        if child is record and all_layers:
-                            continue  # passed through unchanged: already emitted above
                         if forward is None:
                             emit(child)
                         else:

@@ -85,19 +85,23 @@ def _read_in_worker(
     )
     child.start()
     sender.close()
+    finished = False
     try:
         while True:
             try:
                 batch = receiver.recv()
             except EOFError:
+                finished = True
                 break
             if type(batch) is str:
                 raise RuntimeError(f"reading {input} failed in its worker process: {batch}")
             yield from batch
     finally:
         receiver.close()
+        if finished:
+            child.join(30)  # it closed the pipe and is exiting: let it
         if child.is_alive():
-            child.kill()
+            child.kill()  # the reader stopped early (an error, Ctrl-C, `| head`)
         child.join()
     if child.exitcode not in (0, None):
         raise RuntimeError(f"the worker process reading {input} exited with code {child.exitcode}")

@@ -46,7 +46,6 @@ def run_pipeline_command(
     source: str | None,
     source_options: Sequence[str],
     ports: Sequence[int],
-    revision: int | None,
     proto: str,
     decode_options: Sequence[str],
     strict: bool,
@@ -70,8 +69,6 @@ def run_pipeline_command(
     components = state.components
     options: dict[str, Any] = dict(parse_key_values(decode_options, "--decode-option"))
     source_settings: dict[str, Any] = dict(parse_key_values(source_options, "--source-option"))
-    if revision is not None:
-        options.setdefault("revision", revision)
     if ports:
         source_settings["port"] = list(ports)
     limits = Limits(max_payload=max_payload) if max_payload else Limits()
@@ -120,7 +117,9 @@ def run_pipeline_command(
             # buffering so each packet shows up as it happens.
             stack.enter_context(_block_buffered(default_stream))
         tick = Ticker(every or 0.0, pipeline.tick)
-        context = SourceContext(options=source_settings, limits=limits, tick=tick)
+        context = SourceContext(
+            options=source_settings, limits=limits, tick=tick, wanted=pipeline.wants
+        )
 
         def records() -> Iterator[Record]:
             for item, chosen in zip(inputs, sources, strict=True):

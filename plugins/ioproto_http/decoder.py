@@ -5,8 +5,10 @@ framing, request/response pairing, WebSocket frames, permessage-deflate); this m
 routes each ``tcp`` record to its connection's conversation, sans-IO: records in, records out,
 nothing read or written.
 
-Decode options (``-D KEY=VALUE``): ``all_http`` keeps every HTTP message, not only those that
-look like Engine.IO; ``max_connections`` (default 20000) caps the connections followed at once
+Which HTTP messages are decoded is for the layers above to say: a request whose messages no
+decoder riding on ``chunk`` would accept (``DecodeContext.wanted``) is skipped, its body, its
+response and its WebSocket alike. Decode options (``-D KEY=VALUE``): ``all_http`` keeps every
+HTTP message; ``max_connections`` (default 20000) caps the connections followed at once
 (beyond it the oldest is finished early, as at its end).
 """
 
@@ -50,7 +52,9 @@ class HttpStream:
 
     def __init__(self, context: DecodeContext) -> None:
         limits = context.limits
-        self.emitter = Emitter(context.options, limits.max_payload, limits.max_raw_kept)
+        self.emitter = Emitter(
+            context.options, limits.max_payload, limits.max_raw_kept, context.wanted
+        )
         self.conversations: dict[str | None, Conversation] = {}
         self.max_connections = max(
             1, int(context.options.get("max_connections", DEFAULT_MAX_CONNECTIONS))

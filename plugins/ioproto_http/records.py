@@ -92,15 +92,16 @@ def _kind_name(chunk: Chunk) -> str:
 class Chunk(Record):
     """The bytes of one HTTP body, one WebSocket message or one input line.
 
-    ``revision`` is the Engine.IO protocol revision when the capture knows it (the ``EIO``
-    query parameter); ``None`` lets the decoder use its default. ``seq`` numbers the chunks
-    of one source in the order produced.
+    ``http`` is the HTTP message it came from (for a WebSocket message, the upgrade request
+    and its 101 answer); ``seq`` numbers the chunks of one source in the order produced.
+    ``connection`` names the TCP connection client first; ``direction`` is known. A chunk
+    knows nothing of what its bytes mean: ``sid`` and ``transport`` stay ``None`` (the
+    layers above fill them in their own records).
     """
 
     kind: ChunkKind
     data: bytes
     http: HttpInfo | None = None
-    revision: int | None = None
     seq: int = 0
     layer: str = LAYER
     type: str = attrs.field(default=attrs.Factory(_kind_name, takes_self=True))

@@ -150,7 +150,8 @@ def test_engineio_bindings_by_path_and_probe() -> None:
 
     def chunks(path: str, messages: list[bytes]) -> list[Any]:
         out = socketio_messages([("c2s", m) for m in messages], connection=path)
-        http = HttpInfo(method="GET", target=path + "/?EIO=4", path=path + "/")
+        query = (("EIO", "4"),)
+        http = HttpInfo(method="GET", target=path + "/?EIO=4", path=path + "/", query=query)
         return [attrs.evolve(c, http=http) for c in out]
 
     records = run_pipeline(

@@ -11,6 +11,7 @@ from ioproto_http.records import Chunk, ChunkKind, HttpInfo
 
 from ioproto.components import DecodeContext, Limits
 from ioproto.model import ErrorRecord, Record
+from ioproto.testing import engineio_url
 
 ALL_KINDS = (
     ChunkKind.HTTP_REQUEST,
@@ -37,7 +38,9 @@ def chunk(
     **fields: Any,
 ) -> Chunk:
     fields.setdefault("ts", 1.0)
-    return Chunk(kind=kind, data=data, revision=revision, http=http, **fields)
+    sid, transport = fields.pop("sid", None), fields.pop("transport", None)
+    http = engineio_url(revision=revision, sid=sid, transport=transport, http=http)
+    return Chunk(kind=kind, data=data, http=http, **fields)
 
 
 def decode(

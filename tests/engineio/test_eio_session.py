@@ -46,10 +46,12 @@ def test_websocket_only_session_learns_sid() -> None:
     assert later[0].sid == "a" and later[0].transport == "websocket"
     other = list(decoder.feed(chunk(b"42[1]", ChunkKind.WS_TEXT, connection="tcp2")))
     assert other[0].sid is None
-    given = list(decoder.feed(chunk(b"42[1]", ChunkKind.WS_TEXT, connection="tcp1", sid="zz")))
-    assert given[0].sid == "zz"  # the chunk's own sid wins
     payload = list(decoder.feed(chunk(b"4x\x1e4y", ChunkKind.HTTP_RESPONSE, connection="tcp1")))
     assert [r.sid for r in payload] == ["a", "a"]
+    given = list(decoder.feed(chunk(b"42[1]", ChunkKind.WS_TEXT, connection="tcp1", sid="zz")))
+    assert given[0].sid == "zz"  # the URL's sid wins, and the connection now carries it
+    after = list(decoder.feed(chunk(b"42[1]", ChunkKind.WS_TEXT, connection="tcp1")))
+    assert after[0].sid == "zz"
     list(decoder.close())
 
 
@@ -191,8 +193,10 @@ def test_decoder_component() -> None:
     decoder = ioproto_engineio.decoder.EngineIODecoder()
     assert (decoder.name, decoder.rides_on) == ("engineio", "chunk")
     assert decoder.accepts(chunk(b"", ChunkKind.WS_TEXT))
-    assert not decoder.accepts(chunk(b"", ChunkKind.WS_CONTROL))
+    assert decoder.accepts(chunk(b"", ChunkKind.WS_CONTROL))  # to give it its session
     assert not decoder.accepts(chunk(b"", ChunkKind.WT_STREAM))
+    not_engineio = HttpInfo(method="GET", path="/static/app.js")
+    assert not decoder.accepts(chunk(b"x", ChunkKind.HTTP_RESPONSE, http=not_engineio))
     record = EngineIOPacket(ts=0.0)
     assert not decoder.accepts(record)
     assert list(stream().feed(record)) == [record]

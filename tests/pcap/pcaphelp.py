@@ -43,9 +43,15 @@ def decode_file(path: str, options: Mapping[str, Any] | None = None) -> list[Rec
 def http_layer(records: Iterable[Record], context: SourceContext) -> list[Record]:
     """What the ``http`` layer makes of a source's records (errors pass through), in order.
 
-    The source's options are also given to the layer (``all_http``), as a test's one mapping.
+    The source's options are also given to the layer (``all_http``), as a test's one mapping;
+    the layer above is Engine.IO's (which HTTP messages are wanted).
     """
-    stream = HttpStream(DecodeContext(limits=context.limits, options=context.options))
+    from ioproto_engineio.decoder import EngineIODecoder
+
+    wanted = EngineIODecoder().accepts
+    stream = HttpStream(
+        DecodeContext(limits=context.limits, options=context.options, wanted=wanted)
+    )
     out: list[Record] = []
     for record in records:
         if isinstance(record, ErrorRecord):
@@ -68,9 +74,6 @@ def project(records: Sequence[Record]) -> list[tuple[Any, ...]]:
                     r.direction,
                     str(r.kind),
                     r.data,
-                    r.sid,
-                    r.revision,
-                    r.transport,
                     None
                     if http is None
                     else (
