@@ -7,7 +7,7 @@ The public API for embedding (see docs/embedding.md)::
     for record in ioproto.decode(["capture.pcap"], proto="socketio"):
         print(record.layer, record.type, record.data)
 
-and for feeding chunks as they arrive, :class:`Pipeline` (``Pipeline.build(...).feed(chunk)``).
+and for feeding records as they arrive, :class:`Pipeline` (``Pipeline.build(...).feed(record)``).
 Plugins use :data:`hookimpl`, the records in :mod:`ioproto.model` and the component
 protocols in :mod:`ioproto.components`.
 """
@@ -27,20 +27,10 @@ from .components import (
     SourceContext,
 )
 from .errors import IoprotoError, NoSourceError, PluginFailure
-from .model import (
-    CHUNK_LAYER,
-    Chunk,
-    ChunkKind,
-    ErrorRecord,
-    HttpInfo,
-    Packet,
-    Record,
-    Tag,
-    error_from,
-    record_context,
-)
-from .pipeline import Pipeline, RunSummary, open_source
+from .model import ErrorRecord, Packet, Record, Tag, error_from, record_context
+from .pipeline import Pipeline, RunSummary, resolve_source
 from .plugins import PluginManager, collect_components, make_plugin_manager
+from .worker import source_records
 
 try:
     __version__ = version("ioproto")
@@ -67,9 +57,10 @@ def decode(
     """Decode ``inputs`` up to layer ``proto`` and yield the resulting records, streaming.
 
     :param inputs: a path (``"-"`` for stdin), a list of paths, or an iterable of records
-        (normally :class:`Chunk`) that you made yourself.
+        that you made yourself (e.g. ``ioproto_http.records.Chunk`` messages); each enters
+        at the layer that rides on its own.
     :param proto: the highest layer to decode: ``"engineio"``, ``"socketio"``, … or
-        ``"chunk"`` for no decoding.
+        a layer only sources produce (``"tcp"``) for no decoding.
     :param source: the capture source to read paths with; guessed from each input if
         ``None``.
     :param classifiers: names of classifiers to run; ``()`` (the default) runs none, ``None``
@@ -92,7 +83,11 @@ def decode(
         plugin_manager=pm,
         components=components,
     )
-    context = SourceContext(options=dict(source_options or {}), limits=pipeline.context.limits)
+    context = SourceContext(
+        options=dict(source_options or {}),
+        limits=pipeline.context.limits,
+        wanted=pipeline.wants,
+    )
 
     def records() -> Iterator[Record]:
         items: Iterable[Any] = [inputs] if isinstance(inputs, str) else inputs
@@ -100,18 +95,15 @@ def decode(
             if isinstance(item, Record):
                 yield item
             else:
-                yield from open_source(components, str(item), source=source, context=context)
+                chosen = resolve_source(components, str(item), source=source)
+                yield from source_records(pipeline, chosen, str(item), context)
 
     return pipeline.stream(records())
 
 
 __all__ = [
-    "CHUNK_LAYER",
-    "Chunk",
-    "ChunkKind",
     "DecodeContext",
     "ErrorRecord",
-    "HttpInfo",
     "IoprotoError",
     "Limits",
     "NoSourceError",

@@ -105,13 +105,15 @@ def run_client(
 
 class Proxy:
     """The proxy's relay in its child process, as the ``proxy`` source runs it, with the
-    records it decoded collected by :meth:`drain`."""
+    records it copied decoded by the ``http`` layer and collected by :meth:`drain`.
+    ``options`` left over are the ``http`` layer's (``all_http``)."""
 
     def __init__(self, upstream: str, buffer: int = 64 * 1024 * 1024, **options: object) -> None:
+        from ioproto_http.decoder import HttpStream
         from ioproto_proxy.process import ProxyConfig, ProxyProcess
         from ioproto_proxy.streams import TapDecoder
 
-        from ioproto.components import Limits
+        from ioproto.components import DecodeContext
 
         config = ProxyConfig(
             host="127.0.0.1",
@@ -121,18 +123,25 @@ class Proxy:
             ws_compression=bool(options.pop("ws_compression", True)),
             upstream_ca=options.pop("upstream_ca", None),  # type: ignore[arg-type]
         )
-        self.process = ProxyProcess(config, TapDecoder(options, Limits()))
+        self.process = ProxyProcess(config, TapDecoder())
+        self.http = HttpStream(DecodeContext(options=options))
         host, port = self.process.start()
         self.url = f"http://{host}:{port}"
 
     def drain(self, quiet: float = 0.3) -> list[object]:
         """Every record decoded until nothing more arrives for ``quiet`` seconds."""
+        from ioproto.model import ErrorRecord
+
         records: list[object] = []
         while True:
             batch = list(self.process.records(timeout=quiet))
             if not batch:
                 return records
-            records.extend(batch)
+            for record in batch:
+                if isinstance(record, ErrorRecord):
+                    records.append(record)
+                else:
+                    records.extend(self.http.feed(record))
 
     def close(self) -> None:
         self.process.close()
