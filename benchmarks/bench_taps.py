@@ -109,9 +109,20 @@ def one(server: str, mode: str, clients: int, seconds: float) -> dict[str, Any]:
         env["IOPROTO_TAP_COLLECTOR"] = f"127.0.0.1:{discarder.port}"
     elif mode == "tap+collect":
         collect = subprocess.Popen(
-            [sys.executable, str(PEERS / "ioproto_cli.py"), "collect", "--listen", "127.0.0.1:0",
-             "--sink", "stats", "--sink-option", "format=json"],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            [
+                sys.executable,
+                str(PEERS / "ioproto_cli.py"),
+                "collect",
+                "--listen",
+                "127.0.0.1:0",
+                "--sink",
+                "stats",
+                "--sink-option",
+                "format=json",
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
         assert collect.stderr is not None
         address = re.search(r"on (127\.0\.0\.1:\d+)", collect.stderr.readline())
@@ -175,14 +186,16 @@ def main() -> None:
         for mode in modes:
             mine = [r for r in runs if r["server"] == server and r["mode"] == mode]
             rate = statistics.median(r["messages_per_s"] for r in mine)
-            summary.append({
-                "server": server,
-                "mode": mode,
-                "messages_per_s": rate,
-                "vs_off": round(rate / base, 3) if base else None,
-                "p50_ms": statistics.median(r["p50_ms"] for r in mine),
-                "p99_ms": statistics.median(r["p99_ms"] for r in mine),
-            })
+            summary.append(
+                {
+                    "server": server,
+                    "mode": mode,
+                    "messages_per_s": rate,
+                    "vs_off": round(rate / base, 3) if base else None,
+                    "p50_ms": statistics.median(r["p50_ms"] for r in mine),
+                    "p99_ms": statistics.median(r["p99_ms"] for r in mine),
+                }
+            )
     if args.json:
         print(json.dumps({"runs": runs, "summary": summary}))
     else:

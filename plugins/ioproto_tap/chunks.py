@@ -27,8 +27,9 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import attrs
+from ioproto_http.records import Chunk, ChunkKind, HttpInfo
 
-from ioproto.model import Chunk, ChunkKind, ErrorRecord, HttpInfo, Record, Tag
+from ioproto.model import ErrorRecord, Record, Tag
 
 from .framing import jsonp_request_body, polling_body, websocket_message
 
@@ -169,8 +170,10 @@ class TapChunker:
             revision = int(value) if known else None
         self._revisions[stream] = revision
         values = dict(query)
-        cost = _SESSION_OVERHEAD + len(request.get("u") or "") + sum(
-            len(name) + len(value) for name, value in headers
+        cost = (
+            _SESSION_OVERHEAD
+            + len(request.get("u") or "")
+            + sum(len(name) + len(value) for name, value in headers)
         )
         session = _Session(
             revision=revision,
@@ -270,18 +273,21 @@ class TapChunker:
                     record["ts"],
                 )
             ]
+        if http is None:
+            # A session whose handshake the tap did not report: its URL facts, as they are
+            # known, for the Engine.IO layer to read (as it reads a capture's URLs).
+            eio = () if revision is None else (("EIO", str(revision)),)
+            query = (*eio, ("transport", transport), ("sid", sid))
+            http = HttpInfo(path=None, target=_target("/", query), query=query)
         self._seq += 1
         return [
             Chunk(
                 ts=record["ts"],
                 connection=connection,
                 direction=direction,
-                sid=sid,
-                transport=transport,
                 kind=kind,
                 data=data,
                 http=http,
-                revision=revision,
                 seq=self._seq,
                 tags=VIA_TAP,
             )

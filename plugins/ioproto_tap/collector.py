@@ -298,9 +298,7 @@ class Collector:
                 continue
             if record["t"] == "hello":
                 out.append(
-                    chunker.error(
-                        connection.name, "collect.hello.repeated", "a second hello", line
-                    )
+                    chunker.error(connection.name, "collect.hello.repeated", "a second hello", line)
                 )
                 continue
             out.extend(chunker.feed(record, connection.name))

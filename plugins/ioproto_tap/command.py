@@ -113,7 +113,6 @@ def collect_command(
         source="collect",
         source_options=source_options,
         ports=(),
-        revision=None,
         every=every,
         **params,
     )

@@ -20,8 +20,10 @@ from collections.abc import Callable, Iterator, Mapping
 from types import FrameType
 from typing import Any
 
+from ioproto_http.records import Chunk
+
 from ioproto.components import SourceContext
-from ioproto.model import Chunk, ErrorRecord, Record
+from ioproto.model import ErrorRecord, Record
 
 from .collector import Address, CollectLimits, Collector, parse_address
 

@@ -178,7 +178,7 @@ def check(value: Any) -> dict[str, Any]:
     if kind == "p":
         direction = value.get("d")
         if not isinstance(direction, str) or direction not in DIRECTIONS:
-            raise BadRecord("collect.record.bad-field", "'d' must be \"c2s\" or \"s2c\"")
+            raise BadRecord("collect.record.bad-field", '\'d\' must be "c2s" or "s2c"')
         record["d"] = direction
         packet = value.get("p")
         record["p"] = packet if isinstance(packet, str) else _decode_bytes(packet, "p")

@@ -96,8 +96,11 @@ def packets_by_session(records: Sequence[Record], layer: str) -> Groups:
             item: tuple[object, ...] = (r.type, getattr(r, "data", None))
         else:
             item = (
-                r.type, getattr(r, "nsp", None), getattr(r, "id", None),
-                getattr(r, "event", None), json.dumps(getattr(r, "args", None), default=repr),
+                r.type,
+                getattr(r, "nsp", None),
+                getattr(r, "id", None),
+                getattr(r, "event", None),
+                json.dumps(getattr(r, "args", None), default=repr),
                 getattr(r, "attachments", None),
             )
         groups.setdefault((r.sid, r.direction), []).append(item)

@@ -16,16 +16,27 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from ioproto_http.records import Chunk
 from ioproto_tap import wire
 from ioproto_tap.collector import Address, CollectLimits, Collector, parse_address
 
-from ioproto.model import Chunk, ErrorRecord, Record
+from ioproto.model import ErrorRecord, Record
 from ioproto.testing.strategies import chunked, mutated
 
 HELLO = wire.dumps({"t": "hello", "v": 1, "tap": "test", "lib": "test/1", "pid": 1, "host": "h"})
 OPEN = wire.dumps(
-    {"t": "open", "ts": 1.0, "sid": "S", "tr": "websocket", "eio": 4,
-     "req": {"m": "GET", "u": "/socket.io/?EIO=4&transport=websocket", "h": [["User-Agent", "t"]]}}
+    {
+        "t": "open",
+        "ts": 1.0,
+        "sid": "S",
+        "tr": "websocket",
+        "eio": 4,
+        "req": {
+            "m": "GET",
+            "u": "/socket.io/?EIO=4&transport=websocket",
+            "h": [["User-Agent", "t"]],
+        },
+    }
 )
 
 
@@ -74,15 +85,26 @@ def rules(records: list[Record]) -> list[str]:
 
 def test_good_records_around_bad_lines_still_arrive(collector: Collector) -> None:
     sock = connect(collector)
-    sock.sendall(HELLO + OPEN + packet(1) + b"{not json\n" + b"[1,2]\n" + packet(2)
-                 + b'{"t":"p","ts":"x"}\n' + b'{"t":"what"}\n' + packet(3))
+    sock.sendall(
+        HELLO
+        + OPEN
+        + packet(1)
+        + b"{not json\n"
+        + b"[1,2]\n"
+        + packet(2)
+        + b'{"t":"p","ts":"x"}\n'
+        + b'{"t":"what"}\n'
+        + packet(3)
+    )
     out = gather(collector, stop_when=3)
     sock.close()
     out += gather(collector)
     assert messages(out) == [b"4m1", b"4m2", b"4m3"]
     assert rules(out) == [
-        "collect.record.bad-json", "collect.record.not-object",
-        "collect.record.bad-field", "collect.record.unknown-kind",
+        "collect.record.bad-json",
+        "collect.record.not-object",
+        "collect.record.bad-field",
+        "collect.record.unknown-kind",
     ]
     first = next(r for r in out if isinstance(r, Chunk))
     assert first.http is not None and first.http.request_header("user-agent") == "t"
@@ -221,8 +243,12 @@ def test_garbage_mutated_and_split_streams_never_break_the_collector(
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("9000", Address(port=9000)), ("0.0.0.0:1", Address(host="0.0.0.0", port=1)),
-     ("[::1]:5", Address(host="::1", port=5)), ("unix:/x", Address(path="/x"))],
+    [
+        ("9000", Address(port=9000)),
+        ("0.0.0.0:1", Address(host="0.0.0.0", port=1)),
+        ("[::1]:5", Address(host="::1", port=5)),
+        ("unix:/x", Address(path="/x")),
+    ],
 )
 def test_addresses(text: str, expected: Address) -> None:
     assert parse_address(text) == expected

@@ -10,11 +10,12 @@ from collections.abc import Iterator
 
 import pytest
 from ioproto_engineio.records import EngineIOHandshake
+from ioproto_http.records import Chunk, ChunkKind
 from ioproto_socketio.records import SocketIOPacket
 from livehelp import node_ok, run_client
 from taphelp import CollectorThread, decode, stop_tapped, tapped_server
 
-from ioproto.model import Chunk, ChunkKind, ErrorRecord
+from ioproto.model import ErrorRecord
 
 EXPECTED = {"echo": ["hello", {"n": 1, "list": [1, "two", None]}], "binary": [250, 3, 2, 1]}
 

@@ -20,12 +20,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from ioproto_engineio.decoder import EngineIOStream
 from ioproto_engineio.records import EngineIOPacket
+from ioproto_http.records import Chunk
 from ioproto_tap import framing, wire
 from ioproto_tap.chunks import TapChunker
 from ioproto_tap.sender import as_record
 
 from ioproto.components import DecodeContext
-from ioproto.model import Chunk, ErrorRecord
+from ioproto.model import ErrorRecord
 from ioproto.testing.strategies import chunked, mutated
 
 TYPES = "123456"  # an open packet must hold a handshake: generated apart
@@ -93,7 +94,7 @@ def test_a_framed_packet_decodes_back_to_itself(
     chunks = chunker.feed(record, "test")
     assert len(chunks) == 1 and isinstance(chunks[0], Chunk)
     chunk = chunks[0]
-    assert chunk.sid == "s1" and chunk.transport == transport and chunk.revision == revision
+    assert chunk.sid is None  # the Engine.IO layer derives it from the URL
     assert chunk.http is not None
     assert chunk.http.query_value("sid") == "s1"
     assert chunk.http.query_value("transport") == transport
@@ -122,15 +123,25 @@ def test_the_session_table_stays_within_its_byte_budget() -> None:
     chunker = TapChunker(max_bytes=20_000)
     for index in range(200):
         chunker.feed(
-            {"t": "open", "ts": 1.0, "sid": f"s{index}", "tr": "polling", "eio": 4,
-             "req": {"u": "/socket.io/?EIO=4&transport=polling", "h": [("user-agent", "x" * 100)]},
-             "rts": None},
+            {
+                "t": "open",
+                "ts": 1.0,
+                "sid": f"s{index}",
+                "tr": "polling",
+                "eio": 4,
+                "req": {
+                    "u": "/socket.io/?EIO=4&transport=polling",
+                    "h": [("user-agent", "x" * 100)],
+                },
+                "rts": None,
+            },
             "test",
         )
         assert chunker.session_bytes <= 20_000
-    # a packet of a forgotten session still becomes a chunk, without HTTP facts
+    # a packet of a forgotten session still becomes a chunk, its URL facts only
     out = chunker.feed(packet_record("4x", "c2s", "websocket", sid="s0"), "test")
-    assert isinstance(out[0], Chunk) and out[0].http is None and out[0].sid == "s0"
+    assert isinstance(out[0], Chunk) and out[0].http is not None
+    assert out[0].http.query_value("sid") == "s0" and out[0].http.headers == ()
 
 
 lines = st.lists(st.binary(max_size=30).map(lambda b: b.replace(b"\n", b"")), max_size=12)

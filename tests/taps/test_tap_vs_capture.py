@@ -57,8 +57,8 @@ def compare(tap: dict, capture: dict) -> list[str]:  # type: ignore[type-arg]
             )
             problems.append(
                 f"{key}: {len(ours)} from the tap, {len(theirs)} from the capture; first "
-                f"difference at #{index}: tap {str(ours[index:index + 1])[:200]} "
-                f"capture {str(theirs[index:index + 1])[:200]}"
+                f"difference at #{index}: tap {str(ours[index : index + 1])[:200]} "
+                f"capture {str(theirs[index : index + 1])[:200]}"
             )
     return problems
 
