@@ -34,9 +34,16 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 class Server:
     """A running peer server; ``url`` is its base URL."""
 
-    def __init__(self, argv: list[str], cwd: Path = PEERS) -> None:
+    def __init__(
+        self, argv: list[str], cwd: Path = PEERS, env: dict[str, str] | None = None
+    ) -> None:
         self.proc = subprocess.Popen(
-            argv, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+            argv,
+            cwd=cwd,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+            env=None if env is None else {**os.environ, **env},
         )
         assert self.proc.stdout is not None
         line = self.proc.stdout.readline()
@@ -76,8 +83,11 @@ def py_server() -> Iterator[Server]:
     server.stop()
 
 
-def run_client(kind: str, url: str, mode: str, timeout: float = 30) -> dict[str, object]:
-    """Run a client scenario (``node`` or ``py``) and return the JSON it printed last."""
+def run_client(
+    kind: str, url: str, mode: str, timeout: float = 30, env: dict[str, str] | None = None
+) -> dict[str, object]:
+    """Run a client scenario (``node`` or ``py``) and return the JSON it printed last;
+    ``env`` adds environment variables (e.g. ``IOPROTO_PEER_PARSER``)."""
     import json
 
     argv = (
@@ -85,7 +95,7 @@ def run_client(kind: str, url: str, mode: str, timeout: float = 30) -> dict[str,
         if kind == "node"
         else [sys.executable, "py_client.py", url, mode]
     )
-    env = dict(os.environ, PYTHONWARNINGS="ignore")
+    env = dict(os.environ, PYTHONWARNINGS="ignore", **(env or {}))
     done = subprocess.run(argv, cwd=PEERS, capture_output=True, text=True, timeout=timeout, env=env)
     lines = [line for line in done.stdout.split("\n") if line.startswith("{")]
     assert done.returncode == 0 and lines, f"{argv}: {done.returncode}\n{done.stderr[-2000:]}"
