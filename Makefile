@@ -22,6 +22,7 @@ install-test:
 
 test: install-test
 	$(PYTHON) -m pytest -q
+	cd taps/node && node --test test/
 
 test-fast:
 	$(PYTHON) -m pytest -q -x -m "not node and not slow"

@@ -7,7 +7,7 @@ The public API for embedding (see docs/embedding.md)::
     for record in ioproto.decode(["capture.pcap"], proto="socketio"):
         print(record.layer, record.type, record.data)
 
-and for feeding chunks as they arrive, :class:`Pipeline` (``Pipeline.build(...).feed(chunk)``).
+and for feeding records as they arrive, :class:`Pipeline` (``Pipeline.build(...).feed(record)``).
 Plugins use :data:`hookimpl`, the records in :mod:`ioproto.model` and the component
 protocols in :mod:`ioproto.components`.
 """
@@ -28,20 +28,10 @@ from .components import (
 )
 from .errors import IoprotoError, NoSourceError, PluginFailure
 from .filters import FilterError
-from .model import (
-    CHUNK_LAYER,
-    Chunk,
-    ChunkKind,
-    ErrorRecord,
-    HttpInfo,
-    Packet,
-    Record,
-    Tag,
-    error_from,
-    record_context,
-)
-from .pipeline import Pipeline, RunSummary, open_source
+from .model import ErrorRecord, Packet, Record, Tag, error_from, record_context
+from .pipeline import Pipeline, RunSummary, resolve_source
 from .plugins import PluginManager, collect_components, make_plugin_manager
+from .worker import source_records
 
 if TYPE_CHECKING:
     from .filters import Filter, compile_filter
@@ -82,9 +72,10 @@ def decode(
     """Decode ``inputs`` up to layer ``proto`` and yield the resulting records, streaming.
 
     :param inputs: a path (``"-"`` for stdin), a list of paths, or an iterable of records
-        (normally :class:`Chunk`) that you made yourself.
+        that you made yourself (e.g. ``ioproto_http.records.Chunk`` messages); each enters
+        at the layer that rides on its own.
     :param proto: the highest layer to decode: ``"engineio"``, ``"socketio"``, … or
-        ``"chunk"`` for no decoding.
+        a layer only sources produce (``"tcp"``) for no decoding.
     :param source: the capture source to read paths with; guessed from each input if
         ``None``.
     :param classifiers: names of classifiers to run; ``()`` (the default) runs none, ``None``
@@ -123,7 +114,9 @@ def decode(
         components=components,
         guards=match.pushdown() if match is not None else None,
     )
-    context = SourceContext(options=source_options, limits=pipeline.context.limits)
+    context = SourceContext(
+        options=source_options, limits=pipeline.context.limits, wanted=pipeline.wants
+    )
 
     def records() -> Iterator[Record]:
         items: Iterable[Any] = [inputs] if isinstance(inputs, str) else inputs
@@ -131,7 +124,8 @@ def decode(
             if isinstance(item, Record):
                 yield item
             else:
-                yield from open_source(components, str(item), source=source, context=context)
+                chosen = resolve_source(components, str(item), source=source)
+                yield from source_records(pipeline, chosen, str(item), context)
 
     stream = pipeline.stream(records())
     if match is None:
@@ -140,14 +134,10 @@ def decode(
 
 
 __all__ = [
-    "CHUNK_LAYER",
-    "Chunk",
-    "ChunkKind",
     "DecodeContext",
     "ErrorRecord",
     "Filter",
     "FilterError",
-    "HttpInfo",
     "IoprotoError",
     "Limits",
     "NoSourceError",

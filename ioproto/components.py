@@ -15,7 +15,7 @@ from typing import IO, Any, Protocol, runtime_checkable
 
 import attrs
 
-from .model import Chunk, Record
+from .model import Record
 
 
 @attrs.frozen(slots=True)
@@ -52,12 +52,17 @@ class DecodeContext:
 
     ``options`` holds ``--decode-option KEY=VALUE`` settings and API keyword options (for
     example ``revision`` to force an Engine.IO revision); ``strict`` says whether leniencies
-    should become errors.
+    should become errors. ``wanted(record)`` says whether a record this layer could make
+    would be input for some decoder of the layer above (any registered one, whether or not
+    this run decodes that high), so that a layer may skip the work of making what nobody
+    wants (the ``http`` layer skips HTTP messages that are not Engine.IO); ``None`` means
+    everything is wanted.
     """
 
     limits: Limits = Limits()
     options: Mapping[str, Any] = attrs.field(factory=dict)
     strict: bool = False
+    wanted: Callable[[Record], bool] | None = None
 
 
 @runtime_checkable
@@ -112,6 +117,10 @@ def _no_tick() -> None:
 class SourceContext:
     """What a capture source is told: source options (``--source-option``) and limits.
 
+    ``wanted(record)`` says whether a record the source could make would be input for some
+    registered decoder (``None``: everything is wanted), so that a source holding far more
+    than the layers above use (a HAR file's images and scripts) can leave it out.
+
     ``tick`` is for sources that may wait for input (a live capture, a proxy): they call it
     often while waiting, from the thread that iterates them (never from another thread), so
     that periodic output such as ``stats --every 10s`` appears while the wire is quiet.
@@ -121,6 +130,7 @@ class SourceContext:
     options: Mapping[str, Any] = attrs.field(factory=dict)
     limits: Limits = Limits()
     tick: Callable[[], None] = _no_tick
+    wanted: Callable[[Record], bool] | None = None
 
 
 @runtime_checkable
@@ -129,8 +139,9 @@ class Source(Protocol):
 
     ``probe(input)`` scores how well it can read ``input`` (a path, ``"-"`` for stdin, or a
     URL-like spec); negative means "not mine", the highest score wins when ``--source`` is not
-    given. ``open(input, context)`` yields :class:`~ioproto.model.Chunk` records in capture
-    order; it may also yield :class:`~ioproto.model.ErrorRecord` for input it cannot read
+    given. ``open(input, context)`` yields records in capture order, of the layer the input
+    natively has (``tcp`` byte-stream events of a capture, ``chunk`` messages of a HAR file);
+    it may also yield :class:`~ioproto.model.ErrorRecord` for input it cannot read
     (a corrupt file, an encrypted connection). A source whose records arrive as traffic
     happens (a live capture, a proxy) sets an optional ``live = True`` attribute, so that the
     CLI shows each record at once instead of buffering its output.
@@ -141,7 +152,7 @@ class Source(Protocol):
 
     def probe(self, input: str) -> float: ...
 
-    def open(self, input: str, context: SourceContext) -> Iterable[Chunk | Record]: ...
+    def open(self, input: str, context: SourceContext) -> Iterable[Record]: ...
 
 
 @runtime_checkable

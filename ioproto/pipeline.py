@@ -33,11 +33,10 @@ from .components import (
     Sink,
     SinkContext,
     Source,
-    SourceContext,
     StreamDecoder,
 )
 from .errors import PluginFailure
-from .model import CHUNK_LAYER, ErrorRecord, Record, Tag
+from .model import ErrorRecord, Record, Tag
 from .plugins import (
     Components,
     PluginManager,
@@ -51,12 +50,13 @@ from .plugins import (
 class RunSummary:
     """Counts kept while the pipeline runs.
 
-    ``records`` counts emitted records by layer, ``errors`` error records by rule,
-    ``plugin_failures`` exceptions raised by plugin code, by plugin name, and ``dropped``
-    records a push-down guard dropped, by layer.
+    ``inputs`` counts the records fed in (what the sources produced), ``records`` emitted
+    records by layer, ``errors`` error records by rule, ``plugin_failures`` exceptions raised
+    by plugin code, by plugin name, and ``dropped`` records a push-down guard dropped, by
+    layer.
     """
 
-    chunks: int = 0
+    inputs: int = 0
     records: Counter[str] = attrs.field(factory=Counter)
     errors: Counter[str] = attrs.field(factory=Counter)
     plugin_failures: Counter[str] = attrs.field(factory=Counter)
@@ -64,7 +64,7 @@ class RunSummary:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "chunks": self.chunks,
+            "inputs": self.inputs,
             "records": dict(self.records),
             "errors": dict(self.errors),
             "plugin_failures": dict(self.plugin_failures),
@@ -102,6 +102,14 @@ class Layer:
     name: str
     rides_on: str
     members: list[LayerMember]
+    attributing: list[LayerMember] = attrs.field(init=False)
+
+    def __attrs_post_init__(self) -> None:
+        #: The members that take error records of the layers below, to attribute them to
+        #: their session (a decoder's ``attributes_errors``); errors skip the others.
+        self.attributing = [
+            member for member in self.members if getattr(member.decoder, "attributes_errors", False)
+        ]
 
 
 @attrs.define
@@ -123,36 +131,55 @@ def layer_of(decoder: Decoder) -> str:
     return str(getattr(decoder, "layer", None) or decoder.name)
 
 
+def source_layers(components: Components) -> list[str]:
+    """The layers that decoders ride on but none produces: what sources deliver.
+
+    Records of these layers come only from sources (the ``tcp`` byte streams of a capture,
+    say); ``--proto`` naming one means "no decoding".
+    """
+    produced = {layer_of(item.component) for item in components.decoders.items()}
+    below = {item.component.rides_on for item in components.decoders.items()}
+    return sorted(below - produced)
+
+
+def layer_names(components: Components) -> list[str]:
+    """Every layer ``--proto`` can name: the source layers, then the decoded ones."""
+    produced: list[str] = []
+    for item in components.decoders.items():
+        layer = layer_of(item.component)
+        if layer not in produced:
+            produced.append(layer)
+    return [*source_layers(components), *produced]
+
+
 def resolve_layers(
     components: Components, proto: str
 ) -> list[tuple[str, str, list[tuple[Decoder, str]]]]:
-    """The layers from the capture layer up to ``proto``, lowest first.
+    """The layers from the lowest decoded one up to ``proto``, lowest first.
 
     Each item is ``(layer name, layer below, [(decoder, plugin), ...])`` with the decoders in
     the order they are asked. ``proto`` may name a layer or a decoder (a decoder name selects
-    its layer). Raises :class:`~ioproto.plugins.UnknownComponentError` (listing the valid
-    names) for an unknown ``proto``, and :class:`ValueError` for a chain that loops or whose
-    decoders disagree on the layer below.
+    its layer); a layer only sources produce gives no layers. The chain ends below at a
+    layer no decoder produces. Raises :class:`~ioproto.plugins.UnknownComponentError`
+    (listing the layers) for an unknown ``proto``, and :class:`ValueError` for a chain that
+    loops or whose decoders disagree on the layer below.
     """
-    if proto == CHUNK_LAYER:
-        return []
     by_layer: dict[str, list[tuple[Decoder, str]]] = {}
     for item in components.decoders.items():
         by_layer.setdefault(layer_of(item.component), []).append((item.component, item.plugin))
     if proto not in by_layer:
+        if proto in source_layers(components):
+            return []
         if proto not in components.decoders:
-            valid = sorted({CHUNK_LAYER, *by_layer, *components.decoders.names()})
-            raise UnknownComponentError("layer", proto, valid)
+            raise UnknownComponentError("layer", proto, layer_names(components))
         proto = layer_of(components.decoders.get(proto))
     chain: list[tuple[str, str, list[tuple[Decoder, str]]]] = []
     name = proto
     seen: set[str] = set()
-    while name != CHUNK_LAYER:
+    while name in by_layer:
         if name in seen:
             raise ValueError(f"decoder layers loop through {name!r}")
         seen.add(name)
-        if name not in by_layer:
-            raise ValueError(f"no decoder produces layer {name!r}, needed below {proto!r}")
         members = sorted(
             by_layer[name], key=lambda pair: -float(getattr(pair[0], "priority", 0) or 0)
         )
@@ -164,6 +191,42 @@ def resolve_layers(
         name = rides_on
     chain.reverse()
     return chain
+
+
+class Interest:
+    """Which records some registered decoder would take: for layers and sources that can
+    skip making what nobody above them wants (see ``DecodeContext.wanted``).
+
+    Asks every registered decoder riding on a record's layer, whether or not a pipeline
+    decodes that high (the ``http`` layer keeps Engine.IO's messages under ``--proto chunk``
+    too). A decoder whose ``accepts`` raises is taken to want the record.
+    """
+
+    def __init__(self, components: Components) -> None:
+        self._riders: dict[str, list[Decoder]] = {}
+        for item in components.decoders.items():
+            self._riders.setdefault(item.component.rides_on, []).append(item.component)
+
+    def wants(self, record: Record) -> bool:
+        riders = self._riders.get(record.layer)
+        return riders is None or _any_accepts(riders, record)
+
+    def checker(self, layer: str) -> Callable[[Record], bool] | None:
+        """``wanted`` for a layer's streams: who rides on ``layer`` decides; ``None`` if none."""
+        riders = self._riders.get(layer)
+        if not riders:
+            return None
+        return lambda record: _any_accepts(riders, record)
+
+
+def _any_accepts(decoders: list[Decoder], record: Record) -> bool:
+    for decoder in decoders:
+        try:
+            if decoder.accepts(record):
+                return True
+        except Exception:
+            return True
+    return False
 
 
 class Ticker:
@@ -225,6 +288,8 @@ class Pipeline:
         self._closed = False
         self._started = False
         self._out: list[Record] = []
+        self._entries: dict[str, int] = {}  # a record's layer -> index of the layer it enters
+        self.interest: Interest | None = None
 
     # -- building ----------------------------------------------------------------------------
 
@@ -269,17 +334,15 @@ class Pipeline:
                 }
             }
         )
-        layers = [
-            Layer(
-                name=name,
-                rides_on=rides_on,
-                members=[
-                    LayerMember(decoder=decoder, stream=decoder.open(context), plugin=plugin)
-                    for decoder, plugin in members
-                ],
-            )
-            for name, rides_on, members in resolve_layers(components, proto)
-        ]
+        interest = Interest(components)
+        layers = []
+        for name, rides_on, members in resolve_layers(components, proto):
+            layer_context = attrs.evolve(context, wanted=interest.checker(name))
+            opened = [
+                LayerMember(decoder=decoder, stream=decoder.open(layer_context), plugin=plugin)
+                for decoder, plugin in members
+            ]
+            layers.append(Layer(name=name, rides_on=rides_on, members=opened))
         if classifiers is None:
             classifiers = components.classifiers.names()
         classifier_stages = []
@@ -293,7 +356,7 @@ class Pipeline:
             factory = components.sinks.get(name)
             plugin = _owner(components.sinks.items(), factory)
             sink_stages.append(Stage(name, plugin, factory.open(sink_context)))
-        return cls(
+        pipeline = cls(
             layers=layers,
             classifiers=classifier_stages,
             sinks=sink_stages,
@@ -303,21 +366,23 @@ class Pipeline:
             plugin_manager=pm,
             guards=guards,
         )
+        pipeline.interest = interest
+        return pipeline
 
     # -- streaming ---------------------------------------------------------------------------
 
     def feed(self, record: Record) -> list[Record]:
-        """Push one record (normally a :class:`~ioproto.model.Chunk`) through every stage.
+        """Push one record, as a source made it, through every stage.
 
-        Returns the records that reached the sinks because of it, classified.
+        The record enters at the layer that rides on its own (a ``tcp`` record at the HTTP
+        layer, a chunk at Engine.IO); a record of a layer at or above the top goes straight
+        to the classifiers and sinks. Returns the records that reached the sinks because of
+        it, classified.
         """
         if not self._started:
             self._start()
-        if record.layer == CHUNK_LAYER:
-            self.summary.chunks += 1
-            index = 0
-        else:
-            index = self._first_layer_for(record)
+        self.summary.inputs += 1
+        index = self._first_layer_for(record)
         self._out = []
         self._push(record, index)
         return self._out
@@ -364,6 +429,27 @@ class Pipeline:
         finally:
             yield from self.close()
 
+    def wants(self, record: Record) -> bool:
+        """Whether ``record`` would be input for some registered decoder of the layer above
+        its own (what :attr:`~ioproto.components.SourceContext.wanted` asks); True when no
+        decoder rides on its layer, or the pipeline was not built from plugins."""
+        return self.interest is None or self.interest.wants(record)
+
+    def lower_half(self, count: int, records: Iterable[Record]) -> Iterator[Record]:
+        """``records`` through this pipeline's ``count`` lowest layers only: what comes out
+        of them (unclassified, to be fed to this pipeline, where each enters the layer above
+        them), then what closing those layers flushes.
+
+        For :mod:`ioproto.worker`, in a forked copy of the pipeline: the layers' streams are
+        shared with this pipeline, so it must not also be fed the same records.
+        """
+        lower = Pipeline(
+            layers=self.layers[:count], strict=self.strict, context=self.context, guards=self.guards
+        )
+        for record in records:
+            yield from lower.feed(record)
+        yield from lower.close()
+
     def tick(self) -> None:
         """Give sinks that report periodically (``stats --every``) the chance to do so.
 
@@ -384,12 +470,20 @@ class Pipeline:
                 self.plugin_manager.hook.pipeline_started(pipeline=self)
 
     def _first_layer_for(self, record: Record) -> int:
-        if record.layer == CHUNK_LAYER:
-            return 0
-        for index, layer in enumerate(self.layers):
-            if layer.rides_on == record.layer:
-                return index
-        return len(self.layers)
+        """Where a fed record enters: the layer riding on its own layer; an error record,
+        the layer riding on its parent's (which may attribute it), else the top."""
+        name = record.layer
+        if isinstance(record, ErrorRecord):
+            name = record.parent.layer if record.parent is not None else ""
+        entry = self._entries.get(name)
+        if entry is None:
+            entry = len(self.layers)
+            for index, layer in enumerate(self.layers):
+                if layer.rides_on == name:
+                    entry = index
+                    break
+            self._entries[name] = entry
+        return entry
 
     def _push(self, record: Record, index: int) -> None:
         # The hot path: called for every record of every layer, so calls are inlined.
@@ -399,12 +493,11 @@ class Pipeline:
                 self.summary.dropped[record.layer] += 1
                 return
         layers = self.layers
-        if index < len(layers) and not isinstance(record, ErrorRecord):
-            for member in layers[index].members:
+        if index < len(layers):
+            layer = layers[index]
+            members = layer.members if not isinstance(record, ErrorRecord) else layer.attributing
+            for member in members:
                 if member.accepts(record):
-                    all_layers = self.all_layers
-                    if all_layers:
-                        self._emit(record)
                     try:
                         produced = list(member.stream.feed(record))
                     except Exception as exc:
@@ -412,13 +505,15 @@ class Pipeline:
                             member.plugin, member.decoder.name, exc, record
                         )
                         produced = [failure] if failure is not None else []
+                    if self.all_layers and not any(
+                        child.layer == record.layer for child in produced
+                    ):
+                        self._emit(record)  # consumed, and not passed on (possibly annotated)
                     index += 1
                     # Records out of the top layer go straight to _emit (what _push would do).
                     forward = self._push if index < len(layers) else None
                     emit = self._emit
                     for child in produced:
-                        if child is record and all_layers:
-                            continue  # passed through unchanged: already emitted above
                         if forward is None:
                             emit(child)
                         else:
@@ -543,15 +638,3 @@ def resolve_source(components: Components, input: str, *, source: str | None = N
     if best is None:
         raise NoSourceError(input, components.sources.names())
     return best[1]
-
-
-def open_source(
-    components: Components,
-    input: str,
-    *,
-    source: str | None = None,
-    context: SourceContext | None = None,
-) -> Iterable[Record]:
-    """The records of ``input`` read by :func:`resolve_source`'s choice of source."""
-    chosen = resolve_source(components, input, source=source)
-    return chosen.open(input, context or SourceContext())

@@ -15,6 +15,7 @@ from ioproto.errors import NoSourceError, PluginFailure
 from ioproto.model import Record
 from ioproto.pipeline import Pipeline, Ticker, resolve_source
 from ioproto.plugins import Components, UnknownComponentError
+from ioproto.worker import source_records
 
 from .filtering import FilteredSink, compile_filters
 from .options import decode_options, input_options, output_options, parse_key_values
@@ -46,7 +47,6 @@ def run_pipeline_command(
     source: str | None,
     source_options: Sequence[str],
     ports: Sequence[int],
-    revision: int | None,
     proto: str,
     decode_options: Sequence[str],
     strict: bool,
@@ -73,8 +73,6 @@ def run_pipeline_command(
     components = state.components
     options: dict[str, Any] = dict(parse_key_values(decode_options, "--decode-option"))
     source_settings: dict[str, Any] = dict(parse_key_values(source_options, "--source-option"))
-    if revision is not None:
-        options.setdefault("revision", revision)
     if ports:
         source_settings["port"] = list(ports)
     match = compile_filters(filters, components, ports=ports)
@@ -133,7 +131,9 @@ def run_pipeline_command(
             # buffering so each packet shows up as it happens.
             stack.enter_context(_block_buffered(default_stream))
         tick = Ticker(every or 0.0, pipeline.tick)
-        context = SourceContext(options=source_settings, limits=limits, tick=tick)
+        context = SourceContext(
+            options=source_settings, limits=limits, tick=tick, wanted=pipeline.wants
+        )
 
         def records() -> Iterator[Record]:
             for item, chosen in zip(inputs, sources, strict=True):
@@ -142,7 +142,7 @@ def run_pipeline_command(
                         yield record
                         tick()
                 else:
-                    yield from chosen.open(item, context)
+                    yield from source_records(pipeline, chosen, item, context)
 
         try:
             pipeline.run(records())

@@ -47,7 +47,7 @@ def parse_key_values(values: Sequence[str], what: str) -> dict[str, str]:
 
 
 def input_options(func: F) -> F:
-    """INPUT... plus --source, --source-option, --port, --revision."""
+    """INPUT... plus --source, --source-option, --port."""
     for decorator in reversed(
         [
             click.argument("inputs", nargs=-1, required=True, metavar="INPUT..."),
@@ -70,11 +70,6 @@ def input_options(func: F) -> F:
                 type=int,
                 multiple=True,
                 help="Only TCP connections with this server port (repeatable; pcap sources).",
-            ),
-            click.option(
-                "--revision",
-                type=click.IntRange(2, 4),
-                help="Engine.IO revision when the input does not say (default 4).",
             ),
         ]
     ):

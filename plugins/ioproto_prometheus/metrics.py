@@ -17,10 +17,11 @@ from typing import Any
 
 from ioproto_classify.records import HeartbeatTimeout, SessionSummary
 from ioproto_engineio.records import EngineIOHandshake, EngineIOHttpError, EngineIOPacket
+from ioproto_http.records import Chunk
 from ioproto_socketio.records import SocketIOPacket, SocketIOUnansweredAck
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
-from ioproto.model import Chunk, ErrorRecord, Record
+from ioproto.model import ErrorRecord, Record
 
 from .labels import LabelCap
 

@@ -13,9 +13,9 @@ from hypothesis import strategies as st
 from ioproto_engineio import wire
 from ioproto_engineio.decoder import _make_packet
 from ioproto_engineio.records import EngineIOHandshake, EngineIOPacket
+from ioproto_http.records import Chunk, ChunkKind, HttpInfo
 
 from ioproto.fastrecords import positional_maker
-from ioproto.model import Chunk, ChunkKind, HttpInfo
 
 SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

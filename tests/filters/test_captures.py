@@ -12,7 +12,7 @@ import ioproto
 from ioproto.components import SourceContext
 from ioproto.filters import compile_filter
 from ioproto.jsonform import dumps
-from ioproto.pipeline import Pipeline, open_source
+from ioproto.pipeline import Pipeline, resolve_source
 from ioproto.plugins import collect_components, make_plugin_manager
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -115,7 +115,7 @@ def test_pushdown_drops_other_sessions_before_socketio() -> None:
     pipeline = Pipeline.build(
         proto="socketio", plugin_manager=pm, components=components, guards=match.pushdown()
     )
-    pipeline.run(open_source(components, CHAT, context=SourceContext()))
+    pipeline.run(resolve_source(components, CHAT).open(CHAT, SourceContext()))
     assert pipeline.summary.dropped["engineio"] > 0
     assert all(
         compile_filter(f'eio.sid == "{sid}"', components.field_set())(r)
@@ -130,7 +130,7 @@ def test_pushdown_only_from_terms_that_may_be_pushed() -> None:
         return set(compile_filter(expression, fields).pushdown())
 
     assert layers('eio.sid == "a" and sio.event == "x"') == {"engineio"}
-    assert layers('tcp.port == 3000 and eio.sid matches "^a"') == {"chunk", "engineio"}
+    assert layers('tcp.port == 3000 and eio.sid matches "^a"') == {"tcp", "engineio"}
     assert layers('eio.sid == "a" or sio.event == "x"') == set()
     assert layers('not eio.sid == "a"') == {"engineio"}
     assert layers('sio.event == "x"') == set()
