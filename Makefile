@@ -15,6 +15,10 @@ install-test:
 	  echo "installing tcpdump (Debian package) for the live-capture tests"; \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tcpdump) \
 	  || echo "tcpdump could not be installed: live-capture tests will be skipped"; }
+	@command -v prometheus >/dev/null 2>&1 || { \
+	  echo "installing prometheus (Debian package) for the metrics sink's test"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus) \
+	  || echo "prometheus could not be installed: the real-server metrics test will be skipped"; }
 
 test: install-test
 	$(PYTHON) -m pytest -q

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from importlib.metadata import PackageNotFoundError, version
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 
@@ -27,10 +27,24 @@ from .components import (
     SourceContext,
 )
 from .errors import IoprotoError, NoSourceError, PluginFailure
+from .filters import FilterError
 from .model import ErrorRecord, Packet, Record, Tag, error_from, record_context
 from .pipeline import Pipeline, RunSummary, resolve_source
 from .plugins import PluginManager, collect_components, make_plugin_manager
 from .worker import source_records
+
+if TYPE_CHECKING:
+    from .filters import Filter, compile_filter
+
+
+def __getattr__(name: str) -> Any:
+    # The filter compiler (lark, RE2) loads on first use, not with every ioproto process.
+    if name in ("Filter", "compile_filter"):
+        from . import filters
+
+        return getattr(filters, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 try:
     __version__ = version("ioproto")
@@ -53,6 +67,7 @@ def decode(
     source_options: Mapping[str, Any] | None = None,
     limits: Limits | None = None,
     plugin_manager: PluginManager | None = None,
+    filter: str | Filter | None = None,
 ) -> Iterator[Record]:
     """Decode ``inputs`` up to layer ``proto`` and yield the resulting records, streaming.
 
@@ -67,12 +82,27 @@ def decode(
         runs every registered classifier.
     :param options: decoder options, e.g. ``{"revision": 3}`` to force Engine.IO revision 3.
     :param source_options: options for the capture source.
+    :param filter: only records matching this filter expression (docs/filters.md), e.g.
+        ``'sio.event == "chat"'``, or a :class:`Filter` from :func:`compile_filter`. What
+        cannot match is not decoded further (push-down).
 
     Bad input never raises: it comes out as :class:`ErrorRecord` records. An unknown
-    ``proto``/``source`` name raises ``KeyError`` whose message lists the valid names.
+    ``proto``/``source`` name raises ``KeyError`` whose message lists the valid names; a
+    mistake in ``filter`` raises :class:`FilterError` (``.display()`` shows where).
     """
     pm = plugin_manager or make_plugin_manager()
     components = collect_components(pm)
+    match: Filter | None
+    if isinstance(filter, str):
+        from .filters import compile_filter
+
+        match = compile_filter(filter, components.field_set())
+    else:
+        match = filter
+    source_options = dict(source_options or {})
+    if match is not None:
+        for option, values in match.source_options().items():
+            source_options.setdefault(option, values)
     pipeline = Pipeline.build(
         proto=proto,
         classifiers=None if classifiers is None else list(classifiers),
@@ -82,11 +112,10 @@ def decode(
         limits=limits,
         plugin_manager=pm,
         components=components,
+        guards=match.pushdown() if match is not None else None,
     )
     context = SourceContext(
-        options=dict(source_options or {}),
-        limits=pipeline.context.limits,
-        wanted=pipeline.wants,
+        options=source_options, limits=pipeline.context.limits, wanted=pipeline.wants
     )
 
     def records() -> Iterator[Record]:
@@ -98,12 +127,17 @@ def decode(
                 chosen = resolve_source(components, str(item), source=source)
                 yield from source_records(pipeline, chosen, str(item), context)
 
-    return pipeline.stream(records())
+    stream = pipeline.stream(records())
+    if match is None:
+        return stream
+    return (record for record in stream if match(record))
 
 
 __all__ = [
     "DecodeContext",
     "ErrorRecord",
+    "Filter",
+    "FilterError",
     "IoprotoError",
     "Limits",
     "NoSourceError",
@@ -117,6 +151,7 @@ __all__ = [
     "SourceContext",
     "Tag",
     "__version__",
+    "compile_filter",
     "decode",
     "error_from",
     "hookimpl",

@@ -8,6 +8,11 @@ happen.
 Which records reach the sinks: a record that a higher layer accepted as input is *consumed*
 (the higher layer's record links to it through ``parent``); every other record goes on to the
 classifiers and sinks. With ``all_layers=True`` consumed records are emitted too.
+
+Push-down (``guards``): a predicate per layer name; a record of that layer for which it is
+false is dropped where it stands, neither decoded further nor classified nor emitted, and
+counted in ``RunSummary.dropped``. A filter supplies them (``Filter.pushdown()``), only for
+tests whose failure means that neither the record nor anything decoded from it can match.
 """
 
 from __future__ import annotations
@@ -46,14 +51,16 @@ class RunSummary:
     """Counts kept while the pipeline runs.
 
     ``inputs`` counts the records fed in (what the sources produced), ``records`` emitted
-    records by layer, ``errors`` error records by rule, and ``plugin_failures`` exceptions
-    raised by plugin code, by plugin name.
+    records by layer, ``errors`` error records by rule, ``plugin_failures`` exceptions raised
+    by plugin code, by plugin name, and ``dropped`` records a push-down guard dropped, by
+    layer.
     """
 
     inputs: int = 0
     records: Counter[str] = attrs.field(factory=Counter)
     errors: Counter[str] = attrs.field(factory=Counter)
     plugin_failures: Counter[str] = attrs.field(factory=Counter)
+    dropped: Counter[str] = attrs.field(factory=Counter)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -61,6 +68,7 @@ class RunSummary:
             "records": dict(self.records),
             "errors": dict(self.errors),
             "plugin_failures": dict(self.plugin_failures),
+            "dropped": dict(self.dropped),
         }
 
 
@@ -252,6 +260,8 @@ class Pipeline:
     ``strict=True`` makes a plugin exception fatal (it propagates as
     :class:`~ioproto.errors.PluginFailure`); otherwise it becomes an
     :class:`~ioproto.model.ErrorRecord` with rule ``"plugin.crash"`` and is counted.
+
+    ``guards`` maps a layer name to a push-down predicate (see the module docstring).
     """
 
     def __init__(
@@ -264,7 +274,9 @@ class Pipeline:
         all_layers: bool = False,
         context: DecodeContext | None = None,
         plugin_manager: PluginManager | None = None,
+        guards: Mapping[str, Callable[[Record], bool]] | None = None,
     ) -> None:
+        self.guards = dict(guards or {})
         self.layers = list(layers)
         self.classifiers = list(classifiers)
         self.sinks = list(sinks)
@@ -294,6 +306,7 @@ class Pipeline:
         limits: Limits | None = None,
         plugin_manager: PluginManager | None = None,
         components: Components | None = None,
+        guards: Mapping[str, Callable[[Record], bool]] | None = None,
     ) -> Pipeline:
         """A pipeline decoding up to layer ``proto`` into the named sinks.
 
@@ -304,6 +317,7 @@ class Pipeline:
         :param options: decoder options (e.g. ``{"revision": 3}``), passed in the
             :class:`~ioproto.components.DecodeContext`.
         :param plugin_manager: defaults to a fresh :func:`~ioproto.plugins.make_plugin_manager`.
+        :param guards: push-down predicates by layer name (``Filter.pushdown()``).
         """
         pm = plugin_manager or make_plugin_manager()
         components = components or collect_components(pm)
@@ -350,6 +364,7 @@ class Pipeline:
             all_layers=all_layers,
             context=context,
             plugin_manager=pm,
+            guards=guards,
         )
         pipeline.interest = interest
         return pipeline
@@ -428,7 +443,9 @@ class Pipeline:
         For :mod:`ioproto.worker`, in a forked copy of the pipeline: the layers' streams are
         shared with this pipeline, so it must not also be fed the same records.
         """
-        lower = Pipeline(layers=self.layers[:count], strict=self.strict, context=self.context)
+        lower = Pipeline(
+            layers=self.layers[:count], strict=self.strict, context=self.context, guards=self.guards
+        )
         for record in records:
             yield from lower.feed(record)
         yield from lower.close()
@@ -470,6 +487,11 @@ class Pipeline:
 
     def _push(self, record: Record, index: int) -> None:
         # The hot path: called for every record of every layer, so calls are inlined.
+        if self.guards:
+            guard = self.guards.get(record.layer)
+            if guard is not None and not guard(record):
+                self.summary.dropped[record.layer] += 1
+                return
         layers = self.layers
         if index < len(layers):
             layer = layers[index]

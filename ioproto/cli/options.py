@@ -78,7 +78,8 @@ def input_options(func: F) -> F:
 
 
 def decode_options(func: F) -> F:
-    """--proto, --decode-option, --strict, --all-layers, --max-payload, --no-classify."""
+    """--proto, --filter, --decode-option, --strict, --all-layers, --max-payload,
+    --no-classify."""
     for decorator in reversed(
         [
             click.option(
@@ -87,6 +88,16 @@ def decode_options(func: F) -> F:
                 show_default=True,
                 metavar="NAME",
                 help="Decode up to this layer (see `ioproto plugins`; 'chunk' = no decoding).",
+            ),
+            click.option(
+                "-f",
+                "--filter",
+                "filters",
+                multiple=True,
+                metavar="EXPR",
+                help='Only records matching EXPR, e.g. \'sio.event == "chat" and '
+                "latency.ack_rtt > 50ms' (repeatable: all must hold; `ioproto fields` lists "
+                "the fields, docs/filters.md the language).",
             ),
             click.option(
                 "-D",

@@ -8,13 +8,26 @@ decoder agree on where messages end). Everything else is internal.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import ioproto
 from ioproto.components import Decoder
 
 from .decoder import HttpDecoder
 
+if TYPE_CHECKING:
+    from ioproto.filters import Field
+
 
 @ioproto.hookimpl
 def register_decoders(register: Callable[[Decoder], None]) -> None:
     register(HttpDecoder())
+
+
+@ioproto.hookimpl
+def register_fields(register: Callable[[Field], None]) -> None:
+    """``http.*``, ``ws.*`` and ``chunk.*`` (see :mod:`.fields`)."""
+    from .fields import FIELDS
+
+    for field in FIELDS:
+        register(field)

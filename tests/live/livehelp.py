@@ -165,9 +165,14 @@ def start_proxy_command(argv: list[str]) -> tuple[subprocess.Popen[str], str]:
         text=True,
     )
     assert proc.stderr is not None
-    line = proc.stderr.readline()
-    match = re.search(r"listening on (http://[\d.]+:\d+)", line)
-    assert match, line + (proc.stderr.read() if proc.poll() is not None else "")
+    seen = ""
+    for _ in range(5):  # sinks may say where they serve first (prometheus)
+        line = proc.stderr.readline()
+        seen += line
+        match = re.search(r"listening on (http://[\d.]+:\d+)", line)
+        if match or not line:
+            break
+    assert match, seen + (proc.stderr.read() if proc.poll() is not None else "")
     return proc, match.group(1)
 
 
