@@ -16,6 +16,7 @@ import contextlib
 import json
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from typing import Any
 
 import orjson
@@ -83,12 +84,14 @@ class DevToolsConnection:
         self._socket = socket
 
     @classmethod
+    @contextlib.contextmanager
     def open(
         cls, endpoint: str, *, max_message: int = DEFAULT_MAX_MESSAGE, timeout: float = 10.0
-    ) -> DevToolsConnection:
-        """Connect to ``endpoint`` (a ``ws://`` URL); :class:`EndpointError` if it fails."""
+    ) -> Iterator[DevToolsConnection]:
+        """Connect to ``endpoint`` (a ``ws://`` URL) for the ``with`` block;
+        :class:`EndpointError` if it fails."""
         try:
-            socket = connect(
+            client = connect(
                 endpoint,
                 max_size=max_message,
                 open_timeout=timeout,
@@ -98,7 +101,8 @@ class DevToolsConnection:
             )
         except (OSError, InvalidURI, WebSocketException, TimeoutError) as exc:
             raise EndpointError(f"cannot connect to {endpoint}: {exc}") from None
-        return cls(socket)
+        with client as socket:
+            yield cls(socket)
 
     def send(self, message: dict[str, Any]) -> None:
         """Send one command (dropped quietly if the connection has closed: the next
@@ -124,9 +128,6 @@ class DevToolsConnection:
             return parsed
         except orjson.JSONDecodeError as exc:
             return InvalidMessage(f"a message that is not JSON: {exc}")
-
-    def close(self) -> None:
-        self._socket.close()
 
 
 class ConnectionEnded(Exception):

@@ -110,6 +110,8 @@ class CdpMachine:
         self._outgoing: list[dict[str, Any]] = []
         self._now = 0.0
         self._started = False
+        self._attach_answered = False
+        self._enabling: set[int] = set()
 
     # -- the caller's interface ---------------------------------------------------------------
 
@@ -149,9 +151,16 @@ class CdpMachine:
             for ident, call in list(self._calls.items()):
                 if now - call.sent > _CALL_MEMORY:
                     del self._calls[ident]
+                    self._enabling.discard(ident)
         except Exception as exc:
             self.outbox.put(self._now, _internal(now, exc))
         return self._ready(now)
+
+    @property
+    def ready(self) -> bool:
+        """Whether the capture is on: the browser has answered the attachment, and every
+        target attached so far has its Network domain enabled."""
+        return self._attach_answered and not self._enabling
 
     def holding(self) -> bool:
         """Whether some record waits for a reply (a body being fetched)."""
@@ -231,6 +240,7 @@ class CdpMachine:
             self._targets[session].ended = False
 
     def _reply(self, ident: int, message: Mapping[str, Any]) -> None:
+        self._enabling.discard(ident)
         error = message.get("error")
         failure = None
         if error is not None:
@@ -266,7 +276,10 @@ class CdpMachine:
             self.call("Target.detachFromTarget", None, {"sessionId": session})
             target.ended = True
             return
-        self.call("Network.enable", session, self._enable, self._refused(session, "Network.enable"))
+        enabling = self.call(
+            "Network.enable", session, self._enable, self._refused(session, "Network.enable")
+        )
+        self._enabling.add(enabling)
         self.call("Target.setAutoAttach", session, _AUTO_ATTACH)
         self.call("Runtime.runIfWaitingForDebugger", session, {})
         if kind == "page" and self._open_url is not None:
@@ -274,6 +287,7 @@ class CdpMachine:
             self.call("Page.navigate", session, {"url": url}, self._navigated(session, url))
 
     def _attached_all(self, result: Mapping[str, Any] | None, error: str | None) -> None:
+        self._attach_answered = True
         if error is not None:
             self.outbox.put(
                 self._now,

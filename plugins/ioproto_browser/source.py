@@ -20,10 +20,11 @@ open with a record saying what was cut off.
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from ioproto.components import SourceContext, option_flag
@@ -56,48 +57,51 @@ class CdpSource:
     live = True  # records arrive as the browser reports traffic: output stays line-buffered
     description = "a running Chrome/Chromium through the DevTools Protocol: cdp:HOST:PORT"
 
+    def __init__(self, on_ready: Callable[[], None] | None = None) -> None:
+        #: Called once the capture is on (every tab attached, its Network domain enabled).
+        self.on_ready = on_ready
+
     def probe(self, input: str) -> float:
         return 1.0 if input.startswith(PREFIX) else -1.0
 
     def open(self, input: str, context: SourceContext) -> Iterator[Record]:
         now = time.time()
-        try:
-            settings = _Settings.of(context.options)
-            target = parse_input(input)
-            endpoint = target if isinstance(target, str) else discover(*target)[0]
-            connection = DevToolsConnection.open(endpoint, max_message=settings.max_message)
-        except (EndpointError, ValueError) as exc:
-            _say(str(exc))
-            yield _error(now, input, "cdp.connect.failed", str(exc))
-            return
-        writer = None
-        if settings.har:
-            from .har import HarWriter
-
+        with contextlib.ExitStack() as stack:
             try:
-                writer = HarWriter(settings.har)
-            except OSError as exc:
-                connection.close()
-                yield _error(now, input, "cdp.har.failed", f"cannot write {settings.har}: {exc}")
+                settings = _Settings.of(context.options)
+                target = parse_input(input)
+                endpoint = target if isinstance(target, str) else discover(*target)[0]
+                connection = stack.enter_context(
+                    DevToolsConnection.open(endpoint, max_message=settings.max_message)
+                )
+            except (EndpointError, ValueError) as exc:
+                _say(str(exc))
+                yield _error(now, input, "cdp.connect.failed", str(exc))
                 return
-        machine = CdpMachine(
-            wanted=context.wanted,
-            take_all=settings.take_all,
-            observer=writer.observe if writer is not None else None,
-            open_url=settings.open_url,
-            pending_bytes=settings.pending_bytes,
-            reply_timeout=settings.reply_timeout,
-            max_body=context.limits.max_payload,
-            window=settings.window,
-        )
-        _say(f"attached to {endpoint}; Ctrl-C to stop")
-        try:
-            yield from _run(connection, machine, context, settings)
-        finally:
-            connection.close()
-            if writer is not None:
-                writer.close()
-                _say(f"wrote {settings.har}")
+            writer = None
+            if settings.har:
+                from .har import HarWriter
+
+                try:
+                    writer = HarWriter(settings.har)
+                except OSError as exc:
+                    reason = f"cannot write {settings.har}: {exc}"
+                    yield _error(now, input, "cdp.har.failed", reason)
+                    return
+                stack.callback(_say, f"wrote {settings.har}")
+                stack.callback(writer.close)
+            machine = CdpMachine(
+                wanted=context.wanted,
+                take_all=settings.take_all,
+                observer=writer.observe if writer is not None else None,
+                open_url=settings.open_url,
+                pending_bytes=settings.pending_bytes,
+                reply_timeout=settings.reply_timeout,
+                max_body=context.limits.max_payload,
+                window=settings.window,
+            )
+            _say(f"attached to {endpoint}; Ctrl-C to stop")
+            yield from _run(connection, machine, context, settings, self.on_ready)
 
 
 def _run(
@@ -105,6 +109,7 @@ def _run(
     machine: CdpMachine,
     context: SourceContext,
     settings: _Settings,
+    on_ready: Callable[[], None] | None,
 ) -> Iterator[Record]:
     """Move messages between the connection and the machine until the end or a stop."""
     stop = threading.Event()
@@ -141,6 +146,9 @@ def _run(
                 yield from machine.invalid(message.reason, now)
             else:
                 yield from machine.receive(message, now)
+                if on_ready is not None and machine.ready:
+                    on_ready()
+                    on_ready = None
             context.tick()
 
 
