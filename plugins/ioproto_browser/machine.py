@@ -38,8 +38,9 @@ from .values import integer, mapping, text
 
 #: Targets whose network traffic is followed; others (the browser's own UI) are let go.
 NETWORK_TARGETS = frozenset({"page", "iframe", "worker", "shared_worker", "service_worker"})
-#: Default byte budget of what waits in memory (tracked requests and WebSockets, records
-#: held behind a body being fetched).
+#: Default byte budget of what waits in memory: half for tracked requests and WebSockets
+#: (the oldest are forgotten beyond it), half for records waiting to leave (beyond it the
+#: oldest body being fetched is given up, and records leave without waiting for late ones).
 DEFAULT_PENDING_BYTES = 64 * 1024 * 1024
 #: Commands whose replies never came are forgotten after this long.
 _CALL_MEMORY = 120.0
@@ -170,17 +171,18 @@ class CdpMachine:
         """The connection ended: everything still held or open is finished. With ``rule``,
         a record says why (``reason``) and what was cut off."""
         self._now = now
+        out: list[Record] = []
         try:
             self.outbox.abandon(reason or "the capture stopped before the browser answered")
             cut = self.network.end_session(None)
+            out = self.outbox.ready(now, flush=True)
             if rule is not None:
                 lost = cut.describe()
                 text_ = reason + (f"; {lost} cut off" if lost else "")
-                ending = ErrorRecord(ts=round(now, 6), layer=LAYER, rule=rule, reason=text_)
-                self.outbox.put(now, ending)
+                out.append(ErrorRecord(ts=round(now, 6), layer=LAYER, rule=rule, reason=text_))
         except Exception as exc:
-            self.outbox.put(self._now, _internal(now, exc))
-        return self.outbox.ready(now, flush=True)
+            out.append(_internal(now, exc))
+        return out
 
     def call(
         self,
@@ -365,21 +367,18 @@ class CdpMachine:
     # -- output ---------------------------------------------------------------------------------
 
     def _ready(self, now: float) -> list[Record]:
+        half = self.budget // 2
         try:
-            self._keep_budget(now)
+            reason = f"more than {half} bytes were waiting behind it (source option pending_bytes)"
+            while self.outbox.size > half and self.outbox.give_up_oldest(reason):
+                pass
+            while self.network.size > half and self.network.evict_oldest(now, self.budget):
+                pass
         except Exception as exc:
             self.outbox.put(now, _internal(now, exc))
-        return self.outbox.ready(now)
-
-    def _keep_budget(self, now: float) -> None:
-        while self.network.size + self.outbox.size > self.budget:
-            if self.outbox.size >= self.network.size and self.outbox.give_up_oldest(
-                f"more than {self.budget} bytes were waiting behind it (source option "
-                "pending_bytes)"
-            ):
-                continue
-            if not self.network.evict_oldest(now, self.budget):
-                break
+        # Past its half of the budget, the outbox lets records go without waiting for the
+        # ones that may still come late.
+        return self.outbox.ready(now, flush=self.outbox.size > half)
 
 
 def translate(

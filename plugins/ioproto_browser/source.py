@@ -11,7 +11,10 @@ Source options: ``all=true`` (follow every request, not only Engine.IO's),
 ``pending_bytes`` (memory budget, default 64 MiB), ``max_message`` (longest DevTools
 message, default 256 MiB), ``reply_timeout`` (seconds a record waits for its body,
 default 10), ``duration`` (seconds), ``open=URL`` (open this page in the first tab),
-``har=FILE`` (also write what was captured as a Chrome-format HAR).
+``har=FILE`` (also write what was captured as a Chrome-format HAR), ``record=FILE`` (write
+every DevTools message received, one JSON object per line: what
+:func:`~.machine.translate` replays, for bug reports and tests), ``reorder`` (seconds a
+record waits for earlier ones reported late, default 0.2).
 
 A stop (Ctrl-C, SIGTERM, ``duration``) first lets the bodies being fetched arrive (up to
 2 s), so nothing already received is lost; the end of the connection finishes what is
@@ -25,7 +28,10 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any
+from typing import IO, Any
+
+import attrs
+import orjson
 
 from ioproto.components import SourceContext, option_flag
 from ioproto.model import ErrorRecord, Record
@@ -90,6 +96,15 @@ class CdpSource:
                     return
                 stack.callback(_say, f"wrote {settings.har}")
                 stack.callback(writer.close)
+            if settings.record:
+                try:
+                    recorder = stack.enter_context(open(settings.record, "wb"))
+                except OSError as exc:
+                    reason = f"cannot write {settings.record}: {exc}"
+                    yield _error(now, input, "cdp.record.failed", reason)
+                    return
+                context = attrs.evolve(context, tick=_recording(context.tick, recorder))
+                settings.recorder = recorder
             machine = CdpMachine(
                 wanted=context.wanted,
                 take_all=settings.take_all,
@@ -145,6 +160,8 @@ def _run(
             elif isinstance(message, InvalidMessage):
                 yield from machine.invalid(message.reason, now)
             else:
+                if settings.recorder is not None:
+                    settings.recorder.write(orjson.dumps(message) + b"\n")
                 yield from machine.receive(message, now)
                 if on_ready is not None and machine.ready:
                     on_ready()
@@ -168,10 +185,23 @@ class _Settings:
         self.open_url = str(open_url) if open_url else None
         har = options.get("har")
         self.har = str(har) if har else None
+        record = options.get("record")
+        self.record = str(record) if record else None
+        self.recorder: IO[bytes] | None = None
 
     @classmethod
     def of(cls, options: Mapping[str, Any]) -> _Settings:
         return cls(options)
+
+
+def _recording(tick: Callable[[], None], recorder: IO[bytes]) -> Callable[[], None]:
+    """``tick``, also flushing the recording (so that it is whole up to the last tick)."""
+
+    def flush_and_tick() -> None:
+        recorder.flush()
+        tick()
+
+    return flush_and_tick
 
 
 def _positive(options: Mapping[str, Any], name: str, default: int) -> int:
