@@ -22,17 +22,21 @@ from __future__ import annotations
 
 import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from browserhelp import Capture, chromium, start_server, wait_title
 from ioproto_pcap.source import PcapSource
+from ioproto_socketio.records import SocketIOPacket
 from taphelp import decode, packets_by_session
 from test_proxy_vs_capture import Tcpdump
 from test_tap_vs_capture import compare
 
-from ioproto.components import SourceContext
-from ioproto.model import ErrorRecord
+from ioproto.components import SinkContext, SourceContext
+from ioproto.model import ErrorRecord, Record
+from ioproto.pipeline import Pipeline
 
 pytestmark = [
     pytest.mark.browser,
@@ -41,6 +45,7 @@ pytestmark = [
 ]
 
 #: Records of the page's own life, not errors of the traffic: the tab closing at the end.
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 EXPECTED_RULES = {"cdp.target.closed", "cdp.connection.closed", "cdp.connection.lost"}
 
 
@@ -88,3 +93,50 @@ def test_the_browser_sees_what_a_capture_sees(tmp_path: Path, kind: str) -> None
         assert not problems, f"{layer}:\n" + "\n".join(problems)
     sessions = {sid for sid, _ in packets_by_session(from_browser, "engineio")}
     assert len(sessions) >= 4  # main, refused admin, polling-only, the reconnection
+    check_latencies(from_browser, from_capture)
+    raw_capture = PcapSource().open(str(pcap), SourceContext(options={"port": [server.port]}))
+    compare_stats(records, list(raw_capture), tmp_path)
+
+
+def ack_latencies(records: list[Record]) -> dict[tuple[object, ...], tuple[str, float]]:
+    """``{(sid, nsp, id, direction of the event): latency}`` of every paired ACK."""
+    found: dict[tuple[object, ...], tuple[str, float]] = {}
+    for r in records:
+        rtt = r.tag("latency.ack")
+        if isinstance(r, SocketIOPacket) and r.type == "ACK" and rtt is not None:
+            event_direction = "c2s" if r.direction == "s2c" else "s2c"
+            found[(r.sid, r.nsp, r.id, event_direction)] = (str(r.event), float(rtt))
+    return found
+
+
+def check_latencies(browser: list[Record], capture: list[Record]) -> None:
+    """The browser's view next to the server side's, ack by ack: for an event the page
+    emitted the browser waited at least as long as the server took (its figure adds the
+    network and both stacks); for one the server emitted, the other way round."""
+    ours, theirs = ack_latencies(browser), ack_latencies(capture)
+    assert ours.keys() == theirs.keys() and len(ours) >= 6
+    slack = 0.002  # the browser stamps some messages in the renderer, some in the network
+    for key, (event, rtt) in ours.items():
+        server_side = theirs[key][1]
+        if key[3] == "c2s":
+            assert rtt >= server_side - slack, (event, rtt, server_side)
+        else:
+            assert server_side >= rtt - slack, (event, rtt, server_side)
+
+
+def compare_stats(browser: list[Record], capture: list[Record], tmp_path: Path) -> None:
+    """``ioproto stats`` JSON of both sides, side by side with examples/compare_latency.py."""
+    files = []
+    for name, records in (("browser", browser), ("server", capture)):
+        path = tmp_path / f"{name}.json"
+        with path.open("w") as stream:
+            context = SinkContext(stream=stream, options={"format": "json"})
+            Pipeline.build(proto="socketio", sinks=[("stats", context)]).run(records)
+        files.append(str(path))
+    table = subprocess.run(
+        [sys.executable, str(EXAMPLES / "compare_latency.py"), *files],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "ack / echo" in table and "ack / question" in table, table
