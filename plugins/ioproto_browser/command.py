@@ -24,6 +24,7 @@ def page_url(text: str) -> str:
         url = "http://" + url
     try:
         parts = urlsplit(url)
+        parts.port  # noqa: B018  (raises for a port that is not a number)
     except ValueError as exc:
         raise ValueError(f"{text!r} is not a URL: {exc}") from None
     if parts.scheme in ("http", "https") and not parts.hostname:

@@ -75,6 +75,11 @@ class CdpSource:
         with contextlib.ExitStack() as stack:
             try:
                 settings = _Settings.of(context.options)
+            except ValueError as exc:
+                _say(str(exc))
+                yield _error(now, input, "cdp.config.invalid", str(exc))
+                return
+            try:
                 target = parse_input(input)
                 endpoint = target if isinstance(target, str) else discover(*target)[0]
                 connection = stack.enter_context(

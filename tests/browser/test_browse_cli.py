@@ -101,3 +101,56 @@ def _read(path: Path) -> bytes:
         return path.read_bytes()
     except OSError:
         return b""
+
+
+@pytest.mark.parametrize(
+    ("spec", "expected"),
+    [
+        ("cdp:127.0.0.1:9222", ("127.0.0.1", 9222)),
+        ("cdp:9222", ("127.0.0.1", 9222)),
+        ("cdp:[::1]:9222", ("::1", 9222)),
+        ("cdp:ws://127.0.0.1:9/devtools/browser/x", "ws://127.0.0.1:9/devtools/browser/x"),
+    ],
+)
+def test_cdp_inputs(spec: str, expected: object) -> None:
+    from ioproto_browser.connection import parse_input
+
+    assert parse_input(spec) == expected
+
+
+@pytest.mark.parametrize("spec", ["cdp:", "cdp:host", "cdp:host:99999", "cdp:host:port"])
+def test_bad_cdp_inputs_say_what_to_write(spec: str) -> None:
+    from ioproto_browser.connection import EndpointError, parse_input
+
+    with pytest.raises(EndpointError, match="cdp:HOST:PORT"):
+        parse_input(spec)
+
+
+def test_page_urls() -> None:
+    from ioproto_browser.command import page_url
+
+    assert page_url("localhost:3000") == "http://localhost:3000"
+    assert page_url("https://example.org/app") == "https://example.org/app"
+    for bad in ("http://", "javascript:alert(1)", "ftp://x/"):
+        with pytest.raises(ValueError):
+            page_url(bad)
+
+
+def test_the_chromium_command_line(tmp_path: Path) -> None:
+    from ioproto_browser.launch import chromium_argv
+
+    argv = chromium_argv("/usr/bin/chromium", tmp_path, headless=True)
+    assert argv[0] == "/usr/bin/chromium" and argv[-1] == "about:blank"
+    assert "--headless" in argv and "--remote-debugging-port=0" in argv
+    assert f"--user-data-dir={tmp_path}" in argv
+    assert ("--no-sandbox" in argv) == (os.geteuid() == 0)
+    assert "--headless" not in chromium_argv("chromium", tmp_path, headless=False)
+
+
+def test_bad_source_options_are_one_record() -> None:
+    from ioproto_browser.source import CdpSource
+
+    from ioproto.components import SourceContext
+
+    (record,) = CdpSource().open("cdp:1", SourceContext(options={"pending_bytes": "lots"}))
+    assert record.rule == "cdp.config.invalid" and "pending_bytes" in record.reason
