@@ -13,7 +13,10 @@ source does):
   out (``hasPostData`` but no data: a long or binary body), what
   ``Network.getRequestPostData`` returns.
 * ``responseReceived`` + ``loadingFinished`` → an ``http-response`` chunk (``s2c``) at the
-  ``loadingFinished`` time, with the body from ``Network.getResponseBody`` (base64 decoded
+  time the page got the body (the last ``dataReceived``, else ``responseReceived``: stamped
+  where the page runs, as WebSocket messages are; ``loadingFinished`` is stamped earlier by
+  the network service, so mixing them would misorder a poll's answer and a WebSocket
+  message), with the body from ``Network.getResponseBody`` (base64 decoded
   when the browser says so: an XHR2 binary payload). ``loadingFailed`` → an error record
   (``cdp.request.aborted`` when the page cancelled it, else ``cdp.request.failed``).
 * ``webSocketCreated`` / ``webSocketWillSendHandshakeRequest`` /
@@ -102,6 +105,7 @@ class _Request:
     size: int
     body: bytes | None = None
     response: _Response | None = None
+    delivered: float | None = None  # browser time the page last got bytes of the response
 
 
 @attrs.define(slots=True, eq=False)
@@ -168,6 +172,7 @@ class NetworkTranslator:
         self._handlers: dict[str, Callable[[str, Mapping[str, Any], float], None]] = {
             "Network.requestWillBeSent": self._request,
             "Network.responseReceived": self._response,
+            "Network.dataReceived": self._data,
             "Network.loadingFinished": self._finished,
             "Network.loadingFailed": self._failed,
             "Network.webSocketCreated": self._ws_created,
@@ -290,6 +295,7 @@ class NetworkTranslator:
         tracked = self._requests.get((session, text(params.get("requestId")) or ""))
         if tracked is None:
             return
+        tracked.delivered = self.clock.epoch(number(params.get("timestamp")), now)
         response = mapping(params.get("response"))
         status = integer(response.get("status"))
         tracked.response = _Response(
@@ -302,13 +308,23 @@ class NetworkTranslator:
             protocol=text(response.get("protocol")) or "",
         )
 
+    def _data(self, session: str, params: Mapping[str, Any], now: float) -> None:
+        tracked = self._requests.get((session, text(params.get("requestId")) or ""))
+        if tracked is not None:
+            tracked.delivered = self.clock.epoch(number(params.get("timestamp")), now)
+
     def _finished(self, session: str, params: Mapping[str, Any], now: float) -> None:
         rid = text(params.get("requestId")) or ""
         key = (session, rid)
         tracked = self._requests.get(key)
         if tracked is None:
             return
-        ts = self.clock.epoch(number(params.get("timestamp")), now)
+        # The page's time of the body (responseReceived, dataReceived: stamped where the page
+        # runs, like WebSocket messages), not loadingFinished's (stamped by the network
+        # service, earlier): one clock for all, so a capture's order is kept.
+        ts = tracked.delivered
+        if ts is None:
+            ts = self.clock.epoch(number(params.get("timestamp")), now)
         response = tracked.response or _Response()
         if tracked.resource_type == "Preflight" or response.status in _EMPTY_STATUSES:
             self._respond(key, ts, b"", now)

@@ -8,11 +8,10 @@ Two things keep a record back for a moment:
   reply takes a millisecond or two; a hold that waits past its deadline, or whose tab went
   away, is finished without its reply (an error record in its place), so output never
   stalls.
-* The browser reports events from several processes, so they arrive slightly out of the
-  order of their own times (a polling response's ``loadingFinished``, stamped by the
-  network service, may come after WebSocket frames it preceded). Records wait ``window``
-  seconds after they arrived (0.2 s by default) and leave sorted by time; none leaves
-  while a hold with an earlier time is pending.
+* Events may arrive slightly out of the order of their own times (the browser reports
+  from several processes: a worker's, a second tab's). Records wait ``window`` seconds
+  after they arrived (0.2 s by default) and leave sorted by time; none leaves while a hold
+  with an earlier time is pending.
 
 Chunks are numbered (``seq``) as they leave. The bytes of what is kept back are counted
 (:attr:`Outbox.size`) for the source's budget.

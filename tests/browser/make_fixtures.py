@@ -4,7 +4,7 @@ Runs the full test page (peers/page) in headless Chromium against socket.io 4.8.
 socket.io 2.5.1 servers with the ``cdp`` source's ``record=`` option, and writes every
 message the browser sent to data/<kind>.cdp.jsonl (one JSON object per line). Asset
 requests stay in (the translator must skip them); events the translator does not read
-(``*ExtraInfo``, ``dataReceived``, ``policyUpdated``) and initiator stacks are left out to
+(``*ExtraInfo``, ``policyUpdated``) and initiator stacks are left out to
 keep the files small; neither changes which commands the translator sends, so replies
 still match by id.
 """
@@ -43,7 +43,6 @@ def record(kind: str, out: Path) -> str:
 UNREAD = {
     "Network.requestWillBeSentExtraInfo",
     "Network.responseReceivedExtraInfo",
-    "Network.dataReceived",
     "Network.policyUpdated",
 }
 

@@ -110,12 +110,14 @@ def test_a_polling_request_and_response() -> None:
     )
     assert sent.http is not None and sent.http.request_header("user-agent") == UA
     assert sent.http.query_value("sid") == "abc" and sent.http.method == "POST"
-    assert driver.feed(response("1.1"), finished("1.1")) == []
+    data = event("Network.dataReceived", requestId="1.1", timestamp=100.015, dataLength=2)
+    assert driver.feed(response("1.1"), data, finished("1.1")) == []
     driver.answer("Network.getResponseBody", {"body": "ok", "base64Encoded": False})
     (answer,) = driver.records[-1:]
     assert isinstance(answer, Chunk) and answer.kind is ChunkKind.HTTP_RESPONSE
     assert answer.data == b"ok" and answer.http is not None and answer.http.status == 200
-    assert answer.ts == WALL + 100.02 and answer.http.request_ts == WALL + 100.0
+    # When the page got the body (dataReceived), not loadingFinished's network-service time.
+    assert answer.ts == WALL + 100.015 and answer.http.request_ts == WALL + 100.0
 
 
 def test_a_binary_body_the_event_leaves_out_is_fetched() -> None:
