@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from ioproto_socketio.records import SocketIOPacket
 
 from ioproto.components import DecodeContext
+from ioproto.constructs import parse as parse_construct
 from ioproto.model import Chunk, ErrorRecord, Record, error_from, record_context
 
 from .bindings import AckArg, EngineIOBinary, EventArg, SocketIOArg
@@ -41,7 +42,7 @@ def parse(
 ) -> tuple[Any, str | None]:
     """``(fields, None)`` for ``data`` parsed with ``binding.format``, or ``(None, reason)``."""
     try:
-        return to_plain(binding.format.parse(data)), None
+        return to_plain(parse_construct(binding.format, data)), None
     except Exception as exc:  # construct errors, and adapters' own exceptions
         return None, f"{binding.name}: {type(exc).__name__}: {exc}"
 

@@ -26,6 +26,7 @@ from typing import Any
 from construct import ConstructError
 
 from ioproto.components import DecodeContext, Limits, option_flag
+from ioproto.constructs import parse
 from ioproto.fastrecords import positional_maker
 from ioproto.model import CHUNK_LAYER, Chunk, ChunkKind, ErrorRecord, Record, record_context
 
@@ -649,7 +650,7 @@ class EngineIOStream:
 
     def _jsonp_response(self, out: _Out, data: bytes) -> None:
         try:
-            payload = wire.jsonp_response.parse(data).payload
+            payload = parse(wire.jsonp_response, data).payload
         except ConstructError:
             payload = _python_jsonp(data)
             if payload is None:
@@ -666,7 +667,7 @@ class EngineIOStream:
 
     def _jsonp_post(self, out: _Out, data: bytes) -> None:
         try:
-            payload = wire.jsonp_post.parse(data)
+            payload = parse(wire.jsonp_post, data)
         except ConstructError as exc:
             self._error(out, "engineio.jsonp.bad-form", f"JSONP POST body: {exc}", data, 0)
             return
