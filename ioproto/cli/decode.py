@@ -10,13 +10,19 @@ from typing import IO, Any
 
 import click
 
-from ioproto.components import Limits, SinkContext, SourceContext
+from ioproto.components import SinkContext, SourceContext
 from ioproto.errors import NoSourceError, PluginFailure
 from ioproto.model import Record
-from ioproto.pipeline import Pipeline, Ticker, resolve_source
+from ioproto.pipeline import Pipeline, RunSummary, Ticker, resolve_source
 from ioproto.plugins import UnknownComponentError
 
-from .options import decode_options, input_options, output_options, parse_key_values
+from .options import (
+    decode_options,
+    input_options,
+    output_options,
+    parse_key_values,
+    parse_limits,
+)
 from .state import CliState
 
 
@@ -51,6 +57,7 @@ def run_pipeline_command(
     strict: bool,
     all_layers: bool,
     max_payload: int | None,
+    limit_settings: Sequence[str],
     no_classify: Sequence[str],
     sinks: Sequence[str],
     sink_options: Sequence[str],
@@ -73,7 +80,7 @@ def run_pipeline_command(
         options.setdefault("revision", revision)
     if ports:
         source_settings["port"] = list(ports)
-    limits = Limits(max_payload=max_payload) if max_payload else Limits()
+    limits = parse_limits(limit_settings, max_payload)
     classifiers: list[str] | None
     if "all" in no_classify:
         classifiers = []
@@ -131,7 +138,7 @@ def run_pipeline_command(
                     yield from chosen.open(item, context)
 
         try:
-            pipeline.run(records())
+            summary = pipeline.run(records())
         except PluginFailure as exc:
             raise click.ClickException(f"--strict: {exc}") from exc
         except KeyboardInterrupt:
@@ -142,6 +149,17 @@ def run_pipeline_command(
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, sys.stdout.fileno())
             sys.exit(0)
+        _report_sink_failures(summary)
+
+
+def _report_sink_failures(summary: RunSummary) -> None:
+    """A sink that failed lost records it cannot report itself: say so, exit 1."""
+    if not summary.sink_failures:
+        return
+    for name, count in summary.sink_failures.items():
+        reason = summary.sink_failure_reasons.get(name, "")
+        click.echo(f"ioproto: sink {name} failed on {count} record(s): {reason}", err=True)
+    sys.exit(1)
 
 
 @contextmanager

@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from ioproto_socketio.records import SocketIOPacket
+from ioproto_socketio.records import AckRequest, SocketIOPacket
 
 from ioproto.components import DecodeContext
 from ioproto.constructs import parse as parse_construct
@@ -82,7 +82,7 @@ def bindings_for(
         return []
     if record.type == "EVENT":
         event = record.event
-    elif record.type == "ACK" and isinstance(record.answers, SocketIOPacket):
+    elif record.type == "ACK" and isinstance(record.answers, AckRequest):
         event = record.answers.event
     else:
         return []

@@ -16,7 +16,8 @@ higher priority, so the pipeline asks its stream first. Unless the decode option
 stream claims a session (by ``sid``, else connection) when the session's first Engine.IO
 message is a binary msgpack map with ``type`` and ``nsp`` keys, or text starting with ``{``;
 from then on every ``message`` and the ``close`` of that session come here. The choice is
-remembered for at most ``limits.max_sessions`` sessions.
+remembered for at most ``limits.max_sessions`` sessions and ``limits.max_state_bytes`` bytes
+(the oldest choice is forgotten first; its session is then judged again by its next message).
 
 Checks follow socket.io-msgpack-parser 3.0.2 (in its order), with protocol 4 (Engine.IO 3)
 allowing types 0-6. Error rules are in ``RULES``; nothing raises out of ``feed``/``close``.
@@ -28,7 +29,7 @@ import json
 from collections.abc import Hashable, Iterable
 from typing import Any
 
-from ioproto_socketio.acks import AckBook, session_key
+from ioproto_socketio.acks import AckBook, key_size, session_key
 from ioproto_socketio.records import LAYER, SocketIOPacket
 
 from ioproto.components import DecodeContext
@@ -96,6 +97,10 @@ class MsgpackDecoder:
         return MsgpackStream(context)
 
 
+#: Estimated bytes of one remembered parser choice besides its key.
+_CHOICE_COST = 150
+
+
 class MsgpackStream:
     """One pipeline's msgpack-parser state: the parser choice per session, and pending acks."""
 
@@ -113,6 +118,8 @@ class MsgpackStream:
         mode = str(context.options.get(_PARSER_OPTION, "auto")).lower()
         self._mode = mode if mode in ("msgpack", "default") else "auto"
         self._choice: dict[Hashable, bool] = {}
+        self._choice_cost = 0
+        self._max_choice_bytes = max(_CHOICE_COST, limits.max_state_bytes)
         self._book: AckBook[Any] = AckBook(limits)
         self._last: Record | None = None
 
@@ -132,12 +139,20 @@ class MsgpackStream:
         if kind == "close":
             if choice is not None:
                 del self._choice[key]
+                self._choice_cost -= _CHOICE_COST + key_size(key)
             return choice is _MSGPACK
         if choice is None:
             choice = looks_like_msgpack_packet(getattr(record, "data", None))
-            if len(self._choice) >= self._max_sessions:
-                del self._choice[next(iter(self._choice))]
+            cost = _CHOICE_COST + key_size(key)
+            while self._choice and (
+                len(self._choice) >= self._max_sessions
+                or self._choice_cost + cost > self._max_choice_bytes
+            ):
+                oldest = next(iter(self._choice))
+                del self._choice[oldest]
+                self._choice_cost -= _CHOICE_COST + key_size(oldest)
             self._choice[key] = choice
+            self._choice_cost += cost
         return choice
 
     # -- the StreamDecoder protocol -----------------------------------------------------------

@@ -133,3 +133,13 @@ def long_line(path: Path, size: int = 200 * MIB) -> Path:
             handle.write(block)
         handle.write(b'\n42["after"]\n')
     return path
+
+
+def pending_acks_lines(path: Path, acks: int = 1_000_000, sessions: int = 100_000) -> Path:
+    """A ``lines`` file: ``acks`` acked EVENTs spread over ``sessions`` sessions, no ACK."""
+    per_session = max(1, acks // sessions)
+    with path.open("w") as handle:
+        for session in range(sessions):
+            handle.write(f"#! sid=s{session:07d} direction=c2s\n")
+            handle.writelines(f'42{index}["tick",{index}]\n' for index in range(per_session))
+    return path

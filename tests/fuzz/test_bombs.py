@@ -10,6 +10,8 @@ import json
 import sys
 from pathlib import Path
 
+import pytest
+
 HERE = Path(__file__).resolve().parent
 if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
@@ -32,3 +34,31 @@ def test_malformed_large_messages_are_released_at_once(tmp_path: Path) -> None:
     errors = [r for r in _records(result.stdout) if r["type"] == "error"]
     assert len(errors) >= 100
     assert peak < BOUND, f"peak {peak / MIB:.0f} MiB"
+
+
+def test_unanswered_acks_keep_no_payload(tmp_path: Path) -> None:
+    """Item 7: 100 acked EVENTs of 15 MiB never answered (1.5 MB capture; was 6.1 GB)."""
+    bomb = bombs.ack_bomb(tmp_path / "acks.pcap")
+    peak, result = peak_rss(["decode", str(bomb), "--sink", "jsonl"])
+    assert result.returncode == 0, result.stderr[-2000:]
+    records = _records(result.stdout)
+    assert sum(r["type"] == "EVENT" for r in records) == 100
+    assert sum(r["type"] == "UNANSWERED_ACK" for r in records) == 100
+    assert peak < BOUND, f"peak {peak / MIB:.0f} MiB"
+
+
+@pytest.mark.slow
+def test_a_million_pending_acks_stay_within_the_state_budget(tmp_path: Path) -> None:
+    """Item 7: 1M pending acks over 100k sessions (was 1.55 GB).
+
+    Without classifiers: their own per-session tables (100k sessions) are not the Socket.IO
+    layer's and add about 90 MB (docs/robustness.md).
+    """
+    bomb = bombs.pending_acks_lines(tmp_path / "acks.lines")
+    out = tmp_path / "out.jsonl"
+    peak, result = peak_rss(["decode", str(bomb), "--no-classify", "all", "--sink", f"jsonl:{out}"])
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert peak < BOUND, f"peak {peak / MIB:.0f} MiB"
+    with out.open() as lines:
+        over = sum('"socketio.state.over-budget"' in line for line in lines)
+    assert over > 0

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from ioproto_msgpack.decoder import MsgpackDecoder
 from ioproto_msgpack.unpack import UNDEFINED, ext_formats, unpack
-from ioproto_socketio.records import SocketIOPacket
+from ioproto_socketio.records import AckRequest, SocketIOPacket
 from mphelp import decode, one, pack, packets, rules
 
 from ioproto.components import Limits
@@ -162,7 +162,7 @@ def test_acks_are_paired_and_unanswered_acks_reported() -> None:
     )
     sio = packets(records)
     ack = next(p for p in sio if p.type == "ACK")
-    assert ack.answers is sio[2] and ack.answers.event == "q"
+    assert ack.answers == AckRequest.of(sio[2]) and ack.answers.event == "q"
     pending = [r for r in records if r.type == "UNANSWERED_ACK"]
     assert sorted((u.nsp, u.id, u.direction, u.reason) for u in pending) == [
         ("/", 7, "s2c", "input ended"),
@@ -237,7 +237,7 @@ def test_protocol_4_text_packets_and_binary_types() -> None:
         ("ACK", 6, 4),
         ("ERROR", 4, 4),
     ]
-    assert sio[1].query == "token=1" and sio[3].answers is sio[2]
+    assert sio[1].query == "token=1" and sio[3].answers == AckRequest.of(sio[2])
     assert rules(records) == ["socketio.msgpack.unparseable"]
 
 
@@ -246,7 +246,7 @@ def test_auto_selection_leaves_default_sessions_alone() -> None:
     sio = packets(records)
     assert [p.type for p in sio] == ["CONNECT", "CONNECT", "EVENT", "ACK"]
     assert sio[0].raw == b"0"  # decoded by the default parser
-    assert sio[3].answers is sio[2]
+    assert sio[3].answers == AckRequest.of(sio[2])
 
 
 def test_two_sessions_two_parsers_in_one_pipeline() -> None:

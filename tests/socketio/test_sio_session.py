@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from ioproto_socketio.records import SocketIOPacket
+from ioproto_socketio.records import AckRequest
 from siohelp import NODE_DIR, errors, from_wire_json, packets, stream, unanswered
 
 import ioproto
@@ -50,7 +50,7 @@ def decoded_exchanges(records: list[Record]) -> dict[tuple[str, str], list[tuple
             item = (record.nsp, record.event, record.args)
         elif record.type == "ACK":
             assert record.answers is not None, record
-            assert isinstance(record.answers, SocketIOPacket)
+            assert isinstance(record.answers, AckRequest)
             assert (record.answers.id, record.answers.nsp) == (record.id, record.nsp)
             assert record.answers.direction != record.direction
             item = (record.nsp, record.answers.event, record.args)

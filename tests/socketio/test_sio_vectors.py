@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from ioproto_socketio.records import SocketIOPacket
+from ioproto_socketio.records import AckRequest, SocketIOPacket
 from siohelp import decode, errors, one, packets, rules
 
 from ioproto.components import Limits
@@ -123,7 +123,7 @@ def test_binary_event_and_binary_ack_of_the_test_suite() -> None:
         789,
         [b"\x03", b"\x04"],
     )
-    assert second.answers is first
+    assert second.answers == AckRequest.of(first)
     assert not errors(records)
 
 
