@@ -48,12 +48,17 @@ class RunSummary:
 
     ``records`` counts emitted records by layer, ``errors`` error records by rule, and
     ``plugin_failures`` exceptions raised by plugin code, by plugin name.
+    ``sink_failures`` counts, per sink, the records it failed to take, and
+    ``sink_failure_reasons`` keeps the first failure of each (a sink that fails cannot show
+    its own ``plugin.crash`` record, so callers must report these; the CLI exits 1).
     """
 
     chunks: int = 0
     records: Counter[str] = attrs.field(factory=Counter)
     errors: Counter[str] = attrs.field(factory=Counter)
     plugin_failures: Counter[str] = attrs.field(factory=Counter)
+    sink_failures: Counter[str] = attrs.field(factory=Counter)
+    sink_failure_reasons: dict[str, str] = attrs.field(factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -61,6 +66,7 @@ class RunSummary:
             "records": dict(self.records),
             "errors": dict(self.errors),
             "plugin_failures": dict(self.plugin_failures),
+            "sink_failures": dict(self.sink_failures),
         }
 
 
@@ -444,7 +450,7 @@ class Pipeline:
             except BrokenPipeError:
                 raise
             except Exception as exc:
-                self._sink_failed(stage, exc)
+                self._sink_failed(stage, exc, record)
 
     def _call_sink(self, stage: Stage, method: Any, *args: Any) -> None:
         try:
@@ -454,10 +460,22 @@ class Pipeline:
         except Exception as exc:
             self._sink_failed(stage, exc)
 
-    def _sink_failed(self, stage: Stage, exc: Exception) -> None:
-        self.summary.plugin_failures[stage.plugin] += 1
-        if self.strict:
-            raise PluginFailure(stage.plugin, stage.name, exc) from exc
+    def _sink_failed(self, stage: Stage, exc: Exception, record: Record | None = None) -> None:
+        """Count the failure and hand its ``plugin.crash`` record to the *other* sinks."""
+        failure = self._plugin_failed(stage.plugin, stage.name, exc, record)
+        if failure is None:
+            return
+        self.summary.sink_failures[stage.name] += 1
+        self.summary.sink_failure_reasons.setdefault(stage.name, failure.reason)
+        self.summary.errors[failure.rule] += 1
+        for other in self.sinks:
+            if other is not stage:
+                try:
+                    other.component.write(failure)
+                except BrokenPipeError:
+                    raise
+                except Exception:  # that sink's own failures are counted where they happen
+                    continue
 
     def _safely(
         self,

@@ -3,7 +3,11 @@
 :class:`FrameReader` yields ``(ts, linktype, frame)`` tuples in file order, reading the input in
 large blocks so memory stays constant whatever the file size. A file that cannot be read to its
 end sets :attr:`FrameReader.problem` to ``(rule, reason, offset)`` and stops; the reader never
-raises on bad bytes (only on an input that cannot be opened at all).
+raises on bad bytes (only on an input that cannot be opened at all). A frame whose time is
+outside what :func:`ioproto.timestamps.usable` allows (pcapng only: a classic
+pcap's 32-bit seconds always fit) gets the time of the frame before it
+(0 for the first) and a notice in :attr:`FrameReader.notices` (``capture.time.out-of-range``)
+for the first such frame; :attr:`FrameReader.bad_times` counts them all.
 """
 
 from __future__ import annotations
@@ -14,6 +18,8 @@ import sys
 import zlib
 from collections.abc import Iterator
 from typing import BinaryIO
+
+from ioproto.timestamps import MAX_TS, MIN_TS
 
 GZIP_MAGIC = b"\x1f\x8b"
 PCAPNG_MAGIC = b"\x0a\x0d\x0d\x0a"
@@ -63,13 +69,30 @@ class FrameReader:
 
     ``frames_read`` and ``bytes_read`` count progress; ``problem`` is set when the file
     turned out truncated (``capture.file.truncated``) or corrupt (``capture.file.invalid``).
+    ``notices`` collects problems that do not stop reading (the caller reports and clears
+    them); ``bad_times`` counts frames whose time was replaced (see the module docstring).
     """
 
     def __init__(self, stream: BinaryIO) -> None:
         self.stream = stream
         self.problem: Problem | None = None
+        self.notices: list[Problem] = []
         self.frames_read = 0
         self.bytes_read = 0
+        self.bad_times = 0
+
+    def _bad_time(self, ts: float, offset: int) -> None:
+        """Count a frame whose time ``ts`` is not usable (a notice for the first)."""
+        if not self.bad_times:
+            self.notices.append(
+                (
+                    "capture.time.out-of-range",
+                    f"frame {self.frames_read} has the time {ts!r}, outside years 1-9999: it "
+                    "and any later such frame get the time of the frame before",
+                    offset,
+                )
+            )
+        self.bad_times += 1
 
     def _read(self, size: int) -> bytes:
         try:
@@ -152,6 +175,7 @@ class FrameReader:
                     need = max(BLOCK, end - size)
                     break
                 self.frames_read += 1
+                # 32-bit seconds and fractions always give a usable time (up to 2106).
                 yield sec + frac * unit, linktype, buf[pos + 16 : end]
                 pos = end
 
@@ -228,7 +252,11 @@ class FrameReader:
                         return
                     linktype, tick, offset, _snap = interfaces[iface]
                     self.frames_read += 1
-                    last_ts = ((high << 32) | low) * tick + offset
+                    ts = ((high << 32) | low) * tick + offset
+                    if MIN_TS <= ts <= MAX_TS:
+                        last_ts = ts
+                    else:
+                        self._bad_time(ts, base + pos)
                     yield last_ts, linktype, buf[body + 20 : body + 20 + caplen]
                 elif kind == 3:
                     if not interfaces or body_end - body < 4:

@@ -20,7 +20,7 @@ from typing import Any
 from ioproto.components import SourceContext
 from ioproto.model import Chunk, Record
 
-from .files import CAPTURE_MAGICS, FrameReader, open_input, sniff
+from .files import CAPTURE_MAGICS, FrameReader, Problem, open_input, sniff
 from .flow import Conversation, Emitter
 from .link import (
     ACK,
@@ -257,22 +257,39 @@ def read_capture(input: str, context: SourceContext) -> Iterator[Chunk | Record]
         reader = FrameReader(stream)
         frame = decoder.frame
         for ts, linktype, data in reader:
+            if reader.notices:
+                _report(decoder, input, reader.notices)
             frame(ts, linktype, data)
             if out:
                 yield from out
                 out.clear()
-        if reader.problem is not None:
-            rule, reason, offset = reader.problem
-            decoder.emitter.ts = decoder.ts
-            decoder.emitter.error(
-                rule=rule,
-                reason=f"{input}: {reason}",
-                connection=input,
-                offset=offset if offset >= 0 else None,
+        if reader.bad_times > 1:
+            reader.notices.append(
+                (
+                    "capture.time.out-of-range",
+                    f"{reader.bad_times} frames in all had a time outside years 1-9999",
+                    -1,
+                )
             )
+        if reader.problem is not None:
+            reader.notices.append(reader.problem)
+        _report(decoder, input, reader.notices)
         decoder.finish()
     yield from out
     out.clear()
+
+
+def _report(decoder: CaptureDecoder, input: str, problems: list[Problem]) -> None:
+    """Error records for the reader's ``problems`` (emptied)."""
+    for rule, reason, offset in problems:
+        decoder.emitter.ts = decoder.ts
+        decoder.emitter.error(
+            rule=rule,
+            reason=f"{input}: {reason}",
+            connection=input,
+            offset=offset if offset >= 0 else None,
+        )
+    problems.clear()
 
 
 class PcapSource:
