@@ -507,12 +507,16 @@ class EngineIOStream:
             self._too_many(out, data[known_offset:], known_offset, limit)
 
     def _payload_v3_text(self, out: _Out, data: bytes) -> None:
+        # Linear in the payload: the astral characters are found once (utf16_end then
+        # looks only at its own packet's), and byte offsets are counted forward.
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError:
             # Keep framing; only the packets holding the bad bytes become errors.
             text = data.decode("utf-8", "surrogateescape")
         ascii_only = text.isascii()
+        astral = wire.astral_positions(text)
+        offsets = _ByteOffsets(text, ascii_only)
         limit = self._limits.max_packets_per_payload
         length = len(text)
         position = 0
@@ -522,9 +526,9 @@ class EngineIOStream:
             end = -1
             if match is not None:
                 start = match.end()
-                end = wire.utf16_end(text, start, int(match.group(1)))
+                end = wire.utf16_end(text, start, int(match.group(1)), astral)
             if end < 0:
-                resume = self._resync(text, position + 1)
+                resume = self._resync(text, position + 1, astral)
                 bad = text[position:resume]
                 self._error(
                     out,
@@ -533,7 +537,7 @@ class EngineIOStream:
                     if match is None
                     else f"length {match.group(1)} runs past the end of the payload",
                     bad.encode("utf-8", "surrogateescape"),
-                    offset=self._byte_offset(text, position, ascii_only),
+                    offset=offsets.at(position),
                     index=index,
                 )
                 index += 1
@@ -544,7 +548,7 @@ class EngineIOStream:
                     self._too_many(
                         out,
                         text[position:].encode("utf-8", "surrogateescape"),
-                        self._byte_offset(text, position, ascii_only),
+                        offsets.at(position),
                         index,
                     )
                     return
@@ -554,12 +558,11 @@ class EngineIOStream:
                 else:
                     # Re-encoding restores any undecodable bytes, so _packet reports them.
                     raw = packet.encode("utf-8", "surrogateescape")
-                    offset = self._byte_offset(text, start, ascii_only)
-                    self._packet(out, raw, None, offset, index)
+                    self._packet(out, raw, None, offsets.at(start), index)
                 index += 1
             position = end
 
-    def _resync(self, text: str, start: int) -> int:
+    def _resync(self, text: str, start: int, astral: list[int]) -> int:
         """The next position from ``start`` where ``<len>:`` framing parses consistently.
 
         Consistent: the next few records frame exactly, or the framing reaches the end of the
@@ -569,15 +572,9 @@ class EngineIOStream:
             if tried >= _MAX_RESYNC_CANDIDATES:
                 break
             candidate = match.start()
-            if _frames(text, candidate):
+            if _frames(text, candidate, astral):
                 return candidate
         return len(text)
-
-    @staticmethod
-    def _byte_offset(text: str, position: int, ascii_only: bool) -> int:
-        if ascii_only:
-            return position
-        return len(text[:position].encode("utf-8", "surrogateescape"))
 
     def _payload_v3_binary(self, out: _Out, data: bytes) -> None:
         limit = self._limits.max_packets_per_payload
@@ -847,7 +844,32 @@ class EngineIOStream:
 # -- helpers ------------------------------------------------------------------------------------
 
 
-def _frames(text: str, position: int) -> bool:
+class _ByteOffsets:
+    """UTF-8 byte offsets of character positions of ``text``, asked in increasing order.
+
+    Each call encodes only the characters since the previous one, so a payload's offsets
+    cost one pass over it (encoding each prefix anew was quadratic).
+    """
+
+    __slots__ = ("_byte", "_char", "_plain", "_text")
+
+    def __init__(self, text: str, ascii_only: bool) -> None:
+        self._text = text
+        self._plain = ascii_only
+        self._char = 0
+        self._byte = 0
+
+    def at(self, position: int) -> int:
+        if self._plain:
+            return position
+        if position < self._char:  # not expected; correct, if slower
+            return len(self._text[:position].encode("utf-8", "surrogateescape"))
+        self._byte += len(self._text[self._char : position].encode("utf-8", "surrogateescape"))
+        self._char = position
+        return self._byte
+
+
+def _frames(text: str, position: int, astral: list[int]) -> bool:
     """Whether ``<len>:`` framing from ``position`` holds for a few records or to the end."""
     for _ in range(_RESYNC_LOOKAHEAD):
         if position == len(text):
@@ -856,7 +878,7 @@ def _frames(text: str, position: int) -> bool:
         if match is None:
             return False
         start = match.end()
-        end = wire.utf16_end(text, start, int(match.group(1)))
+        end = wire.utf16_end(text, start, int(match.group(1)), astral)
         if end < 0 or not (
             end == start or _DIGIT_0 <= ord(text[start]) <= _DIGIT_6 or text[start] == "b"
         ):
