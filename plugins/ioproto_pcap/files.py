@@ -64,6 +64,20 @@ def sniff(input: str) -> bytes:
         return b""
 
 
+#: File name endings of captures (also gzip-compressed).
+CAPTURE_SUFFIXES = (".pcap", ".pcapng", ".cap", ".dmp", ".pcap.gz", ".pcapng.gz")
+
+
+def looks_like_capture(input: str) -> bool:
+    """Whether ``input`` is plainly meant as a capture although :func:`sniff` found no magic:
+    a gzip file, or a capture file name (a damaged header then gets an error record)."""
+    try:
+        with open(input, "rb") as raw:
+            return input.lower().endswith(CAPTURE_SUFFIXES) or raw.read(2) == GZIP_MAGIC
+    except OSError:  # missing, a directory, unreadable: not for this source to say
+        return False
+
+
 class FrameReader:
     """Iterates the frames of one capture stream (pcap or pcapng, any byte order).
 

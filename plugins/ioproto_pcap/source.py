@@ -20,7 +20,14 @@ from typing import Any
 from ioproto.components import SourceContext
 from ioproto.model import Chunk, Record
 
-from .files import CAPTURE_MAGICS, FrameReader, Problem, open_input, sniff
+from .files import (
+    CAPTURE_MAGICS,
+    FrameReader,
+    Problem,
+    looks_like_capture,
+    open_input,
+    sniff,
+)
 from .flow import Conversation, Emitter
 from .link import (
     ACK,
@@ -302,11 +309,16 @@ class PcapSource:
     )
 
     def probe(self, input: str) -> float:
+        """100 for a capture magic; 1 for a file that is plainly a capture although its
+        header is damaged (gzip magic, or a capture file name), so that reading it gives
+        an error record rather than "no source can read"; else -1."""
         if input == "-":
             return 0.1
         head = sniff(input)
         if head in CAPTURE_MAGICS:
             return 100.0
+        if looks_like_capture(input):
+            return 1.0
         return -1.0
 
     def open(self, input: str, context: SourceContext) -> Iterator[Chunk | Record]:

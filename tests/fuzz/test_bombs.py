@@ -62,3 +62,18 @@ def test_a_million_pending_acks_stay_within_the_state_budget(tmp_path: Path) -> 
     with out.open() as lines:
         over = sum('"socketio.state.over-budget"' in line for line in lines)
     assert over > 0
+
+
+def test_a_200_mb_line_is_not_read_whole(tmp_path: Path) -> None:
+    """Item 13: the lines source read a whole line before checking its length (439 MB)."""
+    bomb = bombs.long_line(tmp_path / "long.lines")
+    peak, result = peak_rss(["decode", "--source", "lines", "--sink", "jsonl", str(bomb)])
+    assert result.returncode == 0, result.stderr[-2000:]
+    records = [r for r in _records(result.stdout) if r["layer"] != "session"]
+    assert [r.get("rule") or r.get("event") for r in records] == [
+        "before",
+        "capture.lines.too-long",
+        "after",
+    ]
+    assert "209715200 bytes" in str(records[1]["reason"])
+    assert peak < BOUND, f"peak {peak / MIB:.0f} MiB"
