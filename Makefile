@@ -3,7 +3,7 @@ PYTHON ?= python3
 PIP ?= $(PYTHON) -m pip
 NODE_DIR := tests/node
 
-.PHONY: install install-test test test-fast lint format bench
+.PHONY: install install-test test test-fast lint format bench fuzz
 
 install:
 	$(PIP) install -e .
@@ -33,3 +33,9 @@ format:
 
 bench:
 	$(PYTHON) benchmarks/run_all.py
+
+# Mutated captures, HAR files, lines and proxy streams for FUZZ_SECONDS per source
+# (tests/fuzz/campaign.py; figures in docs/robustness.md).
+FUZZ_SECONDS ?= 300
+fuzz:
+	$(PYTHON) tests/fuzz/campaign.py --seconds $(FUZZ_SECONDS)
