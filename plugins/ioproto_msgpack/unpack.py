@@ -27,6 +27,8 @@ from typing import Any
 
 import msgpack  # type: ignore[import-untyped]
 
+from ioproto.depth import ensure_room
+
 __all__ = ["UNDEFINED", "UnpackError", "ext_formats", "unpack"]
 
 
@@ -62,6 +64,9 @@ class _Ext:
         self.index = index
 
 
+_MSGPACK_MAX_NESTING = 1024
+
+
 def unpack(data: bytes, max_depth: int) -> Any:
     """The single msgpack value in ``data``, converted as described in the module docstring."""
     if not data:
@@ -91,6 +96,9 @@ def unpack(data: bytes, max_depth: int) -> Any:
         formats = ext_formats(data)
         if len(formats) != len(exts):  # cannot happen for input msgpack accepted
             raise UnpackError("socketio.msgpack.unparseable", "ext values out of step")
+    # msgpack's C unpacker refuses nesting beyond 1024 (StackError, above); _plain recurses
+    # once per level, past Python's default recursion limit.
+    ensure_room(min(max_depth, _MSGPACK_MAX_NESTING))
     return _plain(value, 0, max_depth, formats)
 
 

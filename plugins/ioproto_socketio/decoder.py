@@ -45,6 +45,8 @@ RULES = {
     "socketio.id.too-long": "an ack id of more than 100 digits",
     "socketio.payload.bad-json": "the payload is not strict JSON (NaN, >100-digit integers, ...)",
     "socketio.payload.too-deep": "JSON nested deeper than limits.max_json_depth",
+    "socketio.payload.too-large": "JSON that would take more than limits.max_json_bytes once "
+    "decoded (many small arrays, objects or numbers)",
     "socketio.payload.invalid": "the payload breaks the rule of its packet type",
     "socketio.event.reserved-name": "a protocol-5 EVENT named connect, disconnect, ...",
     "socketio.placeholder.invalid": "a placeholder 'num' that is not an attachment index",
@@ -205,6 +207,7 @@ class SocketIOStream:
         self._fast = fast
         limits = context.limits
         self._max_depth = limits.max_json_depth
+        self._max_json_bytes = limits.max_json_bytes
         self._max_attachments = limits.max_attachments
         self._max_raw = limits.max_raw_kept
         self._strict = context.strict
@@ -284,7 +287,7 @@ class SocketIOStream:
                         getattr(record, "revision", None), self._default_revision
                     )
                     try:
-                        data = loads(payload, self._max_depth)
+                        data = loads(payload, self._max_depth, self._max_json_bytes)
                         check(wire_type, data, revision)
                     except PayloadError:
                         return self._text_general(record, text)
@@ -449,7 +452,7 @@ class SocketIOStream:
         data: Any = None
         if payload:
             try:
-                data = loads(payload, self._max_depth)
+                data = loads(payload, self._max_depth, self._max_json_bytes)
                 check(wire_type, data, revision)
             except PayloadError as exc:
                 out.append(

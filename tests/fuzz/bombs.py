@@ -114,13 +114,19 @@ def malformed_bomb(path: Path, count: int = 100, size: int = 15 * MIB) -> Path:
 
 
 def deep_event(depth: int) -> str:
-    """A Socket.IO EVENT text packet whose argument is nested ``depth`` arrays deep."""
+    """An Engine.IO message carrying a Socket.IO EVENT nested ``depth`` arrays deep."""
     return '42["deep",' + "[" * depth + "1" + "]" * depth + "]"
 
 
 def deep_json_lines(path: Path, depth: int) -> Path:
     """A ``lines`` file with one Engine.IO message carrying :func:`deep_event`."""
-    path.write_text("4" + deep_event(depth) + "\n")
+    path.write_text(deep_event(depth) + "\n")
+    return path
+
+
+def wide_json_lines(path: Path, size: int = 15 * MIB) -> Path:
+    """A ``lines`` file with one EVENT whose argument is ``size`` bytes of ``[[],[],...]``."""
+    path.write_text('42["wide",[' + ",".join(["[]"] * (size // 3)) + "]]\n")
     return path
 
 

@@ -77,3 +77,16 @@ def test_a_200_mb_line_is_not_read_whole(tmp_path: Path) -> None:
     ]
     assert "209715200 bytes" in str(records[1]["reason"])
     assert peak < BOUND, f"peak {peak / MIB:.0f} MiB"
+
+
+def test_deep_and_wide_json_stay_bounded(tmp_path: Path) -> None:
+    """Item 12: 5000-deep JSON decodes (no RecursionError in any sink); 15 MiB of
+    ``[[],[],...]`` (540 MB once parsed) is refused by its estimated size."""
+    deep = bombs.deep_json_lines(tmp_path / "deep.lines", 5000)
+    wide = bombs.wide_json_lines(tmp_path / "wide.lines")
+    for sink in ("jsonl", "text", "monitor"):
+        peak, result = peak_rss(["decode", "--sink", sink, str(deep), str(wide)])
+        assert result.returncode == 0, result.stderr[-2000:]
+        assert b"too-large" in result.stdout
+        assert b"RecursionError" not in result.stdout + result.stderr
+        assert peak < BOUND, f"{sink}: peak {peak / MIB:.0f} MiB"

@@ -54,7 +54,8 @@ def test_readme_vector_encodes_and_decodes() -> None:
         (README + b"\x00", "socketio.msgpack.unparseable"),  # trailing bytes
         (README[:-1], "socketio.msgpack.unparseable"),  # truncated
         (b"\xc1", "socketio.msgpack.unparseable"),
-        (b"\x91" * 300 + b"\x00", "socketio.msgpack.too-deep"),
+        # msgpack's own unpacker stops at 1024 levels, below Limits.max_json_depth (10,000)
+        (b"\x91" * 2000 + b"\x00", "socketio.msgpack.unparseable"),
     ],
 )
 def test_rejected(value: Any, rule: str) -> None:
@@ -296,3 +297,11 @@ def test_decoder_attributes() -> None:
         "engineio",
         10,
     )
+
+
+def test_nesting_over_the_depth_limit() -> None:
+    value = b"\x91" * 300 + b"\x00"
+    assert one(value, limits=Limits(max_json_depth=256)).rule == "socketio.msgpack.too-deep"
+    # 1000 levels (msgpack's maximum) pass the walk without a RecursionError
+    deep = one(b"\x81\xa4type\x91" + b"\x91" * 1000 + b"\x00")
+    assert deep.rule == "socketio.msgpack.invalid-type"
