@@ -78,6 +78,14 @@ def _default_sink(state: CliState) -> str:
     help="pass: WebSocket compression is negotiated between client and server as without "
     "the proxy; off: remove the clients' permessage-deflate offers.",
 )
+@click.option(
+    "--head-timeout",
+    type=DURATION,
+    default="30s",
+    show_default=True,
+    help="Answer 408 and close a client that sends no complete request head for this long "
+    "(slowloris defence; 0 turns it off). WebSockets and awaited responses never time out.",
+)
 @click.option("--revision", type=click.IntRange(2, 4), help="Engine.IO revision if unknown.")
 @decode_options
 @output_options
@@ -93,6 +101,7 @@ def proxy_command(
     buffer: int,
     decode_priority: str,
     ws_compression: str,
+    head_timeout: float,
     revision: int | None,
     **params: Any,
 ) -> None:
@@ -119,6 +128,7 @@ def proxy_command(
         f"buffer={buffer}",
         f"priority={decode_priority}",
         f"ws_compression={ws_compression}",
+        f"head_timeout={head_timeout}",
     ]
     if upstream_ca:
         source_options.append(f"upstream_ca={upstream_ca}")
