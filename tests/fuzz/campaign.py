@@ -110,8 +110,9 @@ def mutate(rng: random.Random, data: bytes) -> bytes:
 
 def decode(path: Path, proto: str = "socketio") -> list[Record]:
     """Every record of ``path`` through a pipeline with classifiers and no sinks."""
-    pipeline = ioproto.Pipeline.build(proto=proto)
-    chosen = ioproto.pipeline.resolve_source(_components(), str(path))
+    pm, components = _components()
+    pipeline = ioproto.Pipeline.build(proto=proto, plugin_manager=pm, components=components)
+    chosen = ioproto.pipeline.resolve_source(components, str(path))
     records: list[Record] = []
     for record in chosen.open(str(path), ioproto.SourceContext()):
         records += pipeline.feed(record)
@@ -132,12 +133,15 @@ def decode(path: Path, proto: str = "socketio") -> list[Record]:
 _COMPONENTS: list[Any] = []
 
 
-def _components() -> Any:
+def _components() -> tuple[Any, Any]:
+    """One plugin manager and its components for every input (loading them costs more
+    than decoding a capture)."""
     if not _COMPONENTS:
         from ioproto.plugins import collect_components, make_plugin_manager
 
-        _COMPONENTS.append(collect_components(make_plugin_manager()))
-    return _COMPONENTS[0]
+        pm = make_plugin_manager()
+        _COMPONENTS.append((pm, collect_components(pm)))
+    return _COMPONENTS[0]  # type: ignore[no-any-return]
 
 
 def project(record: Record) -> tuple[Any, ...]:
@@ -386,9 +390,17 @@ def peak_rss() -> int:
 
 
 def run(
-    source: str, workdir: Path, *, seconds: float = 0, count: int = 0, seed: int = 0
+    source: str,
+    workdir: Path,
+    *,
+    seconds: float = 0,
+    count: int = 0,
+    seed: int = 0,
+    progress: int = 0,
 ) -> dict[str, Any]:
-    """Fuzz ``source`` for ``seconds`` or ``count`` inputs; the report (see module doc)."""
+    """Fuzz ``source`` for ``seconds`` or ``count`` inputs; the report (see module doc).
+
+    ``progress``: print the running counts on stderr every that many inputs."""
     fuzzed = target(source, workdir)
     started = time.monotonic()
     tried = 0
@@ -408,6 +420,12 @@ def run(
                 }
             )
         tried += 1
+        if progress and tried % progress == 0:
+            print(
+                json.dumps({"source": source, "inputs": tried, "failures": len(failures)}),
+                file=sys.stderr,
+                flush=True,
+            )
     return {
         "source": source,
         "inputs": tried,
@@ -422,6 +440,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--source", choices=SOURCES, action="append")
     parser.add_argument("--seconds", type=float, default=300.0)
+    parser.add_argument("--count", type=int, default=0, help="inputs per source instead")
     parser.add_argument("--seed", type=int, default=int(time.time()))
     parser.add_argument("--case", type=int, help="replay one input by its seed")
     arguments = parser.parse_args()
@@ -438,7 +457,14 @@ def main() -> None:
                 fuzzed.one(random.Random(arguments.case))
                 print(f"{source}: case {arguments.case} passed")
                 continue
-            report = run(source, Path(folder), seconds=arguments.seconds, seed=arguments.seed)
+            report = run(
+                source,
+                Path(folder),
+                seconds=0 if arguments.count else arguments.seconds,
+                count=arguments.count,
+                seed=arguments.seed,
+                progress=1000,
+            )
             print(json.dumps(report), flush=True)
             failed = failed or bool(report["failures"])
     sys.exit(1 if failed else 0)
