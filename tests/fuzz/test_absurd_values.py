@@ -34,7 +34,7 @@ HERE = Path(__file__).resolve().parent
 if str(HERE.parent / "pcap") not in sys.path:
     sys.path.insert(0, str(HERE.parent / "pcap"))
 
-from pcapbuild import Flow, render, write_pcapng  # noqa: E402
+from pcapbuild import Flow, render, write_pcap, write_pcapng  # noqa: E402
 
 #: JSON texts no sane exporter writes, each valid (or accepted) JSON.
 ABSURD = [
@@ -273,3 +273,95 @@ def test_a_failing_sink_is_reported_and_fails_the_run(monkeypatch: pytest.Monkey
     assert "OverflowError" in result.stderr
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     assert [line.get("rule") for line in lines] == ["plugin.crash", None, "plugin.crash", None]
+
+
+# -- capture headers and lines ----------------------------------------------------------------
+
+
+def _small_capture() -> list[tuple[float, int, bytes]]:
+    flow = Flow()
+    flow.handshake()
+    flow.send(0, b"GET /socket.io/?EIO=4&transport=polling HTTP/1.1\r\nHost: h\r\n\r\n")
+    flow.close()
+    return render(flow.packets)
+
+
+def _decode_all(path: Path) -> list[Record]:
+    records = list(ioproto.decode(str(path), proto="socketio"))
+    for record in records:
+        assert usable(record.ts), record
+        json.loads(dumps(record))
+    return records
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    snaplen=st.sampled_from([0, 1, 65535, 2**31, 2**32 - 1]),
+    linktype=st.sampled_from([0, 1, 113, 276, 0xFFFF, 2**32 - 1]),
+    seconds=st.sampled_from([0, 1, 2**31, 2**32 - 1]),
+    fraction=st.sampled_from([0, 999_999, 10**9, 2**32 - 1]),
+    nanos=st.booleans(),
+)
+def test_pcap_header_fields_may_be_absurd(
+    tmp_path_factory: pytest.TempPathFactory,
+    snaplen: int,
+    linktype: int,
+    seconds: int,
+    fraction: int,
+    nanos: bool,
+) -> None:
+    path = tmp_path_factory.mktemp("pcap") / "absurd.pcap"
+    data = bytearray(write_pcap(path, _small_capture(), nanos=nanos))
+    struct.pack_into("<II", data, 16, snaplen, linktype)
+    struct.pack_into("<II", data, 24, seconds, fraction)  # the first record's time
+    path.write_bytes(bytes(data))
+    _decode_all(path)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    resolution=st.integers(0, 255),
+    offset=st.sampled_from([0, 1, -(2**63), 2**63 - 1]),
+    high=st.sampled_from([0, 1, 2**31, 2**32 - 1]),
+    snaplen=st.sampled_from([0, 1, 2**32 - 1]),
+)
+def test_pcapng_interface_fields_may_be_absurd(
+    tmp_path_factory: pytest.TempPathFactory, resolution: int, offset: int, high: int, snaplen: int
+) -> None:
+    path = tmp_path_factory.mktemp("pcapng") / "absurd.pcapng"
+    write_pcapng(path, _small_capture(), resolutions={0: 6})
+    data = bytearray(path.read_bytes())
+    pos = 0
+    while pos < len(data):
+        kind, length = struct.unpack_from("<II", data, pos)
+        if kind == 1:  # interface: snap length, if_tsresol (first option), then if_tsoffset
+            struct.pack_into("<I", data, pos + 12, snaplen)
+            assert struct.unpack_from("<HH", data, pos + 16) == (9, 1)
+            data[pos + 20] = resolution
+            # the end-of-options marker is followed by the block length: append tsoffset
+            options = struct.pack("<HHq", 14, 8, offset) + struct.pack("<HH", 0, 0)
+            body = bytes(data[pos + 8 : pos + length - 4])
+            end = body.rfind(b"\x00\x00\x00\x00")
+            body = body[:end] + options
+            block = struct.pack("<II", 1, len(body) + 12) + body + struct.pack("<I", len(body) + 12)
+            data[pos : pos + length] = block
+            length = len(block)
+        elif kind == 6:
+            struct.pack_into("<I", data, pos + 12, high)
+        pos += length
+    path.write_bytes(bytes(data))
+    _decode_all(path)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    key=st.sampled_from(["revision", "sid", "transport", "direction", "nosuch"]),
+    value=st.sampled_from(["1e400", "9" * 5000, "-1", "0", "", "é" * 100, "\x00", "3", "x=y"]),
+)
+def test_lines_directives_may_be_absurd(
+    tmp_path_factory: pytest.TempPathFactory, key: str, value: str
+) -> None:
+    path = tmp_path_factory.mktemp("lines") / "absurd.lines"
+    path.write_text(f'#! {key}={value}\n42["victim",1]\n2\n#! revision=4\n42["survivor",2]\n')
+    records = _decode_all(path)
+    assert [r for r in records if getattr(r, "event", None) == "survivor"], records
