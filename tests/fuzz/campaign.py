@@ -1,7 +1,7 @@
 """The fuzzing campaign: mutated real captures, HAR files, lines and proxy streams.
 
 Run ``python tests/fuzz/campaign.py --source pcap --seconds 300`` (``make fuzz`` runs every
-source for ``FUZZ_SECONDS``); ``tests/fuzz/test_fuzz.py`` runs a short, seeded round of each
+source for ``FUZZ_SECONDS``); ``tests/fuzz/test_campaign.py`` runs a short, seeded round of each
 in the test suite. Per source, each input is a seed from the corpus with *one* part damaged:
 
 * ``pcap`` / ``pcapng``: the bundled captures (tests/data/*.pcap; pcapng written from them
