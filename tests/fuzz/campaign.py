@@ -215,13 +215,16 @@ class CaptureTarget:
         index = rng.randrange(len(frames))
         ts, linktype, frame = frames[index]
         damaged = list(frames)
-        damaged[index] = (ts, linktype, mutate(rng, frame))
+        mutated = mutate(rng, frame)
+        damaged[index] = (ts, linktype, mutated)
         self._write(path, damaged)
         after = decode(path, "engineio")
-        touched = tcp_connection(frame)
-        if touched is None:
+        # The damaged frame touches its own connection and, if its addresses or ports were
+        # hit, the one it now claims to belong to.
+        touched = [tcp_connection(frame), tcp_connection(mutated)]
+        if touched[0] is None:
             return
-        names = set(touched.split("|"))
+        names = {name for pair in touched if pair for name in pair.split("|")}
         sids = {r.sid for r in before if r.connection in names and r.sid}
         survived(
             before,
