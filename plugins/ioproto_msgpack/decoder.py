@@ -35,7 +35,7 @@ from ioproto_socketio.records import LAYER, SocketIOPacket
 from ioproto.components import DecodeContext
 from ioproto.model import ErrorRecord, Record, error_from, record_context
 
-from .unpack import UnpackError, unpack
+from .unpack import UnpackError, map_keys, unpack
 
 #: Every error rule this decoder emits, with what it means.
 RULES = {
@@ -48,7 +48,8 @@ RULES = {
     "with a note, except in strict mode)",
     "socketio.msgpack.invalid-payload": "'data' breaks the rule of its packet type",
     "socketio.msgpack.invalid-id": "'id' present but not an integer",
-    "socketio.msgpack.too-large": "a message larger than limits.max_payload",
+    "socketio.msgpack.too-large": "a message larger than limits.max_payload, or a value that "
+    "would take more than limits.max_json_bytes once decoded (many small arrays or maps)",
     "socketio.message.not-data": "an Engine.IO message whose data is neither text nor bytes",
     "socketio.state.too-many-pending-acks": "see ioproto_socketio.acks",
     "socketio.state.too-many-sessions": "see ioproto_socketio.acks",
@@ -73,11 +74,7 @@ def looks_like_msgpack_packet(data: object) -> bool:
     first = data[0]
     if not (0x80 <= first <= 0x8F or first in (0xDE, 0xDF)):
         return False
-    try:
-        value = unpack(data, 64)
-    except UnpackError:
-        return False
-    return isinstance(value, dict) and "type" in value and "nsp" in value
+    return {"type", "nsp"} <= map_keys(data)
 
 
 class MsgpackDecoder:
@@ -107,6 +104,7 @@ class MsgpackStream:
     def __init__(self, context: DecodeContext) -> None:
         limits = context.limits
         self._max_depth = limits.max_json_depth
+        self._max_json_bytes = limits.max_json_bytes
         self._max_payload = limits.max_payload
         self._max_raw = limits.max_raw_kept
         self._max_sessions = max(1, limits.max_sessions)
@@ -207,7 +205,7 @@ class MsgpackStream:
             )
             return
         try:
-            value = unpack(data, self._max_depth)
+            value = unpack(data, self._max_depth, self._max_json_bytes)
         except UnpackError as exc:
             out.append(self._error(record, exc.rule, exc.reason, data))
             return

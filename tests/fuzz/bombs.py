@@ -130,6 +130,15 @@ def wide_json_lines(path: Path, size: int = 15 * MIB) -> Path:
     return path
 
 
+def wide_msgpack_lines(path: Path, size: int = 15 * MIB) -> Path:
+    """A ``lines`` file with one socket.io-msgpack-parser EVENT (a binary message) whose
+    argument is an array of ``size`` empty arrays (``0x90`` each): 1 GB of lists unpacked."""
+    count = size.to_bytes(4, "big")
+    packet = b"\x83\xa4type\x02\xa3nsp\xa1/\xa4data\x92\xa4wide\xdd" + count + b"\x90" * size
+    path.write_text("hex: " + packet.hex() + "\n")
+    return path
+
+
 def long_line(path: Path, size: int = 200 * MIB) -> Path:
     """A ``lines`` file: a short packet, one line of ``size`` bytes, a short packet."""
     block = b"4" + b"x" * (MIB - 1)

@@ -91,3 +91,13 @@ def test_deep_and_wide_json_stay_bounded(tmp_path: Path) -> None:
         assert b"too-large" in result.stdout
         assert b"RecursionError" not in result.stdout + result.stderr
         assert peak < BOUND, f"{sink}: peak {peak / MIB:.0f} MiB"
+
+
+def test_wide_msgpack_is_refused_by_its_size(tmp_path: Path) -> None:
+    """15 MiB of empty msgpack arrays (1 GB of lists once unpacked): msgpack's unpacker
+    bounds nesting, not width; ``max_json_bytes`` bounds the estimated decoded size."""
+    bomb = bombs.wide_msgpack_lines(tmp_path / "wide.lines")
+    peak, result = peak_rss(["decode", "--sink", "jsonl", str(bomb)])
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert b'"rule":"socketio.msgpack.too-large"' in result.stdout
+    assert peak < BOUND, f"peak {peak / MIB:.0f} MiB"

@@ -305,3 +305,13 @@ def test_nesting_over_the_depth_limit() -> None:
     # 1000 levels (msgpack's maximum) pass the walk without a RecursionError
     deep = one(b"\x81\xa4type\x91" + b"\x91" * 1000 + b"\x00")
     assert deep.rule == "socketio.msgpack.invalid-type"
+
+
+def test_a_value_too_large_once_decoded_is_refused() -> None:
+    """Width, not depth: many empty arrays take ~100 bytes each once unpacked."""
+    header = b"\x83\xa4type\x02\xa3nsp\xa1/\xa4data\xdd"
+    wide = header + (50_000).to_bytes(4, "big") + b"\x90" * 50_000
+    record = one(wide, limits=Limits(max_json_bytes=1_000_000))
+    assert record.rule == "socketio.msgpack.too-large"
+    text = {"type": 2, "nsp": "/", "data": ["x", "a" * 200_000]}  # bytes of text are not
+    assert one(text, limits=Limits(max_json_bytes=1_000_000)).args == ["a" * 200_000]
