@@ -8,9 +8,10 @@ from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from typing import IO, Any
 
+import attrs
 import click
 
-from ioproto.components import Limits, SinkContext, SourceContext
+from ioproto.components import Limits, SinkContext, Source, SourceContext
 from ioproto.errors import NoSourceError, PluginFailure
 from ioproto.model import Record
 from ioproto.pipeline import Pipeline, Ticker, resolve_source
@@ -24,6 +25,14 @@ from .state import CliState
 @input_options
 @decode_options
 @output_options
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(1),
+    metavar="N",
+    help="Inputs decoded at once, one process each, for sinks that write one output per "
+    "input (parquet). Default: the available cores.",
+)
 @click.pass_obj
 def decode_command(state: CliState, /, **params: Any) -> None:
     """Decode INPUT (a capture file, '-' for stdin) and write every record.
@@ -33,8 +42,62 @@ def decode_command(state: CliState, /, **params: Any) -> None:
       ioproto decode --proto socketio examples/chat.pcap
       ioproto decode --proto engineio --sink jsonl packets.txt
       printf '40\\n42["chat",{"text":"hi"}]\\n' | ioproto decode -
+      ioproto decode --sink parquet:archive/ captures/*.pcap
     """
     run_pipeline_command(state, default_sink="text", **params)
+
+
+@attrs.frozen
+class RunSpec:
+    """What the decode options say, once parsed: everything needed to build a pipeline
+    for some sinks and to open the inputs. Plain values, so it can go to another process."""
+
+    proto: str
+    options: dict[str, Any]
+    source: str | None
+    source_settings: dict[str, Any]
+    limits: Limits
+    classifiers: list[str] | None
+    strict: bool
+    all_layers: bool
+
+    def build(self, state: CliState, sink_specs: Sequence[tuple[str, SinkContext]]) -> Pipeline:
+        """A pipeline into ``sink_specs``; unknown names are usage errors."""
+        try:
+            return Pipeline.build(
+                proto=self.proto,
+                sinks=sink_specs,
+                classifiers=self.classifiers,
+                strict=self.strict,
+                all_layers=self.all_layers,
+                options=self.options,
+                limits=self.limits,
+                plugin_manager=state.pm,
+                components=state.components,
+            )
+        except (UnknownComponentError, ValueError) as exc:
+            raise click.UsageError(str(exc)) from None
+
+    def resolve(self, state: CliState, item: str) -> Source:
+        """The source that reads ``item``; unknown names are usage errors."""
+        try:
+            return resolve_source(state.components, item, source=self.source)
+        except (UnknownComponentError, NoSourceError) as exc:
+            raise click.UsageError(str(exc)) from None
+
+    def settings(self) -> dict[str, Any]:
+        """What shapes the records, as plain values (a per-input sink keeps it to tell
+        whether an earlier output is still the same)."""
+        return {
+            "proto": self.proto,
+            "options": dict(sorted(self.options.items())),
+            "source": self.source,
+            "source_options": dict(sorted(self.source_settings.items())),
+            "limits": attrs.asdict(self.limits),
+            "classifiers": self.classifiers,
+            "strict": self.strict,
+            "all_layers": self.all_layers,
+        }
 
 
 def run_pipeline_command(
@@ -58,13 +121,16 @@ def run_pipeline_command(
     color: bool | None,
     extra_sink_options: dict[str, dict[str, Any]] | None = None,
     every: float | None = None,
+    jobs: int | None = None,
 ) -> None:
     """Build a pipeline from CLI parameters and run it over ``inputs``.
 
     Plugins' commands reuse this with their own defaults (e.g. ``ioproto monitor``).
     Usage errors (unknown names) exit with status 2 and list the valid names. ``every``
     (seconds) makes sinks that report periodically (stats) do so while the input flows,
-    and while a live source waits for traffic.
+    and while a live source waits for traffic. When the sink writes one output per input
+    (a factory with ``per_input = True``), each input gets its own pipeline, ``jobs`` of
+    them at once in separate processes (:mod:`ioproto.cli.perinput`).
     """
     components = state.components
     options: dict[str, Any] = dict(parse_key_values(decode_options, "--decode-option"))
@@ -79,6 +145,30 @@ def run_pipeline_command(
         classifiers = []
     else:
         classifiers = [name for name in components.classifiers.names() if name not in no_classify]
+    spec = RunSpec(
+        proto=proto,
+        options=options,
+        source=source,
+        source_settings=source_settings,
+        limits=limits,
+        classifiers=classifiers,
+        strict=strict,
+        all_layers=all_layers,
+    )
+    shared_options, per_sink_options = _sink_option_maps(sink_options)
+    per_input = _per_input_sink(state, sinks)
+    if per_input is not None:
+        from .perinput import run_per_input
+
+        name, path = per_input
+        sink_settings = {**shared_options, **per_sink_options.get(name, {})}
+        run_per_input(state, spec, name, path, sink_settings, inputs, jobs)
+        return
+    if jobs is not None:
+        raise click.UsageError(
+            "--jobs decodes inputs in parallel only into a sink that writes one output per "
+            "input, such as --sink parquet:DIR"
+        )
 
     with ExitStack() as stack:
         default_stream = _open_output(stack, output)
@@ -88,31 +178,13 @@ def run_pipeline_command(
         sink_specs = _sink_specs(
             stack,
             sinks or [default_sink],
-            sink_options,
+            (shared_options, per_sink_options),
             default_stream,
             color,
             extra_sink_options or {},
         )
-        try:
-            pipeline = Pipeline.build(
-                proto=proto,
-                sinks=sink_specs,
-                classifiers=classifiers,
-                strict=strict,
-                all_layers=all_layers,
-                options=options,
-                limits=limits,
-                plugin_manager=state.pm,
-                components=components,
-            )
-        except UnknownComponentError as exc:
-            raise click.UsageError(str(exc)) from None
-        except ValueError as exc:
-            raise click.UsageError(str(exc)) from None
-        try:
-            sources = [resolve_source(components, item, source=source) for item in inputs]
-        except (UnknownComponentError, NoSourceError) as exc:
-            raise click.UsageError(str(exc)) from None
+        pipeline = spec.build(state, sink_specs)
+        sources = [spec.resolve(state, item) for item in inputs]
         if not any(getattr(chosen, "live", False) for chosen in sources):
             # Reading files into a pipe: block buffering saves a system call per line
             # (measured: 105k write calls -> 24k on a large capture). Live sources keep line
@@ -144,6 +216,29 @@ def run_pipeline_command(
             sys.exit(0)
 
 
+def _per_input_sink(state: CliState, sinks: Sequence[str]) -> tuple[str, str] | None:
+    """``(name, path)`` of the sink that writes one output per input, if one is asked for.
+
+    Such a sink runs alone: combined with other sinks their outputs would be split per
+    input and per process.
+    """
+    chosen = []
+    for spec in sinks:
+        name, _colon, path = spec.partition(":")
+        if name in state.components.sinks and getattr(
+            state.components.sinks.get(name), "per_input", False
+        ):
+            chosen.append((name, path))
+    if not chosen:
+        return None
+    if len(sinks) > 1:
+        raise click.UsageError(
+            f"--sink {chosen[0][0]} writes one output per input and runs alone; "
+            "write other sinks in a separate run"
+        )
+    return chosen[0]
+
+
 @contextmanager
 def _block_buffered(stream: IO[str]) -> Iterator[None]:
     """Block-buffer a line-buffered text stream that is not a terminal, for the duration."""
@@ -166,14 +261,10 @@ def _open_output(stack: ExitStack, path: str) -> IO[str]:
     return stack.enter_context(open(path, "w", encoding="utf-8"))
 
 
-def _sink_specs(
-    stack: ExitStack,
-    sinks: Sequence[str],
+def _sink_option_maps(
     sink_options: Sequence[str],
-    default_stream: IO[str],
-    color: bool | None,
-    extra: dict[str, dict[str, Any]],
-) -> list[tuple[str, SinkContext]]:
+) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
+    """``--sink-option`` values: those for every sink, and those for one sink by name."""
     shared: dict[str, str] = {}
     per_sink: dict[str, dict[str, str]] = {}
     for key, value in parse_key_values(sink_options, "--sink-option").items():
@@ -182,6 +273,18 @@ def _sink_specs(
             per_sink.setdefault(sink_name, {})[option] = value
         else:
             shared[key] = value
+    return shared, per_sink
+
+
+def _sink_specs(
+    stack: ExitStack,
+    sinks: Sequence[str],
+    option_maps: tuple[dict[str, str], dict[str, dict[str, str]]],
+    default_stream: IO[str],
+    color: bool | None,
+    extra: dict[str, dict[str, Any]],
+) -> list[tuple[str, SinkContext]]:
+    shared, per_sink = option_maps
     specs = []
     for spec in sinks:
         name, colon, path = spec.partition(":")
