@@ -24,7 +24,7 @@ from ioproto_parquet.store import connect
 from pqhelp import ROOT, invoke
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
-from make_capture import repeat  # noqa: E402
+from make_capture import repeat
 
 REPEATS = (40, 100, 100, 160, 160)
 CHAT_SERVER_PORT = 47020
