@@ -23,6 +23,8 @@ def register_sinks(register: Callable[[SinkFactory], None]) -> None:
 
 @ioproto.hookimpl
 def register_commands(cli: click.Group) -> None:
+    from .cluster_command import cluster_command
     from .command import query_command
 
     cli.add_command(query_command)
+    cli.add_command(cluster_command)

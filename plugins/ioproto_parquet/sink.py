@@ -115,6 +115,11 @@ class ParquetSinkFactory:
         from . import writer  # noqa: F401 - loaded once here, before the runs fork
 
         _writer_options(options)  # bad options are the user's mistake, found up front
+        # The capture's name is not a setting of its records (a cluster task names its
+        # capture explicitly; the same capture decoded locally is the same output).
+        sink_options = dict(settings.get("sink_options") or {})
+        sink_options.pop("capture", None)
+        settings = {**settings, "sink_options": sink_options}
         output = OutputDir(_root(options))
         explicit = options.get("capture")
         names = plan_captures(output, inputs, str(explicit) if explicit else None)

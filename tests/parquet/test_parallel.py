@@ -138,6 +138,7 @@ def resume_and_check(out: Path, captures: list[Path], reference: Path) -> None:
     assert contents(out) == contents(reference)
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="uses /proc and prctl")
 def test_parent_killed_midway_then_rerun(
     captures: list[Path], reference: Path, tmp_path: Path
@@ -156,6 +157,7 @@ def test_parent_killed_midway_then_rerun(
     resume_and_check(out, captures, reference)
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="uses /proc")
 def test_worker_killed_midway_then_rerun(
     captures: list[Path], reference: Path, tmp_path: Path
