@@ -42,7 +42,8 @@ def build_cli() -> click.Group:
         ioproto reads captures (pcap/pcapng files, HAR files, a live interface, a monitoring
         proxy, raw packet lines), decodes them layer by layer (HTTP long-polling and
         WebSocket, Engine.IO, Socket.IO, application protocols), classifies them (transport,
-        client, latency, errors) and writes them to sinks (monitor, stats, JSON lines, text).
+        client, latency, errors) and writes them to sinks (monitor, stats, JSON lines, text,
+        Parquet), which `ioproto query` reads with SQL.
 
         \b
         Examples:
@@ -53,6 +54,8 @@ def build_cli() -> click.Group:
           ioproto monitor live:lo --port 3000
           printf '42["chat","hi"]\\n' | ioproto decode --proto socketio -
           ioproto decode --sink jsonl capture.pcap > records.jsonl
+          ioproto decode --sink parquet:archive/ captures/*.pcap
+          ioproto query "SELECT type, count(*) FROM socketio GROUP BY type" archive/
           ioproto plugins
         """
         ctx.ensure_object(CliState)

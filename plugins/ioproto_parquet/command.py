@@ -8,6 +8,7 @@ import datetime
 import decimal
 import io
 import json
+import shutil
 import sys
 import uuid
 from collections.abc import Sequence
@@ -80,7 +81,9 @@ def query_command(sql: str, roots: Sequence[str], fmt: str, max_rows: int) -> No
     out = sys.stdout
     if fmt == "table":
         more = len(rows) > max_rows
-        out.write(render_table(columns, rows[:max_rows], color=out.isatty()))
+        terminal = out.isatty()
+        width = shutil.get_terminal_size().columns if terminal else None
+        out.write(render_table(columns, rows[:max_rows], color=terminal, width=width))
         if more:
             click.echo(f"(more than {max_rows} rows; --max-rows N or --format csv)", err=True)
     elif fmt == "csv":
@@ -142,27 +145,36 @@ def _cell(value: Any) -> str:
     return text if len(text) <= 80 else text[:79] + "…"
 
 
-def render_table(columns: Sequence[str], rows: Sequence[Sequence[Any]], *, color: bool) -> str:
-    """Rows as a rich table; every cell escaped (text from the wire never reaches the
-    terminal as control characters or markup)."""
+def render_table(
+    columns: Sequence[str], rows: Sequence[Sequence[Any]], *, color: bool, width: int | None
+) -> str:
+    """Rows as a rich table, as wide as its cells need, at most ``width`` (a terminal's);
+    every cell escaped (text from the wire never reaches the terminal as control
+    characters or markup)."""
     from rich.console import Console
     from rich.table import Table
     from rich.text import Text
 
+    cells = [[_cell(value) for value in row] for row in rows]
+    headers = [safe_text(column) for column in columns]
+    natural = sum(
+        max([len(header), *(len(row[index]) for row in cells)]) + 3
+        for index, header in enumerate(headers)
+    )
     buffer = io.StringIO()
     console = Console(
         file=buffer,
         force_terminal=color,
         no_color=not color,
-        width=max(80, min(240, 12 * len(columns))),
+        width=min(natural + 1, width or natural + 1),
         highlight=False,
         markup=False,
         emoji=False,
     )
     table = Table(show_lines=False, header_style="bold" if color else None)
-    for column in columns:
-        table.add_column(Text(safe_text(column)), overflow="fold")
-    for row in rows:
-        table.add_row(*(Text(_cell(value)) for value in row))
+    for header in headers:
+        table.add_column(Text(header), overflow="fold")
+    for row in cells:
+        table.add_row(*(Text(cell) for cell in row))
     console.print(table)
     return buffer.getvalue()
