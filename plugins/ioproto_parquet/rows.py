@@ -224,12 +224,6 @@ class _Plan:
     answers: bool
 
 
-def _size(value: Any) -> int:
-    if isinstance(value, str | bytes):
-        return len(value) + 8
-    return 8
-
-
 class RowMaker:
     """Turns records into ``(table, row, estimated bytes)``.
 
@@ -312,14 +306,18 @@ class RowMaker:
         if record.tags:
             tags_extra: dict[str, Any] = {}
             for tag in record.tags:
+                # The last tag of a name wins, as in jsonl: it clears what came before.
                 tag_convert = _TAG_PLAN.get(tag.name)
-                if tag_convert is not None and tag.value is not None:
-                    try:
-                        row[columns[tag_column(tag.name)]] = tag_convert(tag.value)
-                        tags_extra.pop(tag.name, None)
-                        continue
-                    except _Misfit:
-                        row[columns[tag_column(tag.name)]] = None
+                if tag_convert is not None:
+                    position = columns[tag_column(tag.name)]
+                    row[position] = None
+                    if tag.value is not None:
+                        try:
+                            row[position] = tag_convert(tag.value)
+                            tags_extra.pop(tag.name, None)
+                            continue
+                        except _Misfit:
+                            pass
                 tags_extra[tag.name] = tag.value
             if tags_extra:
                 row[columns["tags_extra"]] = json_text(tags_extra)
@@ -328,7 +326,8 @@ class RowMaker:
         if isinstance(record, ErrorRecord) or self.include_raw:
             raw = getattr(record, "raw", b"")
             row[columns["raw"]] = bytes(raw) if isinstance(raw, bytes | bytearray) else b""
-        size = 0
+        size = 8 * len(row)
         for value in row:
-            size += _size(value)
+            if value.__class__ is str or value.__class__ is bytes:
+                size += len(value)
         return plan.table, row, size
