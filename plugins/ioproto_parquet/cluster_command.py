@@ -124,6 +124,8 @@ def _client(scheduler: str | None, local_workers: int | None) -> Iterator[Any]:
             threads_per_worker=1,
             processes=True,
             dashboard_address=None,
+            host="127.0.0.1",  # a cluster for this machine only, on free ports
+            scheduler_port=0,
         ) as cluster,
         Client(cluster) as client,
     ):

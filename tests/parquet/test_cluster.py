@@ -4,6 +4,7 @@ the single-machine run's, row for row and report for report."""
 
 from __future__ import annotations
 
+import importlib.util
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -14,19 +15,52 @@ import pytest
 from pqhelp import CAPTURES, ROOT, invoke
 from test_parallel import contents
 
-distributed = pytest.importorskip("distributed")
-pytestmark = pytest.mark.slow
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        importlib.util.find_spec("distributed") is None,
+        reason="Dask's distributed is not installed (pip install 'ioproto[cluster]')",
+    ),
+]
+
+#: A LocalCluster of 2 worker processes, in a process of its own (so that nothing this
+#: test process imported or unloaded can change it); it prints its scheduler's address
+#: and runs until its standard input closes.
+CLUSTER = """
+import sys
+from distributed import LocalCluster
+with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                  dashboard_address=None, scheduler_port=0, host="127.0.0.1") as cluster:
+    print(cluster.scheduler_address, flush=True)
+    sys.stdin.read()
+"""
 
 
 @pytest.fixture(scope="module")
 def client() -> Iterator[Any]:
-    with (
-        distributed.LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
-        ) as cluster,
-        distributed.Client(cluster) as client,
-    ):
-        yield client
+    import distributed
+
+    cluster = subprocess.Popen(
+        [sys.executable, "-c", CLUSTER],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+    )
+    try:
+        assert cluster.stdout is not None
+        address = cluster.stdout.readline().strip()
+        assert address.startswith("tcp://127.0.0.1:"), address
+        with distributed.Client(address, timeout="60s") as client:
+            client.wait_for_workers(2, timeout=120)
+            yield client
+    finally:
+        assert cluster.stdin is not None
+        cluster.stdin.close()
+        try:
+            cluster.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            cluster.kill()
 
 
 @pytest.fixture(scope="module")
@@ -61,6 +95,7 @@ def test_cluster_command_against_a_scheduler(
 ) -> None:
     out = tmp_path / "cluster"
     address = client.scheduler.address
+    assert address.startswith("tcp://127.0.0.1:")
     inputs = [str(path) for path in CAPTURES[:3]]
     done = subprocess.run(
         [
