@@ -2,7 +2,8 @@
 
 :func:`connect` gives an in-memory DuckDB connection with a view per table of
 :mod:`ioproto_parquet.schema` (``chunks``, ``engineio``, ``socketio``, ``sessions``,
-``errors``, ``app``, ``other``) reading every capture under the given roots, plus
+``errors``, ``app``, ``other``) reading every complete capture under the given roots
+(those with a completion record; see :mod:`ioproto_parquet.manifest`), plus
 ``records``: the columns every table has, from all of them. The partition columns
 ``capture`` (text) and ``date`` come last. A table with no files anywhere is an empty view
 of the documented columns, so a query may name any table. Roots may be local directories or
@@ -69,11 +70,25 @@ def _empty_view(table: Table) -> str:
     return f"SELECT {columns}, {_PARTITION_SQL} WHERE false"
 
 
-def _globs(roots: Sequence[str], table: Table) -> list[str]:
+def _sources(roots: Sequence[str], table: Table) -> list[str]:
+    """What to read for ``table``: in a local directory with completion records, the files
+    of complete captures only (an interrupted capture's files stay invisible); elsewhere
+    (a URL, a directory of Parquet copied without them) every file the pattern matches."""
     found = []
     for root in roots:
         pattern = f"{root.rstrip('/')}/{table.name}/*/*/*.parquet"
-        if is_url(root) or glob.glob(pattern):
+        output = OutputDir(root)
+        if not is_url(root) and output.captures_dir.is_dir():
+            prefix = f"{table.name}/"
+            found.extend(
+                str(output.root / name)
+                for record in output.records()
+                for name in record.get("files", [])
+                if isinstance(name, str)
+                and name.startswith(prefix)
+                and (output.root / name).is_file()
+            )
+        elif is_url(root) or glob.glob(pattern):
             found.append(pattern)
     return found
 
@@ -85,7 +100,7 @@ def check_roots(roots: Sequence[str]) -> None:
             continue
         if not os.path.isdir(root):
             raise StoreError(f"{root}: no such directory")
-        has_tables = any(_globs([root], table) for table in TABLES)
+        has_tables = any(_sources([root], table) for table in TABLES)
         if not has_tables and not OutputDir(root).captures_dir.is_dir():
             raise StoreError(
                 f"{root} holds no ioproto Parquet tables; write them with "
@@ -110,7 +125,7 @@ def connect(roots: Sequence[str]) -> duckdb.DuckDBPyConnection:
     connection = duckdb.connect(":memory:")
     connection.execute("SET TimeZone = 'UTC'")
     for table in TABLES:
-        patterns = _globs(roots, table)
+        patterns = _sources(roots, table)
         source = _empty_view(table)
         if patterns:
             listed = "[" + ", ".join(_literal(pattern) for pattern in patterns) + "]"

@@ -87,8 +87,12 @@ def test_an_interrupted_capture_is_named(archive: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     assert invoke(["decode", "--jobs", "1", "--sink", f"parquet:{out}", str(CHAT)]).exit_code == 0
     (out / "_ioproto" / "captures" / "chat.pcap.json").unlink()
-    result = invoke(["query", "SELECT count(*) FROM records", str(out)])
+    count = ["query", "--format", "jsonl", "SELECT count(*) AS n FROM records", str(out)]
+    result = invoke(count)
     assert "chat.pcap has no completion record" in result.stderr
+    assert json.loads(result.stdout) == {"n": 0}  # its files are not read
     again = invoke(["decode", "--sink", f"parquet:{out}", str(CHAT)])
     assert "records into" in again.output
-    assert "completion record" not in invoke(["query", "SELECT 1", str(out)]).stderr
+    result = invoke(count)
+    assert "completion record" not in result.stderr
+    assert json.loads(result.stdout) == {"n": 123}
