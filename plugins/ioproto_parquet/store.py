@@ -74,7 +74,7 @@ def _sources(roots: Sequence[str], table: Table) -> list[str]:
     """What to read for ``table``: in a local directory with completion records, the files
     of complete captures only (an interrupted capture's files stay invisible); elsewhere
     (a URL, a directory of Parquet copied without them) every file the pattern matches."""
-    found = []
+    found: list[str] = []
     for root in roots:
         pattern = f"{root.rstrip('/')}/{table.name}/*/*/*.parquet"
         output = OutputDir(root)
