@@ -64,11 +64,12 @@ def _default_sink(state: CliState) -> str:
 @click.option(
     "--decode-priority",
     type=click.Choice(PRIORITIES),
-    default="idle",
+    default="auto",
     show_default=True,
     help="CPU priority of decoding: idle = only CPU time nothing else wants, so forwarding "
     "keeps its speed on a busy machine (copies wait in the buffer, then are dropped); "
-    "normal = compete with the traffic.",
+    "normal = compete with the traffic; auto = normal while decoding keeps up (slow traffic "
+    "shows at once), idle while copies pile up (a flood).",
 )
 @click.option(
     "--ws-compression",
