@@ -17,6 +17,7 @@ import sys
 
 import pytest
 from emitdelay import LineWatcher, emit_delays
+from ioproto_live.source import tcpdump_argv
 from livehelp import PEERS, Server
 
 COUNT = 6
@@ -64,3 +65,12 @@ def test_proxy_shows_each_event_as_it_happens(py_server: Server, mode: str) -> N
         code, err = watcher.stop()
     check(delays)
     assert code == 0 and "Traceback" not in err, err
+
+
+def test_tcpdump_gets_a_kernel_buffer_for_immediate_mode() -> None:
+    # In immediate mode each packet takes an MTU-sized slot (64 KiB on loopback): tcpdump's
+    # default 2 MiB held about 32 packets, and a busy machine lost some (gaps in the demo).
+    argv = tcpdump_argv("tcpdump", "lo", "tcp", None)
+    assert argv[argv.index("-B") + 1] == "32768"
+    argv = tcpdump_argv("tcpdump", "lo", "tcp", None, buffer=1 << 20)
+    assert argv[argv.index("-B") + 1] == "1024"
