@@ -1,7 +1,7 @@
 """The demo's simulated clients: real python-socketio clients that behave like people.
 
 Each client takes a :class:`Profile` (a browser's User-Agent, the transports it uses, whether
-it joins ``/admin``) and, until told to stop, runs sessions of 30-90 s: it connects (with
+it joins ``/admin``) and, until told to stop, runs sessions of 20-60 s: it connects (with
 retries: the proxy it goes through may not be up yet), then every so often (exponentially
 spread, ``rate`` a second on average) chats (acked), types, uploads a few kilobytes of binary
 (acked, a thumbnail comes back), asks who it is, is asked a question that it acks, or asks
@@ -87,7 +87,7 @@ LINES = (
     "see you tomorrow",
     'quotes "inside" and a \\ backslash',
 )
-SESSION_SECONDS = (30.0, 90.0)
+SESSION_SECONDS = (20.0, 60.0)
 ACK_TIMEOUT = 5.0
 
 

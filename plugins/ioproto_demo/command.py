@@ -145,12 +145,14 @@ def banner(plan: Plan, port: int | None, commands: set[str]) -> str:
     if port is not None:
         lines.append(f"ioproto demo: a Socket.IO app (python-socketio {_version()}) on {server}")
     if plan.clients:
-        kinds = sorted({profile.way for profile in PROFILES[: plan.clients]})
         where = plan.connect or server
         lines.append(
-            f"{plan.clients} simulated clients ({', '.join(kinds)}) talking to {where}, "
-            f"{_pace(plan.rate)} each"
+            f"{plan.clients} simulated clients talking to {where}, {_pace(plan.rate)} each:"
         )
+        for profile in PROFILES[: plan.clients]:
+            lines.append(f"  {profile.name} ({profile.way})")
+        if plan.clients > len(PROFILES):
+            lines.append(f"  and {plan.clients - len(PROFILES)} more of the same kinds")
     else:
         lines.append("no clients (--server-only)")
     stops = "Ctrl-C stops it." if plan.duration is None else f"It stops after {plan.duration:g} s."
