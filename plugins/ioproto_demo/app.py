@@ -39,8 +39,8 @@ class ServerTally:
     started: float = attrs.field(factory=time.monotonic)
 
 
-def build_app(tally: ServerTally) -> web.Application:
-    """The aiohttp application serving Socket.IO at ``/socket.io/``."""
+def build_server(tally: ServerTally) -> socketio.AsyncServer:
+    """The Socket.IO server with the demo's handlers."""
     sio = socketio.AsyncServer(
         async_mode="aiohttp",
         ping_interval=10,  # heartbeats often enough to show up within a short session
@@ -49,9 +49,7 @@ def build_app(tally: ServerTally) -> web.Application:
     )
     _chat(sio, tally)
     _admin(sio, tally)
-    app = web.Application()
-    sio.attach(app)
-    return app
+    return sio
 
 
 def _chat(sio: socketio.AsyncServer, tally: ServerTally) -> None:
@@ -126,10 +124,29 @@ def _admin(sio: socketio.AsyncServer, tally: ServerTally) -> None:
     sio.on("stats", stats, namespace="/admin")
 
 
-async def start_server(host: str, port: int, tally: ServerTally) -> tuple[web.AppRunner, int]:
-    """Serve the demo on ``host:port`` (0: a free port); the runner and the bound port.
-    Raises :class:`OSError` when it cannot listen there."""
-    runner = web.AppRunner(build_app(tally), access_log=None, handle_signals=False)
+@attrs.define
+class Served:
+    """The running server: its port, and how to stop it."""
+
+    runner: web.AppRunner
+    port: int
+    tap: Any = None  # the ioproto_tap.Tap when tapped
+
+    async def close(self) -> None:
+        await self.runner.cleanup()
+        if self.tap is not None:
+            self.tap.close()
+
+
+async def start_server(host: str, port: int, tally: ServerTally, *, tap: bool = False) -> Served:
+    """Serve the demo on ``host:port`` (0: a free port). With ``tap``, the server is
+    instrumented with ``ioproto_tap`` (its public one-line API, as an application would be)
+    and reports every packet to ``ioproto collect``. Raises :class:`OSError` when it cannot
+    listen there."""
+    sio = build_server(tally)
+    app = web.Application()
+    sio.attach(app)
+    runner = web.AppRunner(app, access_log=None, handle_signals=False)
     await runner.setup()
     site = web.TCPSite(runner, host, port, shutdown_timeout=1.0)
     try:
@@ -137,4 +154,9 @@ async def start_server(host: str, port: int, tally: ServerTally) -> tuple[web.Ap
     except BaseException:
         await runner.cleanup()
         raise
-    return runner, int(runner.addresses[0][1])
+    served = Served(runner, int(runner.addresses[0][1]))
+    if tap:
+        import ioproto_tap
+
+        served.tap = ioproto_tap.instrument(sio, app="ioproto demo")
+    return served

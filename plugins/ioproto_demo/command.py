@@ -52,6 +52,12 @@ PROXY_PORT = 8080
     help="The clients go through 127.0.0.1:PORT, where you run `ioproto proxy`; they "
     "wait for it to be up.",
 )
+@click.option(
+    "--tap",
+    is_flag=True,
+    help="Tap the server in-process (ioproto_tap): it reports every packet to "
+    "`ioproto collect` ($IOPROTO_COLLECTOR, else 127.0.0.1:7788).",
+)
 @click.option("--server-only", is_flag=True, help="Run the server, no clients.")
 @click.option(
     "--clients-only",
@@ -67,6 +73,7 @@ def demo_command(
     rate: float,
     duration: float | None,
     via_proxy: int | None,
+    tap: bool,
     server_only: bool,
     clients_only: str | None,
 ) -> None:
@@ -75,17 +82,21 @@ def demo_command(
     A python-socketio server (namespaces / and /admin, acks, binary attachments) and
     clients that connect over long-polling, WebSocket or both (with the upgrade), with a
     few browsers' User-Agents, and chat at a human pace. It prints the commands that
-    watch it. Ctrl-C stops it.
+    watch it: a live capture, the proxy (--via-proxy), the collector (--tap). Ctrl-C
+    stops it.
 
     \b
     Examples:
       ioproto demo                       then: ioproto monitor live:lo --port 3000
       ioproto demo --via-proxy 8080      then: ioproto proxy --upstream http://127.0.0.1:3000
+      ioproto demo --tap                 then: ioproto collect --sink monitor
       ioproto demo --server-only --port 3001
       ioproto demo --clients-only http://127.0.0.1:8080 --clients 20 --rate 5
     """
     if server_only and (clients_only or via_proxy):
         raise click.UsageError("--server-only runs no clients: drop --clients-only/--via-proxy")
+    if clients_only and tap:
+        raise click.UsageError("--tap taps the demo's server: drop --clients-only")
     if clients_only and via_proxy:
         raise click.UsageError("give the clients one place to go: --clients-only or --via-proxy")
     if clients_only:
@@ -100,6 +111,7 @@ def demo_command(
         rate=rate,
         connect=connect,
         duration=duration,
+        tap=tap,
     )
     commands = _commands(ctx)
     try:
@@ -158,6 +170,13 @@ def banner(plan: Plan, port: int | None, commands: set[str]) -> str:
     stops = "Ctrl-C stops it." if plan.duration is None else f"It stops after {plan.duration:g} s."
     lines.append(stops)
     lines.append("")
+    if plan.tap and port is not None:
+        lines += [
+            "Its server is tapped: it reports every packet to `ioproto collect`. Run in "
+            "another terminal:",
+            "  ioproto collect --sink monitor",
+            "  ioproto collect --sink stats --every 10s",
+        ]
     upstream = server or "http://127.0.0.1:3000"
     live_port = port
     if plan.connect and port is not None:

@@ -29,8 +29,9 @@ class DemoError(Exception):
 
 @attrs.frozen
 class Plan:
-    """What to run: a server on ``port`` when ``serve``; ``clients`` clients talking to
-    ``connect`` (the server itself when ``None``)."""
+    """What to run: a server on ``port`` when ``serve`` (reporting to ``ioproto collect``
+    when ``tap``); ``clients`` clients talking to ``connect`` (the server itself when
+    ``None``)."""
 
     serve: bool
     port: int
@@ -39,6 +40,7 @@ class Plan:
     connect: str | None
     duration: float | None
     host: str = "127.0.0.1"
+    tap: bool = False
 
 
 async def run_demo(
@@ -58,11 +60,12 @@ async def run_demo(
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, on_signal)
     server_tally = ServerTally()
-    runner = None
+    served = None
     port: int | None = None
     if plan.serve:
         try:
-            runner, port = await start_server(plan.host, plan.port, server_tally)
+            served = await start_server(plan.host, plan.port, server_tally, tap=plan.tap)
+            port = served.port
         except OSError as exc:
             raise DemoError(_listen_problem(plan.host, plan.port, exc)) from None
     say(banner(port))
@@ -93,8 +96,8 @@ async def run_demo(
             _, late = await asyncio.wait(clients, timeout=LEAVE_SECONDS)
             for task in late:
                 task.cancel()
-        if runner is not None:
-            await runner.cleanup()
+        if served is not None:
+            await served.close()
     say(_summary(plan, server_tally, client_tally))
 
 

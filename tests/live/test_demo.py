@@ -30,9 +30,13 @@ class Running:
     """A command started with stdout and stderr piped; stopped (and killed if need be)
     by the ``running`` fixture at teardown."""
 
-    def __init__(self, args: list[str]) -> None:
+    def __init__(self, args: list[str], env: dict[str, str] | None = None) -> None:
         self.proc = subprocess.Popen(
-            [*CLI, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+            [*CLI, *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, **(env or {})},
         )
         self.seen: list[str] = []
 
@@ -59,8 +63,8 @@ class Running:
 def running() -> Iterator[Any]:
     started: list[Running] = []
 
-    def start(*args: str) -> Running:
-        command = Running(list(args))
+    def start(*args: str, env: dict[str, str] | None = None) -> Running:
+        command = Running(list(args), env)
         started.append(command)
         return command
 
@@ -215,13 +219,35 @@ def test_live_capture_of_the_demo(running: Any, tmp_path: Path) -> None:
     check_traffic(out)
 
 
-def readme_live_commands() -> list[str]:
-    """The `ioproto` commands of the README's "Three live ways" section (up to a pipe)."""
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
-    section = readme.split("### Three live ways", 1)[1].split("\n### ", 1)[0]
-    blocks = re.findall(r"```sh\n(.*?)```", section, re.S)
-    lines = [line.split(" | ")[0].strip() for block in blocks for line in block.splitlines()]
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+def commands_in(text: str) -> list[str]:
+    """The `ioproto` commands of the sh blocks of ``text`` (up to a pipe or a comment)."""
+    blocks = re.findall(r"```sh\n(.*?)```", text, re.S)
+    lines = [re.split(r" \| | {2,}#", line)[0].strip() for b in blocks for line in b.splitlines()]
     return [line for line in lines if line.startswith("ioproto ")]
+
+
+def test_every_live_command_of_the_readme_works_with_the_demo() -> None:
+    """The proxies point at the demo's server and listen where `--via-proxy 8080` sends
+    its clients; captures filter the demo's port; the collector listens where `--tap`
+    sends."""
+    live = [
+        command
+        for command in commands_in(README.read_text())
+        if command.startswith(("ioproto proxy", "ioproto collect")) or " live:" in command
+    ]
+    assert len(live) >= 5
+    for command in live:
+        words = command.split()
+        if words[1] == "proxy":
+            assert words[words.index("--upstream") + 1] == "http://127.0.0.1:3000", command
+            assert "--listen" not in words or "127.0.0.1:8080" in words, command
+        elif words[1] == "collect":
+            assert "--listen" not in words or "127.0.0.1:7788" in words, command
+        else:
+            assert "--port 3000" in command, command
 
 
 def test_the_readme_live_commands_are_what_the_demo_suggests() -> None:
@@ -232,10 +258,39 @@ def test_the_readme_live_commands_are_what_the_demo_suggests() -> None:
 
     direct = Plan(serve=True, port=3000, clients=5, rate=0.5, connect=None, duration=None)
     via = attrs.evolve(direct, connect="http://127.0.0.1:8080")
-    suggested = banner(direct, 3000, set()) + "\n" + banner(via, 3000, set())
-    commands = readme_live_commands()
-    assert "ioproto demo" in commands and "ioproto demo --via-proxy 8080" in commands
+    tapped = attrs.evolve(direct, tap=True)
+    suggested = "\n".join(banner(plan, 3000, set()) for plan in (direct, via, tapped))
+    section = README.read_text().split(" live ways\n", 1)[1].split("\n### ", 1)[0]
+    commands = commands_in(section)
+    assert {"ioproto demo", "ioproto demo --via-proxy 8080"} <= set(commands)
+    assert "--tap" in section
     for command in commands:
         if command.startswith("ioproto demo") or command.endswith(".har"):
             continue
         assert command in suggested, command
+
+
+def test_tapped_demo_through_the_collector(running: Any, tmp_path: Path) -> None:
+    """The README's tap way: `ioproto demo --tap`, and `ioproto collect`."""
+    address = f"127.0.0.1:{free_port()}"
+    out = tmp_path / "collect.jsonl"
+    collect = running("collect", "--listen", address, "--sink", f"jsonl:{out}")
+    collect.wait_for(r"collecting tap streams", stream="stderr")
+    demo = running(
+        "demo",
+        "--tap",
+        "--port",
+        "0",
+        "--duration",
+        "6s",
+        "--rate",
+        RATE,
+        env={"IOPROTO_COLLECTOR": address},
+    )
+    out_text, err = demo.proc.communicate(timeout=60)
+    assert demo.proc.returncode == 0, err
+    assert "ioproto collect --sink monitor" in out_text
+    time.sleep(0.5)
+    code, _, err = collect.interrupt()
+    assert code == 0 and "Traceback" not in err, err
+    check_traffic(out)
