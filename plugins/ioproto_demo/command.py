@@ -172,8 +172,9 @@ def banner(plan: Plan, port: int | None, commands: set[str]) -> str:
     lines.append("")
     if plan.tap and port is not None:
         lines += [
-            "Its server is tapped: it reports every packet to `ioproto collect`. Run in "
-            "another terminal:",
+            "Its server is tapped: it reports every packet to `ioproto collect` (it buffers "
+            "up to 8 MiB and retries every few seconds until one listens). In another "
+            "terminal:",
             "  ioproto collect --sink monitor",
             "  ioproto collect --sink stats --every 10s",
         ]
