@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from typing import IO, Any
 
 import click
 
-from ioproto.components import Limits, SinkContext, SourceContext
+from ioproto.components import Limits, SinkContext, Source, SourceContext
 from ioproto.errors import NoSourceError, PluginFailure
 from ioproto.model import Record
 from ioproto.pipeline import Pipeline, Ticker, resolve_source
@@ -58,13 +58,16 @@ def run_pipeline_command(
     color: bool | None,
     extra_sink_options: dict[str, dict[str, Any]] | None = None,
     every: float | None = None,
+    feed: Callable[[Source, str, Iterable[Record]], Iterable[Record]] | None = None,
 ) -> None:
     """Build a pipeline from CLI parameters and run it over ``inputs``.
 
     Plugins' commands reuse this with their own defaults (e.g. ``ioproto monitor``).
     Usage errors (unknown names) exit with status 2 and list the valid names. ``every``
     (seconds) makes sinks that report periodically (stats) do so while the input flows,
-    and while a live source waits for traffic.
+    and while a live source waits for traffic. ``feed(source, input, records)``, if given,
+    wraps each input's records on their way into the pipeline (the dashboard replays a file
+    at its recorded pace with it).
     """
     components = state.components
     options: dict[str, Any] = dict(parse_key_values(decode_options, "--decode-option"))
@@ -123,12 +126,15 @@ def run_pipeline_command(
 
         def records() -> Iterator[Record]:
             for item, chosen in zip(inputs, sources, strict=True):
+                opened: Iterable[Record] = chosen.open(item, context)
+                if feed is not None:
+                    opened = feed(chosen, item, opened)
                 if every:
-                    for record in chosen.open(item, context):
+                    for record in opened:
                         yield record
                         tick()
                 else:
-                    yield from chosen.open(item, context)
+                    yield from opened
 
         try:
             pipeline.run(records())
