@@ -262,7 +262,7 @@ class TimeSeries:
             elapsed = now - times[-1]
             divisors[-1] = min(width, max(elapsed, width / 5))
         rates = {
-            name: [round(values[i] / divisors[i], 3) for i in range(used)]
+            name: [values[i] / divisors[i] for i in range(used)]
             for name, values in self._counters.items()
         }
         gauges: dict[str, list[float | None]] = {}

@@ -156,9 +156,9 @@ class DashboardServer:
         app.router.add_get("/api/packets", self._packets)
         app.router.add_get("/api/sessions", self._sessions)
         app.router.add_get("/api/session/{sid}", self._session)
-        runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=0.5)
         await runner.setup()
-        site = web.SockSite(runner, self.sock, shutdown_timeout=0.5)
+        site = web.SockSite(runner, self.sock)
         await site.start()
         self.hub.on_publish = published
         refresher = asyncio.ensure_future(self._refresh_loop())

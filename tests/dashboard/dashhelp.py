@@ -176,8 +176,11 @@ def show(page: Any, view: str) -> None:
 def shown_stats(page: Any) -> dict[str, Any]:
     """``{path: value}`` of every number of the stats summary the visible view shows."""
     result: dict[str, Any] = page.evaluate(
-        """() => Object.fromEntries([...document.querySelectorAll('section.view.active [data-stat]')]
-            .map((el) => [el.dataset.stat, {value: JSON.parse(el.dataset.value), text: el.textContent}]))"""
+        """() => Object.fromEntries(
+            [...document.querySelectorAll('section.view.active [data-stat]')].map((el) => [
+                el.dataset.stat,
+                {value: JSON.parse(el.dataset.value), text: el.textContent},
+            ]))"""
     )
     return result
 

@@ -98,6 +98,7 @@ def test_a_screenshot_of_every_view(
         page.close()
 
 
+INJECTION = DATA / "injection.pcap"
 INJECTED = (
     '<script>alert("event")</script>',
     '"><img src=x onerror=alert(document.domain)>',
@@ -150,7 +151,7 @@ def test_the_exported_report_works_offline(tmp_path: Path, browser: Any) -> None
     SHOTS.mkdir(exist_ok=True)
     report = tmp_path / "report.html"
     subprocess.run(
-        [sys.executable, "-m", "ioproto", "dashboard", "--export", str(report), str(DATA / "injection.pcap")],
+        [sys.executable, "-m", "ioproto", "dashboard", "--export", str(report), str(INJECTION)],
         check=True,
         capture_output=True,
     )

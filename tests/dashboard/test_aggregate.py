@@ -1,0 +1,129 @@
+"""The dashboard's aggregates: the stats figures unchanged, fixed-size series and
+histograms, and every table within its byte budget."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from dashhelp import CHAT, DATA
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from ioproto_dashboard.aggregate import Aggregate
+from ioproto_dashboard.budgets import Budgets
+from ioproto_dashboard.hub import Hub, dump_json
+from ioproto_dashboard.series import LogHistogram, TimeSeries
+from ioproto_socketio.records import SocketIOPacket
+from ioproto_stats.collector import StatsCollector
+
+import ioproto
+from ioproto.model import Record
+
+CAPTURES = [CHAT, *sorted(DATA.glob("*.pcap"))]
+
+
+def _records(path: Path) -> list[Record]:
+    import ioproto_example_game
+    import ioproto_msgpack
+
+    pm = ioproto.make_plugin_manager()
+    for name, module in (("msgpack", ioproto_msgpack), ("example_game", ioproto_example_game)):
+        if pm.get_plugin(name) is None and not pm.is_registered(module):
+            pm.register(module, name=name)
+    return list(ioproto.decode(str(path), proto="socketio", plugin_manager=pm))
+
+
+@pytest.mark.parametrize("capture", CAPTURES, ids=lambda path: path.name)
+def test_the_summary_is_the_stats_collectors_and_the_snapshot_is_json(capture: Path) -> None:
+    records = _records(capture)
+    aggregate = Aggregate()
+    stats = StatsCollector()
+    for record in records:
+        aggregate.add(record)
+        stats.add(record)
+    figures = aggregate.stats.figures()
+    assert stats.figures() == figures
+    snapshot = json.loads(dump_json(aggregate.snapshot(figures, aggregate.last_ts)))
+    sessions = snapshot["sessions"]
+    assert sum(sessions["by_transport"].values()) == sessions["open"]
+    assert sessions["open"] + sum(sessions["ends"].values()) == figures["sessions"]["total"]
+    series = snapshot["series"]
+    width = series["width"]
+    connects = sum(rate * width for rate in series["rate"]["connects"][:-1])
+    assert connects <= figures["sessions"]["total"]
+    assert len(series["t"]) <= 240
+    assert aggregate.ack.count == figures["latency"]["ack"]["count"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.floats(0, 1_000_000, allow_nan=False), st.integers(1, 5)),
+        min_size=1,
+        max_size=300,
+    )
+)
+def test_series_keep_their_totals_in_fixed_memory(points: list[tuple[float, int]]) -> None:
+    series = TimeSeries(["n"], ["g"], ["h"], capacity=16)
+    ordered = sorted(points)
+    for ts, amount in ordered:
+        series.add("n", ts, amount)
+        series.set("g", ts, amount)
+        series.observe("h", ts, amount / 1000)
+    view = series.view()
+    assert len(view["t"]) <= 16
+    total = sum(rate * view["width"] for rate in view["rate"]["n"])
+    assert total == pytest.approx(sum(amount for _, amount in points))
+    last_values = {amount for ts, amount in ordered if ts == ordered[-1][0]}
+    assert view["gauge"]["g"][-1] in last_values
+    assert view["t"] == sorted(view["t"])
+
+
+@given(st.lists(st.floats(1e-5, 500, allow_nan=False), min_size=1, max_size=200))
+def test_histogram_percentiles_are_within_a_bin(values: list[float]) -> None:
+    histogram = LogHistogram.latency()
+    for value in values:
+        histogram.add(value)
+    ordered = sorted(values)
+    exact = ordered[max(0, -(-len(ordered) // 2) - 1)]
+    median = histogram.percentile(0.5)
+    assert median is not None
+    low = min(max(exact, 1e-4), 100.0)
+    assert low / 1.34 <= median <= low * 1.34 or exact < 1e-4 or exact > 100
+
+
+def _event(sid: str, ts: float, text: str) -> SocketIOPacket:
+    return SocketIOPacket(
+        ts=ts, sid=sid, direction="c2s", transport="websocket", type="EVENT",
+        event="chat", args=[text], data=["chat", text], raw=b"x" * len(text),
+    )
+
+
+def test_every_table_stays_within_its_budget() -> None:
+    budgets = Budgets(
+        sessions=64 * 1024, packets=128 * 1024, timelines=256 * 1024, rows_per_second=10_000
+    )
+    aggregate = Aggregate(budgets)
+    for index in range(30_000):
+        aggregate.add(_event(f"s{index % 5000}", 1000.0 + index / 100, "é" * (index % 300)))
+    assert aggregate.ring.bytes <= budgets.packets
+    assert aggregate.timelines.bytes <= budgets.timelines
+    assert len(aggregate.sessions) <= budgets.max_sessions
+    assert aggregate.sessions.forgotten > 0
+    figures = aggregate.stats.figures()
+    assert figures["events"]["total"] == 30_000
+
+
+def test_the_hub_publishes_immutable_snapshots_at_its_interval() -> None:
+    hub = Hub(interval=3600)
+    first = hub.published
+    for index in range(100):
+        hub.write(_event("a", 1000.0 + index, "hi"))
+    assert hub.published.version == first.version + 1  # once, at the first record
+    assert hub.needs_refresh() is False
+    hub.finish()
+    final = json.loads(hub.published.snapshot)
+    assert final["meta"]["finished"] is True
+    assert final["summary"]["events"]["total"] == 100
+    assert final["meta"]["records"] == 100
