@@ -58,11 +58,17 @@ class Published:
     finished: bool = False
 
 
+#: A record this close to the wall clock (seconds) makes a ``stream`` feed count as live.
+LIVE_WITHIN = 10.0
+
+
 @attrs.define(slots=True)
 class Feed:
     """What the page says about where the records come from: ``mode`` is ``live``,
-    ``replay`` (a file at ``speed`` times its recorded pace) or ``file`` (as fast as
-    possible); ``inputs`` names them."""
+    ``replay`` (a file at ``speed`` times its recorded pace), ``file`` (as fast as
+    possible) or ``stream`` (the sink on another command: unknown, so a stream whose
+    records are within :data:`LIVE_WITHIN` seconds of the wall clock is shown as live);
+    ``inputs`` names them."""
 
     mode: str = "file"
     speed: float = 0.0
@@ -109,10 +115,21 @@ class Hub:
 
     # -- the server's side --------------------------------------------------------------------
 
+    @property
+    def mode(self) -> str:
+        """``live``, ``replay``, ``file``, or ``stream`` when nothing says and nothing shows
+        (no record yet, or records from the past)."""
+        mode = self.feed.mode
+        if mode == "stream":
+            last = self.aggregate.last_ts
+            if last is not None and abs(time.time() - last) < LIVE_WITHIN:
+                return "live"
+        return mode
+
     def needs_refresh(self) -> bool:
         """Whether :meth:`refresh` would publish: something is unpublished (or the source is
         live, whose clock moves on even without records) and the interval has passed."""
-        live = self.feed.mode == "live" and not self.finished
+        live = self.mode == "live" and not self.finished
         return (self._dirty or live) and time.monotonic() >= self._next
 
     def refresh(self) -> None:
@@ -150,7 +167,7 @@ class Hub:
 
     def _now(self) -> float | None:
         last = self.aggregate.last_ts
-        if self.feed.mode == "live" and not self.finished:
+        if self.mode == "live" and not self.finished:
             return max(last or 0.0, time.time())
         return last
 
@@ -159,7 +176,7 @@ class Hub:
         now = self._now()
         if now is not None:
             self.aggregate.expire(now, time.monotonic())
-            if self.feed.mode == "live" and not self.finished:
+            if self.mode == "live" and not self.finished:
                 self.aggregate.series.advance(now)
         self.published = self._make_published(now)
         self._dirty = False
@@ -180,7 +197,7 @@ class Hub:
             "version": self._version,
             "generated": generated,
             "started": self.started,
-            "mode": self.feed.mode,
+            "mode": self.mode,
             "speed": self.feed.speed,
             "inputs": list(self.feed.inputs),
             "finished": self.finished,

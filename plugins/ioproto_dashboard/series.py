@@ -254,7 +254,15 @@ class TimeSeries:
         width = self.width_ms / 1000.0
         used = self.used
         if self.origin is None or used == 0:
-            return {"width": width, "t": [], "rate": {}, "gauge": {}, "percentiles": {}}
+            return {
+                "width": width,
+                "t": [],
+                "rate": {name: [] for name in self._counters},
+                "gauge": {name: [] for name in self._gauges},
+                "percentiles": {
+                    name: {"p50": [], "p90": [], "p99": []} for name in self._hists
+                },
+            }
         start = self.origin * width
         times = [round(start + i * width, 3) for i in range(used)]
         divisors = [width] * used

@@ -127,3 +127,11 @@ def test_the_hub_publishes_immutable_snapshots_at_its_interval() -> None:
     assert final["meta"]["finished"] is True
     assert final["summary"]["events"]["total"] == 100
     assert final["meta"]["records"] == 100
+
+
+def test_an_empty_snapshot_has_every_series() -> None:
+    aggregate = Aggregate()
+    snapshot = aggregate.snapshot(aggregate.stats.figures(), None)
+    assert snapshot["series"]["rate"]["connects"] == []
+    assert snapshot["series"]["gauge"]["websocket"] == []
+    assert snapshot["series"]["percentiles"]["ack"]["p50"] == []

@@ -7,7 +7,8 @@
   let pending = null;
   let scheduled = false;
   // For tests and benchmarks: what was drawn and how long after it was published.
-  IOP.metrics = { snapshots: 0, draws: 0, version: 0, lastDelayMs: null, maxDelayMs: 0, drawMs: 0 };
+  // freshness: at each draw that shows newer traffic, how old its newest record is (s).
+  IOP.metrics = { snapshots: 0, draws: 0, version: 0, lastDelayMs: null, maxDelayMs: 0, drawMs: 0, freshness: [], lastTs: null };
 
   function currentView() {
     const name = (location.hash || '#overview').slice(1);
@@ -39,6 +40,11 @@
     if (!IOP.data.isStatic) {
       m.lastDelayMs = Date.now() - snapshot.meta.generated * 1000;
       m.maxDelayMs = Math.max(m.maxDelayMs, m.lastDelayMs);
+      if (snapshot.meta.last_ts !== null && snapshot.meta.last_ts !== m.lastTs) {
+        m.lastTs = snapshot.meta.last_ts;
+        if (m.freshness.length >= 1000) m.freshness.shift();
+        m.freshness.push(Date.now() / 1000 - snapshot.meta.last_ts);
+      }
     }
     document.body.dataset.version = String(snapshot.meta.version);
     document.body.dataset.finished = String(!!snapshot.meta.finished);
