@@ -20,7 +20,9 @@ PEERS = ROOT / "tests" / "live" / "peers"
 
 def _start(argv: list[str], pattern: str, cwd: Path = ROOT) -> tuple[subprocess.Popen[str], str]:
     """Start ``argv`` and return it with the first match of ``pattern`` on its output."""
-    proc = subprocess.Popen(argv, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        argv, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     stream = proc.stdout if "READY" in pattern else proc.stderr
     assert stream is not None
     seen = []
