@@ -259,9 +259,7 @@ class TimeSeries:
                 "t": [],
                 "rate": {name: [] for name in self._counters},
                 "gauge": {name: [] for name in self._gauges},
-                "percentiles": {
-                    name: {"p50": [], "p90": [], "p99": []} for name in self._hists
-                },
+                "percentiles": {name: {"p50": [], "p90": [], "p99": []} for name in self._hists},
             }
         start = self.origin * width
         times = [round(start + i * width, 3) for i in range(used)]

@@ -95,8 +95,15 @@ def test_histogram_percentiles_are_within_a_bin(values: list[float]) -> None:
 
 def _event(sid: str, ts: float, text: str) -> SocketIOPacket:
     return SocketIOPacket(
-        ts=ts, sid=sid, direction="c2s", transport="websocket", type="EVENT",
-        event="chat", args=[text], data=["chat", text], raw=b"x" * len(text),
+        ts=ts,
+        sid=sid,
+        direction="c2s",
+        transport="websocket",
+        type="EVENT",
+        event="chat",
+        args=[text],
+        data=["chat", text],
+        raw=b"x" * len(text),
     )
 
 

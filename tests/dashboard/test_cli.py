@@ -85,15 +85,28 @@ def test_a_port_in_use_is_a_usage_error() -> None:
 def test_the_sink_rides_on_any_command(tmp_path: Path) -> None:
     report = tmp_path / "monitor.html"
     done = _run(
-        "monitor", "--no-color", "--sink", "monitor", "--sink", "dashboard",
-        "--sink-option", f"dashboard.export={report}", str(CHAT),
+        "monitor",
+        "--no-color",
+        "--sink",
+        "monitor",
+        "--sink",
+        "dashboard",
+        "--sink-option",
+        f"dashboard.export={report}",
+        str(CHAT),
     )
     assert done.returncode == 0, done.stderr
     assert "set-avatar" in done.stdout
     assert stats_json(str(CHAT)) == _embedded(report)["summary"]
     done = _run(
-        "decode", "--sink", "dashboard", "--sink-option", "dashboard.browser=false",
-        "--sink-option", "dashboard.hold=false", str(CHAT),
+        "decode",
+        "--sink",
+        "dashboard",
+        "--sink-option",
+        "dashboard.browser=false",
+        "--sink-option",
+        "dashboard.hold=false",
+        str(CHAT),
     )
     assert done.returncode == 0, done.stderr
     assert re.search(r"serving http://127\.0\.0\.1:\d+/", done.stderr)
