@@ -187,14 +187,16 @@ class Aggregate:
         if record.layer in _PACKET_LAYERS:
             size = wire_size(record)
             direction = record.direction
+            slot = series.slot(ts)
+            counters = series.counters
             if direction == "c2s":
-                series.add("packets_c2s", ts)
-                series.add("bytes_c2s", ts, size)
+                counters["packets_c2s"][slot] += 1
+                counters["bytes_c2s"][slot] += size
             elif direction == "s2c":
-                series.add("packets_s2c", ts)
-                series.add("bytes_s2c", ts, size)
+                counters["packets_s2c"][slot] += 1
+                counters["bytes_s2c"][slot] += size
             else:
-                series.add("packets_other", ts)
+                counters["packets_other"][slot] += 1
             if isinstance(record, SocketIOPacket):
                 self._socketio(record, size)
             elif isinstance(record, EngineIOPacket) and record.tags:
@@ -204,7 +206,8 @@ class Aggregate:
             self.errors.add(record, str(record.tag("error.kind") or _error_kind(record)))
         if wanted_in_table(record):
             sampled = self.ring.admit(ts)
-            keep_timeline = sid is not None and not isinstance(record, _SESSION_RECORDS)
+            keep_timeline = sid is not None and sid in self.timelines.sessions
+            keep_timeline = keep_timeline and not isinstance(record, _SESSION_RECORDS)
             if sampled or keep_timeline:
                 row = packet_row(record, self.ring.next_seq if sampled else 0, kind, size)
                 if sampled:
@@ -219,6 +222,7 @@ class Aggregate:
         ts = record.ts
         if new:
             self.series.add("connects", ts)
+            self.timelines.follow(sid)
         end = table.note(session, record)
         if end is not None:
             table.finish(session, ts, end)

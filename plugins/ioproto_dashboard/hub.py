@@ -2,7 +2,7 @@
 
 The pipeline calls :meth:`Hub.write` for every record, from one thread; the aggregate is
 only touched under :attr:`Hub.lock`. A few times a second (``interval``, stretched so that
-publishing never takes more than a sixth of the time) the hub *publishes*: it computes the
+publishing never takes more than a ninth of the time) the hub *publishes*: it computes the
 figures and the snapshot under the lock, serialises the snapshot to JSON once, and swaps in a
 new immutable :class:`Published` (a single reference assignment). The server reads
 :attr:`Hub.published` without the lock, so a page or an API call never waits for the
@@ -182,7 +182,7 @@ class Hub:
         self._dirty = False
         cost = time.perf_counter() - start
         self.publish_seconds += cost
-        self._next = time.monotonic() + max(self.interval, 5 * cost)
+        self._next = time.monotonic() + max(self.interval, 8 * cost)
         callback = self.on_publish
         if callback is not None:
             callback()

@@ -21,8 +21,10 @@ from ioproto.render import hex_preview, render_value, safe_text
 from .budgets import ROW_BYTES, text_bytes
 
 PREVIEW_CHARS = 160
-_TIMELINE_HEAD = 64
-_TIMELINE_TAIL = 192
+_TIMELINE_HEAD = 32
+_TIMELINE_TAIL = 96
+#: What a full timeline costs at most, to turn the byte budget into a number of sessions.
+TIMELINE_BYTES = (_TIMELINE_HEAD + _TIMELINE_TAIL) * (ROW_BYTES + 300)
 
 
 def _chunk_of(record: Record) -> Chunk | None:
@@ -212,25 +214,39 @@ class Timeline:
 
 
 class Timelines:
-    """Timelines of the most recently active sessions, within ``budget`` bytes."""
+    """Timelines of the sessions that opened most recently, within ``budget`` bytes.
+
+    A session gets a timeline when it opens (:meth:`follow`), taking the place of the least
+    recently active one when ``budget // TIMELINE_BYTES`` are followed; only followed
+    sessions cost a row per record, so 10,000 busy sessions cost no more than a hundred.
+    """
 
     def __init__(self, budget: int) -> None:
         self.budget = budget
+        self.limit = max(1, budget // TIMELINE_BYTES)
         self.bytes = 0
         self.sessions: OrderedDict[str, Timeline] = OrderedDict()
         self.evicted = 0
 
+    def follow(self, sid: str) -> None:
+        if sid in self.sessions:
+            return
+        while len(self.sessions) >= self.limit:
+            self._evict()
+        self.sessions[sid] = Timeline()
+
     def add(self, sid: str, row: dict[str, Any]) -> None:
-        timeline = self.sessions.get(sid)
-        if timeline is None:
-            timeline = self.sessions[sid] = Timeline()
-        else:
-            self.sessions.move_to_end(sid)
+        """Add ``row`` to ``sid``'s timeline (which must be followed)."""
+        timeline = self.sessions[sid]
+        self.sessions.move_to_end(sid)
         self.bytes += timeline.add(row)
         while self.bytes > self.budget and len(self.sessions) > 1:
-            _, oldest = self.sessions.popitem(last=False)
-            self.bytes -= oldest.bytes
-            self.evicted += 1
+            self._evict()
+
+    def _evict(self) -> None:
+        _, oldest = self.sessions.popitem(last=False)
+        self.bytes -= oldest.bytes
+        self.evicted += 1
 
     def get(self, sid: str) -> dict[str, Any] | None:
         timeline = self.sessions.get(sid)

@@ -121,7 +121,8 @@ def percentile_of(counts: Sequence[int], edges: Sequence[float], fraction: float
 class TimeSeries:
     """Named counters, gauges and histograms in at most ``capacity`` time buckets.
 
-    * ``add(name, ts, amount)`` adds to a counter;
+    * ``add(name, ts, amount)`` adds to a counter (or ``counters[name][slot(ts)] += amount``
+      for several counters of one time);
     * ``set(name, ts, value)`` records a gauge's value (the last one in a bucket wins, and an
       empty bucket repeats the one before);
     * ``observe(name, ts, value)`` adds a value to that bucket's histogram of ``name``.
@@ -142,7 +143,7 @@ class TimeSeries:
         self.width_ms = WIDTHS_MS[0]
         self.origin: int | None = None  # absolute index of bucket 0, in width_ms units
         self.used = 0  # buckets 0 .. used-1 are in use
-        self._counters = {name: array("d", bytes(8 * self.capacity)) for name in counters}
+        self.counters = {name: array("d", bytes(8 * self.capacity)) for name in counters}
         self._gauges: dict[str, list[float | None]] = {
             name: [None] * self.capacity for name in gauges
         }
@@ -173,7 +174,7 @@ class TimeSeries:
         return offset
 
     def add(self, name: str, ts: float, amount: float = 1.0) -> None:
-        self._counters[name][self.slot(ts)] += amount
+        self.counters[name][self.slot(ts)] += amount
 
     def set(self, name: str, ts: float, value: float) -> None:
         self._gauges[name][self.slot(ts)] = value
@@ -201,7 +202,7 @@ class TimeSeries:
         factor = new_width // old_width
         new_origin = (self.origin * old_width) // new_width
         mapping = [((self.origin + i) // factor) - new_origin for i in range(self.used)]
-        for values in self._counters.values():
+        for values in self.counters.values():
             merged = array("d", bytes(8 * self.capacity))
             for old, new in enumerate(mapping):
                 merged[new] += values[old]
@@ -231,7 +232,7 @@ class TimeSeries:
 
     def _shift(self, drop: int) -> None:
         assert self.origin is not None
-        for values in self._counters.values():
+        for values in self.counters.values():
             values[:] = values[drop:] + array("d", bytes(8 * drop))
         for gauge in self._gauges.values():
             gauge[:] = gauge[drop:] + [None] * drop
@@ -257,7 +258,7 @@ class TimeSeries:
             return {
                 "width": width,
                 "t": [],
-                "rate": {name: [] for name in self._counters},
+                "rate": {name: [] for name in self.counters},
                 "gauge": {name: [] for name in self._gauges},
                 "percentiles": {name: {"p50": [], "p90": [], "p99": []} for name in self._hists},
             }
@@ -269,7 +270,7 @@ class TimeSeries:
             divisors[-1] = min(width, max(elapsed, width / 5))
         rates = {
             name: [values[i] / divisors[i] for i in range(used)]
-            for name, values in self._counters.items()
+            for name, values in self.counters.items()
         }
         gauges: dict[str, list[float | None]] = {}
         for name, gauge in self._gauges.items():
@@ -299,7 +300,7 @@ class TimeSeries:
 
     def memory_bytes(self) -> int:
         """The bytes the buckets take at most (all histograms allocated)."""
-        counters = len(self._counters) * 8 * self.capacity
+        counters = len(self.counters) * 8 * self.capacity
         gauges = len(self._gauges) * (8 + 24) * self.capacity
         hists = len(self._hists) * self.capacity * (4 * self._hist_bins + 80)
         return counters + gauges + hists

@@ -162,7 +162,12 @@
     const items = [el('div', { class: 'milestones' }, ...ms)];
     let group = null;
     let groupKey = null;
-    const rows = view.rows || [];
+    let rows = view.rows || [];
+    if (!rows.length) {
+      // Only the most recently opened sessions keep a timeline: show its sampled packets.
+      rows = table.rows.filter((row) => row.sid === s.sid);
+      if (rows.length) items.push(el('div', { class: 'tl-head', text: 'this session\'s timeline is not kept: its sampled packets' }));
+    }
     rows.forEach((row, index) => {
       if (view.skipped && index === 64) items.push(el('div', { class: 'tl-head', text: '… ' + IOP.int(view.skipped) + ' records not kept …' }));
       const chunk = row.chunk || {};
