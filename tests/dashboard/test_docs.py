@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from dashhelp import ROOT
-from ioproto_dashboard.budgets import MiB, Budgets
+from ioproto_dashboard.budgets import Budgets, MiB
 from ioproto_dashboard.sink import __doc__ as sink_doc
 
 DOC = (ROOT / "docs" / "dashboard.md").read_text()
