@@ -64,6 +64,7 @@
   function td(content, cls) {
     const cell = el('td', { class: cls || '' });
     if (content instanceof Node) cell.append(content); else cell.textContent = content === undefined || content === null ? '' : String(content);
+    if (cls && cls.includes('wire')) cell.title = cell.textContent; // the whole text, as text
     return cell;
   }
   IOP.td = td;
@@ -150,17 +151,19 @@
 
     // share of open sessions over time, stacked to 100%
     const series = snapshot.series;
-    const totals = series.t.map((_, i) => TRANSPORTS.reduce((sum, k) => sum + (series.gauge[k][i] || 0), 0));
-    const shares = TRANSPORTS.map((k) => series.gauge[k].map((v, i) => (totals[i] ? (100 * (v || 0)) / totals[i] : null)));
+    // only the transports seen, so that the legend lists what is there
+    const present = TRANSPORTS.filter((k) => series.gauge[k].some((v) => v > 0));
+    const totals = series.t.map((_, i) => present.reduce((sum, k) => sum + (series.gauge[k][i] || 0), 0));
+    const shares = present.map((k) => series.gauge[k].map((v, i) => (totals[i] ? (100 * (v || 0)) / totals[i] : null)));
     const stacked = [];
     let running = series.t.map(() => 0);
     for (const share of shares) {
       running = running.map((sum, i) => (share[i] === null ? null : (sum || 0) + share[i]));
       stacked.push(running);
     }
-    const order = TRANSPORTS.map((_, i) => i).reverse(); // widest band first, so narrower ones draw over it
+    const order = present.map((_, i) => i).reverse(); // widest band first, so narrower ones draw over it
     IOP.timeChart('chart-transport-share',
-      order.map((i) => ({ label: TRANSPORTS[i], colour: TRANSPORTS[i], fill: 0.75, width: 1 })),
+      order.map((i) => ({ label: present[i], colour: present[i], fill: 0.75, width: 1 })),
       [series.t, ...order.map((i) => stacked[i])],
       { format: (v) => Math.round(v) + '%', raw: order.map((i) => shares[i]), empty: 'no session seen yet' });
 
@@ -211,8 +214,11 @@
     fill(document.getElementById('clients-os'), shareBars(c.os, 'clients.os'));
     fill(document.getElementById('clients-device'), shareBars(c.device, 'clients.device'));
     fill(document.getElementById('clients-kind'), shareBars(c.kind, 'clients.kind'));
-    fill(document.getElementById('clients-eio'), shareBars(countsToShares(snapshot.sessions.eio).map((x) => Object.assign(x, { name: 'Engine.IO ' + x.name })), null));
-    fill(document.getElementById('clients-sio'), shareBars(countsToShares(snapshot.sessions.sio).map((x) => Object.assign(x, { name: 'Socket.IO protocol ' + x.name })), null));
+    const eio = { 4: 'Engine.IO 4 (socket.io 3+)', 3: 'Engine.IO 3 (socket.io 2)', 2: 'Engine.IO 2 (socket.io 1)' };
+    const sio = { 5: 'protocol 5 (socket.io 3+)', 4: 'protocol 4 (socket.io 2)' };
+    const named = (counts, names) => countsToShares(counts).map((x) => Object.assign(x, { name: names[x.name] || 'revision ' + x.name }));
+    fill(document.getElementById('clients-eio'), shareBars(named(snapshot.sessions.eio, eio), null));
+    fill(document.getElementById('clients-sio'), shareBars(named(snapshot.sessions.sio, sio), null));
   };
 
   // -- latency -----------------------------------------------------------------------------
