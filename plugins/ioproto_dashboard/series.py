@@ -166,6 +166,12 @@ class TimeSeries:
         if offset < 0:
             return 0
         while offset >= self.capacity:
+            if self.width_ms == WIDTHS_MS[-1]:
+                # The widest buckets: drop the oldest ones, as many as needed at once (a
+                # bogus time far ahead must not cost a loop per bucket).
+                self._shift(max(self.capacity // 2, offset - self.capacity + 1))
+                offset = absolute - self.origin
+                break
             self._widen()
             absolute = int(ts * 1000.0) // self.width_ms
             offset = absolute - self.origin
@@ -194,11 +200,8 @@ class TimeSeries:
 
     def _widen(self) -> None:
         assert self.origin is not None
-        self._level = min(self._level + 1, len(WIDTHS_MS) - 1)
+        self._level += 1
         old_width, new_width = self.width_ms, WIDTHS_MS[self._level]
-        if new_width == old_width:  # the widest: drop the oldest half
-            self._shift(self.capacity // 2)
-            return
         factor = new_width // old_width
         new_origin = (self.origin * old_width) // new_width
         mapping = [((self.origin + i) // factor) - new_origin for i in range(self.used)]
@@ -232,12 +235,13 @@ class TimeSeries:
 
     def _shift(self, drop: int) -> None:
         assert self.origin is not None
+        kept = min(drop, self.capacity)  # beyond the capacity everything goes
         for values in self.counters.values():
-            values[:] = values[drop:] + array("d", bytes(8 * drop))
+            values[:] = values[kept:] + array("d", bytes(8 * kept))
         for gauge in self._gauges.values():
-            gauge[:] = gauge[drop:] + [None] * drop
+            gauge[:] = gauge[kept:] + [None] * kept
         for column in self._hists.values():
-            column[:] = column[drop:] + [None] * drop
+            column[:] = column[kept:] + [None] * kept
         self.origin += drop
         self.used = max(0, self.used - drop)
 

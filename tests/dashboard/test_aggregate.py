@@ -4,6 +4,7 @@ histograms, and every table within its byte budget."""
 from __future__ import annotations
 
 import json
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -23,6 +24,7 @@ from ioproto.model import Record
 CAPTURES = [CHAT, *sorted(DATA.glob("*.pcap"))]
 
 
+@cache
 def _records(path: Path) -> list[Record]:
     import ioproto_example_game
     import ioproto_msgpack
@@ -142,3 +144,54 @@ def test_an_empty_snapshot_has_every_series() -> None:
     assert snapshot["series"]["rate"]["connects"] == []
     assert snapshot["series"]["gauge"]["websocket"] == []
     assert snapshot["series"]["percentiles"]["ack"]["p50"] == []
+
+
+_WIRE_TEXT = st.text(alphabet=st.characters(min_codepoint=0, max_codepoint=0x10FFFF), max_size=40)
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.data(),
+    st.lists(
+        st.tuples(
+            st.floats(allow_nan=False, allow_infinity=False, min_value=-1e12, max_value=1e12),
+            st.one_of(st.none(), _WIRE_TEXT),
+            st.sampled_from([None, "c2s", "s2c"]),
+            _WIRE_TEXT,
+        ),
+        min_size=1,
+        max_size=40,
+    ),
+)
+def test_any_records_in_any_order_never_break_the_aggregate(
+    data: st.DataObject, changes: list[tuple[float, str | None, str | None, str]]
+) -> None:
+    """Times out of order or absurd, sessions and names with any character (lone surrogates
+    too): the aggregate goes on and the snapshot is still JSON."""
+    import attrs
+
+    records = _records(DATA / "clients_mixed.pcap")
+    hub = Hub()
+    for ts, sid, direction, name in changes:
+        record = data.draw(st.sampled_from(records))
+        changed = attrs.evolve(record, ts=ts, sid=sid, direction=direction)
+        if isinstance(changed, SocketIOPacket) and changed.type == "EVENT":
+            changed = attrs.evolve(changed, event=name, nsp="/" + name)
+        hub.write(changed)
+    hub.finish()
+    snapshot = json.loads(hub.published.snapshot)
+    assert snapshot["meta"]["records"] == len(changes)
+    for row in hub.published.rows:
+        dump_json(row)
+
+
+def test_a_time_far_ahead_moves_the_series_at_once() -> None:
+    series = TimeSeries(["n"], capacity=16)
+    series.add("n", 1000.0)
+    shifts = []
+    original = series._shift
+    series._shift = lambda drop: (shifts.append(drop), original(drop))  # type: ignore[method-assign]
+    series.add("n", 1e12)  # a corrupted capture time, 30,000 years ahead
+    assert 1 == len(shifts)  # one move, not one per bucket
+    view = series.view()
+    assert len(view["t"]) <= 16 and view["t"][-1] <= 1e12 < view["t"][-1] + view["width"]
