@@ -3,7 +3,7 @@
     cd tools/dashboard-vendor && npm ci && python vendor.py
 
 The files land in plugins/ioproto_dashboard/static/vendor/ and are committed, so that
-installing ioproto needs no Node. tests/dashboard/test_vendor.py checks that they are
+installing ioproto needs no Node. tests/dashboard/test_dashboard_vendor.py checks that they are
 byte for byte the files of the version pinned in package.json (installed by `make
 install-test`), so they are never edited by hand.
 """
