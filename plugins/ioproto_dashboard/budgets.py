@@ -2,9 +2,10 @@
 
 Every table the dashboard keys by traffic has a byte budget (docs/dashboard.md lists them).
 Tables of fixed-shape entries turn their budget into an entry count with a per-entry cost
-measured with ``tracemalloc`` (``tests/dashboard/test_dashboard_budgets.py`` checks the figures stay
-above what CPython really allocates); tables of variable entries (packet rows, timelines)
-add up an estimate of each entry as it is stored and evict the oldest beyond the budget.
+measured with ``tracemalloc`` (``tests/dashboard/test_dashboard_budgets.py`` checks that the
+figures stay above what CPython really allocates); tables of variable entries (packet rows,
+timelines) add up an estimate of each entry as it is stored and evict the oldest beyond the
+budget.
 """
 
 from __future__ import annotations
