@@ -123,8 +123,11 @@ def _browser_missing() -> str | None:
     return None
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    """A headless Chromium for one test module. Not for the whole session: Playwright's
+    sync API keeps an asyncio loop running in the main thread while it is open, and tests
+    of other folders call asyncio.run()."""
     missing = _browser_missing()
     if missing:
         pytest.skip(missing)
