@@ -190,7 +190,9 @@ class Hub:
     def _make_published(self, now: float | None = None) -> Published:
         aggregate = self.aggregate
         figures = aggregate.stats.figures()
-        snapshot = aggregate.snapshot(figures, now)
+        # Only a live source's last bucket is still filling (its rate counts the part elapsed).
+        filling = now if self.mode == "live" and not self.finished else None
+        snapshot = aggregate.snapshot(figures, filling)
         self._version += 1
         generated = time.time()
         snapshot["meta"] = {

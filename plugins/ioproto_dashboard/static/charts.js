@@ -37,7 +37,9 @@
   /** Keep the legend on the newest values while the cursor is not over the chart. */
   function legendOnLast(u) {
     if (u.cursor.idx === null || u.cursor.idx === undefined) {
-      const last = u.data[0].length - 1;
+      let last = u.data[0].length - 1;
+      const empty = (i) => u.data.slice(1).every((ys) => ys[i] === null || ys[i] === undefined);
+      while (last > 0 && empty(last)) last -= 1;
       if (last >= 0) u.setLegend({ idx: last });
     }
   }
