@@ -10,7 +10,7 @@ from typing import IO, Any
 
 import click
 
-from ioproto.components import Limits, SinkContext, SourceContext
+from ioproto.components import Limits, SinkContext, SourceContext, optional
 from ioproto.errors import NoSourceError, PluginFailure
 from ioproto.model import Record
 from ioproto.pipeline import Pipeline, Ticker, resolve_source
@@ -124,7 +124,7 @@ def run_pipeline_command(
             sources = [resolve_source(components, item, source=source) for item in inputs]
         except (UnknownComponentError, NoSourceError) as exc:
             raise click.UsageError(str(exc)) from None
-        live = any(getattr(chosen, "live", False) for chosen in sources)
+        live = any(optional(chosen, "Source", "live") for chosen in sources)
         if not live:
             # Reading files into a pipe: block buffering saves a system call per line
             # (measured: 105k write calls -> 24k on a large capture). Live sources keep line
@@ -224,13 +224,13 @@ def _takes_path(components: Components, name: str) -> bool:
     with ``target = "address"`` (prometheus), something the sink reads as option ``target``."""
     if name not in components.sinks:
         return True
-    return getattr(components.sinks.get(name), "target", "path") == "path"
+    return optional(components.sinks.get(name), "SinkFactory", "target") == "path"
 
 
 def _linger(pipeline: Pipeline) -> None:
     """After a file input ended: let sinks that serve (prometheus) go on until Ctrl-C."""
     for stage in pipeline.sinks:
-        linger = getattr(stage.component, "linger", None)
+        linger = optional(stage.component, "Sink", "linger")
         if linger is not None:
             linger()
 
