@@ -224,7 +224,7 @@ def _takes_path(components: Components, name: str) -> bool:
     with ``target = "address"`` (prometheus), something the sink reads as option ``target``."""
     if name not in components.sinks:
         return True
-    return optional(components.sinks.get(name), "SinkFactory", "target") == "path"
+    return bool(optional(components.sinks.get(name), "SinkFactory", "target") == "path")
 
 
 def _linger(pipeline: Pipeline) -> None:
