@@ -778,7 +778,7 @@ class EngineIOStream:
                 return
             parsed = (packet.type, packet.data)
         kind, data = parsed
-        if type(data) is bytes:
+        if isinstance(data, bytes):
             if kind != "message":
                 reason = f"binary {kind} packet; only message may be binary"
                 self._error(out, "engineio.binary.bad-type", reason, raw, offset, index)
