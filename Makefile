@@ -21,9 +21,14 @@ install-test:
 	  echo "installing chromium (Debian package) for the dashboard's browser tests"; \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) \
 	  || echo "chromium could not be installed: browser tests will be skipped"; }
+	@command -v prometheus >/dev/null 2>&1 || { \
+	  echo "installing prometheus (Debian package) for the metrics sink's test"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus) \
+	  || echo "prometheus could not be installed: the real-server metrics test will be skipped"; }
 
 test: install-test
 	$(PYTHON) -m pytest -q
+	cd taps/node && node --test test/
 
 test-fast:
 	$(PYTHON) -m pytest -q -x -m "not node and not slow and not browser"

@@ -15,7 +15,7 @@ import ioproto
 from ioproto.plugins import PluginLoadWarning, PluginManager, make_plugin_manager
 
 from .decode import decode_command
-from .introspect import plugins_command
+from .introspect import fields_command, plugins_command
 from .state import CliState
 
 
@@ -55,12 +55,15 @@ def build_cli() -> click.Group:
           ioproto monitor live:lo --port 3000
           printf '42["chat","hi"]\\n' | ioproto decode --proto socketio -
           ioproto decode --sink jsonl capture.pcap > records.jsonl
+          ioproto monitor -f 'sio.event == "chat" and eio.transport == "polling"' x.pcap
+          ioproto fields
           ioproto plugins
         """
         ctx.ensure_object(CliState)
 
     cli.add_command(decode_command)
     cli.add_command(plugins_command)
+    cli.add_command(fields_command)
     return cli
 
 

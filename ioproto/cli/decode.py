@@ -10,12 +10,14 @@ from typing import IO, Any
 
 import click
 
-from ioproto.components import Limits, SinkContext, Source, SourceContext
+from ioproto.components import Limits, SinkContext, Source, SourceContext, optional
 from ioproto.errors import NoSourceError, PluginFailure
 from ioproto.model import Record
 from ioproto.pipeline import Pipeline, Ticker, resolve_source
-from ioproto.plugins import UnknownComponentError
+from ioproto.plugins import Components, UnknownComponentError
+from ioproto.worker import source_records
 
+from .filtering import FilteredSink, compile_filters
 from .options import decode_options, input_options, output_options, parse_key_values
 from .state import CliState
 
@@ -45,7 +47,6 @@ def run_pipeline_command(
     source: str | None,
     source_options: Sequence[str],
     ports: Sequence[int],
-    revision: int | None,
     proto: str,
     decode_options: Sequence[str],
     strict: bool,
@@ -58,6 +59,7 @@ def run_pipeline_command(
     color: bool | None,
     extra_sink_options: dict[str, dict[str, Any]] | None = None,
     every: float | None = None,
+    filters: Sequence[str] = (),
     feed: Callable[[Source, str, Iterable[Record]], Iterable[Record]] | None = None,
 ) -> None:
     """Build a pipeline from CLI parameters and run it over ``inputs``.
@@ -65,17 +67,21 @@ def run_pipeline_command(
     Plugins' commands reuse this with their own defaults (e.g. ``ioproto monitor``).
     Usage errors (unknown names) exit with status 2 and list the valid names. ``every``
     (seconds) makes sinks that report periodically (stats) do so while the input flows,
-    and while a live source waits for traffic. ``feed(source, input, records)``, if given,
-    wraps each input's records on their way into the pipeline (the dashboard replays a file
-    at its recorded pace with it).
+    and while a live source waits for traffic. ``filters`` (``--filter``, all must hold)
+    choose the records the sinks get; their push-down predicates and source options
+    (``tcp.port`` → ``port``) skip decoding what cannot match. ``feed(source, input,
+    records)``, if given, wraps each input's records on their way into the pipeline (the
+    dashboard replays a file at its recorded pace with it).
     """
     components = state.components
     options: dict[str, Any] = dict(parse_key_values(decode_options, "--decode-option"))
     source_settings: dict[str, Any] = dict(parse_key_values(source_options, "--source-option"))
-    if revision is not None:
-        options.setdefault("revision", revision)
     if ports:
         source_settings["port"] = list(ports)
+    match = compile_filters(filters, components, ports=ports)
+    if match is not None:
+        for option, values in match.source_options().items():
+            source_settings.setdefault(option, values)
     limits = Limits(max_payload=max_payload) if max_payload else Limits()
     classifiers: list[str] | None
     if "all" in no_classify:
@@ -90,6 +96,7 @@ def run_pipeline_command(
             default_sink = "monitor" if "monitor" in components.sinks else default_sink
         sink_specs = _sink_specs(
             stack,
+            components,
             sinks or [default_sink],
             sink_options,
             default_stream,
@@ -107,26 +114,33 @@ def run_pipeline_command(
                 limits=limits,
                 plugin_manager=state.pm,
                 components=components,
+                guards=match.pushdown() if match is not None else None,
             )
         except UnknownComponentError as exc:
             raise click.UsageError(str(exc)) from None
         except ValueError as exc:
             raise click.UsageError(str(exc)) from None
+        if match is not None:
+            for stage in pipeline.sinks:
+                stage.component = FilteredSink(stage.component, match)
         try:
             sources = [resolve_source(components, item, source=source) for item in inputs]
         except (UnknownComponentError, NoSourceError) as exc:
             raise click.UsageError(str(exc)) from None
-        if not any(getattr(chosen, "live", False) for chosen in sources):
+        live = any(optional(chosen, "Source", "live") for chosen in sources)
+        if not live:
             # Reading files into a pipe: block buffering saves a system call per line
             # (measured: 105k write calls -> 24k on a large capture). Live sources keep line
             # buffering so each packet shows up as it happens.
             stack.enter_context(_block_buffered(default_stream))
         tick = Ticker(every or 0.0, pipeline.tick)
-        context = SourceContext(options=source_settings, limits=limits, tick=tick)
+        context = SourceContext(
+            options=source_settings, limits=limits, tick=tick, wanted=pipeline.wants
+        )
 
         def records() -> Iterator[Record]:
             for item, chosen in zip(inputs, sources, strict=True):
-                opened: Iterable[Record] = chosen.open(item, context)
+                opened = source_records(pipeline, chosen, item, context)
                 if feed is not None:
                     opened = feed(chosen, item, opened)
                 if every:
@@ -138,6 +152,8 @@ def run_pipeline_command(
 
         try:
             pipeline.run(records())
+            if not live:
+                _linger(pipeline)
         except PluginFailure as exc:
             raise click.ClickException(f"--strict: {exc}") from exc
         except KeyboardInterrupt:
@@ -174,6 +190,7 @@ def _open_output(stack: ExitStack, path: str) -> IO[str]:
 
 def _sink_specs(
     stack: ExitStack,
+    components: Components,
     sinks: Sequence[str],
     sink_options: Sequence[str],
     default_stream: IO[str],
@@ -192,12 +209,36 @@ def _sink_specs(
     for spec in sinks:
         name, colon, path = spec.partition(":")
         stream: IO[str] = default_stream
-        if colon:
+        target: dict[str, str] = {}
+        if colon and _takes_path(components, name):
             stream = stack.enter_context(open(path, "w", encoding="utf-8"))  # noqa: SIM115
+        elif colon:
+            target["target"] = path
         use_color = color if color is not None else _isatty(stream)
-        options: dict[str, Any] = {**shared, **per_sink.get(name, {}), **extra.get(name, {})}
+        options: dict[str, Any] = {
+            **shared,
+            **target,
+            **per_sink.get(name, {}),
+            **extra.get(name, {}),
+        }
         specs.append((name, SinkContext(stream=stream, color=use_color, options=options)))
     return specs
+
+
+def _takes_path(components: Components, name: str) -> bool:
+    """Whether ``--sink NAME:X`` names a file to write (the default) or, for a sink factory
+    with ``target = "address"`` (prometheus), something the sink reads as option ``target``."""
+    if name not in components.sinks:
+        return True
+    return bool(optional(components.sinks.get(name), "SinkFactory", "target") == "path")
+
+
+def _linger(pipeline: Pipeline) -> None:
+    """After a file input ended: let sinks that serve (prometheus) go on until Ctrl-C."""
+    for stage in pipeline.sinks:
+        linger = optional(stage.component, "Sink", "linger")
+        if linger is not None:
+            linger()
 
 
 def _isatty(stream: IO[str]) -> bool:

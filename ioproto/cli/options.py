@@ -47,7 +47,7 @@ def parse_key_values(values: Sequence[str], what: str) -> dict[str, str]:
 
 
 def input_options(func: F) -> F:
-    """INPUT... plus --source, --source-option, --port, --revision."""
+    """INPUT... plus --source, --source-option, --port."""
     for decorator in reversed(
         [
             click.argument("inputs", nargs=-1, required=True, metavar="INPUT..."),
@@ -71,11 +71,6 @@ def input_options(func: F) -> F:
                 multiple=True,
                 help="Only TCP connections with this server port (repeatable; pcap sources).",
             ),
-            click.option(
-                "--revision",
-                type=click.IntRange(2, 4),
-                help="Engine.IO revision when the input does not say (default 4).",
-            ),
         ]
     ):
         func = decorator(func)
@@ -83,7 +78,8 @@ def input_options(func: F) -> F:
 
 
 def decode_options(func: F) -> F:
-    """--proto, --decode-option, --strict, --all-layers, --max-payload, --no-classify."""
+    """--proto, --filter, --decode-option, --strict, --all-layers, --max-payload,
+    --no-classify."""
     for decorator in reversed(
         [
             click.option(
@@ -92,6 +88,16 @@ def decode_options(func: F) -> F:
                 show_default=True,
                 metavar="NAME",
                 help="Decode up to this layer (see `ioproto plugins`; 'chunk' = no decoding).",
+            ),
+            click.option(
+                "-f",
+                "--filter",
+                "filters",
+                multiple=True,
+                metavar="EXPR",
+                help='Only records matching EXPR, e.g. \'sio.event == "chat" and '
+                "latency.ack_rtt > 50ms' (repeatable: all must hold; `ioproto fields` lists "
+                "the fields, docs/filters.md the language).",
             ),
             click.option(
                 "-D",

@@ -27,7 +27,7 @@ from types import FrameType
 from typing import Any
 
 from ioproto.components import Source, SourceContext
-from ioproto.model import Chunk, ErrorRecord, Record
+from ioproto.model import ErrorRecord, Record
 
 PREFIXES = ("live:", "iface:")
 PERMISSION_HELP = (
@@ -69,7 +69,7 @@ class LiveSource:
     def probe(self, input: str) -> float:
         return 1.0 if input.startswith(PREFIXES) else -1.0
 
-    def open(self, input: str, context: SourceContext) -> Iterator[Chunk | Record]:
+    def open(self, input: str, context: SourceContext) -> Iterator[Record]:
         options = context.options
         now = time.time()
         iface = str(options.get("iface") or _strip_prefix(input))

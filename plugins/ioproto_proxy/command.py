@@ -78,7 +78,6 @@ def _default_sink(state: CliState) -> str:
     help="pass: WebSocket compression is negotiated between client and server as without "
     "the proxy; off: remove the clients' permessage-deflate offers.",
 )
-@click.option("--revision", type=click.IntRange(2, 4), help="Engine.IO revision if unknown.")
 @decode_options
 @output_options
 @click.pass_obj
@@ -93,7 +92,6 @@ def proxy_command(
     buffer: int,
     decode_priority: str,
     ws_compression: str,
-    revision: int | None,
     **params: Any,
 ) -> None:
     """Forward Socket.IO/Engine.IO traffic to UPSTREAM and decode everything that passes.
@@ -131,7 +129,6 @@ def proxy_command(
         source="proxy",
         source_options=source_options,
         ports=(),
-        revision=revision,
         every=every,
         **params,
     )

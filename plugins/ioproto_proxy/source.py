@@ -32,7 +32,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from ioproto.components import SourceContext
-from ioproto.model import Chunk, ErrorRecord, Record
+from ioproto.model import ErrorRecord, Record
 
 from .priority import PRIORITIES, decode_with_priority
 from .process import ProxyConfig, ProxyProcess
@@ -81,7 +81,7 @@ class ProxySource:
     def probe(self, input: str) -> float:
         return 1.0 if input.startswith("proxy:") else -1.0
 
-    def open(self, input: str, context: SourceContext) -> Iterator[Chunk | Record]:
+    def open(self, input: str, context: SourceContext) -> Iterator[Record]:
         options = context.options
         now = time.time()
         upstream = options.get("upstream")
@@ -105,7 +105,7 @@ class ProxySource:
         except ValueError as exc:
             yield _error(now, input, "proxy.config.invalid", str(exc))
             return
-        proxy = ProxyProcess(config, TapDecoder(options, context.limits))
+        proxy = ProxyProcess(config, TapDecoder())
         try:
             try:
                 address = proxy.start()
@@ -149,7 +149,7 @@ class ProxySource:
         deadline: float | None,
         input: str,
         tick: Callable[[], None],
-    ) -> Iterator[Chunk | Record]:
+    ) -> Iterator[Record]:
         reported = 0
         last_report = 0.0
         while not stop.is_set():

@@ -19,9 +19,10 @@ from typing import Any
 import attrs
 from ioproto_classify.records import HeartbeatTimeout, SessionSummary
 from ioproto_engineio.records import EngineIOHandshake, EngineIOHttpError, EngineIOPacket
+from ioproto_http.records import Chunk
 from ioproto_socketio.records import SocketIOPacket, SocketIOUnansweredAck
 
-from ioproto.model import Chunk, ErrorRecord, Record
+from ioproto.model import ErrorRecord, Record
 
 from .samples import Samples
 
@@ -117,6 +118,9 @@ class StatsCollector:
         self.errors_total = 0
         self.error_reasons: Counter[tuple[str, str]] = Counter()
         self.summaries = 0
+        #: Sessions whose handshake came from an in-process tap (``capture.via = "tap"``),
+        #: for which HTTP status and bytes on the wire are not known.
+        self.tap_sessions = 0
 
     # -- feeding ------------------------------------------------------------------------------
 
@@ -241,6 +245,8 @@ class StatsCollector:
         if isinstance(record, EngineIOHandshake):
             if session is not None:
                 session.handshake = True
+            if _via_tap(record):
+                self.tap_sessions += 1
             handshake = record.tag("latency.handshake") if tags else None
             if isinstance(handshake, int | float):
                 self.handshake.add(handshake)
@@ -408,8 +414,19 @@ class StatsCollector:
                 "total": sum(self.errors.values()),
                 "by_kind": shares(self.errors),
                 "top_reasons": reasons,
+                # A tap sees packets, not HTTP: refused requests and HTTP errors of its
+                # sessions are not counted (the report says n/a) rather than counted as none.
+                **({"http_unknown_sessions": self.tap_sessions} if self.tap_sessions else {}),
             },
         }
+
+
+def _via_tap(record: Record) -> bool:
+    """Whether ``record`` was decoded from a chunk an in-process tap reported."""
+    current: Record | None = record
+    while current is not None and not isinstance(current, Chunk):
+        current = current.parent
+    return current is not None and current.tag("capture.via") == "tap"
 
 
 def _name(event: Any) -> str:

@@ -20,9 +20,11 @@ ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
 
 #: (capture, layer) pairs; the golden file is ``<capture stem>.<layer>.jsonl``.
-CAPTURES = sorted(
-    [*(ROOT / "tests" / "data").glob("*.pcap"), *(ROOT / "tests" / "data" / "har").glob("*.har")]
-) + [ROOT / "examples" / "chat.pcap"]
+CAPTURES = [
+    *sorted((ROOT / "tests" / "data").glob("*.pcap")),
+    *sorted((ROOT / "tests" / "data" / "har").glob("*.har")),
+    ROOT / "examples" / "chat.pcap",
+]
 LAYERS = ("socketio", "engineio")
 APP_CAPTURES = ("game.pcap",)
 
