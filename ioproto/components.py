@@ -5,7 +5,11 @@ hooks hand them to the core once, at start-up; the pipeline then calls them dire
 pluggy call happens per packet.
 
 These are :class:`typing.Protocol` classes: a plugin does not subclass them, it provides
-objects with the same attributes (mypy checks the match).
+objects with the same attributes (mypy checks the match). What a component *may* also have
+(a decoder's ``priority``, a source's ``live`` flag …) is declared in one table,
+:data:`OPTIONAL_MEMBERS`, with the value its absence means; the core reads those members
+through :func:`optional` only, once, when a pipeline is built (docs/plugin-hooks.md lists
+them, checked against the table by a test).
 """
 
 from __future__ import annotations
@@ -215,3 +219,83 @@ class SinkFactory(Protocol):
     description: str
 
     def open(self, context: SinkContext) -> Sink: ...
+
+
+#: Every optional member of every kind of component: ``{kind: {member: (meaning when
+#: absent, what it declares)}}``. A component has a member or the absence value holds.
+OPTIONAL_MEMBERS: dict[str, dict[str, tuple[Any, str]]] = {
+    "Source": {
+        "live": (
+            False,
+            "records arrive as traffic happens: the CLI writes each one at once, also into a pipe",
+        ),
+        "forkable": (
+            False,
+            "open() only reads the input it is given: ioproto.worker may run it, and the "
+            "connection-scoped layers above it, in a forked child for a large file",
+        ),
+    },
+    "Decoder": {
+        "layer": (
+            None,
+            "the layer it produces, when not its name (several decoders may produce one layer)",
+        ),
+        "priority": (
+            0,
+            "among the decoders of one layer, higher is asked first (then registration order)",
+        ),
+        "scope": (
+            "pipeline",
+            '"connection": its state is per connection only (its output for a record depends '
+            "only on earlier records of the same connection), so ioproto.worker may run it "
+            "apart from the layers above",
+        ),
+        "attributes_errors": (
+            False,
+            "error records of the layers below are offered to it (accepts, then feed, which "
+            "returns them, their session and transport filled in when it knows them)",
+        ),
+    },
+    "StreamDecoder": {
+        "accepts": (
+            None,
+            "accepts(record) -> bool, asked instead of the decoder's (for a decoder that "
+            "claims sessions as it sees them)",
+        ),
+    },
+    "ClassifierState": {
+        "tags": (
+            None,
+            "tags(record) -> tuple[Tag, ...], called instead of classify(): the tags of "
+            "consecutive such classifiers are added in one copy (it must not read the tags "
+            "others add)",
+        ),
+    },
+    "SinkFactory": {
+        "target": (
+            "path",
+            '"address": --sink NAME:X gives X as the sink option "target" instead of a file '
+            "to write to",
+        ),
+    },
+    "Sink": {
+        "tick": (
+            None,
+            "tick(), called from the pipeline's thread while the input flows or a live source "
+            "waits (periodic output: stats --every)",
+        ),
+        "linger": (
+            None,
+            "linger(), called after a file input ends (a sink that serves, like prometheus, "
+            "goes on until Ctrl-C)",
+        ),
+    },
+}
+
+
+def optional(component: object, kind: str, member: str) -> Any:
+    """``component``'s optional ``member`` of a component of ``kind`` (see
+    :data:`OPTIONAL_MEMBERS`), or the value its absence means. Raises :class:`KeyError` for
+    a member the table does not declare (so the core cannot read an undocumented one)."""
+    absent, _ = OPTIONAL_MEMBERS[kind][member]
+    return getattr(component, member, absent)

@@ -34,6 +34,7 @@ from .components import (
     SinkContext,
     Source,
     StreamDecoder,
+    optional,
 )
 from .errors import PluginFailure
 from .model import ErrorRecord, Record, Tag
@@ -87,7 +88,8 @@ class LayerMember:
 
     def __attrs_post_init__(self) -> None:
         if self.accepts is None:
-            self.accepts = getattr(self.stream, "accepts", None) or self.decoder.accepts
+            own = optional(self.stream, "StreamDecoder", "accepts")
+            self.accepts = own or self.decoder.accepts
 
 
 @attrs.define
@@ -108,7 +110,9 @@ class Layer:
         #: The members that take error records of the layers below, to attribute them to
         #: their session (a decoder's ``attributes_errors``); errors skip the others.
         self.attributing = [
-            member for member in self.members if getattr(member.decoder, "attributes_errors", False)
+            member
+            for member in self.members
+            if optional(member.decoder, "Decoder", "attributes_errors")
         ]
 
 
@@ -128,7 +132,7 @@ class Stage:
 
 def layer_of(decoder: Decoder) -> str:
     """The layer a decoder produces: its ``layer`` attribute if it has one, else its name."""
-    return str(getattr(decoder, "layer", None) or decoder.name)
+    return str(optional(decoder, "Decoder", "layer") or decoder.name)
 
 
 def source_layers(components: Components) -> list[str]:
@@ -181,7 +185,7 @@ def resolve_layers(
             raise ValueError(f"decoder layers loop through {name!r}")
         seen.add(name)
         members = sorted(
-            by_layer[name], key=lambda pair: -float(getattr(pair[0], "priority", 0) or 0)
+            by_layer[name], key=lambda pair: -float(optional(pair[0], "Decoder", "priority") or 0)
         )
         below = {decoder.rides_on for decoder, _ in members}
         if len(below) != 1:
@@ -350,7 +354,8 @@ class Pipeline:
             classifier = components.classifiers.get(name)
             plugin = _owner(components.classifiers.items(), classifier)
             state = classifier.open(context)
-            classifier_stages.append(Stage(name, plugin, state, getattr(state, "tags", None)))
+            tagger = optional(state, "ClassifierState", "tags")
+            classifier_stages.append(Stage(name, plugin, state, tagger))
         sink_stages = []
         for name, sink_context in sinks:
             factory = components.sinks.get(name)
@@ -457,7 +462,7 @@ class Pipeline:
         sink failure. Call it from the thread that feeds the pipeline.
         """
         for stage in self.sinks:
-            method = getattr(stage.component, "tick", None)
+            method = optional(stage.component, "Sink", "tick")
             if method is not None:
                 self._call_sink(stage, method)
 

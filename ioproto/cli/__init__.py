@@ -42,13 +42,15 @@ def build_cli() -> click.Group:
         ioproto reads captures (pcap/pcapng files, HAR files, a live interface, a monitoring
         proxy, raw packet lines), decodes them layer by layer (HTTP long-polling and
         WebSocket, Engine.IO, Socket.IO, application protocols), classifies them (transport,
-        client, latency, errors) and writes them to sinks (monitor, stats, JSON lines, text).
+        client, latency, errors) and writes them to sinks (monitor, stats, JSON lines, text, a
+        web dashboard).
 
         \b
         Examples:
           ioproto decode --proto socketio examples/chat.pcap
           ioproto monitor --hide-control examples/chat.pcap
           ioproto stats examples/chat.pcap
+          ioproto dashboard examples/chat.pcap
           ioproto demo                  (a Socket.IO app to watch, on port 3000)
           ioproto proxy --upstream http://127.0.0.1:3000
           ioproto monitor live:lo --port 3000

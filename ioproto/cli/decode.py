@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from typing import IO, Any
 
 import click
 
-from ioproto.components import Limits, SinkContext, SourceContext
+from ioproto.components import Limits, SinkContext, Source, SourceContext, optional
 from ioproto.errors import NoSourceError, PluginFailure
 from ioproto.model import Record
 from ioproto.pipeline import Pipeline, Ticker, resolve_source
@@ -60,6 +60,7 @@ def run_pipeline_command(
     extra_sink_options: dict[str, dict[str, Any]] | None = None,
     every: float | None = None,
     filters: Sequence[str] = (),
+    feed: Callable[[Source, str, Iterable[Record]], Iterable[Record]] | None = None,
 ) -> None:
     """Build a pipeline from CLI parameters and run it over ``inputs``.
 
@@ -68,7 +69,9 @@ def run_pipeline_command(
     (seconds) makes sinks that report periodically (stats) do so while the input flows,
     and while a live source waits for traffic. ``filters`` (``--filter``, all must hold)
     choose the records the sinks get; their push-down predicates and source options
-    (``tcp.port`` → ``port``) skip decoding what cannot match.
+    (``tcp.port`` → ``port``) skip decoding what cannot match. ``feed(source, input,
+    records)``, if given, wraps each input's records on their way into the pipeline (the
+    dashboard replays a file at its recorded pace with it).
     """
     components = state.components
     options: dict[str, Any] = dict(parse_key_values(decode_options, "--decode-option"))
@@ -124,7 +127,7 @@ def run_pipeline_command(
             sources = [resolve_source(components, item, source=source) for item in inputs]
         except (UnknownComponentError, NoSourceError) as exc:
             raise click.UsageError(str(exc)) from None
-        live = any(getattr(chosen, "live", False) for chosen in sources)
+        live = any(optional(chosen, "Source", "live") for chosen in sources)
         if live:
             # Live sources: each packet shows up as it happens, on a terminal, in a pipe or
             # in a file alike (a pipe's stdout is block-buffered by default).
@@ -141,12 +144,15 @@ def run_pipeline_command(
 
         def records() -> Iterator[Record]:
             for item, chosen in zip(inputs, sources, strict=True):
+                opened = source_records(pipeline, chosen, item, context)
+                if feed is not None:
+                    opened = feed(chosen, item, opened)
                 if every:
-                    for record in chosen.open(item, context):
+                    for record in opened:
                         yield record
                         tick()
                 else:
-                    yield from source_records(pipeline, chosen, item, context)
+                    yield from opened
 
         try:
             pipeline.run(records())
@@ -230,13 +236,13 @@ def _takes_path(components: Components, name: str) -> bool:
     with ``target = "address"`` (prometheus), something the sink reads as option ``target``."""
     if name not in components.sinks:
         return True
-    return getattr(components.sinks.get(name), "target", "path") == "path"
+    return bool(optional(components.sinks.get(name), "SinkFactory", "target") == "path")
 
 
 def _linger(pipeline: Pipeline) -> None:
     """After a file input ended: let sinks that serve (prometheus) go on until Ctrl-C."""
     for stage in pipeline.sinks:
-        linger = getattr(stage.component, "linger", None)
+        linger = optional(stage.component, "Sink", "linger")
         if linger is not None:
             linger()
 

@@ -23,7 +23,6 @@ becomes an :class:`~ioproto.model.ErrorRecord` whose ``rule`` names what was bro
 
 from __future__ import annotations
 
-import binascii
 import json
 import re
 import zlib
@@ -68,7 +67,6 @@ _WS_CONTROL = ChunkKind.WS_CONTROL
 _REVISIONS = frozenset({2, 3, 4})
 _DIGIT_0 = 0x30
 _DIGIT_6 = 0x36
-_B = 0x62
 _V3_LENGTH = re.compile("([0-9]{1,20}):")
 _V3_LENGTH_BYTES = re.compile(rb"[0-9]+:")
 _V3_TEXT_PAYLOAD_START = re.compile(rb"[0-9]+:")
@@ -325,22 +323,22 @@ class EngineIOStream:
         return _normalise_revision(revision)
 
     def _fast_ws_text(self, chunk: Chunk) -> list[Record] | None:
-        """The commonest message, a valid non-open text packet, decoded inline; else None.
-
-        Must give exactly what the general path gives (tests/engineio/test_parity.py).
-        """
+        """The commonest message, one non-open packet in a text frame, decoded without the
+        general path's per-chunk state; ``None`` sends it there. Gives exactly what the
+        general path gives (tests/engineio/test_eio_wire.py)."""
         data = chunk.data
-        if not data or len(data) > self._limits.max_payload or not 0x31 <= data[0] <= 0x36:
-            return None
-        try:
-            text = data[1:].decode("utf-8")
-        except UnicodeDecodeError:
+        if len(data) > self._limits.max_payload:
             return None
         sid, revision, transport = self._facts(chunk)
         if self._forced or revision not in _REVISIONS:
             revision = self._revision(revision)
+        parsed = wire.fast_packet(data, revision != 4)
+        if parsed is None or parsed[0] == "open":
+            return None
         if sid is None:
             sid = self._known_sid(chunk.connection)
+        kind, value = parsed
+        binary = type(value) is bytes
         return [
             _make_packet(
                 chunk.ts,
@@ -351,11 +349,11 @@ class EngineIOStream:
                 revision,
                 (),
                 sid,
-                _TYPES[data[0] - _DIGIT_0],
-                text,
+                kind,
+                value,
                 data,
                 0,
-                False,
+                binary,
             )
         ]
 
@@ -409,7 +407,7 @@ class EngineIOStream:
     # -- chunk kinds ---------------------------------------------------------------------------
 
     def _ws_text(self, out: _Out, data: bytes) -> None:
-        self._packet(out, data, None, 0, 0)
+        self._packet(out, data, 0, 0)
 
     def _binary(self, out: _Out, data: bytes) -> None:
         if not out.legacy:
@@ -441,7 +439,7 @@ class EngineIOStream:
         elif _V3_TEXT_PAYLOAD_START.match(data):
             self._payload_v3_text(out, data)
         else:
-            self._packet(out, data, None, 0, 0)
+            self._packet(out, data, 0, 0)
 
     def _http_request(self, out: _Out, data: bytes) -> None:
         http = out.chunk.http
@@ -565,26 +563,20 @@ class EngineIOStream:
         sid = out.sid
         append = out.records.append
         make = _make_packet
-        types = _TYPES
+        fast = wire.fast_packet
         # Byte offsets are only needed for the slow path: advance them lazily (amortised O(n)).
         known_index = 0
         known_offset = 0
         for index, piece in enumerate(kept):
-            # Inline fast path for the commonest packet (digit 1-6, valid UTF-8); anything
-            # else goes through _packet, which it must agree with.
-            first = piece[0] if piece else 0
-            if 0x31 <= first <= 0x36:
-                try:
-                    text = piece[1:].decode("utf-8")
-                except UnicodeDecodeError:
-                    pass
-                else:
-                    append(make(*head, sid, types[first - 0x30], text, piece, index, False))
-                    continue
+            parsed = fast(piece, False)
+            if parsed is not None and parsed[0] != "open":
+                value = parsed[1]
+                append(make(*head, sid, parsed[0], value, piece, index, type(value) is bytes))
+                continue
             while known_index < index:
                 known_offset += len(pieces[known_index]) + 1
                 known_index += 1
-            self._packet(out, piece, None, known_offset, index)
+            self._packet(out, piece, known_offset, index)
             head = out.head
             sid = out.sid
         if len(pieces) > limit:
@@ -635,14 +627,14 @@ class EngineIOStream:
                         index,
                     )
                     return
-                packet = text[start:end]
                 if ascii_only:
-                    self._packet(out, data[start:end], packet, start, index)
+                    self._packet(out, data[start:end], start, index)
                 else:
+                    packet = text[start:end]
                     # Re-encoding restores any undecodable bytes, so _packet reports them.
                     raw = packet.encode("utf-8", "surrogateescape")
                     offset = self._byte_offset(text, start, ascii_only)
-                    self._packet(out, raw, None, offset, index)
+                    self._packet(out, raw, offset, index)
                 index += 1
             position = end
 
@@ -714,7 +706,7 @@ class EngineIOStream:
             record = data[start:end]
             if kind == 0:
                 if record:
-                    self._packet(out, record, None, start, index)
+                    self._packet(out, record, start, index)
                 else:
                     self._error(out, "engineio.packet.empty", "empty packet", record, start, index)
             elif not record:
@@ -772,71 +764,30 @@ class EngineIOStream:
 
     # -- single packets -------------------------------------------------------------------------
 
-    def _packet(self, out: _Out, raw: bytes, text: str | None, offset: int, index: int) -> None:
-        """Decode one text-form packet (``raw`` its UTF-8 bytes, ``text`` if already decoded)."""
-        if not raw:
-            self._error(out, "engineio.packet.empty", "empty packet", raw, offset, index)
-            return
-        first = raw[0]
-        if _DIGIT_0 <= first <= _DIGIT_6:
-            if text is None:
-                try:
-                    data = raw[1:].decode("utf-8")
-                except UnicodeDecodeError as exc:
-                    self._bad_utf8(out, raw, offset, index, exc)
-                    return
-            else:
-                data = text[1:]
-            if first == _DIGIT_0:
-                self._handshake(out, data, raw, index)
-            else:
-                self._emit(out, _TYPES[first - _DIGIT_0], data, raw, index, False)
-        elif first == _B:
-            self._base64(out, raw, offset, index)
-        else:
-            self._error(
-                out,
-                "engineio.packet.bad-type",
-                f"packet type {chr(first)!r} is not b or a digit 0-6"
-                if first < 0x80
-                else f"packet starts with byte {first:#04x}, not a type digit",
-                raw,
-                offset,
-                index,
-            )
-
-    def _base64(self, out: _Out, raw: bytes, offset: int, index: int) -> None:
-        if out.legacy:
-            kind = raw[1] if len(raw) > 1 else -1
-            if not _DIGIT_0 <= kind <= _DIGIT_6:
-                self._error(
-                    out,
-                    "engineio.base64.bad-type",
-                    "v3 base64 packet must be b<type digit><base64>",
-                    raw,
-                    offset,
-                    index,
-                )
+    def _packet(self, out: _Out, raw: bytes, offset: int, index: int) -> None:
+        """Decode one text-form packet: the fast path for the common forms, else the
+        construct declaration, whose refusals become error records with their rules."""
+        parsed = wire.fast_packet(raw, out.legacy)
+        if parsed is None:
+            try:
+                packet = (wire.packet_v3 if out.legacy else wire.packet_v4).parse(raw)
+            except ConstructError as exc:
+                rule = getattr(exc, "rule", "engineio.packet.invalid")
+                reason = getattr(exc, "reason", None) or f"not an Engine.IO packet: {exc}"
+                self._error(out, rule, reason, raw, offset, index)
                 return
-            if kind != _DIGIT_0 + 4:
-                self._error(
-                    out,
-                    "engineio.binary.bad-type",
-                    f"binary {_TYPES[kind - _DIGIT_0]} packet; only message may be binary",
-                    raw,
-                    offset,
-                    index,
-                )
+            parsed = (packet.type, packet.data)
+        kind, data = parsed
+        if isinstance(data, bytes):
+            if kind != "message":
+                reason = f"binary {kind} packet; only message may be binary"
+                self._error(out, "engineio.binary.bad-type", reason, raw, offset, index)
                 return
-            encoded = raw[2:]
+            self._emit(out, kind, data, raw, index, True)
+        elif kind == "open":
+            self._handshake(out, data, raw, index)
         else:
-            encoded = raw[1:]
-        try:
-            decoded = wire.b64decode(encoded)
-        except (binascii.Error, ValueError) as exc:
-            self._error(out, "engineio.base64.invalid", f"bad base64: {exc}", raw, offset, index)
-            return
-        self._emit(out, "message", decoded, raw, index, True)
+            self._emit(out, kind, data, raw, index, False)
 
     def _handshake(self, out: _Out, text: str, raw: bytes, index: int) -> None:
         reason = None
@@ -912,12 +863,6 @@ class EngineIOStream:
                 index=index,
             )
         )
-
-    def _bad_utf8(
-        self, out: _Out, raw: bytes, offset: int, index: int, exc: UnicodeDecodeError
-    ) -> None:
-        reason = f"packet is not UTF-8: {exc.reason} at byte {exc.start + 1}"
-        self._error(out, "engineio.packet.bad-utf8", reason, raw, offset, index)
 
     def _too_many(self, out: _Out, rest: bytes, offset: int, index: int) -> None:
         limit = self._limits.max_packets_per_payload

@@ -52,7 +52,9 @@ class _Event:
     acks: int = 0
 
 
-def _kind(record: Record) -> str | None:
+def transport_kind(record: Record) -> str | None:
+    """The ``transport.kind`` tag, else the record's own transport (``polling`` read as
+    ``polling-xhr``), else ``None``."""
     if record.tags:
         kind = record.tag("transport.kind")
         if kind is not None:
@@ -61,7 +63,9 @@ def _kind(record: Record) -> str | None:
     return _TRANSPORTS.get(transport, transport) if transport else None
 
 
-def _size(record: Record) -> int:
+def wire_size(record: Record) -> int:
+    """The bytes a packet took on the wire: the ``event.bytes`` tag, else the raw bytes of
+    the packet it travelled in, else its own."""
     tagged = record.tag("event.bytes") if record.tags else None
     if isinstance(tagged, int):
         return tagged
@@ -110,6 +114,8 @@ class StatsCollector:
         self.heartbeat_timeouts = 0
         self.heartbeat_pending = 0
         self.errors: Counter[str] = Counter()
+        #: Every error counted so far (a reader can tell whether a record was one).
+        self.errors_total = 0
         self.error_reasons: Counter[tuple[str, str]] = Counter()
         self.summaries = 0
         #: Sessions whose handshake came from an in-process tap (``capture.via = "tap"``),
@@ -145,7 +151,7 @@ class StatsCollector:
             return
         if layer in _PACKET_LAYERS:
             self.packets += 1
-            kind = _kind(record)
+            kind = transport_kind(record)
             self.packets_by_transport[kind or "unknown"] += 1
             session = self._session(record, kind)
             if isinstance(record, SocketIOPacket):
@@ -156,7 +162,7 @@ class StatsCollector:
                 kind_tag = record.tag("error.kind") or "http"
                 self._error(record, kind_tag, f"HTTP {record.status} {record.message or ''}")
         elif isinstance(record, Chunk):
-            self._session(record, _kind(record))
+            self._session(record, transport_kind(record))
 
     def _session(self, record: Record, kind: str | None = None) -> _Session | None:
         sid = record.sid
@@ -191,7 +197,7 @@ class StatsCollector:
         kind = record.type
         if kind == "EVENT":
             event = self._event(record.nsp, _name(record.event))
-            size = _size(record)
+            size = wire_size(record)
             if record.direction == "s2c":
                 event.count_s2c += 1
                 event.bytes_s2c += size
@@ -254,7 +260,7 @@ class StatsCollector:
         elif kind == "upgrade":
             if session is not None:
                 session.upgraded = True
-                session.last = _kind(record) or session.last
+                session.last = transport_kind(record) or session.last
             after = record.tag("upgrade.time") if tags else None
             if isinstance(after, int | float):
                 self.upgrade.add(after)
@@ -265,6 +271,7 @@ class StatsCollector:
 
     def _error(self, record: Record, kind: str, reason: str) -> None:
         self.errors[kind] += 1
+        self.errors_total += 1
         key = (kind, reason.strip()[:200])
         if key in self.error_reasons or len(self.error_reasons) < 1000:
             self.error_reasons[key] += 1
