@@ -51,6 +51,7 @@ def build_cli() -> click.Group:
           ioproto monitor --hide-control examples/chat.pcap
           ioproto stats examples/chat.pcap
           ioproto dashboard examples/chat.pcap
+          ioproto demo                  (a Socket.IO app to watch, on port 3000)
           ioproto proxy --upstream http://127.0.0.1:3000
           ioproto monitor live:lo --port 3000
           printf '42["chat","hi"]\\n' | ioproto decode --proto socketio -

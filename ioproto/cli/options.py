@@ -34,6 +34,14 @@ class Duration(_FloatParamType):
 
 DURATION = Duration()
 
+#: ``--duration``: for commands that run until Ctrl-C (live sources, the demo).
+duration_option = click.option(
+    "--duration",
+    type=DURATION,
+    metavar="DURATION",
+    help="Stop by itself after this long, e.g. 30s or 5m (default: Ctrl-C).",
+)
+
 
 def parse_key_values(values: Sequence[str], what: str) -> dict[str, str]:
     """``["a=1", "b=2"]`` → ``{"a": "1", "b": "2"}``; a bad item is a usage error."""
