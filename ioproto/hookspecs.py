@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     import click
 
     from .components import Classifier, Decoder, SinkFactory, Source
+    from .filters import Field
     from .pipeline import Pipeline, RunSummary
 
 hookspec = pluggy.HookspecMarker("ioproto")
@@ -66,6 +67,22 @@ def register_sinks(register: Callable[[SinkFactory], None]) -> None:
         ``--sink factory.name`` selects it.
 
     Called once when the plugin manager's components are first needed.
+    """
+
+
+@hookspec
+def register_fields(register: Callable[[Field], None]) -> None:
+    """Offer filter fields by calling ``register(field)`` for each.
+
+    :param register: call with an :class:`ioproto.filters.Field`: its dotted ``name``
+        (``sio.event``), ``type``, ``get(record)`` (the value on one record, ``None`` when
+        that record lacks it; the filter looks along the record's lineage), ``description``
+        and, for fields of a decoder layer, ``layer`` (and ``pushdown=True`` when a failed
+        test of it may drop records right after that layer). A name already registered is
+        refused with a warning; the first one wins.
+
+    Called once when the plugin manager's components are first needed. ``ioproto fields``
+    lists every field; docs/filters.md explains the types and the push-down contract.
     """
 
 

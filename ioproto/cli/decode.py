@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from typing import IO, Any
 
 import attrs
 import click
 
-from ioproto.components import Limits, SinkContext, Source, SourceContext
+from ioproto.components import Limits, SinkContext, Source, SourceContext, optional
 from ioproto.errors import NoSourceError, PluginFailure
 from ioproto.model import Record
 from ioproto.pipeline import Pipeline, Ticker, resolve_source
-from ioproto.plugins import UnknownComponentError
+from ioproto.plugins import Components, UnknownComponentError
+from ioproto.worker import source_records
 
+from .filtering import FilteredSink, compile_filters
 from .options import decode_options, input_options, output_options, parse_key_values
 from .state import CliState
 
@@ -60,11 +62,15 @@ class RunSpec:
     classifiers: list[str] | None
     strict: bool
     all_layers: bool
+    filters: tuple[str, ...] = ()
+    ports: tuple[int, ...] = ()
 
     def build(self, state: CliState, sink_specs: Sequence[tuple[str, SinkContext]]) -> Pipeline:
-        """A pipeline into ``sink_specs``; unknown names are usage errors."""
+        """A pipeline into ``sink_specs``, its sinks given only what the filters let
+        through; unknown names are usage errors."""
+        match = compile_filters(self.filters, state.components, ports=self.ports)
         try:
-            return Pipeline.build(
+            pipeline = Pipeline.build(
                 proto=self.proto,
                 sinks=sink_specs,
                 classifiers=self.classifiers,
@@ -74,9 +80,14 @@ class RunSpec:
                 limits=self.limits,
                 plugin_manager=state.pm,
                 components=state.components,
+                guards=match.pushdown() if match is not None else None,
             )
         except (UnknownComponentError, ValueError) as exc:
             raise click.UsageError(str(exc)) from None
+        if match is not None:
+            for stage in pipeline.sinks:
+                stage.component = FilteredSink(stage.component, match)
+        return pipeline
 
     def resolve(self, state: CliState, item: str) -> Source:
         """The source that reads ``item``; unknown names are usage errors."""
@@ -97,6 +108,7 @@ class RunSpec:
             "classifiers": self.classifiers,
             "strict": self.strict,
             "all_layers": self.all_layers,
+            "filters": list(self.filters),
         }
 
 
@@ -108,7 +120,6 @@ def run_pipeline_command(
     source: str | None,
     source_options: Sequence[str],
     ports: Sequence[int],
-    revision: int | None,
     proto: str,
     decode_options: Sequence[str],
     strict: bool,
@@ -121,6 +132,8 @@ def run_pipeline_command(
     color: bool | None,
     extra_sink_options: dict[str, dict[str, Any]] | None = None,
     every: float | None = None,
+    filters: Sequence[str] = (),
+    feed: Callable[[Source, str, Iterable[Record]], Iterable[Record]] | None = None,
     jobs: int | None = None,
 ) -> None:
     """Build a pipeline from CLI parameters and run it over ``inputs``.
@@ -128,17 +141,23 @@ def run_pipeline_command(
     Plugins' commands reuse this with their own defaults (e.g. ``ioproto monitor``).
     Usage errors (unknown names) exit with status 2 and list the valid names. ``every``
     (seconds) makes sinks that report periodically (stats) do so while the input flows,
-    and while a live source waits for traffic. When the sink writes one output per input
-    (a factory with ``per_input = True``), each input gets its own pipeline, ``jobs`` of
-    them at once in separate processes (:mod:`ioproto.cli.perinput`).
+    and while a live source waits for traffic. ``filters`` (``--filter``, all must hold)
+    choose the records the sinks get; their push-down predicates and source options
+    (``tcp.port`` → ``port``) skip decoding what cannot match. ``feed(source, input,
+    records)``, if given, wraps each input's records on their way into the pipeline (the
+    dashboard replays a file at its recorded pace with it). When the sink writes one output
+    per input (a factory with ``per_input = True``), each input gets its own pipeline,
+    ``jobs`` of them at once in separate processes (:mod:`ioproto.cli.perinput`).
     """
     components = state.components
     options: dict[str, Any] = dict(parse_key_values(decode_options, "--decode-option"))
     source_settings: dict[str, Any] = dict(parse_key_values(source_options, "--source-option"))
-    if revision is not None:
-        options.setdefault("revision", revision)
     if ports:
         source_settings["port"] = list(ports)
+    match = compile_filters(filters, components, ports=ports)
+    if match is not None:
+        for option, values in match.source_options().items():
+            source_settings.setdefault(option, values)
     limits = Limits(max_payload=max_payload) if max_payload else Limits()
     classifiers: list[str] | None
     if "all" in no_classify:
@@ -154,6 +173,8 @@ def run_pipeline_command(
         classifiers=classifiers,
         strict=strict,
         all_layers=all_layers,
+        filters=tuple(filters),
+        ports=tuple(ports),
     )
     shared_options, per_sink_options = _sink_option_maps(sink_options)
     per_input = _per_input_sink(state, sinks)
@@ -177,6 +198,7 @@ def run_pipeline_command(
             default_sink = "monitor" if "monitor" in components.sinks else default_sink
         sink_specs = _sink_specs(
             stack,
+            components,
             sinks or [default_sink],
             (shared_options, per_sink_options),
             default_stream,
@@ -185,25 +207,37 @@ def run_pipeline_command(
         )
         pipeline = spec.build(state, sink_specs)
         sources = [spec.resolve(state, item) for item in inputs]
-        if not any(getattr(chosen, "live", False) for chosen in sources):
+        live = any(optional(chosen, "Source", "live") for chosen in sources)
+        if live:
+            # Live sources: each packet shows up as it happens, on a terminal, in a pipe or
+            # in a file alike (a pipe's stdout is block-buffered by default).
+            for stream in {id(sink.stream): sink.stream for _, sink in sink_specs}.values():
+                stack.enter_context(_buffering(stream, line=True))
+        else:
             # Reading files into a pipe: block buffering saves a system call per line
-            # (measured: 105k write calls -> 24k on a large capture). Live sources keep line
-            # buffering so each packet shows up as it happens.
-            stack.enter_context(_block_buffered(default_stream))
+            # (measured: 105k write calls -> 24k on a large capture).
+            stack.enter_context(_buffering(default_stream, line=False))
         tick = Ticker(every or 0.0, pipeline.tick)
-        context = SourceContext(options=source_settings, limits=limits, tick=tick)
+        context = SourceContext(
+            options=source_settings, limits=limits, tick=tick, wanted=pipeline.wants
+        )
 
         def records() -> Iterator[Record]:
             for item, chosen in zip(inputs, sources, strict=True):
+                opened = source_records(pipeline, chosen, item, context)
+                if feed is not None:
+                    opened = feed(chosen, item, opened)
                 if every:
-                    for record in chosen.open(item, context):
+                    for record in opened:
                         yield record
                         tick()
                 else:
-                    yield from chosen.open(item, context)
+                    yield from opened
 
         try:
             pipeline.run(records())
+            if not live:
+                _linger(pipeline)
         except PluginFailure as exc:
             raise click.ClickException(f"--strict: {exc}") from exc
         except KeyboardInterrupt:
@@ -216,6 +250,30 @@ def run_pipeline_command(
             sys.exit(0)
 
 
+@contextmanager
+def _buffering(stream: IO[str], *, line: bool) -> Iterator[None]:
+    """Line-buffer ``stream`` (``line``), or block-buffer it unless it is a terminal, for the
+    duration; streams that cannot be reconfigured are left as they are."""
+    reconfigure = getattr(stream, "reconfigure", None)
+    was = getattr(stream, "line_buffering", None)
+    if reconfigure is None or was is None or was == line or (not line and _isatty(stream)):
+        yield
+        return
+    reconfigure(line_buffering=line)
+    try:
+        yield
+    finally:
+        stream.flush()
+        reconfigure(line_buffering=was)
+
+
+def _open_output(stack: ExitStack, path: str) -> IO[str]:
+    if path == "-":
+        # sys.stdout as it is now: click's test runner swaps it while a command runs.
+        return sys.stdout
+    return stack.enter_context(open(path, "w", encoding="utf-8"))
+
+
 def _per_input_sink(state: CliState, sinks: Sequence[str]) -> tuple[str, str] | None:
     """``(name, path)`` of the sink that writes one output per input, if one is asked for.
 
@@ -225,8 +283,8 @@ def _per_input_sink(state: CliState, sinks: Sequence[str]) -> tuple[str, str] | 
     chosen = []
     for spec in sinks:
         name, _colon, path = spec.partition(":")
-        if name in state.components.sinks and getattr(
-            state.components.sinks.get(name), "per_input", False
+        if name in state.components.sinks and optional(
+            state.components.sinks.get(name), "SinkFactory", "per_input"
         ):
             chosen.append((name, path))
     if not chosen:
@@ -237,28 +295,6 @@ def _per_input_sink(state: CliState, sinks: Sequence[str]) -> tuple[str, str] | 
             "write other sinks in a separate run"
         )
     return chosen[0]
-
-
-@contextmanager
-def _block_buffered(stream: IO[str]) -> Iterator[None]:
-    """Block-buffer a line-buffered text stream that is not a terminal, for the duration."""
-    reconfigure = getattr(stream, "reconfigure", None)
-    if not getattr(stream, "line_buffering", False) or reconfigure is None or _isatty(stream):
-        yield
-        return
-    reconfigure(line_buffering=False)
-    try:
-        yield
-    finally:
-        stream.flush()
-        reconfigure(line_buffering=True)
-
-
-def _open_output(stack: ExitStack, path: str) -> IO[str]:
-    if path == "-":
-        # sys.stdout as it is now: click's test runner swaps it while a command runs.
-        return sys.stdout
-    return stack.enter_context(open(path, "w", encoding="utf-8"))
 
 
 def _sink_option_maps(
@@ -278,6 +314,7 @@ def _sink_option_maps(
 
 def _sink_specs(
     stack: ExitStack,
+    components: Components,
     sinks: Sequence[str],
     option_maps: tuple[dict[str, str], dict[str, dict[str, str]]],
     default_stream: IO[str],
@@ -289,12 +326,36 @@ def _sink_specs(
     for spec in sinks:
         name, colon, path = spec.partition(":")
         stream: IO[str] = default_stream
-        if colon:
+        target: dict[str, str] = {}
+        if colon and _takes_path(components, name):
             stream = stack.enter_context(open(path, "w", encoding="utf-8"))  # noqa: SIM115
+        elif colon:
+            target["target"] = path
         use_color = color if color is not None else _isatty(stream)
-        options: dict[str, Any] = {**shared, **per_sink.get(name, {}), **extra.get(name, {})}
+        options: dict[str, Any] = {
+            **shared,
+            **target,
+            **per_sink.get(name, {}),
+            **extra.get(name, {}),
+        }
         specs.append((name, SinkContext(stream=stream, color=use_color, options=options)))
     return specs
+
+
+def _takes_path(components: Components, name: str) -> bool:
+    """Whether ``--sink NAME:X`` names a file to write (the default) or, for a sink factory
+    with ``target = "address"`` (prometheus), something the sink reads as option ``target``."""
+    if name not in components.sinks:
+        return True
+    return bool(optional(components.sinks.get(name), "SinkFactory", "target") == "path")
+
+
+def _linger(pipeline: Pipeline) -> None:
+    """After a file input ended: let sinks that serve (prometheus) go on until Ctrl-C."""
+    for stage in pipeline.sinks:
+        linger = optional(stage.component, "Sink", "linger")
+        if linger is not None:
+            linger()
 
 
 def _isatty(stream: IO[str]) -> bool:

@@ -26,7 +26,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from ioproto.components import SinkContext, SourceContext
+from ioproto.components import SinkContext, SourceContext, optional
+from ioproto.worker import source_records
 
 from .state import CliState
 
@@ -114,12 +115,14 @@ def decode_one(
     context = SinkContext(stream=sys.stderr, color=False, options=options)
     pipeline = spec.build(state, [(sink, context)])
     source = spec.resolve(state, item)
-    source_context = SourceContext(options=spec.source_settings, limits=spec.limits)
+    source_context = SourceContext(
+        options=spec.source_settings, limits=spec.limits, wanted=pipeline.wants
+    )
     try:
-        for record in source.open(item, source_context):
+        for record in source_records(pipeline, source, item, source_context):
             pipeline.feed(record)
     except KeyboardInterrupt:
-        if getattr(source, "live", False):
+        if optional(source, "Source", "live"):
             pipeline.close()
         else:
             _abort(pipeline)
@@ -129,7 +132,7 @@ def decode_one(
         raise
     pipeline.close()
     for stage in pipeline.sinks:
-        failure = getattr(stage.component, "failure", None)
+        failure = optional(stage.component, "Sink", "failure")
         if failure is not None:
             raise RuntimeError(str(failure))
     records = sum(pipeline.summary.records.values())
@@ -144,7 +147,7 @@ def decode_one(
 
 def _abort(pipeline: Any) -> None:
     for stage in pipeline.sinks:
-        abort = getattr(stage.component, "abort", None)
+        abort = optional(stage.component, "Sink", "abort")
         if abort is not None:
             with contextlib.suppress(Exception):
                 abort()

@@ -1,6 +1,7 @@
 """Helpers for testing ioproto plugins (ours and third-party ones).
 
-* :func:`make_chunk` / :func:`ws_messages` build input records;
+* :func:`make_chunk` / :func:`ws_messages` build input records (:func:`engineio_url` the
+  URL facts they carry);
 * :func:`socketio_messages` builds the WebSocket chunks of a whole Socket.IO exchange
   (Engine.IO handshake included), and :func:`socketio_event` / :func:`socketio_ack` encode
   one EVENT / ACK the way the default socket.io-parser does (binary attachments included);
@@ -19,8 +20,11 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+import attrs
+from ioproto_http.records import Chunk, ChunkKind, HttpInfo
+
 from ioproto.components import Limits
-from ioproto.model import Chunk, ChunkKind, Direction, Record
+from ioproto.model import Direction, Record
 from ioproto.pipeline import Pipeline
 from ioproto.plugins import make_plugin_manager
 
@@ -36,19 +40,40 @@ def make_chunk(
     transport: str | None = "websocket",
     connection: str = "test",
 ) -> Chunk:
-    """A chunk as a capture source would make it; text is UTF-8 encoded."""
+    """A chunk as a capture source would make it; text is UTF-8 encoded.
+
+    ``sid``, ``revision`` and ``transport`` become the URL query of its ``http`` (see
+    :func:`engineio_url`), from which the Engine.IO layer derives them.
+    """
     if isinstance(data, str):
         data = data.encode("utf-8")
     return Chunk(
         ts=ts,
         connection=connection,
         direction=direction,
-        sid=sid,
-        transport=transport,
         kind=ChunkKind(kind),
         data=data,
-        revision=revision,
+        http=engineio_url(revision=revision, sid=sid, transport=transport),
     )
+
+
+def engineio_url(
+    *,
+    revision: int | None = None,
+    sid: str | None = None,
+    transport: str | None = None,
+    http: HttpInfo | None = None,
+) -> HttpInfo | None:
+    """The :class:`HttpInfo` of an Engine.IO URL saying ``EIO``, ``sid`` and ``transport``
+    (those given; ``None`` when none is), added to ``http``'s query if given."""
+    query = tuple(
+        (name, str(value))
+        for name, value in (("EIO", revision), ("sid", sid), ("transport", transport))
+        if value is not None
+    )
+    if http is not None:
+        return attrs.evolve(http, query=http.query + query) if query else http
+    return HttpInfo(path="/socket.io/", query=query) if query else None
 
 
 def ws_messages(

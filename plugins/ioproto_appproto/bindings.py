@@ -23,6 +23,8 @@ import attrs
 from ioproto.model import Direction
 
 if TYPE_CHECKING:
+    from ioproto.filters import Field
+
     from .decoder import EngineIODecoder, EventDecoder
 
 
@@ -117,6 +119,16 @@ class AppProtocol:
         from .decoder import EngineIODecoder
 
         return EngineIODecoder(self)
+
+    def fields(self) -> list[Field]:
+        """One filter field per message, ``<name>.<message>`` (``game.move``): register
+        each from the plugin's ``register_fields`` hook."""
+        from .fields import message_field
+
+        seen: dict[str, Field] = {}
+        for binding in self.bindings:
+            seen.setdefault(binding.name, message_field(self.name, binding.name, binding.format))
+        return list(seen.values())
 
     def decoders(self) -> list[EventDecoder | EngineIODecoder]:
         """Every decoder this protocol needs: register each of them."""

@@ -23,10 +23,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+from ioproto_http.records import Chunk
 from ioproto_socketio.records import SocketIOPacket
 
 from ioproto.components import DecodeContext
-from ioproto.model import Chunk, ErrorRecord, Record, error_from, record_context
+from ioproto.model import ErrorRecord, Record, error_from, record_context
 
 from .bindings import AckArg, EngineIOBinary, EventArg, SocketIOArg
 from .convert import to_plain

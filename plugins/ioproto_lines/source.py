@@ -9,6 +9,10 @@ Line syntax (see docs/cli.md):
 * ``# comment`` — ignored. ``#! key=value ...`` — set ``revision``, ``sid``, ``transport`` or
   ``direction`` for the lines that follow.
 * Empty lines are ignored.
+
+The settings ``revision``, ``sid`` and ``transport`` (directives or source options) are what a
+URL would say: each chunk carries them as the query of an :class:`HttpInfo` (``EIO``, ``sid``,
+``transport``), from which the Engine.IO layer derives its facts as it does for captures.
 """
 
 from __future__ import annotations
@@ -20,8 +24,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
+from ioproto_http.records import Chunk, ChunkKind, HttpInfo
+
 from ioproto.components import SourceContext, option_flag
-from ioproto.model import Chunk, ChunkKind, Direction, ErrorRecord, Record
+from ioproto.model import Direction, ErrorRecord, Record
 
 _ESCAPE = re.compile(rb"\\x([0-9a-fA-F]{2})")
 _PCAP_MAGICS = (
@@ -92,6 +98,7 @@ def _read(
     }
     seq = 0
     limit = context.limits.max_payload
+    http = _url_of(settings)
     for number, line in enumerate(handle, start=1):
         if line.endswith(b"\n"):
             line = line[:-1]
@@ -104,6 +111,7 @@ def _read(
                 error = _apply_directive(line[2:], settings, connection, number)
                 if error is not None:
                     yield error
+                http = _url_of(settings)
             continue
         direction: Direction | None = settings["direction"]
         if line[:2] == b"> ":
@@ -130,11 +138,9 @@ def _read(
             ts=time.time(),
             connection=connection,
             direction=direction,
-            sid=settings["sid"],
-            transport=settings["transport"],
             kind=kind,
             data=bytes(line),
-            revision=settings["revision"],
+            http=http,
             seq=seq,
         )
 
@@ -176,6 +182,13 @@ def _apply_directive(
         else:
             settings[key] = value or None
     return None
+
+
+def _url_of(settings: dict[str, Any]) -> HttpInfo | None:
+    """The settings as a URL's query (``None`` when none is set)."""
+    names = (("EIO", "revision"), ("sid", "sid"), ("transport", "transport"))
+    query = tuple((name, str(settings[key])) for name, key in names if settings[key] is not None)
+    return HttpInfo(query=query) if query else None
 
 
 def _int_or_none(value: object) -> int | None:

@@ -135,13 +135,13 @@ def decode_arguments(params: dict[str, Any]) -> list[str]:
         ("ports", "--port"),
         ("no_classify", "--no-classify"),
         ("sink_options", "--sink-option"),
+        ("filters", "--filter"),
     )
     for key, flag in flags:
         for value in params.get(key) or ():
             args += [flag, str(value)]
-    for key, flag in (("source", "--source"), ("revision", "--revision")):
-        if params.get(key) is not None:
-            args += [flag, str(params[key])]
+    if params.get("source") is not None:
+        args += ["--source", str(params["source"])]
     if params.get("max_payload"):
         args += ["--max-payload", str(params["max_payload"])]
     for key, flag in (("strict", "--strict"), ("all_layers", "--all-layers")):

@@ -18,10 +18,11 @@ import attrs
 from ioproto_appproto.records import AppMessage
 from ioproto_classify.records import HeartbeatTimeout, SessionSummary
 from ioproto_engineio.records import EngineIOHttpError, EngineIOPacket
+from ioproto_http.records import Chunk, HttpInfo
 from ioproto_socketio.records import SocketIOPacket, SocketIOUnansweredAck
 
 from ioproto.jsonform import COMMON_FIELDS, to_jsonable
-from ioproto.model import Chunk, ErrorRecord, HttpInfo, Record
+from ioproto.model import ErrorRecord, Record
 
 from .schema import (
     APP,

@@ -137,7 +137,6 @@ CHUNKS = Table(
         _c("kind", "text", "http-request, http-response, ws-text, ws-binary, ws-control …"),
         _c("data", "bytes", "the bytes"),
         _c("http", "http", "the HTTP message the chunk came from, or null"),
-        _c("revision", "int", "Engine.IO revision from the EIO query parameter"),
         _c("seq", "int", "running number of the chunk within its source"),
     ),
 )

@@ -19,9 +19,10 @@ from typing import Any
 import attrs
 from ioproto_classify.records import HeartbeatTimeout, SessionSummary
 from ioproto_engineio.records import EngineIOHandshake, EngineIOHttpError, EngineIOPacket
+from ioproto_http.records import Chunk
 from ioproto_socketio.records import SocketIOPacket, SocketIOUnansweredAck
 
-from ioproto.model import Chunk, ErrorRecord, Record
+from ioproto.model import ErrorRecord, Record
 
 from .samples import Samples
 
@@ -55,7 +56,9 @@ class EventFacts:
     acks: int = 0
 
 
-def _kind(record: Record) -> str | None:
+def transport_kind(record: Record) -> str | None:
+    """The ``transport.kind`` tag, else the record's own transport (``polling`` read as
+    ``polling-xhr``), else ``None``."""
     if record.tags:
         kind = record.tag("transport.kind")
         if kind is not None:
@@ -64,7 +67,9 @@ def _kind(record: Record) -> str | None:
     return _TRANSPORTS.get(transport, transport) if transport else None
 
 
-def _size(record: Record) -> int:
+def wire_size(record: Record) -> int:
+    """The bytes a packet took on the wire: the ``event.bytes`` tag, else the raw bytes of
+    the packet it travelled in, else its own."""
     tagged = record.tag("event.bytes") if record.tags else None
     if isinstance(tagged, int):
         return tagged
@@ -113,8 +118,13 @@ class StatsCollector:
         self.heartbeat_timeouts = 0
         self.heartbeat_pending = 0
         self.errors: Counter[str] = Counter()
+        #: Every error counted so far (a reader can tell whether a record was one).
+        self.errors_total = 0
         self.error_reasons: Counter[tuple[str, str]] = Counter()
         self.summaries = 0
+        #: Sessions whose handshake came from an in-process tap (``capture.via = "tap"``),
+        #: for which HTTP status and bytes on the wire are not known.
+        self.tap_sessions = 0
 
     # -- feeding ------------------------------------------------------------------------------
 
@@ -145,7 +155,7 @@ class StatsCollector:
             return
         if layer in _PACKET_LAYERS:
             self.packets += 1
-            kind = _kind(record)
+            kind = transport_kind(record)
             self.packets_by_transport[kind or "unknown"] += 1
             session = self._session(record, kind)
             if isinstance(record, SocketIOPacket):
@@ -156,7 +166,7 @@ class StatsCollector:
                 kind_tag = record.tag("error.kind") or "http"
                 self._error(record, kind_tag, f"HTTP {record.status} {record.message or ''}")
         elif isinstance(record, Chunk):
-            self._session(record, _kind(record))
+            self._session(record, transport_kind(record))
 
     def _session(self, record: Record, kind: str | None = None) -> SessionFacts | None:
         sid = record.sid
@@ -191,7 +201,7 @@ class StatsCollector:
         kind = record.type
         if kind == "EVENT":
             event = self._event(record.nsp, _name(record.event))
-            size = _size(record)
+            size = wire_size(record)
             if record.direction == "s2c":
                 event.count_s2c += 1
                 event.bytes_s2c += size
@@ -239,6 +249,8 @@ class StatsCollector:
         if isinstance(record, EngineIOHandshake):
             if session is not None:
                 session.handshake = True
+            if _via_tap(record):
+                self.tap_sessions += 1
             handshake = record.tag("latency.handshake") if tags else None
             if isinstance(handshake, int | float):
                 self.handshake.add(handshake)
@@ -252,7 +264,7 @@ class StatsCollector:
         elif kind == "upgrade":
             if session is not None:
                 session.upgraded = True
-                session.last = _kind(record) or session.last
+                session.last = transport_kind(record) or session.last
             after = record.tag("upgrade.time") if tags else None
             if isinstance(after, int | float):
                 self.upgrade.add(after)
@@ -263,6 +275,7 @@ class StatsCollector:
 
     def _error(self, record: Record, kind: str, reason: str) -> None:
         self.errors[kind] += 1
+        self.errors_total += 1
         key = (kind, reason.strip()[:200])
         if key in self.error_reasons or len(self.error_reasons) < 1000:
             self.error_reasons[key] += 1
@@ -294,6 +307,7 @@ class StatsCollector:
             heartbeat_pending=self.heartbeat_pending,
             errors=self.errors,
             error_reasons=self.error_reasons,
+            tap_sessions=self.tap_sessions,
         )
         return assemble(tally, top=top)
 
@@ -324,6 +338,7 @@ class Tally:
     heartbeat_pending: int
     errors: Counter[str]
     error_reasons: Counter[tuple[str, str]]
+    tap_sessions: int = 0
 
 
 def assemble(tally: Tally, *, top: int | None = None) -> dict[str, Any]:
@@ -461,8 +476,19 @@ def assemble(tally: Tally, *, top: int | None = None) -> dict[str, Any]:
             "total": sum(tally.errors.values()),
             "by_kind": shares(tally.errors),
             "top_reasons": reasons,
+            # A tap sees packets, not HTTP: refused requests and HTTP errors of its
+            # sessions are not counted (the report says n/a) rather than counted as none.
+            **({"http_unknown_sessions": tally.tap_sessions} if tally.tap_sessions else {}),
         },
     }
+
+
+def _via_tap(record: Record) -> bool:
+    """Whether ``record`` was decoded from a chunk an in-process tap reported."""
+    current: Record | None = record
+    while current is not None and not isinstance(current, Chunk):
+        current = current.parent
+    return current is not None and current.tag("capture.via") == "tap"
 
 
 def _name(event: Any) -> str:

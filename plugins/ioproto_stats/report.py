@@ -192,8 +192,12 @@ def sections(figures: dict[str, Any], *, top: int = 10) -> list[Table]:
                 )
             )
     errors = figures["errors"]
-    if errors["total"]:
+    unknown = errors.get("http_unknown_sessions", 0)
+    if errors["total"] or unknown:
         error_rows = [(_wire(item["name"]), "", str(item["count"])) for item in errors["by_kind"]]
+        if unknown:
+            reason = f"not seen by an in-process tap ({unknown} sessions)"
+            error_rows.append(("http", reason, "n/a"))
         error_rows.extend(
             ("  " + _wire(item["kind"]), _wire(item["reason"])[:100], str(item["count"]))
             for item in errors["top_reasons"][:top]

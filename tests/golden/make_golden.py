@@ -21,12 +21,8 @@ HERE = Path(__file__).resolve().parent
 
 #: (capture, layer) pairs; the golden file is ``<capture stem>.<layer>.jsonl``.
 CAPTURES = [
-    *sorted(
-        [
-            *(ROOT / "tests" / "data").glob("*.pcap"),
-            *(ROOT / "tests" / "data" / "har").glob("*.har"),
-        ]
-    ),
+    *sorted((ROOT / "tests" / "data").glob("*.pcap")),
+    *sorted((ROOT / "tests" / "data" / "har").glob("*.har")),
     ROOT / "examples" / "chat.pcap",
 ]
 LAYERS = ("socketio", "engineio")

@@ -12,12 +12,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from ioproto_engineio.records import EngineIOPacket
+from ioproto_http.records import Chunk, ChunkKind, HttpInfo
 from ioproto_parquet.writer import CaptureWriter
 from ioproto_socketio.records import SocketIOPacket
 from pqhelp import compare, read_rows
 
 from ioproto.jsonform import dumps
-from ioproto.model import Chunk, ChunkKind, ErrorRecord, HttpInfo, Packet, Record, Tag
+from ioproto.model import ErrorRecord, Packet, Record, Tag
 from ioproto.testing.strategies import json_values
 
 

@@ -6,12 +6,14 @@ import importlib.util
 
 import ioproto_socketio
 import pytest
+from ioproto_http.records import Chunk, ChunkKind
 from siohelp import errors, packets, unanswered
 
 import ioproto
 from ioproto.jsonform import record_to_dict
-from ioproto.model import Chunk, ChunkKind, Packet, Record
+from ioproto.model import Packet, Record
 from ioproto.plugins import collect_components
+from ioproto.testing import engineio_url
 
 HAS_ENGINEIO = importlib.util.find_spec("ioproto_engineio.decoder") is not None
 needs_engineio = pytest.mark.skipif(not HAS_ENGINEIO, reason="no Engine.IO decoder plugin")
@@ -41,7 +43,7 @@ def feed_lines(lines: list[tuple[bytes, str]], revision: int = 4) -> list[Record
                 kind=ChunkKind.LINE,
                 data=data,
                 ts=float(index),
-                revision=revision,
+                http=engineio_url(revision=revision),
                 direction=direction,  # type: ignore[arg-type]
                 connection="c1",
             )

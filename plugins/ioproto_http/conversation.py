@@ -5,23 +5,21 @@ ranges (``gap``), half-closes (``fin``) and the end (``close``), decides which s
 client, parses requests and responses, pairs them in order (pipelining included), follows a
 ``101 Switching Protocols`` into WebSocket and hands finished chunks and error records to the
 :class:`Emitter`. Memory per side is bounded by the head limit, ``limits.max_payload`` and the
-orphan-response limit.
-
-``Conversation`` and ``Emitter`` are public: the proxy plugin feeds them the bytes it relays,
-so its records match a capture's. Changing their interface changes the proxy's.
+orphan-response limit. It knows nothing of files, sockets or processes: the ``http`` layer's
+stream (:mod:`.decoder`) feeds it the ``tcp`` layer's records.
 """
 
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from ioproto.components import option_flag
 from ioproto.fastrecords import positional_maker
-from ioproto.model import Chunk, ChunkKind, Direction, ErrorRecord, HttpInfo, Record
+from ioproto.model import Direction, ErrorRecord, Record
 
-from .http import (
+from .framing import (
     MAX_HEAD,
     MAX_LINE,
     BodyReader,
@@ -31,31 +29,20 @@ from .http import (
     decode_content,
     find_message_start,
     head_end,
-    looks_like_engineio,
     looks_like_request_start,
     parse_head,
     split_target,
 )
+from .records import Chunk, ChunkKind, HttpInfo
 from .websocket import Event, WsDirection, deflate_parameters, probe_frames
 
 LAYER = "capture"
 
-#: The fields of a Chunk in the order :func:`make_chunk` takes them.
-CHUNK_FIELDS = (
-    "ts",
-    "connection",
-    "direction",
-    "sid",
-    "transport",
-    "kind",
-    "data",
-    "http",
-    "revision",
-    "seq",
+#: Chunk(ts=, connection=, direction=, kind=, data=, http=, seq=), positionally and about
+#: twice as fast (one chunk per HTTP body or WebSocket message).
+make_chunk = positional_maker(
+    Chunk, ("ts", "connection", "direction", "kind", "data", "http", "seq")
 )
-#: Chunk(ts=, connection=, direction=, sid=, transport=, kind=, data=, http=, revision=, seq=),
-#: positionally and about twice as fast (one chunk per HTTP body or WebSocket message).
-make_chunk = positional_maker(Chunk, CHUNK_FIELDS)
 
 # conversation modes
 UNKNOWN, HTTP, WS, IGNORE = range(4)
@@ -77,13 +64,26 @@ _KIND = {
 
 
 class Emitter:
-    """Collects the records of a capture in order; ``ts`` is the time of the current packet."""
+    """Collects the records of a capture in order; ``ts`` is the time of the current packet.
 
-    def __init__(self, options: Mapping[str, Any], max_payload: int, max_raw: int) -> None:
+    ``wanted(record)`` says whether a chunk would be input for a layer above (the HTTP
+    messages of Engine.IO, say); the bodies of requests nobody wants, and their responses
+    and WebSockets, are skipped, unless the option ``all_http`` keeps everything. ``None``
+    wants everything.
+    """
+
+    def __init__(
+        self,
+        options: Mapping[str, Any],
+        max_payload: int,
+        max_raw: int,
+        wanted: Callable[[Record], bool] | None = None,
+    ) -> None:
         self.out: list[Chunk | Record] = []
         self.ts = 0.0
         self.seq = 0
         self.all_http = option_flag(options.get("all_http", False))
+        self.wanted = wanted
         self.max_payload = max_payload
         self.max_raw = max_raw
 
@@ -95,16 +95,15 @@ class Emitter:
         kind: ChunkKind,
         data: bytes,
         http: HttpInfo | None,
-        sid: str | None,
-        revision: int | None,
-        transport: str | None,
     ) -> None:
         self.seq += 1
-        self.out.append(
-            make_chunk(
-                self.ts, connection, direction, sid, transport, kind, data, http, revision, self.seq
-            )
-        )
+        self.out.append(make_chunk(self.ts, connection, direction, kind, data, http, self.seq))
+
+    def keeps(self, kind: ChunkKind, http: HttpInfo) -> bool:
+        """Whether the messages of a request with ``http`` are to be decoded (see above)."""
+        if self.all_http or self.wanted is None:
+            return True
+        return self.wanted(make_chunk(self.ts, None, "c2s", kind, b"", http, 0))
 
     def error(
         self,
@@ -115,16 +114,12 @@ class Emitter:
         direction: Direction | None = None,
         raw: bytes = b"",
         offset: int | None = None,
-        sid: str | None = None,
-        transport: str | None = None,
     ) -> None:
         self.out.append(
             ErrorRecord(
                 ts=self.ts,
                 connection=connection,
                 direction=direction,
-                sid=sid,
-                transport=transport,
                 layer=LAYER,
                 rule=rule,
                 reason=reason,
@@ -143,42 +138,29 @@ class Request:
         "method",
         "path",
         "query",
-        "revision",
-        "sid",
         "target",
-        "transport",
         "ts",
         "upgrade",
     )
 
-    def __init__(self, head: Head | None, ts: float, all_http: bool) -> None:
+    def __init__(self, head: Head | None, ts: float, emitter: Emitter) -> None:
         self.ts = ts
         self.method: str | None = None
         self.target: str | None = None
         self.path: str | None = None
         self.query: tuple[tuple[str, str], ...] = ()
         self.headers: Headers = ()
-        self.sid: str | None = None
-        self.revision: int | None = None
-        self.transport: str | None = None
         self.upgrade = False
-        self.keep = all_http
+        self.keep = emitter.all_http
         if head is None:  # a request the capture did not hold
             return
         self.method = head.method
         self.target = head.target or ""
         self.path, self.query = split_target(self.target)
         self.headers = head.headers
-        for name, value in self.query:
-            if name == "sid" and self.sid is None:
-                self.sid = value
-            elif name == "EIO" and self.revision is None:
-                digits = value.isascii() and value.isdigit()  # not "²", which int() refuses
-                self.revision = int(value) if digits and len(value) < 6 else None
-            elif name == "transport" and self.transport is None:
-                self.transport = value
         self.upgrade = any(item.lower() == "websocket" for item in head.all("upgrade"))
-        self.keep = all_http or looks_like_engineio(self.path, self.query)
+        kind = ChunkKind.WS_TEXT if self.upgrade else ChunkKind.HTTP_REQUEST
+        self.keep = emitter.keeps(kind, self.info())
 
     def info(self, head: Head | None = None, request_ts: float | None = None) -> HttpInfo:
         """The :class:`HttpInfo` of this request, or of its response ``head``."""
@@ -249,13 +231,9 @@ class Conversation:
         emitter: Emitter,
         addresses: tuple[str, str],
         client: int | None,
-        server_ports: tuple[int, int],
-        port_filter: frozenset[int] | None,
     ) -> None:
         self.emitter = emitter
         self.addresses = addresses
-        self.server_ports = server_ports
-        self.port_filter = port_filter
         self.sides = (Side(), Side())
         self.client: int | None = None
         self.handshake = client is not None
@@ -263,7 +241,6 @@ class Conversation:
         self.name = f"{addresses[0]}-{addresses[1]}"
         self.pending: deque[Request] = deque()
         self.ws_http: HttpInfo | None = None
-        self.ws_request: Request | None = None
         self.unknown_bytes = 0
         self.closing = False  # the connection is over: unanswered server bytes are orphans
         self.new_data_at = (0, 0)  # where the newest delivery starts in each side's buffer
@@ -317,7 +294,6 @@ class Conversation:
             connection=self.name,
             direction=self._direction(index),
             offset=offset,
-            sid=self.ws_request.sid if self.ws_request else None,
         )
         busy = bool(side.buf) or side.state not in (HEAD, RESYNC, WAIT, WS_FRAMES, WS_RESYNC)
         partial_head = side.state == HEAD and bool(side.buf)
@@ -333,7 +309,7 @@ class Conversation:
                     server.orphan_until = max(server.orphan_until, server.base + len(server.buf))
                 if busy and side.state != WAIT:
                     # the lost bytes held (part of) a request: keep its response paired
-                    self._push(Request(None, self.emitter.ts, self.emitter.all_http))
+                    self._push(Request(None, self.emitter.ts, self.emitter))
                 if side.state != WAIT:
                     side.state = RESYNC
             else:
@@ -397,11 +373,6 @@ class Conversation:
         for side in self.sides:
             side.buf = bytearray()
 
-    def _server_port_ok(self) -> bool:
-        if self.port_filter is None or self.client is None:
-            return True
-        return self.server_ports[1 - self.client] in self.port_filter
-
     def _detect(self, index: int, start: int) -> None:
         buf = self.sides[index].buf
         if buf[:2] == b"\x16\x03" or (not self.handshake and buf[:2] == b"\x17\x03"):
@@ -424,7 +395,7 @@ class Conversation:
             verdict = looks_like_request_start(buf)
             if verdict is None:
                 return
-            if verdict and self._server_port_ok():
+            if verdict:
                 self.mode = HTTP
             else:
                 self._ignore()
@@ -434,9 +405,6 @@ class Conversation:
             found = find_message_start(buf, request=request)
             if found >= 0:
                 self._set_client(index if request else 1 - index)
-                if not self._server_port_ok():
-                    self._ignore()
-                    return
                 self.mode = HTTP
                 for side in self.sides:
                     side.state = RESYNC
@@ -444,9 +412,6 @@ class Conversation:
         frames = probe_frames(memoryview(buf)[start:], self.emitter.max_payload)
         if frames > 0:
             self._set_client(index if frames == 1 else 1 - index)
-            if not self._server_port_ok():
-                self._ignore()
-                return
             self.sides[index].consume(start)
             self._start_ws(None, None, midstream=True)
             self.sides[index].state = WS_FRAMES
@@ -651,7 +616,7 @@ class Conversation:
                     self._invalid(index, framing, b"")
                     continue
                 side.head = head
-                side.request = Request(head, self.emitter.ts, self.emitter.all_http)
+                side.request = Request(head, self.emitter.ts, self.emitter)
                 self._read_body(index, framing)
                 continue
             body = self._take_body(index)
@@ -694,11 +659,11 @@ class Conversation:
             if state == HEAD:
                 orphan = side.base < side.orphan_until
                 if orphan:
-                    request = Request(None, self.emitter.ts, self.emitter.all_http)
+                    request = Request(None, self.emitter.ts, self.emitter)
                 elif self.pending:
                     request = self.pending[0]
                 elif self.closing or len(side.buf) > MAX_ORPHAN:
-                    request = Request(None, self.emitter.ts, self.emitter.all_http)
+                    request = Request(None, self.emitter.ts, self.emitter)
                     orphan = True
                 else:
                     return progress  # wait for the request (it may be reordered after us)
@@ -770,9 +735,6 @@ class Conversation:
                 kind=kind,
                 data=data,
                 http=http,
-                sid=request.sid,
-                revision=request.revision,
-                transport=request.transport,
             )
 
     def _answered(self, request: Request | None = None) -> None:
@@ -808,7 +770,6 @@ class Conversation:
             side.state = WS_RESYNC if midstream else WS_FRAMES
             side.body = None
         if request is not None and head is not None:
-            self.ws_request = request
             self.ws_http = request.info(head, request.ts)
 
     def _ws_resync(self, index: int, start: int) -> None:
@@ -833,10 +794,6 @@ class Conversation:
     def _ws_events(self, index: int, events: list[Event]) -> None:
         """Emit the messages and errors that side ``index``'s frame parser produced."""
         direction = self._direction(index)
-        request = self.ws_request
-        sid = request.sid if request else None
-        revision = request.revision if request else None
-        transport = request.transport if request and request.transport else "websocket"
         emitter = self.emitter
         out = emitter.out
         for kind, payload, reason in events:
@@ -848,23 +805,12 @@ class Conversation:
                     connection=self.name,
                     direction=direction,
                     raw=payload,
-                    sid=sid,
-                    transport=transport,
                 )
                 continue
             # Emitter.chunk, inlined: this runs once per WebSocket message
             emitter.seq += 1
             out.append(
                 make_chunk(
-                    emitter.ts,
-                    self.name,
-                    direction,
-                    sid,
-                    transport,
-                    chunk_kind,
-                    payload,
-                    self.ws_http,
-                    revision,
-                    emitter.seq,
+                    emitter.ts, self.name, direction, chunk_kind, payload, self.ws_http, emitter.seq
                 )
             )

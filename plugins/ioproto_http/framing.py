@@ -278,10 +278,3 @@ def split_target(target: str) -> tuple[str, tuple[tuple[str, str], ...]]:
         path, _, query = target.partition("?")
         return path, tuple(parse_qsl(query, keep_blank_values=True))
     return parts.path, tuple(parse_qsl(parts.query, keep_blank_values=True, errors="replace"))
-
-
-def looks_like_engineio(path: str, query: tuple[tuple[str, str], ...]) -> bool:
-    """A request that belongs to Engine.IO: EIO/transport parameters or the usual paths."""
-    if "/socket.io/" in path or "/engine.io/" in path:
-        return True
-    return any(name in ("EIO", "transport") for name, _ in query)

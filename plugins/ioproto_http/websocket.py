@@ -2,7 +2,7 @@
 
 :class:`WsDirection` parses frames from a stream buffer, unmasks them, joins fragmented
 messages (control frames may be interleaved) and inflates compressed ones. It appends events to
-a list: ``(kind, payload, reason)`` where ``kind`` is a :class:`~ioproto.model.ChunkKind` value
+a list: ``(kind, payload, reason)`` where ``kind`` is a :class:`~ioproto_http.records.ChunkKind`
 (``ws-text``, ``ws-binary``, ``ws-control``) or an error rule (``capture.websocket.invalid``,
 ``capture.websocket.inflate``). A frame that breaks the framing stops the direction: WebSocket
 frames cannot be re-synchronised reliably.
