@@ -272,6 +272,12 @@ OPTIONAL_MEMBERS: dict[str, dict[str, tuple[Any, str]]] = {
         ),
     },
     "SinkFactory": {
+        "per_input": (
+            False,
+            "True: it writes one output per input (parquet); `decode` then runs one pipeline "
+            "per input in its own process, and the factory also has plan(inputs, options, "
+            "settings), saying per input what is already done (see ioproto.cli.perinput)",
+        ),
         "target": (
             "path",
             '"address": --sink NAME:X gives X as the sink option "target" instead of a file '
@@ -288,6 +294,15 @@ OPTIONAL_MEMBERS: dict[str, dict[str, tuple[Any, str]]] = {
             None,
             "linger(), called after a file input ends (a sink that serves, like prometheus, "
             "goes on until Ctrl-C)",
+        ),
+        "abort": (
+            None,
+            "abort(), called instead of close() when an input was not read to its end: "
+            "nothing half-written may look complete",
+        ),
+        "failure": (
+            None,
+            "an exception the sink met and kept (set after close()): the input failed",
         ),
     },
 }

@@ -43,7 +43,7 @@ def build_cli() -> click.Group:
         proxy, raw packet lines), decodes them layer by layer (HTTP long-polling and
         WebSocket, Engine.IO, Socket.IO, application protocols), classifies them (transport,
         client, latency, errors) and writes them to sinks (monitor, stats, JSON lines, text, a
-        web dashboard).
+        web dashboard, Prometheus metrics, Parquet, which `ioproto query` reads with SQL).
 
         \b
         Examples:
@@ -58,6 +58,8 @@ def build_cli() -> click.Group:
           ioproto decode --sink jsonl capture.pcap > records.jsonl
           ioproto monitor -f 'sio.event == "chat" and eio.transport == "polling"' x.pcap
           ioproto fields
+          ioproto decode --sink parquet:archive/ captures/*.pcap
+          ioproto query "SELECT type, count(*) FROM socketio GROUP BY type" archive/
           ioproto plugins
         """
         ctx.ensure_object(CliState)

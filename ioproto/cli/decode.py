@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from typing import IO, Any
 
+import attrs
 import click
 
 from ioproto.components import Limits, SinkContext, Source, SourceContext, optional
@@ -26,6 +27,14 @@ from .state import CliState
 @input_options
 @decode_options
 @output_options
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(1),
+    metavar="N",
+    help="Inputs decoded at once, one process each, for sinks that write one output per "
+    "input (parquet). Default: the available cores.",
+)
 @click.pass_obj
 def decode_command(state: CliState, /, **params: Any) -> None:
     """Decode INPUT (a capture file, '-' for stdin) and write every record.
@@ -35,8 +44,72 @@ def decode_command(state: CliState, /, **params: Any) -> None:
       ioproto decode --proto socketio examples/chat.pcap
       ioproto decode --proto engineio --sink jsonl packets.txt
       printf '40\\n42["chat",{"text":"hi"}]\\n' | ioproto decode -
+      ioproto decode --sink parquet:archive/ captures/*.pcap
     """
     run_pipeline_command(state, default_sink="text", **params)
+
+
+@attrs.frozen
+class RunSpec:
+    """What the decode options say, once parsed: everything needed to build a pipeline
+    for some sinks and to open the inputs. Plain values, so it can go to another process."""
+
+    proto: str
+    options: dict[str, Any]
+    source: str | None
+    source_settings: dict[str, Any]
+    limits: Limits
+    classifiers: list[str] | None
+    strict: bool
+    all_layers: bool
+    filters: tuple[str, ...] = ()
+    ports: tuple[int, ...] = ()
+
+    def build(self, state: CliState, sink_specs: Sequence[tuple[str, SinkContext]]) -> Pipeline:
+        """A pipeline into ``sink_specs``, its sinks given only what the filters let
+        through; unknown names are usage errors."""
+        match = compile_filters(self.filters, state.components, ports=self.ports)
+        try:
+            pipeline = Pipeline.build(
+                proto=self.proto,
+                sinks=sink_specs,
+                classifiers=self.classifiers,
+                strict=self.strict,
+                all_layers=self.all_layers,
+                options=self.options,
+                limits=self.limits,
+                plugin_manager=state.pm,
+                components=state.components,
+                guards=match.pushdown() if match is not None else None,
+            )
+        except (UnknownComponentError, ValueError) as exc:
+            raise click.UsageError(str(exc)) from None
+        if match is not None:
+            for stage in pipeline.sinks:
+                stage.component = FilteredSink(stage.component, match)
+        return pipeline
+
+    def resolve(self, state: CliState, item: str) -> Source:
+        """The source that reads ``item``; unknown names are usage errors."""
+        try:
+            return resolve_source(state.components, item, source=self.source)
+        except (UnknownComponentError, NoSourceError) as exc:
+            raise click.UsageError(str(exc)) from None
+
+    def settings(self) -> dict[str, Any]:
+        """What shapes the records, as plain values (a per-input sink keeps it to tell
+        whether an earlier output is still the same)."""
+        return {
+            "proto": self.proto,
+            "options": dict(sorted(self.options.items())),
+            "source": self.source,
+            "source_options": dict(sorted(self.source_settings.items())),
+            "limits": attrs.asdict(self.limits),
+            "classifiers": self.classifiers,
+            "strict": self.strict,
+            "all_layers": self.all_layers,
+            "filters": list(self.filters),
+        }
 
 
 def run_pipeline_command(
@@ -61,6 +134,7 @@ def run_pipeline_command(
     every: float | None = None,
     filters: Sequence[str] = (),
     feed: Callable[[Source, str, Iterable[Record]], Iterable[Record]] | None = None,
+    jobs: int | None = None,
 ) -> None:
     """Build a pipeline from CLI parameters and run it over ``inputs``.
 
@@ -71,7 +145,9 @@ def run_pipeline_command(
     choose the records the sinks get; their push-down predicates and source options
     (``tcp.port`` → ``port``) skip decoding what cannot match. ``feed(source, input,
     records)``, if given, wraps each input's records on their way into the pipeline (the
-    dashboard replays a file at its recorded pace with it).
+    dashboard replays a file at its recorded pace with it). When the sink writes one output
+    per input (a factory with ``per_input = True``), each input gets its own pipeline,
+    ``jobs`` of them at once in separate processes (:mod:`ioproto.cli.perinput`).
     """
     components = state.components
     options: dict[str, Any] = dict(parse_key_values(decode_options, "--decode-option"))
@@ -88,6 +164,32 @@ def run_pipeline_command(
         classifiers = []
     else:
         classifiers = [name for name in components.classifiers.names() if name not in no_classify]
+    spec = RunSpec(
+        proto=proto,
+        options=options,
+        source=source,
+        source_settings=source_settings,
+        limits=limits,
+        classifiers=classifiers,
+        strict=strict,
+        all_layers=all_layers,
+        filters=tuple(filters),
+        ports=tuple(ports),
+    )
+    shared_options, per_sink_options = _sink_option_maps(sink_options)
+    per_input = _per_input_sink(state, sinks)
+    if per_input is not None:
+        from .perinput import run_per_input
+
+        name, path = per_input
+        sink_settings = {**shared_options, **per_sink_options.get(name, {})}
+        run_per_input(state, spec, name, path, sink_settings, inputs, jobs)
+        return
+    if jobs is not None:
+        raise click.UsageError(
+            "--jobs decodes inputs in parallel only into a sink that writes one output per "
+            "input, such as --sink parquet:DIR"
+        )
 
     with ExitStack() as stack:
         default_stream = _open_output(stack, output)
@@ -98,40 +200,18 @@ def run_pipeline_command(
             stack,
             components,
             sinks or [default_sink],
-            sink_options,
+            (shared_options, per_sink_options),
             default_stream,
             color,
             extra_sink_options or {},
         )
-        try:
-            pipeline = Pipeline.build(
-                proto=proto,
-                sinks=sink_specs,
-                classifiers=classifiers,
-                strict=strict,
-                all_layers=all_layers,
-                options=options,
-                limits=limits,
-                plugin_manager=state.pm,
-                components=components,
-                guards=match.pushdown() if match is not None else None,
-            )
-        except UnknownComponentError as exc:
-            raise click.UsageError(str(exc)) from None
-        except ValueError as exc:
-            raise click.UsageError(str(exc)) from None
-        if match is not None:
-            for stage in pipeline.sinks:
-                stage.component = FilteredSink(stage.component, match)
-        try:
-            sources = [resolve_source(components, item, source=source) for item in inputs]
-        except (UnknownComponentError, NoSourceError) as exc:
-            raise click.UsageError(str(exc)) from None
+        pipeline = spec.build(state, sink_specs)
+        sources = [spec.resolve(state, item) for item in inputs]
         live = any(optional(chosen, "Source", "live") for chosen in sources)
         if live:
             # Live sources: each packet shows up as it happens, on a terminal, in a pipe or
             # in a file alike (a pipe's stdout is block-buffered by default).
-            for stream in {id(spec.stream): spec.stream for _, spec in sink_specs}.values():
+            for stream in {id(sink.stream): sink.stream for _, sink in sink_specs}.values():
                 stack.enter_context(_buffering(stream, line=True))
         else:
             # Reading files into a pipe: block buffering saves a system call per line
@@ -194,15 +274,33 @@ def _open_output(stack: ExitStack, path: str) -> IO[str]:
     return stack.enter_context(open(path, "w", encoding="utf-8"))
 
 
-def _sink_specs(
-    stack: ExitStack,
-    components: Components,
-    sinks: Sequence[str],
+def _per_input_sink(state: CliState, sinks: Sequence[str]) -> tuple[str, str] | None:
+    """``(name, path)`` of the sink that writes one output per input, if one is asked for.
+
+    Such a sink runs alone: combined with other sinks their outputs would be split per
+    input and per process.
+    """
+    chosen = []
+    for spec in sinks:
+        name, _colon, path = spec.partition(":")
+        if name in state.components.sinks and optional(
+            state.components.sinks.get(name), "SinkFactory", "per_input"
+        ):
+            chosen.append((name, path))
+    if not chosen:
+        return None
+    if len(sinks) > 1:
+        raise click.UsageError(
+            f"--sink {chosen[0][0]} writes one output per input and runs alone; "
+            "write other sinks in a separate run"
+        )
+    return chosen[0]
+
+
+def _sink_option_maps(
     sink_options: Sequence[str],
-    default_stream: IO[str],
-    color: bool | None,
-    extra: dict[str, dict[str, Any]],
-) -> list[tuple[str, SinkContext]]:
+) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
+    """``--sink-option`` values: those for every sink, and those for one sink by name."""
     shared: dict[str, str] = {}
     per_sink: dict[str, dict[str, str]] = {}
     for key, value in parse_key_values(sink_options, "--sink-option").items():
@@ -211,6 +309,19 @@ def _sink_specs(
             per_sink.setdefault(sink_name, {})[option] = value
         else:
             shared[key] = value
+    return shared, per_sink
+
+
+def _sink_specs(
+    stack: ExitStack,
+    components: Components,
+    sinks: Sequence[str],
+    option_maps: tuple[dict[str, str], dict[str, dict[str, str]]],
+    default_stream: IO[str],
+    color: bool | None,
+    extra: dict[str, dict[str, Any]],
+) -> list[tuple[str, SinkContext]]:
+    shared, per_sink = option_maps
     specs = []
     for spec in sinks:
         name, colon, path = spec.partition(":")

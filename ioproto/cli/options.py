@@ -56,9 +56,19 @@ def parse_key_values(values: Sequence[str], what: str) -> dict[str, str]:
 
 def input_options(func: F) -> F:
     """INPUT... plus --source, --source-option, --port."""
+    return _input_options(func, required=True)
+
+
+def optional_input_options(func: F) -> F:
+    """Like :func:`input_options`, for a command that may take its data from elsewhere
+    (``ioproto stats --from DIR``): INPUT may be left out."""
+    return _input_options(func, required=False)
+
+
+def _input_options(func: F, *, required: bool) -> F:
     for decorator in reversed(
         [
-            click.argument("inputs", nargs=-1, required=True, metavar="INPUT..."),
+            click.argument("inputs", nargs=-1, required=required, metavar="INPUT..."),
             click.option(
                 "--source",
                 "source",
