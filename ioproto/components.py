@@ -14,7 +14,7 @@ them, checked against the table by a test).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import IO, Any, Protocol, runtime_checkable
 
 import attrs
@@ -219,6 +219,20 @@ class SinkFactory(Protocol):
     description: str
 
     def open(self, context: SinkContext) -> Sink: ...
+
+
+@runtime_checkable
+class PipelineView(Protocol):
+    """What the lifecycle hooks are shown of a running pipeline (``pipeline_started``,
+    ``pipeline_finished``): its ``layers`` (each with ``name``, ``rides_on`` and ``members``,
+    each member with its ``decoder``), ``classifiers`` and ``sinks`` (each with ``name``,
+    ``plugin`` and ``component``), and its ``summary`` (a :class:`ioproto.summary.RunSummary`).
+    Inspect them; do not replace them."""
+
+    layers: Sequence[Any]
+    classifiers: Sequence[Any]
+    sinks: Sequence[Any]
+    summary: Any
 
 
 #: Every optional member of every kind of component: ``{kind: {member: (meaning when

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import time
 import traceback
-from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
@@ -45,32 +44,7 @@ from .plugins import (
     collect_components,
     make_plugin_manager,
 )
-
-
-@attrs.define
-class RunSummary:
-    """Counts kept while the pipeline runs.
-
-    ``inputs`` counts the records fed in (what the sources produced), ``records`` emitted
-    records by layer, ``errors`` error records by rule, ``plugin_failures`` exceptions raised
-    by plugin code, by plugin name, and ``dropped`` records a push-down guard dropped, by
-    layer.
-    """
-
-    inputs: int = 0
-    records: Counter[str] = attrs.field(factory=Counter)
-    errors: Counter[str] = attrs.field(factory=Counter)
-    plugin_failures: Counter[str] = attrs.field(factory=Counter)
-    dropped: Counter[str] = attrs.field(factory=Counter)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "inputs": self.inputs,
-            "records": dict(self.records),
-            "errors": dict(self.errors),
-            "plugin_failures": dict(self.plugin_failures),
-            "dropped": dict(self.dropped),
-        }
+from .summary import RunSummary
 
 
 @attrs.define
@@ -147,13 +121,20 @@ def source_layers(components: Components) -> list[str]:
 
 
 def layer_names(components: Components) -> list[str]:
-    """Every layer ``--proto`` can name: the source layers, then the decoded ones."""
-    produced: list[str] = []
+    """Every layer ``--proto`` can name, lowest first: the source layers, then each decoded
+    layer after the one it rides on."""
+    produced: dict[str, str] = {}
     for item in components.decoders.items():
-        layer = layer_of(item.component)
-        if layer not in produced:
-            produced.append(layer)
-    return [*source_layers(components), *produced]
+        produced.setdefault(layer_of(item.component), item.component.rides_on)
+
+    def depth(layer: str, seen: frozenset[str] = frozenset()) -> int:
+        below = produced.get(layer)
+        if below is None or layer in seen:
+            return 0
+        return 1 + depth(below, seen | {layer})
+
+    decoded = sorted(produced, key=lambda layer: (depth(layer), list(produced).index(layer)))
+    return [*source_layers(components), *decoded]
 
 
 def resolve_layers(

@@ -32,7 +32,7 @@ from ioproto.worker import source_records
 from .state import CliState
 
 if TYPE_CHECKING:
-    from .decode import RunSpec
+    from .runspec import RunSpec
 
 
 def available_cores() -> int:

@@ -227,20 +227,12 @@ def _stop_on_signals(stop: Callable[[], None]) -> Iterator[None]:
 
 
 def find_pcap_source() -> Source | None:
-    """The registered ``pcap`` source, found through the public plugin machinery."""
+    """The registered ``pcap`` source, found through the public plugin machinery (the live
+    source delivers what tcpdump writes; reading the pcap format is the pcap plugin's job)."""
     from ioproto.plugins import collect_components, make_plugin_manager
 
     try:
         return collect_components(make_plugin_manager()).sources.get("pcap")
-    except Exception:
-        pass
-    # Not installed as an entry point (a source checkout): its hook, called directly.
-    try:
-        import ioproto_pcap
-
-        found: list[Source] = []
-        ioproto_pcap.register_sources(register=found.append)
-        return next((source for source in found if source.name == "pcap"), None)
     except Exception:
         return None
 

@@ -14,11 +14,12 @@ from construct import Bytes, Enum, ExprAdapter, Int8ub, Int16ub, Struct, Termina
 from ioproto_appproto import AckArg, AppMessage, AppProtocol, EngineIOBinary, EventArg, to_plain
 from ioproto_http.records import HttpInfo
 from ioproto_socketio.records import SocketIOPacket
+from ioproto_socketio.testing import socketio_ack, socketio_event, socketio_messages
 
 import ioproto
 from ioproto.jsonform import record_to_dict
 from ioproto.model import ErrorRecord, Record
-from ioproto.testing import run_pipeline, socketio_ack, socketio_event, socketio_messages
+from ioproto.testing import run_pipeline
 
 Point = Struct("x" / Int16ub, "y" / Int16ub, Terminated)
 Color = Struct("color" / Enum(Int8ub, red=1, green=2))

@@ -31,7 +31,12 @@ DERIVED = frozenset({"answers_event", "answers_ts"})
 
 
 def invoke(args: list[str], input: str | None = None) -> Result:
+    """``ioproto ARGS`` with the installed plugins and the example game protocol (as a user
+    who installed docs/examples/ioproto-game has it: game.pcap decodes to the app layer)."""
+    import ioproto_example_game
+
     pm = make_plugin_manager()
+    pm.register(ioproto_example_game)
     cli = build_cli()
     register_plugin_commands(pm, cli)
     return CliRunner().invoke(cli, args, input=input, obj=CliState(plugin_manager=pm))

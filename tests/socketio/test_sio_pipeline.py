@@ -7,13 +7,13 @@ import importlib.util
 import ioproto_socketio
 import pytest
 from ioproto_http.records import Chunk, ChunkKind
+from ioproto_socketio.testing import engineio_url
 from siohelp import errors, packets, unanswered
 
 import ioproto
 from ioproto.jsonform import record_to_dict
 from ioproto.model import Packet, Record
 from ioproto.plugins import collect_components
-from ioproto.testing import engineio_url
 
 HAS_ENGINEIO = importlib.util.find_spec("ioproto_engineio.decoder") is not None
 needs_engineio = pytest.mark.skipif(not HAS_ENGINEIO, reason="no Engine.IO decoder plugin")

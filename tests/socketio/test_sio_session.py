@@ -16,11 +16,11 @@ from typing import Any
 import pytest
 from ioproto_http.records import Chunk, ChunkKind
 from ioproto_socketio.records import SocketIOPacket
+from ioproto_socketio.testing import engineio_url
 from siohelp import NODE_DIR, errors, from_wire_json, packets, stream, unanswered
 
 import ioproto
 from ioproto.model import Packet, Record
-from ioproto.testing import engineio_url
 
 EIO_TYPES = {"open": 0, "close": 1, "ping": 2, "pong": 3, "message": 4, "upgrade": 5, "noop": 6}
 
