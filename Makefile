@@ -2,6 +2,7 @@
 PYTHON ?= python3
 PIP ?= $(PYTHON) -m pip
 NODE_DIR := tests/node
+VENDOR_DIR := tools/dashboard-vendor
 
 .PHONY: install install-test test test-fast lint format bench fuzz
 
@@ -11,16 +12,26 @@ install:
 install-test:
 	$(PIP) install -q -e ".[test,lint,all]"
 	cd $(NODE_DIR) && npm ci --no-audit --no-fund --loglevel=error
+	cd $(VENDOR_DIR) && npm ci --no-audit --no-fund --loglevel=error
 	@command -v tcpdump >/dev/null 2>&1 || { \
 	  echo "installing tcpdump (Debian package) for the live-capture tests"; \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tcpdump) \
 	  || echo "tcpdump could not be installed: live-capture tests will be skipped"; }
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing chromium (Debian package) for the dashboard's browser tests"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) \
+	  || echo "chromium could not be installed: browser tests will be skipped"; }
+	@command -v prometheus >/dev/null 2>&1 || { \
+	  echo "installing prometheus (Debian package) for the metrics sink's test"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus) \
+	  || echo "prometheus could not be installed: the real-server metrics test will be skipped"; }
 
 test: install-test
 	$(PYTHON) -m pytest -q
+	cd taps/node && node --test test/
 
 test-fast:
-	$(PYTHON) -m pytest -q -x -m "not node and not slow"
+	$(PYTHON) -m pytest -q -x -m "not node and not slow and not browser"
 
 lint:
 	$(PYTHON) -m ruff check ioproto plugins tests benchmarks

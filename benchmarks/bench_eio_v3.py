@@ -18,9 +18,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "plugins"))
 
 from ioproto_engineio.decoder import EngineIODecoder
+from ioproto_http.records import Chunk, ChunkKind, HttpInfo
 
 from ioproto.components import DecodeContext, Limits
-from ioproto.model import Chunk, ChunkKind, HttpInfo
 
 SIZE = 10 * 1024 * 1024
 POLLING = HttpInfo(method="GET", path="/socket.io/", query=(("EIO", "3"),), status=200)
@@ -30,7 +30,7 @@ def seconds(payload: bytes, limits: Limits) -> tuple[float, int]:
     best, count = float("inf"), 0
     for _ in range(3):
         decoder = EngineIODecoder().open(DecodeContext(limits=limits))
-        record = Chunk(ts=1.0, kind=ChunkKind.HTTP_RESPONSE, data=payload, revision=3, http=POLLING)
+        record = Chunk(ts=1.0, kind=ChunkKind.HTTP_RESPONSE, data=payload, http=POLLING)
         started = time.process_time()
         count = sum(1 for _ in decoder.feed(record))
         best = min(best, time.process_time() - started)

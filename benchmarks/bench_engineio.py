@@ -35,10 +35,10 @@ import ioproto_engineio
 from engineio import packet as eio_packet
 from engineio import payload as eio_payload
 from ioproto_engineio.decoder import EngineIODecoder
+from ioproto_http.records import Chunk, ChunkKind
 
 from ioproto import Pipeline
 from ioproto.components import DecodeContext
-from ioproto.model import Chunk, ChunkKind
 from ioproto.plugins import make_plugin_manager
 
 WORDS = [

@@ -7,7 +7,7 @@ The public API for embedding (see docs/embedding.md)::
     for record in ioproto.decode(["capture.pcap"], proto="socketio"):
         print(record.layer, record.type, record.data)
 
-and for feeding chunks as they arrive, :class:`Pipeline` (``Pipeline.build(...).feed(chunk)``).
+and for feeding records as they arrive, :class:`Pipeline` (``Pipeline.build(...).feed(record)``).
 Plugins use :data:`hookimpl`, the records in :mod:`ioproto.model` and the component
 protocols in :mod:`ioproto.components`.
 """
@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from importlib.metadata import PackageNotFoundError, version
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 
@@ -27,20 +27,25 @@ from .components import (
     SourceContext,
 )
 from .errors import IoprotoError, NoSourceError, PluginFailure
-from .model import (
-    CHUNK_LAYER,
-    Chunk,
-    ChunkKind,
-    ErrorRecord,
-    HttpInfo,
-    Packet,
-    Record,
-    Tag,
-    error_from,
-    record_context,
-)
-from .pipeline import Pipeline, RunSummary, open_source
+from .filters import FilterError
+from .model import ErrorRecord, Packet, Record, Tag, error_from, record_context
+from .pipeline import Pipeline, resolve_source
 from .plugins import PluginManager, collect_components, make_plugin_manager
+from .summary import RunSummary
+from .worker import source_records
+
+if TYPE_CHECKING:
+    from .filters import Filter, compile_filter
+
+
+def __getattr__(name: str) -> Any:
+    # The filter compiler (lark, RE2) loads on first use, not with every ioproto process.
+    if name in ("Filter", "compile_filter"):
+        from . import filters
+
+        return getattr(filters, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 try:
     __version__ = version("ioproto")
@@ -63,25 +68,42 @@ def decode(
     source_options: Mapping[str, Any] | None = None,
     limits: Limits | None = None,
     plugin_manager: PluginManager | None = None,
+    filter: str | Filter | None = None,
 ) -> Iterator[Record]:
     """Decode ``inputs`` up to layer ``proto`` and yield the resulting records, streaming.
 
     :param inputs: a path (``"-"`` for stdin), a list of paths, or an iterable of records
-        (normally :class:`Chunk`) that you made yourself.
+        that you made yourself (e.g. ``ioproto_http.records.Chunk`` messages); each enters
+        at the layer that rides on its own.
     :param proto: the highest layer to decode: ``"engineio"``, ``"socketio"``, … or
-        ``"chunk"`` for no decoding.
+        a layer only sources produce (``"tcp"``) for no decoding.
     :param source: the capture source to read paths with; guessed from each input if
         ``None``.
     :param classifiers: names of classifiers to run; ``()`` (the default) runs none, ``None``
         runs every registered classifier.
     :param options: decoder options, e.g. ``{"revision": 3}`` to force Engine.IO revision 3.
     :param source_options: options for the capture source.
+    :param filter: only records matching this filter expression (docs/filters.md), e.g.
+        ``'sio.event == "chat"'``, or a :class:`Filter` from :func:`compile_filter`. What
+        cannot match is not decoded further (push-down).
 
     Bad input never raises: it comes out as :class:`ErrorRecord` records. An unknown
-    ``proto``/``source`` name raises ``KeyError`` whose message lists the valid names.
+    ``proto``/``source`` name raises ``KeyError`` whose message lists the valid names; a
+    mistake in ``filter`` raises :class:`FilterError` (``.display()`` shows where).
     """
     pm = plugin_manager or make_plugin_manager()
     components = collect_components(pm)
+    match: Filter | None
+    if isinstance(filter, str):
+        from .filters import compile_filter
+
+        match = compile_filter(filter, components.field_set())
+    else:
+        match = filter
+    source_options = dict(source_options or {})
+    if match is not None:
+        for option, values in match.source_options().items():
+            source_options.setdefault(option, values)
     pipeline = Pipeline.build(
         proto=proto,
         classifiers=None if classifiers is None else list(classifiers),
@@ -91,8 +113,11 @@ def decode(
         limits=limits,
         plugin_manager=pm,
         components=components,
+        guards=match.pushdown() if match is not None else None,
     )
-    context = SourceContext(options=dict(source_options or {}), limits=pipeline.context.limits)
+    context = SourceContext(
+        options=source_options, limits=pipeline.context.limits, wanted=pipeline.wants
+    )
 
     def records() -> Iterator[Record]:
         items: Iterable[Any] = [inputs] if isinstance(inputs, str) else inputs
@@ -100,18 +125,20 @@ def decode(
             if isinstance(item, Record):
                 yield item
             else:
-                yield from open_source(components, str(item), source=source, context=context)
+                chosen = resolve_source(components, str(item), source=source)
+                yield from source_records(pipeline, chosen, str(item), context)
 
-    return pipeline.stream(records())
+    stream = pipeline.stream(records())
+    if match is None:
+        return stream
+    return (record for record in stream if match(record))
 
 
 __all__ = [
-    "CHUNK_LAYER",
-    "Chunk",
-    "ChunkKind",
     "DecodeContext",
     "ErrorRecord",
-    "HttpInfo",
+    "Filter",
+    "FilterError",
     "IoprotoError",
     "Limits",
     "NoSourceError",
@@ -125,6 +152,7 @@ __all__ = [
     "SourceContext",
     "Tag",
     "__version__",
+    "compile_filter",
     "decode",
     "error_from",
     "hookimpl",

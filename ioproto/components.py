@@ -5,17 +5,21 @@ hooks hand them to the core once, at start-up; the pipeline then calls them dire
 pluggy call happens per packet.
 
 These are :class:`typing.Protocol` classes: a plugin does not subclass them, it provides
-objects with the same attributes (mypy checks the match).
+objects with the same attributes (mypy checks the match). What a component *may* also have
+(a decoder's ``priority``, a source's ``live`` flag …) is declared in one table,
+:data:`OPTIONAL_MEMBERS`, with the value its absence means; the core reads those members
+through :func:`optional` only, once, when a pipeline is built (docs/plugin-hooks.md lists
+them, checked against the table by a test).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import IO, Any, Protocol, runtime_checkable
 
 import attrs
 
-from .model import Chunk, Record
+from .model import Record
 
 
 @attrs.frozen(slots=True)
@@ -62,12 +66,17 @@ class DecodeContext:
 
     ``options`` holds ``--decode-option KEY=VALUE`` settings and API keyword options (for
     example ``revision`` to force an Engine.IO revision); ``strict`` says whether leniencies
-    should become errors.
+    should become errors. ``wanted(record)`` says whether a record this layer could make
+    would be input for some decoder of the layer above (any registered one, whether or not
+    this run decodes that high), so that a layer may skip the work of making what nobody
+    wants (the ``http`` layer skips HTTP messages that are not Engine.IO); ``None`` means
+    everything is wanted.
     """
 
     limits: Limits = Limits()
     options: Mapping[str, Any] = attrs.field(factory=dict)
     strict: bool = False
+    wanted: Callable[[Record], bool] | None = None
 
 
 @runtime_checkable
@@ -122,6 +131,10 @@ def _no_tick() -> None:
 class SourceContext:
     """What a capture source is told: source options (``--source-option``) and limits.
 
+    ``wanted(record)`` says whether a record the source could make would be input for some
+    registered decoder (``None``: everything is wanted), so that a source holding far more
+    than the layers above use (a HAR file's images and scripts) can leave it out.
+
     ``tick`` is for sources that may wait for input (a live capture, a proxy): they call it
     often while waiting, from the thread that iterates them (never from another thread), so
     that periodic output such as ``stats --every 10s`` appears while the wire is quiet.
@@ -131,6 +144,7 @@ class SourceContext:
     options: Mapping[str, Any] = attrs.field(factory=dict)
     limits: Limits = Limits()
     tick: Callable[[], None] = _no_tick
+    wanted: Callable[[Record], bool] | None = None
 
 
 @runtime_checkable
@@ -139,8 +153,9 @@ class Source(Protocol):
 
     ``probe(input)`` scores how well it can read ``input`` (a path, ``"-"`` for stdin, or a
     URL-like spec); negative means "not mine", the highest score wins when ``--source`` is not
-    given. ``open(input, context)`` yields :class:`~ioproto.model.Chunk` records in capture
-    order; it may also yield :class:`~ioproto.model.ErrorRecord` for input it cannot read
+    given. ``open(input, context)`` yields records in capture order, of the layer the input
+    natively has (``tcp`` byte-stream events of a capture, ``chunk`` messages of a HAR file);
+    it may also yield :class:`~ioproto.model.ErrorRecord` for input it cannot read
     (a corrupt file, an encrypted connection). A source whose records arrive as traffic
     happens (a live capture, a proxy) sets an optional ``live = True`` attribute, so that the
     CLI shows each record at once instead of buffering its output.
@@ -151,7 +166,7 @@ class Source(Protocol):
 
     def probe(self, input: str) -> float: ...
 
-    def open(self, input: str, context: SourceContext) -> Iterable[Chunk | Record]: ...
+    def open(self, input: str, context: SourceContext) -> Iterable[Record]: ...
 
 
 @runtime_checkable
@@ -214,3 +229,112 @@ class SinkFactory(Protocol):
     description: str
 
     def open(self, context: SinkContext) -> Sink: ...
+
+
+@runtime_checkable
+class PipelineView(Protocol):
+    """What the lifecycle hooks are shown of a running pipeline (``pipeline_started``,
+    ``pipeline_finished``): its ``layers`` (each with ``name``, ``rides_on`` and ``members``,
+    each member with its ``decoder``), ``classifiers`` and ``sinks`` (each with ``name``,
+    ``plugin`` and ``component``), and its ``summary`` (a :class:`ioproto.summary.RunSummary`).
+    Inspect them; do not replace them."""
+
+    layers: Sequence[Any]
+    classifiers: Sequence[Any]
+    sinks: Sequence[Any]
+    summary: Any
+
+
+#: Every optional member of every kind of component: ``{kind: {member: (meaning when
+#: absent, what it declares)}}``. A component has a member or the absence value holds.
+OPTIONAL_MEMBERS: dict[str, dict[str, tuple[Any, str]]] = {
+    "Source": {
+        "live": (
+            False,
+            "records arrive as traffic happens: the CLI writes each one at once, also into a pipe",
+        ),
+        "forkable": (
+            False,
+            "open() only reads the input it is given: ioproto.worker may run it, and the "
+            "connection-scoped layers above it, in a forked child for a large file",
+        ),
+    },
+    "Decoder": {
+        "layer": (
+            None,
+            "the layer it produces, when not its name (several decoders may produce one layer)",
+        ),
+        "priority": (
+            0,
+            "among the decoders of one layer, higher is asked first (then registration order)",
+        ),
+        "scope": (
+            "pipeline",
+            '"connection": its state is per connection only (its output for a record depends '
+            "only on earlier records of the same connection), so ioproto.worker may run it "
+            "apart from the layers above",
+        ),
+        "attributes_errors": (
+            False,
+            "error records of the layers below are offered to it (accepts, then feed, which "
+            "returns them, their session and transport filled in when it knows them)",
+        ),
+    },
+    "StreamDecoder": {
+        "accepts": (
+            None,
+            "accepts(record) -> bool, asked instead of the decoder's (for a decoder that "
+            "claims sessions as it sees them)",
+        ),
+    },
+    "ClassifierState": {
+        "tags": (
+            None,
+            "tags(record) -> tuple[Tag, ...], called instead of classify(): the tags of "
+            "consecutive such classifiers are added in one copy (it must not read the tags "
+            "others add)",
+        ),
+    },
+    "SinkFactory": {
+        "per_input": (
+            False,
+            "True: it writes one output per input (parquet); `decode` then runs one pipeline "
+            "per input in its own process, and the factory also has plan(inputs, options, "
+            "settings), saying per input what is already done (see ioproto.cli.perinput)",
+        ),
+        "target": (
+            "path",
+            '"address": --sink NAME:X gives X as the sink option "target" instead of a file '
+            "to write to",
+        ),
+    },
+    "Sink": {
+        "tick": (
+            None,
+            "tick(), called from the pipeline's thread while the input flows or a live source "
+            "waits (periodic output: stats --every)",
+        ),
+        "linger": (
+            None,
+            "linger(), called after a file input ends (a sink that serves, like prometheus, "
+            "goes on until Ctrl-C)",
+        ),
+        "abort": (
+            None,
+            "abort(), called instead of close() when an input was not read to its end: "
+            "nothing half-written may look complete",
+        ),
+        "failure": (
+            None,
+            "an exception the sink met and kept (set after close()): the input failed",
+        ),
+    },
+}
+
+
+def optional(component: object, kind: str, member: str) -> Any:
+    """``component``'s optional ``member`` of a component of ``kind`` (see
+    :data:`OPTIONAL_MEMBERS`), or the value its absence means. Raises :class:`KeyError` for
+    a member the table does not declare (so the core cannot read an undocumented one)."""
+    absent, _ = OPTIONAL_MEMBERS[kind][member]
+    return getattr(component, member, absent)

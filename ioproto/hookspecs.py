@@ -15,8 +15,9 @@ import pluggy
 if TYPE_CHECKING:
     import click
 
-    from .components import Classifier, Decoder, SinkFactory, Source
-    from .pipeline import Pipeline, RunSummary
+    from .components import Classifier, Decoder, PipelineView, SinkFactory, Source
+    from .filters import Field
+    from .summary import RunSummary
 
 hookspec = pluggy.HookspecMarker("ioproto")
 
@@ -70,6 +71,22 @@ def register_sinks(register: Callable[[SinkFactory], None]) -> None:
 
 
 @hookspec
+def register_fields(register: Callable[[Field], None]) -> None:
+    """Offer filter fields by calling ``register(field)`` for each.
+
+    :param register: call with an :class:`ioproto.filters.Field`: its dotted ``name``
+        (``sio.event``), ``type``, ``get(record)`` (the value on one record, ``None`` when
+        that record lacks it; the filter looks along the record's lineage), ``description``
+        and, for fields of a decoder layer, ``layer`` (and ``pushdown=True`` when a failed
+        test of it may drop records right after that layer). A name already registered is
+        refused with a warning; the first one wins.
+
+    Called once when the plugin manager's components are first needed. ``ioproto fields``
+    lists every field; docs/filters.md explains the types and the push-down contract.
+    """
+
+
+@hookspec
 def register_commands(cli: click.Group) -> None:
     """Add sub-commands to the ``ioproto`` command.
 
@@ -94,7 +111,7 @@ def configure(config: dict[str, Any]) -> None:
 
 
 @hookspec
-def pipeline_started(pipeline: Pipeline) -> None:
+def pipeline_started(pipeline: PipelineView) -> None:
     """Called once when a pipeline has been wired, before the first record flows.
 
     :param pipeline: the :class:`ioproto.pipeline.Pipeline`; its ``layers``, ``classifiers``
@@ -103,10 +120,10 @@ def pipeline_started(pipeline: Pipeline) -> None:
 
 
 @hookspec
-def pipeline_finished(pipeline: Pipeline, summary: RunSummary) -> None:
+def pipeline_finished(pipeline: PipelineView, summary: RunSummary) -> None:
     """Called once after the pipeline has been closed and every sink flushed.
 
     :param pipeline: the pipeline that ran.
-    :param summary: the :class:`ioproto.pipeline.RunSummary`: counts of records, errors and
+    :param summary: the :class:`ioproto.summary.RunSummary`: counts of records, errors and
         plugin failures.
     """

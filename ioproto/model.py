@@ -1,9 +1,11 @@
 """The records that cross stage boundaries.
 
-Every record is a frozen, slotted attrs class. A capture source produces :class:`Chunk`
-records; decoder layers turn records of the layer below into :class:`Packet` records (or a
-plugin's subclass of it) and :class:`ErrorRecord` records; classifiers attach :class:`Tag`
-values; sinks consume all of them.
+Every record is a frozen, slotted attrs class. A capture source produces records of the
+layer its input natively has (byte-stream events, HTTP and WebSocket messages, …, each
+layer's plugin declares its record classes); decoder layers turn records of the layer below
+into :class:`Packet` records (or a plugin's subclass of it) and :class:`ErrorRecord`
+records; classifiers attach :class:`Tag` values; sinks consume all of them. This module
+names no protocol.
 
 Contract shared by every record:
 
@@ -11,9 +13,10 @@ Contract shared by every record:
 * ``connection`` names the transport connection (for TCP ``"10.0.0.1:5123-10.0.0.2:3000"``,
   client first), or the input it was read from.
 * ``direction`` is ``"c2s"``, ``"s2c"`` or ``None`` when the source cannot tell.
-* ``sid`` is the Engine.IO session id once known, else ``None``.
-* ``transport`` is the Engine.IO transport (``"polling"``, ``"websocket"``,
-  ``"webtransport"``) or ``None``.
+* ``sid`` is the id of the session the record belongs to, filled by the layer that owns
+  sessions (Engine.IO) once it is known, else ``None``.
+* ``transport`` is the session's transport in the words of that layer (``"polling"``,
+  ``"websocket"``, …) or ``None``.
 * ``parent`` is the record of the layer below that this one was decoded from.
 * ``tags`` are classification results, added by classifiers with :meth:`Record.with_tags`.
 
@@ -23,7 +26,6 @@ Binary data is always ``bytes`` inside the pipeline.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from enum import StrEnum
 from typing import Any, Literal
 
 import attrs
@@ -31,30 +33,6 @@ import attrs
 from .fastrecords import replace_field
 
 Direction = Literal["c2s", "s2c"]
-
-#: The layer name of the records a capture source produces.
-CHUNK_LAYER = "chunk"
-
-
-class ChunkKind(StrEnum):
-    """What the bytes of a :class:`Chunk` are."""
-
-    HTTP_REQUEST = "http-request"
-    """The body of one HTTP request."""
-    HTTP_RESPONSE = "http-response"
-    """The body of one HTTP response."""
-    WS_TEXT = "ws-text"
-    """One complete WebSocket text message (after reassembly and decompression)."""
-    WS_BINARY = "ws-binary"
-    """One complete WebSocket binary message."""
-    WT_STREAM = "wt-stream"
-    """Bytes of a WebTransport bidirectional stream."""
-    LINE = "line"
-    """One line of the ``lines`` source: a single Engine.IO packet or a polling payload."""
-    LINE_BINARY = "line-binary"
-    """One line of the ``lines`` source given as hex: a binary Engine.IO message."""
-    WS_CONTROL = "ws-control"
-    """A WebSocket control frame (ping, pong, close); ``data`` is its payload."""
 
 
 @attrs.frozen(slots=True)
@@ -67,50 +45,6 @@ class Tag:
 
     name: str
     value: Any
-
-
-@attrs.frozen(slots=True)
-class HttpInfo:
-    """What the capture knows about the HTTP message a chunk came from.
-
-    For a response, ``method``/``target``/``query`` are those of the request it answers,
-    ``request_headers`` the request's headers and ``request_ts`` the request's time.
-    ``query`` keeps every parameter as ``(name, value)`` in order; ``headers`` keeps the
-    headers of the message itself, names in lower case.
-    """
-
-    method: str | None = None
-    target: str | None = None
-    path: str | None = None
-    query: tuple[tuple[str, str], ...] = ()
-    status: int | None = None
-    reason: str | None = None
-    headers: tuple[tuple[str, str], ...] = ()
-    request_headers: tuple[tuple[str, str], ...] = ()
-    request_ts: float | None = None
-
-    def query_value(self, name: str) -> str | None:
-        """The first value of query parameter ``name``, or ``None``."""
-        for key, value in self.query:
-            if key == name:
-                return value
-        return None
-
-    def header(self, name: str) -> str | None:
-        """The first value of header ``name`` (case-insensitive) of this message."""
-        name = name.lower()
-        for key, value in self.headers:
-            if key == name:
-                return value
-        return None
-
-    def request_header(self, name: str) -> str | None:
-        """The first value of header ``name`` of the request (same as header() on a request)."""
-        name = name.lower()
-        for key, value in self.request_headers or self.headers:
-            if key == name:
-                return value
-        return None
 
 
 @attrs.frozen(slots=True, kw_only=True)
@@ -148,29 +82,6 @@ class Record:
         while record is not None:
             yield record
             record = record.parent
-
-
-def _kind_name(chunk: Chunk) -> str:
-    """A chunk's ``type`` unless given: its kind (``"ws-text"``, ``"http-response"`` …)."""
-    return str(chunk.kind)
-
-
-@attrs.frozen(slots=True, kw_only=True)
-class Chunk(Record):
-    """The bytes of one HTTP body, one WebSocket message or one input line.
-
-    ``revision`` is the Engine.IO protocol revision when the capture knows it (the ``EIO``
-    query parameter); ``None`` lets the decoder use its default. ``seq`` numbers the chunks
-    of one source in the order produced.
-    """
-
-    kind: ChunkKind
-    data: bytes
-    http: HttpInfo | None = None
-    revision: int | None = None
-    seq: int = 0
-    layer: str = CHUNK_LAYER
-    type: str = attrs.field(default=attrs.Factory(_kind_name, takes_self=True))
 
 
 @attrs.frozen(slots=True, kw_only=True)

@@ -8,13 +8,17 @@ happen.
 Which records reach the sinks: a record that a higher layer accepted as input is *consumed*
 (the higher layer's record links to it through ``parent``); every other record goes on to the
 classifiers and sinks. With ``all_layers=True`` consumed records are emitted too.
+
+Push-down (``guards``): a predicate per layer name; a record of that layer for which it is
+false is dropped where it stands, neither decoded further nor classified nor emitted, and
+counted in ``RunSummary.dropped``. A filter supplies them (``Filter.pushdown()``), only for
+tests whose failure means that neither the record nor anything decoded from it can match.
 """
 
 from __future__ import annotations
 
 import time
 import traceback
-from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
@@ -28,11 +32,11 @@ from .components import (
     Sink,
     SinkContext,
     Source,
-    SourceContext,
     StreamDecoder,
+    optional,
 )
 from .errors import PluginFailure
-from .model import CHUNK_LAYER, ErrorRecord, Record, Tag
+from .model import ErrorRecord, Record, Tag
 from .plugins import (
     Components,
     PluginManager,
@@ -40,34 +44,7 @@ from .plugins import (
     collect_components,
     make_plugin_manager,
 )
-
-
-@attrs.define
-class RunSummary:
-    """Counts kept while the pipeline runs.
-
-    ``records`` counts emitted records by layer, ``errors`` error records by rule, and
-    ``plugin_failures`` exceptions raised by plugin code, by plugin name.
-    ``sink_failures`` counts, per sink, the records it failed to take, and
-    ``sink_failure_reasons`` keeps the first failure of each (a sink that fails cannot show
-    its own ``plugin.crash`` record, so callers must report these; the CLI exits 1).
-    """
-
-    chunks: int = 0
-    records: Counter[str] = attrs.field(factory=Counter)
-    errors: Counter[str] = attrs.field(factory=Counter)
-    plugin_failures: Counter[str] = attrs.field(factory=Counter)
-    sink_failures: Counter[str] = attrs.field(factory=Counter)
-    sink_failure_reasons: dict[str, str] = attrs.field(factory=dict)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "chunks": self.chunks,
-            "records": dict(self.records),
-            "errors": dict(self.errors),
-            "plugin_failures": dict(self.plugin_failures),
-            "sink_failures": dict(self.sink_failures),
-        }
+from .summary import RunSummary
 
 
 @attrs.define
@@ -85,7 +62,8 @@ class LayerMember:
 
     def __attrs_post_init__(self) -> None:
         if self.accepts is None:
-            self.accepts = getattr(self.stream, "accepts", None) or self.decoder.accepts
+            own = optional(self.stream, "StreamDecoder", "accepts")
+            self.accepts = own or self.decoder.accepts
 
 
 @attrs.define
@@ -100,6 +78,16 @@ class Layer:
     name: str
     rides_on: str
     members: list[LayerMember]
+    attributing: list[LayerMember] = attrs.field(init=False)
+
+    def __attrs_post_init__(self) -> None:
+        #: The members that take error records of the layers below, to attribute them to
+        #: their session (a decoder's ``attributes_errors``); errors skip the others.
+        self.attributing = [
+            member
+            for member in self.members
+            if optional(member.decoder, "Decoder", "attributes_errors")
+        ]
 
 
 @attrs.define
@@ -118,41 +106,67 @@ class Stage:
 
 def layer_of(decoder: Decoder) -> str:
     """The layer a decoder produces: its ``layer`` attribute if it has one, else its name."""
-    return str(getattr(decoder, "layer", None) or decoder.name)
+    return str(optional(decoder, "Decoder", "layer") or decoder.name)
+
+
+def source_layers(components: Components) -> list[str]:
+    """The layers that decoders ride on but none produces: what sources deliver.
+
+    Records of these layers come only from sources (the ``tcp`` byte streams of a capture,
+    say); ``--proto`` naming one means "no decoding".
+    """
+    produced = {layer_of(item.component) for item in components.decoders.items()}
+    below = {item.component.rides_on for item in components.decoders.items()}
+    return sorted(below - produced)
+
+
+def layer_names(components: Components) -> list[str]:
+    """Every layer ``--proto`` can name, lowest first: the source layers, then each decoded
+    layer after the one it rides on."""
+    produced: dict[str, str] = {}
+    for item in components.decoders.items():
+        produced.setdefault(layer_of(item.component), item.component.rides_on)
+
+    def depth(layer: str, seen: frozenset[str] = frozenset()) -> int:
+        below = produced.get(layer)
+        if below is None or layer in seen:
+            return 0
+        return 1 + depth(below, seen | {layer})
+
+    decoded = sorted(produced, key=lambda layer: (depth(layer), list(produced).index(layer)))
+    return [*source_layers(components), *decoded]
 
 
 def resolve_layers(
     components: Components, proto: str
 ) -> list[tuple[str, str, list[tuple[Decoder, str]]]]:
-    """The layers from the capture layer up to ``proto``, lowest first.
+    """The layers from the lowest decoded one up to ``proto``, lowest first.
 
     Each item is ``(layer name, layer below, [(decoder, plugin), ...])`` with the decoders in
     the order they are asked. ``proto`` may name a layer or a decoder (a decoder name selects
-    its layer). Raises :class:`~ioproto.plugins.UnknownComponentError` (listing the valid
-    names) for an unknown ``proto``, and :class:`ValueError` for a chain that loops or whose
-    decoders disagree on the layer below.
+    its layer); a layer only sources produce gives no layers. The chain ends below at a
+    layer no decoder produces. Raises :class:`~ioproto.plugins.UnknownComponentError`
+    (listing the layers) for an unknown ``proto``, and :class:`ValueError` for a chain that
+    loops or whose decoders disagree on the layer below.
     """
-    if proto == CHUNK_LAYER:
-        return []
     by_layer: dict[str, list[tuple[Decoder, str]]] = {}
     for item in components.decoders.items():
         by_layer.setdefault(layer_of(item.component), []).append((item.component, item.plugin))
     if proto not in by_layer:
+        if proto in source_layers(components):
+            return []
         if proto not in components.decoders:
-            valid = sorted({CHUNK_LAYER, *by_layer, *components.decoders.names()})
-            raise UnknownComponentError("layer", proto, valid)
+            raise UnknownComponentError("layer", proto, layer_names(components))
         proto = layer_of(components.decoders.get(proto))
     chain: list[tuple[str, str, list[tuple[Decoder, str]]]] = []
     name = proto
     seen: set[str] = set()
-    while name != CHUNK_LAYER:
+    while name in by_layer:
         if name in seen:
             raise ValueError(f"decoder layers loop through {name!r}")
         seen.add(name)
-        if name not in by_layer:
-            raise ValueError(f"no decoder produces layer {name!r}, needed below {proto!r}")
         members = sorted(
-            by_layer[name], key=lambda pair: -float(getattr(pair[0], "priority", 0) or 0)
+            by_layer[name], key=lambda pair: -float(optional(pair[0], "Decoder", "priority") or 0)
         )
         below = {decoder.rides_on for decoder, _ in members}
         if len(below) != 1:
@@ -162,6 +176,42 @@ def resolve_layers(
         name = rides_on
     chain.reverse()
     return chain
+
+
+class Interest:
+    """Which records some registered decoder would take: for layers and sources that can
+    skip making what nobody above them wants (see ``DecodeContext.wanted``).
+
+    Asks every registered decoder riding on a record's layer, whether or not a pipeline
+    decodes that high (the ``http`` layer keeps Engine.IO's messages under ``--proto chunk``
+    too). A decoder whose ``accepts`` raises is taken to want the record.
+    """
+
+    def __init__(self, components: Components) -> None:
+        self._riders: dict[str, list[Decoder]] = {}
+        for item in components.decoders.items():
+            self._riders.setdefault(item.component.rides_on, []).append(item.component)
+
+    def wants(self, record: Record) -> bool:
+        riders = self._riders.get(record.layer)
+        return riders is None or _any_accepts(riders, record)
+
+    def checker(self, layer: str) -> Callable[[Record], bool] | None:
+        """``wanted`` for a layer's streams: who rides on ``layer`` decides; ``None`` if none."""
+        riders = self._riders.get(layer)
+        if not riders:
+            return None
+        return lambda record: _any_accepts(riders, record)
+
+
+def _any_accepts(decoders: list[Decoder], record: Record) -> bool:
+    for decoder in decoders:
+        try:
+            if decoder.accepts(record):
+                return True
+        except Exception:
+            return True
+    return False
 
 
 class Ticker:
@@ -195,6 +245,8 @@ class Pipeline:
     ``strict=True`` makes a plugin exception fatal (it propagates as
     :class:`~ioproto.errors.PluginFailure`); otherwise it becomes an
     :class:`~ioproto.model.ErrorRecord` with rule ``"plugin.crash"`` and is counted.
+
+    ``guards`` maps a layer name to a push-down predicate (see the module docstring).
     """
 
     def __init__(
@@ -207,7 +259,9 @@ class Pipeline:
         all_layers: bool = False,
         context: DecodeContext | None = None,
         plugin_manager: PluginManager | None = None,
+        guards: Mapping[str, Callable[[Record], bool]] | None = None,
     ) -> None:
+        self.guards = dict(guards or {})
         self.layers = list(layers)
         self.classifiers = list(classifiers)
         self.sinks = list(sinks)
@@ -219,6 +273,8 @@ class Pipeline:
         self._closed = False
         self._started = False
         self._out: list[Record] = []
+        self._entries: dict[str, int] = {}  # a record's layer -> index of the layer it enters
+        self.interest: Interest | None = None
 
     # -- building ----------------------------------------------------------------------------
 
@@ -235,6 +291,7 @@ class Pipeline:
         limits: Limits | None = None,
         plugin_manager: PluginManager | None = None,
         components: Components | None = None,
+        guards: Mapping[str, Callable[[Record], bool]] | None = None,
     ) -> Pipeline:
         """A pipeline decoding up to layer ``proto`` into the named sinks.
 
@@ -245,6 +302,7 @@ class Pipeline:
         :param options: decoder options (e.g. ``{"revision": 3}``), passed in the
             :class:`~ioproto.components.DecodeContext`.
         :param plugin_manager: defaults to a fresh :func:`~ioproto.plugins.make_plugin_manager`.
+        :param guards: push-down predicates by layer name (``Filter.pushdown()``).
         """
         pm = plugin_manager or make_plugin_manager()
         components = components or collect_components(pm)
@@ -261,17 +319,15 @@ class Pipeline:
                 }
             }
         )
-        layers = [
-            Layer(
-                name=name,
-                rides_on=rides_on,
-                members=[
-                    LayerMember(decoder=decoder, stream=decoder.open(context), plugin=plugin)
-                    for decoder, plugin in members
-                ],
-            )
-            for name, rides_on, members in resolve_layers(components, proto)
-        ]
+        interest = Interest(components)
+        layers = []
+        for name, rides_on, members in resolve_layers(components, proto):
+            layer_context = attrs.evolve(context, wanted=interest.checker(name))
+            opened = [
+                LayerMember(decoder=decoder, stream=decoder.open(layer_context), plugin=plugin)
+                for decoder, plugin in members
+            ]
+            layers.append(Layer(name=name, rides_on=rides_on, members=opened))
         if classifiers is None:
             classifiers = components.classifiers.names()
         classifier_stages = []
@@ -279,13 +335,14 @@ class Pipeline:
             classifier = components.classifiers.get(name)
             plugin = _owner(components.classifiers.items(), classifier)
             state = classifier.open(context)
-            classifier_stages.append(Stage(name, plugin, state, getattr(state, "tags", None)))
+            tagger = optional(state, "ClassifierState", "tags")
+            classifier_stages.append(Stage(name, plugin, state, tagger))
         sink_stages = []
         for name, sink_context in sinks:
             factory = components.sinks.get(name)
             plugin = _owner(components.sinks.items(), factory)
             sink_stages.append(Stage(name, plugin, factory.open(sink_context)))
-        return cls(
+        pipeline = cls(
             layers=layers,
             classifiers=classifier_stages,
             sinks=sink_stages,
@@ -293,22 +350,25 @@ class Pipeline:
             all_layers=all_layers,
             context=context,
             plugin_manager=pm,
+            guards=guards,
         )
+        pipeline.interest = interest
+        return pipeline
 
     # -- streaming ---------------------------------------------------------------------------
 
     def feed(self, record: Record) -> list[Record]:
-        """Push one record (normally a :class:`~ioproto.model.Chunk`) through every stage.
+        """Push one record, as a source made it, through every stage.
 
-        Returns the records that reached the sinks because of it, classified.
+        The record enters at the layer that rides on its own (a ``tcp`` record at the HTTP
+        layer, a chunk at Engine.IO); a record of a layer at or above the top goes straight
+        to the classifiers and sinks. Returns the records that reached the sinks because of
+        it, classified.
         """
         if not self._started:
             self._start()
-        if record.layer == CHUNK_LAYER:
-            self.summary.chunks += 1
-            index = 0
-        else:
-            index = self._first_layer_for(record)
+        self.summary.inputs += 1
+        index = self._first_layer_for(record)
         self._out = []
         self._push(record, index)
         return self._out
@@ -355,6 +415,27 @@ class Pipeline:
         finally:
             yield from self.close()
 
+    def wants(self, record: Record) -> bool:
+        """Whether ``record`` would be input for some registered decoder of the layer above
+        its own (what :attr:`~ioproto.components.SourceContext.wanted` asks); True when no
+        decoder rides on its layer, or the pipeline was not built from plugins."""
+        return self.interest is None or self.interest.wants(record)
+
+    def lower_half(self, count: int, records: Iterable[Record]) -> Iterator[Record]:
+        """``records`` through this pipeline's ``count`` lowest layers only: what comes out
+        of them (unclassified, to be fed to this pipeline, where each enters the layer above
+        them), then what closing those layers flushes.
+
+        For :mod:`ioproto.worker`, in a forked copy of the pipeline: the layers' streams are
+        shared with this pipeline, so it must not also be fed the same records.
+        """
+        lower = Pipeline(
+            layers=self.layers[:count], strict=self.strict, context=self.context, guards=self.guards
+        )
+        for record in records:
+            yield from lower.feed(record)
+        yield from lower.close()
+
     def tick(self) -> None:
         """Give sinks that report periodically (``stats --every``) the chance to do so.
 
@@ -362,7 +443,7 @@ class Pipeline:
         sink failure. Call it from the thread that feeds the pipeline.
         """
         for stage in self.sinks:
-            method = getattr(stage.component, "tick", None)
+            method = optional(stage.component, "Sink", "tick")
             if method is not None:
                 self._call_sink(stage, method)
 
@@ -375,22 +456,34 @@ class Pipeline:
                 self.plugin_manager.hook.pipeline_started(pipeline=self)
 
     def _first_layer_for(self, record: Record) -> int:
-        if record.layer == CHUNK_LAYER:
-            return 0
-        for index, layer in enumerate(self.layers):
-            if layer.rides_on == record.layer:
-                return index
-        return len(self.layers)
+        """Where a fed record enters: the layer riding on its own layer; an error record,
+        the layer riding on its parent's (which may attribute it), else the top."""
+        name = record.layer
+        if isinstance(record, ErrorRecord):
+            name = record.parent.layer if record.parent is not None else ""
+        entry = self._entries.get(name)
+        if entry is None:
+            entry = len(self.layers)
+            for index, layer in enumerate(self.layers):
+                if layer.rides_on == name:
+                    entry = index
+                    break
+            self._entries[name] = entry
+        return entry
 
     def _push(self, record: Record, index: int) -> None:
         # The hot path: called for every record of every layer, so calls are inlined.
+        if self.guards:
+            guard = self.guards.get(record.layer)
+            if guard is not None and not guard(record):
+                self.summary.dropped[record.layer] += 1
+                return
         layers = self.layers
-        if index < len(layers) and not isinstance(record, ErrorRecord):
-            for member in layers[index].members:
+        if index < len(layers):
+            layer = layers[index]
+            members = layer.members if not isinstance(record, ErrorRecord) else layer.attributing
+            for member in members:
                 if member.accepts(record):
-                    all_layers = self.all_layers
-                    if all_layers:
-                        self._emit(record)
                     try:
                         produced = list(member.stream.feed(record))
                     except Exception as exc:
@@ -398,13 +491,15 @@ class Pipeline:
                             member.plugin, member.decoder.name, exc, record
                         )
                         produced = [failure] if failure is not None else []
+                    if self.all_layers and not any(
+                        child.layer == record.layer for child in produced
+                    ):
+                        self._emit(record)  # consumed, and not passed on (possibly annotated)
                     index += 1
                     # Records out of the top layer go straight to _emit (what _push would do).
                     forward = self._push if index < len(layers) else None
                     emit = self._emit
                     for child in produced:
-                        if child is record and all_layers:
-                            continue  # passed through unchanged: already emitted above
                         if forward is None:
                             emit(child)
                         else:
@@ -541,15 +636,3 @@ def resolve_source(components: Components, input: str, *, source: str | None = N
     if best is None:
         raise NoSourceError(input, components.sources.names())
     return best[1]
-
-
-def open_source(
-    components: Components,
-    input: str,
-    *,
-    source: str | None = None,
-    context: SourceContext | None = None,
-) -> Iterable[Record]:
-    """The records of ``input`` read by :func:`resolve_source`'s choice of source."""
-    chosen = resolve_source(components, input, source=source)
-    return chosen.open(input, context or SourceContext())

@@ -24,6 +24,7 @@ import pluggy
 
 from . import hookspecs
 from .components import Classifier, Decoder, SinkFactory, Source
+from .filters import CORE_FIELDS, Field, FieldSet
 
 ENTRY_POINT_GROUP = "ioproto"
 
@@ -184,6 +185,11 @@ class Components:
     decoders: Registry[Decoder]
     classifiers: Registry[Classifier]
     sinks: Registry[SinkFactory]
+    fields: Registry[Field]
+
+    def field_set(self) -> FieldSet:
+        """The filter fields: the core's (``layer``, ``type`` …) and every plugin's."""
+        return FieldSet(item.component for item in self.fields.items())
 
 
 def collect_components(pm: pluggy.PluginManager) -> Components:
@@ -197,11 +203,15 @@ def collect_components(pm: pluggy.PluginManager) -> Components:
         decoders=Registry("decoder"),
         classifiers=Registry("classifier"),
         sinks=Registry("sink"),
+        fields=Registry("field"),
     )
+    for field in CORE_FIELDS:
+        components.fields.add(field, "ioproto")
     _collect(pm, "register_sources", components.sources)
     _collect(pm, "register_decoders", components.decoders)
     _collect(pm, "register_classifiers", components.classifiers)
     _collect(pm, "register_sinks", components.sinks)
+    _collect(pm, "register_fields", components.fields)
     return components
 
 
@@ -247,6 +257,7 @@ def describe_plugins(pm: PluginManager) -> list[dict[str, Any]]:
             ("decoders", components.decoders),
             ("classifiers", components.classifiers),
             ("sinks", components.sinks),
+            ("fields", components.fields),
         ):
             owned = [
                 getattr(item.component, "name", "?")

@@ -29,6 +29,8 @@ def plugins_command(state: CliState, as_json: bool) -> None:
         for kind in ("sources", "decoders", "classifiers", "sinks"):
             if entry.get(kind):
                 click.echo(f"  {kind}: {', '.join(entry[kind])}")
+        if entry.get("fields"):
+            click.echo(f"  fields: {len(entry['fields'])} (see `ioproto fields`)")
     components = state.components
     layers: dict[str, list[str]] = {}
     for decoder in (item.component for item in components.decoders.items()):
@@ -38,3 +40,48 @@ def plugins_command(state: CliState, as_json: bool) -> None:
     for layer, decoders in layers.items():
         if decoders != [layer]:
             click.echo(f"  {layer}: decoded by {', '.join(decoders)}")
+
+
+@click.command("fields")
+@click.argument("prefix", required=False, default="")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@click.pass_obj
+def fields_command(state: CliState, prefix: str, as_json: bool) -> None:
+    """List the fields a --filter expression can use (those starting with PREFIX).
+
+    \b
+    Examples:
+      ioproto fields
+      ioproto fields sio.
+      ioproto decode --filter 'sio.event == "chat" and latency.ack_rtt > 50ms' capture.pcap
+    """
+    listed = [
+        (item.component, item.plugin)
+        for item in sorted(state.components.fields.items(), key=lambda i: i.component.name)
+        if item.component.name.startswith(prefix)
+    ]
+    if as_json:
+        described = [
+            {
+                "name": field.name,
+                "type": field.type,
+                "description": field.description,
+                "layer": field.layer,
+                "many": field.many,
+                "pushdown": field.pushdown,
+                "example": field.example,
+                "plugin": plugin,
+            }
+            for field, plugin in listed
+        ]
+        click.echo(json.dumps(described, indent=2))
+        return
+    if not listed:
+        raise click.UsageError(f"no field starts with {prefix!r}; `ioproto fields` lists all")
+    width = max(len(field.name) for field, _ in listed)
+    for field, _ in listed:
+        notes = " (pushed down)" if field.pushdown else ""
+        click.echo(f"{field.name:<{width}}  {field.type:<8}  {field.description}{notes}")
+    click.echo("")
+    click.echo("Types: string, integer, number, duration (50ms, 1.5s), size (1kB, 2MiB), bool,")
+    click.echo("json (steps into it: sio.args[0].room). docs/filters.md is the reference.")

@@ -37,6 +37,14 @@ class Duration(_FloatParamType):
 
 DURATION = Duration()
 
+#: ``--duration``: for commands that run until Ctrl-C (live sources, the demo).
+duration_option = click.option(
+    "--duration",
+    type=DURATION,
+    metavar="DURATION",
+    help="Stop by itself after this long, e.g. 30s or 5m (default: Ctrl-C).",
+)
+
 
 def parse_key_values(values: Sequence[str], what: str) -> dict[str, str]:
     """``["a=1", "b=2"]`` → ``{"a": "1", "b": "2"}``; a bad item is a usage error."""
@@ -78,10 +86,20 @@ def parse_limits(values: Sequence[str], max_payload: int | None = None) -> Limit
 
 
 def input_options(func: F) -> F:
-    """INPUT... plus --source, --source-option, --port, --revision."""
+    """INPUT... plus --source, --source-option, --port."""
+    return _input_options(func, required=True)
+
+
+def optional_input_options(func: F) -> F:
+    """Like :func:`input_options`, for a command that may take its data from elsewhere
+    (``ioproto stats --from DIR``): INPUT may be left out."""
+    return _input_options(func, required=False)
+
+
+def _input_options(func: F, *, required: bool) -> F:
     for decorator in reversed(
         [
-            click.argument("inputs", nargs=-1, required=True, metavar="INPUT..."),
+            click.argument("inputs", nargs=-1, required=required, metavar="INPUT..."),
             click.option(
                 "--source",
                 "source",
@@ -102,11 +120,6 @@ def input_options(func: F) -> F:
                 multiple=True,
                 help="Only TCP connections with this server port (repeatable; pcap sources).",
             ),
-            click.option(
-                "--revision",
-                type=click.IntRange(2, 4),
-                help="Engine.IO revision when the input does not say (default 4).",
-            ),
         ]
     ):
         func = decorator(func)
@@ -114,7 +127,7 @@ def input_options(func: F) -> F:
 
 
 def decode_options(func: F) -> F:
-    """--proto, --decode-option, --strict, --all-layers, --max-payload, --limit,
+    """--proto, --filter, --decode-option, --strict, --all-layers, --max-payload, --limit,
     --no-classify."""
     for decorator in reversed(
         [
@@ -124,6 +137,16 @@ def decode_options(func: F) -> F:
                 show_default=True,
                 metavar="NAME",
                 help="Decode up to this layer (see `ioproto plugins`; 'chunk' = no decoding).",
+            ),
+            click.option(
+                "-f",
+                "--filter",
+                "filters",
+                multiple=True,
+                metavar="EXPR",
+                help='Only records matching EXPR, e.g. \'sio.event == "chat" and '
+                "latency.ack_rtt > 50ms' (repeatable: all must hold; `ioproto fields` lists "
+                "the fields, docs/filters.md the language).",
             ),
             click.option(
                 "-D",

@@ -14,17 +14,24 @@ A plugin declares its protocol as data and registers its decoders::
         for decoder in GAME.decoders():
             register(decoder)
 
+    @ioproto.hookimpl
+    def register_fields(register):
+        for field in GAME.fields():   # game.move.x, game.move.seq, … for --filter
+            register(field)
+
 ``ioproto decode --proto app`` then shows, after each bound Socket.IO EVENT, an
 :class:`~ioproto_appproto.records.AppMessage` with the decoded ``fields``. See
-docs/writing-a-plugin.md. This package registers nothing itself; its public API is this
+docs/writing-a-plugin.md. This package registers only the ``app.*`` filter fields (hook in
+:mod:`ioproto_appproto.hooks`); its public API is this
 module (:class:`AppProtocol`, :class:`EventArg`, :class:`AckArg`, :class:`EngineIOBinary`,
 :class:`AppMessage`, :func:`to_plain`) and :mod:`ioproto_appproto.records`.
 """
 
 from __future__ import annotations
 
-from .bindings import AckArg, AppProtocol, Binding, EngineIOBinary, EventArg
+from .bindings import AckArg, Binding, EngineIOBinary, EventArg
 from .convert import to_plain
+from .protocol import AppProtocol
 from .records import LAYER, AppMessage
 
 __all__ = [

@@ -11,10 +11,12 @@ from collections.abc import Callable
 
 import ioproto
 from ioproto.components import Classifier
+from ioproto.filters import Field
 
 from .client import ClientClassifier
 from .errors import ErrorClassifier
 from .events import EventClassifier
+from .fields import FIELDS
 from .latency import LatencyClassifier
 from .session import SessionClassifier
 from .transport import TransportClassifier
@@ -30,3 +32,9 @@ def register_classifiers(register: Callable[[Classifier], None]) -> None:
     register(EventClassifier())
     register(ErrorClassifier())
     register(SessionClassifier())
+
+
+@ioproto.hookimpl
+def register_fields(register: Callable[[Field], None]) -> None:
+    for field in FIELDS:
+        register(field)

@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Generic, TypeVar
 
-from ioproto.model import Chunk, ChunkKind, Record
+from ioproto_http.records import Chunk, ChunkKind
+
+from ioproto.model import Record
 
 V = TypeVar("V")
 
@@ -36,7 +38,7 @@ def transport_kind(record: Record, chunk: Chunk | None) -> str | None:
     """
     if chunk is not None:
         kind = chunk.kind
-        if kind in _HTTP_KINDS:
+        if kind in _HTTP_KINDS and record.transport != "websocket":  # not an upgrade request
             if chunk.http is not None and chunk.http.query_value("j") is not None:
                 return "polling-jsonp"
             return "polling-xhr"

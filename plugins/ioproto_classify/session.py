@@ -15,10 +15,11 @@ from collections.abc import Iterable
 
 import attrs
 from ioproto_engineio.records import EngineIOHandshake, EngineIOHttpError, EngineIOPacket
+from ioproto_http.records import Chunk
 from ioproto_socketio.records import SocketIOPacket, SocketIOUnansweredAck
 
 from ioproto.components import DecodeContext
-from ioproto.model import Chunk, ErrorRecord, Record
+from ioproto.model import ErrorRecord, Record
 
 from .common import BoundedMap, session_key
 from .records import LAYER, HeartbeatTimeout, SessionSummary

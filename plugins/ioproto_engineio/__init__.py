@@ -1,4 +1,5 @@
-"""Engine.IO decoder plugin: registers the ``engineio`` decoder layer (hookimpls only)."""
+"""Engine.IO decoder plugin: registers the ``engineio`` decoder layer and its filter
+fields (hookimpls only)."""
 
 from __future__ import annotations
 
@@ -6,10 +7,18 @@ from collections.abc import Callable
 
 import ioproto
 from ioproto.components import Decoder
+from ioproto.filters import Field
 
 from .decoder import EngineIODecoder
+from .fields import FIELDS
 
 
 @ioproto.hookimpl
 def register_decoders(register: Callable[[Decoder], None]) -> None:
     register(EngineIODecoder())
+
+
+@ioproto.hookimpl
+def register_fields(register: Callable[[Field], None]) -> None:
+    for field in FIELDS:
+        register(field)

@@ -6,7 +6,14 @@ declared in :mod:`.wire`. The common forms (a text packet, a v4 ``\\x1e`` payloa
 speed and agree with the construct declarations (checked by ``tests/engineio/test_parity.py``);
 JSONP wrappers and form bodies are parsed with the declarations themselves.
 
-Revision: ``chunk.revision`` if set, else the ``revision`` decode option, else 4. With the
+Engine.IO's facts are derived here, from what the HTTP layer saw (nothing below knows
+Engine.IO): the session id from the URL's ``sid`` parameter, else from the ``open`` handshake
+seen earlier on the same connection (a WebSocket-only session); the revision from ``EIO``;
+the transport from ``transport``, else from the kind of chunk (a WebSocket message or an HTTP
+body). Which HTTP messages are Engine.IO's (:func:`is_engineio_request`): those with an
+``EIO`` or ``transport`` parameter, or a ``/socket.io/`` or ``/engine.io/`` path.
+
+Revision: the URL's ``EIO`` if given, else the ``revision`` decode option, else 4. With the
 option ``force_revision`` true, the ``revision`` option overrides every chunk. A revision other
 than 2, 3 or 4 is read as 3, as JS engine.io does for any ``EIO`` other than ``4``.
 
@@ -16,25 +23,28 @@ becomes an :class:`~ioproto.model.ErrorRecord` whose ``rule`` names what was bro
 
 from __future__ import annotations
 
-import binascii
 import json
 import re
 import zlib
 from collections.abc import Callable, Iterable
 from typing import Any
 
+import attrs
 from construct import ConstructError
+from ioproto_http.records import LAYER as CHUNK_LAYER
+from ioproto_http.records import Chunk, ChunkKind, HttpInfo
 
 from ioproto.components import DecodeContext, Limits, option_flag
 from ioproto.constructs import parse
 from ioproto.fastrecords import positional_maker
-from ioproto.model import CHUNK_LAYER, Chunk, ChunkKind, ErrorRecord, Record, record_context
+from ioproto.model import ErrorRecord, Record, record_context
 
 from . import wire
 from .records import LAYER, EngineIOHandshake, EngineIOHttpError, EngineIOPacket
 
 _KINDS = frozenset(
     {
+        ChunkKind.WS_CONTROL,
         ChunkKind.HTTP_REQUEST,
         ChunkKind.HTTP_RESPONSE,
         ChunkKind.WS_TEXT,
@@ -48,15 +58,18 @@ _TRANSPORTS = {
     ChunkKind.HTTP_RESPONSE: "polling",
     ChunkKind.WS_TEXT: "websocket",
     ChunkKind.WS_BINARY: "websocket",
+    ChunkKind.WS_CONTROL: "websocket",
 }
 _DIRECTIONS = {ChunkKind.HTTP_REQUEST: "c2s", ChunkKind.HTTP_RESPONSE: "s2c"}
 
 _TYPES = wire.PACKET_TYPES
 _WS_TEXT = ChunkKind.WS_TEXT
+#: Lines of the ``lines`` source are Engine.IO by definition, whatever URL facts they state.
+_LINE_KINDS = frozenset({ChunkKind.LINE, ChunkKind.LINE_BINARY})
+_WS_CONTROL = ChunkKind.WS_CONTROL
 _REVISIONS = frozenset({2, 3, 4})
 _DIGIT_0 = 0x30
 _DIGIT_6 = 0x36
-_B = 0x62
 _V3_LENGTH = re.compile("([0-9]{1,20}):")
 _V3_LENGTH_BYTES = re.compile(rb"[0-9]+:")
 _V3_TEXT_PAYLOAD_START = re.compile(rb"[0-9]+:")
@@ -67,19 +80,41 @@ _JSONP_PREFIX = b"___eio["
 _MAX_ERROR_BODY_TEXT = 1000
 
 
+_NO_FACTS: tuple[str | None, int | None, str | None] = (None, None, None)
+
+
+def is_engineio_request(http: HttpInfo) -> bool:
+    """Whether an HTTP message belongs to Engine.IO: an ``EIO`` or ``transport`` parameter,
+    or the usual ``/socket.io/`` and ``/engine.io/`` paths."""
+    path = http.path or ""
+    if "/socket.io/" in path or "/engine.io/" in path:
+        return True
+    return any(name in ("EIO", "transport") for name, _ in http.query)
+
+
 class EngineIODecoder:
     """Decodes Engine.IO (revisions 2, 3, 4) from HTTP bodies, WebSocket messages and lines."""
 
     name = LAYER
     rides_on = CHUNK_LAYER
+    scope = "connection"  # state (a connection's sid) is per connection: see ioproto.worker
+    attributes_errors = True  # errors of the layers below get their session (see feed)
     description = (
         "Engine.IO packets, revisions 2-4: polling payloads (v4 \\x1e, v3 length-prefixed "
         "and XHR2 binary, JSONP), WebSocket messages, one packet or payload per line"
     )
 
     def accepts(self, record: Record) -> bool:
-        """True for chunks holding HTTP bodies, WebSocket messages or lines."""
-        return isinstance(record, Chunk) and record.kind in _KINDS
+        """True for chunks holding lines, or the HTTP bodies and WebSocket messages of an
+        Engine.IO request (:func:`is_engineio_request`), and for error records of the layers
+        below (to attribute them to their session)."""
+        if not isinstance(record, Chunk):
+            return isinstance(record, ErrorRecord)
+        kind = record.kind
+        if kind not in _KINDS:
+            return False
+        http = record.http
+        return http is None or kind in _LINE_KINDS or is_engineio_request(http)
 
     def open(self, context: DecodeContext) -> EngineIOStream:
         """A stream decoder with its own per-connection session state."""
@@ -150,7 +185,7 @@ class _Out:
 
     __slots__ = ("chunk", "head", "legacy", "records", "revision", "sid")
 
-    def __init__(self, chunk: Chunk, revision: int, sid: str | None) -> None:
+    def __init__(self, chunk: Chunk, revision: int, sid: str | None, transport: str | None) -> None:
         self.chunk = chunk
         self.revision = revision
         self.legacy = revision != 4
@@ -161,7 +196,7 @@ class _Out:
             chunk.ts,
             chunk.connection,
             chunk.direction or _DIRECTIONS.get(kind),
-            chunk.transport or _TRANSPORTS.get(kind),
+            transport or _TRANSPORTS.get(kind),
             chunk,
             revision,
             (),
@@ -203,7 +238,9 @@ class EngineIOStream:
         forced = option_flag(options.get("force_revision", False))
         self._forced = self._option_revision is not None and forced
         self._strict = context.strict
-        self._sids: dict[str, str] = {}
+        self._sids: dict[str, tuple[str, str | None]] = {}
+        self._facts_of: HttpInfo | None = None
+        self._last_facts = _NO_FACTS
         self._handlers: dict[ChunkKind, Callable[[_Out, bytes], None]] = {
             ChunkKind.HTTP_REQUEST: self._http_request,
             ChunkKind.HTTP_RESPONSE: self._http_response,
@@ -216,9 +253,14 @@ class EngineIOStream:
     # -- the StreamDecoder protocol ------------------------------------------------------------
 
     def feed(self, record: Record) -> Iterable[Record]:
-        """The Engine.IO records decoded from one chunk (never raises)."""
-        if not isinstance(record, Chunk):
-            return (record,)
+        """The Engine.IO records decoded from one chunk (never raises).
+
+        A WebSocket control frame, or an error record of the layers below, comes back with
+        the session and transport of its connection filled in (the layers below cannot know
+        them), so that it is counted with its session.
+        """
+        if not isinstance(record, Chunk) or record.kind is _WS_CONTROL:
+            return (self._attributed(record),)
         try:
             if record.kind is _WS_TEXT:
                 fast = self._fast_ws_text(record)
@@ -244,56 +286,86 @@ class EngineIOStream:
 
     # -- per chunk -------------------------------------------------------------------------------
 
-    def _revision(self, chunk: Chunk) -> int:
-        if self._forced or chunk.revision is None:
+    def _known_sid(self, connection: str | None) -> str | None:
+        known = self._sids.get(connection) if connection is not None else None
+        return known[0] if known is not None else None
+
+    def _facts(self, record: Record) -> tuple[str | None, int | None, str | None]:
+        """``(sid, revision, transport)`` from the URL of ``record.http`` (cached: every
+        message of a WebSocket shares one :class:`HttpInfo`). A sid in a URL is remembered
+        for the record's connection."""
+        http: HttpInfo | None = getattr(record, "http", None)
+        if http is None:
+            return _NO_FACTS
+        if http is self._facts_of:
+            return self._last_facts
+        sid = transport = None
+        revision: int | None = None
+        seen_revision = False
+        for name, value in http.query:
+            if name == "sid" and sid is None:
+                sid = value
+            elif name == "EIO" and not seen_revision:
+                seen_revision = True
+                digits = value.isascii() and value.isdigit()  # not "²", which int() refuses
+                revision = int(value) if digits and len(value) < 6 else None
+            elif name == "transport" and transport is None:
+                transport = value
+        self._facts_of = http
+        self._last_facts = (sid, revision, transport)
+        if sid is not None and isinstance(record, Chunk):
+            self._learn(record.connection, sid, transport or _TRANSPORTS.get(record.kind))
+        return self._last_facts
+
+    def _revision(self, stated: int | None) -> int:
+        if self._forced or stated is None:
             revision = self._option_revision
             if revision is None:
-                revision = chunk.revision if chunk.revision is not None else 4
+                revision = stated if stated is not None else 4
         else:
-            revision = chunk.revision
+            revision = stated
         return _normalise_revision(revision)
 
     def _fast_ws_text(self, chunk: Chunk) -> list[Record] | None:
-        """The commonest message, a valid non-open text packet, decoded inline; else None.
-
-        Must give exactly what the general path gives (tests/engineio/test_parity.py).
-        """
+        """The commonest message, one non-open packet in a text frame, decoded without the
+        general path's per-chunk state; ``None`` sends it there. Gives exactly what the
+        general path gives (tests/engineio/test_eio_wire.py)."""
         data = chunk.data
-        if not data or len(data) > self._limits.max_payload or not 0x31 <= data[0] <= 0x36:
+        if len(data) > self._limits.max_payload:
             return None
-        try:
-            text = data[1:].decode("utf-8")
-        except UnicodeDecodeError:
-            return None
-        revision = chunk.revision
+        sid, revision, transport = self._facts(chunk)
         if self._forced or revision not in _REVISIONS:
-            revision = self._revision(chunk)
-        sid = chunk.sid
-        if sid is None and chunk.connection is not None:
-            sid = self._sids.get(chunk.connection)
+            revision = self._revision(revision)
+        parsed = wire.fast_packet(data, revision != 4)
+        if parsed is None or parsed[0] == "open":
+            return None
+        if sid is None:
+            sid = self._known_sid(chunk.connection)
+        kind, value = parsed
+        binary = type(value) is bytes
         return [
             _make_packet(
                 chunk.ts,
                 chunk.connection,
                 chunk.direction,
-                chunk.transport or "websocket",
+                transport or "websocket",
                 chunk,
                 revision,
                 (),
                 sid,
-                _TYPES[data[0] - _DIGIT_0],
-                text,
+                kind,
+                value,
                 data,
                 0,
-                False,
+                binary,
             )
         ]
 
     def _feed(self, chunk: Chunk) -> list[Record]:
-        sid = chunk.sid
-        if sid is None and chunk.connection is not None:
-            sid = self._sids.get(chunk.connection)
-        out = _Out(chunk, self._revision(chunk), sid)
+        sid, revision, transport = self._facts(chunk)
+        if sid is None:
+            sid = self._known_sid(chunk.connection)
+        out = _Out(chunk, self._revision(revision), sid, transport)
         data = chunk.data
         if len(data) > self._limits.max_payload:
             self._error(
@@ -309,7 +381,8 @@ class EngineIOStream:
             handler(out, data)
         return out.records
 
-    def _learn(self, connection: str | None, sid: str) -> None:
+    def _learn(self, connection: str | None, sid: str, transport: str | None) -> None:
+        """Remember that ``connection`` carries session ``sid`` over ``transport``."""
         if connection is None:
             return
         sids = self._sids
@@ -317,12 +390,28 @@ class EngineIOStream:
             del sids[connection]
         elif len(sids) >= self._limits.max_sessions:
             del sids[next(iter(sids))]
-        sids[connection] = sid
+        sids[connection] = (sid, transport)
+
+    def _attributed(self, record: Record) -> Record:
+        """``record`` with the session and transport of its connection, when known."""
+        if record.sid is not None or record.connection is None:
+            return record
+        parent = record.parent
+        about = parent if isinstance(record, ErrorRecord) and isinstance(parent, Chunk) else record
+        sid, _, transport = self._facts(about)
+        known = self._sids.get(record.connection)
+        if sid is None and known is not None:
+            sid, transport = sid or known[0], transport or known[1]
+        if sid is None:
+            return record
+        if transport is None and isinstance(about, Chunk):
+            transport = _TRANSPORTS.get(about.kind)
+        return attrs.evolve(record, sid=sid, transport=transport)
 
     # -- chunk kinds ---------------------------------------------------------------------------
 
     def _ws_text(self, out: _Out, data: bytes) -> None:
-        self._packet(out, data, None, 0, 0)
+        self._packet(out, data, 0, 0)
 
     def _binary(self, out: _Out, data: bytes) -> None:
         if not out.legacy:
@@ -354,7 +443,7 @@ class EngineIOStream:
         elif _V3_TEXT_PAYLOAD_START.match(data):
             self._payload_v3_text(out, data)
         else:
-            self._packet(out, data, None, 0, 0)
+            self._packet(out, data, 0, 0)
 
     def _http_request(self, out: _Out, data: bytes) -> None:
         http = out.chunk.http
@@ -478,26 +567,20 @@ class EngineIOStream:
         sid = out.sid
         append = out.records.append
         make = _make_packet
-        types = _TYPES
+        fast = wire.fast_packet
         # Byte offsets are only needed for the slow path: advance them lazily (amortised O(n)).
         known_index = 0
         known_offset = 0
         for index, piece in enumerate(kept):
-            # Inline fast path for the commonest packet (digit 1-6, valid UTF-8); anything
-            # else goes through _packet, which it must agree with.
-            first = piece[0] if piece else 0
-            if 0x31 <= first <= 0x36:
-                try:
-                    text = piece[1:].decode("utf-8")
-                except UnicodeDecodeError:
-                    pass
-                else:
-                    append(make(*head, sid, types[first - 0x30], text, piece, index, False))
-                    continue
+            parsed = fast(piece, False)
+            if parsed is not None and parsed[0] != "open":
+                value = parsed[1]
+                append(make(*head, sid, parsed[0], value, piece, index, type(value) is bytes))
+                continue
             while known_index < index:
                 known_offset += len(pieces[known_index]) + 1
                 known_index += 1
-            self._packet(out, piece, None, known_offset, index)
+            self._packet(out, piece, known_offset, index)
             head = out.head
             sid = out.sid
         if len(pieces) > limit:
@@ -552,13 +635,13 @@ class EngineIOStream:
                         index,
                     )
                     return
-                packet = text[start:end]
                 if ascii_only:
-                    self._packet(out, data[start:end], packet, start, index)
+                    self._packet(out, data[start:end], start, index)
                 else:
+                    packet = text[start:end]
                     # Re-encoding restores any undecodable bytes, so _packet reports them.
                     raw = packet.encode("utf-8", "surrogateescape")
-                    self._packet(out, raw, None, offsets.at(start), index)
+                    self._packet(out, raw, offsets.at(start), index)
                 index += 1
             position = end
 
@@ -624,7 +707,7 @@ class EngineIOStream:
             record = data[start:end]
             if kind == 0:
                 if record:
-                    self._packet(out, record, None, start, index)
+                    self._packet(out, record, start, index)
                 else:
                     self._error(out, "engineio.packet.empty", "empty packet", record, start, index)
             elif not record:
@@ -682,71 +765,30 @@ class EngineIOStream:
 
     # -- single packets -------------------------------------------------------------------------
 
-    def _packet(self, out: _Out, raw: bytes, text: str | None, offset: int, index: int) -> None:
-        """Decode one text-form packet (``raw`` its UTF-8 bytes, ``text`` if already decoded)."""
-        if not raw:
-            self._error(out, "engineio.packet.empty", "empty packet", raw, offset, index)
-            return
-        first = raw[0]
-        if _DIGIT_0 <= first <= _DIGIT_6:
-            if text is None:
-                try:
-                    data = raw[1:].decode("utf-8")
-                except UnicodeDecodeError as exc:
-                    self._bad_utf8(out, raw, offset, index, exc)
-                    return
-            else:
-                data = text[1:]
-            if first == _DIGIT_0:
-                self._handshake(out, data, raw, index)
-            else:
-                self._emit(out, _TYPES[first - _DIGIT_0], data, raw, index, False)
-        elif first == _B:
-            self._base64(out, raw, offset, index)
-        else:
-            self._error(
-                out,
-                "engineio.packet.bad-type",
-                f"packet type {chr(first)!r} is not b or a digit 0-6"
-                if first < 0x80
-                else f"packet starts with byte {first:#04x}, not a type digit",
-                raw,
-                offset,
-                index,
-            )
-
-    def _base64(self, out: _Out, raw: bytes, offset: int, index: int) -> None:
-        if out.legacy:
-            kind = raw[1] if len(raw) > 1 else -1
-            if not _DIGIT_0 <= kind <= _DIGIT_6:
-                self._error(
-                    out,
-                    "engineio.base64.bad-type",
-                    "v3 base64 packet must be b<type digit><base64>",
-                    raw,
-                    offset,
-                    index,
-                )
+    def _packet(self, out: _Out, raw: bytes, offset: int, index: int) -> None:
+        """Decode one text-form packet: the fast path for the common forms, else the
+        construct declaration, whose refusals become error records with their rules."""
+        parsed = wire.fast_packet(raw, out.legacy)
+        if parsed is None:
+            try:
+                packet = parse(wire.packet_v3 if out.legacy else wire.packet_v4, raw)
+            except ConstructError as exc:
+                rule = getattr(exc, "rule", "engineio.packet.invalid")
+                reason = getattr(exc, "reason", None) or f"not an Engine.IO packet: {exc}"
+                self._error(out, rule, reason, raw, offset, index)
                 return
-            if kind != _DIGIT_0 + 4:
-                self._error(
-                    out,
-                    "engineio.binary.bad-type",
-                    f"binary {_TYPES[kind - _DIGIT_0]} packet; only message may be binary",
-                    raw,
-                    offset,
-                    index,
-                )
+            parsed = (packet.type, packet.data)
+        kind, data = parsed
+        if isinstance(data, bytes):
+            if kind != "message":
+                reason = f"binary {kind} packet; only message may be binary"
+                self._error(out, "engineio.binary.bad-type", reason, raw, offset, index)
                 return
-            encoded = raw[2:]
+            self._emit(out, kind, data, raw, index, True)
+        elif kind == "open":
+            self._handshake(out, data, raw, index)
         else:
-            encoded = raw[1:]
-        try:
-            decoded = wire.b64decode(encoded)
-        except (binascii.Error, ValueError) as exc:
-            self._error(out, "engineio.base64.invalid", f"bad base64: {exc}", raw, offset, index)
-            return
-        self._emit(out, "message", decoded, raw, index, True)
+            self._emit(out, kind, data, raw, index, False)
 
     def _handshake(self, out: _Out, text: str, raw: bytes, index: int) -> None:
         reason = None
@@ -776,7 +818,7 @@ class EngineIOStream:
             notes.append("handshake.bad-upgrades")
         sid: str = value["sid"]
         out.sid = sid
-        self._learn(out.chunk.connection, sid)
+        self._learn(out.chunk.connection, sid, out.head[3])
         ping_interval = _milliseconds(value, "pingInterval", notes)
         ping_timeout = _milliseconds(value, "pingTimeout", notes)
         max_payload = _milliseconds(value, "maxPayload", notes)
@@ -822,12 +864,6 @@ class EngineIOStream:
                 index=index,
             )
         )
-
-    def _bad_utf8(
-        self, out: _Out, raw: bytes, offset: int, index: int, exc: UnicodeDecodeError
-    ) -> None:
-        reason = f"packet is not UTF-8: {exc.reason} at byte {exc.start + 1}"
-        self._error(out, "engineio.packet.bad-utf8", reason, raw, offset, index)
 
     def _too_many(self, out: _Out, rest: bytes, offset: int, index: int) -> None:
         limit = self._limits.max_packets_per_payload

@@ -1,8 +1,10 @@
 """Source ``har``: HTTP Archive (HAR 1.2) files that browsers export.
 
-What is read, per entry whose URL looks like Engine.IO (an ``EIO`` or ``transport`` query
-parameter, or a ``/socket.io/`` or ``/engine.io/`` path; source option ``all=true`` takes
-every entry):
+The source delivers what a HAR file has: HTTP messages and WebSocket messages, as chunks
+of the ``chunk`` layer (:mod:`ioproto_http.records`); it knows nothing of Engine.IO. What is
+read, per entry that some decoder riding on chunks wants (``SourceContext.wanted``: the
+Engine.IO layer wants the requests of Engine.IO; source option ``all=true`` takes every
+entry):
 
 * the request body (``request.postData.text``) → ``http-request`` chunk (``c2s``, also
   when empty), at ``startedDateTime``;
@@ -30,10 +32,10 @@ a bad ``opcode`` or ``status`` drops that frame or that response
 usable becomes the entry's start time (``har.time.out-of-range``); anything else wrong with
 an entry drops that entry (``har.entry.invalid``). The source never raises on file content.
 
-Sessions: ``sid`` comes from the URL; for the handshake (no ``sid`` yet) and WebSocket-only
-sessions it is taken from the Engine.IO open packet (``0{"sid":...}``) of the same entry.
 The connection is ``har:<connection id or entry number>-<server ip>:<port>``; request headers
-(User-Agent included) are kept in the HttpInfo. Chunks come out sorted by time.
+(User-Agent included) are kept in the HttpInfo. Chunks come out sorted by time. Sessions,
+revisions and transports are for the Engine.IO layer to work out from the URLs and the
+handshakes, as for a capture.
 """
 
 from __future__ import annotations
@@ -42,7 +44,6 @@ import base64
 import binascii
 import json
 import math
-import re
 import time
 from collections.abc import Iterator, Mapping
 from datetime import datetime
@@ -50,13 +51,16 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from ioproto_http.records import Chunk, ChunkKind, HttpInfo
+
 from ioproto.components import SourceContext, option_flag
-from ioproto.model import Chunk, ChunkKind, Direction, ErrorRecord, HttpInfo, Record
+from ioproto.model import Direction, ErrorRecord, Record
 from ioproto.timestamps import usable
 
 _TIMINGS = ("blocked", "dns", "connect", "send", "wait", "receive")
-_OPEN = re.compile(rb'^(?:\d+:)?0(\{.*?"sid"\s*:\s*"([^"]+)")')
 _WS_KINDS = {1: ChunkKind.WS_TEXT, 2: ChunkKind.WS_BINARY}
+
+
 #: Integers longer than this are read as infinities (Python refuses to convert integers of
 #: more than 4300 digits to and from text; no HAR field needs more than a few).
 _MAX_INT_DIGITS = 100
@@ -168,16 +172,9 @@ def _entry_records(
     response = entry.get("response") or {}
     url = urlsplit(str(request["url"]))
     query = tuple(parse_qsl(url.query, keep_blank_values=True))
-    names = {name for name, _ in query}
-    if not take_all and not (
-        names & {"EIO", "transport"} or "/socket.io/" in url.path or "/engine.io/" in url.path
-    ):
-        return
-    started = _started(entry)
-    if started is None:
-        raise ValueError("startedDateTime is missing or not ISO 8601")
     headers = _headers(request.get("headers"))
     target = url.path + (f"?{url.query}" if url.query else "")
+    started = _started(entry)
     info = HttpInfo(
         method=str(request.get("method", "GET")),
         target=target,
@@ -187,26 +184,42 @@ def _entry_records(
         request_headers=headers,
         request_ts=started,
     )
-    connection = _connection(entry, index, url.scheme, url.port, url.hostname)
-    limit = context.limits.max_payload
     messages = entry.get("_webSocketMessages")
     status = _integer(response.get("status") or 0)
-    if status is None or not 0 <= status <= 999:
+    bad_status = status is None or not 0 <= status <= 999
+    is_ws = messages is not None or status == 101 or entry.get("_resourceType") == "websocket"
+    probe = Chunk(
+        ts=0.0, kind=ChunkKind.WS_TEXT if is_ws else ChunkKind.HTTP_REQUEST, data=b"", http=info
+    )
+    if not take_all and context.wanted is not None and not context.wanted(probe):
+        return
+    if started is None:
+        raise ValueError("startedDateTime is missing or not ISO 8601")
+    connection = _connection(entry, index, url.scheme, url.port, url.hostname)
+    limit = context.limits.max_payload
+    if bad_status:
         reason = f"response status {_shown(response.get('status'))} is not an HTTP status"
         yield started, _entry_error(started, connection, "har.entry.bad-status", reason)
         status = None
-    is_ws = messages is not None or status == 101 or entry.get("_resourceType") == "websocket"
 
     if is_ws:
         frames = [m for m in messages or () if isinstance(m, Mapping)]
-        sid = info.query_value("sid") or _sid_from_frames(frames)
+        # What the entry's errors came from: the upgrade request (its body is empty), so that
+        # the layers above can tell the session by its URL.
+        upgrade = Chunk(
+            ts=started,
+            connection=connection,
+            direction="c2s",
+            kind=ChunkKind.HTTP_REQUEST,
+            data=b"",
+            http=info,
+        )
         if not frames:
             yield (
                 started,
                 _ws_error(
                     started,
-                    connection,
-                    sid,
+                    upgrade,
                     "har.websocket.no-messages",
                     "this HAR has the WebSocket upgrade but no frames (Firefox does not "
                     "export them; Chrome does, as _webSocketMessages)",
@@ -220,7 +233,7 @@ def _entry_records(
                 rule: str, reason: str, direction: Direction = direction, number: int = number
             ) -> tuple[float, ErrorRecord]:
                 record = _ws_error(
-                    started, connection, sid, rule, reason, direction=direction, index=number
+                    started, upgrade, rule, reason, direction=direction, index=number
                 )
                 return started, record
 
@@ -247,8 +260,7 @@ def _entry_records(
                     ts,
                     _ws_error(
                         ts,
-                        connection,
-                        sid,
+                        upgrade,
                         "har.websocket.bad-base64",
                         f"binary frame {number} is not valid base64",
                         direction=direction,
@@ -259,9 +271,7 @@ def _entry_records(
                 continue
             yield (
                 ts,
-                _chunk(
-                    ts, direction, kind, data[:limit], sid=sid, connection=connection, http=info
-                ),
+                _chunk(ts, direction, kind, data[:limit], connection=connection, http=info),
             )
         return
 
@@ -270,7 +280,6 @@ def _entry_records(
     answer = None
     if status:
         answer = _response_body(content)
-    sid = info.query_value("sid") or _sid_from(answer or b"")
     yield (
         started,
         _chunk(
@@ -278,7 +287,6 @@ def _entry_records(
             "c2s",
             ChunkKind.HTTP_REQUEST,
             body[:limit],
-            sid=sid,
             connection=connection,
             http=info,
         ),
@@ -308,7 +316,6 @@ def _entry_records(
             "s2c",
             ChunkKind.HTTP_RESPONSE,
             answer[:limit],
-            sid=sid,
             connection=connection,
             http=reply,
         ),
@@ -321,22 +328,10 @@ def _chunk(
     kind: ChunkKind,
     data: bytes,
     *,
-    sid: str | None,
     connection: str,
     http: HttpInfo,
 ) -> Chunk:
-    revision = http.query_value("EIO")
-    return Chunk(
-        ts=ts,
-        connection=connection,
-        direction=direction,
-        sid=sid,
-        transport=http.query_value("transport"),
-        kind=kind,
-        data=data,
-        http=http,
-        revision=int(revision) if revision and revision.isascii() and revision.isdigit() else None,
-    )
+    return Chunk(ts=ts, connection=connection, direction=direction, kind=kind, data=data, http=http)
 
 
 def _with_seq(chunk: Chunk, seq: int) -> Chunk:
@@ -406,20 +401,6 @@ def _response_body(content: Mapping[str, Any]) -> bytes:
     return text.encode("utf-8")
 
 
-def _sid_from(body: bytes) -> str | None:
-    match = _OPEN.match(body)
-    return match.group(2).decode("utf-8", "replace") if match else None
-
-
-def _sid_from_frames(frames: list[Mapping[str, Any]]) -> str | None:
-    for frame in frames[:3]:
-        if frame.get("type") == "receive" and _integer(frame.get("opcode", 1)) == 1:
-            sid = _sid_from(str(frame.get("data", "")).encode())
-            if sid:
-                return sid
-    return None
-
-
 def _connection(
     entry: Mapping[str, Any], index: int, scheme: str, port: int | None, host: str | None
 ) -> str:
@@ -432,8 +413,7 @@ def _connection(
 
 def _ws_error(
     ts: float,
-    connection: str,
-    sid: str | None,
+    upgrade: Chunk,
     rule: str,
     reason: str,
     *,
@@ -441,13 +421,13 @@ def _ws_error(
     index: int | None = None,
     raw: bytes = b"",
 ) -> ErrorRecord:
-    """An error about a WebSocket entry (or one of its frames)."""
+    """An error about a WebSocket entry (or one of its frames), whose ``upgrade`` request
+    becomes the error's parent."""
     return ErrorRecord(
         ts=ts,
-        connection=connection,
+        connection=upgrade.connection,
         direction=direction,
-        sid=sid,
-        transport="websocket",
+        parent=upgrade,
         layer="har",
         rule=rule,
         reason=reason,
@@ -456,10 +436,10 @@ def _ws_error(
     )
 
 
+def _error(ts: float, input: str, rule: str, reason: str) -> ErrorRecord:
+    return ErrorRecord(ts=ts, connection=input, layer="har", rule=rule, reason=reason)
+
+
 def _entry_error(ts: float, connection: str, rule: str, reason: str) -> ErrorRecord:
     """An error about one entry of the file."""
     return ErrorRecord(ts=ts, connection=connection, layer="har", rule=rule, reason=reason)
-
-
-def _error(ts: float, input: str, rule: str, reason: str) -> ErrorRecord:
-    return ErrorRecord(ts=ts, connection=input, layer="har", rule=rule, reason=reason)

@@ -9,6 +9,10 @@ Line syntax (see docs/cli.md):
 * ``# comment`` — ignored. ``#! key=value ...`` — set ``revision``, ``sid``, ``transport`` or
   ``direction`` for the lines that follow.
 * Empty lines are ignored.
+
+The settings ``revision``, ``sid`` and ``transport`` (directives or source options) are what a
+URL would say: each chunk carries them as the query of an :class:`HttpInfo` (``EIO``, ``sid``,
+``transport``), from which the Engine.IO layer derives its facts as it does for captures.
 """
 
 from __future__ import annotations
@@ -20,8 +24,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
+from ioproto_http.records import Chunk, ChunkKind, HttpInfo
+
 from ioproto.components import SourceContext, option_flag
-from ioproto.model import Chunk, ChunkKind, Direction, ErrorRecord, Record
+from ioproto.model import Direction, ErrorRecord, Record
 
 _ESCAPE = re.compile(rb"\\x([0-9a-fA-F]{2})")
 _PCAP_MAGICS = (
@@ -92,6 +98,7 @@ def _read(
     }
     seq = 0
     limit = context.limits.max_payload
+    http = _url_of(settings)
     for number, line, skipped in _bounded_lines(handle, _raw_limit(limit)):
         if skipped:
             reason = f"line {number}: {skipped} bytes, more than the limit of {limit}"
@@ -108,6 +115,7 @@ def _read(
                 error = _apply_directive(line[2:], settings, connection, number)
                 if error is not None:
                     yield error
+                http = _url_of(settings)
             continue
         direction: Direction | None = settings["direction"]
         if line[:2] == b"> ":
@@ -134,48 +142,11 @@ def _read(
             ts=time.time(),
             connection=connection,
             direction=direction,
-            sid=settings["sid"],
-            transport=settings["transport"],
             kind=kind,
             data=bytes(line),
-            revision=settings["revision"],
+            http=http,
             seq=seq,
         )
-
-
-def _raw_limit(limit: int) -> int:
-    """The longest line worth reading whole: ``\\xHH`` escapes (four characters for a byte)
-    of a ``limit``-byte packet, a direction prefix and ``\\r\\n``."""
-    return 4 * limit + 16
-
-
-def _bounded_lines(handle: IO[bytes], longest: int) -> Iterator[tuple[int, bytes, int]]:
-    """``(number, line, skipped)`` per line, never holding more than ``longest`` bytes.
-
-    A longer line is read past in blocks, not kept: it comes as its first ``longest``
-    bytes with ``skipped`` = its length without the line end (0 for every other line).
-    """
-    number = 0
-    while True:
-        line = handle.readline(longest)
-        if not line:
-            return
-        number += 1
-        if len(line) < longest or line.endswith(b"\n"):
-            yield number, line, 0
-            continue
-        size = len(line)
-        head = line[:4096]
-        del line
-        while True:
-            rest = handle.readline(1 << 20)
-            size += len(rest)
-            if rest.endswith(b"\n"):
-                size -= 2 if rest.endswith(b"\r\n") else 1
-                break
-            if not rest:
-                break
-        yield number, head, size
 
 
 def _error(
@@ -215,6 +186,48 @@ def _apply_directive(
         else:
             settings[key] = value or None
     return None
+
+
+def _raw_limit(limit: int) -> int:
+    """The longest line worth reading whole: ``\\xHH`` escapes (four characters for a byte)
+    of a ``limit``-byte packet, a direction prefix and ``\\r\\n``."""
+    return 4 * limit + 16
+
+
+def _bounded_lines(handle: IO[bytes], longest: int) -> Iterator[tuple[int, bytes, int]]:
+    """``(number, line, skipped)`` per line, never holding more than ``longest`` bytes.
+
+    A longer line is read past in blocks, not kept: it comes as its first ``longest``
+    bytes with ``skipped`` = its length without the line end (0 for every other line).
+    """
+    number = 0
+    while True:
+        line = handle.readline(longest)
+        if not line:
+            return
+        number += 1
+        if len(line) < longest or line.endswith(b"\n"):
+            yield number, line, 0
+            continue
+        size = len(line)
+        head = line[:4096]
+        del line
+        while True:
+            rest = handle.readline(1 << 20)
+            size += len(rest)
+            if rest.endswith(b"\n"):
+                size -= 2 if rest.endswith(b"\r\n") else 1
+                break
+            if not rest:
+                break
+        yield number, head, size
+
+
+def _url_of(settings: dict[str, Any]) -> HttpInfo | None:
+    """The settings as a URL's query (``None`` when none is set)."""
+    names = (("EIO", "revision"), ("sid", "sid"), ("transport", "transport"))
+    query = tuple((name, str(settings[key])) for name, key in names if settings[key] is not None)
+    return HttpInfo(query=query) if query else None
 
 
 def _int_or_none(value: object) -> int | None:

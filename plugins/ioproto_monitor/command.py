@@ -1,4 +1,4 @@
-"""``ioproto monitor INPUT...``: ``decode`` with the ``monitor`` sink and its filters."""
+"""``ioproto monitor INPUT...``: ``decode`` with the ``monitor`` sink and its shorthands."""
 
 from __future__ import annotations
 
@@ -10,16 +10,26 @@ from ioproto.cli.decode import run_pipeline_command
 from ioproto.cli.options import decode_options, input_options, output_options
 from ioproto.cli.state import CliState
 
+from .filters import shorthand_expression
+
 
 @click.command("monitor")
 @input_options
 @decode_options
 @output_options
 @click.option(
-    "--event", "events", multiple=True, metavar="GLOB", help="Only these events (glob; repeatable)."
+    "--event",
+    "events",
+    multiple=True,
+    metavar="GLOB",
+    help="Only these events (glob; repeatable). Short for --filter 'sio.event ...'.",
 )
-@click.option("--nsp", "namespaces", multiple=True, metavar="NSP", help="Only this namespace.")
-@click.option("--sid", "sids", multiple=True, metavar="PREFIX", help="Only sessions starting so.")
+@click.option(
+    "--nsp", "namespaces", multiple=True, metavar="NSP", help="Only this namespace (sio.nsp)."
+)
+@click.option(
+    "--sid", "sids", multiple=True, metavar="PREFIX", help="Only sessions starting so (eio.sid)."
+)
 @click.option(
     "--type",
     "types",
@@ -49,27 +59,31 @@ def monitor_command(
     direction: str | None,
     hide_control: bool,
     time_mode: str,
+    filters: tuple[str, ...],
     **params: Any,
 ) -> None:
     """Show the traffic of INPUT live, one line per packet.
+
+    --event, --nsp, --sid, --type and --direction are shorthands for --filter
+    expressions (docs/filters.md); all of them and every --filter must hold.
 
     \b
     Examples:
       ioproto monitor capture.pcap
       ioproto monitor --event 'chat*' --hide-control capture.pcap
       ioproto monitor --nsp /admin --type EVENT --type ACK capture.pcap
+      ioproto monitor --filter 'sio.event == "chat" and eio.transport == "polling"' capture.pcap
     """
     settings: dict[str, Any] = {"time": time_mode, "hide_control": hide_control}
-    if events:
-        settings["event"] = list(events)
-    if namespaces:
-        settings["nsp"] = list(namespaces)
-    if sids:
-        settings["sid"] = list(sids)
-    if types:
-        settings["type"] = list(types)
-    if direction:
-        settings["direction"] = direction
+    shorthand = shorthand_expression(
+        events=events, namespaces=namespaces, sids=sids, types=types, direction=direction
+    )
+    if shorthand is not None:
+        filters = (*filters, shorthand)
     run_pipeline_command(
-        state, default_sink="monitor", extra_sink_options={"monitor": settings}, **params
+        state,
+        default_sink="monitor",
+        extra_sink_options={"monitor": settings},
+        filters=filters,
+        **params,
     )

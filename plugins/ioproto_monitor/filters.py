@@ -1,95 +1,82 @@
-"""Which records the monitor shows: event names (globs), namespaces, sessions, types,
-direction, and whether Engine.IO control packets are hidden.
+"""The ``ioproto monitor`` shorthands, written as filter expressions.
 
-Options come as strings (``--sink-option monitor.event=chat*``, comma-separated for several)
-or as lists (from the ``ioproto monitor`` command).
+``--event GLOB``, ``--nsp NSP``, ``--sid PREFIX``, ``--type TYPE`` and ``--direction`` are
+shorthands: :func:`shorthand_expression` turns them into one ``--filter`` expression (each
+option's values are alternatives, the options together must all hold), which the CLI
+compiles with any ``--filter`` given. ``hide_control`` stays a display option of the sink.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from fnmatch import fnmatchcase
-from typing import Any
+import re
+from collections.abc import Sequence
 
-import attrs
-
-from ioproto.components import option_flag
-from ioproto.model import Record
-
-from .render import is_control
+from ioproto.filters import quote
 
 
-def as_list(value: Any) -> tuple[str, ...]:
-    """``"a,b"`` / ``["a", "b"]`` / ``None`` → ``("a", "b")`` / ``()``."""
-    if value is None:
-        return ()
-    items = value.split(",") if isinstance(value, str) else [str(item) for item in value]
-    return tuple(item.strip() for item in items if item.strip())
+def glob_pattern(glob: str) -> str:
+    """An RE2 pattern matching what the shell-style ``glob`` matches (``*``, ``?``,
+    ``[abc]``, ``[!abc]``), whole strings only."""
+    out: list[str] = []
+    index = 0
+    while index < len(glob):
+        char = glob[index]
+        if char == "*":
+            out.append(".*")
+        elif char == "?":
+            out.append(".")
+        elif char == "[" and "]" in glob[index + 2 :]:
+            end = glob.index("]", index + 2)
+            inner = glob[index + 1 : end]
+            negate = inner.startswith("!")
+            inner = inner[1:] if negate else inner
+            escaped = inner.replace("\\", "\\\\").replace("[", "\\[").replace("^", "\\^")
+            out.append("[" + ("^" if negate else "") + escaped + "]")
+            index = end
+        else:
+            out.append(re.escape(char))
+        index += 1
+    return "(?s)^" + "".join(out) + "$"
 
 
-def event_name(record: Record) -> str | None:
-    """The event a record is about: an EVENT's name, or the name of the EVENT an ACK (or an
-    unanswered-ack record) answers. ``None`` for other records."""
-    event = getattr(record, "event", None)
-    if event is None:
-        answered = getattr(record, "answers", None)
-        event = getattr(answered, "event", None) if answered is not None else None
-    if event is None:
-        return None
-    return event if isinstance(event, str) else str(event)
+def _any_of(field: str, values: Sequence[str]) -> str:
+    if len(values) == 1:
+        return f"{field} == {quote(values[0])}"
+    return f"{field} in {{{', '.join(quote(value) for value in values)}}}"
 
 
-@attrs.frozen
-class Filter:
-    """A record passes when it matches every criterion that is set."""
+def _events(globs: Sequence[str]) -> str:
+    exact = [glob for glob in globs if not any(c in glob for c in "*?[")]
+    if len(exact) == len(globs):
+        return _any_of("sio.event", exact)
+    pattern = "|".join(f"(?:{glob_pattern(glob)})" for glob in globs)
+    return f"sio.event matches {quote(pattern)}"
 
-    events: tuple[str, ...] = ()
-    namespaces: tuple[str, ...] = ()
-    sids: tuple[str, ...] = ()
-    types: frozenset[str] = frozenset()
-    direction: str | None = None
-    hide_control: bool = False
 
-    @classmethod
-    def from_options(cls, options: Mapping[str, Any]) -> Filter:
-        direction = options.get("direction")
-        return cls(
-            events=as_list(options.get("event")),
-            namespaces=as_list(options.get("nsp")),
-            sids=as_list(options.get("sid")),
-            types=frozenset(item.lower() for item in as_list(options.get("type"))),
-            direction=str(direction) if direction in ("c2s", "s2c") else None,
-            hide_control=option_flag(options.get("hide_control", False)),
-        )
+def shorthand_expression(
+    *,
+    events: Sequence[str] = (),
+    namespaces: Sequence[str] = (),
+    sids: Sequence[str] = (),
+    types: Sequence[str] = (),
+    direction: str | None = None,
+) -> str | None:
+    """The filter expression the shorthands stand for; ``None`` when none is given.
 
-    @property
-    def active(self) -> bool:
-        return bool(
-            self.events
-            or self.namespaces
-            or self.sids
-            or self.types
-            or self.direction
-            or self.hide_control
-        )
-
-    def __call__(self, record: Record) -> bool:
-        if self.hide_control and is_control(record):
-            return False
-        if self.direction is not None and record.direction != self.direction:
-            return False
-        if self.types and record.type.lower() not in self.types:
-            return False
-        if self.sids:
-            sid = record.sid
-            if sid is None or not any(sid.startswith(prefix) for prefix in self.sids):
-                return False
-        if self.namespaces:
-            nsp = getattr(record, "nsp", None)
-            if nsp is None or nsp not in self.namespaces:
-                return False
-        if self.events:
-            name = event_name(record)
-            if name is None or not any(fnmatchcase(name, glob) for glob in self.events):
-                return False
-        return True
+    An ACK matches ``--event`` by the event it answers (``sio.event`` of an ACK);
+    ``--type`` ignores case; ``--sid`` takes session id prefixes.
+    """
+    terms = []
+    if events:
+        terms.append(_events(events))
+    if namespaces:
+        terms.append(_any_of("sio.nsp", namespaces))
+    if sids:
+        prefixes = "|".join(re.escape(sid) for sid in sids)
+        terms.append(f"eio.sid matches {quote(f'^(?:{prefixes})')}")
+    if types:
+        alternatives = "|".join(re.escape(kind) for kind in types)
+        terms.append(f"type matches {quote(f'(?i)^(?:{alternatives})$')}")
+    if direction:
+        terms.append(f"direction == {quote(direction)}")
+    return " and ".join(terms) or None

@@ -14,9 +14,10 @@ from typing import Any
 
 from ioproto_classify.records import HeartbeatTimeout, SessionSummary
 from ioproto_engineio.records import EngineIOHandshake, EngineIOHttpError, EngineIOPacket
+from ioproto_http.records import Chunk
 from ioproto_socketio.records import SocketIOPacket, SocketIOUnansweredAck
 
-from ioproto.model import Chunk, ErrorRecord, Record
+from ioproto.model import ErrorRecord, Record
 from ioproto.render import hex_preview, render_value, safe_text
 
 Segment = tuple[str, str]

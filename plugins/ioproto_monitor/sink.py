@@ -6,9 +6,10 @@ Options (``--sink-option monitor.KEY=VALUE``, or the ``ioproto monitor`` command
   ``none``; ``utc=true`` is the same as ``time=utc``.
 * ``hide_control=true``: hide Engine.IO ``open``/``ping``/``pong``/``noop``/``upgrade``/
   ``close``.
-* ``event``, ``nsp``, ``sid``, ``type``, ``direction``: filters (see
-  :mod:`ioproto_monitor.filters`); several values comma-separated.
 * ``width``: the most characters of arguments shown per packet (default 160).
+
+Which records reach the sink is the ``--filter`` option's job (the ``ioproto monitor``
+shorthands ``--event``, ``--nsp``, ``--sid``, ``--type``, ``--direction`` build one).
 
 Colours (``SinkContext.color``) go through ``rich.text.Text`` (wire text is never markup);
 without colour the line is plain text. ``flush=true`` flushes after every line; without it
@@ -23,8 +24,7 @@ from typing import IO, Any
 from ioproto.components import SinkContext, option_flag
 from ioproto.model import Record
 
-from .filters import Filter
-from .render import STYLES, Clock, render_line
+from .render import STYLES, Clock, is_control, render_line
 
 
 class MonitorSink:
@@ -35,8 +35,7 @@ class MonitorSink:
         if option_flag(options.get("utc", False)):
             mode = "utc"
         self._clock = Clock(mode)
-        self._filter = Filter.from_options(options)
-        self._check = self._filter if self._filter.active else None
+        self._hide_control = option_flag(options.get("hide_control", False))
         try:
             self._width = max(20, int(options.get("width", 160)))
         except (TypeError, ValueError):
@@ -58,7 +57,7 @@ class MonitorSink:
         self._flush = option_flag(options.get("flush", False))
 
     def write(self, record: Record) -> None:
-        if self._check is not None and not self._check(record):
+        if self._hide_control and is_control(record):
             return
         segments = render_line(record, self._clock, width=self._width)
         if self._console is None:

@@ -30,10 +30,10 @@ from collections.abc import Hashable, Iterable
 from typing import Any
 
 from ioproto_socketio.acks import AckBook, key_size, session_key
-from ioproto_socketio.records import LAYER, SocketIOPacket
+from ioproto_socketio.records import LAYER
 
 from ioproto.components import DecodeContext
-from ioproto.model import ErrorRecord, Record, error_from, record_context
+from ioproto.model import ErrorRecord, Record, error_from
 
 from .unpack import UnpackError, map_keys, unpack
 
@@ -295,35 +295,18 @@ class MsgpackStream:
                 )
                 return
         query = value.get("query") if revision < 5 else None
-        event = None
-        args: list[Any] = []
-        kind = names[wire_type]
-        answers = None
-        if kind == "EVENT" and data:
-            event = data[0]
-            args = data[1:]
-        elif kind == "ACK":
-            args = data if isinstance(data, list) else []
-            if ack_id is not None:
-                answers = self._book.answered(record, nsp, ack_id)
-        packet = SocketIOPacket(
-            **record_context(record),
-            type=kind,
-            data=data,
+        self._book.emit(
+            record,
+            out,
+            wire_type=wire_type,
             revision=revision,
+            nsp=nsp,
+            ack_id=ack_id,
+            data=data,
             raw=raw,
             notes=notes,
-            wire_type=wire_type,
-            nsp=nsp,
-            id=ack_id,
-            event=event,
-            args=args,
             query=query if isinstance(query, str) else None,
-            answers=answers,
         )
-        out.append(packet)
-        if kind == "EVENT" and ack_id is not None:
-            self._book.remember(record, packet, out)
 
     def _error(self, record: Record, rule: str, reason: str, raw: bytes = b"") -> ErrorRecord:
         return error_from(record, layer=LAYER, rule=rule, reason=reason, raw=raw[: self._max_raw])

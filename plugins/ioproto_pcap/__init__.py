@@ -1,4 +1,4 @@
-"""The ``pcap`` capture source: pcap/pcapng files → HTTP and WebSocket chunks."""
+"""The ``pcap`` capture source: pcap/pcapng files → reassembled TCP byte streams."""
 
 from __future__ import annotations
 

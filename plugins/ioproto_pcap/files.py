@@ -1,7 +1,10 @@
 """Capture file readers: classic pcap, pcapng and gzip-compressed captures, as a stream.
 
 :class:`FrameReader` yields ``(ts, linktype, frame)`` tuples in file order, reading the input in
-large blocks so memory stays constant whatever the file size. A file that cannot be read to its
+blocks of up to a megabyte so memory stays constant whatever the file size. A read never
+waits for more than the frame in hand needs: from a pipe (tcpdump writing a live capture,
+``-``) each frame is yielded as soon as its last byte has arrived, not when a block has
+filled. A file that cannot be read to its
 end sets :attr:`FrameReader.problem` to ``(rule, reason, offset)`` and stops; the reader never
 raises on bad bytes (only on an input that cannot be opened at all). A frame whose time is
 outside what :func:`ioproto.timestamps.usable` allows (pcapng only: a classic
@@ -32,6 +35,7 @@ PCAP_MAGICS: dict[bytes, tuple[str, float]] = {
 }
 CAPTURE_MAGICS = (*PCAP_MAGICS, PCAPNG_MAGIC)
 
+#: The most read at once; a read returns what is available once the frame in hand is complete.
 BLOCK = 1 << 20
 #: A record or block larger than this is taken as corruption (real snap lengths are ≤ 256 KiB).
 MAX_RECORD = 1 << 24
@@ -94,6 +98,8 @@ class FrameReader:
         self.frames_read = 0
         self.bytes_read = 0
         self.bad_times = 0
+        # A raw file or pipe has no read1, but its read is already one system call.
+        self._read1 = getattr(stream, "read1", stream.read)
 
     def _bad_time(self, ts: float, offset: int) -> None:
         """Count a frame whose time ``ts`` is not usable (a notice for the first)."""
@@ -108,22 +114,39 @@ class FrameReader:
             )
         self.bad_times += 1
 
-    def _read(self, size: int) -> bytes:
+    def _read(self, size: int, minimum: int | None = None) -> bytes:
+        """Up to ``size`` bytes: what is available once ``minimum`` bytes (default ``size``)
+        have arrived; fewer only at the end of the input.
+
+        Each call of ``read1`` is one read of the underlying file or pipe, so from a pipe this
+        returns as soon as ``minimum`` bytes came, where ``read(size)`` would wait for
+        ``size`` of them (a megabyte of traffic before the first frame of a live capture).
+        """
+        want = size if minimum is None else minimum
+        parts: list[bytes] = []
+        got = 0
         try:
-            data = self.stream.read(size)
+            while got < want:
+                data = self._read1(size - got)
+                if not data:
+                    break
+                parts.append(data)
+                got += len(data)
         except EOFError:
             self.problem = ("capture.file.truncated", "compressed stream ended early", -1)
             return b""
         except (OSError, zlib.error) as exc:
             self.problem = ("capture.file.invalid", f"cannot read the input: {exc}", -1)
             return b""
-        self.bytes_read += len(data)
-        return data or b""
+        self.bytes_read += got
+        return parts[0] if len(parts) == 1 else b"".join(parts)
 
     def _refill(self, buf: bytes, pos: int, need: int, what: str, base: int) -> bytes | None:
-        """``buf[pos:]`` followed by up to ``need`` more bytes; ``None`` at the end of the
-        input, with ``problem`` set when a ``what`` (record, block) was left cut short."""
-        block = self._read(need)
+        """``buf[pos:]`` followed by at least ``need`` more bytes (at least one when ``need``
+        is 0: the size of what comes next is not known yet), and whatever else is available,
+        up to a block; ``None`` at the end of the input, with ``problem`` set when a ``what``
+        (record, block) was left cut short."""
+        block = self._read(max(BLOCK, need), need or 1)
         if self.problem is not None:
             return None
         if not block:
@@ -165,7 +188,7 @@ class FrameReader:
         buf = b""
         base = 24  # file offset of buf[0]
         pos = 0
-        need = BLOCK
+        need = 0
         while True:
             fresh = self._refill(buf, pos, need, "record", base)
             if fresh is None:
@@ -174,7 +197,7 @@ class FrameReader:
             base += pos
             pos = 0
             size = len(buf)
-            need = BLOCK
+            need = 0
             while pos + 16 <= size:
                 sec, frac, incl, _orig = record(buf, pos)
                 if incl > limit:
@@ -186,7 +209,7 @@ class FrameReader:
                     return
                 end = pos + 16 + incl
                 if end > size:
-                    need = max(BLOCK, end - size)
+                    need = end - size
                     break
                 self.frames_read += 1
                 # 32-bit seconds and fractions always give a usable time (up to 2106).
@@ -199,7 +222,7 @@ class FrameReader:
         buf = magic
         base = 0
         pos = 0
-        need = BLOCK
+        need = 0
         order = "<"
         # per interface: (linktype, unit seconds per tick, offset seconds, snaplen)
         interfaces: list[tuple[int, float, float, int]] = []
@@ -212,7 +235,7 @@ class FrameReader:
             base += pos
             pos = 0
             size = len(buf)
-            need = BLOCK
+            need = 0
             while pos + 12 <= size:
                 btype = buf[pos : pos + 4]
                 if btype == PCAPNG_MAGIC:
@@ -239,7 +262,7 @@ class FrameReader:
                     return
                 end = pos + length
                 if end > size:
-                    need = max(BLOCK, end - size)
+                    need = end - size
                     break
                 body = pos + 8
                 body_end = end - 4

@@ -1,10 +1,13 @@
-"""The ``pcap`` capture source: capture file → frames → TCP streams → HTTP/WebSocket chunks.
+"""The ``pcap`` capture source: capture file → frames → reassembled TCP byte streams.
+
+It yields the records of the ``tcp`` layer (:mod:`ioproto_tcp.records`): per connection a
+``TcpOpen``, the ``TcpData`` of each side in stream order, ``TcpGap`` for lost bytes, ``TcpFin``
+and a final ``TcpClose``; what the bytes mean is for the layers above (``http``).
 
 Options (``context.options``, from ``--source-option KEY=VALUE`` or the API):
 
-* ``port``: an int, a list of ints or a comma-separated string; only TCP connections whose
-  server port is one of them are decoded.
-* ``all_http``: keep every HTTP message, not only those that look like Engine.IO.
+* ``port``: an int, a list of ints or a comma-separated string; only TCP connections with
+  one of these ports (the server's, when the capture holds the SYN) are read.
 * ``max_connections`` (default 20000) and ``idle_timeout`` (seconds, default 900): connections
   beyond the cap, or idle longer than the timeout, are finished early and forgotten.
 * ``max_reorder_bytes`` (default 4 MiB) / ``max_reorder_segments`` (default 512): per direction,
@@ -14,11 +17,13 @@ Options (``context.options``, from ``--source-option KEY=VALUE`` or the API):
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from functools import partial
 from typing import Any
 
+from ioproto_tcp.records import TcpClose, TcpData, TcpFin, TcpGap, TcpOpen
+
 from ioproto.components import SourceContext
-from ioproto.model import Chunk, Record
+from ioproto.fastrecords import positional_maker
+from ioproto.model import ErrorRecord, Record
 
 from .files import (
     CAPTURE_MAGICS,
@@ -28,7 +33,6 @@ from .files import (
     open_input,
     sniff,
 )
-from .flow import Conversation, Emitter
 from .link import (
     ACK,
     RST,
@@ -49,31 +53,77 @@ MAX_CLOSED_KEYS = 100_000
 Key = tuple[bytes, int, bytes, int]
 
 
+#: TcpData(ts=, connection=, side=, data=), positionally: one per segment with payload.
+make_data = positional_maker(TcpData, ("ts", "connection", "side", "data"))
+
+LAYER = "capture"
+
+
+class Output:
+    """The records of a capture in order; ``ts`` is the time of the current frame."""
+
+    __slots__ = ("out", "ts")
+
+    def __init__(self) -> None:
+        self.out: list[Record] = []
+        self.ts = 0.0
+
+    def error(
+        self,
+        *,
+        rule: str,
+        reason: str,
+        connection: str | None = None,
+        offset: int | None = None,
+    ) -> None:
+        self.out.append(
+            ErrorRecord(
+                ts=self.ts,
+                connection=connection,
+                layer=LAYER,
+                rule=rule,
+                reason=reason,
+                offset=offset,
+            )
+        )
+
+
 class TcpConnection:
-    """Both directions of one TCP connection: reassembly feeding a :class:`Conversation`."""
+    """Both directions of one TCP connection: reassembly, reported as ``tcp`` records."""
 
-    __slots__ = ("conversation", "keys", "last_ts", "streams")
+    __slots__ = ("fins", "keys", "last_ts", "name", "output", "streams")
 
-    def __init__(self, key: Key, conversation: Conversation, options: Mapping[str, Any]) -> None:
-        self.conversation = conversation
+    def __init__(self, key: Key, name: str, output: Output, options: Mapping[str, Any]) -> None:
         self.keys = (key, (key[2], key[3], key[0], key[1]))
+        self.name = name
+        self.output = output
         self.last_ts = 0.0
+        self.fins = [False, False]
         segments = int(options.get("max_reorder_segments", 512))
         size = int(options.get("max_reorder_bytes", 4 << 20))
         self.streams = (
-            Reassembler(
-                _bind_data(conversation, 0),
-                _bind_gap(conversation, 0),
-                max_segments=segments,
-                max_bytes=size,
-            ),
-            Reassembler(
-                _bind_data(conversation, 1),
-                _bind_gap(conversation, 1),
-                max_segments=segments,
-                max_bytes=size,
-            ),
+            Reassembler(self._data_of(0), self._gap_of(0), max_segments=segments, max_bytes=size),
+            Reassembler(self._data_of(1), self._gap_of(1), max_segments=segments, max_bytes=size),
         )
+
+    def _data_of(self, side: int) -> Callable[[bytes], None]:
+        output, name = self.output, self.name
+        append = output.out.append
+
+        def data(payload: bytes) -> None:
+            append(make_data(output.ts, name, side, payload))
+
+        return data
+
+    def _gap_of(self, side: int) -> Callable[[int, int], None]:
+        def gap(offset: int, length: int) -> None:
+            self.output.out.append(
+                TcpGap(
+                    ts=self.output.ts, connection=self.name, side=side, offset=offset, length=length
+                )
+            )
+
+        return gap
 
     def segment(self, index: int, seq: int, ack: int, flags: int, payload: bytes) -> bool:
         """One segment from side ``index``; True when the connection is over."""
@@ -92,24 +142,18 @@ class TcpConnection:
         if flags & FIN:
             stream.fin(seq, len(payload))
         if stream.fin_offset is not None and stream.finished:
-            self.conversation.fin(index)
+            if not self.fins[index]:
+                self.fins[index] = True
+                self.output.out.append(TcpFin(ts=self.output.ts, connection=self.name, side=index))
             other = self.streams[1 - index]
             return other.fin_offset is not None and other.finished
         return False
 
-    def finish(self) -> None:
-        """Declare the holes lost, deliver what is buffered and end the conversation."""
+    def finish(self, reason: str) -> None:
+        """Declare the holes lost, deliver what is buffered and report the end."""
         for stream in self.streams:
             stream.flush()
-        self.conversation.close()
-
-
-def _bind_data(conversation: Conversation, index: int) -> Callable[[bytes], None]:
-    return partial(conversation.data, index)  # a partial is called faster than a lambda
-
-
-def _bind_gap(conversation: Conversation, index: int) -> Callable[[int, int], None]:
-    return lambda offset, length: conversation.gap(index, offset, length)
+        self.output.out.append(TcpClose(ts=self.output.ts, connection=self.name, reason=reason))
 
 
 def parse_ports(value: Any) -> frozenset[int] | None:
@@ -129,8 +173,8 @@ class CaptureDecoder:
     def __init__(self, context: SourceContext) -> None:
         options = context.options
         self.options = options
-        self.emitter = Emitter(options, context.limits.max_payload, context.limits.max_raw_kept)
-        self.out = self.emitter.out
+        self.output = Output()
+        self.out = self.output.out
         self.ports = parse_ports(options.get("port"))
         self.max_connections = int(options.get("max_connections", 20_000))
         self.idle_timeout = float(options.get("idle_timeout", 900))
@@ -166,20 +210,33 @@ class CaptureDecoder:
                 return  # a bare ACK, FIN or RST of a connection we do not follow
             if key in self.closed and not flags & SYN:
                 return  # a late retransmission after the connection ended
-            entry = self._open(key, flags)
+            entry = self._open(key, flags, ts)
+            if entry is None:
+                return
         connection, index = entry
         connection.last_ts = ts
-        self.emitter.ts = ts
+        self.output.ts = ts
         if connection.segment(index, seq, ack, flags, payload):
             self._end(connection, ts)
 
-    def _open(self, key: Key, flags: int) -> tuple[TcpConnection, int]:
+    def _open(self, key: Key, flags: int, ts: float) -> tuple[TcpConnection, int] | None:
+        """Start following the connection of ``key`` (its side 0 sent this frame).
+
+        With a port filter and the SYN in the capture, a connection whose *server* port is
+        not in the filter is not followed (its client port matched); ``None`` then.
+        """
         client = None
         if flags & SYN:
             client = 1 if flags & ACK else 0
+            if self.ports is not None and key[3 if client == 0 else 1] not in self.ports:
+                self.closed[key] = self.closed[(key[2], key[3], key[0], key[1])] = ts
+                return None
         addresses = (format_address(key[0], key[1]), format_address(key[2], key[3]))
-        conversation = Conversation(self.emitter, addresses, client, (key[1], key[3]), self.ports)
-        connection = TcpConnection(key, conversation, self.options)
+        connection = TcpConnection(key, f"{addresses[0]}-{addresses[1]}", self.output, self.options)
+        self.output.ts = ts
+        self.out.append(
+            TcpOpen(ts=ts, connection=connection.name, endpoints=addresses, client=client)
+        )
         connection.last_ts = self.ts  # the newest: never the one a sweep evicts first
         self.connections[key] = (connection, 0)
         self.connections[connection.keys[1]] = (connection, 1)
@@ -189,14 +246,14 @@ class CaptureDecoder:
             self._sweep()
         return connection, 0
 
-    def _end(self, connection: TcpConnection, ts: float, closed: bool = True) -> None:
+    def _end(self, connection: TcpConnection, ts: float, reason: str = "closed") -> None:
         """Finish ``connection``; ``closed`` (by FIN/RST): drop its late retransmissions."""
         for key in connection.keys:
             self.connections.pop(key, None)
-            if closed:
+            if reason == "closed":
                 self.closed[key] = ts
-        self.emitter.ts = max(connection.last_ts, self.emitter.ts)
-        connection.finish()
+        self.output.ts = max(connection.last_ts, self.output.ts)
+        connection.finish(reason)
 
     def _sweep(self) -> None:
         """Finish idle connections, and the least recently used beyond the cap."""
@@ -207,15 +264,15 @@ class CaptureDecoder:
             if excess <= 0 and connection.last_ts >= self.ts - self.idle_timeout:
                 break
             excess -= 1
-            saved = self.emitter.ts
-            self.emitter.ts = connection.last_ts
-            self._end(connection, connection.last_ts, closed=False)
-            self.emitter.ts = saved
+            saved = self.output.ts
+            self.output.ts = connection.last_ts
+            self._end(connection, connection.last_ts, "idle" if excess < 0 else "evicted")
+            self.output.ts = saved
         if len(self.closed) > MAX_CLOSED_KEYS:
             self.closed.clear()
 
     def _odd_frame(self, ts: float, segment: Fragment | Unsupported) -> None:
-        self.emitter.ts = ts
+        self.output.ts = ts
         if isinstance(segment, Fragment):
             key = (segment.src, segment.dst, segment.ident)
             if key in self.fragments:
@@ -225,7 +282,7 @@ class CaptureDecoder:
             self.fragments.add(key)
             src = format_address(segment.src, 0).rsplit(":", 1)[0]
             dst = format_address(segment.dst, 0).rsplit(":", 1)[0]
-            self.emitter.error(
+            self.output.error(
                 rule="capture.ip.fragment",
                 reason=(
                     f"IP fragments of datagram {segment.ident} from {src} to {dst} are not "
@@ -235,7 +292,7 @@ class CaptureDecoder:
             )
         elif segment.linktype not in self.unsupported:
             self.unsupported.add(segment.linktype)
-            self.emitter.error(
+            self.output.error(
                 rule="capture.link.unsupported",
                 reason=f"link type {segment.linktype} is not supported; its frames are skipped",
             )
@@ -244,18 +301,18 @@ class CaptureDecoder:
         """End of input: finish every connection, in the order they were last active."""
         live = {id(conn): conn for conn, _ in self.connections.values()}
         for connection in sorted(live.values(), key=lambda conn: conn.last_ts):
-            self.emitter.ts = connection.last_ts
-            self._end(connection, connection.last_ts)
+            self.output.ts = connection.last_ts
+            self._end(connection, connection.last_ts, "input ended")
 
 
-def read_capture(input: str, context: SourceContext) -> Iterator[Chunk | Record]:
-    """Every chunk and error record of the capture ``input``, in capture order."""
+def read_capture(input: str, context: SourceContext) -> Iterator[Record]:
+    """Every ``tcp`` record and error record of the capture ``input``, in capture order."""
     decoder = CaptureDecoder(context)
     out = decoder.out
     try:
         stream = open_input(input)
     except OSError as exc:
-        decoder.emitter.error(
+        decoder.output.error(
             rule="capture.file.invalid", reason=f"cannot open {input}: {exc}", connection=input
         )
         yield from out
@@ -289,8 +346,8 @@ def read_capture(input: str, context: SourceContext) -> Iterator[Chunk | Record]
 def _report(decoder: CaptureDecoder, input: str, problems: list[Problem]) -> None:
     """Error records for the reader's ``problems`` (emptied)."""
     for rule, reason, offset in problems:
-        decoder.emitter.ts = decoder.ts
-        decoder.emitter.error(
+        decoder.output.ts = decoder.ts
+        decoder.output.error(
             rule=rule,
             reason=f"{input}: {reason}",
             connection=input,
@@ -303,9 +360,10 @@ class PcapSource:
     """Reads pcap and pcapng files (optionally gzip-compressed, or ``-`` for stdin)."""
 
     name = "pcap"
+    forkable = True  # open() only reads the file: ioproto.worker may run it in a child
     description = (
         "pcap/pcapng capture files (also gzip-compressed, '-' for stdin): "
-        "HTTP long-polling and WebSocket traffic over TCP"
+        "the TCP connections they hold"
     )
 
     def probe(self, input: str) -> float:
@@ -321,12 +379,8 @@ class PcapSource:
             return 1.0
         return -1.0
 
-    def open(self, input: str, context: SourceContext) -> Iterator[Chunk | Record]:
-        """The capture's records; a large file is read in a worker process (worker.py)."""
-        from .worker import read_capture_in_worker, use_worker
-
-        if use_worker(input, context):
-            return read_capture_in_worker(input, context)
+    def open(self, input: str, context: SourceContext) -> Iterator[Record]:
+        """The capture's ``tcp`` records (see the module docstring)."""
         return read_capture(input, context)
 
 

@@ -7,7 +7,7 @@ from typing import Any
 import click
 
 from ioproto.cli.decode import run_pipeline_command
-from ioproto.cli.options import DURATION, decode_options, output_options
+from ioproto.cli.options import DURATION, decode_options, duration_option, output_options
 from ioproto.cli.state import CliState
 
 from .priority import PRIORITIES
@@ -46,12 +46,7 @@ def _default_sink(state: CliState) -> str:
     metavar="DURATION",
     help="Ask sinks that keep totals (stats) for a snapshot this often, e.g. 10s.",
 )
-@click.option(
-    "--duration",
-    type=DURATION,
-    metavar="DURATION",
-    help="Stop by itself after this long (default: Ctrl-C).",
-)
+@duration_option
 @click.option(
     "--buffer",
     type=click.IntRange(1),
@@ -64,11 +59,12 @@ def _default_sink(state: CliState) -> str:
 @click.option(
     "--decode-priority",
     type=click.Choice(PRIORITIES),
-    default="idle",
+    default="auto",
     show_default=True,
     help="CPU priority of decoding: idle = only CPU time nothing else wants, so forwarding "
     "keeps its speed on a busy machine (copies wait in the buffer, then are dropped); "
-    "normal = compete with the traffic.",
+    "normal = compete with the traffic; auto = normal while decoding keeps up (slow traffic "
+    "shows at once), idle while copies pile up (a flood).",
 )
 @click.option(
     "--ws-compression",
@@ -86,7 +82,6 @@ def _default_sink(state: CliState) -> str:
     help="Answer 408 and close a client that sends no complete request head for this long "
     "(slowloris defence; 0 turns it off). WebSockets and awaited responses never time out.",
 )
-@click.option("--revision", type=click.IntRange(2, 4), help="Engine.IO revision if unknown.")
 @decode_options
 @output_options
 @click.pass_obj
@@ -102,7 +97,6 @@ def proxy_command(
     decode_priority: str,
     ws_compression: str,
     head_timeout: float,
-    revision: int | None,
     **params: Any,
 ) -> None:
     """Forward Socket.IO/Engine.IO traffic to UPSTREAM and decode everything that passes.
@@ -141,7 +135,6 @@ def proxy_command(
         source="proxy",
         source_options=source_options,
         ports=(),
-        revision=revision,
         every=every,
         **params,
     )

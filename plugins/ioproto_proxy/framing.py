@@ -16,7 +16,7 @@ from collections import deque
 from collections.abc import Callable
 
 import attrs
-from ioproto_pcap.http import MAX_HEAD, BodyReader, Head, body_framing, head_end, parse_head
+from ioproto_http.framing import MAX_HEAD, BodyReader, Head, body_framing, head_end, parse_head
 
 # framer states
 HEAD, LENGTH, CHUNKED, WAIT_UPGRADE, TUNNEL = range(5)

@@ -24,7 +24,7 @@ from typing import Any
 
 import attrs
 
-from ioproto.model import Chunk, Record
+from ioproto.model import Record
 
 from .channel import BATCH, FAILED, READY, ChannelReader, ChannelTap, TapCounters
 from .relay import DEFAULT_HEAD_TIMEOUT, Relay
@@ -121,7 +121,7 @@ class ProxyProcess:
         self.close()
         raise RuntimeError(f"the proxy process exited (code {code})")
 
-    def records(self, timeout: float) -> Iterator[Chunk | Record]:
+    def records(self, timeout: float) -> Iterator[Record]:
         """What arrives within ``timeout`` seconds (nothing when nothing came)."""
         for kind, payload in self._reader.read(timeout):
             if kind == BATCH:
@@ -130,7 +130,7 @@ class ProxyProcess:
                 self._counters.taken.value += size
                 yield from self.decoder.feed(events)
         if self._reader.eof:
-            yield from self.decoder.finish()
+            yield from self.decoder.finish(time.time())
 
     def stop(self) -> None:
         if self._control is not None:

@@ -32,7 +32,7 @@ import time
 from typing import Protocol, cast
 from urllib.parse import urlsplit
 
-from ioproto_pcap.http import Head
+from ioproto_http.framing import Head
 
 from .framing import (
     HEAD,

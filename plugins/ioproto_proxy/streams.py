@@ -1,91 +1,74 @@
-"""Decoding what the relay copied: the tap's events become chunks and error records.
+"""What the relay copied, as ``tcp`` records: the tap's events become byte-stream events.
 
-Each proxied connection is decoded by the pcap plugin's :class:`~ioproto_pcap.flow.Conversation`,
-the same code that decodes a TCP connection in a capture file, fed the bytes of the
-client's hop as the relay saw them. So records from the proxy and from a capture of the same
-traffic are alike (connection ``client-server``, ``http-request``/``http-response`` bodies,
-``ws-*`` messages with the upgrade request's :class:`~ioproto.model.HttpInfo`, sid, revision
-and transport from the URLs), and bytes the tap had to drop are reported as a
-``capture.tcp.gap`` after which decoding resynchronises, as after a lost TCP segment.
+Each proxied connection is reported like a TCP connection of a capture (see
+:mod:`ioproto_tcp.records`): a ``TcpOpen`` with the client as side 0, the bytes of the
+client's hop in order (``TcpData``), ``TcpGap`` where the tap had to drop a copy, ``TcpFin``
+on a half-close and ``TcpClose`` at the end. The ``http`` layer decodes them with the very
+code that decodes a capture, so records from the proxy and from a capture of the same
+traffic are alike; after a gap it resynchronises, as after a lost TCP segment.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from ioproto_http.framing import split_target
+from ioproto_tcp.records import TcpClose, TcpData, TcpFin, TcpGap, TcpOpen
 
-from ioproto_pcap.flow import Conversation, Emitter
-from ioproto_pcap.http import split_target
-
-from ioproto.components import Limits
-from ioproto.model import Chunk, ErrorRecord, Record
+from ioproto.model import ErrorRecord, Record
 
 from .channel import CLOSE, ERROR, FIN, LOST, OPEN, Event
 
 
 class TapDecoder:
-    """Turns tap events (see :mod:`.channel`) into records, in order.
+    """Turns tap events (see :mod:`.channel`) into ``tcp`` records, in order.
 
-    ``feed(events)`` returns the records those events completed; ``finish()`` ends every
-    connection still open (its unfinished messages are reported) and returns the last ones.
-    ``options`` are the source options the pcap plugin's decoder understands (``all_http``).
+    ``feed(events)`` returns the records of those events; ``finish()`` closes every
+    connection still open and returns those closes.
     """
 
-    def __init__(self, options: Mapping[str, Any], limits: Limits) -> None:
-        self.emitter = Emitter(options, limits.max_payload, limits.max_raw_kept)
-        self.conversations: dict[int, Conversation] = {}
+    def __init__(self) -> None:
+        self.names: dict[int, str] = {}
         self.offsets: dict[int, list[int]] = {}
 
-    def feed(self, events: list[Event]) -> list[Chunk | Record]:
-        emitter = self.emitter
-        conversations = self.conversations
+    def feed(self, events: list[Event]) -> list[Record]:
+        out: list[Record] = []
+        append = out.append
+        names = self.names
         for op, conn, ts, payload in events:
-            emitter.ts = ts
-            conversation = conversations.get(conn)
+            name = names.get(conn)
             if op < FIN:
-                if conversation is not None:
-                    conversation.data(op, payload)
+                if name is not None:
+                    append(TcpData(ts=ts, connection=name, side=op, data=payload))
                     self.offsets[conn][op] += len(payload)
             elif op == OPEN:
                 client, server = payload
-                conversations[conn] = Conversation(
-                    emitter, (client, server), 0, (_port(client), _port(server)), None
-                )
+                name = names[conn] = f"{client}-{server}"
                 self.offsets[conn] = [0, 0]
-            elif conversation is None:
+                append(TcpOpen(ts=ts, connection=name, endpoints=(client, server), client=0))
+            elif name is None:
                 continue
             elif op < LOST:
-                conversation.fin(op - FIN)
+                append(TcpFin(ts=ts, connection=name, side=op - FIN))
             elif op < OPEN:
                 side = op - LOST
                 offsets = self.offsets[conn]
-                conversation.gap(side, offsets[side], payload)
+                start = offsets[side]
+                append(TcpGap(ts=ts, connection=name, side=side, offset=start, length=payload))
                 offsets[side] += payload
             elif op == CLOSE:
-                conversation.close()
-                del conversations[conn], self.offsets[conn]
+                append(TcpClose(ts=ts, connection=name))
+                del names[conn], self.offsets[conn]
             elif op == ERROR:
                 rule, reason, target = payload
-                emitter.out.append(_proxy_error(ts, conversation.name, rule, reason, target))
-        return self._take()
-
-    def finish(self) -> list[Chunk | Record]:
-        for conversation in self.conversations.values():
-            conversation.close()
-        self.conversations.clear()
-        self.offsets.clear()
-        return self._take()
-
-    def _take(self) -> list[Chunk | Record]:
-        out = self.emitter.out
-        if out:
-            self.emitter.out = []
+                append(_proxy_error(ts, name, rule, reason, target))
         return out
 
-
-def _port(address: str) -> int:
-    port = address.rpartition(":")[2]
-    return int(port) if port.isascii() and port.isdigit() else 0
+    def finish(self, ts: float) -> list[Record]:
+        out: list[Record] = [
+            TcpClose(ts=ts, connection=name, reason="input ended") for name in self.names.values()
+        ]
+        self.names.clear()
+        self.offsets.clear()
+        return out
 
 
 def _proxy_error(

@@ -1,7 +1,8 @@
 """Socket.IO decoder plugin: Engine.IO messages → Socket.IO packets (protocols 4 and 5).
 
 Hook implementations only; the decoder is in :mod:`ioproto_socketio.decoder`, the wire format
-in :mod:`ioproto_socketio.wire`, the records in :mod:`ioproto_socketio.records`.
+in :mod:`ioproto_socketio.wire`, the records in :mod:`ioproto_socketio.records`, the filter
+fields in :mod:`ioproto_socketio.fields`.
 """
 
 from __future__ import annotations
@@ -10,10 +11,18 @@ from collections.abc import Callable
 
 import ioproto
 from ioproto.components import Decoder
+from ioproto.filters import Field
 
 from .decoder import SocketIODecoder
+from .fields import FIELDS
 
 
 @ioproto.hookimpl
 def register_decoders(register: Callable[[Decoder], None]) -> None:
     register(SocketIODecoder())
+
+
+@ioproto.hookimpl
+def register_fields(register: Callable[[Field], None]) -> None:
+    for field in FIELDS:
+        register(field)

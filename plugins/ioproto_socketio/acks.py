@@ -27,14 +27,14 @@ falling back to the connection) and by direction. A parser with more per-session
 ``session_factory``, overriding :meth:`AckSession.waiting` and :meth:`AckSession.flush` so
 that eviction and session end report its own state too.
 
-Use from a parser's stream::
+Use from a parser's stream: once it has decoded a packet, :meth:`AckBook.emit` makes the
+record (the one way Socket.IO records are built, whichever parser decoded the packet),
+pairs an ACK with its EVENT and has an EVENT with an id wait for its ACK::
 
     book = AckBook(context.limits)
     ...
-    packet = SocketIOPacket(..., answers=book.answered(record, nsp, ack_id) if is_ack else None)
-    out.append(packet)
-    if packet.id is not None and packet.type == "EVENT":
-        book.remember(record, packet, out)
+    book.emit(record, out, wire_type=2, revision=5, nsp="/", ack_id=7, data=["chat", "hi"],
+              raw=b'427["chat","hi"]')
     ...
     # on the Engine.IO close record:
     out = [close_record]; book.end_session(close_record, out)
@@ -50,15 +50,18 @@ Error rules (layer ``socketio``): ``socketio.state.too-many-pending-acks`` (a se
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from ioproto.components import Limits
+from ioproto.fastrecords import positional_maker
 from ioproto.model import Record, error_from
 
 from .records import LAYER, AckRequest, SocketIOPacket, SocketIOUnansweredAck
 
 __all__ = [
     "ENTRY_COST",
+    "NAMES_V4",
+    "NAMES_V5",
     "SESSION_COST",
     "AckBook",
     "AckSession",
@@ -75,6 +78,35 @@ ENTRY_COST = 400
 SESSION_COST = 1000
 
 _OPPOSITE: dict[str | None, str | None] = {"c2s": "s2c", "s2c": "c2s", None: None}
+
+#: Packet type names by wire type, protocol revision 5 (Socket.IO 3+) and 4 (Socket.IO 2).
+NAMES_V5 = ("CONNECT", "DISCONNECT", "EVENT", "ACK", "CONNECT_ERROR", "EVENT", "ACK")
+NAMES_V4 = ("CONNECT", "DISCONNECT", "EVENT", "ACK", "ERROR", "EVENT", "ACK")
+
+#: The fields of a SocketIOPacket in the order the fast record maker takes them.
+PACKET_FIELDS = (
+    "ts",
+    "connection",
+    "direction",
+    "sid",
+    "transport",
+    "parent",
+    "type",
+    "data",
+    "revision",
+    "raw",
+    "notes",
+    "wire_type",
+    "nsp",
+    "id",
+    "event",
+    "args",
+    "attachments",
+    "query",
+    "answers",
+    "attachment_records",
+)
+_make_packet = positional_maker(SocketIOPacket, PACKET_FIELDS)
 
 #: (namespace, ack id) → what is kept of the EVENT waiting for that ack.
 Pending = dict[tuple[str, int], AckRequest]
@@ -266,6 +298,67 @@ class AckBook(Generic[S]):
             session.cost -= cost
             self.cost -= cost
         return request
+
+    def emit(
+        self,
+        record: Record,
+        out: list[Record],
+        *,
+        wire_type: int,
+        revision: int,
+        nsp: str,
+        ack_id: int | None,
+        data: Any,
+        raw: bytes,
+        notes: tuple[str, ...] = (),
+        query: str | None = None,
+        attachments: int = 0,
+        parts: tuple[Record, ...] = (),
+    ) -> SocketIOPacket:
+        """Append to ``out`` the :class:`SocketIOPacket` of a decoded packet, and return it.
+
+        ``record`` is the Engine.IO record it came from (its parent: time, session,
+        direction); ``wire_type`` 0-6 and ``revision`` (4 or 5) name its type; ``data`` is its
+        JSON payload, already checked (an EVENT's is a non-empty list: the event name, then
+        the arguments; an ACK's a list). An ACK gets the EVENT it answers (``answers``); an
+        EVENT with an ``ack_id`` starts waiting for its ACK (:meth:`remember`).
+        """
+        event = None
+        args: list[Any] = []
+        if (wire_type == 2 or wire_type == 5) and data:
+            event = data[0]
+            args = data[1:]
+        elif (wire_type == 3 or wire_type == 6) and isinstance(data, list):
+            args = data
+        answers = None
+        if ack_id is not None and (wire_type == 3 or wire_type == 6) and self.sessions:
+            answers = self.answered(record, nsp, ack_id)
+        packet: SocketIOPacket = _make_packet(
+            record.ts,
+            record.connection,
+            record.direction,
+            record.sid,
+            record.transport,
+            record,
+            (NAMES_V5 if revision >= 5 else NAMES_V4)[wire_type],
+            data,
+            revision,
+            raw,
+            notes,
+            wire_type,
+            nsp,
+            ack_id,
+            event,
+            args,
+            attachments,
+            query,
+            answers,
+            parts,
+        )
+        out.append(packet)
+        if ack_id is not None and event is not None:
+            self.remember(record, packet, out)
+        return packet
 
     def remember(self, record: Record, packet: SocketIOPacket, out: list[Record]) -> None:
         """Start waiting for the ack of EVENT ``packet`` (decoded from ``record``).

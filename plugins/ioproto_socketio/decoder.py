@@ -29,12 +29,11 @@ from typing import Any
 from construct import ConstructError
 
 from ioproto.components import DecodeContext
-from ioproto.fastrecords import positional_maker
 from ioproto.model import ErrorRecord, Record, error_from
 
 from .acks import AckBook, AckSession
 from .payload import PayloadError, check, loads, reconstruct
-from .records import LAYER, SocketIOPacket
+from .records import LAYER
 from .wire import FAST_MATCH, Header, parse_fast, parse_slow
 
 #: Every error rule this layer emits, with what it means.
@@ -67,36 +66,9 @@ RULES = {
     "socketio.internal": "a bug in this decoder (the packet is skipped)",
 }
 
-_NAMES_V5 = ("CONNECT", "DISCONNECT", "EVENT", "ACK", "CONNECT_ERROR", "EVENT", "ACK")
-_NAMES_V4 = ("CONNECT", "DISCONNECT", "EVENT", "ACK", "ERROR", "EVENT", "ACK")
 _SIO_REVISION: dict[int | None, int] = {4: 5, 3: 4, 2: 4}
 _MAX_COUNT_DIGITS = 10
 _MAX_ID_DIGITS = 100
-
-#: SocketIOPacket(...) with these fields, positionally (see ioproto.fastrecords).
-_PACKET_FIELDS = (
-    "ts",
-    "connection",
-    "direction",
-    "sid",
-    "transport",
-    "parent",
-    "type",
-    "data",
-    "revision",
-    "raw",
-    "notes",
-    "wire_type",
-    "nsp",
-    "id",
-    "event",
-    "args",
-    "attachments",
-    "query",
-    "answers",
-    "attachment_records",
-)
-_make_packet = positional_maker(SocketIOPacket, _PACKET_FIELDS)
 
 NOTE_MISSING_PAYLOAD = "lenient:missing-payload"
 NOTE_EMPTY_PACKET = "lenient:empty-packet"
@@ -291,45 +263,18 @@ class SocketIOStream:
                         check(wire_type, data, revision)
                     except PayloadError:
                         return self._text_general(record, text)
-                    ack_id = int(id_text) if id_text else None
-                    event = None
-                    answers = None
-                    if wire_type == 2:
-                        event = data[0]
-                        args = data[1:]
-                    elif wire_type == 3:
-                        args = data
-                        if ack_id is not None and self._book.sessions:
-                            answers = self._book.answered(record, nsp or "/", ack_id)
-                    else:
-                        args = []
-                    packet: SocketIOPacket = _make_packet(
-                        record.ts,
-                        record.connection,
-                        record.direction,
-                        record.sid,
-                        record.transport,
+                    out: list[Record] = []
+                    self._book.emit(
                         record,
-                        (_NAMES_V5 if revision >= 5 else _NAMES_V4)[wire_type],
-                        data,
-                        revision,
-                        text.encode("utf-8", "surrogatepass"),
-                        (),
-                        wire_type,
-                        nsp or "/",
-                        ack_id,
-                        event,
-                        args,
-                        0,
-                        None,
-                        answers,
-                        (),
+                        out,
+                        wire_type=wire_type,
+                        revision=revision,
+                        nsp=nsp or "/",
+                        ack_id=int(id_text) if id_text else None,
+                        data=data,
+                        raw=text.encode("utf-8", "surrogatepass"),
                     )
-                    if ack_id is not None and event is not None:
-                        out: list[Record] = [packet]
-                        self._book.remember(record, packet, out)
-                        return out
-                    return [packet]
+                    return out
         return self._text_general(record, text)
 
     def _interrupt(self, record: Record) -> ErrorRecord | None:
@@ -554,45 +499,20 @@ class SocketIOStream:
                 )
             )
             return
-        event = None
-        args: list[Any]
-        if data is None:
-            args = []
-        elif wire_type == 2 or wire_type == 5:
-            event = data[0]
-            args = data[1:]
-        elif wire_type == 3 or wire_type == 6:
-            args = data
-        else:
-            args = []
-        answers = None
-        if ack_id is not None and (wire_type == 3 or wire_type == 6):
-            answers = self._book.answered(record, nsp, ack_id)
-        packet: SocketIOPacket = _make_packet(
-            record.ts,
-            record.connection,
-            record.direction,
-            record.sid,
-            record.transport,
+        self._book.emit(
             record,
-            (_NAMES_V5 if revision >= 5 else _NAMES_V4)[wire_type],
-            data,
-            revision,
-            text.encode("utf-8", "surrogatepass"),
-            notes,
-            wire_type,
-            nsp,
-            ack_id,
-            event,
-            args,
-            attachments,
-            query,
-            answers,
-            parts,
+            out,
+            wire_type=wire_type,
+            revision=revision,
+            nsp=nsp,
+            ack_id=ack_id,
+            data=data,
+            raw=text.encode("utf-8", "surrogatepass"),
+            notes=notes,
+            query=query,
+            attachments=attachments,
+            parts=parts,
         )
-        out.append(packet)
-        if ack_id is not None and event is not None:
-            self._book.remember(record, packet, out)
 
     def _too_large(self, record: Record, partial: _Partial) -> ErrorRecord:
         return self._error(

@@ -192,8 +192,12 @@ def sections(figures: dict[str, Any], *, top: int = 10) -> list[Table]:
                 )
             )
     errors = figures["errors"]
-    if errors["total"]:
+    unknown = errors.get("http_unknown_sessions", 0)
+    if errors["total"] or unknown:
         error_rows = [(_wire(item["name"]), "", str(item["count"])) for item in errors["by_kind"]]
+        if unknown:
+            reason = f"not seen by an in-process tap ({unknown} sessions)"
+            error_rows.append(("http", reason, "n/a"))
         error_rows.extend(
             ("  " + _wire(item["kind"]), _wire(item["reason"])[:100], str(item["count"]))
             for item in errors["top_reasons"][:top]
@@ -205,6 +209,18 @@ def sections(figures: dict[str, Any], *, top: int = 10) -> list[Table]:
 
 
 # -- renderers ----------------------------------------------------------------------------------
+
+
+def render(figures: dict[str, Any], fmt: str, *, color: bool = False, top: int = 10) -> str:
+    """``figures`` in format ``fmt`` (``text``, ``json``, ``md``); ``text`` is rich tables
+    when ``color`` is on, plain aligned text otherwise."""
+    if fmt == "json":
+        return render_json(figures)
+    if fmt == "md":
+        return render_markdown(figures, top=top)
+    if color:
+        return render_rich(figures, top=top)
+    return render_text(figures, top=top)
 
 
 def render_text(figures: dict[str, Any], *, top: int = 10) -> str:

@@ -11,8 +11,10 @@ from __future__ import annotations
 import time
 from typing import IO, Any
 
+from ioproto_http.records import Chunk
+
 from ioproto.components import SinkContext, option_flag
-from ioproto.model import Chunk, ErrorRecord, Record
+from ioproto.model import ErrorRecord, Record
 from ioproto.render import hex_preview, render_value, safe_text
 
 _ARROWS = {"c2s": "c2s", "s2c": "s2c", None: "---"}

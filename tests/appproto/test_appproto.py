@@ -12,12 +12,14 @@ import ioproto_socketio
 import pytest
 from construct import Bytes, Enum, ExprAdapter, Int8ub, Int16ub, Struct, Terminated
 from ioproto_appproto import AckArg, AppMessage, AppProtocol, EngineIOBinary, EventArg, to_plain
+from ioproto_http.records import HttpInfo
 from ioproto_socketio.records import AckRequest, SocketIOPacket
+from ioproto_socketio.testing import socketio_ack, socketio_event, socketio_messages
 
 import ioproto
 from ioproto.jsonform import record_to_dict
-from ioproto.model import ErrorRecord, HttpInfo, Record
-from ioproto.testing import run_pipeline, socketio_ack, socketio_event, socketio_messages
+from ioproto.model import ErrorRecord, Record
+from ioproto.testing import run_pipeline
 
 Point = Struct("x" / Int16ub, "y" / Int16ub, Terminated)
 Color = Struct("color" / Enum(Int8ub, red=1, green=2))
@@ -149,7 +151,8 @@ def test_engineio_bindings_by_path_and_probe() -> None:
 
     def chunks(path: str, messages: list[bytes]) -> list[Any]:
         out = socketio_messages([("c2s", m) for m in messages], connection=path)
-        http = HttpInfo(method="GET", target=path + "/?EIO=4", path=path + "/")
+        query = (("EIO", "4"),)
+        http = HttpInfo(method="GET", target=path + "/?EIO=4", path=path + "/", query=query)
         return [attrs.evolve(c, http=http) for c in out]
 
     records = run_pipeline(

@@ -33,6 +33,16 @@ def test_every_documented_hook_exists() -> None:
     assert sorted(documented) == hook_names()
 
 
+def test_every_optional_member_is_documented() -> None:
+    from ioproto.components import OPTIONAL_MEMBERS
+
+    text = (DOCS / "plugin-hooks.md").read_text()
+    section = text[text.index("## Optional members") :]
+    documented = set(re.findall(r"^\| [a-z ]+ \| `(\w+)", section, re.M))
+    declared = {member for members in OPTIONAL_MEMBERS.values() for member in members}
+    assert documented == declared
+
+
 def python_snippets(path: Path) -> list[str]:
     return re.findall(r"```python\n(.*?)```", path.read_text(), re.S)
 

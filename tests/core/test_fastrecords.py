@@ -6,8 +6,9 @@ import attrs
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from ioproto_http.records import Chunk, ChunkKind
 
-from ioproto import Chunk, ChunkKind, ErrorRecord, Packet, Tag
+from ioproto import ErrorRecord, Packet, Tag
 from ioproto.fastrecords import positional_maker, replace_field
 
 

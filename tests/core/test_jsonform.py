@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 
-from ioproto import Chunk, ChunkKind, ErrorRecord, HttpInfo, Packet, Tag, record_context
+from ioproto_http.records import Chunk, ChunkKind, HttpInfo
+
+from ioproto import ErrorRecord, Packet, Tag, record_context
 from ioproto.jsonform import dumps, from_jsonable, record_to_dict
 
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ioproto_http.records import Chunk, ChunkKind
 from ioproto_lines.source import LinesSource
 
-from ioproto import Chunk, ChunkKind, ErrorRecord
+from ioproto import ErrorRecord
 from ioproto.components import SourceContext
 
 
@@ -39,8 +40,9 @@ def test_hex_lines_are_binary_messages(tmp_path: Path) -> None:
 def test_direction_prefixes_and_directives(tmp_path: Path) -> None:
     chunks = read(tmp_path, b"#! revision=3 sid=abc\n> 2:40\n< 2:42\n4x\n#! bogus=1\n")
     assert [c.direction for c in chunks[:3]] == ["c2s", "s2c", None]  # type: ignore[attr-defined]
-    assert {c.revision for c in chunks[:3]} == {3}  # type: ignore[attr-defined]
-    assert {c.sid for c in chunks[:3]} == {"abc"}  # type: ignore[attr-defined]
+    # The settings are what a URL would say, for the Engine.IO layer to read.
+    queries = {c.http.query for c in chunks[:3]}  # type: ignore[attr-defined]
+    assert queries == {(("EIO", "3"), ("sid", "abc"))}
     assert isinstance(chunks[3], ErrorRecord)
     assert chunks[3].rule == "capture.lines.bad-directive"
 
@@ -59,3 +61,12 @@ def test_unreadable_file_is_an_error_record(tmp_path: Path) -> None:
     records = list(LinesSource().open(str(tmp_path), SourceContext()))
     assert isinstance(records[0], ErrorRecord)
     assert records[0].rule == "capture.file.unreadable"
+
+
+def test_lines_with_only_a_sid_are_engineio(tmp_path: Path) -> None:
+    import ioproto
+
+    path = tmp_path / "x.lines"
+    path.write_bytes(b"#! sid=abc\n4hello\n")
+    records = list(ioproto.decode(str(path), proto="engineio"))
+    assert [(r.layer, r.type, r.sid) for r in records] == [("engineio", "message", "abc")]

@@ -6,9 +6,10 @@ from collections.abc import Iterable
 
 import attrs
 import pytest
+from ioproto_http.records import Chunk, ChunkKind
 
 import ioproto
-from ioproto import Chunk, ChunkKind, ErrorRecord, Packet, Pipeline, Record, record_context
+from ioproto import ErrorRecord, Packet, Pipeline, Record, record_context
 from ioproto.components import DecodeContext
 from ioproto.plugins import UnknownComponentError, make_plugin_manager
 
@@ -129,7 +130,7 @@ def test_all_layers_emits_consumed_records_too() -> None:
 
 
 def test_unknown_proto_lists_valid_layers() -> None:
-    with pytest.raises(UnknownComponentError, match=r"unknown layer .*valid: chunk, count, upper"):
+    with pytest.raises(UnknownComponentError, match=r"unknown layer .*valid: chunk, upper, count"):
         pipeline("socketio-typo")
 
 
@@ -170,7 +171,7 @@ def test_sinks_receive_every_record_and_are_closed() -> None:
     summary = p.run([chunk("a"), chunk("b")])
     assert [r.data for r in collect.written] == ["A", "B"]
     assert collect.closed
-    assert summary.chunks == 2
+    assert summary.inputs == 2
     assert summary.records["upper"] == 2
 
 

@@ -7,9 +7,11 @@ from typing import Any
 
 from ioproto_engineio.decoder import EngineIODecoder, EngineIOStream
 from ioproto_engineio.records import EngineIOPacket
+from ioproto_http.records import Chunk, ChunkKind, HttpInfo
+from ioproto_socketio.testing import engineio_url
 
 from ioproto.components import DecodeContext, Limits
-from ioproto.model import Chunk, ChunkKind, ErrorRecord, HttpInfo, Record
+from ioproto.model import ErrorRecord, Record
 
 ALL_KINDS = (
     ChunkKind.HTTP_REQUEST,
@@ -36,7 +38,9 @@ def chunk(
     **fields: Any,
 ) -> Chunk:
     fields.setdefault("ts", 1.0)
-    return Chunk(kind=kind, data=data, revision=revision, http=http, **fields)
+    sid, transport = fields.pop("sid", None), fields.pop("transport", None)
+    http = engineio_url(revision=revision, sid=sid, transport=transport, http=http)
+    return Chunk(kind=kind, data=data, http=http, **fields)
 
 
 def decode(

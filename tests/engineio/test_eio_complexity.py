@@ -13,9 +13,9 @@ from collections.abc import Callable
 
 import pytest
 from eio_helpers import chunk, stream
+from ioproto_http.records import ChunkKind, HttpInfo
 
 from ioproto.components import Limits
-from ioproto.model import ChunkKind, HttpInfo
 
 POLLING = HttpInfo(method="GET", path="/socket.io/", query=(("EIO", "3"),), status=200)
 LIMITS = Limits(max_packets_per_payload=10**7, max_payload=1 << 30)

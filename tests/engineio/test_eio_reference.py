@@ -17,8 +17,7 @@ from typing import Any
 import pytest
 from eio_helpers import decode, packets, rules
 from ioproto_engineio import wire
-
-from ioproto.model import ChunkKind, HttpInfo
+from ioproto_http.records import ChunkKind, HttpInfo
 
 NODE_DIR = Path(__file__).resolve().parents[1] / "node"
 ORACLE = NODE_DIR / "eio_oracle.js"

@@ -10,9 +10,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from ioproto_engineio import wire
 from ioproto_engineio.records import EngineIOHttpError, EngineIOPacket
+from ioproto_http.records import ChunkKind, HttpInfo
 
 from ioproto.components import Limits
-from ioproto.model import ChunkKind, ErrorRecord, HttpInfo
+from ioproto.model import ErrorRecord
 
 SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

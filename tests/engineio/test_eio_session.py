@@ -8,10 +8,11 @@ import zlib
 import ioproto_engineio
 from eio_helpers import chunk, decode, rules, stream, summary
 from ioproto_engineio.records import EngineIOHandshake, EngineIOPacket
+from ioproto_http.records import Chunk, ChunkKind, HttpInfo
 
 import ioproto
 from ioproto.components import Limits
-from ioproto.model import ChunkKind, ErrorRecord, HttpInfo
+from ioproto.model import ErrorRecord
 from ioproto.plugins import make_plugin_manager
 
 HANDSHAKE = (
@@ -22,10 +23,10 @@ HANDSHAKE = (
 def test_pipeline_line_chunks() -> None:
     pm = make_plugin_manager(load_entrypoints=False, plugins=[ioproto_engineio])
     pipeline = ioproto.Pipeline.build(proto="engineio", plugin_manager=pm)
-    out = pipeline.feed(ioproto.Chunk(kind=ChunkKind.LINE, data=HANDSHAKE, ts=0.0))
-    out += pipeline.feed(ioproto.Chunk(kind=ChunkKind.LINE, data=b"4hello\x1e2", ts=1.0))
-    out += pipeline.feed(ioproto.Chunk(kind=ChunkKind.LINE, data=b"zzz", ts=2.0))
-    out += pipeline.feed(ioproto.Chunk(kind=ChunkKind.WS_CONTROL, data=b"", ts=3.0))
+    out = pipeline.feed(Chunk(kind=ChunkKind.LINE, data=HANDSHAKE, ts=0.0))
+    out += pipeline.feed(Chunk(kind=ChunkKind.LINE, data=b"4hello\x1e2", ts=1.0))
+    out += pipeline.feed(Chunk(kind=ChunkKind.LINE, data=b"zzz", ts=2.0))
+    out += pipeline.feed(Chunk(kind=ChunkKind.WS_CONTROL, data=b"", ts=3.0))
     out += pipeline.close()
     handshake = out[0]
     assert isinstance(handshake, EngineIOHandshake)
@@ -45,10 +46,12 @@ def test_websocket_only_session_learns_sid() -> None:
     assert later[0].sid == "a" and later[0].transport == "websocket"
     other = list(decoder.feed(chunk(b"42[1]", ChunkKind.WS_TEXT, connection="tcp2")))
     assert other[0].sid is None
-    given = list(decoder.feed(chunk(b"42[1]", ChunkKind.WS_TEXT, connection="tcp1", sid="zz")))
-    assert given[0].sid == "zz"  # the chunk's own sid wins
     payload = list(decoder.feed(chunk(b"4x\x1e4y", ChunkKind.HTTP_RESPONSE, connection="tcp1")))
     assert [r.sid for r in payload] == ["a", "a"]
+    given = list(decoder.feed(chunk(b"42[1]", ChunkKind.WS_TEXT, connection="tcp1", sid="zz")))
+    assert given[0].sid == "zz"  # the URL's sid wins, and the connection now carries it
+    after = list(decoder.feed(chunk(b"42[1]", ChunkKind.WS_TEXT, connection="tcp1")))
+    assert after[0].sid == "zz"
     list(decoder.close())
 
 
@@ -190,8 +193,10 @@ def test_decoder_component() -> None:
     decoder = ioproto_engineio.decoder.EngineIODecoder()
     assert (decoder.name, decoder.rides_on) == ("engineio", "chunk")
     assert decoder.accepts(chunk(b"", ChunkKind.WS_TEXT))
-    assert not decoder.accepts(chunk(b"", ChunkKind.WS_CONTROL))
+    assert decoder.accepts(chunk(b"", ChunkKind.WS_CONTROL))  # to give it its session
     assert not decoder.accepts(chunk(b"", ChunkKind.WT_STREAM))
+    not_engineio = HttpInfo(method="GET", path="/static/app.js")
+    assert not decoder.accepts(chunk(b"x", ChunkKind.HTTP_RESPONSE, http=not_engineio))
     record = EngineIOPacket(ts=0.0)
     assert not decoder.accepts(record)
     assert list(stream().feed(record)) == [record]

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 from eio_helpers import decode, packets, rules, summary
 from ioproto_engineio.records import EngineIOHandshake, EngineIOHttpError
+from ioproto_http.records import ChunkKind, HttpInfo
 
-from ioproto.model import ChunkKind, ErrorRecord, HttpInfo
+from ioproto.model import ErrorRecord
 
 WS_TEXT = ChunkKind.WS_TEXT
 WS_BINARY = ChunkKind.WS_BINARY

@@ -19,13 +19,14 @@ import pytest
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from ioproto_http.records import Chunk
 
 import ioproto
 from ioproto.cli import build_cli
 from ioproto.cli.state import CliState
 from ioproto.components import SinkContext
 from ioproto.jsonform import dumps
-from ioproto.model import Chunk, ErrorRecord, Record
+from ioproto.model import ErrorRecord, Record
 from ioproto.pipeline import Pipeline
 from ioproto.plugins import make_plugin_manager
 from ioproto.timestamps import usable

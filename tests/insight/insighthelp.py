@@ -17,9 +17,10 @@ if str(ROOT / "plugins") not in sys.path:
     sys.path.insert(0, str(ROOT / "plugins"))
 
 from ioproto_engineio.records import EngineIOHandshake, EngineIOPacket  # noqa: E402
+from ioproto_http.records import Chunk, ChunkKind, HttpInfo  # noqa: E402
 from ioproto_socketio.records import SocketIOPacket  # noqa: E402
 
-from ioproto.model import Chunk, ChunkKind, HttpInfo, Record  # noqa: E402
+from ioproto.model import Record  # noqa: E402
 
 DATA = ROOT / "tests" / "data"
 GOLDEN = Path(__file__).resolve().parent / "golden"
@@ -41,9 +42,10 @@ def plugin_modules() -> list[Any]:
 
     modules = [ioproto_lines, ioproto_engineio, ioproto_socketio]
     try:
+        import ioproto_http
         import ioproto_pcap
 
-        modules.insert(0, ioproto_pcap)
+        modules[:0] = [ioproto_pcap, ioproto_http]
     except ImportError:
         pass
     return [*modules, ioproto_classify, ioproto_monitor, ioproto_stats]

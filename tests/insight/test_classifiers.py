@@ -8,9 +8,10 @@ from ioproto_classify.errors import error_kind
 from ioproto_classify.records import HeartbeatTimeout, SessionSummary
 from ioproto_classify.useragent import identify
 from ioproto_engineio.records import EngineIOHttpError
+from ioproto_http.records import Chunk, ChunkKind
 from ioproto_socketio.records import SocketIOUnansweredAck
 
-from ioproto.model import Chunk, ChunkKind, ErrorRecord
+from ioproto.model import ErrorRecord
 
 
 def tags(record):  # type: ignore[no-untyped-def]

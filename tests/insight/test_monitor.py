@@ -1,4 +1,5 @@
-"""The monitor sink: rendering, filters, colours and escaping of hostile wire text."""
+"""The monitor sink: rendering, the filter shorthands, colours and escaping of hostile wire
+text."""
 
 from __future__ import annotations
 
@@ -8,13 +9,24 @@ import re
 import pytest
 from insighthelp import eio, handshake, run_classifiers, sio, ws_chunk
 from ioproto_classify.records import SessionSummary
-from ioproto_monitor.filters import Filter
+from ioproto_monitor.filters import glob_pattern, shorthand_expression
 from ioproto_monitor.render import Clock, render_line
 from ioproto_monitor.sink import MonitorSinkFactory
 from ioproto_socketio.records import SocketIOUnansweredAck
 
 from ioproto.components import SinkContext
+from ioproto.filters import compile_filter
 from ioproto.model import ErrorRecord, Record
+from ioproto.plugins import collect_components, make_plugin_manager
+
+FIELDS = collect_components(make_plugin_manager()).field_set()
+
+
+def shorthand(**options: object) -> object:
+    expression = shorthand_expression(**options)  # type: ignore[arg-type]
+    assert expression is not None
+    return compile_filter(expression, FIELDS)
+
 
 HOSTILE = "\x1b[2J\x1b]52;c;aGVsbG8=\x07[bold red]boom\u202e\r\x9b31m"
 _SGR = re.compile(r"\x1b\[[0-9;]*m")
@@ -84,20 +96,50 @@ def test_control_packets_and_binary() -> None:
     assert "session polling-xhr→websocket, upgraded after 2.00 s" in line(summary)
 
 
-def test_hide_control_and_filters() -> None:
+def test_hide_control_and_filter_shorthands() -> None:
     event = sio("EVENT", 1.0, "c2s", event="chat.message", id=1, sid="abcdef")
     other = sio("EVENT", 1.0, "s2c", event="news", nsp="/admin", sid="zzz")
     ack = sio("ACK", 1.1, "s2c", id=1, answers=event, sid="abcdef")
     ping = eio("ping", 1.0, "s2c", sid="abcdef")
     records = [event, other, ack, ping]
-    assert Filter(hide_control=True)(ping) is False
-    assert [Filter(events=("chat.*",))(r) for r in records] == [True, False, True, False]
-    assert [Filter(namespaces=("/admin",))(r) for r in records] == [False, True, False, False]
-    assert [Filter(sids=("abc",))(r) for r in records] == [True, False, True, True]
-    assert [Filter(types=frozenset({"ack"}))(r) for r in records] == [False, False, True, False]
-    assert [Filter(direction="s2c")(r) for r in records] == [False, True, True, True]
-    out = write_all(records, event="chat*,news", hide_control="true")
+    for options, expected in [
+        ({"events": ["chat.*"]}, [True, False, True, False]),
+        ({"events": ["chat*", "news"]}, [True, True, True, False]),
+        ({"events": ["news"]}, [False, True, False, False]),
+        ({"namespaces": ["/admin"]}, [False, True, False, False]),
+        ({"sids": ["abc"]}, [True, False, True, True]),
+        ({"types": ["ack"]}, [False, False, True, False]),
+        ({"direction": "s2c"}, [False, True, True, True]),
+        ({"types": ["EVENT"], "sids": ["zz", "ab"]}, [True, True, False, False]),
+    ]:
+        match = shorthand(**options)
+        assert [match(r) for r in records] == expected, options  # type: ignore[operator]
+    assert shorthand_expression() is None
+    out = write_all(records, hide_control="true")
     assert out.count("\n") == 3 and "ping" not in out
+
+
+@pytest.mark.parametrize(
+    ("glob", "yes", "no"),
+    [
+        ("chat*", ["chat", "chat.x", "chat\nline"], ["xchat", "cha"]),
+        ("a?c", ["abc", "a.c"], ["ac", "abbc"]),
+        ("[ab]x", ["ax", "bx"], ["cx", "[ab]x"]),
+        ("[!ab]x", ["cx"], ["ax"]),
+        ("a.b+(c)", ["a.b+(c)"], ["aXb+(c)", "a.bb(c)"]),
+        ("[", ["["], ["x"]),
+    ],
+)
+def test_glob_patterns_match_like_fnmatch(glob: str, yes: list[str], no: list[str]) -> None:
+    from fnmatch import fnmatchcase
+
+    from ioproto.filters.regex import compile_pattern
+
+    matches = compile_pattern(glob_pattern(glob))
+    for text in yes:
+        assert matches(text) and fnmatchcase(text, glob), text
+    for text in no:
+        assert not matches(text) and not fnmatchcase(text, glob), text
 
 
 @pytest.mark.parametrize("color", [False, True])

@@ -34,9 +34,16 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 class Server:
     """A running peer server; ``url`` is its base URL."""
 
-    def __init__(self, argv: list[str], cwd: Path = PEERS) -> None:
+    def __init__(
+        self, argv: list[str], cwd: Path = PEERS, env: dict[str, str] | None = None
+    ) -> None:
         self.proc = subprocess.Popen(
-            argv, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+            argv,
+            cwd=cwd,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+            env=None if env is None else {**os.environ, **env},
         )
         assert self.proc.stdout is not None
         line = self.proc.stdout.readline()
@@ -76,8 +83,11 @@ def py_server() -> Iterator[Server]:
     server.stop()
 
 
-def run_client(kind: str, url: str, mode: str, timeout: float = 30) -> dict[str, object]:
-    """Run a client scenario (``node`` or ``py``) and return the JSON it printed last."""
+def run_client(
+    kind: str, url: str, mode: str, timeout: float = 30, env: dict[str, str] | None = None
+) -> dict[str, object]:
+    """Run a client scenario (``node`` or ``py``) and return the JSON it printed last;
+    ``env`` adds environment variables (e.g. ``IOPROTO_PEER_PARSER``)."""
     import json
 
     argv = (
@@ -85,7 +95,7 @@ def run_client(kind: str, url: str, mode: str, timeout: float = 30) -> dict[str,
         if kind == "node"
         else [sys.executable, "py_client.py", url, mode]
     )
-    env = dict(os.environ, PYTHONWARNINGS="ignore")
+    env = dict(os.environ, PYTHONWARNINGS="ignore", **(env or {}))
     done = subprocess.run(argv, cwd=PEERS, capture_output=True, text=True, timeout=timeout, env=env)
     lines = [line for line in done.stdout.split("\n") if line.startswith("{")]
     assert done.returncode == 0 and lines, f"{argv}: {done.returncode}\n{done.stderr[-2000:]}"
@@ -95,13 +105,15 @@ def run_client(kind: str, url: str, mode: str, timeout: float = 30) -> dict[str,
 
 class Proxy:
     """The proxy's relay in its child process, as the ``proxy`` source runs it, with the
-    records it decoded collected by :meth:`drain`."""
+    records it copied decoded by the ``http`` layer and collected by :meth:`drain`.
+    ``options`` left over are the ``http`` layer's (``all_http``)."""
 
     def __init__(self, upstream: str, buffer: int = 64 * 1024 * 1024, **options: object) -> None:
+        from ioproto_http.decoder import HttpStream
         from ioproto_proxy.process import ProxyConfig, ProxyProcess
         from ioproto_proxy.streams import TapDecoder
 
-        from ioproto.components import Limits
+        from ioproto.components import DecodeContext
 
         config = ProxyConfig(
             host="127.0.0.1",
@@ -112,18 +124,25 @@ class Proxy:
             upstream_ca=options.pop("upstream_ca", None),  # type: ignore[arg-type]
             head_timeout=float(options.pop("head_timeout", 30.0)),  # type: ignore[arg-type]
         )
-        self.process = ProxyProcess(config, TapDecoder(options, Limits()))
+        self.process = ProxyProcess(config, TapDecoder())
+        self.http = HttpStream(DecodeContext(options=options))
         host, port = self.process.start()
         self.url = f"http://{host}:{port}"
 
     def drain(self, quiet: float = 0.3) -> list[object]:
         """Every record decoded until nothing more arrives for ``quiet`` seconds."""
+        from ioproto.model import ErrorRecord
+
         records: list[object] = []
         while True:
             batch = list(self.process.records(timeout=quiet))
             if not batch:
                 return records
-            records.extend(batch)
+            for record in batch:
+                if isinstance(record, ErrorRecord):
+                    records.append(record)
+                else:
+                    records.extend(self.http.feed(record))
 
     def close(self) -> None:
         self.process.close()
@@ -147,9 +166,14 @@ def start_proxy_command(argv: list[str]) -> tuple[subprocess.Popen[str], str]:
         text=True,
     )
     assert proc.stderr is not None
-    line = proc.stderr.readline()
-    match = re.search(r"listening on (http://[\d.]+:\d+)", line)
-    assert match, line + (proc.stderr.read() if proc.poll() is not None else "")
+    seen = ""
+    for _ in range(5):  # sinks may say where they serve first (prometheus)
+        line = proc.stderr.readline()
+        seen += line
+        match = re.search(r"listening on (http://[\d.]+:\d+)", line)
+        if match or not line:
+            break
+    assert match, seen + (proc.stderr.read() if proc.poll() is not None else "")
     return proc, match.group(1)
 
 

@@ -11,10 +11,11 @@ import ioproto_engineio
 import ioproto_socketio
 import pytest
 from ioproto_har.source import HarSource
+from ioproto_http.records import Chunk, ChunkKind
 
 import ioproto
 from ioproto.components import SourceContext
-from ioproto.model import Chunk, ChunkKind, ErrorRecord, Record
+from ioproto.model import ErrorRecord, Record
 from ioproto.plugins import make_plugin_manager
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "har"
@@ -23,7 +24,9 @@ FIREFOX_HAR = DATA / "firefox-sample.har"
 
 
 def read(path: Path, **options: str) -> list[Record]:
-    return list(HarSource().open(str(path), SourceContext(options=options)))
+    """The HAR source's records, the Engine.IO layer saying which entries it wants."""
+    wanted = ioproto_engineio.decoder.EngineIODecoder().accepts
+    return list(HarSource().open(str(path), SourceContext(options=options, wanted=wanted)))
 
 
 def decode(records: list[Record]) -> list[Record]:
@@ -49,9 +52,10 @@ def test_chromium_har_chunks() -> None:
     assert [c.ts for c in chunks] == sorted(c.ts for c in chunks)
     handshake = chunks[1]
     assert handshake.kind is ChunkKind.HTTP_RESPONSE and handshake.data.startswith(b'0{"sid"')
-    sid = handshake.sid
-    assert sid and all(c.sid == sid for c in chunks)  # the handshake learns it from `open`
-    assert all(c.revision == 4 for c in chunks)
+    assert all(c.http is not None and c.http.query_value("EIO") == "4" for c in chunks)
+    engineio = [r for r in decode(records) if r.layer == "engineio"]
+    sid = engineio[0].sid  # the Engine.IO layer learns it from `open`
+    assert sid and all(r.sid == sid for r in engineio)
     kinds = {c.kind for c in chunks}
     assert {
         ChunkKind.HTTP_REQUEST,
@@ -62,7 +66,7 @@ def test_chromium_har_chunks() -> None:
     binary = [c for c in chunks if c.kind is ChunkKind.WS_BINARY]
     assert [c.data for c in binary] == [b"\x01\x02\x03\xfa", b"\xfa\x03\x02\x01"]
     assert [c.direction for c in binary] == ["c2s", "s2c"]
-    ws = [c for c in chunks if c.transport == "websocket"]
+    ws = [c for c in chunks if c.kind in (ChunkKind.WS_TEXT, ChunkKind.WS_BINARY)]
     assert ws[0].data == b"2probe" and ws[0].direction == "c2s"
     assert ws[0].http is not None and "HeadlessChrome" in (
         ws[0].http.request_header("user-agent") or ""
@@ -88,10 +92,13 @@ def test_firefox_sample() -> None:
     errors = [r for r in records if isinstance(r, ErrorRecord)]
     assert [e.rule for e in errors] == ["har.websocket.no-messages"]
     chunks = [r for r in records if isinstance(r, Chunk)]
-    assert all(c.sid == "q7yVhh3kHIN0Fk0AAAAB" for c in chunks)
     ua = chunks[0].http.request_header("user-agent") if chunks[0].http else None
     assert ua is not None and "Firefox/128.0" in ua
     out = decode(records)
+    # The Engine.IO layer tells the session, the upgrade without frames included.
+    assert {r.sid for r in out} == {"q7yVhh3kHIN0Fk0AAAAB"}
+    missing = next(r for r in out if isinstance(r, ErrorRecord))
+    assert (missing.rule, missing.transport) == ("har.websocket.no-messages", "websocket")
     assert ("c2s", ["chat", "hi from firefox"]) in [
         (r.direction, r.data) for r in out if r.type == "EVENT"
     ]
@@ -141,11 +148,12 @@ def test_a_revision_that_is_not_ascii_digits_is_unknown(tmp_path: Path) -> None:
     entry = {
         "startedDateTime": "2024-01-01T00:00:00Z",
         "request": {"url": url, "method": "GET", "headers": []},
-        "response": {"status": 200, "headers": [], "content": {"text": "0{}"}},
+        "response": {"status": 200, "headers": [], "content": {"text": '0{"sid":"s"}'}},
     }
     har.write_text(json.dumps({"log": {"entries": [entry]}}))
-    chunks = [r for r in read(har) if isinstance(r, Chunk)]
-    assert chunks and all(c.revision is None for c in chunks)
+    out = decode(read(har))
+    packets = [r for r in out if r.layer == "engineio" and not isinstance(r, ErrorRecord)]
+    assert packets and all(r.revision == 4 for r in packets)  # the default
 
 
 def test_a_bad_frame_costs_only_itself(tmp_path: Path) -> None:

@@ -15,7 +15,7 @@ import attrs
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from ioproto_pcap.http import Head
+from ioproto_http.framing import Head
 from ioproto_proxy.framing import (
     CHUNKED,
     HEAD,

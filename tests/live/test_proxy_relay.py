@@ -24,9 +24,10 @@ import aiohttp
 import attrs
 import pytest
 import trustme
+from ioproto_http.records import Chunk, ChunkKind
 from livehelp import Proxy, Server, node_ok
 
-from ioproto.model import Chunk, ChunkKind, ErrorRecord
+from ioproto.model import ErrorRecord
 
 # -- an HTTP upstream that tells what it received --------------------------------------------
 

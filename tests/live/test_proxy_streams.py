@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from ioproto_engineio.decoder import EngineIODecoder
+from ioproto_http.decoder import HttpStream
+from ioproto_http.records import Chunk, ChunkKind
 from ioproto_proxy.channel import CLOSE, DATA, ERROR, FIN, LOST, OPEN
 from ioproto_proxy.streams import TapDecoder
+from ioproto_tcp.records import TcpEvent
 
-from ioproto.components import Limits
-from ioproto.model import Chunk, ChunkKind, ErrorRecord, Record
+from ioproto.components import DecodeContext
+from ioproto.model import ErrorRecord, Record
 
 UPGRADE = (
     b"GET /socket.io/?EIO=4&transport=websocket&sid=abc HTTP/1.1\r\n"
@@ -31,8 +35,17 @@ def server_frame(text: bytes) -> bytes:
 
 
 def decode(events: list[tuple[int, int, float, object]]) -> list[Chunk | Record]:
-    decoder = TapDecoder({}, Limits())
-    return [*decoder.feed(events), *decoder.finish()]
+    """The tap's events as the ``http`` layer decodes them (the proxy source's records)."""
+    tap = TapDecoder()
+    return http_layer([*tap.feed(events), *tap.finish(9.0)])
+
+
+def http_layer(records: list[Record]) -> list[Record]:
+    stream = HttpStream(DecodeContext())
+    out: list[Record] = []
+    for record in records:
+        out += [record] if isinstance(record, ErrorRecord) else stream.feed(record)
+    return out + list(stream.close())
 
 
 def test_a_websocket_connection_becomes_chunks_like_a_capture() -> None:
@@ -53,8 +66,8 @@ def test_a_websocket_connection_becomes_chunks_like_a_capture() -> None:
     chunk = records[0]
     assert isinstance(chunk, Chunk)
     assert chunk.connection == "127.0.0.1:5000-127.0.0.1:3000"
-    assert (chunk.sid, chunk.transport, chunk.revision) == ("abc", "websocket", 4)
     assert chunk.http is not None and chunk.http.method == "GET"
+    assert chunk.http.query_value("sid") == "abc"  # for the Engine.IO layer
     assert not [r for r in records if isinstance(r, ErrorRecord)]
 
 
@@ -98,7 +111,7 @@ def test_a_revision_that_is_not_ascii_digits_is_unknown() -> None:
     # "EIO=%C2%B2" is "²", which passes str.isdigit() but not int(): it once crashed the
     # capture decoder, which the proxy shares.
     request = b"GET /socket.io/?EIO=%C2%B2&transport=polling HTTP/1.1\r\nHost: h\r\n\r\n"
-    response = b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\n0{}"
+    response = b'HTTP/1.1 200 OK\r\nContent-Length: 12\r\n\r\n0{"sid":"s"}'
     records = decode(
         [
             (OPEN, 3, 1.0, ("127.0.0.1:5000", "127.0.0.1:3000")),
@@ -109,7 +122,9 @@ def test_a_revision_that_is_not_ascii_digits_is_unknown() -> None:
     )
     chunks = [r for r in records if isinstance(r, Chunk)]
     assert [c.kind for c in chunks] == [ChunkKind.HTTP_REQUEST, ChunkKind.HTTP_RESPONSE]
-    assert all(c.revision is None for c in chunks)
+    engineio = EngineIODecoder().open(DecodeContext())
+    packets = [p for c in chunks for p in engineio.feed(c) if not isinstance(p, ErrorRecord)]
+    assert packets and all(p.revision == 4 for p in packets)  # unknown: the default
 
 
 _PIECES = [UPGRADE, SWITCHED, client_frame(b'42["x"]'), server_frame(b"3"), b"\x88\x00"]
@@ -141,10 +156,12 @@ def test_any_sequence_of_events_decodes_without_raising(
 ) -> None:
     """Events in any order (data before an open, a gap after a close, garbage bytes, in
     any batching) give records, never an exception."""
-    decoder = TapDecoder({}, Limits())
+    decoder = TapDecoder()
     size = max(1, len(events) // batches)
-    records = []
+    tcp: list[Record] = []
     for start in range(0, len(events), size):
-        records += decoder.feed(events[start : start + size])
-    records += decoder.finish()
+        tcp += decoder.feed(events[start : start + size])
+    tcp += decoder.finish(9.0)
+    assert all(isinstance(r, (TcpEvent, ErrorRecord)) for r in tcp)
+    records = http_layer(tcp)
     assert all(isinstance(r, (Chunk, ErrorRecord)) for r in records)

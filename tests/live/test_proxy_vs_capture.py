@@ -22,11 +22,11 @@ from typing import Any
 
 import attrs
 import pytest
-from ioproto_pcap.source import PcapSource
+from ioproto_http.records import Chunk, ChunkKind
 from livehelp import Proxy, Server, run_client
 
-from ioproto.components import SourceContext
-from ioproto.model import Chunk, ChunkKind, ErrorRecord
+import ioproto
+from ioproto.model import ErrorRecord
 
 pytestmark = [
     pytest.mark.node,
@@ -154,8 +154,7 @@ def test_proxy_decodes_what_a_capture_of_the_client_hop_decodes(
     assert dropped and dropped.group(1) == "0", f"the capture is incomplete: {stats}"
     assert result["echo"] and result["binary"] == [250, 3, 2, 1], result
 
-    context = SourceContext(options={"port": [port]})
-    captured = list(PcapSource().open(str(pcap), context))
+    captured = list(ioproto.decode(str(pcap), proto="chunk", source_options={"port": [port]}))
 
     assert all(isinstance(r, Chunk | ErrorRecord) for r in proxied), proxied
     assert all(isinstance(r, Chunk | ErrorRecord) for r in captured), captured

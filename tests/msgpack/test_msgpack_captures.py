@@ -20,9 +20,11 @@ DATA = Path(__file__).resolve().parents[1] / "data"
 
 
 def decode(name: str) -> list[Record]:
+    import ioproto_http
     import ioproto_pcap
 
-    pm = make_plugin_manager(load_entrypoints=False, plugins=[ioproto_pcap, *PLUGINS])
+    plugins = [ioproto_pcap, ioproto_http, *PLUGINS]
+    pm = make_plugin_manager(load_entrypoints=False, plugins=plugins)
     return list(ioproto.decode(str(DATA / f"{name}.pcap"), proto="socketio", plugin_manager=pm))
 
 

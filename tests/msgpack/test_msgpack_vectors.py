@@ -180,9 +180,10 @@ def test_session_close_reports_unanswered_acks() -> None:
         ]
     )
     assert rules(records) == ["socketio.msgpack.unparseable"]
+    from ioproto_socketio.testing import ws_messages
     from mphelp import PLUGINS
 
-    from ioproto.testing import run_pipeline, ws_messages
+    from ioproto.testing import run_pipeline
 
     chunks = ws_messages(
         [
@@ -251,9 +252,10 @@ def test_auto_selection_leaves_default_sessions_alone() -> None:
 
 
 def test_two_sessions_two_parsers_in_one_pipeline() -> None:
+    from ioproto_socketio.testing import socketio_messages
     from mphelp import PLUGINS
 
-    from ioproto.testing import run_pipeline, socketio_messages
+    from ioproto.testing import run_pipeline
 
     default = socketio_messages([("c2s", "0"), ("c2s", '2["a"]')], sid="D", connection="d")
     msgp = socketio_messages(

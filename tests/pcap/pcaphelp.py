@@ -12,10 +12,12 @@ for path in (HERE, HERE.parents[1] / "plugins"):
     if str(path) not in sys.path:
         sys.path.insert(0, str(path))
 
+from ioproto_http.decoder import HttpStream  # noqa: E402
+from ioproto_http.records import Chunk  # noqa: E402
 from ioproto_pcap.source import CaptureDecoder, read_capture  # noqa: E402
 
-from ioproto.components import Limits, SourceContext  # noqa: E402
-from ioproto.model import Chunk, ErrorRecord, Record  # noqa: E402
+from ioproto.components import DecodeContext, Limits, SourceContext  # noqa: E402
+from ioproto.model import ErrorRecord, Record  # noqa: E402
 
 
 def decode_frames(
@@ -23,16 +25,41 @@ def decode_frames(
     options: Mapping[str, Any] | None = None,
     limits: Limits | None = None,
 ) -> list[Record]:
-    """Run frames straight through the capture decoder (no file)."""
-    decoder = CaptureDecoder(SourceContext(options=dict(options or {}), limits=limits or Limits()))
+    """Run frames straight through the capture decoder (no file), then the ``http`` layer."""
+    context = SourceContext(options=dict(options or {}), limits=limits or Limits())
+    decoder = CaptureDecoder(context)
     for ts, linktype, frame in frames:
         decoder.frame(ts, linktype, frame)
     decoder.finish()
-    return list(decoder.out)
+    return http_layer(decoder.out, context)
 
 
 def decode_file(path: str, options: Mapping[str, Any] | None = None) -> list[Record]:
-    return list(read_capture(str(path), SourceContext(options=dict(options or {}))))
+    """The chunks and errors of the capture at ``path``: the pcap source, then ``http``."""
+    context = SourceContext(options=dict(options or {}))
+    return http_layer(read_capture(str(path), context), context)
+
+
+def http_layer(records: Iterable[Record], context: SourceContext) -> list[Record]:
+    """What the ``http`` layer makes of a source's records (errors pass through), in order.
+
+    The source's options are also given to the layer (``all_http``), as a test's one mapping;
+    the layer above is Engine.IO's (which HTTP messages are wanted).
+    """
+    from ioproto_engineio.decoder import EngineIODecoder
+
+    wanted = EngineIODecoder().accepts
+    stream = HttpStream(
+        DecodeContext(limits=context.limits, options=context.options, wanted=wanted)
+    )
+    out: list[Record] = []
+    for record in records:
+        if isinstance(record, ErrorRecord):
+            out.append(record)
+        else:
+            out.extend(stream.feed(record))
+    out.extend(stream.close())
+    return out
 
 
 def project(records: Sequence[Record]) -> list[tuple[Any, ...]]:
@@ -47,9 +74,6 @@ def project(records: Sequence[Record]) -> list[tuple[Any, ...]]:
                     r.direction,
                     str(r.kind),
                     r.data,
-                    r.sid,
-                    r.revision,
-                    r.transport,
                     None
                     if http is None
                     else (

@@ -7,8 +7,8 @@ import dataclasses
 import pcapbuild
 import pytest
 import scenarios
-from ioproto_pcap.http import BodyReader, decode_content, parse_head
-from pcaphelp import chunks, decode_file, decode_frames, errors
+from ioproto_http.framing import BodyReader, decode_content, parse_head
+from pcaphelp import chunks, decode_file, decode_frames, errors, http_layer
 
 
 def _render(flow: pcapbuild.Flow) -> list:
@@ -74,7 +74,8 @@ def test_midstream_websocket() -> None:
     got = [(c.direction, str(c.kind), c.data) for c in chunks(records)]
     assert got == scenarios.expected_ws_messages(deflate=False)
     assert records[0].connection == "10.0.0.1:51001-10.0.0.2:3000"
-    assert all(c.transport == "websocket" and c.sid is None for c in chunks(records))
+    # Chunks carry no Engine.IO facts: the Engine.IO layer derives them.
+    assert all(c.transport is None and c.sid is None for c in chunks(records))
 
 
 def test_midstream_compressed_websocket_reports_inflate() -> None:
@@ -165,7 +166,8 @@ def test_connection_cap_evicts() -> None:
         most = max(most, len(decoder.connections))
     decoder.finish()
     assert most <= 2 * 6
-    assert len([c for c in chunks(decoder.out) if c.direction == "s2c"]) == 30
+    records = http_layer(decoder.out, SourceContext())
+    assert len([c for c in chunks(records) if c.direction == "s2c"]) == 30
 
 
 @pytest.mark.parametrize(

@@ -10,13 +10,15 @@ import pcapbuild
 import scenarios
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from ioproto_http.records import Chunk
 from ioproto_pcap.files import FrameReader
 from ioproto_pcap.link import parse_frame
 from ioproto_pcap.source import CaptureDecoder
-from pcaphelp import decode_frames
+from ioproto_tcp.records import TcpEvent
+from pcaphelp import decode_frames, http_layer
 
 from ioproto.components import SourceContext
-from ioproto.model import Chunk, ErrorRecord
+from ioproto.model import ErrorRecord
 
 FLOW = scenarios.websocket_flow(mss=500)
 POLL = scenarios.polling_flow(mss=300)
@@ -32,7 +34,9 @@ def _run_bytes(data: bytes) -> None:
     for frame in reader:
         decoder.frame(*frame)
     decoder.finish()
-    assert all(isinstance(r, (Chunk, ErrorRecord)) for r in decoder.out)
+    assert all(isinstance(r, (TcpEvent, ErrorRecord)) for r in decoder.out)
+    records = http_layer(decoder.out, SourceContext())
+    assert all(isinstance(r, (Chunk, ErrorRecord)) for r in records)
 
 
 @st.composite

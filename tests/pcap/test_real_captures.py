@@ -25,12 +25,14 @@ def test_real_capture(path: Path) -> None:
 def test_real_captures_through_engineio() -> None:
     """The chunks decode as Engine.IO without errors through the real pipeline."""
     ioproto_engineio = pytest.importorskip("ioproto_engineio")
+    import ioproto_http
     import ioproto_pcap
 
     import ioproto
     from ioproto.plugins import make_plugin_manager
 
-    pm = make_plugin_manager(load_entrypoints=False, plugins=[ioproto_engineio, ioproto_pcap])
+    plugins = [ioproto_engineio, ioproto_http, ioproto_pcap]
+    pm = make_plugin_manager(load_entrypoints=False, plugins=plugins)
     for name in ("deflate", "upgrade", "binary", "v2_polling"):
         path = DATA / f"{name}.pcap"
         if not path.exists():

@@ -6,12 +6,14 @@ import importlib.util
 
 import ioproto_socketio
 import pytest
+from ioproto_http.records import Chunk, ChunkKind
 from ioproto_socketio.records import AckRequest
+from ioproto_socketio.testing import engineio_url
 from siohelp import errors, packets, unanswered
 
 import ioproto
 from ioproto.jsonform import record_to_dict
-from ioproto.model import Chunk, ChunkKind, Packet, Record
+from ioproto.model import Packet, Record
 from ioproto.plugins import collect_components
 
 HAS_ENGINEIO = importlib.util.find_spec("ioproto_engineio.decoder") is not None
@@ -42,7 +44,7 @@ def feed_lines(lines: list[tuple[bytes, str]], revision: int = 4) -> list[Record
                 kind=ChunkKind.LINE,
                 data=data,
                 ts=float(index),
-                revision=revision,
+                http=engineio_url(revision=revision),
                 direction=direction,  # type: ignore[arg-type]
                 connection="c1",
             )

@@ -14,11 +14,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from ioproto_http.records import Chunk, ChunkKind
 from ioproto_socketio.records import AckRequest
+from ioproto_socketio.testing import engineio_url
 from siohelp import NODE_DIR, errors, from_wire_json, packets, stream, unanswered
 
 import ioproto
-from ioproto.model import Chunk, ChunkKind, Packet, Record
+from ioproto.model import Packet, Record
 
 EIO_TYPES = {"open": 0, "close": 1, "ping": 2, "pong": 3, "message": 4, "upgrade": 5, "noop": 6}
 
@@ -143,7 +145,7 @@ def test_real_session_through_both_plugins(session: list[dict[str, Any]]) -> Non
             ts=float(line["seq"]),
             direction=line["direction"],
             connection="127.0.0.1:50000-127.0.0.1:3000",
-            revision=4,
+            http=engineio_url(revision=4),
         )
         records += pipeline.feed(chunk)
     records += pipeline.close()

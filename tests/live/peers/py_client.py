@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sys
 from typing import Any
 
@@ -18,7 +19,11 @@ async def main(url: str, mode: str) -> dict[str, Any]:
         mode, ["polling", "websocket"]
     )
     out: dict[str, Any] = {}
-    sio = socketio.AsyncClient(reconnection_delay=0.05, reconnection_delay_max=0.1)
+    # IOPROTO_PEER_PARSER=msgpack: talk to a server that uses python-socketio's msgpack serializer
+    serializer = "msgpack" if os.environ.get("IOPROTO_PEER_PARSER") == "msgpack" else "default"
+    sio = socketio.AsyncClient(
+        reconnection_delay=0.05, reconnection_delay_max=0.1, serializer=serializer
+    )
     connected = asyncio.Event()
     disconnected = asyncio.Event()
     answer: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
@@ -59,12 +64,12 @@ async def main(url: str, mode: str) -> dict[str, Any]:
         await sio.emit("count", i)
     out["total"] = await sio.call("total")
 
-    admin = socketio.AsyncClient(reconnection=False)
+    admin = socketio.AsyncClient(reconnection=False, serializer=serializer)
     await admin.connect(
         url, namespaces=["/admin"], auth={"token": "s3cret"}, transports=transports, wait_timeout=5
     )
     out["admin"] = await admin.call("stats", namespace="/admin")
-    denied = socketio.AsyncClient(reconnection=False)
+    denied = socketio.AsyncClient(reconnection=False, serializer=serializer)
     if mode == "polling":  # python-socketio then waits a whole ping interval to give up
         out["denied"] = "skipped"
     else:

@@ -7,6 +7,8 @@ Prints `READY <port>` once listening; stops on SIGTERM/SIGINT.
 from __future__ import annotations
 
 import asyncio
+import json
+import os
 import signal
 import sys
 from typing import Any
@@ -14,7 +16,11 @@ from typing import Any
 import socketio
 from aiohttp import web
 
-sio = socketio.AsyncServer(async_mode="aiohttp", max_http_buffer_size=5_000_000)
+# IOPROTO_PEER_PARSER=msgpack: python-socketio's msgpack serializer (the tap tests use both).
+SERIALIZER = "msgpack" if os.environ.get("IOPROTO_PEER_PARSER") == "msgpack" else "default"
+sio = socketio.AsyncServer(
+    async_mode="aiohttp", max_http_buffer_size=5_000_000, serializer=SERIALIZER
+)
 counts: dict[str, int] = {}
 
 
@@ -71,6 +77,15 @@ async def stats(sid: str) -> dict[str, Any]:
 
 
 async def main(port: int) -> None:
+    tap = None
+    if os.environ.get("IOPROTO_TAP_COLLECTOR"):  # run with the Python tap (tests/taps)
+        import ioproto_tap
+
+        tap = ioproto_tap.instrument(
+            sio,
+            collector=os.environ["IOPROTO_TAP_COLLECTOR"],
+            buffer_bytes=int(os.environ.get("IOPROTO_TAP_BUFFER", 8 << 20)),
+        )
     app = web.Application()
     sio.attach(app)
     runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
@@ -84,6 +99,11 @@ async def main(port: int) -> None:
         loop.add_signal_handler(signum, stop.set)
     await stop.wait()
     await runner.cleanup()
+    if tap is not None:
+        tap.close()
+        stats = {"dropped": tap.dropped, "failures": tap.failures}
+        stats["connects"] = getattr(tap.sender.link, "connects", None)
+        print("TAP " + json.dumps(stats), flush=True)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,9 @@ const path = require('path');
 const NODE_MODULES = path.resolve(__dirname, '..', '..', 'node', 'node_modules');
 const { io } = require(path.join(NODE_MODULES, 'socket.io-client'));
 
+// IOPROTO_PEER_PARSER=msgpack: socket.io-msgpack-parser, to talk to a server that uses it.
+const parser = process.env.IOPROTO_PEER_PARSER === 'msgpack'
+  ? { parser: require(path.join(NODE_MODULES, 'socket.io-msgpack-parser')) } : {};
 const url = process.argv[2];
 const mode = process.argv[3] || 'default';
 const transports = mode === 'websocket' ? ['websocket'] : mode === 'polling' ? ['polling'] : ['polling', 'websocket'];
@@ -18,7 +21,7 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 async function main() {
   const step = (s) => { if (process.env.DEBUG_STEPS) console.error("step", s); };
   const out = {};
-  const socket = io(url, { transports, reconnectionDelay: 50, reconnectionDelayMax: 100 });
+  const socket = io(url, { transports, reconnectionDelay: 50, reconnectionDelayMax: 100, ...parser });
   socket.io.once('open', () => { out.initial_transport = socket.io.engine.transport.name; });
   await once(socket, 'connect');
   if (mode === 'default') {
@@ -39,10 +42,10 @@ async function main() {
   out.total = await socket.emitWithAck('total');
 
   step('admin');
-  const admin = io(url + '/admin', { transports, auth: { token: 's3cret' } });
+  const admin = io(url + '/admin', { transports, auth: { token: 's3cret' }, ...parser });
   await once(admin, 'connect');
   out.admin = await admin.emitWithAck('stats');
-  const denied = io(url + '/admin', { transports, auth: { token: 'nope' } });
+  const denied = io(url + '/admin', { transports, auth: { token: 'nope' }, ...parser });
   out.denied = (await once(denied, 'connect_error')).message;
   denied.close();
 

@@ -39,7 +39,14 @@ const httpServer = http.createServer((req, res) => {
     res.end(data);
   });
 });
-const io = new Server(httpServer, { maxHttpBufferSize: 5e6 });
+// IOPROTO_PEER_PARSER=msgpack: socket.io-msgpack-parser (the tap tests run both parsers).
+const parser = process.env.IOPROTO_PEER_PARSER === 'msgpack'
+  ? require(path.join(NODE_MODULES, 'socket.io-msgpack-parser')) : undefined;
+const io = new Server(httpServer, parser ? { maxHttpBufferSize: 5e6, parser } : { maxHttpBufferSize: 5e6 });
+// IOPROTO_TAP_COLLECTOR=HOST:PORT: run with the ioproto-tap package (taps/node) on this server.
+if (process.env.IOPROTO_TAP_COLLECTOR) {
+  require(path.resolve(__dirname, '..', '..', '..', 'taps', 'node'))(io, { collector: process.env.IOPROTO_TAP_COLLECTOR });
+}
 
 io.on('connection', (socket) => {
   let counted = 0;

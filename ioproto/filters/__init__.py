@@ -1,0 +1,64 @@
+"""One filter language for every command: ``sio.event == "chat" and latency.ack_rtt > 50ms``.
+
+* :func:`compile_filter` parses (with lark), checks and compiles an expression into a
+  :class:`Filter`, a function ``record → bool`` built once (docs/filters.md is the
+  language reference).
+* :class:`Field` describes a field; plugins offer theirs through the ``register_fields``
+  hook and :func:`ioproto.plugins.collect_components` gathers them, with the core's own
+  (:data:`CORE_FIELDS`), into a :class:`FieldSet`.
+* :meth:`Filter.pushdown` gives the per-layer predicates the pipeline uses to skip decoding
+  what cannot match; :meth:`Filter.source_options` the capture source options that select
+  the same (``port``).
+
+This package knows no protocol: every protocol field comes from a plugin.
+
+The parser (lark) and RE2 are imported when a filter is first compiled, not with this
+package: every ioproto process (the proxy's relay child too) imports it for the fields.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from .core_fields import CORE_FIELDS
+from .errors import FilterError
+from .fields import MISSING, TYPES, Field, FieldSet, reads, resolver
+from .printer import format_node, quote
+
+if TYPE_CHECKING:
+    from .compiler import Filter, Predicate, compile_filter
+    from .syntax import parse
+
+_LAZY = {
+    "Filter": "compiler",
+    "Predicate": "compiler",
+    "compile_filter": "compiler",
+    "parse": "syntax",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from importlib import import_module
+
+    return getattr(import_module(f"{__name__}.{module}"), name)
+
+
+__all__ = [
+    "CORE_FIELDS",
+    "MISSING",
+    "TYPES",
+    "Field",
+    "FieldSet",
+    "Filter",
+    "FilterError",
+    "Predicate",
+    "compile_filter",
+    "format_node",
+    "parse",
+    "quote",
+    "reads",
+    "resolver",
+]

@@ -1,0 +1,135 @@
+"""Reading a large input in a forked worker process, so that decoding gets a core of its own.
+
+Reading a capture and the first decoder layers (frames, TCP reassembly, HTTP and WebSocket
+framing, Engine.IO framing) is about half the work of ``ioproto decode`` on a large file.
+:func:`source_records` runs the source and the pipeline's leading *connection-scoped* layers
+(decoders whose ``scope`` is ``"connection"``: their output for a record depends only on
+earlier records of the same connection) in a forked child, which sends what comes out of
+them to the parent in batches through a pipe; the parent feeds those records to the same
+pipeline, where they enter the first layer the child did not run. Same records, same order
+as reading in process.
+
+Only for a source that declares ``forkable = True`` (its ``open`` only reads the input it is
+given), a regular file of at least ``parallel_min_bytes`` (source option, default 8 MB), and
+a pipeline that does not emit consumed records (``all_layers``); never for stdin or live
+pipes, whose records must arrive as they happen. ``--source-option parallel=false`` turns it
+off.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+from collections.abc import Iterable, Iterator
+from multiprocessing.connection import Connection
+from typing import TYPE_CHECKING, Any
+
+from .components import Source, SourceContext, option_flag, optional
+from .model import Record
+
+if TYPE_CHECKING:
+    from .pipeline import Pipeline
+
+#: Records per message through the pipe: large enough to amortise a send, small enough
+#: that the parent starts decoding at once.
+BATCH = 512
+
+DEFAULT_MIN_BYTES = 8 * 1024 * 1024
+
+
+def source_records(
+    pipeline: Pipeline, source: Source, input: str, context: SourceContext
+) -> Iterable[Record]:
+    """The records to feed ``pipeline`` for ``input``: the source's own, or, when a worker
+    pays (see the module docstring), what the worker's leading layers made of them."""
+    lower = connection_layers(pipeline)
+    if lower and use_worker(pipeline, source, input, context):
+        return _read_in_worker(pipeline, lower, source, input, context)
+    return source.open(input, context)
+
+
+def connection_layers(pipeline: Pipeline) -> int:
+    """How many of the pipeline's lowest layers are connection-scoped (all their members)."""
+    count = 0
+    for layer in pipeline.layers:
+        scopes = {optional(member.decoder, "Decoder", "scope") for member in layer.members}
+        if scopes != {"connection"}:
+            break
+        count += 1
+    return count
+
+
+def use_worker(pipeline: Pipeline, source: Source, input: str, context: SourceContext) -> bool:
+    """Whether ``input`` is worth reading in a worker (see the module docstring)."""
+    if not optional(source, "Source", "forkable") or pipeline.all_layers:
+        return False
+    if not option_flag(context.options.get("parallel", True)):
+        return False
+    if input == "-" or not hasattr(os, "fork"):
+        return False
+    try:
+        minimum = int(context.options.get("parallel_min_bytes", DEFAULT_MIN_BYTES))
+        stat = os.stat(input)
+    except (OSError, ValueError):
+        return False
+    return os.path.isfile(input) and stat.st_size >= minimum
+
+
+def _read_in_worker(
+    pipeline: Pipeline, lower: int, source: Source, input: str, context: SourceContext
+) -> Iterator[Record]:
+    fork = multiprocessing.get_context("fork")
+    receiver, sender = fork.Pipe(duplex=False)
+    child = fork.Process(
+        target=_work, args=(pipeline, lower, source, input, context, sender), daemon=True
+    )
+    child.start()
+    sender.close()
+    finished = False
+    try:
+        while True:
+            try:
+                batch = receiver.recv()
+            except EOFError:
+                finished = True
+                break
+            if type(batch) is str:
+                raise RuntimeError(f"reading {input} failed in its worker process: {batch}")
+            yield from batch
+    finally:
+        receiver.close()
+        if finished:
+            child.join(30)  # it closed the pipe and is exiting: let it
+        if child.is_alive():
+            child.kill()  # the reader stopped early (an error, Ctrl-C, `| head`)
+        child.join()
+    if child.exitcode not in (0, None):
+        raise RuntimeError(f"the worker process reading {input} exited with code {child.exitcode}")
+
+
+def _work(
+    pipeline: Pipeline,
+    lower: int,
+    source: Source,
+    input: str,
+    context: SourceContext,
+    sender: Connection,
+) -> None:
+    # The parent handles Ctrl-C and stops reading; the child just goes when the pipe does.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    batch: list[Any] = []
+    try:
+        for record in pipeline.lower_half(lower, source.open(input, context)):
+            batch.append(record)
+            if len(batch) >= BATCH:
+                sender.send(batch)
+                batch = []
+        if batch:
+            sender.send(batch)
+    except (BrokenPipeError, ConnectionResetError):
+        pass  # the parent stopped reading
+    except Exception as exc:  # a bug: the parent raises it, as in-process reading would
+        sender.send(f"{type(exc).__name__}: {exc}")
+    finally:
+        sender.close()

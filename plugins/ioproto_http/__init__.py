@@ -1,0 +1,33 @@
+"""The ``http`` layer: HTTP/1.x and WebSocket, decoded from TCP byte streams.
+
+Public API: :mod:`.records` (the chunk records and their HTTP facts) and :mod:`.framing`
+(HTTP/1.x head parsing and body framing, which the proxy's relay shares so that relay and
+decoder agree on where messages end). Everything else is internal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import ioproto
+from ioproto.components import Decoder
+
+from .decoder import HttpDecoder
+
+if TYPE_CHECKING:
+    from ioproto.filters import Field
+
+
+@ioproto.hookimpl
+def register_decoders(register: Callable[[Decoder], None]) -> None:
+    register(HttpDecoder())
+
+
+@ioproto.hookimpl
+def register_fields(register: Callable[[Field], None]) -> None:
+    """``http.*``, ``ws.*`` and ``chunk.*`` (see :mod:`.fields`)."""
+    from .fields import FIELDS
+
+    for field in FIELDS:
+        register(field)

@@ -1,0 +1,107 @@
+"""The records of the HTTP/WebSocket layer (layer ``chunk``). Public API.
+
+A :class:`Chunk` is one HTTP body, one WebSocket message or one input line, with the
+:class:`HttpInfo` of the HTTP message it came from. The ``http`` decoder layer makes them
+from TCP byte streams; sources that already have HTTP and WebSocket messages (HAR files, a
+browser) or lines make them directly. Layers above (Engine.IO) ride on them.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+import attrs
+
+from ioproto.model import Record
+
+#: The layer name of chunks.
+LAYER = "chunk"
+
+
+class ChunkKind(StrEnum):
+    """What the bytes of a :class:`Chunk` are."""
+
+    HTTP_REQUEST = "http-request"
+    """The body of one HTTP request."""
+    HTTP_RESPONSE = "http-response"
+    """The body of one HTTP response."""
+    WS_TEXT = "ws-text"
+    """One complete WebSocket text message (after reassembly and decompression)."""
+    WS_BINARY = "ws-binary"
+    """One complete WebSocket binary message."""
+    WT_STREAM = "wt-stream"
+    """Bytes of a WebTransport bidirectional stream."""
+    LINE = "line"
+    """One line of the ``lines`` source: a single Engine.IO packet or a polling payload."""
+    LINE_BINARY = "line-binary"
+    """One line of the ``lines`` source given as hex: a binary Engine.IO message."""
+    WS_CONTROL = "ws-control"
+    """A WebSocket control frame (ping, pong, close); ``data`` is its payload."""
+
+
+@attrs.frozen(slots=True)
+class HttpInfo:
+    """What the capture knows about the HTTP message a chunk came from.
+
+    For a response, ``method``/``target``/``query`` are those of the request it answers,
+    ``request_headers`` the request's headers and ``request_ts`` the request's time.
+    ``query`` keeps every parameter as ``(name, value)`` in order; ``headers`` keeps the
+    headers of the message itself, names in lower case.
+    """
+
+    method: str | None = None
+    target: str | None = None
+    path: str | None = None
+    query: tuple[tuple[str, str], ...] = ()
+    status: int | None = None
+    reason: str | None = None
+    headers: tuple[tuple[str, str], ...] = ()
+    request_headers: tuple[tuple[str, str], ...] = ()
+    request_ts: float | None = None
+
+    def query_value(self, name: str) -> str | None:
+        """The first value of query parameter ``name``, or ``None``."""
+        for key, value in self.query:
+            if key == name:
+                return value
+        return None
+
+    def header(self, name: str) -> str | None:
+        """The first value of header ``name`` (case-insensitive) of this message."""
+        name = name.lower()
+        for key, value in self.headers:
+            if key == name:
+                return value
+        return None
+
+    def request_header(self, name: str) -> str | None:
+        """The first value of header ``name`` of the request (same as header() on a request)."""
+        name = name.lower()
+        for key, value in self.request_headers or self.headers:
+            if key == name:
+                return value
+        return None
+
+
+def _kind_name(chunk: Chunk) -> str:
+    """A chunk's ``type`` unless given: its kind (``"ws-text"``, ``"http-response"`` …)."""
+    return str(chunk.kind)
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class Chunk(Record):
+    """The bytes of one HTTP body, one WebSocket message or one input line.
+
+    ``http`` is the HTTP message it came from (for a WebSocket message, the upgrade request
+    and its 101 answer); ``seq`` numbers the chunks of one source in the order produced.
+    ``connection`` names the TCP connection client first; ``direction`` is known. A chunk
+    knows nothing of what its bytes mean: ``sid`` and ``transport`` stay ``None`` (the
+    layers above fill them in their own records).
+    """
+
+    kind: ChunkKind
+    data: bytes
+    http: HttpInfo | None = None
+    seq: int = 0
+    layer: str = LAYER
+    type: str = attrs.field(default=attrs.Factory(_kind_name, takes_self=True))

@@ -1,0 +1,298 @@
+"""WebSocket (RFC 6455) frames → messages for one direction, with permessage-deflate (RFC 7692).
+
+:class:`WsDirection` parses frames from a stream buffer, unmasks them, joins fragmented
+messages (control frames may be interleaved) and inflates compressed ones. It appends events to
+a list: ``(kind, payload, reason)`` where ``kind`` is a :class:`~ioproto_http.records.ChunkKind`
+(``ws-text``, ``ws-binary``, ``ws-control``) or an error rule (``capture.websocket.invalid``,
+``capture.websocket.inflate``). A frame that breaks the framing stops the direction: WebSocket
+frames cannot be re-synchronised reliably.
+"""
+
+from __future__ import annotations
+
+import struct
+import zlib
+
+Event = tuple[str, bytes, str]
+
+INVALID = "capture.websocket.invalid"
+INFLATE = "capture.websocket.inflate"
+_KINDS = {1: "ws-text", 2: "ws-binary"}
+_VALID_OPCODES = frozenset({0, 1, 2, 8, 9, 10})
+_TAIL = b"\x00\x00\xff\xff"
+_u16 = struct.Struct(">H").unpack_from
+_u64 = struct.Struct(">Q").unpack_from
+
+
+def unmask(data: bytes, mask: bytes) -> bytes:
+    """``data`` XOR the repeating 4-byte ``mask``."""
+    size = len(data)
+    if not size:
+        return data
+    key = (mask * ((size >> 2) + 1))[:size]
+    return (int.from_bytes(data, "little") ^ int.from_bytes(key, "little")).to_bytes(size, "little")
+
+
+def deflate_parameters(header: str | None) -> dict[str, str] | None:
+    """The permessage-deflate parameters accepted in a 101 ``Sec-WebSocket-Extensions``."""
+    if not header:
+        return None
+    for extension in header.split(","):
+        name, *params = (part.strip() for part in extension.split(";"))
+        if name.lower() != "permessage-deflate":
+            continue
+        result: dict[str, str] = {}
+        for param in params:
+            key, _, value = param.partition("=")
+            result[key.strip().lower()] = value.strip().strip('"')
+        return result
+    return None
+
+
+class WsDirection:
+    """Frame parser and message assembler for one direction.
+
+    ``deflate`` says whether permessage-deflate was negotiated, ``no_takeover`` whether this
+    direction resets its compression context per message, ``context_known`` whether the
+    capture holds the start of the compression context (false after a mid-stream pick-up or a
+    gap). Inflating always uses a 2**15 window: a larger window decodes any smaller one.
+    """
+
+    __slots__ = (
+        "compressed",
+        "context_known",
+        "dead",
+        "deflate",
+        "inflate_reported",
+        "inflater",
+        "limit",
+        "no_takeover",
+        "opcode",
+        "parts",
+        "size",
+        "skipping",
+    )
+
+    def __init__(
+        self, *, deflate: bool, no_takeover: bool, limit: int, context_known: bool = True
+    ) -> None:
+        self.deflate = deflate
+        self.no_takeover = no_takeover
+        self.limit = limit
+        self.context_known = context_known
+        self.inflater: zlib._Decompress | None = None
+        self.inflate_reported = False
+        self.dead = False
+        self.opcode = 0  # opcode of the message being assembled, 0 = none
+        self.compressed = False
+        self.parts: list[bytes] = []
+        self.size = 0
+        self.skipping = False
+
+    def lost_sync(self) -> None:
+        """Bytes were lost: drop the message in progress; the compression context is gone."""
+        self.opcode = 0
+        self.parts = []
+        self.size = 0
+        self.skipping = False
+        if not self.no_takeover:
+            self.context_known = False
+            self.inflater = None
+
+    def parse(self, buf: bytearray | bytes, pos: int, out: list[Event]) -> int:
+        """Consume whole frames from ``buf[pos:]``; return the position after the last one."""
+        if self.dead:
+            return len(buf)
+        size = len(buf)
+        limit = self.limit
+        while size - pos >= 2:
+            b0 = buf[pos]
+            b1 = buf[pos + 1]
+            header = frame_length(buf, pos, size)
+            if header is None:
+                break
+            length, head = header
+            mask_at = head
+            if b1 & 0x80:
+                head += 4
+            opcode = b0 & 0x0F
+            if not b0 & 0x70 and (opcode == 1 or opcode == 2) and length <= limit:
+                # An uncompressed text or binary frame: the common case, valid as far as
+                # its header goes.
+                end = head + length
+                if end > size:
+                    break
+                payload = bytes(buf[head:end])
+                if b1 & 0x80:
+                    payload = unmask(payload, bytes(buf[mask_at : mask_at + 4]))
+                pos = end
+                if b0 & 0x80 and not self.opcode:  # a whole message in one frame
+                    out.append((_KINDS[opcode], payload, ""))
+                    continue
+                self._start(opcode, b0, payload, out)
+                continue
+            problem = None
+            if opcode not in _VALID_OPCODES:
+                problem = f"unknown opcode {opcode:#x}"
+            elif b0 & 0x30 or (b0 & 0x40 and (not self.deflate or opcode == 0 or opcode >= 8)):
+                problem = f"reserved bits set ({b0 & 0x70:#x})"
+            elif opcode >= 8 and (not b0 & 0x80 or length > 125):
+                problem = "fragmented or oversized control frame"
+            elif length > self.limit:
+                problem = f"frame of {length} bytes exceeds the limit of {self.limit}"
+            if problem is not None:
+                self.dead = True
+                out.append((INVALID, bytes(buf[pos : pos + 16]), problem))
+                return size
+            end = head + length
+            if end > size:
+                break
+            payload = bytes(buf[head:end])
+            if b1 & 0x80:
+                payload = unmask(payload, bytes(buf[mask_at : mask_at + 4]))
+            pos = end
+            if opcode >= 8:
+                out.append(("ws-control", payload, ""))
+                continue
+            if opcode:
+                self._start(opcode, b0, payload, out)
+                continue
+            if not self.opcode:
+                out.append((INVALID, payload[:64], "continuation frame without a message"))
+                continue
+            if not self.skipping:
+                self.parts.append(payload)
+                self.size += len(payload)
+            self._check_size(b0, out)
+        return pos
+
+    def _start(self, opcode: int, b0: int, payload: bytes, out: list[Event]) -> None:
+        """The first frame of a message (opcode 1 or 2), header ``b0``."""
+        if self.opcode:
+            out.append((INVALID, payload[:64], "new message before the previous ended"))
+        self.opcode = opcode
+        self.compressed = bool(b0 & 0x40)
+        self.parts = [payload]
+        self.size = len(payload)
+        self.skipping = False
+        self._check_size(b0, out)
+
+    def _check_size(self, b0: int, out: list[Event]) -> None:
+        """After a data frame with header ``b0``: enforce the size limit, finish on FIN."""
+        if self.size > self.limit and not self.skipping:
+            out.append((INVALID, b"", f"message larger than {self.limit} bytes"))
+            self.skipping = True
+            self.parts = []
+        if b0 & 0x80:
+            self._finish(out)
+
+    def _finish(self, out: list[Event]) -> None:
+        kind = _KINDS[self.opcode]
+        data = self.parts[0] if len(self.parts) == 1 else b"".join(self.parts)
+        skipping = self.skipping
+        self.opcode = 0
+        self.parts = []
+        self.size = 0
+        self.skipping = False
+        if skipping:
+            if self.compressed and not self.no_takeover:
+                self._context_lost()
+            return
+        if self.compressed:
+            inflated = self._inflate(data, out)
+            if inflated is None:
+                return
+            data = inflated
+        out.append((kind, data, ""))
+
+    def _context_lost(self) -> None:
+        self.context_known = False
+        self.inflater = None
+
+    def _inflate(self, data: bytes, out: list[Event]) -> bytes | None:
+        if not self.context_known and not self.no_takeover:
+            if not self.inflate_reported:
+                self.inflate_reported = True
+                out.append(
+                    (
+                        INFLATE,
+                        data[:64],
+                        "compressed message whose compression context started before the "
+                        "capture (or a gap); later compressed messages are dropped",
+                    )
+                )
+            return None
+        if self.inflater is None or self.no_takeover:
+            self.inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+        try:
+            result = self.inflater.decompress(data + _TAIL, self.limit + 1)
+        except zlib.error as exc:
+            self._context_lost()
+            out.append((INFLATE, data[:64], f"cannot inflate message: {exc}"))
+            return None
+        if len(result) > self.limit or self.inflater.unconsumed_tail:
+            self._context_lost()
+            out.append((INVALID, b"", f"message inflates beyond {self.limit} bytes"))
+            return None
+        return result
+
+
+def frame_length(
+    buf: bytearray | bytes | memoryview, pos: int, size: int
+) -> tuple[int, int] | None:
+    """The payload length of the frame at ``buf[pos]`` (at least 2 bytes there) and where its
+    mask key, or else its payload, starts; ``None`` while the extended length is incomplete."""
+    length = buf[pos + 1] & 0x7F
+    head = pos + 2
+    if length == 126:
+        if size - pos < 4:
+            return None
+        (length,) = _u16(buf, head)
+        head += 2
+    elif length == 127:
+        if size - pos < 10:
+            return None
+        (length,) = _u64(buf, head)
+        head += 8
+    return length, head
+
+
+def probe_frames(buf: bytearray | bytes | memoryview, limit: int) -> int:
+    """Whether ``buf`` starts with plausible WebSocket frames (mid-stream pick-up).
+
+    1: masked frames (a client), 2: unmasked frames (a server), 0: not WebSocket,
+    -1: too little data to tell.
+    """
+    size = len(buf)
+    pos = 0
+    masked: bool | None = None
+    complete = 0
+    while pos < size and complete < 8:
+        if size - pos < 2:
+            break
+        b0 = buf[pos]
+        b1 = buf[pos + 1]
+        header = frame_length(buf, pos, size)
+        if header is None:
+            break
+        length, head = header
+        opcode = b0 & 0x0F
+        if b0 & 0x30 or opcode not in _VALID_OPCODES or length > limit:
+            return 0
+        if opcode >= 8 and (not b0 & 0x80 or length > 125):
+            return 0
+        this_masked = bool(b1 & 0x80)
+        if masked is None:
+            masked = this_masked
+        elif masked != this_masked:
+            return 0
+        if this_masked:
+            head += 4
+        end = head + length
+        if end > size:
+            break
+        complete += 1
+        pos = end
+    if masked is None:
+        return -1
+    return 1 if masked else 2

@@ -1,0 +1,306 @@
+"""Turning records into Prometheus metrics (prometheus-client objects on a private registry).
+
+Every figure is counted from the records the sink is given, the way the ``stats`` sink
+counts them, so the two agree on the same traffic (tests/live/test_prometheus.py checks it
+against a real Prometheus server). docs/metrics.md lists the metrics.
+
+Tables keyed by traffic are bounded: sessions followed (open sessions, their pingTimeout,
+whether their client was counted) at most ``max_sessions`` (oldest forgotten first; a
+session id is kept to 64 characters, so about 200 bytes an entry: 20 MB at the default
+100,000), and label values by :class:`~.labels.LabelCap`.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Any
+
+from ioproto_classify.records import HeartbeatTimeout, SessionSummary
+from ioproto_engineio.records import EngineIOHandshake, EngineIOHttpError, EngineIOPacket
+from ioproto_http.records import Chunk
+from ioproto_socketio.records import SocketIOPacket, SocketIOUnansweredAck
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+from ioproto.model import ErrorRecord, Record
+
+from .labels import LabelCap
+
+PREFIX = "ioproto"
+LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
+_TRANSPORTS = {"polling": "polling-xhr"}
+_PACKET_LAYERS = frozenset({"engineio", "socketio"})
+_MAX_SID = 64
+
+
+def _transport(record: Record) -> str:
+    kind = record.tag("transport.kind") if record.tags else None
+    if kind is not None:
+        return str(kind)
+    transport = record.transport
+    return _TRANSPORTS.get(transport, transport) if transport else "unknown"
+
+
+def _size(record: Record) -> int:
+    tagged = record.tag("event.bytes") if record.tags else None
+    if isinstance(tagged, int):
+        return tagged
+    parent = record.parent
+    raw = getattr(parent, "raw", b"") if parent is not None else b""
+    if isinstance(raw, bytes) and raw:
+        return len(raw)
+    own = getattr(record, "raw", b"")
+    if isinstance(own, bytes) and own:
+        return len(own)
+    data = getattr(record, "data", None)
+    return len(data) if isinstance(record, Chunk) and isinstance(data, bytes) else 0
+
+
+def _name(event: Any) -> str:
+    if event is None:
+        return "?"
+    return event if isinstance(event, str) else str(event)
+
+
+class _Sessions:
+    """Per-session facts, at most ``limit`` sessions (oldest forgotten first)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = max(1, limit)
+        self.items: OrderedDict[str, dict[str, Any]] = OrderedDict()
+
+    def get(self, sid: str | None, create: bool = False) -> dict[str, Any] | None:
+        if sid is None:
+            return None
+        key = sid[:_MAX_SID]
+        found = self.items.get(key)
+        if found is None and create:
+            if len(self.items) >= self.limit:
+                self.items.popitem(last=False)
+            found = self.items[key] = {}
+        return found
+
+
+class Metrics:
+    """The metrics of one sink. :meth:`add` every record (from one thread); the registry's
+    collection (``registry``) may run on another thread at any time."""
+
+    def __init__(self, *, top_events: int = 100, top_values: int = 50, max_sessions: int = 100_000):
+        self.registry = CollectorRegistry(auto_describe=True)
+        r = self.registry
+        self._sessions = _Sessions(max_sessions)
+        self.packets = Counter(
+            f"{PREFIX}_packets", "Records by layer, type and direction.",
+            ["layer", "type", "direction"], registry=r,
+        )  # fmt: skip
+        self.packet_bytes = Counter(
+            f"{PREFIX}_packet_bytes", "Bytes on the wire by layer, type and direction.",
+            ["layer", "type", "direction"], registry=r,
+        )  # fmt: skip
+        self.events = Counter(
+            f"{PREFIX}_events", "Socket.IO EVENTs by namespace, name and direction.",
+            ["nsp", "event", "direction"], registry=r,
+        )  # fmt: skip
+        self.event_bytes = Counter(
+            f"{PREFIX}_event_bytes", "Bytes of Socket.IO EVENTs on the wire.",
+            ["nsp", "event", "direction"], registry=r,
+        )  # fmt: skip
+        self.acks = Counter(
+            f"{PREFIX}_acks", "Socket.IO ACKs by the event they answer.",
+            ["nsp", "event"], registry=r,
+        )  # fmt: skip
+        self.ack_rtt = Histogram(
+            f"{PREFIX}_ack_rtt_seconds", "EVENT to ACK round trip, by event.",
+            ["nsp", "event"], buckets=LATENCY_BUCKETS, registry=r,
+        )  # fmt: skip
+        self.unanswered = Counter(
+            f"{PREFIX}_acks_unanswered", "EVENTs that asked for an ack and got none.",
+            ["nsp", "event"], registry=r,
+        )  # fmt: skip
+        self.heartbeat_rtt = Histogram(
+            f"{PREFIX}_heartbeat_rtt_seconds", "Engine.IO ping to pong round trip.",
+            ["transport"], buckets=LATENCY_BUCKETS, registry=r,
+        )  # fmt: skip
+        self.handshake = Histogram(
+            f"{PREFIX}_handshake_seconds", "HTTP request to Engine.IO handshake.",
+            buckets=LATENCY_BUCKETS, registry=r,
+        )  # fmt: skip
+        self.ping_timeouts = Counter(
+            f"{PREFIX}_ping_timeouts", "Pings whose pong did not come within pingTimeout.",
+            registry=r,
+        )  # fmt: skip
+        self.opened = Counter(
+            f"{PREFIX}_sessions_opened", "Engine.IO sessions opened, by first transport.",
+            ["transport"], registry=r,
+        )  # fmt: skip
+        self.open = Gauge(
+            f"{PREFIX}_sessions_open", "Engine.IO sessions open now, by current transport.",
+            ["transport"], registry=r,
+        )  # fmt: skip
+        self.upgrades = Counter(
+            f"{PREFIX}_upgrades", "Upgrade outcomes: upgraded, failed (probed, no upgrade).",
+            ["outcome"], registry=r,
+        )  # fmt: skip
+        self.errors = Counter(
+            f"{PREFIX}_errors", "Problems by kind (decode, protocol, limit, capture, http, "
+            "connect-error, plugin).", ["kind"], registry=r,
+        )  # fmt: skip
+        self.decode_errors = Counter(
+            f"{PREFIX}_decode_errors", "Error records by rule.", ["rule"], registry=r,
+        )  # fmt: skip
+        self.clients = Counter(
+            f"{PREFIX}_clients", "Sessions by client kind and browser family (or library).",
+            ["kind", "browser"], registry=r,
+        )  # fmt: skip
+        self.overflow = Counter(
+            f"{PREFIX}_label_overflow", "Records counted under 'other' because a label had "
+            "reached its cap of distinct values.", ["label"], registry=r,
+        )  # fmt: skip
+        self._events_cap = self._new_cap("event", top_events)
+        self._caps = {
+            name: self._new_cap(name, top_values)
+            for name in ("packet", "rule", "client", "transport", "kind")
+        }
+
+    def _new_cap(self, name: str, limit: int) -> LabelCap:
+        overflow = self.overflow.labels(name)
+        return LabelCap(name, limit, overflow.inc)
+
+    # -- feeding ------------------------------------------------------------------------------
+
+    def add(self, record: Record) -> None:
+        if isinstance(record, ErrorRecord):
+            self._error(str(record.tag("error.kind") or "decode"))
+            (rule,) = self._cap("rule", record.rule)
+            self.decode_errors.labels(rule).inc()
+            return
+        if isinstance(record, SessionSummary):
+            self._summary(record)
+            return
+        if isinstance(record, HeartbeatTimeout):
+            # Timeouts of closed sessions were counted at their close packet.
+            if record.timed_out and record.reason != "session closed":
+                self.ping_timeouts.inc()
+            return
+        if isinstance(record, SocketIOUnansweredAck):
+            nsp, event = self._event_labels(record.nsp, record.event)
+            self.unanswered.labels(nsp, event).inc()
+            return
+        layer, kind, direction = self._cap("packet", record.layer, record.type, record.direction)
+        self.packets.labels(layer, kind, direction).inc()
+        self.packet_bytes.labels(layer, kind, direction).inc(_size(record))
+        if record.tags:
+            self._client(record)
+        if record.layer not in _PACKET_LAYERS:
+            return
+        if isinstance(record, SocketIOPacket):
+            self._socketio(record)
+        elif isinstance(record, EngineIOPacket):
+            self._engineio(record)
+        elif isinstance(record, EngineIOHttpError):
+            self._error(str(record.tag("error.kind") or "http"))
+
+    def _cap(self, name: str, *values: Any) -> tuple[str, ...]:
+        return self._caps[name](*values)
+
+    def _event_labels(self, nsp: str, event: Any) -> tuple[str, str]:
+        labels = self._events_cap(nsp, _name(event))
+        return labels[0], labels[1]
+
+    def _error(self, kind: str) -> None:
+        (label,) = self._cap("kind", kind)
+        self.errors.labels(label).inc()
+
+    def _client(self, record: Record) -> None:
+        name = record.tag("client.name")
+        if name is None:
+            return
+        session = self._sessions.get(record.sid, create=True)
+        if session is None or session.get("client"):
+            return
+        session["client"] = True
+        kind, browser = self._cap("client", record.tag("client.kind") or "unknown", name)
+        self.clients.labels(kind, browser).inc()
+
+    def _socketio(self, record: SocketIOPacket) -> None:
+        kind = record.type
+        if kind == "EVENT":
+            nsp, event = self._event_labels(record.nsp, record.event)
+            direction = record.direction or "unknown"
+            self.events.labels(nsp, event, direction).inc()
+            self.event_bytes.labels(nsp, event, direction).inc(_size(record))
+        elif kind == "ACK":
+            answered = record.answers
+            name = getattr(answered, "event", None) if answered is not None else None
+            nsp, event = self._event_labels(record.nsp, name)
+            self.acks.labels(nsp, event).inc()
+            rtt = record.tag("latency.ack") if record.tags else None
+            if rtt is None and answered is not None:
+                rtt = record.ts - answered.ts
+            if isinstance(rtt, int | float):
+                self.ack_rtt.labels(nsp, event).observe(rtt)
+        elif kind in ("CONNECT_ERROR", "ERROR"):
+            self._error("connect-error")
+
+    def _engineio(self, record: EngineIOPacket) -> None:
+        kind = record.type
+        tags = record.tags
+        session = self._sessions.get(record.sid, create=isinstance(record, EngineIOHandshake))
+        if isinstance(record, EngineIOHandshake):
+            (transport,) = self._cap("transport", _transport(record))
+            self.opened.labels(transport).inc()
+            if session is not None:
+                self._move(session, transport)
+                if record.ping_timeout is not None:
+                    session["ping_timeout"] = record.ping_timeout / 1000
+            handshake = record.tag("latency.handshake") if tags else None
+            if isinstance(handshake, int | float):
+                self.handshake.observe(handshake)
+        elif kind == "pong":
+            rtt = record.tag("latency.heartbeat") if tags else None
+            if isinstance(rtt, int | float):
+                (transport,) = self._cap("transport", _transport(record))
+                self.heartbeat_rtt.labels(transport).observe(rtt)
+        elif kind == "upgrade":
+            self.upgrades.labels("upgraded").inc()
+            if session is not None and "open" in session:
+                self._move(session, self._cap("transport", _transport(record))[0])
+        elif kind == "close":
+            self._close(record, session)
+        if tags:
+            error = record.tag("error.kind")
+            if error is not None:
+                self._error(str(error))
+
+    def _move(self, session: dict[str, Any], transport: str) -> None:
+        previous = session.get("open")
+        if previous == transport:
+            return
+        if previous is not None:
+            self.open.labels(previous).dec()
+        self.open.labels(transport).inc()
+        session["open"] = transport
+
+    def _close(self, record: EngineIOPacket, session: dict[str, Any] | None) -> None:
+        if record.tags:
+            if record.tag("upgrade.failed"):
+                self.upgrades.labels("failed").inc()
+            waited = record.tag("latency.ping_unanswered")
+            if isinstance(waited, int | float):
+                limit = session.get("ping_timeout") if session is not None else None
+                if limit is None or waited >= limit:
+                    self.ping_timeouts.inc()
+        if session is not None:
+            previous = session.pop("open", None)
+            if previous is not None:
+                self.open.labels(previous).dec()
+            session["closed"] = True
+
+    def _summary(self, record: SessionSummary) -> None:
+        """The end of the input: sessions still open end here."""
+        session = self._sessions.get(record.sid)
+        if record.end_reason != "closed" and record.upgrade_failed:
+            self.upgrades.labels("failed").inc()
+        if session is not None:
+            previous = session.pop("open", None)
+            if previous is not None:
+                self.open.labels(previous).dec()

@@ -1,0 +1,138 @@
+"""The ``prometheus`` sink: metrics on an HTTP endpoint for Prometheus to scrape.
+
+``--sink prometheus`` serves ``http://127.0.0.1:9464/metrics``; ``--sink
+prometheus:HOST:PORT`` (or ``:PORT``, ``[::1]:PORT``) elsewhere. The server runs in a
+thread of its own from the moment the pipeline is built, so it answers while a live source
+(the proxy, ``live:IFACE``) feeds the pipeline, and it is given the figures as records
+arrive.
+
+When a *file* input ends, the command keeps serving the final figures until Ctrl-C or
+SIGTERM (``linger``), so that Prometheus can scrape them; ``--sink-option
+prometheus.exit=true`` stops at once instead. When a live source stops (Ctrl-C, ``--duration``)
+the server stops with it.
+
+Options (``--sink-option prometheus.KEY=VALUE``): ``address`` (``HOST:PORT``, what
+``prometheus:HOST:PORT`` sets), ``exit``, ``top_events`` (distinct namespace/event pairs
+with labels of their own, default 100; the rest are ``other``), ``top_values`` (the same for
+every other label, default 50), ``max_sessions`` (sessions followed, default 100,000).
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+from collections.abc import Mapping
+from types import FrameType
+from typing import Any
+
+from prometheus_client import start_http_server
+
+from ioproto.components import SinkContext, option_flag
+from ioproto.model import Record
+
+from .metrics import Metrics
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 9464
+
+
+def parse_address(text: str | None) -> tuple[str, int]:
+    """``"HOST:PORT"``, ``":PORT"``, ``"PORT"``, ``"[::1]:PORT"`` or ``""`` → (host, port)."""
+    if not text:
+        return DEFAULT_HOST, DEFAULT_PORT
+    host, port_text = DEFAULT_HOST, text
+    if text.startswith("["):
+        host, _, rest = text[1:].partition("]")
+        port_text = rest.lstrip(":")
+    elif ":" in text:
+        host, _, port_text = text.rpartition(":")
+    if not (port_text.isascii() and port_text.isdigit()) or not 0 <= int(port_text) <= 65535:
+        raise ValueError(f"prometheus: {text!r} is not HOST:PORT (e.g. 127.0.0.1:9464)")
+    return host or DEFAULT_HOST, int(port_text)
+
+
+def _number(options: Mapping[str, Any], name: str, default: int) -> int:
+    try:
+        return max(1, int(options.get(name, default)))
+    except (TypeError, ValueError):
+        raise ValueError(f"prometheus.{name} must be a whole number") from None
+
+
+class PrometheusSink:
+    def __init__(self, context: SinkContext) -> None:
+        options = context.options
+        self.host, self.port = parse_address(options.get("address") or options.get("target"))
+        self.exit = option_flag(options.get("exit", False))
+        self.metrics = Metrics(
+            top_events=_number(options, "top_events", 100),
+            top_values=_number(options, "top_values", 50),
+            max_sessions=_number(options, "max_sessions", 100_000),
+        )
+        try:
+            self._server, self._thread = start_http_server(
+                self.port, addr=self.host, registry=self.metrics.registry
+            )
+        except OSError as exc:
+            raise ValueError(
+                f"prometheus: cannot listen on {self.host}:{self.port}: {exc.strerror or exc}"
+            ) from None
+        self.port = self._server.server_port
+        self._stopped = False
+        print(f"ioproto: metrics on {self.url}", file=sys.stderr, flush=True)
+
+    @property
+    def url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}/metrics"
+
+    def write(self, record: Record) -> None:
+        self.metrics.add(record)
+
+    def close(self) -> None:
+        if self.exit:
+            self.stop()
+
+    def stop(self) -> None:
+        """Stop serving (idempotent)."""
+        if not self._stopped:
+            self._stopped = True
+            self._server.shutdown()
+            self._server.server_close()
+
+    def linger(self) -> None:
+        """After a file input ended: serve until Ctrl-C or SIGTERM (not with ``exit``)."""
+        if self._stopped:
+            return
+        print(
+            f"ioproto: input ended; serving the final metrics on {self.url} until Ctrl-C "
+            "(--sink-option prometheus.exit=true stops at once)",
+            file=sys.stderr,
+            flush=True,
+        )
+        stop = threading.Event()
+
+        def on_signal(signum: int, frame: FrameType | None) -> None:
+            stop.set()
+
+        previous = signal.signal(signal.SIGTERM, on_signal)
+        try:
+            while not stop.wait(0.5):
+                pass
+        except KeyboardInterrupt:
+            pass
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+            self.stop()
+
+
+class PrometheusSinkFactory:
+    """Sink ``prometheus``: see the module docstring."""
+
+    name = "prometheus"
+    description = "Prometheus metrics over HTTP (default 127.0.0.1:9464): sessions, events, RTTs"
+    #: ``--sink prometheus:HOST:PORT`` names an address, not a file to write.
+    target = "address"
+
+    def open(self, context: SinkContext) -> PrometheusSink:
+        return PrometheusSink(context)

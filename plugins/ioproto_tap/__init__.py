@@ -1,0 +1,47 @@
+"""In-process taps and their collector.
+
+* :func:`instrument` (``ioproto_tap.instrument(sio)``) instruments a python-socketio or
+  python-engineio server, sync or asyncio: every Engine.IO packet it receives and sends goes
+  to a collector (``ioproto collect``) or straight into a pipeline of sinks.
+* The ``collect`` source and the ``ioproto collect`` command receive tap streams (from this
+  module, or from the Node package ``ioproto-tap`` in taps/node) and decode them like a
+  capture.
+
+docs/taps.md describes both and the stream format between them (:mod:`.wire`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import ioproto
+from ioproto.components import Source
+
+from .source import CollectSource
+
+if TYPE_CHECKING:
+    import click
+
+    from .api import Tap
+
+__all__ = ["instrument"]
+
+
+def instrument(server: Any, **options: Any) -> Tap:
+    """Instrument ``server``; see :func:`ioproto_tap.api.instrument`."""
+    from .api import instrument as _instrument
+
+    return _instrument(server, **options)
+
+
+@ioproto.hookimpl
+def register_sources(register: Callable[[Source], None]) -> None:
+    register(CollectSource())
+
+
+@ioproto.hookimpl
+def register_commands(cli: click.Group) -> None:
+    from .command import collect_command
+
+    cli.add_command(collect_command)

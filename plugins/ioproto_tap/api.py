@@ -1,0 +1,151 @@
+"""``instrument(server)``: the one line that taps a python-socketio or python-engineio server.
+
+::
+
+    import ioproto_tap
+    ioproto_tap.instrument(sio)                                  # to `ioproto collect`
+    ioproto_tap.instrument(sio, collector="unix:/tmp/ioproto.sock")
+    ioproto_tap.instrument(sio, sinks=["jsonl:/tmp/traffic.jsonl"])  # decoded in-process
+
+The server keeps its speed and never sees an error from the tap: packets are put into a
+bounded buffer (``buffer_bytes``) and a daemon thread delivers them; what does not fit is
+dropped and counted (see :mod:`.sender`).
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import sys
+from collections.abc import Sequence
+from importlib import metadata
+from typing import Any
+
+from ioproto.components import SinkContext
+from ioproto.pipeline import Pipeline
+
+from .buffer import DEFAULT_BUFFER_BYTES, RecordBuffer
+from .collector import parse_address
+from .engineio_hooks import EngineIOHooks, Recorder
+from .sender import CollectorLink, Link, PipelineLink, Sender, hello_record
+
+#: Where taps send when no collector is named and ``IOPROTO_COLLECTOR`` is not set.
+DEFAULT_COLLECTOR = "127.0.0.1:7788"
+
+
+class Tap:
+    """A running tap: :meth:`close` stops it and takes the wrappers off the server.
+
+    ``dropped`` counts records dropped so far (buffer full, collector absent or slow);
+    ``failures`` counts internal failures that were swallowed to protect the server.
+    """
+
+    def __init__(self, hooks: EngineIOHooks, buffer: RecordBuffer, sender: Sender) -> None:
+        self.hooks = hooks
+        self.buffer = buffer
+        self.sender = sender
+        self._closed = False
+
+    @property
+    def dropped(self) -> int:
+        return self.buffer.total_dropped
+
+    @property
+    def failures(self) -> int:
+        return self.hooks.failures + self.sender.failures
+
+    def close(self, timeout: float = 2.0) -> None:
+        """Stop recording, deliver what is queued (at most ``timeout`` s), stop the sender."""
+        if self._closed:
+            return
+        self._closed = True
+        self.hooks.remove()
+        self.sender.stop(timeout)
+
+
+def engineio_server(server: Any) -> Any:
+    """The Engine.IO server of ``server`` (a python-socketio server's ``eio``, or itself).
+
+    Raises :class:`TypeError` for anything else.
+    """
+    import engineio
+
+    candidate = getattr(server, "eio", server)
+    if isinstance(candidate, engineio.Server | engineio.AsyncServer):
+        return candidate
+    raise TypeError(
+        "ioproto_tap.instrument() takes a socketio.Server/AsyncServer or an "
+        f"engineio.Server/AsyncServer, not {type(server).__name__}"
+    )
+
+
+def _library() -> str:
+    names = []
+    for package in ("python-socketio", "python-engineio"):
+        try:
+            names.append(f"{package}/{metadata.version(package)}")
+        except metadata.PackageNotFoundError:
+            continue
+    return " ".join(names)
+
+
+def instrument(
+    server: Any,
+    *,
+    collector: str | None = None,
+    sinks: Sequence[str] | None = None,
+    proto: str = "socketio",
+    buffer_bytes: int = DEFAULT_BUFFER_BYTES,
+    app: str | None = None,
+) -> Tap:
+    """Tap every Engine.IO packet ``server`` receives and sends.
+
+    :param server: a ``socketio.Server``/``AsyncServer`` or ``engineio.Server``/``AsyncServer``.
+    :param collector: ``"HOST:PORT"`` or ``"unix:PATH"`` of an ``ioproto collect``; default
+        the ``IOPROTO_COLLECTOR`` environment variable, else ``127.0.0.1:7788``.
+    :param sinks: decode in this process instead, into these sinks (``"monitor"``,
+        ``"jsonl:PATH"``, ``"stats"`` …; output to stdout unless a path is given), up to
+        layer ``proto``. Runs in the tap's thread, not the server's.
+    :param buffer_bytes: how many bytes of records may wait for delivery; beyond it records
+        are dropped and counted.
+    :param app: a name for this server in the collector's messages.
+    :returns: the :class:`Tap`; keep it to :meth:`~Tap.close` it or read its counts.
+    """
+    eio = engineio_server(server)
+    if buffer_bytes < 1:
+        raise ValueError("buffer_bytes must be positive")
+    buffer = RecordBuffer(buffer_bytes)
+    link: Link
+    if sinks:
+        link = _pipeline_link(sinks, proto)
+    else:
+        target = collector or os.environ.get("IOPROTO_COLLECTOR") or DEFAULT_COLLECTOR
+        address = parse_address(target)
+        link = CollectorLink(address, hello_record("python", _library(), app), buffer)
+    hooks = EngineIOHooks(eio, Recorder(buffer))
+    sender = Sender(buffer, link)
+    hooks.install()
+    sender.start()
+    tap = Tap(hooks, buffer, sender)
+    atexit.register(tap.close, 0.5)
+    os.register_at_fork(after_in_child=sender.restart_after_fork)
+    return tap
+
+
+def _pipeline_link(sinks: Sequence[str], proto: str) -> PipelineLink:
+    specs = []
+    streams = []
+    for spec in sinks:
+        name, colon, path = spec.partition(":")
+        stream = open(path, "w", encoding="utf-8", buffering=1) if colon else sys.stdout  # noqa: SIM115
+        if colon:
+            streams.append(stream)
+        specs.append((name, SinkContext(stream=stream, color=False)))
+    pipeline = Pipeline.build(proto=proto, sinks=specs)
+
+    def close() -> None:
+        pipeline.close()
+        for stream in streams:
+            stream.close()
+
+    return PipelineLink(pipeline.feed, close)

@@ -1,0 +1,134 @@
+"""Source ``collect``: receive tap streams and decode them as they arrive.
+
+Input: ``collect:ADDR[,ADDR...]`` where ADDR is ``HOST:PORT``, ``PORT`` (on 127.0.0.1) or
+``unix:PATH``. Source options (what ``ioproto collect`` sets): ``max_line``,
+``max_buffered``, ``max_connections``, ``session_bytes`` (bytes, bytes, count, bytes; see
+:class:`~.collector.CollectLimits`) and ``duration=SECONDS`` (stop by itself; default: until
+Ctrl-C or SIGTERM, after which the pipeline closes and every sink is flushed).
+
+Records reach the pipeline as their lines arrive: the source waits at most 0.1 s at a time,
+ticking the context (``--every``) while the taps are quiet.
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from types import FrameType
+from typing import Any
+
+from ioproto_http.records import Chunk
+
+from ioproto.components import SourceContext
+from ioproto.model import ErrorRecord, Record
+
+from .collector import Address, CollectLimits, Collector, parse_address
+
+PREFIX = "collect:"
+
+
+def parse_inputs(text: str) -> list[Address]:
+    """The addresses of a ``collect:`` input; :class:`ValueError` for a bad one."""
+    text = text.removeprefix(PREFIX)
+    addresses = [parse_address(item) for item in text.split(",") if item.strip()]
+    if not addresses:
+        raise ValueError("collect: needs an address, e.g. collect:127.0.0.1:9000")
+    return addresses
+
+
+def limits_from(options: Mapping[str, Any]) -> CollectLimits:
+    """:class:`CollectLimits` from source options (defaults for those not given)."""
+    defaults = CollectLimits()
+    values: dict[str, int] = {}
+    for name in ("max_line", "max_buffered", "max_connections", "session_bytes"):
+        value = options.get(name, getattr(defaults, name))
+        try:
+            number = int(value)
+        except (TypeError, ValueError):
+            raise ValueError(f"source option {name} must be an integer, not {value!r}") from None
+        if number < 1:
+            raise ValueError(f"source option {name} must be at least 1, not {number}")
+        values[name] = number
+    return CollectLimits(**values)
+
+
+class CollectSource:
+    """Source ``collect``: see the module docstring."""
+
+    name = "collect"
+    live = True  # records arrive as taps send them: the CLI keeps output line-buffered
+    description = "receive in-process taps' streams: collect:HOST:PORT or collect:unix:PATH"
+
+    def __init__(self) -> None:
+        #: Receives the addresses once listening (the command and tests use it).
+        self.on_listening: Callable[[list[Address]], None] | None = None
+
+    def probe(self, input: str) -> float:
+        return 1.0 if input.startswith(PREFIX) else -1.0
+
+    def open(self, input: str, context: SourceContext) -> Iterator[Chunk | Record]:
+        try:
+            addresses = parse_inputs(input)
+            limits = limits_from(context.options)
+            duration = float(context.options.get("duration", 0) or 0)
+        except ValueError as exc:
+            yield _error(input, "collect.config.invalid", str(exc))
+            return
+        collector = Collector(addresses, limits, on_event=_say)
+        try:
+            listening = collector.start()
+        except OSError as exc:
+            _say(str(exc.strerror or exc))
+            yield _error(input, "collect.listen.failed", str(exc.strerror or exc))
+            return
+        _say("collecting tap streams on " + ", ".join(map(str, listening)) + "; Ctrl-C to stop")
+        if self.on_listening is not None:
+            self.on_listening(listening)
+        stop = threading.Event()
+        deadline = time.monotonic() + duration if duration > 0 else None
+        try:
+            with _stop_on_signals(stop):
+                while not stop.is_set():
+                    yield from collector.poll(0.1)
+                    context.tick()
+                    if deadline is not None and time.monotonic() >= deadline:
+                        break
+        finally:
+            collector.close()
+
+
+def _stop_on_signals(stop: threading.Event) -> Any:
+    """A context manager: the first SIGINT/SIGTERM sets ``stop`` (the source then returns
+    and the pipeline closes cleanly), a second one interrupts (main thread only)."""
+    from contextlib import contextmanager
+
+    @contextmanager
+    def handlers() -> Iterator[None]:
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+
+        def handler(signum: int, frame: FrameType | None) -> None:
+            if stop.is_set():
+                raise KeyboardInterrupt
+            stop.set()
+
+        saved = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            yield
+        finally:
+            for sig, old in saved.items():
+                signal.signal(sig, old)
+
+    return handlers()
+
+
+def _error(input: str, rule: str, reason: str) -> ErrorRecord:
+    return ErrorRecord(ts=time.time(), connection=input, layer="collect", rule=rule, reason=reason)
+
+
+def _say(message: str) -> None:
+    print(f"ioproto: {message}", file=sys.stderr, flush=True)

@@ -1,0 +1,72 @@
+"""Reading a large input in a worker process gives exactly the records of reading it here."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import ioproto
+from ioproto.components import SourceContext
+from ioproto.jsonform import dumps
+from ioproto.model import Record
+from ioproto.pipeline import Pipeline
+from ioproto.worker import connection_layers, source_records, use_worker
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+
+
+def decoded(path: str, **source_options: str) -> list[str]:
+    records = ioproto.decode(path, classifiers=None, source_options=source_options)
+    return [dumps(record, include_raw=True) for record in records]
+
+
+@pytest.mark.parametrize("name", ["upgrade", "binary", "deflate", "v2_polling", "rejected"])
+def test_worker_gives_the_same_records(name: str) -> None:
+    path = str(DATA / f"{name}.pcap")
+    assert decoded(path, parallel_min_bytes="0") == decoded(path, parallel="false")
+
+
+def test_the_worker_runs_the_connection_scoped_layers() -> None:
+    pipeline = Pipeline.build(proto="socketio")
+    assert [layer.name for layer in pipeline.layers] == ["chunk", "engineio", "socketio"]
+    assert connection_layers(pipeline) == 2  # http and engineio; socketio spans connections
+
+
+def test_small_files_stdin_missing_files_and_all_layers_are_read_here(tmp_path: Path) -> None:
+    pipeline = Pipeline.build(proto="socketio")
+    pcap = pipeline_source(pipeline)
+    big = SourceContext(options={"parallel_min_bytes": "0"})
+    assert use_worker(pipeline, pcap, str(DATA / "upgrade.pcap"), big)
+    assert not use_worker(pipeline, pcap, str(DATA / "upgrade.pcap"), SourceContext())
+    assert not use_worker(pipeline, pcap, "-", big)
+    assert not use_worker(pipeline, pcap, str(tmp_path / "missing.pcap"), big)
+    everything = Pipeline.build(proto="socketio", all_layers=True)
+    assert not use_worker(everything, pcap, str(DATA / "upgrade.pcap"), big)
+
+
+def test_a_reader_failure_in_the_worker_is_raised_here() -> None:
+    class Broken:
+        name = "broken"
+        description = "fails after a while"
+        forkable = True
+
+        def probe(self, input: str) -> float:
+            return 1.0
+
+        def open(self, input: str, context: SourceContext) -> Iterator[Record]:
+            yield from ()
+            raise ValueError("reader bug")
+
+    pipeline = Pipeline.build(proto="socketio")
+    context = SourceContext(options={"parallel_min_bytes": "0"})
+    with pytest.raises(RuntimeError, match="reader bug"):
+        list(source_records(pipeline, Broken(), str(DATA / "upgrade.pcap"), context))
+
+
+def pipeline_source(pipeline: Pipeline):  # type: ignore[no-untyped-def]
+    from ioproto.plugins import collect_components
+
+    assert pipeline.plugin_manager is not None
+    return collect_components(pipeline.plugin_manager).sources.get("pcap")

@@ -1,0 +1,316 @@
+"""The ``prometheus`` sink: its figures equal the ``stats`` sink's on the same records (the
+bundled captures), hostile label values stay safe and few, and a real Prometheus server
+scraping ``ioproto proxy`` while real Socket.IO clients run through it sees the counters
+that ``stats --format json`` reports for the same traffic."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import signal
+import socket
+import subprocess
+import time
+import urllib.parse
+import urllib.request
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from ioproto_prometheus.labels import MAX_LABEL, label
+from ioproto_prometheus.metrics import Metrics
+from ioproto_prometheus.sink import parse_address
+from ioproto_socketio.records import SocketIOPacket
+from ioproto_stats.collector import StatsCollector
+from livehelp import ProxyCommand, Server, run_client
+from prometheus_client import generate_latest
+from prometheus_client.parser import text_string_to_metric_families
+
+import ioproto
+
+ROOT = Path(__file__).resolve().parents[2]
+Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
+
+
+def samples_of(text: str) -> Samples:
+    out: Samples = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            out[(sample.name, tuple(sorted(sample.labels.items())))] = sample.value
+    return out
+
+
+def total(samples: Samples, name: str, **where: str) -> float:
+    return sum(
+        value
+        for (metric, labels), value in samples.items()
+        if metric == name and all(dict(labels).get(k) == v for k, v in where.items())
+    )
+
+
+def by(samples: Samples, name: str, *keys: str) -> Counter[tuple[str, ...]]:
+    out: Counter[tuple[str, ...]] = Counter()
+    for (metric, labels), value in samples.items():
+        if metric == name and value:
+            out[tuple(dict(labels)[key] for key in keys)] += int(value)
+    return out
+
+
+def assert_agrees_with_stats(samples: Samples, figures: dict[str, Any]) -> None:
+    """The counters that ``stats --format json`` also reports are equal."""
+    packets = sum(
+        total(samples, "ioproto_packets_total", layer=layer) for layer in ("engineio", "socketio")
+    )
+    assert packets == figures["totals"]["packets"]
+    events = figures["events"]["by_count"]
+    # Label values are the names made safe (escapes shown, not obeyed), as the sink writes them.
+    assert by(samples, "ioproto_events_total", "nsp", "event", "direction") == Counter(
+        {
+            (label(e["nsp"]), label(e["event"]), direction): e[f"count_{direction}"]
+            for e in events
+            for direction in ("c2s", "s2c")
+            if e[f"count_{direction}"]
+        }
+    )
+    assert by(samples, "ioproto_acks_total", "nsp", "event") == Counter(
+        {(label(e["nsp"]), label(e["event"])): e["acks"] for e in events if e["acks"]}
+    )
+    latency = figures["latency"]
+    assert total(samples, "ioproto_ack_rtt_seconds_count") == latency["ack"]["count"]
+    assert total(samples, "ioproto_heartbeat_rtt_seconds_count") == latency["heartbeat"]["count"]
+    assert total(samples, "ioproto_acks_unanswered_total") == latency["unanswered_acks"]
+    assert total(samples, "ioproto_ping_timeouts_total") == latency["heartbeat_timeouts"]
+    assert total(samples, "ioproto_sessions_opened_total") == figures["sessions"]["with_handshake"]
+    assert (
+        total(samples, "ioproto_upgrades_total", outcome="upgraded")
+        == (figures["upgrade"]["upgraded"])
+    )
+    assert by(samples, "ioproto_clients_total", "browser") == Counter(
+        {(row["name"],): row["count"] for row in figures["clients"]["browser"]}
+    )
+    assert by(samples, "ioproto_errors_total", "kind") == Counter(
+        {(row["name"],): row["count"] for row in figures["errors"]["by_kind"]}
+    )
+
+
+CAPTURES = sorted(
+    [*(ROOT / "tests" / "data").glob("*.pcap"), ROOT / "examples" / "chat.pcap"],
+    key=lambda path: path.name,
+)
+
+
+@pytest.mark.parametrize("capture", CAPTURES, ids=lambda path: path.name)
+def test_metrics_agree_with_stats_on_the_bundled_captures(capture: Path) -> None:
+    metrics = Metrics()
+    stats = StatsCollector()
+    for record in ioproto.decode(str(capture), classifiers=None):
+        metrics.add(record)
+        stats.add(record)
+    assert_agrees_with_stats(
+        samples_of(generate_latest(metrics.registry).decode()), stats.figures()
+    )
+    assert (
+        total(samples_of(generate_latest(metrics.registry).decode()), "ioproto_sessions_open") >= 0
+    )
+
+
+HOSTILE = [
+    'a"b',
+    "back\\slash",
+    "new\nline",
+    '} 1\nioproto_events_total{event="x"} 999',
+    "\x00\x1b[31m\u202e",
+    "\ud800lone",
+    "é" * 50,
+    "x" * 100_000,
+    "other",
+]
+
+
+def test_hostile_event_names_are_safe_in_the_exposition() -> None:
+    metrics = Metrics(top_events=5)
+    for index, name in enumerate(HOSTILE * 3):
+        metrics.add(
+            SocketIOPacket(ts=float(index), direction="c2s", type="EVENT", event=name, nsp=name)
+        )
+    text = generate_latest(metrics.registry).decode("utf-8")
+    samples = samples_of(text)  # the official parser reads it back
+    events = by(samples, "ioproto_events_total", "event")
+    assert sum(events.values()) == len(HOSTILE) * 3
+    assert len(events) <= 6  # five names and "other"
+    assert total(samples, "ioproto_label_overflow_total", label="event") == 3 * (len(HOSTILE) - 5)
+    for (name,) in events:
+        assert len(name) <= MAX_LABEL
+        assert not any(ord(char) < 0x20 or 0xD800 <= ord(char) <= 0xDFFF for char in name)
+    # the injection attempt stays inside its label: no sample gets its value
+    assert 999.0 not in samples.values()
+    lines = [line for line in text.splitlines() if line.startswith("ioproto_events_total")]
+    assert len(lines) == len(by(samples, "ioproto_events_total", "nsp", "event", "direction"))
+
+
+def test_label_cardinality_stays_capped_under_many_names() -> None:
+    metrics = Metrics(top_events=10, top_values=3)
+    for index in range(5000):
+        metrics.add(
+            SocketIOPacket(ts=0.0, direction="c2s", type="EVENT", event=f"e{index}", nsp="/")
+        )
+    families = {f.name: f for f in text_string_to_metric_families(
+        generate_latest(metrics.registry).decode()
+    )}  # fmt: skip
+    assert len(families["ioproto_events"].samples) <= 11 * 2  # _total and _created per series
+
+
+def test_parse_address() -> None:
+    assert parse_address("") == ("127.0.0.1", 9464)
+    assert parse_address("0.0.0.0:9000") == ("0.0.0.0", 9000)
+    assert parse_address(":9001") == ("127.0.0.1", 9001)
+    assert parse_address("[::1]:9002") == ("::1", 9002)
+    with pytest.raises(ValueError):
+        parse_address("host:port")
+
+
+def test_grafana_dashboard_uses_the_exported_metrics() -> None:
+    dashboard = json.loads((ROOT / "docs" / "grafana" / "ioproto.json").read_text())
+    exprs = [target["expr"] for panel in dashboard["panels"] for target in panel.get("targets", [])]
+    assert exprs
+    suffixes = {"counter": ["_total"], "gauge": [""], "histogram": ["_bucket", "_count", "_sum"]}
+    exported = {
+        family.name + suffix
+        for family in Metrics().registry.collect()
+        for suffix in suffixes[family.type]
+    }
+    import re
+
+    for expr in exprs:
+        for name in re.findall(r"\bioproto_[a-z_]+", expr):
+            assert name in exported, (name, expr)
+
+
+# -- a real Prometheus server ----------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def query(base: str, expression: str) -> list[dict[str, Any]]:
+    url = f"{base}/api/v1/query?query={urllib.parse.quote(expression)}"
+    with urllib.request.urlopen(url, timeout=5) as response:
+        answer = json.load(response)
+    assert answer["status"] == "success", answer
+    result: list[dict[str, Any]] = answer["data"]["result"]
+    return result
+
+
+@pytest.fixture
+def prometheus(tmp_path: Path) -> Iterator[Any]:
+    """``start(target) -> base URL``: a real Prometheus (Debian's package) on a free loopback
+    port, scraping ``target`` every second; stopped at teardown."""
+    binary = shutil.which("prometheus")
+    if binary is None:
+        pytest.skip("the prometheus binary is missing (Debian package prometheus; make test)")
+    started: list[subprocess.Popen[bytes]] = []
+
+    def start(target: str) -> str:
+        port = free_port()
+        config = tmp_path / "prometheus.yml"
+        config.write_text(
+            "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
+            "scrape_configs:\n"
+            "  - job_name: ioproto\n"
+            f"    static_configs:\n      - targets: ['{target}']\n"
+        )
+        started.append(
+            subprocess.Popen(
+                [
+                    binary,
+                    f"--config.file={config}",
+                    f"--storage.tsdb.path={tmp_path / 'data'}",
+                    f"--web.listen-address=127.0.0.1:{port}",
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        )
+        base = f"http://127.0.0.1:{port}"
+        wait_ready(base)
+        return base
+
+    yield start
+    for proc in started:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def wait_ready(base: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{base}/-/ready", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.3)
+    raise AssertionError("prometheus did not start")
+
+
+@pytest.mark.node
+@pytest.mark.slow
+def test_real_prometheus_scrapes_the_proxy_and_agrees_with_stats(
+    node_server: Server, proxy_command: ProxyCommand, prometheus: Any, tmp_path: Path
+) -> None:
+    metrics_port = free_port()
+    stats_file = tmp_path / "stats.json"
+    proc, url = proxy_command(
+        [
+            "--upstream", node_server.url,
+            "--sink", f"prometheus:127.0.0.1:{metrics_port}",
+            "--sink", f"stats:{stats_file}", "--sink-option", "stats.format=json",
+        ]
+    )  # fmt: skip
+    base = prometheus(f"127.0.0.1:{metrics_port}")
+    for mode in ("default", "websocket", "polling"):
+        result = run_client("node", url, mode)
+        assert result["after_reconnect"] == ["again"]
+    run_client("py", url, "websocket")
+
+    # Wait until Prometheus has scraped the figures after the last packet was decoded.
+    last: Any = None
+    stable = 0
+    deadline = time.monotonic() + 60
+    while stable < 4 and time.monotonic() < deadline:
+        time.sleep(1)
+        up = query(base, 'up{job="ioproto"}')
+        packets = query(base, 'sum(ioproto_packets_total{layer=~"engineio|socketio"})')
+        now = packets[0]["value"][1] if packets else None
+        stable = stable + 1 if up and up[0]["value"][1] == "1" and now == last else 0
+        last = now
+    assert stable >= 4, "prometheus never saw stable figures"
+
+    scraped: Samples = {}
+    for name in (
+        "ioproto_packets_total", "ioproto_events_total", "ioproto_acks_total",
+        "ioproto_ack_rtt_seconds_count", "ioproto_heartbeat_rtt_seconds_count",
+        "ioproto_acks_unanswered_total", "ioproto_ping_timeouts_total",
+        "ioproto_sessions_opened_total", "ioproto_upgrades_total", "ioproto_clients_total",
+        "ioproto_errors_total",
+    ):  # fmt: skip
+        for row in query(base, name):
+            labels = {k: v for k, v in row["metric"].items() if k not in ("job", "instance")}
+            labels.pop("__name__", None)
+            scraped[(name, tuple(sorted(labels.items())))] = float(row["value"][1])
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 0, stderr
+    figures = json.loads(stats_file.read_text())
+    assert figures["events"]["total"] > 20 and figures["sessions"]["with_handshake"] >= 8
+    assert_agrees_with_stats(scraped, figures)
