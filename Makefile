@@ -4,7 +4,7 @@ PIP ?= $(PYTHON) -m pip
 NODE_DIR := tests/node
 VENDOR_DIR := tools/dashboard-vendor
 
-.PHONY: install install-test test test-fast lint format bench
+.PHONY: install install-test test test-fast lint format bench fuzz
 
 install:
 	$(PIP) install -e .
@@ -44,3 +44,9 @@ format:
 
 bench:
 	$(PYTHON) benchmarks/run_all.py
+
+# Mutated captures, HAR files, lines and proxy streams for FUZZ_SECONDS per source
+# (tests/fuzz/campaign.py; figures in docs/robustness.md).
+FUZZ_SECONDS ?= 300
+fuzz:
+	$(PYTHON) tests/fuzz/campaign.py --seconds $(FUZZ_SECONDS)

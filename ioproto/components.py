@@ -28,18 +28,28 @@ class Limits:
 
     ``max_payload`` caps the bytes of one chunk a decoder will look at (larger input becomes
     an error record); ``max_packets_per_payload`` caps packets in one polling payload;
-    ``max_json_depth`` caps nesting of JSON values; ``max_pending`` caps per-session state
+    ``max_json_depth`` caps nesting of JSON values and ``max_json_bytes`` the estimated memory
+    of one decoded JSON value; ``max_pending`` caps per-session state
     such as unanswered acks; ``max_attachments`` caps Socket.IO binary attachments per
     packet; ``max_raw_kept`` caps the bytes an error record keeps.
+
+    Every table a layer keeps per session (pending acks, binary packets waiting for their
+    attachments, ...) is bounded in entries and in bytes: ``max_sessions`` sessions with state
+    per layer; ``max_pending_bytes`` bytes of state in one session of a layer and
+    ``max_state_bytes`` in all its sessions together (the oldest state is forgotten first,
+    with an error record). Bytes are the layer's estimate of what the state costs in memory.
     """
 
     max_payload: int = 16 * 1024 * 1024
     max_packets_per_payload: int = 100_000
-    max_json_depth: int = 256
+    max_json_depth: int = 10_000
+    max_json_bytes: int = 64 * 1024 * 1024
     max_pending: int = 10_000
     max_attachments: int = 10
     max_raw_kept: int = 4096
     max_sessions: int = 100_000
+    max_pending_bytes: int = 32 * 1024 * 1024
+    max_state_bytes: int = 64 * 1024 * 1024
 
 
 def option_flag(value: object) -> bool:

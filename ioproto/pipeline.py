@@ -545,7 +545,7 @@ class Pipeline:
             except BrokenPipeError:
                 raise
             except Exception as exc:
-                self._sink_failed(stage, exc)
+                self._sink_failed(stage, exc, record)
 
     def _call_sink(self, stage: Stage, method: Any, *args: Any) -> None:
         try:
@@ -555,10 +555,22 @@ class Pipeline:
         except Exception as exc:
             self._sink_failed(stage, exc)
 
-    def _sink_failed(self, stage: Stage, exc: Exception) -> None:
-        self.summary.plugin_failures[stage.plugin] += 1
-        if self.strict:
-            raise PluginFailure(stage.plugin, stage.name, exc) from exc
+    def _sink_failed(self, stage: Stage, exc: Exception, record: Record | None = None) -> None:
+        """Count the failure and hand its ``plugin.crash`` record to the *other* sinks."""
+        failure = self._plugin_failed(stage.plugin, stage.name, exc, record)
+        if failure is None:
+            return
+        self.summary.sink_failures[stage.name] += 1
+        self.summary.sink_failure_reasons.setdefault(stage.name, failure.reason)
+        self.summary.errors[failure.rule] += 1
+        for other in self.sinks:
+            if other is not stage:
+                try:
+                    other.component.write(failure)
+                except BrokenPipeError:
+                    raise
+                except Exception:  # that sink's own failures are counted where they happen
+                    continue
 
     def _safely(
         self,

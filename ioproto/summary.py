@@ -15,7 +15,9 @@ class RunSummary:
     ``inputs`` counts the records fed in (what the sources produced), ``records`` emitted
     records by layer, ``errors`` error records by rule, ``plugin_failures`` exceptions raised
     by plugin code, by plugin name, and ``dropped`` records a push-down guard dropped, by
-    layer.
+    layer. ``sink_failures`` counts, per sink, the records it failed to take, and
+    ``sink_failure_reasons`` keeps the first failure of each (a sink that fails cannot show
+    its own ``plugin.crash`` record, so callers must report these; the CLI exits 1).
     """
 
     inputs: int = 0
@@ -23,6 +25,8 @@ class RunSummary:
     errors: Counter[str] = attrs.field(factory=Counter)
     plugin_failures: Counter[str] = attrs.field(factory=Counter)
     dropped: Counter[str] = attrs.field(factory=Counter)
+    sink_failures: Counter[str] = attrs.field(factory=Counter)
+    sink_failure_reasons: dict[str, str] = attrs.field(factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -31,4 +35,5 @@ class RunSummary:
             "errors": dict(self.errors),
             "plugin_failures": dict(self.plugin_failures),
             "dropped": dict(self.dropped),
+            "sink_failures": dict(self.sink_failures),
         }

@@ -12,6 +12,7 @@ import warnings
 import click
 
 import ioproto
+from ioproto.memory import return_large_blocks
 from ioproto.plugins import PluginLoadWarning, PluginManager, make_plugin_manager
 
 from .decode import decode_command
@@ -86,6 +87,7 @@ def register_plugin_commands(pm: PluginManager, cli: click.Group) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``ioproto`` console script."""
+    return_large_blocks()
     original = warnings.showwarning
     warnings.showwarning = _show_plugin_warning  # type: ignore[assignment]
     warnings.simplefilter("always", PluginLoadWarning)

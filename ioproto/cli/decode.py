@@ -10,15 +10,22 @@ from typing import IO, Any
 
 import click
 
-from ioproto.components import Limits, SinkContext, Source, SourceContext, optional
+from ioproto.components import SinkContext, Source, SourceContext, optional
 from ioproto.errors import PluginFailure
 from ioproto.model import Record
 from ioproto.pipeline import Pipeline, Ticker
 from ioproto.plugins import Components
+from ioproto.summary import RunSummary
 from ioproto.worker import source_records
 
 from .filtering import compile_filters
-from .options import decode_options, input_options, output_options, parse_key_values
+from .options import (
+    decode_options,
+    input_options,
+    output_options,
+    parse_key_values,
+    parse_limits,
+)
 from .runspec import RunSpec
 from .state import CliState
 
@@ -62,6 +69,7 @@ def run_pipeline_command(
     strict: bool,
     all_layers: bool,
     max_payload: int | None,
+    limit_settings: Sequence[str],
     no_classify: Sequence[str],
     sinks: Sequence[str],
     sink_options: Sequence[str],
@@ -95,7 +103,7 @@ def run_pipeline_command(
     if match is not None:
         for option, values in match.source_options().items():
             source_settings.setdefault(option, values)
-    limits = Limits(max_payload=max_payload) if max_payload else Limits()
+    limits = parse_limits(limit_settings, max_payload)
     classifiers: list[str] | None
     if "all" in no_classify:
         classifiers = []
@@ -172,7 +180,7 @@ def run_pipeline_command(
                     yield from opened
 
         try:
-            pipeline.run(records())
+            summary = pipeline.run(records())
             if not live:
                 _linger(pipeline)
         except PluginFailure as exc:
@@ -185,6 +193,17 @@ def run_pipeline_command(
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, sys.stdout.fileno())
             sys.exit(0)
+        _report_sink_failures(summary)
+
+
+def _report_sink_failures(summary: RunSummary) -> None:
+    """A sink that failed lost records it cannot report itself: say so, exit 1."""
+    if not summary.sink_failures:
+        return
+    for name, count in summary.sink_failures.items():
+        reason = summary.sink_failure_reasons.get(name, "")
+        click.echo(f"ioproto: sink {name} failed on {count} record(s): {reason}", err=True)
+    sys.exit(1)
 
 
 @contextmanager

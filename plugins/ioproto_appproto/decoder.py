@@ -24,9 +24,10 @@ from collections.abc import Iterable
 from typing import Any
 
 from ioproto_http.records import Chunk
-from ioproto_socketio.records import SocketIOPacket
+from ioproto_socketio.records import AckRequest, SocketIOPacket
 
 from ioproto.components import DecodeContext
+from ioproto.constructs import parse as parse_construct
 from ioproto.model import ErrorRecord, Record, error_from, record_context
 
 from .bindings import AckArg, Binding, EngineIOBinary, EventArg, SocketIOArg
@@ -39,7 +40,7 @@ def parse(
 ) -> tuple[Any, str | None]:
     """``(fields, None)`` for ``data`` parsed with ``binding.format``, or ``(None, reason)``."""
     try:
-        return to_plain(binding.format.parse(data)), None
+        return to_plain(parse_construct(binding.format, data)), None
     except Exception as exc:  # construct errors, and adapters' own exceptions
         return None, f"{binding.name}: {type(exc).__name__}: {exc}"
 
@@ -79,7 +80,7 @@ def bindings_for(
         return []
     if record.type == "EVENT":
         event = record.event
-    elif record.type == "ACK" and isinstance(record.answers, SocketIOPacket):
+    elif record.type == "ACK" and isinstance(record.answers, AckRequest):
         event = record.answers.event
     else:
         return []

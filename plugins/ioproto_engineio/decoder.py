@@ -35,6 +35,7 @@ from ioproto_http.records import LAYER as CHUNK_LAYER
 from ioproto_http.records import Chunk, ChunkKind, HttpInfo
 
 from ioproto.components import DecodeContext, Limits, option_flag
+from ioproto.constructs import parse
 from ioproto.fastrecords import positional_maker
 from ioproto.model import ErrorRecord, Record, record_context
 
@@ -63,6 +64,8 @@ _DIRECTIONS = {ChunkKind.HTTP_REQUEST: "c2s", ChunkKind.HTTP_RESPONSE: "s2c"}
 
 _TYPES = wire.PACKET_TYPES
 _WS_TEXT = ChunkKind.WS_TEXT
+#: Lines of the ``lines`` source are Engine.IO by definition, whatever URL facts they state.
+_LINE_KINDS = frozenset({ChunkKind.LINE, ChunkKind.LINE_BINARY})
 _WS_CONTROL = ChunkKind.WS_CONTROL
 _REVISIONS = frozenset({2, 3, 4})
 _DIGIT_0 = 0x30
@@ -107,10 +110,11 @@ class EngineIODecoder:
         below (to attribute them to their session)."""
         if not isinstance(record, Chunk):
             return isinstance(record, ErrorRecord)
-        if record.kind not in _KINDS:
+        kind = record.kind
+        if kind not in _KINDS:
             return False
         http = record.http
-        return http is None or is_engineio_request(http)
+        return http is None or kind in _LINE_KINDS or is_engineio_request(http)
 
     def open(self, context: DecodeContext) -> EngineIOStream:
         """A stream decoder with its own per-connection session state."""
@@ -586,12 +590,16 @@ class EngineIOStream:
             self._too_many(out, data[known_offset:], known_offset, limit)
 
     def _payload_v3_text(self, out: _Out, data: bytes) -> None:
+        # Linear in the payload: the astral characters are found once (utf16_end then
+        # looks only at its own packet's), and byte offsets are counted forward.
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError:
             # Keep framing; only the packets holding the bad bytes become errors.
             text = data.decode("utf-8", "surrogateescape")
         ascii_only = text.isascii()
+        astral = wire.astral_positions(text)
+        offsets = _ByteOffsets(text, ascii_only)
         limit = self._limits.max_packets_per_payload
         length = len(text)
         position = 0
@@ -601,9 +609,9 @@ class EngineIOStream:
             end = -1
             if match is not None:
                 start = match.end()
-                end = wire.utf16_end(text, start, int(match.group(1)))
+                end = wire.utf16_end(text, start, int(match.group(1)), astral)
             if end < 0:
-                resume = self._resync(text, position + 1)
+                resume = self._resync(text, position + 1, astral)
                 bad = text[position:resume]
                 self._error(
                     out,
@@ -612,7 +620,7 @@ class EngineIOStream:
                     if match is None
                     else f"length {match.group(1)} runs past the end of the payload",
                     bad.encode("utf-8", "surrogateescape"),
-                    offset=self._byte_offset(text, position, ascii_only),
+                    offset=offsets.at(position),
                     index=index,
                 )
                 index += 1
@@ -623,7 +631,7 @@ class EngineIOStream:
                     self._too_many(
                         out,
                         text[position:].encode("utf-8", "surrogateescape"),
-                        self._byte_offset(text, position, ascii_only),
+                        offsets.at(position),
                         index,
                     )
                     return
@@ -633,12 +641,11 @@ class EngineIOStream:
                     packet = text[start:end]
                     # Re-encoding restores any undecodable bytes, so _packet reports them.
                     raw = packet.encode("utf-8", "surrogateescape")
-                    offset = self._byte_offset(text, start, ascii_only)
-                    self._packet(out, raw, offset, index)
+                    self._packet(out, raw, offsets.at(start), index)
                 index += 1
             position = end
 
-    def _resync(self, text: str, start: int) -> int:
+    def _resync(self, text: str, start: int, astral: list[int]) -> int:
         """The next position from ``start`` where ``<len>:`` framing parses consistently.
 
         Consistent: the next few records frame exactly, or the framing reaches the end of the
@@ -648,15 +655,9 @@ class EngineIOStream:
             if tried >= _MAX_RESYNC_CANDIDATES:
                 break
             candidate = match.start()
-            if _frames(text, candidate):
+            if _frames(text, candidate, astral):
                 return candidate
         return len(text)
-
-    @staticmethod
-    def _byte_offset(text: str, position: int, ascii_only: bool) -> int:
-        if ascii_only:
-            return position
-        return len(text[:position].encode("utf-8", "surrogateescape"))
 
     def _payload_v3_binary(self, out: _Out, data: bytes) -> None:
         limit = self._limits.max_packets_per_payload
@@ -729,7 +730,7 @@ class EngineIOStream:
 
     def _jsonp_response(self, out: _Out, data: bytes) -> None:
         try:
-            payload = wire.jsonp_response.parse(data).payload
+            payload = parse(wire.jsonp_response, data).payload
         except ConstructError:
             payload = _python_jsonp(data)
             if payload is None:
@@ -746,7 +747,7 @@ class EngineIOStream:
 
     def _jsonp_post(self, out: _Out, data: bytes) -> None:
         try:
-            payload = wire.jsonp_post.parse(data)
+            payload = parse(wire.jsonp_post, data)
         except ConstructError as exc:
             self._error(out, "engineio.jsonp.bad-form", f"JSONP POST body: {exc}", data, 0)
             return
@@ -770,7 +771,7 @@ class EngineIOStream:
         parsed = wire.fast_packet(raw, out.legacy)
         if parsed is None:
             try:
-                packet = (wire.packet_v3 if out.legacy else wire.packet_v4).parse(raw)
+                packet = parse(wire.packet_v3 if out.legacy else wire.packet_v4, raw)
             except ConstructError as exc:
                 rule = getattr(exc, "rule", "engineio.packet.invalid")
                 reason = getattr(exc, "reason", None) or f"not an Engine.IO packet: {exc}"
@@ -879,7 +880,32 @@ class EngineIOStream:
 # -- helpers ------------------------------------------------------------------------------------
 
 
-def _frames(text: str, position: int) -> bool:
+class _ByteOffsets:
+    """UTF-8 byte offsets of character positions of ``text``, asked in increasing order.
+
+    Each call encodes only the characters since the previous one, so a payload's offsets
+    cost one pass over it (encoding each prefix anew was quadratic).
+    """
+
+    __slots__ = ("_byte", "_char", "_plain", "_text")
+
+    def __init__(self, text: str, ascii_only: bool) -> None:
+        self._text = text
+        self._plain = ascii_only
+        self._char = 0
+        self._byte = 0
+
+    def at(self, position: int) -> int:
+        if self._plain:
+            return position
+        if position < self._char:  # not expected; correct, if slower
+            return len(self._text[:position].encode("utf-8", "surrogateescape"))
+        self._byte += len(self._text[self._char : position].encode("utf-8", "surrogateescape"))
+        self._char = position
+        return self._byte
+
+
+def _frames(text: str, position: int, astral: list[int]) -> bool:
     """Whether ``<len>:`` framing from ``position`` holds for a few records or to the end."""
     for _ in range(_RESYNC_LOOKAHEAD):
         if position == len(text):
@@ -888,7 +914,7 @@ def _frames(text: str, position: int) -> bool:
         if match is None:
             return False
         start = match.end()
-        end = wire.utf16_end(text, start, int(match.group(1)))
+        end = wire.utf16_end(text, start, int(match.group(1)), astral)
         if end < 0 or not (
             end == start or _DIGIT_0 <= ord(text[start]) <= _DIGIT_6 or text[start] == "b"
         ):

@@ -39,6 +39,8 @@ import io
 import json
 import re
 import urllib.parse
+from bisect import bisect_left
+from collections.abc import Sequence
 from typing import Any
 
 from construct import (
@@ -99,23 +101,38 @@ def utf16_length(text: str) -> int:
     return len(text) + len(_ASTRAL.findall(text))
 
 
-def utf16_end(text: str, start: int, units: int) -> int:
+def astral_positions(text: str) -> list[int]:
+    """The indexes of the characters of ``text`` outside the BMP (two UTF-16 units each)."""
+    if text.isascii():
+        return []
+    return [match.start() for match in _ASTRAL.finditer(text)]
+
+
+def utf16_end(text: str, start: int, units: int, astral: Sequence[int] | None = None) -> int:
     """The index in ``text`` that is ``units`` UTF-16 code units after ``start``.
 
     Returns -1 when the count runs past the end of ``text`` or ends inside a surrogate pair
     (JavaScript would split the pair there; such a length is treated as invalid).
+    ``astral`` is :func:`astral_positions` of ``text``, computed once by a caller that scans
+    a payload of many packets: with it, each call costs only what its own packet holds
+    (without it, each call searches the rest of ``text``, quadratic over a payload).
     """
+    if astral is None:
+        astral = astral_positions(text)
     position = start
     left = units
-    for match in _ASTRAL.finditer(text, start):
-        astral = match.start()
-        if left <= astral - position:
+    index = bisect_left(astral, start)
+    count = len(astral)
+    while index < count:
+        found = astral[index]
+        if left <= found - position:
             break
-        left -= astral - position
+        left -= found - position
         if left == 1:
             return -1
         left -= 2
-        position = astral + 1
+        position = found + 1
+        index += 1
         if left == 0:
             return position
     end = position + left
@@ -329,13 +346,14 @@ class Utf16Framed(Subconstruct):  # type: ignore[misc]
         if not text:
             raise ValidationError("empty payload", path=path)
         items = ListContainer()
+        astral = astral_positions(text)
         position = 0
         while position < len(text):
             match = self._LENGTH.match(text, position)
             if match is None:
                 raise ValidationError(f"no <length>: at {position}", path=path)
             start = match.end()
-            end = utf16_end(text, start, int(match.group(1)))
+            end = utf16_end(text, start, int(match.group(1)), astral)
             if end < 0:
                 raise ValidationError(f"length runs past the end at {position}", path=path)
             if end > start:

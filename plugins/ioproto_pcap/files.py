@@ -6,7 +6,11 @@ waits for more than the frame in hand needs: from a pipe (tcpdump writing a live
 ``-``) each frame is yielded as soon as its last byte has arrived, not when a block has
 filled. A file that cannot be read to its
 end sets :attr:`FrameReader.problem` to ``(rule, reason, offset)`` and stops; the reader never
-raises on bad bytes (only on an input that cannot be opened at all).
+raises on bad bytes (only on an input that cannot be opened at all). A frame whose time is
+outside what :func:`ioproto.timestamps.usable` allows (pcapng only: a classic
+pcap's 32-bit seconds always fit) gets the time of the frame before it
+(0 for the first) and a notice in :attr:`FrameReader.notices` (``capture.time.out-of-range``)
+for the first such frame; :attr:`FrameReader.bad_times` counts them all.
 """
 
 from __future__ import annotations
@@ -17,6 +21,8 @@ import sys
 import zlib
 from collections.abc import Iterator
 from typing import BinaryIO
+
+from ioproto.timestamps import MAX_TS, MIN_TS
 
 GZIP_MAGIC = b"\x1f\x8b"
 PCAPNG_MAGIC = b"\x0a\x0d\x0d\x0a"
@@ -62,20 +68,51 @@ def sniff(input: str) -> bytes:
         return b""
 
 
+#: File name endings of captures (also gzip-compressed).
+CAPTURE_SUFFIXES = (".pcap", ".pcapng", ".cap", ".dmp", ".pcap.gz", ".pcapng.gz")
+
+
+def looks_like_capture(input: str) -> bool:
+    """Whether ``input`` is plainly meant as a capture although :func:`sniff` found no magic:
+    a gzip file, or a capture file name (a damaged header then gets an error record)."""
+    try:
+        with open(input, "rb") as raw:
+            return input.lower().endswith(CAPTURE_SUFFIXES) or raw.read(2) == GZIP_MAGIC
+    except OSError:  # missing, a directory, unreadable: not for this source to say
+        return False
+
+
 class FrameReader:
     """Iterates the frames of one capture stream (pcap or pcapng, any byte order).
 
     ``frames_read`` and ``bytes_read`` count progress; ``problem`` is set when the file
     turned out truncated (``capture.file.truncated``) or corrupt (``capture.file.invalid``).
+    ``notices`` collects problems that do not stop reading (the caller reports and clears
+    them); ``bad_times`` counts frames whose time was replaced (see the module docstring).
     """
 
     def __init__(self, stream: BinaryIO) -> None:
         self.stream = stream
         self.problem: Problem | None = None
+        self.notices: list[Problem] = []
         self.frames_read = 0
         self.bytes_read = 0
+        self.bad_times = 0
         # A raw file or pipe has no read1, but its read is already one system call.
         self._read1 = getattr(stream, "read1", stream.read)
+
+    def _bad_time(self, ts: float, offset: int) -> None:
+        """Count a frame whose time ``ts`` is not usable (a notice for the first)."""
+        if not self.bad_times:
+            self.notices.append(
+                (
+                    "capture.time.out-of-range",
+                    f"frame {self.frames_read} has the time {ts!r}, outside years 1-9999: it "
+                    "and any later such frame get the time of the frame before",
+                    offset,
+                )
+            )
+        self.bad_times += 1
 
     def _read(self, size: int, minimum: int | None = None) -> bytes:
         """Up to ``size`` bytes: what is available once ``minimum`` bytes (default ``size``)
@@ -175,6 +212,7 @@ class FrameReader:
                     need = end - size
                     break
                 self.frames_read += 1
+                # 32-bit seconds and fractions always give a usable time (up to 2106).
                 yield sec + frac * unit, linktype, buf[pos + 16 : end]
                 pos = end
 
@@ -251,7 +289,11 @@ class FrameReader:
                         return
                     linktype, tick, offset, _snap = interfaces[iface]
                     self.frames_read += 1
-                    last_ts = ((high << 32) | low) * tick + offset
+                    ts = ((high << 32) | low) * tick + offset
+                    if MIN_TS <= ts <= MAX_TS:
+                        last_ts = ts
+                    else:
+                        self._bad_time(ts, base + pos)
                     yield last_ts, linktype, buf[body + 20 : body + 20 + caplen]
                 elif kind == 3:
                     if not interfaces or body_end - body < 4:

@@ -74,6 +74,14 @@ def _default_sink(state: CliState) -> str:
     help="pass: WebSocket compression is negotiated between client and server as without "
     "the proxy; off: remove the clients' permessage-deflate offers.",
 )
+@click.option(
+    "--head-timeout",
+    type=DURATION,
+    default="30s",
+    show_default=True,
+    help="Answer 408 and close a client that sends no complete request head for this long "
+    "(slowloris defence; 0 turns it off). WebSockets and awaited responses never time out.",
+)
 @decode_options
 @output_options
 @click.pass_obj
@@ -88,6 +96,7 @@ def proxy_command(
     buffer: int,
     decode_priority: str,
     ws_compression: str,
+    head_timeout: float,
     **params: Any,
 ) -> None:
     """Forward Socket.IO/Engine.IO traffic to UPSTREAM and decode everything that passes.
@@ -113,6 +122,7 @@ def proxy_command(
         f"buffer={buffer}",
         f"priority={decode_priority}",
         f"ws_compression={ws_compression}",
+        f"head_timeout={head_timeout}",
     ]
     if upstream_ca:
         source_options.append(f"upstream_ca={upstream_ca}")

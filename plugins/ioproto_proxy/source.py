@@ -10,6 +10,8 @@ Input: ``proxy:[HOST:]PORT`` (or ``[HOST:]PORT`` with ``--source proxy``); HOST 
 * ``ws_compression=pass|off``: ``off`` removes the clients' permessage-deflate offers, so no
   WebSocket is compressed and a dropped copy cannot cost the decoder a connection's
   deflate context;
+* ``head_timeout=SECONDS``: a client that sends no complete request head for that long is
+  answered 408 and closed (default 30; 0 turns it off);
 * ``duration=SECONDS``: stop by itself (default: until Ctrl-C/SIGTERM);
 * ``all_http``: also HTTP that is not Engine.IO, as with pcap.
 
@@ -30,7 +32,7 @@ from __future__ import annotations
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from ioproto.components import SourceContext
@@ -38,7 +40,7 @@ from ioproto.model import ErrorRecord, Record
 
 from .priority import PRIORITIES, DecodePriority, decode_with_priority
 from .process import ProxyConfig, ProxyProcess
-from .relay import hostport
+from .relay import DEFAULT_HEAD_TIMEOUT, hostport
 from .signals import stop_on_signals
 from .streams import TapDecoder
 
@@ -98,6 +100,7 @@ class ProxySource:
                 buffer=_int(options, "buffer", DEFAULT_BUFFER),
                 ws_compression=_compression(options.get("ws_compression", "pass")),
                 upstream_ca=str(options["upstream_ca"]) if options.get("upstream_ca") else None,
+                head_timeout=_seconds(options, "head_timeout", DEFAULT_HEAD_TIMEOUT),
             )
             priority = str(options.get("priority", "auto"))
             if priority not in PRIORITIES:
@@ -199,6 +202,17 @@ def _int(options: Any, key: str, default: int) -> int:
         return int(value)
     except (TypeError, ValueError):
         raise ValueError(f"source option {key} must be an integer, not {value!r}") from None
+
+
+def _seconds(options: Mapping[str, Any], name: str, default: float) -> float:
+    value = options.get(name, default)
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a number of seconds, not {value!r}") from None
+    if not 0 <= seconds < 1e9:
+        raise ValueError(f"{name} must be 0 or more seconds, not {value!r}")
+    return seconds
 
 
 def _compression(value: object) -> bool:
