@@ -8,7 +8,8 @@ A real socket.io 4.8.1 server (tests/live/peers/sio_server.js) and a Node load g
 emitWithAck('echo') + a fire-and-forget 'count') run on 127.0.0.1. The proxy runs as a
 separate process (`ioproto proxy`, default decoding up to Socket.IO with the classifiers,
 JSON-lines sink to a temporary file), as a user would run it; `--decode-priority normal`
-runs it with the decoder at normal CPU priority instead of the default idle.
+runs it with the decoder at normal CPU priority, `idle` at idle priority throughout, instead of
+the default `auto` (normal while decoding keeps up, idle while copies pile up).
 
 Default mode measures, directly and through the proxy:
 * latency: `paced` rounds (each client every 100 ms), ack round trip p50/p99, and the
@@ -47,7 +48,7 @@ def start_server() -> tuple[subprocess.Popen[str], str]:
 
 
 def start_proxy(
-    upstream: str, output: str = "/dev/null", priority: str = "idle"
+    upstream: str, output: str = "/dev/null", priority: str = "auto"
 ) -> tuple[subprocess.Popen[str], str]:
     proc = subprocess.Popen(
         [
@@ -103,7 +104,7 @@ def stop(proc: subprocess.Popen[str]) -> str:
     return err or ""
 
 
-def overhead(clients: int, seconds: float, priority: str = "idle") -> dict[str, Any]:
+def overhead(clients: int, seconds: float, priority: str = "auto") -> dict[str, Any]:
     server, direct_url = start_server()
     records = tempfile.NamedTemporaryFile(suffix=".jsonl")  # noqa: SIM115 (closed below)
     proxy, proxy_url = start_proxy(direct_url, records.name, priority)
@@ -171,9 +172,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     parser.add_argument(
         "--decode-priority",
-        choices=("idle", "normal"),
-        default="idle",
-        help="the proxy's --decode-priority (default idle, as the proxy's default)",
+        choices=("auto", "idle", "normal"),
+        default="auto",
+        help="the proxy's --decode-priority (default auto, as the proxy's default)",
     )
     args = parser.parse_args(argv)
     if args.load:

@@ -13,6 +13,7 @@ BENCHMARKS = [
     ["bench_pcap.py"],
     ["bench_end_to_end.py"],
     ["bench_insight.py"],
+    ["bench_dashboard.py"],
 ]
 
 if __name__ == "__main__":

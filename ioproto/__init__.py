@@ -29,8 +29,9 @@ from .components import (
 from .errors import IoprotoError, NoSourceError, PluginFailure
 from .filters import FilterError
 from .model import ErrorRecord, Packet, Record, Tag, error_from, record_context
-from .pipeline import Pipeline, RunSummary, resolve_source
+from .pipeline import Pipeline, resolve_source
 from .plugins import PluginManager, collect_components, make_plugin_manager
+from .summary import RunSummary
 from .worker import source_records
 
 if TYPE_CHECKING:

@@ -5,12 +5,16 @@ hooks hand them to the core once, at start-up; the pipeline then calls them dire
 pluggy call happens per packet.
 
 These are :class:`typing.Protocol` classes: a plugin does not subclass them, it provides
-objects with the same attributes (mypy checks the match).
+objects with the same attributes (mypy checks the match). What a component *may* also have
+(a decoder's ``priority``, a source's ``live`` flag …) is declared in one table,
+:data:`OPTIONAL_MEMBERS`, with the value its absence means; the core reads those members
+through :func:`optional` only, once, when a pipeline is built (docs/plugin-hooks.md lists
+them, checked against the table by a test).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import IO, Any, Protocol, runtime_checkable
 
 import attrs
@@ -24,18 +28,28 @@ class Limits:
 
     ``max_payload`` caps the bytes of one chunk a decoder will look at (larger input becomes
     an error record); ``max_packets_per_payload`` caps packets in one polling payload;
-    ``max_json_depth`` caps nesting of JSON values; ``max_pending`` caps per-session state
+    ``max_json_depth`` caps nesting of JSON values and ``max_json_bytes`` the estimated memory
+    of one decoded JSON value; ``max_pending`` caps per-session state
     such as unanswered acks; ``max_attachments`` caps Socket.IO binary attachments per
     packet; ``max_raw_kept`` caps the bytes an error record keeps.
+
+    Every table a layer keeps per session (pending acks, binary packets waiting for their
+    attachments, ...) is bounded in entries and in bytes: ``max_sessions`` sessions with state
+    per layer; ``max_pending_bytes`` bytes of state in one session of a layer and
+    ``max_state_bytes`` in all its sessions together (the oldest state is forgotten first,
+    with an error record). Bytes are the layer's estimate of what the state costs in memory.
     """
 
     max_payload: int = 16 * 1024 * 1024
     max_packets_per_payload: int = 100_000
-    max_json_depth: int = 256
+    max_json_depth: int = 10_000
+    max_json_bytes: int = 64 * 1024 * 1024
     max_pending: int = 10_000
     max_attachments: int = 10
     max_raw_kept: int = 4096
     max_sessions: int = 100_000
+    max_pending_bytes: int = 32 * 1024 * 1024
+    max_state_bytes: int = 64 * 1024 * 1024
 
 
 def option_flag(value: object) -> bool:
@@ -215,3 +229,112 @@ class SinkFactory(Protocol):
     description: str
 
     def open(self, context: SinkContext) -> Sink: ...
+
+
+@runtime_checkable
+class PipelineView(Protocol):
+    """What the lifecycle hooks are shown of a running pipeline (``pipeline_started``,
+    ``pipeline_finished``): its ``layers`` (each with ``name``, ``rides_on`` and ``members``,
+    each member with its ``decoder``), ``classifiers`` and ``sinks`` (each with ``name``,
+    ``plugin`` and ``component``), and its ``summary`` (a :class:`ioproto.summary.RunSummary`).
+    Inspect them; do not replace them."""
+
+    layers: Sequence[Any]
+    classifiers: Sequence[Any]
+    sinks: Sequence[Any]
+    summary: Any
+
+
+#: Every optional member of every kind of component: ``{kind: {member: (meaning when
+#: absent, what it declares)}}``. A component has a member or the absence value holds.
+OPTIONAL_MEMBERS: dict[str, dict[str, tuple[Any, str]]] = {
+    "Source": {
+        "live": (
+            False,
+            "records arrive as traffic happens: the CLI writes each one at once, also into a pipe",
+        ),
+        "forkable": (
+            False,
+            "open() only reads the input it is given: ioproto.worker may run it, and the "
+            "connection-scoped layers above it, in a forked child for a large file",
+        ),
+    },
+    "Decoder": {
+        "layer": (
+            None,
+            "the layer it produces, when not its name (several decoders may produce one layer)",
+        ),
+        "priority": (
+            0,
+            "among the decoders of one layer, higher is asked first (then registration order)",
+        ),
+        "scope": (
+            "pipeline",
+            '"connection": its state is per connection only (its output for a record depends '
+            "only on earlier records of the same connection), so ioproto.worker may run it "
+            "apart from the layers above",
+        ),
+        "attributes_errors": (
+            False,
+            "error records of the layers below are offered to it (accepts, then feed, which "
+            "returns them, their session and transport filled in when it knows them)",
+        ),
+    },
+    "StreamDecoder": {
+        "accepts": (
+            None,
+            "accepts(record) -> bool, asked instead of the decoder's (for a decoder that "
+            "claims sessions as it sees them)",
+        ),
+    },
+    "ClassifierState": {
+        "tags": (
+            None,
+            "tags(record) -> tuple[Tag, ...], called instead of classify(): the tags of "
+            "consecutive such classifiers are added in one copy (it must not read the tags "
+            "others add)",
+        ),
+    },
+    "SinkFactory": {
+        "per_input": (
+            False,
+            "True: it writes one output per input (parquet); `decode` then runs one pipeline "
+            "per input in its own process, and the factory also has plan(inputs, options, "
+            "settings), saying per input what is already done (see ioproto.cli.perinput)",
+        ),
+        "target": (
+            "path",
+            '"address": --sink NAME:X gives X as the sink option "target" instead of a file '
+            "to write to",
+        ),
+    },
+    "Sink": {
+        "tick": (
+            None,
+            "tick(), called from the pipeline's thread while the input flows or a live source "
+            "waits (periodic output: stats --every)",
+        ),
+        "linger": (
+            None,
+            "linger(), called after a file input ends (a sink that serves, like prometheus, "
+            "goes on until Ctrl-C)",
+        ),
+        "abort": (
+            None,
+            "abort(), called instead of close() when an input was not read to its end: "
+            "nothing half-written may look complete",
+        ),
+        "failure": (
+            None,
+            "an exception the sink met and kept (set after close()): the input failed",
+        ),
+    },
+}
+
+
+def optional(component: object, kind: str, member: str) -> Any:
+    """``component``'s optional ``member`` of a component of ``kind`` (see
+    :data:`OPTIONAL_MEMBERS`), or the value its absence means. Raises :class:`KeyError` for
+    a member the table does not declare (so the core cannot read an undocumented one)."""
+    absent, _ = OPTIONAL_MEMBERS[kind][member]
+    return getattr(component, member, absent)

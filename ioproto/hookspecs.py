@@ -15,9 +15,9 @@ import pluggy
 if TYPE_CHECKING:
     import click
 
-    from .components import Classifier, Decoder, SinkFactory, Source
+    from .components import Classifier, Decoder, PipelineView, SinkFactory, Source
     from .filters import Field
-    from .pipeline import Pipeline, RunSummary
+    from .summary import RunSummary
 
 hookspec = pluggy.HookspecMarker("ioproto")
 
@@ -111,7 +111,7 @@ def configure(config: dict[str, Any]) -> None:
 
 
 @hookspec
-def pipeline_started(pipeline: Pipeline) -> None:
+def pipeline_started(pipeline: PipelineView) -> None:
     """Called once when a pipeline has been wired, before the first record flows.
 
     :param pipeline: the :class:`ioproto.pipeline.Pipeline`; its ``layers``, ``classifiers``
@@ -120,10 +120,10 @@ def pipeline_started(pipeline: Pipeline) -> None:
 
 
 @hookspec
-def pipeline_finished(pipeline: Pipeline, summary: RunSummary) -> None:
+def pipeline_finished(pipeline: PipelineView, summary: RunSummary) -> None:
     """Called once after the pipeline has been closed and every sink flushed.
 
     :param pipeline: the pipeline that ran.
-    :param summary: the :class:`ioproto.pipeline.RunSummary`: counts of records, errors and
+    :param summary: the :class:`ioproto.summary.RunSummary`: counts of records, errors and
         plugin failures.
     """

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import time
 import traceback
-from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
@@ -34,6 +33,7 @@ from .components import (
     SinkContext,
     Source,
     StreamDecoder,
+    optional,
 )
 from .errors import PluginFailure
 from .model import ErrorRecord, Record, Tag
@@ -44,32 +44,7 @@ from .plugins import (
     collect_components,
     make_plugin_manager,
 )
-
-
-@attrs.define
-class RunSummary:
-    """Counts kept while the pipeline runs.
-
-    ``inputs`` counts the records fed in (what the sources produced), ``records`` emitted
-    records by layer, ``errors`` error records by rule, ``plugin_failures`` exceptions raised
-    by plugin code, by plugin name, and ``dropped`` records a push-down guard dropped, by
-    layer.
-    """
-
-    inputs: int = 0
-    records: Counter[str] = attrs.field(factory=Counter)
-    errors: Counter[str] = attrs.field(factory=Counter)
-    plugin_failures: Counter[str] = attrs.field(factory=Counter)
-    dropped: Counter[str] = attrs.field(factory=Counter)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "inputs": self.inputs,
-            "records": dict(self.records),
-            "errors": dict(self.errors),
-            "plugin_failures": dict(self.plugin_failures),
-            "dropped": dict(self.dropped),
-        }
+from .summary import RunSummary
 
 
 @attrs.define
@@ -87,7 +62,8 @@ class LayerMember:
 
     def __attrs_post_init__(self) -> None:
         if self.accepts is None:
-            self.accepts = getattr(self.stream, "accepts", None) or self.decoder.accepts
+            own = optional(self.stream, "StreamDecoder", "accepts")
+            self.accepts = own or self.decoder.accepts
 
 
 @attrs.define
@@ -108,7 +84,9 @@ class Layer:
         #: The members that take error records of the layers below, to attribute them to
         #: their session (a decoder's ``attributes_errors``); errors skip the others.
         self.attributing = [
-            member for member in self.members if getattr(member.decoder, "attributes_errors", False)
+            member
+            for member in self.members
+            if optional(member.decoder, "Decoder", "attributes_errors")
         ]
 
 
@@ -128,7 +106,7 @@ class Stage:
 
 def layer_of(decoder: Decoder) -> str:
     """The layer a decoder produces: its ``layer`` attribute if it has one, else its name."""
-    return str(getattr(decoder, "layer", None) or decoder.name)
+    return str(optional(decoder, "Decoder", "layer") or decoder.name)
 
 
 def source_layers(components: Components) -> list[str]:
@@ -143,13 +121,20 @@ def source_layers(components: Components) -> list[str]:
 
 
 def layer_names(components: Components) -> list[str]:
-    """Every layer ``--proto`` can name: the source layers, then the decoded ones."""
-    produced: list[str] = []
+    """Every layer ``--proto`` can name, lowest first: the source layers, then each decoded
+    layer after the one it rides on."""
+    produced: dict[str, str] = {}
     for item in components.decoders.items():
-        layer = layer_of(item.component)
-        if layer not in produced:
-            produced.append(layer)
-    return [*source_layers(components), *produced]
+        produced.setdefault(layer_of(item.component), item.component.rides_on)
+
+    def depth(layer: str, seen: frozenset[str] = frozenset()) -> int:
+        below = produced.get(layer)
+        if below is None or layer in seen:
+            return 0
+        return 1 + depth(below, seen | {layer})
+
+    decoded = sorted(produced, key=lambda layer: (depth(layer), list(produced).index(layer)))
+    return [*source_layers(components), *decoded]
 
 
 def resolve_layers(
@@ -181,7 +166,7 @@ def resolve_layers(
             raise ValueError(f"decoder layers loop through {name!r}")
         seen.add(name)
         members = sorted(
-            by_layer[name], key=lambda pair: -float(getattr(pair[0], "priority", 0) or 0)
+            by_layer[name], key=lambda pair: -float(optional(pair[0], "Decoder", "priority") or 0)
         )
         below = {decoder.rides_on for decoder, _ in members}
         if len(below) != 1:
@@ -350,7 +335,8 @@ class Pipeline:
             classifier = components.classifiers.get(name)
             plugin = _owner(components.classifiers.items(), classifier)
             state = classifier.open(context)
-            classifier_stages.append(Stage(name, plugin, state, getattr(state, "tags", None)))
+            tagger = optional(state, "ClassifierState", "tags")
+            classifier_stages.append(Stage(name, plugin, state, tagger))
         sink_stages = []
         for name, sink_context in sinks:
             factory = components.sinks.get(name)
@@ -457,7 +443,7 @@ class Pipeline:
         sink failure. Call it from the thread that feeds the pipeline.
         """
         for stage in self.sinks:
-            method = getattr(stage.component, "tick", None)
+            method = optional(stage.component, "Sink", "tick")
             if method is not None:
                 self._call_sink(stage, method)
 
@@ -559,7 +545,7 @@ class Pipeline:
             except BrokenPipeError:
                 raise
             except Exception as exc:
-                self._sink_failed(stage, exc)
+                self._sink_failed(stage, exc, record)
 
     def _call_sink(self, stage: Stage, method: Any, *args: Any) -> None:
         try:
@@ -569,10 +555,22 @@ class Pipeline:
         except Exception as exc:
             self._sink_failed(stage, exc)
 
-    def _sink_failed(self, stage: Stage, exc: Exception) -> None:
-        self.summary.plugin_failures[stage.plugin] += 1
-        if self.strict:
-            raise PluginFailure(stage.plugin, stage.name, exc) from exc
+    def _sink_failed(self, stage: Stage, exc: Exception, record: Record | None = None) -> None:
+        """Count the failure and hand its ``plugin.crash`` record to the *other* sinks."""
+        failure = self._plugin_failed(stage.plugin, stage.name, exc, record)
+        if failure is None:
+            return
+        self.summary.sink_failures[stage.name] += 1
+        self.summary.sink_failure_reasons.setdefault(stage.name, failure.reason)
+        self.summary.errors[failure.rule] += 1
+        for other in self.sinks:
+            if other is not stage:
+                try:
+                    other.component.write(failure)
+                except BrokenPipeError:
+                    raise
+                except Exception:  # that sink's own failures are counted where they happen
+                    continue
 
     def _safely(
         self,

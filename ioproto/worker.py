@@ -25,7 +25,7 @@ from collections.abc import Iterable, Iterator
 from multiprocessing.connection import Connection
 from typing import TYPE_CHECKING, Any
 
-from .components import Source, SourceContext, option_flag
+from .components import Source, SourceContext, option_flag, optional
 from .model import Record
 
 if TYPE_CHECKING:
@@ -53,7 +53,8 @@ def connection_layers(pipeline: Pipeline) -> int:
     """How many of the pipeline's lowest layers are connection-scoped (all their members)."""
     count = 0
     for layer in pipeline.layers:
-        if not all(getattr(m.decoder, "scope", "pipeline") == "connection" for m in layer.members):
+        scopes = {optional(member.decoder, "Decoder", "scope") for member in layer.members}
+        if scopes != {"connection"}:
             break
         count += 1
     return count
@@ -61,7 +62,7 @@ def connection_layers(pipeline: Pipeline) -> int:
 
 def use_worker(pipeline: Pipeline, source: Source, input: str, context: SourceContext) -> bool:
     """Whether ``input`` is worth reading in a worker (see the module docstring)."""
-    if not getattr(source, "forkable", False) or pipeline.all_layers:
+    if not optional(source, "Source", "forkable") or pipeline.all_layers:
         return False
     if not option_flag(context.options.get("parallel", True)):
         return False

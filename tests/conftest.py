@@ -12,9 +12,12 @@ ROOT = Path(__file__).resolve().parent.parent
 NODE_MODULES = ROOT / "tests" / "node" / "node_modules"
 
 # The bundled plugins are importable through the editable install; this keeps a bare
-# source checkout working too.
-if str(ROOT / "plugins") not in sys.path:
-    sys.path.insert(0, str(ROOT / "plugins"))
+# source checkout working too. The example game protocol (docs/examples/ioproto-game) is an
+# example, not installed: the tests that decode game.pcap import it from there and
+# register it themselves.
+for path in (ROOT / "plugins", ROOT / "docs" / "examples" / "ioproto-game"):
+    if str(path) not in sys.path:
+        sys.path.insert(0, str(path))
 
 
 def node_available() -> bool:

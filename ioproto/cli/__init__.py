@@ -12,6 +12,7 @@ import warnings
 import click
 
 import ioproto
+from ioproto.memory import return_large_blocks
 from ioproto.plugins import PluginLoadWarning, PluginManager, make_plugin_manager
 
 from .decode import decode_command
@@ -42,19 +43,24 @@ def build_cli() -> click.Group:
         ioproto reads captures (pcap/pcapng files, HAR files, a live interface, a monitoring
         proxy, raw packet lines), decodes them layer by layer (HTTP long-polling and
         WebSocket, Engine.IO, Socket.IO, application protocols), classifies them (transport,
-        client, latency, errors) and writes them to sinks (monitor, stats, JSON lines, text).
+        client, latency, errors) and writes them to sinks (monitor, stats, JSON lines, text, a
+        web dashboard, Prometheus metrics, Parquet, which `ioproto query` reads with SQL).
 
         \b
         Examples:
           ioproto decode --proto socketio examples/chat.pcap
           ioproto monitor --hide-control examples/chat.pcap
           ioproto stats examples/chat.pcap
+          ioproto dashboard examples/chat.pcap
+          ioproto demo                  (a Socket.IO app to watch, on port 3000)
           ioproto proxy --upstream http://127.0.0.1:3000
           ioproto monitor live:lo --port 3000
           printf '42["chat","hi"]\\n' | ioproto decode --proto socketio -
           ioproto decode --sink jsonl capture.pcap > records.jsonl
           ioproto monitor -f 'sio.event == "chat" and eio.transport == "polling"' x.pcap
           ioproto fields
+          ioproto decode --sink parquet:archive/ captures/*.pcap
+          ioproto query "SELECT type, count(*) FROM socketio GROUP BY type" archive/
           ioproto plugins
         """
         ctx.ensure_object(CliState)
@@ -81,6 +87,7 @@ def register_plugin_commands(pm: PluginManager, cli: click.Group) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``ioproto`` console script."""
+    return_large_blocks()
     original = warnings.showwarning
     warnings.showwarning = _show_plugin_warning  # type: ignore[assignment]
     warnings.simplefilter("always", PluginLoadWarning)

@@ -4,21 +4,29 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from typing import IO, Any
 
 import click
 
-from ioproto.components import Limits, SinkContext, SourceContext
-from ioproto.errors import NoSourceError, PluginFailure
+from ioproto.components import SinkContext, Source, SourceContext, optional
+from ioproto.errors import PluginFailure
 from ioproto.model import Record
-from ioproto.pipeline import Pipeline, Ticker, resolve_source
-from ioproto.plugins import Components, UnknownComponentError
+from ioproto.pipeline import Pipeline, Ticker
+from ioproto.plugins import Components
+from ioproto.summary import RunSummary
 from ioproto.worker import source_records
 
-from .filtering import FilteredSink, compile_filters
-from .options import decode_options, input_options, output_options, parse_key_values
+from .filtering import compile_filters
+from .options import (
+    decode_options,
+    input_options,
+    output_options,
+    parse_key_values,
+    parse_limits,
+)
+from .runspec import RunSpec
 from .state import CliState
 
 
@@ -26,6 +34,14 @@ from .state import CliState
 @input_options
 @decode_options
 @output_options
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(1),
+    metavar="N",
+    help="Inputs decoded at once, one process each, for sinks that write one output per "
+    "input (parquet). Default: the available cores.",
+)
 @click.pass_obj
 def decode_command(state: CliState, /, **params: Any) -> None:
     """Decode INPUT (a capture file, '-' for stdin) and write every record.
@@ -35,6 +51,7 @@ def decode_command(state: CliState, /, **params: Any) -> None:
       ioproto decode --proto socketio examples/chat.pcap
       ioproto decode --proto engineio --sink jsonl packets.txt
       printf '40\\n42["chat",{"text":"hi"}]\\n' | ioproto decode -
+      ioproto decode --sink parquet:archive/ captures/*.pcap
     """
     run_pipeline_command(state, default_sink="text", **params)
 
@@ -52,6 +69,7 @@ def run_pipeline_command(
     strict: bool,
     all_layers: bool,
     max_payload: int | None,
+    limit_settings: Sequence[str],
     no_classify: Sequence[str],
     sinks: Sequence[str],
     sink_options: Sequence[str],
@@ -60,6 +78,8 @@ def run_pipeline_command(
     extra_sink_options: dict[str, dict[str, Any]] | None = None,
     every: float | None = None,
     filters: Sequence[str] = (),
+    feed: Callable[[Source, str, Iterable[Record]], Iterable[Record]] | None = None,
+    jobs: int | None = None,
 ) -> None:
     """Build a pipeline from CLI parameters and run it over ``inputs``.
 
@@ -68,7 +88,11 @@ def run_pipeline_command(
     (seconds) makes sinks that report periodically (stats) do so while the input flows,
     and while a live source waits for traffic. ``filters`` (``--filter``, all must hold)
     choose the records the sinks get; their push-down predicates and source options
-    (``tcp.port`` → ``port``) skip decoding what cannot match.
+    (``tcp.port`` → ``port``) skip decoding what cannot match. ``feed(source, input,
+    records)``, if given, wraps each input's records on their way into the pipeline (the
+    dashboard replays a file at its recorded pace with it). When the sink writes one output
+    per input (a factory with ``per_input = True``), each input gets its own pipeline,
+    ``jobs`` of them at once in separate processes (:mod:`ioproto.cli.perinput`).
     """
     components = state.components
     options: dict[str, Any] = dict(parse_key_values(decode_options, "--decode-option"))
@@ -79,12 +103,38 @@ def run_pipeline_command(
     if match is not None:
         for option, values in match.source_options().items():
             source_settings.setdefault(option, values)
-    limits = Limits(max_payload=max_payload) if max_payload else Limits()
+    limits = parse_limits(limit_settings, max_payload)
     classifiers: list[str] | None
     if "all" in no_classify:
         classifiers = []
     else:
         classifiers = [name for name in components.classifiers.names() if name not in no_classify]
+    spec = RunSpec(
+        proto=proto,
+        options=options,
+        source=source,
+        source_settings=source_settings,
+        limits=limits,
+        classifiers=classifiers,
+        strict=strict,
+        all_layers=all_layers,
+        filters=tuple(filters),
+        ports=tuple(ports),
+    )
+    shared_options, per_sink_options = _sink_option_maps(sink_options)
+    per_input = _per_input_sink(state, sinks)
+    if per_input is not None:
+        from .perinput import run_per_input
+
+        name, path = per_input
+        sink_settings = {**shared_options, **per_sink_options.get(name, {})}
+        run_per_input(state, spec, name, path, sink_settings, inputs, jobs)
+        return
+    if jobs is not None:
+        raise click.UsageError(
+            "--jobs decodes inputs in parallel only into a sink that writes one output per "
+            "input, such as --sink parquet:DIR"
+        )
 
     with ExitStack() as stack:
         default_stream = _open_output(stack, output)
@@ -95,41 +145,23 @@ def run_pipeline_command(
             stack,
             components,
             sinks or [default_sink],
-            sink_options,
+            (shared_options, per_sink_options),
             default_stream,
             color,
             extra_sink_options or {},
         )
-        try:
-            pipeline = Pipeline.build(
-                proto=proto,
-                sinks=sink_specs,
-                classifiers=classifiers,
-                strict=strict,
-                all_layers=all_layers,
-                options=options,
-                limits=limits,
-                plugin_manager=state.pm,
-                components=components,
-                guards=match.pushdown() if match is not None else None,
-            )
-        except UnknownComponentError as exc:
-            raise click.UsageError(str(exc)) from None
-        except ValueError as exc:
-            raise click.UsageError(str(exc)) from None
-        if match is not None:
-            for stage in pipeline.sinks:
-                stage.component = FilteredSink(stage.component, match)
-        try:
-            sources = [resolve_source(components, item, source=source) for item in inputs]
-        except (UnknownComponentError, NoSourceError) as exc:
-            raise click.UsageError(str(exc)) from None
-        live = any(getattr(chosen, "live", False) for chosen in sources)
-        if not live:
+        pipeline = spec.build(state, sink_specs)
+        sources = [spec.resolve(state, item) for item in inputs]
+        live = any(optional(chosen, "Source", "live") for chosen in sources)
+        if live:
+            # Live sources: each packet shows up as it happens, on a terminal, in a pipe or
+            # in a file alike (a pipe's stdout is block-buffered by default).
+            for stream in {id(sink.stream): sink.stream for _, sink in sink_specs}.values():
+                stack.enter_context(_buffering(stream, line=True))
+        else:
             # Reading files into a pipe: block buffering saves a system call per line
-            # (measured: 105k write calls -> 24k on a large capture). Live sources keep line
-            # buffering so each packet shows up as it happens.
-            stack.enter_context(_block_buffered(default_stream))
+            # (measured: 105k write calls -> 24k on a large capture).
+            stack.enter_context(_buffering(default_stream, line=False))
         tick = Ticker(every or 0.0, pipeline.tick)
         context = SourceContext(
             options=source_settings, limits=limits, tick=tick, wanted=pipeline.wants
@@ -137,15 +169,18 @@ def run_pipeline_command(
 
         def records() -> Iterator[Record]:
             for item, chosen in zip(inputs, sources, strict=True):
+                opened = source_records(pipeline, chosen, item, context)
+                if feed is not None:
+                    opened = feed(chosen, item, opened)
                 if every:
-                    for record in chosen.open(item, context):
+                    for record in opened:
                         yield record
                         tick()
                 else:
-                    yield from source_records(pipeline, chosen, item, context)
+                    yield from opened
 
         try:
-            pipeline.run(records())
+            summary = pipeline.run(records())
             if not live:
                 _linger(pipeline)
         except PluginFailure as exc:
@@ -158,21 +193,34 @@ def run_pipeline_command(
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, sys.stdout.fileno())
             sys.exit(0)
+        _report_sink_failures(summary)
+
+
+def _report_sink_failures(summary: RunSummary) -> None:
+    """A sink that failed lost records it cannot report itself: say so, exit 1."""
+    if not summary.sink_failures:
+        return
+    for name, count in summary.sink_failures.items():
+        reason = summary.sink_failure_reasons.get(name, "")
+        click.echo(f"ioproto: sink {name} failed on {count} record(s): {reason}", err=True)
+    sys.exit(1)
 
 
 @contextmanager
-def _block_buffered(stream: IO[str]) -> Iterator[None]:
-    """Block-buffer a line-buffered text stream that is not a terminal, for the duration."""
+def _buffering(stream: IO[str], *, line: bool) -> Iterator[None]:
+    """Line-buffer ``stream`` (``line``), or block-buffer it unless it is a terminal, for the
+    duration; streams that cannot be reconfigured are left as they are."""
     reconfigure = getattr(stream, "reconfigure", None)
-    if not getattr(stream, "line_buffering", False) or reconfigure is None or _isatty(stream):
+    was = getattr(stream, "line_buffering", None)
+    if reconfigure is None or was is None or was == line or (not line and _isatty(stream)):
         yield
         return
-    reconfigure(line_buffering=False)
+    reconfigure(line_buffering=line)
     try:
         yield
     finally:
         stream.flush()
-        reconfigure(line_buffering=True)
+        reconfigure(line_buffering=was)
 
 
 def _open_output(stack: ExitStack, path: str) -> IO[str]:
@@ -182,15 +230,33 @@ def _open_output(stack: ExitStack, path: str) -> IO[str]:
     return stack.enter_context(open(path, "w", encoding="utf-8"))
 
 
-def _sink_specs(
-    stack: ExitStack,
-    components: Components,
-    sinks: Sequence[str],
+def _per_input_sink(state: CliState, sinks: Sequence[str]) -> tuple[str, str] | None:
+    """``(name, path)`` of the sink that writes one output per input, if one is asked for.
+
+    Such a sink runs alone: combined with other sinks their outputs would be split per
+    input and per process.
+    """
+    chosen = []
+    for spec in sinks:
+        name, _colon, path = spec.partition(":")
+        if name in state.components.sinks and optional(
+            state.components.sinks.get(name), "SinkFactory", "per_input"
+        ):
+            chosen.append((name, path))
+    if not chosen:
+        return None
+    if len(sinks) > 1:
+        raise click.UsageError(
+            f"--sink {chosen[0][0]} writes one output per input and runs alone; "
+            "write other sinks in a separate run"
+        )
+    return chosen[0]
+
+
+def _sink_option_maps(
     sink_options: Sequence[str],
-    default_stream: IO[str],
-    color: bool | None,
-    extra: dict[str, dict[str, Any]],
-) -> list[tuple[str, SinkContext]]:
+) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
+    """``--sink-option`` values: those for every sink, and those for one sink by name."""
     shared: dict[str, str] = {}
     per_sink: dict[str, dict[str, str]] = {}
     for key, value in parse_key_values(sink_options, "--sink-option").items():
@@ -199,6 +265,19 @@ def _sink_specs(
             per_sink.setdefault(sink_name, {})[option] = value
         else:
             shared[key] = value
+    return shared, per_sink
+
+
+def _sink_specs(
+    stack: ExitStack,
+    components: Components,
+    sinks: Sequence[str],
+    option_maps: tuple[dict[str, str], dict[str, dict[str, str]]],
+    default_stream: IO[str],
+    color: bool | None,
+    extra: dict[str, dict[str, Any]],
+) -> list[tuple[str, SinkContext]]:
+    shared, per_sink = option_maps
     specs = []
     for spec in sinks:
         name, colon, path = spec.partition(":")
@@ -224,13 +303,13 @@ def _takes_path(components: Components, name: str) -> bool:
     with ``target = "address"`` (prometheus), something the sink reads as option ``target``."""
     if name not in components.sinks:
         return True
-    return getattr(components.sinks.get(name), "target", "path") == "path"
+    return bool(optional(components.sinks.get(name), "SinkFactory", "target") == "path")
 
 
 def _linger(pipeline: Pipeline) -> None:
     """After a file input ended: let sinks that serve (prometheus) go on until Ctrl-C."""
     for stage in pipeline.sinks:
-        linger = getattr(stage.component, "linger", None)
+        linger = optional(stage.component, "Sink", "linger")
         if linger is not None:
             linger()
 

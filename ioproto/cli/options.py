@@ -6,7 +6,10 @@ import re
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
+import attrs
 import click
+
+from ioproto.components import Limits
 
 if TYPE_CHECKING:
     _FloatParamType = click.ParamType[float]
@@ -34,6 +37,14 @@ class Duration(_FloatParamType):
 
 DURATION = Duration()
 
+#: ``--duration``: for commands that run until Ctrl-C (live sources, the demo).
+duration_option = click.option(
+    "--duration",
+    type=DURATION,
+    metavar="DURATION",
+    help="Stop by itself after this long, e.g. 30s or 5m (default: Ctrl-C).",
+)
+
 
 def parse_key_values(values: Sequence[str], what: str) -> dict[str, str]:
     """``["a=1", "b=2"]`` → ``{"a": "1", "b": "2"}``; a bad item is a usage error."""
@@ -46,11 +57,49 @@ def parse_key_values(values: Sequence[str], what: str) -> dict[str, str]:
     return parsed
 
 
+_SIZE = re.compile(r"\s*(\d+)\s*([kmg]?)(?:i?b)?\s*", re.IGNORECASE)
+_SIZE_UNITS = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
+
+
+def parse_limits(values: Sequence[str], max_payload: int | None = None) -> Limits:
+    """``--limit NAME=VALUE`` items (and ``--max-payload``) as :class:`~ioproto.Limits`.
+
+    ``NAME`` is a field of ``Limits``; ``VALUE`` a whole number, optionally with ``K``,
+    ``M`` or ``G`` (powers of 1024). Anything else is a usage error naming the valid names.
+    """
+    names = [field.name for field in attrs.fields(Limits)]
+    settings: dict[str, int] = {}
+    if max_payload:
+        settings["max_payload"] = max_payload
+    for name, text in parse_key_values(values, "--limit").items():
+        if name not in names:
+            raise click.BadParameter(
+                f"unknown limit {name!r} (known: {', '.join(names)})", param_hint="--limit"
+            )
+        match = _SIZE.fullmatch(text)
+        if match is None or int(match.group(1)) < 1:
+            raise click.BadParameter(
+                f"{name}={text!r}: give a positive whole number, e.g. 64M", param_hint="--limit"
+            )
+        settings[name] = int(match.group(1)) * _SIZE_UNITS[match.group(2).lower()]
+    return Limits(**settings)
+
+
 def input_options(func: F) -> F:
     """INPUT... plus --source, --source-option, --port."""
+    return _input_options(func, required=True)
+
+
+def optional_input_options(func: F) -> F:
+    """Like :func:`input_options`, for a command that may take its data from elsewhere
+    (``ioproto stats --from DIR``): INPUT may be left out."""
+    return _input_options(func, required=False)
+
+
+def _input_options(func: F, *, required: bool) -> F:
     for decorator in reversed(
         [
-            click.argument("inputs", nargs=-1, required=True, metavar="INPUT..."),
+            click.argument("inputs", nargs=-1, required=required, metavar="INPUT..."),
             click.option(
                 "--source",
                 "source",
@@ -78,7 +127,7 @@ def input_options(func: F) -> F:
 
 
 def decode_options(func: F) -> F:
-    """--proto, --filter, --decode-option, --strict, --all-layers, --max-payload,
+    """--proto, --filter, --decode-option, --strict, --all-layers, --max-payload, --limit,
     --no-classify."""
     for decorator in reversed(
         [
@@ -122,6 +171,15 @@ def decode_options(func: F) -> F:
                 type=int,
                 metavar="BYTES",
                 help="Largest chunk a decoder will look at (default 16 MiB).",
+            ),
+            click.option(
+                "--limit",
+                "limit_settings",
+                multiple=True,
+                metavar="NAME=VALUE",
+                help="Set a decoding limit (repeatable; sizes take K, M, G): max_pending_bytes "
+                "(default 32M), max_state_bytes (64M), max_pending, max_sessions, ... "
+                "See docs/cli.md.",
             ),
             click.option(
                 "--no-classify",

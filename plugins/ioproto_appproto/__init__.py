@@ -29,8 +29,9 @@ module (:class:`AppProtocol`, :class:`EventArg`, :class:`AckArg`, :class:`Engine
 
 from __future__ import annotations
 
-from .bindings import AckArg, AppProtocol, Binding, EngineIOBinary, EventArg
+from .bindings import AckArg, Binding, EngineIOBinary, EventArg
 from .convert import to_plain
+from .protocol import AppProtocol
 from .records import LAYER, AppMessage
 
 __all__ = [

@@ -1,7 +1,7 @@
-"""Declaring an application protocol: which bytes are which construct format.
+"""The bindings of an application protocol: which bytes are which construct format.
 
-An :class:`AppProtocol` is data: a name and a list of bindings. Nothing happens at import
-time; a plugin registers ``protocol.decoders()`` from its ``register_decoders`` hook.
+An :class:`~ioproto_appproto.protocol.AppProtocol` is data: a name and a list of these
+bindings. Nothing happens at import time.
 
 * :class:`EventArg` binds argument ``arg`` of Socket.IO EVENT ``event`` in namespace ``nsp``
   (optionally one direction only) to a construct ``format``.
@@ -16,19 +16,15 @@ time; a plugin registers ``protocol.decoders()`` from its ``register_decoders`` 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import attrs
 
 from ioproto.model import Direction
 
-if TYPE_CHECKING:
-    from ioproto.filters import Field
 
-    from .decoder import EngineIODecoder, EventDecoder
-
-
-def _name(instance: Any, attribute: Any, value: str) -> None:
+def name_check(instance: Any, attribute: Any, value: str) -> None:
+    """An attrs validator: a name of letters, digits, ``_`` and ``-``."""
     if not value or not all(c.isalnum() or c in "_-" for c in value):
         raise ValueError(f"{attribute.name} {value!r}: use letters, digits, '_' and '-'")
 
@@ -90,51 +86,10 @@ Binding = EventArg | AckArg | EngineIOBinary
 SocketIOArg = EventArg | AckArg
 
 
-def _bindings(value: Iterable[Binding]) -> tuple[Binding, ...]:
+def as_bindings(value: Iterable[Binding]) -> tuple[Binding, ...]:
+    """An attrs converter: ``value`` as a tuple of bindings (anything else is refused)."""
     bindings = tuple(value)
     for binding in bindings:
         if not isinstance(binding, EventArg | AckArg | EngineIOBinary):
             raise TypeError(f"not a binding: {binding!r}")
     return bindings
-
-
-@attrs.frozen(slots=True)
-class AppProtocol:
-    """An application protocol: ``name`` (the ``protocol`` of its records, and the middle of
-    its error rules ``app.<name>.*``) and its ``bindings``."""
-
-    name: str = attrs.field(validator=_name)
-    bindings: tuple[Binding, ...] = attrs.field(converter=_bindings)
-    description: str = ""
-
-    def decoder(self) -> EventDecoder:
-        """The ``app`` layer decoder for the :class:`EventArg` and :class:`AckArg` bindings."""
-        from .decoder import EventDecoder
-
-        return EventDecoder(self)
-
-    def engineio_decoder(self) -> EngineIODecoder:
-        """The decoder for the :class:`EngineIOBinary` bindings (it sits in the ``socketio``
-        layer, ahead of the Socket.IO parsers, and claims only the messages it binds)."""
-        from .decoder import EngineIODecoder
-
-        return EngineIODecoder(self)
-
-    def fields(self) -> list[Field]:
-        """One filter field per message, ``<name>.<message>`` (``game.move``): register
-        each from the plugin's ``register_fields`` hook."""
-        from .fields import message_field
-
-        seen: dict[str, Field] = {}
-        for binding in self.bindings:
-            seen.setdefault(binding.name, message_field(self.name, binding.name, binding.format))
-        return list(seen.values())
-
-    def decoders(self) -> list[EventDecoder | EngineIODecoder]:
-        """Every decoder this protocol needs: register each of them."""
-        out: list[EventDecoder | EngineIODecoder] = []
-        if any(isinstance(b, EventArg | AckArg) for b in self.bindings):
-            out.append(self.decoder())
-        if any(isinstance(b, EngineIOBinary) for b in self.bindings):
-            out.append(self.engineio_decoder())
-        return out

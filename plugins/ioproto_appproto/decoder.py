@@ -1,4 +1,4 @@
-"""The decoders of an :class:`~ioproto_appproto.bindings.AppProtocol`.
+"""The decoders of an :class:`~ioproto_appproto.protocol.AppProtocol`'s bindings.
 
 :class:`EventDecoder` (layer ``app``, rides on ``socketio``) accepts only the Socket.IO
 EVENTs one of its bindings names, and the ACKs answering such an EVENT (``answers``). For
@@ -21,20 +21,18 @@ not be a ``ConstructError``) become error records.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ioproto_http.records import Chunk
-from ioproto_socketio.records import SocketIOPacket
+from ioproto_socketio.records import AckRequest, SocketIOPacket
 
 from ioproto.components import DecodeContext
+from ioproto.constructs import parse as parse_construct
 from ioproto.model import ErrorRecord, Record, error_from, record_context
 
-from .bindings import AckArg, EngineIOBinary, EventArg, SocketIOArg
+from .bindings import AckArg, Binding, EngineIOBinary, EventArg, SocketIOArg
 from .convert import to_plain
 from .records import LAYER, AppMessage
-
-if TYPE_CHECKING:
-    from .bindings import AppProtocol
 
 
 def parse(
@@ -42,7 +40,7 @@ def parse(
 ) -> tuple[Any, str | None]:
     """``(fields, None)`` for ``data`` parsed with ``binding.format``, or ``(None, reason)``."""
     try:
-        return to_plain(binding.format.parse(data)), None
+        return to_plain(parse_construct(binding.format, data)), None
     except Exception as exc:  # construct errors, and adapters' own exceptions
         return None, f"{binding.name}: {type(exc).__name__}: {exc}"
 
@@ -53,13 +51,13 @@ class EventDecoder:
     layer = LAYER
     rides_on = "socketio"
 
-    def __init__(self, protocol: AppProtocol) -> None:
+    def __init__(self, protocol: str, description: str, bindings: tuple[Binding, ...]) -> None:
         self.protocol = protocol
-        self.name = f"app-{protocol.name}"
-        self.description = protocol.description or f"application protocol {protocol.name!r}"
+        self.name = f"app-{protocol}"
+        self.description = description or f"application protocol {protocol!r}"
         # (type, nsp, event) -> bindings; an ACK is keyed by the EVENT it answers
         self._bound: dict[tuple[str, str, str], list[SocketIOArg]] = {}
-        for binding in protocol.bindings:
+        for binding in bindings:
             if isinstance(binding, EventArg | AckArg):
                 kind = "EVENT" if isinstance(binding, EventArg) else "ACK"
                 key = (kind, binding.nsp, binding.event)
@@ -71,7 +69,7 @@ class EventDecoder:
         return bool(bindings_for(record, self._bound))
 
     def open(self, context: DecodeContext) -> EventStream:
-        return EventStream(self.protocol.name, self._bound, context)
+        return EventStream(self.protocol, self._bound, context)
 
 
 def bindings_for(
@@ -82,7 +80,7 @@ def bindings_for(
         return []
     if record.type == "EVENT":
         event = record.event
-    elif record.type == "ACK" and isinstance(record.answers, SocketIOPacket):
+    elif record.type == "ACK" and isinstance(record.answers, AckRequest):
         event = record.answers.event
     else:
         return []
@@ -185,11 +183,11 @@ class EngineIODecoder:
     rides_on = "engineio"
     priority = 20
 
-    def __init__(self, protocol: AppProtocol) -> None:
+    def __init__(self, protocol: str, bindings: tuple[Binding, ...]) -> None:
         self.protocol = protocol
-        self.name = f"app-{protocol.name}-engineio"
-        self.description = f"binary Engine.IO messages of application protocol {protocol.name!r}"
-        self.bindings = [b for b in protocol.bindings if isinstance(b, EngineIOBinary)]
+        self.name = f"app-{protocol}-engineio"
+        self.description = f"binary Engine.IO messages of application protocol {protocol!r}"
+        self.bindings = [b for b in bindings if isinstance(b, EngineIOBinary)]
 
     def binding_for(self, record: Record) -> EngineIOBinary | None:
         """The first binding that claims Engine.IO record ``record``, if any."""
@@ -222,7 +220,7 @@ class EngineIODecoder:
 class EngineIOStream:
     def __init__(self, decoder: EngineIODecoder, context: DecodeContext) -> None:
         self._decoder = decoder
-        self._protocol = decoder.protocol.name
+        self._protocol = decoder.protocol
         self._max_raw = context.limits.max_raw_kept
 
     def feed(self, record: Record) -> Iterable[Record]:

@@ -23,7 +23,6 @@ becomes an :class:`~ioproto.model.ErrorRecord` whose ``rule`` names what was bro
 
 from __future__ import annotations
 
-import binascii
 import json
 import re
 import zlib
@@ -36,6 +35,7 @@ from ioproto_http.records import LAYER as CHUNK_LAYER
 from ioproto_http.records import Chunk, ChunkKind, HttpInfo
 
 from ioproto.components import DecodeContext, Limits, option_flag
+from ioproto.constructs import parse
 from ioproto.fastrecords import positional_maker
 from ioproto.model import ErrorRecord, Record, record_context
 
@@ -64,11 +64,12 @@ _DIRECTIONS = {ChunkKind.HTTP_REQUEST: "c2s", ChunkKind.HTTP_RESPONSE: "s2c"}
 
 _TYPES = wire.PACKET_TYPES
 _WS_TEXT = ChunkKind.WS_TEXT
+#: Lines of the ``lines`` source are Engine.IO by definition, whatever URL facts they state.
+_LINE_KINDS = frozenset({ChunkKind.LINE, ChunkKind.LINE_BINARY})
 _WS_CONTROL = ChunkKind.WS_CONTROL
 _REVISIONS = frozenset({2, 3, 4})
 _DIGIT_0 = 0x30
 _DIGIT_6 = 0x36
-_B = 0x62
 _V3_LENGTH = re.compile("([0-9]{1,20}):")
 _V3_LENGTH_BYTES = re.compile(rb"[0-9]+:")
 _V3_TEXT_PAYLOAD_START = re.compile(rb"[0-9]+:")
@@ -109,10 +110,11 @@ class EngineIODecoder:
         below (to attribute them to their session)."""
         if not isinstance(record, Chunk):
             return isinstance(record, ErrorRecord)
-        if record.kind not in _KINDS:
+        kind = record.kind
+        if kind not in _KINDS:
             return False
         http = record.http
-        return http is None or is_engineio_request(http)
+        return http is None or kind in _LINE_KINDS or is_engineio_request(http)
 
     def open(self, context: DecodeContext) -> EngineIOStream:
         """A stream decoder with its own per-connection session state."""
@@ -325,22 +327,22 @@ class EngineIOStream:
         return _normalise_revision(revision)
 
     def _fast_ws_text(self, chunk: Chunk) -> list[Record] | None:
-        """The commonest message, a valid non-open text packet, decoded inline; else None.
-
-        Must give exactly what the general path gives (tests/engineio/test_parity.py).
-        """
+        """The commonest message, one non-open packet in a text frame, decoded without the
+        general path's per-chunk state; ``None`` sends it there. Gives exactly what the
+        general path gives (tests/engineio/test_eio_wire.py)."""
         data = chunk.data
-        if not data or len(data) > self._limits.max_payload or not 0x31 <= data[0] <= 0x36:
-            return None
-        try:
-            text = data[1:].decode("utf-8")
-        except UnicodeDecodeError:
+        if len(data) > self._limits.max_payload:
             return None
         sid, revision, transport = self._facts(chunk)
         if self._forced or revision not in _REVISIONS:
             revision = self._revision(revision)
+        parsed = wire.fast_packet(data, revision != 4)
+        if parsed is None or parsed[0] == "open":
+            return None
         if sid is None:
             sid = self._known_sid(chunk.connection)
+        kind, value = parsed
+        binary = type(value) is bytes
         return [
             _make_packet(
                 chunk.ts,
@@ -351,11 +353,11 @@ class EngineIOStream:
                 revision,
                 (),
                 sid,
-                _TYPES[data[0] - _DIGIT_0],
-                text,
+                kind,
+                value,
                 data,
                 0,
-                False,
+                binary,
             )
         ]
 
@@ -409,7 +411,7 @@ class EngineIOStream:
     # -- chunk kinds ---------------------------------------------------------------------------
 
     def _ws_text(self, out: _Out, data: bytes) -> None:
-        self._packet(out, data, None, 0, 0)
+        self._packet(out, data, 0, 0)
 
     def _binary(self, out: _Out, data: bytes) -> None:
         if not out.legacy:
@@ -441,7 +443,7 @@ class EngineIOStream:
         elif _V3_TEXT_PAYLOAD_START.match(data):
             self._payload_v3_text(out, data)
         else:
-            self._packet(out, data, None, 0, 0)
+            self._packet(out, data, 0, 0)
 
     def _http_request(self, out: _Out, data: bytes) -> None:
         http = out.chunk.http
@@ -565,26 +567,20 @@ class EngineIOStream:
         sid = out.sid
         append = out.records.append
         make = _make_packet
-        types = _TYPES
+        fast = wire.fast_packet
         # Byte offsets are only needed for the slow path: advance them lazily (amortised O(n)).
         known_index = 0
         known_offset = 0
         for index, piece in enumerate(kept):
-            # Inline fast path for the commonest packet (digit 1-6, valid UTF-8); anything
-            # else goes through _packet, which it must agree with.
-            first = piece[0] if piece else 0
-            if 0x31 <= first <= 0x36:
-                try:
-                    text = piece[1:].decode("utf-8")
-                except UnicodeDecodeError:
-                    pass
-                else:
-                    append(make(*head, sid, types[first - 0x30], text, piece, index, False))
-                    continue
+            parsed = fast(piece, False)
+            if parsed is not None and parsed[0] != "open":
+                value = parsed[1]
+                append(make(*head, sid, parsed[0], value, piece, index, type(value) is bytes))
+                continue
             while known_index < index:
                 known_offset += len(pieces[known_index]) + 1
                 known_index += 1
-            self._packet(out, piece, None, known_offset, index)
+            self._packet(out, piece, known_offset, index)
             head = out.head
             sid = out.sid
         if len(pieces) > limit:
@@ -594,12 +590,16 @@ class EngineIOStream:
             self._too_many(out, data[known_offset:], known_offset, limit)
 
     def _payload_v3_text(self, out: _Out, data: bytes) -> None:
+        # Linear in the payload: the astral characters are found once (utf16_end then
+        # looks only at its own packet's), and byte offsets are counted forward.
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError:
             # Keep framing; only the packets holding the bad bytes become errors.
             text = data.decode("utf-8", "surrogateescape")
         ascii_only = text.isascii()
+        astral = wire.astral_positions(text)
+        offsets = _ByteOffsets(text, ascii_only)
         limit = self._limits.max_packets_per_payload
         length = len(text)
         position = 0
@@ -609,9 +609,9 @@ class EngineIOStream:
             end = -1
             if match is not None:
                 start = match.end()
-                end = wire.utf16_end(text, start, int(match.group(1)))
+                end = wire.utf16_end(text, start, int(match.group(1)), astral)
             if end < 0:
-                resume = self._resync(text, position + 1)
+                resume = self._resync(text, position + 1, astral)
                 bad = text[position:resume]
                 self._error(
                     out,
@@ -620,7 +620,7 @@ class EngineIOStream:
                     if match is None
                     else f"length {match.group(1)} runs past the end of the payload",
                     bad.encode("utf-8", "surrogateescape"),
-                    offset=self._byte_offset(text, position, ascii_only),
+                    offset=offsets.at(position),
                     index=index,
                 )
                 index += 1
@@ -631,22 +631,21 @@ class EngineIOStream:
                     self._too_many(
                         out,
                         text[position:].encode("utf-8", "surrogateescape"),
-                        self._byte_offset(text, position, ascii_only),
+                        offsets.at(position),
                         index,
                     )
                     return
-                packet = text[start:end]
                 if ascii_only:
-                    self._packet(out, data[start:end], packet, start, index)
+                    self._packet(out, data[start:end], start, index)
                 else:
+                    packet = text[start:end]
                     # Re-encoding restores any undecodable bytes, so _packet reports them.
                     raw = packet.encode("utf-8", "surrogateescape")
-                    offset = self._byte_offset(text, start, ascii_only)
-                    self._packet(out, raw, None, offset, index)
+                    self._packet(out, raw, offsets.at(start), index)
                 index += 1
             position = end
 
-    def _resync(self, text: str, start: int) -> int:
+    def _resync(self, text: str, start: int, astral: list[int]) -> int:
         """The next position from ``start`` where ``<len>:`` framing parses consistently.
 
         Consistent: the next few records frame exactly, or the framing reaches the end of the
@@ -656,15 +655,9 @@ class EngineIOStream:
             if tried >= _MAX_RESYNC_CANDIDATES:
                 break
             candidate = match.start()
-            if _frames(text, candidate):
+            if _frames(text, candidate, astral):
                 return candidate
         return len(text)
-
-    @staticmethod
-    def _byte_offset(text: str, position: int, ascii_only: bool) -> int:
-        if ascii_only:
-            return position
-        return len(text[:position].encode("utf-8", "surrogateescape"))
 
     def _payload_v3_binary(self, out: _Out, data: bytes) -> None:
         limit = self._limits.max_packets_per_payload
@@ -714,7 +707,7 @@ class EngineIOStream:
             record = data[start:end]
             if kind == 0:
                 if record:
-                    self._packet(out, record, None, start, index)
+                    self._packet(out, record, start, index)
                 else:
                     self._error(out, "engineio.packet.empty", "empty packet", record, start, index)
             elif not record:
@@ -737,7 +730,7 @@ class EngineIOStream:
 
     def _jsonp_response(self, out: _Out, data: bytes) -> None:
         try:
-            payload = wire.jsonp_response.parse(data).payload
+            payload = parse(wire.jsonp_response, data).payload
         except ConstructError:
             payload = _python_jsonp(data)
             if payload is None:
@@ -754,7 +747,7 @@ class EngineIOStream:
 
     def _jsonp_post(self, out: _Out, data: bytes) -> None:
         try:
-            payload = wire.jsonp_post.parse(data)
+            payload = parse(wire.jsonp_post, data)
         except ConstructError as exc:
             self._error(out, "engineio.jsonp.bad-form", f"JSONP POST body: {exc}", data, 0)
             return
@@ -772,71 +765,30 @@ class EngineIOStream:
 
     # -- single packets -------------------------------------------------------------------------
 
-    def _packet(self, out: _Out, raw: bytes, text: str | None, offset: int, index: int) -> None:
-        """Decode one text-form packet (``raw`` its UTF-8 bytes, ``text`` if already decoded)."""
-        if not raw:
-            self._error(out, "engineio.packet.empty", "empty packet", raw, offset, index)
-            return
-        first = raw[0]
-        if _DIGIT_0 <= first <= _DIGIT_6:
-            if text is None:
-                try:
-                    data = raw[1:].decode("utf-8")
-                except UnicodeDecodeError as exc:
-                    self._bad_utf8(out, raw, offset, index, exc)
-                    return
-            else:
-                data = text[1:]
-            if first == _DIGIT_0:
-                self._handshake(out, data, raw, index)
-            else:
-                self._emit(out, _TYPES[first - _DIGIT_0], data, raw, index, False)
-        elif first == _B:
-            self._base64(out, raw, offset, index)
-        else:
-            self._error(
-                out,
-                "engineio.packet.bad-type",
-                f"packet type {chr(first)!r} is not b or a digit 0-6"
-                if first < 0x80
-                else f"packet starts with byte {first:#04x}, not a type digit",
-                raw,
-                offset,
-                index,
-            )
-
-    def _base64(self, out: _Out, raw: bytes, offset: int, index: int) -> None:
-        if out.legacy:
-            kind = raw[1] if len(raw) > 1 else -1
-            if not _DIGIT_0 <= kind <= _DIGIT_6:
-                self._error(
-                    out,
-                    "engineio.base64.bad-type",
-                    "v3 base64 packet must be b<type digit><base64>",
-                    raw,
-                    offset,
-                    index,
-                )
+    def _packet(self, out: _Out, raw: bytes, offset: int, index: int) -> None:
+        """Decode one text-form packet: the fast path for the common forms, else the
+        construct declaration, whose refusals become error records with their rules."""
+        parsed = wire.fast_packet(raw, out.legacy)
+        if parsed is None:
+            try:
+                packet = parse(wire.packet_v3 if out.legacy else wire.packet_v4, raw)
+            except ConstructError as exc:
+                rule = getattr(exc, "rule", "engineio.packet.invalid")
+                reason = getattr(exc, "reason", None) or f"not an Engine.IO packet: {exc}"
+                self._error(out, rule, reason, raw, offset, index)
                 return
-            if kind != _DIGIT_0 + 4:
-                self._error(
-                    out,
-                    "engineio.binary.bad-type",
-                    f"binary {_TYPES[kind - _DIGIT_0]} packet; only message may be binary",
-                    raw,
-                    offset,
-                    index,
-                )
+            parsed = (packet.type, packet.data)
+        kind, data = parsed
+        if isinstance(data, bytes):
+            if kind != "message":
+                reason = f"binary {kind} packet; only message may be binary"
+                self._error(out, "engineio.binary.bad-type", reason, raw, offset, index)
                 return
-            encoded = raw[2:]
+            self._emit(out, kind, data, raw, index, True)
+        elif kind == "open":
+            self._handshake(out, data, raw, index)
         else:
-            encoded = raw[1:]
-        try:
-            decoded = wire.b64decode(encoded)
-        except (binascii.Error, ValueError) as exc:
-            self._error(out, "engineio.base64.invalid", f"bad base64: {exc}", raw, offset, index)
-            return
-        self._emit(out, "message", decoded, raw, index, True)
+            self._emit(out, kind, data, raw, index, False)
 
     def _handshake(self, out: _Out, text: str, raw: bytes, index: int) -> None:
         reason = None
@@ -913,12 +865,6 @@ class EngineIOStream:
             )
         )
 
-    def _bad_utf8(
-        self, out: _Out, raw: bytes, offset: int, index: int, exc: UnicodeDecodeError
-    ) -> None:
-        reason = f"packet is not UTF-8: {exc.reason} at byte {exc.start + 1}"
-        self._error(out, "engineio.packet.bad-utf8", reason, raw, offset, index)
-
     def _too_many(self, out: _Out, rest: bytes, offset: int, index: int) -> None:
         limit = self._limits.max_packets_per_payload
         self._error(
@@ -934,7 +880,32 @@ class EngineIOStream:
 # -- helpers ------------------------------------------------------------------------------------
 
 
-def _frames(text: str, position: int) -> bool:
+class _ByteOffsets:
+    """UTF-8 byte offsets of character positions of ``text``, asked in increasing order.
+
+    Each call encodes only the characters since the previous one, so a payload's offsets
+    cost one pass over it (encoding each prefix anew was quadratic).
+    """
+
+    __slots__ = ("_byte", "_char", "_plain", "_text")
+
+    def __init__(self, text: str, ascii_only: bool) -> None:
+        self._text = text
+        self._plain = ascii_only
+        self._char = 0
+        self._byte = 0
+
+    def at(self, position: int) -> int:
+        if self._plain:
+            return position
+        if position < self._char:  # not expected; correct, if slower
+            return len(self._text[:position].encode("utf-8", "surrogateescape"))
+        self._byte += len(self._text[self._char : position].encode("utf-8", "surrogateescape"))
+        self._char = position
+        return self._byte
+
+
+def _frames(text: str, position: int, astral: list[int]) -> bool:
     """Whether ``<len>:`` framing from ``position`` holds for a few records or to the end."""
     for _ in range(_RESYNC_LOOKAHEAD):
         if position == len(text):
@@ -943,7 +914,7 @@ def _frames(text: str, position: int) -> bool:
         if match is None:
             return False
         start = match.end()
-        end = wire.utf16_end(text, start, int(match.group(1)))
+        end = wire.utf16_end(text, start, int(match.group(1)), astral)
         if end < 0 or not (
             end == start or _DIGIT_0 <= ord(text[start]) <= _DIGIT_6 or text[start] == "b"
         ):

@@ -26,9 +26,10 @@ Construct pitfalls this module avoids on purpose: ``Select`` is never used for d
 builds with the first alternative that does not raise), packet types use ``Mapping`` (an
 unknown digit raises instead of parsing as an unknown enum value), and every Adapter turns
 its own failures (bad base64, bad UTF-8, bad JSON) into :class:`construct.ValidationError`,
-so callers only catch :class:`construct.ConstructError`. The decoder's fast path
-(``decoder.py``) must agree with these declarations; ``tests/engineio/test_parity.py`` checks
-it.
+so callers only catch :class:`construct.ConstructError`; a single packet's refusal is a
+:class:`WireError` naming the error rule. :func:`fast_packet` is the one fast path of
+``packet_v4``/``packet_v3``, for the common forms; it must agree with the declarations
+(``tests/engineio/test_eio_wire.py`` checks it), which decide everything else.
 """
 
 from __future__ import annotations
@@ -38,6 +39,8 @@ import io
 import json
 import re
 import urllib.parse
+from bisect import bisect_left
+from collections.abc import Sequence
 from typing import Any
 
 from construct import (
@@ -98,23 +101,38 @@ def utf16_length(text: str) -> int:
     return len(text) + len(_ASTRAL.findall(text))
 
 
-def utf16_end(text: str, start: int, units: int) -> int:
+def astral_positions(text: str) -> list[int]:
+    """The indexes of the characters of ``text`` outside the BMP (two UTF-16 units each)."""
+    if text.isascii():
+        return []
+    return [match.start() for match in _ASTRAL.finditer(text)]
+
+
+def utf16_end(text: str, start: int, units: int, astral: Sequence[int] | None = None) -> int:
     """The index in ``text`` that is ``units`` UTF-16 code units after ``start``.
 
     Returns -1 when the count runs past the end of ``text`` or ends inside a surrogate pair
     (JavaScript would split the pair there; such a length is treated as invalid).
+    ``astral`` is :func:`astral_positions` of ``text``, computed once by a caller that scans
+    a payload of many packets: with it, each call costs only what its own packet holds
+    (without it, each call searches the rest of ``text``, quadratic over a payload).
     """
+    if astral is None:
+        astral = astral_positions(text)
     position = start
     left = units
-    for match in _ASTRAL.finditer(text, start):
-        astral = match.start()
-        if left <= astral - position:
+    index = bisect_left(astral, start)
+    count = len(astral)
+    while index < count:
+        found = astral[index]
+        if left <= found - position:
             break
-        left -= astral - position
+        left -= found - position
         if left == 1:
             return -1
         left -= 2
-        position = astral + 1
+        position = found + 1
+        index += 1
         if left == 0:
             return position
     end = position + left
@@ -147,14 +165,25 @@ def js_string_literal(text: str) -> str:
 # -- primitive constructs -----------------------------------------------------------------------
 
 
+class WireError(ValidationError):  # type: ignore[misc]
+    """A refusal of the declarations that names its error ``rule`` (``engineio.*``)."""
+
+    def __init__(self, rule: str, reason: str, path: str | None = None) -> None:
+        super().__init__(reason, path=path)
+        self.rule = rule
+        self.reason = reason
+
+
 class Utf8(Adapter):  # type: ignore[misc]
-    """Strict UTF-8 text over the given bytes construct (lone surrogates pass through)."""
+    """Strict UTF-8 text over the given bytes construct (lone surrogates pass through), the
+    data of a packet after its type byte."""
 
     def _decode(self, obj: bytes, context: Any, path: str) -> str:
         try:
             return obj.decode("utf-8")
         except UnicodeDecodeError as exc:
-            raise ValidationError(f"invalid UTF-8: {exc.reason}", path=path) from exc
+            reason = f"packet is not UTF-8: {exc.reason} at byte {exc.start + 1}"
+            raise WireError("engineio.packet.bad-utf8", reason, path=path) from exc
 
     def _encode(self, obj: str, context: Any, path: str) -> bytes:
         return obj.encode("utf-8", "surrogatepass")
@@ -167,10 +196,42 @@ class Base64(Adapter):  # type: ignore[misc]
         try:
             return b64decode(obj)
         except (binascii.Error, ValueError) as exc:
-            raise ValidationError(f"invalid base64: {exc}", path=path) from exc
+            raise WireError("engineio.base64.invalid", f"bad base64: {exc}", path=path) from exc
 
     def _encode(self, obj: bytes, context: Any, path: str) -> bytes:
         return b64encode(bytes(obj))
+
+
+class TypeDigit(Construct):  # type: ignore[misc]
+    """A packet type as its ASCII digit ``0``-``6``; anything else is refused with ``rule``."""
+
+    def __init__(self, rule: str, reason: str | None = None) -> None:
+        super().__init__()
+        self.rule = rule
+        self.reason = reason
+
+    def _parse(self, stream: Any, context: Any, path: str) -> str:
+        first = stream.read(1)
+        if first and 0x30 <= first[0] <= 0x36:
+            return PACKET_TYPES[first[0] - 0x30]
+        if self.reason is not None:
+            reason = self.reason
+        elif not first:
+            raise WireError("engineio.packet.empty", "empty packet", path=path)
+        elif first[0] < 0x80:
+            reason = f"packet type {chr(first[0])!r} is not b or a digit 0-6"
+        else:
+            reason = f"packet starts with byte {first[0]:#04x}, not a type digit"
+        raise WireError(self.rule, reason, path=path)
+
+    def _build(self, obj: str, stream: Any, context: Any, path: str) -> str:
+        if obj not in PACKET_TYPES:
+            raise ValidationError(f"unknown packet type {obj!r}", path=path)
+        stream_write(stream, bytes([0x30 + PACKET_TYPES.index(obj)]), 1, path)
+        return obj
+
+    def _sizeof(self, context: Any, path: str) -> int:
+        return 1
 
 
 class FirstByteDispatch(Construct):  # type: ignore[misc]
@@ -285,13 +346,14 @@ class Utf16Framed(Subconstruct):  # type: ignore[misc]
         if not text:
             raise ValidationError("empty payload", path=path)
         items = ListContainer()
+        astral = astral_positions(text)
         position = 0
         while position < len(text):
             match = self._LENGTH.match(text, position)
             if match is None:
                 raise ValidationError(f"no <length>: at {position}", path=path)
             start = match.end()
-            end = utf16_end(text, start, int(match.group(1)))
+            end = utf16_end(text, start, int(match.group(1)), astral)
             if end < 0:
                 raise ValidationError(f"length runs past the end at {position}", path=path)
             if end > start:
@@ -364,7 +426,7 @@ class JsonpPost(Adapter):  # type: ignore[misc]
 
 # -- the declarations -----------------------------------------------------------------------------
 
-packet_type = Mapping(Byte, {name: 0x30 + number for number, name in enumerate(PACKET_TYPES)})
+packet_type = TypeDigit("engineio.packet.bad-type")
 """A packet type as its ASCII digit ``0``-``6``."""
 
 binary_type = Mapping(Byte, {name: number for number, name in enumerate(PACKET_TYPES)})
@@ -372,7 +434,10 @@ binary_type = Mapping(Byte, {name: number for number, name in enumerate(PACKET_T
 
 text_packet = Struct("type" / packet_type, "data" / Utf8(GreedyBytes))
 base64_packet_v4 = Struct(Const(b"b"), "type" / Computed("message"), "data" / Base64(GreedyBytes))
-base64_packet_v3 = Struct(Const(b"b"), "type" / packet_type, "data" / Base64(GreedyBytes))
+base64_type_v3 = TypeDigit(
+    "engineio.base64.bad-type", "v3 base64 packet must be b<type digit><base64>"
+)
+base64_packet_v3 = Struct(Const(b"b"), "type" / base64_type_v3, "data" / Base64(GreedyBytes))
 
 packet_v4 = FirstByteDispatch(b"b", base64_packet_v4, text_packet)
 packet_v3 = FirstByteDispatch(b"b", base64_packet_v3, text_packet)
@@ -409,3 +474,33 @@ def xhr2_records(packets: list[Any]) -> list[Container]:
         )
         for packet in packets
     ]
+
+
+_TYPE_OF_DIGIT = {0x30 + number: name for number, name in enumerate(PACKET_TYPES)}
+
+
+def fast_packet(raw: bytes, legacy: bool) -> tuple[str, str | bytes] | None:
+    """``(type, data)`` as ``packet_v3`` (``legacy``) or ``packet_v4`` parses ``raw``, in
+    plain Python for the common forms (a type digit and UTF-8 text; ``b`` and base64, ``b4``
+    and base64 in revisions 2 and 3), or ``None`` for anything else, including every input
+    the declaration refuses: the declaration then decides, with its error rules."""
+    if not raw:
+        return None
+    kind = _TYPE_OF_DIGIT.get(raw[0])
+    if kind is not None:
+        try:
+            return kind, raw[1:].decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+    if raw[0] != 0x62:  # b
+        return None
+    if legacy:
+        if raw[1:2] != b"4":
+            return None
+        encoded = raw[2:]
+    else:
+        encoded = raw[1:]
+    try:
+        return "message", b64decode(encoded)
+    except (binascii.Error, ValueError):
+        return None

@@ -25,6 +25,14 @@ status 101, but no frames. Such an entry yields an ``ErrorRecord`` with rule
 ``har.websocket.no-messages`` so the gap is visible. A Firefox-style file that does carry
 ``_webSocketMessages`` (some extensions add them) is read like Chrome's.
 
+Absurd values (any field may hold any JSON): a number that is not finite or does not fit
+(``"status": 1e400``, ``"opcode": 1e400``, an integer of thousands of digits), a time outside
+years 1-9999, a field of the wrong type cost only what they spoil, with an error record:
+a bad ``opcode`` or ``status`` drops that frame or that response
+(``har.websocket.bad-frame``, ``har.entry.bad-status``); a frame or response time that is not
+usable becomes the entry's start time (``har.time.out-of-range``); anything else wrong with
+an entry drops that entry (``har.entry.invalid``). The source never raises on file content.
+
 The connection is ``har:<connection id or entry number>-<server ip>:<port>``; request headers
 (User-Agent included) are kept in the HttpInfo. Chunks come out sorted by time. Sessions,
 revisions and transports are for the Engine.IO layer to work out from the URLs and the
@@ -36,6 +44,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import math
 import time
 from collections.abc import Iterator, Mapping
 from datetime import datetime
@@ -47,9 +56,47 @@ from ioproto_http.records import Chunk, ChunkKind, HttpInfo
 
 from ioproto.components import SourceContext, option_flag
 from ioproto.model import Direction, ErrorRecord, Record
+from ioproto.timestamps import usable
 
 _TIMINGS = ("blocked", "dns", "connect", "send", "wait", "receive")
 _WS_KINDS = {1: ChunkKind.WS_TEXT, 2: ChunkKind.WS_BINARY}
+
+
+#: Integers longer than this are read as infinities (Python refuses to convert integers of
+#: more than 4300 digits to and from text; no HAR field needs more than a few).
+_MAX_INT_DIGITS = 100
+
+
+def _parse_int(text: str) -> int | float:
+    if len(text) > _MAX_INT_DIGITS:
+        return float("-inf") if text.startswith("-") else float("inf")
+    return int(text)
+
+
+def _number(value: Any) -> float | None:
+    """``value`` as a finite float (from a JSON number or numeric text), else ``None``."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str):
+        if len(value) > _MAX_INT_DIGITS:
+            return None
+        try:
+            value = float(value)
+        except ValueError:
+            return None
+    if isinstance(value, int):
+        value = float(value)  # _parse_int keeps integers small enough for this
+    if isinstance(value, float) and math.isfinite(value):
+        return value
+    return None
+
+
+def _integer(value: Any) -> int | None:
+    """``value`` as an int when it is a whole number that fits 32 bits, else ``None``."""
+    number = _number(value)
+    if number is None or not number.is_integer() or abs(number) >= 2**31:
+        return None
+    return int(number)
 
 
 class HarSource:
@@ -77,12 +124,17 @@ class HarSource:
         now = time.time()
         try:
             with open(input, "rb") as handle:
-                document = json.load(handle)
+                document = json.load(handle, parse_int=_parse_int)
             entries = document["log"]["entries"]
             if not isinstance(entries, list):
                 raise TypeError("log.entries is not a list")
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            yield _error(now, input, "har.file.invalid", f"{input} is not a readable HAR: {exc}")
+        except RecursionError:
+            reason = f"{input} is not a readable HAR: JSON nested too deep"
+            yield _error(now, input, "har.file.invalid", reason)
+            return
+        except Exception as exc:  # any content: OSError, ValueError, MemoryError ...
+            reason = f"{input} is not a readable HAR: {type(exc).__name__}: {exc}"
+            yield _error(now, input, "har.file.invalid", reason[:1000])
             return
         take_all = option_flag(context.options.get("all", False))
         items: list[tuple[float, int, Chunk | Record]] = []
@@ -99,10 +151,12 @@ class HarSource:
             try:
                 for ts, record in _entry_records(entry, index, take_all, context):
                     items.append((ts, len(items), record))
-            except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            except Exception as exc:  # one bad entry costs only itself
                 ts = _started(entry) or 0.0
                 reason = f"entry {index} could not be read: {type(exc).__name__}: {exc}"
-                items.append((ts, len(items), _error(ts, input, "har.entry.invalid", reason)))
+                items.append(
+                    (ts, len(items), _error(ts, input, "har.entry.invalid", reason[:1000]))
+                )
         items.sort(key=lambda item: (item[0], item[1]))
         seq = 0
         for _, _, record in items:
@@ -132,7 +186,8 @@ def _entry_records(
         request_ts=started,
     )
     messages = entry.get("_webSocketMessages")
-    status = int(response.get("status") or 0)
+    status = _integer(response.get("status") or 0)
+    bad_status = status is None or not 0 <= status <= 999
     is_ws = messages is not None or status == 101 or entry.get("_resourceType") == "websocket"
     probe = Chunk(
         ts=0.0, kind=ChunkKind.WS_TEXT if is_ws else ChunkKind.HTTP_REQUEST, data=b"", http=info
@@ -143,6 +198,10 @@ def _entry_records(
         raise ValueError("startedDateTime is missing or not ISO 8601")
     connection = _connection(entry, index, url.scheme, url.port, url.hostname)
     limit = context.limits.max_payload
+    if bad_status:
+        reason = f"response status {_shown(response.get('status'))} is not an HTTP status"
+        yield started, _entry_error(started, connection, "har.entry.bad-status", reason)
+        status = None
 
     if is_ws:
         frames = [m for m in messages or () if isinstance(m, Mapping)]
@@ -172,23 +231,30 @@ def _entry_records(
             )
         for number, frame in enumerate(frames):
             direction: Direction = "c2s" if frame.get("type") == "send" else "s2c"
-            try:
-                ts = float(frame.get("time") or started)
-                opcode = int(frame.get("opcode", 1))
-            except (ValueError, TypeError) as exc:
-                # One bad frame must not cost the entry's other frames.
-                yield (
-                    started,
-                    _ws_error(
-                        started,
-                        upgrade,
-                        "har.websocket.bad-frame",
-                        f"frame {number} has a bad time or opcode: {exc}",
-                        direction=direction,
-                        index=number,
-                    ),
+            opcode = _integer(frame.get("opcode", 1))
+
+            def frame_error(
+                rule: str, reason: str, direction: Direction = direction, number: int = number
+            ) -> tuple[float, ErrorRecord]:
+                record = _ws_error(
+                    started, upgrade, rule, reason, direction=direction, index=number
                 )
+                return started, record
+
+            if opcode is None:
+                # One bad frame must not cost the entry's other frames.
+                reason = f"frame {number} has a bad opcode: {_shown(frame.get('opcode'))}"
+                yield frame_error("har.websocket.bad-frame", reason)
                 continue
+            given = frame.get("time")
+            ts = _number(given) if given else started
+            if ts is None or not usable(ts):
+                reason = (
+                    f"frame {number} has the time {_shown(given)}: the entry's start time is "
+                    "used instead"
+                )
+                yield frame_error("har.time.out-of-range", reason)
+                ts = started
             kind = _WS_KINDS.get(opcode, ChunkKind.WS_CONTROL)
             raw = str(frame.get("data", ""))
             try:
@@ -232,6 +298,10 @@ def _entry_records(
     if answer is None:
         return
     finished = started + _elapsed(entry)
+    if not usable(finished):
+        reason = "the entry's timings put its response outside years 1-9999: start time used"
+        yield started, _entry_error(started, connection, "har.time.out-of-range", reason)
+        finished = started
     reply = _answered(info, response, status)
     yield (
         finished,
@@ -246,7 +316,7 @@ def _entry_records(
     )
 
 
-def _answered(info: HttpInfo, response: Mapping[str, Any], status: int) -> HttpInfo:
+def _answered(info: HttpInfo, response: Mapping[str, Any], status: int | None) -> HttpInfo:
     """The request's ``info`` with the entry's answer: status, reason, response headers."""
     return HttpInfo(
         method=info.method,
@@ -290,15 +360,24 @@ def _started(entry: Mapping[str, Any]) -> float | None:
 
 
 def _elapsed(entry: Mapping[str, Any]) -> float:
-    timings = entry.get("timings") or {}
-    total = sum(
-        float(timings[name])
-        for name in _TIMINGS
-        if isinstance(timings.get(name), int | float) and timings[name] >= 0
-    )
+    """Milliseconds of the entry's timings (or ``time``) in seconds; may be infinite."""
+    timings = entry.get("timings")
+    if not isinstance(timings, Mapping):
+        timings = {}
+    total = 0.0
+    for name in _TIMINGS:
+        value = timings.get(name)
+        if isinstance(value, int | float) and not isinstance(value, bool) and value >= 0:
+            total += float(value)
     if total <= 0 and isinstance(entry.get("time"), int | float):
         total = float(entry["time"])
     return total / 1000.0
+
+
+def _shown(value: Any) -> str:
+    """A short repr of a value from the file, for an error reason."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _headers(items: Any) -> tuple[tuple[str, str], ...]:
@@ -368,3 +447,8 @@ def _ws_error(
 
 def _error(ts: float, input: str, rule: str, reason: str) -> ErrorRecord:
     return ErrorRecord(ts=ts, connection=input, layer="har", rule=rule, reason=reason)
+
+
+def _entry_error(ts: float, connection: str, rule: str, reason: str) -> ErrorRecord:
+    """An error about one entry of the file."""
+    return ErrorRecord(ts=ts, connection=connection, layer="har", rule=rule, reason=reason)

@@ -99,7 +99,11 @@ def _read(
     seq = 0
     limit = context.limits.max_payload
     http = _url_of(settings)
-    for number, line in enumerate(handle, start=1):
+    for number, line, skipped in _bounded_lines(handle, _raw_limit(limit)):
+        if skipped:
+            reason = f"line {number}: {skipped} bytes, more than the limit of {limit}"
+            yield _error(connection, "capture.lines.too-long", reason, number, line, context)
+            continue
         if line.endswith(b"\n"):
             line = line[:-1]
             if line.endswith(b"\r"):
@@ -182,6 +186,41 @@ def _apply_directive(
         else:
             settings[key] = value or None
     return None
+
+
+def _raw_limit(limit: int) -> int:
+    """The longest line worth reading whole: ``\\xHH`` escapes (four characters for a byte)
+    of a ``limit``-byte packet, a direction prefix and ``\\r\\n``."""
+    return 4 * limit + 16
+
+
+def _bounded_lines(handle: IO[bytes], longest: int) -> Iterator[tuple[int, bytes, int]]:
+    """``(number, line, skipped)`` per line, never holding more than ``longest`` bytes.
+
+    A longer line is read past in blocks, not kept: it comes as its first ``longest``
+    bytes with ``skipped`` = its length without the line end (0 for every other line).
+    """
+    number = 0
+    while True:
+        line = handle.readline(longest)
+        if not line:
+            return
+        number += 1
+        if len(line) < longest or line.endswith(b"\n"):
+            yield number, line, 0
+            continue
+        size = len(line)
+        head = line[:4096]
+        del line
+        while True:
+            rest = handle.readline(1 << 20)
+            size += len(rest)
+            if rest.endswith(b"\n"):
+                size -= 2 if rest.endswith(b"\r\n") else 1
+                break
+            if not rest:
+                break
+        yield number, head, size
 
 
 def _url_of(settings: dict[str, Any]) -> HttpInfo | None:

@@ -3,10 +3,15 @@
 Input: ``live:IFACE`` or ``iface:IFACE`` (or, with ``--source live``, a bare ``IFACE``; the
 source option ``iface=IFACE`` wins over the input). Source options: ``port`` (what
 ``--port`` sets: only these TCP ports), ``filter=BPF`` (extra capture filter, and-ed),
-``duration=SECONDS`` (stop by itself), ``count=N`` (stop after N packets), ``tcpdump=PATH``.
+``duration=SECONDS`` (stop by itself), ``count=N`` (stop after N packets), ``buffer=BYTES``
+(the kernel's capture buffer, default 32 MiB), ``tcpdump=PATH``.
 
-It runs ``tcpdump -i IFACE -U -w - <filter>`` (installing nothing) and hands its standard
-output, as ``/dev/fd/N``, to the ``pcap`` source, which reads captures as streams. Without
+It runs ``tcpdump -i IFACE -U -w - --immediate-mode -B KiB <filter>`` (installing nothing)
+and hands its standard output, as ``/dev/fd/N``, to the ``pcap`` source, which reads
+captures as streams and yields each frame as soon as it has arrived. In immediate mode each
+packet takes a slot of the kernel's ring buffer as large as the interface's MTU (64 KiB on
+loopback), so tcpdump's default of 2 MiB holds about 32 packets and a short stall of tcpdump
+on a busy machine lost packets (gaps in the demo's traffic); 32 MiB holds about 500. Without
 capture rights tcpdump fails at once; that becomes an ``ErrorRecord`` (rule
 ``live.permission``) and a message on stderr saying what to do, not a traceback. The first
 Ctrl-C or SIGTERM stops tcpdump, so the pcap reader sees the end of the stream, flushes its
@@ -30,6 +35,8 @@ from ioproto.components import Source, SourceContext
 from ioproto.model import ErrorRecord, Record
 
 PREFIXES = ("live:", "iface:")
+#: The kernel's capture buffer (tcpdump -B): about 500 loopback packets in immediate mode.
+DEFAULT_BUFFER = 32 * 1024 * 1024
 PERMISSION_HELP = (
     "capturing needs root or capture capabilities: run as root, or once "
     "`sudo setcap cap_net_raw,cap_net_admin=eip $(which tcpdump)`"
@@ -49,8 +56,11 @@ def capture_filter(ports: Any, extra: str | None) -> str:
     return text
 
 
-def tcpdump_argv(tcpdump: str, iface: str, bpf: str, count: int | None) -> list[str]:
+def tcpdump_argv(
+    tcpdump: str, iface: str, bpf: str, count: int | None, buffer: int = DEFAULT_BUFFER
+) -> list[str]:
     argv = [tcpdump, "-i", iface, "-U", "-w", "-", "-s", "0", "-n", "--immediate-mode"]
+    argv += ["-B", str(max(1, buffer // 1024))]
     if count:
         argv += ["-c", str(count)]
     return [*argv, bpf]
@@ -85,10 +95,11 @@ class LiveSource:
             bpf = capture_filter(options.get("port"), options.get("filter"))
             count = int(options["count"]) if options.get("count") else None
             duration = float(options.get("duration", 0) or 0)
+            buffer = int(options.get("buffer", DEFAULT_BUFFER))
         except ValueError as exc:
             yield _error(now, input, "live.config.invalid", str(exc))
             return
-        capture = Capture(tcpdump_argv(tcpdump, iface, bpf, count))
+        capture = Capture(tcpdump_argv(tcpdump, iface, bpf, count, buffer))
         problem = capture.start()
         if problem is not None:
             rule, reason = problem
@@ -173,6 +184,10 @@ class Capture:
                 self._listening.set()
             elif "packets captured" in line:
                 self.summary = f"tcpdump: {line}"
+            elif "dropped by kernel" in line and not line.startswith("0 "):
+                self.summary += (
+                    f", {line} (a larger --source-option buffer=BYTES keeps more of them)"
+                )
             elif line:
                 self._stderr.append(line)
 
@@ -212,20 +227,12 @@ def _stop_on_signals(stop: Callable[[], None]) -> Iterator[None]:
 
 
 def find_pcap_source() -> Source | None:
-    """The registered ``pcap`` source, found through the public plugin machinery."""
+    """The registered ``pcap`` source, found through the public plugin machinery (the live
+    source delivers what tcpdump writes; reading the pcap format is the pcap plugin's job)."""
     from ioproto.plugins import collect_components, make_plugin_manager
 
     try:
         return collect_components(make_plugin_manager()).sources.get("pcap")
-    except Exception:
-        pass
-    # Not installed as an entry point (a source checkout): its hook, called directly.
-    try:
-        import ioproto_pcap
-
-        found: list[Source] = []
-        ioproto_pcap.register_sources(register=found.append)
-        return next((source for source in found if source.name == "pcap"), None)
     except Exception:
         return None
 

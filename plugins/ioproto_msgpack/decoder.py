@@ -16,7 +16,8 @@ higher priority, so the pipeline asks its stream first. Unless the decode option
 stream claims a session (by ``sid``, else connection) when the session's first Engine.IO
 message is a binary msgpack map with ``type`` and ``nsp`` keys, or text starting with ``{``;
 from then on every ``message`` and the ``close`` of that session come here. The choice is
-remembered for at most ``limits.max_sessions`` sessions.
+remembered for at most ``limits.max_sessions`` sessions and ``limits.max_state_bytes`` bytes
+(the oldest choice is forgotten first; its session is then judged again by its next message).
 
 Checks follow socket.io-msgpack-parser 3.0.2 (in its order), with protocol 4 (Engine.IO 3)
 allowing types 0-6. Error rules are in ``RULES``; nothing raises out of ``feed``/``close``.
@@ -28,13 +29,13 @@ import json
 from collections.abc import Hashable, Iterable
 from typing import Any
 
-from ioproto_socketio.acks import AckBook, session_key
-from ioproto_socketio.records import LAYER, SocketIOPacket
+from ioproto_socketio.acks import AckBook, key_size, session_key
+from ioproto_socketio.records import LAYER
 
 from ioproto.components import DecodeContext
-from ioproto.model import ErrorRecord, Record, error_from, record_context
+from ioproto.model import ErrorRecord, Record, error_from
 
-from .unpack import UnpackError, unpack
+from .unpack import UnpackError, map_keys, unpack
 
 #: Every error rule this decoder emits, with what it means.
 RULES = {
@@ -47,7 +48,8 @@ RULES = {
     "with a note, except in strict mode)",
     "socketio.msgpack.invalid-payload": "'data' breaks the rule of its packet type",
     "socketio.msgpack.invalid-id": "'id' present but not an integer",
-    "socketio.msgpack.too-large": "a message larger than limits.max_payload",
+    "socketio.msgpack.too-large": "a message larger than limits.max_payload, or a value that "
+    "would take more than limits.max_json_bytes once decoded (many small arrays or maps)",
     "socketio.message.not-data": "an Engine.IO message whose data is neither text nor bytes",
     "socketio.state.too-many-pending-acks": "see ioproto_socketio.acks",
     "socketio.state.too-many-sessions": "see ioproto_socketio.acks",
@@ -72,11 +74,7 @@ def looks_like_msgpack_packet(data: object) -> bool:
     first = data[0]
     if not (0x80 <= first <= 0x8F or first in (0xDE, 0xDF)):
         return False
-    try:
-        value = unpack(data, 64)
-    except UnpackError:
-        return False
-    return isinstance(value, dict) and "type" in value and "nsp" in value
+    return {"type", "nsp"} <= map_keys(data)
 
 
 class MsgpackDecoder:
@@ -96,12 +94,17 @@ class MsgpackDecoder:
         return MsgpackStream(context)
 
 
+#: Estimated bytes of one remembered parser choice besides its key.
+_CHOICE_COST = 150
+
+
 class MsgpackStream:
     """One pipeline's msgpack-parser state: the parser choice per session, and pending acks."""
 
     def __init__(self, context: DecodeContext) -> None:
         limits = context.limits
         self._max_depth = limits.max_json_depth
+        self._max_json_bytes = limits.max_json_bytes
         self._max_payload = limits.max_payload
         self._max_raw = limits.max_raw_kept
         self._max_sessions = max(1, limits.max_sessions)
@@ -113,6 +116,8 @@ class MsgpackStream:
         mode = str(context.options.get(_PARSER_OPTION, "auto")).lower()
         self._mode = mode if mode in ("msgpack", "default") else "auto"
         self._choice: dict[Hashable, bool] = {}
+        self._choice_cost = 0
+        self._max_choice_bytes = max(_CHOICE_COST, limits.max_state_bytes)
         self._book: AckBook[Any] = AckBook(limits)
         self._last: Record | None = None
 
@@ -132,12 +137,20 @@ class MsgpackStream:
         if kind == "close":
             if choice is not None:
                 del self._choice[key]
+                self._choice_cost -= _CHOICE_COST + key_size(key)
             return choice is _MSGPACK
         if choice is None:
             choice = looks_like_msgpack_packet(getattr(record, "data", None))
-            if len(self._choice) >= self._max_sessions:
-                del self._choice[next(iter(self._choice))]
+            cost = _CHOICE_COST + key_size(key)
+            while self._choice and (
+                len(self._choice) >= self._max_sessions
+                or self._choice_cost + cost > self._max_choice_bytes
+            ):
+                oldest = next(iter(self._choice))
+                del self._choice[oldest]
+                self._choice_cost -= _CHOICE_COST + key_size(oldest)
             self._choice[key] = choice
+            self._choice_cost += cost
         return choice
 
     # -- the StreamDecoder protocol -----------------------------------------------------------
@@ -192,7 +205,7 @@ class MsgpackStream:
             )
             return
         try:
-            value = unpack(data, self._max_depth)
+            value = unpack(data, self._max_depth, self._max_json_bytes)
         except UnpackError as exc:
             out.append(self._error(record, exc.rule, exc.reason, data))
             return
@@ -282,35 +295,18 @@ class MsgpackStream:
                 )
                 return
         query = value.get("query") if revision < 5 else None
-        event = None
-        args: list[Any] = []
-        kind = names[wire_type]
-        answers = None
-        if kind == "EVENT" and data:
-            event = data[0]
-            args = data[1:]
-        elif kind == "ACK":
-            args = data if isinstance(data, list) else []
-            if ack_id is not None:
-                answers = self._book.answered(record, nsp, ack_id)
-        packet = SocketIOPacket(
-            **record_context(record),
-            type=kind,
-            data=data,
+        self._book.emit(
+            record,
+            out,
+            wire_type=wire_type,
             revision=revision,
+            nsp=nsp,
+            ack_id=ack_id,
+            data=data,
             raw=raw,
             notes=notes,
-            wire_type=wire_type,
-            nsp=nsp,
-            id=ack_id,
-            event=event,
-            args=args,
             query=query if isinstance(query, str) else None,
-            answers=answers,
         )
-        out.append(packet)
-        if kind == "EVENT" and ack_id is not None:
-            self._book.remember(record, packet, out)
 
     def _error(self, record: Record, rule: str, reason: str, raw: bytes = b"") -> ErrorRecord:
         return error_from(record, layer=LAYER, rule=rule, reason=reason, raw=raw[: self._max_raw])

@@ -17,17 +17,21 @@ not say which format an ext came in, so when an ext type 0 of an ambiguous lengt
 reported by the unpacker in document order, so the n-th hook call is the n-th ext.
 
 :func:`unpack` raises :class:`UnpackError` (never anything else) for bytes that are not one
-complete msgpack value, or that nest deeper than ``max_depth``.
+complete msgpack value, that nest deeper than ``max_depth``, or that would take more memory
+than ``max_bytes`` once decoded.
 """
 
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterator
 from typing import Any
 
 import msgpack  # type: ignore[import-untyped]
 
-__all__ = ["UNDEFINED", "UnpackError", "ext_formats", "unpack"]
+from ioproto.depth import ensure_room
+
+__all__ = ["UNDEFINED", "UnpackError", "ext_formats", "map_keys", "unpack"]
 
 
 class UnpackError(Exception):
@@ -62,10 +66,25 @@ class _Ext:
         self.index = index
 
 
-def unpack(data: bytes, max_depth: int) -> Any:
-    """The single msgpack value in ``data``, converted as described in the module docstring."""
+_MSGPACK_MAX_NESTING = 1024
+
+
+def unpack(data: bytes, max_depth: int, max_bytes: int | None = None) -> Any:
+    """The single msgpack value in ``data``, converted as described in the module docstring.
+
+    ``max_bytes`` bounds the estimated memory of the value (:func:`decoded_size`): msgpack's
+    own unpacker bounds nesting, not width (16 MiB of empty arrays would be 16M lists).
+    """
     if not data:
         raise UnpackError("socketio.msgpack.unparseable", "Could not parse: empty message")
+    if max_bytes is not None and len(data) * VALUE_COST > max_bytes:
+        size = decoded_size(data, max_bytes)
+        if size > max_bytes:
+            raise UnpackError(
+                "socketio.msgpack.too-large",
+                f"a value that would take more than {max_bytes} bytes once decoded "
+                "(limits.max_json_bytes)",
+            )
     exts: list[_Ext] = []
 
     def hook(code: int, payload: bytes) -> _Ext:
@@ -91,6 +110,9 @@ def unpack(data: bytes, max_depth: int) -> Any:
         formats = ext_formats(data)
         if len(formats) != len(exts):  # cannot happen for input msgpack accepted
             raise UnpackError("socketio.msgpack.unparseable", "ext values out of step")
+    # msgpack's C unpacker refuses nesting beyond 1024 (StackError, above); _plain recurses
+    # once per level, past Python's default recursion limit.
+    ensure_room(min(max_depth, _MSGPACK_MAX_NESTING))
     return _plain(value, 0, max_depth, formats)
 
 
@@ -179,11 +201,10 @@ _FIXEXT = {0xD4: 1, 0xD5: 2, 0xD6: 4, 0xD7: 8, 0xD8: 16}
 _CONTAINERS = {0xDC: (2, 1), 0xDD: (4, 1), 0xDE: (2, 2), 0xDF: (4, 2)}
 
 
-def ext_formats(data: bytes) -> list[int]:
-    """The format byte (``0xC7``-``0xC9``, ``0xD4``-``0xD8``) of every ext value in ``data``,
-    in document order. ``data`` should be valid msgpack; the walk stops at the end either way.
-    """
-    found: list[int] = []
+def _walk(data: bytes) -> Iterator[tuple[int, int, int]]:
+    """``(format byte, payload bytes, child values)`` of every value in ``data``, in
+    document order, without building any of them. ``data`` should be valid msgpack; the
+    walk stops at its end (or at the unused byte 0xC1) either way."""
     pos = 0
     remaining = 1
     size = len(data)
@@ -192,29 +213,83 @@ def ext_formats(data: bytes) -> list[int]:
         pos += 1
         remaining -= 1
         if first <= 0x7F or first >= 0xE0:
-            continue
-        if first <= 0x8F:
+            yield first, 0, 0
+        elif first <= 0x8F:
             remaining += 2 * (first & 0x0F)
+            yield first, 0, 2 * (first & 0x0F)
         elif first <= 0x9F:
             remaining += first & 0x0F
+            yield first, 0, first & 0x0F
         elif first <= 0xBF:
             pos += first & 0x1F
+            yield first, first & 0x1F, 0
         elif first in _FIXED:
             pos += _FIXED[first]
+            yield first, 0, 0
         elif first in _SIZED:
             width = _SIZED[first]
-            pos += width + int.from_bytes(data[pos : pos + width], "big")
+            length = int.from_bytes(data[pos : pos + width], "big")
+            pos += width + length
+            yield first, length, 0
         elif first in _EXT_SIZED:
             width = _EXT_SIZED[first]
-            found.append(first)
-            pos += width + 1 + int.from_bytes(data[pos : pos + width], "big")
+            length = int.from_bytes(data[pos : pos + width], "big")
+            pos += width + 1 + length
+            yield first, length, 0
         elif first in _FIXEXT:
-            found.append(first)
             pos += 1 + _FIXEXT[first]
+            yield first, _FIXEXT[first], 0
         elif first in _CONTAINERS:
             width, per_item = _CONTAINERS[first]
-            remaining += per_item * int.from_bytes(data[pos : pos + width], "big")
+            children = per_item * int.from_bytes(data[pos : pos + width], "big")
+            remaining += children
             pos += width
+            yield first, 0, children
         else:  # 0xC1 (never used)
+            return
+
+
+def map_keys(data: bytes) -> set[str]:
+    """The string keys of the map ``data`` starts with (empty if it is not a map), read
+    without unpacking the values: deciding which parser a session uses must not cost the
+    memory of a whole message."""
+    unpacker = msgpack.Unpacker(raw=False, strict_map_key=False, unicode_errors="replace")
+    unpacker.feed(data)
+    keys: set[str] = set()
+    try:
+        entries = unpacker.read_map_header()
+        for _ in range(min(entries, 64)):
+            first = data[unpacker.tell()]
+            if 0xA0 <= first <= 0xBF or 0xD9 <= first <= 0xDB:
+                key = unpacker.unpack()
+                if isinstance(key, str):
+                    keys.add(key)
+            else:
+                unpacker.skip()
+            unpacker.skip()
+    except Exception:  # msgpack raises several types; a broken map has no keys worth having
+        return set()
+    return keys
+
+
+def ext_formats(data: bytes) -> list[int]:
+    """The format byte (``0xC7``-``0xC9``, ``0xD4``-``0xD8``) of every ext value in ``data``,
+    in document order. ``data`` should be valid msgpack; the walk stops at the end either way.
+    """
+    return [first for first, _, _ in _walk(data) if first in _EXT_SIZED or first in _FIXEXT]
+
+
+#: Estimated bytes of a decoded value (a pointer and a small object) and of a container.
+VALUE_COST = 40
+CONTAINER_COST = 64
+
+
+def decoded_size(data: bytes, limit: int) -> int:
+    """An estimate of the bytes ``data`` takes once unpacked, counted until it passes
+    ``limit`` (so the walk costs at most ``limit // VALUE_COST`` steps)."""
+    size = 0
+    for _first, payload, children in _walk(data):
+        size += VALUE_COST + payload + (CONTAINER_COST if children else 0)
+        if size > limit:
             break
-    return found
+    return size

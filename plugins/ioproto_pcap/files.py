@@ -1,9 +1,16 @@
 """Capture file readers: classic pcap, pcapng and gzip-compressed captures, as a stream.
 
 :class:`FrameReader` yields ``(ts, linktype, frame)`` tuples in file order, reading the input in
-large blocks so memory stays constant whatever the file size. A file that cannot be read to its
+blocks of up to a megabyte so memory stays constant whatever the file size. A read never
+waits for more than the frame in hand needs: from a pipe (tcpdump writing a live capture,
+``-``) each frame is yielded as soon as its last byte has arrived, not when a block has
+filled. A file that cannot be read to its
 end sets :attr:`FrameReader.problem` to ``(rule, reason, offset)`` and stops; the reader never
-raises on bad bytes (only on an input that cannot be opened at all).
+raises on bad bytes (only on an input that cannot be opened at all). A frame whose time is
+outside what :func:`ioproto.timestamps.usable` allows (pcapng only: a classic
+pcap's 32-bit seconds always fit) gets the time of the frame before it
+(0 for the first) and a notice in :attr:`FrameReader.notices` (``capture.time.out-of-range``)
+for the first such frame; :attr:`FrameReader.bad_times` counts them all.
 """
 
 from __future__ import annotations
@@ -14,6 +21,8 @@ import sys
 import zlib
 from collections.abc import Iterator
 from typing import BinaryIO
+
+from ioproto.timestamps import MAX_TS, MIN_TS
 
 GZIP_MAGIC = b"\x1f\x8b"
 PCAPNG_MAGIC = b"\x0a\x0d\x0d\x0a"
@@ -26,6 +35,7 @@ PCAP_MAGICS: dict[bytes, tuple[str, float]] = {
 }
 CAPTURE_MAGICS = (*PCAP_MAGICS, PCAPNG_MAGIC)
 
+#: The most read at once; a read returns what is available once the frame in hand is complete.
 BLOCK = 1 << 20
 #: A record or block larger than this is taken as corruption (real snap lengths are ≤ 256 KiB).
 MAX_RECORD = 1 << 24
@@ -58,35 +68,85 @@ def sniff(input: str) -> bytes:
         return b""
 
 
+#: File name endings of captures (also gzip-compressed).
+CAPTURE_SUFFIXES = (".pcap", ".pcapng", ".cap", ".dmp", ".pcap.gz", ".pcapng.gz")
+
+
+def looks_like_capture(input: str) -> bool:
+    """Whether ``input`` is plainly meant as a capture although :func:`sniff` found no magic:
+    a gzip file, or a capture file name (a damaged header then gets an error record)."""
+    try:
+        with open(input, "rb") as raw:
+            return input.lower().endswith(CAPTURE_SUFFIXES) or raw.read(2) == GZIP_MAGIC
+    except OSError:  # missing, a directory, unreadable: not for this source to say
+        return False
+
+
 class FrameReader:
     """Iterates the frames of one capture stream (pcap or pcapng, any byte order).
 
     ``frames_read`` and ``bytes_read`` count progress; ``problem`` is set when the file
     turned out truncated (``capture.file.truncated``) or corrupt (``capture.file.invalid``).
+    ``notices`` collects problems that do not stop reading (the caller reports and clears
+    them); ``bad_times`` counts frames whose time was replaced (see the module docstring).
     """
 
     def __init__(self, stream: BinaryIO) -> None:
         self.stream = stream
         self.problem: Problem | None = None
+        self.notices: list[Problem] = []
         self.frames_read = 0
         self.bytes_read = 0
+        self.bad_times = 0
+        # A raw file or pipe has no read1, but its read is already one system call.
+        self._read1 = getattr(stream, "read1", stream.read)
 
-    def _read(self, size: int) -> bytes:
+    def _bad_time(self, ts: float, offset: int) -> None:
+        """Count a frame whose time ``ts`` is not usable (a notice for the first)."""
+        if not self.bad_times:
+            self.notices.append(
+                (
+                    "capture.time.out-of-range",
+                    f"frame {self.frames_read} has the time {ts!r}, outside years 1-9999: it "
+                    "and any later such frame get the time of the frame before",
+                    offset,
+                )
+            )
+        self.bad_times += 1
+
+    def _read(self, size: int, minimum: int | None = None) -> bytes:
+        """Up to ``size`` bytes: what is available once ``minimum`` bytes (default ``size``)
+        have arrived; fewer only at the end of the input.
+
+        Each call of ``read1`` is one read of the underlying file or pipe, so from a pipe this
+        returns as soon as ``minimum`` bytes came, where ``read(size)`` would wait for
+        ``size`` of them (a megabyte of traffic before the first frame of a live capture).
+        """
+        want = size if minimum is None else minimum
+        parts: list[bytes] = []
+        got = 0
         try:
-            data = self.stream.read(size)
+            while got < want:
+                data = self._read1(size - got)
+                if not data:
+                    break
+                parts.append(data)
+                got += len(data)
         except EOFError:
             self.problem = ("capture.file.truncated", "compressed stream ended early", -1)
             return b""
         except (OSError, zlib.error) as exc:
             self.problem = ("capture.file.invalid", f"cannot read the input: {exc}", -1)
             return b""
-        self.bytes_read += len(data)
-        return data or b""
+        self.bytes_read += got
+        return parts[0] if len(parts) == 1 else b"".join(parts)
 
     def _refill(self, buf: bytes, pos: int, need: int, what: str, base: int) -> bytes | None:
-        """``buf[pos:]`` followed by up to ``need`` more bytes; ``None`` at the end of the
-        input, with ``problem`` set when a ``what`` (record, block) was left cut short."""
-        block = self._read(need)
+        """``buf[pos:]`` followed by at least ``need`` more bytes (at least one when ``need``
+        is 0: the size of what comes next is not known yet), and whatever else is available,
+        up to a block; ``None`` at the end of the input, with ``problem`` set when a ``what``
+        (record, block) was left cut short."""
+        block = self._read(max(BLOCK, need), need or 1)
         if self.problem is not None:
             return None
         if not block:
@@ -128,7 +188,7 @@ class FrameReader:
         buf = b""
         base = 24  # file offset of buf[0]
         pos = 0
-        need = BLOCK
+        need = 0
         while True:
             fresh = self._refill(buf, pos, need, "record", base)
             if fresh is None:
@@ -137,7 +197,7 @@ class FrameReader:
             base += pos
             pos = 0
             size = len(buf)
-            need = BLOCK
+            need = 0
             while pos + 16 <= size:
                 sec, frac, incl, _orig = record(buf, pos)
                 if incl > limit:
@@ -149,9 +209,10 @@ class FrameReader:
                     return
                 end = pos + 16 + incl
                 if end > size:
-                    need = max(BLOCK, end - size)
+                    need = end - size
                     break
                 self.frames_read += 1
+                # 32-bit seconds and fractions always give a usable time (up to 2106).
                 yield sec + frac * unit, linktype, buf[pos + 16 : end]
                 pos = end
 
@@ -161,7 +222,7 @@ class FrameReader:
         buf = magic
         base = 0
         pos = 0
-        need = BLOCK
+        need = 0
         order = "<"
         # per interface: (linktype, unit seconds per tick, offset seconds, snaplen)
         interfaces: list[tuple[int, float, float, int]] = []
@@ -174,7 +235,7 @@ class FrameReader:
             base += pos
             pos = 0
             size = len(buf)
-            need = BLOCK
+            need = 0
             while pos + 12 <= size:
                 btype = buf[pos : pos + 4]
                 if btype == PCAPNG_MAGIC:
@@ -201,7 +262,7 @@ class FrameReader:
                     return
                 end = pos + length
                 if end > size:
-                    need = max(BLOCK, end - size)
+                    need = end - size
                     break
                 body = pos + 8
                 body_end = end - 4
@@ -228,7 +289,11 @@ class FrameReader:
                         return
                     linktype, tick, offset, _snap = interfaces[iface]
                     self.frames_read += 1
-                    last_ts = ((high << 32) | low) * tick + offset
+                    ts = ((high << 32) | low) * tick + offset
+                    if MIN_TS <= ts <= MAX_TS:
+                        last_ts = ts
+                    else:
+                        self._bad_time(ts, base + pos)
                     yield last_ts, linktype, buf[body + 20 : body + 20 + caplen]
                 elif kind == 3:
                     if not interfaces or body_end - body < 4:

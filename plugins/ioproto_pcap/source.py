@@ -25,7 +25,14 @@ from ioproto.components import SourceContext
 from ioproto.fastrecords import positional_maker
 from ioproto.model import ErrorRecord, Record
 
-from .files import CAPTURE_MAGICS, FrameReader, open_input, sniff
+from .files import (
+    CAPTURE_MAGICS,
+    FrameReader,
+    Problem,
+    looks_like_capture,
+    open_input,
+    sniff,
+)
 from .link import (
     ACK,
     RST,
@@ -314,22 +321,39 @@ def read_capture(input: str, context: SourceContext) -> Iterator[Record]:
         reader = FrameReader(stream)
         frame = decoder.frame
         for ts, linktype, data in reader:
+            if reader.notices:
+                _report(decoder, input, reader.notices)
             frame(ts, linktype, data)
             if out:
                 yield from out
                 out.clear()
-        if reader.problem is not None:
-            rule, reason, offset = reader.problem
-            decoder.output.ts = decoder.ts
-            decoder.output.error(
-                rule=rule,
-                reason=f"{input}: {reason}",
-                connection=input,
-                offset=offset if offset >= 0 else None,
+        if reader.bad_times > 1:
+            reader.notices.append(
+                (
+                    "capture.time.out-of-range",
+                    f"{reader.bad_times} frames in all had a time outside years 1-9999",
+                    -1,
+                )
             )
+        if reader.problem is not None:
+            reader.notices.append(reader.problem)
+        _report(decoder, input, reader.notices)
         decoder.finish()
     yield from out
     out.clear()
+
+
+def _report(decoder: CaptureDecoder, input: str, problems: list[Problem]) -> None:
+    """Error records for the reader's ``problems`` (emptied)."""
+    for rule, reason, offset in problems:
+        decoder.output.ts = decoder.ts
+        decoder.output.error(
+            rule=rule,
+            reason=f"{input}: {reason}",
+            connection=input,
+            offset=offset if offset >= 0 else None,
+        )
+    problems.clear()
 
 
 class PcapSource:
@@ -343,11 +367,16 @@ class PcapSource:
     )
 
     def probe(self, input: str) -> float:
+        """100 for a capture magic; 1 for a file that is plainly a capture although its
+        header is damaged (gzip magic, or a capture file name), so that reading it gives
+        an error record rather than "no source can read"; else -1."""
         if input == "-":
             return 0.1
         head = sniff(input)
         if head in CAPTURE_MAGICS:
             return 100.0
+        if looks_like_capture(input):
+            return 1.0
         return -1.0
 
     def open(self, input: str, context: SourceContext) -> Iterator[Record]:

@@ -7,7 +7,7 @@ from typing import Any
 import click
 
 from ioproto.cli.decode import run_pipeline_command
-from ioproto.cli.options import DURATION, decode_options, output_options
+from ioproto.cli.options import DURATION, decode_options, duration_option, output_options
 from ioproto.cli.state import CliState
 
 from .priority import PRIORITIES
@@ -46,12 +46,7 @@ def _default_sink(state: CliState) -> str:
     metavar="DURATION",
     help="Ask sinks that keep totals (stats) for a snapshot this often, e.g. 10s.",
 )
-@click.option(
-    "--duration",
-    type=DURATION,
-    metavar="DURATION",
-    help="Stop by itself after this long (default: Ctrl-C).",
-)
+@duration_option
 @click.option(
     "--buffer",
     type=click.IntRange(1),
@@ -64,11 +59,12 @@ def _default_sink(state: CliState) -> str:
 @click.option(
     "--decode-priority",
     type=click.Choice(PRIORITIES),
-    default="idle",
+    default="auto",
     show_default=True,
     help="CPU priority of decoding: idle = only CPU time nothing else wants, so forwarding "
     "keeps its speed on a busy machine (copies wait in the buffer, then are dropped); "
-    "normal = compete with the traffic.",
+    "normal = compete with the traffic; auto = normal while decoding keeps up (slow traffic "
+    "shows at once), idle while copies pile up (a flood).",
 )
 @click.option(
     "--ws-compression",
@@ -77,6 +73,14 @@ def _default_sink(state: CliState) -> str:
     show_default=True,
     help="pass: WebSocket compression is negotiated between client and server as without "
     "the proxy; off: remove the clients' permessage-deflate offers.",
+)
+@click.option(
+    "--head-timeout",
+    type=DURATION,
+    default="30s",
+    show_default=True,
+    help="Answer 408 and close a client that sends no complete request head for this long "
+    "(slowloris defence; 0 turns it off). WebSockets and awaited responses never time out.",
 )
 @decode_options
 @output_options
@@ -92,6 +96,7 @@ def proxy_command(
     buffer: int,
     decode_priority: str,
     ws_compression: str,
+    head_timeout: float,
     **params: Any,
 ) -> None:
     """Forward Socket.IO/Engine.IO traffic to UPSTREAM and decode everything that passes.
@@ -117,6 +122,7 @@ def proxy_command(
         f"buffer={buffer}",
         f"priority={decode_priority}",
         f"ws_compression={ws_compression}",
+        f"head_timeout={head_timeout}",
     ]
     if upstream_ca:
         source_options.append(f"upstream_ca={upstream_ca}")

@@ -27,7 +27,7 @@ import attrs
 from ioproto.model import Record
 
 from .channel import BATCH, FAILED, READY, ChannelReader, ChannelTap, TapCounters
-from .relay import Relay
+from .relay import DEFAULT_HEAD_TIMEOUT, Relay
 from .streams import TapDecoder
 
 _SIGNALS = {signal.SIGINT, signal.SIGTERM}
@@ -43,6 +43,7 @@ class ProxyConfig:
     buffer: int
     ws_compression: bool = True
     upstream_ca: str | None = None
+    head_timeout: float = DEFAULT_HEAD_TIMEOUT
 
 
 class ProxyProcess:
@@ -212,6 +213,7 @@ async def _run_child(
                 tap,
                 ws_compression=config.ws_compression,
                 upstream_ca=config.upstream_ca,
+                head_timeout=config.head_timeout,
             )
         except ValueError as exc:
             tap.send(FAILED, ("config", str(exc)))

@@ -16,6 +16,12 @@ direction as the client's hop carried them (``data``, side 0 client to server, s
 to client), half-closes (``fin``), ``close``, and the proxy's own ``error`` reports. Reading
 from a side pauses while the other side's write buffer is full, so a slow peer slows only
 its own connection, and memory stays bounded.
+
+A client that keeps a connection open without completing a request head (slowloris: a byte
+every few seconds, or nothing at all) is answered ``408 Request Timeout`` and closed once no
+complete head arrived for ``head_timeout`` seconds (at most twice that after its last head)
+while nothing it asked for is still being answered; the tap reports ``proxy.request.timeout``.
+A WebSocket, a body being sent or a response awaited is never timed out.
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ from urllib.parse import urlsplit
 from ioproto_http.framing import Head
 
 from .framing import (
+    HEAD,
     REFUSED,
     TUNNEL,
     UPGRADED,
@@ -39,8 +46,11 @@ from .framing import (
 
 #: Write buffer size above which the peer's reading pauses.
 HIGH_WATER = 256 * 1024
+#: Seconds a client may take to send a complete request head (slowloris defence).
+DEFAULT_HEAD_TIMEOUT = 30.0
 _REASONS = {
     400: "Bad Request",
+    408: "Request Timeout",
     405: "Method Not Allowed",
     431: "Request Header Fields Too Large",
     502: "Bad Gateway",
@@ -104,10 +114,12 @@ class Relay:
         *,
         ws_compression: bool = True,
         upstream_ca: str | None = None,
+        head_timeout: float = DEFAULT_HEAD_TIMEOUT,
     ) -> None:
         self.upstream = Upstream(upstream, upstream_ca)
         self.tap = tap
         self.ws_compression = ws_compression
+        self.head_timeout = head_timeout
         self.tunnels: set[Tunnel] = set()
         self._server: asyncio.Server | None = None
         self._count = 0
@@ -188,6 +200,8 @@ class Tunnel:
         self._eof = [False, False]
         self._closed = False
         self._connecting: asyncio.Task[None] | None = None
+        self._heads = 0  # request heads completed so far
+        self._head_timer: asyncio.TimerHandle | None = None
 
     # -- client side -------------------------------------------------------------------------
 
@@ -203,6 +217,27 @@ class Tunnel:
             address = "unknown:0"
         self.tap.open(self.conn, time.time(), address, self.relay.upstream.address)
         self._connecting = asyncio.ensure_future(self._connect())
+        self._arm_head_timer()
+
+    def _arm_head_timer(self) -> None:
+        timeout = self.relay.head_timeout
+        if timeout > 0 and not self._closed:
+            loop = asyncio.get_running_loop()
+            self._head_timer = loop.call_later(timeout, self._check_head, self._heads)
+
+    def _check_head(self, heads_before: int) -> None:
+        """Time out a client that completed no request head since the timer was armed."""
+        self._head_timer = None
+        if self._closed or self.framer.state == TUNNEL:
+            return
+        waiting = self.framer.state == HEAD and not self.framer.pending
+        if waiting and self._heads == heads_before:
+            timeout = self.relay.head_timeout
+            self._answer(
+                408, f"no complete request head within {timeout:g} s", "proxy.request.timeout"
+            )
+            return
+        self._arm_head_timer()
 
     def client_data(self, data: bytes) -> None:
         self.tap.data(self.conn, 0, time.time(), data)
@@ -409,6 +444,9 @@ class Tunnel:
         if self._closed:
             return
         self._closed = True
+        if self._head_timer is not None:
+            self._head_timer.cancel()
+            self._head_timer = None
         for transport in (self.client, self.upstream):
             if transport is not None:
                 transport.close()
@@ -418,6 +456,7 @@ class Tunnel:
         self.relay.tunnels.discard(self)
 
     def _rewrite(self, raw: bytes, head: Head) -> bytes:
+        self._heads += 1
         return self.relay.rewrite_head(raw, head, self.peer)
 
 

@@ -6,21 +6,25 @@ Input: ``proxy:[HOST:]PORT`` (or ``[HOST:]PORT`` with ``--source proxy``); HOST 
 * ``upstream=URL`` (required);
 * ``upstream_ca=PEM``: CAs to trust for an ``https://`` upstream instead of the system's;
 * ``buffer=BYTES``: how much copied traffic may wait for the decoder (default 16 MiB);
-* ``priority=idle|normal``: see below;
+* ``priority=auto|idle|normal``: the decoder's CPU priority, see below;
 * ``ws_compression=pass|off``: ``off`` removes the clients' permessage-deflate offers, so no
   WebSocket is compressed and a dropped copy cannot cost the decoder a connection's
   deflate context;
+* ``head_timeout=SECONDS``: a client that sends no complete request head for that long is
+  answered 408 and closed (default 30; 0 turns it off);
 * ``duration=SECONDS``: stop by itself (default: until Ctrl-C/SIGTERM);
 * ``all_http``: also HTTP that is not Engine.IO, as with pcap.
 
 The relay runs in a child process (:mod:`.process`); this generator runs in the pipeline's
 thread, takes the bytes the child copied and decodes them (:mod:`.streams`). Forwarding comes
-first: with ``priority=idle`` (the default) the decoding thread only gets CPU time nothing
-else wants (:mod:`.priority`), so on a saturated machine the copies wait, up to ``buffer``
-bytes, and beyond that are dropped. The decoder reports each hole as a ``capture.tcp.gap``
-and resynchronises; an ``ErrorRecord`` with rule ``proxy.tap.dropped`` reports the running
-total (at most once a second) and once more at exit, and the total is printed on stderr at
-exit. If the child dies, a ``proxy.process.exited`` record says so and the source ends.
+first: with ``priority=auto`` (the default) the decoding thread drops to idle priority when
+the traffic is heavy (:mod:`.priority`), so on a machine saturated by a flood the copies
+wait, up to ``buffer`` bytes, and beyond that are dropped; while the traffic is light it
+decodes at normal priority, so each message shows up at once even on a machine busy with
+other work. The decoder reports each hole as a ``capture.tcp.gap`` and resynchronises; an
+``ErrorRecord`` with rule ``proxy.tap.dropped`` reports the running total (at most once a
+second) and once more at exit, and the total is printed on stderr at exit. If the child
+dies, a ``proxy.process.exited`` record says so and the source ends.
 """
 
 from __future__ import annotations
@@ -28,15 +32,15 @@ from __future__ import annotations
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from ioproto.components import SourceContext
 from ioproto.model import ErrorRecord, Record
 
-from .priority import PRIORITIES, decode_with_priority
+from .priority import PRIORITIES, DecodePriority, decode_with_priority
 from .process import ProxyConfig, ProxyProcess
-from .relay import hostport
+from .relay import DEFAULT_HEAD_TIMEOUT, hostport
 from .signals import stop_on_signals
 from .streams import TapDecoder
 
@@ -96,8 +100,9 @@ class ProxySource:
                 buffer=_int(options, "buffer", DEFAULT_BUFFER),
                 ws_compression=_compression(options.get("ws_compression", "pass")),
                 upstream_ca=str(options["upstream_ca"]) if options.get("upstream_ca") else None,
+                head_timeout=_seconds(options, "head_timeout", DEFAULT_HEAD_TIMEOUT),
             )
-            priority = str(options.get("priority", "idle"))
+            priority = str(options.get("priority", "auto"))
             if priority not in PRIORITIES:
                 choices = ", ".join(PRIORITIES)
                 raise ValueError(f"priority must be one of {choices}, not {priority!r}")
@@ -122,8 +127,8 @@ class ProxySource:
             deadline = time.monotonic() + duration if duration > 0 else None
             # The handlers stay while draining: a second signal interrupts that too.
             with stop_on_signals(stop):
-                with decode_with_priority(priority):
-                    yield from self._consume(proxy, stop, deadline, input, context.tick)
+                with decode_with_priority(priority) as governor:
+                    yield from self._consume(proxy, stop, deadline, input, context.tick, governor)
                 proxy.stop()
                 queued = proxy.queued_bytes
                 if queued >= 1 << 20:
@@ -149,10 +154,12 @@ class ProxySource:
         deadline: float | None,
         input: str,
         tick: Callable[[], None],
+        governor: DecodePriority,
     ) -> Iterator[Record]:
         reported = 0
         last_report = 0.0
         while not stop.is_set():
+            governor.follow(proxy.queued_bytes)
             yield from proxy.records(timeout=0.1)
             if proxy.exited:
                 yield _error(
@@ -195,6 +202,17 @@ def _int(options: Any, key: str, default: int) -> int:
         return int(value)
     except (TypeError, ValueError):
         raise ValueError(f"source option {key} must be an integer, not {value!r}") from None
+
+
+def _seconds(options: Mapping[str, Any], name: str, default: float) -> float:
+    value = options.get(name, default)
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a number of seconds, not {value!r}") from None
+    if not 0 <= seconds < 1e9:
+        raise ValueError(f"{name} must be 0 or more seconds, not {value!r}")
+    return seconds
 
 
 def _compression(value: object) -> bool:

@@ -8,8 +8,9 @@ direction:
   :class:`~ioproto_socketio.records.SocketIOUnansweredAck` records), kept by the public
   :class:`ioproto_socketio.acks.AckBook` that other Socket.IO parsers share.
 
-All of it is bounded by :class:`ioproto.components.Limits`: ``max_sessions`` sessions,
-``max_pending`` pending acks per session, ``max_attachments`` attachments per packet.
+All of it is bounded by :class:`ioproto.components.Limits`: ``max_sessions`` sessions and
+``max_state_bytes`` bytes in all of them, ``max_pending`` pending acks and
+``max_pending_bytes`` bytes per session, ``max_attachments`` attachments per packet.
 Overflow evicts the oldest entry and says so with an error record (a session that waits for
 nothing is evicted silently).
 
@@ -28,12 +29,11 @@ from typing import Any
 from construct import ConstructError
 
 from ioproto.components import DecodeContext
-from ioproto.fastrecords import positional_maker
 from ioproto.model import ErrorRecord, Record, error_from
 
 from .acks import AckBook, AckSession
 from .payload import PayloadError, check, loads, reconstruct
-from .records import LAYER, SocketIOPacket
+from .records import LAYER
 from .wire import FAST_MATCH, Header, parse_fast, parse_slow
 
 #: Every error rule this layer emits, with what it means.
@@ -44,6 +44,8 @@ RULES = {
     "socketio.id.too-long": "an ack id of more than 100 digits",
     "socketio.payload.bad-json": "the payload is not strict JSON (NaN, >100-digit integers, ...)",
     "socketio.payload.too-deep": "JSON nested deeper than limits.max_json_depth",
+    "socketio.payload.too-large": "JSON that would take more than limits.max_json_bytes once "
+    "decoded (many small arrays, objects or numbers)",
     "socketio.payload.invalid": "the payload breaks the rule of its packet type",
     "socketio.event.reserved-name": "a protocol-5 EVENT named connect, disconnect, ...",
     "socketio.placeholder.invalid": "a placeholder 'num' that is not an attachment index",
@@ -56,40 +58,17 @@ RULES = {
     "the oldest was forgotten",
     "socketio.state.too-many-sessions": "limits.max_sessions sessions with state; the oldest "
     "was forgotten",
+    "socketio.state.over-budget": "the state of all sessions went over limits.max_state_bytes; "
+    "the oldest session was forgotten",
+    "socketio.state.too-large": "a binary packet waiting for its attachments went over "
+    "limits.max_pending_bytes; it is dropped",
     "socketio.strict.<note>": "strict mode: a leniency (see notes) refused",
     "socketio.internal": "a bug in this decoder (the packet is skipped)",
 }
 
-_NAMES_V5 = ("CONNECT", "DISCONNECT", "EVENT", "ACK", "CONNECT_ERROR", "EVENT", "ACK")
-_NAMES_V4 = ("CONNECT", "DISCONNECT", "EVENT", "ACK", "ERROR", "EVENT", "ACK")
 _SIO_REVISION: dict[int | None, int] = {4: 5, 3: 4, 2: 4}
 _MAX_COUNT_DIGITS = 10
 _MAX_ID_DIGITS = 100
-
-#: SocketIOPacket(...) with these fields, positionally (see ioproto.fastrecords).
-_PACKET_FIELDS = (
-    "ts",
-    "connection",
-    "direction",
-    "sid",
-    "transport",
-    "parent",
-    "type",
-    "data",
-    "revision",
-    "raw",
-    "notes",
-    "wire_type",
-    "nsp",
-    "id",
-    "event",
-    "args",
-    "attachments",
-    "query",
-    "answers",
-    "attachment_records",
-)
-_make_packet = positional_maker(SocketIOPacket, _PACKET_FIELDS)
 
 NOTE_MISSING_PAYLOAD = "lenient:missing-payload"
 NOTE_EMPTY_PACKET = "lenient:empty-packet"
@@ -97,11 +76,16 @@ NOTE_MISSING_COMMA = "lenient:missing-comma"
 NOTE_NAMESPACE_QUERY = "lenient:namespace-query"
 
 
+#: Estimated bytes of a binary packet's bookkeeping besides its text and attachments.
+_PARTIAL_COST = 1000
+
+
 class _Partial:
     """A binary packet waiting for its attachments."""
 
     __slots__ = (
         "buffers",
+        "cost",
         "count",
         "data",
         "header",
@@ -140,6 +124,8 @@ class _Partial:
         self.revision = revision
         self.buffers: list[bytes] = []
         self.parts: list[Record] = []
+        # the text and its parsed JSON, then each attachment as it comes
+        self.cost = _PARTIAL_COST + 2 * len(text)
 
 
 class _Session(AckSession):
@@ -193,6 +179,7 @@ class SocketIOStream:
         self._fast = fast
         limits = context.limits
         self._max_depth = limits.max_json_depth
+        self._max_json_bytes = limits.max_json_bytes
         self._max_attachments = limits.max_attachments
         self._max_raw = limits.max_raw_kept
         self._strict = context.strict
@@ -272,49 +259,22 @@ class SocketIOStream:
                         getattr(record, "revision", None), self._default_revision
                     )
                     try:
-                        data = loads(payload, self._max_depth)
+                        data = loads(payload, self._max_depth, self._max_json_bytes)
                         check(wire_type, data, revision)
                     except PayloadError:
                         return self._text_general(record, text)
-                    ack_id = int(id_text) if id_text else None
-                    event = None
-                    answers = None
-                    if wire_type == 2:
-                        event = data[0]
-                        args = data[1:]
-                    elif wire_type == 3:
-                        args = data
-                        if ack_id is not None and self._book.sessions:
-                            answers = self._book.answered(record, nsp or "/", ack_id)
-                    else:
-                        args = []
-                    packet: SocketIOPacket = _make_packet(
-                        record.ts,
-                        record.connection,
-                        record.direction,
-                        record.sid,
-                        record.transport,
+                    out: list[Record] = []
+                    self._book.emit(
                         record,
-                        (_NAMES_V5 if revision >= 5 else _NAMES_V4)[wire_type],
-                        data,
-                        revision,
-                        text.encode("utf-8", "surrogatepass"),
-                        (),
-                        wire_type,
-                        nsp or "/",
-                        ack_id,
-                        event,
-                        args,
-                        0,
-                        None,
-                        answers,
-                        (),
+                        out,
+                        wire_type=wire_type,
+                        revision=revision,
+                        nsp=nsp or "/",
+                        ack_id=int(id_text) if id_text else None,
+                        data=data,
+                        raw=text.encode("utf-8", "surrogatepass"),
                     )
-                    if ack_id is not None and event is not None:
-                        out: list[Record] = [packet]
-                        self._book.remember(record, packet, out)
-                        return out
-                    return [packet]
+                    return out
         return self._text_general(record, text)
 
     def _interrupt(self, record: Record) -> ErrorRecord | None:
@@ -326,6 +286,7 @@ class SocketIOStream:
         if partial is None:
             return None
         self._partials -= 1
+        self._book.charge(record, session, -partial.cost, [])
         return self._error(
             partial.header,
             "socketio.binary.interrupted",
@@ -436,7 +397,7 @@ class SocketIOStream:
         data: Any = None
         if payload:
             try:
-                data = loads(payload, self._max_depth)
+                data = loads(payload, self._max_depth, self._max_json_bytes)
                 check(wire_type, data, revision)
             except PayloadError as exc:
                 out.append(
@@ -448,10 +409,15 @@ class SocketIOStream:
 
         if count:
             session = self._book.session(record, out)
-            session.partials[record.direction] = _Partial(
+            partial = _Partial(
                 record, text, wire_type, count, nsp, query, ack_id, data, notes, revision
             )
+            if session.cost + partial.cost > self._book.max_pending_bytes:
+                out.append(self._too_large(record, partial))
+                return
+            session.partials[record.direction] = partial
             self._partials += 1
+            self._book.charge(record, session, partial.cost, out)
             return
         self._emit(record, text, wire_type, revision, nsp, query, ack_id, data, notes, (), out)
 
@@ -469,13 +435,22 @@ class SocketIOStream:
                     data,
                 )
             ]
+        out: list[Record] = []
+        if session.cost + len(data) > self._book.max_pending_bytes:
+            del session.partials[record.direction]
+            self._partials -= 1
+            self._book.charge(record, session, -partial.cost, out)
+            out.append(self._too_large(partial.header, partial))
+            return out
         partial.buffers.append(data)
         partial.parts.append(record)
         if len(partial.buffers) < partial.count:
-            return []
+            partial.cost += len(data)
+            self._book.charge(record, session, len(data), out)
+            return out
         del session.partials[record.direction]
         self._partials -= 1
-        out: list[Record] = []
+        self._book.charge(record, session, -partial.cost, out)
         try:
             value = reconstruct(partial.data, partial.buffers)
         except PayloadError as exc:
@@ -524,45 +499,30 @@ class SocketIOStream:
                 )
             )
             return
-        event = None
-        args: list[Any]
-        if data is None:
-            args = []
-        elif wire_type == 2 or wire_type == 5:
-            event = data[0]
-            args = data[1:]
-        elif wire_type == 3 or wire_type == 6:
-            args = data
-        else:
-            args = []
-        answers = None
-        if ack_id is not None and (wire_type == 3 or wire_type == 6):
-            answers = self._book.answered(record, nsp, ack_id)
-        packet: SocketIOPacket = _make_packet(
-            record.ts,
-            record.connection,
-            record.direction,
-            record.sid,
-            record.transport,
+        self._book.emit(
             record,
-            (_NAMES_V5 if revision >= 5 else _NAMES_V4)[wire_type],
-            data,
-            revision,
-            text.encode("utf-8", "surrogatepass"),
-            notes,
-            wire_type,
-            nsp,
-            ack_id,
-            event,
-            args,
-            attachments,
-            query,
-            answers,
-            parts,
+            out,
+            wire_type=wire_type,
+            revision=revision,
+            nsp=nsp,
+            ack_id=ack_id,
+            data=data,
+            raw=text.encode("utf-8", "surrogatepass"),
+            notes=notes,
+            query=query,
+            attachments=attachments,
+            parts=parts,
         )
-        out.append(packet)
-        if ack_id is not None and event is not None:
-            self._book.remember(record, packet, out)
+
+    def _too_large(self, record: Record, partial: _Partial) -> ErrorRecord:
+        return self._error(
+            record,
+            "socketio.state.too-large",
+            f"binary packet waiting for attachment {len(partial.buffers) + 1} of "
+            f"{partial.count} would hold more than {self._book.max_pending_bytes} bytes "
+            "(limits.max_pending_bytes): dropped",
+            partial.text,
+        )
 
     def _end_session(self, record: Record) -> list[Record]:
         out: list[Record] = [record]

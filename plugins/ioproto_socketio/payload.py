@@ -2,7 +2,9 @@
 
 JSON is read with the dialect of JavaScript's ``JSON.parse`` (protocols.md trap T16): ``NaN``
 and ``Infinity`` are refused, and so (like python-socketio) are integer literals of more than
-100 digits; nesting deeper than the configured limit is refused before parsing.
+100 digits; nesting deeper than the configured limit (``Limits.max_json_depth``, 10,000 by
+default: Node reads far deeper) is refused before parsing, and a deep value makes room in
+Python's recursion limit first (:mod:`ioproto.depth`), so no RecursionError comes out.
 
 The per-type rules are those of the reference decoders' ``isPayloadValid``
 (socket.io-parser 4.2.7 for protocol 5, 3.4.5 for protocol 4; protocols.md §2.1, §2.6).
@@ -13,6 +15,8 @@ from __future__ import annotations
 import json
 import re
 from typing import Any
+
+from ioproto.depth import ensure_room
 
 #: Event names socket.io-parser ≥ 4.2.4 refuses (protocol 5 only).
 RESERVED_EVENTS = frozenset(
@@ -63,14 +67,57 @@ def json_depth(text: str) -> int:
     return deepest
 
 
-def loads(text: str, max_depth: int) -> Any:
-    """``text`` as a JSON value, strictly; raises :class:`PayloadError`."""
-    if (
-        len(text) > max_depth
-        and text.count("[") + text.count("{") > max_depth
-        and json_depth(text) > max_depth
-    ):
-        raise PayloadError("socketio.payload.too-deep", f"JSON nested deeper than {max_depth}")
+#: Nesting that needs no room beyond Python's default recursion limit.
+_SHALLOW = 200
+#: Estimated bytes of a parsed array or object and of each element (a pointer and a small
+#: object): ``[[],[],...]`` of 15 MiB became 540 MB of lists, ``[1,2,...]`` about 20 bytes
+#: per byte of text (measured).
+CONTAINER_COST = 64
+OBJECT_COST = 200
+ELEMENT_COST = 40
+
+
+def decoded_size(text: str) -> int:
+    """An upper estimate of the bytes ``text`` takes once parsed (strings' brackets and
+    commas count too: see :func:`check_size` for the precise count)."""
+    return (
+        len(text)
+        + CONTAINER_COST * text.count("[")
+        + OBJECT_COST * text.count("{")
+        + ELEMENT_COST * (text.count(",") + text.count(":"))
+    )
+
+
+def check_size(text: str, max_bytes: int) -> None:
+    """Raise :class:`PayloadError` (``socketio.payload.too-large``) when ``text`` would take
+    more than ``max_bytes`` once parsed; brackets and commas inside strings do not count."""
+    if decoded_size(text) <= max_bytes:
+        return
+    structure = _STRINGS.sub('""', text)
+    size = decoded_size(structure) + (len(text) - len(structure))
+    if size > max_bytes:
+        raise PayloadError(
+            "socketio.payload.too-large",
+            f"JSON that would take about {size} bytes once decoded "
+            f"(limits.max_json_bytes is {max_bytes})",
+        )
+
+
+def loads(text: str, max_depth: int, max_bytes: int | None = None) -> Any:
+    """``text`` as a JSON value, strictly; raises :class:`PayloadError`.
+
+    ``max_bytes`` bounds the estimated memory of the value (:func:`check_size`); payloads
+    of up to ``max_bytes // CONTAINER_COST`` characters are never refused for it.
+    """
+    if max_bytes is not None and len(text) * CONTAINER_COST > max_bytes:
+        check_size(text, max_bytes)
+    shallow = min(max_depth, _SHALLOW)
+    if len(text) > shallow and text.count("[") + text.count("{") > shallow:
+        depth = json_depth(text)
+        if depth > max_depth:
+            raise PayloadError("socketio.payload.too-deep", f"JSON nested deeper than {max_depth}")
+        if depth > _SHALLOW:
+            ensure_room(depth)
     try:
         try:
             value, end = _scan(text, 0)

@@ -11,9 +11,14 @@ element and ``args`` the rest; for ACKs ``args`` is the payload array. ``nsp`` i
 namespace without its query; ``query`` is the protocol-4 CONNECT query string, if any.
 ``id`` is the ack id (0 is valid) or ``None``.
 
-``answers`` (ACK only) links to the EVENT record it answers, ``None`` if that event was not
-seen. ``attachment_records`` links to the Engine.IO records that carried the attachments.
-Neither link is written by the JSON form.
+``answers`` (ACK only) links to an :class:`AckRequest` describing the EVENT it answers,
+``None`` if that event was not seen. ``attachment_records`` links to the Engine.IO records
+that carried the attachments. Neither link is written by the JSON form.
+
+An :class:`AckRequest` is what ack pairing keeps of an EVENT while it waits: its time,
+connection, direction, session, namespace, id, event name and size, but not its arguments,
+payload or parent records. A capture may hold many EVENTs that are never answered, each as
+large as the payload limit; keeping only this much bounds what waiting costs.
 """
 
 from __future__ import annotations
@@ -48,11 +53,49 @@ class SocketIOPacket(Packet):
 
 
 @attrs.frozen(slots=True, kw_only=True)
+class AckRequest(Record):
+    """What ack pairing keeps of an EVENT that asked for an ack (see the module docstring).
+
+    ``ts``, ``connection``, ``direction``, ``sid``, ``transport``, ``revision``, ``nsp``,
+    ``id`` and ``event`` are the EVENT's; ``size`` is the bytes of its text packet plus its
+    attachments. ``parent`` is always ``None``. Build one with :meth:`of`.
+    """
+
+    layer: str = LAYER
+    type: str = "ACK_REQUEST"
+    revision: int | None = None
+    nsp: str = "/"
+    id: int = 0
+    event: str | int | None = None
+    size: int = 0
+
+    @classmethod
+    def of(cls, event: SocketIOPacket) -> AckRequest:
+        """The request of EVENT packet ``event`` (``attachment_records`` give its binary size)."""
+        size = len(event.raw)
+        for part in event.attachment_records:
+            size += len(getattr(part, "raw", b""))
+        return cls(
+            ts=event.ts,
+            connection=event.connection,
+            direction=event.direction,
+            sid=event.sid,
+            transport=event.transport,
+            revision=event.revision,
+            nsp=event.nsp,
+            id=event.id if event.id is not None else 0,
+            event=event.event,
+            size=size,
+        )
+
+
+@attrs.frozen(slots=True, kw_only=True)
 class SocketIOUnansweredAck(Packet):
     """An EVENT that asked for an ack and got none before its session or the input ended.
 
     ``ts`` is when that was noticed (the session's close, or the last record of the input);
-    ``event_ts`` is when the event was sent; ``request`` links to the EVENT record.
+    ``event_ts`` is when the event was sent; ``request`` links to the EVENT's
+    :class:`AckRequest`.
     ``direction`` is the EVENT's direction.
     """
 

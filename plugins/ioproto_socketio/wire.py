@@ -42,6 +42,8 @@ from construct import (
     stream_tell,
 )
 
+from ioproto.constructs import parse
+
 #: Packet types as they are written (the digit) and their wire names.
 CONNECT, DISCONNECT, EVENT, ACK, ERROR, BINARY_EVENT, BINARY_ACK = range(7)
 
@@ -154,7 +156,7 @@ def parse_slow(text: str) -> Header:
     Raises :class:`construct.ConstructError` when the packet does not fit (unknown type, bad
     attachment count); the error's ``path`` names the field.
     """
-    parsed = TEXT_PACKET.parse(text.encode("utf-8", "surrogatepass"))
+    parsed = parse(TEXT_PACKET, text.encode("utf-8", "surrogatepass"))
     attachments = parsed.attachments
     nsp = parsed.nsp
     return (

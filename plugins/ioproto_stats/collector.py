@@ -33,7 +33,9 @@ _CLIENT_TAGS = ("client.kind", "client.name", "client.version", "client.os", "cl
 
 
 @attrs.define(slots=True)
-class _Session:
+class SessionFacts:
+    """What the figures need to know of one session (see :func:`assemble`)."""
+
     first: str | None = None
     last: str | None = None
     handshake: bool = False
@@ -43,7 +45,9 @@ class _Session:
 
 
 @attrs.define(slots=True)
-class _Event:
+class EventFacts:
+    """Counts of one (namespace, event) pair."""
+
     count_c2s: int = 0
     count_s2c: int = 0
     bytes_c2s: int = 0
@@ -52,7 +56,9 @@ class _Event:
     acks: int = 0
 
 
-def _kind(record: Record) -> str | None:
+def transport_kind(record: Record) -> str | None:
+    """The ``transport.kind`` tag, else the record's own transport (``polling`` read as
+    ``polling-xhr``), else ``None``."""
     if record.tags:
         kind = record.tag("transport.kind")
         if kind is not None:
@@ -61,7 +67,9 @@ def _kind(record: Record) -> str | None:
     return _TRANSPORTS.get(transport, transport) if transport else None
 
 
-def _size(record: Record) -> int:
+def wire_size(record: Record) -> int:
+    """The bytes a packet took on the wire: the ``event.bytes`` tag, else the raw bytes of
+    the packet it travelled in, else its own."""
     tagged = record.tag("event.bytes") if record.tags else None
     if isinstance(tagged, int):
         return tagged
@@ -97,19 +105,21 @@ class StatsCollector:
         self.layers: Counter[str] = Counter()
         self.packets = 0
         self.packets_by_transport: Counter[str] = Counter()
-        self._sessions: dict[str, _Session] = {}
-        self._retired: list[_Session] = []
+        self._sessions: dict[str, SessionFacts] = {}
+        self._retired: list[SessionFacts] = []
         self._retired_counts: Counter[str] = Counter()
         self.handshake = Samples()
         self.heartbeat = Samples()
         self.ack = Samples()
         self.upgrade = Samples()
         self.ack_by_event: dict[tuple[str, str], Samples] = {}
-        self.events: dict[tuple[str, str], _Event] = {}
+        self.events: dict[tuple[str, str], EventFacts] = {}
         self.unanswered_acks: Counter[tuple[str, str]] = Counter()
         self.heartbeat_timeouts = 0
         self.heartbeat_pending = 0
         self.errors: Counter[str] = Counter()
+        #: Every error counted so far (a reader can tell whether a record was one).
+        self.errors_total = 0
         self.error_reasons: Counter[tuple[str, str]] = Counter()
         self.summaries = 0
         #: Sessions whose handshake came from an in-process tap (``capture.via = "tap"``),
@@ -145,7 +155,7 @@ class StatsCollector:
             return
         if layer in _PACKET_LAYERS:
             self.packets += 1
-            kind = _kind(record)
+            kind = transport_kind(record)
             self.packets_by_transport[kind or "unknown"] += 1
             session = self._session(record, kind)
             if isinstance(record, SocketIOPacket):
@@ -156,9 +166,9 @@ class StatsCollector:
                 kind_tag = record.tag("error.kind") or "http"
                 self._error(record, kind_tag, f"HTTP {record.status} {record.message or ''}")
         elif isinstance(record, Chunk):
-            self._session(record, _kind(record))
+            self._session(record, transport_kind(record))
 
-    def _session(self, record: Record, kind: str | None = None) -> _Session | None:
+    def _session(self, record: Record, kind: str | None = None) -> SessionFacts | None:
         sid = record.sid
         if sid is None:
             return None
@@ -167,7 +177,7 @@ class StatsCollector:
             if len(self._sessions) >= self.max_sessions:
                 oldest = next(iter(self._sessions))
                 self._retire(self._sessions.pop(oldest))
-            session = _Session()
+            session = SessionFacts()
             self._sessions[sid] = session
         if kind is not None:
             if session.first is None:
@@ -180,7 +190,7 @@ class StatsCollector:
                 session.client = tuple(record.tag(tag) for tag in _CLIENT_TAGS)
         return session
 
-    def _retire(self, session: _Session) -> None:
+    def _retire(self, session: SessionFacts) -> None:
         # Keep the retired session's contribution to the figures, not the session.
         if len(self._retired) < 10_000:
             self._retired.append(session)
@@ -191,7 +201,7 @@ class StatsCollector:
         kind = record.type
         if kind == "EVENT":
             event = self._event(record.nsp, _name(record.event))
-            size = _size(record)
+            size = wire_size(record)
             if record.direction == "s2c":
                 event.count_s2c += 1
                 event.bytes_s2c += size
@@ -222,7 +232,7 @@ class StatsCollector:
                 reason = data.get("message") if isinstance(data, dict) else data
             self._error(record, "connect-error", str(reason))
 
-    def _event(self, nsp: str, name: str) -> _Event:
+    def _event(self, nsp: str, name: str) -> EventFacts:
         key = (nsp, name)
         event = self.events.get(key)
         if event is None:
@@ -230,10 +240,10 @@ class StatsCollector:
                 key = ("", OTHER)
                 event = self.events.get(key)
             if event is None:
-                event = self.events[key] = _Event()
+                event = self.events[key] = EventFacts()
         return event
 
-    def _engineio(self, record: EngineIOPacket, session: _Session | None) -> None:
+    def _engineio(self, record: EngineIOPacket, session: SessionFacts | None) -> None:
         kind = record.type
         tags = record.tags
         if isinstance(record, EngineIOHandshake):
@@ -254,7 +264,7 @@ class StatsCollector:
         elif kind == "upgrade":
             if session is not None:
                 session.upgraded = True
-                session.last = _kind(record) or session.last
+                session.last = transport_kind(record) or session.last
             after = record.tag("upgrade.time") if tags else None
             if isinstance(after, int | float):
                 self.upgrade.add(after)
@@ -265,6 +275,7 @@ class StatsCollector:
 
     def _error(self, record: Record, kind: str, reason: str) -> None:
         self.errors[kind] += 1
+        self.errors_total += 1
         key = (kind, reason.strip()[:200])
         if key in self.error_reasons or len(self.error_reasons) < 1000:
             self.error_reasons[key] += 1
@@ -275,143 +286,201 @@ class StatsCollector:
 
     def figures(self, *, top: int | None = None) -> dict[str, Any]:
         """Every figure, as plain JSON types; ``top`` limits the event lists."""
-        sessions = [*self._retired, *self._sessions.values()]
-        total = len(sessions) + self._retired_counts["sessions"]
-        first: Counter[str] = Counter()
-        last: Counter[str] = Counter()
-        client_kind: Counter[str] = Counter()
-        browser: Counter[str] = Counter()
-        browser_version: Counter[str] = Counter()
-        os_names: Counter[str] = Counter()
-        devices: Counter[str] = Counter()
-        probed = upgraded = failed = polling_start = stayed = ws_only = handshakes = 0
-        for session in sessions:
-            first[session.first or "unknown"] += 1
-            last[session.last or "unknown"] += 1
-            handshakes += session.handshake
-            probed += session.probed
-            upgraded += session.upgraded
-            failed += session.probed and not session.upgraded
-            on_polling = (session.first or "").startswith("polling")
-            polling_start += on_polling
-            stayed += on_polling and not session.upgraded
-            ws_only += session.first == "websocket"
-            if session.client is not None:
-                kind, name, version, os_name, device = session.client
-                client_kind[str(kind)] += 1
-                browser[str(name)] += 1
-                browser_version[f"{name} {version}" if version else str(name)] += 1
-                os_names[str(os_name or "unknown")] += 1
-                devices[str(device or "unknown")] += 1
-        known_clients = sum(client_kind.values())
-        duration = 0.0
-        if self.first_ts is not None and self.last_ts is not None:
-            duration = self.last_ts - self.first_ts
-        events: list[dict[str, Any]] = [
-            {
-                "nsp": nsp,
-                "event": name,
-                "count": event.count_c2s + event.count_s2c,
-                "count_c2s": event.count_c2s,
-                "count_s2c": event.count_s2c,
-                "bytes": event.bytes_c2s + event.bytes_s2c,
-                "bytes_c2s": event.bytes_c2s,
-                "bytes_s2c": event.bytes_s2c,
-                "attachments": event.attachments,
-                "acks": event.acks,
-            }
-            for (nsp, name), event in self.events.items()
-        ]
-        by_count = sorted(events, key=lambda e: (-e["count"], -e["acks"], e["nsp"], e["event"]))
-        by_bytes = sorted(events, key=lambda e: (-e["bytes"], e["nsp"], e["event"]))
-        if top is not None:
-            by_count, by_bytes = by_count[:top], by_bytes[:top]
-        ack_by_event = [
-            {"nsp": nsp, "event": name, **samples.summary()}
-            for (nsp, name), samples in sorted(
-                self.ack_by_event.items(), key=lambda item: (-item[1].count, item[0])
-            )
-        ]
-        if top is not None:
-            ack_by_event = ack_by_event[:top]
-        unanswered = [
-            {"nsp": nsp, "event": name, "count": count}
-            for (nsp, name), count in sorted(
-                self.unanswered_acks.items(), key=lambda item: (-item[1], item[0])
-            )
-        ]
-        reasons = [
-            {"kind": kind, "reason": reason, "count": count}
-            for (kind, reason), count in sorted(
-                self.error_reasons.items(), key=lambda item: (-item[1], item[0])
-            )
-        ]
-        if top is not None:
-            reasons = reasons[:top]
-        return {
-            "totals": {
-                "records": self.records,
-                "packets": self.packets,
-                "layers": dict(sorted(self.layers.items())),
-                "first_ts": self.first_ts,
-                "last_ts": self.last_ts,
-                "duration": duration,
-                "packets_per_second": self.packets / duration if duration > 0 else None,
-            },
-            "sessions": {
-                "total": total,
-                "with_handshake": handshakes,
-                "summaries": self.summaries,
-            },
-            "transport": {
-                "sessions_first": shares(first, len(sessions)),
-                "sessions_final": shares(last, len(sessions)),
-                "packets": shares(self.packets_by_transport, self.packets),
-            },
-            "upgrade": {
-                "started_on_polling": polling_start,
-                "probed": probed,
-                "upgraded": upgraded,
-                "upgraded_pct": pct(upgraded, polling_start),
-                "failed": failed,
-                "stayed_on_polling": stayed,
-                "websocket_only": ws_only,
-                "time": self.upgrade.summary(),
-            },
-            "clients": {
-                "sessions": known_clients,
-                "kind": shares(client_kind, known_clients),
-                "browser": shares(browser, known_clients),
-                "browser_version": shares(browser_version, known_clients),
-                "os": shares(os_names, known_clients),
-                "device": shares(devices, known_clients),
-            },
-            "latency": {
-                "handshake": self.handshake.summary(),
-                "heartbeat": self.heartbeat.summary(),
-                "ack": self.ack.summary(),
-                "ack_by_event": ack_by_event,
-                "unanswered_acks": sum(self.unanswered_acks.values()),
-                "unanswered_acks_by_event": unanswered,
-                "heartbeat_timeouts": self.heartbeat_timeouts,
-                "heartbeat_pending_at_end": self.heartbeat_pending,
-            },
-            "events": {
-                "distinct": len(self.events),
-                "total": sum(e["count"] for e in events),
-                "bytes": sum(e["bytes"] for e in events),
-                "by_count": by_count,
-                "by_bytes": by_bytes,
-            },
-            "errors": {
-                "total": sum(self.errors.values()),
-                "by_kind": shares(self.errors),
-                "top_reasons": reasons,
-                # A tap sees packets, not HTTP: refused requests and HTTP errors of its
-                # sessions are not counted (the report says n/a) rather than counted as none.
-                **({"http_unknown_sessions": self.tap_sessions} if self.tap_sessions else {}),
-            },
+        tally = Tally(
+            records=self.records,
+            packets=self.packets,
+            layers=self.layers,
+            first_ts=self.first_ts,
+            last_ts=self.last_ts,
+            sessions=[*self._retired, *self._sessions.values()],
+            retired_sessions=self._retired_counts["sessions"],
+            summaries=self.summaries,
+            packets_by_transport=self.packets_by_transport,
+            upgrade=self.upgrade.summary(),
+            handshake=self.handshake.summary(),
+            heartbeat=self.heartbeat.summary(),
+            ack=self.ack.summary(),
+            ack_by_event={key: samples.summary() for key, samples in self.ack_by_event.items()},
+            events=self.events,
+            unanswered_acks=self.unanswered_acks,
+            heartbeat_timeouts=self.heartbeat_timeouts,
+            heartbeat_pending=self.heartbeat_pending,
+            errors=self.errors,
+            error_reasons=self.error_reasons,
+            tap_sessions=self.tap_sessions,
+        )
+        return assemble(tally, top=top)
+
+
+@attrs.define
+class Tally:
+    """Everything the figures are made of, however it was counted: by
+    :class:`StatsCollector` from records as they stream, or by SQL from stored tables
+    (:mod:`ioproto_stats.stored`). Latency values are :meth:`Samples.summary` dicts."""
+
+    records: int
+    packets: int
+    layers: Counter[str]
+    first_ts: float | None
+    last_ts: float | None
+    sessions: list[SessionFacts]
+    retired_sessions: int
+    summaries: int
+    packets_by_transport: Counter[str]
+    upgrade: dict[str, Any]
+    handshake: dict[str, Any]
+    heartbeat: dict[str, Any]
+    ack: dict[str, Any]
+    ack_by_event: dict[tuple[str, str], dict[str, Any]]
+    events: dict[tuple[str, str], EventFacts]
+    unanswered_acks: Counter[tuple[str, str]]
+    heartbeat_timeouts: int
+    heartbeat_pending: int
+    errors: Counter[str]
+    error_reasons: Counter[tuple[str, str]]
+    tap_sessions: int = 0
+
+
+def assemble(tally: Tally, *, top: int | None = None) -> dict[str, Any]:
+    """The figures (the ``format=json`` layout of docs/formats.md) from a :class:`Tally`;
+    ``top`` limits the event lists."""
+    sessions = tally.sessions
+    total = len(sessions) + tally.retired_sessions
+    first: Counter[str] = Counter()
+    last: Counter[str] = Counter()
+    client_kind: Counter[str] = Counter()
+    browser: Counter[str] = Counter()
+    browser_version: Counter[str] = Counter()
+    os_names: Counter[str] = Counter()
+    devices: Counter[str] = Counter()
+    probed = upgraded = failed = polling_start = stayed = ws_only = handshakes = 0
+    for session in sessions:
+        first[session.first or "unknown"] += 1
+        last[session.last or "unknown"] += 1
+        handshakes += session.handshake
+        probed += session.probed
+        upgraded += session.upgraded
+        failed += session.probed and not session.upgraded
+        on_polling = (session.first or "").startswith("polling")
+        polling_start += on_polling
+        stayed += on_polling and not session.upgraded
+        ws_only += session.first == "websocket"
+        if session.client is not None:
+            kind, name, version, os_name, device = session.client
+            client_kind[str(kind)] += 1
+            browser[str(name)] += 1
+            browser_version[f"{name} {version}" if version else str(name)] += 1
+            os_names[str(os_name or "unknown")] += 1
+            devices[str(device or "unknown")] += 1
+    known_clients = sum(client_kind.values())
+    duration = 0.0
+    if tally.first_ts is not None and tally.last_ts is not None:
+        duration = tally.last_ts - tally.first_ts
+    events: list[dict[str, Any]] = [
+        {
+            "nsp": nsp,
+            "event": name,
+            "count": event.count_c2s + event.count_s2c,
+            "count_c2s": event.count_c2s,
+            "count_s2c": event.count_s2c,
+            "bytes": event.bytes_c2s + event.bytes_s2c,
+            "bytes_c2s": event.bytes_c2s,
+            "bytes_s2c": event.bytes_s2c,
+            "attachments": event.attachments,
+            "acks": event.acks,
         }
+        for (nsp, name), event in tally.events.items()
+    ]
+    by_count = sorted(events, key=lambda e: (-e["count"], -e["acks"], e["nsp"], e["event"]))
+    by_bytes = sorted(events, key=lambda e: (-e["bytes"], e["nsp"], e["event"]))
+    if top is not None:
+        by_count, by_bytes = by_count[:top], by_bytes[:top]
+    ack_by_event = [
+        {"nsp": nsp, "event": name, **summary}
+        for (nsp, name), summary in sorted(
+            tally.ack_by_event.items(), key=lambda item: (-item[1]["count"], item[0])
+        )
+    ]
+    if top is not None:
+        ack_by_event = ack_by_event[:top]
+    unanswered = [
+        {"nsp": nsp, "event": name, "count": count}
+        for (nsp, name), count in sorted(
+            tally.unanswered_acks.items(), key=lambda item: (-item[1], item[0])
+        )
+    ]
+    reasons = [
+        {"kind": kind, "reason": reason, "count": count}
+        for (kind, reason), count in sorted(
+            tally.error_reasons.items(), key=lambda item: (-item[1], item[0])
+        )
+    ]
+    if top is not None:
+        reasons = reasons[:top]
+    return {
+        "totals": {
+            "records": tally.records,
+            "packets": tally.packets,
+            "layers": dict(sorted(tally.layers.items())),
+            "first_ts": tally.first_ts,
+            "last_ts": tally.last_ts,
+            "duration": duration,
+            "packets_per_second": tally.packets / duration if duration > 0 else None,
+        },
+        "sessions": {
+            "total": total,
+            "with_handshake": handshakes,
+            "summaries": tally.summaries,
+        },
+        "transport": {
+            "sessions_first": shares(first, len(sessions)),
+            "sessions_final": shares(last, len(sessions)),
+            "packets": shares(tally.packets_by_transport, tally.packets),
+        },
+        "upgrade": {
+            "started_on_polling": polling_start,
+            "probed": probed,
+            "upgraded": upgraded,
+            "upgraded_pct": pct(upgraded, polling_start),
+            "failed": failed,
+            "stayed_on_polling": stayed,
+            "websocket_only": ws_only,
+            "time": tally.upgrade,
+        },
+        "clients": {
+            "sessions": known_clients,
+            "kind": shares(client_kind, known_clients),
+            "browser": shares(browser, known_clients),
+            "browser_version": shares(browser_version, known_clients),
+            "os": shares(os_names, known_clients),
+            "device": shares(devices, known_clients),
+        },
+        "latency": {
+            "handshake": tally.handshake,
+            "heartbeat": tally.heartbeat,
+            "ack": tally.ack,
+            "ack_by_event": ack_by_event,
+            "unanswered_acks": sum(tally.unanswered_acks.values()),
+            "unanswered_acks_by_event": unanswered,
+            "heartbeat_timeouts": tally.heartbeat_timeouts,
+            "heartbeat_pending_at_end": tally.heartbeat_pending,
+        },
+        "events": {
+            "distinct": len(tally.events),
+            "total": sum(e["count"] for e in events),
+            "bytes": sum(e["bytes"] for e in events),
+            "by_count": by_count,
+            "by_bytes": by_bytes,
+        },
+        "errors": {
+            "total": sum(tally.errors.values()),
+            "by_kind": shares(tally.errors),
+            "top_reasons": reasons,
+            # A tap sees packets, not HTTP: refused requests and HTTP errors of its
+            # sessions are not counted (the report says n/a) rather than counted as none.
+            **({"http_unknown_sessions": tally.tap_sessions} if tally.tap_sessions else {}),
+        },
+    }
 
 
 def _via_tap(record: Record) -> bool:

@@ -1,20 +1,35 @@
-"""``ioproto stats INPUT...``: ``decode`` with the ``stats`` sink."""
+"""``ioproto stats INPUT...``: ``decode`` with the ``stats`` sink; or ``--from DIR``: the
+same report computed in SQL from Parquet output (:mod:`ioproto_stats.stored`)."""
 
 from __future__ import annotations
 
+import os
+import sys
+from collections.abc import Sequence
 from typing import Any
 
 import click
 
 from ioproto.cli.decode import run_pipeline_command
-from ioproto.cli.options import DURATION, decode_options, input_options, output_options
+from ioproto.cli.options import DURATION, decode_options, optional_input_options, output_options
 from ioproto.cli.state import CliState
+
+from .chart import render_html
+from .report import render
 
 
 @click.command("stats")
-@input_options
+@optional_input_options
 @decode_options
 @output_options
+@click.option(
+    "--from",
+    "stored",
+    multiple=True,
+    metavar="DIR",
+    help="Instead of INPUT: Parquet output of `--sink parquet:DIR` (a directory or an "
+    "s3:// URL; repeatable), summarised in SQL.",
+)
 @click.option(
     "--format",
     "fmt",
@@ -41,6 +56,7 @@ def stats_command(
     state: CliState,
     /,
     *,
+    stored: Sequence[str],
     fmt: str,
     chart: str | None,
     top: int,
@@ -55,7 +71,17 @@ def stats_command(
       ioproto stats --format json capture.pcap > stats.json
       ioproto stats --format md --chart stats.html capture.pcap
       ioproto stats --every 10s live:lo --port 3000
+      ioproto stats --from archive/          # Parquet written by --sink parquet:archive/
     """
+    if stored:
+        if params["inputs"]:
+            raise click.UsageError("give either INPUT... or --from DIR, not both")
+        if every:
+            raise click.UsageError("--every is for live input; --from DIR is read once")
+        _stats_from(stored, fmt=fmt, chart=chart, top=top, output=params["output"])
+        return
+    if not params["inputs"]:
+        raise click.UsageError("give the captures to summarise (INPUT...) or --from DIR")
     settings: dict[str, Any] = {"format": fmt, "top": top}
     if chart:
         settings["chart"] = chart
@@ -66,3 +92,33 @@ def stats_command(
         every=every,
         **params,
     )
+
+
+def _stats_from(
+    roots: Sequence[str], *, fmt: str, chart: str | None, top: int, output: str
+) -> None:
+    import duckdb
+    from ioproto_parquet.store import StoreError, check_roots
+
+    from .stored import figures_from
+
+    try:
+        check_roots(roots)
+        figures = figures_from(roots)
+    except StoreError as exc:
+        raise click.UsageError(str(exc)) from None
+    except duckdb.Error as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise click.ClickException(f"reading {', '.join(roots)} failed: {first}") from None
+    if not figures["totals"]["records"]:
+        click.echo(f"ioproto: {', '.join(roots)} holds no records", err=True)
+    stream = sys.stdout if output == "-" else open(output, "w", encoding="utf-8")  # noqa: SIM115
+    try:
+        color = stream.isatty() and os.environ.get("NO_COLOR") is None
+        stream.write(render(figures, fmt, color=color, top=top))
+    finally:
+        if stream is not sys.stdout:
+            stream.close()
+    if chart:
+        with open(chart, "w", encoding="utf-8") as handle:
+            handle.write(render_html(figures, top=top))

@@ -211,6 +211,18 @@ def sections(figures: dict[str, Any], *, top: int = 10) -> list[Table]:
 # -- renderers ----------------------------------------------------------------------------------
 
 
+def render(figures: dict[str, Any], fmt: str, *, color: bool = False, top: int = 10) -> str:
+    """``figures`` in format ``fmt`` (``text``, ``json``, ``md``); ``text`` is rich tables
+    when ``color`` is on, plain aligned text otherwise."""
+    if fmt == "json":
+        return render_json(figures)
+    if fmt == "md":
+        return render_markdown(figures, top=top)
+    if color:
+        return render_rich(figures, top=top)
+    return render_text(figures, top=top)
+
+
 def render_text(figures: dict[str, Any], *, top: int = 10) -> str:
     """Plain aligned tables."""
     lines = [heading(figures)]

@@ -22,7 +22,7 @@ from ioproto.model import Record
 
 from .chart import render_html
 from .collector import StatsCollector
-from .report import render_json, render_markdown, render_rich, render_text
+from .report import render
 
 FORMATS = ("text", "json", "md")
 
@@ -55,14 +55,7 @@ class StatsSink:
 
     def snapshot(self) -> str:
         """The figures so far, rendered in this sink's format."""
-        figures = self.collector.figures()
-        if self.format == "json":
-            return render_json(figures)
-        if self.format == "md":
-            return render_markdown(figures, top=self._top)
-        if self._color:
-            return render_rich(figures, top=self._top)
-        return render_text(figures, top=self._top)
+        return render(self.collector.figures(), self.format, color=self._color, top=self._top)
 
     def tick(self) -> None:
         """Write the figures so far (``--every``), headed by the time they were taken."""

@@ -13,12 +13,13 @@ import pytest
 from construct import Bytes, Enum, ExprAdapter, Int8ub, Int16ub, Struct, Terminated
 from ioproto_appproto import AckArg, AppMessage, AppProtocol, EngineIOBinary, EventArg, to_plain
 from ioproto_http.records import HttpInfo
-from ioproto_socketio.records import SocketIOPacket
+from ioproto_socketio.records import AckRequest, SocketIOPacket
+from ioproto_socketio.testing import socketio_ack, socketio_event, socketio_messages
 
 import ioproto
 from ioproto.jsonform import record_to_dict
 from ioproto.model import ErrorRecord, Record
-from ioproto.testing import run_pipeline, socketio_ack, socketio_event, socketio_messages
+from ioproto.testing import run_pipeline
 
 Point = Struct("x" / Int16ub, "y" / Int16ub, Terminated)
 Color = Struct("color" / Enum(Int8ub, red=1, green=2))
@@ -77,7 +78,7 @@ def test_bound_event_passes_through_followed_by_app_messages() -> None:
     )
     assert point.parent is event and point.raw == struct.pack(">HH", 3, 4)
     assert (point.sid, point.direction, point.ts) == (event.sid, event.direction, event.ts)
-    assert ack.answers is event  # type: ignore[attr-defined]
+    assert ack.answers == AckRequest.of(event)  # type: ignore[attr-defined]
     line = record_to_dict(point)
     assert line["fields"] == {"x": 3, "y": 4} and line["via"][:2] == ["socketio", "engineio"]
 

@@ -17,11 +17,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from ioproto_appproto import AppMessage
 from ioproto_example_game.formats import GameState, Move, Telemetry
+from ioproto_socketio.testing import socketio_event, socketio_messages
 
 import ioproto
 from ioproto.model import ErrorRecord
 from ioproto.plugins import make_plugin_manager
-from ioproto.testing import plain, roundtrip, run_pipeline, socketio_event, socketio_messages
+from ioproto.testing import plain, roundtrip, run_pipeline
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 PLUGINS = [ioproto_pcap, ioproto_http, ioproto_engineio, ioproto_socketio, ioproto_example_game]

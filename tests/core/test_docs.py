@@ -33,6 +33,16 @@ def test_every_documented_hook_exists() -> None:
     assert sorted(documented) == hook_names()
 
 
+def test_every_optional_member_is_documented() -> None:
+    from ioproto.components import OPTIONAL_MEMBERS
+
+    text = (DOCS / "plugin-hooks.md").read_text()
+    section = text[text.index("## Optional members") :]
+    documented = set(re.findall(r"^\| [a-z ]+ \| `(\w+)", section, re.M))
+    declared = {member for members in OPTIONAL_MEMBERS.values() for member in members}
+    assert documented == declared
+
+
 def python_snippets(path: Path) -> list[str]:
     return re.findall(r"```python\n(.*?)```", path.read_text(), re.S)
 
@@ -44,3 +54,18 @@ def test_embedding_snippets_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     namespace: dict[str, object] = {}
     for snippet in snippets:
         exec(compile(snippet, str(DOCS / "embedding.md"), "exec"), namespace)
+
+
+def test_every_limit_is_documented_with_its_default() -> None:
+    """docs/cli.md's table of limits names every ioproto.Limits field with its default."""
+    import attrs
+
+    from ioproto.cli.options import parse_limits
+    from ioproto.components import Limits
+
+    text = (DOCS / "cli.md").read_text()
+    rows = dict(re.findall(r"^\| `(max_\w+)` \| (\w+) \|", text, re.M))
+    defaults = attrs.asdict(Limits())
+    assert sorted(rows) == sorted(defaults)
+    for name, default in rows.items():
+        assert attrs.asdict(parse_limits([f"{name}={default}"]))[name] == defaults[name], name

@@ -61,3 +61,12 @@ def test_unreadable_file_is_an_error_record(tmp_path: Path) -> None:
     records = list(LinesSource().open(str(tmp_path), SourceContext()))
     assert isinstance(records[0], ErrorRecord)
     assert records[0].rule == "capture.file.unreadable"
+
+
+def test_lines_with_only_a_sid_are_engineio(tmp_path: Path) -> None:
+    import ioproto
+
+    path = tmp_path / "x.lines"
+    path.write_bytes(b"#! sid=abc\n4hello\n")
+    records = list(ioproto.decode(str(path), proto="engineio"))
+    assert [(r.layer, r.type, r.sid) for r in records] == [("engineio", "message", "abc")]

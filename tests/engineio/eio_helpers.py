@@ -8,10 +8,10 @@ from typing import Any
 from ioproto_engineio.decoder import EngineIODecoder, EngineIOStream
 from ioproto_engineio.records import EngineIOPacket
 from ioproto_http.records import Chunk, ChunkKind, HttpInfo
+from ioproto_socketio.testing import engineio_url
 
 from ioproto.components import DecodeContext, Limits
 from ioproto.model import ErrorRecord, Record
-from ioproto.testing import engineio_url
 
 ALL_KINDS = (
     ChunkKind.HTTP_REQUEST,

@@ -322,3 +322,29 @@ def test_positional_maker_falls_back_to_init_with_validators() -> None:
     assert make(3) == _Validated(value=3)
     with pytest.raises(TypeError):
         make("not an int")
+
+
+@SETTINGS
+@given(st.one_of(packet_v4.map(wire.packet_v4.build), st.binary(max_size=40)))
+def test_the_fast_path_agrees_with_the_v4_declaration(raw: bytes) -> None:
+    fast = wire.fast_packet(raw, False)
+    try:
+        parsed = wire.packet_v4.parse(raw)
+    except ConstructError as exc:
+        assert fast is None and exc.rule.startswith("engineio.")  # type: ignore[attr-defined]
+        return
+    assert fast in (None, (parsed.type, parsed.data))
+
+
+@SETTINGS
+@given(st.one_of(packet_v3.map(wire.packet_v3.build), st.binary(max_size=40)))
+def test_the_fast_path_agrees_with_the_v3_declaration(raw: bytes) -> None:
+    fast = wire.fast_packet(raw, True)
+    try:
+        parsed = wire.packet_v3.parse(raw)
+    except ConstructError as exc:
+        assert fast is None and exc.rule.startswith("engineio.")  # type: ignore[attr-defined]
+        return
+    assert fast in (None, (parsed.type, parsed.data))
+    if parsed.type != "open" and not (isinstance(parsed.data, bytes) and parsed.type != "message"):
+        assert fast is not None  # every common form takes the fast path

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -71,12 +72,20 @@ def test_tags_and_classifier_fields() -> None:
 
 
 def test_app_protocol_fields_on_the_game_capture() -> None:
+    import ioproto_example_game  # the example plugin, registered as an installed one would be
+
+    pm = make_plugin_manager()
+    pm.register(ioproto_example_game)
     game = str(DATA / "game.pcap")
-    moves = list(ioproto.decode(game, proto="app", filter="game.move.speed >= 0"))
+
+    def app(expression: str) -> list[Any]:
+        return list(ioproto.decode(game, proto="app", filter=expression, plugin_manager=pm))
+
+    moves = app("game.move.speed >= 0")
     assert moves and all(r.type == "game.move" for r in moves)
-    fast = list(ioproto.decode(game, proto="app", filter="game.move.keys.sprint == true"))
+    fast = app("game.move.keys.sprint == true")
     assert len(fast) < len(moves)
-    assert list(ioproto.decode(game, proto="app", filter='app.protocol == "game"'))
+    assert app('app.protocol == "game"')
 
 
 CAPTURES = ["upgrade.pcap", "namespaces_acks.pcap", "binary.pcap", "v2_polling.pcap"]

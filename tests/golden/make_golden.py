@@ -7,7 +7,9 @@ change of the records is intended, and say why in the commit:
     python tests/golden/make_golden.py
 
 Each capture is decoded twice, with every classifier on: to Socket.IO (the default) and to
-Engine.IO. ``game.pcap`` is also decoded to the ``app`` layer with the example game plugin.
+Engine.IO. ``game.pcap`` is decoded with its protocol's plugin (the example game of
+docs/examples/ioproto-game) registered, as a user with it installed would, and also to the
+``app`` layer.
 """
 
 from __future__ import annotations
@@ -48,7 +50,10 @@ def decoded_lines(capture: Path, layer: str) -> list[str]:
     from ioproto.plugins import make_plugin_manager
 
     plugins: list[object] = []
-    if layer == "app":
+    if capture.name in APP_CAPTURES:
+        game = str(ROOT / "docs" / "examples" / "ioproto-game")  # an example, not installed
+        if game not in sys.path:
+            sys.path.insert(0, game)
         import ioproto_example_game
 
         plugins.append(ioproto_example_game)

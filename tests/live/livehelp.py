@@ -122,6 +122,7 @@ class Proxy:
             buffer=buffer,
             ws_compression=bool(options.pop("ws_compression", True)),
             upstream_ca=options.pop("upstream_ca", None),  # type: ignore[arg-type]
+            head_timeout=float(options.pop("head_timeout", 30.0)),  # type: ignore[arg-type]
         )
         self.process = ProxyProcess(config, TapDecoder())
         self.http = HttpStream(DecodeContext(options=options))

@@ -172,10 +172,16 @@ def test_a_bad_frame_costs_only_itself(tmp_path: Path) -> None:
     har = tmp_path / "bad-frame.har"
     har.write_text(json.dumps({"log": {"entries": [entry]}}))
     records = read(har)
-    assert [c.data for c in records if isinstance(c, Chunk)] == [b'0{"sid":"s"}', b'42["hi"]']
+    # a bad time costs only the time (the entry's start is used), a bad opcode the frame
+    chunks = [(c.data, c.ts) for c in records if isinstance(c, Chunk)]
+    assert chunks == [
+        (b"40", 1704067200.0),
+        (b'0{"sid":"s"}', 1704067200.5),
+        (b'42["hi"]', 1704067200.8),
+    ]
     bad = [r for r in records if isinstance(r, ErrorRecord)]
     assert [(r.rule, r.index) for r in bad] == [
-        ("har.websocket.bad-frame", 1),
+        ("har.time.out-of-range", 1),
         ("har.websocket.bad-frame", 2),
     ]
 

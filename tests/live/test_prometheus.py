@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from ioproto_prometheus.labels import MAX_LABEL
+from ioproto_prometheus.labels import MAX_LABEL, label
 from ioproto_prometheus.metrics import Metrics
 from ioproto_prometheus.sink import parse_address
 from ioproto_socketio.records import SocketIOPacket
@@ -65,16 +65,17 @@ def assert_agrees_with_stats(samples: Samples, figures: dict[str, Any]) -> None:
     )
     assert packets == figures["totals"]["packets"]
     events = figures["events"]["by_count"]
+    # Label values are the names made safe (escapes shown, not obeyed), as the sink writes them.
     assert by(samples, "ioproto_events_total", "nsp", "event", "direction") == Counter(
         {
-            (e["nsp"], e["event"], direction): e[f"count_{direction}"]
+            (label(e["nsp"]), label(e["event"]), direction): e[f"count_{direction}"]
             for e in events
             for direction in ("c2s", "s2c")
             if e[f"count_{direction}"]
         }
     )
     assert by(samples, "ioproto_acks_total", "nsp", "event") == Counter(
-        {(e["nsp"], e["event"]): e["acks"] for e in events if e["acks"]}
+        {(label(e["nsp"]), label(e["event"])): e["acks"] for e in events if e["acks"]}
     )
     latency = figures["latency"]
     assert total(samples, "ioproto_ack_rtt_seconds_count") == latency["ack"]["count"]

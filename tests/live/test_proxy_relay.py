@@ -15,6 +15,7 @@ import random
 import socket
 import ssl
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -641,3 +642,34 @@ def test_hostile_clients_do_not_hurt_the_proxy(proxy: Proxy) -> None:
         assert fetch(conn, "GET", "/after").path == "/after"
     finally:
         conn.close()
+
+
+def test_slowloris_clients_are_timed_out(upstream: str) -> None:
+    """Issue 11, item 13: clients that dribble a request head (or send nothing) held their
+    connections for as long as they liked (200 of them for 75 s). With ``head_timeout`` each
+    is answered 408 and closed; a client whose request is complete is not."""
+    with Proxy(upstream, head_timeout=1.0) as proxy:
+        started = time.monotonic()
+        slow = [socket.create_connection(address(proxy.url), timeout=10) for _ in range(50)]
+        for sock in slow[:40]:
+            sock.sendall(b"GET /slow HTTP/1.1\r\nHost: h\r\n")  # never finished
+        conn = connect(proxy)
+        try:
+            # a keep-alive client that asks in time is served
+            assert fetch(conn, "GET", "/in-time").path == "/in-time"
+            answers = []
+            for sock in slow:
+                sock.settimeout(10)
+                received = b""
+                while chunk := sock.recv(65536):
+                    received += chunk
+                answers.append(received)
+                sock.close()
+            took = time.monotonic() - started
+        finally:
+            conn.close()
+        assert all(answer.startswith(b"HTTP/1.1 408 ") for answer in answers), answers[:3]
+        assert took < 8, f"the slow clients were held {took:.1f} s"
+        records = proxy.drain()
+        timeouts = [r for r in errors(records) if r.rule == "proxy.request.timeout"]
+        assert len(timeouts) == 50

@@ -9,10 +9,11 @@ import ioproto_engineio
 import ioproto_msgpack
 import ioproto_socketio
 import msgpack  # type: ignore[import-untyped]
+from ioproto_socketio.testing import socketio_messages
 
 from ioproto.components import Limits
 from ioproto.model import Direction, ErrorRecord, Record
-from ioproto.testing import run_pipeline, socketio_messages
+from ioproto.testing import run_pipeline
 
 PLUGINS = [ioproto_engineio, ioproto_socketio, ioproto_msgpack]
 

@@ -8,10 +8,11 @@ import msgpack  # type: ignore[import-untyped]
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from ioproto_socketio.records import SocketIOPacket
+from ioproto_socketio.testing import socketio_packets
 from mphelp import feed_one, structure
 
 from ioproto.model import ErrorRecord
-from ioproto.testing.strategies import json_values, mutated, socketio_packets
+from ioproto.testing.strategies import json_values, mutated
 
 KNOWN_RULES = {
     "socketio.msgpack.unparseable",

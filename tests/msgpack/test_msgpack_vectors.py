@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from ioproto_msgpack.decoder import MsgpackDecoder
 from ioproto_msgpack.unpack import UNDEFINED, ext_formats, unpack
-from ioproto_socketio.records import SocketIOPacket
+from ioproto_socketio.records import AckRequest, SocketIOPacket
 from mphelp import decode, one, pack, packets, rules
 
 from ioproto.components import Limits
@@ -54,7 +54,8 @@ def test_readme_vector_encodes_and_decodes() -> None:
         (README + b"\x00", "socketio.msgpack.unparseable"),  # trailing bytes
         (README[:-1], "socketio.msgpack.unparseable"),  # truncated
         (b"\xc1", "socketio.msgpack.unparseable"),
-        (b"\x91" * 300 + b"\x00", "socketio.msgpack.too-deep"),
+        # msgpack's own unpacker stops at 1024 levels, below Limits.max_json_depth (10,000)
+        (b"\x91" * 2000 + b"\x00", "socketio.msgpack.unparseable"),
     ],
 )
 def test_rejected(value: Any, rule: str) -> None:
@@ -162,7 +163,7 @@ def test_acks_are_paired_and_unanswered_acks_reported() -> None:
     )
     sio = packets(records)
     ack = next(p for p in sio if p.type == "ACK")
-    assert ack.answers is sio[2] and ack.answers.event == "q"
+    assert ack.answers == AckRequest.of(sio[2]) and ack.answers.event == "q"
     pending = [r for r in records if r.type == "UNANSWERED_ACK"]
     assert sorted((u.nsp, u.id, u.direction, u.reason) for u in pending) == [
         ("/", 7, "s2c", "input ended"),
@@ -179,9 +180,10 @@ def test_session_close_reports_unanswered_acks() -> None:
         ]
     )
     assert rules(records) == ["socketio.msgpack.unparseable"]
+    from ioproto_socketio.testing import ws_messages
     from mphelp import PLUGINS
 
-    from ioproto.testing import run_pipeline, ws_messages
+    from ioproto.testing import run_pipeline
 
     chunks = ws_messages(
         [
@@ -237,7 +239,7 @@ def test_protocol_4_text_packets_and_binary_types() -> None:
         ("ACK", 6, 4),
         ("ERROR", 4, 4),
     ]
-    assert sio[1].query == "token=1" and sio[3].answers is sio[2]
+    assert sio[1].query == "token=1" and sio[3].answers == AckRequest.of(sio[2])
     assert rules(records) == ["socketio.msgpack.unparseable"]
 
 
@@ -246,13 +248,14 @@ def test_auto_selection_leaves_default_sessions_alone() -> None:
     sio = packets(records)
     assert [p.type for p in sio] == ["CONNECT", "CONNECT", "EVENT", "ACK"]
     assert sio[0].raw == b"0"  # decoded by the default parser
-    assert sio[3].answers is sio[2]
+    assert sio[3].answers == AckRequest.of(sio[2])
 
 
 def test_two_sessions_two_parsers_in_one_pipeline() -> None:
+    from ioproto_socketio.testing import socketio_messages
     from mphelp import PLUGINS
 
-    from ioproto.testing import run_pipeline, socketio_messages
+    from ioproto.testing import run_pipeline
 
     default = socketio_messages([("c2s", "0"), ("c2s", '2["a"]')], sid="D", connection="d")
     msgp = socketio_messages(
@@ -296,3 +299,21 @@ def test_decoder_attributes() -> None:
         "engineio",
         10,
     )
+
+
+def test_nesting_over_the_depth_limit() -> None:
+    value = b"\x91" * 300 + b"\x00"
+    assert one(value, limits=Limits(max_json_depth=256)).rule == "socketio.msgpack.too-deep"
+    # 1000 levels (msgpack's maximum) pass the walk without a RecursionError
+    deep = one(b"\x81\xa4type\x91" + b"\x91" * 1000 + b"\x00")
+    assert deep.rule == "socketio.msgpack.invalid-type"
+
+
+def test_a_value_too_large_once_decoded_is_refused() -> None:
+    """Width, not depth: many empty arrays take ~100 bytes each once unpacked."""
+    header = b"\x83\xa4type\x02\xa3nsp\xa1/\xa4data\xdd"
+    wide = header + (50_000).to_bytes(4, "big") + b"\x90" * 50_000
+    record = one(wide, limits=Limits(max_json_bytes=1_000_000))
+    assert record.rule == "socketio.msgpack.too-large"
+    text = {"type": 2, "nsp": "/", "data": ["x", "a" * 200_000]}  # bytes of text are not
+    assert one(text, limits=Limits(max_json_bytes=1_000_000)).args == ["a" * 200_000]

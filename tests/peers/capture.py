@@ -91,6 +91,9 @@ SCENARIOS: dict[str, Scenario] = {
         47014, (node("msgpack_default_ws"),), "the msgpack exchange with the default parser"
     ),
     "game": Scenario(47015, (node("game"),), "binary app protocol (example_game plugin)"),
+    "injection": Scenario(
+        47016, (node("injection"),), "HTML, script, terminal escapes and bidi in wire text"
+    ),
 }
 
 # Scenarios not run by default (they write elsewhere, see examples/make_chat.py).

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import attrs
 import pytest
-from ioproto_socketio.decoder import _PACKET_FIELDS, _make_packet
+from ioproto_socketio.acks import PACKET_FIELDS, _make_packet
 from ioproto_socketio.records import SocketIOPacket
 
 from ioproto.fastrecords import positional_maker
@@ -18,7 +18,7 @@ def test_same_as_attrs_init() -> None:
         ("lenient:x",), 5, "/n", 7, "e", [b"x"], 1, "q=1", None, (parent,),
     )  # fmt: skip
     fast = _make_packet(*values)
-    slow = SocketIOPacket(**dict(zip(_PACKET_FIELDS, values, strict=True)))
+    slow = SocketIOPacket(**dict(zip(PACKET_FIELDS, values, strict=True)))
     for field in attrs.fields(SocketIOPacket):
         assert getattr(fast, field.name) == getattr(slow, field.name), field.name
     assert fast == slow and type(fast) is SocketIOPacket

@@ -7,13 +7,14 @@ import importlib.util
 import ioproto_socketio
 import pytest
 from ioproto_http.records import Chunk, ChunkKind
+from ioproto_socketio.records import AckRequest
+from ioproto_socketio.testing import engineio_url
 from siohelp import errors, packets, unanswered
 
 import ioproto
 from ioproto.jsonform import record_to_dict
 from ioproto.model import Packet, Record
 from ioproto.plugins import collect_components
-from ioproto.testing import engineio_url
 
 HAS_ENGINEIO = importlib.util.find_spec("ioproto_engineio.decoder") is not None
 needs_engineio = pytest.mark.skipif(not HAS_ENGINEIO, reason="no Engine.IO decoder plugin")
@@ -76,7 +77,7 @@ def test_lines_through_both_plugins_v4() -> None:
         ("EVENT", "c2s", "/admin"),
     ]
     assert sio[3].args == [b"\x01\x02\x03"] and sio[3].attachments == 1
-    assert sio[4].answers is sio[3]
+    assert sio[4].answers == AckRequest.of(sio[3])
     assert not errors(out)
     # the Engine.IO close ends the session: passed through, then the unanswered ack
     closes = [r for r in out if r.layer == "engineio" and r.type == "close"]

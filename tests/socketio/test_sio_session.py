@@ -15,12 +15,12 @@ from typing import Any
 
 import pytest
 from ioproto_http.records import Chunk, ChunkKind
-from ioproto_socketio.records import SocketIOPacket
+from ioproto_socketio.records import AckRequest
+from ioproto_socketio.testing import engineio_url
 from siohelp import NODE_DIR, errors, from_wire_json, packets, stream, unanswered
 
 import ioproto
 from ioproto.model import Packet, Record
-from ioproto.testing import engineio_url
 
 EIO_TYPES = {"open": 0, "close": 1, "ping": 2, "pong": 3, "message": 4, "upgrade": 5, "noop": 6}
 
@@ -52,7 +52,7 @@ def decoded_exchanges(records: list[Record]) -> dict[tuple[str, str], list[tuple
             item = (record.nsp, record.event, record.args)
         elif record.type == "ACK":
             assert record.answers is not None, record
-            assert isinstance(record.answers, SocketIOPacket)
+            assert isinstance(record.answers, AckRequest)
             assert (record.answers.id, record.answers.nsp) == (record.id, record.nsp)
             assert record.answers.direction != record.direction
             item = (record.nsp, record.answers.event, record.args)

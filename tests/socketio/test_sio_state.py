@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ioproto_socketio.decoder import SocketIODecoder
-from ioproto_socketio.records import SocketIOPacket
+from ioproto_socketio.records import AckRequest, SocketIOPacket
 from siohelp import decode, eio, errors, packets, rules, stream, unanswered
 
 from ioproto.components import Limits
@@ -29,7 +29,7 @@ def test_ack_answers_event_of_opposite_direction() -> None:
         ]
     )
     first, ack1, second, ack2 = packets(records)
-    assert ack1.answers is first and ack2.answers is second
+    assert ack1.answers == AckRequest.of(first) and ack2.answers == AckRequest.of(second)
     assert not unanswered(records) and not errors(records)
 
 
@@ -42,7 +42,7 @@ def test_ack_needs_same_namespace_and_direction() -> None:
         5,
         "/",
         "foo",
-        event,
+        AckRequest.of(event),
         "input ended",
     )
     assert left.direction == "c2s" and left.event_ts == event.ts
@@ -63,7 +63,7 @@ def test_binary_ack_answers() -> None:
         ]
     )
     event, ack = packets(records)
-    assert ack.answers is event and ack.args == [b"reply"]
+    assert ack.answers == AckRequest.of(event) and ack.args == [b"reply"]
 
 
 def test_close_ends_session_and_passes_through() -> None:
@@ -101,7 +101,7 @@ def test_reused_ack_id() -> None:
     records = decode(['21["a"]', '21["b"]', ("31[]", "s2c")])
     first_unanswered = unanswered(records)
     assert [(u.event, u.reason) for u in first_unanswered] == [("a", "ack id reused")]
-    assert packets(records)[2].answers is packets(records)[1]
+    assert packets(records)[2].answers == AckRequest.of(packets(records)[1])
 
 
 def test_pending_acks_are_bounded() -> None:

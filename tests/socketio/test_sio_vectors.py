@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from ioproto_socketio.records import SocketIOPacket
+from ioproto_socketio.records import AckRequest, SocketIOPacket
 from siohelp import decode, errors, one, packets, rules
 
 from ioproto.components import Limits
@@ -123,7 +123,7 @@ def test_binary_event_and_binary_ack_of_the_test_suite() -> None:
         789,
         [b"\x03", b"\x04"],
     )
-    assert second.answers is first
+    assert second.answers == AckRequest.of(first)
     assert not errors(records)
 
 
@@ -430,8 +430,10 @@ def test_json_dialect() -> None:
 
 
 def test_json_depth_limit() -> None:
-    deep = "[" * 300 + "]" * 300
-    assert rules(decode([f'2["a",{deep}]'])) == ["socketio.payload.too-deep"]
+    deep = "[" * 300 + "]" * 300  # refused by the old 256 cap; Node reads it (item 12)
+    assert packet(f'2["a",{deep}]').event == "a"
+    too_deep = "[" * 10_001 + "]" * 10_001
+    assert rules(decode([f'2["a",{too_deep}]'])) == ["socketio.payload.too-deep"]
     ok = "[" * 20 + "]" * 20
     assert packet(f'2["a",{ok}]').event == "a"
     limited = decode([f'2["a",{ok}]'], limits=Limits(max_json_depth=10))
@@ -582,3 +584,13 @@ def test_python_socketio_array_binary_cases() -> None:
     assert record.args == [{"a": "123", "b": b"456", "c": [b"789", 123]}]
     records = decode([message, b"456", b"789", b"extra"])
     assert rules(records) == ["socketio.binary.unexpected"]
+
+
+def test_json_that_would_take_too_much_memory_is_refused() -> None:
+    """Issue 11, item 12: bound memory, not depth. ``[[],[],...]`` takes ~35x its text."""
+    wide = "[" + ",".join(["[]"] * 20_000) + "]"
+    limits = Limits(max_json_bytes=1_000_000)
+    assert rules(decode([f'2["a",{wide}]'], limits=limits)) == ["socketio.payload.too-large"]
+    # brackets and commas inside strings are text, not structure
+    text = '"' + "[]," * 20_000 + '"'
+    assert packet(f'2["a",{text}]', limits=limits).args == ["[]," * 20_000]

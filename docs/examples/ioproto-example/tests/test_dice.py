@@ -7,9 +7,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 from ioproto_example.dice import Roll
 from ioproto_example.sink import TallySinkFactory
+from ioproto_socketio.testing import socketio_event, socketio_messages
 
 from ioproto import SinkContext
-from ioproto.testing import plain, roundtrip, run_pipeline, socketio_event, socketio_messages
+from ioproto.testing import plain, roundtrip, run_pipeline
 
 PLUGINS = [ioproto_engineio, ioproto_socketio, ioproto_example]
 

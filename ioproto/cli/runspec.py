@@ -1,0 +1,81 @@
+"""What the decode options say, parsed once (:class:`RunSpec`): for the pipeline of a run,
+or for each input's own pipeline in another process (:mod:`.perinput`)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import attrs
+import click
+
+from ioproto.components import Limits, SinkContext, Source
+from ioproto.errors import NoSourceError
+from ioproto.pipeline import Pipeline, resolve_source
+from ioproto.plugins import UnknownComponentError
+
+from .filtering import FilteredSink, compile_filters
+from .state import CliState
+
+
+@attrs.frozen
+class RunSpec:
+    """What the decode options say, once parsed: everything needed to build a pipeline
+    for some sinks and to open the inputs. Plain values, so it can go to another process."""
+
+    proto: str
+    options: dict[str, Any]
+    source: str | None
+    source_settings: dict[str, Any]
+    limits: Limits
+    classifiers: list[str] | None
+    strict: bool
+    all_layers: bool
+    filters: tuple[str, ...] = ()
+    ports: tuple[int, ...] = ()
+
+    def build(self, state: CliState, sink_specs: Sequence[tuple[str, SinkContext]]) -> Pipeline:
+        """A pipeline into ``sink_specs``, its sinks given only what the filters let
+        through; unknown names are usage errors."""
+        match = compile_filters(self.filters, state.components, ports=self.ports)
+        try:
+            pipeline = Pipeline.build(
+                proto=self.proto,
+                sinks=sink_specs,
+                classifiers=self.classifiers,
+                strict=self.strict,
+                all_layers=self.all_layers,
+                options=self.options,
+                limits=self.limits,
+                plugin_manager=state.pm,
+                components=state.components,
+                guards=match.pushdown() if match is not None else None,
+            )
+        except (UnknownComponentError, ValueError) as exc:
+            raise click.UsageError(str(exc)) from None
+        if match is not None:
+            for stage in pipeline.sinks:
+                stage.component = FilteredSink(stage.component, match)
+        return pipeline
+
+    def resolve(self, state: CliState, item: str) -> Source:
+        """The source that reads ``item``; unknown names are usage errors."""
+        try:
+            return resolve_source(state.components, item, source=self.source)
+        except (UnknownComponentError, NoSourceError) as exc:
+            raise click.UsageError(str(exc)) from None
+
+    def settings(self) -> dict[str, Any]:
+        """What shapes the records, as plain values (a per-input sink keeps it to tell
+        whether an earlier output is still the same)."""
+        return {
+            "proto": self.proto,
+            "options": dict(sorted(self.options.items())),
+            "source": self.source,
+            "source_options": dict(sorted(self.source_settings.items())),
+            "limits": attrs.asdict(self.limits),
+            "classifiers": self.classifiers,
+            "strict": self.strict,
+            "all_layers": self.all_layers,
+            "filters": list(self.filters),
+        }

@@ -1,0 +1,29 @@
+"""The ``dashboard`` sink and the ``ioproto dashboard`` command (hookimpls only).
+
+A realtime web dashboard of the traffic (docs/dashboard.md): the sink aggregates records
+(reusing the ``stats`` plugin's collector) and serves a page from its own thread; the page
+is plain JavaScript with a vendored chart library, no build step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import click
+
+import ioproto
+from ioproto.components import SinkFactory
+
+from .sink import DashboardSinkFactory
+
+
+@ioproto.hookimpl
+def register_sinks(register: Callable[[SinkFactory], None]) -> None:
+    register(DashboardSinkFactory())
+
+
+@ioproto.hookimpl
+def register_commands(cli: click.Group) -> None:
+    from .command import dashboard_command
+
+    cli.add_command(dashboard_command)

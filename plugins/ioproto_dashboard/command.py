@@ -1,0 +1,123 @@
+"""``ioproto dashboard INPUT...``: ``decode`` into the ``dashboard`` sink, with replay pacing."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+import click
+
+from ioproto.cli.decode import run_pipeline_command
+from ioproto.cli.options import decode_options, input_options, output_options
+from ioproto.cli.state import CliState
+from ioproto.components import Source
+from ioproto.model import Record
+
+from .hub import Feed
+from .sink import DEFAULT_LISTEN, parse_listen
+
+
+class Pacer:
+    """Feeds a file's records at ``speed`` times their recorded pace (0: as fast as
+    possible), and tells the page whether it watches a live source or a replay."""
+
+    def __init__(self, feed: Feed, speed: float) -> None:
+        self.feed = feed
+        self.speed = speed
+
+    def __call__(self, source: Source, input: str, records: Iterable[Record]) -> Iterator[Record]:
+        if getattr(source, "live", False):
+            self.feed.mode = "live"
+            yield from records
+            return
+        if self.feed.mode != "live":
+            self.feed.mode = "replay" if self.speed > 0 else "file"
+        if self.speed <= 0:
+            yield from records
+            return
+        first: float | None = None
+        started = 0.0
+        for record in records:
+            if first is None:
+                first, started = record.ts, time.monotonic()
+            due = started + (record.ts - first) / self.speed
+            wait = due - time.monotonic()
+            if wait > 0.002:
+                time.sleep(wait)
+            yield record
+
+
+def _check_listen(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        parse_listen(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc).removeprefix(f"--listen {value!r}: ")) from None
+    return value
+
+
+@click.command("dashboard")
+@input_options
+@decode_options
+@output_options
+@click.option(
+    "--listen",
+    metavar="HOST:PORT",
+    callback=_check_listen,
+    help=f"Where to serve the page (default {DEFAULT_LISTEN}: loopback, a free port). "
+    "Another address prints a URL with an access token.",
+)
+@click.option("--no-browser", is_flag=True, help="Do not open a browser; just print the URL.")
+@click.option(
+    "--speed",
+    type=click.FloatRange(min=0),
+    default=0.0,
+    show_default=True,
+    help="Replay files at this many times their recorded pace (0: as fast as possible).",
+)
+@click.option(
+    "--export",
+    type=click.Path(dir_okay=False, writable=True),
+    metavar="FILE.html",
+    help="Serve nothing: write the dashboard of INPUT to one self-contained HTML file.",
+)
+@click.pass_obj
+def dashboard_command(
+    state: CliState,
+    /,
+    *,
+    listen: str | None,
+    no_browser: bool,
+    speed: float,
+    export: str | None,
+    **params: Any,
+) -> None:
+    """Watch the traffic of INPUT in a web dashboard: transports, clients, latency, events.
+
+    The page is served on 127.0.0.1 (a free port) and opened in your browser. A file is
+    replayed as fast as possible (--speed 1: at its recorded pace) and stays on the page
+    until Ctrl-C; a live source (live:IFACE, the proxy) updates continuously.
+
+    \b
+    Examples:
+      ioproto dashboard examples/chat.pcap
+      ioproto dashboard --speed 1 capture.pcap
+      ioproto dashboard --no-browser live:lo --port 3000
+      ioproto dashboard --export report.html capture.pcap
+      ioproto proxy --upstream http://127.0.0.1:3000 --sink dashboard
+    """
+    feed = Feed(inputs=tuple(params["inputs"]), speed=speed)
+    settings: dict[str, Any] = {"feed": feed, "browser": not no_browser}
+    if listen is not None:
+        settings["listen"] = listen
+    if export is not None:
+        settings["export"] = export
+    run_pipeline_command(
+        state,
+        default_sink="dashboard",
+        extra_sink_options={"dashboard": settings},
+        feed=Pacer(feed, 0.0 if export else speed),
+        **params,
+    )

@@ -1,0 +1,219 @@
+"""The hand-off between the pipeline thread and the web server's thread.
+
+The pipeline calls :meth:`Hub.write` for every record, from one thread; the aggregate is
+only touched under :attr:`Hub.lock`. A few times a second (``interval``, stretched so that
+publishing never takes more than a ninth of the time) the hub *publishes*: it computes the
+figures and the snapshot under the lock, serialises the snapshot to JSON once, and swaps in a
+new immutable :class:`Published` (a single reference assignment). The server reads
+:attr:`Hub.published` without the lock, so a page or an API call never waits for the
+pipeline, and N browsers cost one serialisation, not N.
+
+When the pipeline is quiet (a live source between packets, a replay sleeping, the end of the
+input) the server calls :meth:`Hub.refresh`, which publishes what is still unpublished.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import attrs
+
+from ioproto.model import Record
+
+from .aggregate import Aggregate
+
+try:
+    import orjson
+except ImportError:  # pragma: no cover - orjson is a dependency
+    orjson = None  # type: ignore[assignment]
+
+
+def dump_json(value: Any) -> bytes:
+    """Compact JSON bytes; ``json`` for what orjson refuses (lone surrogates, huge ints)."""
+    if orjson is not None:
+        try:
+            return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS)
+        except (TypeError, orjson.JSONEncodeError):
+            pass
+    return json.dumps(value, separators=(",", ":"), default=str, allow_nan=False).encode()
+
+
+@attrs.frozen(slots=True)
+class Published:
+    """One published state; never changed after it is made.
+
+    ``snapshot`` is the ``/api/snapshot`` document as JSON bytes; ``figures`` the whole
+    stats figures (``/api/summary``); ``rows`` the packet table rows, oldest first.
+    """
+
+    version: int
+    generated: float
+    snapshot: bytes
+    figures: dict[str, Any]
+    rows: tuple[dict[str, Any], ...] = ()
+    finished: bool = False
+
+
+#: A record this close to the wall clock (seconds) makes a ``stream`` feed count as live.
+LIVE_WITHIN = 10.0
+
+
+@attrs.define(slots=True)
+class Feed:
+    """What the page says about where the records come from: ``mode`` is ``live``,
+    ``replay`` (a file at ``speed`` times its recorded pace), ``file`` (as fast as
+    possible) or ``stream`` (the sink on another command: unknown, so a stream whose
+    records are within :data:`LIVE_WITHIN` seconds of the wall clock is shown as live);
+    ``inputs`` names them."""
+
+    mode: str = "file"
+    speed: float = 0.0
+    inputs: tuple[str, ...] = ()
+
+
+class Hub:
+    def __init__(
+        self,
+        aggregate: Aggregate | None = None,
+        *,
+        feed: Feed | None = None,
+        interval: float = 0.25,
+    ) -> None:
+        self.lock = threading.Lock()
+        self.aggregate = aggregate or Aggregate()
+        self.feed = feed or Feed()
+        self.interval = interval
+        self.finished = False
+        self.started = time.time()
+        self.publish_seconds = 0.0
+        self._dirty = True
+        self._next = 0.0
+        self._version = 0
+        #: Called (from the publishing thread) after each publication.
+        self.on_publish: Callable[[], None] | None = None
+        self.published = self._make_published()
+
+    # -- the pipeline's side ----------------------------------------------------------------
+
+    def write(self, record: Record) -> None:
+        with self.lock:
+            self.aggregate.add(record)
+            self._dirty = True
+            if time.monotonic() >= self._next:
+                self._publish_locked()
+
+    def finish(self) -> None:
+        """The input has ended: publish the final state."""
+        with self.lock:
+            self.finished = True
+            self._dirty = True
+            self._publish_locked()
+
+    # -- the server's side --------------------------------------------------------------------
+
+    @property
+    def mode(self) -> str:
+        """``live``, ``replay``, ``file``, or ``stream`` when nothing says and nothing shows
+        (no record yet, or records from the past)."""
+        mode = self.feed.mode
+        if mode == "stream":
+            last = self.aggregate.last_ts
+            if last is not None and abs(time.time() - last) < LIVE_WITHIN:
+                return "live"
+        return mode
+
+    def needs_refresh(self) -> bool:
+        """Whether :meth:`refresh` would publish: something is unpublished (or the source is
+        live, whose clock moves on even without records) and the interval has passed."""
+        live = self.mode == "live" and not self.finished
+        return (self._dirty or live) and time.monotonic() >= self._next
+
+    def refresh(self) -> None:
+        """Publish now if :meth:`needs_refresh`."""
+        if self.needs_refresh():
+            with self.lock:
+                self._publish_locked()
+
+    def session(self, sid: str) -> dict[str, Any] | None:
+        with self.lock:
+            return self.aggregate.session_view(sid)
+
+    def sessions(self, limit: int) -> list[dict[str, Any]]:
+        with self.lock:
+            return self.aggregate.sessions.recent(limit)
+
+    def export_data(self) -> dict[str, Any]:
+        """Everything a static report needs (``--export``), as plain JSON types."""
+        with self.lock:
+            aggregate = self.aggregate
+            sessions = aggregate.sessions.recent(len(aggregate.sessions))
+            timelines = {
+                sid: aggregate.session_view(sid) for sid in list(aggregate.timelines.sessions)
+            }
+        published = self.published
+        return {
+            "snapshot": json.loads(published.snapshot),
+            "summary": published.figures,
+            "packets": list(published.rows),
+            "sessions": sessions,
+            "timelines": timelines,
+        }
+
+    # -- publishing ---------------------------------------------------------------------------
+
+    def _now(self) -> float | None:
+        last = self.aggregate.last_ts
+        if self.mode == "live" and not self.finished:
+            return max(last or 0.0, time.time())
+        return last
+
+    def _publish_locked(self) -> None:
+        start = time.perf_counter()
+        now = self._now()
+        if now is not None:
+            self.aggregate.expire(now, time.monotonic())
+            if self.mode == "live" and not self.finished:
+                self.aggregate.series.advance(now)
+        self.published = self._make_published(now)
+        self._dirty = False
+        cost = time.perf_counter() - start
+        self.publish_seconds += cost
+        self._next = time.monotonic() + max(self.interval, 8 * cost)
+        callback = self.on_publish
+        if callback is not None:
+            callback()
+
+    def _make_published(self, now: float | None = None) -> Published:
+        aggregate = self.aggregate
+        figures = aggregate.stats.figures()
+        # Only a live source's last bucket is still filling (its rate counts the part elapsed).
+        filling = now if self.mode == "live" and not self.finished else None
+        snapshot = aggregate.snapshot(figures, filling)
+        self._version += 1
+        generated = time.time()
+        snapshot["meta"] = {
+            "version": self._version,
+            "generated": generated,
+            "started": self.started,
+            "mode": self.mode,
+            "speed": self.feed.speed,
+            "inputs": list(self.feed.inputs),
+            "finished": self.finished,
+            "first_ts": aggregate.first_ts,
+            "last_ts": aggregate.last_ts,
+            "now": now,
+            "records": aggregate.records,
+            "publish_ms": round(self.publish_seconds * 1000, 1),
+        }
+        return Published(
+            version=self._version,
+            generated=generated,
+            snapshot=dump_json(snapshot),
+            figures=figures,
+            rows=tuple(aggregate.ring.rows),
+            finished=self.finished,
+        )

@@ -1,0 +1,158 @@
+"""The ``dashboard`` sink: serves the realtime web dashboard of the records it is given.
+
+Options (``--sink-option dashboard.KEY=VALUE``, or the ``ioproto dashboard`` flags):
+
+* ``listen``: ``HOST:PORT`` to serve on (default ``127.0.0.1:0``: loopback, a free port).
+  Any other than a loopback address needs an access token, which is made up at random and
+  printed in the URL.
+* ``browser``: ``false`` not to open a browser (by default one is opened when there is a
+  display).
+* ``hold``: ``false`` to stop serving when the input ends (by default the page keeps
+  showing the final state until Ctrl-C).
+* ``export``: a path: serve nothing; write a self-contained HTML report there at the end.
+* ``interval``: seconds between updates of the page (default 0.25).
+* budgets in bytes: ``sessions``, ``packets``, ``timelines``, ``events``, ``errors``, and
+  ``rows_per_second`` (see :class:`~.budgets.Budgets`).
+
+Status lines go to stderr; the sink writes nothing to its output stream.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+import sys
+import time
+from typing import IO, Any
+
+from ioproto.components import SinkContext, option_flag
+from ioproto.model import Record
+
+from .aggregate import Aggregate
+from .budgets import Budgets
+from .hub import Feed, Hub
+
+DEFAULT_LISTEN = "127.0.0.1:0"
+
+
+def parse_listen(text: str) -> tuple[str, int]:
+    """``HOST:PORT``, ``[V6]:PORT``, ``:PORT`` or ``PORT`` (loopback) → ``(host, port)``."""
+    text = text.strip()
+    host, port_text = "127.0.0.1", text
+    if text.startswith("["):
+        closing = text.find("]")
+        if closing < 0 or not text[closing + 1 :].startswith(":"):
+            raise ValueError(f"--listen {text!r}: write an IPv6 address as [ADDRESS]:PORT")
+        host, port_text = text[1:closing], text[closing + 2 :]
+    elif ":" in text:
+        host, port_text = text.rsplit(":", 1)
+        host = host or "127.0.0.1"
+    try:
+        port = int(port_text)
+    except ValueError:
+        raise ValueError(f"--listen {text!r}: expected HOST:PORT, e.g. 127.0.0.1:8080") from None
+    if not 0 <= port <= 65535:
+        raise ValueError(f"--listen {text!r}: the port must be 0-65535")
+    return host, port
+
+
+def can_open_browser() -> bool:
+    """Whether a graphical browser can be started (not on a server without a display,
+    where Python's webbrowser module would start a text browser in the terminal)."""
+    if sys.platform.startswith("linux") or "bsd" in sys.platform:
+        return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+    return True
+
+
+def _say(message: str) -> None:
+    print(f"ioproto dashboard: {message}", file=sys.stderr, flush=True)
+
+
+class DashboardSink:
+    def __init__(self, context: SinkContext) -> None:
+        options: dict[str, Any] = dict(context.options)
+        self._stream: IO[str] = context.stream
+        feed = options.get("feed")
+        self.feed = feed if isinstance(feed, Feed) else Feed(mode="stream")
+        self.budgets = Budgets.from_options(options)
+        try:
+            interval = float(options.get("interval", 0.25))
+        except ValueError:
+            raise ValueError("dashboard option interval must be a number of seconds") from None
+        self.hub = Hub(Aggregate(self.budgets), feed=self.feed, interval=max(0.05, interval))
+        self.export = str(options["export"]) if options.get("export") else None
+        self.hold = option_flag(options.get("hold", True))
+        self.url: str | None = None
+        self.server: Any = None
+        if self.export is None:
+            self._serve(
+                str(options.get("listen") or DEFAULT_LISTEN),
+                option_flag(options.get("browser", True)),
+            )
+
+    def _serve(self, listen: str, browser: bool) -> None:
+        from .server import DashboardServer, bind_socket, is_loopback
+
+        host, port = parse_listen(listen)
+        try:
+            sock = bind_socket(host, port)
+        except OSError as exc:
+            reason = exc.strerror or str(exc)
+            raise ValueError(
+                f"cannot listen on {listen}: {reason}; choose another --listen"
+            ) from None
+        token = None if is_loopback(host) else secrets.token_urlsafe(18)
+        self.server = DashboardServer(self.hub, sock, token=token)
+        self.server.start()
+        shown = host
+        if host in ("0.0.0.0", "::", ""):
+            shown = socket.gethostname()
+        if ":" in shown:
+            shown = f"[{shown}]"
+        self.url = f"http://{shown}:{self.server.port}/" + (f"?token={token}" if token else "")
+        _say(f"serving {self.url} (Ctrl-C to stop)")
+        if token is not None:
+            _say("not on loopback: anyone with this URL (and its token) can see the traffic")
+        if browser:
+            if can_open_browser():
+                import webbrowser
+
+                webbrowser.open(self.url)
+            else:
+                _say("no display here: open the URL above in a browser")
+
+    def write(self, record: Record) -> None:
+        self.hub.write(record)
+
+    def close(self) -> None:
+        self.hub.finish()
+        if self.export is not None:
+            from .page import export_html
+
+            with open(self.export, "w", encoding="utf-8") as handle:
+                handle.write(export_html(self.hub.export_data()))
+            _say(f"wrote {self.export} ({self.hub.aggregate.records} records)")
+            return
+        if self.server is None:
+            return
+        interrupted = sys.exc_info()[1] is not None
+        if self.hold and not interrupted:
+            records = self.hub.aggregate.records
+            _say(f"the input has ended ({records} records); showing it until Ctrl-C")
+            try:
+                while True:
+                    time.sleep(3600)
+            except KeyboardInterrupt:
+                pass
+        self.server.stop()
+
+
+class DashboardSinkFactory:
+    """Sink ``dashboard``: see the module docstring for its options."""
+
+    name = "dashboard"
+    description = "a realtime web dashboard in the browser (transports, clients, latency, ...)"
+
+    def open(self, context: SinkContext) -> DashboardSink:
+        return DashboardSink(context)

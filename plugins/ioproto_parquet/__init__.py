@@ -1,0 +1,30 @@
+"""The ``parquet`` sink and the ``query`` and ``cluster`` commands (hookimpls only).
+
+Nothing here imports pyarrow, duckdb or dask: they load when a sink opens or a command
+runs, so ``ioproto --version`` stays fast.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import click
+
+import ioproto
+from ioproto.components import SinkFactory
+
+from .sink import ParquetSinkFactory
+
+
+@ioproto.hookimpl
+def register_sinks(register: Callable[[SinkFactory], None]) -> None:
+    register(ParquetSinkFactory())
+
+
+@ioproto.hookimpl
+def register_commands(cli: click.Group) -> None:
+    from .cluster_command import cluster_command
+    from .command import query_command
+
+    cli.add_command(query_command)
+    cli.add_command(cluster_command)

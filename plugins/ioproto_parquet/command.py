@@ -1,0 +1,180 @@
+"""``ioproto query "SQL" DIR...``: SQL over Parquet output directories, with DuckDB."""
+
+from __future__ import annotations
+
+import base64
+import csv
+import datetime
+import decimal
+import io
+import json
+import shutil
+import sys
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+import click
+
+from ioproto.render import hex_preview, safe_text
+
+FORMATS = ("table", "csv", "json", "jsonl")
+
+
+@click.command("query")
+@click.argument("sql")
+@click.argument("roots", nargs=-1, required=True, metavar="DIR...")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default="table",
+    show_default=True,
+    help="table: for people; csv; json: one array; jsonl: one object per line.",
+)
+@click.option(
+    "--max-rows",
+    type=click.IntRange(1),
+    default=200,
+    show_default=True,
+    help="Rows the table format shows (csv and json write every row).",
+)
+def query_command(sql: str, roots: Sequence[str], fmt: str, max_rows: int) -> None:
+    """Run SQL over the Parquet tables that `--sink parquet:DIR` wrote.
+
+    Each table is a view: chunks, engineio, socketio, sessions, errors, app, other, and
+    records (the columns all tables share). Every view has the partition columns capture
+    and date. DIR may also be an object-storage URL DuckDB reads (s3://bucket/archive).
+    `DESCRIBE socketio` lists a table's columns; docs/analytics.md has example questions.
+
+    \b
+    Examples:
+      ioproto query "SELECT type, count(*) FROM socketio GROUP BY type" out/
+      ioproto query --format csv "SELECT * FROM sessions" out/ > sessions.csv
+      ioproto query "SELECT client_name, count(*) FROM sessions
+                     WHERE NOT upgraded GROUP BY ALL" out/
+    """
+    import duckdb
+
+    from .store import StoreError, check_roots, connect, incomplete_captures
+
+    try:
+        check_roots(roots)
+    except StoreError as exc:
+        raise click.UsageError(str(exc)) from None
+    for item in incomplete_captures(roots):
+        click.echo(
+            f"ioproto: warning: {item} has no completion record (an interrupted run?); "
+            "rerun the decode to finish it",
+            err=True,
+        )
+    try:
+        connection = connect(roots)
+        result = connection.execute(sql)
+        columns = [column[0] for column in result.description or ()]
+        rows = result.fetchmany(max_rows + 1) if fmt == "table" else result.fetchall()
+    except duckdb.Error as exc:
+        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise click.UsageError(f"query failed: {message}") from None
+    if not columns:
+        return  # a statement without a result (SET, CREATE VIEW …)
+    out = sys.stdout
+    if fmt == "table":
+        more = len(rows) > max_rows
+        terminal = out.isatty()
+        width = shutil.get_terminal_size().columns if terminal else None
+        out.write(render_table(columns, rows[:max_rows], color=terminal, width=width))
+        if more:
+            click.echo(f"(more than {max_rows} rows; --max-rows N or --format csv)", err=True)
+    elif fmt == "csv":
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(columns)
+        writer.writerows([[_csv_cell(value) for value in row] for row in rows])
+    elif fmt == "json":
+        objects = [dict(zip(columns, map(jsonable, row), strict=True)) for row in rows]
+        out.write(json.dumps(objects, indent=1, ensure_ascii=False) + "\n")
+    else:
+        for row in rows:
+            obj = dict(zip(columns, map(jsonable, row), strict=True))
+            out.write(json.dumps(obj, ensure_ascii=False, separators=(",", ":")) + "\n")
+    if not rows:
+        click.echo("ioproto: the query returned no rows", err=True)
+
+
+def jsonable(value: Any) -> Any:
+    """A DuckDB result value as JSON: times as ISO 8601, bytes as ``{"$bytes": …}``."""
+    if value is None or isinstance(value, str | bool | int):
+        return value
+    if isinstance(value, float):
+        return value if value == value and value not in (float("inf"), float("-inf")) else None
+    if isinstance(value, bytes | bytearray | memoryview):
+        return {"$bytes": base64.b64encode(bytes(value)).decode("ascii")}
+    if isinstance(value, datetime.datetime | datetime.date | datetime.time):
+        return value.isoformat()
+    if isinstance(value, datetime.timedelta):
+        return value.total_seconds()
+    if isinstance(value, decimal.Decimal):
+        return float(value)
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, dict):
+        return {str(key): jsonable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(item) for item in value]
+    return str(value)
+
+
+def _csv_cell(value: Any) -> Any:
+    converted = jsonable(value)
+    if isinstance(converted, dict | list):
+        return json.dumps(converted, ensure_ascii=False, separators=(",", ":"))
+    return "" if converted is None else converted
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "NULL"
+    if isinstance(value, bytes | bytearray | memoryview):
+        return hex_preview(bytes(value))
+    converted = jsonable(value)
+    if isinstance(converted, str):
+        text = converted
+    else:
+        text = json.dumps(converted, ensure_ascii=False, separators=(",", ":"))
+    text = safe_text(text)
+    return text if len(text) <= 80 else text[:79] + "…"
+
+
+def render_table(
+    columns: Sequence[str], rows: Sequence[Sequence[Any]], *, color: bool, width: int | None
+) -> str:
+    """Rows as a rich table, as wide as its cells need, at most ``width`` (a terminal's);
+    every cell escaped (text from the wire never reaches the terminal as control
+    characters or markup)."""
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    cells = [[_cell(value) for value in row] for row in rows]
+    headers = [safe_text(column) for column in columns]
+    natural = sum(
+        max([len(header), *(len(row[index]) for row in cells)]) + 3
+        for index, header in enumerate(headers)
+    )
+    buffer = io.StringIO()
+    console = Console(
+        file=buffer,
+        force_terminal=color,
+        no_color=not color,
+        width=min(natural + 1, width or natural + 1),
+        highlight=False,
+        markup=False,
+        emoji=False,
+    )
+    table = Table(show_lines=False, header_style="bold" if color else None)
+    for header in headers:
+        table.add_column(Text(header), overflow="fold")
+    for row in cells:
+        table.add_row(*(Text(cell) for cell in row))
+    console.print(table)
+    return buffer.getvalue()

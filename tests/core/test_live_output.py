@@ -1,0 +1,66 @@
+"""Output buffering follows the source: a live source's records are in the output file as
+soon as the source has yielded them; a file source's may wait in a block buffer."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from click.testing import CliRunner
+
+import ioproto
+from ioproto.cli import build_cli
+from ioproto.cli.state import CliState
+from ioproto.components import Source, SourceContext
+from ioproto.model import ErrorRecord, Record
+from ioproto.plugins import make_plugin_manager
+
+
+class Watching:
+    """A source of three records that, before each next one, notes the lines the output
+    files already hold (what a reader of those files would see at that moment)."""
+
+    description = "test source"
+
+    def __init__(self, name: str, live: bool, outputs: list[Path]) -> None:
+        self.name = name
+        self.live = live
+        self.outputs = outputs
+        self.seen: list[list[int]] = []
+
+    def probe(self, input: str) -> float:
+        return 1.0 if input == self.name else -1.0
+
+    def open(self, input: str, context: SourceContext) -> Iterator[Record]:
+        for n in range(3):
+            if n:
+                self.seen.append([len(path.read_text().splitlines()) for path in self.outputs])
+            yield ErrorRecord(ts=1.0 + n, layer="test", rule="test.tick", reason=f"tick {n}")
+
+
+def run(source: Watching, tmp_path: Path) -> list[list[int]]:
+    class Plugin:
+        @ioproto.hookimpl
+        def register_sources(self, register: Callable[[Source], None]) -> None:
+            register(source)
+
+    pm = make_plugin_manager()
+    pm.register(Plugin(), name="watching")
+    cli = build_cli()
+    jsonl, text, monitor = source.outputs
+    args = ["decode", "--sink", f"jsonl:{jsonl}", "--sink", f"text:{text}"]
+    args += ["--sink", f"monitor:{monitor}", source.name]
+    result = CliRunner().invoke(cli, args, obj=CliState(plugin_manager=pm))
+    assert result.exit_code == 0, result.output
+    assert [len(path.read_text().splitlines()) for path in source.outputs] == [3, 3, 3]
+    return source.seen
+
+
+def test_live_source_records_are_written_through(tmp_path: Path) -> None:
+    outputs = [tmp_path / name for name in ("a.jsonl", "a.txt", "a.monitor")]
+    assert run(Watching("live-test", True, outputs), tmp_path) == [[1, 1, 1], [2, 2, 2]]
+
+
+def test_file_source_records_may_wait_in_a_buffer(tmp_path: Path) -> None:
+    outputs = [tmp_path / name for name in ("b.jsonl", "b.txt", "b.monitor")]
+    assert run(Watching("file-test", False, outputs), tmp_path) == [[0, 0, 0], [0, 0, 0]]

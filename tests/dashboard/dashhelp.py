@@ -1,0 +1,195 @@
+"""Helpers for the dashboard tests: the command as a user runs it, and a real Chromium.
+
+Chromium is Debian's ``chromium`` package driven by Playwright for Python (Playwright cannot
+download its own browsers here); tests that need it are marked ``browser`` and skip, saying
+why, where it is missing. Screenshots go to ``tests/dashboard/screenshots/`` (ignored by git).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+DATA = ROOT / "tests" / "data"
+CHAT = ROOT / "examples" / "chat.pcap"
+SHOTS = Path(__file__).resolve().parent / "screenshots"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+VIEWS = ("overview", "transports", "clients", "latency", "events", "packets", "errors")
+
+
+class Dashboard:
+    """``ioproto dashboard --no-browser ARGS`` running; ``url`` is the page it serves."""
+
+    def __init__(self, args: list[str]) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "ioproto", "dashboard", "--no-browser", *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=ROOT,
+        )
+        assert self.proc.stderr is not None
+        line = self.proc.stderr.readline()
+        match = re.search(r"serving (http://\S+)", line)
+        if match is None:
+            rest = self.proc.stderr.read() if self.proc.poll() is not None else ""
+            self.stop()
+            raise AssertionError(f"the dashboard did not start: {line}{rest}")
+        self.url = match.group(1)
+        self.base = self.url.split("?", 1)[0]
+
+    def get(self, path: str) -> Any:
+        with urllib.request.urlopen(self.base + path, timeout=30) as response:
+            return json.loads(response.read())
+
+    def wait_finished(self, timeout: float = 60) -> dict[str, Any]:
+        """The snapshot once the input has ended."""
+        import time
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            snapshot: dict[str, Any] = self.get("api/snapshot")
+            if snapshot["meta"]["finished"]:
+                return snapshot
+            time.sleep(0.1)
+        raise AssertionError("the input did not end in time")
+
+    def stop(self) -> str:
+        """Ctrl-C; returns what it wrote on stderr."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+        _, err = self.proc.communicate()
+        return err
+
+
+@pytest.fixture
+def dashboard() -> Iterator[Callable[[list[str]], Dashboard]]:
+    started: list[Dashboard] = []
+
+    def start(args: list[str]) -> Dashboard:
+        board = Dashboard(args)
+        started.append(board)
+        return board
+
+    yield start
+    for board in started:
+        board.stop()
+
+
+def stats_json(*args: str) -> dict[str, Any]:
+    """``ioproto stats --format json ARGS`` as a user runs it."""
+    done = subprocess.run(
+        [sys.executable, "-m", "ioproto", "stats", "--format", "json", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=True,
+    )
+    result: dict[str, Any] = json.loads(done.stdout)
+    return result
+
+
+def _browser_missing() -> str | None:
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "playwright is not installed (pip install -e '.[test]')"
+    if shutil.which(CHROMIUM) is None:
+        return "Debian's chromium is not installed (make install-test installs it)"
+    return None
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """A headless Chromium for one test module. Not for the whole session: Playwright's
+    sync API keeps an asyncio loop running in the main thread while it is open, and tests
+    of other folders call asyncio.run()."""
+    missing = _browser_missing()
+    if missing:
+        pytest.skip(missing)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+class PageProblems:
+    """Everything a page reported that it should not: dialogs, errors, failed requests."""
+
+    def __init__(self, page: Any) -> None:
+        self.dialogs: list[str] = []
+        self.errors: list[str] = []
+        page.on("dialog", self._dialog)
+        page.on("pageerror", lambda error: self.errors.append(f"pageerror: {error}"))
+        page.on("console", self._console)
+
+    def _dialog(self, dialog: Any) -> None:
+        self.dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    def _console(self, message: Any) -> None:
+        if message.type in ("error", "warning"):
+            text = message.text
+            if "favicon.ico" in text or "404 (Not Found)" in text:
+                return
+            self.errors.append(f"console {message.type}: {text}")
+
+
+def open_page(browser: Any, url: str, *, theme: str = "dark") -> tuple[Any, PageProblems]:
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    problems = PageProblems(page)
+    separator = "&" if "?" in url else "?"
+    page.goto(f"{url}{separator}theme={theme}#overview")
+    return page, problems
+
+
+def show(page: Any, view: str) -> None:
+    """Switch to ``view`` and wait until it has been drawn."""
+    page.evaluate(f"location.hash = '#{view}'")
+    page.wait_for_selector(f"#view-{view}.active")
+    page.evaluate("() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))")
+
+
+def shown_stats(page: Any) -> dict[str, Any]:
+    """``{path: value}`` of every number of the stats summary the visible view shows."""
+    result: dict[str, Any] = page.evaluate(
+        """() => Object.fromEntries(
+            [...document.querySelectorAll('section.view.active [data-stat]')].map((el) => [
+                el.dataset.stat,
+                {value: JSON.parse(el.dataset.value), text: el.textContent},
+            ]))"""
+    )
+    return result
+
+
+def lookup(figures: dict[str, Any], path: str) -> Any:
+    value: Any = figures
+    for key in path.split("."):
+        value = value[int(key)] if isinstance(value, list) else value[key]
+    return value

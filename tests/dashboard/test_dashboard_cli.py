@@ -1,0 +1,126 @@
+"""``ioproto dashboard`` as a user runs it: mistakes, the report, and the sink on any command."""
+
+from __future__ import annotations
+
+import json
+import re
+import socket
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from dashhelp import CHAT, DATA, ROOT, Dashboard, stats_json
+
+CAPTURES = [CHAT, *sorted(DATA.glob("*.pcap"))]
+
+
+def _run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "ioproto", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
+
+
+def _embedded(report: Path) -> dict[str, object]:
+    text = report.read_text()
+    pattern = r'<script type="application/json" id="ioproto-data">(.*?)</script>'
+    match = re.search(pattern, text, re.S)
+    assert match is not None
+    data: dict[str, object] = json.loads(match.group(1))
+    return data
+
+
+@pytest.mark.parametrize("capture", CAPTURES, ids=lambda path: path.name)
+def test_the_report_carries_the_stats_of_its_capture(capture: Path, tmp_path: Path) -> None:
+    report = tmp_path / "report.html"
+    done = _run("dashboard", "--export", str(report), str(capture))
+    assert done.returncode == 0, done.stderr
+    assert f"wrote {report}" in done.stderr
+    data = _embedded(report)
+    assert stats_json(str(capture)) == data["summary"]
+    text = report.read_text()
+    assert "http://" not in text.split("<script", 1)[0]  # nothing fetched from anywhere
+    assert 'src="static/' not in text and 'href="static/' not in text
+
+
+def test_the_report_cannot_be_broken_out_of(tmp_path: Path) -> None:
+    report = tmp_path / "report.html"
+    assert _run("dashboard", "--export", str(report), str(DATA / "injection.pcap")).returncode == 0
+    data_block = report.read_text().split('id="ioproto-data">', 1)[1].split("</script>", 1)[0]
+    assert "<" not in data_block and ">" not in data_block
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--listen", "nonsense", str(CHAT)], "expected HOST:PORT"),
+        (["--listen", "127.0.0.1:70000", str(CHAT)], "0-65535"),
+        (["--speed", "-1", str(CHAT)], "--speed"),
+        (["--sink-option", "dashboard.packets=lots", str(CHAT)], "whole number"),
+    ],
+)
+def test_a_mistake_says_what_to_do_in_one_line(args: list[str], message: str) -> None:
+    done = _run("dashboard", "--no-browser", *args)
+    assert done.returncode == 2
+    assert message in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_a_port_in_use_is_a_usage_error() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = _run("dashboard", "--no-browser", "--listen", f"127.0.0.1:{port}", str(CHAT))
+    assert done.returncode == 2
+    assert f"cannot listen on 127.0.0.1:{port}" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_the_sink_rides_on_any_command(tmp_path: Path) -> None:
+    report = tmp_path / "monitor.html"
+    done = _run(
+        "monitor",
+        "--no-color",
+        "--sink",
+        "monitor",
+        "--sink",
+        "dashboard",
+        "--sink-option",
+        f"dashboard.export={report}",
+        str(CHAT),
+    )
+    assert done.returncode == 0, done.stderr
+    assert "set-avatar" in done.stdout
+    assert stats_json(str(CHAT)) == _embedded(report)["summary"]
+    done = _run(
+        "decode",
+        "--sink",
+        "dashboard",
+        "--sink-option",
+        "dashboard.browser=false",
+        "--sink-option",
+        "dashboard.hold=false",
+        str(CHAT),
+    )
+    assert done.returncode == 0, done.stderr
+    assert re.search(r"serving http://127\.0\.0\.1:\d+/", done.stderr)
+
+
+def test_after_the_input_the_page_stays_until_ctrl_c(
+    dashboard: Callable[[list[str]], Dashboard],
+) -> None:
+    board = dashboard(["--speed", "1", str(CHAT)])
+    snapshot = board.wait_finished()
+    assert snapshot["meta"]["mode"] == "replay" and snapshot["meta"]["speed"] == 1.0
+    first, last = snapshot["meta"]["first_ts"], snapshot["meta"]["last_ts"]
+    assert last - first > 0.5
+    assert board.proc.poll() is None  # still serving the final state
+    stderr = board.stop()
+    assert board.proc.returncode == 0
+    assert "showing it until Ctrl-C" in stderr

@@ -1,0 +1,160 @@
+"""Resource bombs: small inputs that ask a decoder for a lot of memory or time.
+
+Each builder writes one file and returns its path. They are the inputs of the memory
+regression tests (``tests/fuzz/test_bombs.py``), of ``make fuzz``'s bomb report and of the
+figures in docs/robustness.md:
+
+* :func:`ack_bomb` - acked EVENTs of 15 MiB each (permessage-deflate: a 1.5 MB capture for
+  100 of them) that are never answered (issue 11, item 7);
+* :func:`malformed_bomb` - the same size of messages, each one failing to parse (item 11);
+* :func:`deep_json_lines` - an EVENT nested thousands deep (item 12);
+* :func:`long_line` - one line of hundreds of megabytes for the ``lines`` source (item 13).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+for _path in (HERE.parent / "pcap", HERE.parents[1] / "plugins"):
+    if str(_path) not in sys.path:
+        sys.path.insert(0, str(_path))
+
+from pcapbuild import (  # noqa: E402
+    Deflater,
+    Flow,
+    http_request,
+    http_response,
+    render,
+    write_pcap,
+    ws_frame,
+)
+
+MIB = 1024 * 1024
+SID = "bombbombbombbombbomb"
+MASK = b"\x11\x22\x33\x44"
+OPEN = (
+    b'0{"sid":"' + SID.encode() + b'","upgrades":[],"pingInterval":25000,'
+    b'"pingTimeout":20000,"maxPayload":100000000}'
+)
+
+
+def _websocket(
+    flow: Flow, messages: Iterable[bytes], *, client_port: int = 51000, deflate: bool = True
+) -> None:
+    """A WebSocket-only Engine.IO session on ``flow`` whose client sends ``messages``."""
+    target = f"/socket.io/?EIO=4&transport=websocket&p={client_port}"
+    headers = [
+        ("Upgrade", "websocket"),
+        ("Connection", "Upgrade"),
+        ("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="),
+        ("Sec-WebSocket-Version", "13"),
+    ]
+    reply = [
+        ("Upgrade", "websocket"),
+        ("Connection", "Upgrade"),
+        ("Sec-WebSocket-Accept", "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="),
+    ]
+    if deflate:
+        headers.append(("Sec-WebSocket-Extensions", "permessage-deflate"))
+        reply.append(("Sec-WebSocket-Extensions", "permessage-deflate"))
+    flow.handshake()
+    flow.send(0, http_request("GET", target, headers=headers), 65000)
+    flow.send(1, http_response(101, reason="Switching Protocols", length=False, headers=reply))
+    flow.send(1, ws_frame(1, OPEN))
+    flow.send(0, ws_frame(1, b"40", mask=MASK))
+    flow.send(1, ws_frame(1, b'40{"sid":"x"}'))
+    deflater = Deflater(takeover=True)
+    for message in messages:
+        if deflate:
+            frame = ws_frame(1, deflater.compress(message), rsv1=True, mask=MASK)
+        else:
+            frame = ws_frame(1, message, mask=MASK)
+        flow.send(0, frame, 65000)
+
+
+def _write(path: Path, flow: Flow) -> Path:
+    write_pcap(path, render(flow.packets), snaplen=262144)
+    return path
+
+
+def ack_bomb(path: Path, count: int = 100, size: int = 15 * MIB) -> Path:
+    """``count`` acked EVENTs of about ``size`` bytes each, never answered."""
+    filler = "a" * size
+    messages = (f'42{index}["upload","{filler}"]'.encode() for index in range(count))
+    flow = Flow()
+    _websocket(flow, messages)
+    flow.close()
+    return _write(path, flow)
+
+
+#: Ways for a large message to fail, each at a different place of the decoders.
+MALFORMATIONS = (
+    lambda index, filler: f"49{filler}",  # unknown Socket.IO type (the construct path)
+    lambda index, filler: f'42{index}["upload","{filler}',  # JSON cut short
+    lambda index, filler: f"9{filler}",  # unknown Engine.IO type
+    lambda index, filler: f'451-["upload","{filler}"]',  # attachment that never comes
+    lambda index, filler: f'45-["upload","{filler}"]',  # binary packet without a count
+    lambda index, filler: f'42{index}{{"upload":"{filler}"}}',  # EVENT that is not an array
+)
+
+
+def malformed_bomb(path: Path, count: int = 100, size: int = 15 * MIB) -> Path:
+    """``count`` messages of about ``size`` bytes, each failing to decode somewhere."""
+    filler = "a" * size
+    messages = (
+        MALFORMATIONS[index % len(MALFORMATIONS)](index, filler).encode() for index in range(count)
+    )
+    flow = Flow()
+    _websocket(flow, messages)
+    flow.close()
+    return _write(path, flow)
+
+
+def deep_event(depth: int) -> str:
+    """An Engine.IO message carrying a Socket.IO EVENT nested ``depth`` arrays deep."""
+    return '42["deep",' + "[" * depth + "1" + "]" * depth + "]"
+
+
+def deep_json_lines(path: Path, depth: int) -> Path:
+    """A ``lines`` file with one Engine.IO message carrying :func:`deep_event`."""
+    path.write_text(deep_event(depth) + "\n")
+    return path
+
+
+def wide_json_lines(path: Path, size: int = 15 * MIB) -> Path:
+    """A ``lines`` file with one EVENT whose argument is ``size`` bytes of ``[[],[],...]``."""
+    path.write_text('42["wide",[' + ",".join(["[]"] * (size // 3)) + "]]\n")
+    return path
+
+
+def wide_msgpack_lines(path: Path, size: int = 15 * MIB) -> Path:
+    """A ``lines`` file with one socket.io-msgpack-parser EVENT (a binary message) whose
+    argument is an array of ``size`` empty arrays (``0x90`` each): 1 GB of lists unpacked."""
+    count = size.to_bytes(4, "big")
+    packet = b"\x83\xa4type\x02\xa3nsp\xa1/\xa4data\x92\xa4wide\xdd" + count + b"\x90" * size
+    path.write_text("hex: " + packet.hex() + "\n")
+    return path
+
+
+def long_line(path: Path, size: int = 200 * MIB) -> Path:
+    """A ``lines`` file: a short packet, one line of ``size`` bytes, a short packet."""
+    block = b"4" + b"x" * (MIB - 1)
+    with path.open("wb") as handle:
+        handle.write(b'42["before"]\n')
+        for _ in range(size // MIB):
+            handle.write(block)
+        handle.write(b'\n42["after"]\n')
+    return path
+
+
+def pending_acks_lines(path: Path, acks: int = 1_000_000, sessions: int = 100_000) -> Path:
+    """A ``lines`` file: ``acks`` acked EVENTs spread over ``sessions`` sessions, no ACK."""
+    per_session = max(1, acks // sessions)
+    with path.open("w") as handle:
+        for session in range(sessions):
+            handle.write(f"#! sid=s{session:07d} direction=c2s\n")
+            handle.writelines(f'42{index}["tick",{index}]\n' for index in range(per_session))
+    return path

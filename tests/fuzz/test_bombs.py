@@ -1,0 +1,103 @@
+"""Resource bombs (issue 11): small inputs that once took gigabytes stay under 200 MB.
+
+Each test decodes a bomb from tests/fuzz/bombs.py in a fresh interpreter
+(tests/fuzz/peak.py) and bounds its peak resident set size.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).resolve().parent
+if str(HERE) not in sys.path:
+    sys.path.insert(0, str(HERE))
+
+import bombs  # noqa: E402
+from peak import MIB, peak_rss  # noqa: E402
+
+BOUND = 200 * MIB
+
+
+def _records(stdout: bytes) -> list[dict[str, object]]:
+    return [json.loads(line) for line in stdout.splitlines() if line.strip()]
+
+
+def test_malformed_large_messages_are_released_at_once(tmp_path: Path) -> None:
+    """Item 11: 100 messages inflating to 15 MiB each, all failing to decode (1.2-1.6 GB)."""
+    bomb = bombs.malformed_bomb(tmp_path / "malformed.pcap")
+    peak, result = peak_rss(["decode", str(bomb), "--sink", "jsonl", "--no-classify", "all"])
+    assert result.returncode == 0, result.stderr[-2000:]
+    errors = [r for r in _records(result.stdout) if r["type"] == "error"]
+    assert len(errors) >= 100
+    assert peak < BOUND, f"peak {peak / MIB:.0f} MiB"
+
+
+def test_unanswered_acks_keep_no_payload(tmp_path: Path) -> None:
+    """Item 7: 100 acked EVENTs of 15 MiB never answered (1.5 MB capture; was 6.1 GB)."""
+    bomb = bombs.ack_bomb(tmp_path / "acks.pcap")
+    # the text sink: one short line per record (jsonl would be 3 GB of 15 MiB arguments)
+    peak, result = peak_rss(["decode", str(bomb), "--sink", "text"])
+    assert result.returncode == 0, result.stderr[-2000:]
+    lines = result.stdout.decode().splitlines()
+    assert sum(" socketio EVENT " in line for line in lines) == 100
+    assert sum(" socketio UNANSWERED_ACK " in line for line in lines) == 100
+    assert peak < BOUND, f"peak {peak / MIB:.0f} MiB"
+
+
+@pytest.mark.slow
+def test_a_million_pending_acks_stay_within_the_state_budget(tmp_path: Path) -> None:
+    """Item 7: 1M pending acks over 100k sessions (was 1.55 GB).
+
+    Without classifiers: their own per-session tables (100k sessions) are not the Socket.IO
+    layer's and add about 90 MB (docs/robustness.md).
+    """
+    bomb = bombs.pending_acks_lines(tmp_path / "acks.lines")
+    out = tmp_path / "out.jsonl"
+    peak, result = peak_rss(["decode", str(bomb), "--no-classify", "all", "--sink", f"jsonl:{out}"])
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert peak < BOUND, f"peak {peak / MIB:.0f} MiB"
+    with out.open() as lines:
+        over = sum('"socketio.state.over-budget"' in line for line in lines)
+    assert over > 0
+
+
+def test_a_200_mb_line_is_not_read_whole(tmp_path: Path) -> None:
+    """Item 13: the lines source read a whole line before checking its length (439 MB)."""
+    bomb = bombs.long_line(tmp_path / "long.lines")
+    peak, result = peak_rss(["decode", "--source", "lines", "--sink", "jsonl", str(bomb)])
+    assert result.returncode == 0, result.stderr[-2000:]
+    records = [r for r in _records(result.stdout) if r["layer"] != "session"]
+    assert [r.get("rule") or r.get("event") for r in records] == [
+        "before",
+        "capture.lines.too-long",
+        "after",
+    ]
+    assert "209715200 bytes" in str(records[1]["reason"])
+    assert peak < BOUND, f"peak {peak / MIB:.0f} MiB"
+
+
+def test_deep_and_wide_json_stay_bounded(tmp_path: Path) -> None:
+    """Item 12: 5000-deep JSON decodes (no RecursionError in any sink); 15 MiB of
+    ``[[],[],...]`` (540 MB once parsed) is refused by its estimated size."""
+    deep = bombs.deep_json_lines(tmp_path / "deep.lines", 5000)
+    wide = bombs.wide_json_lines(tmp_path / "wide.lines")
+    for sink in ("jsonl", "text", "monitor"):
+        peak, result = peak_rss(["decode", "--sink", sink, str(deep), str(wide)])
+        assert result.returncode == 0, result.stderr[-2000:]
+        assert b"too-large" in result.stdout
+        assert b"RecursionError" not in result.stdout + result.stderr
+        assert peak < BOUND, f"{sink}: peak {peak / MIB:.0f} MiB"
+
+
+def test_wide_msgpack_is_refused_by_its_size(tmp_path: Path) -> None:
+    """15 MiB of empty msgpack arrays (1 GB of lists once unpacked): msgpack's unpacker
+    bounds nesting, not width; ``max_json_bytes`` bounds the estimated decoded size."""
+    bomb = bombs.wide_msgpack_lines(tmp_path / "wide.lines")
+    peak, result = peak_rss(["decode", "--sink", "jsonl", str(bomb)])
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert b'"rule":"socketio.msgpack.too-large"' in result.stdout
+    assert peak < BOUND, f"peak {peak / MIB:.0f} MiB"

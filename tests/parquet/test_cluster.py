@@ -1,0 +1,128 @@
+"""The same job on a Dask cluster: captures → Parquet across 2 worker processes of a
+LocalCluster started here, then the stats report computed on a worker. The result equals
+the single-machine run's, row for row and report for report."""
+
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pqhelp import CAPTURES, ROOT, invoke
+from test_parallel import contents
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        importlib.util.find_spec("distributed") is None,
+        reason="Dask's distributed is not installed (pip install 'ioproto[cluster]')",
+    ),
+]
+
+#: A LocalCluster of 2 worker processes, in a process of its own (so that nothing this
+#: test process imported or unloaded can change it); it prints its scheduler's address
+#: and runs until its standard input closes.
+CLUSTER = """
+import sys
+from distributed import LocalCluster
+with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                  dashboard_address=None, scheduler_port=0, host="127.0.0.1") as cluster:
+    print(cluster.scheduler_address, flush=True)
+    sys.stdin.read()
+"""
+
+
+@pytest.fixture(scope="module")
+def client() -> Iterator[Any]:
+    import distributed
+
+    cluster = subprocess.Popen(
+        [sys.executable, "-c", CLUSTER],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+    )
+    try:
+        assert cluster.stdout is not None
+        address = cluster.stdout.readline().strip()
+        assert address.startswith("tcp://127.0.0.1:"), address
+        with distributed.Client(address, timeout="60s") as client:
+            client.wait_for_workers(2, timeout=120)
+            yield client
+    finally:
+        assert cluster.stdin is not None
+        cluster.stdin.close()
+        try:
+            cluster.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            cluster.kill()
+
+
+@pytest.fixture(scope="module")
+def single_machine(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("local")
+    result = invoke(["decode", "--sink", f"parquet:{out}", *map(str, CAPTURES)])
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def test_cluster_result_equals_single_machine(
+    client: Any, single_machine: Path, tmp_path: Path
+) -> None:
+    from ioproto_parquet.cluster import decode_on_cluster, stats_on_cluster
+
+    out = tmp_path / "cluster"
+    results = decode_on_cluster(client, [str(path) for path in CAPTURES], str(out))
+    assert [result.returncode for result in results] == [0] * len(CAPTURES)
+    assert len({result.worker for result in results}) == 2, "both workers took tasks"
+    assert contents(out) == contents(single_machine)
+    for fmt in ("json", "text"):
+        code, report, errors = stats_on_cluster(client, [str(out)], fmt=fmt)
+        assert code == 0, errors
+        local = invoke(["stats", "--format", fmt, "--from", str(single_machine)])
+        assert report == local.stdout
+    again = decode_on_cluster(client, [str(path) for path in CAPTURES[:3]], str(out))
+    assert all("already complete" in result.message for result in again)
+
+
+def test_cluster_command_against_a_scheduler(
+    client: Any, single_machine: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "cluster"
+    address = client.scheduler.address
+    assert address.startswith("tcp://127.0.0.1:")
+    inputs = [str(path) for path in CAPTURES[:3]]
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "ioproto",
+            "cluster",
+            "--scheduler",
+            address,
+            "--out",
+            str(out),
+            "--format",
+            "md",
+            *inputs,
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr
+    local = tmp_path / "local"
+    assert invoke(["decode", "--sink", f"parquet:{local}", *inputs]).exit_code == 0
+    assert done.stdout == invoke(["stats", "--format", "md", "--from", str(local)]).stdout
+    assert contents(out) == contents(local)
+
+
+def test_cluster_command_needs_a_cluster() -> None:
+    result = invoke(["cluster", "--out", "x", str(CAPTURES[0])])
+    assert result.exit_code == 2 and "--scheduler ADDRESS or --local-workers N" in result.output

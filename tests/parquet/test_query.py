@@ -1,0 +1,98 @@
+"""``ioproto query``: views, output formats, mistakes, escaping, interrupted captures."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pytest
+from pqhelp import ROOT, invoke
+
+CHAT = ROOT / "examples" / "chat.pcap"
+
+
+@pytest.fixture(scope="module")
+def archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("query")
+    assert invoke(["decode", "--jobs", "1", "--sink", f"parquet:{out}", str(CHAT)]).exit_code == 0
+    return out
+
+
+SQL = "SELECT capture, type, count(*) AS n FROM socketio GROUP BY ALL ORDER BY n DESC, type"
+
+
+def test_formats_agree(archive: Path) -> None:
+    as_json = json.loads(invoke(["query", "--format", "json", SQL, str(archive)]).stdout)
+    lines = invoke(["query", "--format", "jsonl", SQL, str(archive)]).stdout.splitlines()
+    rows = list(
+        csv.DictReader(io.StringIO(invoke(["query", "--format", "csv", SQL, str(archive)]).stdout))
+    )
+    table = invoke(["query", SQL, str(archive)]).stdout
+    assert as_json == [json.loads(line) for line in lines]
+    assert [{**row, "n": int(row["n"])} for row in rows] == as_json
+    assert as_json[0] == {"capture": "chat.pcap", "type": "EVENT", "n": 80}
+    assert "chat.pcap" in table and "EVENT" in table and "80" in table
+
+
+def test_every_table_is_a_view_even_without_files(archive: Path) -> None:
+    result = invoke(
+        [
+            "query",
+            "--format",
+            "jsonl",
+            "SELECT (SELECT count(*) FROM errors) AS errors, (SELECT count(*) FROM app) AS app, "
+            "(SELECT count(*) FROM records) AS records",
+            str(archive),
+        ]
+    )
+    assert json.loads(result.stdout) == {"errors": 0, "app": 0, "records": 123}
+    described = invoke(["query", "--format", "jsonl", "DESCRIBE errors", str(archive)])
+    names = [json.loads(line)["column_name"] for line in described.stdout.splitlines()]
+    assert names[:3] == ["record_index", "ts", "layer"] and names[-2:] == ["capture", "date"]
+
+
+def test_times_and_bytes_in_json(archive: Path) -> None:
+    result = invoke(
+        [
+            "query",
+            "--format",
+            "jsonl",
+            "SELECT ts, data FROM chunks ORDER BY record_index LIMIT 1",
+            str(archive),
+        ]
+    )
+    row = json.loads(result.stdout)
+    assert row["ts"].startswith("2026-11-26T") and row["ts"].endswith("+00:00")
+    assert set(row["data"]) == {"$bytes"}
+
+
+def test_mistakes_are_usage_errors(archive: Path, tmp_path: Path) -> None:
+    bad_sql = invoke(["query", "SELEC 1", str(archive)])
+    assert bad_sql.exit_code == 2 and "query failed: Parser Error" in bad_sql.output
+    assert "Traceback" not in bad_sql.output
+    missing = invoke(["query", "SELECT 1", str(tmp_path / "nope")])
+    assert missing.exit_code == 2 and "no such directory" in missing.output
+    empty = invoke(["query", "SELECT * FROM socketio WHERE false", str(archive)])
+    assert empty.exit_code == 0 and "no rows" in empty.stderr
+
+
+def test_wire_text_is_escaped_in_tables(archive: Path) -> None:
+    result = invoke(["query", "SELECT chr(27) || '[31mred' AS hostile", str(archive)])
+    assert "\x1b" not in result.stdout and "\\x1b[31mred" in result.stdout
+
+
+def test_an_interrupted_capture_is_named(archive: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    assert invoke(["decode", "--jobs", "1", "--sink", f"parquet:{out}", str(CHAT)]).exit_code == 0
+    (out / "_ioproto" / "captures" / "chat.pcap.json").unlink()
+    count = ["query", "--format", "jsonl", "SELECT count(*) AS n FROM records", str(out)]
+    result = invoke(count)
+    assert "chat.pcap has no completion record" in result.stderr
+    assert json.loads(result.stdout) == {"n": 0}  # its files are not read
+    again = invoke(["decode", "--sink", f"parquet:{out}", str(CHAT)])
+    assert "records into" in again.output
+    result = invoke(count)
+    assert "completion record" not in result.stderr
+    assert json.loads(result.stdout) == {"n": 123}

@@ -1,0 +1,86 @@
+"""``ioproto stats --from DIR`` (SQL over Parquet) gives the report of ``ioproto stats`` on
+the captures themselves: figures equal (floats to 1e-9), text and Markdown identical."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pqhelp import CAPTURES, invoke
+
+
+def assert_same(streamed: Any, stored: Any, where: str = "") -> None:
+    if isinstance(streamed, float) or isinstance(stored, float):
+        assert math.isclose(streamed, stored, rel_tol=1e-9, abs_tol=1e-9), where
+    elif isinstance(streamed, dict):
+        assert list(streamed) == list(stored), where
+        for key in streamed:
+            assert_same(streamed[key], stored[key], f"{where}.{key}")
+    elif isinstance(streamed, list):
+        assert len(streamed) == len(stored), f"{where}: {streamed} != {stored}"
+        for index, (a, b) in enumerate(zip(streamed, stored, strict=True)):
+            assert_same(a, b, f"{where}[{index}]")
+    else:
+        assert streamed == stored, f"{where}: {streamed!r} != {stored!r}"
+
+
+def reports(captures: list[Path], out: Path, fmt: str) -> tuple[str, str]:
+    streamed = invoke(["stats", "--format", fmt, *map(str, captures)])
+    assert streamed.exit_code == 0, streamed.output
+    stored = invoke(["stats", "--format", fmt, "--from", str(out)])
+    assert stored.exit_code == 0, stored.output
+    return streamed.stdout, stored.stdout
+
+
+def pending_ping_at_end(capture: Path) -> bool:
+    result = invoke(["stats", "--format", "json", str(capture)])
+    latency = json.loads(result.stdout)["latency"]
+    return bool(latency["heartbeat_timeouts"] or latency["heartbeat_pending_at_end"])
+
+
+@pytest.fixture(scope="module")
+def archive(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Path]]:
+    """Every capture but those that end with a ping pending, in one output directory.
+
+    An archive decodes each capture on its own, while `ioproto stats a b` reads its
+    captures as one input: a ping still pending when a capture ends is judged there against
+    the end of *all* input (the last record of another day's capture). Those captures are
+    compared one by one above.
+    """
+    archived = [capture for capture in CAPTURES if not pending_ping_at_end(capture)]
+    out = tmp_path_factory.mktemp("archive")
+    result = invoke(["decode", "--sink", f"parquet:{out}", *map(str, archived)])
+    assert result.exit_code == 0, result.output
+    return out, archived
+
+
+@pytest.mark.parametrize("capture", CAPTURES, ids=lambda path: path.name)
+def test_stats_from_parquet_equal_streaming_stats(capture: Path, tmp_path: Path) -> None:
+    decoded = invoke(["decode", "--jobs", "1", "--sink", f"parquet:{tmp_path}", str(capture)])
+    assert decoded.exit_code == 0, decoded.output
+    streamed, stored = reports([capture], tmp_path, "json")
+    assert_same(json.loads(streamed), json.loads(stored))
+    for fmt in ("text", "md"):
+        assert reports([capture], tmp_path, fmt)[0] == reports([capture], tmp_path, fmt)[1]
+
+
+def test_stats_from_an_archive_of_every_capture(archive: tuple[Path, list[Path]]) -> None:
+    out, archived = archive
+    assert len(archived) >= len(CAPTURES) - 2
+    streamed, stored = reports(archived, out, "json")
+    assert_same(json.loads(streamed), json.loads(stored))
+    text_streamed, text_stored = reports(archived, out, "text")
+    assert text_streamed == text_stored
+    assert "Top events by count" in text_stored
+
+
+def test_stats_from_needs_a_directory_with_tables(tmp_path: Path) -> None:
+    missing = invoke(["stats", "--from", str(tmp_path / "nope")])
+    assert missing.exit_code == 2 and "no such directory" in missing.output
+    empty = invoke(["stats", "--from", str(tmp_path)])
+    assert empty.exit_code == 2 and "holds no ioproto Parquet tables" in empty.output
+    neither = invoke(["stats"])
+    assert neither.exit_code == 2 and "--from DIR" in neither.output
