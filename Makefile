@@ -18,7 +18,7 @@ install-test:
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tcpdump) \
 	  || echo "tcpdump could not be installed: live-capture tests will be skipped"; }
 	@command -v chromium >/dev/null 2>&1 || { \
-	  echo "installing chromium (Debian package) for the dashboard's browser tests"; \
+	  echo "installing chromium (Debian package) for the dashboard's and the browser source's tests"; \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) \
 	  || echo "chromium could not be installed: browser tests will be skipped"; }
 	@command -v prometheus >/dev/null 2>&1 || { \

@@ -229,3 +229,24 @@ def output_options(func: F) -> F:
     ):
         func = decorator(func)
     return func
+
+
+def live_options(stops: str = "Ctrl-C") -> Callable[[F], F]:
+    """--every and --duration, for commands that run a live source; ``stops`` says what
+    else ends the run (shown in --duration's help)."""
+
+    def decorate(func: F) -> F:
+        func = click.option(
+            "--duration",
+            type=DURATION,
+            metavar="DURATION",
+            help=f"Stop by itself after this long (default: {stops}).",
+        )(func)
+        return click.option(
+            "--every",
+            type=DURATION,
+            metavar="DURATION",
+            help="Ask sinks that keep totals (stats) for a snapshot this often, e.g. 10s.",
+        )(func)
+
+    return decorate

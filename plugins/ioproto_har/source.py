@@ -16,7 +16,8 @@ entry):
 * Chrome's ``_webSocketMessages`` on the upgrade entry (``type`` send/receive, ``time`` in
   epoch seconds, ``opcode`` 1 text / 2 binary with base64 ``data`` / 8, 9, 10 control) →
   ``ws-text``/``ws-binary``/``ws-control`` chunks carrying the upgrade request's HttpInfo
-  (the upgrade request itself gives no chunk, as with the pcap source).
+  with its answer (status 101, response headers), as the http layer gives them (the upgrade
+  request itself gives no chunk, as with the pcap source).
 
 Firefox (checked against its exporter's behaviour as far as known, a documented best guess):
 it writes the polling requests as ordinary entries and the WebSocket upgrade as an entry with
@@ -204,6 +205,9 @@ def _entry_records(
 
     if is_ws:
         frames = [m for m in messages or () if isinstance(m, Mapping)]
+        # Messages carry the upgrade request and, when the HAR has it, its answer (as the
+        # http layer gives them for a capture).
+        ws_info = _answered(info, response, status) if status else info
         # What the entry's errors came from: the upgrade request (its body is empty), so that
         # the layers above can tell the session by its URL.
         upgrade = Chunk(
@@ -271,7 +275,7 @@ def _entry_records(
                 continue
             yield (
                 ts,
-                _chunk(ts, direction, kind, data[:limit], connection=connection, http=info),
+                _chunk(ts, direction, kind, data[:limit], connection=connection, http=ws_info),
             )
         return
 
@@ -298,17 +302,7 @@ def _entry_records(
         reason = "the entry's timings put its response outside years 1-9999: start time used"
         yield started, _entry_error(started, connection, "har.time.out-of-range", reason)
         finished = started
-    reply = HttpInfo(
-        method=info.method,
-        target=info.target,
-        path=info.path,
-        query=info.query,
-        status=status,
-        reason=str(response.get("statusText") or "") or None,
-        headers=_headers(response.get("headers")),
-        request_headers=headers,
-        request_ts=started,
-    )
+    reply = _answered(info, response, status)
     yield (
         finished,
         _chunk(
@@ -319,6 +313,21 @@ def _entry_records(
             connection=connection,
             http=reply,
         ),
+    )
+
+
+def _answered(info: HttpInfo, response: Mapping[str, Any], status: int | None) -> HttpInfo:
+    """The request's ``info`` with the entry's answer: status, reason, response headers."""
+    return HttpInfo(
+        method=info.method,
+        target=info.target,
+        path=info.path,
+        query=info.query,
+        status=status,
+        reason=str(response.get("statusText") or "") or None,
+        headers=_headers(response.get("headers")),
+        request_headers=info.headers,
+        request_ts=info.request_ts,
     )
 
 

@@ -260,7 +260,7 @@ def test_the_readme_live_commands_are_what_the_demo_suggests() -> None:
     via = attrs.evolve(direct, connect="http://127.0.0.1:8080")
     tapped = attrs.evolve(direct, tap=True)
     suggested = "\n".join(banner(plan, 3000, set()) for plan in (direct, via, tapped))
-    section = README.read_text().split(" live ways\n", 1)[1].split("\n### ", 1)[0]
+    section = re.split(r"(?i)live ways\n", README.read_text(), maxsplit=1)[1].split("\n### ", 1)[0]
     commands = commands_in(section)
     assert {"ioproto demo", "ioproto demo --via-proxy 8080"} <= set(commands)
     assert "--tap" in section

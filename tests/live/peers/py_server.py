@@ -11,6 +11,7 @@ import json
 import os
 import signal
 import sys
+from collections.abc import Callable
 from typing import Any
 
 import socketio
@@ -76,7 +77,9 @@ async def stats(sid: str) -> dict[str, Any]:
     return {"users": 1, "uptime": 42.5}
 
 
-async def main(port: int) -> None:
+async def main(port: int, extend: Callable[[web.Application], None] | None = None) -> None:
+    """Serve on ``port`` until SIGTERM/SIGINT; ``extend`` may add routes (the browser tests'
+    page server does)."""
     tap = None
     if os.environ.get("IOPROTO_TAP_COLLECTOR"):  # run with the Python tap (tests/taps)
         import ioproto_tap
@@ -88,6 +91,8 @@ async def main(port: int) -> None:
         )
     app = web.Application()
     sio.attach(app)
+    if extend is not None:
+        extend(app)
     runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", port)

@@ -1,0 +1,34 @@
+"""The browser's view: capture through the Chrome DevTools Protocol.
+
+* The ``cdp`` source (``ioproto monitor cdp:HOST:PORT``) attaches to a running
+  Chrome/Chromium and delivers what its pages send and receive on Engine.IO's HTTP requests
+  and WebSockets, as chunks with the browser's times, live.
+* ``ioproto browse URL`` starts a headless Chromium of its own on URL and runs that source.
+
+docs/browser.md describes both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import ioproto
+from ioproto.components import Source
+
+from .source import CdpSource
+
+if TYPE_CHECKING:
+    import click
+
+
+@ioproto.hookimpl
+def register_sources(register: Callable[[Source], None]) -> None:
+    register(CdpSource())
+
+
+@ioproto.hookimpl
+def register_commands(cli: click.Group) -> None:
+    from .command import browse_command
+
+    cli.add_command(browse_command)

@@ -1,0 +1,228 @@
+"""Source ``cdp``: a running Chrome/Chromium, through the DevTools Protocol, live.
+
+Input: ``cdp:HOST:PORT`` (a browser started with ``--remote-debugging-port=PORT``),
+``cdp:PORT`` (on 127.0.0.1) or ``cdp:ws://…`` (the browser endpoint itself). The source
+attaches to every tab (and frame, and worker), follows new tabs and reloads, and delivers
+what the browser sent and received on Engine.IO's HTTP requests and WebSockets as chunks
+(:mod:`.network`), as it happens. It ends when the browser closes (or the connection is
+lost), on Ctrl-C or SIGTERM, or after ``duration``.
+
+Source options: ``all=true`` (follow every request, not only Engine.IO's),
+``pending_bytes`` (memory budget, default 64 MiB), ``max_message`` (longest DevTools
+message, default 256 MiB), ``reply_timeout`` (seconds a record waits for its body,
+default 10), ``duration`` (seconds), ``open=URL`` (open this page in the first tab),
+``har=FILE`` (also write what was captured as a Chrome-format HAR), ``record=FILE`` (write
+every DevTools message received, one JSON object per line: what
+:func:`~.machine.translate` replays, for bug reports and tests), ``reorder`` (seconds a
+record waits for earlier ones reported late, default 0.2).
+
+A stop (Ctrl-C, SIGTERM, ``duration``) first lets the bodies being fetched arrive (up to
+2 s), so nothing already received is lost; the end of the connection finishes what is
+open with a record saying what was cut off.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from typing import IO, Any
+
+import attrs
+import orjson
+
+from ioproto.components import SourceContext, option_flag
+from ioproto.model import ErrorRecord, Record
+
+from .connection import (
+    DEFAULT_MAX_MESSAGE,
+    PREFIX,
+    ConnectionEnded,
+    DevToolsConnection,
+    EndpointError,
+    InvalidMessage,
+    discover,
+    parse_input,
+)
+from .machine import DEFAULT_PENDING_BYTES, CdpMachine
+from .network import LAYER
+from .outbox import DEFAULT_WINDOW
+from .signals import stop_on_signals
+
+#: How long a stop waits for the bodies still being fetched.
+_DRAIN_SECONDS = 2.0
+_POLL_SECONDS = 0.05
+
+
+class CdpSource:
+    """Source ``cdp``: see the module docstring."""
+
+    name = "cdp"
+    live = True  # records arrive as the browser reports traffic: output stays line-buffered
+    description = "a running Chrome/Chromium through the DevTools Protocol: cdp:HOST:PORT"
+
+    def __init__(self, on_ready: Callable[[], None] | None = None) -> None:
+        #: Called once the capture is on (every tab attached, its Network domain enabled).
+        self.on_ready = on_ready
+
+    def probe(self, input: str) -> float:
+        return 1.0 if input.startswith(PREFIX) else -1.0
+
+    def open(self, input: str, context: SourceContext) -> Iterator[Record]:
+        now = time.time()
+        with contextlib.ExitStack() as stack:
+            try:
+                settings = _Settings.of(context.options)
+            except ValueError as exc:
+                _say(str(exc))
+                yield _error(now, input, "cdp.config.invalid", str(exc))
+                return
+            try:
+                target = parse_input(input)
+                endpoint = target if isinstance(target, str) else discover(*target)[0]
+                connection = stack.enter_context(
+                    DevToolsConnection.open(endpoint, max_message=settings.max_message)
+                )
+            except (EndpointError, ValueError) as exc:
+                _say(str(exc))
+                yield _error(now, input, "cdp.connect.failed", str(exc))
+                return
+            writer = None
+            if settings.har:
+                from .har import HarWriter
+
+                try:
+                    writer = HarWriter(settings.har)
+                except OSError as exc:
+                    reason = f"cannot write {settings.har}: {exc}"
+                    yield _error(now, input, "cdp.har.failed", reason)
+                    return
+                stack.callback(_say, f"wrote {settings.har}")
+                stack.callback(writer.close)
+            if settings.record:
+                try:
+                    recorder = stack.enter_context(open(settings.record, "wb"))
+                except OSError as exc:
+                    reason = f"cannot write {settings.record}: {exc}"
+                    yield _error(now, input, "cdp.record.failed", reason)
+                    return
+                context = attrs.evolve(context, tick=_recording(context.tick, recorder))
+                settings.recorder = recorder
+            machine = CdpMachine(
+                wanted=context.wanted,
+                take_all=settings.take_all,
+                observer=writer.observe if writer is not None else None,
+                open_url=settings.open_url,
+                pending_bytes=settings.pending_bytes,
+                reply_timeout=settings.reply_timeout,
+                max_body=context.limits.max_payload,
+                window=settings.window,
+            )
+            _say(f"attached to {endpoint}; Ctrl-C to stop")
+            yield from _run(connection, machine, context, settings, self.on_ready)
+
+
+def _run(
+    connection: DevToolsConnection,
+    machine: CdpMachine,
+    context: SourceContext,
+    settings: _Settings,
+    on_ready: Callable[[], None] | None,
+) -> Iterator[Record]:
+    """Move messages between the connection and the machine until the end or a stop."""
+    stop = threading.Event()
+    deadline = time.monotonic() + settings.duration if settings.duration > 0 else None
+    machine.start(time.time())
+    with stop_on_signals(stop):
+        drain_until: float | None = None
+        while True:
+            for command in machine.outgoing():
+                connection.send(command)
+            if drain_until is None and (
+                stop.is_set() or (deadline is not None and time.monotonic() >= deadline)
+            ):
+                drain_until = time.monotonic() + _DRAIN_SECONDS
+            if drain_until is not None and (
+                not machine.holding() or time.monotonic() >= drain_until
+            ):
+                yield from machine.close(time.time())
+                return
+            try:
+                message = connection.receive(_POLL_SECONDS)
+            except ConnectionEnded as ended:
+                if ended.clean:
+                    rule, reason = "cdp.connection.closed", "the browser closed the connection"
+                else:
+                    rule = "cdp.connection.lost"
+                    reason = f"the connection to the browser was lost ({ended.detail})"
+                yield from machine.close(time.time(), rule, reason)
+                return
+            now = time.time()
+            if message is None:
+                yield from machine.tick(now)
+            elif isinstance(message, InvalidMessage):
+                yield from machine.invalid(message.reason, now)
+            else:
+                if settings.recorder is not None:
+                    settings.recorder.write(orjson.dumps(message) + b"\n")
+                yield from machine.receive(message, now)
+                if on_ready is not None and machine.ready:
+                    on_ready()
+                    on_ready = None
+            context.tick()
+
+
+class _Settings:
+    """The source options, checked."""
+
+    def __init__(self, options: Mapping[str, Any]) -> None:
+        self.take_all = option_flag(options.get("all", False))
+        self.pending_bytes = _positive(options, "pending_bytes", DEFAULT_PENDING_BYTES)
+        self.max_message = _positive(options, "max_message", DEFAULT_MAX_MESSAGE)
+        self.reply_timeout = float(_positive(options, "reply_timeout", 10))
+        self.duration = float(options.get("duration", 0) or 0)
+        self.window = float(options.get("reorder", DEFAULT_WINDOW))
+        if not 0.0 <= self.window <= 10.0:
+            raise ValueError(f"source option reorder must be 0-10 seconds, not {self.window}")
+        open_url = options.get("open")
+        self.open_url = str(open_url) if open_url else None
+        har = options.get("har")
+        self.har = str(har) if har else None
+        record = options.get("record")
+        self.record = str(record) if record else None
+        self.recorder: IO[bytes] | None = None
+
+    @classmethod
+    def of(cls, options: Mapping[str, Any]) -> _Settings:
+        return cls(options)
+
+
+def _recording(tick: Callable[[], None], recorder: IO[bytes]) -> Callable[[], None]:
+    """``tick``, also flushing the recording (so that it is whole up to the last tick)."""
+
+    def flush_and_tick() -> None:
+        recorder.flush()
+        tick()
+
+    return flush_and_tick
+
+
+def _positive(options: Mapping[str, Any], name: str, default: int) -> int:
+    value = options.get(name, default)
+    try:
+        number = int(float(value))
+    except (TypeError, ValueError):
+        raise ValueError(f"source option {name} must be a number, not {value!r}") from None
+    if number < 1:
+        raise ValueError(f"source option {name} must be at least 1, not {number}")
+    return number
+
+
+def _error(ts: float, input: str, rule: str, reason: str) -> ErrorRecord:
+    return ErrorRecord(ts=round(ts, 6), connection=input, layer=LAYER, rule=rule, reason=reason)
+
+
+def _say(message: str) -> None:
+    print(f"ioproto: {message}", file=sys.stderr, flush=True)

@@ -1,0 +1,158 @@
+"""``ioproto browse`` as a person runs it: its own headless Chromium on a page, live
+output, Ctrl-C, a HAR; and a user's mistakes end with exit 2 and one line."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from browserhelp import need_chromium, start_server
+
+IOPROTO = [sys.executable, "-m", "ioproto"]
+
+
+def browse(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, NO_COLOR="1")
+    return subprocess.run(
+        [*IOPROTO, "browse", *args], capture_output=True, text=True, timeout=timeout, env=env
+    )
+
+
+@pytest.mark.browser
+@pytest.mark.node
+def test_browse_shows_the_pages_traffic_and_stops_on_ctrl_c(tmp_path: Path) -> None:
+    need_chromium()
+    server = start_server("node4")
+    out, har = tmp_path / "records.jsonl", tmp_path / "run.har"
+    try:
+        proc = subprocess.Popen(
+            [
+                *IOPROTO,
+                "browse",
+                server.url + "/",
+                "--sink",
+                "monitor",
+                "--sink",
+                f"jsonl:{out}",
+                "--sink-option",
+                "jsonl.flush=true",
+                "--har",
+                str(har),
+                "--no-color",
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        deadline = time.monotonic() + 60
+        while b'"again"' not in _read(out):
+            assert proc.poll() is None, proc.communicate()
+            assert time.monotonic() < deadline, "the page's traffic did not show up"
+            time.sleep(0.2)
+        time.sleep(0.5)
+        proc.send_signal(signal.SIGINT)
+        stdout, stderr = proc.communicate(timeout=30)
+    finally:
+        server.stop()
+    assert proc.returncode == 0, stderr
+    assert "Traceback" not in stderr and f"wrote {har}" in stderr
+    lines = stdout.splitlines()
+    assert any('echo("hello", {"n":1})' in line for line in lines), stdout[-2000:]
+    assert any("ack #" in line and "for echo" in line for line in lines), stdout[-2000:]
+    records = [json.loads(line) for line in out.read_text().splitlines()]
+    events = {r.get("event") for r in records if r["layer"] == "socketio"}
+    assert {"echo", "binary", "stats", "question"} <= events
+    clients = {t.get("client.name") for r in records for t in [r.get("tags") or {}]}
+    assert "HeadlessChrome" in clients
+    entries = json.loads(har.read_text())["log"]["entries"]
+    assert any(e.get("_webSocketMessages") for e in entries)
+
+
+def test_a_url_that_is_no_page_is_a_usage_error() -> None:
+    done = browse("ftp://example.org/", "--chromium", sys.executable)
+    assert done.returncode == 2 and "http(s)" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_missing_browser_is_a_usage_error() -> None:
+    done = browse("http://127.0.0.1:1/", "--chromium", "/nonexistent/chromium")
+    assert done.returncode == 2
+    assert "apt-get install chromium" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_cdp_endpoint_that_is_not_there(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [*IOPROTO, "decode", "cdp:127.0.0.1:1", "--sink", "jsonl"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0 and "Traceback" not in done.stderr
+    assert "--remote-debugging-port=1" in done.stderr
+    (record,) = [json.loads(line) for line in done.stdout.splitlines()]
+    assert record["rule"] == "cdp.connect.failed"
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return b""
+
+
+@pytest.mark.parametrize(
+    ("spec", "expected"),
+    [
+        ("cdp:127.0.0.1:9222", ("127.0.0.1", 9222)),
+        ("cdp:9222", ("127.0.0.1", 9222)),
+        ("cdp:[::1]:9222", ("::1", 9222)),
+        ("cdp:ws://127.0.0.1:9/devtools/browser/x", "ws://127.0.0.1:9/devtools/browser/x"),
+    ],
+)
+def test_cdp_inputs(spec: str, expected: object) -> None:
+    from ioproto_browser.connection import parse_input
+
+    assert parse_input(spec) == expected
+
+
+@pytest.mark.parametrize("spec", ["cdp:", "cdp:host", "cdp:host:99999", "cdp:host:port"])
+def test_bad_cdp_inputs_say_what_to_write(spec: str) -> None:
+    from ioproto_browser.connection import EndpointError, parse_input
+
+    with pytest.raises(EndpointError, match="cdp:HOST:PORT"):
+        parse_input(spec)
+
+
+def test_page_urls() -> None:
+    from ioproto_browser.command import page_url
+
+    assert page_url("localhost:3000") == "http://localhost:3000"
+    assert page_url("https://example.org/app") == "https://example.org/app"
+    for bad in ("http://", "javascript:alert(1)", "ftp://x/"):
+        with pytest.raises(ValueError):
+            page_url(bad)
+
+
+def test_the_chromium_command_line(tmp_path: Path) -> None:
+    from ioproto_browser.launch import chromium_argv
+
+    argv = chromium_argv("/usr/bin/chromium", tmp_path, headless=True)
+    assert argv[0] == "/usr/bin/chromium" and argv[-1] == "about:blank"
+    assert "--headless" in argv and "--remote-debugging-port=0" in argv
+    assert f"--user-data-dir={tmp_path}" in argv
+    assert ("--no-sandbox" in argv) == (os.geteuid() == 0)
+    assert "--headless" not in chromium_argv("chromium", tmp_path, headless=False)
+
+
+def test_bad_source_options_are_one_record() -> None:
+    from ioproto_browser.source import CdpSource
+
+    from ioproto.components import SourceContext
+
+    (record,) = CdpSource().open("cdp:1", SourceContext(options={"pending_bytes": "lots"}))
+    assert record.rule == "cdp.config.invalid" and "pending_bytes" in record.reason
