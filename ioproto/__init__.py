@@ -15,45 +15,64 @@ protocols in :mod:`ioproto.components`.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
-import pluggy
-
-from .components import (
-    DecodeContext,
-    Limits,
-    SinkContext,
-    SourceContext,
-)
-from .errors import IoprotoError, NoSourceError, PluginFailure
-from .filters import FilterError
-from .model import ErrorRecord, Packet, Record, Tag, error_from, record_context
-from .pipeline import Pipeline, resolve_source
-from .plugins import PluginManager, collect_components, make_plugin_manager
-from .summary import RunSummary
-from .worker import source_records
+from .version import __version__
 
 if TYPE_CHECKING:
-    from .filters import Filter, compile_filter
+    import pluggy
+
+    from .components import DecodeContext, Limits, SinkContext, SourceContext
+    from .errors import IoprotoError, NoSourceError, PluginFailure
+    from .filters import Filter, FilterError, compile_filter
+    from .model import ErrorRecord, Packet, Record, Tag, error_from, record_context
+    from .pipeline import Pipeline
+    from .plugins import PluginManager, make_plugin_manager
+    from .summary import RunSummary
+
+    hookimpl: pluggy.HookimplMarker
+
+#: Where each public name lives. They load on first use (PEP 562), so that a process that
+#: only asks for the version (``ioproto --version``) imports none of them.
+_LAZY = {
+    "DecodeContext": "components",
+    "Limits": "components",
+    "SinkContext": "components",
+    "SourceContext": "components",
+    "IoprotoError": "errors",
+    "NoSourceError": "errors",
+    "PluginFailure": "errors",
+    "Filter": "filters",
+    "FilterError": "filters",
+    "compile_filter": "filters",
+    "ErrorRecord": "model",
+    "Packet": "model",
+    "Record": "model",
+    "Tag": "model",
+    "error_from": "model",
+    "record_context": "model",
+    "Pipeline": "pipeline",
+    "PluginManager": "plugins",
+    "make_plugin_manager": "plugins",
+    "RunSummary": "summary",
+}
 
 
 def __getattr__(name: str) -> Any:
-    # The filter compiler (lark, RE2) loads on first use, not with every ioproto process.
-    if name in ("Filter", "compile_filter"):
-        from . import filters
+    if name == "hookimpl":
+        import pluggy
 
-        return getattr(filters, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        marker = pluggy.HookimplMarker("ioproto")
+        globals()["hookimpl"] = marker  # one marker for every plugin
+        return marker
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from importlib import import_module
 
-
-try:
-    __version__ = version("ioproto")
-except PackageNotFoundError:  # running from a source tree that was never installed
-    __version__ = "0.0.0"
-
-hookimpl = pluggy.HookimplMarker("ioproto")
-"""Marker for hook implementations: ``@ioproto.hookimpl``."""
+    value = getattr(import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
 
 
 def decode(
@@ -91,6 +110,11 @@ def decode(
     ``proto``/``source`` name raises ``KeyError`` whose message lists the valid names; a
     mistake in ``filter`` raises :class:`FilterError` (``.display()`` shows where).
     """
+    from .model import Record
+    from .pipeline import Pipeline, resolve_source
+    from .plugins import collect_components, make_plugin_manager
+    from .worker import source_records
+
     pm = plugin_manager or make_plugin_manager()
     components = collect_components(pm)
     match: Filter | None
@@ -115,6 +139,8 @@ def decode(
         components=components,
         guards=match.pushdown() if match is not None else None,
     )
+    from .components import SourceContext
+
     context = SourceContext(
         options=source_options, limits=pipeline.context.limits, wanted=pipeline.wants
     )

@@ -32,3 +32,7 @@ class PluginFailure(IoprotoError):
         self.component = component
         self.exc = exc
         super().__init__(f"{component} ({plugin}) raised {type(exc).__name__}: {exc}")
+
+
+class PluginLoadWarning(UserWarning):
+    """A plugin could not be loaded; the rest of ioproto goes on without it."""

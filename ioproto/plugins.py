@@ -24,15 +24,12 @@ import pluggy
 
 from . import hookspecs
 from .components import Classifier, Decoder, SinkFactory, Source
+from .errors import PluginLoadWarning
 from .filters import CORE_FIELDS, Field, FieldSet
 
 ENTRY_POINT_GROUP = "ioproto"
 
 T = TypeVar("T")
-
-
-class PluginLoadWarning(UserWarning):
-    """A plugin could not be loaded; the rest of ioproto goes on without it."""
 
 
 class PluginManager(pluggy.PluginManager):

@@ -12,6 +12,7 @@ import click
 
 from ioproto.components import SinkContext, Source, SourceContext, optional
 from ioproto.errors import PluginFailure
+from ioproto.memory import return_large_blocks
 from ioproto.model import Record
 from ioproto.pipeline import Pipeline, Ticker
 from ioproto.plugins import Components
@@ -94,6 +95,7 @@ def run_pipeline_command(
     per input (a factory with ``per_input = True``), each input gets its own pipeline,
     ``jobs`` of them at once in separate processes (:mod:`ioproto.cli.perinput`).
     """
+    return_large_blocks()
     components = state.components
     options: dict[str, Any] = dict(parse_key_values(decode_options, "--decode-option"))
     source_settings: dict[str, Any] = dict(parse_key_values(source_options, "--source-option"))

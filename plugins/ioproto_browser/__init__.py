@@ -16,14 +16,14 @@ from typing import TYPE_CHECKING
 import ioproto
 from ioproto.components import Source
 
-from .source import CdpSource
-
 if TYPE_CHECKING:
     import click
 
 
 @ioproto.hookimpl
 def register_sources(register: Callable[[Source], None]) -> None:
+    from .source import CdpSource
+
     register(CdpSource())
 
 

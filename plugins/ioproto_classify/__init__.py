@@ -13,18 +13,17 @@ import ioproto
 from ioproto.components import Classifier
 from ioproto.filters import Field
 
-from .client import ClientClassifier
-from .errors import ErrorClassifier
-from .events import EventClassifier
-from .fields import FIELDS
-from .latency import LatencyClassifier
-from .session import SessionClassifier
-from .transport import TransportClassifier
-from .upgrade import UpgradeClassifier
-
 
 @ioproto.hookimpl
 def register_classifiers(register: Callable[[Classifier], None]) -> None:
+    from .client import ClientClassifier
+    from .errors import ErrorClassifier
+    from .events import EventClassifier
+    from .latency import LatencyClassifier
+    from .session import SessionClassifier
+    from .transport import TransportClassifier
+    from .upgrade import UpgradeClassifier
+
     register(TransportClassifier())
     register(UpgradeClassifier())
     register(ClientClassifier())
@@ -36,5 +35,7 @@ def register_classifiers(register: Callable[[Classifier], None]) -> None:
 
 @ioproto.hookimpl
 def register_fields(register: Callable[[Field], None]) -> None:
+    from .fields import FIELDS
+
     for field in FIELDS:
         register(field)

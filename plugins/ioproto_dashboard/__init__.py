@@ -14,11 +14,11 @@ import click
 import ioproto
 from ioproto.components import SinkFactory
 
-from .sink import DashboardSinkFactory
-
 
 @ioproto.hookimpl
 def register_sinks(register: Callable[[SinkFactory], None]) -> None:
+    from .sink import DashboardSinkFactory
+
     register(DashboardSinkFactory())
 
 

@@ -7,9 +7,9 @@ from collections.abc import Callable
 import ioproto
 from ioproto.components import Source
 
-from .source import HarSource
-
 
 @ioproto.hookimpl
 def register_sources(register: Callable[[Source], None]) -> None:
+    from .source import HarSource
+
     register(HarSource())

@@ -13,14 +13,14 @@ from typing import TYPE_CHECKING
 import ioproto
 from ioproto.components import Decoder
 
-from .decoder import HttpDecoder
-
 if TYPE_CHECKING:
     from ioproto.filters import Field
 
 
 @ioproto.hookimpl
 def register_decoders(register: Callable[[Decoder], None]) -> None:
+    from .decoder import HttpDecoder
+
     register(HttpDecoder())
 
 

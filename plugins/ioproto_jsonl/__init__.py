@@ -7,9 +7,9 @@ from collections.abc import Callable
 import ioproto
 from ioproto.components import SinkFactory
 
-from .sink import JsonlSinkFactory
-
 
 @ioproto.hookimpl
 def register_sinks(register: Callable[[SinkFactory], None]) -> None:
+    from .sink import JsonlSinkFactory
+
     register(JsonlSinkFactory())

@@ -9,11 +9,11 @@ import click
 import ioproto
 from ioproto.components import SinkFactory
 
-from .sink import MonitorSinkFactory
-
 
 @ioproto.hookimpl
 def register_sinks(register: Callable[[SinkFactory], None]) -> None:
+    from .sink import MonitorSinkFactory
+
     register(MonitorSinkFactory())
 
 

@@ -12,9 +12,9 @@ from collections.abc import Callable
 import ioproto
 from ioproto.components import Decoder
 
-from .decoder import MsgpackDecoder
-
 
 @ioproto.hookimpl
 def register_decoders(register: Callable[[Decoder], None]) -> None:
+    from .decoder import MsgpackDecoder
+
     register(MsgpackDecoder())

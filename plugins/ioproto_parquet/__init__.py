@@ -13,11 +13,11 @@ import click
 import ioproto
 from ioproto.components import SinkFactory
 
-from .sink import ParquetSinkFactory
-
 
 @ioproto.hookimpl
 def register_sinks(register: Callable[[SinkFactory], None]) -> None:
+    from .sink import ParquetSinkFactory
+
     register(ParquetSinkFactory())
 
 

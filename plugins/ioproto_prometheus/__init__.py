@@ -7,9 +7,9 @@ from collections.abc import Callable
 import ioproto
 from ioproto.components import SinkFactory
 
-from .sink import PrometheusSinkFactory
-
 
 @ioproto.hookimpl
 def register_sinks(register: Callable[[SinkFactory], None]) -> None:
+    from .sink import PrometheusSinkFactory
+
     register(PrometheusSinkFactory())

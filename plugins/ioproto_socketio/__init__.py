@@ -13,16 +13,17 @@ import ioproto
 from ioproto.components import Decoder
 from ioproto.filters import Field
 
-from .decoder import SocketIODecoder
-from .fields import FIELDS
-
 
 @ioproto.hookimpl
 def register_decoders(register: Callable[[Decoder], None]) -> None:
+    from .decoder import SocketIODecoder
+
     register(SocketIODecoder())
 
 
 @ioproto.hookimpl
 def register_fields(register: Callable[[Field], None]) -> None:
+    from .fields import FIELDS
+
     for field in FIELDS:
         register(field)

@@ -18,8 +18,6 @@ from typing import TYPE_CHECKING, Any
 import ioproto
 from ioproto.components import Source
 
-from .source import CollectSource
-
 if TYPE_CHECKING:
     import click
 
@@ -37,6 +35,8 @@ def instrument(server: Any, **options: Any) -> Tap:
 
 @ioproto.hookimpl
 def register_sources(register: Callable[[Source], None]) -> None:
+    from .source import CollectSource
+
     register(CollectSource())
 
 
