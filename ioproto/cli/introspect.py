@@ -18,12 +18,6 @@ from .state import CliState
 def plugins_command(state: CliState, as_json: bool) -> None:
     """List every plugin: version, hooks, and the sources, decoders, classifiers and sinks
     it registers."""
-    from ioproto.cli import LazyGroup
-
-    # Every hook runs, register_commands too, so that a broken one is reported here.
-    root = click.get_current_context().find_root()
-    if isinstance(root.command, LazyGroup):
-        root.command.register_plugins(root)
     described = describe_plugins(state.pm)
     if as_json:
         click.echo(json.dumps(described, indent=2))

@@ -33,16 +33,16 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ioproto.components import SourceContext
 from ioproto.model import ErrorRecord, Record
 
 from .priority import PRIORITIES, DecodePriority, decode_with_priority
-from .process import ProxyConfig, ProxyProcess
-from .relay import DEFAULT_HEAD_TIMEOUT, hostport
 from .signals import stop_on_signals
-from .streams import TapDecoder
+
+if TYPE_CHECKING:
+    from .process import ProxyProcess
 
 DEFAULT_BUFFER = 16 * 1024 * 1024
 
@@ -86,6 +86,11 @@ class ProxySource:
         return 1.0 if input.startswith("proxy:") else -1.0
 
     def open(self, input: str, context: SourceContext) -> Iterator[Record]:
+        # The relay's modules (asyncio, ssl) load when a proxy runs, not with every command.
+        from .process import ProxyConfig, ProxyProcess
+        from .relay import DEFAULT_HEAD_TIMEOUT, hostport
+        from .streams import TapDecoder
+
         options = context.options
         now = time.time()
         upstream = options.get("upstream")
