@@ -33,7 +33,10 @@ if TYPE_CHECKING:
 
 #: Records per message through the pipe: large enough to amortise a send, small enough
 #: that the parent starts decoding at once.
-BATCH = 512
+BATCH = 128
+
+#: The pipe's buffer: several batches (a batch of Engine.IO records pickles to ~150 kB).
+PIPE_BYTES = 1 << 20
 
 DEFAULT_MIN_BYTES = 8 * 1024 * 1024
 
@@ -81,6 +84,7 @@ def _read_in_worker(
 ) -> Iterator[Record]:
     fork = multiprocessing.get_context("fork")
     receiver, sender = fork.Pipe(duplex=False)
+    _widen(sender)
     child = fork.Process(
         target=_work, args=(pipeline, lower, source, input, context, sender), daemon=True
     )
@@ -106,6 +110,18 @@ def _read_in_worker(
         child.join()
     if child.exitcode not in (0, None):
         raise RuntimeError(f"the worker process reading {input} exited with code {child.exitcode}")
+
+
+def _widen(connection: Connection) -> None:
+    """Give the pipe room for several batches (Linux; 64 KiB by default), so that the
+    worker goes on reading while the parent decodes instead of waiting for it to take each
+    batch whole. Where the size cannot be set the pipe stays as it is."""
+    try:
+        import fcntl
+
+        fcntl.fcntl(connection.fileno(), getattr(fcntl, "F_SETPIPE_SZ", 1031), PIPE_BYTES)
+    except (ImportError, OSError):
+        pass
 
 
 def _work(
