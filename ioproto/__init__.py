@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
+from .lazy import lazy_names
 from .version import __version__
 
 if TYPE_CHECKING:
@@ -58,6 +59,9 @@ _LAZY = {
 }
 
 
+_lazy = lazy_names(__name__, _LAZY, globals())
+
+
 def __getattr__(name: str) -> Any:
     if name == "hookimpl":
         import pluggy
@@ -65,14 +69,7 @@ def __getattr__(name: str) -> Any:
         marker = pluggy.HookimplMarker("ioproto")
         globals()["hookimpl"] = marker  # one marker for every plugin
         return marker
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    from importlib import import_module
-
-    value = getattr(import_module(f".{module}", __name__), name)
-    globals()[name] = value
-    return value
+    return _lazy(name)
 
 
 def decode(

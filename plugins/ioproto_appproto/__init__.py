@@ -29,7 +29,9 @@ module (:class:`AppProtocol`, :class:`EventArg`, :class:`AckArg`, :class:`Engine
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from ioproto.lazy import lazy_names
 
 if TYPE_CHECKING:
     from .bindings import AckArg, Binding, EngineIOBinary, EventArg
@@ -51,16 +53,7 @@ _PUBLIC = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _PUBLIC.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    from importlib import import_module
-
-    value = getattr(import_module(f".{module}", __name__), name)
-    globals()[name] = value
-    return value
-
+__getattr__ = lazy_names(__name__, _PUBLIC, globals())
 
 __all__ = [
     "LAYER",
