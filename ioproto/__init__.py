@@ -85,6 +85,7 @@ def decode(
     limits: Limits | None = None,
     plugin_manager: PluginManager | None = None,
     filter: str | Filter | None = None,
+    jobs: int | None = None,
 ) -> Iterator[Record]:
     """Decode ``inputs`` up to layer ``proto`` and yield the resulting records, streaming.
 
@@ -102,6 +103,8 @@ def decode(
     :param filter: only records matching this filter expression (docs/filters.md), e.g.
         ``'sio.event == "chat"'``, or a :class:`Filter` from :func:`compile_filter`. What
         cannot match is not decoded further (push-down).
+    :param jobs: processes that decode a large capture file (``ioproto.worker``; default:
+        the cores available; 1: this process alone). The records are the same.
 
     Bad input never raises: it comes out as :class:`ErrorRecord` records. An unknown
     ``proto``/``source`` name raises ``KeyError`` whose message lists the valid names; a
@@ -149,7 +152,7 @@ def decode(
                 yield item
             else:
                 chosen = resolve_source(components, str(item), source=source)
-                yield from source_records(pipeline, chosen, str(item), context)
+                yield from source_records(pipeline, chosen, str(item), context, jobs)
 
     stream = pipeline.stream(records())
     if match is None:

@@ -1,19 +1,25 @@
-"""Reading a large input in a forked worker process, so that decoding gets a core of its own.
+"""Reading a large input in worker processes, so that decoding gets more than one core.
 
 Reading a capture and the first decoder layers (frames, TCP reassembly, HTTP and WebSocket
 framing, Engine.IO framing) is about half the work of ``ioproto decode`` on a large file.
 :func:`source_records` runs the source and the pipeline's leading *connection-scoped* layers
 (decoders whose ``scope`` is ``"connection"``: their output for a record depends only on
-earlier records of the same connection) in a forked child, which sends what comes out of
-them to the parent in batches through a pipe; the parent feeds those records to the same
-pipeline, where they enter the first layer the child did not run. Same records, same order
-as reading in process.
+earlier records of the same connection) in forked children, which send what comes out of
+them to the parent in batches through pipes; the parent feeds those records to the same
+pipeline, where they enter the first layer the children did not run. Same records, same
+order as reading in process.
+
+``processes`` (``--jobs``; default: the cores available) is how many processes decode the
+input, the parent included: 1 reads in process, 2 or more run one child. More children
+would not help while the layers above the connection-scoped ones, which run in the parent,
+take as long as the child's work (benchmarks/README.md, "Scaling with cores", measures it
+and says what sharding would take).
 
 Only for a source that declares ``forkable = True`` (its ``open`` only reads the input it is
 given), a regular file of at least ``parallel_min_bytes`` (source option, default 8 MB), and
 a pipeline that does not emit consumed records (``all_layers``); never for stdin or live
 pipes, whose records must arrive as they happen. ``--source-option parallel=false`` turns it
-off.
+off, as ``--jobs 1`` does.
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ import os
 import signal
 from collections.abc import Iterable, Iterator
 from multiprocessing.connection import Connection
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from .components import Source, SourceContext, option_flag, optional
 from .model import Record
@@ -31,8 +37,8 @@ from .model import Record
 if TYPE_CHECKING:
     from .pipeline import Pipeline
 
-#: Records per message through the pipe: large enough to amortise a send, small enough
-#: that the parent starts decoding at once.
+#: Records per message through a pipe: large enough to amortise a send, small enough that
+#: the parent starts decoding at once and that several fit in the pipe.
 BATCH = 128
 
 #: The pipe's buffer: several batches (a batch of Engine.IO records pickles to ~150 kB).
@@ -41,13 +47,30 @@ PIPE_BYTES = 1 << 20
 DEFAULT_MIN_BYTES = 8 * 1024 * 1024
 
 
+def available_cores() -> int:
+    """The cores this process may run on."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
 def source_records(
-    pipeline: Pipeline, source: Source, input: str, context: SourceContext
+    pipeline: Pipeline,
+    source: Source,
+    input: str,
+    context: SourceContext,
+    processes: int | None = None,
 ) -> Iterable[Record]:
-    """The records to feed ``pipeline`` for ``input``: the source's own, or, when a worker
-    pays (see the module docstring), what the worker's leading layers made of them."""
+    """The records to feed ``pipeline`` for ``input``: the source's own, or, when workers
+    pay (see the module docstring), what the workers' leading layers made of them.
+
+    ``processes``: how many processes decode the input, this one included (default: the
+    cores available).
+    """
     lower = connection_layers(pipeline)
-    if lower and use_worker(pipeline, source, input, context):
+    processes = processes or available_cores()
+    if lower and processes > 1 and use_worker(pipeline, source, input, context):
         return _read_in_worker(pipeline, lower, source, input, context)
     return source.open(input, context)
 
@@ -113,9 +136,9 @@ def _read_in_worker(
 
 
 def _widen(connection: Connection) -> None:
-    """Give the pipe room for several batches (Linux; 64 KiB by default), so that the
-    worker goes on reading while the parent decodes instead of waiting for it to take each
-    batch whole. Where the size cannot be set the pipe stays as it is."""
+    """Give the pipe room for several batches (Linux; 64 KiB by default), so that a worker
+    goes on reading while the parent decodes instead of waiting for it to take each batch
+    whole. Where the size cannot be set the pipe stays as it is."""
     try:
         import fcntl
 
@@ -132,15 +155,26 @@ def _work(
     context: SourceContext,
     sender: Connection,
 ) -> None:
+    from .pipeline import Pipeline
+
     # The parent handles Ctrl-C and stops reading; the child just goes when the pipe does.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    batch: list[Any] = []
+    # The pipeline's streams of the lower layers, copied by the fork: the parent's copies
+    # are not fed.
+    layers = Pipeline(
+        layers=pipeline.layers[:lower],
+        strict=pipeline.strict,
+        context=pipeline.context,
+        guards=pipeline.guards,
+    )
+    batch: list[Record] = []
     try:
-        for record in pipeline.lower_half(lower, source.open(input, context)):
-            batch.append(record)
+        for record in source.open(input, context):
+            batch += layers.feed(record)
             if len(batch) >= BATCH:
                 sender.send(batch)
                 batch = []
+        batch += layers.close()
         if batch:
             sender.send(batch)
     except (BrokenPipeError, ConnectionResetError):

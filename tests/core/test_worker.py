@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from types import GeneratorType
 
 import pytest
 
@@ -17,15 +18,30 @@ from ioproto.worker import connection_layers, source_records, use_worker
 DATA = Path(__file__).resolve().parents[1] / "data"
 
 
-def decoded(path: str, **source_options: str) -> list[str]:
-    records = ioproto.decode(path, classifiers=None, source_options=source_options)
+def decoded(path: str, jobs: int | None = None, **source_options: str) -> list[str]:
+    records = ioproto.decode(path, classifiers=None, source_options=source_options, jobs=jobs)
     return [dumps(record, include_raw=True) for record in records]
 
 
-@pytest.mark.parametrize("name", ["upgrade", "binary", "deflate", "v2_polling", "rejected"])
-def test_worker_gives_the_same_records(name: str) -> None:
+@pytest.mark.parametrize("jobs", [2, 3])
+@pytest.mark.parametrize(
+    "name", ["upgrade", "binary", "deflate", "v2_polling", "rejected", "clients_mixed"]
+)
+def test_workers_give_the_same_records(name: str, jobs: int) -> None:
+    """With a reader process: every record the same, in the same order, as decoding in one
+    process (and ``jobs=1`` is one process)."""
     path = str(DATA / f"{name}.pcap")
-    assert decoded(path, parallel_min_bytes="0") == decoded(path, parallel="false")
+    alone = decoded(path, parallel="false")
+    assert decoded(path, jobs, parallel_min_bytes="0") == alone
+    assert decoded(path, 1, parallel_min_bytes="0") == alone
+
+
+def test_one_job_reads_here() -> None:
+    pipeline = Pipeline.build(proto="socketio")
+    pcap = pipeline_source(pipeline)
+    context = SourceContext(options={"parallel_min_bytes": "0"})
+    opened = source_records(pipeline, pcap, str(DATA / "upgrade.pcap"), context, processes=1)
+    assert not isinstance(opened, GeneratorType) or opened.gi_code.co_name == "read_capture"
 
 
 def test_the_worker_runs_the_connection_scoped_layers() -> None:
