@@ -42,7 +42,7 @@ from .state import CliState
     metavar="N",
     help="Worker processes. For a sink that writes one output per input (parquet): inputs "
     "decoded at once, one process each. Otherwise: 1 decodes a capture file in this "
-    "process alone; 2 or more read a large one (8 MB+) in a reader process of its own. "
+    "process alone; 2 or more read one of 1 MB or more in a reader process of its own. "
     "Default: the available cores.",
 )
 @click.pass_obj
