@@ -12,6 +12,7 @@ from collections.abc import Callable
 import ioproto
 from ioproto.components import Classifier
 from ioproto.filters import Field
+from ioproto.lazy import lazy_names
 
 
 @ioproto.hookimpl
@@ -39,3 +40,20 @@ def register_fields(register: Callable[[Field], None]) -> None:
 
     for field in FIELDS:
         register(field)
+
+
+# The names this package exported before its modules loaded on first use.
+__getattr__ = lazy_names(
+    __name__,
+    {
+        "ClientClassifier": "client",
+        "ErrorClassifier": "errors",
+        "EventClassifier": "events",
+        "FIELDS": "fields",
+        "LatencyClassifier": "latency",
+        "SessionClassifier": "session",
+        "TransportClassifier": "transport",
+        "UpgradeClassifier": "upgrade",
+    },
+    globals(),
+)

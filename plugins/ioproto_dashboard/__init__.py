@@ -13,6 +13,7 @@ import click
 
 import ioproto
 from ioproto.components import SinkFactory
+from ioproto.lazy import lazy_names
 
 
 @ioproto.hookimpl
@@ -27,3 +28,7 @@ def register_commands(cli: click.Group) -> None:
     from .command import dashboard_command
 
     cli.add_command(dashboard_command)
+
+
+# The names this package exported before its modules loaded on first use.
+__getattr__ = lazy_names(__name__, {"DashboardSinkFactory": "sink"}, globals())

@@ -8,6 +8,7 @@ from collections.abc import Callable
 import ioproto
 from ioproto.components import Decoder
 from ioproto.filters import Field
+from ioproto.lazy import lazy_names
 
 
 @ioproto.hookimpl
@@ -23,3 +24,7 @@ def register_fields(register: Callable[[Field], None]) -> None:
 
     for field in FIELDS:
         register(field)
+
+
+# The names this package exported before its modules loaded on first use.
+__getattr__ = lazy_names(__name__, {"EngineIODecoder": "decoder", "FIELDS": "fields"}, globals())

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import ioproto
 from ioproto.components import Decoder
+from ioproto.lazy import lazy_names
 
 if TYPE_CHECKING:
     from ioproto.filters import Field
@@ -31,3 +32,7 @@ def register_fields(register: Callable[[Field], None]) -> None:
 
     for field in FIELDS:
         register(field)
+
+
+# The names this package exported before its modules loaded on first use.
+__getattr__ = lazy_names(__name__, {"HttpDecoder": "decoder"}, globals())

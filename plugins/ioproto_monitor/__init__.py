@@ -8,6 +8,7 @@ import click
 
 import ioproto
 from ioproto.components import SinkFactory
+from ioproto.lazy import lazy_names
 
 
 @ioproto.hookimpl
@@ -22,3 +23,7 @@ def register_commands(cli: click.Group) -> None:
     from .command import monitor_command
 
     cli.add_command(monitor_command)
+
+
+# The names this package exported before its modules loaded on first use.
+__getattr__ = lazy_names(__name__, {"MonitorSinkFactory": "sink"}, globals())

@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 import ioproto
 from ioproto.components import Decoder
+from ioproto.lazy import lazy_names
 
 
 @ioproto.hookimpl
@@ -18,3 +19,7 @@ def register_decoders(register: Callable[[Decoder], None]) -> None:
     from .decoder import MsgpackDecoder
 
     register(MsgpackDecoder())
+
+
+# The names this package exported before its modules loaded on first use.
+__getattr__ = lazy_names(__name__, {"MsgpackDecoder": "decoder"}, globals())

@@ -12,6 +12,7 @@ import click
 
 import ioproto
 from ioproto.components import SinkFactory
+from ioproto.lazy import lazy_names
 
 
 @ioproto.hookimpl
@@ -28,3 +29,7 @@ def register_commands(cli: click.Group) -> None:
 
     cli.add_command(query_command)
     cli.add_command(cluster_command)
+
+
+# The names this package exported before its modules loaded on first use.
+__getattr__ = lazy_names(__name__, {"ParquetSinkFactory": "sink"}, globals())

@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 import ioproto
 from ioproto.components import SinkFactory
+from ioproto.lazy import lazy_names
 
 
 @ioproto.hookimpl
@@ -13,3 +14,7 @@ def register_sinks(register: Callable[[SinkFactory], None]) -> None:
     from .sink import PrometheusSinkFactory
 
     register(PrometheusSinkFactory())
+
+
+# The names this package exported before its modules loaded on first use.
+__getattr__ = lazy_names(__name__, {"PrometheusSinkFactory": "sink"}, globals())

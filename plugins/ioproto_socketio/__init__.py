@@ -12,6 +12,7 @@ from collections.abc import Callable
 import ioproto
 from ioproto.components import Decoder
 from ioproto.filters import Field
+from ioproto.lazy import lazy_names
 
 
 @ioproto.hookimpl
@@ -27,3 +28,7 @@ def register_fields(register: Callable[[Field], None]) -> None:
 
     for field in FIELDS:
         register(field)
+
+
+# The names this package exported before its modules loaded on first use.
+__getattr__ = lazy_names(__name__, {"SocketIODecoder": "decoder", "FIELDS": "fields"}, globals())
