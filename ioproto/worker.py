@@ -9,8 +9,9 @@ them to the parent in batches through pipes; the parent feeds those records to t
 pipeline, where they enter the first layer the children did not run. Same records, same
 order as reading in process.
 
-``processes`` (``--jobs``; default: the cores available) is how many processes decode the
-input, the parent included: 1 reads in process, 2 or more run one child. More children
+``processes`` (``--jobs``; default: the cores other work leaves idle, :func:`idle_cores`) is
+how many processes decode the input, the parent included: 1 reads in process, 2 or more run
+one child. More children
 would not help while the layers above the connection-scoped ones, which run in the parent,
 take as long as the child's work (benchmarks/README.md, "Scaling with cores", measures it
 and says what sharding would take).
@@ -62,6 +63,21 @@ def available_cores() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+def idle_cores() -> int:
+    """The available cores that other work leaves free: their number less the one-minute
+    load average, rounded, at least 1 (all of them where the load is unknown).
+
+    The reader process gains 1.1-1.5x when it has a core of its own and loses as much when
+    the cores are busy (benchmarks/README.md, "Scaling with cores"), so the default counts
+    only the idle ones."""
+    cores = available_cores()
+    try:
+        load = os.getloadavg()[0]
+    except (AttributeError, OSError):  # pragma: no cover - not on Unix
+        return cores
+    return max(1, min(cores, round(cores - load)))
+
+
 def source_records(
     pipeline: Pipeline,
     source: Source,
@@ -72,11 +88,11 @@ def source_records(
     """The records to feed ``pipeline`` for ``input``: the source's own, or, when workers
     pay (see the module docstring), what the workers' leading layers made of them.
 
-    ``processes``: how many processes decode the input, this one included (default: the
-    cores available).
+    ``processes``: how many processes decode the input, this one included (default:
+    :func:`idle_cores`).
     """
     lower = connection_layers(pipeline)
-    processes = processes or available_cores()
+    processes = processes or idle_cores()
     if lower and processes > 1 and use_worker(pipeline, source, input, context):
         return _read_in_worker(pipeline, lower, source, input, context)
     return source.open(input, context)

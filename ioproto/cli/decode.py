@@ -43,7 +43,7 @@ from .state import CliState
     help="Worker processes. For a sink that writes one output per input (parquet): inputs "
     "decoded at once, one process each. Otherwise: 1 decodes a capture file in this "
     "process alone; 2 or more read one of 1 MB or more in a reader process of its own. "
-    "Default: the available cores.",
+    "Default: the available cores (for one input: those not busy, by the load average).",
 )
 @click.pass_obj
 def decode_command(state: CliState, /, **params: Any) -> None:

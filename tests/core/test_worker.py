@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from types import GeneratorType
@@ -9,6 +10,7 @@ from types import GeneratorType
 import pytest
 
 import ioproto
+from ioproto import worker
 from ioproto.components import SourceContext
 from ioproto.jsonform import dumps
 from ioproto.model import Record
@@ -78,7 +80,7 @@ def test_a_reader_failure_in_the_worker_is_raised_here() -> None:
     pipeline = Pipeline.build(proto="socketio")
     context = SourceContext(options={"parallel_min_bytes": "0"})
     with pytest.raises(RuntimeError, match="reader bug"):
-        list(source_records(pipeline, Broken(), str(DATA / "upgrade.pcap"), context))
+        list(source_records(pipeline, Broken(), str(DATA / "upgrade.pcap"), context, 2))
 
 
 def pipeline_source(pipeline: Pipeline):  # type: ignore[no-untyped-def]
@@ -86,3 +88,16 @@ def pipeline_source(pipeline: Pipeline):  # type: ignore[no-untyped-def]
 
     assert pipeline.plugin_manager is not None
     return collect_components(pipeline.plugin_manager).sources.get("pcap")
+
+
+def test_the_default_counts_the_idle_cores(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(worker, "available_cores", lambda: 2)
+    monkeypatch.setattr(os, "getloadavg", lambda: (0.3, 0.0, 0.0))
+    assert worker.idle_cores() == 2
+    monkeypatch.setattr(os, "getloadavg", lambda: (3.5, 0.0, 0.0))
+    assert worker.idle_cores() == 1  # the cores are busy: read in this process
+    pipeline = Pipeline.build(proto="socketio")
+    pcap = pipeline_source(pipeline)
+    context = SourceContext(options={"parallel_min_bytes": "0"})
+    opened = source_records(pipeline, pcap, str(DATA / "upgrade.pcap"), context)
+    assert not isinstance(opened, GeneratorType) or opened.gi_code.co_name == "read_capture"
