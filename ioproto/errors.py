@@ -24,6 +24,17 @@ class NoSourceError(IoprotoError):
         )
 
 
+class UsageError(IoprotoError):
+    """A mistake of the caller that no record can stand for: an input that cannot be opened
+    at all (an interface that does not exist, a port in use, a bad upstream URL), a file a
+    sink cannot write.
+
+    A source's ``open`` raises it before yielding anything, a sink factory's ``open`` when
+    it is asked to. The message is one line that says what is wrong and what to do; the
+    ``ioproto`` command prints it and exits with status 2.
+    """
+
+
 class PluginFailure(IoprotoError):
     """Plugin code raised while ``strict`` was on."""
 

@@ -111,14 +111,15 @@ def _input_options(func: F, *, required: bool) -> F:
                 "source_options",
                 multiple=True,
                 metavar="KEY=VALUE",
-                help="Option for the capture source (repeatable).",
+                help="Option for the capture source (repeatable; docs/cli.md lists them, "
+                "an unknown one is an error).",
             ),
             click.option(
                 "--port",
                 "ports",
                 type=int,
                 multiple=True,
-                help="Only TCP connections with this server port (repeatable; pcap sources).",
+                help="Only TCP connections with this server port (repeatable; pcap, live).",
             ),
         ]
     ):
@@ -154,7 +155,8 @@ def decode_options(func: F) -> F:
                 "decode_options",
                 multiple=True,
                 metavar="KEY=VALUE",
-                help="Option for the decoders (repeatable).",
+                help="Option for the decoders (repeatable; docs/cli.md lists them, an "
+                "unknown one is an error).",
             ),
             click.option(
                 "--strict",

@@ -250,6 +250,7 @@ class SessionState:
 class SessionClassifier:
     name = "session"
     description = "emits one session summary record per Engine.IO session at the end"
+    types: tuple[str, ...] = ("summary",)
 
     def open(self, context: DecodeContext) -> SessionState:
         return SessionState(context.limits.max_sessions)

@@ -55,6 +55,7 @@ from urllib.parse import parse_qsl, urlsplit
 from ioproto_http.records import Chunk, ChunkKind, HttpInfo
 
 from ioproto.components import SourceContext, option_flag
+from ioproto.errors import UsageError
 from ioproto.model import Direction, ErrorRecord, Record
 from ioproto.timestamps import usable
 
@@ -104,6 +105,8 @@ class HarSource:
 
     name = "har"
     description = "HAR files exported by browsers (Chrome incl. WebSocket messages, Firefox)"
+    options = {"all": "true: also the entries that are not Engine.IO"}
+    types = tuple(ChunkKind)
 
     def probe(self, input: str) -> float:
         path = Path(input)
@@ -128,6 +131,8 @@ class HarSource:
             entries = document["log"]["entries"]
             if not isinstance(entries, list):
                 raise TypeError("log.entries is not a list")
+        except FileNotFoundError:
+            raise UsageError(f"no such file: {input}") from None
         except RecursionError:
             reason = f"{input} is not a readable HAR: JSON nested too deep"
             yield _error(now, input, "har.file.invalid", reason)

@@ -19,9 +19,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-from ioproto_tcp.records import TcpClose, TcpData, TcpFin, TcpGap, TcpOpen
+from ioproto_tcp.records import RECORD_TYPES, TcpClose, TcpData, TcpFin, TcpGap, TcpOpen
 
 from ioproto.components import SourceContext
+from ioproto.errors import UsageError
 from ioproto.fastrecords import positional_maker
 from ioproto.model import ErrorRecord, Record
 
@@ -306,17 +307,16 @@ class CaptureDecoder:
 
 
 def read_capture(input: str, context: SourceContext) -> Iterator[Record]:
-    """Every ``tcp`` record and error record of the capture ``input``, in capture order."""
+    """Every ``tcp`` record and error record of the capture ``input``, in capture order. A
+    file that cannot be opened raises :class:`~ioproto.errors.UsageError`."""
     decoder = CaptureDecoder(context)
     out = decoder.out
     try:
         stream = open_input(input)
+    except FileNotFoundError:
+        raise UsageError(f"no such file: {input}") from None
     except OSError as exc:
-        decoder.output.error(
-            rule="capture.file.invalid", reason=f"cannot open {input}: {exc}", connection=input
-        )
-        yield from out
-        return
+        raise UsageError(f"cannot read {input}: {exc.strerror or exc}") from None
     with stream:
         reader = FrameReader(stream)
         frame = decoder.frame
@@ -356,6 +356,18 @@ def _report(decoder: CaptureDecoder, input: str, problems: list[Problem]) -> Non
     problems.clear()
 
 
+#: The source options, for ``--source-option`` (see the module docstring).
+OPTIONS = {
+    "port": "only TCP connections with this server port (--port; comma-separated for several)",
+    "max_connections": "connections followed at once (default 20000)",
+    "idle_timeout": "seconds after which an idle connection is finished (default 900)",
+    "max_reorder_bytes": "out-of-order bytes kept per direction (default 4 MiB)",
+    "max_reorder_segments": "out-of-order segments kept per direction (default 512)",
+    "parallel": "false: read in this process, never in a worker (ioproto.worker)",
+    "parallel_min_bytes": "the smallest file read in a worker process (default 8 MB)",
+}
+
+
 class PcapSource:
     """Reads pcap and pcapng files (optionally gzip-compressed, or ``-`` for stdin)."""
 
@@ -365,6 +377,8 @@ class PcapSource:
         "pcap/pcapng capture files (also gzip-compressed, '-' for stdin): "
         "the TCP connections they hold"
     )
+    options = OPTIONS
+    types = RECORD_TYPES
 
     def probe(self, input: str) -> float:
         """100 for a capture magic; 1 for a file that is plainly a capture although its

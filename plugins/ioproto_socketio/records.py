@@ -31,6 +31,10 @@ from ioproto.model import Packet, Record
 
 LAYER = "socketio"
 
+#: Every ``type`` a Socket.IO record can have: the logical packet types, then the record
+#: of an EVENT whose ack never came.
+RECORD_TYPES = ("CONNECT", "DISCONNECT", "EVENT", "ACK", "CONNECT_ERROR", "ERROR", "UNANSWERED_ACK")
+
 _LINK = {"json": False}
 
 

@@ -5,7 +5,8 @@ Options (``--sink-option stats.KEY=VALUE`` or the ``ioproto stats`` command's fl
 * ``format``: ``text`` (default; rich tables when colour is on, plain aligned text
   otherwise), ``json`` or ``md`` (Markdown, for pasting into an issue).
 * ``chart``: a path; a self-contained HTML page of SVG charts of the same figures is written
-  there at the end.
+  there at the end. A path that cannot be written (no such folder, say) is a
+  :class:`~ioproto.errors.UsageError` when the sink opens, before any input is read.
 * ``top``: how many rows the "top" lists show (default 10).
 
 :meth:`StatsSink.snapshot` renders the figures so far, for periodic printing on live
@@ -14,10 +15,12 @@ sources.
 
 from __future__ import annotations
 
+import os
 import time
 from typing import IO, Any
 
 from ioproto.components import SinkContext
+from ioproto.errors import UsageError
 from ioproto.model import Record
 
 from .chart import render_html
@@ -40,6 +43,8 @@ class StatsSink:
         self.format = fmt
         chart = options.get("chart")
         self._chart = str(chart) if chart else None
+        if self._chart is not None:
+            check_writable(self._chart, "chart")
         try:
             self._top = max(1, int(options.get("top", 10)))
         except (TypeError, ValueError):
@@ -72,6 +77,20 @@ class StatsSink:
         if self._chart is not None:
             with open(self._chart, "w", encoding="utf-8") as handle:
                 handle.write(render_html(self.collector.figures(), top=self._top))
+
+
+def check_writable(path: str, what: str) -> None:
+    """Raise :class:`~ioproto.errors.UsageError` now if ``path`` cannot be written later."""
+    folder = os.path.dirname(os.path.abspath(path))
+    problem = None
+    if os.path.isdir(path):
+        problem = "that is a folder: give a file name"
+    elif not os.path.isdir(folder):
+        problem = f"the folder {folder} does not exist: create it or choose another path"
+    elif not os.access(folder, os.W_OK) or (os.path.exists(path) and not os.access(path, os.W_OK)):
+        problem = "permission denied: choose a path you may write to"
+    if problem is not None:
+        raise UsageError(f"cannot write the {what} {path}: {problem}")
 
 
 class StatsSinkFactory:

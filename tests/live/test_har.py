@@ -15,6 +15,7 @@ from ioproto_http.records import Chunk, ChunkKind
 
 import ioproto
 from ioproto.components import SourceContext
+from ioproto.errors import UsageError
 from ioproto.model import ErrorRecord, Record
 from ioproto.plugins import make_plugin_manager
 
@@ -108,6 +109,8 @@ def test_bad_input_becomes_error_records(tmp_path: Path) -> None:
     broken = tmp_path / "broken.har"
     broken.write_text("{not json")
     assert [r.rule for r in read(broken)] == ["har.file.invalid"]  # type: ignore[attr-defined]
+    with pytest.raises(UsageError, match="no such file"):
+        read(tmp_path / "missing.har")
     odd = tmp_path / "odd.har"
     odd.write_text(
         json.dumps(

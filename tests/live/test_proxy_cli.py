@@ -18,6 +18,7 @@ from ioproto_tcp.records import TcpData
 from livehelp import Proxy, ProxyCommand, Server, run_client
 
 from ioproto.components import SourceContext
+from ioproto.errors import UsageError
 from ioproto.model import ErrorRecord, Record
 
 
@@ -29,9 +30,9 @@ def test_parse_listen() -> None:
         parse_listen("nope")
 
 
-def test_missing_upstream_is_an_error_record() -> None:
-    records = list(ProxySource().open("proxy:0", SourceContext()))
-    assert [r.rule for r in records if isinstance(r, ErrorRecord)] == ["proxy.config.invalid"]
+def test_missing_upstream_is_a_usage_error() -> None:
+    with pytest.raises(UsageError, match="needs an upstream"):
+        list(ProxySource().open("proxy:0", SourceContext()))
 
 
 @pytest.mark.node
@@ -157,5 +158,5 @@ def test_decoding_runs_at_idle_priority_and_gets_it_back() -> None:
 
 def test_a_bad_priority_is_a_config_error() -> None:
     context = SourceContext(options={"upstream": "http://127.0.0.1:1", "priority": "high"})
-    records = list(ProxySource().open("proxy:0", context))
-    assert [r.rule for r in records if isinstance(r, ErrorRecord)] == ["proxy.config.invalid"]
+    with pytest.raises(UsageError, match="priority must be one of auto, idle, normal"):
+        list(ProxySource().open("proxy:0", context))
