@@ -28,7 +28,7 @@ from .components import (
 )
 from .errors import IoprotoError, NoSourceError, PluginFailure, UsageError
 from .filters import FilterError
-from .model import ErrorRecord, Packet, Record, Tag, error_from, record_context
+from .model import ErrorRecord, InputSummary, Packet, Record, Tag, error_from, record_context
 from .pipeline import Pipeline, resolve_source
 from .plugins import PluginManager, collect_components, make_plugin_manager
 from .summary import RunSummary
@@ -141,6 +141,7 @@ __all__ = [
     "ErrorRecord",
     "Filter",
     "FilterError",
+    "InputSummary",
     "IoprotoError",
     "Limits",
     "NoSourceError",

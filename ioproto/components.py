@@ -156,11 +156,13 @@ class Source(Protocol):
     given. ``open(input, context)`` yields records in capture order, of the layer the input
     natively has (``tcp`` byte-stream events of a capture, ``chunk`` messages of a HAR file);
     it may also yield :class:`~ioproto.model.ErrorRecord` for input it cannot read
-    (a corrupt file, an encrypted connection). An input it cannot open at all (no such
-    file or interface, a port in use) makes ``open`` raise :class:`~ioproto.errors.UsageError`
-    before it yields anything. A source whose records arrive as traffic happens (a live
-    capture, a proxy) sets an optional ``live = True`` attribute, so that the CLI shows each
-    record at once instead of buffering its output.
+    (a corrupt file, an encrypted connection), and, last, an
+    :class:`~ioproto.model.InputSummary` of what it saw (to say why, should nothing come
+    out of it). An input it cannot open at all (no such file or interface, a port in use)
+    makes ``open`` raise :class:`~ioproto.errors.UsageError` before it yields anything. A
+    source whose records arrive as traffic happens (a live capture, a proxy) sets an
+    optional ``live = True`` attribute, so that the CLI shows each record at once instead of
+    buffering its output.
     """
 
     name: str

@@ -19,6 +19,7 @@ from ioproto.summary import RunSummary
 from ioproto.worker import source_records
 
 from .checks import check_decode_options, check_source_options
+from .empty import why_empty
 from .filtering import compile_filters
 from .mistakes import Mistake
 from .options import (
@@ -88,15 +89,16 @@ def run_pipeline_command(
     Plugins' commands reuse this with their own defaults (e.g. ``ioproto monitor``).
     A user's mistake (an unknown name or option, which the message lists the valid ones
     of; a file that cannot be written; an input that cannot be opened) is a
-    :class:`~.mistakes.Mistake`: exit status 2, one line. ``every`` (seconds) makes sinks
-    that report periodically (stats) do so while the input flows, and while a live source
-    waits for traffic. ``filters`` (``--filter``, all must hold)
-    choose the records the sinks get; their push-down predicates and source options
-    (``tcp.port`` → ``port``) skip decoding what cannot match. ``feed(source, input,
-    records)``, if given, wraps each input's records on their way into the pipeline (the
-    dashboard replays a file at its recorded pace with it). When the sink writes one output
-    per input (a factory with ``per_input = True``), each input gets its own pipeline,
-    ``jobs`` of them at once in separate processes (:mod:`ioproto.cli.perinput`).
+    :class:`~.mistakes.Mistake`: exit status 2, one line. A run that gives no record at all
+    says why on stderr (:func:`~.empty.why_empty`). ``every`` (seconds) makes sinks that
+    report periodically (stats) do so while the input flows, and while a live source waits
+    for traffic. ``filters`` (``--filter``, all must hold) choose the records the sinks get;
+    their push-down predicates and source options (``tcp.port`` → ``port``) skip decoding
+    what cannot match. ``feed(source, input, records)``, if given, wraps each input's records
+    on their way into the pipeline (the dashboard replays a file at its recorded pace with
+    it). When the sink writes one output per input (a factory with ``per_input = True``),
+    each input gets its own pipeline, ``jobs`` of them at once in separate processes
+    (:mod:`ioproto.cli.perinput`).
     """
     components = state.components
     options: dict[str, Any] = dict(parse_key_values(decode_options, "--decode-option"))
@@ -204,6 +206,8 @@ def run_pipeline_command(
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, sys.stdout.fileno())
             sys.exit(0)
+        for line in why_empty(summary, inputs, sources):
+            click.echo(line, err=True)
         _report_sink_failures(summary)
 
 

@@ -15,7 +15,9 @@ loopback), so tcpdump's default of 2 MiB holds about 32 packets and a short stal
 on a busy machine lost packets (gaps in the demo's traffic); 32 MiB holds about 500. Without
 capture rights, for an interface that does not exist or a filter tcpdump rejects, tcpdump
 fails at once; ``open`` then raises :class:`~ioproto.errors.UsageError` saying what to do
-(the command exits with status 2 and that one line, no traceback). The first
+(the command exits with status 2 and that one line, no traceback). The pcap source's
+summary of what it read is passed on, told about the interface, so that an empty result
+says why (nothing captured, or no Engine.IO traffic among what was). The first
 Ctrl-C or SIGTERM stops tcpdump, so the pcap reader sees the end of the stream, flushes its
 connections and the pipeline closes every sink; a second one interrupts at once.
 """
@@ -34,11 +36,12 @@ from contextlib import contextmanager
 from types import FrameType
 from typing import Any
 
+import attrs
 from ioproto_tcp.records import RECORD_TYPES
 
 from ioproto.components import Source, SourceContext, declared_options
 from ioproto.errors import UsageError
-from ioproto.model import Record
+from ioproto.model import InputSummary, Record
 
 PREFIXES = ("live:", "iface:")
 #: The kernel's capture buffer (tcpdump -B): about 500 loopback packets in immediate mode.
@@ -134,6 +137,8 @@ class LiveSource:
         try:
             with _stop_on_signals(capture.stop):
                 for record in pcap.open(capture.path, context):
+                    if isinstance(record, InputSummary):
+                        record = _summary(record, capture.path, input, f"{iface} ({bpf})")
                     yield record
                     context.tick()
         finally:
@@ -264,6 +269,16 @@ def _strip_prefix(input: str) -> str:
         if input.startswith(prefix):
             return input[len(prefix) :]
     return input
+
+
+def _summary(summary: InputSummary, path: str, input: str, where: str) -> InputSummary:
+    """The pcap source's summary of the pipe from tcpdump, told about ``input``."""
+    reason = summary.empty_reason
+    if reason is not None:
+        if not summary.counts.get("frames"):
+            reason = f"nothing was captured on {where}"
+        reason = reason.replace(path, input)
+    return attrs.evolve(summary, input=input, empty_reason=reason)
 
 
 def _say(message: str) -> None:

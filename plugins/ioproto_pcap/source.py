@@ -44,6 +44,7 @@ from .link import (
     format_address,
     parse_frame,
 )
+from .seen import Seen
 from .tcp import Reassembler
 
 FIN = 0x01
@@ -185,6 +186,7 @@ class CaptureDecoder:
         self.unsupported: set[int] = set()
         self.count = 0
         self.ts = 0.0
+        self.seen = Seen()
 
     def frame(self, ts: float, linktype: int, frame: bytes) -> None:
         segment = parse_frame(linktype, frame)
@@ -201,6 +203,7 @@ class CaptureDecoder:
         src, dst, sport, dport, seq, ack, flags, payload = segment
         ports = self.ports
         if ports is not None and sport not in ports and dport not in ports:
+            self.seen.filtered.add(sport, dport, flags)
             return
         key = (src, sport, dst, dport)
         entry = self.connections.get(key)
@@ -230,8 +233,10 @@ class CaptureDecoder:
         if flags & SYN:
             client = 1 if flags & ACK else 0
             if self.ports is not None and key[3 if client == 0 else 1] not in self.ports:
+                self.seen.filtered.add(key[1], key[3], flags)
                 self.closed[key] = self.closed[(key[2], key[3], key[0], key[1])] = ts
                 return None
+        self.seen.connection(key[1], key[3], flags)
         addresses = (format_address(key[0], key[1]), format_address(key[2], key[3]))
         connection = TcpConnection(key, f"{addresses[0]}-{addresses[1]}", self.output, self.options)
         self.output.ts = ts
@@ -307,8 +312,9 @@ class CaptureDecoder:
 
 
 def read_capture(input: str, context: SourceContext) -> Iterator[Record]:
-    """Every ``tcp`` record and error record of the capture ``input``, in capture order. A
-    file that cannot be opened raises :class:`~ioproto.errors.UsageError`."""
+    """Every ``tcp`` record and error record of the capture ``input``, in capture order,
+    then an :class:`~ioproto.model.InputSummary` of what it held. A file that cannot be
+    opened raises :class:`~ioproto.errors.UsageError`."""
     decoder = CaptureDecoder(context)
     out = decoder.out
     try:
@@ -341,6 +347,13 @@ def read_capture(input: str, context: SourceContext) -> Iterator[Record]:
         decoder.finish()
     yield from out
     out.clear()
+    yield decoder.seen.summary(
+        input,
+        decoder.ts,
+        frames=reader.frames_read,
+        segments=decoder.count,
+        filter_ports=decoder.ports,
+    )
 
 
 def _report(decoder: CaptureDecoder, input: str, problems: list[Problem]) -> None:
