@@ -134,6 +134,8 @@ def run_pipeline_command(
     sources = [spec.resolve(state, item) for item in inputs]
     check_source_options(user_source_options, sources, components)
     shared_options, per_sink_options = _sink_option_maps(sink_options)
+    if all_layers:  # every record, also the empty control frames text and monitor leave out
+        shared_options.setdefault("empty_control", "true")
     per_input = _per_input_sink(state, sinks)
     if per_input is not None:
         from .perinput import run_per_input

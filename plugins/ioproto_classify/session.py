@@ -244,7 +244,8 @@ class SessionState:
             self._finish(session)
         self._open = {}
         finished, self._finished = self._finished, []
-        return [session.summary() for session in finished]
+        # In the order the sessions ended (each summary's time is its session's last record).
+        return sorted((session.summary() for session in finished), key=lambda summary: summary.ts)
 
 
 class SessionClassifier:

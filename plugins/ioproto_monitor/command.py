@@ -17,7 +17,7 @@ from .filters import shorthand_expression
 @click.command("monitor")
 @input_options
 @decode_options
-@output_options
+@output_options(default_sink="monitor")
 @click.option(
     "--event",
     "events",

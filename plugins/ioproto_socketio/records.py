@@ -108,6 +108,6 @@ class SocketIOUnansweredAck(Packet):
     nsp: str = "/"
     id: int = 0
     event: str | int | None = None
-    event_ts: float = 0.0
+    event_ts: float = attrs.field(default=0.0, metadata={"unit": "epoch"})
     reason: str = "input ended"
     request: Record | None = attrs.field(default=None, repr=False, eq=False, metadata=_LINK)
