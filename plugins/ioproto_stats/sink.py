@@ -84,11 +84,11 @@ def check_writable(path: str, what: str) -> None:
     folder = os.path.dirname(os.path.abspath(path))
     problem = None
     if os.path.isdir(path):
-        problem = "that is a folder: give a file name"
+        problem = "that is a folder; give a file name"
     elif not os.path.isdir(folder):
-        problem = f"the folder {folder} does not exist: create it or choose another path"
+        problem = f"the folder {folder} does not exist; create it or choose another path"
     elif not os.access(folder, os.W_OK) or (os.path.exists(path) and not os.access(path, os.W_OK)):
-        problem = "permission denied: choose a path you may write to"
+        problem = "permission denied; choose a path you may write to"
     if problem is not None:
         raise UsageError(f"cannot write the {what} {path}: {problem}")
 
