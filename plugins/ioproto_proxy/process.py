@@ -85,6 +85,11 @@ class ProxyProcess:
         return int(self._counters.dropped_segments.value)
 
     @property
+    def copied_bytes(self) -> int:
+        """Bytes of traffic the child has copied to the decoder so far."""
+        return int(self._counters.sent.value)
+
+    @property
     def queued_bytes(self) -> int:
         """Copied bytes sent by the child that decoding has not started on yet."""
         return max(0, int(self._counters.sent.value - self._counters.taken.value))

@@ -24,7 +24,9 @@ decodes at normal priority, so each message shows up at once even on a machine b
 other work. The decoder reports each hole as a ``capture.tcp.gap`` and resynchronises; an
 ``ErrorRecord`` with rule ``proxy.tap.dropped`` reports the running total (at most once a
 second) and once more at exit, and the total is printed on stderr at exit. If the child
-dies, a ``proxy.process.exited`` record says so and the source ends.
+dies, a ``proxy.process.exited`` record says so and the source ends. Its last record is an
+:class:`~ioproto.model.InputSummary`: the bytes that passed, and, when nothing was decoded,
+why (no client used the proxy, or none of it was Engine.IO).
 
 A proxy that cannot start (a bad option or upstream URL, an address it cannot listen on:
 the port in use, a host that is not this machine's) is the user's mistake: ``open`` raises
@@ -44,7 +46,7 @@ from ioproto_tcp.records import RECORD_TYPES
 
 from ioproto.components import SourceContext
 from ioproto.errors import UsageError
-from ioproto.model import ErrorRecord, Record
+from ioproto.model import ErrorRecord, InputSummary, Record
 
 from .priority import PRIORITIES, DecodePriority, decode_with_priority
 from .process import ProxyConfig, ProxyProcess
@@ -164,6 +166,7 @@ class ProxySource:
                 text = _dropped_text(proxy, final=True, left=left)
                 _say(f"proxy: {text}")
                 yield _error(time.time(), input, "proxy.tap.dropped", text)
+            yield _summary(input, address, proxy.copied_bytes)
         finally:
             proxy.close()
 
@@ -198,6 +201,20 @@ class ProxySource:
             tick()  # periodic sink output (--every) while the wire is quiet
             if deadline is not None and now >= deadline:
                 return
+
+
+def _summary(input: str, address: tuple[str, int], copied: int) -> InputSummary:
+    """What passed through the proxy, and what to say should nothing be decoded from it
+    (the layers above may find no Engine.IO in the bytes: always set)."""
+    if copied:
+        reason = (
+            f"{copied} bytes passed through the proxy, none of them Engine.IO traffic "
+            "(-D all_http=true shows every HTTP message)"
+        )
+    else:
+        where = hostport(*address)
+        reason = f"no client sent anything through the proxy (point them at http://{where})"
+    return InputSummary(ts=time.time(), input=input, counts={"bytes": copied}, empty_reason=reason)
 
 
 def _dropped_text(proxy: ProxyProcess, *, final: bool, left: int = 0) -> str:

@@ -6,6 +6,8 @@ from __future__ import annotations
 import os
 import re
 import signal
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -160,3 +162,18 @@ def test_a_bad_priority_is_a_config_error() -> None:
     context = SourceContext(options={"upstream": "http://127.0.0.1:1", "priority": "high"})
     with pytest.raises(UsageError, match="priority must be one of auto, idle, normal"):
         list(ProxySource().open("proxy:0", context))
+
+
+def test_a_proxy_nobody_used_says_so() -> None:
+    done = subprocess.run(
+        [
+            *(sys.executable, "-m", "ioproto", "proxy", "--listen", "127.0.0.1:0"),
+            *("--upstream", "http://127.0.0.1:9", "--duration", "1s"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0 and done.stdout == "", done.stderr
+    why = r"^ioproto: proxy:127\.0\.0\.1:0: no client sent anything through the proxy \(point"
+    assert re.search(why + r" them at http://127\.0\.0\.1:\d+\)$", done.stderr, re.M), done.stderr
