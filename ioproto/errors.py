@@ -7,6 +7,8 @@ input nobody can read) and for ``--strict`` runs.
 
 from __future__ import annotations
 
+import os
+
 
 class IoprotoError(Exception):
     """Base class of ioproto's exceptions."""
@@ -43,3 +45,18 @@ class PluginFailure(IoprotoError):
         self.component = component
         self.exc = exc
         super().__init__(f"{component} ({plugin}) raised {type(exc).__name__}: {exc}")
+
+
+def check_writable(path: str, what: str) -> None:
+    """Raise :class:`UsageError` now if the file ``path`` (a sink's ``what``: a chart, a
+    report) cannot be written when the input ends: no such folder, a folder, no permission."""
+    folder = os.path.dirname(os.path.abspath(path))
+    problem = None
+    if os.path.isdir(path):
+        problem = "that is a folder; give a file name"
+    elif not os.path.isdir(folder):
+        problem = f"the folder {folder} does not exist; create it or choose another path"
+    elif not os.access(folder, os.W_OK) or (os.path.exists(path) and not os.access(path, os.W_OK)):
+        problem = "permission denied; choose a path you may write to"
+    if problem is not None:
+        raise UsageError(f"cannot write the {what} {path}: {problem}")

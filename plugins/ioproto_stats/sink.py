@@ -15,12 +15,11 @@ sources.
 
 from __future__ import annotations
 
-import os
 import time
 from typing import IO, Any
 
 from ioproto.components import SinkContext
-from ioproto.errors import UsageError
+from ioproto.errors import check_writable
 from ioproto.model import Record
 
 from .chart import render_html
@@ -77,20 +76,6 @@ class StatsSink:
         if self._chart is not None:
             with open(self._chart, "w", encoding="utf-8") as handle:
                 handle.write(render_html(self.collector.figures(), top=self._top))
-
-
-def check_writable(path: str, what: str) -> None:
-    """Raise :class:`~ioproto.errors.UsageError` now if ``path`` cannot be written later."""
-    folder = os.path.dirname(os.path.abspath(path))
-    problem = None
-    if os.path.isdir(path):
-        problem = "that is a folder; give a file name"
-    elif not os.path.isdir(folder):
-        problem = f"the folder {folder} does not exist; create it or choose another path"
-    elif not os.access(folder, os.W_OK) or (os.path.exists(path) and not os.access(path, os.W_OK)):
-        problem = "permission denied; choose a path you may write to"
-    if problem is not None:
-        raise UsageError(f"cannot write the {what} {path}: {problem}")
 
 
 class StatsSinkFactory:

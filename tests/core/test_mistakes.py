@@ -56,6 +56,7 @@ def busy_port() -> Iterator[int]:
         (["decode", "-o", MISSING, CHAT], ["-o/--output", "does not exist", "create it"]),
         (["decode", "--sink", f"jsonl:{MISSING}", CHAT], [f"jsonl:{MISSING}", "does not exist"]),
         (["stats", "--chart", f"{MISSING}.html", CHAT], ["chart", "does not exist"]),
+        (["dashboard", "--export", f"{MISSING}.html", CHAT], ["report", "does not exist"]),
         (["decode", "/nonexistent-ioproto-test.pcap"], ["no such file: /nonexistent"]),
         (["decode", "--source", "pcap", MISSING], [f"no such file: {MISSING}"]),
         (
@@ -80,6 +81,7 @@ def busy_port() -> Iterator[int]:
         "output",
         "sink-path",
         "chart",
+        "dashboard-export",
         "missing-input",
         "missing-input-named-source",
         "source-option",
