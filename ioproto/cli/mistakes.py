@@ -2,7 +2,9 @@
 
 :class:`Mistake` is what commands raise for it. :class:`OneLineGroup` prints every click
 error (a mistake, an unknown option, a missing argument) as that one line, where click
-would print the usage text first: ``ioproto: error: <what is wrong and what to do>``.
+would print the usage text first: ``ioproto: error: <what is wrong and what to do>``. An
+error class with a ``show`` of its own (a ``--filter`` mistake: the expression with a caret
+under it) is shown its own way.
 """
 
 from __future__ import annotations
@@ -43,10 +45,18 @@ class OneLineGroup(click.Group):
         try:
             result = super().main(args, prog_name, complete_var, False, **extra)
         except click.ClickException as exc:
+            if _shows_itself(exc):
+                exc.show()  # a display of its own (a --filter mistake: a caret under it)
+                sys.exit(exc.exit_code)
             _fail(one_line(exc), exc.exit_code)
         except click.Abort:
             _fail("Aborted!", 1)
         sys.exit(result if isinstance(result, int) else 0)
+
+
+def _shows_itself(exc: click.ClickException) -> bool:
+    """Whether ``exc``'s class shows itself its own way (rather than click's usage text)."""
+    return type(exc).show not in (click.ClickException.show, click.UsageError.show)
 
 
 def _fail(message: str, code: int) -> NoReturn:
