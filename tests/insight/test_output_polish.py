@@ -98,6 +98,7 @@ def test_session_summaries_come_in_time_order() -> None:
         ("proxy", "Default: monitor (text when the monitor plugin is not installed)."),
         ("collect", "Default: monitor (text when the monitor plugin is not installed)."),
         ("dashboard", "Default: dashboard."),
+        ("browse", "Default: monitor (text when the monitor plugin is not installed)."),
     ],
 )
 def test_help_states_the_real_default_sink(command: str, default: str) -> None:
