@@ -20,6 +20,7 @@ from typing import IO, Any, Protocol, runtime_checkable
 import attrs
 
 from .model import Record
+from .sessions import SessionStore
 
 
 @attrs.frozen(slots=True)
@@ -33,11 +34,12 @@ class Limits:
     such as unanswered acks; ``max_attachments`` caps Socket.IO binary attachments per
     packet; ``max_raw_kept`` caps the bytes an error record keeps.
 
-    Every table a layer keeps per session (pending acks, binary packets waiting for their
-    attachments, ...) is bounded in entries and in bytes: ``max_sessions`` sessions with state
-    per layer; ``max_pending_bytes`` bytes of state in one session of a layer and
-    ``max_state_bytes`` in all its sessions together (the oldest state is forgotten first,
-    with an error record). Bytes are the layer's estimate of what the state costs in memory.
+    What components keep per session lives in the pipeline's session store
+    (:mod:`ioproto.sessions`), bounded by ``max_sessions`` sessions and ``max_state_bytes``
+    bytes in all (past either, the least recently used session ends early and its
+    components report what they held); ``max_pending_bytes`` bounds one session's state in a
+    layer. Bytes are each component's estimate of what its state costs in memory. A table
+    keyed by something else (the Engine.IO layer's connections) has the same two bounds.
     """
 
     max_payload: int = 16 * 1024 * 1024
@@ -70,13 +72,16 @@ class DecodeContext:
     would be input for some decoder of the layer above (any registered one, whether or not
     this run decodes that high), so that a layer may skip the work of making what nobody
     wants (the ``http`` layer skips HTTP messages that are not Engine.IO); ``None`` means
-    everything is wanted.
+    everything is wanted. ``sessions`` is the pipeline's :class:`~ioproto.sessions.SessionStore`
+    where a stream or a classifier keeps what it holds per session (``None`` outside a
+    pipeline: keep a store of your own).
     """
 
     limits: Limits = Limits()
     options: Mapping[str, Any] = attrs.field(factory=dict)
     strict: bool = False
     wanted: Callable[[Record], bool] | None = None
+    sessions: SessionStore | None = None
 
 
 @runtime_checkable
@@ -209,12 +214,16 @@ class SinkContext:
 
     ``stream`` is the text stream to write to (stdout unless ``--output`` says otherwise);
     ``color`` says whether ANSI colours are wanted; ``options`` holds ``--sink-option``
-    settings and sink-specific CLI options.
+    settings and sink-specific CLI options; ``sessions`` is the pipeline's session store
+    (filled in by :meth:`Pipeline.build <ioproto.pipeline.Pipeline.build>`), for a sink that
+    keeps something per session (docs/plugin-hooks.md, "Sessions"). Only the pipeline's
+    thread may use it.
     """
 
     stream: IO[str]
     color: bool = False
     options: Mapping[str, Any] = attrs.field(factory=dict)
+    sessions: SessionStore | None = None
 
 
 class Sink(Protocol):
@@ -294,6 +303,12 @@ OPTIONAL_MEMBERS: dict[str, dict[str, tuple[Any, str]]] = {
             "only on earlier records of the same connection), so ioproto.worker may run it "
             "apart from the layers above",
         ),
+        "ends_session": (
+            None,
+            "ends_session(record) -> str | None: whether a record it made ends its session "
+            "(the reason: the Engine.IO close says 'closed'); the pipeline then ends the "
+            "session once the record has gone through every stage",
+        ),
         "attributes_errors": (
             False,
             "error records of the layers below are offered to it (accepts, then feed, which "
@@ -307,6 +322,12 @@ OPTIONAL_MEMBERS: dict[str, dict[str, tuple[Any, str]]] = {
         "types": (None, _TYPES),
     },
     "StreamDecoder": {
+        "session_ended": (
+            None,
+            "session_ended(session, end) -> Iterable[Record]: a session ended (closed, "
+            "evicted, or the input ended); report what it held for it (unanswered acks); the "
+            "records go on from the layer above",
+        ),
         "accepts": (
             None,
             "accepts(record) -> bool, asked instead of the decoder's (for a decoder that "
@@ -314,6 +335,11 @@ OPTIONAL_MEMBERS: dict[str, dict[str, tuple[Any, str]]] = {
         ),
     },
     "ClassifierState": {
+        "session_ended": (
+            None,
+            "session_ended(session, end) -> Iterable[Record]: a session ended; records to "
+            "emit for it (later classifiers and the sinks see them)",
+        ),
         "tags": (
             None,
             "tags(record) -> tuple[Tag, ...], called instead of classify(): the tags of "
@@ -335,6 +361,11 @@ OPTIONAL_MEMBERS: dict[str, dict[str, tuple[Any, str]]] = {
         ),
     },
     "Sink": {
+        "session_ended": (
+            None,
+            "session_ended(session, end): a session ended (after the layers and classifiers "
+            "have reported it)",
+        ),
         "tick": (
             None,
             "tick(), called from the pipeline's thread while the input flows or a live source "

@@ -44,6 +44,7 @@ from .plugins import (
     collect_components,
     make_plugin_manager,
 )
+from .sessions import Session, SessionEnd, SessionStore, session_key
 from .summary import RunSummary
 
 
@@ -59,11 +60,17 @@ class LayerMember:
     stream: StreamDecoder
     plugin: str
     accepts: Callable[[Record], bool] = attrs.field(default=None)
+    #: the decoder's ``ends_session``: which of its records end their session, and why
+    ender: Callable[[Record], str | None] | None = attrs.field(default=None)
+    #: the stream's ``session_ended``: what it reports when a session ends
+    on_end: Callable[[Session, SessionEnd], Iterable[Record]] | None = attrs.field(default=None)
 
     def __attrs_post_init__(self) -> None:
         if self.accepts is None:
             own = optional(self.stream, "StreamDecoder", "accepts")
             self.accepts = own or self.decoder.accepts
+        self.ender = optional(self.decoder, "Decoder", "ends_session")
+        self.on_end = optional(self.stream, "StreamDecoder", "session_ended")
 
 
 @attrs.define
@@ -102,6 +109,8 @@ class Stage:
     plugin: str
     component: Any
     tagger: Callable[[Record], tuple[Tag, ...]] | None = None
+    #: the component's ``session_ended``, if it has one
+    on_end: Callable[..., Any] | None = None
 
 
 def layer_of(decoder: Decoder) -> str:
@@ -275,6 +284,22 @@ class Pipeline:
         self._out: list[Record] = []
         # A record's layer -> index of the layer it enters; -1: kept, not decoded.
         self._entries: dict[str, int] = {INPUT_SUMMARY_LAYER: -1}
+        #: The pipeline's sessions (its context's, or a store of its own).
+        sessions = self.context.sessions
+        if sessions is None:
+            limits = self.context.limits
+            sessions = SessionStore(
+                max_sessions=limits.max_sessions, max_bytes=limits.max_state_bytes
+            )
+        self.sessions = sessions
+        self._ending: list[Record] = []  # records that end their session, once they are through
+        self._last_ts = 0.0  # the latest time fed: when the input ended
+        self._enders = {
+            layer.name: member.ender
+            for layer in self.layers
+            for member in layer.members
+            if member.ender is not None
+        }
         self.interest: Interest | None = None
 
     # -- building ----------------------------------------------------------------------------
@@ -307,8 +332,10 @@ class Pipeline:
         """
         pm = plugin_manager or make_plugin_manager()
         components = components or collect_components(pm)
+        limits = limits or Limits()
+        sessions = SessionStore(max_sessions=limits.max_sessions, max_bytes=limits.max_state_bytes)
         context = DecodeContext(
-            limits=limits or Limits(), options=dict(options or {}), strict=strict
+            limits=limits, options=dict(options or {}), strict=strict, sessions=sessions
         )
         pm.hook.configure.call_historic(
             kwargs={
@@ -337,12 +364,17 @@ class Pipeline:
             plugin = _owner(components.classifiers.items(), classifier)
             state = classifier.open(context)
             tagger = optional(state, "ClassifierState", "tags")
-            classifier_stages.append(Stage(name, plugin, state, tagger))
+            on_end = optional(state, "ClassifierState", "session_ended")
+            classifier_stages.append(Stage(name, plugin, state, tagger, on_end))
         sink_stages = []
         for name, sink_context in sinks:
             factory = components.sinks.get(name)
             plugin = _owner(components.sinks.items(), factory)
-            sink_stages.append(Stage(name, plugin, factory.open(sink_context)))
+            if sink_context.sessions is None:
+                sink_context = attrs.evolve(sink_context, sessions=sessions)
+            sink = factory.open(sink_context)
+            on_end = optional(sink, "Sink", "session_ended")
+            sink_stages.append(Stage(name, plugin, sink, on_end=on_end))
         pipeline = cls(
             layers=layers,
             classifiers=classifier_stages,
@@ -374,8 +406,15 @@ class Pipeline:
             self.summary.input_summaries.append(record)  # type: ignore[arg-type]
             return []
         self.summary.inputs += 1
+        if record.ts > self._last_ts:
+            self._last_ts = record.ts
         self._out = []
+        ender = self._enders.get(record.layer)
+        if ender is not None and ender(record) is not None:
+            self._ending.append(record)  # made by a layer in a worker process
         self._push(record, index)
+        if self._ending or self.sessions.ended:
+            self._end_sessions()
         return self._out
 
     def close(self) -> list[Record]:
@@ -385,6 +424,9 @@ class Pipeline:
         self._start()
         self._closed = True
         self._out = []
+        self._end_sessions()
+        self.sessions.end_all(self._last_ts, "input ended")
+        self._end_sessions()
         for index, layer in enumerate(self.layers):
             for member in layer.members:
                 for produced in self._safely(
@@ -455,6 +497,44 @@ class Pipeline:
 
     # -- internals ---------------------------------------------------------------------------
 
+    def _end_sessions(self) -> None:
+        """End the sessions whose ending records went through, then announce every end:
+        to each layer stream (what it reports goes on from the layer above it), classifier
+        (later classifiers and the sinks see what it reports) and sink, in pipeline order."""
+        sessions = self.sessions
+        if self._ending:
+            ending, self._ending = self._ending, []
+            for record in ending:
+                key = session_key(record)
+                if key is not None:
+                    reason = self._reason_of(record)
+                    sessions.end(key, record.ts, reason, record)
+        while sessions.ended:
+            for session, end in sessions.take_ended():
+                self._announce(session, end)
+
+    def _reason_of(self, record: Record) -> str:
+        ender = self._enders.get(record.layer)
+        return (ender(record) if ender is not None else None) or "closed"
+
+    def _announce(self, session: Session, end: SessionEnd) -> None:
+        for index, layer in enumerate(self.layers):
+            for member in layer.members:
+                if member.on_end is not None:
+                    for produced in self._safely(
+                        member.plugin, member.decoder.name, member.on_end, session, end
+                    ):
+                        self._push(produced, index + 1)
+        for stage in self.classifiers:
+            handler = stage.on_end
+            if handler is not None:
+                for produced in self._safely(stage.plugin, stage.name, handler, session, end):
+                    self._emit_classified(produced, after=stage)
+        for stage in self.sinks:
+            handler = stage.on_end
+            if handler is not None:
+                self._call_sink(stage, handler, session, end)
+
     def _start(self) -> None:
         if not self._started:
             self._started = True
@@ -497,6 +577,11 @@ class Pipeline:
                             member.plugin, member.decoder.name, exc, record
                         )
                         produced = [failure] if failure is not None else []
+                    ender = member.ender
+                    if ender is not None:
+                        for child in produced:
+                            if ender(child) is not None:
+                                self._ending.append(child)
                     if self.all_layers and not any(
                         child.layer == record.layer for child in produced
                     ):

@@ -20,8 +20,9 @@ from ioproto_engineio.records import EngineIOHandshake
 
 from ioproto.components import DecodeContext
 from ioproto.model import Record, Tag
+from ioproto.sessions import SessionStore, session_key
 
-from .common import BoundedMap, find_chunk, session_key
+from .common import PerSession, find_chunk
 from .useragent import ClientInfo, identify
 
 
@@ -35,9 +36,18 @@ def client_tags(info: ClientInfo) -> tuple[Tag, ...]:
     return tuple(tags)
 
 
+#: Estimated bytes of what this classifier keeps per session (a flag, in the session's state).
+_COST = 100
+
+
+def _named() -> bool:
+    """A session's client has been named (the flag kept per session)."""
+    return True
+
+
 class ClientState:
-    def __init__(self, max_sessions: int) -> None:
-        self._done: BoundedMap[bool] = BoundedMap(max_sessions)
+    def __init__(self, sessions: SessionStore | None) -> None:
+        self._done: PerSession[bool] = PerSession(sessions, "client", _named, _COST)
         self._tags: dict[ClientInfo, tuple[Tag, ...]] = {}
 
     def classify(self, record: Record) -> Record:
@@ -50,13 +60,13 @@ class ClientState:
         if key is None:
             return ()
         handshake = isinstance(record, EngineIOHandshake)
-        if not handshake and key in self._done:
+        if not handshake and (self._done.get(key) or self._done.store.has_ended(key)):
             return ()
         chunk = find_chunk(record)
         if chunk is None or chunk.http is None:
             return ()
         info = identify(chunk.http.request_header("user-agent"))
-        self._done.set(key, True)
+        self._done.of(key, record.ts)
         tags = self._tags.get(info)
         if tags is None:
             tags = client_tags(info)
@@ -74,4 +84,4 @@ class ClientClassifier:
     types: tuple[str, ...] = ()
 
     def open(self, context: DecodeContext) -> ClientState:
-        return ClientState(context.limits.max_sessions)
+        return ClientState(context.sessions)

@@ -1,13 +1,15 @@
-"""Helpers shared by the classifiers: finding a record's chunk, session keys, bounded maps."""
+"""Helpers shared by the classifiers: finding a record's chunk, state per session, bounded
+maps."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Generic, TypeVar
 
 from ioproto_http.records import Chunk, ChunkKind
 
 from ioproto.model import Record
+from ioproto.sessions import SessionStore
 
 V = TypeVar("V")
 
@@ -51,13 +53,38 @@ def transport_kind(record: Record, chunk: Chunk | None) -> str | None:
     return _BY_TRANSPORT.get(record.transport, record.transport)
 
 
-def session_key(record: Record) -> str | None:
-    """The Engine.IO session id, else the connection (sessions the capture never named)."""
-    if record.sid is not None:
-        return record.sid
-    if record.connection is not None:
-        return "conn:" + record.connection
-    return None
+class PerSession(Generic[V]):
+    """A classifier's state of each session, kept in the pipeline's session store under
+    ``name`` (it ends with the session), ``cost`` bytes each; ``factory`` makes a new one.
+
+    Without a pipeline's store (``store`` ``None``) it keeps a store of its own.
+    """
+
+    __slots__ = ("cost", "factory", "name", "store")
+
+    def __init__(
+        self, store: SessionStore | None, name: str, factory: Callable[[], V], cost: int
+    ) -> None:
+        self.store = store if store is not None else SessionStore()
+        self.name = name
+        self.factory = factory
+        self.cost = cost
+
+    def get(self, key: str) -> V | None:
+        """The state of session ``key`` if it has one (nothing is started)."""
+        holder = self.store.get(key)
+        return holder.state.get(self.name) if holder is not None else None
+
+    def of(self, key: str, ts: float) -> V:
+        """The state of session ``key``, made if needed."""
+        holder = self.store.get(key)
+        state: V | None = holder.state.get(self.name) if holder is not None else None
+        if state is None:
+            holder = self.store.session(key, ts)
+            state = self.factory()
+            holder.state[self.name] = state
+            holder.charge(self.cost)
+        return state
 
 
 def wire_size(record: Record) -> int:

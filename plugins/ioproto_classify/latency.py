@@ -26,8 +26,9 @@ from ioproto_socketio.records import SocketIOPacket
 
 from ioproto.components import DecodeContext
 from ioproto.model import Record, Tag
+from ioproto.sessions import INPUT_ENDED, Session, SessionEnd, SessionStore, session_key
 
-from .common import BoundedMap, find_chunk, session_key
+from .common import PerSession, find_chunk
 from .records import HeartbeatTimeout
 
 
@@ -38,11 +39,18 @@ class _Session:
     last: Record | None = None
 
 
+#: Estimated bytes of what this classifier keeps per session (a _Session).
+_COST = 200
+_NAME = "latency"
+
+
 class LatencyState:
-    def __init__(self, max_sessions: int) -> None:
-        self._sessions: BoundedMap[_Session] = BoundedMap(max_sessions)
+    def __init__(self, sessions: SessionStore | None, max_kept: int) -> None:
+        self._sessions: PerSession[_Session] = PerSession(sessions, _NAME, _Session, _COST)
         self._timeouts: list[HeartbeatTimeout] = []
-        self._max_kept = max_sessions
+        # pings still waiting when the input ended: reported at close(), after the others
+        self._pending: list[tuple[Record, float | None]] = []
+        self._max_kept = max_kept
         self._last_ts = 0.0
 
     def classify(self, record: Record) -> Record:
@@ -69,7 +77,7 @@ class LatencyState:
         if isinstance(record, EngineIOHandshake):
             return self._handshake(key, record)
         if kind == "ping" and record.data != "probe":
-            session = self._session(key)
+            session = self._sessions.of(key, record.ts)
             session.ping = record
             return ()
         if kind == "pong" and record.data != "probe":
@@ -82,22 +90,22 @@ class LatencyState:
             waiting.ping = None
             return (Tag("latency.heartbeat", record.ts - ping.ts),)
         if kind == "close":
-            closed = self._sessions.pop(key)
+            closed = self._sessions.get(key)
             if closed is not None and closed.ping is not None:
-                waited = record.ts - closed.ping.ts
-                self._keep(closed.ping, closed.ping_timeout, record.ts, "session closed")
-                return (Tag("latency.ping_unanswered", waited),)
+                ping, closed.ping = closed.ping, None
+                self._keep(ping, closed.ping_timeout, record.ts, "session closed")
+                return (Tag("latency.ping_unanswered", record.ts - ping.ts),)
         return ()
 
-    def _session(self, key: str) -> _Session:
-        session = self._sessions.get(key)
-        if session is None:
-            session = _Session()
-            self._sessions.set(key, session)
-        return session
+    def session_ended(self, session: Session, end: SessionEnd) -> Iterable[Record]:
+        """A session still waiting for a pong when the input ended is reported at close()."""
+        state: _Session | None = session.state.get(_NAME)
+        if state is not None and state.ping is not None and end.reason == INPUT_ENDED:
+            self._pending.append((state.ping, state.ping_timeout))
+        return ()
 
     def _handshake(self, key: str, record: EngineIOHandshake) -> tuple[Tag, ...]:
-        session = self._session(key)
+        session = self._sessions.of(key, record.ts)
         if record.ping_timeout is not None:
             session.ping_timeout = record.ping_timeout / 1000
         chunk = find_chunk(record)
@@ -129,7 +137,7 @@ class LatencyState:
         )
 
     def close(self) -> Iterable[Record]:
-        pending = [(s.ping, s.ping_timeout) for _, s in self._sessions.items() if s.ping]
+        pending, self._pending = self._pending, []
         end = max((ping.ts for ping, _ in pending if ping), default=self._last_ts)
         end = max(end, self._last_ts)
         for ping, ping_timeout in pending:
@@ -148,4 +156,4 @@ class LatencyClassifier:
     types: tuple[str, ...] = ("heartbeat-timeout",)
 
     def open(self, context: DecodeContext) -> LatencyState:
-        return LatencyState(context.limits.max_sessions)
+        return LatencyState(context.sessions, context.limits.max_sessions)

@@ -20,8 +20,9 @@ from ioproto_socketio.records import SocketIOPacket, SocketIOUnansweredAck
 
 from ioproto.components import DecodeContext
 from ioproto.model import ErrorRecord, Record
+from ioproto.sessions import INPUT_ENDED, Session, SessionEnd, SessionStore, session_key
 
-from .common import BoundedMap, session_key
+from .common import BoundedMap
 from .records import LAYER, HeartbeatTimeout, SessionSummary
 
 
@@ -96,10 +97,17 @@ class _Session:
 _CLIENT_TAGS = ("client.kind", "client.name", "client.version", "client.os", "client.device")
 
 
+#: Estimated bytes of a session's accumulator (a _Session, its lists and dict).
+_COST = 1500
+_NAME = "session"
+
+
 class SessionState:
-    def __init__(self, max_sessions: int) -> None:
+    def __init__(self, sessions: SessionStore | None, max_sessions: int) -> None:
         self._limit = max(1, max_sessions)
-        self._open: dict[str, _Session] = {}
+        #: open sessions' accumulators live in the session store; closed ones are kept a
+        #: while for late records (a WebSocket's close frames after the Engine.IO close)
+        self._store = sessions if sessions is not None else SessionStore(max_sessions=max_sessions)
         self._closed: BoundedMap[_Session] = BoundedMap(max_sessions)
         self._finished: list[_Session] = []
         self._sid_of_connection: BoundedMap[str] = BoundedMap(max_sessions)
@@ -128,22 +136,29 @@ class SessionState:
         key = self._key(record)
         if key is None:
             return record
-        session = self._open.get(key) or self._closed.get(key)
+        holder = self._store.get(key)
+        session = holder.state.get(_NAME) if holder is not None else None
         if session is None:
-            session = self._start(key, record)
+            session = self._closed.get(key) or self._start(key, record)
         self._update(session, record)
-        if isinstance(record, EngineIOPacket) and record.type == "close" and key in self._open:
-            session.end_reason = "closed"
-            self._finish(self._open.pop(key))
-            self._closed.set(key, session)
         return record
 
+    def session_ended(self, holder: Session, end: SessionEnd) -> Iterable[Record]:
+        """The session's summary is final (emitted at close(), oldest session first)."""
+        session: _Session | None = holder.state.get(_NAME)
+        if session is not None:
+            if end.evicted:
+                session.end_reason = "evicted"
+            else:
+                if end.reason != INPUT_ENDED:
+                    session.end_reason = "closed"
+                # late records (close frames after the close, heartbeat timeouts reported
+                # when the input ended) still count in its summary
+                self._closed.set(session.key, session)
+            self._finish(session)
+        return ()
+
     def _start(self, key: str, record: Record) -> _Session:
-        if len(self._open) >= self._limit:
-            oldest_key = next(iter(self._open))
-            oldest = self._open.pop(oldest_key)
-            oldest.end_reason = "evicted"
-            self._finish(oldest)
         session = _Session(
             key=key,
             sid=record.sid,
@@ -151,7 +166,9 @@ class SessionState:
             first_ts=record.ts,
             last_ts=record.ts,
         )
-        self._open[key] = session
+        holder = self._store.session(key, record.ts)
+        holder.state[_NAME] = session
+        holder.charge(_COST)
         return session
 
     def _finish(self, session: _Session) -> None:
@@ -240,9 +257,6 @@ class SessionState:
             session.errors += 1
 
     def close(self) -> Iterable[Record]:
-        for session in self._open.values():
-            self._finish(session)
-        self._open = {}
         finished, self._finished = self._finished, []
         # In the order the sessions ended (each summary's time is its session's last record).
         return sorted((session.summary() for session in finished), key=lambda summary: summary.ts)
@@ -254,4 +268,4 @@ class SessionClassifier:
     types: tuple[str, ...] = ("summary",)
 
     def open(self, context: DecodeContext) -> SessionState:
-        return SessionState(context.limits.max_sessions)
+        return SessionState(context.sessions, context.limits.max_sessions)

@@ -18,8 +18,9 @@ from ioproto_engineio.records import EngineIOHandshake, EngineIOPacket
 
 from ioproto.components import DecodeContext
 from ioproto.model import Record, Tag
+from ioproto.sessions import SessionStore, session_key
 
-from .common import BoundedMap, session_key
+from .common import PerSession
 
 _PROBE = {"ping": (Tag("upgrade.probe", "ping"),), "pong": (Tag("upgrade.probe", "pong"),)}
 _FAILED = (Tag("upgrade.failed", True),)
@@ -32,16 +33,13 @@ class _Session:
     upgraded: bool = False
 
 
-class UpgradeState:
-    def __init__(self, max_sessions: int) -> None:
-        self._sessions: BoundedMap[_Session] = BoundedMap(max_sessions)
+#: Estimated bytes of what this classifier keeps per session (a _Session).
+_COST = 150
 
-    def _session(self, key: str) -> _Session:
-        session = self._sessions.get(key)
-        if session is None:
-            session = _Session()
-            self._sessions.set(key, session)
-        return session
+
+class UpgradeState:
+    def __init__(self, sessions: SessionStore | None) -> None:
+        self._sessions: PerSession[_Session] = PerSession(sessions, "upgrade", _Session, _COST)
 
     def classify(self, record: Record) -> Record:
         added = self.tags(record)
@@ -58,19 +56,19 @@ class UpgradeState:
         if key is None:
             return ()
         if isinstance(record, EngineIOHandshake):
-            self._session(key).handshake_ts = record.ts
+            self._sessions.of(key, record.ts).handshake_ts = record.ts
             return ()
         if kind in _PROBE and record.data == "probe":
-            self._session(key).probed = True
+            self._sessions.of(key, record.ts).probed = True
             return tuple(_PROBE[kind])
         if kind == "upgrade":
-            session = self._session(key)
+            session = self._sessions.of(key, record.ts)
             session.upgraded = True
             if session.handshake_ts is not None:
                 return (Tag("upgrade.time", record.ts - session.handshake_ts),)
             return ()
         if kind == "close":
-            closed = self._sessions.pop(key)
+            closed = self._sessions.get(key)
             if closed is not None and closed.probed and not closed.upgraded:
                 return tuple(_FAILED)
         return ()
@@ -85,4 +83,4 @@ class UpgradeClassifier:
     types: tuple[str, ...] = ()
 
     def open(self, context: DecodeContext) -> UpgradeState:
-        return UpgradeState(context.limits.max_sessions)
+        return UpgradeState(context.sessions)

@@ -109,6 +109,13 @@ class EngineIODecoder:
     }
     types = (*PACKET_TYPES, "http-error")
 
+    def ends_session(self, record: Record) -> str | None:
+        """``"closed"`` for a ``close`` packet: it ends its session (the pipeline then has
+        every component report what it held for it)."""
+        if record.type == "close" and isinstance(record, EngineIOPacket):
+            return "closed"
+        return None
+
     def accepts(self, record: Record) -> bool:
         """True for chunks holding lines, or the HTTP bodies and WebSocket messages of an
         Engine.IO request (:func:`is_engineio_request`), and for error records of the layers
@@ -228,12 +235,19 @@ class _Out:
         }
 
 
+def _learned_cost(connection: str, sid: str) -> int:
+    """Estimated bytes of one entry of the connection → session map."""
+    return 200 + len(connection) + len(sid)
+
+
 class EngineIOStream:
     """Running state of the Engine.IO layer for one pipeline (sans-IO).
 
     Keeps a bounded map from connection to the session id learned from an ``open``
-    handshake on it (at most ``limits.max_sessions`` entries, oldest evicted first), so that
-    packets of a WebSocket-only session carry their sid.
+    handshake on it (at most ``limits.max_sessions`` entries and ``limits.max_state_bytes``
+    bytes, least recently learned forgotten first), so that packets of a WebSocket-only
+    session carry their sid. It is a map of connections, not of sessions, and the layer may
+    run in a worker process: it is not kept in the pipeline's session store.
     """
 
     def __init__(self, context: DecodeContext) -> None:
@@ -244,6 +258,7 @@ class EngineIOStream:
         self._forced = self._option_revision is not None and forced
         self._strict = context.strict
         self._sids: dict[str, tuple[str, str | None]] = {}
+        self._sids_cost = 0  # bytes of _sids, estimated (_learned_cost)
         self._facts_of: HttpInfo | None = None
         self._last_facts = _NO_FACTS
         self._handlers: dict[ChunkKind, Callable[[_Out, bytes], None]] = {
@@ -287,6 +302,7 @@ class EngineIOStream:
     def close(self) -> Iterable[Record]:
         """Nothing is pending between chunks; forget the session map."""
         self._sids.clear()
+        self._sids_cost = 0
         return ()
 
     # -- per chunk -------------------------------------------------------------------------------
@@ -391,11 +407,18 @@ class EngineIOStream:
         if connection is None:
             return
         sids = self._sids
-        if connection in sids:
-            del sids[connection]
-        elif len(sids) >= self._limits.max_sessions:
-            del sids[next(iter(sids))]
+        known = sids.pop(connection, None)
+        if known is not None:
+            self._sids_cost -= _learned_cost(connection, known[0])
+        limits = self._limits
+        cost = _learned_cost(connection, sid)
+        while sids and (
+            len(sids) >= limits.max_sessions or self._sids_cost + cost > limits.max_state_bytes
+        ):
+            oldest = next(iter(sids))
+            self._sids_cost -= _learned_cost(oldest, sids.pop(oldest)[0])
         sids[connection] = (sid, transport)
+        self._sids_cost += cost
 
     def _attributed(self, record: Record) -> Record:
         """``record`` with the session and transport of its connection, when known."""

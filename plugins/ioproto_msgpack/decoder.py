@@ -26,14 +26,15 @@ allowing types 0-6. Error rules are in ``RULES``; nothing raises out of ``feed``
 from __future__ import annotations
 
 import json
-from collections.abc import Hashable, Iterable
+from collections.abc import Iterable
 from typing import Any
 
-from ioproto_socketio.acks import AckBook, key_size, session_key
+from ioproto_socketio.acks import AckBook, key_size
 from ioproto_socketio.records import LAYER, RECORD_TYPES
 
 from ioproto.components import DecodeContext
 from ioproto.model import ErrorRecord, Record, error_from
+from ioproto.sessions import Session, SessionEnd, session_key
 
 from .unpack import UnpackError, map_keys, unpack
 
@@ -102,6 +103,9 @@ class MsgpackDecoder:
 
 #: Estimated bytes of one remembered parser choice besides its key.
 _CHOICE_COST = 150
+#: The names this parser keeps its state under in a session: its acks, its parser choice.
+_NAME = "socketio-msgpack"
+_CHOICE = "socketio-parser"
 
 
 class MsgpackStream:
@@ -113,7 +117,6 @@ class MsgpackStream:
         self._max_json_bytes = limits.max_json_bytes
         self._max_payload = limits.max_payload
         self._max_raw = limits.max_raw_kept
-        self._max_sessions = max(1, limits.max_sessions)
         self._strict = context.strict
         self._default_revision = 5
         option = context.options.get("socketio_revision")
@@ -121,55 +124,38 @@ class MsgpackStream:
             self._default_revision = int(option)
         mode = str(context.options.get(_PARSER_OPTION, "auto")).lower()
         self._mode = mode if mode in ("msgpack", "default") else "auto"
-        self._choice: dict[Hashable, bool] = {}
-        self._choice_cost = 0
-        self._max_choice_bytes = max(_CHOICE_COST, limits.max_state_bytes)
-        self._book: AckBook[Any] = AckBook(limits)
+        self._book: AckBook[Any] = AckBook(limits, store=context.sessions, name=_NAME)
+        self._sessions = self._book.store
         self._last: Record | None = None
 
     # -- choosing sessions --------------------------------------------------------------------
 
     def accepts(self, record: Record) -> bool:
-        """Whether ``record`` belongs to a msgpack-parser session (claiming it if it starts one)."""
-        if record.layer != "engineio":
-            return False
-        kind = record.type
-        if kind != "message" and kind != "close":
+        """Whether ``record`` belongs to a msgpack-parser session (claiming it if it starts one).
+
+        The choice is kept with the session (in the session store), so it ends with it.
+        """
+        if record.layer != "engineio" or record.type != "message":
             return False
         if self._mode != "auto":
             return self._mode == "msgpack"
         key = session_key(record)
-        choice = self._choice.get(key)
-        if kind == "close":
-            if choice is not None:
-                del self._choice[key]
-                self._choice_cost -= _CHOICE_COST + key_size(key)
-            return choice is _MSGPACK
+        holder = self._sessions.get(key)
+        choice = holder.state.get(_CHOICE) if holder is not None else None
         if choice is None:
             choice = looks_like_msgpack_packet(getattr(record, "data", None))
-            cost = _CHOICE_COST + key_size(key)
-            while self._choice and (
-                len(self._choice) >= self._max_sessions
-                or self._choice_cost + cost > self._max_choice_bytes
-            ):
-                oldest = next(iter(self._choice))
-                del self._choice[oldest]
-                self._choice_cost -= _CHOICE_COST + key_size(oldest)
-            self._choice[key] = choice
-            self._choice_cost += cost
-        return choice
+            holder = self._sessions.session(key, record.ts)
+            holder.state[_CHOICE] = choice
+            holder.charge(_CHOICE_COST + key_size(key))
+        return bool(choice)
 
     # -- the StreamDecoder protocol -----------------------------------------------------------
 
     def feed(self, record: Record) -> Iterable[Record]:
-        """The Socket.IO records of one Engine.IO ``message`` (or the end of a session)."""
+        """The Socket.IO records of one Engine.IO ``message``."""
         self._last = record
         out: list[Record] = []
         try:
-            if record.type == "close":
-                out.append(record)
-                self._book.end_session(record, out)
-                return out
             data = getattr(record, "data", None)
             if isinstance(data, bytes | bytearray | memoryview):
                 self._binary(record, bytes(data), out)
@@ -189,12 +175,15 @@ class MsgpackStream:
             )
         return out
 
+    def session_ended(self, session: Session, end: SessionEnd) -> list[Record]:
+        """Unanswered acks of a session that ended."""
+        return self._book.session_ended(session, end)
+
     def close(self) -> Iterable[Record]:
-        """Unanswered acks of every session still open."""
+        """Unanswered acks of every session still open (without a pipeline's store)."""
         out: list[Record] = []
         last = self._last
         self._book.close(last.ts if last is not None else 0.0, out)
-        self._choice.clear()
         return out
 
     # -- decoding -----------------------------------------------------------------------------

@@ -9,23 +9,24 @@ msgpack parser, a third-party one) has to do the same bookkeeping once it has ma
 * an EVENT still waiting when its session ends (the Engine.IO ``close``), when the input
   ends, or when its slot is reused becomes a
   :class:`~ioproto_socketio.records.SocketIOUnansweredAck` record;
-* all of it is bounded by :class:`ioproto.components.Limits`, in entries and in bytes: at
-  most ``max_sessions`` sessions and ``max_state_bytes`` bytes of state in all of them (the
-  oldest session is forgotten first, with an error record if it still waited for
-  something), ``max_pending`` pending acks and ``max_pending_bytes`` bytes of state per
-  session (the oldest pending ack is forgotten, with an error record).
+* all of it is bounded, in entries and in bytes: the session store holds at most
+  ``max_sessions`` sessions and ``max_state_bytes`` bytes of state in all of them (the
+  least recently used session is forgotten first, with an error record if it still waited
+  for something), and a session holds at most ``max_pending`` pending acks and
+  ``max_pending_bytes`` bytes of this book's state (the oldest pending ack is forgotten,
+  with an error record).
 
 A pending ack keeps an :class:`~ioproto_socketio.records.AckRequest`, not the EVENT: its
 arguments and the records below it are free to go as soon as the EVENT has been emitted.
 Each session has a ``cost``: the estimated bytes of its state (:data:`ENTRY_COST` per
 pending ack plus its event name and namespace, :data:`SESSION_COST` for the session, plus
-whatever a subclass charges with :meth:`AckBook.charge`); the book keeps the sum.
+whatever a subclass charges with :meth:`AckBook.charge`), also charged to the store.
 
-:class:`AckBook` does exactly that, keyed by :func:`session_key` (the Engine.IO ``sid``,
-falling back to the connection) and by direction. A parser with more per-session state
-(partial binary packets, say) subclasses :class:`AckSession` and passes the subclass as
-``session_factory``, overriding :meth:`AckSession.waiting` and :meth:`AckSession.flush` so
-that eviction and session end report its own state too.
+:class:`AckBook` does exactly that, keyed by :func:`ioproto.sessions.session_key` (the
+Engine.IO ``sid``, falling back to the connection) and by direction. A parser with more
+per-session state (partial binary packets, say) subclasses :class:`AckSession` and passes
+the subclass as ``session_factory``, overriding :meth:`AckSession.waiting` and
+:meth:`AckSession.flush` so that eviction and session end report its own state too.
 
 Use from a parser's stream: once it has decoded a packet, :meth:`AckBook.emit` makes the
 record (the one way Socket.IO records are built, whichever parser decoded the packet),
@@ -36,10 +37,12 @@ pairs an ACK with its EVENT and has an EVENT with an id wait for its ACK::
     book.emit(record, out, wire_type=2, revision=5, nsp="/", ack_id=7, data=["chat", "hi"],
               raw=b'427["chat","hi"]')
     ...
-    # on the Engine.IO close record:
-    out = [close_record]; book.end_session(close_record, out)
-    # at the end of the input:
-    book.close(last_ts, out)
+    # from the stream's session_ended(session, end):
+    return book.session_ended(session, end)
+
+The sessions are those of the pipeline's :class:`~ioproto.sessions.SessionStore`
+(``AckBook(limits, store=context.sessions)``): a session ends when the Engine.IO layer
+closes it, when the store evicts it, or when the input ends, and the pipeline announces it.
 
 Error rules (layer ``socketio``): ``socketio.state.too-many-pending-acks`` (a session over
 ``max_pending`` or ``max_pending_bytes``), ``socketio.state.too-many-sessions`` (over
@@ -54,7 +57,16 @@ from typing import Any, Generic, TypeVar
 
 from ioproto.components import Limits
 from ioproto.fastrecords import positional_maker
-from ioproto.model import Record, error_from
+from ioproto.model import ErrorRecord, Record, error_from
+from ioproto.sessions import (
+    EVICTED_BYTES,
+    EVICTED_COUNT,
+    INPUT_ENDED,
+    Session,
+    SessionEnd,
+    SessionStore,
+    session_key,
+)
 
 from .records import LAYER, AckRequest, SocketIOPacket, SocketIOUnansweredAck
 
@@ -67,7 +79,6 @@ __all__ = [
     "AckSession",
     "key_size",
     "opposite",
-    "session_key",
     "unanswered",
 ]
 
@@ -112,11 +123,6 @@ _make_packet = positional_maker(SocketIOPacket, PACKET_FIELDS)
 Pending = dict[tuple[str, int], AckRequest]
 
 
-def session_key(record: Record) -> Hashable:
-    """The key of ``record``'s session: its Engine.IO ``sid``, else its connection."""
-    return record.sid if record.sid is not None else record.connection
-
-
 def opposite(direction: str | None) -> str | None:
     """``"c2s"`` ↔ ``"s2c"``; ``None`` stays ``None``."""
     return _OPPOSITE.get(direction)
@@ -130,12 +136,14 @@ class AckSession:
     through :meth:`AckBook.charge`. ``cost`` is the estimated bytes of the session's state.
     """
 
-    __slots__ = ("acks", "cost", "pending")
+    __slots__ = ("acks", "cost", "holder", "pending")
 
     def __init__(self) -> None:
         self.acks: dict[str | None, Pending] = {}
         self.pending = 0
         self.cost = SESSION_COST
+        #: the store's session this state belongs to (charged with this state's bytes)
+        self.holder: Session | None = None
 
     def waiting(self) -> bool:
         """Whether forgetting this session loses something worth an error record."""
@@ -183,100 +191,74 @@ def unanswered(
 
 
 class AckBook(Generic[S]):
-    """Sessions with their pending acks, bounded. See the module docstring.
+    """Pending acks of sessions, bounded. See the module docstring.
 
-    ``session_factory`` makes a new session object (:class:`AckSession` or a subclass).
-    ``sessions`` maps :func:`session_key` → session, oldest first; a parser may read it and
-    create sessions through :meth:`session`. ``cost`` is the sum of the sessions' costs.
+    The sessions live in a :class:`~ioproto.sessions.SessionStore`: the pipeline's (give
+    ``store=context.sessions``), where this book keeps its state under ``name`` and the
+    pipeline announces their ends through :meth:`session_ended`; or, without one, a store of
+    the book's own, whose ends :meth:`close` reports. ``session_factory`` makes a session's
+    state (:class:`AckSession` or a subclass). ``count`` is the number of sessions with state
+    in this book.
     """
 
     def __init__(
         self,
         limits: Limits,
         session_factory: Callable[[], S] = AckSession,  # type: ignore[assignment]
+        *,
+        store: SessionStore | None = None,
+        name: str = "socketio",
     ) -> None:
         self._factory = session_factory
         self._max_pending = max(1, limits.max_pending)
-        self._max_sessions = max(1, limits.max_sessions)
         self.max_state_bytes = max(SESSION_COST, limits.max_state_bytes)
         #: what one session may hold (never more than all sessions together)
         self.max_pending_bytes = min(
             max(SESSION_COST, limits.max_pending_bytes), self.max_state_bytes
         )
-        self.sessions: dict[Hashable, S] = {}
-        self.cost = 0
+        self.own_store = store is None
+        self.store = (
+            store
+            if store is not None
+            else SessionStore(max_sessions=limits.max_sessions, max_bytes=limits.max_state_bytes)
+        )
+        self.name = name
+        self.count = 0
+
+    @property
+    def cost(self) -> int:
+        """The bytes held by every session of the store (this book's and others')."""
+        return self.store.cost
 
     def get(self, record: Record) -> S | None:
         """``record``'s session if it has state, else ``None`` (nothing is created)."""
-        return self.sessions.get(session_key(record))
+        holder = self.store.get(session_key(record))
+        return holder.state.get(self.name) if holder is not None else None
 
     def session(self, record: Record, out: list[Record]) -> S:
-        """``record``'s session, created if needed (possibly evicting the oldest into ``out``)."""
+        """``record``'s session, created if needed (the store may end older ones: their ends
+        are reported when the pipeline announces them)."""
         key = session_key(record)
-        session = self.sessions.get(key)
-        if session is not None:
-            return session
-        # A session's state object is kept until its Engine.IO close (creating one per
-        # packet would cost more than it saves); past max_sessions the oldest goes, silently
-        # if it waits for nothing.
-        if len(self.sessions) >= self._max_sessions:
-            self._forget_oldest(
-                record,
-                out,
-                "socketio.state.too-many-sessions",
-                f"more than {self._max_sessions} sessions with state",
-                "session forgotten (too many sessions)",
-            )
-        session = self.sessions[key] = self._factory()
-        session.cost += key_size(key)
-        self.cost += session.cost
-        if self.cost > self.max_state_bytes:
-            self._shrink(record, session, out)
-        return session
+        holder = self.store.session(key, record.ts)
+        state: S | None = holder.state.get(self.name)
+        if state is None:
+            state = self._factory()
+            state.holder = holder
+            state.cost += key_size(key)
+            holder.state[self.name] = state
+            self.count += 1
+            holder.charge(state.cost)
+        return state
 
     def charge(self, record: Record, session: S, size: int, out: list[Record]) -> None:
-        """Add ``size`` bytes (negative: release) to ``session``'s cost and the book's.
+        """Add ``size`` bytes (negative: release) to ``session``'s cost and the store's.
 
-        When all sessions together go over ``max_state_bytes``, the oldest other sessions are
-        forgotten (error records and their unanswered acks into ``out``) until they fit.
+        When all sessions together go over the store's byte bound, the least recently used
+        other sessions end early (reported as they are announced).
         """
         session.cost += size
-        self.cost += size
-        if size > 0 and self.cost > self.max_state_bytes:
-            self._shrink(record, session, out)
-
-    def _shrink(self, record: Record, keep: S, out: list[Record]) -> None:
-        while self.cost > self.max_state_bytes and len(self.sessions) > 1:
-            oldest = next(iter(self.sessions.values()))
-            if oldest is keep:
-                # the session being charged is the oldest: forget the next one instead
-                key = next(k for k, s in self.sessions.items() if s is not keep)
-            else:
-                key = next(iter(self.sessions))
-            self._forget(
-                key,
-                record,
-                out,
-                "socketio.state.over-budget",
-                f"the state of all sessions is over {self.max_state_bytes} bytes",
-                "session forgotten (state over budget)",
-            )
-
-    def _forget_oldest(
-        self, record: Record, out: list[Record], rule: str, why: str, reason: str
-    ) -> None:
-        self._forget(next(iter(self.sessions)), record, out, rule, why, reason)
-
-    def _forget(
-        self, key: Hashable, record: Record, out: list[Record], rule: str, why: str, reason: str
-    ) -> None:
-        session = self.sessions.pop(key)
-        self.cost -= session.cost
-        if session.waiting():
-            out.append(
-                error_from(record, layer=LAYER, rule=rule, reason=f"{why}: forgot session {key!r}")
-            )
-            self.flush(session, record.ts, None, reason, out)
+        if session.holder is not None:
+            session.holder.charge(size)
 
     def answered(self, record: Record, nsp: str, ack_id: int) -> AckRequest | None:
         """What was kept of the EVENT that ACK ``record`` (namespace ``nsp``, id ``ack_id``)
@@ -285,7 +267,7 @@ class AckBook(Generic[S]):
         The EVENT stops waiting. ``record`` is the ACK's parent (for its session and
         direction).
         """
-        session = self.sessions.get(session_key(record))
+        session = self.get(record)
         if session is None:
             return None
         acks = session.acks.get(_OPPOSITE.get(record.direction))
@@ -294,9 +276,7 @@ class AckBook(Generic[S]):
         request = acks.pop((nsp, ack_id), None)
         if request is not None:
             session.pending -= 1
-            cost = _entry_cost(request)
-            session.cost -= cost
-            self.cost -= cost
+            self.charge(record, session, -_entry_cost(request), [])
         return request
 
     def emit(
@@ -331,7 +311,7 @@ class AckBook(Generic[S]):
         elif (wire_type == 3 or wire_type == 6) and isinstance(data, list):
             args = data
         answers = None
-        if ack_id is not None and (wire_type == 3 or wire_type == 6) and self.sessions:
+        if ack_id is not None and (wire_type == 3 or wire_type == 6) and self.count:
             answers = self.answered(record, nsp, ack_id)
         packet: SocketIOPacket = _make_packet(
             record.ts,
@@ -366,7 +346,7 @@ class AckBook(Generic[S]):
         Keeps an :class:`~ioproto_socketio.records.AckRequest` of ``packet``. Appends to
         ``out`` an unanswered-ack record if ``packet`` reuses a pending slot, and an error
         record for each pending ack forgotten because the session went over ``max_pending``
-        or ``max_pending_bytes`` (and what :meth:`charge` reports).
+        or ``max_pending_bytes``.
         """
         session = self.session(record, out)
         acks = session.acks.get(record.direction)
@@ -381,8 +361,10 @@ class AckBook(Generic[S]):
             out.append(unanswered(replaced, record.ts, None, "ack id reused"))
         acks[slot] = request
         session.pending += 1
-        session.cost += _entry_cost(request)
-        self.cost += _entry_cost(request)
+        # The session's own bounds first, on its own cost; then the store is told the net
+        # change (which may end other sessions to stay within all sessions' bytes).
+        net = _entry_cost(request)
+        session.cost += net
         while session.pending > self._max_pending or (
             session.cost > self.max_pending_bytes and session.pending > 0
         ):
@@ -391,7 +373,7 @@ class AckBook(Generic[S]):
             session.pending -= 1
             cost = _entry_cost(oldest)
             session.cost -= cost
-            self.cost -= cost
+            net -= cost
             limit = (
                 f"{self._max_pending} unanswered acks"
                 if session.pending >= self._max_pending
@@ -406,24 +388,41 @@ class AckBook(Generic[S]):
                     f"forgot the event {oldest.event!r} (nsp {oldest.nsp}, id {oldest.id})",
                 )
             )
-        if self.cost > self.max_state_bytes:
-            self._shrink(record, session, out)
+        if session.holder is not None:
+            session.holder.charge(net)
 
-    def end_session(self, closing: Record, out: list[Record]) -> S | None:
-        """Forget ``closing``'s session, reporting what it waited for ("session closed")."""
-        session = self.sessions.pop(session_key(closing), None)
-        if session is not None:
-            self.cost -= session.cost
-            self.flush(session, closing.ts, closing, "session closed", out)
-        return session
+    def session_ended(self, holder: Session, end: SessionEnd) -> list[Record]:
+        """What the ended session ``holder`` still waited for, as records: an error record
+        when the store ended it early, then its own state's and its unanswered acks."""
+        state: S | None = holder.state.pop(self.name, None)
+        if state is None:
+            return []
+        self.count -= 1
+        out: list[Record] = []
+        if end.evicted:
+            if not state.waiting():
+                return out
+            rule, why, reason = _EVICTIONS[end.reason]
+            out.append(
+                ErrorRecord(
+                    ts=end.ts,
+                    sid=str(holder.key) if not str(holder.key).startswith("conn:") else None,
+                    layer=LAYER,
+                    rule=rule,
+                    reason=f"{why}: forgot session {holder.key!r}",
+                )
+            )
+            self.flush(state, end.ts, None, reason, out)
+        elif end.reason == INPUT_ENDED:
+            self.flush(state, end.ts, None, INPUT_ENDED, out)
+        else:
+            self.flush(state, end.ts, end.record, "session closed", out)
+        return out
 
     def flush(
         self, session: S, ts: float, closing: Record | None, reason: str, out: list[Record]
     ) -> None:
-        """Report and clear what ``session`` waits for: its own state, then unanswered acks.
-
-        ``session`` must no longer be in :attr:`sessions` (its cost has been taken off).
-        """
+        """Report and clear what ``session`` waits for: its own state, then unanswered acks."""
         session.flush(ts, closing, reason, out)
         for acks in session.acks.values():
             for request in acks.values():
@@ -433,8 +432,25 @@ class AckBook(Generic[S]):
         session.cost = SESSION_COST
 
     def close(self, ts: float, out: list[Record]) -> None:
-        """End of input: report every session's pending state ("input ended") and forget all."""
-        sessions, self.sessions = self.sessions, {}
-        self.cost = 0
-        for session in sessions.values():
-            self.flush(session, ts, None, "input ended", out)
+        """End of input, for a book with a store of its own: report every session's pending
+        state ("input ended"). A pipeline's store is ended and announced by the pipeline."""
+        if not self.own_store:
+            return
+        self.store.end_all(ts)
+        for holder, end in self.store.take_ended():
+            out.extend(self.session_ended(holder, end))
+
+
+#: What an eviction by the store is reported as: (rule, why, unanswered reason).
+_EVICTIONS = {
+    EVICTED_COUNT: (
+        "socketio.state.too-many-sessions",
+        "more than the limit of sessions with state",
+        "session forgotten (too many sessions)",
+    ),
+    EVICTED_BYTES: (
+        "socketio.state.over-budget",
+        "the state of all sessions is over its byte budget",
+        "session forgotten (state over budget)",
+    ),
+}

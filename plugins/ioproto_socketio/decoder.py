@@ -1,7 +1,7 @@
 """The Socket.IO decoder layer: Engine.IO ``message`` records in, Socket.IO records out.
 
-State is kept per session (the Engine.IO ``sid``, falling back to the connection) and per
-direction:
+State is kept per session (the Engine.IO ``sid``, falling back to the connection), in the
+pipeline's session store, and per direction:
 
 * a binary packet being reassembled (a type 5/6 header waiting for its N binary messages);
 * EVENTs that asked for an ack and have not been answered yet (for ``answers`` links and
@@ -14,8 +14,9 @@ All of it is bounded by :class:`ioproto.components.Limits`: ``max_sessions`` ses
 Overflow evicts the oldest entry and says so with an error record (a session that waits for
 nothing is evicted silently).
 
-An Engine.IO ``close`` record ends its session: it is passed through unchanged, followed by
-the session's unanswered acks and an error for a binary packet left incomplete.
+When a session ends (the Engine.IO layer's ``close``, an eviction by the store, the end of
+the input), the pipeline calls :meth:`SocketIOStream.session_ended`: the session's unanswered
+acks, and an error for a binary packet left incomplete, follow.
 
 Nothing raises out of :meth:`SocketIOStream.feed` / :meth:`SocketIOStream.close`; bad input
 becomes :class:`~ioproto.model.ErrorRecord` records (rules are listed in ``RULES``).
@@ -23,13 +24,14 @@ becomes :class:`~ioproto.model.ErrorRecord` records (rules are listed in ``RULES
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable
+from collections.abc import Iterable
 from typing import Any
 
 from construct import ConstructError
 
 from ioproto.components import DecodeContext
 from ioproto.model import ErrorRecord, Record, error_from
+from ioproto.sessions import Session, SessionEnd
 
 from .acks import AckBook, AckSession
 from .payload import PayloadError, check, loads, reconstruct
@@ -166,8 +168,8 @@ class SocketIODecoder:
     types = RECORD_TYPES
 
     def accepts(self, record: Record) -> bool:
-        """Engine.IO ``message`` records, and ``close`` records (which end a session)."""
-        return record.layer == "engineio" and (record.type == "message" or record.type == "close")
+        """Engine.IO ``message`` records."""
+        return record.layer == "engineio" and record.type == "message"
 
     def open(self, context: DecodeContext) -> SocketIOStream:
         return SocketIOStream(context)
@@ -189,13 +191,11 @@ class SocketIOStream:
         option = context.options.get("socketio_revision")
         if option is not None and str(option) in ("4", "5"):
             self._default_revision = int(option)
-        self._book: AckBook[_Session] = AckBook(limits, lambda: _Session(self))
+        self._book: AckBook[_Session] = AckBook(
+            limits, lambda: _Session(self), store=context.sessions, name="socketio"
+        )
         self._partials = 0
         self._last: Record | None = None
-
-    @property
-    def _sessions(self) -> dict[Hashable, _Session]:
-        return self._book.sessions
 
     # -- the StreamDecoder protocol -----------------------------------------------------------
 
@@ -203,8 +203,6 @@ class SocketIOStream:
         """The Socket.IO records completed by Engine.IO record ``record``."""
         try:
             self._last = record
-            if record.type == "close":
-                return self._end_session(record)
             data = getattr(record, "data", None)
             if type(data) is str:
                 return self._text(record, data)
@@ -220,8 +218,18 @@ class SocketIOStream:
         except Exception as exc:  # a bug here must not stop the session
             return [self._error(record, "socketio.internal", f"{type(exc).__name__}: {exc}")]
 
+    def session_ended(self, session: Session, end: SessionEnd) -> list[Record]:
+        """Unanswered acks and incomplete binary packets of a session that ended."""
+        try:
+            return self._book.session_ended(session, end)
+        except Exception as exc:
+            if self._last is not None:
+                return [self._error(self._last, "socketio.internal", f"{exc!r}")]
+            return []
+
     def close(self) -> Iterable[Record]:
-        """Unanswered acks and incomplete binary packets of every session still open."""
+        """Unanswered acks and incomplete binary packets of every session still open (when
+        the stream runs without a pipeline's session store)."""
         out: list[Record] = []
         try:
             last = self._last
@@ -525,11 +533,6 @@ class SocketIOStream:
             "(limits.max_pending_bytes): dropped",
             partial.text,
         )
-
-    def _end_session(self, record: Record) -> list[Record]:
-        out: list[Record] = [record]
-        self._book.end_session(record, out)
-        return out
 
     # -- errors -------------------------------------------------------------------------------
 

@@ -3,9 +3,11 @@
 The collector reads the classifiers' tags (``transport.kind``, ``client.*``, ``latency.*``,
 ``upgrade.*``, ``event.bytes``, ``error.kind``) and falls back to the records themselves when
 a classifier is turned off (transport from ``record.transport``, ack round-trip from the
-ACK's ``answers`` link, sizes from ``raw``). Memory is bounded: at most ``max_sessions``
-sessions are followed (older ones are folded into totals) and at most ``max_events``
-distinct (namespace, event) pairs are counted separately (the rest under ``(other)``).
+ACK's ``answers`` link, sizes from ``raw``). Memory is bounded: each session's facts are
+kept in the pipeline's session store while it is open (bounded in sessions and bytes) and
+folded into :class:`SessionCounts` when it ends; without a store, at most ``max_sessions``
+sessions are followed (the oldest folded first). At most ``max_events`` distinct
+(namespace, event) pairs are counted separately (the rest under ``(other)``).
 
 :meth:`StatsCollector.figures` returns the figures as plain JSON types; the layout is the
 ``format=json`` output documented in docs/formats.md.
@@ -13,7 +15,9 @@ distinct (namespace, event) pairs are counted separately (the rest under ``(othe
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import attrs
@@ -23,12 +27,16 @@ from ioproto_http.records import Chunk
 from ioproto_socketio.records import SocketIOPacket, SocketIOUnansweredAck
 
 from ioproto.model import ErrorRecord, Record
+from ioproto.sessions import Session, SessionEnd, SessionStore
 
 from .samples import Samples
 
 OTHER = "(other)"
 _PACKET_LAYERS = frozenset({"engineio", "socketio"})
 _TRANSPORTS = {"polling": "polling-xhr"}
+#: Estimated bytes of one session's facts in the session store.
+_FACTS_COST = 250
+_COLLECTORS = itertools.count(1)
 _CLIENT_TAGS = ("client.kind", "client.name", "client.version", "client.os", "client.device")
 
 
@@ -42,6 +50,67 @@ class SessionFacts:
     probed: bool = False
     upgraded: bool = False
     client: tuple[Any, ...] | None = None
+
+
+@attrs.define(slots=True)
+class SessionCounts:
+    """The sessions' part of the figures, summed over sessions: each session's
+    :class:`SessionFacts` are added once, when it ends (or when the figures are read while
+    it is open), and then let go."""
+
+    total: int = 0
+    handshakes: int = 0
+    probed: int = 0
+    upgraded: int = 0
+    failed: int = 0
+    polling_start: int = 0
+    stayed: int = 0
+    ws_only: int = 0
+    first: Counter[str] = attrs.field(factory=Counter)
+    last: Counter[str] = attrs.field(factory=Counter)
+    client_kind: Counter[str] = attrs.field(factory=Counter)
+    browser: Counter[str] = attrs.field(factory=Counter)
+    browser_version: Counter[str] = attrs.field(factory=Counter)
+    os_names: Counter[str] = attrs.field(factory=Counter)
+    devices: Counter[str] = attrs.field(factory=Counter)
+
+    @classmethod
+    def of(cls, sessions: Iterable[SessionFacts]) -> SessionCounts:
+        counts = cls()
+        for session in sessions:
+            counts.add(session)
+        return counts
+
+    def add(self, session: SessionFacts) -> None:
+        """Count one session."""
+        self.total += 1
+        self.first[session.first or "unknown"] += 1
+        self.last[session.last or "unknown"] += 1
+        self.handshakes += session.handshake
+        self.probed += session.probed
+        self.upgraded += session.upgraded
+        self.failed += session.probed and not session.upgraded
+        on_polling = (session.first or "").startswith("polling")
+        self.polling_start += on_polling
+        self.stayed += on_polling and not session.upgraded
+        self.ws_only += session.first == "websocket"
+        if session.client is not None:
+            kind, name, version, os_name, device = session.client
+            self.client_kind[str(kind)] += 1
+            self.browser[str(name)] += 1
+            self.browser_version[f"{name} {version}" if version else str(name)] += 1
+            self.os_names[str(os_name or "unknown")] += 1
+            self.devices[str(device or "unknown")] += 1
+
+    def copy(self) -> SessionCounts:
+        """An independent copy (to add open sessions to without changing this one)."""
+        copied = attrs.evolve(self)
+        for name in _COUNTERS:
+            setattr(copied, name, Counter(getattr(self, name)))
+        return copied
+
+
+_COUNTERS = ("first", "last", "client_kind", "browser", "browser_version", "os_names", "devices")
 
 
 @attrs.define(slots=True)
@@ -96,8 +165,16 @@ def shares(counter: Counter[str], whole: int | None = None) -> list[dict[str, An
 class StatsCollector:
     """Feed every record to :meth:`add`; read :meth:`figures` at any time."""
 
-    def __init__(self, *, max_sessions: int = 100_000, max_events: int = 1000) -> None:
+    def __init__(
+        self,
+        *,
+        sessions: SessionStore | None = None,
+        max_sessions: int = 100_000,
+        max_events: int = 1000,
+    ) -> None:
         self.max_sessions = max(1, max_sessions)
+        self._store = sessions
+        self._name = f"stats#{next(_COLLECTORS)}"  # several may share one pipeline's store
         self.max_events = max(1, max_events)
         self.first_ts: float | None = None
         self.last_ts: float | None = None
@@ -105,9 +182,10 @@ class StatsCollector:
         self.layers: Counter[str] = Counter()
         self.packets = 0
         self.packets_by_transport: Counter[str] = Counter()
+        #: the sessions' facts when there is no session store (oldest first)
         self._sessions: dict[str, SessionFacts] = {}
-        self._retired: list[SessionFacts] = []
-        self._retired_counts: Counter[str] = Counter()
+        #: the sessions that ended (or were let go), counted
+        self._ended = SessionCounts()
         self.handshake = Samples()
         self.heartbeat = Samples()
         self.ack = Samples()
@@ -172,13 +250,9 @@ class StatsCollector:
         sid = record.sid
         if sid is None:
             return None
-        session = self._sessions.get(sid)
+        session = self._facts(sid, record.ts)
         if session is None:
-            if len(self._sessions) >= self.max_sessions:
-                oldest = next(iter(self._sessions))
-                self._retire(self._sessions.pop(oldest))
-            session = SessionFacts()
-            self._sessions[sid] = session
+            return None
         if kind is not None:
             if session.first is None:
                 session.first = kind
@@ -190,12 +264,44 @@ class StatsCollector:
                 session.client = tuple(record.tag(tag) for tag in _CLIENT_TAGS)
         return session
 
-    def _retire(self, session: SessionFacts) -> None:
-        # Keep the retired session's contribution to the figures, not the session.
-        if len(self._retired) < 10_000:
-            self._retired.append(session)
-        else:
-            self._retired_counts["sessions"] += 1
+    def _facts(self, sid: str, ts: float) -> SessionFacts | None:
+        """The facts of session ``sid``, started if needed; ``None`` for a record that came
+        after its session ended (it is counted already)."""
+        store = self._store
+        if store is None:
+            facts = self._sessions.get(sid)
+            if facts is None:
+                if len(self._sessions) >= self.max_sessions:
+                    oldest = next(iter(self._sessions))
+                    self._ended.add(self._sessions.pop(oldest))
+                facts = self._sessions[sid] = SessionFacts()
+            return facts
+        holder = store.get(sid)
+        if holder is None:
+            if store.has_ended(sid):
+                return None
+            holder = store.session(sid, ts)
+        facts = holder.get(self._name)
+        if facts is None:
+            facts = SessionFacts()
+            holder.put(self._name, facts)
+            holder.charge(_FACTS_COST)
+        return facts
+
+    def session_ended(self, session: Session, end: SessionEnd) -> None:
+        """Count an ended session of the pipeline's store, and let its facts go."""
+        facts = session.get(self._name)
+        if facts is not None:
+            self._ended.add(facts)
+
+    def _open_facts(self) -> Iterator[SessionFacts]:
+        if self._store is None:
+            yield from self._sessions.values()
+            return
+        for holder in self._store.sessions.values():
+            facts = holder.get(self._name)
+            if facts is not None:
+                yield facts
 
     def _socketio(self, record: SocketIOPacket) -> None:
         kind = record.type
@@ -284,6 +390,13 @@ class StatsCollector:
 
     # -- reading ------------------------------------------------------------------------------
 
+    def session_counts(self) -> SessionCounts:
+        """The sessions so far, counted: those that ended and those still open."""
+        counts = self._ended.copy()
+        for facts in self._open_facts():
+            counts.add(facts)
+        return counts
+
     def figures(self, *, top: int | None = None) -> dict[str, Any]:
         """Every figure, as plain JSON types; ``top`` limits the event lists."""
         tally = Tally(
@@ -292,8 +405,7 @@ class StatsCollector:
             layers=self.layers,
             first_ts=self.first_ts,
             last_ts=self.last_ts,
-            sessions=[*self._retired, *self._sessions.values()],
-            retired_sessions=self._retired_counts["sessions"],
+            sessions=self.session_counts(),
             summaries=self.summaries,
             packets_by_transport=self.packets_by_transport,
             upgrade=self.upgrade.summary(),
@@ -323,8 +435,7 @@ class Tally:
     layers: Counter[str]
     first_ts: float | None
     last_ts: float | None
-    sessions: list[SessionFacts]
-    retired_sessions: int
+    sessions: SessionCounts
     summaries: int
     packets_by_transport: Counter[str]
     upgrade: dict[str, Any]
@@ -345,33 +456,17 @@ def assemble(tally: Tally, *, top: int | None = None) -> dict[str, Any]:
     """The figures (the ``format=json`` layout of docs/formats.md) from a :class:`Tally`;
     ``top`` limits the event lists."""
     sessions = tally.sessions
-    total = len(sessions) + tally.retired_sessions
-    first: Counter[str] = Counter()
-    last: Counter[str] = Counter()
-    client_kind: Counter[str] = Counter()
-    browser: Counter[str] = Counter()
-    browser_version: Counter[str] = Counter()
-    os_names: Counter[str] = Counter()
-    devices: Counter[str] = Counter()
-    probed = upgraded = failed = polling_start = stayed = ws_only = handshakes = 0
-    for session in sessions:
-        first[session.first or "unknown"] += 1
-        last[session.last or "unknown"] += 1
-        handshakes += session.handshake
-        probed += session.probed
-        upgraded += session.upgraded
-        failed += session.probed and not session.upgraded
-        on_polling = (session.first or "").startswith("polling")
-        polling_start += on_polling
-        stayed += on_polling and not session.upgraded
-        ws_only += session.first == "websocket"
-        if session.client is not None:
-            kind, name, version, os_name, device = session.client
-            client_kind[str(kind)] += 1
-            browser[str(name)] += 1
-            browser_version[f"{name} {version}" if version else str(name)] += 1
-            os_names[str(os_name or "unknown")] += 1
-            devices[str(device or "unknown")] += 1
+    total = sessions.total
+    first, last = sessions.first, sessions.last
+    client_kind, browser, browser_version = (
+        sessions.client_kind,
+        sessions.browser,
+        sessions.browser_version,
+    )
+    os_names, devices = sessions.os_names, sessions.devices
+    handshakes, probed, upgraded = sessions.handshakes, sessions.probed, sessions.upgraded
+    failed, polling_start, stayed = sessions.failed, sessions.polling_start, sessions.stayed
+    ws_only = sessions.ws_only
     known_clients = sum(client_kind.values())
     duration = 0.0
     if tally.first_ts is not None and tally.last_ts is not None:
@@ -433,8 +528,8 @@ def assemble(tally: Tally, *, top: int | None = None) -> dict[str, Any]:
             "summaries": tally.summaries,
         },
         "transport": {
-            "sessions_first": shares(first, len(sessions)),
-            "sessions_final": shares(last, len(sessions)),
+            "sessions_first": shares(first, total),
+            "sessions_final": shares(last, total),
             "packets": shares(tally.packets_by_transport, tally.packets),
         },
         "upgrade": {

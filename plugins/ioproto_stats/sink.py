@@ -21,6 +21,7 @@ from typing import IO, Any
 from ioproto.components import SinkContext
 from ioproto.errors import check_writable
 from ioproto.model import Record
+from ioproto.sessions import Session, SessionEnd
 
 from .chart import render_html
 from .collector import StatsCollector
@@ -48,10 +49,13 @@ class StatsSink:
             self._top = max(1, int(options.get("top", 10)))
         except (TypeError, ValueError):
             self._top = 10
-        self.collector = StatsCollector()
+        self.collector = StatsCollector(sessions=context.sessions)
 
     def write(self, record: Record) -> None:
         self.collector.add(record)
+
+    def session_ended(self, session: Session, end: SessionEnd) -> None:
+        self.collector.session_ended(session, end)
 
     def figures(self) -> dict[str, Any]:
         """The figures so far, as plain JSON types."""

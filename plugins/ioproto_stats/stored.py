@@ -20,7 +20,7 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from .collector import EventFacts, SessionFacts, Tally, assemble
+from .collector import EventFacts, SessionCounts, SessionFacts, Tally, assemble
 
 if TYPE_CHECKING:
     import duckdb
@@ -65,8 +65,7 @@ def tally(connection: duckdb.DuckDBPyConnection) -> Tally:
         layers=Counter(dict(rows("SELECT layer, count(*) FROM records GROUP BY layer"))),
         first_ts=first_us / 1_000_000 if first_us is not None else None,
         last_ts=last_us / 1_000_000 if last_us is not None else None,
-        sessions=_sessions(rows),
-        retired_sessions=0,
+        sessions=SessionCounts.of(_sessions(rows)),
         summaries=rows("SELECT count(*) FROM sessions WHERE type = 'summary'")[0][0],
         packets_by_transport=Counter(
             dict(

@@ -69,3 +69,37 @@ def test_every_limit_is_documented_with_its_default() -> None:
     assert sorted(rows) == sorted(defaults)
     for name, default in rows.items():
         assert attrs.asdict(parse_limits([f"{name}={default}"]))[name] == defaults[name], name
+
+
+def test_session_snippet_counts_the_events_of_each_session(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """docs/plugin-hooks.md's session example, registered as a plugin, on a real capture."""
+    import types
+
+    import ioproto
+
+    monkeypatch.chdir(Path(__file__).resolve().parents[2])
+    (snippet,) = [s for s in python_snippets(DOCS / "plugin-hooks.md") if "EventCounter" in s]
+    module = types.ModuleType("event_counter")
+    exec(compile(snippet, str(DOCS / "plugin-hooks.md"), "exec"), module.__dict__)
+    states: list[object] = []
+    opened = module.EventCounter.open
+
+    def keep(self: object, context: object) -> object:
+        states.append(opened(self, context))
+        return states[-1]
+
+    monkeypatch.setattr(module.EventCounter, "open", keep)
+    pm = make_plugin_manager(plugins=[module])
+    records = list(
+        ioproto.decode("examples/chat.pcap", classifiers=["event-counter"], plugin_manager=pm)
+    )
+    events: dict[str, int] = {}
+    for record in records:
+        if record.layer == "socketio" and record.type == "EVENT":
+            events[record.sid] = events.get(record.sid, 0) + 1
+    (state,) = states
+    reports = state.reports  # type: ignore[attr-defined]
+    assert {key: count for key, count, _ in reports} == events
+    assert {reason for _, _, reason in reports} <= {"closed", "input ended"}

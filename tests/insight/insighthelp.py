@@ -190,27 +190,47 @@ def sio(
     )
 
 
-def run_classifiers(records: list[Record], names: list[str] | None = None) -> list[Record]:
-    """``records`` through the insight classifiers (all by default), then their close()."""
-    import ioproto_classify
+def run_classifiers(
+    records: list[Record], names: list[str] | None = None, *, max_sessions: int | None = None
+) -> list[Record]:
+    """``records`` through the insight classifiers (all by default) of a pipeline, then its
+    close(): as after the decoders, with sessions ended by Engine.IO ``close`` packets and
+    at the end of the input.
 
-    from ioproto.components import DecodeContext
+    The Engine.IO layer is there only to say which records end sessions; it decodes
+    nothing, so the prebuilt records (chunks too) reach the classifiers as they are.
+    ``max_sessions`` bounds the pipeline's sessions (default: :class:`Limits`' default).
+    """
+    import ioproto_classify
+    from ioproto_engineio.decoder import EngineIODecoder
+
+    from ioproto.components import DecodeContext, Limits, optional
+    from ioproto.pipeline import Layer, LayerMember, Pipeline, Stage
     from ioproto.plugins import collect_components, make_plugin_manager
+    from ioproto.sessions import SessionStore
 
     pm = make_plugin_manager(load_entrypoints=False, plugins=[ioproto_classify])
     components = collect_components(pm)
-    chosen = names or components.classifiers.names()
-    states = [components.classifiers.get(name).open(DecodeContext()) for name in chosen]
+    limits = Limits() if max_sessions is None else Limits(max_sessions=max_sessions)
+    context = DecodeContext(limits=limits, sessions=SessionStore(max_sessions=limits.max_sessions))
+    stages = []
+    for name in names or components.classifiers.names():
+        state = components.classifiers.get(name).open(context)
+        on_end = optional(state, "ClassifierState", "session_ended")
+        stages.append(Stage(name, "ioproto_classify", state, on_end=on_end))
+    decoder = EngineIODecoder()
+    engineio = LayerMember(
+        decoder=decoder,
+        stream=decoder.open(context),
+        plugin="ioproto_engineio",
+        accepts=lambda record: False,
+    )
+    layer = Layer(name="engineio", rides_on="chunk", members=[engineio])
+    pipeline = Pipeline(layers=[layer], classifiers=stages, context=context)
     out: list[Record] = []
     for record in records:
-        for state in states:
-            record = state.classify(record)
-        out.append(record)
-    for index, state in enumerate(states):
-        for produced in state.close():
-            for later in states[index + 1 :]:
-                produced = later.classify(produced)
-            out.append(produced)
+        out.extend(pipeline.feed(record))
+    out.extend(pipeline.close())
     return out
 
 

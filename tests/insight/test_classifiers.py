@@ -286,11 +286,7 @@ def test_error_kinds() -> None:
 
 
 def test_sessions_are_bounded() -> None:
-    from ioproto_classify.session import SessionState
-
-    state = SessionState(max_sessions=3)
-    for index in range(10):
-        state.classify(eio("message", float(index), "c2s", sid=f"s{index}", data="x"))
-    closed = list(state.close())
+    records = [eio("message", float(i), "c2s", sid=f"s{i}", data="x") for i in range(10)]
+    closed = summaries(run_classifiers(records, ["session"], max_sessions=3))
     assert len(closed) == 3
     assert sum(1 for s in closed if s.end_reason == "evicted") == 3

@@ -7,11 +7,12 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from ioproto_socketio.decoder import SocketIOStream
+from ioproto_socketio.decoder import SocketIODecoder, SocketIOStream
 from ioproto_socketio.records import SocketIOPacket, SocketIOUnansweredAck
 
 from ioproto.components import DecodeContext, Limits
 from ioproto.model import ErrorRecord, Packet, Record
+from ioproto.sessions import SessionStore, session_key
 from ioproto.testing.oracle import OracleProcess
 
 NODE_DIR = Path(__file__).resolve().parent.parent / "node"
@@ -43,11 +44,43 @@ def eio(
     )
 
 
-def stream(
-    *, limits: Limits | None = None, strict: bool = False, fast: bool = True
-) -> SocketIOStream:
-    context = DecodeContext(limits=limits or Limits(), strict=strict)
-    return SocketIOStream(context, fast=fast)
+class Driven:
+    """A Socket.IO stream driven as a pipeline drives it, with a session store of its own:
+    Engine.IO ``close`` records end their session (as the Engine.IO layer says), records the
+    layer does not take pass through, and every session end (closed, evicted, input ended)
+    is announced to the stream, whose reports follow."""
+
+    def __init__(self, limits: Limits, strict: bool, fast: bool) -> None:
+        self.sessions = SessionStore(
+            max_sessions=limits.max_sessions, max_bytes=limits.max_state_bytes
+        )
+        context = DecodeContext(limits=limits, strict=strict, sessions=self.sessions)
+        self.stream = SocketIOStream(context, fast=fast)
+        self.accepts = SocketIODecoder().accepts
+        self.last_ts = 0.0
+
+    def feed(self, record: Record) -> list[Record]:
+        self.last_ts = max(self.last_ts, record.ts)
+        out = list(self.stream.feed(record)) if self.accepts(record) else [record]
+        if record.type == "close":
+            key = session_key(record)
+            if key is not None:
+                self.sessions.end(key, record.ts, "closed", record)
+        return out + self._announce()
+
+    def close(self) -> list[Record]:
+        self.sessions.end_all(self.last_ts)
+        return self._announce() + list(self.stream.close())
+
+    def _announce(self) -> list[Record]:
+        out: list[Record] = []
+        for session, end in self.sessions.take_ended():
+            out.extend(self.stream.session_ended(session, end))
+        return out
+
+
+def stream(*, limits: Limits | None = None, strict: bool = False, fast: bool = True) -> Driven:
+    return Driven(limits or Limits(), strict, fast)
 
 
 def decode(

@@ -14,6 +14,7 @@ from ioproto_socketio.records import AckRequest
 from siohelp import decode, eio, errors, packets, rules, stream, unanswered
 
 from ioproto.components import Limits
+from ioproto.sessions import SESSION_OVERHEAD
 
 
 def test_a_pending_ack_keeps_no_payload() -> None:
@@ -44,11 +45,11 @@ def test_entry_cost_is_not_an_underestimate() -> None:
         used = tracemalloc.get_traced_memory()[0] - before
     finally:
         tracemalloc.stop()
-    book = decoder._book
-    assert book.cost == sum(session.cost for session in book.sessions.values())
-    assert used <= book.cost, (used, book.cost)
+    store = decoder.sessions
+    assert store.cost == sum(session.cost for session in store.sessions.values())
+    assert used <= store.cost, (used, store.cost)
     # and not a gross overestimate either
-    assert book.cost <= 3 * used, (used, book.cost)
+    assert store.cost <= 3 * used, (used, store.cost)
     assert ENTRY_COST < SESSION_COST
 
 
@@ -62,13 +63,15 @@ def test_a_session_over_its_byte_budget_forgets_its_oldest_acks() -> None:
 
 
 def test_all_sessions_over_the_state_budget_forget_the_oldest_session() -> None:
-    limits = Limits(max_state_bytes=5 * (SESSION_COST + 10 + ENTRY_COST + 2))
+    # what one session with one pending ack holds, in the store (its own overhead included)
+    one = SESSION_OVERHEAD + SESSION_COST + len("session000") + ENTRY_COST + len("/e")
+    limits = Limits(max_state_bytes=5 * one)
     decoder = stream(limits=limits)
     out = []
     for index in range(50):
         out += decoder.feed(eio(f'2{index}["e"]', sid=f"session{index:03d}", ts=float(index)))
-        assert decoder._book.cost <= decoder._book.max_state_bytes
-    assert len(decoder._book.sessions) == 5
+        assert decoder.sessions.cost <= decoder.sessions.max_bytes
+    assert len(decoder.sessions) == 5
     over = [e for e in errors(out) if e.rule == "socketio.state.over-budget"]
     assert len(over) == 45
     # each forgotten session reports its unanswered ack at once
@@ -81,12 +84,14 @@ def test_answered_acks_give_their_bytes_back() -> None:
     decoder = stream()
     for index in range(100):
         list(decoder.feed(eio(f'2{index}["e"]', ts=float(index))))
-    assert decoder._book.cost > 100 * ENTRY_COST
+    assert decoder.sessions.cost > 100 * ENTRY_COST
     for index in range(100):
         list(decoder.feed(eio(f'3{index}["ok"]', direction="s2c", ts=float(index))))
-    (session,) = decoder._book.sessions.values()
+    (holder,) = decoder.sessions.sessions.values()
+    session = holder.get("socketio")
     assert session.pending == 0
-    assert decoder._book.cost == session.cost == SESSION_COST + len("sid1")
+    assert session.cost == SESSION_COST + len("sid1")
+    assert decoder.sessions.cost == holder.cost == SESSION_OVERHEAD + session.cost
 
 
 def test_a_binary_packet_over_the_session_budget_is_dropped() -> None:
@@ -108,8 +113,8 @@ def test_binary_packets_are_charged_and_released() -> None:
     decoder = stream()
     header = '51-["up",{"_placeholder":true,"num":0}]'
     list(decoder.feed(eio(header)))
-    charged = decoder._book.cost
-    assert charged > SESSION_COST + 2 * len(header)
+    charged = decoder.sessions.cost
+    assert charged > SESSION_OVERHEAD + SESSION_COST + 2 * len(header)
     (packet,) = decoder.feed(eio(b"\x01\x02"))
     assert packet.args == [b"\x01\x02"]
-    assert decoder._book.cost == SESSION_COST + len("sid1")
+    assert decoder.sessions.cost == SESSION_OVERHEAD + SESSION_COST + len("sid1")

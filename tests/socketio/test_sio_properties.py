@@ -170,7 +170,7 @@ def test_arbitrary_sessions_never_raise(items: list[tuple[Any, Any, Any, Any, st
     out += decoder.close()
     assert "socketio.internal" not in rules(out)
     assert all(record.layer in ("socketio", "engineio") for record in out)
-    assert decoder._partials == 0 and decoder._sessions == {}
+    assert decoder.stream._partials == 0 and len(decoder.sessions) == 0
 
 
 @SETTINGS

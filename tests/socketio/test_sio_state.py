@@ -14,7 +14,7 @@ def test_accepts() -> None:
     decoder = SocketIODecoder()
     assert (decoder.name, decoder.rides_on) == ("socketio", "engineio")
     assert decoder.accepts(eio("2[]"))
-    assert decoder.accepts(eio("", type="close"))
+    assert not decoder.accepts(eio("", type="close"))  # the session store ends sessions
     assert not decoder.accepts(eio("", type="ping"))
     assert not decoder.accepts(Packet(layer="chunk", type="message", ts=0.0))
 
@@ -132,7 +132,7 @@ def test_idle_sessions_are_evicted_silently() -> None:
         out += decoder.feed(eio('51-["a",{"_placeholder":true,"num":0}]', sid=str(i)))
         out += decoder.feed(eio(b"x", sid=str(i)))
     assert not errors(out) and len(packets(out)) == 3000
-    assert len(decoder._sessions) <= 10
+    assert len(decoder.sessions) <= 10
 
 
 def test_records_carry_common_fields() -> None:

@@ -1,0 +1,201 @@
+"""One bounded table of sessions per pipeline, shared by its layers, classifiers and sinks.
+
+A *session* is what a layer that owns sessions says it is (the Engine.IO layer: its ``sid``);
+records name theirs in ``record.sid``, and records of no known session are counted with
+their connection (:func:`session_key`). Every component that keeps something per session
+keeps it in the pipeline's :class:`SessionStore` (``DecodeContext.sessions``), under a name
+of its own, instead of a table of its own:
+
+* :meth:`SessionStore.session` finds or starts a session (the most recently used last);
+  :meth:`Session.charge` tells the store how many bytes a component holds for it;
+* the store is bounded by the number of sessions and by the bytes they hold together; past
+  either bound the least recently used sessions end early (:attr:`SessionEnd.evicted`);
+* a session *ends* when the layer that owns it says so (a decoder's optional
+  ``ends_session``: the Engine.IO ``close``), when it is evicted, or when the input ends
+  (``"input ended"``). The pipeline then calls, in pipeline order, the optional
+  ``session_ended(session, ending)`` of every layer stream, classifier state and sink, which
+  report what the session still held (unanswered acks, a session summary) and let it go.
+
+Nothing here is protocol-specific: the store knows keys, bytes and ends.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from typing import Any
+
+import attrs
+
+from .model import Record
+
+#: Bytes counted for a session besides what components charge (its object, key and slot).
+SESSION_OVERHEAD = 400
+
+DEFAULT_MAX_SESSIONS = 100_000
+DEFAULT_MAX_BYTES = 64 * 1024 * 1024  # as Limits.max_state_bytes
+
+#: Bytes counted for remembering that a session ended (besides its key's length).
+TOMBSTONE_OVERHEAD = 100
+#: The share of ``max_bytes`` the memory of ended sessions may take.
+TOMBSTONE_SHARE = 16
+
+#: The reasons of the ends the store itself decides.
+EVICTED_COUNT = "evicted (too many sessions)"
+EVICTED_BYTES = "evicted (state over budget)"
+INPUT_ENDED = "input ended"
+
+
+def session_key(record: Record) -> str | None:
+    """The key of ``record``'s session: its ``sid``, else ``"conn:"`` and its connection (a
+    session the capture never named), else ``None``."""
+    if record.sid is not None:
+        return record.sid
+    if record.connection is not None:
+        return "conn:" + record.connection
+    return None
+
+
+@attrs.frozen(slots=True)
+class SessionEnd:
+    """Why and when a session ended: ``reason`` is ``"closed"`` (or another word of the layer
+    that ended it), :data:`EVICTED_COUNT`, :data:`EVICTED_BYTES` or :data:`INPUT_ENDED`;
+    ``record`` is the record that ended it (the Engine.IO ``close``), if one did; ``ts`` the
+    time it ended."""
+
+    @property
+    def evicted(self) -> bool:
+        """Whether the store ended it early, to stay within its bounds."""
+        return self.reason in (EVICTED_COUNT, EVICTED_BYTES)
+
+    key: Hashable
+    ts: float
+    reason: str
+    record: Record | None = None
+
+
+class Session:
+    """One session's state: what each component keeps for it, by the component's name.
+
+    ``cost`` is the bytes the components said they hold (see :meth:`charge`).
+    """
+
+    __slots__ = ("cost", "key", "last_ts", "seq", "state", "store")
+
+    def __init__(self, key: Hashable, store: SessionStore, ts: float, seq: int) -> None:
+        self.key = key
+        self.seq = seq  # the order sessions began in
+        self.state: dict[str, Any] = {}
+        self.cost = SESSION_OVERHEAD
+        self.last_ts = ts
+        self.store = store
+
+    def get(self, name: str) -> Any:
+        """What component ``name`` keeps for this session, or ``None``."""
+        return self.state.get(name)
+
+    def put(self, name: str, value: Any) -> None:
+        """Keep ``value`` for component ``name``."""
+        self.state[name] = value
+
+    def charge(self, size: int) -> None:
+        """``size`` more bytes held for this session (negative: released). Past the store's
+        byte bound, other sessions (least recently used first) end early."""
+        self.cost += size
+        store = self.store
+        store.cost += size
+        if size > 0 and store.cost > store.max_bytes and store.sessions.get(self.key) is self:
+            store.shrink(self)
+
+
+class SessionStore:
+    """The sessions of one pipeline (see the module docstring).
+
+    ``max_sessions`` and ``max_bytes`` bound it; ``cost`` is the bytes held by all sessions
+    together; ``ended`` lists the sessions that ended and whose end the pipeline has not yet
+    announced, oldest first.
+
+    The store also remembers the keys of the sessions that ended (:meth:`has_ended`), so
+    that a record arriving after its session's end (a poll answered with ``noop`` after the
+    ``close``) is known as late rather than taken for a new session. That memory is bounded
+    too: at most ``max_sessions`` keys and ``max_bytes / 16`` bytes, oldest forgotten first.
+    """
+
+    def __init__(
+        self, *, max_sessions: int = DEFAULT_MAX_SESSIONS, max_bytes: int = DEFAULT_MAX_BYTES
+    ) -> None:
+        self.max_sessions = max(1, max_sessions)
+        self.max_bytes = max(SESSION_OVERHEAD, max_bytes)
+        self.sessions: dict[Hashable, Session] = {}
+        self.cost = 0
+        self.ended: list[tuple[Session, SessionEnd]] = []
+        self._started = 0
+        self._tombstones: dict[Hashable, int] = {}
+        self._tombstone_cost = 0
+        self._max_tombstone_cost = max(TOMBSTONE_OVERHEAD, self.max_bytes // TOMBSTONE_SHARE)
+
+    def __len__(self) -> int:
+        return len(self.sessions)
+
+    def get(self, key: Hashable) -> Session | None:
+        """The session of ``key`` if it is open (nothing is started)."""
+        return self.sessions.get(key)
+
+    def session(self, key: Hashable, ts: float) -> Session:
+        """The session of ``key``, started if needed, now the most recently used."""
+        sessions = self.sessions
+        session = sessions.pop(key, None)
+        if session is None:
+            if len(sessions) >= self.max_sessions:
+                self.end(next(iter(sessions)), ts, EVICTED_COUNT)
+            self._started += 1
+            session = Session(key, self, ts, self._started)
+            self.cost += session.cost
+        sessions[key] = session
+        session.last_ts = ts
+        if self.cost > self.max_bytes:
+            self.shrink(session)
+        return session
+
+    def shrink(self, keep: Session) -> None:
+        """End the least recently used sessions other than ``keep`` until the bytes fit."""
+        while self.cost > self.max_bytes and len(self.sessions) > 1:
+            key = next(iter(self.sessions))
+            if self.sessions[key] is keep:
+                key = next(k for k, s in self.sessions.items() if s is not keep)
+            self.end(key, keep.last_ts, EVICTED_BYTES)
+
+    def end(self, key: Hashable, ts: float, reason: str, record: Record | None = None) -> None:
+        """End the session of ``key`` (if open): it leaves the store, and its end waits in
+        :attr:`ended` for the pipeline to announce."""
+        session = self.sessions.pop(key, None)
+        if session is not None:
+            self.cost -= session.cost
+            self.ended.append((session, SessionEnd(key, ts, reason, record)))
+            self._remember_end(key)
+
+    def has_ended(self, key: Hashable) -> bool:
+        """Whether a session of ``key`` ended (as far as the bounded memory of ends goes)."""
+        return key in self._tombstones
+
+    def _remember_end(self, key: Hashable) -> None:
+        tombstones = self._tombstones
+        if key in tombstones:
+            return
+        cost = TOMBSTONE_OVERHEAD + (len(key) if isinstance(key, str) else 0)
+        tombstones[key] = cost
+        self._tombstone_cost += cost
+        while len(tombstones) > self.max_sessions or (
+            self._tombstone_cost > self._max_tombstone_cost and len(tombstones) > 1
+        ):
+            oldest = next(iter(tombstones))
+            self._tombstone_cost -= tombstones.pop(oldest)
+
+    def end_all(self, ts: float, reason: str = INPUT_ENDED) -> None:
+        """End every open session, in the order they began."""
+        for session in sorted(self.sessions.values(), key=lambda session: session.seq):
+            self.end(session.key, ts, reason)
+
+    def take_ended(self) -> list[tuple[Session, SessionEnd]]:
+        """The ends not yet announced (and forget them)."""
+        ended, self.ended = self.ended, []
+        return ended
