@@ -26,9 +26,9 @@ from .components import (
     SinkContext,
     SourceContext,
 )
-from .errors import IoprotoError, NoSourceError, PluginFailure
+from .errors import IoprotoError, NoSourceError, PluginFailure, UsageError
 from .filters import FilterError
-from .model import ErrorRecord, Packet, Record, Tag, error_from, record_context
+from .model import ErrorRecord, InputSummary, Packet, Record, Tag, error_from, record_context
 from .pipeline import Pipeline, resolve_source
 from .plugins import PluginManager, collect_components, make_plugin_manager
 from .summary import RunSummary
@@ -89,7 +89,9 @@ def decode(
 
     Bad input never raises: it comes out as :class:`ErrorRecord` records. An unknown
     ``proto``/``source`` name raises ``KeyError`` whose message lists the valid names; a
-    mistake in ``filter`` raises :class:`FilterError` (``.display()`` shows where).
+    mistake in ``filter`` raises :class:`FilterError` (``.display()`` shows where); an
+    input that cannot be opened at all (an interface that does not exist, say) raises
+    :class:`UsageError`.
     """
     pm = plugin_manager or make_plugin_manager()
     components = collect_components(pm)
@@ -139,6 +141,7 @@ __all__ = [
     "ErrorRecord",
     "Filter",
     "FilterError",
+    "InputSummary",
     "IoprotoError",
     "Limits",
     "NoSourceError",
@@ -151,6 +154,7 @@ __all__ = [
     "SinkContext",
     "SourceContext",
     "Tag",
+    "UsageError",
     "__version__",
     "compile_filter",
     "decode",

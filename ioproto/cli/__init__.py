@@ -17,6 +17,7 @@ from ioproto.plugins import PluginLoadWarning, PluginManager, make_plugin_manage
 
 from .decode import decode_command
 from .introspect import fields_command, plugins_command
+from .mistakes import OneLineGroup
 from .state import CliState
 
 
@@ -34,7 +35,7 @@ def _show_plugin_warning(
 def build_cli() -> click.Group:
     """A fresh ``ioproto`` group with the core commands and the plugins' commands."""
 
-    @click.group(context_settings={"help_option_names": ["-h", "--help"]})
+    @click.group(cls=OneLineGroup, context_settings={"help_option_names": ["-h", "--help"]})
     @click.version_option(ioproto.__version__, prog_name="ioproto")
     @click.pass_context
     def cli(ctx: click.Context) -> None:

@@ -40,7 +40,7 @@ from ioproto.fastrecords import positional_maker
 from ioproto.model import ErrorRecord, Record, record_context
 
 from . import wire
-from .records import LAYER, EngineIOHandshake, EngineIOHttpError, EngineIOPacket
+from .records import LAYER, PACKET_TYPES, EngineIOHandshake, EngineIOHttpError, EngineIOPacket
 
 _KINDS = frozenset(
     {
@@ -103,6 +103,11 @@ class EngineIODecoder:
         "Engine.IO packets, revisions 2-4: polling payloads (v4 \\x1e, v3 length-prefixed "
         "and XHR2 binary, JSONP), WebSocket messages, one packet or payload per line"
     )
+    options = {
+        "revision": "Engine.IO revision (2, 3, 4) when the input does not say (--revision)",
+        "force_revision": "true: the revision option wins over what the input says",
+    }
+    types = (*PACKET_TYPES, "http-error")
 
     def ends_session(self, record: Record) -> str | None:
         """``"closed"`` for a ``close`` packet: it ends its session (the pipeline then has

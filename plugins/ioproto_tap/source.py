@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator, Mapping
 from types import FrameType
 from typing import Any
 
-from ioproto_http.records import Chunk
+from ioproto_http.records import Chunk, ChunkKind
 
 from ioproto.components import SourceContext
 from ioproto.model import ErrorRecord, Record
@@ -61,6 +61,14 @@ class CollectSource:
     name = "collect"
     live = True  # records arrive as taps send them: the CLI keeps output line-buffered
     description = "receive in-process taps' streams: collect:HOST:PORT or collect:unix:PATH"
+    options = {
+        "max_line": "the longest line a tap may send, in bytes",
+        "max_buffered": "bytes a slow pipeline may leave waiting",
+        "max_connections": "taps connected at once",
+        "session_bytes": "bytes kept per session",
+        "duration": "stop by itself after this many seconds",
+    }
+    types = tuple(ChunkKind)
 
     def __init__(self) -> None:
         #: Receives the addresses once listening (the command and tests use it).
