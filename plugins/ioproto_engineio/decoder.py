@@ -3,8 +3,9 @@
 Framing, per-connection session state and error reporting live here; the wire formats are
 declared in :mod:`.wire`. The common forms (a text packet, a v4 ``\\x1e`` payload, a v3
 ``<len>:`` text payload, binary messages, the XHR2 payload) are framed in plain Python for
-speed and agree with the construct declarations (checked by ``tests/engineio/test_parity.py``);
-JSONP wrappers and form bodies are parsed with the declarations themselves.
+speed and agree with the construct declarations (checked by the ``*_matches_construct``
+tests of ``tests/engineio/test_eio_wire.py``); JSONP wrappers and form bodies are parsed
+with the declarations themselves.
 
 Engine.IO's facts are derived here, from what the HTTP layer saw (nothing below knows
 Engine.IO): the session id from the URL's ``sid`` parameter, else from the ``open`` handshake
