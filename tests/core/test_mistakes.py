@@ -108,6 +108,20 @@ def test_a_port_in_use(busy_port: int) -> None:
     assert_mistake(result, f"127.0.0.1:{busy_port}", "in use", "--listen")
 
 
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["collect", "--listen", "127.0.0.1:{port}"],
+        ["dashboard", "--no-browser", "--listen", "127.0.0.1:{port}", "examples/chat.pcap"],
+        ["decode", "--sink", "prometheus:127.0.0.1:{port}", "examples/chat.pcap"],
+    ],
+    ids=["collect", "dashboard", "prometheus"],
+)
+def test_every_listener_says_its_port_is_in_use(busy_port: int, args: list[str]) -> None:
+    result = run(*(arg.format(port=busy_port) for arg in args))
+    assert_mistake(result, f"127.0.0.1:{busy_port}", "choose another")
+
+
 @pytest.mark.skipif(shutil.which("tcpdump") is None, reason="tcpdump missing")
 def test_an_unknown_interface() -> None:
     assert_mistake(run("decode", "live:nosuch0"), "nosuch0", "ip link")
