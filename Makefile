@@ -9,22 +9,27 @@ VENDOR_DIR := tools/dashboard-vendor
 install:
 	$(PIP) install -e .
 
+# Debian packages some tests need: Node (the real Socket.IO peers and reference parsers),
+# tcpdump (live capture), Chromium (a real browser: HAR, the cdp source, the dashboard) and
+# Prometheus (the metrics sink's real server). Installed when missing; where that is
+# impossible (not root, not Debian) the tests that need them are skipped, saying why.
+TOOLS_NEEDED = node:nodejs npm:npm tcpdump:tcpdump chromium:chromium prometheus:prometheus
+
 install-test:
+	@missing=""; \
+	for pair in $(TOOLS_NEEDED); do \
+	  command -v "$${pair%%:*}" >/dev/null 2>&1 || missing="$$missing $${pair#*:}"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages the tests need:$$missing"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing) \
+	  || echo "could not install$$missing: the tests that need them will be skipped"; \
+	fi
 	$(PIP) install -q -e ".[test,lint,all]"
-	cd $(NODE_DIR) && npm ci --no-audit --no-fund --loglevel=error
-	cd $(VENDOR_DIR) && npm ci --no-audit --no-fund --loglevel=error
-	@command -v tcpdump >/dev/null 2>&1 || { \
-	  echo "installing tcpdump (Debian package) for the live-capture tests"; \
-	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tcpdump) \
-	  || echo "tcpdump could not be installed: live-capture tests will be skipped"; }
-	@command -v chromium >/dev/null 2>&1 || { \
-	  echo "installing chromium (Debian package) for the dashboard's and the browser source's tests"; \
-	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) \
-	  || echo "chromium could not be installed: browser tests will be skipped"; }
-	@command -v prometheus >/dev/null 2>&1 || { \
-	  echo "installing prometheus (Debian package) for the metrics sink's test"; \
-	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus) \
-	  || echo "prometheus could not be installed: the real-server metrics test will be skipped"; }
+	@if command -v npm >/dev/null 2>&1; then \
+	  (cd $(NODE_DIR) && npm ci --no-audit --no-fund --loglevel=error) && \
+	  (cd $(VENDOR_DIR) && npm ci --no-audit --no-fund --loglevel=error); \
+	else echo "npm missing: the tests that need Node will be skipped"; fi
 
 test: install-test
 	$(PYTHON) -m pytest -q

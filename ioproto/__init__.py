@@ -24,9 +24,17 @@ if TYPE_CHECKING:
     import pluggy
 
     from .components import DecodeContext, Limits, SinkContext, SourceContext
-    from .errors import IoprotoError, NoSourceError, PluginFailure
+    from .errors import IoprotoError, NoSourceError, PluginFailure, UsageError
     from .filters import Filter, FilterError, compile_filter
-    from .model import ErrorRecord, Packet, Record, Tag, error_from, record_context
+    from .model import (
+        ErrorRecord,
+        InputSummary,
+        Packet,
+        Record,
+        Tag,
+        error_from,
+        record_context,
+    )
     from .pipeline import Pipeline
     from .plugins import PluginManager, make_plugin_manager
     from .summary import RunSummary
@@ -43,10 +51,12 @@ _LAZY = {
     "IoprotoError": "errors",
     "NoSourceError": "errors",
     "PluginFailure": "errors",
+    "UsageError": "errors",
     "Filter": "filters",
     "FilterError": "filters",
     "compile_filter": "filters",
     "ErrorRecord": "model",
+    "InputSummary": "model",
     "Packet": "model",
     "Record": "model",
     "Tag": "model",
@@ -109,7 +119,9 @@ def decode(
 
     Bad input never raises: it comes out as :class:`ErrorRecord` records. An unknown
     ``proto``/``source`` name raises ``KeyError`` whose message lists the valid names; a
-    mistake in ``filter`` raises :class:`FilterError` (``.display()`` shows where).
+    mistake in ``filter`` raises :class:`FilterError` (``.display()`` shows where); an
+    input that cannot be opened at all (an interface that does not exist, say) raises
+    :class:`UsageError`.
     """
     from .model import Record
     from .pipeline import Pipeline, resolve_source
@@ -166,6 +178,7 @@ __all__ = [
     "ErrorRecord",
     "Filter",
     "FilterError",
+    "InputSummary",
     "IoprotoError",
     "Limits",
     "NoSourceError",
@@ -178,6 +191,7 @@ __all__ = [
     "SinkContext",
     "SourceContext",
     "Tag",
+    "UsageError",
     "__version__",
     "compile_filter",
     "decode",

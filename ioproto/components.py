@@ -161,9 +161,13 @@ class Source(Protocol):
     given. ``open(input, context)`` yields records in capture order, of the layer the input
     natively has (``tcp`` byte-stream events of a capture, ``chunk`` messages of a HAR file);
     it may also yield :class:`~ioproto.model.ErrorRecord` for input it cannot read
-    (a corrupt file, an encrypted connection). A source whose records arrive as traffic
-    happens (a live capture, a proxy) sets an optional ``live = True`` attribute, so that the
-    CLI shows each record at once instead of buffering its output.
+    (a corrupt file, an encrypted connection), and, last, an
+    :class:`~ioproto.model.InputSummary` of what it saw (to say why, should nothing come
+    out of it). An input it cannot open at all (no such file or interface, a port in use)
+    makes ``open`` raise :class:`~ioproto.errors.UsageError` before it yields anything. A
+    source whose records arrive as traffic happens (a live capture, a proxy) sets an
+    optional ``live = True`` attribute, so that the CLI shows each record at once instead of
+    buffering its output.
     """
 
     name: str
@@ -232,7 +236,12 @@ class Sink(Protocol):
 
 @runtime_checkable
 class SinkFactory(Protocol):
-    """Offers a sink by ``name`` (what ``--sink`` takes); ``open`` starts one."""
+    """Offers a sink by ``name`` (what ``--sink`` takes); ``open`` starts one.
+
+    ``open`` raises :class:`~ioproto.errors.UsageError` for settings it cannot work with (a
+    file it will not be able to write, say), so that the mistake shows before any input is
+    read.
+    """
 
     name: str
     description: str
@@ -254,6 +263,15 @@ class PipelineView(Protocol):
     summary: Any
 
 
+_OPTIONS = (
+    "option name -> one-line description: the --source-option / --decode-option names it "
+    "reads ({} for none); the command refuses a name no component declares"
+)
+_TYPES = (
+    "the record types it produces besides error (what monitor --type accepts; the command "
+    "refuses one no component declares)"
+)
+
 #: Every optional member of every kind of component: ``{kind: {member: (meaning when
 #: absent, what it declares)}}``. A component has a member or the absence value holds.
 OPTIONAL_MEMBERS: dict[str, dict[str, tuple[Any, str]]] = {
@@ -267,6 +285,8 @@ OPTIONAL_MEMBERS: dict[str, dict[str, tuple[Any, str]]] = {
             "open() only reads the input it is given: ioproto.worker may run it, and the "
             "connection-scoped layers above it, in a forked child for a large file",
         ),
+        "options": (None, _OPTIONS),
+        "types": (None, _TYPES),
     },
     "Decoder": {
         "layer": (
@@ -294,6 +314,12 @@ OPTIONAL_MEMBERS: dict[str, dict[str, tuple[Any, str]]] = {
             "error records of the layers below are offered to it (accepts, then feed, which "
             "returns them, their session and transport filled in when it knows them)",
         ),
+        "options": (None, _OPTIONS),
+        "types": (None, _TYPES),
+    },
+    "Classifier": {
+        "options": (None, _OPTIONS),
+        "types": (None, _TYPES),
     },
     "StreamDecoder": {
         "session_ended": (
@@ -369,3 +395,18 @@ def optional(component: object, kind: str, member: str) -> Any:
     a member the table does not declare (so the core cannot read an undocumented one)."""
     absent, _ = OPTIONAL_MEMBERS[kind][member]
     return getattr(component, member, absent)
+
+
+def declared_options(component: object, kind: str) -> Mapping[str, str] | None:
+    """The ``options`` a source, decoder or classifier (``kind``) declares; ``None`` when it
+    declares none (then nothing can be checked against it)."""
+    options = optional(component, kind, "options")
+    return options if isinstance(options, Mapping) else None
+
+
+def declared_types(component: object, kind: str) -> tuple[str, ...] | None:
+    """The record ``types`` a component of ``kind`` declares; ``None`` when it declares none."""
+    types = optional(component, kind, "types")
+    if types is None or isinstance(types, str):
+        return None
+    return tuple(str(item) for item in types)

@@ -7,6 +7,8 @@ input nobody can read) and for ``--strict`` runs.
 
 from __future__ import annotations
 
+import os
+
 
 class IoprotoError(Exception):
     """Base class of ioproto's exceptions."""
@@ -24,6 +26,17 @@ class NoSourceError(IoprotoError):
         )
 
 
+class UsageError(IoprotoError):
+    """A mistake of the caller that no record can stand for: an input that cannot be opened
+    at all (an interface that does not exist, a port in use, a bad upstream URL), a file a
+    sink cannot write.
+
+    A source's ``open`` raises it before yielding anything, a sink factory's ``open`` when
+    it is asked to. The message is one line that says what is wrong and what to do; the
+    ``ioproto`` command prints it and exits with status 2.
+    """
+
+
 class PluginFailure(IoprotoError):
     """Plugin code raised while ``strict`` was on."""
 
@@ -32,6 +45,21 @@ class PluginFailure(IoprotoError):
         self.component = component
         self.exc = exc
         super().__init__(f"{component} ({plugin}) raised {type(exc).__name__}: {exc}")
+
+
+def check_writable(path: str, what: str) -> None:
+    """Raise :class:`UsageError` now if the file ``path`` (a sink's ``what``: a chart, a
+    report) cannot be written when the input ends: no such folder, a folder, no permission."""
+    folder = os.path.dirname(os.path.abspath(path))
+    problem = None
+    if os.path.isdir(path):
+        problem = "that is a folder; give a file name"
+    elif not os.path.isdir(folder):
+        problem = f"the folder {folder} does not exist; create it or choose another path"
+    elif not os.access(folder, os.W_OK) or (os.path.exists(path) and not os.access(path, os.W_OK)):
+        problem = "permission denied; choose a path you may write to"
+    if problem is not None:
+        raise UsageError(f"cannot write the {what} {path}: {problem}")
 
 
 class PluginLoadWarning(UserWarning):

@@ -25,7 +25,7 @@ Binary data is always ``bytes`` inside the pipeline.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, Literal
 
 import attrs
@@ -171,3 +171,28 @@ def error_from(
         offset=offset,
         index=index,
     )
+
+
+#: The layer of :class:`InputSummary` records.
+INPUT_SUMMARY_LAYER = "input"
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class InputSummary(Record):
+    """What a source saw in one input: a source may yield one as its last record.
+
+    The pipeline hands it to no decoder, classifier or sink; it keeps it in
+    ``RunSummary.input_summaries``, so that the ``ioproto`` command can say why a run gave
+    no records. ``input`` names the input; ``counts`` holds what the source read (its own
+    names: ``frames``, ``tcp_connections``, …); ``empty_reason`` is one line for a person
+    saying why the input gave no records, should none come out of it (for example ``no TCP
+    connection on port 3001; the capture holds ports 3000, 8080``). A source whose records
+    the layers above may still turn into nothing (TCP streams that are not Engine.IO) always
+    sets it; one that knows sets it only when it yielded nothing else.
+    """
+
+    input: str
+    counts: Mapping[str, int] = attrs.field(factory=dict)
+    empty_reason: str | None = None
+    layer: str = INPUT_SUMMARY_LAYER
+    type: str = "summary"

@@ -36,7 +36,7 @@ from .components import (
     optional,
 )
 from .errors import PluginFailure
-from .model import ErrorRecord, Record, Tag
+from .model import INPUT_SUMMARY_LAYER, ErrorRecord, Record, Tag
 from .plugins import (
     Components,
     PluginManager,
@@ -282,7 +282,8 @@ class Pipeline:
         self._closed = False
         self._started = False
         self._out: list[Record] = []
-        self._entries: dict[str, int] = {}  # a record's layer -> index of the layer it enters
+        # A record's layer -> index of the layer it enters; -1: kept, not decoded.
+        self._entries: dict[str, int] = {INPUT_SUMMARY_LAYER: -1}
         #: The pipeline's sessions (its context's, or a store of its own).
         sessions = self.context.sessions
         if sessions is None:
@@ -394,15 +395,19 @@ class Pipeline:
 
         The record enters at the layer that rides on its own (a ``tcp`` record at the HTTP
         layer, a chunk at Engine.IO); a record of a layer at or above the top goes straight
-        to the classifiers and sinks. Returns the records that reached the sinks because of
-        it, classified.
+        to the classifiers and sinks. An :class:`~ioproto.model.InputSummary` goes nowhere:
+        it is kept in ``summary.input_summaries``. Returns the records that reached the
+        sinks because of it, classified.
         """
         if not self._started:
             self._start()
+        index = self._first_layer_for(record)
+        if index < 0:  # what a source saw (InputSummary): for the caller, not the sinks
+            self.summary.input_summaries.append(record)  # type: ignore[arg-type]
+            return []
         self.summary.inputs += 1
         if record.ts > self._last_ts:
             self._last_ts = record.ts
-        index = self._first_layer_for(record)
         self._out = []
         ender = self._enders.get(record.layer)
         if ender is not None and ender(record) is not None:

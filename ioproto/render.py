@@ -56,6 +56,36 @@ def format_size(size: int) -> str:
     return f"{size / 1_000_000:.1f} MB"
 
 
+def format_duration(seconds: float) -> str:
+    """A duration for people, to about three significant digits: ``0.04 ms``,
+    ``0.39 ms``, ``1.12 ms``, ``29.1 ms``, ``567 ms``, ``1.25 s``, ``12.5 s``, ``2 min 05 s``,
+    ``1 h 02 min``; negative durations (clocks that disagree) keep their sign."""
+    if seconds != seconds or seconds in (float("inf"), float("-inf")):
+        return f"{seconds} s"
+    if seconds < 0:
+        return "-" + format_duration(-seconds)
+    ms = seconds * 1000
+    if ms < 9.995:
+        return f"{ms:.2f} ms"
+    if ms < 99.95:
+        return f"{ms:.1f} ms"
+    if ms < 999.5:
+        return f"{ms:.0f} ms"
+    if seconds < 9.995:
+        return f"{seconds:.2f} s"
+    if seconds < 59.95:
+        return f"{seconds:.1f} s"
+    whole = round(seconds)
+    if whole < 3600:
+        return f"{whole // 60} min {whole % 60:02d} s"
+    return f"{whole // 3600} h {whole % 3600 // 60:02d} min"
+
+
+def plural(count: int, noun: str, nouns: str | None = None) -> str:
+    """``1 session``, ``2 sessions`` (``nouns``: the plural when it is not ``noun + "s"``)."""
+    return f"{count} {noun if count == 1 else nouns or noun + 's'}"
+
+
 def render_value(value: Any, *, limit: int = 200) -> str:
     """A compact, safe, one-line rendering of a decoded JSON value (bytes as hex preview)."""
     text = _render_fast(value)

@@ -203,6 +203,7 @@ def _work(
                 batch = []
                 weight = 0
         batch += layers.close()
+        batch += layers.summary.input_summaries  # what the source saw, for the parent
         if batch:
             sender.send(batch)
     except (BrokenPipeError, ConnectionResetError):

@@ -21,6 +21,7 @@ import click
 from ioproto.errors import PluginLoadWarning
 from ioproto.version import __version__
 
+from .mistakes import OneLineGroup
 from .state import CliState
 
 if TYPE_CHECKING:
@@ -34,7 +35,7 @@ CORE_COMMANDS = {
 }
 
 
-class LazyGroup(click.Group):
+class LazyGroup(OneLineGroup):
     """The ``ioproto`` group: core commands imported on use, plugin commands registered
     (through the CLI state's plugin manager) the first time one is looked for."""
 

@@ -11,7 +11,7 @@ from typing import IO, Any
 import click
 
 from ioproto.components import SinkContext, Source, SourceContext, optional
-from ioproto.errors import PluginFailure
+from ioproto.errors import PluginFailure, UsageError
 from ioproto.memory import return_large_blocks
 from ioproto.model import Record
 from ioproto.pipeline import Pipeline, Ticker
@@ -19,7 +19,10 @@ from ioproto.plugins import Components
 from ioproto.summary import RunSummary
 from ioproto.worker import source_records
 
+from .checks import check_decode_options, check_source_options
+from .empty import why_empty
 from .filtering import compile_filters
+from .mistakes import Mistake
 from .options import (
     decode_options,
     input_options,
@@ -87,20 +90,25 @@ def run_pipeline_command(
     """Build a pipeline from CLI parameters and run it over ``inputs``.
 
     Plugins' commands reuse this with their own defaults (e.g. ``ioproto monitor``).
-    Usage errors (unknown names) exit with status 2 and list the valid names. ``every``
-    (seconds) makes sinks that report periodically (stats) do so while the input flows,
-    and while a live source waits for traffic. ``filters`` (``--filter``, all must hold)
-    choose the records the sinks get; their push-down predicates and source options
-    (``tcp.port`` → ``port``) skip decoding what cannot match. ``feed(source, input,
-    records)``, if given, wraps each input's records on their way into the pipeline (the
-    dashboard replays a file at its recorded pace with it). When the sink writes one output
-    per input (a factory with ``per_input = True``), each input gets its own pipeline,
-    ``jobs`` of them at once in separate processes (:mod:`ioproto.cli.perinput`).
+    A user's mistake (an unknown name or option, which the message lists the valid ones
+    of; a file that cannot be written; an input that cannot be opened) is a
+    :class:`~.mistakes.Mistake`: exit status 2, one line. A run that gives no record at all
+    says why on stderr (:func:`~.empty.why_empty`). ``every`` (seconds) makes sinks that
+    report periodically (stats) do so while the input flows, and while a live source waits
+    for traffic. ``filters`` (``--filter``, all must hold) choose the records the sinks get;
+    their push-down predicates and source options (``tcp.port`` → ``port``) skip decoding
+    what cannot match. ``feed(source, input, records)``, if given, wraps each input's records
+    on their way into the pipeline (the dashboard replays a file at its recorded pace with
+    it). When the sink writes one output per input (a factory with ``per_input = True``),
+    each input gets its own pipeline, ``jobs`` of them at once in separate processes
+    (:mod:`ioproto.cli.perinput`).
     """
     return_large_blocks()
     components = state.components
     options: dict[str, Any] = dict(parse_key_values(decode_options, "--decode-option"))
     source_settings: dict[str, Any] = dict(parse_key_values(source_options, "--source-option"))
+    check_decode_options(options, components)
+    user_source_options = [*source_settings, *(["port"] if ports else [])]
     if ports:
         source_settings["port"] = list(ports)
     match = compile_filters(filters, components, ports=ports)
@@ -125,7 +133,13 @@ def run_pipeline_command(
         filters=tuple(filters),
         ports=tuple(ports),
     )
+    # Up front, before any output is opened: a file that does not exist, an option that the
+    # sources reading the inputs do not take.
+    sources = [spec.resolve(state, item) for item in inputs]
+    check_source_options(user_source_options, sources, components)
     shared_options, per_sink_options = _sink_option_maps(sink_options)
+    if all_layers:  # every record, also the empty control frames text and monitor leave out
+        shared_options.setdefault("empty_control", "true")
     per_input = _per_input_sink(state, sinks)
     if per_input is not None:
         from .perinput import run_per_input
@@ -149,7 +163,6 @@ def run_pipeline_command(
             extra_sink_options or {},
         )
         pipeline = spec.build(state, sink_specs)
-        sources = [spec.resolve(state, item) for item in inputs]
         live = any(optional(chosen, "Source", "live") for chosen in sources)
         if live:
             # Live sources: each packet shows up as it happens, on a terminal, in a pipe or
@@ -178,9 +191,11 @@ def run_pipeline_command(
                     yield from opened
 
         try:
-            summary = pipeline.run(records())
+            summary = _run(pipeline, records())
             if not live:
                 _linger(pipeline)
+        except UsageError as exc:
+            raise Mistake(str(exc)) from None
         except PluginFailure as exc:
             raise click.ClickException(f"--strict: {exc}") from exc
         except KeyboardInterrupt:
@@ -191,6 +206,8 @@ def run_pipeline_command(
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, sys.stdout.fileno())
             sys.exit(0)
+        for line in why_empty(summary, inputs, sources):
+            click.echo(line, err=True)
         _report_sink_failures(summary)
 
 
@@ -202,6 +219,21 @@ def _report_sink_failures(summary: RunSummary) -> None:
         reason = summary.sink_failure_reasons.get(name, "")
         click.echo(f"ioproto: sink {name} failed on {count} record(s): {reason}", err=True)
     sys.exit(1)
+
+
+def _run(pipeline: Pipeline, records: Iterator[Record]) -> RunSummary:
+    """:meth:`Pipeline.run`, except that an input that cannot be opened (``UsageError``)
+    leaves the sinks unclosed: the command failed, and a summary of nothing would mislead."""
+    try:
+        for record in records:
+            pipeline.feed(record)
+    except UsageError:
+        raise
+    except BaseException:
+        pipeline.close()
+        raise
+    pipeline.close()
+    return pipeline.summary
 
 
 @contextmanager
@@ -221,11 +253,32 @@ def _buffering(stream: IO[str], *, line: bool) -> Iterator[None]:
         reconfigure(line_buffering=was)
 
 
-def _open_output(stack: ExitStack, path: str) -> IO[str]:
+def _open_output(stack: ExitStack, path: str, option: str = "-o/--output") -> IO[str]:
     if path == "-":
         # sys.stdout as it is now: click's test runner swaps it while a command runs.
         return sys.stdout
-    return stack.enter_context(open(path, "w", encoding="utf-8"))
+    try:
+        return stack.enter_context(open(path, "w", encoding="utf-8"))
+    except OSError as exc:
+        raise Mistake(f"{option}: {cannot_write(path, exc)}") from None
+
+
+def cannot_write(path: str, exc: OSError) -> str:
+    """``cannot write PATH: <why>; <what to do>`` for a file that could not be opened."""
+    folder = os.path.dirname(os.path.abspath(path))
+    if isinstance(exc, FileNotFoundError) and not os.path.isdir(folder):
+        return (
+            f"cannot write {path}: the folder {folder} does not exist; create it or choose "
+            "another path"
+        )
+    why = exc.strerror or type(exc).__name__
+    if isinstance(exc, IsADirectoryError):
+        hint = "give a file name"
+    elif isinstance(exc, PermissionError):
+        hint = "choose a path you may write to"
+    else:
+        hint = "choose another path"
+    return f"cannot write {path}: {why}; {hint}"
 
 
 def _per_input_sink(state: CliState, sinks: Sequence[str]) -> tuple[str, str] | None:
@@ -282,7 +335,7 @@ def _sink_specs(
         stream: IO[str] = default_stream
         target: dict[str, str] = {}
         if colon and _takes_path(components, name):
-            stream = stack.enter_context(open(path, "w", encoding="utf-8"))  # noqa: SIM115
+            stream = _open_output(stack, path, option=f"--sink {spec}")
         elif colon:
             target["target"] = path
         use_color = color if color is not None else _isatty(stream)

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 import attrs
 import click
 
 from ioproto.components import Limits
+from ioproto.pipeline import layer_names
+
+from .state import CliState
 
 if TYPE_CHECKING:
     _FloatParamType = click.ParamType[float]
@@ -85,6 +89,22 @@ def parse_limits(values: Sequence[str], max_payload: int | None = None) -> Limit
     return Limits(**settings)
 
 
+class _LayerOption(click.Option):
+    """``--proto``: its help lists the layers of the installed plugins."""
+
+    def get_help_record(self, ctx: click.Context) -> tuple[str, str] | None:
+        record = super().get_help_record(ctx)
+        state = ctx.find_object(CliState)
+        if record is None or state is None:
+            return record
+        try:
+            layers = layer_names(state.components)
+        except Exception:  # a broken plugin must not break --help
+            return record
+        names, text = record
+        return names, text.replace("this layer.", f"this layer: {', '.join(layers)}.", 1)
+
+
 def input_options(func: F) -> F:
     """INPUT... plus --source, --source-option, --port."""
     return _input_options(func, required=True)
@@ -111,14 +131,15 @@ def _input_options(func: F, *, required: bool) -> F:
                 "source_options",
                 multiple=True,
                 metavar="KEY=VALUE",
-                help="Option for the capture source (repeatable).",
+                help="Option for the capture source (repeatable; docs/cli.md lists them, "
+                "an unknown one is an error).",
             ),
             click.option(
                 "--port",
                 "ports",
                 type=int,
                 multiple=True,
-                help="Only TCP connections with this server port (repeatable; pcap sources).",
+                help="Only TCP connections with this server port (repeatable; pcap, live).",
             ),
         ]
     ):
@@ -133,10 +154,11 @@ def decode_options(func: F) -> F:
         [
             click.option(
                 "--proto",
+                cls=_LayerOption,
                 default="socketio",
                 show_default=True,
-                metavar="NAME",
-                help="Decode up to this layer (see `ioproto plugins`; 'chunk' = no decoding).",
+                metavar="LAYER",
+                help="Decode up to this layer.",
             ),
             click.option(
                 "-f",
@@ -154,7 +176,8 @@ def decode_options(func: F) -> F:
                 "decode_options",
                 multiple=True,
                 metavar="KEY=VALUE",
-                help="Option for the decoders (repeatable).",
+                help="Option for the decoders (repeatable; docs/cli.md lists them, an "
+                "unknown one is an error).",
             ),
             click.option(
                 "--strict",
@@ -164,7 +187,8 @@ def decode_options(func: F) -> F:
             click.option(
                 "--all-layers",
                 is_flag=True,
-                help="Also emit the records a higher layer decoded further.",
+                help="Also emit the records a higher layer decoded further, and the empty "
+                "WebSocket control frames the text and monitor views leave out.",
             ),
             click.option(
                 "--max-payload",
@@ -194,8 +218,23 @@ def decode_options(func: F) -> F:
     return func
 
 
-def output_options(func: F) -> F:
-    """--sink, --sink-option, --output, --color/--no-color."""
+_DEFAULT_SINK = "monitor on a terminal, text otherwise"
+
+
+@overload
+def output_options(func: F) -> F: ...
+
+
+@overload
+def output_options(*, default_sink: str = _DEFAULT_SINK) -> Callable[[F], F]: ...
+
+
+def output_options(func: F | None = None, *, default_sink: str = _DEFAULT_SINK) -> Any:
+    """--sink, --sink-option, --output, --color/--no-color. ``default_sink`` says in the
+    help what the command writes to without ``--sink``: ``@output_options`` or
+    ``@output_options(default_sink="stats")``."""
+    if func is None:
+        return functools.partial(output_options, default_sink=default_sink)
     for decorator in reversed(
         [
             click.option(
@@ -204,7 +243,7 @@ def output_options(func: F) -> F:
                 multiple=True,
                 metavar="NAME[:PATH]",
                 help="Where records go (repeatable): a sink name, optionally with a file to "
-                "write to. Default: monitor on a terminal, text otherwise.",
+                f"write to. Default: {default_sink}.",
             ),
             click.option(
                 "--sink-option",

@@ -3,18 +3,19 @@ or for each input's own pipeline in another process (:mod:`.perinput`)."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from typing import Any
 
 import attrs
-import click
 
 from ioproto.components import Limits, SinkContext, Source
-from ioproto.errors import NoSourceError
+from ioproto.errors import NoSourceError, UsageError
 from ioproto.pipeline import Pipeline, resolve_source
 from ioproto.plugins import UnknownComponentError
 
 from .filtering import FilteredSink, compile_filters
+from .mistakes import Mistake
 from .state import CliState
 
 
@@ -51,19 +52,24 @@ class RunSpec:
                 components=state.components,
                 guards=match.pushdown() if match is not None else None,
             )
-        except (UnknownComponentError, ValueError) as exc:
-            raise click.UsageError(str(exc)) from None
+        except (UnknownComponentError, ValueError, UsageError) as exc:
+            raise Mistake(str(exc)) from None
         if match is not None:
             for stage in pipeline.sinks:
                 stage.component = FilteredSink(stage.component, match)
         return pipeline
 
     def resolve(self, state: CliState, item: str) -> Source:
-        """The source that reads ``item``; unknown names are usage errors."""
+        """The source that reads ``item``; an unknown name, or a file that does not exist,
+        is a :class:`~.mistakes.Mistake`."""
         try:
             return resolve_source(state.components, item, source=self.source)
-        except (UnknownComponentError, NoSourceError) as exc:
-            raise click.UsageError(str(exc)) from None
+        except UnknownComponentError as exc:
+            raise Mistake(str(exc)) from None
+        except NoSourceError as exc:
+            if not os.path.exists(item) and not _looks_like_a_spec(item):
+                raise Mistake(f"no such file: {item}") from None
+            raise Mistake(str(exc)) from None
 
     def settings(self) -> dict[str, Any]:
         """What shapes the records, as plain values (a per-input sink keeps it to tell
@@ -79,3 +85,9 @@ class RunSpec:
             "all_layers": self.all_layers,
             "filters": list(self.filters),
         }
+
+
+def _looks_like_a_spec(input: str) -> bool:
+    """``live:eth0``, ``proxy:8080``: a source's own syntax rather than a file name."""
+    scheme, colon, _ = input.partition(":")
+    return bool(colon) and scheme.isidentifier() and len(scheme) > 1

@@ -55,6 +55,9 @@ class EventDecoder:
         self.protocol = protocol
         self.name = f"app-{protocol}"
         self.description = description or f"application protocol {protocol!r}"
+        self.options: dict[str, str] = {}
+        bound = [b for b in bindings if isinstance(b, EventArg | AckArg)]
+        self.types = tuple(f"{protocol}.{binding.name}" for binding in bound)
         # (type, nsp, event) -> bindings; an ACK is keyed by the EVENT it answers
         self._bound: dict[tuple[str, str, str], list[SocketIOArg]] = {}
         for binding in bindings:
@@ -188,6 +191,8 @@ class EngineIODecoder:
         self.name = f"app-{protocol}-engineio"
         self.description = f"binary Engine.IO messages of application protocol {protocol!r}"
         self.bindings = [b for b in bindings if isinstance(b, EngineIOBinary)]
+        self.options: dict[str, str] = {}
+        self.types = tuple(f"{protocol}.{b.name}" for b in self.bindings)
 
     def binding_for(self, record: Record) -> EngineIOBinary | None:
         """The first binding that claims Engine.IO record ``record``, if any."""

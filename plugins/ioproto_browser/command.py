@@ -58,7 +58,7 @@ def page_url(text: str) -> str:
     help="Option for the cdp source (repeatable): all=true, pending_bytes, reply_timeout.",
 )
 @decode_options
-@output_options
+@output_options(default_sink="monitor (text when the monitor plugin is not installed)")
 @click.pass_obj
 def browse_command(
     state: CliState,

@@ -192,10 +192,6 @@ class NetworkTranslator:
         if handler is not None:
             handler(session, params, now)
 
-    def had_traffic(self, session: str) -> bool:
-        """Whether ``session`` made requests or WebSockets that some decoder wanted."""
-        return session in self._traffic
-
     def end_session(self, session: str | None) -> Cut:
         """Forget what ``session`` (every session if ``None``) still had open; say what."""
         cut = Cut(traffic=session is None or session in self._traffic)

@@ -32,6 +32,7 @@ from typing import IO, Any
 
 import attrs
 import orjson
+from ioproto_http.records import ChunkKind
 
 from ioproto.components import SourceContext, option_flag
 from ioproto.model import ErrorRecord, Record
@@ -62,6 +63,18 @@ class CdpSource:
     name = "cdp"
     live = True  # records arrive as the browser reports traffic: output stays line-buffered
     description = "a running Chrome/Chromium through the DevTools Protocol: cdp:HOST:PORT"
+    options = {
+        "all": "true: follow every request, not only Engine.IO's",
+        "pending_bytes": "memory budget in bytes (default 64 MiB)",
+        "max_message": "the longest DevTools message in bytes (default 256 MiB)",
+        "reply_timeout": "seconds a record waits for its body (default 10)",
+        "duration": "stop by itself after this many seconds",
+        "open": "open this URL in the first tab",
+        "har": "also write what was captured as a Chrome-format HAR to this file",
+        "record": "write every DevTools message received to this file (JSON lines)",
+        "reorder": "seconds a record waits for earlier ones reported late (default 0.2)",
+    }
+    types = tuple(ChunkKind)
 
     def __init__(self, on_ready: Callable[[], None] | None = None) -> None:
         #: Called once the capture is on (every tab attached, its Network domain enabled).

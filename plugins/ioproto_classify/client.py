@@ -81,6 +81,7 @@ class ClientState:
 class ClientClassifier:
     name = "client"
     description = "tags client.kind/name/version/os/device from the session's User-Agent"
+    types: tuple[str, ...] = ()
 
     def open(self, context: DecodeContext) -> ClientState:
         return ClientState(context.sessions)

@@ -110,6 +110,7 @@ class ErrorState:
 class ErrorClassifier:
     name = "error"
     description = "tags error.kind (decode, protocol, limit, http, connect-error, capture, plugin)"
+    types: tuple[str, ...] = ()
 
     def open(self, context: DecodeContext) -> ErrorState:
         return ErrorState()

@@ -36,6 +36,7 @@ class EventState:
 class EventClassifier:
     name = "event"
     description = "tags event.bytes (wire size) on Socket.IO EVENTs and ACKs"
+    types: tuple[str, ...] = ()
 
     def open(self, context: DecodeContext) -> EventState:
         return EventState()

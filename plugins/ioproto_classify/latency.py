@@ -153,6 +153,7 @@ class LatencyClassifier:
         "tags latency.handshake, latency.heartbeat (ping→pong), latency.ack (EVENT→ACK); "
         "emits heartbeat-timeout records"
     )
+    types: tuple[str, ...] = ("heartbeat-timeout",)
 
     def open(self, context: DecodeContext) -> LatencyState:
         return LatencyState(context.sessions, context.limits.max_sessions)

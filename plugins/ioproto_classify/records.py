@@ -19,6 +19,10 @@ from ioproto.model import Packet
 
 LAYER = "session"
 
+# How the text view shows a field: a duration, or a time (seconds since the epoch).
+_SECONDS = {"unit": "seconds"}
+_EPOCH = {"unit": "epoch"}
+
 
 @attrs.frozen(slots=True, kw_only=True)
 class SessionSummary(Packet):
@@ -35,31 +39,31 @@ class SessionSummary(Packet):
 
     layer: str = LAYER
     type: str = "summary"
-    started: float = 0.0
-    duration: float = 0.0
+    started: float = attrs.field(default=0.0, metadata=_EPOCH)
+    duration: float = attrs.field(default=0.0, metadata=_SECONDS)
     end_reason: str = "input ended"
     handshake_seen: bool = False
     transports: tuple[str, ...] = ()
     upgraded: bool = False
-    upgrade_time: float | None = None
+    upgrade_time: float | None = attrs.field(default=None, metadata=_SECONDS)
     upgrade_failed: bool = False
     client_kind: str | None = None
     client_name: str | None = None
     client_version: str | None = None
     client_os: str | None = None
     client_device: str | None = None
-    handshake_time: float | None = None
+    handshake_time: float | None = attrs.field(default=None, metadata=_SECONDS)
     heartbeats: int = 0
-    heartbeat_rtt_min: float | None = None
-    heartbeat_rtt_mean: float | None = None
-    heartbeat_rtt_max: float | None = None
+    heartbeat_rtt_min: float | None = attrs.field(default=None, metadata=_SECONDS)
+    heartbeat_rtt_mean: float | None = attrs.field(default=None, metadata=_SECONDS)
+    heartbeat_rtt_max: float | None = attrs.field(default=None, metadata=_SECONDS)
     ping_unanswered: bool = False
     packets_c2s: int = 0
     packets_s2c: int = 0
     events_c2s: int = 0
     events_s2c: int = 0
     acks: int = 0
-    ack_rtt_mean: float | None = None
+    ack_rtt_mean: float | None = attrs.field(default=None, metadata=_SECONDS)
     unanswered_acks: int = 0
     errors: int = 0
 
@@ -77,8 +81,8 @@ class HeartbeatTimeout(Packet):
 
     layer: str = LAYER
     type: str = "heartbeat-timeout"
-    ping_ts: float = 0.0
-    waited: float = 0.0
-    ping_timeout: float | None = None
+    ping_ts: float = attrs.field(default=0.0, metadata=_EPOCH)
+    waited: float = attrs.field(default=0.0, metadata=_SECONDS)
+    ping_timeout: float | None = attrs.field(default=None, metadata=_SECONDS)
     timed_out: bool = False
     reason: str = "input ended"

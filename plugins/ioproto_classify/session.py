@@ -258,12 +258,14 @@ class SessionState:
 
     def close(self) -> Iterable[Record]:
         finished, self._finished = self._finished, []
-        return [session.summary() for session in finished]
+        # In the order the sessions ended (each summary's time is its session's last record).
+        return sorted((session.summary() for session in finished), key=lambda summary: summary.ts)
 
 
 class SessionClassifier:
     name = "session"
     description = "emits one session summary record per Engine.IO session at the end"
+    types: tuple[str, ...] = ("summary",)
 
     def open(self, context: DecodeContext) -> SessionState:
         return SessionState(context.sessions, context.limits.max_sessions)

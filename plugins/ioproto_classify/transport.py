@@ -40,6 +40,7 @@ class TransportState:
 class TransportClassifier:
     name = "transport"
     description = "tags transport.kind: polling-xhr, polling-jsonp, websocket, webtransport"
+    types: tuple[str, ...] = ()
 
     def open(self, context: DecodeContext) -> TransportState:
         return TransportState()

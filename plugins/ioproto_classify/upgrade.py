@@ -80,6 +80,7 @@ class UpgradeState:
 class UpgradeClassifier:
     name = "upgrade"
     description = "tags upgrade.probe, upgrade.time (handshake → upgrade) and upgrade.failed"
+    types: tuple[str, ...] = ()
 
     def open(self, context: DecodeContext) -> UpgradeState:
         return UpgradeState(context.sessions)

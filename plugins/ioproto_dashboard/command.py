@@ -61,7 +61,7 @@ def _check_listen(ctx: click.Context, param: click.Parameter, value: str | None)
 @click.command("dashboard")
 @input_options
 @decode_options
-@output_options
+@output_options(default_sink="dashboard")
 @click.option(
     "--listen",
     metavar="HOST:PORT",

@@ -82,13 +82,6 @@ class LogHistogram:
         self.count += weight
         self.total += value * weight
 
-    def merge(self, other: LogHistogram) -> None:
-        for index, value in enumerate(other.counts):
-            if value:
-                self.counts[index] += value
-        self.count += other.count
-        self.total += other.total
-
     def percentile(self, fraction: float) -> float | None:
         """The value below which ``fraction`` of the counts fall, interpolated inside its
         bin on the log scale; ``None`` when empty."""

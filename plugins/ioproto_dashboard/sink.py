@@ -27,6 +27,7 @@ import time
 from typing import IO, Any
 
 from ioproto.components import SinkContext, option_flag
+from ioproto.errors import check_writable
 from ioproto.model import Record
 
 from .aggregate import Aggregate
@@ -82,6 +83,8 @@ class DashboardSink:
             raise ValueError("dashboard option interval must be a number of seconds") from None
         self.hub = Hub(Aggregate(self.budgets), feed=self.feed, interval=max(0.05, interval))
         self.export = str(options["export"]) if options.get("export") else None
+        if self.export is not None:
+            check_writable(self.export, "report")
         self.hold = option_flag(options.get("hold", True))
         self.url: str | None = None
         self.server: Any = None

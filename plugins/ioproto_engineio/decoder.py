@@ -3,8 +3,9 @@
 Framing, per-connection session state and error reporting live here; the wire formats are
 declared in :mod:`.wire`. The common forms (a text packet, a v4 ``\\x1e`` payload, a v3
 ``<len>:`` text payload, binary messages, the XHR2 payload) are framed in plain Python for
-speed and agree with the construct declarations (checked by ``tests/engineio/test_parity.py``);
-JSONP wrappers and form bodies are parsed with the declarations themselves.
+speed and agree with the construct declarations (checked by the ``*_matches_construct``
+tests of ``tests/engineio/test_eio_wire.py``); JSONP wrappers and form bodies are parsed
+with the declarations themselves.
 
 Engine.IO's facts are derived here, from what the HTTP layer saw (nothing below knows
 Engine.IO): the session id from the URL's ``sid`` parameter, else from the ``open`` handshake
@@ -40,7 +41,7 @@ from ioproto.fastrecords import positional_maker
 from ioproto.model import ErrorRecord, Record, record_context
 
 from . import wire
-from .records import LAYER, EngineIOHandshake, EngineIOHttpError, EngineIOPacket
+from .records import LAYER, PACKET_TYPES, EngineIOHandshake, EngineIOHttpError, EngineIOPacket
 
 _KINDS = frozenset(
     {
@@ -103,6 +104,11 @@ class EngineIODecoder:
         "Engine.IO packets, revisions 2-4: polling payloads (v4 \\x1e, v3 length-prefixed "
         "and XHR2 binary, JSONP), WebSocket messages, one packet or payload per line"
     )
+    options = {
+        "revision": "Engine.IO revision (2, 3, 4) when the input does not say (--revision)",
+        "force_revision": "true: the revision option wins over what the input says",
+    }
+    types = (*PACKET_TYPES, "http-error")
 
     def ends_session(self, record: Record) -> str | None:
         """``"closed"`` for a ``close`` packet: it ends its session (the pipeline then has

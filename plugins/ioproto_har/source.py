@@ -55,7 +55,8 @@ from urllib.parse import parse_qsl, urlsplit
 from ioproto_http.records import Chunk, ChunkKind, HttpInfo
 
 from ioproto.components import SourceContext, option_flag
-from ioproto.model import Direction, ErrorRecord, Record
+from ioproto.errors import UsageError
+from ioproto.model import Direction, ErrorRecord, InputSummary, Record
 from ioproto.timestamps import usable
 
 _TIMINGS = ("blocked", "dns", "connect", "send", "wait", "receive")
@@ -104,6 +105,8 @@ class HarSource:
 
     name = "har"
     description = "HAR files exported by browsers (Chrome incl. WebSocket messages, Firefox)"
+    options = {"all": "true: also the entries that are not Engine.IO"}
+    types = tuple(ChunkKind)
 
     def probe(self, input: str) -> float:
         path = Path(input)
@@ -128,6 +131,8 @@ class HarSource:
             entries = document["log"]["entries"]
             if not isinstance(entries, list):
                 raise TypeError("log.entries is not a list")
+        except FileNotFoundError:
+            raise UsageError(f"no such file: {input}") from None
         except RecursionError:
             reason = f"{input} is not a readable HAR: JSON nested too deep"
             yield _error(now, input, "har.file.invalid", reason)
@@ -157,6 +162,9 @@ class HarSource:
                 items.append(
                     (ts, len(items), _error(ts, input, "har.entry.invalid", reason[:1000]))
                 )
+        if not items:
+            yield _nothing(input, len(entries), take_all)
+            return
         items.sort(key=lambda item: (item[0], item[1]))
         seq = 0
         for _, _, record in items:
@@ -164,6 +172,22 @@ class HarSource:
                 seq += 1
                 record = _with_seq(record, seq)
             yield record
+
+
+def _nothing(input: str, entries: int, take_all: bool) -> InputSummary:
+    """The summary of a HAR that gave no records: why."""
+    if not entries:
+        reason = "the HAR holds no entries"
+    elif take_all:
+        reason = f"none of the HAR's {entries} entries could be read"
+    else:
+        reason = (
+            f"no Engine.IO traffic among the HAR's {entries} entries: none has EIO= in its "
+            "query or /socket.io/ or /engine.io/ in its path (--source-option all=true reads "
+            "every entry)"
+        )
+    counts = {"entries": entries}
+    return InputSummary(ts=time.time(), input=input, counts=counts, empty_reason=reason)
 
 
 def _entry_records(

@@ -23,7 +23,7 @@ from ioproto.components import DecodeContext
 from ioproto.model import Record
 
 from .conversation import Conversation, Emitter
-from .records import LAYER
+from .records import LAYER, ChunkKind
 
 DEFAULT_MAX_CONNECTIONS = 20_000
 
@@ -35,6 +35,11 @@ class HttpDecoder:
     layer = LAYER
     rides_on = TCP_LAYER
     scope = "connection"  # one conversation per connection: ioproto.worker may shard it
+    options = {
+        "all_http": "true: every HTTP message becomes a chunk, not only Engine.IO ones",
+        "max_connections": f"connections followed at once (default {DEFAULT_MAX_CONNECTIONS})",
+    }
+    types = tuple(ChunkKind)
     description = (
         "HTTP/1.x messages (bodies, content codings, pipelining) and WebSocket messages "
         "(frames, fragments, permessage-deflate) from TCP byte streams"

@@ -47,6 +47,14 @@ class LinesSource:
 
     name = "lines"
     description = "raw Engine.IO packets or polling payloads, one per line (file or '-')"
+    options = {
+        "escapes": "false: keep \\xHH sequences as they are",
+        "revision": "the Engine.IO revision of the lines until a #! line says otherwise",
+        "sid": "the session id of the lines until a #! line says otherwise",
+        "transport": "the transport of the lines until a #! line says otherwise",
+        "direction": "c2s or s2c: the direction of unmarked lines",
+    }
+    types = tuple(ChunkKind)
 
     def probe(self, input: str) -> float:
         """High for ``-`` carrying text and for .txt-like files; low for other text files."""

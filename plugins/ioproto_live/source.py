@@ -4,7 +4,8 @@ Input: ``live:IFACE`` or ``iface:IFACE`` (or, with ``--source live``, a bare ``I
 source option ``iface=IFACE`` wins over the input). Source options: ``port`` (what
 ``--port`` sets: only these TCP ports), ``filter=BPF`` (extra capture filter, and-ed),
 ``duration=SECONDS`` (stop by itself), ``count=N`` (stop after N packets), ``buffer=BYTES``
-(the kernel's capture buffer, default 32 MiB), ``tcpdump=PATH``.
+(the kernel's capture buffer, default 32 MiB), ``tcpdump=PATH``, and the ``pcap`` source's
+options.
 
 It runs ``tcpdump -i IFACE -U -w - --immediate-mode -B KiB <filter>`` (installing nothing)
 and hands its standard output, as ``/dev/fd/N``, to the ``pcap`` source, which reads
@@ -12,14 +13,18 @@ captures as streams and yields each frame as soon as it has arrived. In immediat
 packet takes a slot of the kernel's ring buffer as large as the interface's MTU (64 KiB on
 loopback), so tcpdump's default of 2 MiB holds about 32 packets and a short stall of tcpdump
 on a busy machine lost packets (gaps in the demo's traffic); 32 MiB holds about 500. Without
-capture rights tcpdump fails at once; that becomes an ``ErrorRecord`` (rule
-``live.permission``) and a message on stderr saying what to do, not a traceback. The first
+capture rights, for an interface that does not exist or a filter tcpdump rejects, tcpdump
+fails at once; ``open`` then raises :class:`~ioproto.errors.UsageError` saying what to do
+(the command exits with status 2 and that one line, no traceback). The pcap source's
+summary of what it read is passed on, told about the interface, so that an empty result
+says why (nothing captured, or no Engine.IO traffic among what was). The first
 Ctrl-C or SIGTERM stops tcpdump, so the pcap reader sees the end of the stream, flushes its
 connections and the pipeline closes every sink; a second one interrupts at once.
 """
 
 from __future__ import annotations
 
+import functools
 import shutil
 import signal
 import subprocess
@@ -31,12 +36,25 @@ from contextlib import contextmanager
 from types import FrameType
 from typing import Any
 
-from ioproto.components import Source, SourceContext
-from ioproto.model import ErrorRecord, Record
+import attrs
+from ioproto_tcp.records import RECORD_TYPES
+
+from ioproto.components import Source, SourceContext, declared_options
+from ioproto.errors import UsageError
+from ioproto.model import InputSummary, Record
 
 PREFIXES = ("live:", "iface:")
 #: The kernel's capture buffer (tcpdump -B): about 500 loopback packets in immediate mode.
 DEFAULT_BUFFER = 32 * 1024 * 1024
+OWN_OPTIONS = {
+    "iface": "the interface to capture (instead of the one in the input)",
+    "port": "only TCP connections on these ports (--port)",
+    "filter": "a BPF capture filter, and-ed with the port filter",
+    "duration": "stop by itself after this many seconds",
+    "count": "stop after this many packets",
+    "buffer": "the kernel's capture buffer in bytes (default 32 MiB)",
+    "tcpdump": "the tcpdump program to run",
+}
 PERMISSION_HELP = (
     "capturing needs root or capture capabilities: run as root, or once "
     "`sudo setcap cap_net_raw,cap_net_admin=eip $(which tcpdump)`"
@@ -73,39 +91,44 @@ class LiveSource:
     live = True  # records arrive as traffic happens: the CLI keeps output line-buffered
     description = "capture an interface with tcpdump: live:IFACE (e.g. live:lo), --port to filter"
 
+    types = RECORD_TYPES
+
     def __init__(self, pcap_finder: Callable[[], Source | None] | None = None) -> None:
         self._find_pcap = pcap_finder or find_pcap_source
+
+    @functools.cached_property
+    def options(self) -> dict[str, str]:
+        """Its own options, then the pcap source's, which read what tcpdump captured."""
+        return {**OWN_OPTIONS, **(declared_options(self._find_pcap(), "Source") or {})}
 
     def probe(self, input: str) -> float:
         return 1.0 if input.startswith(PREFIXES) else -1.0
 
     def open(self, input: str, context: SourceContext) -> Iterator[Record]:
+        """The capture's records as packets arrive. Raises
+        :class:`~ioproto.errors.UsageError` when the capture cannot start (no tcpdump, no
+        capture rights, no such interface, a filter tcpdump rejects, a bad option)."""
         options = context.options
-        now = time.time()
         iface = str(options.get("iface") or _strip_prefix(input))
         tcpdump = str(options.get("tcpdump") or shutil.which("tcpdump") or "")
         if not tcpdump:
-            yield _error(now, input, "live.tcpdump.missing", "tcpdump is not installed")
-            return
+            raise UsageError(
+                "tcpdump is not installed: install it (Debian: apt-get install tcpdump)"
+            )
         pcap = self._find_pcap()
         if pcap is None:
-            yield _error(now, input, "live.pcap.missing", "the pcap source is not installed")
-            return
+            raise UsageError("the pcap source is not installed: reinstall ioproto")
         try:
             bpf = capture_filter(options.get("port"), options.get("filter"))
             count = int(options["count"]) if options.get("count") else None
             duration = float(options.get("duration", 0) or 0)
             buffer = int(options.get("buffer", DEFAULT_BUFFER))
         except ValueError as exc:
-            yield _error(now, input, "live.config.invalid", str(exc))
-            return
+            raise UsageError(f"live source option: {exc}") from None
         capture = Capture(tcpdump_argv(tcpdump, iface, bpf, count, buffer))
         problem = capture.start()
         if problem is not None:
-            rule, reason = problem
-            _say(reason)
-            yield _error(now, input, rule, reason)
-            return
+            raise UsageError(problem)
         _say(f"capturing on {iface} ({bpf}); Ctrl-C to stop")
         timer = threading.Timer(duration, capture.stop) if duration > 0 else None
         if timer is not None:
@@ -114,6 +137,8 @@ class LiveSource:
         try:
             with _stop_on_signals(capture.stop):
                 for record in pcap.open(capture.path, context):
+                    if isinstance(record, InputSummary):
+                        record = _summary(record, capture.path, input, f"{iface} ({bpf})")
                     yield record
                     context.tick()
         finally:
@@ -136,8 +161,8 @@ class Capture:
         self._stderr: list[str] = []
         self._listening = threading.Event()
 
-    def start(self, timeout: float = 10.0) -> tuple[str, str] | None:
-        """Start tcpdump; ``None`` once it listens, else ``(rule, reason)``."""
+    def start(self, timeout: float = 10.0) -> str | None:
+        """Start tcpdump; ``None`` once it listens, else why it could not."""
         try:
             self.proc = subprocess.Popen(
                 self.argv,
@@ -147,7 +172,7 @@ class Capture:
                 start_new_session=True,  # our Ctrl-C is ours to forward, not the terminal's
             )
         except OSError as exc:
-            return "live.tcpdump.failed", f"cannot run {self.argv[0]}: {exc}"
+            return f"cannot run {self.argv[0]}: {exc}"
         assert self.proc.stdout is not None
         self.path = f"/dev/fd/{self.proc.stdout.fileno()}"
         threading.Thread(target=self._read_stderr, daemon=True).start()
@@ -192,15 +217,17 @@ class Capture:
                 self._stderr.append(line)
 
 
-def _explain(message: str, code: int | None) -> tuple[str, str]:
+def _explain(message: str, code: int | None) -> str:
+    """What tcpdump's last words mean, and what to do about them."""
+    message = message.removeprefix("tcpdump: ")
     lowered = message.lower()
     if "permission" in lowered or "not permitted" in lowered:
-        return "live.permission", f"tcpdump: {message or 'permission denied'}; {PERMISSION_HELP}"
+        return f"tcpdump: {message or 'permission denied'}; {PERMISSION_HELP}"
     if "no such device" in lowered or "doesn't exist" in lowered:
-        return "live.iface.unknown", f"tcpdump: {message} (see `ip link` for interface names)"
+        return f"tcpdump: {message}; `ip link` lists the interfaces"
     if "syntax error" in lowered or "filter" in lowered:
-        return "live.filter.invalid", f"tcpdump rejected the capture filter: {message}"
-    return "live.tcpdump.failed", f"tcpdump exited with status {code}: {message}"
+        return f"tcpdump rejected the capture filter: {message}"
+    return f"tcpdump exited with status {code}: {message}"
 
 
 @contextmanager
@@ -244,8 +271,14 @@ def _strip_prefix(input: str) -> str:
     return input
 
 
-def _error(ts: float, input: str, rule: str, reason: str) -> ErrorRecord:
-    return ErrorRecord(ts=ts, connection=input, layer="capture", rule=rule, reason=reason)
+def _summary(summary: InputSummary, path: str, input: str, where: str) -> InputSummary:
+    """The pcap source's summary of the pipe from tcpdump, told about ``input``."""
+    reason = summary.empty_reason
+    if reason is not None:
+        if not summary.counts.get("frames"):
+            reason = f"nothing was captured on {where}"
+        reason = reason.replace(path, input)
+    return attrs.evolve(summary, input=input, empty_reason=reason)
 
 
 def _say(message: str) -> None:

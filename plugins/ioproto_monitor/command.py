@@ -6,6 +6,7 @@ from typing import Any
 
 import click
 
+from ioproto.cli.checks import check_record_types
 from ioproto.cli.decode import run_pipeline_command
 from ioproto.cli.options import decode_options, input_options, output_options
 from ioproto.cli.state import CliState
@@ -16,7 +17,7 @@ from .filters import shorthand_expression
 @click.command("monitor")
 @input_options
 @decode_options
-@output_options
+@output_options(default_sink="monitor")
 @click.option(
     "--event",
     "events",
@@ -74,6 +75,7 @@ def monitor_command(
       ioproto monitor --nsp /admin --type EVENT --type ACK capture.pcap
       ioproto monitor --filter 'sio.event == "chat" and eio.transport == "polling"' capture.pcap
     """
+    check_record_types(types, state.components, option="--type")
     settings: dict[str, Any] = {"time": time_mode, "hide_control": hide_control}
     shorthand = shorthand_expression(
         events=events, namespaces=namespaces, sids=sids, types=types, direction=direction

@@ -18,7 +18,7 @@ from ioproto_http.records import Chunk
 from ioproto_socketio.records import SocketIOPacket, SocketIOUnansweredAck
 
 from ioproto.model import ErrorRecord, Record
-from ioproto.render import hex_preview, render_value, safe_text
+from ioproto.render import format_duration, hex_preview, plural, render_value, safe_text
 
 Segment = tuple[str, str]
 
@@ -58,13 +58,6 @@ def is_control(record: Record) -> bool:
     if isinstance(record, EngineIOPacket):
         return record.type in CONTROL_TYPES
     return isinstance(record, Chunk) and record.type == "ws-control"
-
-
-def format_ms(seconds: float) -> str:
-    """``0.4 ms``, ``12.3 ms``, ``1.25 s``."""
-    if seconds < 1:
-        return f"{seconds * 1000:.1f} ms"
-    return f"{seconds:.2f} s"
 
 
 class Clock:
@@ -138,7 +131,7 @@ def body(record: Record, *, width: int = 160) -> list[Segment]:
         return [(summary_text(record), "summary")]
     if isinstance(record, HeartbeatTimeout):
         state = "timed out" if record.timed_out else safe_text(record.reason)
-        return [(f"ping unanswered for {format_ms(record.waited)} ({state})", "warn")]
+        return [(f"ping unanswered for {format_duration(record.waited)} ({state})", "warn")]
     if isinstance(record, Chunk):
         preview = hex_preview(record.data) if record.data else "<empty>"
         return [(f"{record.type} {preview}", "control")]
@@ -186,7 +179,7 @@ def _socketio(record: SocketIOPacket, width: int) -> list[Segment]:
             if not isinstance(rtt, int | float):
                 rtt = record.ts - answered.ts
             name = _event_name(getattr(answered, "event", None))
-            text += f" for {name} ({format_ms(rtt)})"
+            text += f" for {name} ({format_duration(rtt)})"
         out.append((text, "ack"))
         if record.args:
             out.append((": " + _args(record.args, width), "args"))
@@ -231,7 +224,7 @@ def _engineio(record: EngineIOPacket, width: int) -> list[Segment]:
             parts.append(f"ping={record.ping_interval}/{record.ping_timeout} ms")
         handshake = record.tag("latency.handshake")
         if isinstance(handshake, int | float):
-            parts.append(f"({format_ms(handshake)})")
+            parts.append(f"({format_duration(handshake)})")
         client = client_text(record)
         if client:
             parts.append(client)
@@ -249,18 +242,18 @@ def _engineio(record: EngineIOPacket, width: int) -> list[Segment]:
     if kind == "pong":
         rtt = record.tag("latency.heartbeat")
         if isinstance(rtt, int | float):
-            text += f" ({format_ms(rtt)})"
+            text += f" ({format_duration(rtt)})"
     elif kind == "upgrade":
         after = record.tag("upgrade.time")
         if isinstance(after, int | float):
-            text += f" ({format_ms(after)} after open)"
+            text += f" ({format_duration(after)} after open)"
     elif kind == "close":
         waited = record.tag("latency.ping_unanswered")
         notes = []
         if record.tag("upgrade.failed"):
             notes.append("upgrade failed")
         if isinstance(waited, int | float):
-            notes.append(f"ping unanswered for {format_ms(waited)}")
+            notes.append(f"ping unanswered for {format_duration(waited)}")
         if notes:
             return [(text + " ", "control"), ("(" + ", ".join(notes) + ")", "warn")]
     style = "error" if record.tag("error.kind") else "control"
@@ -299,7 +292,7 @@ def summary_text(record: SessionSummary) -> str:
     """One line about a finished session."""
     parts = ["session " + ("→".join(record.transports) or "?")]
     if record.upgraded:
-        after = f" after {format_ms(record.upgrade_time)}" if record.upgrade_time else ""
+        after = f" after {format_duration(record.upgrade_time)}" if record.upgrade_time else ""
         parts.append(f"upgraded{after}")
     elif record.upgrade_failed:
         parts.append("upgrade failed")
@@ -312,14 +305,14 @@ def summary_text(record: SessionSummary) -> str:
         parts.append(client)
     parts.append(f"{record.packets_c2s}↑ {record.packets_s2c}↓ packets")
     if record.heartbeat_rtt_mean is not None:
-        parts.append(f"heartbeat {format_ms(record.heartbeat_rtt_mean)}")
+        parts.append(f"heartbeat {format_duration(record.heartbeat_rtt_mean)}")
     if record.ack_rtt_mean is not None:
-        parts.append(f"ack {format_ms(record.ack_rtt_mean)}")
+        parts.append(f"ack {format_duration(record.ack_rtt_mean)}")
     if record.unanswered_acks:
-        parts.append(f"{record.unanswered_acks} unanswered acks")
+        parts.append(plural(record.unanswered_acks, "unanswered ack"))
     if record.ping_unanswered:
         parts.append("ping unanswered")
     if record.errors:
-        parts.append(f"{record.errors} errors")
-    parts.append(f"{format_ms(record.duration)}, {record.end_reason}")
+        parts.append(plural(record.errors, "error"))
+    parts.append(f"{format_duration(record.duration)}, {record.end_reason}")
     return safe_text(", ".join(parts))

@@ -7,6 +7,8 @@ Options (``--sink-option monitor.KEY=VALUE``, or the ``ioproto monitor`` command
 * ``hide_control=true``: hide Engine.IO ``open``/``ping``/``pong``/``noop``/``upgrade``/
   ``close``.
 * ``width``: the most characters of arguments shown per packet (default 160).
+* ``empty_control=true``: also show WebSocket control frames without payload (ping, pong,
+  close frames that say nothing more); ``--all-layers`` sets it.
 
 Which records reach the sink is the ``--filter`` option's job (the ``ioproto monitor``
 shorthands ``--event``, ``--nsp``, ``--sid``, ``--type``, ``--direction`` build one).
@@ -25,6 +27,11 @@ from ioproto.components import SinkContext, option_flag
 from ioproto.model import Record
 
 from .render import STYLES, Clock, is_control, render_line
+
+
+def says_nothing(record: Record) -> bool:
+    """An empty WebSocket ping, pong or close frame: shown only with ``empty_control``."""
+    return record.type == "ws-control" and not getattr(record, "data", None)
 
 
 class MonitorSink:
@@ -55,8 +62,11 @@ class MonitorSink:
         # Off by default: the CLI keeps the output line-buffered on a terminal and for live
         # sources, so each line shows at once there, and block-buffered into a pipe for files.
         self._flush = option_flag(options.get("flush", False))
+        self._empty_control = option_flag(options.get("empty_control", False))
 
     def write(self, record: Record) -> None:
+        if not self._empty_control and says_nothing(record):
+            return
         if self._hide_control and is_control(record):
             return
         segments = render_line(record, self._clock, width=self._width)

@@ -30,7 +30,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from ioproto_socketio.acks import AckBook, key_size
-from ioproto_socketio.records import LAYER
+from ioproto_socketio.records import LAYER, RECORD_TYPES
 
 from ioproto.components import DecodeContext
 from ioproto.model import ErrorRecord, Record, error_from
@@ -86,6 +86,12 @@ class MsgpackDecoder:
     rides_on = "engineio"
     priority = 10
     description = "Socket.IO packets sent with socket.io-msgpack-parser (chosen per session)"
+    options = {
+        "socketio_parser": "auto (default: by the first message of each session), msgpack or "
+        "default",
+        "socketio_revision": "Socket.IO protocol (4 or 5) when the session does not say",
+    }
+    types = RECORD_TYPES
 
     def accepts(self, record: Record) -> bool:
         """Engine.IO ``message``/``close`` records; the stream decides per session."""

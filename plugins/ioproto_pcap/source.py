@@ -19,9 +19,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-from ioproto_tcp.records import TcpClose, TcpData, TcpFin, TcpGap, TcpOpen
+from ioproto_tcp.records import RECORD_TYPES, TcpClose, TcpData, TcpFin, TcpGap, TcpOpen
 
 from ioproto.components import SourceContext
+from ioproto.errors import UsageError
 from ioproto.fastrecords import positional_maker
 from ioproto.model import ErrorRecord, Record
 
@@ -43,6 +44,7 @@ from .link import (
     format_address,
     parse_frame,
 )
+from .seen import Seen
 from .tcp import Reassembler
 
 FIN = 0x01
@@ -184,6 +186,7 @@ class CaptureDecoder:
         self.unsupported: set[int] = set()
         self.count = 0
         self.ts = 0.0
+        self.seen = Seen()
 
     def frame(self, ts: float, linktype: int, frame: bytes) -> None:
         segment = parse_frame(linktype, frame)
@@ -200,6 +203,7 @@ class CaptureDecoder:
         src, dst, sport, dport, seq, ack, flags, payload = segment
         ports = self.ports
         if ports is not None and sport not in ports and dport not in ports:
+            self.seen.filtered.add(sport, dport, flags)
             return
         key = (src, sport, dst, dport)
         entry = self.connections.get(key)
@@ -229,8 +233,10 @@ class CaptureDecoder:
         if flags & SYN:
             client = 1 if flags & ACK else 0
             if self.ports is not None and key[3 if client == 0 else 1] not in self.ports:
+                self.seen.filtered.add(key[1], key[3], flags)
                 self.closed[key] = self.closed[(key[2], key[3], key[0], key[1])] = ts
                 return None
+        self.seen.connection(key[1], key[3], flags)
         addresses = (format_address(key[0], key[1]), format_address(key[2], key[3]))
         connection = TcpConnection(key, f"{addresses[0]}-{addresses[1]}", self.output, self.options)
         self.output.ts = ts
@@ -306,17 +312,17 @@ class CaptureDecoder:
 
 
 def read_capture(input: str, context: SourceContext) -> Iterator[Record]:
-    """Every ``tcp`` record and error record of the capture ``input``, in capture order."""
+    """Every ``tcp`` record and error record of the capture ``input``, in capture order,
+    then an :class:`~ioproto.model.InputSummary` of what it held. A file that cannot be
+    opened raises :class:`~ioproto.errors.UsageError`."""
     decoder = CaptureDecoder(context)
     out = decoder.out
     try:
         stream = open_input(input)
+    except FileNotFoundError:
+        raise UsageError(f"no such file: {input}") from None
     except OSError as exc:
-        decoder.output.error(
-            rule="capture.file.invalid", reason=f"cannot open {input}: {exc}", connection=input
-        )
-        yield from out
-        return
+        raise UsageError(f"cannot read {input}: {exc.strerror or exc}") from None
     with stream:
         reader = FrameReader(stream)
         frame = decoder.frame
@@ -341,6 +347,13 @@ def read_capture(input: str, context: SourceContext) -> Iterator[Record]:
         decoder.finish()
     yield from out
     out.clear()
+    yield decoder.seen.summary(
+        input,
+        decoder.ts,
+        frames=reader.frames_read,
+        segments=decoder.count,
+        filter_ports=decoder.ports,
+    )
 
 
 def _report(decoder: CaptureDecoder, input: str, problems: list[Problem]) -> None:
@@ -356,6 +369,18 @@ def _report(decoder: CaptureDecoder, input: str, problems: list[Problem]) -> Non
     problems.clear()
 
 
+#: The source options, for ``--source-option`` (see the module docstring).
+OPTIONS = {
+    "port": "only TCP connections with this server port (--port; comma-separated for several)",
+    "max_connections": "connections followed at once (default 20000)",
+    "idle_timeout": "seconds after which an idle connection is finished (default 900)",
+    "max_reorder_bytes": "out-of-order bytes kept per direction (default 4 MiB)",
+    "max_reorder_segments": "out-of-order segments kept per direction (default 512)",
+    "parallel": "false: read in this process, never in a worker (ioproto.worker)",
+    "parallel_min_bytes": "the smallest file read in a worker process (default 8 MB)",
+}
+
+
 class PcapSource:
     """Reads pcap and pcapng files (optionally gzip-compressed, or ``-`` for stdin)."""
 
@@ -365,6 +390,8 @@ class PcapSource:
         "pcap/pcapng capture files (also gzip-compressed, '-' for stdin): "
         "the TCP connections they hold"
     )
+    options = OPTIONS
+    types = RECORD_TYPES
 
     def probe(self, input: str) -> float:
         """100 for a capture magic; 1 for a file that is plainly a capture although its

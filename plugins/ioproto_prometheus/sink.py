@@ -79,7 +79,8 @@ class PrometheusSink:
             )
         except OSError as exc:
             raise ValueError(
-                f"prometheus: cannot listen on {self.host}:{self.port}: {exc.strerror or exc}"
+                f"prometheus: cannot listen on {self.host}:{self.port}: {exc.strerror or exc}; "
+                "choose another with --sink prometheus:HOST:PORT"
             ) from None
         self.port = self._server.server_port
         self._stopped = False

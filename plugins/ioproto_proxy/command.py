@@ -83,7 +83,7 @@ def _default_sink(state: CliState) -> str:
     "(slowloris defence; 0 turns it off). WebSockets and awaited responses never time out.",
 )
 @decode_options
-@output_options
+@output_options(default_sink="monitor (text when the monitor plugin is not installed)")
 @click.pass_obj
 def proxy_command(
     state: CliState,

@@ -68,6 +68,7 @@ class ProxyProcess:
         self._reader = ChannelReader(_take_fd(data_read))
         self._control: Connection | None = control_write
         self._child_ends = (data_write, control_read)
+        self._closed = False
         self._process = context.Process(
             target=child_main,
             args=(config, data_write, control_read, self._counters),
@@ -82,6 +83,11 @@ class ProxyProcess:
     @property
     def dropped_segments(self) -> int:
         return int(self._counters.dropped_segments.value)
+
+    @property
+    def copied_bytes(self) -> int:
+        """Bytes of traffic the child has copied to the decoder so far."""
+        return int(self._counters.sent.value)
 
     @property
     def queued_bytes(self) -> int:
@@ -138,8 +144,12 @@ class ProxyProcess:
             self._control = None
 
     def close(self, timeout: float = 10.0) -> None:
+        """Stop the child and release everything; calling it again does nothing."""
         self.stop()
         process = self._process
+        if self._closed:
+            return
+        self._closed = True
         if process.pid is not None:
             process.join(timeout)
             if process.is_alive():

@@ -90,13 +90,16 @@ class Upstream:
     def __init__(self, url: str, ca_file: str | None = None) -> None:
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError(f"upstream must be an http:// or https:// URL, not {url!r}")
+            raise ValueError(
+                f"upstream must be an http:// or https:// URL such as http://127.0.0.1:3000, "
+                f"not {url!r}"
+            )
         self.url = url
         self.host = parts.hostname
         try:
             port = parts.port
         except ValueError:
-            raise ValueError(f"upstream {url!r} has a bad port") from None
+            raise ValueError(f"upstream {url!r} has a bad port: give one from 1 to 65535") from None
         self.port = port or (443 if parts.scheme == "https" else 80)
         self.tls = ssl.create_default_context(cafile=ca_file) if parts.scheme == "https" else None
         self.prefix = parts.path.rstrip("/").encode("latin-1")

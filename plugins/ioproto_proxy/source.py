@@ -13,7 +13,7 @@ Input: ``proxy:[HOST:]PORT`` (or ``[HOST:]PORT`` with ``--source proxy``); HOST 
 * ``head_timeout=SECONDS``: a client that sends no complete request head for that long is
   answered 408 and closed (default 30; 0 turns it off);
 * ``duration=SECONDS``: stop by itself (default: until Ctrl-C/SIGTERM);
-* ``all_http``: also HTTP that is not Engine.IO, as with pcap.
+* (HTTP that is not Engine.IO is the ``http`` layer's choice: ``-D all_http=true``.)
 
 The relay runs in a child process (:mod:`.process`); this generator runs in the pipeline's
 thread, takes the bytes the child copied and decodes them (:mod:`.streams`). Forwarding comes
@@ -24,19 +24,29 @@ decodes at normal priority, so each message shows up at once even on a machine b
 other work. The decoder reports each hole as a ``capture.tcp.gap`` and resynchronises; an
 ``ErrorRecord`` with rule ``proxy.tap.dropped`` reports the running total (at most once a
 second) and once more at exit, and the total is printed on stderr at exit. If the child
-dies, a ``proxy.process.exited`` record says so and the source ends.
+dies, a ``proxy.process.exited`` record says so and the source ends. Its last record is an
+:class:`~ioproto.model.InputSummary`: the bytes that passed, and, when nothing was decoded,
+why (no client used the proxy, or none of it was Engine.IO).
+
+A proxy that cannot start (a bad option or upstream URL, an address it cannot listen on:
+the port in use, a host that is not this machine's) is the user's mistake: ``open`` raises
+:class:`~ioproto.errors.UsageError` with one line saying what to do.
 """
 
 from __future__ import annotations
 
+import errno
 import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
+from ioproto_tcp.records import RECORD_TYPES
+
 from ioproto.components import SourceContext
-from ioproto.model import ErrorRecord, Record
+from ioproto.errors import UsageError
+from ioproto.model import ErrorRecord, InputSummary, Record
 
 from .priority import PRIORITIES, DecodePriority, decode_with_priority
 from .signals import stop_on_signals
@@ -77,6 +87,16 @@ class ProxySource:
     name = "proxy"
     live = True  # records arrive as traffic happens: the CLI keeps output line-buffered
     description = "run a monitoring reverse proxy: proxy:[HOST:]PORT, option upstream=URL"
+    options = {
+        "upstream": "the real server's URL, e.g. http://127.0.0.1:3000 (required)",
+        "upstream_ca": "for an https:// upstream: a PEM file of CAs to trust",
+        "buffer": "bytes of copied traffic that may wait for the decoder (default 16 MiB)",
+        "priority": "auto (default), idle or normal: the CPU priority of decoding",
+        "ws_compression": "pass (default) or off: remove permessage-deflate offers",
+        "duration": "stop by itself after this many seconds",
+        "head_timeout": "seconds a client may take to send a whole request head",
+    }
+    types = RECORD_TYPES
 
     def __init__(self) -> None:
         #: Receives ``(host, port)`` once listening (tests and the command use it).
@@ -86,13 +106,15 @@ class ProxySource:
         return 1.0 if input.startswith("proxy:") else -1.0
 
     def open(self, input: str, context: SourceContext) -> Iterator[Record]:
+        """What passes through the proxy, as it passes. Raises
+        :class:`~ioproto.errors.UsageError` when the proxy cannot start: a bad option or
+        upstream URL, an address it cannot listen on (in use, an unknown host)."""
         # The relay's modules (asyncio, ssl) load when a proxy runs, not with every command.
         from .process import ProxyConfig, ProxyProcess
-        from .relay import DEFAULT_HEAD_TIMEOUT, hostport
+        from .relay import DEFAULT_HEAD_TIMEOUT, Upstream, hostport
         from .streams import TapDecoder
 
         options = context.options
-        now = time.time()
         upstream = options.get("upstream")
         try:
             host, port = parse_listen(input)
@@ -112,19 +134,19 @@ class ProxySource:
                 choices = ", ".join(PRIORITIES)
                 raise ValueError(f"priority must be one of {choices}, not {priority!r}")
             duration = float(options.get("duration", 0) or 0)
+            Upstream(config.upstream, config.upstream_ca)  # fail here, not in the child
         except ValueError as exc:
-            yield _error(now, input, "proxy.config.invalid", str(exc))
-            return
+            raise UsageError(str(exc)) from None
+        except OSError as exc:
+            raise UsageError(f"cannot load the upstream CA file: {exc}") from None
         proxy = ProxyProcess(config, TapDecoder())
         try:
             try:
                 address = proxy.start()
             except ValueError as exc:
-                yield _error(now, input, "proxy.config.invalid", str(exc))
-                return
+                raise UsageError(str(exc)) from None
             except (OSError, RuntimeError) as exc:
-                yield _error(now, input, "proxy.listen.failed", f"cannot listen on {input}: {exc}")
-                return
+                raise UsageError(cannot_listen(host, port, exc)) from None
             _say(f"proxy listening on http://{hostport(*address)} -> {upstream}")
             if self.on_listening is not None:
                 self.on_listening(address)
@@ -149,6 +171,7 @@ class ProxySource:
                 text = _dropped_text(proxy, final=True, left=left)
                 _say(f"proxy: {text}")
                 yield _error(time.time(), input, "proxy.tap.dropped", text)
+            yield _summary(input, address, proxy.copied_bytes)
         finally:
             proxy.close()
 
@@ -185,6 +208,20 @@ class ProxySource:
                 return
 
 
+def _summary(input: str, address: tuple[str, int], copied: int) -> InputSummary:
+    """What passed through the proxy, and what to say should nothing be decoded from it
+    (the layers above may find no Engine.IO in the bytes: always set)."""
+    if copied:
+        reason = (
+            f"{copied} bytes passed through the proxy, none of them Engine.IO traffic "
+            "(-D all_http=true shows every HTTP message)"
+        )
+    else:
+        where = hostport(*address)
+        reason = f"no client sent anything through the proxy (point them at http://{where})"
+    return InputSummary(ts=time.time(), input=input, counts={"bytes": copied}, empty_reason=reason)
+
+
 def _dropped_text(proxy: ProxyProcess, *, final: bool, left: int = 0) -> str:
     when = "in total" if final else "so far"
     text = (
@@ -195,6 +232,22 @@ def _dropped_text(proxy: ProxyProcess, *, final: bool, left: int = 0) -> str:
     if left:
         text += f"; {left} bytes still buffered at exit were not decoded either"
     return text
+
+
+def cannot_listen(host: str, port: int, exc: Exception) -> str:
+    """Why the proxy cannot listen on ``host:port``, and what to do, in one line."""
+    where = hostport(host, port)
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    if (isinstance(exc, OSError) and exc.errno == errno.EADDRINUSE) or "in use" in text:
+        return f"cannot listen on {where}: the port is in use; choose another with --listen"
+    if (isinstance(exc, OSError) and exc.errno == errno.EACCES) or "permission" in text.lower():
+        return f"cannot listen on {where}: permission denied; choose a port above 1023"
+    if "address" in text.lower() or "name" in text.lower() or "host" in text.lower():
+        return (
+            f"cannot listen on {where}: {text}; --listen takes an address of this machine, "
+            "e.g. 127.0.0.1:8080"
+        )
+    return f"cannot listen on {where}: {text}"
 
 
 def _error(ts: float, input: str, rule: str, reason: str) -> ErrorRecord:

@@ -35,7 +35,7 @@ from ioproto.sessions import Session, SessionEnd
 
 from .acks import AckBook, AckSession
 from .payload import PayloadError, check, loads, reconstruct
-from .records import LAYER
+from .records import LAYER, RECORD_TYPES
 from .wire import FAST_MATCH, Header, parse_fast, parse_slow
 
 #: Every error rule this layer emits, with what it means.
@@ -164,6 +164,8 @@ class SocketIODecoder:
     name = "socketio"
     rides_on = "engineio"
     description = "Socket.IO packets (protocol 4 and 5) from Engine.IO messages"
+    options = {"socketio_revision": "Socket.IO protocol (4 or 5) when the session does not say"}
+    types = RECORD_TYPES
 
     def accepts(self, record: Record) -> bool:
         """Engine.IO ``message`` records."""

@@ -131,10 +131,6 @@ def loads(text: str, max_depth: int, max_bytes: int | None = None) -> Any:
         raise PayloadError("socketio.payload.bad-json", f"invalid JSON payload: {exc}") from None
 
 
-def is_object(value: Any) -> bool:
-    return type(value) is dict
-
-
 def check(wire_type: int, value: Any, revision: int) -> None:
     """Raise :class:`PayloadError` if ``value`` breaks the rule of ``wire_type``."""
     if wire_type == 2 or wire_type == 5:

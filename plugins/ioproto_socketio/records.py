@@ -31,6 +31,10 @@ from ioproto.model import Packet, Record
 
 LAYER = "socketio"
 
+#: Every ``type`` a Socket.IO record can have: the logical packet types, then the record
+#: of an EVENT whose ack never came.
+RECORD_TYPES = ("CONNECT", "DISCONNECT", "EVENT", "ACK", "CONNECT_ERROR", "ERROR", "UNANSWERED_ACK")
+
 _LINK = {"json": False}
 
 
@@ -104,6 +108,6 @@ class SocketIOUnansweredAck(Packet):
     nsp: str = "/"
     id: int = 0
     event: str | int | None = None
-    event_ts: float = 0.0
+    event_ts: float = attrs.field(default=0.0, metadata={"unit": "epoch"})
     reason: str = "input ended"
     request: Record | None = attrs.field(default=None, repr=False, eq=False, metadata=_LINK)

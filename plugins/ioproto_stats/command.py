@@ -21,7 +21,7 @@ from .report import render
 @click.command("stats")
 @optional_input_options
 @decode_options
-@output_options
+@output_options(default_sink="stats")
 @click.option(
     "--from",
     "stored",

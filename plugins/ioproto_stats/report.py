@@ -17,7 +17,7 @@ from typing import Any
 
 import attrs
 
-from ioproto.render import format_size, safe_text
+from ioproto.render import format_duration, format_size, plural, safe_text
 
 
 @attrs.frozen
@@ -31,12 +31,11 @@ class Table:
 
 
 def ms(value: float | None) -> str:
-    """Seconds → ``12.3 ms`` / ``1.25 s``; ``-`` for none."""
+    """Seconds → ``0.39 ms`` / ``12.3 ms`` / ``1.25 s`` (:func:`~ioproto.render.format_duration`);
+    ``-`` for none."""
     if value is None:
         return "-"
-    if value < 1:
-        return f"{value * 1000:.1f} ms"
-    return f"{value:.2f} s"
+    return format_duration(value)
 
 
 def _pct(value: float) -> str:
@@ -55,8 +54,9 @@ def heading(figures: dict[str, Any]) -> str:
     """``3 sessions, 120 packets (130 records) over 2.50 s, 48.0 packets/s``."""
     totals = figures["totals"]
     text = (
-        f"{figures['sessions']['total']} sessions, {totals['packets']} packets "
-        f"({totals['records']} records) over {ms(totals['duration'])}"
+        f"{plural(figures['sessions']['total'], 'session')}, "
+        f"{plural(totals['packets'], 'packet')} ({plural(totals['records'], 'record')}) "
+        f"over {ms(totals['duration'])}"
     )
     if totals["packets_per_second"]:
         text += f", {totals['packets_per_second']:.1f} packets/s"

@@ -5,7 +5,8 @@ Options (``--sink-option stats.KEY=VALUE`` or the ``ioproto stats`` command's fl
 * ``format``: ``text`` (default; rich tables when colour is on, plain aligned text
   otherwise), ``json`` or ``md`` (Markdown, for pasting into an issue).
 * ``chart``: a path; a self-contained HTML page of SVG charts of the same figures is written
-  there at the end.
+  there at the end. A path that cannot be written (no such folder, say) is a
+  :class:`~ioproto.errors.UsageError` when the sink opens, before any input is read.
 * ``top``: how many rows the "top" lists show (default 10).
 
 :meth:`StatsSink.snapshot` renders the figures so far, for periodic printing on live
@@ -18,6 +19,7 @@ import time
 from typing import IO, Any
 
 from ioproto.components import SinkContext
+from ioproto.errors import check_writable
 from ioproto.model import Record
 from ioproto.sessions import Session, SessionEnd
 
@@ -41,6 +43,8 @@ class StatsSink:
         self.format = fmt
         chart = options.get("chart")
         self._chart = str(chart) if chart else None
+        if self._chart is not None:
+            check_writable(self._chart, "chart")
         try:
             self._top = max(1, int(options.get("top", 10)))
         except (TypeError, ValueError):

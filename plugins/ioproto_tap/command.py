@@ -63,7 +63,7 @@ _DEFAULTS = CollectLimits()
     help="Taps connected at once; more are refused.",
 )
 @decode_options
-@output_options
+@output_options(default_sink="monitor (text when the monitor plugin is not installed)")
 @click.pass_obj
 def collect_command(
     state: CliState,

@@ -7,7 +7,8 @@ Input: ``collect:ADDR[,ADDR...]`` where ADDR is ``HOST:PORT``, ``PORT`` (on 127.
 Ctrl-C or SIGTERM, after which the pipeline closes and every sink is flushed).
 
 Records reach the pipeline as their lines arrive: the source waits at most 0.1 s at a time,
-ticking the context (``--every``) while the taps are quiet.
+ticking the context (``--every``) while the taps are quiet. An address that cannot be
+listened on or a bad option raises :class:`~ioproto.errors.UsageError` (one line, exit 2).
 """
 
 from __future__ import annotations
@@ -20,10 +21,11 @@ from collections.abc import Callable, Iterator, Mapping
 from types import FrameType
 from typing import Any
 
-from ioproto_http.records import Chunk
+from ioproto_http.records import Chunk, ChunkKind
 
 from ioproto.components import SourceContext
-from ioproto.model import ErrorRecord, Record
+from ioproto.errors import UsageError
+from ioproto.model import Record
 
 from .collector import Address, CollectLimits, Collector, parse_address
 
@@ -61,6 +63,14 @@ class CollectSource:
     name = "collect"
     live = True  # records arrive as taps send them: the CLI keeps output line-buffered
     description = "receive in-process taps' streams: collect:HOST:PORT or collect:unix:PATH"
+    options = {
+        "max_line": "the longest line a tap may send, in bytes",
+        "max_buffered": "bytes a slow pipeline may leave waiting",
+        "max_connections": "taps connected at once",
+        "session_bytes": "bytes kept per session",
+        "duration": "stop by itself after this many seconds",
+    }
+    types = tuple(ChunkKind)
 
     def __init__(self) -> None:
         #: Receives the addresses once listening (the command and tests use it).
@@ -75,15 +85,12 @@ class CollectSource:
             limits = limits_from(context.options)
             duration = float(context.options.get("duration", 0) or 0)
         except ValueError as exc:
-            yield _error(input, "collect.config.invalid", str(exc))
-            return
+            raise UsageError(f"collect: {exc}") from None
         collector = Collector(addresses, limits, on_event=_say)
         try:
             listening = collector.start()
         except OSError as exc:
-            _say(str(exc.strerror or exc))
-            yield _error(input, "collect.listen.failed", str(exc.strerror or exc))
-            return
+            raise UsageError(f"{exc.strerror or exc}; choose another --listen") from None
         _say("collecting tap streams on " + ", ".join(map(str, listening)) + "; Ctrl-C to stop")
         if self.on_listening is not None:
             self.on_listening(listening)
@@ -124,10 +131,6 @@ def _stop_on_signals(stop: threading.Event) -> Any:
                 signal.signal(sig, old)
 
     return handlers()
-
-
-def _error(input: str, rule: str, reason: str) -> ErrorRecord:
-    return ErrorRecord(ts=time.time(), connection=input, layer="collect", rule=rule, reason=reason)
 
 
 def _say(message: str) -> None:

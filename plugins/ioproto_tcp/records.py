@@ -30,6 +30,9 @@ from ioproto.model import Record
 #: The layer name of TCP events.
 LAYER = "tcp"
 
+#: Every ``type`` a ``tcp`` record can have (what sources of TCP byte streams declare).
+RECORD_TYPES = ("open", "data", "gap", "fin", "close")
+
 
 @attrs.frozen(slots=True, kw_only=True)
 class TcpEvent(Record):

@@ -15,7 +15,7 @@ from ioproto_http.records import Chunk
 
 from ioproto.components import SinkContext, option_flag
 from ioproto.model import ErrorRecord, Record
-from ioproto.render import hex_preview, render_value, safe_text
+from ioproto.render import format_duration, hex_preview, render_value, safe_text
 
 _ARROWS = {"c2s": "c2s", "s2c": "s2c", None: "---"}
 _SKIP_DETAIL = frozenset(
@@ -38,12 +38,20 @@ _SKIP_DETAIL = frozenset(
 )
 
 
+def says_nothing(record: Record) -> bool:
+    """An empty WebSocket ping, pong or close frame: shown only with ``empty_control``."""
+    return record.type == "ws-control" and not getattr(record, "data", None)
+
+
 class TextSink:
-    def __init__(self, stream: IO[str], *, utc: bool) -> None:
+    def __init__(self, stream: IO[str], *, utc: bool, empty_control: bool = False) -> None:
         self._stream = stream
         self._utc = utc
+        self._empty_control = empty_control
 
     def write(self, record: Record) -> None:
+        if not self._empty_control and says_nothing(record):
+            return
         self._stream.write(format_record(record, utc=self._utc) + "\n")
 
     def close(self) -> None:
@@ -63,11 +71,12 @@ def format_record(record: Record, *, utc: bool = False) -> str:
         f"{format_time(record.ts, utc=utc)} {_ARROWS.get(record.direction, '---')} {sid} "
         f"{record.layer} {safe_text(record.type)}"
     )
-    return f"{head} {details(record)}".rstrip()
+    return f"{head} {details(record, utc=utc)}".rstrip()
 
 
-def details(record: Record) -> str:
-    """The layer-specific part of the line."""
+def details(record: Record, *, utc: bool = False) -> str:
+    """The layer-specific part of the line: fields and tags, durations in ms or s, times of
+    day as times (``utc``: in UTC)."""
     if isinstance(record, ErrorRecord):
         where = f" at {record.offset}" if record.offset is not None else ""
         return f"[{record.rule}]{where} {safe_text(record.reason)}"
@@ -92,10 +101,36 @@ def details(record: Record) -> str:
         if field.name == "data":
             parts.append(_data(value))
         else:
-            parts.append(f"{field.name}={render_value(value, limit=80)}")
+            parts.append(f"{field.name}={_field(value, field.metadata.get('unit'), utc)}")
     for tag in record.tags:
-        parts.append(f"{safe_text(tag.name)}={render_value(tag.value, limit=40)}")
+        value = tag.value
+        shown = (
+            _duration(value)
+            if _is_duration_tag(tag.name) and type(value) in (int, float)
+            else render_value(value, limit=40)
+        )
+        parts.append(f"{safe_text(tag.name)}={shown}")
     return " ".join(parts)
+
+
+def _duration(seconds: float) -> str:
+    """``1.12ms``: one token, so that each ``name=value`` stays one word."""
+    return format_duration(seconds).replace(" ", "")
+
+
+def _is_duration_tag(name: str) -> bool:
+    """Tags that hold a duration in seconds (docs/formats.md): ``latency.*``, ``*.time``."""
+    return name.startswith("latency.") or name.endswith(".time")
+
+
+def _field(value: Any, unit: str | None, utc: bool) -> str:
+    """A field's value; durations (``unit`` ``seconds``) and times (``epoch``) for people."""
+    if type(value) in (int, float):
+        if unit == "seconds":
+            return _duration(value)
+        if unit == "epoch":
+            return format_time(value, utc=utc)
+    return render_value(value, limit=80)
 
 
 def _data(value: Any) -> str:
@@ -112,11 +147,16 @@ def repr_text(text: str, limit: int = 200) -> str:
 
 
 class TextSinkFactory:
-    """Sink ``text``. Option ``utc=true`` prints times in UTC."""
+    """Sink ``text``. Options: ``utc=true`` prints times in UTC; ``empty_control=true``
+    (which ``--all-layers`` sets) also prints WebSocket control frames without payload."""
 
     name = "text"
     description = "one plain readable line per record"
 
     def open(self, context: SinkContext) -> TextSink:
-        utc = option_flag(context.options.get("utc", False))
-        return TextSink(context.stream, utc=utc)
+        options = context.options
+        return TextSink(
+            context.stream,
+            utc=option_flag(options.get("utc", False)),
+            empty_control=option_flag(options.get("empty_control", False)),
+        )

@@ -19,7 +19,8 @@ from ioproto.fastrecords import positional_maker
 
 SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
-# Lone surrogates cannot be UTF-8 encoded on the wire (see trap T2); everything else may appear.
+# Lone surrogates are legal in JavaScript strings but cannot be UTF-8 encoded on the wire;
+# everything else may appear.
 text = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=40)
 text_v4 = st.text(
     alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x1e"),

@@ -87,8 +87,8 @@ def test_control_packets_and_binary() -> None:
         ]
     )
     text = [line(r) for r in records]
-    assert "open sid=s1 upgrades=websocket ping=25000/20000 ms (2.0 ms) Chrome 120" in text[0]
-    assert text[2].endswith("pong (2.1 ms)")
+    assert "open sid=s1 upgrades=websocket ping=25000/20000 ms (2.00 ms) Chrome 120" in text[0]
+    assert text[2].endswith("pong (2.10 ms)")
     assert text[3].endswith("upgrade (2.00 s after open)")
     binary = sio("EVENT", 1.0, "c2s", event="file", args=[b"\x00\x01" * 20], attachments=1)
     assert "file(<00 01 00 01" in line(binary) and "40 B>)" in line(binary)

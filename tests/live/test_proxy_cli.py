@@ -6,6 +6,8 @@ from __future__ import annotations
 import os
 import re
 import signal
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -18,6 +20,7 @@ from ioproto_tcp.records import TcpData
 from livehelp import Proxy, ProxyCommand, Server, run_client
 
 from ioproto.components import SourceContext
+from ioproto.errors import UsageError
 from ioproto.model import ErrorRecord, Record
 
 
@@ -29,9 +32,9 @@ def test_parse_listen() -> None:
         parse_listen("nope")
 
 
-def test_missing_upstream_is_an_error_record() -> None:
-    records = list(ProxySource().open("proxy:0", SourceContext()))
-    assert [r.rule for r in records if isinstance(r, ErrorRecord)] == ["proxy.config.invalid"]
+def test_missing_upstream_is_a_usage_error() -> None:
+    with pytest.raises(UsageError, match="needs an upstream"):
+        list(ProxySource().open("proxy:0", SourceContext()))
 
 
 @pytest.mark.node
@@ -157,5 +160,20 @@ def test_decoding_runs_at_idle_priority_and_gets_it_back() -> None:
 
 def test_a_bad_priority_is_a_config_error() -> None:
     context = SourceContext(options={"upstream": "http://127.0.0.1:1", "priority": "high"})
-    records = list(ProxySource().open("proxy:0", context))
-    assert [r.rule for r in records if isinstance(r, ErrorRecord)] == ["proxy.config.invalid"]
+    with pytest.raises(UsageError, match="priority must be one of auto, idle, normal"):
+        list(ProxySource().open("proxy:0", context))
+
+
+def test_a_proxy_nobody_used_says_so() -> None:
+    done = subprocess.run(
+        [
+            *(sys.executable, "-m", "ioproto", "proxy", "--listen", "127.0.0.1:0"),
+            *("--upstream", "http://127.0.0.1:9", "--duration", "1s"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0 and done.stdout == "", done.stderr
+    why = r"^ioproto: proxy:127\.0\.0\.1:0: no client sent anything through the proxy \(point"
+    assert re.search(why + r" them at http://127\.0\.0\.1:\d+\)$", done.stderr, re.M), done.stderr

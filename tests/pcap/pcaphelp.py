@@ -17,7 +17,7 @@ from ioproto_http.records import Chunk  # noqa: E402
 from ioproto_pcap.source import CaptureDecoder, read_capture  # noqa: E402
 
 from ioproto.components import DecodeContext, Limits, SourceContext  # noqa: E402
-from ioproto.model import ErrorRecord, Record  # noqa: E402
+from ioproto.model import ErrorRecord, InputSummary, Record  # noqa: E402
 
 
 def decode_frames(
@@ -35,9 +35,11 @@ def decode_frames(
 
 
 def decode_file(path: str, options: Mapping[str, Any] | None = None) -> list[Record]:
-    """The chunks and errors of the capture at ``path``: the pcap source, then ``http``."""
+    """The chunks and errors of the capture at ``path``: the pcap source, then ``http``
+    (without the source's closing InputSummary)."""
     context = SourceContext(options=dict(options or {}))
-    return http_layer(read_capture(str(path), context), context)
+    records = read_capture(str(path), context)
+    return http_layer((r for r in records if not isinstance(r, InputSummary)), context)
 
 
 def http_layer(records: Iterable[Record], context: SourceContext) -> list[Record]:

@@ -10,6 +10,8 @@ import scenarios
 from ioproto_http.framing import BodyReader, decode_content, parse_head
 from pcaphelp import chunks, decode_file, decode_frames, errors, http_layer
 
+from ioproto.errors import UsageError
+
 
 def _render(flow: pcapbuild.Flow) -> list:
     return pcapbuild.render(flow.packets)
@@ -62,7 +64,8 @@ def test_truncated_and_invalid_files(tmp_path) -> None:
     assert [e.rule for e in decode_file(tmp_path / "bad.pcap")] == ["capture.file.invalid"]
     (tmp_path / "huge.pcap").write_bytes(data[:24] + b"\0" * 8 + b"\xff" * 8)
     assert [e.rule for e in decode_file(tmp_path / "huge.pcap")] == ["capture.file.invalid"]
-    assert [e.rule for e in decode_file(tmp_path / "missing.pcap")] == ["capture.file.invalid"]
+    with pytest.raises(UsageError, match=r"no such file: .*missing\.pcap"):
+        decode_file(tmp_path / "missing.pcap")
 
 
 def test_midstream_websocket() -> None:

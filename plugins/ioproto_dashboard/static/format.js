@@ -63,11 +63,20 @@ window.IOP = window.IOP || {};
     return n === null || n === undefined ? '-' : n.toFixed(1) + '%';
   };
 
-  /** Seconds as ioproto's reports show them: "12.3 ms", "1.25 s", "-" for none. */
+  /** Seconds as ioproto's reports show them (ioproto.render.format_duration): "0.39 ms",
+   * "29.1 ms", "567 ms", "1.25 s", "2 min 05 s"; "-" for none. */
   IOP.ms = function (seconds) {
     if (seconds === null || seconds === undefined) return '-';
-    if (seconds < 1) return (seconds * 1000).toFixed(1) + ' ms';
-    return seconds.toFixed(2) + ' s';
+    if (seconds < 0) return '-' + IOP.ms(-seconds);
+    const ms = seconds * 1000;
+    if (ms < 9.995) return ms.toFixed(2) + ' ms';
+    if (ms < 99.95) return ms.toFixed(1) + ' ms';
+    if (ms < 999.5) return ms.toFixed(0) + ' ms';
+    if (seconds < 9.995) return seconds.toFixed(2) + ' s';
+    if (seconds < 59.95) return seconds.toFixed(1) + ' s';
+    const whole = Math.round(seconds);
+    if (whole < 3600) return Math.floor(whole / 60) + ' min ' + pad(whole % 60) + ' s';
+    return Math.floor(whole / 3600) + ' h ' + pad(Math.floor((whole % 3600) / 60)) + ' min';
   };
 
   /** Bytes as ioproto's reports show them: "12 B", "3.4 kB", "5.6 MB". */

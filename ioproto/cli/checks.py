@@ -1,0 +1,113 @@
+"""Names a user typed that no component takes: each is a :class:`~.mistakes.Mistake` listing
+the valid ones.
+
+What is valid comes from the components' optional declarations (``options`` and ``types``,
+see :mod:`ioproto.components`). When a component that a name could reach declares nothing,
+the name cannot be checked and passes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable
+
+from ioproto.components import declared_options, declared_types
+from ioproto.plugins import Components
+
+from .mistakes import Mistake
+
+
+def _valid(declarations: Iterable[Collection[str] | None]) -> set[str] | None:
+    """The union of the declarations; ``None`` when one of them is missing."""
+    valid: set[str] = set()
+    for declared in declarations:
+        if declared is None:
+            return None
+        valid.update(declared)
+    return valid
+
+
+def decode_option_names(components: Components) -> set[str] | None:
+    """Every ``--decode-option`` name a decoder or classifier declares; ``None`` when a
+    decoder declares nothing (then any name passes)."""
+    decoders = components.decoders.items()
+    valid = _valid(declared_options(item.component, "Decoder") for item in decoders)
+    if valid is not None:
+        for item in components.classifiers.items():
+            valid.update(declared_options(item.component, "Classifier") or ())
+    return valid
+
+
+def source_option_names(components: Components) -> set[str]:
+    """Every ``--source-option`` name some registered source declares."""
+    names: set[str] = set()
+    for item in components.sources.items():
+        names.update(declared_options(item.component, "Source") or ())
+    return names
+
+
+def check_source_options(
+    keys: Iterable[str], sources: Iterable[object], components: Components
+) -> None:
+    """Every key is an option of at least one of ``sources`` (the sources reading the
+    inputs); ``--port`` is checked as ``port``."""
+    chosen = {getattr(source, "name", "?"): source for source in sources}
+    valid = _valid(declared_options(source, "Source") for source in chosen.values())
+    if valid is None:
+        return
+    for key in keys:
+        if key not in valid:
+            what = "--port" if key == "port" else f"--source-option {key!r}"
+            hint = ""
+            if key in (decode_option_names(components) or ()):
+                hint = f"; {key} is a decoder's option: -D {key}=VALUE"
+            names = ", ".join(sorted(chosen))
+            raise Mistake(
+                f"{what}: not an option of the {names} source; valid: "
+                f"{', '.join(sorted(valid)) or 'none'}{hint} (docs/cli.md)"
+            )
+
+
+def check_decode_options(keys: Iterable[str], components: Components) -> None:
+    """Every key is an option of a registered decoder (or of a classifier that declares
+    options: they see the same settings)."""
+    valid = decode_option_names(components)
+    if valid is None:
+        return
+    for key in keys:
+        if key not in valid:
+            hint = ""
+            if key in source_option_names(components):
+                hint = f"; {key} is a source's option: --source-option {key}=VALUE"
+            raise Mistake(
+                f"--decode-option {key!r}: no decoder takes it; valid: "
+                f"{', '.join(sorted(valid)) or 'none'}{hint} (docs/cli.md)"
+            )
+
+
+def record_types(components: Components) -> list[str] | None:
+    """Every record ``type`` the installed components declare, and ``error``; ``None`` when
+    one of them declares nothing."""
+    kinds = (
+        ("Source", components.sources),
+        ("Decoder", components.decoders),
+        ("Classifier", components.classifiers),
+    )
+    valid = _valid(
+        declared_types(item.component, kind)
+        for kind, registry in kinds
+        for item in registry.items()
+    )
+    if valid is None:
+        return None
+    return sorted(valid | {"error"}, key=str.lower)
+
+
+def check_record_types(types: Iterable[str], components: Components, *, option: str) -> None:
+    """Every one of ``types`` (any case) is a record type some component produces."""
+    valid = record_types(components)
+    if valid is None:
+        return
+    known = {name.lower() for name in valid}
+    for name in types:
+        if name.lower() not in known:
+            raise Mistake(f"{option} {name!r}: no record has this type; valid: {', '.join(valid)}")

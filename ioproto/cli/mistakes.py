@@ -1,0 +1,64 @@
+"""A user's mistake ends the command with status 2 and one line on stderr, no traceback.
+
+:class:`Mistake` is what commands raise for it. :class:`OneLineGroup` prints every click
+error (a mistake, an unknown option, a missing argument) as that one line, where click
+would print the usage text first: ``ioproto: error: <what is wrong and what to do>``. An
+error class with a ``show`` of its own (a ``--filter`` mistake: the expression with a caret
+under it) is shown its own way.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from typing import Any, NoReturn
+
+import click
+
+
+class Mistake(click.UsageError):
+    """A mistake of the user: exit status 2, the message on one line (a usage error, so
+    that what catches click's usage errors catches it too)."""
+
+
+def one_line(exc: click.ClickException) -> str:
+    """The message of ``exc`` as one line; click's usage errors point at ``--help``."""
+    text = " ".join(exc.format_message().split())
+    if isinstance(exc, click.UsageError) and not isinstance(exc, Mistake) and exc.ctx:
+        text += f" (see '{exc.ctx.command_path} --help')"
+    return f"ioproto: error: {text}"
+
+
+class OneLineGroup(click.Group):
+    """A group whose errors are one line each (see the module docstring)."""
+
+    def main(  # type: ignore[override]
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, False, **extra)
+        try:
+            result = super().main(args, prog_name, complete_var, False, **extra)
+        except click.ClickException as exc:
+            if _shows_itself(exc):
+                exc.show()  # a display of its own (a --filter mistake: a caret under it)
+                sys.exit(exc.exit_code)
+            _fail(one_line(exc), exc.exit_code)
+        except click.Abort:
+            _fail("Aborted!", 1)
+        sys.exit(result if isinstance(result, int) else 0)
+
+
+def _shows_itself(exc: click.ClickException) -> bool:
+    """Whether ``exc``'s class shows itself its own way (rather than click's usage text)."""
+    return type(exc).show not in (click.ClickException.show, click.UsageError.show)
+
+
+def _fail(message: str, code: int) -> NoReturn:
+    click.echo(message, err=True)
+    sys.exit(code)

@@ -1,0 +1,154 @@
+"""A user's ordinary mistake ends the command with status 2 and one line on stderr that says
+what is wrong and what to do: no traceback, no output, never silently ignored (issue 11,
+item 3). Each case runs the real command (``python -m ioproto``) in a subprocess."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CHAT = str(ROOT / "examples" / "chat.pcap")
+MISSING = "/nonexistent-ioproto-test/x"
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "ioproto", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+    )
+
+
+def assert_mistake(result: subprocess.CompletedProcess[str], *expected: str) -> str:
+    """Status 2, nothing on stdout, one line on stderr holding every ``expected`` text."""
+    assert "Traceback" not in result.stderr, result.stderr
+    assert result.returncode == 2, (result.returncode, result.stderr)
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("ioproto: error: "), lines[0]
+    for text in expected:
+        assert text in lines[0], (text, lines[0])
+    assert result.stdout == ""
+    return lines[0]
+
+
+@pytest.fixture
+def busy_port() -> Iterator[int]:
+    """A port something else listens on."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        yield listener.getsockname()[1]
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["decode", "-o", MISSING, CHAT], ["-o/--output", "does not exist", "create it"]),
+        (["decode", "--sink", f"jsonl:{MISSING}", CHAT], [f"jsonl:{MISSING}", "does not exist"]),
+        (["stats", "--chart", f"{MISSING}.html", CHAT], ["chart", "does not exist"]),
+        (["dashboard", "--export", f"{MISSING}.html", CHAT], ["report", "does not exist"]),
+        (["decode", "/nonexistent-ioproto-test.pcap"], ["no such file: /nonexistent"]),
+        (["decode", "--source", "pcap", MISSING], [f"no such file: {MISSING}"]),
+        (
+            ["decode", "--source-option", "colour=red", CHAT],
+            ["--source-option 'colour'", "pcap", "valid: idle_timeout", "port"],
+        ),
+        (
+            ["decode", "--source-option", "all_http=true", CHAT],
+            ["'all_http'", "a decoder's option: -D all_http=VALUE"],
+        ),
+        (["decode", "-D", "parser=msgpack", CHAT], ["'parser'", "valid:", "socketio_parser"]),
+        (["decode", "--decode-option", "nosuch=1", CHAT], ["'nosuch'", "revision"]),
+        (["monitor", "--type", "EVNT", CHAT], ["--type 'EVNT'", "valid:", "EVENT", "ping"]),
+        (["proxy", "--upstream", "ftp://127.0.0.1:3000"], ["http:// or https://", "3000"]),
+        (["proxy", "--upstream", "http://127.0.0.1:99999"], ["bad port", "1 to 65535"]),
+        (
+            ["proxy", "--listen", "nosuchhost.invalid:0", "--upstream", "http://127.0.0.1:9"],
+            ["cannot listen on nosuchhost.invalid:0", "--listen"],
+        ),
+    ],
+    ids=[
+        "output",
+        "sink-path",
+        "chart",
+        "dashboard-export",
+        "missing-input",
+        "missing-input-named-source",
+        "source-option",
+        "decode-option-at-the-source",
+        "decode-option",
+        "decode-option-long",
+        "type",
+        "upstream-scheme",
+        "upstream-port",
+        "listen-host",
+    ],
+)
+def test_a_mistake_is_one_line_and_status_2(args: list[str], expected: list[str]) -> None:
+    assert_mistake(run(*args), *expected)
+
+
+def test_the_chart_is_not_silently_skipped(tmp_path: Path) -> None:
+    result = run("stats", "--chart", str(tmp_path / "no" / "such" / "x.html"), CHAT)
+    assert_mistake(result, "cannot write the chart")
+
+
+def test_a_port_in_use(busy_port: int) -> None:
+    result = run("proxy", "--listen", f"127.0.0.1:{busy_port}", "--upstream", "http://127.0.0.1:9")
+    assert_mistake(result, f"127.0.0.1:{busy_port}", "in use", "--listen")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["collect", "--listen", "127.0.0.1:{port}"],
+        ["dashboard", "--no-browser", "--listen", "127.0.0.1:{port}", "examples/chat.pcap"],
+        ["decode", "--sink", "prometheus:127.0.0.1:{port}", "examples/chat.pcap"],
+    ],
+    ids=["collect", "dashboard", "prometheus"],
+)
+def test_every_listener_says_its_port_is_in_use(busy_port: int, args: list[str]) -> None:
+    result = run(*(arg.format(port=busy_port) for arg in args))
+    assert_mistake(result, f"127.0.0.1:{busy_port}", "choose another")
+
+
+@pytest.mark.skipif(shutil.which("tcpdump") is None, reason="tcpdump missing")
+def test_an_unknown_interface() -> None:
+    assert_mistake(run("decode", "live:nosuch0"), "nosuch0", "ip link")
+
+
+def test_no_tcpdump_says_what_to_install(tmp_path: Path) -> None:
+    result = run("decode", "--source-option", f"tcpdump={tmp_path / 'none'}", "live:lo")
+    assert_mistake(result, "cannot run", "none")
+
+
+def test_proto_lists_layers_only() -> None:
+    line = assert_mistake(run("decode", "--proto", "sockets", CHAT), "unknown layer 'sockets'")
+    valid = line.split("valid: ", 1)[1].split(" (see", 1)[0].split(", ")
+    assert {"engineio", "socketio", "chunk"} <= set(valid)
+    assert not {"socketio-msgpack", "app-game", "app-game-engineio"} & set(valid), valid
+
+
+def test_click_usage_errors_are_one_line_too() -> None:
+    assert_mistake(run("decode"), "Missing argument", "ioproto decode --help")
+    assert_mistake(run("decode", "--no-such-option", CHAT), "--no-such-option")
+
+
+def test_a_named_option_that_exists_is_taken(tmp_path: Path) -> None:
+    out = tmp_path / "records.jsonl"
+    result = run(
+        "decode", "--source-option", "idle_timeout=60", "-D", "all_http=true",
+        "--sink", f"jsonl:{out}", CHAT,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == "" and out.read_text().count("\n") > 100

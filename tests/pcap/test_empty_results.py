@@ -1,0 +1,114 @@
+"""An empty result says why (issue 11, item 4): an empty file, a capture without Engine.IO
+traffic, a ``--port`` that matches nothing each print one line on stderr, and the command
+still succeeds. The reason comes from the source's InputSummary (pcap, HAR) or, for an empty
+file, from the command itself."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pcapbuild
+import pytest
+from ioproto_pcap.source import read_capture
+from pcapbuild import Flow, http_request, http_response
+from pcaphelp import decode_file
+
+import ioproto
+from ioproto.components import SourceContext
+from ioproto.model import InputSummary
+
+ROOT = Path(__file__).resolve().parents[2]
+CHAT = ROOT / "examples" / "chat.pcap"  # server port 47020
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "ioproto", *args], capture_output=True, text=True, timeout=60
+    )
+
+
+def why(*args: str) -> str:
+    """The one stderr line of a run that gave no records (and succeeded)."""
+    result = run(*args)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    return lines[0]
+
+
+@pytest.fixture
+def plain_http(tmp_path: Path) -> Path:
+    """A capture of a web page fetched over TCP port 8080: no Engine.IO in it."""
+    flow = Flow(client=("10.0.0.1", 51000), server=("10.0.0.2", 8080), ts=1_700_000_000.0)
+    flow.handshake()
+    flow.send(0, http_request("GET", "/index.html"))
+    flow.send(1, http_response(200, b"<html>hello</html>", [("Content-Type", "text/html")]))
+    flow.close()
+    path = tmp_path / "web.pcap"
+    pcapbuild.write_pcap(path, pcapbuild.render(flow.packets))
+    return path
+
+
+def test_an_empty_file(tmp_path: Path) -> None:
+    # (An empty *.pcap is plainly a capture: the pcap source reports it as truncated.)
+    empty = tmp_path / "empty.txt"
+    empty.write_bytes(b"")
+    assert why("decode", str(empty)) == f"ioproto: {empty}: the file is empty (0 bytes)"
+
+
+def test_a_port_that_matches_nothing_names_the_ports_the_capture_holds() -> None:
+    line = why("decode", "--port", "3001", str(CHAT))
+    assert line == (
+        f"ioproto: {CHAT}: no TCP connection on port 3001; the capture holds port 47020 "
+        "(try --port 47020)"
+    )
+
+
+def test_the_same_when_a_worker_process_reads_the_capture() -> None:
+    line = why("decode", "--source-option", "parallel_min_bytes=1", "--port", "3001", str(CHAT))
+    assert "no TCP connection on port 3001; the capture holds port 47020" in line
+
+
+def test_a_capture_without_engineio_traffic(plain_http: Path) -> None:
+    line = why("monitor", str(plain_http))
+    assert line.startswith(f"ioproto: {plain_http}: no Engine.IO traffic in 1 TCP connection")
+    assert "(port 8080)" in line and "-D all_http=true" in line
+
+
+def test_a_har_without_engineio_traffic(tmp_path: Path) -> None:
+    entry = {
+        "startedDateTime": "2024-01-01T00:00:00Z",
+        "request": {"method": "GET", "url": "http://127.0.0.1/index.html", "headers": []},
+        "response": {"status": 200},
+    }
+    har = tmp_path / "page.har"
+    har.write_text(json.dumps({"log": {"entries": [entry, entry]}}))
+    line = why("decode", str(har))
+    assert "no Engine.IO traffic among the HAR's 2 entries" in line
+
+
+def test_records_say_nothing_when_there_are_records() -> None:
+    result = run("decode", "--port", "47020", str(CHAT))
+    assert result.returncode == 0 and result.stderr == "" and result.stdout
+
+
+def test_the_summary_is_the_last_record_and_reaches_no_sink(plain_http: Path) -> None:
+    records = list(read_capture(str(plain_http), SourceContext()))
+    assert [r.layer for r in records[:-1]] == ["tcp"] * (len(records) - 1)
+    summary = records[-1]
+    assert isinstance(summary, InputSummary)
+    assert summary.counts == {"frames": 8, "tcp_segments": 8, "tcp_connections": 1}
+    assert summary.empty_reason and "port 8080" in summary.empty_reason
+    assert decode_file(str(plain_http)) == []
+    pipeline = ioproto.Pipeline.build(proto="socketio")
+    assert pipeline.feed(summary) == []
+    pipeline.close()
+    assert pipeline.summary.input_summaries == [summary]
+    assert pipeline.summary.inputs == 0
+    chat = list(read_capture(str(CHAT), SourceContext()))
+    assert isinstance(chat[-1], InputSummary) and chat[-1].counts["tcp_connections"] == 9
+    assert not any(isinstance(r, InputSummary) for r in ioproto.decode(str(CHAT)))
