@@ -217,6 +217,8 @@ def _summary(input: str, address: tuple[str, int], copied: int) -> InputSummary:
             "(-D all_http=true shows every HTTP message)"
         )
     else:
+        from .relay import hostport
+
         where = hostport(*address)
         reason = f"no client sent anything through the proxy (point them at http://{where})"
     return InputSummary(ts=time.time(), input=input, counts={"bytes": copied}, empty_reason=reason)
@@ -236,6 +238,8 @@ def _dropped_text(proxy: ProxyProcess, *, final: bool, left: int = 0) -> str:
 
 def cannot_listen(host: str, port: int, exc: Exception) -> str:
     """Why the proxy cannot listen on ``host:port``, and what to do, in one line."""
+    from .relay import hostport
+
     where = hostport(host, port)
     text = " ".join(str(exc).split()) or type(exc).__name__
     if (isinstance(exc, OSError) and exc.errno == errno.EADDRINUSE) or "in use" in text:

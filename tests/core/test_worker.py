@@ -94,6 +94,10 @@ def test_the_default_counts_the_idle_cores(monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setattr(worker, "available_cores", lambda: 2)
     monkeypatch.setattr(os, "getloadavg", lambda: (0.3, 0.0, 0.0))
     assert worker.idle_cores() == 2
+    monkeypatch.setattr(os, "getloadavg", lambda: (0.7, 0.0, 0.0))
+    assert worker.idle_cores() == 2  # one core partly busy (say, the user's last run): free
+    monkeypatch.setattr(os, "getloadavg", lambda: (1.2, 0.0, 0.0))
+    assert worker.idle_cores() == 1
     monkeypatch.setattr(os, "getloadavg", lambda: (3.5, 0.0, 0.0))
     assert worker.idle_cores() == 1  # the cores are busy: read in this process
     pipeline = Pipeline.build(proto="socketio")
