@@ -12,6 +12,7 @@ BENCHMARKS = [
     ["bench_socketio.py"],
     ["bench_pcap.py"],
     ["bench_end_to_end.py"],
+    ["bench_targets.py"],
     ["bench_insight.py"],
     ["bench_dashboard.py"],
 ]

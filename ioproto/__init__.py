@@ -15,45 +15,71 @@ protocols in :mod:`ioproto.components`.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
-import pluggy
-
-from .components import (
-    DecodeContext,
-    Limits,
-    SinkContext,
-    SourceContext,
-)
-from .errors import IoprotoError, NoSourceError, PluginFailure, UsageError
-from .filters import FilterError
-from .model import ErrorRecord, InputSummary, Packet, Record, Tag, error_from, record_context
-from .pipeline import Pipeline, resolve_source
-from .plugins import PluginManager, collect_components, make_plugin_manager
-from .summary import RunSummary
-from .worker import source_records
+from .lazy import lazy_names
+from .version import __version__
 
 if TYPE_CHECKING:
-    from .filters import Filter, compile_filter
+    import pluggy
+
+    from .components import DecodeContext, Limits, SinkContext, SourceContext
+    from .errors import IoprotoError, NoSourceError, PluginFailure, UsageError
+    from .filters import Filter, FilterError, compile_filter
+    from .model import (
+        ErrorRecord,
+        InputSummary,
+        Packet,
+        Record,
+        Tag,
+        error_from,
+        record_context,
+    )
+    from .pipeline import Pipeline
+    from .plugins import PluginManager, make_plugin_manager
+    from .summary import RunSummary
+
+    hookimpl: pluggy.HookimplMarker
+
+#: Where each public name lives. They load on first use (PEP 562), so that a process that
+#: only asks for the version (``ioproto --version``) imports none of them.
+_LAZY = {
+    "DecodeContext": "components",
+    "Limits": "components",
+    "SinkContext": "components",
+    "SourceContext": "components",
+    "IoprotoError": "errors",
+    "NoSourceError": "errors",
+    "PluginFailure": "errors",
+    "UsageError": "errors",
+    "Filter": "filters",
+    "FilterError": "filters",
+    "compile_filter": "filters",
+    "ErrorRecord": "model",
+    "InputSummary": "model",
+    "Packet": "model",
+    "Record": "model",
+    "Tag": "model",
+    "error_from": "model",
+    "record_context": "model",
+    "Pipeline": "pipeline",
+    "PluginManager": "plugins",
+    "make_plugin_manager": "plugins",
+    "RunSummary": "summary",
+}
+
+
+_lazy = lazy_names(__name__, _LAZY, globals())
 
 
 def __getattr__(name: str) -> Any:
-    # The filter compiler (lark, RE2) loads on first use, not with every ioproto process.
-    if name in ("Filter", "compile_filter"):
-        from . import filters
+    if name == "hookimpl":
+        import pluggy
 
-        return getattr(filters, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-try:
-    __version__ = version("ioproto")
-except PackageNotFoundError:  # running from a source tree that was never installed
-    __version__ = "0.0.0"
-
-hookimpl = pluggy.HookimplMarker("ioproto")
-"""Marker for hook implementations: ``@ioproto.hookimpl``."""
+        marker = pluggy.HookimplMarker("ioproto")
+        globals()["hookimpl"] = marker  # one marker for every plugin
+        return marker
+    return _lazy(name)
 
 
 def decode(
@@ -69,6 +95,7 @@ def decode(
     limits: Limits | None = None,
     plugin_manager: PluginManager | None = None,
     filter: str | Filter | None = None,
+    jobs: int | None = None,
 ) -> Iterator[Record]:
     """Decode ``inputs`` up to layer ``proto`` and yield the resulting records, streaming.
 
@@ -86,6 +113,9 @@ def decode(
     :param filter: only records matching this filter expression (docs/filters.md), e.g.
         ``'sio.event == "chat"'``, or a :class:`Filter` from :func:`compile_filter`. What
         cannot match is not decoded further (push-down).
+    :param jobs: processes that decode a capture file (``ioproto.worker``; default: the
+        cores the load average says are idle; 1: this process alone). The records are the
+        same.
 
     Bad input never raises: it comes out as :class:`ErrorRecord` records. An unknown
     ``proto``/``source`` name raises ``KeyError`` whose message lists the valid names; a
@@ -93,6 +123,11 @@ def decode(
     input that cannot be opened at all (an interface that does not exist, say) raises
     :class:`UsageError`.
     """
+    from .model import Record
+    from .pipeline import Pipeline, resolve_source
+    from .plugins import collect_components, make_plugin_manager
+    from .worker import source_records
+
     pm = plugin_manager or make_plugin_manager()
     components = collect_components(pm)
     match: Filter | None
@@ -117,6 +152,8 @@ def decode(
         components=components,
         guards=match.pushdown() if match is not None else None,
     )
+    from .components import SourceContext
+
     context = SourceContext(
         options=source_options, limits=pipeline.context.limits, wanted=pipeline.wants
     )
@@ -128,7 +165,7 @@ def decode(
                 yield item
             else:
                 chosen = resolve_source(components, str(item), source=source)
-                yield from source_records(pipeline, chosen, str(item), context)
+                yield from source_records(pipeline, chosen, str(item), context, jobs)
 
     stream = pipeline.stream(records())
     if match is None:

@@ -60,3 +60,7 @@ def check_writable(path: str, what: str) -> None:
         problem = "permission denied; choose a path you may write to"
     if problem is not None:
         raise UsageError(f"cannot write the {what} {path}: {problem}")
+
+
+class PluginLoadWarning(UserWarning):
+    """A plugin could not be loaded; the rest of ioproto goes on without it."""

@@ -30,7 +30,7 @@ from typing import Any, Literal
 
 import attrs
 
-from .fastrecords import replace_field
+from .fastrecords import reduce_record, replace_field
 
 Direction = Literal["c2s", "s2c"]
 
@@ -45,6 +45,9 @@ class Tag:
 
     name: str
     value: Any
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return reduce_record(self)
 
 
 @attrs.frozen(slots=True, kw_only=True)
@@ -61,6 +64,10 @@ class Record:
 
     layer: str = ""
     type: str = ""
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Cheap pickling: records cross to and from worker processes (ioproto.worker).
+        return reduce_record(self)
 
     def with_tags(self, tags: Iterable[Tag]) -> Record:
         """A copy of this record with ``tags`` added after the existing ones."""

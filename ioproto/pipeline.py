@@ -468,22 +468,6 @@ class Pipeline:
         decoder rides on its layer, or the pipeline was not built from plugins."""
         return self.interest is None or self.interest.wants(record)
 
-    def lower_half(self, count: int, records: Iterable[Record]) -> Iterator[Record]:
-        """``records`` through this pipeline's ``count`` lowest layers only: what comes out
-        of them (unclassified, to be fed to this pipeline, where each enters the layer above
-        them), then what closing those layers flushes.
-
-        For :mod:`ioproto.worker`, in a forked copy of the pipeline: the layers' streams are
-        shared with this pipeline, so it must not also be fed the same records.
-        """
-        lower = Pipeline(
-            layers=self.layers[:count], strict=self.strict, context=self.context, guards=self.guards
-        )
-        for record in records:
-            yield from lower.feed(record)
-        yield from lower.close()
-        yield from lower.summary.input_summaries  # the sources' summaries, for the parent
-
     def tick(self) -> None:
         """Give sinks that report periodically (``stats --every``) the chance to do so.
 

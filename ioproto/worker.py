@@ -1,29 +1,37 @@
-"""Reading a large input in a forked worker process, so that decoding gets a core of its own.
+"""Reading a large input in worker processes, so that decoding gets more than one core.
 
 Reading a capture and the first decoder layers (frames, TCP reassembly, HTTP and WebSocket
 framing, Engine.IO framing) is about half the work of ``ioproto decode`` on a large file.
 :func:`source_records` runs the source and the pipeline's leading *connection-scoped* layers
 (decoders whose ``scope`` is ``"connection"``: their output for a record depends only on
-earlier records of the same connection) in a forked child, which sends what comes out of
-them to the parent in batches through a pipe; the parent feeds those records to the same
-pipeline, where they enter the first layer the child did not run. Same records, same order
-as reading in process.
+earlier records of the same connection) in forked children, which send what comes out of
+them to the parent in batches through pipes; the parent feeds those records to the same
+pipeline, where they enter the first layer the children did not run. Same records, same
+order as reading in process.
+
+``processes`` (``--jobs``; default: the cores other work leaves idle, :func:`idle_cores`) is
+how many processes decode the input, the parent included: 1 reads in process, 2 or more run
+one child. More children
+would not help while the layers above the connection-scoped ones, which run in the parent,
+take as long as the child's work (benchmarks/README.md, "Scaling with cores", measures it
+and says what sharding would take).
 
 Only for a source that declares ``forkable = True`` (its ``open`` only reads the input it is
-given), a regular file of at least ``parallel_min_bytes`` (source option, default 8 MB), and
+given), a regular file of at least ``parallel_min_bytes`` (source option, default 1 MB), and
 a pipeline that does not emit consumed records (``all_layers``); never for stdin or live
 pipes, whose records must arrive as they happen. ``--source-option parallel=false`` turns it
-off.
+off, as ``--jobs 1`` does.
 """
 
 from __future__ import annotations
 
+import math
 import multiprocessing
 import os
 import signal
 from collections.abc import Iterable, Iterator
 from multiprocessing.connection import Connection
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from .components import Source, SourceContext, option_flag, optional
 from .model import Record
@@ -31,20 +39,65 @@ from .model import Record
 if TYPE_CHECKING:
     from .pipeline import Pipeline
 
-#: Records per message through the pipe: large enough to amortise a send, small enough
-#: that the parent starts decoding at once.
-BATCH = 512
+#: Records per message through a pipe: large enough to amortise a send, small enough that
+#: the parent starts decoding at once and that several fit in the pipe.
+BATCH = 128
 
-DEFAULT_MIN_BYTES = 8 * 1024 * 1024
+#: The pipe's buffer: several batches (a batch of Engine.IO records pickles to ~150 kB).
+PIPE_BYTES = 1 << 20
+
+#: A batch is sent early once its records' payloads reach this many bytes: a hostile
+#: capture of messages inflating to 15 MiB each must not pile 128 of them into one
+#: message (tests/fuzz/test_bombs.py).
+BATCH_BYTES = 1 << 20
+
+#: Below this a reader process does not pay: a 1.9 MB capture decodes in 0.52-0.66 s with
+#: one, 0.58-0.67 s without; 8.2 MB in 1.05-1.23 s against 1.52-1.55 s (benchmarks/README.md).
+DEFAULT_MIN_BYTES = 1024 * 1024
+
+
+def available_cores() -> int:
+    """The cores this process may run on."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def idle_cores() -> int:
+    """The available cores that other work leaves free: a core counts unless the one-minute
+    load average fills it whole (``floor(cores + 1 - load)``, between 1 and all of them; all
+    where the load is unknown). On 2 cores: 2 below a load of 1, else 1.
+
+    The reader process gains 1.1-1.5x when it has a core of its own and loses as much when
+    the cores are busy (benchmarks/README.md, "Scaling with cores"), so the default counts
+    only the free ones. A partly busy core counts as free: the load average includes the
+    user's own previous runs, and rounding it would turn a quiet 2-core machine at a load of
+    0.6 into one process (4.8 s instead of 3.1 s on the 85 MB capture)."""
+    cores = available_cores()
+    try:
+        load = os.getloadavg()[0]
+    except (AttributeError, OSError):  # pragma: no cover - not on Unix
+        return cores
+    return max(1, min(cores, math.floor(cores + 1 - load)))
 
 
 def source_records(
-    pipeline: Pipeline, source: Source, input: str, context: SourceContext
+    pipeline: Pipeline,
+    source: Source,
+    input: str,
+    context: SourceContext,
+    processes: int | None = None,
 ) -> Iterable[Record]:
-    """The records to feed ``pipeline`` for ``input``: the source's own, or, when a worker
-    pays (see the module docstring), what the worker's leading layers made of them."""
+    """The records to feed ``pipeline`` for ``input``: the source's own, or, when workers
+    pay (see the module docstring), what the workers' leading layers made of them.
+
+    ``processes``: how many processes decode the input, this one included (default:
+    :func:`idle_cores`).
+    """
     lower = connection_layers(pipeline)
-    if lower and use_worker(pipeline, source, input, context):
+    processes = processes or idle_cores()
+    if lower and processes > 1 and use_worker(pipeline, source, input, context):
         return _read_in_worker(pipeline, lower, source, input, context)
     return source.open(input, context)
 
@@ -81,6 +134,7 @@ def _read_in_worker(
 ) -> Iterator[Record]:
     fork = multiprocessing.get_context("fork")
     receiver, sender = fork.Pipe(duplex=False)
+    _widen(sender)
     child = fork.Process(
         target=_work, args=(pipeline, lower, source, input, context, sender), daemon=True
     )
@@ -108,6 +162,18 @@ def _read_in_worker(
         raise RuntimeError(f"the worker process reading {input} exited with code {child.exitcode}")
 
 
+def _widen(connection: Connection) -> None:
+    """Give the pipe room for several batches (Linux; 64 KiB by default), so that a worker
+    goes on reading while the parent decodes instead of waiting for it to take each batch
+    whole. Where the size cannot be set the pipe stays as it is."""
+    try:
+        import fcntl
+
+        fcntl.fcntl(connection.fileno(), getattr(fcntl, "F_SETPIPE_SZ", 1031), PIPE_BYTES)
+    except (ImportError, OSError):
+        pass
+
+
 def _work(
     pipeline: Pipeline,
     lower: int,
@@ -116,15 +182,32 @@ def _work(
     context: SourceContext,
     sender: Connection,
 ) -> None:
+    from .pipeline import Pipeline
+
     # The parent handles Ctrl-C and stops reading; the child just goes when the pipe does.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    batch: list[Any] = []
+    # The pipeline's streams of the lower layers, copied by the fork: the parent's copies
+    # are not fed.
+    layers = Pipeline(
+        layers=pipeline.layers[:lower],
+        strict=pipeline.strict,
+        context=pipeline.context,
+        guards=pipeline.guards,
+    )
+    batch: list[Record] = []
+    weight = 0
     try:
-        for record in pipeline.lower_half(lower, source.open(input, context)):
-            batch.append(record)
-            if len(batch) >= BATCH:
+        for record in source.open(input, context):
+            made = layers.feed(record)
+            batch += made
+            for item in made:
+                weight += _payload_bytes(item)
+            if len(batch) >= BATCH or weight >= BATCH_BYTES:
                 sender.send(batch)
                 batch = []
+                weight = 0
+        batch += layers.close()
+        batch += layers.summary.input_summaries  # what the source saw, for the parent
         if batch:
             sender.send(batch)
     except (BrokenPipeError, ConnectionResetError):
@@ -133,3 +216,13 @@ def _work(
         sender.send(f"{type(exc).__name__}: {exc}")
     finally:
         sender.close()
+
+
+def _payload_bytes(record: Record) -> int:
+    """The bytes of ``record``'s payload (its ``data`` and ``raw``), roughly what it adds
+    to a pickled batch."""
+    size = 0
+    for value in (getattr(record, "data", None), getattr(record, "raw", None)):
+        if type(value) is str or type(value) is bytes:
+            size += len(value)
+    return size

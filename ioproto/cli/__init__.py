@@ -2,23 +2,66 @@
 
 One module per command group: :mod:`.decode` (``decode``), :mod:`.introspect`
 (``plugins``); shared options live in :mod:`.options`. Plugins add commands through the
-``register_commands`` hook, called once when the command starts.
+``register_commands`` hook.
+
+Start-up is lazy (``ioproto --version`` in well under 0.1 s): a core command's module is
+imported when that command runs, and the plugins are loaded, and their commands registered,
+only when a command needs them (a plugin's command, ``--help``, or a core command that
+asks for the plugin manager).
 """
 
 from __future__ import annotations
 
 import warnings
+from importlib import import_module
+from typing import TYPE_CHECKING
 
 import click
 
-import ioproto
-from ioproto.memory import return_large_blocks
-from ioproto.plugins import PluginLoadWarning, PluginManager, make_plugin_manager
+from ioproto.errors import PluginLoadWarning
+from ioproto.version import __version__
 
-from .decode import decode_command
-from .introspect import fields_command, plugins_command
 from .mistakes import OneLineGroup
 from .state import CliState
+
+if TYPE_CHECKING:
+    from ioproto.plugins import PluginManager
+
+#: The core commands: name -> (module, attribute), imported when the command runs.
+CORE_COMMANDS = {
+    "decode": ("ioproto.cli.decode", "decode_command"),
+    "plugins": ("ioproto.cli.introspect", "plugins_command"),
+    "fields": ("ioproto.cli.introspect", "fields_command"),
+}
+
+
+class LazyGroup(OneLineGroup):
+    """The ``ioproto`` group: core commands imported on use, plugin commands registered
+    (through the CLI state's plugin manager) the first time one is looked for."""
+
+    plugins_registered = False
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        self.register_plugins(ctx)
+        return sorted({*CORE_COMMANDS, *super().list_commands(ctx)})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in CORE_COMMANDS and cmd_name not in self.commands:
+            module, attribute = CORE_COMMANDS[cmd_name]
+            self.add_command(getattr(import_module(module), attribute))
+        command = super().get_command(ctx, cmd_name)
+        if command is None:
+            self.register_plugins(ctx)
+            command = super().get_command(ctx, cmd_name)
+        return command
+
+    def register_plugins(self, ctx: click.Context) -> None:
+        """Register the plugins' commands (once), with the plugin manager of ``ctx``'s state."""
+        if self.plugins_registered:
+            return
+        state = ctx.find_object(CliState)
+        if state is not None:
+            register_plugin_commands(state.pm, self)
 
 
 def _show_plugin_warning(
@@ -35,8 +78,8 @@ def _show_plugin_warning(
 def build_cli() -> click.Group:
     """A fresh ``ioproto`` group with the core commands and the plugins' commands."""
 
-    @click.group(cls=OneLineGroup, context_settings={"help_option_names": ["-h", "--help"]})
-    @click.version_option(ioproto.__version__, prog_name="ioproto")
+    @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+    @click.version_option(__version__, prog_name="ioproto")
     @click.pass_context
     def cli(ctx: click.Context) -> None:
         """See your Engine.IO and Socket.IO traffic.
@@ -66,14 +109,13 @@ def build_cli() -> click.Group:
         """
         ctx.ensure_object(CliState)
 
-    cli.add_command(decode_command)
-    cli.add_command(plugins_command)
-    cli.add_command(fields_command)
     return cli
 
 
 def register_plugin_commands(pm: PluginManager, cli: click.Group) -> None:
     """Call every ``register_commands`` hook; one that raises is a warning, not a crash."""
+    if isinstance(cli, LazyGroup):
+        cli.plugins_registered = True
     for impl in pm.hook.register_commands.get_hookimpls():
         try:
             impl.function(cli=cli)
@@ -88,14 +130,11 @@ def register_plugin_commands(pm: PluginManager, cli: click.Group) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``ioproto`` console script."""
-    return_large_blocks()
     original = warnings.showwarning
     warnings.showwarning = _show_plugin_warning  # type: ignore[assignment]
     warnings.simplefilter("always", PluginLoadWarning)
     try:
-        pm = make_plugin_manager()
-        cli = build_cli()
-        register_plugin_commands(pm, cli)
-        cli.main(args=argv, prog_name="ioproto", obj=CliState(plugin_manager=pm))
+        # The plugin manager is made (entry points read, plugins imported) on first use.
+        build_cli().main(args=argv, prog_name="ioproto", obj=CliState())
     finally:
         warnings.showwarning = original

@@ -12,6 +12,7 @@ import click
 
 from ioproto.components import SinkContext, Source, SourceContext, optional
 from ioproto.errors import PluginFailure, UsageError
+from ioproto.memory import return_large_blocks
 from ioproto.model import Record
 from ioproto.pipeline import Pipeline, Ticker
 from ioproto.plugins import Components
@@ -42,8 +43,10 @@ from .state import CliState
     "--jobs",
     type=click.IntRange(1),
     metavar="N",
-    help="Inputs decoded at once, one process each, for sinks that write one output per "
-    "input (parquet). Default: the available cores.",
+    help="Worker processes. For a sink that writes one output per input (parquet): inputs "
+    "decoded at once, one process each. Otherwise: 1 decodes a capture file in this "
+    "process alone; 2 or more read one of 1 MB or more in a reader process of its own. "
+    "Default: the available cores (for one input: those not busy, by the load average).",
 )
 @click.pass_obj
 def decode_command(state: CliState, /, **params: Any) -> None:
@@ -100,6 +103,7 @@ def run_pipeline_command(
     each input gets its own pipeline, ``jobs`` of them at once in separate processes
     (:mod:`ioproto.cli.perinput`).
     """
+    return_large_blocks()
     components = state.components
     options: dict[str, Any] = dict(parse_key_values(decode_options, "--decode-option"))
     source_settings: dict[str, Any] = dict(parse_key_values(source_options, "--source-option"))
@@ -144,12 +148,6 @@ def run_pipeline_command(
         sink_settings = {**shared_options, **per_sink_options.get(name, {})}
         run_per_input(state, spec, name, path, sink_settings, inputs, jobs)
         return
-    if jobs is not None:
-        raise click.UsageError(
-            "--jobs decodes inputs in parallel only into a sink that writes one output per "
-            "input, such as --sink parquet:DIR"
-        )
-
     with ExitStack() as stack:
         default_stream = _open_output(stack, output)
         if not sinks and default_sink == "text" and _isatty(default_stream):
@@ -182,7 +180,7 @@ def run_pipeline_command(
 
         def records() -> Iterator[Record]:
             for item, chosen in zip(inputs, sources, strict=True):
-                opened = source_records(pipeline, chosen, item, context)
+                opened = source_records(pipeline, chosen, item, context, processes=jobs)
                 if feed is not None:
                     opened = feed(chosen, item, opened)
                 if every:

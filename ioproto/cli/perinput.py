@@ -27,20 +27,12 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from ioproto.components import SinkContext, SourceContext, optional
-from ioproto.worker import source_records
+from ioproto.worker import available_cores, source_records
 
 from .state import CliState
 
 if TYPE_CHECKING:
     from .runspec import RunSpec
-
-
-def available_cores() -> int:
-    """The cores this process may run on."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # pragma: no cover - not on Linux
-        return max(1, os.cpu_count() or 1)
 
 
 def run_per_input(
@@ -119,7 +111,8 @@ def decode_one(
         options=spec.source_settings, limits=spec.limits, wanted=pipeline.wants
     )
     try:
-        for record in source_records(pipeline, source, item, source_context):
+        # One reader process per input at most: the inputs already share the cores out.
+        for record in source_records(pipeline, source, item, source_context, processes=2):
             pipeline.feed(record)
     except KeyboardInterrupt:
         if optional(source, "Source", "live"):

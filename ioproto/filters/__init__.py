@@ -18,7 +18,9 @@ package: every ioproto process (the proxy's relay child too) imports it for the 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from ioproto.lazy import lazy_names
 
 from .core_fields import CORE_FIELDS
 from .errors import FilterError
@@ -37,13 +39,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    from importlib import import_module
-
-    return getattr(import_module(f"{__name__}.{module}"), name)
+__getattr__ = lazy_names(__name__, _LAZY, globals())
 
 
 __all__ = [

@@ -29,10 +29,31 @@ module (:class:`AppProtocol`, :class:`EventArg`, :class:`AckArg`, :class:`Engine
 
 from __future__ import annotations
 
-from .bindings import AckArg, Binding, EngineIOBinary, EventArg
-from .convert import to_plain
-from .protocol import AppProtocol
-from .records import LAYER, AppMessage
+from typing import TYPE_CHECKING
+
+from ioproto.lazy import lazy_names
+
+if TYPE_CHECKING:
+    from .bindings import AckArg, Binding, EngineIOBinary, EventArg
+    from .convert import to_plain
+    from .protocol import AppProtocol
+    from .records import LAYER, AppMessage
+
+#: Where each public name lives: loaded on first use (PEP 562), so that the plugin's hook
+#: module (``ioproto_appproto.hooks``, loaded by every ioproto command) stays light.
+_PUBLIC = {
+    "AckArg": "bindings",
+    "Binding": "bindings",
+    "EngineIOBinary": "bindings",
+    "EventArg": "bindings",
+    "to_plain": "convert",
+    "AppProtocol": "protocol",
+    "LAYER": "records",
+    "AppMessage": "records",
+}
+
+
+__getattr__ = lazy_names(__name__, _PUBLIC, globals())
 
 __all__ = [
     "LAYER",

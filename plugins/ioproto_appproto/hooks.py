@@ -7,10 +7,10 @@ from collections.abc import Callable
 import ioproto
 from ioproto.filters import Field
 
-from .fields import FIELDS
-
 
 @ioproto.hookimpl
 def register_fields(register: Callable[[Field], None]) -> None:
+    from .fields import FIELDS
+
     for field in FIELDS:
         register(field)

@@ -15,8 +15,7 @@ from typing import TYPE_CHECKING
 
 import ioproto
 from ioproto.components import Source
-
-from .source import CdpSource
+from ioproto.lazy import lazy_names
 
 if TYPE_CHECKING:
     import click
@@ -24,6 +23,8 @@ if TYPE_CHECKING:
 
 @ioproto.hookimpl
 def register_sources(register: Callable[[Source], None]) -> None:
+    from .source import CdpSource
+
     register(CdpSource())
 
 
@@ -32,3 +33,7 @@ def register_commands(cli: click.Group) -> None:
     from .command import browse_command
 
     cli.add_command(browse_command)
+
+
+# The names this package exported before its modules loaded on first use.
+__getattr__ = lazy_names(__name__, {"CdpSource": "source"}, globals())

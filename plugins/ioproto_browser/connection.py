@@ -14,19 +14,16 @@ from __future__ import annotations
 
 import contextlib
 import json
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
-from websockets.exceptions import (
-    ConnectionClosed,
-    ConnectionClosedOK,
-    InvalidURI,
-    WebSocketException,
-)
-from websockets.sync.client import ClientConnection, connect
+
+if TYPE_CHECKING:
+    from websockets.sync.client import ClientConnection
+
+# websockets and urllib.request load when a connection is made, not with every ioproto
+# command (the source is registered at start-up; they take about 20 ms to import).
 
 PREFIX = "cdp:"
 #: Longest DevTools message accepted (one WebSocket message of the page, base64 included,
@@ -59,6 +56,9 @@ def parse_input(spec: str) -> tuple[str, int] | str:
 def discover(host: str, port: int, timeout: float = 5.0) -> tuple[str, dict[str, Any]]:
     """The browser endpoint's ``ws://`` URL and the ``/json/version`` facts
     (``Browser``, ``User-Agent`` …) of the browser listening on ``host:port``."""
+    import urllib.error
+    import urllib.request
+
     shown = f"[{host}]" if ":" in host else host
     url = f"http://{shown}:{port}/json/version"
     try:
@@ -81,7 +81,11 @@ class DevToolsConnection:
     """A WebSocket to a browser's DevTools endpoint, JSON messages in and out."""
 
     def __init__(self, socket: ClientConnection) -> None:
+        from websockets.exceptions import ConnectionClosed, ConnectionClosedOK
+
         self._socket = socket
+        self._closed = ConnectionClosed
+        self._closed_ok = ConnectionClosedOK
 
     @classmethod
     @contextlib.contextmanager
@@ -90,6 +94,9 @@ class DevToolsConnection:
     ) -> Iterator[DevToolsConnection]:
         """Connect to ``endpoint`` (a ``ws://`` URL) for the ``with`` block;
         :class:`EndpointError` if it fails."""
+        from websockets.exceptions import InvalidURI, WebSocketException
+        from websockets.sync.client import connect
+
         try:
             client = connect(
                 endpoint,
@@ -107,7 +114,7 @@ class DevToolsConnection:
     def send(self, message: dict[str, Any]) -> None:
         """Send one command (dropped quietly if the connection has closed: the next
         :meth:`receive` reports the end)."""
-        with contextlib.suppress(ConnectionClosed):
+        with contextlib.suppress(self._closed):
             self._socket.send(orjson.dumps(message).decode())
 
     def receive(self, timeout: float) -> object | None:
@@ -120,8 +127,8 @@ class DevToolsConnection:
             raw = self._socket.recv(timeout=timeout)
         except TimeoutError:
             return None
-        except ConnectionClosed as exc:
-            clean = isinstance(exc, ConnectionClosedOK)
+        except self._closed as exc:
+            clean = isinstance(exc, self._closed_ok)
             raise ConnectionEnded(clean=clean, detail=str(exc)) from None
         try:
             parsed: object = orjson.loads(raw)

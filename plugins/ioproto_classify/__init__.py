@@ -12,19 +12,19 @@ from collections.abc import Callable
 import ioproto
 from ioproto.components import Classifier
 from ioproto.filters import Field
-
-from .client import ClientClassifier
-from .errors import ErrorClassifier
-from .events import EventClassifier
-from .fields import FIELDS
-from .latency import LatencyClassifier
-from .session import SessionClassifier
-from .transport import TransportClassifier
-from .upgrade import UpgradeClassifier
+from ioproto.lazy import lazy_names
 
 
 @ioproto.hookimpl
 def register_classifiers(register: Callable[[Classifier], None]) -> None:
+    from .client import ClientClassifier
+    from .errors import ErrorClassifier
+    from .events import EventClassifier
+    from .latency import LatencyClassifier
+    from .session import SessionClassifier
+    from .transport import TransportClassifier
+    from .upgrade import UpgradeClassifier
+
     register(TransportClassifier())
     register(UpgradeClassifier())
     register(ClientClassifier())
@@ -36,5 +36,24 @@ def register_classifiers(register: Callable[[Classifier], None]) -> None:
 
 @ioproto.hookimpl
 def register_fields(register: Callable[[Field], None]) -> None:
+    from .fields import FIELDS
+
     for field in FIELDS:
         register(field)
+
+
+# The names this package exported before its modules loaded on first use.
+__getattr__ = lazy_names(
+    __name__,
+    {
+        "ClientClassifier": "client",
+        "ErrorClassifier": "errors",
+        "EventClassifier": "events",
+        "FIELDS": "fields",
+        "LatencyClassifier": "latency",
+        "SessionClassifier": "session",
+        "TransportClassifier": "transport",
+        "UpgradeClassifier": "upgrade",
+    },
+    globals(),
+)

@@ -13,12 +13,13 @@ import click
 
 import ioproto
 from ioproto.components import SinkFactory
-
-from .sink import DashboardSinkFactory
+from ioproto.lazy import lazy_names
 
 
 @ioproto.hookimpl
 def register_sinks(register: Callable[[SinkFactory], None]) -> None:
+    from .sink import DashboardSinkFactory
+
     register(DashboardSinkFactory())
 
 
@@ -27,3 +28,7 @@ def register_commands(cli: click.Group) -> None:
     from .command import dashboard_command
 
     cli.add_command(dashboard_command)
+
+
+# The names this package exported before its modules loaded on first use.
+__getattr__ = lazy_names(__name__, {"DashboardSinkFactory": "sink"}, globals())

@@ -8,17 +8,23 @@ from collections.abc import Callable
 import ioproto
 from ioproto.components import Decoder
 from ioproto.filters import Field
-
-from .decoder import EngineIODecoder
-from .fields import FIELDS
+from ioproto.lazy import lazy_names
 
 
 @ioproto.hookimpl
 def register_decoders(register: Callable[[Decoder], None]) -> None:
+    from .decoder import EngineIODecoder
+
     register(EngineIODecoder())
 
 
 @ioproto.hookimpl
 def register_fields(register: Callable[[Field], None]) -> None:
+    from .fields import FIELDS
+
     for field in FIELDS:
         register(field)
+
+
+# The names this package exported before its modules loaded on first use.
+__getattr__ = lazy_names(__name__, {"EngineIODecoder": "decoder", "FIELDS": "fields"}, globals())

@@ -12,8 +12,7 @@ from typing import TYPE_CHECKING
 
 import ioproto
 from ioproto.components import Decoder
-
-from .decoder import HttpDecoder
+from ioproto.lazy import lazy_names
 
 if TYPE_CHECKING:
     from ioproto.filters import Field
@@ -21,6 +20,8 @@ if TYPE_CHECKING:
 
 @ioproto.hookimpl
 def register_decoders(register: Callable[[Decoder], None]) -> None:
+    from .decoder import HttpDecoder
+
     register(HttpDecoder())
 
 
@@ -31,3 +32,7 @@ def register_fields(register: Callable[[Field], None]) -> None:
 
     for field in FIELDS:
         register(field)
+
+
+# The names this package exported before its modules loaded on first use.
+__getattr__ = lazy_names(__name__, {"HttpDecoder": "decoder"}, globals())

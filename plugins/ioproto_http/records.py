@@ -9,9 +9,11 @@ browser) or lines make them directly. Layers above (Engine.IO) ride on them.
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
 import attrs
 
+from ioproto.fastrecords import reduce_record
 from ioproto.model import Record
 
 #: The layer name of chunks.
@@ -58,6 +60,10 @@ class HttpInfo:
     headers: tuple[tuple[str, str], ...] = ()
     request_headers: tuple[tuple[str, str], ...] = ()
     request_ts: float | None = None
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Shared by the chunks of a connection; cheap to pickle like the records.
+        return reduce_record(self)
 
     def query_value(self, name: str) -> str | None:
         """The first value of query parameter ``name``, or ``None``."""

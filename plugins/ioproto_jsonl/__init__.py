@@ -6,10 +6,15 @@ from collections.abc import Callable
 
 import ioproto
 from ioproto.components import SinkFactory
-
-from .sink import JsonlSinkFactory
+from ioproto.lazy import lazy_names
 
 
 @ioproto.hookimpl
 def register_sinks(register: Callable[[SinkFactory], None]) -> None:
+    from .sink import JsonlSinkFactory
+
     register(JsonlSinkFactory())
+
+
+# The names this package exported before its modules loaded on first use.
+__getattr__ = lazy_names(__name__, {"JsonlSinkFactory": "sink"}, globals())

@@ -6,10 +6,15 @@ from collections.abc import Callable
 
 import ioproto
 from ioproto.components import Source
-
-from .source import LinesSource
+from ioproto.lazy import lazy_names
 
 
 @ioproto.hookimpl
 def register_sources(register: Callable[[Source], None]) -> None:
+    from .source import LinesSource
+
     register(LinesSource())
+
+
+# The names this package exported before its modules loaded on first use.
+__getattr__ = lazy_names(__name__, {"LinesSource": "source"}, globals())

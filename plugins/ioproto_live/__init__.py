@@ -6,10 +6,15 @@ from collections.abc import Callable
 
 import ioproto
 from ioproto.components import Source
-
-from .source import LiveSource
+from ioproto.lazy import lazy_names
 
 
 @ioproto.hookimpl
 def register_sources(register: Callable[[Source], None]) -> None:
+    from .source import LiveSource
+
     register(LiveSource())
+
+
+# The names this package exported before its modules loaded on first use.
+__getattr__ = lazy_names(__name__, {"LiveSource": "source"}, globals())

@@ -11,10 +11,15 @@ from collections.abc import Callable
 
 import ioproto
 from ioproto.components import Decoder
-
-from .decoder import MsgpackDecoder
+from ioproto.lazy import lazy_names
 
 
 @ioproto.hookimpl
 def register_decoders(register: Callable[[Decoder], None]) -> None:
+    from .decoder import MsgpackDecoder
+
     register(MsgpackDecoder())
+
+
+# The names this package exported before its modules loaded on first use.
+__getattr__ = lazy_names(__name__, {"MsgpackDecoder": "decoder"}, globals())

@@ -12,12 +12,13 @@ import click
 
 import ioproto
 from ioproto.components import SinkFactory
-
-from .sink import ParquetSinkFactory
+from ioproto.lazy import lazy_names
 
 
 @ioproto.hookimpl
 def register_sinks(register: Callable[[SinkFactory], None]) -> None:
+    from .sink import ParquetSinkFactory
+
     register(ParquetSinkFactory())
 
 
@@ -28,3 +29,7 @@ def register_commands(cli: click.Group) -> None:
 
     cli.add_command(query_command)
     cli.add_command(cluster_command)
+
+
+# The names this package exported before its modules loaded on first use.
+__getattr__ = lazy_names(__name__, {"ParquetSinkFactory": "sink"}, globals())

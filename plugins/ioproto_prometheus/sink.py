@@ -24,14 +24,13 @@ import sys
 import threading
 from collections.abc import Mapping
 from types import FrameType
-from typing import Any
-
-from prometheus_client import start_http_server
+from typing import TYPE_CHECKING, Any
 
 from ioproto.components import SinkContext, option_flag
 from ioproto.model import Record
 
-from .metrics import Metrics
+if TYPE_CHECKING:
+    pass
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 9464
@@ -61,6 +60,11 @@ def _number(options: Mapping[str, Any], name: str, default: int) -> int:
 
 class PrometheusSink:
     def __init__(self, context: SinkContext) -> None:
+        # prometheus_client loads when the sink opens, not with every ioproto command.
+        from prometheus_client import start_http_server
+
+        from .metrics import Metrics
+
         options = context.options
         self.host, self.port = parse_address(options.get("address") or options.get("target"))
         self.exit = option_flag(options.get("exit", False))

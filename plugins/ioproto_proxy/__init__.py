@@ -7,8 +7,7 @@ from typing import TYPE_CHECKING
 
 import ioproto
 from ioproto.components import Source
-
-from .source import ProxySource
+from ioproto.lazy import lazy_names
 
 if TYPE_CHECKING:
     import click
@@ -16,6 +15,8 @@ if TYPE_CHECKING:
 
 @ioproto.hookimpl
 def register_sources(register: Callable[[Source], None]) -> None:
+    from .source import ProxySource
+
     register(ProxySource())
 
 
@@ -24,3 +25,7 @@ def register_commands(cli: click.Group) -> None:
     from .command import proxy_command
 
     cli.add_command(proxy_command)
+
+
+# The names this package exported before its modules loaded on first use.
+__getattr__ = lazy_names(__name__, {"ProxySource": "source"}, globals())

@@ -40,7 +40,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ioproto_tcp.records import RECORD_TYPES
 
@@ -49,10 +49,10 @@ from ioproto.errors import UsageError
 from ioproto.model import ErrorRecord, InputSummary, Record
 
 from .priority import PRIORITIES, DecodePriority, decode_with_priority
-from .process import ProxyConfig, ProxyProcess
-from .relay import DEFAULT_HEAD_TIMEOUT, Upstream, hostport
 from .signals import stop_on_signals
-from .streams import TapDecoder
+
+if TYPE_CHECKING:
+    from .process import ProxyProcess
 
 DEFAULT_BUFFER = 16 * 1024 * 1024
 
@@ -109,6 +109,11 @@ class ProxySource:
         """What passes through the proxy, as it passes. Raises
         :class:`~ioproto.errors.UsageError` when the proxy cannot start: a bad option or
         upstream URL, an address it cannot listen on (in use, an unknown host)."""
+        # The relay's modules (asyncio, ssl) load when a proxy runs, not with every command.
+        from .process import ProxyConfig, ProxyProcess
+        from .relay import DEFAULT_HEAD_TIMEOUT, Upstream, hostport
+        from .streams import TapDecoder
+
         options = context.options
         upstream = options.get("upstream")
         try:
@@ -212,6 +217,8 @@ def _summary(input: str, address: tuple[str, int], copied: int) -> InputSummary:
             "(-D all_http=true shows every HTTP message)"
         )
     else:
+        from .relay import hostport
+
         where = hostport(*address)
         reason = f"no client sent anything through the proxy (point them at http://{where})"
     return InputSummary(ts=time.time(), input=input, counts={"bytes": copied}, empty_reason=reason)
@@ -231,6 +238,8 @@ def _dropped_text(proxy: ProxyProcess, *, final: bool, left: int = 0) -> str:
 
 def cannot_listen(host: str, port: int, exc: Exception) -> str:
     """Why the proxy cannot listen on ``host:port``, and what to do, in one line."""
+    from .relay import hostport
+
     where = hostport(host, port)
     text = " ".join(str(exc).split()) or type(exc).__name__
     if (isinstance(exc, OSError) and exc.errno == errno.EADDRINUSE) or "in use" in text:

@@ -8,12 +8,13 @@ import click
 
 import ioproto
 from ioproto.components import SinkFactory
-
-from .sink import StatsSinkFactory
+from ioproto.lazy import lazy_names
 
 
 @ioproto.hookimpl
 def register_sinks(register: Callable[[SinkFactory], None]) -> None:
+    from .sink import StatsSinkFactory
+
     register(StatsSinkFactory())
 
 
@@ -22,3 +23,7 @@ def register_commands(cli: click.Group) -> None:
     from .command import stats_command
 
     cli.add_command(stats_command)
+
+
+# The names this package exported before its modules loaded on first use.
+__getattr__ = lazy_names(__name__, {"StatsSinkFactory": "sink"}, globals())

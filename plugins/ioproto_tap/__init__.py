@@ -17,8 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import ioproto
 from ioproto.components import Source
-
-from .source import CollectSource
+from ioproto.lazy import lazy_names
 
 if TYPE_CHECKING:
     import click
@@ -37,6 +36,8 @@ def instrument(server: Any, **options: Any) -> Tap:
 
 @ioproto.hookimpl
 def register_sources(register: Callable[[Source], None]) -> None:
+    from .source import CollectSource
+
     register(CollectSource())
 
 
@@ -45,3 +46,7 @@ def register_commands(cli: click.Group) -> None:
     from .command import collect_command
 
     cli.add_command(collect_command)
+
+
+# The names this package exported before its modules loaded on first use.
+__getattr__ = lazy_names(__name__, {"CollectSource": "source"}, globals())

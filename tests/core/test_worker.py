@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
+from types import GeneratorType
 
 import pytest
 
 import ioproto
+from ioproto import worker
 from ioproto.components import SourceContext
 from ioproto.jsonform import dumps
 from ioproto.model import Record
@@ -17,15 +20,30 @@ from ioproto.worker import connection_layers, source_records, use_worker
 DATA = Path(__file__).resolve().parents[1] / "data"
 
 
-def decoded(path: str, **source_options: str) -> list[str]:
-    records = ioproto.decode(path, classifiers=None, source_options=source_options)
+def decoded(path: str, jobs: int | None = None, **source_options: str) -> list[str]:
+    records = ioproto.decode(path, classifiers=None, source_options=source_options, jobs=jobs)
     return [dumps(record, include_raw=True) for record in records]
 
 
-@pytest.mark.parametrize("name", ["upgrade", "binary", "deflate", "v2_polling", "rejected"])
-def test_worker_gives_the_same_records(name: str) -> None:
+@pytest.mark.parametrize("jobs", [2, 3])
+@pytest.mark.parametrize(
+    "name", ["upgrade", "binary", "deflate", "v2_polling", "rejected", "clients_mixed"]
+)
+def test_workers_give_the_same_records(name: str, jobs: int) -> None:
+    """With a reader process: every record the same, in the same order, as decoding in one
+    process (and ``jobs=1`` is one process)."""
     path = str(DATA / f"{name}.pcap")
-    assert decoded(path, parallel_min_bytes="0") == decoded(path, parallel="false")
+    alone = decoded(path, parallel="false")
+    assert decoded(path, jobs, parallel_min_bytes="0") == alone
+    assert decoded(path, 1, parallel_min_bytes="0") == alone
+
+
+def test_one_job_reads_here() -> None:
+    pipeline = Pipeline.build(proto="socketio")
+    pcap = pipeline_source(pipeline)
+    context = SourceContext(options={"parallel_min_bytes": "0"})
+    opened = source_records(pipeline, pcap, str(DATA / "upgrade.pcap"), context, processes=1)
+    assert not isinstance(opened, GeneratorType) or opened.gi_code.co_name == "read_capture"
 
 
 def test_the_worker_runs_the_connection_scoped_layers() -> None:
@@ -62,7 +80,7 @@ def test_a_reader_failure_in_the_worker_is_raised_here() -> None:
     pipeline = Pipeline.build(proto="socketio")
     context = SourceContext(options={"parallel_min_bytes": "0"})
     with pytest.raises(RuntimeError, match="reader bug"):
-        list(source_records(pipeline, Broken(), str(DATA / "upgrade.pcap"), context))
+        list(source_records(pipeline, Broken(), str(DATA / "upgrade.pcap"), context, 2))
 
 
 def pipeline_source(pipeline: Pipeline):  # type: ignore[no-untyped-def]
@@ -70,3 +88,20 @@ def pipeline_source(pipeline: Pipeline):  # type: ignore[no-untyped-def]
 
     assert pipeline.plugin_manager is not None
     return collect_components(pipeline.plugin_manager).sources.get("pcap")
+
+
+def test_the_default_counts_the_idle_cores(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(worker, "available_cores", lambda: 2)
+    monkeypatch.setattr(os, "getloadavg", lambda: (0.3, 0.0, 0.0))
+    assert worker.idle_cores() == 2
+    monkeypatch.setattr(os, "getloadavg", lambda: (0.7, 0.0, 0.0))
+    assert worker.idle_cores() == 2  # one core partly busy (say, the user's last run): free
+    monkeypatch.setattr(os, "getloadavg", lambda: (1.2, 0.0, 0.0))
+    assert worker.idle_cores() == 1
+    monkeypatch.setattr(os, "getloadavg", lambda: (3.5, 0.0, 0.0))
+    assert worker.idle_cores() == 1  # the cores are busy: read in this process
+    pipeline = Pipeline.build(proto="socketio")
+    pcap = pipeline_source(pipeline)
+    context = SourceContext(options={"parallel_min_bytes": "0"})
+    opened = source_records(pipeline, pcap, str(DATA / "upgrade.pcap"), context)
+    assert not isinstance(opened, GeneratorType) or opened.gi_code.co_name == "read_capture"

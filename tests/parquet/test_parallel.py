@@ -216,10 +216,12 @@ def test_same_file_names_in_two_folders_get_two_captures(tmp_path: Path) -> None
     assert again.output.count("already complete") == 2
 
 
-def test_jobs_needs_a_per_input_sink() -> None:
-    result = invoke(
-        ["decode", "--jobs", "2", "--sink", "jsonl", str(ROOT / "examples" / "chat.pcap")]
-    )
-    assert result.exit_code == 2 and "--sink parquet:DIR" in result.output
+def test_jobs_with_other_sinks_are_the_processes_that_decode_one_input() -> None:
+    chat = str(ROOT / "examples" / "chat.pcap")
+    options = ["--source-option", "parallel_min_bytes=0", "--sink", "jsonl", chat]
+    one = invoke(["decode", "--jobs", "1", *options])
+    three = invoke(["decode", "--jobs", "3", *options])
+    assert one.exit_code == 0 and three.exit_code == 0, three.output
+    assert one.output == three.output and one.output
     alone = invoke(["decode", "--sink", "parquet:/tmp/x", "--sink", "jsonl", "-"], input="")
     assert alone.exit_code == 2 and "runs alone" in alone.output

@@ -107,10 +107,11 @@ def venv(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, dict[
     env["VIRTUAL_ENV"] = str(base / "venv")
     for name in ("PYTHONHOME", "PYTHONUSERBASE", "PIP_USER", "IOPROTO_LOAD_PLUGINS"):
         env.pop(name, None)
-    # New bundled plugin packages are importable from the source tree even before the
-    # editable install of ioproto is refreshed.
+    # The core and the bundled plugin packages of the tree under test, even before the
+    # editable install of ioproto is refreshed, and even when the system interpreter
+    # (--system-site-packages) has another checkout of ioproto installed.
     env["PYTHONPATH"] = os.pathsep.join(
-        [str(ROOT / "plugins"), *filter(None, [env.get("PYTHONPATH")])]
+        [str(ROOT), str(ROOT / "plugins"), *filter(None, [env.get("PYTHONPATH")])]
     )
     env["PIP_NO_INDEX"] = "1"
     env["PIP_NO_BUILD_ISOLATION"] = "0"  # pip's spelling of --no-build-isolation

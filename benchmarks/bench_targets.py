@@ -1,0 +1,146 @@
+"""Issue 16's scoreboard in one run: start-up, and ioproto next to tshark on two captures.
+
+    python benchmarks/bench_targets.py [--runs 5] [--medium FILE] [--large FILE]
+
+Prints, measured in the same run and interleaved (medians of ``--runs``, whole processes
+as a user runs them, output read from a pipe and discarded):
+
+* start-up: ``ioproto --version``, ``ioproto plugins`` and ``ioproto decode`` of a
+  one-connection capture (tests/data/upgrade.pcap);
+* for a 5-10 MB capture (``--medium``; default benchmarks/data/medium.pcap, made with
+  make_capture.py --clients 50 --events 300 --payload 120 --binary 512 when missing) and
+  the large one (``--large``; default benchmarks/data/large.pcap, make_capture.py's
+  default): ``tshark -r FILE -Y websocket -T fields -e websocket.payload`` (the reference:
+  it only frames WebSocket), ``ioproto decode --proto socketio --sink jsonl`` as the issue
+  states it (classifiers on), the same in one process (``--jobs 1``) and without
+  classifiers; each with packets/s (capture frames), MB/s, peak RSS and the speed ratio to
+  tshark (above 1: ioproto is faster).
+
+The reference decoders of each protocol layer (python-engineio, python-socketio, Node's
+socket.io-parser) are compared in bench_engineio.py and bench_socketio.py.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+DATA = HERE / "data"
+sys.path.insert(0, str(HERE))
+from bench_end_to_end import ensure_capture, run  # noqa: E402
+
+MEDIUM = ["--clients", "50", "--events", "300", "--payload", "120", "--binary", "512"]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def ensure_medium(path: Path) -> Path:
+    if not path.exists():
+        DATA.mkdir(parents=True, exist_ok=True)
+        print(f"generating {path} (make_capture.py {' '.join(MEDIUM)}) ...", flush=True)
+        subprocess.run(
+            [sys.executable, str(HERE / "make_capture.py"), *MEDIUM, "--out", str(path),
+             "--port", str(free_port())],
+            check=True,
+        )  # fmt: skip
+    return path
+
+
+def frames(path: Path) -> int:
+    """Packets in the capture (what tshark reads)."""
+    from ioproto_pcap.files import FrameReader, open_input
+
+    with open_input(str(path)) as stream:
+        return sum(1 for _ in FrameReader(stream))
+
+
+def median_runs(commands: dict[str, list[str]], runs: int) -> dict[str, tuple[float, int]]:
+    """Median wall seconds and peak RSS (kB) of each command, the commands interleaved."""
+    results: dict[str, list[tuple[float, int, int]]] = {name: [] for name in commands}
+    for _ in range(runs):
+        for name, command in commands.items():
+            results[name].append(run(command))
+    return {
+        name: (statistics.median(r[0] for r in got), max(r[1] for r in got))
+        for name, got in results.items()
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--medium", type=Path, default=DATA / "medium.pcap")
+    parser.add_argument("--large", type=Path, default=DATA / "large.pcap")
+    args = parser.parse_args()
+    # Byte-compiled modules, as an installed ioproto has them (PYTHONDONTWRITEBYTECODE in
+    # the environment would otherwise make every run compile changed sources again).
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+    subprocess.run([sys.executable, "-m", "compileall", "-q", "ioproto", "plugins"], cwd=ROOT)
+    ioproto = [sys.executable, "-m", "ioproto"]
+
+    startup = median_runs(
+        {
+            "ioproto --version": [*ioproto, "--version"],
+            "ioproto plugins": [*ioproto, "plugins"],
+            "ioproto decode (1 connection)": [
+                *ioproto, "decode", "--proto", "socketio", "--sink", "jsonl",
+                str(ROOT / "tests" / "data" / "upgrade.pcap"),
+            ],
+        },
+        args.runs,
+    )  # fmt: skip
+    print(f"start-up, median of {args.runs} (target: 0.1 s)")
+    for name, (seconds, _) in startup.items():
+        print(f"  {name:34} {seconds:6.3f} s")
+
+    have_tshark = shutil.which("tshark") is not None
+    if not have_tshark:
+        print("tshark not found: apt-get install tshark to compare")
+    for label, capture in (
+        ("medium", ensure_medium(args.medium)),
+        ("large", ensure_capture(args.large)),
+    ):
+        decode = [*ioproto, "decode", "--proto", "socketio", "--sink", "jsonl", str(capture)]
+        commands = {
+            "ioproto decode (classifiers)": decode,
+            "  same, --jobs 1": [*decode, "--jobs", "1"],
+            "  same, --no-classify all": [*decode, "--no-classify", "all"],
+            "  --no-classify all --jobs 1": [*decode, "--no-classify", "all", "--jobs", "1"],
+        }
+        if have_tshark:
+            commands["tshark -Y websocket"] = [
+                "tshark", "-r", str(capture), "-Y", "websocket", "-T", "fields",
+                "-e", "websocket.payload",
+            ]  # fmt: skip
+        figures = median_runs(commands, args.runs)
+        size_mb = capture.stat().st_size / 1e6
+        packets = frames(capture)
+        baseline = figures["tshark -Y websocket"][0] if have_tshark else 0.0
+        print(f"\n{label}: {capture} ({size_mb:.1f} MB, {packets:,} packets), median of", args.runs)
+        titles = ("s", "packets/s", "MB/s", "RSS MB", "vs tshark")
+        widths = (6, 10, 6, 7, 9)
+        heads = " ".join(f"{t:>{w}}" for t, w in zip(titles, widths, strict=True))
+        print(f"  {'what':32} {heads}")
+        for name, (seconds, rss) in figures.items():
+            ratio = f"{baseline / seconds:.2f}x" if baseline else "-"
+            print(
+                f"  {name:32} {seconds:6.2f} {packets / seconds:10,.0f} "
+                f"{size_mb / seconds:6.1f} {rss / 1024:7.0f} {ratio:>9}"
+            )
+    print("\ntargets (issue 16): >= 2x tshark on the large capture, >= 1.5x on the medium one")
+
+
+if __name__ == "__main__":
+    main()
