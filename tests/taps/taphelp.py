@@ -83,12 +83,17 @@ def decode(records: Iterable[Record], proto: str = "socketio") -> list[Record]:
     return out
 
 
-Groups = dict[tuple[str | None, str | None], list[tuple[object, ...]]]
+Groups = dict[tuple[str | None, ...], list[tuple[object, ...]]]
 
 
-def packets_by_session(records: Sequence[Record], layer: str) -> Groups:
-    """``{(sid, direction): [packet, ...]}`` of one layer, in order, without times or links."""
-    groups: dict[tuple[str | None, str | None], list[tuple[object, ...]]] = {}
+def packets_by_session(
+    records: Sequence[Record], layer: str, *, by_transport: bool = False
+) -> Groups:
+    """``{(sid, direction): [packet, ...]}`` of one layer, in order, without times or links;
+    ``by_transport``: ``{(sid, direction, transport): ...}``, for views that order packets of
+    different transports differently (a poll and the WebSocket both carry packets during an
+    upgrade)."""
+    groups: dict[tuple[str | None, ...], list[tuple[object, ...]]] = {}
     for r in records:
         if r.layer != layer or r.type == "error":
             continue
@@ -103,5 +108,6 @@ def packets_by_session(records: Sequence[Record], layer: str) -> Groups:
                 json.dumps(getattr(r, "args", None), default=repr),
                 getattr(r, "attachments", None),
             )
-        groups.setdefault((r.sid, r.direction), []).append(item)
+        key = (r.sid, r.direction, r.transport) if by_transport else (r.sid, r.direction)
+        groups.setdefault(key, []).append(item)
     return groups
