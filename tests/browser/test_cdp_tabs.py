@@ -146,8 +146,10 @@ def same(record: Record) -> Record:
     return attrs.evolve(record, seq=0, connection=connection, ts=round(record.ts, 6))
 
 
-def order(chunk: Record) -> tuple[float, str, str]:
-    return (chunk.ts, chunk.connection or "", chunk.direction or "")
+def order(chunk: Record) -> tuple[float, str, str, str, bytes]:
+    """A total order: messages of one connection and direction may share a time."""
+    assert isinstance(chunk, Chunk), chunk
+    return (chunk.ts, chunk.connection or "", chunk.direction or "", chunk.kind, chunk.data)
 
 
 def crash(endpoint: str, marker: str) -> None:
