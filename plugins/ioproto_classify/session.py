@@ -144,7 +144,8 @@ class SessionState:
         return record
 
     def session_ended(self, holder: Session, end: SessionEnd) -> Iterable[Record]:
-        """The session's summary is final (emitted at close(), oldest session first)."""
+        """The session's summary is final; it is emitted at ``close()``, in the order the
+        sessions ended."""
         session: _Session | None = holder.state.get(_NAME)
         if session is not None:
             if end.evicted:
