@@ -1,10 +1,12 @@
 """The tap between processes: the relay (child) sends copies of what it forwards, the parent
 decodes them.
 
-The wire is a pipe of frames: a 9-byte header (one type byte, an unsigned 64-bit big-endian
-length) then a pickled payload. ``R`` (ready) carries the bound ``(host, port)``, ``F``
-(failed) ``(category, message)`` with category ``config`` or ``listen``, ``B`` (batch)
-``(data_bytes, events)``. An event is a tuple ``(op, conn, ts, payload)``:
+The wire is a pipe of frames: a 17-byte header (one type byte, then the payload's length
+and the bytes of traffic it copies, unsigned 64-bit big-endian) and a pickled payload; the
+parent's :class:`~.spool.Spool` splits and counts frames by the header alone. ``R`` (ready)
+carries the bound ``(host, port)``, ``F`` (failed) ``(category, message)`` with category
+``config`` or ``listen``, ``B`` (batch) a list of events. An event is a tuple
+``(op, conn, ts, payload)``:
 
 ====  =========================  ===========================================
 op    meaning                    payload
@@ -22,7 +24,8 @@ after its first event, or sooner when :data:`MAX_BATCH` events or :data:`MAX_BAT
 are waiting): one write and one wake-up of the parent per batch, not per message.
 
 The bound is in bytes of traffic: the child counts what it sent (published once a batch),
-the parent what it took (:class:`TapCounters`, each written by one side only). When
+the parent what it took off the pipe (:class:`TapCounters`, each written by one side
+only). When
 ``sent - taken`` would pass the limit, the child drops the bytes, counts them and, before
 that connection's next bytes on that side, sends a "lost" event so the decoder knows there is a
 gap and resynchronises. Opens, closes and errors are never dropped. The pipe is written
@@ -32,24 +35,20 @@ through asyncio, so a full pipe never blocks forwarding.
 from __future__ import annotations
 
 import asyncio
-import os
 import pickle
-import select
 import struct
-import time
 from multiprocessing.context import BaseContext
 from typing import Any, Protocol, cast
 
 import attrs
 
-HEADER = struct.Struct("!cQ")
+HEADER = struct.Struct("!cQQ")
 READY, FAILED, BATCH = b"R", b"F", b"B"
 DATA, FIN, LOST, OPEN, CLOSE, ERROR = 0, 2, 4, 6, 7, 8
 #: A batch is sent this long after its first event (or sooner when full).
 FLUSH_SECONDS = 0.005
 MAX_BATCH = 1024
 MAX_BATCH_BYTES = 1 << 20
-_READ_SIZE = 1 << 20
 
 Event = tuple[int, int, float, Any]
 
@@ -76,9 +75,10 @@ class TapCounters:
         return cls(*(cast(Counter, context.RawValue("q", 0)) for _ in range(4)))
 
 
-def frame(kind: bytes, payload: object) -> bytes:
+def frame(kind: bytes, payload: object, data_bytes: int = 0) -> bytes:
+    """One frame; ``data_bytes``: the bytes of traffic in ``payload`` (a batch's)."""
     data = pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL)
-    return HEADER.pack(kind, len(data)) + data
+    return HEADER.pack(kind, len(data), data_bytes) + data
 
 
 class ChannelTap:
@@ -105,9 +105,9 @@ class ChannelTap:
         self._batch_bytes = 0
         self._lost: dict[tuple[int, int], int] = {}
 
-    def send(self, kind: bytes, payload: object) -> None:
+    def send(self, kind: bytes, payload: object, data_bytes: int = 0) -> None:
         if not self._transport.is_closing():
-            self._transport.write(frame(kind, payload))
+            self._transport.write(frame(kind, payload, data_bytes))
 
     # -- TapWriter ---------------------------------------------------------------------------
 
@@ -153,7 +153,7 @@ class ChannelTap:
             return
         self._batch = []
         size, self._batch_bytes = self._batch_bytes, 0
-        self.send(BATCH, (size, batch))
+        self.send(BATCH, batch, size)
         self._counters.sent.value = self._sent
 
     def _add(self, event: Event) -> None:
@@ -169,57 +169,3 @@ class ChannelTap:
         lost = self._lost.pop((conn, side), 0)
         if lost:
             self._add((LOST + side, conn, ts, lost))
-
-
-class ChannelReader:
-    """The parent's end: frames from the pipe ``fd`` (which it owns and closes)."""
-
-    def __init__(self, fd: int) -> None:
-        self.fd = fd
-        self._buffer = bytearray()
-        self._poll = select.poll()
-        self._poll.register(fd, select.POLLIN)
-        self.eof = False
-
-    def read(self, timeout: float) -> list[tuple[bytes, Any]]:
-        """The complete frames that arrive within ``timeout`` seconds (``[]`` if none), as
-        ``(type, payload)``; sets :attr:`eof` once the child closed its end. Returns as soon
-        as one frame is complete (a frame's first bytes alone do not end the wait)."""
-        deadline = time.monotonic() + timeout
-        while not self.eof:
-            left = deadline - time.monotonic()
-            if not self._poll.poll(max(0, int(left * 1000))):
-                return []
-            try:
-                data = os.read(self.fd, _READ_SIZE)
-            except OSError:
-                data = b""
-            if not data:
-                self.eof = True
-                return []
-            self._buffer += data
-            frames = self._frames()
-            if frames or left <= 0:
-                return frames
-        return []
-
-    def _frames(self) -> list[tuple[bytes, Any]]:
-        buffer = self._buffer
-        frames: list[tuple[bytes, Any]] = []
-        offset, size = 0, len(buffer)
-        with memoryview(buffer) as view:
-            while size - offset >= HEADER.size:
-                kind, length = HEADER.unpack_from(view, offset)
-                end = offset + HEADER.size + length
-                if end > size:
-                    break
-                frames.append((kind, pickle.loads(view[offset + HEADER.size : end])))
-                offset = end
-        if offset:
-            del buffer[:offset]
-        return frames
-
-    def close(self) -> None:
-        if self.fd >= 0:
-            os.close(self.fd)
-            self.fd = -1

@@ -11,7 +11,7 @@ from ioproto.cli.options import DURATION, decode_options, duration_option, outpu
 from ioproto.cli.state import CliState
 
 from .priority import PRIORITIES
-from .source import DEFAULT_BUFFER, parse_listen
+from .source import DEFAULT_BUFFER, DEFAULT_SPOOL, parse_listen
 
 
 def _default_sink(state: CliState) -> str:
@@ -53,8 +53,19 @@ def _default_sink(state: CliState) -> str:
     default=DEFAULT_BUFFER,
     show_default=True,
     metavar="BYTES",
-    help="How many bytes of copied traffic may wait for the decoder; when the pipeline falls "
-    "behind, copies beyond it are dropped (counted and shown as gaps), never the traffic.",
+    help="How many bytes of copied traffic may wait for the decoder in the relay's process, "
+    "once the spool is full too; copies beyond it are dropped (counted and shown as gaps), "
+    "never the traffic.",
+)
+@click.option(
+    "--spool",
+    type=click.IntRange(0),
+    default=DEFAULT_SPOOL,
+    show_default=True,
+    metavar="BYTES",
+    help="When decoding falls behind (a flood), copies wait in an unlinked temporary file "
+    "of up to this many bytes and are decoded when the flood eases, instead of being "
+    "dropped; 0: no file.",
 )
 @click.option(
     "--decode-priority",
@@ -94,6 +105,7 @@ def proxy_command(
     every: float | None,
     duration: float | None,
     buffer: int,
+    spool: int,
     decode_priority: str,
     ws_compression: str,
     head_timeout: float,
@@ -104,7 +116,8 @@ def proxy_command(
     HTTP long-polling and WebSocket (upgrade, binary frames, compression, close codes) are
     relayed byte for byte, only request heads gain X-Forwarded-* headers; a copy of every
     byte is decoded and fed to the sinks. A slow sink never slows the proxy: copies it
-    cannot keep up with are dropped, counted and reported as gaps. Ctrl-C or SIGTERM stops
+    cannot keep up with wait (in a spool file) and, past --spool and --buffer, are dropped,
+    counted and reported as gaps. Ctrl-C or SIGTERM stops
     it cleanly.
 
     \b
@@ -120,6 +133,7 @@ def proxy_command(
     source_options = [
         f"upstream={upstream}",
         f"buffer={buffer}",
+        f"spool={spool}",
         f"priority={decode_priority}",
         f"ws_compression={ws_compression}",
         f"head_timeout={head_timeout}",

@@ -26,8 +26,9 @@ import attrs
 
 from ioproto.model import Record
 
-from .channel import BATCH, FAILED, READY, ChannelReader, ChannelTap, TapCounters
+from .channel import BATCH, FAILED, READY, ChannelTap, TapCounters
 from .relay import DEFAULT_HEAD_TIMEOUT, Relay
+from .spool import DEFAULT_SPOOL, Spool
 from .streams import TapDecoder
 
 _SIGNALS = {signal.SIGINT, signal.SIGTERM}
@@ -58,17 +59,21 @@ class ProxyProcess:
     and ``dropped_segments`` count what the tap had to drop.
     """
 
-    def __init__(self, config: ProxyConfig, decoder: TapDecoder) -> None:
+    def __init__(
+        self, config: ProxyConfig, decoder: TapDecoder, *, spool: int = DEFAULT_SPOOL
+    ) -> None:
         self.config = config
         self.decoder = decoder
         context = multiprocessing.get_context("spawn")
         self._counters = TapCounters.shared(context)
         data_read, data_write = context.Pipe(duplex=False)
         control_read, control_write = context.Pipe(duplex=False)
-        self._reader = ChannelReader(_take_fd(data_read))
+        self._reader = Spool(_take_fd(data_read), self._counters.taken, spool)
         self._control: Connection | None = control_write
         self._child_ends = (data_write, control_read)
         self._closed = False
+        #: frames taken from the proxy process so far (progress while draining)
+        self.frames_read = 0
         self._process = context.Process(
             target=child_main,
             args=(config, data_write, control_read, self._counters),
@@ -91,8 +96,15 @@ class ProxyProcess:
 
     @property
     def queued_bytes(self) -> int:
-        """Copied bytes sent by the child that decoding has not started on yet."""
-        return max(0, int(self._counters.sent.value - self._counters.taken.value))
+        """Copied bytes sent by the child that decoding has not started on yet (in the pipe
+        or the spool)."""
+        in_pipe = max(0, int(self._counters.sent.value - self._counters.taken.value))
+        return in_pipe + self._reader.waiting
+
+    @property
+    def spilled_bytes(self) -> int:
+        """Bytes of copies that waited in the spool's file (the decoder was behind)."""
+        return self._reader.spilled_bytes
 
     @property
     def exited(self) -> bool:
@@ -129,12 +141,11 @@ class ProxyProcess:
 
     def records(self, timeout: float) -> Iterator[Record]:
         """What arrives within ``timeout`` seconds (nothing when nothing came)."""
-        for kind, payload in self._reader.read(timeout):
+        frames = self._reader.read(timeout)
+        self.frames_read += len(frames)
+        for kind, payload in frames:
             if kind == BATCH:
-                size, events = payload
-                # Taken off the bound as decoding starts on them.
-                self._counters.taken.value += size
-                yield from self.decoder.feed(events)
+                yield from self.decoder.feed(payload)
         if self._reader.eof:
             yield from self.decoder.finish(time.time())
 

@@ -5,7 +5,10 @@ Input: ``proxy:[HOST:]PORT`` (or ``[HOST:]PORT`` with ``--source proxy``); HOST 
 
 * ``upstream=URL`` (required);
 * ``upstream_ca=PEM``: CAs to trust for an ``https://`` upstream instead of the system's;
-* ``buffer=BYTES``: how much copied traffic may wait for the decoder (default 16 MiB);
+* ``buffer=BYTES``: how much copied traffic may wait in the relay's process for the decoder
+  (default 16 MiB);
+* ``spool=BYTES``: how much more may wait in the decoder's process, the first 8 MiB in
+  memory, the rest in an unlinked temporary file (default 1 GiB; ``0``: none), see below;
 * ``priority=auto|idle|normal``: the decoder's CPU priority, see below;
 * ``ws_compression=pass|off``: ``off`` removes the clients' permessage-deflate offers, so no
   WebSocket is compressed and a dropped copy cannot cost the decoder a connection's
@@ -19,9 +22,12 @@ The relay runs in a child process (:mod:`.process`); this generator runs in the 
 thread, takes the bytes the child copied and decodes them (:mod:`.streams`). Forwarding comes
 first: with ``priority=auto`` (the default) the decoding thread drops to idle priority when
 the traffic is heavy (:mod:`.priority`), so on a machine saturated by a flood the copies
-wait, up to ``buffer`` bytes, and beyond that are dropped; while the traffic is light it
-decodes at normal priority, so each message shows up at once even on a machine busy with
-other work. The decoder reports each hole as a ``capture.tcp.gap`` and resynchronises; an
+wait (8 MiB in memory, then up to ``spool`` bytes in an unlinked temporary file:
+:mod:`.spool`) and are decoded once the flood eases; only beyond that, and ``buffer`` bytes
+more in the relay's process, are they dropped. While the traffic is light it decodes at
+normal priority, so each message shows up at once even on a machine busy with other work.
+Once stopped it decodes what still waits, as long as it makes progress (a second Ctrl-C
+skips that). The decoder reports each hole as a ``capture.tcp.gap`` and resynchronises; an
 ``ErrorRecord`` with rule ``proxy.tap.dropped`` reports the running total (at most once a
 second) and once more at exit, and the total is printed on stderr at exit. If the child
 dies, a ``proxy.process.exited`` record says so and the source ends. Its last record is an
@@ -54,9 +60,14 @@ from .signals import stop_on_signals
 if TYPE_CHECKING:
     from .process import ProxyProcess
 
+#: What may wait in the decoder's process (:mod:`.spool`; kept here so that the command's
+#: options do not import the relay's modules).
+DEFAULT_SPOOL = 1 << 30
+
 DEFAULT_BUFFER = 16 * 1024 * 1024
 
-#: How long the proxy process may take, once asked to stop, to send what it still has.
+#: Once asked to stop, the proxy decodes what waits until this long passes without
+#: anything coming from the proxy process (which may be stuck).
 DRAIN_SECONDS = 30.0
 
 
@@ -90,7 +101,8 @@ class ProxySource:
     options = {
         "upstream": "the real server's URL, e.g. http://127.0.0.1:3000 (required)",
         "upstream_ca": "for an https:// upstream: a PEM file of CAs to trust",
-        "buffer": "bytes of copied traffic that may wait for the decoder (default 16 MiB)",
+        "buffer": "bytes of copied traffic that may wait in the relay's process (default 16 MiB)",
+        "spool": "bytes more that may wait here, past 8 MiB on disk (default 1 GiB; 0: none)",
         "priority": "auto (default), idle or normal: the CPU priority of decoding",
         "ws_compression": "pass (default) or off: remove permessage-deflate offers",
         "duration": "stop by itself after this many seconds",
@@ -129,6 +141,9 @@ class ProxySource:
                 upstream_ca=str(options["upstream_ca"]) if options.get("upstream_ca") else None,
                 head_timeout=_seconds(options, "head_timeout", DEFAULT_HEAD_TIMEOUT),
             )
+            spool = _int(options, "spool", DEFAULT_SPOOL)
+            if spool < 0:
+                raise ValueError(f"source option spool must be 0 or more bytes, not {spool}")
             priority = str(options.get("priority", "auto"))
             if priority not in PRIORITIES:
                 choices = ", ".join(PRIORITIES)
@@ -139,7 +154,7 @@ class ProxySource:
             raise UsageError(str(exc)) from None
         except OSError as exc:
             raise UsageError(f"cannot load the upstream CA file: {exc}") from None
-        proxy = ProxyProcess(config, TapDecoder())
+        proxy = ProxyProcess(config, TapDecoder(), spool=spool)
         try:
             try:
                 address = proxy.start()
@@ -165,8 +180,16 @@ class ProxySource:
                     )
                 drain_until = time.monotonic() + DRAIN_SECONDS
                 while not proxy.exited and time.monotonic() < drain_until:
+                    before = proxy.frames_read
                     yield from proxy.records(timeout=0.1)
+                    if proxy.frames_read != before:
+                        drain_until = time.monotonic() + DRAIN_SECONDS
             left = 0 if proxy.exited else proxy.queued_bytes
+            if proxy.spilled_bytes:
+                _say(
+                    f"proxy: {proxy.spilled_bytes / 1e6:.1f} MB of copies waited in the spool "
+                    "file while decoding caught up"
+                )
             if proxy.dropped_bytes or left:
                 text = _dropped_text(proxy, final=True, left=left)
                 _say(f"proxy: {text}")

@@ -108,7 +108,13 @@ class Proxy:
     records it copied decoded by the ``http`` layer and collected by :meth:`drain`.
     ``options`` left over are the ``http`` layer's (``all_http``)."""
 
-    def __init__(self, upstream: str, buffer: int = 64 * 1024 * 1024, **options: object) -> None:
+    def __init__(
+        self,
+        upstream: str,
+        buffer: int = 64 * 1024 * 1024,
+        spool: int = 1 << 30,
+        **options: object,
+    ) -> None:
         from ioproto_http.decoder import HttpStream
         from ioproto_proxy.process import ProxyConfig, ProxyProcess
         from ioproto_proxy.streams import TapDecoder
@@ -124,7 +130,7 @@ class Proxy:
             upstream_ca=options.pop("upstream_ca", None),  # type: ignore[arg-type]
             head_timeout=float(options.pop("head_timeout", 30.0)),  # type: ignore[arg-type]
         )
-        self.process = ProxyProcess(config, TapDecoder())
+        self.process = ProxyProcess(config, TapDecoder(), spool=spool)
         self.http = HttpStream(DecodeContext(options=options))
         host, port = self.process.start()
         self.url = f"http://{host}:{port}"
