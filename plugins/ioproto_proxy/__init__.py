@@ -8,16 +8,15 @@ from typing import TYPE_CHECKING
 import ioproto
 from ioproto.components import Source
 from ioproto.lazy import lazy_names
+from ioproto.lazycomponents import LazyComponent
 
 if TYPE_CHECKING:
     import click
 
 
 @ioproto.hookimpl
-def register_sources(register: Callable[[Source], None]) -> None:
-    from .source import ProxySource
-
-    register(ProxySource())
+def register_sources(register: Callable[[Source | LazyComponent], None]) -> None:
+    register(LazyComponent("ioproto_proxy.source:ProxySource", name="proxy"))
 
 
 @ioproto.hookimpl

@@ -9,13 +9,12 @@ import click
 import ioproto
 from ioproto.components import SinkFactory
 from ioproto.lazy import lazy_names
+from ioproto.lazycomponents import LazyComponent
 
 
 @ioproto.hookimpl
-def register_sinks(register: Callable[[SinkFactory], None]) -> None:
-    from .sink import StatsSinkFactory
-
-    register(StatsSinkFactory())
+def register_sinks(register: Callable[[SinkFactory | LazyComponent], None]) -> None:
+    register(LazyComponent("ioproto_stats.sink:StatsSinkFactory", name="stats"))
 
 
 @ioproto.hookimpl

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import ioproto
 from ioproto.components import Source
 from ioproto.lazy import lazy_names
+from ioproto.lazycomponents import LazyComponent
 
 if TYPE_CHECKING:
     import click
@@ -35,10 +36,8 @@ def instrument(server: Any, **options: Any) -> Tap:
 
 
 @ioproto.hookimpl
-def register_sources(register: Callable[[Source], None]) -> None:
-    from .source import CollectSource
-
-    register(CollectSource())
+def register_sources(register: Callable[[Source | LazyComponent], None]) -> None:
+    register(LazyComponent("ioproto_tap.source:CollectSource", name="collect"))
 
 
 @ioproto.hookimpl

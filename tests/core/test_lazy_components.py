@@ -1,0 +1,155 @@
+"""Components registered as :class:`ioproto.LazyComponent`: listed without being made, made
+once on first real use, their declarations equal to the real components' attributes, a
+broken one reported and skipped; and the listing commands import no component's module."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import types
+import warnings
+
+import pytest
+
+import ioproto
+from ioproto.components import OPTIONAL_MEMBERS, optional
+from ioproto.errors import PluginLoadWarning
+from ioproto.lazycomponents import LazyComponent, declarations, made
+from ioproto.plugins import UnknownComponentError, collect_components, make_plugin_manager
+
+KINDS = {
+    "sources": "Source",
+    "decoders": "Decoder",
+    "classifiers": "Classifier",
+    "sinks": "SinkFactory",
+}
+
+
+def test_bundled_declarations_equal_the_real_components() -> None:
+    components = collect_components(make_plugin_manager())
+    checked = 0
+    for registry_name, kind in KINDS.items():
+        registry = getattr(components, registry_name)
+        for entry in registry.entries():
+            described = entry.component
+            if not isinstance(described, LazyComponent):
+                continue
+            real = registry.get(described.name)
+            for member, value in declarations(described).items():
+                if member in OPTIONAL_MEMBERS[kind]:
+                    assert optional(real, kind, member) == value, (described, member)
+                else:
+                    assert getattr(real, member) == value, (described, member)
+                checked += 1
+    assert checked >= 25  # every bundled component is lazy: names, and decoders' layers
+
+
+class Counted:
+    made = 0
+
+    def __init__(self) -> None:
+        Counted.made += 1
+        self.name = "counted"
+        self.description = "a sink made on first use"
+        self.extra = "undeclared"
+
+    def open(self, context: object) -> object:
+        raise NotImplementedError
+
+
+def _plugin(**hooks: object) -> types.SimpleNamespace:
+    marked = {name: ioproto.hookimpl(function) for name, function in hooks.items()}
+    return types.SimpleNamespace(**marked)
+
+
+def test_a_lazy_component_is_made_once_on_first_use() -> None:
+    Counted.made = 0
+
+    def register_sinks(register):  # type: ignore[no-untyped-def]
+        register(LazyComponent(f"{__name__}:Counted", name="counted"))
+
+    pm = make_plugin_manager(
+        load_entrypoints=False, plugins=[_plugin(register_sinks=register_sinks)]
+    )
+    components = collect_components(pm)
+    assert components.sinks.names() == ["counted"] and "counted" in components.sinks
+    assert Counted.made == 0
+    entry = components.sinks.entries()[0].component
+    assert entry.name == "counted" and Counted.made == 0
+    assert entry.extra == "undeclared" and Counted.made == 1  # undeclared: made to answer
+    first = components.sinks.get("counted")
+    assert isinstance(first, Counted) and first is made(entry)
+    assert [item.component for item in components.sinks.items()] == [first]
+    assert Counted.made == 1
+
+
+def test_a_lazy_component_that_cannot_be_made_is_reported_and_skipped() -> None:
+    def register_decoders(register):  # type: ignore[no-untyped-def]
+        register(LazyComponent("ioproto_no_such_module:Decoder", name="ghost", rides_on="x"))
+
+    pm = make_plugin_manager(
+        load_entrypoints=False, plugins=[_plugin(register_decoders=register_decoders)]
+    )
+    components = collect_components(pm)
+    assert components.decoders.names() == ["ghost"]  # listed: nothing is imported for that
+    with pytest.warns(PluginLoadWarning, match="failed to make decoder 'ghost'.*ModuleNotFound"):
+        assert components.decoders.items() == []
+    assert "ghost" not in components.decoders
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # reported once
+        with pytest.raises(UnknownComponentError):
+            components.decoders.get("ghost")
+
+
+def test_a_made_component_must_have_the_declared_name() -> None:
+    described = LazyComponent(f"{__name__}:Counted", name="other")
+    with pytest.raises(ValueError, match="named 'counted', registered as 'other'"):
+        made(described)
+
+
+def test_a_target_names_module_and_attribute() -> None:
+    with pytest.raises(ValueError, match="module:attribute"):
+        LazyComponent("just_a_module", name="x")
+
+
+HEAVY = (
+    "construct",
+    "ioproto_engineio.decoder",
+    "ioproto_socketio.decoder",
+    "ioproto_msgpack.decoder",
+    "ioproto_http.decoder",
+    "ioproto_pcap.source",
+    "ioproto_browser.source",
+    "ioproto_live.source",
+    "ioproto_classify.latency",
+    "ioproto_dashboard.sink",
+    "ioproto_stats.sink",
+    "pyarrow",
+    "rich",
+    "ioproto.pipeline",
+    "ioproto.worker",
+)
+
+PROBE = """
+import sys
+from click.testing import CliRunner
+from ioproto.cli import build_cli
+from ioproto.cli.state import CliState
+result = CliRunner().invoke(build_cli(), sys.argv[1:], obj=CliState())
+assert result.exit_code == 0, result.output
+print(",".join(name for name in {heavy!r} if name in sys.modules))
+"""
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["plugins"], ["plugins", "--json"], ["fields"], ["fields", "--json"], ["decode", "--help"]],
+)
+def test_listing_commands_import_no_heavy_module(args: list[str]) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE.format(heavy=HEAVY), *args],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert done.stdout.strip() == ""
