@@ -12,7 +12,6 @@ Environment switches:
 
 from __future__ import annotations
 
-import importlib.metadata
 import os
 import sys
 import warnings
@@ -24,6 +23,7 @@ import pluggy
 
 from . import hookspecs
 from .components import Classifier, Decoder, SinkFactory, Source
+from .entrypoints import entry_points
 from .errors import PluginLoadWarning
 from .filters import CORE_FIELDS, Field, FieldSet
 from .lazycomponents import LazyComponent, made
@@ -81,8 +81,8 @@ def _names_from_environment() -> Sequence[str] | None:
 
 
 def _load_entrypoints(pm: PluginManager, only: Sequence[str] | None) -> None:
-    seen: dict[object, tuple[str, str]] = {}
-    for entry_point in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+    names: dict[int, tuple[str, str]] = {}
+    for entry_point in entry_points(ENTRY_POINT_GROUP):
         if only is not None and entry_point.name not in only:
             continue
         if pm.get_plugin(entry_point.name) is not None or pm.is_blocked(entry_point.name):
@@ -98,15 +98,13 @@ def _load_entrypoints(pm: PluginManager, only: Sequence[str] | None) -> None:
             )
             continue
         pm.register(plugin, name=entry_point.name)
-        if entry_point.dist is not None:
-            # One read of each distribution's metadata file, not one per entry point (the
+        dist = entry_point.dist
+        if dist is not None:
+            # One read of each distribution's metadata, not one per entry point (the
             # bundled plugins are 22 entry points of one distribution).
-            # (A PathDistribution's directory tells them apart; other kinds are read each.)
-            key = getattr(entry_point.dist, "_path", entry_point)
-            found = seen.get(key)
+            found = names.get(id(dist))
             if found is None:
-                found = (entry_point.dist.metadata["Name"], entry_point.dist.version)
-                seen[key] = found
+                found = names[id(dist)] = (dist.name, dist.version)
             pm.distributions[entry_point.name] = found
 
 
