@@ -15,12 +15,13 @@ them, checked against the table by a test).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import IO, Any, Protocol, runtime_checkable
+from typing import IO, TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import attrs
 
-from .model import Record
-from .sessions import SessionStore
+if TYPE_CHECKING:
+    from .model import Record
+    from .sessions import SessionStore
 
 
 @attrs.frozen(slots=True)

@@ -153,3 +153,32 @@ def test_listing_commands_import_no_heavy_module(args: list[str]) -> None:
         check=True,
     )
     assert done.stdout.strip() == ""
+
+
+@pytest.mark.parametrize(
+    ("fields", "records"),
+    [
+        ("ioproto_tcp.fields", "ioproto_tcp.records"),
+        ("ioproto_http.fields", "ioproto_http.records"),
+        ("ioproto_engineio.fields", "ioproto_engineio.records"),
+        ("ioproto_socketio.fields", "ioproto_socketio.records"),
+        ("ioproto_appproto.fields", "ioproto_appproto.records"),
+    ],
+)
+def test_fields_modules_name_their_layer_as_their_records_do(fields: str, records: str) -> None:
+    """The fields modules do not import their records (start-up): their layer names are
+    copies, checked here."""
+    from importlib import import_module
+
+    named = import_module(fields)
+    layer = getattr(named, "LAYER", None) or named.CHUNK_LAYER
+    assert layer == import_module(records).LAYER
+    if fields == "ioproto_tcp.fields":
+        assert import_module(fields).CHUNK_LAYER == import_module("ioproto_http.records").LAYER
+
+
+def test_chunk_opcodes_are_keyed_by_the_chunk_kinds() -> None:
+    from ioproto_http.fields import _OPCODES
+    from ioproto_http.records import ChunkKind
+
+    assert _OPCODES == {ChunkKind.WS_TEXT: 1, ChunkKind.WS_BINARY: 2}
