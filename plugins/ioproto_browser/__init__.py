@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import ioproto
+from ioproto.cli.lazycommand import LazyCommand
 from ioproto.components import Source
 from ioproto.lazy import lazy_names
 from ioproto.lazycomponents import LazyComponent
@@ -29,9 +30,16 @@ def register_sources(register: Callable[[Source | LazyComponent], None]) -> None
 
 @ioproto.hookimpl
 def register_commands(cli: click.Group) -> None:
-    from .command import browse_command
-
-    cli.add_command(browse_command)
+    cli.add_command(
+        LazyCommand(
+            "browse",
+            "ioproto_browser.command:browse_command",
+            summary=(
+                "Open URL in a headless Chromium and show its Socket.IO traffic as the browser "
+                "sees it."
+            ),
+        )
+    )
 
 
 # The names this package exported before its modules loaded on first use.

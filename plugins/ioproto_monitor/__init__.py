@@ -7,6 +7,7 @@ from collections.abc import Callable
 import click
 
 import ioproto
+from ioproto.cli.lazycommand import LazyCommand
 from ioproto.components import SinkFactory
 from ioproto.lazy import lazy_names
 from ioproto.lazycomponents import LazyComponent
@@ -19,9 +20,13 @@ def register_sinks(register: Callable[[SinkFactory | LazyComponent], None]) -> N
 
 @ioproto.hookimpl
 def register_commands(cli: click.Group) -> None:
-    from .command import monitor_command
-
-    cli.add_command(monitor_command)
+    cli.add_command(
+        LazyCommand(
+            "monitor",
+            "ioproto_monitor.command:monitor_command",
+            summary="Show the traffic of INPUT live, one line per packet.",
+        )
+    )
 
 
 # The names this package exported before its modules loaded on first use.

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import ioproto
+from ioproto.cli.lazycommand import LazyCommand
 from ioproto.components import Source
 from ioproto.lazy import lazy_names
 from ioproto.lazycomponents import LazyComponent
@@ -21,9 +22,15 @@ def register_sources(register: Callable[[Source | LazyComponent], None]) -> None
 
 @ioproto.hookimpl
 def register_commands(cli: click.Group) -> None:
-    from .command import proxy_command
-
-    cli.add_command(proxy_command)
+    cli.add_command(
+        LazyCommand(
+            "proxy",
+            "ioproto_proxy.command:proxy_command",
+            summary=(
+                "Forward Socket.IO/Engine.IO traffic to UPSTREAM and decode everything that passes."
+            ),
+        )
+    )
 
 
 # The names this package exported before its modules loaded on first use.

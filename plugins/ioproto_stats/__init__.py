@@ -7,6 +7,7 @@ from collections.abc import Callable
 import click
 
 import ioproto
+from ioproto.cli.lazycommand import LazyCommand
 from ioproto.components import SinkFactory
 from ioproto.lazy import lazy_names
 from ioproto.lazycomponents import LazyComponent
@@ -19,9 +20,16 @@ def register_sinks(register: Callable[[SinkFactory | LazyComponent], None]) -> N
 
 @ioproto.hookimpl
 def register_commands(cli: click.Group) -> None:
-    from .command import stats_command
-
-    cli.add_command(stats_command)
+    cli.add_command(
+        LazyCommand(
+            "stats",
+            "ioproto_stats.command:stats_command",
+            summary=(
+                "Summarise the traffic of INPUT: transports, upgrades, clients, latency, "
+                "events, errors."
+            ),
+        )
+    )
 
 
 # The names this package exported before its modules loaded on first use.

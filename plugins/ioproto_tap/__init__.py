@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import ioproto
+from ioproto.cli.lazycommand import LazyCommand
 from ioproto.components import Source
 from ioproto.lazy import lazy_names
 from ioproto.lazycomponents import LazyComponent
@@ -42,9 +43,15 @@ def register_sources(register: Callable[[Source | LazyComponent], None]) -> None
 
 @ioproto.hookimpl
 def register_commands(cli: click.Group) -> None:
-    from .command import collect_command
-
-    cli.add_command(collect_command)
+    cli.add_command(
+        LazyCommand(
+            "collect",
+            "ioproto_tap.command:collect_command",
+            summary=(
+                "Receive the packets that in-process taps report and decode them like a capture."
+            ),
+        )
+    )
 
 
 # The names this package exported before its modules loaded on first use.

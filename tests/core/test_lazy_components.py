@@ -128,6 +128,10 @@ HEAVY = (
     "rich",
     "ioproto.pipeline",
     "ioproto.worker",
+    "ioproto_dashboard.command",
+    "ioproto_monitor.command",
+    "ioproto_stats.command",
+    "ioproto_proxy.command",
 )
 
 PROBE = """
@@ -143,7 +147,14 @@ print(",".join(name for name in {heavy!r} if name in sys.modules))
 
 @pytest.mark.parametrize(
     "args",
-    [["plugins"], ["plugins", "--json"], ["fields"], ["fields", "--json"], ["decode", "--help"]],
+    [
+        ["plugins"],
+        ["plugins", "--json"],
+        ["fields"],
+        ["fields", "--json"],
+        ["--help"],
+        ["decode", "--help"],
+    ],
 )
 def test_listing_commands_import_no_heavy_module(args: list[str]) -> None:
     done = subprocess.run(
@@ -182,3 +193,27 @@ def test_chunk_opcodes_are_keyed_by_the_chunk_kinds() -> None:
     from ioproto_http.records import ChunkKind
 
     assert _OPCODES == {ChunkKind.WS_TEXT: 1, ChunkKind.WS_BINARY: 2}
+
+
+def test_lazy_commands_summarise_their_commands_as_click_would() -> None:
+    """A LazyCommand's summary is the first paragraph of its command's help, so that
+    ``ioproto --help`` lists the same line as it would with the command imported."""
+    import click
+
+    from ioproto.cli import build_cli
+    from ioproto.cli.lazycommand import LazyCommand
+    from ioproto.cli.state import CliState
+
+    cli = build_cli()
+    context = click.Context(cli, obj=CliState())
+    lazy = []
+    for name in cli.list_commands(context):
+        command = cli.get_command(context, name)
+        if isinstance(command, LazyCommand):
+            real = command.command()
+            assert real.name == name
+            first = (real.help or "").split("\n\n")[0].split()
+            assert (command.help or "").split() == first, name
+            assert command.get_short_help_str(40) == real.get_short_help_str(40)
+            lazy.append(name)
+    assert {"monitor", "stats", "dashboard", "proxy", "query"} <= set(lazy)
