@@ -281,6 +281,11 @@ OPTIONAL_MEMBERS: dict[str, dict[str, tuple[Any, str]]] = {
             False,
             "records arrive as traffic happens: the CLI writes each one at once, also into a pipe",
         ),
+        "prefixes": (
+            None,
+            "the prefixes of the inputs it reads (live:, proxy:): probe() is negative for any "
+            "other input, so that choosing the source of a file need not make it",
+        ),
         "forkable": (
             False,
             "open() only reads the input it is given: ioproto.worker may run it, and the "

@@ -82,6 +82,18 @@ def made(component: Any) -> Any:
     return component._component
 
 
+def declared(component: Any, kind: str, member: str) -> Any:
+    """``optional(component, kind, member)`` (:func:`ioproto.components.optional`) without
+    making a component that is not made yet: a :class:`LazyComponent`'s declared value, or
+    the value the member's absence means when it declares none."""
+    from .components import OPTIONAL_MEMBERS, optional
+
+    if isinstance(component, LazyComponent) and component._component is _NOT_MADE:
+        absent, _ = OPTIONAL_MEMBERS[kind][member]
+        return component._declared.get(member, absent)
+    return optional(made(component), kind, member)
+
+
 def declarations(component: LazyComponent) -> dict[str, Any]:
     """What ``component`` declares, its name included (for tests and tools)."""
     return {"name": component.name, **component._declared}

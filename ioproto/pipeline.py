@@ -37,6 +37,7 @@ from .components import (
 )
 from .errors import PluginFailure
 from .layers import layer_names, layer_of, source_layers
+from .lazycomponents import declared
 from .model import INPUT_SUMMARY_LAYER, ErrorRecord, Record, Tag
 from .plugins import (
     Components,
@@ -662,13 +663,17 @@ def resolve_source(components: Components, input: str, *, source: str | None = N
     if source is not None:
         return components.sources.get(source)
     best: tuple[float, Source] | None = None
-    for item in components.sources.items():
+    for entry in components.sources.entries():
+        prefixes = declared(entry.component, "Source", "prefixes")
+        if prefixes is not None and not input.startswith(tuple(prefixes)):
+            continue  # not its kind of input, known without making the source
         try:
-            score = item.component.probe(input)
+            candidate = components.sources.get(entry.component.name)
+            score = candidate.probe(input)
         except Exception:
             continue
         if score >= 0 and (best is None or score > best[0]):
-            best = (score, item.component)
+            best = (score, candidate)
     if best is None:
         raise NoSourceError(input, components.sources.names())
     return best[1]

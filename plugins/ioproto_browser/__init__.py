@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 @ioproto.hookimpl
 def register_sources(register: Callable[[Source | LazyComponent], None]) -> None:
-    register(LazyComponent("ioproto_browser.source:CdpSource", name="cdp"))
+    register(LazyComponent("ioproto_browser.source:CdpSource", name="cdp", prefixes=("cdp:",)))
 
 
 @ioproto.hookimpl

@@ -12,7 +12,9 @@ from ioproto.lazycomponents import LazyComponent
 
 @ioproto.hookimpl
 def register_sources(register: Callable[[Source | LazyComponent], None]) -> None:
-    register(LazyComponent("ioproto_live.source:LiveSource", name="live"))
+    register(
+        LazyComponent("ioproto_live.source:LiveSource", name="live", prefixes=("live:", "iface:"))
+    )
 
 
 # The names this package exported before its modules loaded on first use.

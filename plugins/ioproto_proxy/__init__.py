@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 @ioproto.hookimpl
 def register_sources(register: Callable[[Source | LazyComponent], None]) -> None:
-    register(LazyComponent("ioproto_proxy.source:ProxySource", name="proxy"))
+    register(LazyComponent("ioproto_proxy.source:ProxySource", name="proxy", prefixes=("proxy:",)))
 
 
 @ioproto.hookimpl

@@ -38,7 +38,9 @@ def instrument(server: Any, **options: Any) -> Tap:
 
 @ioproto.hookimpl
 def register_sources(register: Callable[[Source | LazyComponent], None]) -> None:
-    register(LazyComponent("ioproto_tap.source:CollectSource", name="collect"))
+    register(
+        LazyComponent("ioproto_tap.source:CollectSource", name="collect", prefixes=("collect:",))
+    )
 
 
 @ioproto.hookimpl

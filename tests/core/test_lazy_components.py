@@ -8,6 +8,7 @@ import subprocess
 import sys
 import types
 import warnings
+from pathlib import Path
 
 import pytest
 
@@ -217,3 +218,44 @@ def test_lazy_commands_summarise_their_commands_as_click_would() -> None:
             assert command.get_short_help_str(40) == real.get_short_help_str(40)
             lazy.append(name)
     assert {"monitor", "stats", "dashboard", "proxy", "query"} <= set(lazy)
+
+
+def test_sources_with_prefixes_read_only_such_inputs() -> None:
+    """``prefixes`` lets the choice of a source skip making those that cannot read an input:
+    their probe must refuse every input without one of them."""
+    components = collect_components(make_plugin_manager())
+    with_prefixes = 0
+    for item in components.sources.items():
+        prefixes = optional(item.component, "Source", "prefixes")
+        if prefixes is None:
+            continue
+        with_prefixes += 1
+        for other in ("examples/chat.pcap", "capture.har", "x" + prefixes[0], "lines.txt"):
+            assert item.component.probe(other) < 0, (item.component.name, other)
+        for prefix in prefixes:
+            assert item.component.probe(prefix + "lo") >= 0, (item.component.name, prefix)
+    assert with_prefixes >= 4
+
+
+CHOOSE = """
+import sys
+from ioproto.pipeline import resolve_source
+from ioproto.plugins import collect_components, make_plugin_manager
+chosen = resolve_source(collect_components(make_plugin_manager()), sys.argv[1])
+print(chosen.name)
+print(",".join(sorted(m for m in sys.modules if m.endswith(".source"))))
+"""
+
+
+def test_choosing_the_source_of_a_file_makes_no_live_source() -> None:
+    capture = str(Path(__file__).resolve().parents[2] / "examples" / "chat.pcap")
+    done = subprocess.run(
+        [sys.executable, "-c", CHOOSE, capture], capture_output=True, text=True, check=True
+    )
+    name, made_sources = done.stdout.split()
+    assert name == "pcap"
+    assert set(made_sources.split(",")) == {
+        "ioproto_har.source",
+        "ioproto_lines.source",
+        "ioproto_pcap.source",
+    }
