@@ -1,12 +1,15 @@
 """Issue 16's scoreboard in one run: start-up, and ioproto next to tshark on two captures.
 
-    python benchmarks/bench_targets.py [--runs 5] [--medium FILE] [--large FILE]
+    python benchmarks/bench_targets.py [--runs 5] [--startup-runs 10] [--startup-only]
+                                       [--medium FILE] [--large FILE]
 
 Prints, measured in the same run and interleaved (medians of ``--runs``, whole processes
 as a user runs them, output read from a pipe and discarded):
 
-* start-up: ``ioproto --version``, ``ioproto plugins`` and ``ioproto decode`` of a
-  one-connection capture (tests/data/upgrade.pcap);
+* start-up (medians of ``--startup-runs``, wall and CPU seconds): ``python -c pass`` (the
+  interpreter alone: the floor), ``ioproto --version``, ``plugins``, ``plugins --json``,
+  ``fields``, ``--help``, ``decode --help`` and ``decode`` of a one-connection capture
+  (tests/data/upgrade.pcap); ``--startup-only`` stops there;
 * for a 5-10 MB capture (``--medium``; default benchmarks/data/medium.pcap, made with
   make_capture.py --clients 50 --events 300 --payload 120 --binary 512 when missing) and
   the large one (``--large``; default benchmarks/data/large.pcap, make_capture.py's
@@ -29,6 +32,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -66,6 +70,26 @@ def frames(path: Path) -> int:
         return sum(1 for _ in FrameReader(stream))
 
 
+def startup_runs(commands: dict[str, list[str]], runs: int) -> dict[str, tuple[float, float]]:
+    """Median wall and CPU (user + system) seconds of each command, interleaved."""
+    results: dict[str, list[tuple[float, float]]] = {name: [] for name in commands}
+    for _ in range(runs):
+        for name, command in commands.items():
+            start = time.perf_counter()
+            process = subprocess.Popen(
+                command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            )
+            _, status, usage = os.wait4(process.pid, 0)
+            elapsed = time.perf_counter() - start
+            if os.waitstatus_to_exitcode(status) != 0:
+                raise SystemExit(f"failed: {' '.join(command)}")
+            results[name].append((elapsed, usage.ru_utime + usage.ru_stime))
+    return {
+        name: (statistics.median(r[0] for r in got), statistics.median(r[1] for r in got))
+        for name, got in results.items()
+    }
+
+
 def median_runs(commands: dict[str, list[str]], runs: int) -> dict[str, tuple[float, int]]:
     """Median wall seconds and peak RSS (kB) of each command, the commands interleaved."""
     results: dict[str, list[tuple[float, int, int]]] = {name: [] for name in commands}
@@ -81,6 +105,8 @@ def median_runs(commands: dict[str, list[str]], runs: int) -> dict[str, tuple[fl
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--startup-runs", type=int, default=10)
+    parser.add_argument("--startup-only", action="store_true", help="measure start-up only")
     parser.add_argument("--medium", type=Path, default=DATA / "medium.pcap")
     parser.add_argument("--large", type=Path, default=DATA / "large.pcap")
     args = parser.parse_args()
@@ -90,20 +116,31 @@ def main() -> None:
     subprocess.run([sys.executable, "-m", "compileall", "-q", "ioproto", "plugins"], cwd=ROOT)
     ioproto = [sys.executable, "-m", "ioproto"]
 
-    startup = median_runs(
+    startup = startup_runs(
         {
+            "python -c pass (floor)": [sys.executable, "-c", "pass"],
             "ioproto --version": [*ioproto, "--version"],
             "ioproto plugins": [*ioproto, "plugins"],
+            "ioproto plugins --json": [*ioproto, "plugins", "--json"],
+            "ioproto fields": [*ioproto, "fields"],
+            "ioproto --help": [*ioproto, "--help"],
+            "ioproto decode --help": [*ioproto, "decode", "--help"],
             "ioproto decode (1 connection)": [
                 *ioproto, "decode", "--proto", "socketio", "--sink", "jsonl",
                 str(ROOT / "tests" / "data" / "upgrade.pcap"),
             ],
         },
-        args.runs,
+        args.startup_runs,
     )  # fmt: skip
-    print(f"start-up, median of {args.runs} (target: 0.1 s)")
-    for name, (seconds, _) in startup.items():
-        print(f"  {name:34} {seconds:6.3f} s")
+    print(
+        f"start-up, median of {args.startup_runs} (target: 0.1 s), "
+        f"load average {os.getloadavg()[0]:.2f}"
+    )
+    print(f"  {'':34} {'wall s':>7} {'CPU s':>7}")
+    for name, (seconds, cpu) in startup.items():
+        print(f"  {name:34} {seconds:7.3f} {cpu:7.3f}")
+    if args.startup_only:
+        return
 
     have_tshark = shutil.which("tshark") is not None
     if not have_tshark:

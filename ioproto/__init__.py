@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from .components import DecodeContext, Limits, SinkContext, SourceContext
     from .errors import IoprotoError, NoSourceError, PluginFailure, UsageError
     from .filters import Filter, FilterError, compile_filter
+    from .lazycomponents import LazyComponent
     from .model import (
         ErrorRecord,
         InputSummary,
@@ -55,6 +56,7 @@ _LAZY = {
     "Filter": "filters",
     "FilterError": "filters",
     "compile_filter": "filters",
+    "LazyComponent": "lazycomponents",
     "ErrorRecord": "model",
     "InputSummary": "model",
     "Packet": "model",
@@ -180,6 +182,7 @@ __all__ = [
     "FilterError",
     "InputSummary",
     "IoprotoError",
+    "LazyComponent",
     "Limits",
     "NoSourceError",
     "Packet",

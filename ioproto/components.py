@@ -15,12 +15,13 @@ them, checked against the table by a test).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import IO, Any, Protocol, runtime_checkable
+from typing import IO, TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import attrs
 
-from .model import Record
-from .sessions import SessionStore
+if TYPE_CHECKING:
+    from .model import Record
+    from .sessions import SessionStore
 
 
 @attrs.frozen(slots=True)
@@ -279,6 +280,11 @@ OPTIONAL_MEMBERS: dict[str, dict[str, tuple[Any, str]]] = {
         "live": (
             False,
             "records arrive as traffic happens: the CLI writes each one at once, also into a pipe",
+        ),
+        "prefixes": (
+            None,
+            "the prefixes of the inputs it reads (live:, proxy:): probe() is negative for any "
+            "other input, so that choosing the source of a file need not make it",
         ),
         "forkable": (
             False,

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 
     from .components import Classifier, Decoder, PipelineView, SinkFactory, Source
     from .filters import Field
+    from .lazycomponents import LazyComponent
     from .summary import RunSummary
 
 hookspec = pluggy.HookspecMarker("ioproto")
@@ -25,21 +26,23 @@ hookspec = pluggy.HookspecMarker("ioproto")
 
 
 @hookspec
-def register_sources(register: Callable[[Source], None]) -> None:
+def register_sources(register: Callable[[Source | LazyComponent], None]) -> None:
     """Offer capture sources by calling ``register(source)`` for each.
 
-    :param register: call with an object that follows :class:`ioproto.components.Source`.
-        A name already registered is refused with a warning; the first one wins.
+    :param register: call with an object that follows :class:`ioproto.components.Source`,
+        or a :class:`ioproto.LazyComponent` standing for one (made on first use). A name
+        already registered is refused with a warning; the first one wins.
 
     Called once when the plugin manager's components are first needed.
     """
 
 
 @hookspec
-def register_decoders(register: Callable[[Decoder], None]) -> None:
+def register_decoders(register: Callable[[Decoder | LazyComponent], None]) -> None:
     """Offer decoder layers by calling ``register(decoder)`` for each.
 
-    :param register: call with an object that follows :class:`ioproto.components.Decoder`.
+    :param register: call with an object that follows :class:`ioproto.components.Decoder`,
+        or a :class:`ioproto.LazyComponent` declaring its ``rides_on`` and ``layer``.
         ``decoder.rides_on`` names the layer it decodes; ``--proto decoder.name`` decodes up to
         it.
 
@@ -48,23 +51,25 @@ def register_decoders(register: Callable[[Decoder], None]) -> None:
 
 
 @hookspec
-def register_classifiers(register: Callable[[Classifier], None]) -> None:
+def register_classifiers(register: Callable[[Classifier | LazyComponent], None]) -> None:
     """Offer classifiers by calling ``register(classifier)`` for each.
 
-    :param register: call with an object that follows :class:`ioproto.components.Classifier`.
-        Every registered classifier runs on every record, in registration order, unless the
-        user turns it off with ``--no-classify NAME``.
+    :param register: call with an object that follows :class:`ioproto.components.Classifier`
+        (or a :class:`ioproto.LazyComponent` standing for one). Every registered classifier
+        runs on every record, in registration order, unless the user turns it off with
+        ``--no-classify NAME``.
 
     Called once when the plugin manager's components are first needed.
     """
 
 
 @hookspec
-def register_sinks(register: Callable[[SinkFactory], None]) -> None:
+def register_sinks(register: Callable[[SinkFactory | LazyComponent], None]) -> None:
     """Offer sinks by calling ``register(factory)`` for each.
 
-    :param register: call with an object that follows :class:`ioproto.components.SinkFactory`;
-        ``--sink factory.name`` selects it.
+    :param register: call with an object that follows :class:`ioproto.components.SinkFactory`
+        (or a :class:`ioproto.LazyComponent` standing for one); ``--sink factory.name``
+        selects it.
 
     Called once when the plugin manager's components are first needed.
     """

@@ -36,6 +36,8 @@ from .components import (
     optional,
 )
 from .errors import PluginFailure
+from .layers import layer_names, layer_of, source_layers
+from .lazycomponents import declared
 from .model import INPUT_SUMMARY_LAYER, ErrorRecord, Record, Tag
 from .plugins import (
     Components,
@@ -111,39 +113,6 @@ class Stage:
     tagger: Callable[[Record], tuple[Tag, ...]] | None = None
     #: the component's ``session_ended``, if it has one
     on_end: Callable[..., Any] | None = None
-
-
-def layer_of(decoder: Decoder) -> str:
-    """The layer a decoder produces: its ``layer`` attribute if it has one, else its name."""
-    return str(optional(decoder, "Decoder", "layer") or decoder.name)
-
-
-def source_layers(components: Components) -> list[str]:
-    """The layers that decoders ride on but none produces: what sources deliver.
-
-    Records of these layers come only from sources (the ``tcp`` byte streams of a capture,
-    say); ``--proto`` naming one means "no decoding".
-    """
-    produced = {layer_of(item.component) for item in components.decoders.items()}
-    below = {item.component.rides_on for item in components.decoders.items()}
-    return sorted(below - produced)
-
-
-def layer_names(components: Components) -> list[str]:
-    """Every layer ``--proto`` can name, lowest first: the source layers, then each decoded
-    layer after the one it rides on."""
-    produced: dict[str, str] = {}
-    for item in components.decoders.items():
-        produced.setdefault(layer_of(item.component), item.component.rides_on)
-
-    def depth(layer: str, seen: frozenset[str] = frozenset()) -> int:
-        below = produced.get(layer)
-        if below is None or layer in seen:
-            return 0
-        return 1 + depth(below, seen | {layer})
-
-    decoded = sorted(produced, key=lambda layer: (depth(layer), list(produced).index(layer)))
-    return [*source_layers(components), *decoded]
 
 
 def resolve_layers(
@@ -361,7 +330,7 @@ class Pipeline:
         classifier_stages = []
         for name in classifiers:
             classifier = components.classifiers.get(name)
-            plugin = _owner(components.classifiers.items(), classifier)
+            plugin = components.classifiers.owner(name)
             state = classifier.open(context)
             tagger = optional(state, "ClassifierState", "tags")
             on_end = optional(state, "ClassifierState", "session_ended")
@@ -369,7 +338,7 @@ class Pipeline:
         sink_stages = []
         for name, sink_context in sinks:
             factory = components.sinks.get(name)
-            plugin = _owner(components.sinks.items(), factory)
+            plugin = components.sinks.owner(name)
             if sink_context.sessions is None:
                 sink_context = attrs.evolve(sink_context, sessions=sessions)
             sink = factory.open(sink_context)
@@ -683,13 +652,6 @@ class Pipeline:
         )
 
 
-def _owner(items: Iterable[Any], component: object) -> str:
-    for item in items:
-        if item.component is component:
-            return str(item.plugin)
-    return "?"
-
-
 def resolve_source(components: Components, input: str, *, source: str | None = None) -> Source:
     """The source that reads ``input``: the one named ``source``, or the best-scoring one.
 
@@ -701,13 +663,17 @@ def resolve_source(components: Components, input: str, *, source: str | None = N
     if source is not None:
         return components.sources.get(source)
     best: tuple[float, Source] | None = None
-    for item in components.sources.items():
+    for entry in components.sources.entries():
+        prefixes = declared(entry.component, "Source", "prefixes")
+        if prefixes is not None and not input.startswith(tuple(prefixes)):
+            continue  # not its kind of input, known without making the source
         try:
-            score = item.component.probe(input)
+            candidate = components.sources.get(entry.component.name)
+            score = candidate.probe(input)
         except Exception:
             continue
         if score >= 0 and (best is None or score > best[0]):
-            best = (score, item.component)
+            best = (score, candidate)
     if best is None:
         raise NoSourceError(input, components.sources.names())
     return best[1]

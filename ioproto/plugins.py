@@ -12,20 +12,21 @@ Environment switches:
 
 from __future__ import annotations
 
-import importlib.metadata
 import os
 import sys
 import warnings
 from collections.abc import Iterable, Sequence
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 import attrs
 import pluggy
 
 from . import hookspecs
 from .components import Classifier, Decoder, SinkFactory, Source
+from .entrypoints import entry_points
 from .errors import PluginLoadWarning
 from .filters import CORE_FIELDS, Field, FieldSet
+from .lazycomponents import LazyComponent, made
 
 ENTRY_POINT_GROUP = "ioproto"
 
@@ -80,8 +81,8 @@ def _names_from_environment() -> Sequence[str] | None:
 
 
 def _load_entrypoints(pm: PluginManager, only: Sequence[str] | None) -> None:
-    seen: dict[object, tuple[str, str]] = {}
-    for entry_point in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+    names: dict[int, tuple[str, str]] = {}
+    for entry_point in entry_points(ENTRY_POINT_GROUP):
         if only is not None and entry_point.name not in only:
             continue
         if pm.get_plugin(entry_point.name) is not None or pm.is_blocked(entry_point.name):
@@ -97,15 +98,13 @@ def _load_entrypoints(pm: PluginManager, only: Sequence[str] | None) -> None:
             )
             continue
         pm.register(plugin, name=entry_point.name)
-        if entry_point.dist is not None:
-            # One read of each distribution's metadata file, not one per entry point (the
+        dist = entry_point.dist
+        if dist is not None:
+            # One read of each distribution's metadata, not one per entry point (the
             # bundled plugins are 22 entry points of one distribution).
-            # (A PathDistribution's directory tells them apart; other kinds are read each.)
-            key = getattr(entry_point.dist, "_path", entry_point)
-            found = seen.get(key)
+            found = names.get(id(dist))
             if found is None:
-                found = (entry_point.dist.metadata["Name"], entry_point.dist.version)
-                seen[key] = found
+                found = names[id(dist)] = (dist.name, dist.version)
             pm.distributions[entry_point.name] = found
 
 
@@ -121,13 +120,20 @@ class Registered(Generic[T]):
 
 
 class Registry(Generic[T]):
-    """Components of one kind by name, each with the plugin that offered it."""
+    """Components of one kind by name, each with the plugin that offered it.
+
+    A plugin may register a :class:`~ioproto.lazycomponents.LazyComponent` instead of a
+    component: :meth:`entries` gives what was registered, without making anything (for
+    listings); :meth:`get` and :meth:`items` give real components, made on first use. A
+    component that fails to be made is reported (a :class:`PluginLoadWarning` naming its
+    plugin) and dropped, as a plugin whose hook raises is.
+    """
 
     def __init__(self, kind: str) -> None:
         self.kind = kind
-        self._items: dict[str, Registered[T]] = {}
+        self._items: dict[str, Registered[Any]] = {}
 
-    def add(self, component: T, plugin: str) -> None:
+    def add(self, component: T | LazyComponent, plugin: str) -> None:
         name = getattr(component, "name", None)
         if not isinstance(name, str) or not name:
             warnings.warn(
@@ -148,16 +154,47 @@ class Registry(Generic[T]):
 
     def get(self, name: str) -> T:
         """The component called ``name``; ``KeyError`` whose message lists the valid names."""
-        try:
-            return self._items[name].component
-        except KeyError:
-            raise UnknownComponentError(self.kind, name, sorted(self._items)) from None
+        entry = self._items.get(name)
+        if entry is None or not self._make(entry):
+            raise UnknownComponentError(self.kind, name, sorted(self._items))
+        return cast(T, made(entry.component))
 
     def names(self) -> list[str]:
         return list(self._items)
 
     def items(self) -> list[Registered[T]]:
+        """Every component (made now if registered lazily), with its plugin."""
+        return [
+            Registered(made(entry.component), entry.plugin)
+            for entry in list(self._items.values())
+            if self._make(entry)
+        ]
+
+    def entries(self) -> list[Registered[Any]]:
+        """What was registered, in order: components, or ``LazyComponent`` descriptors
+        standing for them. Reading only what a descriptor declares makes nothing."""
         return list(self._items.values())
+
+    def owner(self, name: str) -> str:
+        """The plugin that registered ``name``."""
+        return self._items[name].plugin
+
+    def _make(self, entry: Registered[Any]) -> bool:
+        """Make ``entry``'s component if it is lazy; ``False`` (reported, and the entry
+        dropped) when that fails."""
+        try:
+            made(entry.component)
+        except Exception as exc:
+            name = entry.component.name
+            del self._items[name]
+            warnings.warn(
+                f"ioproto plugin {entry.plugin!r} failed to make {self.kind} {name!r}, "
+                f"which was skipped: {type(exc).__name__}: {exc}",
+                PluginLoadWarning,
+                stacklevel=3,
+            )
+            return False
+        return True
 
     def __contains__(self, name: object) -> bool:
         return name in self._items
@@ -241,12 +278,16 @@ def _collect(pm: pluggy.PluginManager, hook_name: str, registry: Registry[Any]) 
 # -- describing plugins -----------------------------------------------------------------------
 
 
-def describe_plugins(pm: PluginManager) -> list[dict[str, Any]]:
-    """One dict per plugin: name, package, version, hooks and what it registered.
+def describe_plugins(
+    pm: PluginManager, components: Components | None = None
+) -> list[dict[str, Any]]:
+    """One dict per plugin: name, package, version, hooks and what it registered
+    (``components``, collected from ``pm`` when not given). Makes no lazily registered
+    component.
 
     This is what ``ioproto plugins --json`` prints.
     """
-    components = collect_components(pm)
+    components = components or collect_components(pm)
     described = []
     for name, plugin in pm.list_name_plugin():
         if plugin is None:
@@ -262,11 +303,7 @@ def describe_plugins(pm: PluginManager) -> list[dict[str, Any]]:
             ("sinks", components.sinks),
             ("fields", components.fields),
         ):
-            owned = [
-                getattr(item.component, "name", "?")
-                for item in registry.items()
-                if item.plugin == name
-            ]
+            owned = [item.component.name for item in registry.entries() if item.plugin == name]
             if owned:
                 registered[kind] = owned
         described.append(

@@ -21,6 +21,7 @@ import click
 from ioproto.errors import PluginLoadWarning
 from ioproto.version import __version__
 
+from .lazycommand import LazyCommand as LazyCommand
 from .mistakes import OneLineGroup
 from .state import CliState
 

@@ -6,22 +6,13 @@ import os
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import click
 
 from ioproto.components import SinkContext, Source, SourceContext, optional
 from ioproto.errors import PluginFailure, UsageError
-from ioproto.memory import return_large_blocks
-from ioproto.model import Record
-from ioproto.pipeline import Pipeline, Ticker
-from ioproto.plugins import Components
-from ioproto.summary import RunSummary
-from ioproto.worker import source_records
 
-from .checks import check_decode_options, check_source_options
-from .empty import why_empty
-from .filtering import compile_filters
 from .mistakes import Mistake
 from .options import (
     decode_options,
@@ -30,8 +21,13 @@ from .options import (
     parse_key_values,
     parse_limits,
 )
-from .runspec import RunSpec
 from .state import CliState
+
+if TYPE_CHECKING:
+    from ioproto.model import Record
+    from ioproto.pipeline import Pipeline
+    from ioproto.plugins import Components
+    from ioproto.summary import RunSummary
 
 
 @click.command("decode")
@@ -103,6 +99,16 @@ def run_pipeline_command(
     each input gets its own pipeline, ``jobs`` of them at once in separate processes
     (:mod:`ioproto.cli.perinput`).
     """
+    # The pipeline's modules load when a pipeline runs, so that `--help` stays fast.
+    from ioproto.memory import return_large_blocks
+    from ioproto.pipeline import Ticker
+    from ioproto.worker import source_records
+
+    from .checks import check_decode_options, check_source_options
+    from .empty import why_empty
+    from .filtering import compile_filters
+    from .runspec import RunSpec
+
     return_large_blocks()
     components = state.components
     options: dict[str, Any] = dict(parse_key_values(decode_options, "--decode-option"))

@@ -6,7 +6,7 @@ import json
 
 import click
 
-from ioproto.pipeline import layer_of
+from ioproto.layers import decoders_by_layer
 from ioproto.plugins import describe_plugins
 
 from .state import CliState
@@ -18,7 +18,7 @@ from .state import CliState
 def plugins_command(state: CliState, as_json: bool) -> None:
     """List every plugin: version, hooks, and the sources, decoders, classifiers and sinks
     it registers."""
-    described = describe_plugins(state.pm)
+    described = describe_plugins(state.pm, state.components)
     if as_json:
         click.echo(json.dumps(described, indent=2))
         return
@@ -31,10 +31,7 @@ def plugins_command(state: CliState, as_json: bool) -> None:
                 click.echo(f"  {kind}: {', '.join(entry[kind])}")
         if entry.get("fields"):
             click.echo(f"  fields: {len(entry['fields'])} (see `ioproto fields`)")
-    components = state.components
-    layers: dict[str, list[str]] = {}
-    for decoder in (item.component for item in components.decoders.items()):
-        layers.setdefault(layer_of(decoder), []).append(decoder.name)
+    layers = decoders_by_layer(state.components)
     click.echo("")
     click.echo("layers (--proto): chunk, " + ", ".join(layers))
     for layer, decoders in layers.items():
@@ -57,7 +54,7 @@ def fields_command(state: CliState, prefix: str, as_json: bool) -> None:
     """
     listed = [
         (item.component, item.plugin)
-        for item in sorted(state.components.fields.items(), key=lambda i: i.component.name)
+        for item in sorted(state.components.fields.entries(), key=lambda i: i.component.name)
         if item.component.name.startswith(prefix)
     ]
     if as_json:

@@ -11,7 +11,7 @@ import attrs
 import click
 
 from ioproto.components import Limits
-from ioproto.pipeline import layer_names
+from ioproto.layers import layer_names
 
 from .state import CliState
 

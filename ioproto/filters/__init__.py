@@ -12,8 +12,9 @@
 
 This package knows no protocol: every protocol field comes from a plugin.
 
-The parser (lark) and RE2 are imported when a filter is first compiled, not with this
-package: every ioproto process (the proxy's relay child too) imports it for the fields.
+The parser (lark), RE2 and the syntax tree's classes are imported when a filter is first
+compiled or printed, not with this package: every ioproto process (the proxy's relay child
+too) imports it for the fields.
 """
 
 from __future__ import annotations
@@ -25,16 +26,18 @@ from ioproto.lazy import lazy_names
 from .core_fields import CORE_FIELDS
 from .errors import FilterError
 from .fields import MISSING, TYPES, Field, FieldSet, reads, resolver
-from .printer import format_node, quote
 
 if TYPE_CHECKING:
     from .compiler import Filter, Predicate, compile_filter
+    from .printer import format_node, quote
     from .syntax import parse
 
 _LAZY = {
     "Filter": "compiler",
     "Predicate": "compiler",
     "compile_filter": "compiler",
+    "format_node": "printer",
+    "quote": "printer",
     "parse": "syntax",
 }
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from ioproto.model import ErrorRecord, Record
+from typing import TYPE_CHECKING, Any
 
 from .fields import Field, reads
+
+if TYPE_CHECKING:
+    from ioproto.model import Record
 
 
 def _tags(record: Record) -> Any:
@@ -16,7 +17,7 @@ def _tags(record: Record) -> Any:
 
 
 def _error(attribute: str) -> Any:
-    return reads(ErrorRecord, lambda error: getattr(error, attribute))
+    return reads("ioproto.model:ErrorRecord", lambda error: getattr(error, attribute))
 
 
 CORE_FIELDS = (

@@ -30,11 +30,13 @@ for one of them (``!=``: for none of them equal).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from ioproto.model import Record
+if TYPE_CHECKING:
+    from ioproto.model import Record
 
 TYPES = ("string", "integer", "number", "duration", "size", "bool", "json")
 
@@ -112,14 +114,48 @@ class Field:
     example: str | None = None
 
 
-def reads(kind: type | tuple[type, ...], read: Callable[[Any], Any]) -> Callable[[Record], Any]:
+#: What :func:`reads` takes: a record class, ``"module:Class"`` naming one, or a tuple.
+Kind = type | str | tuple[type | str, ...]
+
+
+def reads(kind: Kind, read: Callable[[Any], Any]) -> Callable[[Record], Any]:
     """A ``get`` for :class:`Field`: ``read(record)`` for records of class ``kind``, ``None``
-    for any other record (so the lineage is searched)."""
+    for any other record (so the lineage is searched).
 
-    def get(record: Record) -> Any:
-        return read(record) if isinstance(record, kind) else None
+    A class may be named instead, ``"module:Class"``: it is imported when the field is
+    first read, so that a fields module need not import its records module (``ioproto
+    fields`` and ``ioproto plugins`` then import no records module)."""
+    if isinstance(kind, type) or (
+        isinstance(kind, tuple) and all(isinstance(item, type) for item in kind)
+    ):
+        classes: Any = kind
 
-    return get
+        def get(record: Record) -> Any:
+            return read(record) if isinstance(record, classes) else None
+
+        return get
+    named = kind
+    resolved: Any = None
+
+    def get_named(record: Record) -> Any:
+        nonlocal resolved
+        if resolved is None:
+            resolved = record_classes(named)
+        return read(record) if isinstance(record, resolved) else None
+
+    return get_named
+
+
+def record_classes(kind: Kind) -> tuple[type, ...]:
+    """The classes ``kind`` names (see :func:`reads`), imported."""
+    items = kind if isinstance(kind, tuple) else (kind,)
+    found = []
+    for item in items:
+        if isinstance(item, str):
+            module, _, name = item.partition(":")
+            item = getattr(import_module(module), name)
+        found.append(item)
+    return tuple(found)
 
 
 def _along_lineage(get: Callable[[Record], Any], record: Record) -> Any:

@@ -10,27 +10,35 @@ description lists the names the construct declaration gives.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ioproto.filters import Field, reads
-from ioproto.model import Record
 
-from .records import LAYER, AppMessage
+if TYPE_CHECKING:
+    from ioproto.model import Record
+
+    from .records import AppMessage
+
+# The records are named, not imported: listing the fields imports no records module.
+LAYER = "app"  # .records.LAYER
+_MESSAGE = "ioproto_appproto.records:AppMessage"
 
 #: How deep the construct declaration is searched for names (for descriptions only).
 _MAX_DEPTH = 6
 
 
 def _app(read: Callable[[AppMessage], Any]) -> Callable[[Record], Any]:
-    return reads(AppMessage, read)
+    return reads(_MESSAGE, read)
 
 
 def message_field(protocol: str, message: str, format: Any) -> Field:
     """The field ``<protocol>.<message>``: the decoded fields of that message."""
 
-    def get(record: Record) -> Any:
-        is_it = isinstance(record, AppMessage) and record.protocol == protocol
-        return record.fields if is_it and record.message == message else None  # type: ignore[attr-defined]
+    def fields_of(record: AppMessage) -> Any:
+        is_it = record.protocol == protocol and record.message == message
+        return record.fields if is_it else None
+
+    get = reads(_MESSAGE, fields_of)
 
     names = list(field_names(format))
     listed = ", ".join(names[:12]) + (", …" if len(names) > 12 else "")

@@ -14,25 +14,32 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import ioproto
+from ioproto.cli.lazycommand import LazyCommand
 from ioproto.components import Source
 from ioproto.lazy import lazy_names
+from ioproto.lazycomponents import LazyComponent
 
 if TYPE_CHECKING:
     import click
 
 
 @ioproto.hookimpl
-def register_sources(register: Callable[[Source], None]) -> None:
-    from .source import CdpSource
-
-    register(CdpSource())
+def register_sources(register: Callable[[Source | LazyComponent], None]) -> None:
+    register(LazyComponent("ioproto_browser.source:CdpSource", name="cdp", prefixes=("cdp:",)))
 
 
 @ioproto.hookimpl
 def register_commands(cli: click.Group) -> None:
-    from .command import browse_command
-
-    cli.add_command(browse_command)
+    cli.add_command(
+        LazyCommand(
+            "browse",
+            "ioproto_browser.command:browse_command",
+            summary=(
+                "Open URL in a headless Chromium and show its Socket.IO traffic as the browser "
+                "sees it."
+            ),
+        )
+    )
 
 
 # The names this package exported before its modules loaded on first use.

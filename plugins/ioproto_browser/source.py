@@ -62,6 +62,7 @@ class CdpSource:
 
     name = "cdp"
     live = True  # records arrive as the browser reports traffic: output stays line-buffered
+    prefixes = (PREFIX,)
     description = "a running Chrome/Chromium through the DevTools Protocol: cdp:HOST:PORT"
     options = {
         "all": "true: follow every request, not only Engine.IO's",

@@ -13,25 +13,24 @@ import ioproto
 from ioproto.components import Classifier
 from ioproto.filters import Field
 from ioproto.lazy import lazy_names
+from ioproto.lazycomponents import LazyComponent
+
+#: ``(module, class, name)`` of each classifier, in the order they run.
+_CLASSIFIERS = (
+    ("transport", "TransportClassifier", "transport"),
+    ("upgrade", "UpgradeClassifier", "upgrade"),
+    ("client", "ClientClassifier", "client"),
+    ("latency", "LatencyClassifier", "latency"),
+    ("events", "EventClassifier", "event"),
+    ("errors", "ErrorClassifier", "error"),
+    ("session", "SessionClassifier", "session"),
+)
 
 
 @ioproto.hookimpl
-def register_classifiers(register: Callable[[Classifier], None]) -> None:
-    from .client import ClientClassifier
-    from .errors import ErrorClassifier
-    from .events import EventClassifier
-    from .latency import LatencyClassifier
-    from .session import SessionClassifier
-    from .transport import TransportClassifier
-    from .upgrade import UpgradeClassifier
-
-    register(TransportClassifier())
-    register(UpgradeClassifier())
-    register(ClientClassifier())
-    register(LatencyClassifier())
-    register(EventClassifier())
-    register(ErrorClassifier())
-    register(SessionClassifier())
+def register_classifiers(register: Callable[[Classifier | LazyComponent], None]) -> None:
+    for module, cls, name in _CLASSIFIERS:
+        register(LazyComponent(f"{__name__}.{module}:{cls}", name=name))
 
 
 @ioproto.hookimpl

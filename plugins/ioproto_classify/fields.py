@@ -10,33 +10,37 @@ record of a session.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ioproto.filters import Field, reads
-from ioproto.model import Record
 
-from .records import HeartbeatTimeout, SessionSummary
+if TYPE_CHECKING:
+    from ioproto.model import Record
+
+# The records are named, not imported: listing the fields imports no records module.
+_SUMMARY = "ioproto_classify.records:SessionSummary"
+_TIMEOUT = "ioproto_classify.records:HeartbeatTimeout"
 
 
 def _tag(name: str, summary: str | None = None) -> Callable[[Record], Any]:
+    from_summary = _summary(summary) if summary is not None else None
+
     def get(record: Record) -> Any:
         if record.tags:
             value = record.tag(name)
             if value is not None:
                 return value
-        if summary is not None and isinstance(record, SessionSummary):
-            return getattr(record, summary)
-        return None
+        return from_summary(record) if from_summary is not None else None
 
     return get
 
 
 def _summary(attribute: str) -> Callable[[Record], Any]:
-    return reads(SessionSummary, lambda summary: getattr(summary, attribute))
+    return reads(_SUMMARY, lambda summary: getattr(summary, attribute))
 
 
 def _timeout(attribute: str) -> Callable[[Record], Any]:
-    return reads(HeartbeatTimeout, lambda timeout: getattr(timeout, attribute))
+    return reads(_TIMEOUT, lambda timeout: getattr(timeout, attribute))
 
 
 FIELDS = (

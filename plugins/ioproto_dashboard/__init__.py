@@ -12,22 +12,29 @@ from collections.abc import Callable
 import click
 
 import ioproto
+from ioproto.cli.lazycommand import LazyCommand
 from ioproto.components import SinkFactory
 from ioproto.lazy import lazy_names
+from ioproto.lazycomponents import LazyComponent
 
 
 @ioproto.hookimpl
-def register_sinks(register: Callable[[SinkFactory], None]) -> None:
-    from .sink import DashboardSinkFactory
-
-    register(DashboardSinkFactory())
+def register_sinks(register: Callable[[SinkFactory | LazyComponent], None]) -> None:
+    register(LazyComponent("ioproto_dashboard.sink:DashboardSinkFactory", name="dashboard"))
 
 
 @ioproto.hookimpl
 def register_commands(cli: click.Group) -> None:
-    from .command import dashboard_command
-
-    cli.add_command(dashboard_command)
+    cli.add_command(
+        LazyCommand(
+            "dashboard",
+            "ioproto_dashboard.command:dashboard_command",
+            summary=(
+                "Watch the traffic of INPUT in a web dashboard: transports, clients, latency, "
+                "events."
+            ),
+        )
+    )
 
 
 # The names this package exported before its modules loaded on first use.

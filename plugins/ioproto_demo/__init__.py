@@ -7,10 +7,15 @@ from __future__ import annotations
 import click
 
 import ioproto
+from ioproto.cli.lazycommand import LazyCommand
 
 
 @ioproto.hookimpl
 def register_commands(cli: click.Group) -> None:
-    from .command import demo_command
-
-    cli.add_command(demo_command)
+    cli.add_command(
+        LazyCommand(
+            "demo",
+            "ioproto_demo.command:demo_command",
+            summary="Run a small Socket.IO app with simulated clients on 127.0.0.1, to watch.",
+        )
+    )

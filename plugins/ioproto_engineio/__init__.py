@@ -9,13 +9,19 @@ import ioproto
 from ioproto.components import Decoder
 from ioproto.filters import Field
 from ioproto.lazy import lazy_names
+from ioproto.lazycomponents import LazyComponent
 
 
 @ioproto.hookimpl
-def register_decoders(register: Callable[[Decoder], None]) -> None:
-    from .decoder import EngineIODecoder
-
-    register(EngineIODecoder())
+def register_decoders(register: Callable[[Decoder | LazyComponent], None]) -> None:
+    register(
+        LazyComponent(
+            "ioproto_engineio.decoder:EngineIODecoder",
+            name="engineio",
+            rides_on="chunk",
+            layer=None,
+        )
+    )
 
 
 @ioproto.hookimpl

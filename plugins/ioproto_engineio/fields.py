@@ -13,20 +13,28 @@ changes nothing for the session asked for.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ioproto.filters import Field, reads
-from ioproto.model import Record
 
-from .records import LAYER, EngineIOHandshake, EngineIOHttpError, EngineIOPacket
+if TYPE_CHECKING:
+    from ioproto.model import Record
+
+    from .records import EngineIOHandshake, EngineIOPacket
+
+# The records are named, not imported: listing the fields imports no records module.
+LAYER = "engineio"  # .records.LAYER
+_PACKET = "ioproto_engineio.records:EngineIOPacket"
+_HANDSHAKE = "ioproto_engineio.records:EngineIOHandshake"
+_HTTP_ERROR = "ioproto_engineio.records:EngineIOHttpError"
 
 
 def _packet(read: Callable[[EngineIOPacket], Any]) -> Callable[[Record], Any]:
-    return reads(EngineIOPacket, read)
+    return reads(_PACKET, read)
 
 
 def _handshake(read: Callable[[EngineIOHandshake], Any]) -> Callable[[Record], Any]:
-    return reads(EngineIOHandshake, read)
+    return reads(_HANDSHAKE, read)
 
 
 def _milliseconds(value: int | None) -> float | None:
@@ -37,7 +45,7 @@ FIELDS = (
     Field(
         name="eio.type",
         type="string",
-        get=reads((EngineIOPacket, EngineIOHttpError), lambda packet: packet.type),
+        get=reads((_PACKET, _HTTP_ERROR), lambda packet: packet.type),
         layer=LAYER,
         description="open, close, ping, pong, message, upgrade, noop (http-error for an "
         "HTTP error answer)",

@@ -7,13 +7,12 @@ from collections.abc import Callable
 import ioproto
 from ioproto.components import Source
 from ioproto.lazy import lazy_names
+from ioproto.lazycomponents import LazyComponent
 
 
 @ioproto.hookimpl
-def register_sources(register: Callable[[Source], None]) -> None:
-    from .source import HarSource
-
-    register(HarSource())
+def register_sources(register: Callable[[Source | LazyComponent], None]) -> None:
+    register(LazyComponent("ioproto_har.source:HarSource", name="har"))
 
 
 # The names this package exported before its modules loaded on first use.

@@ -13,16 +13,19 @@ from typing import TYPE_CHECKING
 import ioproto
 from ioproto.components import Decoder
 from ioproto.lazy import lazy_names
+from ioproto.lazycomponents import LazyComponent
 
 if TYPE_CHECKING:
     from ioproto.filters import Field
 
 
 @ioproto.hookimpl
-def register_decoders(register: Callable[[Decoder], None]) -> None:
-    from .decoder import HttpDecoder
-
-    register(HttpDecoder())
+def register_decoders(register: Callable[[Decoder | LazyComponent], None]) -> None:
+    register(
+        LazyComponent(
+            "ioproto_http.decoder:HttpDecoder", name="http", rides_on="tcp", layer="chunk"
+        )
+    )
 
 
 @ioproto.hookimpl

@@ -9,12 +9,13 @@ from typing import Any
 
 from ioproto.filters import Field, reads
 
-from .records import LAYER as CHUNK_LAYER
-from .records import Chunk, ChunkKind, HttpInfo
+# The records are named, not imported: listing the fields imports no records module.
+CHUNK_LAYER = "chunk"  # .records.LAYER
+_CHUNK = "ioproto_http.records:Chunk"
 
 
 def _http(read: Any) -> Any:
-    return reads(Chunk, lambda chunk: read(chunk.http) if chunk.http is not None else None)
+    return reads(_CHUNK, lambda chunk: read(chunk.http) if chunk.http is not None else None)
 
 
 def _first_values(pairs: tuple[tuple[str, str], ...]) -> dict[str, str] | None:
@@ -26,15 +27,16 @@ def _first_values(pairs: tuple[tuple[str, str], ...]) -> dict[str, str] | None:
     return out
 
 
-_OPCODES = {ChunkKind.WS_TEXT: 1, ChunkKind.WS_BINARY: 2}
+#: By ``ChunkKind`` (a ``StrEnum``: its members are these strings).
+_OPCODES = {"ws-text": 1, "ws-binary": 2}
 
 
 def _chunk(read: Any) -> Any:
-    return reads(Chunk, read)
+    return reads(_CHUNK, read)
 
 
 def _request_header(name: str) -> Any:
-    return _http(lambda info: HttpInfo.request_header(info, name))
+    return _http(lambda info: info.request_header(name))
 
 
 FIELDS = (

@@ -7,13 +7,12 @@ from collections.abc import Callable
 import ioproto
 from ioproto.components import SinkFactory
 from ioproto.lazy import lazy_names
+from ioproto.lazycomponents import LazyComponent
 
 
 @ioproto.hookimpl
-def register_sinks(register: Callable[[SinkFactory], None]) -> None:
-    from .sink import JsonlSinkFactory
-
-    register(JsonlSinkFactory())
+def register_sinks(register: Callable[[SinkFactory | LazyComponent], None]) -> None:
+    register(LazyComponent("ioproto_jsonl.sink:JsonlSinkFactory", name="jsonl"))
 
 
 # The names this package exported before its modules loaded on first use.

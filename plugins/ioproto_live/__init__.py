@@ -7,13 +7,14 @@ from collections.abc import Callable
 import ioproto
 from ioproto.components import Source
 from ioproto.lazy import lazy_names
+from ioproto.lazycomponents import LazyComponent
 
 
 @ioproto.hookimpl
-def register_sources(register: Callable[[Source], None]) -> None:
-    from .source import LiveSource
-
-    register(LiveSource())
+def register_sources(register: Callable[[Source | LazyComponent], None]) -> None:
+    register(
+        LazyComponent("ioproto_live.source:LiveSource", name="live", prefixes=("live:", "iface:"))
+    )
 
 
 # The names this package exported before its modules loaded on first use.

@@ -89,6 +89,7 @@ class LiveSource:
 
     name = "live"
     live = True  # records arrive as traffic happens: the CLI keeps output line-buffered
+    prefixes = PREFIXES
     description = "capture an interface with tcpdump: live:IFACE (e.g. live:lo), --port to filter"
 
     types = RECORD_TYPES

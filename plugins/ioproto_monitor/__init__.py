@@ -7,22 +7,26 @@ from collections.abc import Callable
 import click
 
 import ioproto
+from ioproto.cli.lazycommand import LazyCommand
 from ioproto.components import SinkFactory
 from ioproto.lazy import lazy_names
+from ioproto.lazycomponents import LazyComponent
 
 
 @ioproto.hookimpl
-def register_sinks(register: Callable[[SinkFactory], None]) -> None:
-    from .sink import MonitorSinkFactory
-
-    register(MonitorSinkFactory())
+def register_sinks(register: Callable[[SinkFactory | LazyComponent], None]) -> None:
+    register(LazyComponent("ioproto_monitor.sink:MonitorSinkFactory", name="monitor"))
 
 
 @ioproto.hookimpl
 def register_commands(cli: click.Group) -> None:
-    from .command import monitor_command
-
-    cli.add_command(monitor_command)
+    cli.add_command(
+        LazyCommand(
+            "monitor",
+            "ioproto_monitor.command:monitor_command",
+            summary="Show the traffic of INPUT live, one line per packet.",
+        )
+    )
 
 
 # The names this package exported before its modules loaded on first use.

@@ -12,13 +12,19 @@ from collections.abc import Callable
 import ioproto
 from ioproto.components import Decoder
 from ioproto.lazy import lazy_names
+from ioproto.lazycomponents import LazyComponent
 
 
 @ioproto.hookimpl
-def register_decoders(register: Callable[[Decoder], None]) -> None:
-    from .decoder import MsgpackDecoder
-
-    register(MsgpackDecoder())
+def register_decoders(register: Callable[[Decoder | LazyComponent], None]) -> None:
+    register(
+        LazyComponent(
+            "ioproto_msgpack.decoder:MsgpackDecoder",
+            name="socketio-msgpack",
+            rides_on="engineio",
+            layer="socketio",
+        )
+    )
 
 
 # The names this package exported before its modules loaded on first use.

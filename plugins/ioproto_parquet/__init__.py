@@ -11,24 +11,37 @@ from collections.abc import Callable
 import click
 
 import ioproto
+from ioproto.cli.lazycommand import LazyCommand
 from ioproto.components import SinkFactory
 from ioproto.lazy import lazy_names
+from ioproto.lazycomponents import LazyComponent
 
 
 @ioproto.hookimpl
-def register_sinks(register: Callable[[SinkFactory], None]) -> None:
-    from .sink import ParquetSinkFactory
-
-    register(ParquetSinkFactory())
+def register_sinks(register: Callable[[SinkFactory | LazyComponent], None]) -> None:
+    register(LazyComponent("ioproto_parquet.sink:ParquetSinkFactory", name="parquet"))
 
 
 @ioproto.hookimpl
 def register_commands(cli: click.Group) -> None:
-    from .cluster_command import cluster_command
-    from .command import query_command
-
-    cli.add_command(query_command)
-    cli.add_command(cluster_command)
+    cli.add_command(
+        LazyCommand(
+            "query",
+            "ioproto_parquet.command:query_command",
+            summary="Run SQL over the Parquet tables that `--sink parquet:DIR` wrote.",
+        )
+    )
+    cli.add_command(
+        LazyCommand(
+            "cluster",
+            "ioproto_parquet.cluster_command:cluster_command",
+            summary=(
+                "Decode INPUT... to Parquet on a Dask cluster, one task per capture, then print "
+                "the stats report computed there. Needs `pip install 'ioproto[cluster]'` "
+                "(Dask)."
+            ),
+        )
+    )
 
 
 # The names this package exported before its modules loaded on first use.

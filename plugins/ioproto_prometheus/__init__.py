@@ -7,13 +7,12 @@ from collections.abc import Callable
 import ioproto
 from ioproto.components import SinkFactory
 from ioproto.lazy import lazy_names
+from ioproto.lazycomponents import LazyComponent
 
 
 @ioproto.hookimpl
-def register_sinks(register: Callable[[SinkFactory], None]) -> None:
-    from .sink import PrometheusSinkFactory
-
-    register(PrometheusSinkFactory())
+def register_sinks(register: Callable[[SinkFactory | LazyComponent], None]) -> None:
+    register(LazyComponent("ioproto_prometheus.sink:PrometheusSinkFactory", name="prometheus"))
 
 
 # The names this package exported before its modules loaded on first use.

@@ -6,25 +6,31 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import ioproto
+from ioproto.cli.lazycommand import LazyCommand
 from ioproto.components import Source
 from ioproto.lazy import lazy_names
+from ioproto.lazycomponents import LazyComponent
 
 if TYPE_CHECKING:
     import click
 
 
 @ioproto.hookimpl
-def register_sources(register: Callable[[Source], None]) -> None:
-    from .source import ProxySource
-
-    register(ProxySource())
+def register_sources(register: Callable[[Source | LazyComponent], None]) -> None:
+    register(LazyComponent("ioproto_proxy.source:ProxySource", name="proxy", prefixes=("proxy:",)))
 
 
 @ioproto.hookimpl
 def register_commands(cli: click.Group) -> None:
-    from .command import proxy_command
-
-    cli.add_command(proxy_command)
+    cli.add_command(
+        LazyCommand(
+            "proxy",
+            "ioproto_proxy.command:proxy_command",
+            summary=(
+                "Forward Socket.IO/Engine.IO traffic to UPSTREAM and decode everything that passes."
+            ),
+        )
+    )
 
 
 # The names this package exported before its modules loaded on first use.

@@ -97,6 +97,7 @@ class ProxySource:
 
     name = "proxy"
     live = True  # records arrive as traffic happens: the CLI keeps output line-buffered
+    prefixes = ("proxy:",)
     description = "run a monitoring reverse proxy: proxy:[HOST:]PORT, option upstream=URL"
     options = {
         "upstream": "the real server's URL, e.g. http://127.0.0.1:3000 (required)",
@@ -115,7 +116,7 @@ class ProxySource:
         self.on_listening: Callable[[tuple[str, int]], None] | None = None
 
     def probe(self, input: str) -> float:
-        return 1.0 if input.startswith("proxy:") else -1.0
+        return 1.0 if input.startswith(self.prefixes) else -1.0
 
     def open(self, input: str, context: SourceContext) -> Iterator[Record]:
         """What passes through the proxy, as it passes. Raises

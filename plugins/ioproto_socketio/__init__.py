@@ -13,13 +13,19 @@ import ioproto
 from ioproto.components import Decoder
 from ioproto.filters import Field
 from ioproto.lazy import lazy_names
+from ioproto.lazycomponents import LazyComponent
 
 
 @ioproto.hookimpl
-def register_decoders(register: Callable[[Decoder], None]) -> None:
-    from .decoder import SocketIODecoder
-
-    register(SocketIODecoder())
+def register_decoders(register: Callable[[Decoder | LazyComponent], None]) -> None:
+    register(
+        LazyComponent(
+            "ioproto_socketio.decoder:SocketIODecoder",
+            name="socketio",
+            rides_on="engineio",
+            layer=None,
+        )
+    )
 
 
 @ioproto.hookimpl

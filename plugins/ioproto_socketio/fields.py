@@ -10,21 +10,28 @@ the EVENT that waited. ``sio.bytes`` is the size the packet took on the wire (th
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ioproto.filters import Field, reads
-from ioproto.model import Record
 
-from .records import LAYER, SocketIOPacket, SocketIOUnansweredAck
+if TYPE_CHECKING:
+    from ioproto.model import Record
+
+    from .records import SocketIOPacket
+
+# The records are named, not imported: listing the fields imports no records module.
+LAYER = "socketio"  # .records.LAYER
+_PACKET = "ioproto_socketio.records:SocketIOPacket"
+_UNANSWERED = "ioproto_socketio.records:SocketIOUnansweredAck"
 
 
 def _packet(read: Callable[[SocketIOPacket], Any]) -> Callable[[Record], Any]:
-    return reads(SocketIOPacket, read)
+    return reads(_PACKET, read)
 
 
 def _either(read: Callable[[Any], Any]) -> Callable[[Record], Any]:
     """For Socket.IO packets and unanswered-ack records alike."""
-    return reads((SocketIOPacket, SocketIOUnansweredAck), read)
+    return reads((_PACKET, _UNANSWERED), read)
 
 
 def _name(event: Any) -> str | None:
@@ -33,25 +40,27 @@ def _name(event: Any) -> str | None:
     return event if isinstance(event, str) else str(event)
 
 
-def _event(record: Record) -> Any:
-    if isinstance(record, SocketIOPacket):
-        if record.type == "ACK" and record.answers is not None:
-            return _name(getattr(record.answers, "event", None))
-        return _name(record.event)
-    if isinstance(record, SocketIOUnansweredAck):
-        return _name(record.event)
-    return None
+def _event_of(record: Any) -> Any:
+    """The event of a packet (an ACK's: that of the EVENT it answers) or unanswered ack."""
+    answers = getattr(record, "answers", None)
+    if record.type == "ACK" and answers is not None:
+        return _name(getattr(answers, "event", None))
+    return _name(record.event)
 
 
-def _bytes(record: Record) -> Any:
-    if not isinstance(record, SocketIOPacket):
-        return None
+_event = _either(_event_of)
+
+
+def _packet_bytes(record: SocketIOPacket) -> Any:
     tagged = record.tag("event.bytes") if record.tags else None
     if isinstance(tagged, int):
         return tagged
     parent = record.parent
     raw = getattr(parent, "raw", None) if parent is not None else None
     return len(raw) if isinstance(raw, bytes) and raw else len(record.raw)
+
+
+_bytes = _packet(_packet_bytes)
 
 
 FIELDS = (

@@ -7,22 +7,29 @@ from collections.abc import Callable
 import click
 
 import ioproto
+from ioproto.cli.lazycommand import LazyCommand
 from ioproto.components import SinkFactory
 from ioproto.lazy import lazy_names
+from ioproto.lazycomponents import LazyComponent
 
 
 @ioproto.hookimpl
-def register_sinks(register: Callable[[SinkFactory], None]) -> None:
-    from .sink import StatsSinkFactory
-
-    register(StatsSinkFactory())
+def register_sinks(register: Callable[[SinkFactory | LazyComponent], None]) -> None:
+    register(LazyComponent("ioproto_stats.sink:StatsSinkFactory", name="stats"))
 
 
 @ioproto.hookimpl
 def register_commands(cli: click.Group) -> None:
-    from .command import stats_command
-
-    cli.add_command(stats_command)
+    cli.add_command(
+        LazyCommand(
+            "stats",
+            "ioproto_stats.command:stats_command",
+            summary=(
+                "Summarise the traffic of INPUT: transports, upgrades, clients, latency, "
+                "events, errors."
+            ),
+        )
+    )
 
 
 # The names this package exported before its modules loaded on first use.

@@ -16,8 +16,10 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import ioproto
+from ioproto.cli.lazycommand import LazyCommand
 from ioproto.components import Source
 from ioproto.lazy import lazy_names
+from ioproto.lazycomponents import LazyComponent
 
 if TYPE_CHECKING:
     import click
@@ -35,17 +37,23 @@ def instrument(server: Any, **options: Any) -> Tap:
 
 
 @ioproto.hookimpl
-def register_sources(register: Callable[[Source], None]) -> None:
-    from .source import CollectSource
-
-    register(CollectSource())
+def register_sources(register: Callable[[Source | LazyComponent], None]) -> None:
+    register(
+        LazyComponent("ioproto_tap.source:CollectSource", name="collect", prefixes=("collect:",))
+    )
 
 
 @ioproto.hookimpl
 def register_commands(cli: click.Group) -> None:
-    from .command import collect_command
-
-    cli.add_command(collect_command)
+    cli.add_command(
+        LazyCommand(
+            "collect",
+            "ioproto_tap.command:collect_command",
+            summary=(
+                "Receive the packets that in-process taps report and decode them like a capture."
+            ),
+        )
+    )
 
 
 # The names this package exported before its modules loaded on first use.

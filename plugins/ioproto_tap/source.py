@@ -62,6 +62,7 @@ class CollectSource:
 
     name = "collect"
     live = True  # records arrive as taps send them: the CLI keeps output line-buffered
+    prefixes = (PREFIX,)
     description = "receive in-process taps' streams: collect:HOST:PORT or collect:unix:PATH"
     options = {
         "max_line": "the longest line a tap may send, in bytes",

@@ -15,14 +15,16 @@ live skip other connections before any reassembly; ``--port N`` is short for tha
 from __future__ import annotations
 
 import re
-from typing import Any
-
-from ioproto_http.records import LAYER as CHUNK_LAYER
+from typing import TYPE_CHECKING, Any
 
 from ioproto.filters import Field
-from ioproto.model import Record
 
-from .records import LAYER
+if TYPE_CHECKING:
+    from ioproto.model import Record
+
+# Named, not imported: listing the fields imports no records module.
+LAYER = "tcp"  # .records.LAYER
+CHUNK_LAYER = "chunk"  # ioproto_http.records.LAYER
 
 _CONNECTION = re.compile(r"(\[[^\]]*\]|[^\s\[\]-]+):(\d{1,5})-(\[[^\]]*\]|[^\s\[\]-]+):(\d{1,5})")
 _Endpoints = tuple[str, int, str, int] | None

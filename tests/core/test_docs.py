@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import inspect
 import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -103,3 +104,40 @@ def test_session_snippet_counts_the_events_of_each_session(
     reports = state.reports  # type: ignore[attr-defined]
     assert {key: count for key, count, _ in reports} == events
     assert {reason for _, _, reason in reports} <= {"closed", "input ended"}
+
+
+def test_lazy_registration_snippet_lists_without_importing(
+    recwarn: pytest.WarningsRecorder,
+) -> None:
+    """docs/plugin-hooks.md's "Registering lazily" example, as a plugin whose modules do not
+    even exist: listed (plugins, --proto, --help) without importing them; a use reports it."""
+    import types
+
+    import click
+
+    from ioproto.cli import build_cli, register_plugin_commands
+    from ioproto.cli.state import CliState
+    from ioproto.layers import layer_names
+    from ioproto.plugins import collect_components, describe_plugins
+
+    (snippet,) = [s for s in python_snippets(DOCS / "plugin-hooks.md") if "LazyCommand" in s]
+    module = types.ModuleType("game_plugin")
+    exec(compile(snippet, str(DOCS / "plugin-hooks.md"), "exec"), module.__dict__)
+    pm = make_plugin_manager(plugins=[module])
+    components = collect_components(pm)
+    (described,) = [
+        entry for entry in describe_plugins(pm, components) if "csv" in entry.get("sinks", ())
+    ]
+    assert described["decoders"] == ["game"]
+    assert "app" in layer_names(components)
+    cli = build_cli()
+    register_plugin_commands(pm, cli)
+    context = click.Context(cli, obj=CliState(pm, components))
+    replay = cli.get_command(context, "replay")
+    assert (
+        replay is not None
+        and replay.get_short_help_str() == "Replay a capture at its recorded pace."
+    )
+    assert not [name for name in sys.modules if name.startswith("ioproto_game")]
+    assert "csv" not in [item.component.name for item in components.sinks.items()]
+    assert any("failed to make sink 'csv'" in str(warning.message) for warning in recwarn)

@@ -12,8 +12,9 @@ from ioproto_http.records import Chunk, ChunkKind, HttpInfo
 from ioproto_tcp.records import TcpClose, TcpData, TcpOpen
 
 import ioproto
+from ioproto.layers import layer_names
 from ioproto.model import ErrorRecord, Record
-from ioproto.pipeline import Pipeline, layer_names
+from ioproto.pipeline import Pipeline
 from ioproto.plugins import collect_components, make_plugin_manager
 
 DATA = Path(__file__).resolve().parents[1] / "data"

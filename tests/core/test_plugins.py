@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import sys
 import textwrap
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import pluggy
 import pytest
@@ -154,3 +156,37 @@ def test_unknown_name_lists_valid_ones() -> None:
         components.sinks.get("nope")
     assert "unknown sink 'nope'" in str(info.value)
     assert "jsonl" in str(info.value)
+
+
+@pytest.mark.parametrize("group", ["ioproto", "console_scripts", "pytest11"])
+def test_entry_points_are_those_importlib_metadata_finds(group: str) -> None:
+    """ioproto.entrypoints reads the distribution directories itself (start-up time); it
+    must find what importlib.metadata finds, in the same order."""
+    import importlib.metadata
+
+    from ioproto.entrypoints import entry_points
+
+    def described(found: Iterable[Any]) -> list[tuple[str, str, str, str]]:
+        return [(item.name, item.value, item.dist.name, item.dist.version) for item in found]
+
+    expected = described(importlib.metadata.entry_points(group=group))
+    assert described(entry_points(group)) == expected
+    if group == "ioproto":
+        assert len(expected) >= 22
+
+
+def test_entry_points_in_a_zip_on_the_path_are_left_to_importlib_metadata(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import zipfile
+
+    from ioproto.entrypoints import entry_points
+
+    archive = tmp_path / "zipped.zip"
+    with zipfile.ZipFile(archive, "w") as bundle:
+        bundle.writestr("zipped_plugin.py", "VALUE = 1\n")
+        bundle.writestr("zipped-1.0.dist-info/METADATA", "Name: zipped\nVersion: 1.0\n\n")
+        bundle.writestr("zipped-1.0.dist-info/entry_points.txt", "[ioproto]\nzipped = x:y\n")
+    monkeypatch.syspath_prepend(str(archive))
+    found = {item.name: item.dist.version for item in entry_points("ioproto")}
+    assert found["zipped"] == "1.0" and "engineio" in found

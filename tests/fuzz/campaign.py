@@ -52,6 +52,8 @@ from ioproto_proxy.framing import RequestFramer  # noqa: E402
 from pcapbuild import http_request, write_pcap, write_pcapng  # noqa: E402
 
 import ioproto  # noqa: E402
+import ioproto.jsonform  # noqa: E402
+import ioproto.pipeline  # noqa: E402
 from ioproto.model import ErrorRecord, Record  # noqa: E402
 from ioproto.timestamps import usable  # noqa: E402
 
