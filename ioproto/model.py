@@ -76,7 +76,7 @@ class Record:
 
     def with_tags(self, tags: Iterable[Tag]) -> Record:
         """A copy of this record with ``tags`` added after the existing ones."""
-        added = tuple(tags)
+        added = tags if type(tags) is tuple else tuple(tags)
         if not added:
             return self
         return replace_field(self, "tags", self.tags + added)  # type: ignore[no-any-return]
