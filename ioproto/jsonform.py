@@ -15,6 +15,7 @@ as ``\\udXXX`` (valid JSON) rather than breaking the output.
 from __future__ import annotations
 
 import base64
+import binascii
 import json
 from collections.abc import Callable
 from enum import Enum
@@ -78,6 +79,8 @@ def record_to_dict(record: Record, *, include_raw: bool = False) -> dict[str, An
 
 def _json_default(value: Any) -> Any:
     """What :func:`json.dumps` cannot serialise by itself, as :func:`to_jsonable` does it."""
+    if type(value) is bytes:  # binary attachments, error records' raw: base64 without a copy
+        return {"$bytes": binascii.b2a_base64(value, newline=False).decode("ascii")}
     if isinstance(value, bytes | bytearray | memoryview):
         return {"$bytes": base64.b64encode(bytes(value)).decode("ascii")}
     return to_jsonable(value)
@@ -146,6 +149,7 @@ _ascii_encoder = json.JSONEncoder(
 
 
 _ORJSON_OPTIONS = orjson.OPT_NON_STR_KEYS if orjson is not None else 0
+_ORJSON_LINE = orjson.OPT_APPEND_NEWLINE if orjson is not None else 0
 
 
 def dumps(record: Record, *, include_raw: bool = False) -> str:
@@ -162,10 +166,28 @@ def dumps(record: Record, *, include_raw: bool = False) -> str:
             # always), and measurably faster.
             return orjson.dumps(obj, default=_json_default).decode()
         except (TypeError, orjson.JSONEncodeError):
-            try:
-                return orjson.dumps(obj, default=_json_default, option=_ORJSON_OPTIONS).decode()
-            except (TypeError, orjson.JSONEncodeError):
-                pass  # lone surrogates, integers beyond 64 bits: the json module copes
+            pass
+    return _dumps_slowly(record, obj, include_raw)
+
+
+def dumps_line(record: Record, *, include_raw: bool = False) -> str:
+    """:func:`dumps` and a newline (what a JSON-lines writer writes), in one string."""
+    obj = _shallow_dict(record, include_raw)
+    if orjson is not None:
+        try:
+            return orjson.dumps(obj, default=_json_default, option=_ORJSON_LINE).decode()
+        except (TypeError, orjson.JSONEncodeError):
+            pass
+    return _dumps_slowly(record, obj, include_raw) + "\n"
+
+
+def _dumps_slowly(record: Record, obj: dict[str, Any], include_raw: bool) -> str:
+    """:func:`dumps` of what orjson refused at first (``obj`` is the record's shallow dict)."""
+    if orjson is not None:
+        try:
+            return orjson.dumps(obj, default=_json_default, option=_ORJSON_OPTIONS).decode()
+        except (TypeError, orjson.JSONEncodeError):
+            pass  # lone surrogates, integers beyond 64 bits: the json module copes
     try:
         line = _encoder.encode(obj)
         line.encode("utf-8")

@@ -30,7 +30,7 @@ from typing import Any, Literal
 
 import attrs
 
-from .fastrecords import reduce_record, replace_field
+from .fastrecords import positional_maker, reduce_record, replace_field
 
 Direction = Literal["c2s", "s2c"]
 
@@ -48,6 +48,11 @@ class Tag:
 
     def __reduce__(self) -> tuple[Any, ...]:
         return reduce_record(self)
+
+
+#: ``make_tag(name, value)`` is ``Tag(name, value)``, at about half the cost: for classifiers
+#: that tag most records.
+make_tag = positional_maker(Tag, ("name", "value"))
 
 
 @attrs.frozen(slots=True, kw_only=True)
@@ -71,7 +76,7 @@ class Record:
 
     def with_tags(self, tags: Iterable[Tag]) -> Record:
         """A copy of this record with ``tags`` added after the existing ones."""
-        added = tuple(tags)
+        added = tags if type(tags) is tuple else tuple(tags)
         if not added:
             return self
         return replace_field(self, "tags", self.tags + added)  # type: ignore[no-any-return]

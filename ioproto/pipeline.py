@@ -524,12 +524,18 @@ class Pipeline:
             for member in members:
                 if member.accepts(record):
                     try:
-                        produced = list(member.stream.feed(record))
+                        produced = member.stream.feed(record)
+                        if type(produced) is not list:
+                            produced = list(produced)
                     except Exception as exc:
                         failure = self._plugin_failed(
                             member.plugin, member.decoder.name, exc, record
                         )
                         produced = [failure] if failure is not None else []
+                    if not produced:
+                        if self.all_layers:
+                            self._emit(record)  # consumed, and nothing came of it
+                        return
                     ender = member.ender
                     if ender is not None:
                         for child in produced:
@@ -540,16 +546,19 @@ class Pipeline:
                     ):
                         self._emit(record)  # consumed, and not passed on (possibly annotated)
                     index += 1
-                    # Records out of the top layer go straight to _emit (what _push would do).
-                    forward = self._push if index < len(layers) else None
-                    emit = self._emit
-                    for child in produced:
-                        if forward is None:
-                            emit(child)
-                        else:
+                    if index < len(layers):
+                        forward = self._push
+                        for child in produced:
                             forward(child, index)
+                    else:
+                        # Records out of the top layer go straight to the classifiers (what
+                        # _push would do).
+                        deliver = self._classify_and_deliver
+                        classifiers = self.classifiers
+                        for child in produced:
+                            deliver(child, classifiers)
                     return
-        self._emit(record)
+        self._classify_and_deliver(record, self.classifiers)
 
     def _emit(self, record: Record) -> None:
         self._classify_and_deliver(record, self.classifiers)
@@ -579,9 +588,10 @@ class Pipeline:
                 self._plugin_failed(stage.plugin, stage.name, exc, record)
         if pending:
             record = record.with_tags(pending)
-        self.summary.records[record.layer] += 1
+        summary = self.summary
+        summary.records[record.layer] += 1
         if isinstance(record, ErrorRecord):
-            self.summary.errors[record.rule] += 1
+            summary.errors[record.rule] += 1
         self._out.append(record)
         for stage in self.sinks:
             try:

@@ -245,18 +245,33 @@ def _run(pipeline: Pipeline, records: Iterator[Record]) -> RunSummary:
 @contextmanager
 def _buffering(stream: IO[str], *, line: bool) -> Iterator[None]:
     """Line-buffer ``stream`` (``line``), or block-buffer it unless it is a terminal, for the
-    duration; streams that cannot be reconfigured are left as they are."""
+    duration; streams that cannot be reconfigured are left as they are.
+
+    Block buffering also turns write-through off: with ``PYTHONUNBUFFERED=1`` (common in
+    containers, and set in this project's shells) stdout writes every line with a system
+    call of its own, which into a pipe cost 1.6 s of 6.2 on the 85 MB capture. Everything
+    written to ``stream`` keeps its order either way: only when the bytes leave changes.
+    """
     reconfigure = getattr(stream, "reconfigure", None)
     was = getattr(stream, "line_buffering", None)
-    if reconfigure is None or was is None or was == line or (not line and _isatty(stream)):
+    if reconfigure is None or was is None or (not line and _isatty(stream)):
         yield
         return
-    reconfigure(line_buffering=line)
+    changes: dict[str, bool] = {}
+    if was != line:
+        changes["line_buffering"] = line
+    if not line and getattr(stream, "write_through", False):
+        changes["write_through"] = False
+    if not changes:
+        yield
+        return
+    restore = {name: bool(getattr(stream, name)) for name in changes}
+    reconfigure(**changes)
     try:
         yield
     finally:
         stream.flush()
-        reconfigure(line_buffering=was)
+        reconfigure(**restore)
 
 
 def _open_output(stack: ExitStack, path: str, option: str = "-o/--output") -> IO[str]:

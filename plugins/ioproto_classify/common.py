@@ -72,12 +72,12 @@ class PerSession(Generic[V]):
 
     def get(self, key: str) -> V | None:
         """The state of session ``key`` if it has one (nothing is started)."""
-        holder = self.store.get(key)
+        holder = self.store.sessions.get(key)
         return holder.state.get(self.name) if holder is not None else None
 
     def of(self, key: str, ts: float) -> V:
         """The state of session ``key``, made if needed."""
-        holder = self.store.get(key)
+        holder = self.store.sessions.get(key)
         state: V | None = holder.state.get(self.name) if holder is not None else None
         if state is None:
             holder = self.store.session(key, ts)

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from ioproto_socketio.records import SocketIOPacket
 
 from ioproto.components import DecodeContext
-from ioproto.model import Record, Tag
+from ioproto.model import Record, Tag, make_tag
 
 from .common import wire_size
 
@@ -26,7 +26,7 @@ class EventState:
     def tags(self, record: Record) -> tuple[Tag, ...]:
         """The tags this classifier adds to ``record`` (the pipeline adds them in one go)."""
         if isinstance(record, SocketIOPacket) and record.type in _SIZED:
-            return (Tag("event.bytes", wire_size(record)),)
+            return (make_tag("event.bytes", wire_size(record)),)
         return ()
 
     def close(self) -> Iterable[Record]:

@@ -25,7 +25,7 @@ from ioproto_engineio.records import EngineIOHandshake, EngineIOPacket
 from ioproto_socketio.records import SocketIOPacket
 
 from ioproto.components import DecodeContext
-from ioproto.model import Record, Tag
+from ioproto.model import Record, Tag, make_tag
 from ioproto.sessions import INPUT_ENDED, Session, SessionEnd, SessionStore, session_key
 
 from .common import PerSession, find_chunk
@@ -64,7 +64,7 @@ class LatencyState:
         if isinstance(record, SocketIOPacket):
             if record.type == "ACK" and record.answers is not None:
                 rtt = record.ts - record.answers.ts
-                return (Tag("latency.ack", rtt),)
+                return (make_tag("latency.ack", rtt),)
             return ()
         if not isinstance(record, EngineIOPacket):
             return ()

@@ -116,7 +116,8 @@ class SessionState:
         sid = record.sid
         connection = record.connection
         if sid is not None:
-            if connection is not None:
+            # (setting the same value again changes nothing: the map keeps its order)
+            if connection is not None and self._sid_of_connection.get(connection) != sid:
                 self._sid_of_connection.set(connection, sid)
             return sid
         if connection is not None:
@@ -136,7 +137,7 @@ class SessionState:
         key = self._key(record)
         if key is None:
             return record
-        holder = self._store.get(key)
+        holder = self._store.sessions.get(key)
         session = holder.state.get(_NAME) if holder is not None else None
         if session is None:
             session = self._closed.get(key) or self._start(key, record)

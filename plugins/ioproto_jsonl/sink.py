@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import IO
 
 from ioproto.components import SinkContext, option_flag
-from ioproto.jsonform import dumps
+from ioproto.jsonform import dumps_line
 from ioproto.model import Record
 
 
@@ -18,7 +18,7 @@ class JsonlSink:
         self._flush = flush
 
     def write(self, record: Record) -> None:
-        self._stream.write(dumps(record, include_raw=self._include_raw) + "\n")
+        self._stream.write(dumps_line(record, include_raw=self._include_raw))
         if self._flush:
             self._stream.flush()
 

@@ -140,7 +140,7 @@ class MsgpackStream:
         if self._mode != "auto":
             return self._mode == "msgpack"
         key = session_key(record)
-        holder = self._sessions.get(key)
+        holder = self._sessions.sessions.get(key)
         choice = holder.state.get(_CHOICE) if holder is not None else None
         if choice is None:
             choice = looks_like_msgpack_packet(getattr(record, "data", None))

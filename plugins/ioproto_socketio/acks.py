@@ -232,7 +232,7 @@ class AckBook(Generic[S]):
 
     def get(self, record: Record) -> S | None:
         """``record``'s session if it has state, else ``None`` (nothing is created)."""
-        holder = self.store.get(session_key(record))
+        holder = self.store.sessions.get(session_key(record))
         return holder.state.get(self.name) if holder is not None else None
 
     def session(self, record: Record, out: list[Record]) -> S:

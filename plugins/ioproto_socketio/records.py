@@ -27,6 +27,7 @@ from typing import Any
 
 import attrs
 
+from ioproto.fastrecords import positional_maker
 from ioproto.model import Packet, Record
 
 LAYER = "socketio"
@@ -79,18 +80,26 @@ class AckRequest(Record):
         size = len(event.raw)
         for part in event.attachment_records:
             size += len(getattr(part, "raw", b""))
-        return cls(
-            ts=event.ts,
-            connection=event.connection,
-            direction=event.direction,
-            sid=event.sid,
-            transport=event.transport,
-            revision=event.revision,
-            nsp=event.nsp,
-            id=event.id if event.id is not None else 0,
-            event=event.event,
-            size=size,
+        event_id = event.id
+        return _make_request(  # type: ignore[no-any-return]
+            event.ts,
+            event.connection,
+            event.direction,
+            event.sid,
+            event.transport,
+            event.revision,
+            event.nsp,
+            event_id if event_id is not None else 0,
+            event.event,
+            size,
         )
+
+
+#: ``AckRequest(**fields)`` without keywords: one is made per EVENT that asks for an ack.
+_make_request = positional_maker(
+    AckRequest,
+    ("ts", "connection", "direction", "sid", "transport", "revision", "nsp", "id", "event", "size"),
+)
 
 
 @attrs.frozen(slots=True, kw_only=True)

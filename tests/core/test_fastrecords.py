@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from ioproto_http.records import Chunk, ChunkKind
 
-from ioproto import ErrorRecord, Packet, Tag
+from ioproto import ErrorRecord, Packet, Tag, fastrecords
 from ioproto.fastrecords import positional_maker, replace_field
 
 
@@ -63,3 +63,24 @@ def test_replace_field_equals_evolve() -> None:
     assert fields_of(replace_field(packet, "tags", ())) == fields_of(attrs.evolve(packet, tags=()))
     chunk = Chunk(ts=0.0, kind=ChunkKind.LINE, data=b"x")
     assert replace_field(chunk, "seq", 3) == attrs.evolve(chunk, seq=3)
+
+
+def test_made_records_are_of_the_class_itself_and_stay_frozen() -> None:
+    made = positional_maker(Chunk, ("ts", "kind", "data"))(0.0, ChunkKind.LINE, b"x")
+    copied = replace_field(made, "seq", 3)
+    for record in (made, copied):
+        assert type(record) is Chunk
+        with pytest.raises(attrs.exceptions.FrozenInstanceError):
+            record.seq = 4  # type: ignore[misc]
+        assert hash(record) == hash(Chunk(ts=0.0, kind=ChunkKind.LINE, data=b"x", seq=record.seq))
+
+
+def test_without_a_builder_the_slots_are_written_through_their_descriptors() -> None:
+    @attrs.frozen(slots=True, kw_only=True)
+    class Odd(Packet):
+        extra: int = 0
+
+    fastrecords._builders[Odd] = None  # as for a class whose objects cannot change class
+    record = positional_maker(Odd, ("ts", "extra"))(1.0, 2)
+    assert type(record) is Odd and record == Odd(ts=1.0, extra=2)
+    assert replace_field(record, "extra", 3) == Odd(ts=1.0, extra=3)

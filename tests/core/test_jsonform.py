@@ -7,7 +7,7 @@ import json
 from ioproto_http.records import Chunk, ChunkKind, HttpInfo
 
 from ioproto import ErrorRecord, Packet, Tag, record_context
-from ioproto.jsonform import dumps, from_jsonable, record_to_dict
+from ioproto.jsonform import dumps, dumps_line, from_jsonable, record_to_dict
 
 
 def test_common_fields_come_first_and_bytes_are_base64() -> None:
@@ -75,5 +75,12 @@ def test_dumps_equals_the_documented_dict() -> None:
             ts=1.0, layer="x", type="y", data=data, tags=tuple(Tag(n, v) for n, v in tags)
         )
         assert json.loads(dumps(packet)) == json.loads(json.dumps(record_to_dict(packet)))
+        assert dumps_line(packet) == dumps(packet) + "\n"
 
     check()
+
+
+def test_dumps_line_is_dumps_and_a_newline_on_every_path() -> None:
+    for data in ("a\ud800b", 2**70, {1: "non-str key"}, b"\x00\xff", bytearray(b"ab"), "€"):
+        packet = Packet(ts=0.0, layer="x", type="y", data=data)
+        assert dumps_line(packet) == dumps(packet) + "\n"

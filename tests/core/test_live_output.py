@@ -3,6 +3,7 @@ soon as the source has yielded them; a file source's may wait in a block buffer.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -10,6 +11,7 @@ from click.testing import CliRunner
 
 import ioproto
 from ioproto.cli import build_cli
+from ioproto.cli.decode import _buffering
 from ioproto.cli.state import CliState
 from ioproto.components import Source, SourceContext
 from ioproto.model import ErrorRecord, Record
@@ -64,3 +66,25 @@ def test_live_source_records_are_written_through(tmp_path: Path) -> None:
 def test_file_source_records_may_wait_in_a_buffer(tmp_path: Path) -> None:
     outputs = [tmp_path / name for name in ("b.jsonl", "b.txt", "b.monitor")]
     assert run(Watching("file-test", False, outputs), tmp_path) == [[0, 0, 0], [0, 0, 0]]
+
+
+def test_block_buffering_also_undoes_write_through_for_the_run() -> None:
+    # PYTHONUNBUFFERED=1 makes stdout write-through: a system call per line unless undone.
+    raw = io.BytesIO()
+    stream = io.TextIOWrapper(raw, encoding="utf-8", write_through=True)
+    with _buffering(stream, line=False):
+        assert not stream.write_through
+        stream.write("a\n")
+        assert raw.getvalue() == b""  # waiting in the buffer
+    assert stream.write_through and not stream.line_buffering
+    assert raw.getvalue() == b"a\n"
+
+
+def test_line_buffering_leaves_write_through_alone() -> None:
+    raw = io.BytesIO()
+    stream = io.TextIOWrapper(raw, encoding="utf-8", write_through=True)
+    with _buffering(stream, line=True):
+        assert stream.write_through and stream.line_buffering
+        stream.write("a\n")
+        assert raw.getvalue() == b"a\n"
+    assert stream.write_through and not stream.line_buffering
