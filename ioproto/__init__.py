@@ -160,12 +160,15 @@ def decode(
 
     def records() -> Iterator[Record]:
         items: Iterable[Any] = [inputs] if isinstance(inputs, str) else inputs
+        only = isinstance(items, list | tuple) and len(items) == 1
         for item in items:
             if isinstance(item, Record):
                 yield item
             else:
                 chosen = resolve_source(components, str(item), source=source)
-                yield from source_records(pipeline, chosen, str(item), context, jobs)
+                yield from source_records(
+                    pipeline, chosen, str(item), context, jobs, only_input=only
+                )
 
     stream = pipeline.stream(records())
     if match is None:

@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING
 
 from .components import Source, SourceContext, option_flag, optional
 from .model import Record
+from .pipes import widen
 
 if TYPE_CHECKING:
     from .pipeline import Pipeline
@@ -42,9 +43,6 @@ if TYPE_CHECKING:
 #: Records per message through a pipe: large enough to amortise a send, small enough that
 #: the parent starts decoding at once and that several fit in the pipe.
 BATCH = 128
-
-#: The pipe's buffer: several batches (a batch of Engine.IO records pickles to ~150 kB).
-PIPE_BYTES = 1 << 20
 
 #: A batch is sent early once its records' payloads reach this many bytes: a hostile
 #: capture of messages inflating to 15 MiB each must not pile 128 of them into one
@@ -88,16 +86,25 @@ def source_records(
     input: str,
     context: SourceContext,
     processes: int | None = None,
+    *,
+    only_input: bool = False,
 ) -> Iterable[Record]:
     """The records to feed ``pipeline`` for ``input``: the source's own, or, when workers
-    pay (see the module docstring), what the workers' leading layers made of them.
+    pay (see the module docstring), what the workers' leading layers made of them, or what
+    sharded workers decoded and classified (:class:`~ioproto.model.Delivered` batches).
 
-    ``processes``: how many processes decode the input, this one included (default:
-    :func:`idle_cores`).
+    ``processes``: how many processes decode the input (default: :func:`idle_cores`). With
+    the source option ``shard=true`` (off by default: see :mod:`ioproto.shard` for why)
+    and ``input`` the run's only input (``only_input``), that many workers decode it
+    sharded by session, this process merging.
     """
     lower = connection_layers(pipeline)
     processes = processes or idle_cores()
     if lower and processes > 1 and use_worker(pipeline, source, input, context):
+        if only_input and option_flag(context.options.get("shard", False)):
+            from .shard import shard_records
+
+            return shard_records(pipeline, source, input, context, processes)
         return _read_in_worker(pipeline, lower, source, input, context)
     return source.open(input, context)
 
@@ -134,7 +141,7 @@ def _read_in_worker(
 ) -> Iterator[Record]:
     fork = multiprocessing.get_context("fork")
     receiver, sender = fork.Pipe(duplex=False)
-    _widen(sender)
+    widen(sender)
     child = fork.Process(
         target=_work, args=(pipeline, lower, source, input, context, sender), daemon=True
     )
@@ -160,18 +167,6 @@ def _read_in_worker(
         child.join()
     if child.exitcode not in (0, None):
         raise RuntimeError(f"the worker process reading {input} exited with code {child.exitcode}")
-
-
-def _widen(connection: Connection) -> None:
-    """Give the pipe room for several batches (Linux; 64 KiB by default), so that a worker
-    goes on reading while the parent decodes instead of waiting for it to take each batch
-    whole. Where the size cannot be set the pipe stays as it is."""
-    try:
-        import fcntl
-
-        fcntl.fcntl(connection.fileno(), getattr(fcntl, "F_SETPIPE_SZ", 1031), PIPE_BYTES)
-    except (ImportError, OSError):
-        pass
 
 
 def _work(

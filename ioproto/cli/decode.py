@@ -180,7 +180,9 @@ def run_pipeline_command(
 
         def records() -> Iterator[Record]:
             for item, chosen in zip(inputs, sources, strict=True):
-                opened = source_records(pipeline, chosen, item, context, processes=jobs)
+                opened = source_records(
+                    pipeline, chosen, item, context, processes=jobs, only_input=len(inputs) == 1
+                )
                 if feed is not None:
                     opened = feed(chosen, item, opened)
                 if every:

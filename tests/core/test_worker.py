@@ -64,19 +64,22 @@ def test_small_files_stdin_missing_files_and_all_layers_are_read_here(tmp_path: 
     assert not use_worker(everything, pcap, str(DATA / "upgrade.pcap"), big)
 
 
+class Broken:
+    """A forkable source that fails after a while (a bug in a reader)."""
+
+    name = "broken"
+    description = "fails after a while"
+    forkable = True
+
+    def probe(self, input: str) -> float:
+        return 1.0
+
+    def open(self, input: str, context: SourceContext) -> Iterator[Record]:
+        yield from ()
+        raise ValueError("reader bug")
+
+
 def test_a_reader_failure_in_the_worker_is_raised_here() -> None:
-    class Broken:
-        name = "broken"
-        description = "fails after a while"
-        forkable = True
-
-        def probe(self, input: str) -> float:
-            return 1.0
-
-        def open(self, input: str, context: SourceContext) -> Iterator[Record]:
-            yield from ()
-            raise ValueError("reader bug")
-
     pipeline = Pipeline.build(proto="socketio")
     context = SourceContext(options={"parallel_min_bytes": "0"})
     with pytest.raises(RuntimeError, match="reader bug"):
@@ -105,3 +108,103 @@ def test_the_default_counts_the_idle_cores(monkeypatch: pytest.MonkeyPatch) -> N
     context = SourceContext(options={"parallel_min_bytes": "0"})
     opened = source_records(pipeline, pcap, str(DATA / "upgrade.pcap"), context)
     assert not isinstance(opened, GeneratorType) or opened.gi_code.co_name == "read_capture"
+
+
+# -- sharding by session (ioproto.shard) ------------------------------------------------------
+
+CAPTURES = sorted(path.name for path in DATA.glob("*.pcap"))
+
+
+def sharded(path: str, jobs: int, proto: str = "socketio", **options: str) -> list[str]:
+    """The records of ``path`` decoded by ``jobs`` sharded workers, classifiers on."""
+    records = ioproto.decode(
+        path,
+        proto=proto,
+        classifiers=None,
+        source_options={"parallel_min_bytes": "0", "shard": "true", **options},
+        jobs=jobs,
+    )
+    return [dumps(record, include_raw=True) for record in records]
+
+
+@pytest.mark.parametrize("name", CAPTURES)
+def test_sharded_workers_give_the_records_of_one_process(name: str) -> None:
+    """2, 3 and 4 workers, each decoding the sessions of its share with every layer and
+    classifier: every record, in the order of one process (``jobs=1``)."""
+    path = str(DATA / name)
+    alone = sharded(path, 1)
+    for jobs in (2, 3, 4):
+        assert sharded(path, jobs) == alone, f"{jobs} workers"
+
+
+def test_sharded_records_with_a_tiny_routing_budget() -> None:
+    """Connections decided by their addresses at once (budgets of a byte) split sessions:
+    their session-level records may then differ, but the connection-level ones (chunks,
+    numbered as by one process) are all there, once, in order, and nothing crashes."""
+    path = str(DATA / "upgrade.pcap")
+    tiny = {"route_bytes": "1", "route_window": "1", "route_pending_bytes": "1"}
+    assert sharded(path, 3, "chunk", **tiny) == sharded(path, 1, "chunk")
+    assert sharded(path, 3, **tiny)
+
+
+def cli_lines(*args: str) -> list[str]:
+    from click.testing import CliRunner
+
+    from ioproto.cli import build_cli
+    from ioproto.cli.state import CliState
+
+    result = CliRunner().invoke(
+        build_cli(),
+        ["decode", "--sink", "jsonl", "--source-option", "parallel_min_bytes=0", *args],
+        obj=CliState(plugin_manager=ioproto.make_plugin_manager()),
+    )
+    assert result.exit_code == 0, result.output
+    return result.output.splitlines()
+
+
+@pytest.mark.parametrize("more", [[], ["--filter", 'sio.event == "hello"']])
+def test_the_cli_shards_with_jobs_and_the_shard_option(more: list[str]) -> None:
+    path = str(DATA / "clients_mixed.pcap")
+    alone = cli_lines("--jobs", "1", *more, path)
+    assert alone
+    assert cli_lines("--jobs", "3", "--source-option", "shard=true", *more, path) == alone
+
+
+def test_closing_the_sharded_records_early_leaves_no_process() -> None:
+    import multiprocessing
+
+    records = ioproto.decode(
+        str(DATA / "clients_mixed.pcap"),
+        source_options={"parallel_min_bytes": "0", "shard": "true"},
+        jobs=3,
+    )
+    next(records)
+    records.close()  # `| head -1`
+    assert multiprocessing.active_children() == []
+
+
+def test_a_failure_in_a_sharded_worker_is_raised_here() -> None:
+    pipeline = Pipeline.build(proto="socketio")
+    context = SourceContext(options={"parallel_min_bytes": "0", "shard": "true"})
+    with pytest.raises(ValueError, match="reader bug"):
+        list(
+            source_records(
+                pipeline, Broken(), str(DATA / "upgrade.pcap"), context, 3, only_input=True
+            )
+        )
+
+
+@pytest.mark.parametrize("cut", [100, 5000, 20000, -7])
+def test_a_cut_or_damaged_capture_with_sharded_workers(tmp_path: Path, cut: int) -> None:
+    """A capture cut short or with garbage inside: no hang, no crash, the records of one
+    process."""
+    capture = (DATA / "clients_mixed.pcap").read_bytes()
+    if cut > 0:
+        data = capture[:cut]
+    else:
+        middle = len(capture) // 2
+        data = capture[:middle] + bytes(range(256)) * 4 + capture[middle:]
+    path = tmp_path / "damaged.pcap"
+    path.write_bytes(data)
+    alone = sharded(str(path), 1)
+    assert sharded(str(path), 3) == alone
