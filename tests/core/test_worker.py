@@ -163,11 +163,12 @@ def cli_lines(*args: str) -> list[str]:
 
 
 @pytest.mark.parametrize("more", [[], ["--filter", 'sio.event == "hello"']])
-def test_the_cli_shards_with_jobs_and_the_shard_option(more: list[str]) -> None:
+def test_the_cli_shards_from_three_jobs_or_with_the_shard_option(more: list[str]) -> None:
     path = str(DATA / "clients_mixed.pcap")
     alone = cli_lines("--jobs", "1", *more, path)
     assert alone
-    assert cli_lines("--jobs", "3", "--source-option", "shard=true", *more, path) == alone
+    assert cli_lines("--jobs", "3", *more, path) == alone
+    assert cli_lines("--jobs", "2", "--source-option", "shard=true", *more, path) == alone
 
 
 def test_closing_the_sharded_records_early_leaves_no_process() -> None:
@@ -208,3 +209,27 @@ def test_a_cut_or_damaged_capture_with_sharded_workers(tmp_path: Path, cut: int)
     path.write_bytes(data)
     alone = sharded(str(path), 1)
     assert sharded(str(path), 3) == alone
+
+
+def test_three_jobs_shard_two_and_the_default_do_not(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The rule of ``--jobs`` (ioproto.worker): from 3 asked for, a lone input is sharded;
+    2 and the default run the reader process; ``shard=`` forces either way."""
+    pipeline = Pipeline.build(proto="socketio")
+    pcap = pipeline_source(pipeline)
+    path = str(DATA / "upgrade.pcap")
+    monkeypatch.setattr(worker, "idle_cores", lambda: 8)
+
+    def mode(processes: int | None, only: bool = True, **options: str) -> str:
+        context = SourceContext(options={"parallel_min_bytes": "0", **options})
+        opened = source_records(pipeline, pcap, path, context, processes, only_input=only)
+        assert isinstance(opened, GeneratorType)
+        name = opened.gi_code.co_name
+        opened.close()
+        return name
+
+    assert mode(3) == "shard_records"
+    assert mode(2) == "_read_in_worker"
+    assert mode(None) == "_read_in_worker"  # the default (8 idle cores here) never shards
+    assert mode(3, only=False) == "_read_in_worker"  # one of several inputs
+    assert mode(2, shard="true") == "shard_records"
+    assert mode(4, shard="false") == "_read_in_worker"
