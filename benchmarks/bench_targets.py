@@ -147,7 +147,7 @@ def main() -> None:
             "  --no-classify all --jobs 1": [*decode, "--no-classify", "all", "--jobs", "1"],
         }
         for count in jobs:
-            commands[f"  same, --jobs {count}"] = [*decode, "--jobs", str(count)]
+            commands[f"  classifiers, --jobs {count}"] = [*decode, "--jobs", str(count)]
         if have_tshark:
             commands["tshark -Y websocket"] = [
                 "tshark", "-r", str(capture), "-Y", "websocket", "-T", "fields",

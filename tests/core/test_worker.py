@@ -233,3 +233,23 @@ def test_three_jobs_shard_two_and_the_default_do_not(monkeypatch: pytest.MonkeyP
     assert mode(3, only=False) == "_read_in_worker"  # one of several inputs
     assert mode(2, shard="true") == "shard_records"
     assert mode(4, shard="false") == "_read_in_worker"
+
+
+def test_a_strict_failure_in_a_sharded_worker_is_raised_here_as_it_is() -> None:
+    from ioproto.errors import PluginFailure
+
+    pipeline = Pipeline.build(proto="socketio", strict=True)
+    stage = pipeline.classifiers[0]
+
+    def broken(record: Record) -> Record:
+        raise ValueError("classifier bug")
+
+    stage.component.classify = broken  # the forked workers inherit it
+    stage.tagger = None
+    context = SourceContext(options={"parallel_min_bytes": "0"})
+    opened = source_records(
+        pipeline, pipeline_source(pipeline), str(DATA / "upgrade.pcap"), context, 3, only_input=True
+    )
+    with pytest.raises(PluginFailure, match="classifier bug"):
+        for record in opened:
+            pipeline.feed(record)
