@@ -346,6 +346,12 @@ OPTIONAL_MEMBERS: dict[str, dict[str, tuple[Any, str]]] = {
             "consecutive such classifiers are added in one copy (it must not read the tags "
             "others add)",
         ),
+        "input_ended_at": (
+            None,
+            "input_ended_at(ts), called in a sharded worker (ioproto.shard) before close(): "
+            "the time of the last record classified in the whole run, which this process "
+            "may not have seen (for a state that reports at close 'by the last record's time')",
+        ),
         "close_order": (
             "ended",
             '"ended": close() reports in the order the sessions ended; "time": by time, '

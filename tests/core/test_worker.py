@@ -64,15 +64,19 @@ def test_small_files_stdin_missing_files_and_all_layers_are_read_here(tmp_path: 
     assert not use_worker(everything, pcap, str(DATA / "upgrade.pcap"), big)
 
 
-class Broken:
-    """A forkable source that fails after a while (a bug in a reader)."""
+class Forkable:
+    """A forkable test source, whatever the input."""
 
-    name = "broken"
-    description = "fails after a while"
+    name = "test"
+    description = "a test source"
     forkable = True
 
     def probe(self, input: str) -> float:
         return 1.0
+
+
+class Broken(Forkable):
+    """A forkable source that fails after a while (a bug in a reader)."""
 
     def open(self, input: str, context: SourceContext) -> Iterator[Record]:
         yield from ()
@@ -253,3 +257,42 @@ def test_a_strict_failure_in_a_sharded_worker_is_raised_here_as_it_is() -> None:
     with pytest.raises(PluginFailure, match="classifier bug"):
         for record in opened:
             pipeline.feed(record)
+
+
+class TwoCaptures(Forkable):
+    """A forkable source: clients_mixed.pcap, then upgrade.pcap a second later (its last
+    record then comes from another session than the one still waiting for a pong)."""
+
+    def open(self, input: str, context: SourceContext) -> Iterator[Record]:
+        import attrs
+        from ioproto_pcap.source import read_capture
+
+        first = list(read_capture(str(DATA / "clients_mixed.pcap"), context))
+        end = max(record.ts for record in first)
+        yield from first[:-1]  # its InputSummary last
+        second = read_capture(str(DATA / "upgrade.pcap"), context)
+        start: float | None = None
+        for record in second:
+            if record.layer != "input":
+                start = record.ts if start is None else start
+                yield attrs.evolve(record, ts=record.ts - start + end + 1.0)
+        yield first[-1]
+
+
+def two_captures(jobs: int) -> list[str]:
+    pipeline = Pipeline.build(proto="socketio", classifiers=None)
+    context = SourceContext(options={"parallel_min_bytes": "0", "shard": "true"})
+    out = []
+    for record in source_records(pipeline, TwoCaptures(), __file__, context, jobs, only_input=True):
+        out += pipeline.feed(record)
+    out += pipeline.close()
+    return [dumps(record, include_raw=True) for record in out]
+
+
+def test_the_end_of_input_time_is_the_whole_runs() -> None:
+    """A ping still waiting at the end is reported with the time of the run's last record,
+    which another worker may have decoded (``input_ended_at``)."""
+    alone = two_captures(1)
+    assert any('"heartbeat-timeout"' in line and "input ended" in line for line in alone)
+    for jobs in (2, 3, 4):
+        assert two_captures(jobs) == alone, f"{jobs} workers"
