@@ -183,8 +183,14 @@ def run_pipeline_command(
 
         def records() -> Iterator[Record]:
             for item, chosen in zip(inputs, sources, strict=True):
+                # Sharding yields batches of finished records: not for a pacing `feed`.
                 opened = source_records(
-                    pipeline, chosen, item, context, processes=jobs, only_input=len(inputs) == 1
+                    pipeline,
+                    chosen,
+                    item,
+                    context,
+                    processes=jobs,
+                    only_input=len(inputs) == 1 and feed is None,
                 )
                 if feed is not None:
                     opened = feed(chosen, item, opened)
