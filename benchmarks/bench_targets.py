@@ -1,7 +1,7 @@
 """Issue 16's scoreboard in one run: start-up, and ioproto next to tshark on two captures.
 
     python benchmarks/bench_targets.py [--runs 5] [--startup-runs 10] [--startup-only]
-                                       [--medium FILE] [--large FILE]
+                                       [--medium FILE] [--large FILE] [--jobs 2,3,4]
 
 Prints, measured in the same run and interleaved (medians of ``--runs``, whole processes
 as a user runs them, output read from a pipe and discarded):
@@ -16,8 +16,10 @@ as a user runs them, output read from a pipe and discarded):
   default): ``tshark -r FILE -Y websocket -T fields -e websocket.payload`` (the reference:
   it only frames WebSocket), ``ioproto decode --proto socketio --sink jsonl`` as the issue
   states it (classifiers on), the same in one process (``--jobs 1``) and without
-  classifiers; each with packets/s (capture frames), MB/s, peak RSS and the speed ratio to
-  tshark (above 1: ioproto is faster).
+  classifiers, and with each ``--jobs`` N asked for (3 and more: sharded by session); each
+  with packets/s (capture frames), MB/s, CPU seconds (user + system, the process and its
+  workers), peak RSS (the largest process) and the speed ratio to tshark (above 1:
+  ioproto is faster).
 
 The reference decoders of each protocol layer (python-engineio, python-socketio, Node's
 socket.io-parser) are compared in bench_engineio.py and bench_socketio.py.
@@ -39,7 +41,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 DATA = HERE / "data"
 sys.path.insert(0, str(HERE))
-from bench_end_to_end import ensure_capture, run  # noqa: E402
+from bench_end_to_end import ensure_capture  # noqa: E402
 
 MEDIUM = ["--clients", "50", "--events", "300", "--payload", "120", "--binary", "512"]
 
@@ -90,14 +92,34 @@ def startup_runs(commands: dict[str, list[str]], runs: int) -> dict[str, tuple[f
     }
 
 
-def median_runs(commands: dict[str, list[str]], runs: int) -> dict[str, tuple[float, int]]:
-    """Median wall seconds and peak RSS (kB) of each command, the commands interleaved."""
-    results: dict[str, list[tuple[float, int, int]]] = {name: [] for name in commands}
+def run_with_cpu(command: list[str]) -> tuple[float, int, float]:
+    """Wall seconds, peak RSS (kB, the largest process) and CPU seconds (user + system, with
+    the worker processes it waited for) of ``command``, its output read and discarded."""
+    start = time.perf_counter()
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    assert process.stdout is not None
+    while process.stdout.read(1 << 20):
+        pass
+    _, status, usage = os.wait4(process.pid, 0)
+    elapsed = time.perf_counter() - start
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"failed: {' '.join(command)}")
+    return elapsed, usage.ru_maxrss, usage.ru_utime + usage.ru_stime
+
+
+def median_runs(commands: dict[str, list[str]], runs: int) -> dict[str, tuple[float, int, float]]:
+    """Median wall seconds, peak RSS (kB) and least CPU seconds of each command, the
+    commands interleaved."""
+    results: dict[str, list[tuple[float, int, float]]] = {name: [] for name in commands}
     for _ in range(runs):
         for name, command in commands.items():
-            results[name].append(run(command))
+            results[name].append(run_with_cpu(command))
     return {
-        name: (statistics.median(r[0] for r in got), max(r[1] for r in got))
+        name: (
+            statistics.median(r[0] for r in got),
+            max(r[1] for r in got),
+            min(r[2] for r in got),
+        )
         for name, got in results.items()
     }
 
@@ -109,7 +131,11 @@ def main() -> None:
     parser.add_argument("--startup-only", action="store_true", help="measure start-up only")
     parser.add_argument("--medium", type=Path, default=DATA / "medium.pcap")
     parser.add_argument("--large", type=Path, default=DATA / "large.pcap")
+    parser.add_argument(
+        "--jobs", default="", help="comma-separated --jobs values to add (3 and more shard)"
+    )
     args = parser.parse_args()
+    jobs = [int(item) for item in args.jobs.split(",") if item]
     # Byte-compiled modules, as an installed ioproto has them (PYTHONDONTWRITEBYTECODE in
     # the environment would otherwise make every run compile changed sources again).
     os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
@@ -156,6 +182,8 @@ def main() -> None:
             "  same, --no-classify all": [*decode, "--no-classify", "all"],
             "  --no-classify all --jobs 1": [*decode, "--no-classify", "all", "--jobs", "1"],
         }
+        for count in jobs:
+            commands[f"  classifiers, --jobs {count}"] = [*decode, "--jobs", str(count)]
         if have_tshark:
             commands["tshark -Y websocket"] = [
                 "tshark", "-r", str(capture), "-Y", "websocket", "-T", "fields",
@@ -166,16 +194,17 @@ def main() -> None:
         packets = frames(capture)
         baseline = figures["tshark -Y websocket"][0] if have_tshark else 0.0
         print(f"\n{label}: {capture} ({size_mb:.1f} MB, {packets:,} packets), median of", args.runs)
-        titles = ("s", "packets/s", "MB/s", "RSS MB", "vs tshark")
-        widths = (6, 10, 6, 7, 9)
+        titles = ("s", "packets/s", "MB/s", "CPU s", "RSS MB", "vs tshark")
+        widths = (6, 10, 6, 6, 7, 9)
         heads = " ".join(f"{t:>{w}}" for t, w in zip(titles, widths, strict=True))
         print(f"  {'what':32} {heads}")
-        for name, (seconds, rss) in figures.items():
+        for name, (seconds, rss, cpu) in figures.items():
             ratio = f"{baseline / seconds:.2f}x" if baseline else "-"
             print(
                 f"  {name:32} {seconds:6.2f} {packets / seconds:10,.0f} "
-                f"{size_mb / seconds:6.1f} {rss / 1024:7.0f} {ratio:>9}"
+                f"{size_mb / seconds:6.1f} {cpu:6.2f} {rss / 1024:7.0f} {ratio:>9}"
             )
+        print(f"  load average at the end: {os.getloadavg()[0]:.2f}")
     print("\ntargets (issue 16): >= 2x tshark on the large capture, >= 1.5x on the medium one")
 
 

@@ -116,8 +116,9 @@ def decode(
         ``'sio.event == "chat"'``, or a :class:`Filter` from :func:`compile_filter`. What
         cannot match is not decoded further (push-down).
     :param jobs: processes that decode a capture file (``ioproto.worker``; default: the
-        cores the load average says are idle; 1: this process alone). The records are the
-        same.
+        cores the load average says are idle; 1: this process alone; 3 or more, for one
+        input: that many workers sharded by Engine.IO session, ``ioproto.shard``). The
+        records are the same.
 
     Bad input never raises: it comes out as :class:`ErrorRecord` records. An unknown
     ``proto``/``source`` name raises ``KeyError`` whose message lists the valid names; a
@@ -162,12 +163,15 @@ def decode(
 
     def records() -> Iterator[Record]:
         items: Iterable[Any] = [inputs] if isinstance(inputs, str) else inputs
+        only = isinstance(items, list | tuple) and len(items) == 1
         for item in items:
             if isinstance(item, Record):
                 yield item
             else:
                 chosen = resolve_source(components, str(item), source=source)
-                yield from source_records(pipeline, chosen, str(item), context, jobs)
+                yield from source_records(
+                    pipeline, chosen, str(item), context, jobs, only_input=only
+                )
 
     stream = pipeline.stream(records())
     if match is None:

@@ -352,6 +352,17 @@ OPTIONAL_MEMBERS: dict[str, dict[str, tuple[Any, str]]] = {
             "consecutive such classifiers are added in one copy (it must not read the tags "
             "others add)",
         ),
+        "input_ended_at": (
+            None,
+            "input_ended_at(ts), called in a sharded worker (ioproto.shard) before close(): "
+            "the time of the last record classified in the whole run, which this process "
+            "may not have seen (for a state that reports at close 'by the last record's time')",
+        ),
+        "close_order": (
+            "ended",
+            '"ended": close() reports in the order the sessions ended; "time": by time, '
+            "then that order (a sharded run, ioproto.shard, merges its workers' reports so)",
+        ),
     },
     "SinkFactory": {
         "per_input": (
@@ -367,6 +378,15 @@ OPTIONAL_MEMBERS: dict[str, dict[str, tuple[Any, str]]] = {
         ),
     },
     "Sink": {
+        "render": (
+            None,
+            "render(record) -> str: the text write(record) would write ('' for none), made "
+            "in the workers of a sharded run (ioproto.shard); needs write_rendered",
+        ),
+        "write_rendered": (
+            None,
+            "write_rendered(text): write what render() made, as write(record) would have",
+        ),
         "session_ended": (
             None,
             "session_ended(session, end): a session ended (after the layers and classifiers "

@@ -8,6 +8,7 @@ input nobody can read) and for ``--strict`` runs.
 from __future__ import annotations
 
 import os
+from typing import Any
 
 
 class IoprotoError(Exception):
@@ -45,6 +46,10 @@ class PluginFailure(IoprotoError):
         self.component = component
         self.exc = exc
         super().__init__(f"{component} ({plugin}) raised {type(exc).__name__}: {exc}")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # A sharded worker (ioproto.shard) sends it to the parent, which raises it.
+        return (PluginFailure, (self.plugin, self.component, self.exc))
 
 
 def check_writable(path: str, what: str) -> None:

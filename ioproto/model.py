@@ -201,3 +201,20 @@ class InputSummary(Record):
     empty_reason: str | None = None
     layer: str = INPUT_SUMMARY_LAYER
     type: str = "summary"
+
+
+DELIVERED_LAYER = "delivered"
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class Delivered(Record):
+    """Records that worker processes decoded and classified (``ioproto.shard``), fed to a
+    pipeline as one: it writes ``records`` to its sinks, as they are, in order.
+
+    ``rendered``: the workers counted them already, and rendered what they could (the
+    ``str`` items: text for the one sink's ``write_rendered``)."""
+
+    records: list[Any] = attrs.field(factory=list)
+    rendered: bool = False
+    layer: str = DELIVERED_LAYER
+    type: str = "batch"

@@ -38,7 +38,7 @@ from .components import (
 from .errors import PluginFailure
 from .layers import layer_names, layer_of, source_layers
 from .lazycomponents import declared
-from .model import INPUT_SUMMARY_LAYER, ErrorRecord, Record, Tag
+from .model import DELIVERED_LAYER, INPUT_SUMMARY_LAYER, Delivered, ErrorRecord, Record, Tag
 from .plugins import (
     Components,
     PluginManager,
@@ -48,6 +48,9 @@ from .plugins import (
 )
 from .sessions import Session, SessionEnd, SessionStore, session_key
 from .summary import RunSummary
+
+#: Where a :class:`~ioproto.model.Delivered` batch enters: past everything, to the sinks.
+DELIVERED_ENTRY = -2
 
 
 @attrs.define
@@ -252,7 +255,7 @@ class Pipeline:
         self._started = False
         self._out: list[Record] = []
         # A record's layer -> index of the layer it enters; -1: kept, not decoded.
-        self._entries: dict[str, int] = {INPUT_SUMMARY_LAYER: -1}
+        self._entries: dict[str, int] = {INPUT_SUMMARY_LAYER: -1, DELIVERED_LAYER: DELIVERED_ENTRY}
         #: The pipeline's sessions (its context's, or a store of its own).
         sessions = self.context.sessions
         if sessions is None:
@@ -270,6 +273,9 @@ class Pipeline:
             if member.ender is not None
         }
         self.interest: Interest | None = None
+        #: called with each session end before the pipeline announces it (ioproto.shard
+        #: tags what the announcement emits)
+        self.announcing: Callable[[Session, SessionEnd], None] | None = None
 
     # -- building ----------------------------------------------------------------------------
 
@@ -371,7 +377,10 @@ class Pipeline:
         if not self._started:
             self._start()
         index = self._first_layer_for(record)
-        if index < 0:  # what a source saw (InputSummary): for the caller, not the sinks
+        if index < 0:
+            if index == DELIVERED_ENTRY:  # classified by a worker: only the sinks are left
+                return self._deliver(record)  # type: ignore[arg-type]
+            # what a source saw (InputSummary): for the caller, not the sinks
             self.summary.input_summaries.append(record)  # type: ignore[arg-type]
             return []
         self.summary.inputs += 1
@@ -393,19 +402,11 @@ class Pipeline:
         self._start()
         self._closed = True
         self._out = []
-        self._end_sessions()
-        self.sessions.end_all(self._last_ts, "input ended")
-        self._end_sessions()
-        for index, layer in enumerate(self.layers):
-            for member in layer.members:
-                for produced in self._safely(
-                    member.plugin, member.decoder.name, member.stream.close
-                ):
-                    self._push(produced, index + 1)
+        self.end_open_sessions()
+        for index in range(len(self.layers)):
+            self.close_layer(index)
         for stage in self.classifiers:
-            state: ClassifierState = stage.component
-            for produced in self._safely(stage.plugin, stage.name, state.close):
-                self._emit_classified(produced, after=stage)
+            self.close_classifier(stage)
         flushed = self._out
         for stage in self.sinks:
             sink: Sink = stage.component
@@ -413,6 +414,34 @@ class Pipeline:
         if self.plugin_manager is not None:
             self.plugin_manager.hook.pipeline_finished(pipeline=self, summary=self.summary)
         return flushed
+
+    # The steps of close(), in its order, for a sharded worker (ioproto.shard) that tags
+    # what each step emits; each adds to the records the current feed/close returns.
+
+    def end_open_sessions(self) -> None:
+        """Close, step 1: end every open session ("input ended") and announce the ends."""
+        self._end_sessions()
+        self.sessions.end_all(self._last_ts, "input ended")
+        self._end_sessions()
+
+    def close_layer(self, index: int) -> None:
+        """Close, step 2 (per layer, lowest first): flush the streams of layer ``index``."""
+        for member in self.layers[index].members:
+            for produced in self._safely(member.plugin, member.decoder.name, member.stream.close):
+                self._push(produced, index + 1)
+
+    def close_classifier(self, stage: Stage) -> None:
+        """Close, step 3 (per classifier, in order): what classifier ``stage`` reports at the
+        end, seen by the later classifiers."""
+        state: ClassifierState = stage.component
+        for produced in self._safely(stage.plugin, stage.name, state.close):
+            self._emit_classified(produced, after=stage)
+
+    def saw(self, ts: float) -> None:
+        """A record of the input at time ``ts`` went by without being fed here (another
+        worker of a sharded run decodes it): the input's end time still counts it."""
+        if ts > self._last_ts:
+            self._last_ts = ts
 
     def run(self, records: Iterable[Record]) -> RunSummary:
         """Feed every record of ``records``, then close; returns the summary."""
@@ -450,6 +479,42 @@ class Pipeline:
 
     # -- internals ---------------------------------------------------------------------------
 
+    def _deliver(self, batch: Delivered) -> list[Record]:
+        """The records of ``batch``, decoded and classified elsewhere: counted and written
+        to the sinks, and the sessions they end ended here too (for the sinks' own
+        ``session_ended``)."""
+        self._out = []
+        if batch.rendered:
+            self._write_rendered(batch.records)
+            return self._out
+        enders = self._enders
+        ending = self._ending
+        deliver = self._classify_and_deliver
+        for record in batch.records:
+            if enders:
+                ender = enders.get(record.layer)
+                if ender is not None and ender(record) is not None:
+                    ending.append(record)
+            deliver(record, [])
+            if ending or self.sessions.ended:
+                self._end_sessions()
+        return self._out
+
+    def _write_rendered(self, items: list[Any]) -> None:
+        """Write items that workers counted: text for the sink's ``write_rendered``, or
+        records for its ``write`` (see :class:`~ioproto.model.Delivered`)."""
+        for item in items:
+            for stage in self.sinks:
+                try:
+                    if type(item) is str:
+                        stage.component.write_rendered(item)
+                    else:
+                        stage.component.write(item)
+                except BrokenPipeError:
+                    raise
+                except Exception as exc:
+                    self._sink_failed(stage, exc, item if type(item) is not str else None)
+
     def _end_sessions(self) -> None:
         """End the sessions whose ending records went through, then announce every end:
         to each layer stream (what it reports goes on from the layer above it), classifier
@@ -471,6 +536,8 @@ class Pipeline:
         return (ender(record) if ender is not None else None) or "closed"
 
     def _announce(self, session: Session, end: SessionEnd) -> None:
+        if self.announcing is not None:
+            self.announcing(session, end)
         for index, layer in enumerate(self.layers):
             for member in layer.members:
                 if member.on_end is not None:

@@ -79,11 +79,14 @@ class Session:
     ``cost`` is the bytes the components said they hold (see :meth:`charge`).
     """
 
-    __slots__ = ("cost", "key", "last_ts", "seq", "state", "store")
+    __slots__ = ("cost", "key", "last_ts", "origin", "seq", "state", "store")
 
     def __init__(self, key: Hashable, store: SessionStore, ts: float, seq: int) -> None:
         self.key = key
         self.seq = seq  # the order sessions began in
+        #: where in the input it began (the store's ``origin`` then): a sharded run
+        #: (ioproto.shard) orders sessions of different workers by it
+        self.origin = store.origin
         self.state: dict[str, Any] = {}
         self.cost = SESSION_OVERHEAD
         self.last_ts = ts
@@ -128,6 +131,9 @@ class SessionStore:
         self.sessions: dict[Hashable, Session] = {}
         self.cost = 0
         self.ended: list[tuple[Session, SessionEnd]] = []
+        #: the position in the input being decoded, which new sessions take as their
+        #: ``origin``; stays 0 unless a sharded run (ioproto.shard) sets it
+        self.origin = 0
         self._started = 0
         self._tombstones: dict[Hashable, int] = {}
         self._tombstone_cost = 0
@@ -191,8 +197,10 @@ class SessionStore:
             self._tombstone_cost -= tombstones.pop(oldest)
 
     def end_all(self, ts: float, reason: str = INPUT_ENDED) -> None:
-        """End every open session, in the order they began."""
-        for session in sorted(self.sessions.values(), key=lambda session: session.seq):
+        """End every open session, in the order they began (their ``origin``, then ``seq``:
+        a sharded worker may start a session later than one that began after it)."""
+        ordered = sorted(self.sessions.values(), key=lambda session: (session.origin, session.seq))
+        for session in ordered:
             self.end(session.key, ts, reason)
 
     def take_ended(self) -> list[tuple[Session, SessionEnd]]:

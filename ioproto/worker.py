@@ -10,11 +10,16 @@ pipeline, where they enter the first layer the children did not run. Same record
 order as reading in process.
 
 ``processes`` (``--jobs``; default: the cores other work leaves idle, :func:`idle_cores`) is
-how many processes decode the input, the parent included: 1 reads in process, 2 or more run
-one child. More children
-would not help while the layers above the connection-scoped ones, which run in the parent,
-take as long as the child's work (benchmarks/README.md, "Scaling with cores", measures it
-and says what sharding would take).
+how many processes decode the input: 1 reads in process; 2, and the default whatever it
+is, run one reader child as above (more reader children would not help while the layers
+above the connection-scoped ones, which run in the parent, take as long as the child's
+work); 3 or more asked for (:data:`SHARD_FROM`) run that many workers sharded by
+Engine.IO session (:mod:`ioproto.shard`: each runs every layer and classifier for its
+share; this process merges in the one-process order and writes), when the input is the
+run's only one. The source option ``shard=true`` shards with 2 as well, ``shard=false``
+never. The default does not shard: on this project's 2-core machine sharding costs more
+CPU than the reader process (every worker reads the whole capture) and gains no wall time
+(benchmarks/README.md, "Scaling with cores", measures both).
 
 Only for a source that declares ``forkable = True`` (its ``open`` only reads the input it is
 given), a regular file of at least ``parallel_min_bytes`` (source option, default 1 MB), and
@@ -35,6 +40,7 @@ from typing import TYPE_CHECKING
 
 from .components import Source, SourceContext, option_flag, optional
 from .model import Record
+from .pipes import widen
 
 if TYPE_CHECKING:
     from .pipeline import Pipeline
@@ -42,9 +48,6 @@ if TYPE_CHECKING:
 #: Records per message through a pipe: large enough to amortise a send, small enough that
 #: the parent starts decoding at once and that several fit in the pipe.
 BATCH = 128
-
-#: The pipe's buffer: several batches (a batch of Engine.IO records pickles to ~150 kB).
-PIPE_BYTES = 1 << 20
 
 #: A batch is sent early once its records' payloads reach this many bytes: a hostile
 #: capture of messages inflating to 15 MiB each must not pile 128 of them into one
@@ -54,6 +57,12 @@ BATCH_BYTES = 1 << 20
 #: Below this a reader process does not pay: a 1.9 MB capture decodes in 0.52-0.66 s with
 #: one, 0.58-0.67 s without; 8.2 MB in 1.05-1.23 s against 1.52-1.55 s (benchmarks/README.md).
 DEFAULT_MIN_BYTES = 1024 * 1024
+
+#: From this many processes asked for (``--jobs``), one input is sharded by session
+#: (ioproto.shard); below, and by default, the reader process. On 2 cores sharding costs
+#: more CPU than the reader process (each worker reads the whole capture) and gains no
+#: wall time (benchmarks/README.md, "Scaling with cores").
+SHARD_FROM = 3
 
 
 def available_cores() -> int:
@@ -88,16 +97,27 @@ def source_records(
     input: str,
     context: SourceContext,
     processes: int | None = None,
+    *,
+    only_input: bool = False,
 ) -> Iterable[Record]:
     """The records to feed ``pipeline`` for ``input``: the source's own, or, when workers
-    pay (see the module docstring), what the workers' leading layers made of them.
+    pay (see the module docstring), what the workers' leading layers made of them, or what
+    sharded workers decoded and classified (:class:`~ioproto.model.Delivered` batches).
 
-    ``processes``: how many processes decode the input, this one included (default:
-    :func:`idle_cores`).
+    ``processes``: how many processes decode the input (default: :func:`idle_cores`). When
+    ``input`` is the run's only input (``only_input``) and ``processes`` asks for
+    :data:`SHARD_FROM` or more (or the source option ``shard=true`` says so; ``false``
+    never), that many workers decode it sharded by session, this process merging.
     """
     lower = connection_layers(pipeline)
+    asked = processes
     processes = processes or idle_cores()
     if lower and processes > 1 and use_worker(pipeline, source, input, context):
+        shard = context.options.get("shard")
+        if only_input and (option_flag(shard) if shard is not None else (asked or 0) >= SHARD_FROM):
+            from .shard import shard_records
+
+            return shard_records(pipeline, source, input, context, processes)
         return _read_in_worker(pipeline, lower, source, input, context)
     return source.open(input, context)
 
@@ -134,7 +154,7 @@ def _read_in_worker(
 ) -> Iterator[Record]:
     fork = multiprocessing.get_context("fork")
     receiver, sender = fork.Pipe(duplex=False)
-    _widen(sender)
+    widen(sender)
     child = fork.Process(
         target=_work, args=(pipeline, lower, source, input, context, sender), daemon=True
     )
@@ -160,18 +180,6 @@ def _read_in_worker(
         child.join()
     if child.exitcode not in (0, None):
         raise RuntimeError(f"the worker process reading {input} exited with code {child.exitcode}")
-
-
-def _widen(connection: Connection) -> None:
-    """Give the pipe room for several batches (Linux; 64 KiB by default), so that a worker
-    goes on reading while the parent decodes instead of waiting for it to take each batch
-    whole. Where the size cannot be set the pipe stays as it is."""
-    try:
-        import fcntl
-
-        fcntl.fcntl(connection.fileno(), getattr(fcntl, "F_SETPIPE_SZ", 1031), PIPE_BYTES)
-    except (ImportError, OSError):
-        pass
 
 
 def _work(

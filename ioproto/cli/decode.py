@@ -41,8 +41,11 @@ if TYPE_CHECKING:
     metavar="N",
     help="Worker processes. For a sink that writes one output per input (parquet): inputs "
     "decoded at once, one process each. Otherwise: 1 decodes a capture file in this "
-    "process alone; 2 or more read one of 1 MB or more in a reader process of its own. "
-    "Default: the available cores (for one input: those not busy, by the load average).",
+    "process alone; 2 reads one of 1 MB or more in a reader process of its own; 3 or more "
+    "split a lone capture file among N workers by Engine.IO session, each decoding and "
+    "classifying its share (same records, same order; --source-option shard=true/false "
+    "forces it on or off). Default: the available cores (for one input: those not busy, "
+    "by the load average), never sharding.",
 )
 @click.pass_obj
 def decode_command(state: CliState, /, **params: Any) -> None:
@@ -186,7 +189,15 @@ def run_pipeline_command(
 
         def records() -> Iterator[Record]:
             for item, chosen in zip(inputs, sources, strict=True):
-                opened = source_records(pipeline, chosen, item, context, processes=jobs)
+                # Sharding yields batches of finished records: not for a pacing `feed`.
+                opened = source_records(
+                    pipeline,
+                    chosen,
+                    item,
+                    context,
+                    processes=jobs,
+                    only_input=len(inputs) == 1 and feed is None,
+                )
                 if feed is not None:
                     opened = feed(chosen, item, opened)
                 if every:

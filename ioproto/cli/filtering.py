@@ -3,11 +3,12 @@ applying the filter to the sinks."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import IO, TYPE_CHECKING, Any
 
 import click
 
+from ioproto.components import optional
 from ioproto.filters import FilterError
 from ioproto.model import Record
 from ioproto.plugins import Components
@@ -73,6 +74,16 @@ class FilteredSink:
     def write(self, record: Record) -> None:
         if self.match(record):
             self.sink.write(record)
+
+    @property
+    def render(self) -> Callable[[Record], str] | None:
+        """The sink's ``render`` for the records ``match`` accepts ('' for the others), if
+        the sink has one."""
+        inner = optional(self.sink, "Sink", "render")
+        if inner is None:
+            return None
+        match = self.match
+        return lambda record: inner(record) if match(record) else ""
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.sink, name)

@@ -136,6 +136,10 @@ class LatencyState:
             )
         )
 
+    def input_ended_at(self, ts: float) -> None:
+        """The last record's time in the whole run (a sharded worker sees only its share)."""
+        self._last_ts = ts
+
     def close(self) -> Iterable[Record]:
         pending, self._pending = self._pending, []
         end = max((ping.ts for ping, _ in pending if ping), default=self._last_ts)

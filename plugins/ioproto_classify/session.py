@@ -103,6 +103,10 @@ _NAME = "session"
 
 
 class SessionState:
+    #: close() sorts the summaries by time (then by the order the sessions ended): a
+    #: sharded run (ioproto.shard) merges the workers' summaries the same way
+    close_order = "time"
+
     def __init__(self, sessions: SessionStore | None, max_sessions: int) -> None:
         self._limit = max(1, max_sessions)
         #: open sessions' accumulators live in the session store; closed ones are kept a

@@ -18,7 +18,15 @@ class JsonlSink:
         self._flush = flush
 
     def write(self, record: Record) -> None:
-        self._stream.write(dumps_line(record, include_raw=self._include_raw))
+        self.write_rendered(self.render(record))
+
+    def render(self, record: Record) -> str:
+        """The line :meth:`write` writes for ``record`` (a sharded run makes it in its
+        workers)."""
+        return dumps_line(record, include_raw=self._include_raw)
+
+    def write_rendered(self, text: str) -> None:
+        self._stream.write(text)
         if self._flush:
             self._stream.flush()
 

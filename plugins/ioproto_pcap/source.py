@@ -378,6 +378,10 @@ OPTIONS = {
     "max_reorder_segments": "out-of-order segments kept per direction (default 512)",
     "parallel": "false: read in this process, never in a worker (ioproto.worker)",
     "parallel_min_bytes": "the smallest file read in a worker process (default 8 MB)",
+    "shard": "true: --jobs N workers each decode the sessions of a share (ioproto.shard)",
+    "route_bytes": "sharding: data bytes kept per undecided connection (default 64 KiB)",
+    "route_window": "sharding: records an undecided connection may hold back (default 4096)",
+    "route_pending_bytes": "sharding: data bytes kept for all undecided ones (default 8 MiB)",
 }
 
 

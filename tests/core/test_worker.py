@@ -64,19 +64,26 @@ def test_small_files_stdin_missing_files_and_all_layers_are_read_here(tmp_path: 
     assert not use_worker(everything, pcap, str(DATA / "upgrade.pcap"), big)
 
 
+class Forkable:
+    """A forkable test source, whatever the input."""
+
+    name = "test"
+    description = "a test source"
+    forkable = True
+
+    def probe(self, input: str) -> float:
+        return 1.0
+
+
+class Broken(Forkable):
+    """A forkable source that fails after a while (a bug in a reader)."""
+
+    def open(self, input: str, context: SourceContext) -> Iterator[Record]:
+        yield from ()
+        raise ValueError("reader bug")
+
+
 def test_a_reader_failure_in_the_worker_is_raised_here() -> None:
-    class Broken:
-        name = "broken"
-        description = "fails after a while"
-        forkable = True
-
-        def probe(self, input: str) -> float:
-            return 1.0
-
-        def open(self, input: str, context: SourceContext) -> Iterator[Record]:
-            yield from ()
-            raise ValueError("reader bug")
-
     pipeline = Pipeline.build(proto="socketio")
     context = SourceContext(options={"parallel_min_bytes": "0"})
     with pytest.raises(RuntimeError, match="reader bug"):
@@ -105,3 +112,187 @@ def test_the_default_counts_the_idle_cores(monkeypatch: pytest.MonkeyPatch) -> N
     context = SourceContext(options={"parallel_min_bytes": "0"})
     opened = source_records(pipeline, pcap, str(DATA / "upgrade.pcap"), context)
     assert not isinstance(opened, GeneratorType) or opened.gi_code.co_name == "read_capture"
+
+
+# -- sharding by session (ioproto.shard) ------------------------------------------------------
+
+CAPTURES = sorted(path.name for path in DATA.glob("*.pcap"))
+
+
+def sharded(path: str, jobs: int, proto: str = "socketio", **options: str) -> list[str]:
+    """The records of ``path`` decoded by ``jobs`` sharded workers, classifiers on."""
+    records = ioproto.decode(
+        path,
+        proto=proto,
+        classifiers=None,
+        source_options={"parallel_min_bytes": "0", "shard": "true", **options},
+        jobs=jobs,
+    )
+    return [dumps(record, include_raw=True) for record in records]
+
+
+@pytest.mark.parametrize("name", CAPTURES)
+def test_sharded_workers_give_the_records_of_one_process(name: str) -> None:
+    """2, 3 and 4 workers, each decoding the sessions of its share with every layer and
+    classifier: every record, in the order of one process (``jobs=1``)."""
+    path = str(DATA / name)
+    alone = sharded(path, 1)
+    for jobs in (2, 3, 4):
+        assert sharded(path, jobs) == alone, f"{jobs} workers"
+
+
+def test_sharded_records_with_a_tiny_routing_budget() -> None:
+    """Connections decided by their addresses at once (budgets of a byte) split sessions:
+    their session-level records may then differ, but the connection-level ones (chunks,
+    numbered as by one process) are all there, once, in order, and nothing crashes."""
+    path = str(DATA / "upgrade.pcap")
+    tiny = {"route_bytes": "1", "route_window": "1", "route_pending_bytes": "1"}
+    assert sharded(path, 3, "chunk", **tiny) == sharded(path, 1, "chunk")
+    assert sharded(path, 3, **tiny)
+
+
+def cli_lines(*args: str) -> list[str]:
+    from click.testing import CliRunner
+
+    from ioproto.cli import build_cli
+    from ioproto.cli.state import CliState
+
+    result = CliRunner().invoke(
+        build_cli(),
+        ["decode", "--sink", "jsonl", "--source-option", "parallel_min_bytes=0", *args],
+        obj=CliState(plugin_manager=ioproto.make_plugin_manager()),
+    )
+    assert result.exit_code == 0, result.output
+    return result.output.splitlines()
+
+
+@pytest.mark.parametrize("more", [[], ["--filter", 'sio.event == "hello"']])
+def test_the_cli_shards_from_three_jobs_or_with_the_shard_option(more: list[str]) -> None:
+    path = str(DATA / "clients_mixed.pcap")
+    alone = cli_lines("--jobs", "1", *more, path)
+    assert alone
+    assert cli_lines("--jobs", "3", *more, path) == alone
+    assert cli_lines("--jobs", "2", "--source-option", "shard=true", *more, path) == alone
+
+
+def test_closing_the_sharded_records_early_leaves_no_process() -> None:
+    import multiprocessing
+
+    records = ioproto.decode(
+        str(DATA / "clients_mixed.pcap"),
+        source_options={"parallel_min_bytes": "0", "shard": "true"},
+        jobs=3,
+    )
+    next(records)
+    records.close()  # `| head -1`
+    assert multiprocessing.active_children() == []
+
+
+def test_a_failure_in_a_sharded_worker_is_raised_here() -> None:
+    pipeline = Pipeline.build(proto="socketio")
+    context = SourceContext(options={"parallel_min_bytes": "0", "shard": "true"})
+    with pytest.raises(ValueError, match="reader bug"):
+        list(
+            source_records(
+                pipeline, Broken(), str(DATA / "upgrade.pcap"), context, 3, only_input=True
+            )
+        )
+
+
+@pytest.mark.parametrize("cut", [100, 5000, 20000, -7])
+def test_a_cut_or_damaged_capture_with_sharded_workers(tmp_path: Path, cut: int) -> None:
+    """A capture cut short or with garbage inside: no hang, no crash, the records of one
+    process."""
+    capture = (DATA / "clients_mixed.pcap").read_bytes()
+    if cut > 0:
+        data = capture[:cut]
+    else:
+        middle = len(capture) // 2
+        data = capture[:middle] + bytes(range(256)) * 4 + capture[middle:]
+    path = tmp_path / "damaged.pcap"
+    path.write_bytes(data)
+    alone = sharded(str(path), 1)
+    assert sharded(str(path), 3) == alone
+
+
+def test_three_jobs_shard_two_and_the_default_do_not(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The rule of ``--jobs`` (ioproto.worker): from 3 asked for, a lone input is sharded;
+    2 and the default run the reader process; ``shard=`` forces either way."""
+    pipeline = Pipeline.build(proto="socketio")
+    pcap = pipeline_source(pipeline)
+    path = str(DATA / "upgrade.pcap")
+    monkeypatch.setattr(worker, "idle_cores", lambda: 8)
+
+    def mode(processes: int | None, only: bool = True, **options: str) -> str:
+        context = SourceContext(options={"parallel_min_bytes": "0", **options})
+        opened = source_records(pipeline, pcap, path, context, processes, only_input=only)
+        assert isinstance(opened, GeneratorType)
+        name = opened.gi_code.co_name
+        opened.close()
+        return name
+
+    assert mode(3) == "shard_records"
+    assert mode(2) == "_read_in_worker"
+    assert mode(None) == "_read_in_worker"  # the default (8 idle cores here) never shards
+    assert mode(3, only=False) == "_read_in_worker"  # one of several inputs
+    assert mode(2, shard="true") == "shard_records"
+    assert mode(4, shard="false") == "_read_in_worker"
+
+
+def test_a_strict_failure_in_a_sharded_worker_is_raised_here_as_it_is() -> None:
+    from ioproto.errors import PluginFailure
+
+    pipeline = Pipeline.build(proto="socketio", strict=True)
+    stage = pipeline.classifiers[0]
+
+    def broken(record: Record) -> Record:
+        raise ValueError("classifier bug")
+
+    stage.component.classify = broken  # the forked workers inherit it
+    stage.tagger = None
+    context = SourceContext(options={"parallel_min_bytes": "0"})
+    opened = source_records(
+        pipeline, pipeline_source(pipeline), str(DATA / "upgrade.pcap"), context, 3, only_input=True
+    )
+    with pytest.raises(PluginFailure, match="classifier bug"):
+        for record in opened:
+            pipeline.feed(record)
+
+
+class TwoCaptures(Forkable):
+    """A forkable source: clients_mixed.pcap, then upgrade.pcap a second later (its last
+    record then comes from another session than the one still waiting for a pong)."""
+
+    def open(self, input: str, context: SourceContext) -> Iterator[Record]:
+        import attrs
+        from ioproto_pcap.source import read_capture
+
+        first = list(read_capture(str(DATA / "clients_mixed.pcap"), context))
+        end = max(record.ts for record in first)
+        yield from first[:-1]  # its InputSummary last
+        second = read_capture(str(DATA / "upgrade.pcap"), context)
+        start: float | None = None
+        for record in second:
+            if record.layer != "input":
+                start = record.ts if start is None else start
+                yield attrs.evolve(record, ts=record.ts - start + end + 1.0)
+        yield first[-1]
+
+
+def two_captures(jobs: int) -> list[str]:
+    pipeline = Pipeline.build(proto="socketio", classifiers=None)
+    context = SourceContext(options={"parallel_min_bytes": "0", "shard": "true"})
+    out = []
+    for record in source_records(pipeline, TwoCaptures(), __file__, context, jobs, only_input=True):
+        out += pipeline.feed(record)
+    out += pipeline.close()
+    return [dumps(record, include_raw=True) for record in out]
+
+
+def test_the_end_of_input_time_is_the_whole_runs() -> None:
+    """A ping still waiting at the end is reported with the time of the run's last record,
+    which another worker may have decoded (``input_ended_at``)."""
+    alone = two_captures(1)
+    assert any('"heartbeat-timeout"' in line and "input ended" in line for line in alone)
+    for jobs in (2, 3, 4):
+        assert two_captures(jobs) == alone, f"{jobs} workers"

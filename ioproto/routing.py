@@ -1,0 +1,247 @@
+"""Which worker of a sharded run decodes each TCP connection (:mod:`ioproto.shard`).
+
+Every worker reads the same records from the source and routes each by its connection with
+the same :class:`Router`, so that all agree on an owner without talking to each other. The
+owner is chosen so that all connections of one Engine.IO session meet in one worker:
+
+* the ``sid=`` in the query of the client's first HTTP request line (a polling request or
+  the WebSocket upgrade of a session that already has one);
+* else the ``"sid":"..."`` in the server's first bytes (the handshake: a polling response's
+  body, or the first WebSocket frame of a WebSocket-only client);
+* else, and for a connection that is not HTTP, its name (its addresses).
+
+The owner is ``zlib.crc32(key) % workers`` (a stable hash: Python's ``hash`` differs per
+process). Until a connection is decided, every worker keeps its records; the owner feeds
+them (in their order) once it is, the others drop them. A connection is decided by its
+address when it closes, when its kept records pass ``route_bytes`` of data, when its first
+kept record is ``route_window`` records behind the current one, or when the records kept
+for all undecided connections together pass ``pending_bytes`` (oldest first): a worker
+must not hold back its output, nor keep memory, for long.
+
+Known limit: a keep-alive connection that carries several sessions one after the other goes
+with its first; the later sessions' other connections may go elsewhere, and their
+session-level classification (``upgrade``, the session summary) may then differ from a
+one-process run. Records are never lost: every record is fed by exactly one worker.
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+from collections.abc import Callable
+
+from .model import Record
+
+#: Data bytes an undecided connection may keep before it is decided by its address.
+DEFAULT_ROUTE_BYTES = 64 * 1024
+#: Records of the input an undecided connection may hold the others back by.
+DEFAULT_ROUTE_WINDOW = 4096
+#: Data bytes kept for all undecided connections together.
+DEFAULT_PENDING_BYTES = 8 * 1024 * 1024
+#: Bytes of each side's first data looked at for a session id.
+HEAD_BYTES = 4096
+
+_METHODS = (b"GET ", b"POST ", b"PUT ", b"OPTIONS ", b"HEAD ", b"DELETE ", b"PATCH ")
+_RESPONSE = b"HTTP/"
+_SID_IN_QUERY = re.compile(rb"[?&]sid=([^&\s#]+)")
+_SID_IN_BODY = re.compile(rb'"sid"\s*:\s*"([^"]+)"')
+
+
+def owner_of(key: str, workers: int) -> int:
+    """The worker (0 .. ``workers`` - 1) that owns ``key`` (a session id or a connection)."""
+    return zlib.crc32(key.encode("utf-8", "surrogateescape")) % workers
+
+
+def _kind(head: bytes) -> str | None:
+    """``"request"``, ``"response"`` or ``"other"`` for a side's first bytes; ``None``
+    while too few have come to tell."""
+    for prefix in (*_METHODS, _RESPONSE):
+        if head.startswith(prefix):
+            return "response" if prefix is _RESPONSE else "request"
+        if prefix.startswith(head):
+            return None
+    return "other"
+
+
+class _Pending:
+    """An undecided connection: its kept records and the first bytes of each side."""
+
+    __slots__ = ("bytes", "first", "heads", "kinds", "records")
+
+    def __init__(self, first: int) -> None:
+        self.first = first
+        self.records: list[tuple[int, Record]] = []
+        self.bytes = 0
+        self.heads = [b"", b""]
+        self.kinds: list[str | None] = [None, None]
+
+
+class Router:
+    """Routes one worker's records (see the module docstring).
+
+    ``stream_layer`` is the layer of the connection records (``"tcp"``). Records of other
+    layers (a source's error records) go with their connection when it is known, else to
+    worker 0. :meth:`route` returns the records this worker feeds now, as ``(position,
+    record)`` in position order; :meth:`finish` those still kept at the end.
+    """
+
+    def __init__(
+        self,
+        workers: int,
+        me: int,
+        stream_layer: str,
+        *,
+        route_bytes: int = DEFAULT_ROUTE_BYTES,
+        route_window: int = DEFAULT_ROUTE_WINDOW,
+        pending_bytes: int = DEFAULT_PENDING_BYTES,
+    ) -> None:
+        self.workers = workers
+        self.me = me
+        self.stream_layer = stream_layer
+        self.route_bytes = route_bytes
+        self.route_window = route_window
+        self.pending_bytes = pending_bytes
+        self.owners: dict[str, int] = {}
+        self.pending: dict[str, _Pending] = {}  # oldest first
+        self.kept_bytes = 0
+        #: how each connection was decided (for tests and figures): "sid", "address"
+        self.decided_by: Callable[[str, str], None] | None = None
+
+    def watermark(self) -> int | None:
+        """The position of the oldest kept record, if any: output of later records waits."""
+        for pending in self.pending.values():
+            return pending.first
+        return None
+
+    def route(self, position: int, record: Record) -> list[tuple[int, Record]]:
+        name = record.connection
+        if name is None:
+            return [(position, record)] if self.me == 0 else []
+        owner = self.owners.get(name)
+        if owner is not None:
+            if record.layer == self.stream_layer and record.type == "close":
+                del self.owners[name]  # the name may come back as a new connection
+            return [(position, record)] if owner == self.me else []
+        pending = self.pending.get(name)
+        if pending is None:
+            if record.layer != self.stream_layer:
+                return [(position, record)] if self.me == 0 else []
+            pending = self.pending[name] = _Pending(position)
+        ready: list[tuple[int, Record]] = []
+        pending.records.append((position, record))
+        size = len(getattr(record, "data", b"") or b"")
+        pending.bytes += size
+        self.kept_bytes += size
+        key = self._look(pending, record)
+        if key is None and (
+            (record.type == "close" and record.layer == self.stream_layer)
+            or pending.bytes > self.route_bytes
+        ):
+            key = self._by_address(name)
+        if key is not None:
+            self._decide(name, key, ready)
+        while self.pending:
+            oldest_name, oldest = next(iter(self.pending.items()))
+            if position - oldest.first <= self.route_window and (
+                self.kept_bytes <= self.pending_bytes
+            ):
+                break
+            self._decide(oldest_name, self._by_address(oldest_name), ready)
+        if len(ready) > 1:
+            ready.sort(key=_position)
+        return ready
+
+    def finish(self) -> list[tuple[int, Record]]:
+        """The end of the input: every connection still undecided goes by its address."""
+        ready: list[tuple[int, Record]] = []
+        for name in list(self.pending):
+            self._decide(name, self._by_address(name), ready)
+        ready.sort(key=_position)
+        return ready
+
+    def _by_address(self, name: str) -> str:
+        if self.decided_by is not None:
+            self.decided_by(name, "address")
+        return name
+
+    def _decide(self, name: str, key: str, ready: list[tuple[int, Record]]) -> None:
+        pending = self.pending.pop(name)
+        self.kept_bytes -= pending.bytes
+        owner = owner_of(key, self.workers)
+        last = pending.records[-1][1]
+        if not (last.layer == self.stream_layer and last.type == "close"):
+            self.owners[name] = owner
+        if owner == self.me:
+            ready += pending.records
+
+    def _look(self, pending: _Pending, record: Record) -> str | None:
+        """The session id that decides the connection, once its first bytes show one."""
+        data = getattr(record, "data", None)
+        if type(data) is not bytes or record.type != "data":
+            return None
+        side = int(getattr(record, "side", 0)) & 1
+        if len(pending.heads[side]) >= HEAD_BYTES:
+            return None
+        head = pending.heads[side] = (pending.heads[side] + data)[:HEAD_BYTES]
+        kind = pending.kinds[side]
+        if kind is None:
+            kind = pending.kinds[side] = _kind(head)
+        if kind == "other":
+            return self._by_address(record.connection or "")
+        if kind == "request":
+            end = head.find(b"\r\n")
+            if end < 0 and len(head) < HEAD_BYTES:
+                return None
+            found = _SID_IN_QUERY.search(head[: end if end >= 0 else len(head)])
+            if found is not None:
+                return self._by_sid(found.group(1))
+            return None  # no sid yet: the server's handshake will tell
+        if kind == "response":
+            found = _SID_IN_BODY.search(head) or _SID_IN_BODY.search(_inflated_body(head))
+            if found is not None:
+                return self._by_sid(found.group(1))
+            if len(head) >= HEAD_BYTES:
+                return self._by_address(record.connection or "")
+        return None
+
+    def _by_sid(self, sid: bytes) -> str:
+        if self.decided_by is not None:
+            self.decided_by("", "sid")
+        return sid.decode("latin-1")
+
+
+def _inflated_body(head: bytes) -> bytes:
+    """The start of a gzip- or deflate-encoded response body in ``head``, decoded as far as
+    it goes (``b""`` if it is not encoded or does not decode): a handshake sent compressed."""
+    split = head.find(b"\r\n\r\n")
+    if split < 0 or b"content-encoding:" not in head[:split].lower():
+        return b""
+    headers, body = head[:split].lower(), head[split + 4 :]
+    if b"transfer-encoding: chunked" in headers:
+        body = _dechunked(body)
+    try:
+        return zlib.decompressobj(47).decompress(body, HEAD_BYTES)  # 47: gzip or zlib
+    except zlib.error:
+        try:
+            return zlib.decompressobj(-15).decompress(body, HEAD_BYTES)  # raw deflate
+        except zlib.error:
+            return b""
+
+
+def _dechunked(body: bytes) -> bytes:
+    """The data of the complete chunks at the start of a chunked body."""
+    data = b""
+    while True:
+        line = body.find(b"\r\n")
+        try:
+            size = int(body[:line].split(b";")[0], 16) if line >= 0 else -1
+        except ValueError:
+            return data
+        if size <= 0 or len(body) < line + 2 + size:
+            return data
+        data += body[line + 2 : line + 2 + size]
+        body = body[line + 4 + size :]
+
+
+def _position(item: tuple[int, Record]) -> int:
+    return item[0]
