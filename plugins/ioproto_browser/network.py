@@ -106,6 +106,10 @@ class _Request:
     body: bytes | None = None
     response: _Response | None = None
     delivered: float | None = None  # browser time the page last got bytes of the response
+    # The request body is being fetched (Network.getRequestPostData): an exchange that ends
+    # before its reply is observed when the reply comes, so the HAR gets the body.
+    body_pending: bool = False
+    deferred: Callable[[], None] | None = None
 
 
 @attrs.define(slots=True, eq=False)
@@ -278,12 +282,17 @@ class NetworkTranslator:
 
         def finish(result: Mapping[str, Any] | None, error: str | None) -> list[Record]:
             data = _reply_bytes(result, "postData") if result is not None else None
+            tracked.body = data
+            tracked.body_pending = False
+            if tracked.deferred is not None:
+                tracked.deferred()
+                tracked.deferred = None
             if data is None:
                 why = error or "the reply held no postData"
                 return [_error(chunk, "cdp.body.unavailable", f"request body not read: {why}")]
-            tracked.body = data
             return [attrs.evolve(chunk, data=data)]
 
+        tracked.body_pending = True
         ident = self._calls.call("Network.getRequestPostData", session, {"requestId": rid})
         self._hold(ident, finish, now, ts, session)
 
@@ -595,6 +604,9 @@ class NetworkTranslator:
         error: str = "",
     ) -> None:
         if self._observer is None:
+            return
+        if request.body_pending:
+            request.deferred = lambda: self._observe_exchange(request, finished, body, error)
             return
         response = request.response or _Response()
         self._observer(

@@ -133,6 +133,27 @@ def test_a_binary_body_the_event_leaves_out_is_fetched() -> None:
     assert [c.data for c in chunks(driver.records)] == [payload]
 
 
+def test_an_exchange_that_ends_before_its_request_body_comes_has_the_body() -> None:
+    """The HAR's entry of a binary POST whose response is read before the request body's
+    reply arrives still holds the body (the exchange waits for it)."""
+    from ioproto_browser.exchanges import HttpExchange
+
+    seen: list[object] = []
+    driver = Driver(observer=seen.append)
+    driver.feed(attached(), request("1.6", method="POST", hasPostData=True))
+    driver.feed(response("1.6"), finished("1.6"))
+    driver.answer("Network.getResponseBody", {"body": "ok"})
+    assert seen == []  # the exchange waits for its request body
+    payload = bytes([1, 4, 255, 4, 9, 8, 7])
+    driver.answer(
+        "Network.getRequestPostData",
+        {"postData": base64.b64encode(payload).decode(), "base64Encoded": True},
+    )
+    (exchange,) = seen
+    assert isinstance(exchange, HttpExchange)
+    assert exchange.request_body == payload and exchange.response_body == b"ok"
+
+
 def test_a_record_waiting_for_its_body_keeps_the_browsers_order() -> None:
     driver = Driver()
     driver.feed(attached(), *websocket("9.1", WS_URL))
