@@ -181,6 +181,17 @@ def dumps_line(record: Record, *, include_raw: bool = False) -> str:
     return _dumps_slowly(record, obj, include_raw) + "\n"
 
 
+def dumps_line_bytes(record: Record, *, include_raw: bool = False) -> bytes:
+    """:func:`dumps_line` encoded in UTF-8 (what orjson makes, without decoding it)."""
+    obj = _shallow_dict(record, include_raw)
+    if orjson is not None:
+        try:
+            return orjson.dumps(obj, default=_json_default, option=_ORJSON_LINE)
+        except (TypeError, orjson.JSONEncodeError):
+            pass
+    return (_dumps_slowly(record, obj, include_raw) + "\n").encode("utf-8", "surrogatepass")
+
+
 def _dumps_slowly(record: Record, obj: dict[str, Any], include_raw: bool) -> str:
     """:func:`dumps` of what orjson refused at first (``obj`` is the record's shallow dict)."""
     if orjson is not None:

@@ -212,7 +212,7 @@ class Delivered(Record):
     pipeline as one: it writes ``records`` to its sinks, as they are, in order.
 
     ``rendered``: the workers counted them already, and rendered what they could (the
-    ``str`` items: text for the one sink's ``write_rendered``)."""
+    ``bytes`` items: for the one sink's ``write_rendered``)."""
 
     records: list[Any] = attrs.field(factory=list)
     rendered: bool = False

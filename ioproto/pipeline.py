@@ -501,19 +501,30 @@ class Pipeline:
         return self._out
 
     def _write_rendered(self, items: list[Any]) -> None:
-        """Write items that workers counted: text for the sink's ``write_rendered``, or
-        records for its ``write`` (see :class:`~ioproto.model.Delivered`)."""
-        for item in items:
-            for stage in self.sinks:
-                try:
-                    if type(item) is str:
-                        stage.component.write_rendered(item)
-                    else:
-                        stage.component.write(item)
-                except BrokenPipeError:
-                    raise
-                except Exception as exc:
-                    self._sink_failed(stage, exc, item if type(item) is not str else None)
+        """Write items that workers counted: bytes for the sink's ``write_rendered`` (each
+        run of them joined, one call), or records for its ``write`` (see
+        :class:`~ioproto.model.Delivered`)."""
+        start = 0
+        for index, item in enumerate(items):
+            if type(item) is not bytes:
+                if index > start:
+                    self._write_to_sinks(b"".join(items[start:index]))
+                self._write_to_sinks(item)
+                start = index + 1
+        if start < len(items):
+            self._write_to_sinks(b"".join(items[start:]))
+
+    def _write_to_sinks(self, item: Any) -> None:
+        for stage in self.sinks:
+            try:
+                if type(item) is bytes:
+                    stage.component.write_rendered(item)
+                else:
+                    stage.component.write(item)
+            except BrokenPipeError:
+                raise
+            except Exception as exc:
+                self._sink_failed(stage, exc, item if type(item) is not bytes else None)
 
     def _end_sessions(self) -> None:
         """End the sessions whose ending records went through, then announce every end:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import IO
 
 from ioproto.components import SinkContext, option_flag
-from ioproto.jsonform import dumps_line
+from ioproto.jsonform import dumps_line, dumps_line_bytes
 from ioproto.model import Record
 
 
@@ -16,17 +16,33 @@ class JsonlSink:
         self._stream = stream
         self._include_raw = include_raw
         self._flush = flush
+        #: the stream's bytes underneath, for lines rendered as bytes (None: a text-only
+        #: stream, such as a StringIO)
+        self._binary: IO[bytes] | None = getattr(stream, "buffer", None)
+        self._text_unflushed = False
 
     def write(self, record: Record) -> None:
-        self.write_rendered(self.render(record))
+        self._stream.write(dumps_line(record, include_raw=self._include_raw))
+        if self._flush:
+            self._stream.flush()
+        else:
+            self._text_unflushed = True
 
-    def render(self, record: Record) -> str:
-        """The line :meth:`write` writes for ``record`` (a sharded run makes it in its
-        workers)."""
-        return dumps_line(record, include_raw=self._include_raw)
+    def render(self, record: Record) -> bytes:
+        """The line :meth:`write` writes for ``record``, in UTF-8 (a sharded run makes it
+        in its workers: bytes cross processes without being encoded or decoded)."""
+        return dumps_line_bytes(record, include_raw=self._include_raw)
 
-    def write_rendered(self, text: str) -> None:
-        self._stream.write(text)
+    def write_rendered(self, data: bytes) -> None:
+        """Write lines :meth:`render` made (one or several), in order with :meth:`write`'s."""
+        binary = self._binary
+        if binary is None:
+            self._stream.write(data.decode("utf-8", "surrogatepass"))
+        else:
+            if self._text_unflushed:
+                self._stream.flush()
+                self._text_unflushed = False
+            binary.write(data)
         if self._flush:
             self._stream.flush()
 
