@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "tests" / "pcap"), str(ROOT / "plugins")]
 
 import pcapbuild  # noqa: E402
-from ioproto_pcap.source import read_capture  # noqa: E402
+from ioproto_pcap.capture import read_capture  # noqa: E402
 
 from ioproto.components import SourceContext  # noqa: E402
 

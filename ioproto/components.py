@@ -291,6 +291,12 @@ OPTIONAL_MEMBERS: dict[str, dict[str, tuple[Any, str]]] = {
             "open() only reads the input it is given: ioproto.worker may run it, and the "
             "connection-scoped layers above it, in a forked child for a large file",
         ),
+        "open_split": (
+            None,
+            "open_split(input, context): the input read once by a dispatcher and decoded in "
+            "units by the workers of a sharded run (ioproto.split); without it every worker "
+            "reads the whole input",
+        ),
         "options": (None, _OPTIONS),
         "types": (None, _TYPES),
     },
@@ -380,12 +386,14 @@ OPTIONAL_MEMBERS: dict[str, dict[str, tuple[Any, str]]] = {
     "Sink": {
         "render": (
             None,
-            "render(record) -> str: the text write(record) would write ('' for none), made "
-            "in the workers of a sharded run (ioproto.shard); needs write_rendered",
+            "render(record) -> bytes: what write(record) would write, in UTF-8 (b'' for "
+            "none), made in the workers of a sharded run (ioproto.shard); needs "
+            "write_rendered",
         ),
         "write_rendered": (
             None,
-            "write_rendered(text): write what render() made, as write(record) would have",
+            "write_rendered(data): write what render() made (the bytes of one or several "
+            "records, joined), as write(record) would have",
         ),
         "session_ended": (
             None,

@@ -82,20 +82,26 @@ class Router:
     ``stream_layer`` is the layer of the connection records (``"tcp"``). Records of other
     layers (a source's error records) go with their connection when it is known, else to
     worker 0. :meth:`route` returns the records this worker feeds now, as ``(position,
-    record)`` in position order; :meth:`finish` those still kept at the end.
+    record)`` in position order; :meth:`finish` those still kept at the end. With ``me``
+    ``None`` it routes for all workers (a dispatcher, :mod:`ioproto.split`): every record
+    is returned once decided, its owner in :attr:`owners` (the dispatcher takes it out).
     """
 
     def __init__(
         self,
         workers: int,
-        me: int,
+        me: int | None,
         stream_layer: str,
         *,
         route_bytes: int = DEFAULT_ROUTE_BYTES,
         route_window: int = DEFAULT_ROUTE_WINDOW,
         pending_bytes: int = DEFAULT_PENDING_BYTES,
+        assign: Callable[[str], int] | None = None,
     ) -> None:
         self.workers = workers
+        #: the owner of a key (session id or connection name): :func:`owner_of` unless a
+        #: dispatcher, which alone decides, assigns otherwise
+        self.assign = assign or (lambda key: owner_of(key, workers))
         self.me = me
         self.stream_layer = stream_layer
         self.route_bytes = route_bytes
@@ -116,16 +122,16 @@ class Router:
     def route(self, position: int, record: Record) -> list[tuple[int, Record]]:
         name = record.connection
         if name is None:
-            return [(position, record)] if self.me == 0 else []
+            return [(position, record)] if self.me in (0, None) else []
         owner = self.owners.get(name)
         if owner is not None:
             if record.layer == self.stream_layer and record.type == "close":
                 del self.owners[name]  # the name may come back as a new connection
-            return [(position, record)] if owner == self.me else []
+            return [(position, record)] if owner == self.me or self.me is None else []
         pending = self.pending.get(name)
         if pending is None:
             if record.layer != self.stream_layer:
-                return [(position, record)] if self.me == 0 else []
+                return [(position, record)] if self.me in (0, None) else []
             pending = self.pending[name] = _Pending(position)
         ready: list[tuple[int, Record]] = []
         pending.records.append((position, record))
@@ -167,11 +173,11 @@ class Router:
     def _decide(self, name: str, key: str, ready: list[tuple[int, Record]]) -> None:
         pending = self.pending.pop(name)
         self.kept_bytes -= pending.bytes
-        owner = owner_of(key, self.workers)
+        owner = self.assign(key)
         last = pending.records[-1][1]
-        if not (last.layer == self.stream_layer and last.type == "close"):
-            self.owners[name] = owner
-        if owner == self.me:
+        if self.me is None or not (last.layer == self.stream_layer and last.type == "close"):
+            self.owners[name] = owner  # a dispatcher takes every decision out at once
+        if owner == self.me or self.me is None:
             ready += pending.records
 
     def _look(self, pending: _Pending, record: Record) -> str | None:

@@ -1,18 +1,25 @@
 """Decoding one capture file in N worker processes, sharded by Engine.IO session.
 
-Each worker is a fork of this process. It reads the whole input with the source (frame
-reading is cheap), routes every record by its connection (:class:`~ioproto.routing.Router`:
-all connections of one session to one worker) and feeds only its own share to a copy of the
-pipeline: every layer and every classifier, no sink. It sends what comes out in batches,
+Each worker is a fork of this process. When the source can split its input (a capture:
+``open_split``, :mod:`ioproto.split`), a forked dispatcher reads it once and sends each
+worker the units (frames) of its connections, routed by session, with a floor (no unit
+below it is still to come); the worker feeds them in order, each unit's records placed at
+``(index, n)``. Otherwise each worker reads the whole input with the source, routes every
+record by its connection (:class:`~ioproto.routing.Router`: all connections of one session
+to one worker, decided the same way by every worker on its own) and feeds only its own
+share, each record placed at its position in the input. Either way a worker runs a copy of
+the pipeline: every layer and every classifier, no sink. It sends what comes out in batches,
 each record tagged with a sort key; this process merges the workers' batches in key order
 and writes them to the sinks (:class:`~ioproto.model.Delivered`). The keys reproduce the
 order of decoding in one process:
 
 * ``(0, position)``: what feeding the source's record at ``position`` emitted (each
   position is fed by exactly one worker). A worker holds back the output of records after
-  the oldest record of a connection it has not decided yet, and tells this process with
-  each batch the smallest key it may still send (its *floor*), so that the merge never
-  emits past a key another worker may still send.
+  the oldest record of a connection it has not decided yet (a split read: units below the
+  dispatcher's floor), and tells this process with each batch the smallest key it may
+  still send (its *floor*), so that the merge never emits past a key another worker may
+  still send. In a split read this process receives from every worker while it waits for
+  one (a worker that waits on a full pipe would hold up the dispatcher, and so the others).
 * ``(1, origin, worker, seq)``: the end of input, sessions still open ended ("input
   ended") in the order they began (``Session.origin``: the position that started them).
 * ``(2, layer, worker, index)``: layer streams flushed at the end (nothing, for a capture:
@@ -36,14 +43,15 @@ import pickle
 import signal
 from array import array
 from bisect import bisect_right
+from collections import deque
 from collections.abc import Callable, Hashable, Iterable, Iterator
 from heapq import heappop, heappush
-from multiprocessing.connection import Connection
+from multiprocessing.connection import Connection, wait
 from typing import Any
 
 import attrs
 
-from .components import Source, SourceContext, optional
+from .components import Source, SourceContext, option_flag, optional
 from .model import INPUT_SUMMARY_LAYER, Delivered, Record
 from .pipeline import Pipeline, Stage
 from .pipes import PIPE_BYTES, widen
@@ -54,6 +62,7 @@ from .routing import (
     Router,
 )
 from .sessions import Session, SessionEnd, session_key
+from .split import SplitReading, UnitDecoder, UnitSender
 from .summary import RunSummary
 
 #: Records per message to this process, and payload bytes after which a batch goes early.
@@ -61,6 +70,8 @@ BATCH = 256
 BATCH_BYTES = 1 << 20
 #: Input records after which a worker that sent nothing tells its floor anyway.
 QUIET = 2048
+#: Messages taken from one worker at a time when it has several waiting.
+RECEIVE_AT_ONCE = 8
 
 Key = tuple[Any, ...]
 _END_OF_INPUT: Key = (1,)
@@ -77,7 +88,10 @@ class _Job:
     context: SourceContext
     workers: int
     #: the one sink's ``render`` (see :func:`_renderer`), or None: records are sent
-    render: Callable[[Record], str] | None
+    render: Callable[[Record], bytes] | None
+    #: the input read once by a dispatcher process (:mod:`ioproto.split`), or None: every
+    #: worker reads it whole and routes its records
+    reading: SplitReading | None
 
 
 def shard_records(
@@ -87,27 +101,48 @@ def shard_records(
     as :class:`~ioproto.model.Delivered` batches for ``pipeline`` to write, then the
     source's input summaries. The workers' counts are added to ``pipeline.summary``."""
     fork = multiprocessing.get_context("fork")
-    job = _Job(pipeline, source, input, context, workers, _renderer(pipeline))
+    reading = _split(source, input, context)
+    job = _Job(pipeline, source, input, context, workers, _renderer(pipeline), reading)
     feeds: list[_Feed] = []
     children = []
+    units: list[Connection | None] = [None] * workers
     try:
+        if job.reading is not None:
+            pipes = [fork.Pipe(duplex=False) for _ in range(workers)]
+            units = [receiver for receiver, _ in pipes]
+            senders = [sender for _, sender in pipes]
+            for sender in senders:
+                widen(sender, PIPE_BYTES)
+            dispatcher = fork.Process(target=_dispatch, args=(job.reading, senders), daemon=True)
+            dispatcher.start()
+            children.append(dispatcher)
+            for sender in senders:
+                sender.close()
         for me in range(workers):
             receiver, sender = fork.Pipe(duplex=False)
             widen(sender, PIPE_BYTES)
-            answers, asker = fork.Pipe(duplex=False)  # this process's answer, once
-            child = fork.Process(target=_work, args=(job, me, sender, answers), daemon=True)
+            answers, asker = fork.Pipe(duplex=False)  # this process's answers
+            child = fork.Process(
+                target=_work, args=(job, me, sender, answers, units[me]), daemon=True
+            )
             child.start()
             sender.close()
             answers.close()
             children.append(child)
             feeds.append(_Feed(receiver, asker, input))
+        for unit_receiver in units:
+            if unit_receiver is not None:
+                unit_receiver.close()
         lowest = pipeline.layers[0].name if pipeline.layers else ""
         rendered = job.render is not None
-        for batch in _merge(feeds, lowest):
+        for batch in _merge(feeds, lowest, greedy=job.reading is not None):
             yield Delivered(ts=0.0, records=batch, rendered=rendered)
         for feed in feeds:
             _add_counts(pipeline.summary, feed.totals[0], rendered)
-        yield from feeds[0].totals[1]
+        if job.reading is not None:
+            yield from job.reading.merge_summaries([feed.totals[1] for feed in feeds])
+        else:
+            yield from feeds[0].totals[1]
     finally:
         for feed in feeds:
             feed.receiver.close()
@@ -123,7 +158,16 @@ def shard_records(
             raise RuntimeError(f"a worker process decoding {input} exited with {child.exitcode}")
 
 
-def _renderer(pipeline: Pipeline) -> Callable[[Record], str] | None:
+def _split(source: Source, input: str, context: SourceContext) -> SplitReading | None:
+    """The input read once (the source's ``open_split``), unless the source cannot or the
+    source option ``split=false`` says not to."""
+    open_split = optional(source, "Source", "open_split")
+    if open_split is None or not option_flag(context.options.get("split", True)):
+        return None
+    return open_split(input, context)  # type: ignore[no-any-return]
+
+
+def _renderer(pipeline: Pipeline) -> Callable[[Record], bytes] | None:
     """The ``render`` of the pipeline's sink when the workers may write for it: one sink,
     with ``render`` and ``write_rendered`` and without ``session_ended`` (which needs the
     sessions here). Serialising in the workers spares pickling the records (about 3 µs per
@@ -152,17 +196,24 @@ def _add_counts(summary: RunSummary, worker: RunSummary, rendered: bool) -> None
 
 
 class _Feed:
-    """One worker's side of the merge: its received, not yet merged records."""
+    """One worker's side of the merge: its received, not yet merged records.
+
+    Batches wait in :attr:`queue` behind the one being merged (``keys``/``records``, from
+    ``at``): the merge reads from every worker that has sent something, not only from the
+    one it needs, so that a worker blocked on a full pipe never holds up another (in a
+    split read, the dispatcher may be waiting on it)."""
 
     __slots__ = (
         "asker",
         "at",
         "done",
+        "ending",
         "fixed",
         "floor",
         "input",
         "keys",
-        "last",
+        "question",
+        "queue",
         "receiver",
         "records",
         "totals",
@@ -172,14 +223,16 @@ class _Feed:
         self.receiver = receiver
         self.asker = asker
         self.input = input
-        #: ``(key, ts)`` of the last record the worker emitted before the classifiers'
-        #: close, once it waits for the answer (:func:`_answer_last`)
-        self.last: tuple[Key | None, float] | None = None
+        #: ``(topic, value)`` of the question the worker waits to have answered (all the
+        #: workers ask it before it is answered: :func:`_answer`)
+        self.question: tuple[str, Any] | None = None
         self.keys: list[Key] = []
         self.records: list[Record] = []
+        self.queue: deque[tuple[list[Key], list[Record], Key]] = deque()
         self.at = 0
-        self.floor: Key = (0, 0)
+        self.floor: Key = (0,)
         self.done = False
+        self.ending = False  # the end came, behind the queued batches
         self.fixed: set[int] = set()  # ids of this batch's records renumbered
         self.totals: tuple[Any, ...] = (RunSummary(), [])
 
@@ -190,19 +243,28 @@ class _Feed:
             raise RuntimeError(f"a worker process decoding {self.input} stopped") from None
         kind = message[0]
         if kind == "batch":
-            _, self.keys, self.records, self.floor = message
-            self.at = 0
-            self.fixed.clear()
-        elif kind == "last":
-            self.last = (message[1], message[2])
+            self.queue.append(message[1:])
+            self.advance()
+        elif kind == "ask":
+            self.question = (message[1], message[2])
         elif kind == "end":
-            self.done = True
+            self.ending = True
             self.totals = message[1:]
+            self.advance()
         else:
             problem = message[1]
             if isinstance(problem, BaseException):
                 raise problem
             raise RuntimeError(f"decoding {self.input} failed in a worker process: {problem}")
+
+    def advance(self) -> None:
+        """Once the batch being merged is all taken, go on to the next received one."""
+        while self.at >= len(self.keys) and self.queue:
+            self.keys, self.records, self.floor = self.queue.popleft()
+            self.at = 0
+            self.fixed.clear()
+        if self.ending and self.at >= len(self.keys) and not self.queue:
+            self.done = True
 
     def next_key(self) -> Key | None:
         """The smallest key this worker may still give: its next record's, else its floor;
@@ -212,9 +274,12 @@ class _Feed:
         return None if self.done else self.floor
 
 
-def _merge(feeds: list[_Feed], numbered_layer: str) -> Iterator[list[Record]]:
+def _merge(feeds: list[_Feed], numbered_layer: str, greedy: bool) -> Iterator[list[Record]]:
     """The records of all ``feeds`` in key order, in batches, their ``numbered_layer``
-    records' ``seq`` renumbered (:class:`_Renumber`)."""
+    records' ``seq`` renumbered (:class:`_Renumber`). ``greedy``: while waiting for one
+    worker, receive from all (a split read, where the dispatcher ties the workers
+    together; a worker runs ahead of another by at most :data:`~ioproto.split.FLOOR_EVERY`
+    units), else only from those the merge waits for (each worker reads on its own)."""
     out: list[Record] = []
     renumber = _Renumber(numbered_layer)
     while True:
@@ -225,21 +290,18 @@ def _merge(feeds: list[_Feed], numbered_layer: str) -> Iterator[list[Record]]:
                 key = feed.keys[feed.at]
                 if best_key is None or key < best_key:
                     best, best_key = feed, key
-        starving = next(
-            (
-                feed
-                for feed in feeds
-                if feed.at >= len(feed.keys)
-                and not feed.done
-                and feed.last is None
-                and (best_key is None or feed.floor <= best_key)
-            ),
-            None,
-        )
-        if starving is not None:
-            starving.receive()
-            if all(feed.last is not None for feed in feeds):
-                _answer_last(feeds)
+        starving = [
+            feed
+            for feed in feeds
+            if feed.at >= len(feed.keys)
+            and not feed.done
+            and feed.question is None
+            and (best_key is None or feed.floor <= best_key)
+        ]
+        if starving:
+            _receive(feeds if greedy else starving)
+            if all(feed.question is not None for feed in feeds):
+                _answer(feeds)
             continue
         if best is None:
             break
@@ -259,6 +321,7 @@ def _merge(feeds: list[_Feed], numbered_layer: str) -> Iterator[list[Record]]:
             stop = end
         renumber.take(best, records, at, stop, out)
         best.at = stop
+        best.advance()
         if len(out) >= BATCH:
             yield out
             out = []
@@ -266,15 +329,37 @@ def _merge(feeds: list[_Feed], numbered_layer: str) -> Iterator[list[Record]]:
         yield out
 
 
-def _answer_last(feeds: list[_Feed]) -> None:
-    """Tell every worker, which waits before its classifiers' close, the time of the last
-    record emitted before it in the whole run: the latest key's (classifiers that report
-    at the end by "the last record's time", ``input_ended_at``, take it)."""
-    known = [feed.last for feed in feeds if feed.last is not None and feed.last[0] is not None]
-    ts = max(known, key=lambda last: last[0])[1] if known else None  # type: ignore[arg-type,return-value]
+def _receive(feeds: list[_Feed]) -> None:
+    """Receive what the workers of ``feeds`` that may send have sent, waiting for one."""
+    listening = {feed.receiver: feed for feed in feeds if not feed.ending and feed.question is None}
+    for ready in wait(list(listening)):
+        feed = listening[ready]  # type: ignore[index]
+        feed.receive()
+        more = RECEIVE_AT_ONCE
+        while more and not feed.ending and feed.question is None and feed.receiver.poll():
+            feed.receive()
+            more -= 1
+
+
+def _answer(feeds: list[_Feed]) -> None:
+    """Answer the question every worker waits on:
+
+    * ``"seen"``, before the sessions still open are ended: the latest time of the input
+      (a worker of a split read sees only its share);
+    * ``"last"``, before the classifiers' close: the time of the last record emitted before
+      it in the whole run, the latest key's (classifiers that report at the end by "the
+      last record's time", ``input_ended_at``, take it)."""
+    asked = [feed.question for feed in feeds if feed.question is not None]
+    topic = asked[0][0]
+    answer: Any
+    if topic == "seen":
+        answer = max(value for _, value in asked)
+    else:
+        known = [value for _, value in asked if value[0] is not None]
+        answer = max(known, key=lambda last: last[0])[1] if known else None
     for feed in feeds:
-        feed.last = None
-        feed.asker.send(ts)
+        feed.question = None
+        feed.asker.send(answer)
 
 
 class _Renumber:
@@ -309,7 +394,7 @@ class _Renumber:
                 self.total += item[1]
                 continue
             out.append(item)
-            if type(item) is str:
+            if type(item) is bytes:
                 continue  # rendered in the worker: no number in it
             node = item
             while node is not None and node.layer != layer:
@@ -373,21 +458,49 @@ class _Outbox:
         self.keys, self.records, self.weight, self.quiet = [], [], 0, 0
 
 
-def _work(job: _Job, me: int, sender: Connection, answers: Connection) -> None:
+def _dispatch(reading: SplitReading, senders: list[Connection]) -> None:
+    """The dispatcher process of a split read (:mod:`ioproto.split`): reads the input and
+    sends each worker its units; a failure goes to every worker, which raises it."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    def send(worker: int, items: list[Any], floor: int | None) -> None:
+        senders[worker].send(("units", items, floor))
+
+    try:
+        reading.dispatch(UnitSender(len(senders), send))
+    except (BrokenPipeError, ConnectionResetError, EOFError):
+        pass  # a worker is gone: the parent stopped reading
+    except Exception as exc:
+        problem = _picklable(exc)
+        for sender in senders:
+            with contextlib.suppress(OSError):
+                sender.send(("error", problem))
+    finally:
+        for sender in senders:
+            sender.close()
+
+
+def _picklable(exc: Exception) -> Any:
+    """``exc`` if it can be sent to another process, else its description."""
+    try:
+        pickle.loads(pickle.dumps(exc))
+    except Exception:
+        return f"{type(exc).__name__}: {exc}"
+    return exc
+
+
+def _work(
+    job: _Job, me: int, sender: Connection, answers: Connection, units: Connection | None
+) -> None:
     # The parent handles Ctrl-C and stops reading; a worker just goes when the pipe does.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
-        _decode_share(job, me, sender, answers)
+        _decode_share(job, me, sender, answers, units)
     except (BrokenPipeError, ConnectionResetError, EOFError, _ParentGone):
         pass  # the parent stopped reading
     except Exception as exc:  # the parent raises it, as decoding in process would
-        try:
-            problem: Any = exc
-            pickle.loads(pickle.dumps(exc))
-        except Exception:
-            problem = f"{type(exc).__name__}: {exc}"
         with contextlib.suppress(OSError):
-            sender.send(("error", problem))
+            sender.send(("error", _picklable(exc)))
     finally:
         sender.close()
 
@@ -396,8 +509,11 @@ class _ParentGone(Exception):
     """The parent process ended while a worker waited for it."""
 
 
-def _decode_share(job: _Job, me: int, sender: Connection, answers: Connection) -> None:
-    """The worker's part (see the module docstring)."""
+def _decode_share(
+    job: _Job, me: int, sender: Connection, answers: Connection, units: Connection | None
+) -> None:
+    """The worker's part (see the module docstring); ``units``: what the dispatcher of a
+    split read sends it."""
     pipeline, context = job.pipeline, job.context
     lowest = pipeline.layers[0].name if pipeline.layers else ""
     rendering = _Rendering(job.render, lowest) if job.render is not None else None
@@ -439,7 +555,7 @@ def _decode_share(job: _Job, me: int, sender: Connection, answers: Connection) -
     route = router.route
     saw = pipeline.saw
 
-    def feed_at(at: int, item: Record, watermark: int | None) -> None:
+    def feed_at(at: Any, item: Record, watermark: int | None) -> None:
         """Feed the record at position ``at``; what comes out goes to the outbox."""
         store.origin = at
         now[0] = (0, at)
@@ -454,24 +570,66 @@ def _decode_share(job: _Job, me: int, sender: Connection, answers: Connection) -
         if made:
             outbox.add(at, made, watermark)
 
-    for position, record in enumerate(job.source.open(job.input, context)):
-        if record.layer == INPUT_SUMMARY_LAYER:
-            summaries.append(record)
-            continue
-        saw(record.ts)
-        ready = route(position, record)
-        watermark = router.watermark() if router.pending else None
-        for at, item in ready:
-            feed_at(at, item, watermark)
-        if outbox.held:
-            outbox.release(watermark)
-        outbox.maybe_send((0, position + 1 if watermark is None else min(watermark, position + 1)))
-    for at, item in router.finish():
-        feed_at(at, item, 0)
+    if units is not None and job.reading is not None:
+        decoder = job.reading.decoder()
+        _feed_units(units, decoder, feed_at, outbox)
+        for at, item in decoder.finish():
+            feed_at(at, item, None)
+        summary: Any = decoder.summary_part()
+    else:
+        for position, record in enumerate(job.source.open(job.input, context)):
+            if record.layer == INPUT_SUMMARY_LAYER:
+                summaries.append(record)
+                continue
+            saw(record.ts)
+            ready = route(position, record)
+            watermark = router.watermark() if router.pending else None
+            for at_input, item in ready:
+                feed_at(at_input, item, watermark)
+            if outbox.held:
+                outbox.release(watermark)
+            outbox.maybe_send(
+                (0, position + 1 if watermark is None else min(watermark, position + 1))
+            )
+        for at_input, item in router.finish():
+            feed_at(at_input, item, 0)
+        summary = summaries if me == 0 else []
     outbox.release(None)
     outbox.send(_END_OF_INPUT)
+    # A worker of a split read sees only its share of the input: its end is the run's.
+    outbox.sender.send(("ask", "seen", pipeline._last_ts))
+    pipeline.saw(_wait_for(answers))
     _close(pipeline, me, now, marks, ends, outbox, rendering, last, answers)
-    sender.send(("end", pipeline.summary, summaries if me == 0 else []))
+    sender.send(("end", pipeline.summary, summary))
+
+
+def _feed_units(
+    units: Connection,
+    decoder: UnitDecoder,
+    feed_at: Callable[[Any, Record, int | None], None],
+    outbox: _Outbox,
+) -> None:
+    """Feed the units the dispatcher sends, in index order: those below the floor it
+    tells (units of a connection it had not decided come late, with earlier indexes)."""
+    waiting: list[tuple[int, Any]] = []
+    while True:
+        message = units.recv()
+        if message[0] == "error":
+            problem = message[1]
+            if isinstance(problem, BaseException):
+                raise problem
+            raise RuntimeError(problem)
+        _, items, floor = message
+        for item in items:
+            heappush(waiting, item)
+        while waiting and (floor is None or waiting[0][0] < floor):
+            index, unit = heappop(waiting)
+            for n, record in enumerate(decoder.feed(index, unit)):
+                feed_at((index, n), record, None)
+        if floor is None:
+            return
+        # The parent may be waiting for this floor (a message holds up to UNIT_BATCH units).
+        outbox.send((0, (floor,)))
 
 
 def _close(
@@ -515,7 +673,7 @@ def _close(
         pipeline.close_layer(index)
         emit([(2, index, me, n) for n in range(len(pipeline._out))])
     outbox.send((3,))
-    outbox.sender.send(("last", last[0] if last[1] is not None else None, last[1]))
+    outbox.sender.send(("ask", "last", (last[0] if last[1] is not None else None, last[1])))
     ended_at = _wait_for(answers)
     if ended_at is not None:
         for stage in pipeline.classifiers:
@@ -550,7 +708,7 @@ class _Rendering:
     layer's records, whose ``seq`` the merge sets (:class:`_Renumber`) before the parent's
     sink writes them."""
 
-    def __init__(self, render: Callable[[Record], str], numbered_layer: str) -> None:
+    def __init__(self, render: Callable[[Record], bytes], numbered_layer: str) -> None:
         self.render = render
         self.layer = numbered_layer
         self.items: list[Any] = []

@@ -17,9 +17,10 @@ work); 3 or more asked for (:data:`SHARD_FROM`) run that many workers sharded by
 Engine.IO session (:mod:`ioproto.shard`: each runs every layer and classifier for its
 share; this process merges in the one-process order and writes), when the input is the
 run's only one. The source option ``shard=true`` shards with 2 as well, ``shard=false``
-never. The default does not shard: on this project's 2-core machine sharding costs more
-CPU than the reader process (every worker reads the whole capture) and gains no wall time
-(benchmarks/README.md, "Scaling with cores", measures both).
+never. The default does not shard: on this project's 2-core machine sharding (N workers,
+the dispatcher that reads the capture once, this process merging) gains no wall time over
+the reader process, and every worker's memory counts; what more cores would give is
+estimated in benchmarks/README.md ("Scaling with cores", bench_scaling.py).
 
 Only for a source that declares ``forkable = True`` (its ``open`` only reads the input it is
 given), a regular file of at least ``parallel_min_bytes`` (source option, default 1 MB), and
@@ -59,9 +60,8 @@ BATCH_BYTES = 1 << 20
 DEFAULT_MIN_BYTES = 1024 * 1024
 
 #: From this many processes asked for (``--jobs``), one input is sharded by session
-#: (ioproto.shard); below, and by default, the reader process. On 2 cores sharding costs
-#: more CPU than the reader process (each worker reads the whole capture) and gains no
-#: wall time (benchmarks/README.md, "Scaling with cores").
+#: (ioproto.shard); below, and by default, the reader process. On 2 cores sharding gains
+#: no wall time over the reader process (benchmarks/README.md, "Scaling with cores").
 SHARD_FROM = 3
 
 

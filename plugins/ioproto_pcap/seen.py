@@ -38,6 +38,16 @@ class Conversations:
         elif pair not in pairs and len(pairs) < MAX_PAIRS:
             pairs[pair] = None
 
+    def merge(self, other: Conversations) -> None:
+        """Add ``other``'s pairs (a pair's known server port wins over an unknown one)."""
+        pairs = self.pairs
+        for pair, server in other.pairs.items():
+            if pair in pairs:
+                if pairs[pair] is None:
+                    pairs[pair] = server
+            elif len(pairs) < MAX_PAIRS:
+                pairs[pair] = server
+
     def server_ports(self) -> list[int]:
         uses = Counter(port for pair in self.pairs for port in pair)
         ports = set()
@@ -63,6 +73,12 @@ class Seen:
         """A TCP connection the source follows, opened by a segment with ``flags``."""
         self.connections += 1
         self.followed.add(sport, dport, flags)
+
+    def merge(self, other: Seen) -> None:
+        """Add what ``other`` (another worker's share of the same capture) saw."""
+        self.connections += other.connections
+        self.followed.merge(other.followed)
+        self.filtered.merge(other.filtered)
 
     def summary(
         self,

@@ -120,6 +120,7 @@ HEAVY = (
     "ioproto_msgpack.decoder",
     "ioproto_http.decoder",
     "ioproto_pcap.source",
+    "ioproto_pcap.capture",
     "ioproto_browser.source",
     "ioproto_live.source",
     "ioproto_classify.latency",

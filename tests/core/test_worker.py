@@ -131,22 +131,25 @@ def sharded(path: str, jobs: int, proto: str = "socketio", **options: str) -> li
     return [dumps(record, include_raw=True) for record in records]
 
 
+@pytest.mark.parametrize("split", ["true", "false"])
 @pytest.mark.parametrize("name", CAPTURES)
-def test_sharded_workers_give_the_records_of_one_process(name: str) -> None:
+def test_sharded_workers_give_the_records_of_one_process(name: str, split: str) -> None:
     """2, 3 and 4 workers, each decoding the sessions of its share with every layer and
-    classifier: every record, in the order of one process (``jobs=1``)."""
+    classifier: every record, in the order of one process (``jobs=1``); the capture read
+    once by a dispatcher (``split``, the default) or whole by every worker."""
     path = str(DATA / name)
     alone = sharded(path, 1)
     for jobs in (2, 3, 4):
-        assert sharded(path, jobs) == alone, f"{jobs} workers"
+        assert sharded(path, jobs, split=split) == alone, f"{jobs} workers"
 
 
-def test_sharded_records_with_a_tiny_routing_budget() -> None:
+@pytest.mark.parametrize("split", ["true", "false"])
+def test_sharded_records_with_a_tiny_routing_budget(split: str) -> None:
     """Connections decided by their addresses at once (budgets of a byte) split sessions:
     their session-level records may then differ, but the connection-level ones (chunks,
     numbered as by one process) are all there, once, in order, and nothing crashes."""
     path = str(DATA / "upgrade.pcap")
-    tiny = {"route_bytes": "1", "route_window": "1", "route_pending_bytes": "1"}
+    tiny = {"route_bytes": "1", "route_window": "1", "route_pending_bytes": "1", "split": split}
     assert sharded(path, 3, "chunk", **tiny) == sharded(path, 1, "chunk")
     assert sharded(path, 3, **tiny)
 
@@ -199,8 +202,11 @@ def test_a_failure_in_a_sharded_worker_is_raised_here() -> None:
         )
 
 
+@pytest.mark.parametrize("split", ["true", "false"])
 @pytest.mark.parametrize("cut", [100, 5000, 20000, -7])
-def test_a_cut_or_damaged_capture_with_sharded_workers(tmp_path: Path, cut: int) -> None:
+def test_a_cut_or_damaged_capture_with_sharded_workers(
+    tmp_path: Path, cut: int, split: str
+) -> None:
     """A capture cut short or with garbage inside: no hang, no crash, the records of one
     process."""
     capture = (DATA / "clients_mixed.pcap").read_bytes()
@@ -212,7 +218,7 @@ def test_a_cut_or_damaged_capture_with_sharded_workers(tmp_path: Path, cut: int)
     path = tmp_path / "damaged.pcap"
     path.write_bytes(data)
     alone = sharded(str(path), 1)
-    assert sharded(str(path), 3) == alone
+    assert sharded(str(path), 3, split=split) == alone
 
 
 def test_three_jobs_shard_two_and_the_default_do_not(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -265,7 +271,7 @@ class TwoCaptures(Forkable):
 
     def open(self, input: str, context: SourceContext) -> Iterator[Record]:
         import attrs
-        from ioproto_pcap.source import read_capture
+        from ioproto_pcap.capture import read_capture
 
         first = list(read_capture(str(DATA / "clients_mixed.pcap"), context))
         end = max(record.ts for record in first)

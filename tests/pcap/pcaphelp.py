@@ -14,7 +14,7 @@ for path in (HERE, HERE.parents[1] / "plugins"):
 
 from ioproto_http.decoder import HttpStream  # noqa: E402
 from ioproto_http.records import Chunk  # noqa: E402
-from ioproto_pcap.source import CaptureDecoder, read_capture  # noqa: E402
+from ioproto_pcap.capture import CaptureDecoder, read_capture  # noqa: E402
 
 from ioproto.components import DecodeContext, Limits, SourceContext  # noqa: E402
 from ioproto.model import ErrorRecord, InputSummary, Record  # noqa: E402

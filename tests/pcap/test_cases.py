@@ -151,7 +151,7 @@ def test_message_size_limit() -> None:
 
 
 def test_connection_cap_evicts() -> None:
-    from ioproto_pcap.source import CaptureDecoder
+    from ioproto_pcap.capture import CaptureDecoder
 
     from ioproto.components import SourceContext
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pcapbuild
 import pytest
-from ioproto_pcap.source import read_capture
+from ioproto_pcap.capture import read_capture
 from pcapbuild import Flow, http_request, http_response
 from pcaphelp import decode_file
 

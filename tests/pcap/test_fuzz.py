@@ -11,9 +11,9 @@ import scenarios
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from ioproto_http.records import Chunk
+from ioproto_pcap.capture import CaptureDecoder
 from ioproto_pcap.files import FrameReader
 from ioproto_pcap.link import parse_frame
-from ioproto_pcap.source import CaptureDecoder
 from ioproto_tcp.records import TcpEvent
 from pcaphelp import decode_frames, http_layer
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pcapbuild
 import scenarios
-from ioproto_pcap.source import CaptureDecoder
+from ioproto_pcap.capture import CaptureDecoder
 from ioproto_tcp.records import TcpClose, TcpData, TcpEvent, TcpFin, TcpOpen
 
 from ioproto.components import SourceContext

@@ -1,0 +1,378 @@
+"""Frames of a capture → reassembled TCP byte streams, as ``tcp`` records.
+
+:class:`CaptureDecoder` turns frames into the records of the ``tcp`` layer
+(:mod:`ioproto_tcp.records`): per connection a ``TcpOpen``, the ``TcpData`` of each side in
+stream order, ``TcpGap`` for lost bytes, ``TcpFin`` and a final ``TcpClose``.
+:func:`read_capture` runs it over a capture file (the ``pcap`` source, :mod:`.source`); a
+sharded run's workers run it over their share of the frames (:mod:`.split`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, BinaryIO
+
+from ioproto_tcp.records import TcpClose, TcpData, TcpFin, TcpGap, TcpOpen
+
+from ioproto.components import SourceContext
+from ioproto.errors import UsageError
+from ioproto.fastrecords import positional_maker
+from ioproto.model import ErrorRecord, Record
+
+from .files import (
+    FrameReader,
+    Problem,
+    open_input,
+)
+from .link import (
+    ACK,
+    FIN,
+    RST,
+    SYN,
+    Fragment,
+    Unsupported,
+    format_address,
+    parse_frame,
+)
+from .seen import Seen
+from .tcp import Reassembler
+
+SWEEP_EVERY = 1 << 16
+MAX_FRAGMENT_KEYS = 10_000
+MAX_CLOSED_KEYS = 100_000
+
+Key = tuple[bytes, int, bytes, int]
+
+
+#: TcpData(ts=, connection=, side=, data=), positionally: one per segment with payload.
+make_data = positional_maker(TcpData, ("ts", "connection", "side", "data"))
+
+LAYER = "capture"
+
+
+class Output:
+    """The records of a capture in order; ``ts`` is the time of the current frame."""
+
+    __slots__ = ("out", "ts")
+
+    def __init__(self) -> None:
+        self.out: list[Record] = []
+        self.ts = 0.0
+
+    def error(
+        self,
+        *,
+        rule: str,
+        reason: str,
+        connection: str | None = None,
+        offset: int | None = None,
+    ) -> None:
+        self.out.append(
+            ErrorRecord(
+                ts=self.ts,
+                connection=connection,
+                layer=LAYER,
+                rule=rule,
+                reason=reason,
+                offset=offset,
+            )
+        )
+
+
+class TcpConnection:
+    """Both directions of one TCP connection: reassembly, reported as ``tcp`` records."""
+
+    __slots__ = ("fins", "keys", "last_ts", "name", "opened", "output", "streams")
+
+    def __init__(self, key: Key, name: str, output: Output, options: Mapping[str, Any]) -> None:
+        self.keys = (key, (key[2], key[3], key[0], key[1]))
+        self.name = name
+        self.output = output
+        self.last_ts = 0.0
+        self.opened = 0  # the input's unit that opened it (a split read: ioproto.split)
+        self.fins = [False, False]
+        segments = int(options.get("max_reorder_segments", 512))
+        size = int(options.get("max_reorder_bytes", 4 << 20))
+        self.streams = (
+            Reassembler(self._data_of(0), self._gap_of(0), max_segments=segments, max_bytes=size),
+            Reassembler(self._data_of(1), self._gap_of(1), max_segments=segments, max_bytes=size),
+        )
+
+    def _data_of(self, side: int) -> Callable[[bytes], None]:
+        output, name = self.output, self.name
+        append = output.out.append
+
+        def data(payload: bytes) -> None:
+            append(make_data(output.ts, name, side, payload))
+
+        return data
+
+    def _gap_of(self, side: int) -> Callable[[int, int], None]:
+        def gap(offset: int, length: int) -> None:
+            self.output.out.append(
+                TcpGap(
+                    ts=self.output.ts, connection=self.name, side=side, offset=offset, length=length
+                )
+            )
+
+        return gap
+
+    def segment(self, index: int, seq: int, ack: int, flags: int, payload: bytes) -> bool:
+        """One segment from side ``index``; True when the connection is over."""
+        stream = self.streams[index]
+        if flags & ACK and self.streams[1 - index].pending:
+            self.streams[1 - index].acked(ack)
+        if flags & SYN:
+            stream.syn(seq)
+            if payload:
+                stream.add((seq + 1) & 0xFFFFFFFF, payload)
+            return False
+        if flags & RST:
+            return True
+        if payload:
+            stream.add(seq, payload)
+        if flags & FIN:
+            stream.fin(seq, len(payload))
+        if stream.fin_offset is not None and stream.finished:
+            if not self.fins[index]:
+                self.fins[index] = True
+                self.output.out.append(TcpFin(ts=self.output.ts, connection=self.name, side=index))
+            other = self.streams[1 - index]
+            return other.fin_offset is not None and other.finished
+        return False
+
+    def finish(self, reason: str) -> None:
+        """Declare the holes lost, deliver what is buffered and report the end."""
+        for stream in self.streams:
+            stream.flush()
+        self.output.out.append(TcpClose(ts=self.output.ts, connection=self.name, reason=reason))
+
+
+def parse_ports(value: Any) -> frozenset[int] | None:
+    """The ``port`` option as a set of ints (``None``: no filter)."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, int):
+        return frozenset({value})
+    if isinstance(value, str):
+        return frozenset(int(part) for part in value.replace(" ", "").split(",") if part)
+    return frozenset(int(item) for item in value)
+
+
+class CaptureDecoder:
+    """Turns frames into records; :meth:`frame` per frame, :meth:`finish` at the end."""
+
+    def __init__(self, context: SourceContext) -> None:
+        options = context.options
+        self.options = options
+        self.output = Output()
+        self.out = self.output.out
+        self.ports = parse_ports(options.get("port"))
+        self.max_connections = int(options.get("max_connections", 20_000))
+        self.idle_timeout = float(options.get("idle_timeout", 900))
+        self.connections: dict[Key, tuple[TcpConnection, int]] = {}
+        self.closed: dict[Key, float] = {}
+        self.fragments: set[tuple[bytes, bytes, int]] = set()
+        self.unsupported: set[int] = set()
+        self.count = 0
+        self.ts = 0.0
+        self.seen = Seen()
+        self.unit = 0  # the unit (frame) being decoded, when a split read numbers them
+
+    def frame(self, ts: float, linktype: int, frame: bytes) -> None:
+        segment = parse_frame(linktype, frame)
+        if segment is None:
+            return
+        self.count += 1
+        if ts > self.ts:
+            self.ts = ts
+        if self.count % SWEEP_EVERY == 0:
+            self._sweep()
+        if isinstance(segment, (Fragment, Unsupported)):
+            self._odd_frame(ts, segment)
+            return
+        src, dst, sport, dport, seq, ack, flags, payload = segment
+        ports = self.ports
+        if ports is not None and sport not in ports and dport not in ports:
+            self.seen.filtered.add(sport, dport, flags)
+            return
+        key = (src, sport, dst, dport)
+        entry = self.connections.get(key)
+        if entry is None or (flags & SYN and not flags & ACK and entry[0].streams[entry[1]].offset):
+            if entry is not None:  # a new connection reusing the ports
+                self._end(entry[0], ts)
+            elif not payload and not flags & SYN:
+                return  # a bare ACK, FIN or RST of a connection we do not follow
+            if key in self.closed and not flags & SYN:
+                return  # a late retransmission after the connection ended
+            entry = self._open(key, flags, ts)
+            if entry is None:
+                return
+        connection, index = entry
+        connection.last_ts = ts
+        self.output.ts = ts
+        if connection.segment(index, seq, ack, flags, payload):
+            self._end(connection, ts)
+
+    def _open(self, key: Key, flags: int, ts: float) -> tuple[TcpConnection, int] | None:
+        """Start following the connection of ``key`` (its side 0 sent this frame).
+
+        With a port filter and the SYN in the capture, a connection whose *server* port is
+        not in the filter is not followed (its client port matched); ``None`` then.
+        """
+        client = None
+        if flags & SYN:
+            client = 1 if flags & ACK else 0
+            if self.ports is not None and key[3 if client == 0 else 1] not in self.ports:
+                self.seen.filtered.add(key[1], key[3], flags)
+                self.closed[key] = self.closed[(key[2], key[3], key[0], key[1])] = ts
+                return None
+        self.seen.connection(key[1], key[3], flags)
+        addresses = (format_address(key[0], key[1]), format_address(key[2], key[3]))
+        connection = TcpConnection(key, f"{addresses[0]}-{addresses[1]}", self.output, self.options)
+        connection.opened = self.unit
+        self.output.ts = ts
+        self.out.append(
+            TcpOpen(ts=ts, connection=connection.name, endpoints=addresses, client=client)
+        )
+        connection.last_ts = self.ts  # the newest: never the one a sweep evicts first
+        self.connections[key] = (connection, 0)
+        self.connections[connection.keys[1]] = (connection, 1)
+        self.closed.pop(key, None)
+        self.closed.pop(connection.keys[1], None)
+        if len(self.connections) > 2 * self.max_connections:
+            self._sweep()
+        return connection, 0
+
+    def _end(self, connection: TcpConnection, ts: float, reason: str = "closed") -> None:
+        """Finish ``connection``; ``closed`` (by FIN/RST): drop its late retransmissions."""
+        for key in connection.keys:
+            self.connections.pop(key, None)
+            if reason == "closed":
+                self.closed[key] = ts
+        self.output.ts = max(connection.last_ts, self.output.ts)
+        connection.finish(reason)
+
+    def _sweep(self) -> None:
+        """Finish idle connections, and the least recently used beyond the cap."""
+        live = {id(conn): conn for conn, _ in self.connections.values()}
+        ordered = sorted(live.values(), key=lambda conn: conn.last_ts)
+        excess = len(ordered) - self.max_connections
+        for connection in ordered:
+            if excess <= 0 and connection.last_ts >= self.ts - self.idle_timeout:
+                break
+            excess -= 1
+            saved = self.output.ts
+            self.output.ts = connection.last_ts
+            self._end(connection, connection.last_ts, "idle" if excess < 0 else "evicted")
+            self.output.ts = saved
+        if len(self.closed) > MAX_CLOSED_KEYS:
+            self.closed.clear()
+
+    def _odd_frame(self, ts: float, segment: Fragment | Unsupported) -> None:
+        self.output.ts = ts
+        if isinstance(segment, Fragment):
+            key = (segment.src, segment.dst, segment.ident)
+            if key in self.fragments:
+                return
+            if len(self.fragments) > MAX_FRAGMENT_KEYS:
+                self.fragments.clear()
+            self.fragments.add(key)
+            src = format_address(segment.src, 0).rsplit(":", 1)[0]
+            dst = format_address(segment.dst, 0).rsplit(":", 1)[0]
+            self.output.error(
+                rule="capture.ip.fragment",
+                reason=(
+                    f"IP fragments of datagram {segment.ident} from {src} to {dst} are not "
+                    "reassembled; its data is lost"
+                ),
+                connection=f"{src}-{dst}",
+            )
+        elif segment.linktype not in self.unsupported:
+            self.unsupported.add(segment.linktype)
+            self.output.error(
+                rule="capture.link.unsupported",
+                reason=f"link type {segment.linktype} is not supported; its frames are skipped",
+            )
+
+    def finish(self) -> None:
+        """End of input: finish every connection, in the order they were last active."""
+        for _ in self.ending():
+            pass
+
+    def ending(self) -> Iterator[TcpConnection]:
+        """:meth:`finish`, one connection at a time: each is yielded once its records are
+        in :attr:`out` (ties of ``last_ts`` in the order they opened)."""
+        live = {id(conn): conn for conn, _ in self.connections.values()}
+        for connection in sorted(live.values(), key=lambda conn: conn.last_ts):
+            self.output.ts = connection.last_ts
+            self._end(connection, connection.last_ts, "input ended")
+            yield connection
+
+
+def read_capture(input: str, context: SourceContext) -> Iterator[Record]:
+    """Every ``tcp`` record and error record of the capture ``input``, in capture order,
+    then an :class:`~ioproto.model.InputSummary` of what it held. A file that cannot be
+    opened raises :class:`~ioproto.errors.UsageError`."""
+    decoder = CaptureDecoder(context)
+    out = decoder.out
+    with open_capture(input) as stream:
+        reader = FrameReader(stream)
+        frame = decoder.frame
+        for ts, linktype, data in reader:
+            if reader.notices:
+                report(decoder, input, reader.notices)
+            frame(ts, linktype, data)
+            if out:
+                yield from out
+                out.clear()
+        end_notices(reader)
+        report(decoder, input, reader.notices)
+        decoder.finish()
+    yield from out
+    out.clear()
+    yield decoder.seen.summary(
+        input,
+        decoder.ts,
+        frames=reader.frames_read,
+        segments=decoder.count,
+        filter_ports=decoder.ports,
+    )
+
+
+def open_capture(input: str) -> BinaryIO:
+    """The byte stream of the capture ``input``; :class:`~ioproto.errors.UsageError` when
+    it cannot be opened."""
+    try:
+        return open_input(input)
+    except FileNotFoundError:
+        raise UsageError(f"no such file: {input}") from None
+    except OSError as exc:
+        raise UsageError(f"cannot read {input}: {exc.strerror or exc}") from None
+
+
+def end_notices(reader: FrameReader) -> None:
+    """Add the notices of the end of the input to ``reader.notices``."""
+    if reader.bad_times > 1:
+        reader.notices.append(
+            (
+                "capture.time.out-of-range",
+                f"{reader.bad_times} frames in all had a time outside years 1-9999",
+                -1,
+            )
+        )
+    if reader.problem is not None:
+        reader.notices.append(reader.problem)
+
+
+def report(decoder: CaptureDecoder, input: str, problems: list[Problem]) -> None:
+    """Error records for the reader's ``problems`` (emptied)."""
+    for rule, reason, offset in problems:
+        decoder.output.ts = decoder.ts
+        decoder.output.error(
+            rule=rule,
+            reason=f"{input}: {reason}",
+            connection=input,
+            offset=offset if offset >= 0 else None,
+        )
+    problems.clear()
