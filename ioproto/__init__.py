@@ -116,9 +116,9 @@ def decode(
         ``'sio.event == "chat"'``, or a :class:`Filter` from :func:`compile_filter`. What
         cannot match is not decoded further (push-down).
     :param jobs: processes that decode a capture file (``ioproto.worker``; default: the
-        cores the load average says are idle; 1: this process alone; 3 or more, for one
-        input: that many workers sharded by Engine.IO session, ``ioproto.shard``). The
-        records are the same.
+        cores other work leaves idle, :func:`ioproto.worker.idle_cores`; 1: this process
+        alone; 3 or more, for one input: that many workers sharded by Engine.IO session,
+        ``ioproto.shard``). The records are the same.
 
     Bad input never raises: it comes out as :class:`ErrorRecord` records. An unknown
     ``proto``/``source`` name raises ``KeyError`` whose message lists the valid names; a

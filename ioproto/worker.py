@@ -74,21 +74,36 @@ def available_cores() -> int:
 
 
 def idle_cores() -> int:
-    """The available cores that other work leaves free: a core counts unless the one-minute
-    load average fills it whole (``floor(cores + 1 - load)``, between 1 and all of them; all
-    where the load is unknown). On 2 cores: 2 below a load of 1, else 1.
+    """The available cores that other work leaves free: a core counts unless other work
+    fills it whole (``floor(cores + 1 - busy)``, between 1 and all of them; all where it
+    cannot be known). On 2 cores: 2 while busy is below 1, else 1.
 
-    The reader process gains 1.1-1.5x when it has a core of its own and loses as much when
-    the cores are busy (benchmarks/README.md, "Scaling with cores"), so the default counts
-    only the free ones. A partly busy core counts as free: the load average includes the
-    user's own previous runs, and rounding it would turn a quiet 2-core machine at a load of
-    0.6 into one process (4.8 s instead of 3.1 s on the 85 MB capture)."""
+    ``busy`` is the lesser of the one-minute load average and the processes running right
+    now besides this one (:func:`running_now`): the load average alone counts the user's
+    own runs of a minute ago (a loop of decodes kept a quiet 2-core machine at 1.5-2 and
+    made every run read in one process, 4.0 s instead of 2.5 s on the 85 MB capture), the
+    running count alone a moment's burst. The reader process gains 1.1-1.6x when it has a
+    core of its own and loses as much when the cores are busy (benchmarks/README.md,
+    "Scaling with cores"), so the default counts only the free ones."""
     cores = available_cores()
     try:
-        load = os.getloadavg()[0]
+        busy = os.getloadavg()[0]
     except (AttributeError, OSError):  # pragma: no cover - not on Unix
         return cores
-    return max(1, min(cores, math.floor(cores + 1 - load)))
+    running = running_now()
+    if running is not None:
+        busy = min(busy, max(0, running - 1))
+    return max(1, min(cores, math.floor(cores + 1 - busy)))
+
+
+def running_now() -> int | None:
+    """The processes (threads) running or ready to run this moment, this one included
+    (``/proc/loadavg``); None where that cannot be read."""
+    try:
+        with open("/proc/loadavg", "rb") as handle:
+            return int(handle.read().split()[3].split(b"/")[0])
+    except (OSError, IndexError, ValueError):
+        return None
 
 
 def source_records(

@@ -45,7 +45,7 @@ if TYPE_CHECKING:
     "split a lone capture file among N workers by Engine.IO session, each decoding and "
     "classifying its share (same records, same order; --source-option shard=true/false "
     "forces it on or off). Default: the available cores (for one input: those not busy, "
-    "by the load average), never sharding.",
+    "by the load average and what runs now), never sharding.",
 )
 @click.pass_obj
 def decode_command(state: CliState, /, **params: Any) -> None:

@@ -97,8 +97,14 @@ def pipeline_source(pipeline: Pipeline):  # type: ignore[no-untyped-def]
     return collect_components(pipeline.plugin_manager).sources.get("pcap")
 
 
+def test_running_now_counts_this_process() -> None:
+    running = worker.running_now()
+    assert running is None or running >= 1
+
+
 def test_the_default_counts_the_idle_cores(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(worker, "available_cores", lambda: 2)
+    monkeypatch.setattr(worker, "running_now", lambda: None)
     monkeypatch.setattr(os, "getloadavg", lambda: (0.3, 0.0, 0.0))
     assert worker.idle_cores() == 2
     monkeypatch.setattr(os, "getloadavg", lambda: (0.7, 0.0, 0.0))
@@ -107,6 +113,13 @@ def test_the_default_counts_the_idle_cores(monkeypatch: pytest.MonkeyPatch) -> N
     assert worker.idle_cores() == 1
     monkeypatch.setattr(os, "getloadavg", lambda: (3.5, 0.0, 0.0))
     assert worker.idle_cores() == 1  # the cores are busy: read in this process
+    monkeypatch.setattr(worker, "running_now", lambda: 1)
+    assert worker.idle_cores() == 2  # the load was the user's last runs: nothing runs now
+    monkeypatch.setattr(worker, "running_now", lambda: 4)
+    assert worker.idle_cores() == 1  # other work runs now and did for a minute
+    monkeypatch.setattr(os, "getloadavg", lambda: (0.2, 0.0, 0.0))
+    assert worker.idle_cores() == 2  # a moment's burst on a quiet machine
+    monkeypatch.setattr(os, "getloadavg", lambda: (3.5, 0.0, 0.0))
     pipeline = Pipeline.build(proto="socketio")
     pcap = pipeline_source(pipeline)
     context = SourceContext(options={"parallel_min_bytes": "0"})
