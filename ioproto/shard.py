@@ -72,6 +72,8 @@ BATCH_BYTES = 1 << 20
 QUIET = 2048
 #: Messages taken from one worker at a time when it has several waiting.
 RECEIVE_AT_ONCE = 8
+#: Numbering marks kept per worker when the workers render (see :class:`_Renumber`).
+MARKS_KEPT = 1 << 16
 
 Key = tuple[Any, ...]
 _END_OF_INPUT: Key = (1,)
@@ -135,7 +137,7 @@ def shard_records(
                 unit_receiver.close()
         lowest = pipeline.layers[0].name if pipeline.layers else ""
         rendered = job.render is not None
-        for batch in _merge(feeds, lowest, greedy=job.reading is not None):
+        for batch in _merge(feeds, lowest, greedy=job.reading is not None, rendered=rendered):
             yield Delivered(ts=0.0, records=batch, rendered=rendered)
         for feed in feeds:
             _add_counts(pipeline.summary, feed.totals[0], rendered)
@@ -274,14 +276,16 @@ class _Feed:
         return None if self.done else self.floor
 
 
-def _merge(feeds: list[_Feed], numbered_layer: str, greedy: bool) -> Iterator[list[Record]]:
+def _merge(
+    feeds: list[_Feed], numbered_layer: str, greedy: bool, rendered: bool = False
+) -> Iterator[list[Record]]:
     """The records of all ``feeds`` in key order, in batches, their ``numbered_layer``
     records' ``seq`` renumbered (:class:`_Renumber`). ``greedy``: while waiting for one
     worker, receive from all (a split read, where the dispatcher ties the workers
     together; a worker runs ahead of another by at most :data:`~ioproto.split.FLOOR_EVERY`
     units), else only from those the merge waits for (each worker reads on its own)."""
     out: list[Record] = []
-    renumber = _Renumber(numbered_layer)
+    renumber = _Renumber(numbered_layer, rendered)
     while True:
         best: _Feed | None = None
         best_key: Key | None = None
@@ -373,13 +377,17 @@ class _Renumber:
     set in place, each once (a chunk may be the parent of several records of a batch).
     """
 
-    def __init__(self, layer: str) -> None:
+    def __init__(self, layer: str, rendered: bool) -> None:
         self.layer = layer
         self.total = 0
         # Per worker, one pair of 8-byte numbers per capture position that made chunks
         # (about 1.6 MB for the 85 MB capture): a late record may name an early chunk.
+        # When the workers render, the only records left to number are chunks sent at the
+        # position that made them: the last MARKS_KEPT pairs are enough, and memory stays
+        # flat whatever the capture's size.
         self.local: dict[int, array[int]] = {}
         self.seen: dict[int, array[int]] = {}
+        self.keep = MARKS_KEPT if rendered else None
 
     def take(self, feed: _Feed, items: list[Any], start: int, stop: int, out: list[Record]) -> None:
         layer = self.layer
@@ -392,6 +400,9 @@ class _Renumber:
                 local.append(item[0])
                 seen.append(self.total)
                 self.total += item[1]
+                if self.keep is not None and len(local) > 2 * self.keep:
+                    del local[: self.keep]
+                    del seen[: self.keep]
                 continue
             out.append(item)
             if type(item) is bytes:

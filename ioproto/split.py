@@ -47,10 +47,14 @@ Position = tuple[Any, ...]
 #: coming: this bounds how far one worker's output runs ahead of another's.
 UNIT_BATCH = 512
 FLOOR_EVERY = 2048
-#: Bytes of each of the dispatcher's tables of connections (running, ended) before the
-#: oldest are forgotten; about 500 bytes per connection (both directions' keys).
+#: Bytes of the dispatcher's tables of connections (running; ended, also at most
+#: MAX_ENDED_KEYS) before the oldest are forgotten; about 500 bytes per connection (both
+#: directions' keys).
 DEFAULT_TABLE_BYTES = 64 << 20
 ENTRY_BYTES = 500
+#: Keys of ended connections remembered (for their late packets: the last ACK, a
+#: retransmission, which come within seconds), at most; about 6 MB.
+MAX_ENDED_KEYS = 32_768
 
 
 class UnitDecoder(Protocol):
@@ -215,7 +219,7 @@ class SplitRouter:
         self.finished.discard(reverse)
         if owner is not None:
             ended = self.ended
-            if len(ended) >= self.max_entries:
+            if len(ended) >= min(self.max_entries, MAX_ENDED_KEYS):
                 ended.clear()  # like a capture decoder's memory of ended connections
             ended[key] = ended[reverse] = owner
 

@@ -191,6 +191,20 @@ def test_the_cli_shards_from_three_jobs_or_with_the_shard_option(more: list[str]
     assert cli_lines("--jobs", "2", "--source-option", "shard=true", *more, path) == alone
 
 
+def test_chunk_numbers_with_few_marks_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    """When the workers render, the merge keeps only the last numbering marks (memory flat
+    whatever the capture's size): the chunks, written as records, still get the numbers of
+    one process."""
+    from ioproto import shard
+
+    monkeypatch.setattr(shard, "MARKS_KEPT", 1)
+    path = str(DATA / "clients_mixed.pcap")
+    for args in (["--proto", "chunk"], ["--all-layers"]):
+        alone = cli_lines("--jobs", "1", *args, path)
+        assert any('"layer":"chunk"' in line for line in alone)
+        assert cli_lines("--jobs", "3", *args, path) == alone
+
+
 def test_closing_the_sharded_records_early_leaves_no_process() -> None:
     import multiprocessing
 
