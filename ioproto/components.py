@@ -19,6 +19,8 @@ from typing import IO, TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import attrs
 
+from .errors import UsageError
+
 if TYPE_CHECKING:
     from .model import Record
     from .sessions import SessionStore
@@ -53,6 +55,20 @@ class Limits:
     max_sessions: int = 100_000
     max_pending_bytes: int = 32 * 1024 * 1024
     max_state_bytes: int = 64 * 1024 * 1024
+
+
+def number_option(options: Mapping[str, Any], name: str, default: float, kind: type = int) -> Any:
+    """The option ``name`` of ``options`` as a number of ``kind`` (``int`` or ``float``;
+    ``default`` when absent); a value that is not one raises
+    :class:`~ioproto.errors.UsageError`, which the command reports in one line."""
+    value = options.get(name)
+    if value is None or value == "":
+        return kind(default)
+    try:
+        return kind(value)
+    except (TypeError, ValueError):
+        what = "a whole number" if kind is int else "a number"
+        raise UsageError(f"option {name}={value!r}: not {what}") from None
 
 
 def option_flag(value: object) -> bool:

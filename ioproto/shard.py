@@ -51,7 +51,7 @@ from typing import Any
 
 import attrs
 
-from .components import Source, SourceContext, option_flag, optional
+from .components import Source, SourceContext, number_option, option_flag, optional
 from .model import INPUT_SUMMARY_LAYER, Delivered, Record
 from .pipeline import Pipeline, Stage
 from .pipes import PIPE_BYTES, widen
@@ -541,9 +541,9 @@ def _decode_share(
         workers,
         me,
         pipeline.layers[0].rides_on if pipeline.layers else "tcp",
-        route_bytes=int(options.get("route_bytes", DEFAULT_ROUTE_BYTES)),
-        route_window=int(options.get("route_window", DEFAULT_ROUTE_WINDOW)),
-        pending_bytes=int(options.get("route_pending_bytes", DEFAULT_PENDING_BYTES)),
+        route_bytes=number_option(options, "route_bytes", DEFAULT_ROUTE_BYTES),
+        route_window=number_option(options, "route_window", DEFAULT_ROUTE_WINDOW),
+        pending_bytes=number_option(options, "route_pending_bytes", DEFAULT_PENDING_BYTES),
     )
     store = pipeline.sessions
     ends: dict[Hashable, Key] = {}

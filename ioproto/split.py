@@ -30,6 +30,7 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable, Iterator
 from typing import Any, Protocol
 
+from .components import number_option
 from .model import Record
 from .routing import (
     DEFAULT_PENDING_BYTES,
@@ -146,9 +147,9 @@ class SplitRouter:
             workers,
             None,
             "tcp",
-            route_bytes=int(options.get("route_bytes", DEFAULT_ROUTE_BYTES)),
-            route_window=int(options.get("route_window", DEFAULT_ROUTE_WINDOW)),
-            pending_bytes=int(options.get("route_pending_bytes", DEFAULT_PENDING_BYTES)),
+            route_bytes=number_option(options, "route_bytes", DEFAULT_ROUTE_BYTES),
+            route_window=number_option(options, "route_window", DEFAULT_ROUTE_WINDOW),
+            pending_bytes=number_option(options, "route_pending_bytes", DEFAULT_PENDING_BYTES),
             assign=self._assign,
         )
         self.load = load if load is not None else [0] * workers
@@ -160,7 +161,7 @@ class SplitRouter:
         self.ended: dict[Hashable, int] = {}
         self.keys: dict[str, tuple[Hashable, Hashable]] = {}
         self.finished: set[Hashable] = set()  # direction keys that sent a FIN
-        table_bytes = int(options.get("route_table_bytes", DEFAULT_TABLE_BYTES))
+        table_bytes = number_option(options, "route_table_bytes", DEFAULT_TABLE_BYTES)
         self.max_entries = max(2, table_bytes // (ENTRY_BYTES // 2))
 
     def _assign(self, key: str) -> int:

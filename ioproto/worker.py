@@ -39,7 +39,8 @@ from collections.abc import Iterable, Iterator
 from multiprocessing.connection import Connection
 from typing import TYPE_CHECKING
 
-from .components import Source, SourceContext, option_flag, optional
+from .components import Source, SourceContext, number_option, option_flag, optional
+from .errors import UsageError
 from .model import Record
 from .pipes import widen
 
@@ -157,7 +158,7 @@ def use_worker(pipeline: Pipeline, source: Source, input: str, context: SourceCo
     if input == "-" or not hasattr(os, "fork"):
         return False
     try:
-        minimum = int(context.options.get("parallel_min_bytes", DEFAULT_MIN_BYTES))
+        minimum = number_option(context.options, "parallel_min_bytes", DEFAULT_MIN_BYTES)
         stat = os.stat(input)
     except (OSError, ValueError):
         return False
@@ -183,6 +184,8 @@ def _read_in_worker(
             except EOFError:
                 finished = True
                 break
+            if isinstance(batch, UsageError):
+                raise batch  # the user's mistake (a bad option): one line, as in process
             if type(batch) is str:
                 raise RuntimeError(f"reading {input} failed in its worker process: {batch}")
             yield from batch
@@ -235,6 +238,8 @@ def _work(
             sender.send(batch)
     except (BrokenPipeError, ConnectionResetError):
         pass  # the parent stopped reading
+    except UsageError as exc:
+        sender.send(exc)
     except Exception as exc:  # a bug: the parent raises it, as in-process reading would
         sender.send(f"{type(exc).__name__}: {exc}")
     finally:

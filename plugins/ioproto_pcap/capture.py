@@ -14,7 +14,7 @@ from typing import Any, BinaryIO
 
 from ioproto_tcp.records import TcpClose, TcpData, TcpFin, TcpGap, TcpOpen
 
-from ioproto.components import SourceContext
+from ioproto.components import SourceContext, number_option
 from ioproto.errors import UsageError
 from ioproto.fastrecords import positional_maker
 from ioproto.model import ErrorRecord, Record
@@ -91,8 +91,8 @@ class TcpConnection:
         self.last_ts = 0.0
         self.opened = 0  # the input's unit that opened it (a split read: ioproto.split)
         self.fins = [False, False]
-        segments = int(options.get("max_reorder_segments", 512))
-        size = int(options.get("max_reorder_bytes", 4 << 20))
+        segments = number_option(options, "max_reorder_segments", 512)
+        size = number_option(options, "max_reorder_bytes", 4 << 20)
         self.streams = (
             Reassembler(self._data_of(0), self._gap_of(0), max_segments=segments, max_bytes=size),
             Reassembler(self._data_of(1), self._gap_of(1), max_segments=segments, max_bytes=size),
@@ -168,8 +168,8 @@ class CaptureDecoder:
         self.output = Output()
         self.out = self.output.out
         self.ports = parse_ports(options.get("port"))
-        self.max_connections = int(options.get("max_connections", 20_000))
-        self.idle_timeout = float(options.get("idle_timeout", 900))
+        self.max_connections = number_option(options, "max_connections", 20_000)
+        self.idle_timeout = number_option(options, "idle_timeout", 900, float)
         self.connections: dict[Key, tuple[TcpConnection, int]] = {}
         self.closed: dict[Key, float] = {}
         self.fragments: set[tuple[bytes, bytes, int]] = set()

@@ -191,6 +191,38 @@ def test_the_cli_shards_from_three_jobs_or_with_the_shard_option(more: list[str]
     assert cli_lines("--jobs", "2", "--source-option", "shard=true", *more, path) == alone
 
 
+@pytest.mark.parametrize("jobs", ["1", "2", "3"])
+@pytest.mark.parametrize("option", ["max_connections=x", "idle_timeout=soon", "route_bytes=1k"])
+def test_a_bad_number_in_a_source_option_is_one_line(jobs: str, option: str) -> None:
+    """In this process, the reader process or the dispatcher and workers alike."""
+    from click.testing import CliRunner
+
+    from ioproto.cli import build_cli
+    from ioproto.cli.state import CliState
+
+    result = CliRunner().invoke(
+        build_cli(),
+        [
+            "decode",
+            "--jobs",
+            jobs,
+            "--source-option",
+            "parallel_min_bytes=0",
+            "--source-option",
+            option,
+            str(DATA / "clients_mixed.pcap"),
+        ],
+        obj=CliState(plugin_manager=ioproto.make_plugin_manager()),
+    )
+    name = option.split("=")[0]
+    if name == "route_bytes" and jobs != "3":
+        assert result.exit_code == 0  # only sharding reads it
+        return
+    assert result.exit_code == 2, result.output
+    assert f"option {name}=" in result.output and ": not a" in result.output
+    assert "Traceback" not in result.output
+
+
 def test_chunk_numbers_with_few_marks_kept(monkeypatch: pytest.MonkeyPatch) -> None:
     """When the workers render, the merge keeps only the last numbering marks (memory flat
     whatever the capture's size): the chunks, written as records, still get the numbers of
