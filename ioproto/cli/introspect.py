@@ -6,7 +6,7 @@ import json
 
 import click
 
-from ioproto.layers import decoders_by_layer
+from ioproto.layers import decoders_by_layer, layer_names
 from ioproto.plugins import describe_plugins
 
 from .state import CliState
@@ -33,7 +33,7 @@ def plugins_command(state: CliState, as_json: bool) -> None:
             click.echo(f"  fields: {len(entry['fields'])} (see `ioproto fields`)")
     layers = decoders_by_layer(state.components)
     click.echo("")
-    click.echo("layers (--proto): chunk, " + ", ".join(layers))
+    click.echo("layers (--proto): " + ", ".join(layer_names(state.components)))
     for layer, decoders in layers.items():
         if decoders != [layer]:
             click.echo(f"  {layer}: decoded by {', '.join(decoders)}")

@@ -73,7 +73,8 @@ def test_plugins_json_lists_bundled_plugins() -> None:
 def test_plugins_table() -> None:
     result = invoke(["plugins"])
     assert result.exit_code == 0
-    assert "layers (--proto): chunk" in result.output
+    (line,) = [line for line in result.output.splitlines() if line.startswith("layers")]
+    assert line == "layers (--proto): tcp, chunk, engineio, socketio"  # each once, lowest first
 
 
 def test_no_source_claims_input(tmp_path: Path) -> None:
