@@ -38,14 +38,14 @@ from bench_end_to_end import ensure_capture  # noqa: E402
 TICK = os.sysconf("SC_CLK_TCK")
 
 
-def _stat(pid: int) -> tuple[float, int] | None:
-    """``(CPU seconds, start time in ticks)`` of ``pid``, or None once it is gone."""
+def _cpu(pid: int) -> float | None:
+    """The CPU seconds (user + system) of ``pid``, or None once it is gone."""
     try:
         with open(f"/proc/{pid}/stat") as handle:
             fields = handle.read().rsplit(")", 1)[1].split()
     except OSError:
         return None
-    return (int(fields[11]) + int(fields[12])) / TICK, int(fields[19])
+    return (int(fields[11]) + int(fields[12])) / TICK
 
 
 def _children(pid: int) -> list[int]:
@@ -76,23 +76,23 @@ def run(command: list[str], core: int) -> tuple[float, list[float], str]:
 
     reader = threading.Thread(target=drain)
     reader.start()
-    seen: dict[int, tuple[float, int]] = {}
+    seen: dict[int, float] = {}
     while process.poll() is None:
         stack = [process.pid]
         while stack:
             pid = stack.pop()
-            stat = _stat(pid)
-            if stat is not None:
-                seen[pid] = stat
+            cpu = _cpu(pid)
+            if cpu is not None:
+                seen[pid] = cpu
             stack += _children(pid)
         time.sleep(0.005)
     reader.join()
     if process.returncode:
         raise SystemExit(f"{' '.join(command)} exited with {process.returncode}")
-    top = seen.pop(process.pid, (0.0, 0))[0]
+    top = seen.pop(process.pid, 0.0)
     # Forked in order, so in the order of their ids; a process that ran no tick of CPU is
     # not one of the run's (it was caught between fork and exec, say).
-    children = [seen[pid][0] for pid in sorted(seen) if seen[pid][0] > 0]
+    children = [seen[pid] for pid in sorted(seen) if seen[pid] > 0]
     return top, children, digest.hexdigest()
 
 

@@ -77,6 +77,9 @@ class CaptureSplit:
                         closing = bool(flags & RST) or (
                             bool(flags & FIN) and reverse in router.finished
                         )
+                        # The raw frame, parsed again by its worker: a bytes object
+                        # pickles far cheaper than the parsed tuple, and the dispatcher
+                        # is the one part that does not scale with the workers.
                         unit = (ts, linktype, data)
                         ready = route(index, key, reverse, name, side, payload, unit, closing)
                         for at, kept, owner in ready:
