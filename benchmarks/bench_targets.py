@@ -9,7 +9,8 @@ as a user runs them, output read from a pipe and discarded):
 * start-up (medians of ``--startup-runs``, wall and CPU seconds): ``python -c pass`` (the
   interpreter alone: the floor), ``ioproto --version``, ``plugins``, ``plugins --json``,
   ``fields``, ``--help``, ``decode --help`` and ``decode`` of a one-connection capture
-  (tests/data/upgrade.pcap); ``--startup-only`` stops there;
+  (tests/data/upgrade.pcap), as a later run (the User-Agents cached by the first: see
+  ioproto_classify.uacache) and as a first run (no cache); ``--startup-only`` stops there;
 * for a 5-10 MB capture (``--medium``; default benchmarks/data/medium.pcap, made with
   make_capture.py --clients 50 --events 300 --payload 120 --binary 512 when missing) and
   the large one (``--large``; default benchmarks/data/large.pcap, make_capture.py's
@@ -28,12 +29,14 @@ socket.io-parser) are compared in bench_engineio.py and bench_socketio.py.
 from __future__ import annotations
 
 import argparse
+import atexit
 import os
 import shutil
 import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -141,6 +144,12 @@ def main() -> None:
     os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
     subprocess.run([sys.executable, "-m", "compileall", "-q", "ioproto", "plugins"], cwd=ROOT)
     ioproto = [sys.executable, "-m", "ioproto"]
+    # The User-Agents identified are cached in a file (ioproto_classify.uacache): a cache of
+    # this run's own, warm after a command's first run as a user's is after their first
+    # decode; "first run" below turns it off.
+    cache = tempfile.mkdtemp(prefix="bench-ioproto-cache-")
+    os.environ["IOPROTO_CACHE_DIR"] = cache
+    atexit.register(shutil.rmtree, cache, True)
 
     startup = startup_runs(
         {
@@ -154,6 +163,10 @@ def main() -> None:
             "ioproto decode (1 connection)": [
                 *ioproto, "decode", "--proto", "socketio", "--sink", "jsonl",
                 str(ROOT / "tests" / "data" / "upgrade.pcap"),
+            ],
+            "  same, first run (no cache)": [
+                "env", "IOPROTO_CACHE_DIR=off", *ioproto, "decode", "--proto", "socketio",
+                "--sink", "jsonl", str(ROOT / "tests" / "data" / "upgrade.pcap"),
             ],
         },
         args.startup_runs,

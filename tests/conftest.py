@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -18,6 +20,16 @@ NODE_MODULES = ROOT / "tests" / "node" / "node_modules"
 for path in (ROOT / "plugins", ROOT / "docs" / "examples" / "ioproto-game"):
     if str(path) not in sys.path:
         sys.path.insert(0, str(path))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # The client classifier keeps the User-Agents it identified in a cache file
+    # (ioproto_classify.uacache): the tests, and the ioproto processes they start, use a
+    # directory of their own, not the user's ~/.cache.
+    if "IOPROTO_CACHE_DIR" not in os.environ:
+        folder = tempfile.mkdtemp(prefix="ioproto-test-cache-")
+        os.environ["IOPROTO_CACHE_DIR"] = folder
+        config.add_cleanup(lambda: shutil.rmtree(folder, ignore_errors=True))
 
 
 def node_available() -> bool:

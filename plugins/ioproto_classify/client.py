@@ -23,7 +23,7 @@ from ioproto.model import Record, Tag
 from ioproto.sessions import SessionStore, session_key
 
 from .common import PerSession, find_chunk
-from .useragent import ClientInfo, identify
+from .useragent import ClientInfo, identify, save_known
 
 
 def client_tags(info: ClientInfo) -> tuple[Tag, ...]:
@@ -75,6 +75,7 @@ class ClientState:
         return tuple(tags)
 
     def close(self) -> Iterable[Record]:
+        save_known()  # what this run identified, for the next run (see .uacache)
         return ()
 
 

@@ -14,6 +14,8 @@ from typing import Any
 
 import attrs
 
+from .uacache import KnownClients
+
 #: (pattern, kind, name); the first group of the pattern, if any, is the version.
 _KNOWN: tuple[tuple[re.Pattern[str], str, str], ...] = tuple(
     (re.compile(pattern, re.IGNORECASE), kind, name)
@@ -72,12 +74,31 @@ class ClientInfo:
 NO_USER_AGENT = ClientInfo(kind="unknown", name="no User-Agent")
 
 
+#: What earlier runs identified (a file; see :mod:`.uacache`), saved by :func:`save_known`.
+KNOWN = KnownClients()
+
+
 @lru_cache(maxsize=4096)
 def identify(user_agent: str | None) -> ClientInfo:
     """The client behind ``user_agent`` (``None``/empty: :data:`NO_USER_AGENT`)."""
     if not user_agent or not user_agent.strip():
         return NO_USER_AGENT
     ua = user_agent.strip()[:MAX_UA_LENGTH]
+    known = KNOWN.get(ua)
+    if known is not None:
+        return ClientInfo(*known)
+    info = _identify(ua)
+    KNOWN.add(ua, attrs.astuple(info))
+    return info
+
+
+def save_known() -> None:
+    """Write the User-Agents identified in this run to the cache file (never raises)."""
+    KNOWN.save()
+
+
+def _identify(ua: str) -> ClientInfo:
+    """:func:`identify` of a stripped, cut User-Agent, by the rules and ua-parser."""
     parsed = _parse(ua)
     device = _family(parsed, "device")
     if device == "Spider":
