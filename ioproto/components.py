@@ -71,6 +71,42 @@ def number_option(options: Mapping[str, Any], name: str, default: float, kind: t
         raise UsageError(f"option {name}={value!r}: not {what}") from None
 
 
+def choice_option(
+    options: Mapping[str, Any], name: str, choices: Sequence[str], default: str | None = None
+) -> str | None:
+    """The option ``name`` of ``options`` as one of ``choices`` (given as text or a number,
+    any case; ``default`` when absent); anything else raises
+    :class:`~ioproto.errors.UsageError` listing the choices."""
+    value = options.get(name)
+    if value is None or value == "" or isinstance(value, bool):
+        return default
+    text = str(value).strip().lower()
+    if text not in choices:
+        raise UsageError(f"option {name}={value!r}: give one of {', '.join(choices)}")
+    return text
+
+
+_YES = ("1", "true", "yes", "on")
+_NO = ("0", "false", "no", "off", "")
+
+
+def flag_option(options: Mapping[str, Any], name: str, default: bool = False) -> bool:
+    """The yes/no option ``name`` of ``options`` (``default`` when absent): ``True`` or one
+    of 1, true, yes, on; ``False`` or 0, false, no, off (any case); anything else raises
+    :class:`~ioproto.errors.UsageError` (a typo must not read as "no")."""
+    value = options.get(name)
+    if value is None:
+        return default
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in _YES:
+        return True
+    if text in _NO:
+        return False
+    raise UsageError(f"option {name}={value!r}: give true or false")
+
+
 def option_flag(value: object) -> bool:
     """A yes/no option as given in any context's ``options``: ``True``, or a string ``1``,
     ``true``, ``yes``, ``on`` (any case, spaces ignored), is true; anything else is false."""

@@ -35,7 +35,7 @@ from construct import ConstructError
 from ioproto_http.records import LAYER as CHUNK_LAYER
 from ioproto_http.records import Chunk, ChunkKind, HttpInfo
 
-from ioproto.components import DecodeContext, Limits, option_flag
+from ioproto.components import DecodeContext, Limits, choice_option, flag_option
 from ioproto.constructs import parse
 from ioproto.fastrecords import positional_maker
 from ioproto.model import ErrorRecord, Record, record_context
@@ -158,15 +158,6 @@ def strict_json(text: str) -> Any:
     return _JSON.decode(text)
 
 
-def _option_revision(value: Any) -> int | None:
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
-
 def _normalise_revision(revision: int) -> int:
     return revision if revision in (2, 3, 4) else 3
 
@@ -254,8 +245,9 @@ class EngineIOStream:
     def __init__(self, context: DecodeContext) -> None:
         self._limits: Limits = context.limits
         options = context.options
-        self._option_revision = _option_revision(options.get("revision"))
-        forced = option_flag(options.get("force_revision", False))
+        revision = choice_option(options, "revision", ("2", "3", "4"))
+        self._option_revision = int(revision) if revision is not None else None
+        forced = flag_option(options, "force_revision")
         self._forced = self._option_revision is not None and forced
         self._strict = context.strict
         self._sids: dict[str, tuple[str, str | None]] = {}

@@ -15,7 +15,7 @@ from collections import deque
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from ioproto.components import option_flag
+from ioproto.components import flag_option
 from ioproto.fastrecords import positional_maker
 from ioproto.model import Direction, ErrorRecord, Record
 
@@ -82,7 +82,7 @@ class Emitter:
         self.out: list[Chunk | Record] = []
         self.ts = 0.0
         self.seq = 0
-        self.all_http = option_flag(options.get("all_http", False))
+        self.all_http = flag_option(options, "all_http")
         self.wanted = wanted
         self.max_payload = max_payload
         self.max_raw = max_raw

@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from ioproto_tcp.records import LAYER as TCP_LAYER
 from ioproto_tcp.records import TcpClose, TcpData, TcpEvent, TcpFin, TcpGap, TcpOpen
 
-from ioproto.components import DecodeContext
+from ioproto.components import DecodeContext, number_option
 from ioproto.model import Record
 
 from .conversation import Conversation, Emitter
@@ -62,7 +62,7 @@ class HttpStream:
         )
         self.conversations: dict[str | None, Conversation] = {}
         self.max_connections = max(
-            1, int(context.options.get("max_connections", DEFAULT_MAX_CONNECTIONS))
+            1, number_option(context.options, "max_connections", DEFAULT_MAX_CONNECTIONS)
         )
 
     def feed(self, record: Record) -> Iterable[Record]:

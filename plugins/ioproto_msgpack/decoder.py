@@ -32,7 +32,7 @@ from typing import Any
 from ioproto_socketio.acks import AckBook, key_size
 from ioproto_socketio.records import LAYER, RECORD_TYPES
 
-from ioproto.components import DecodeContext
+from ioproto.components import DecodeContext, choice_option
 from ioproto.model import ErrorRecord, Record, error_from
 from ioproto.sessions import Session, SessionEnd, session_key
 
@@ -119,11 +119,12 @@ class MsgpackStream:
         self._max_raw = limits.max_raw_kept
         self._strict = context.strict
         self._default_revision = 5
-        option = context.options.get("socketio_revision")
-        if option is not None and str(option) in ("4", "5"):
+        option = choice_option(context.options, "socketio_revision", ("4", "5"))
+        if option is not None:
             self._default_revision = int(option)
-        mode = str(context.options.get(_PARSER_OPTION, "auto")).lower()
-        self._mode = mode if mode in ("msgpack", "default") else "auto"
+        self._mode = choice_option(
+            context.options, _PARSER_OPTION, ("auto", "msgpack", "default"), "auto"
+        )
         self._book: AckBook[Any] = AckBook(limits, store=context.sessions, name=_NAME)
         self._sessions = self._book.store
         self._last: Record | None = None

@@ -29,7 +29,7 @@ from typing import Any
 
 from construct import ConstructError
 
-from ioproto.components import DecodeContext
+from ioproto.components import DecodeContext, choice_option
 from ioproto.model import ErrorRecord, Record, error_from
 from ioproto.sessions import Session, SessionEnd
 
@@ -188,8 +188,8 @@ class SocketIOStream:
         self._max_raw = limits.max_raw_kept
         self._strict = context.strict
         self._default_revision = 5
-        option = context.options.get("socketio_revision")
-        if option is not None and str(option) in ("4", "5"):
+        option = choice_option(context.options, "socketio_revision", ("4", "5"))
+        if option is not None:
             self._default_revision = int(option)
         self._book: AckBook[_Session] = AckBook(
             limits, lambda: _Session(self), store=context.sessions, name="socketio"

@@ -98,6 +98,30 @@ def test_a_mistake_is_one_line_and_status_2(args: list[str], expected: list[str]
     assert_mistake(run(*args), *expected)
 
 
+@pytest.mark.parametrize(
+    ("option", "expected"),
+    [
+        ("max_connections=abc", "not a whole number"),
+        ("revision=abc", "give one of 2, 3, 4"),
+        ("revision=5", "give one of 2, 3, 4"),
+        ("socketio_revision=6", "give one of 4, 5"),
+        ("socketio_parser=msgpak", "give one of auto, msgpack, default"),
+        ("all_http=maybe", "give true or false"),
+        ("force_revision=ture", "give true or false"),
+    ],
+)
+def test_a_bad_decode_option_value_is_one_line(option: str, expected: str) -> None:
+    """A value a decoder cannot use is not silently read as its default."""
+    name, _, value = option.partition("=")
+    assert_mistake(run("decode", "-D", option, CHAT), f"option {name}={value!r}", expected)
+
+
+def test_good_decode_option_values_pass() -> None:
+    for option in ("revision=3", "socketio_revision=4", "socketio_parser=MSGPACK", "all_http=no"):
+        result = run("decode", "--sink", "jsonl", "-D", option, CHAT)
+        assert result.returncode == 0, (option, result.stderr)
+
+
 def test_the_chart_is_not_silently_skipped(tmp_path: Path) -> None:
     result = run("stats", "--chart", str(tmp_path / "no" / "such" / "x.html"), CHAT)
     assert_mistake(result, "cannot write the chart")
