@@ -317,8 +317,9 @@ class PipelineView(Protocol):
 
 
 _OPTIONS = (
-    "option name -> one-line description: the --source-option / --decode-option names it "
-    "reads ({} for none); the command refuses a name no component declares"
+    "option name -> one-line description: the --source-option / --decode-option / "
+    "--sink-option names it reads ({} for none); the command refuses a name no component "
+    "declares"
 )
 _TYPES = (
     "the record types it produces besides error (what monitor --type accepts; the command "
@@ -434,6 +435,7 @@ OPTIONAL_MEMBERS: dict[str, dict[str, tuple[Any, str]]] = {
             '"address": --sink NAME:X gives X as the sink option "target" instead of a file '
             "to write to",
         ),
+        "options": (None, _OPTIONS),
     },
     "Sink": {
         "render": (
@@ -484,8 +486,8 @@ def optional(component: object, kind: str, member: str) -> Any:
 
 
 def declared_options(component: object, kind: str) -> Mapping[str, str] | None:
-    """The ``options`` a source, decoder or classifier (``kind``) declares; ``None`` when it
-    declares none (then nothing can be checked against it)."""
+    """The ``options`` a source, decoder, classifier or sink factory (``kind``) declares;
+    ``None`` when it declares none (then nothing can be checked against it)."""
     options = optional(component, kind, "options")
     return options if isinstance(options, Mapping) else None
 

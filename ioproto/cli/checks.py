@@ -8,7 +8,7 @@ the name cannot be checked and passes.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 
 from ioproto.components import declared_options, declared_types
 from ioproto.plugins import Components
@@ -64,6 +64,44 @@ def check_source_options(
             raise Mistake(
                 f"{what}: not an option of the {names} source; valid: "
                 f"{', '.join(sorted(valid)) or 'none'}{hint} (docs/cli.md)"
+            )
+
+
+def check_sink_options(
+    shared: Iterable[str],
+    per_sink: Mapping[str, Iterable[str]],
+    chosen: Iterable[str],
+    components: Components,
+) -> None:
+    """``--sink-option`` names: a ``NAME.KEY`` names an installed sink and one of its
+    options (a sink not in this run ignores its options, which are still checked: the
+    default sink may be ``text`` or ``monitor``); a ``KEY`` for every sink is an option of
+    one of the ``chosen`` sinks."""
+    for sink, keys in per_sink.items():
+        if sink not in components.sinks:
+            raise Mistake(
+                f"--sink-option {sink}.{next(iter(keys), '')}: no sink is called {sink!r}; "
+                f"sinks: {', '.join(sorted(components.sinks.names()))} (ioproto plugins)"
+            )
+        valid = declared_options(components.sinks.get(sink), "SinkFactory")
+        for key in keys:
+            if valid is not None and key not in valid:
+                raise Mistake(
+                    f"--sink-option {sink}.{key}: not an option of the {sink} sink; valid: "
+                    f"{', '.join(sorted(valid)) or 'none'} (docs/cli.md)"
+                )
+    names = sorted({name for name in chosen if name in components.sinks})
+    valid_shared = _valid(
+        declared_options(components.sinks.get(name), "SinkFactory") for name in names
+    )
+    if valid_shared is None:
+        return
+    for key in shared:
+        if key not in valid_shared:
+            raise Mistake(
+                f"--sink-option {key}: not an option of the {', '.join(names)} sink"
+                f"{'s' if len(names) > 1 else ''}; valid: "
+                f"{', '.join(sorted(valid_shared)) or 'none'} (docs/cli.md)"
             )
 
 

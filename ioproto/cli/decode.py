@@ -107,7 +107,7 @@ def run_pipeline_command(
     from ioproto.pipeline import Ticker
     from ioproto.worker import source_records
 
-    from .checks import check_decode_options, check_source_options
+    from .checks import check_decode_options, check_sink_options, check_source_options
     from .empty import why_empty
     from .filtering import compile_filters
     from .runspec import RunSpec
@@ -147,6 +147,10 @@ def run_pipeline_command(
     sources = [spec.resolve(state, item) for item in inputs]
     check_source_options(user_source_options, sources, components)
     shared_options, per_sink_options = _sink_option_maps(sink_options)
+    chosen_sinks = [spec.partition(":")[0] for spec in sinks] or [default_sink]
+    if not sinks and default_sink == "text":
+        chosen_sinks.append("monitor")  # what a terminal gets (below)
+    check_sink_options(shared_options, per_sink_options, chosen_sinks, components)
     if all_layers:  # every record, also the empty control frames text and monitor leave out
         shared_options.setdefault("empty_control", "true")
     per_input = _per_input_sink(state, sinks)

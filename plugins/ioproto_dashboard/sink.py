@@ -26,7 +26,9 @@ import sys
 import time
 from typing import IO, Any
 
-from ioproto.components import SinkContext, option_flag
+import attrs
+
+from ioproto.components import SinkContext, flag_option
 from ioproto.errors import check_writable
 from ioproto.model import Record
 
@@ -70,6 +72,10 @@ def _say(message: str) -> None:
     print(f"ioproto dashboard: {message}", file=sys.stderr, flush=True)
 
 
+#: The sink options that set :class:`Budgets`.
+BUDGETS = tuple(field.name for field in attrs.fields(Budgets))
+
+
 class DashboardSink:
     def __init__(self, context: SinkContext) -> None:
         options: dict[str, Any] = dict(context.options)
@@ -85,13 +91,13 @@ class DashboardSink:
         self.export = str(options["export"]) if options.get("export") else None
         if self.export is not None:
             check_writable(self.export, "report")
-        self.hold = option_flag(options.get("hold", True))
+        self.hold = flag_option(options, "hold", True)
         self.url: str | None = None
         self.server: Any = None
         if self.export is None:
             self._serve(
                 str(options.get("listen") or DEFAULT_LISTEN),
-                option_flag(options.get("browser", True)),
+                flag_option(options, "browser", True),
             )
 
     def _serve(self, listen: str, browser: bool) -> None:
@@ -156,6 +162,14 @@ class DashboardSinkFactory:
 
     name = "dashboard"
     description = "a realtime web dashboard in the browser (transports, clients, latency, ...)"
+    options = {
+        "listen": "HOST:PORT to serve on (default 127.0.0.1:0)",
+        "browser": "false: do not open a browser",
+        "hold": "false: stop serving when the input ends",
+        "export": "a path: serve nothing, write the report there at the end",
+        "interval": "seconds between publications (default 0.25)",
+        **{name: "a budget of the dashboard's tables (docs/dashboard.md)" for name in BUDGETS},
+    }
 
     def open(self, context: SinkContext) -> DashboardSink:
         return DashboardSink(context)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import IO
 
-from ioproto.components import SinkContext, option_flag
+from ioproto.components import SinkContext, flag_option
 from ioproto.jsonform import dumps_line, dumps_line_bytes
 from ioproto.model import Record
 
@@ -56,11 +56,12 @@ class JsonlSinkFactory:
 
     name = "jsonl"
     description = "one JSON object per record (the documented public format)"
+    options = {"raw": "true: every record's raw bytes", "flush": "true: flush after every line"}
 
     def open(self, context: SinkContext) -> JsonlSink:
         options = context.options
         return JsonlSink(
             context.stream,
-            include_raw=option_flag(options.get("raw", False)),
-            flush=option_flag(options.get("flush", False)),
+            include_raw=flag_option(options, "raw"),
+            flush=flag_option(options, "flush"),
         )

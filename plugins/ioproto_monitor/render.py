@@ -60,12 +60,16 @@ def is_control(record: Record) -> bool:
     return isinstance(record, Chunk) and record.type == "ws-control"
 
 
+#: How the monitor shows times (``--time``, the sink option ``time``).
+TIME_MODES = ("local", "utc", "relative", "none")
+
+
 class Clock:
     """Formats record times: ``local``, ``utc``, ``relative`` (to the first record) or
     ``none``."""
 
     def __init__(self, mode: str) -> None:
-        self.mode = mode if mode in ("local", "utc", "relative", "none") else "local"
+        self.mode = mode if mode in TIME_MODES else "local"
         self._start: float | None = None
         self._second = -1
         self._prefix = ""

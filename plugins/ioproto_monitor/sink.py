@@ -23,10 +23,10 @@ from __future__ import annotations
 
 from typing import IO, Any
 
-from ioproto.components import SinkContext, option_flag
+from ioproto.components import SinkContext, choice_option, flag_option, number_option
 from ioproto.model import Record
 
-from .render import STYLES, Clock, is_control, render_line
+from .render import STYLES, TIME_MODES, Clock, is_control, render_line
 
 
 def says_nothing(record: Record) -> bool:
@@ -38,15 +38,12 @@ class MonitorSink:
     def __init__(self, context: SinkContext) -> None:
         options = context.options
         self._stream: IO[str] = context.stream
-        mode = str(options.get("time", "local")).lower()
-        if option_flag(options.get("utc", False)):
+        mode = choice_option(options, "time", TIME_MODES, "local")
+        if flag_option(options, "utc"):
             mode = "utc"
-        self._clock = Clock(mode)
-        self._hide_control = option_flag(options.get("hide_control", False))
-        try:
-            self._width = max(20, int(options.get("width", 160)))
-        except (TypeError, ValueError):
-            self._width = 160
+        self._clock = Clock(str(mode))
+        self._hide_control = flag_option(options, "hide_control")
+        self._width = max(20, number_option(options, "width", 160))
         self._console: Any = None
         if context.color:
             from rich.console import Console
@@ -61,8 +58,8 @@ class MonitorSink:
             )
         # Off by default: the CLI keeps the output line-buffered on a terminal and for live
         # sources, so each line shows at once there, and block-buffered into a pipe for files.
-        self._flush = option_flag(options.get("flush", False))
-        self._empty_control = option_flag(options.get("empty_control", False))
+        self._flush = flag_option(options, "flush")
+        self._empty_control = flag_option(options, "empty_control")
 
     def write(self, record: Record) -> None:
         if not self._empty_control and says_nothing(record):
@@ -91,6 +88,14 @@ class MonitorSinkFactory:
 
     name = "monitor"
     description = "one readable line per packet as it arrives (events, acks with round-trips)"
+    options = {
+        "time": "local, utc, relative or none: how times are shown (default local)",
+        "utc": "true: the same as time=utc",
+        "hide_control": "true: leave out Engine.IO control packets",
+        "width": "the widest line, in characters (default 160)",
+        "empty_control": "true: also WebSocket control frames without payload",
+        "flush": "true: flush after every line",
+    }
 
     def open(self, context: SinkContext) -> MonitorSink:
         return MonitorSink(context)

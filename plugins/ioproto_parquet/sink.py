@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from ioproto.components import SinkContext, option_flag
+from ioproto.components import SinkContext, flag_option
 from ioproto.model import Record
 
 from .manifest import OutputDir, identity_of, plan_captures
@@ -51,7 +51,7 @@ def _writer_options(options: Mapping[str, Any]) -> dict[str, Any]:
             f"parquet.compression {compression!r} is not one of {', '.join(_COMPRESSIONS)}"
         )
     return {
-        "include_raw": option_flag(options.get("raw", False)),
+        "include_raw": flag_option(options, "raw"),
         "buffer_bytes": _int_option(options, "buffer_bytes", DEFAULT_BUFFER_BYTES),
         "row_group_rows": _int_option(options, "row_group_rows", DEFAULT_ROW_GROUP_ROWS),
         "max_open_files": _int_option(options, "max_open_files", DEFAULT_MAX_OPEN_FILES),
@@ -106,6 +106,14 @@ class ParquetSinkFactory:
     name = "parquet"
     description = "typed Parquet tables under DIR (--sink parquet:DIR), one capture per input"
     per_input = True
+    options = {
+        "buffer_bytes": "the byte budget of the rows waiting to be written (default 32 MiB)",
+        "row_group_rows": "rows per row group at most (default 65536)",
+        "max_open_files": "partition files open at once (default 64)",
+        "compression": "zstd (default), snappy, gzip, brotli, lz4 or none",
+        "raw": "true: also every record's raw bytes",
+        "capture": "the capture's name when there is a single input",
+    }
 
     def plan(
         self, inputs: Sequence[str], options: Mapping[str, Any], settings: Mapping[str, Any]

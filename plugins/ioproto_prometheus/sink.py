@@ -26,7 +26,7 @@ from collections.abc import Mapping
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
-from ioproto.components import SinkContext, option_flag
+from ioproto.components import SinkContext, flag_option
 from ioproto.model import Record
 
 if TYPE_CHECKING:
@@ -67,7 +67,7 @@ class PrometheusSink:
 
         options = context.options
         self.host, self.port = parse_address(options.get("address") or options.get("target"))
-        self.exit = option_flag(options.get("exit", False))
+        self.exit = flag_option(options, "exit")
         self.metrics = Metrics(
             top_events=_number(options, "top_events", 100),
             top_values=_number(options, "top_values", 50),
@@ -138,6 +138,13 @@ class PrometheusSinkFactory:
     description = "Prometheus metrics over HTTP (default 127.0.0.1:9464): sessions, events, RTTs"
     #: ``--sink prometheus:HOST:PORT`` names an address, not a file to write.
     target = "address"
+    options = {
+        "address": "HOST:PORT to serve the metrics on (default 127.0.0.1:9464)",
+        "exit": "true: stop when a file input ends instead of serving on",
+        "top_events": "event names with series of their own (default 100)",
+        "top_values": "values of a label with series of their own (default 50)",
+        "max_sessions": "sessions followed at once (default 100000)",
+    }
 
     def open(self, context: SinkContext) -> PrometheusSink:
         return PrometheusSink(context)

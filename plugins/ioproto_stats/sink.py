@@ -18,7 +18,7 @@ from __future__ import annotations
 import time
 from typing import IO, Any
 
-from ioproto.components import SinkContext
+from ioproto.components import SinkContext, number_option
 from ioproto.errors import check_writable
 from ioproto.model import Record
 from ioproto.sessions import Session, SessionEnd
@@ -45,10 +45,7 @@ class StatsSink:
         self._chart = str(chart) if chart else None
         if self._chart is not None:
             check_writable(self._chart, "chart")
-        try:
-            self._top = max(1, int(options.get("top", 10)))
-        except (TypeError, ValueError):
-            self._top = 10
+        self._top = max(1, number_option(options, "top", 10))
         self.collector = StatsCollector(sessions=context.sessions)
 
     def write(self, record: Record) -> None:
@@ -87,6 +84,11 @@ class StatsSinkFactory:
 
     name = "stats"
     description = "summary at the end: transports, upgrades, clients, latency, events, errors"
+    options = {
+        "format": "text, json or md (default text)",
+        "chart": "a path: also write an HTML chart of the figures there",
+        "top": "how many of the most frequent events, errors and clients (default 10)",
+    }
 
     def open(self, context: SinkContext) -> StatsSink:
         return StatsSink(context)

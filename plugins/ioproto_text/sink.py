@@ -13,7 +13,7 @@ from typing import IO, Any
 
 from ioproto_http.records import Chunk
 
-from ioproto.components import SinkContext, option_flag
+from ioproto.components import SinkContext, flag_option
 from ioproto.model import ErrorRecord, Record
 from ioproto.render import format_duration, hex_preview, render_value, safe_text
 
@@ -152,11 +152,15 @@ class TextSinkFactory:
 
     name = "text"
     description = "one plain readable line per record"
+    options = {
+        "utc": "true: times in UTC",
+        "empty_control": "true: also WebSocket control frames without payload",
+    }
 
     def open(self, context: SinkContext) -> TextSink:
         options = context.options
         return TextSink(
             context.stream,
-            utc=option_flag(options.get("utc", False)),
-            empty_control=option_flag(options.get("empty_control", False)),
+            utc=flag_option(options, "utc"),
+            empty_control=flag_option(options, "empty_control"),
         )

@@ -116,6 +116,39 @@ def test_a_bad_decode_option_value_is_one_line(option: str, expected: str) -> No
     assert_mistake(run("decode", "-D", option, CHAT), f"option {name}={value!r}", expected)
 
 
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--sink", "jsonl", "--sink-option", "nosuch=1"], ["nosuch", "valid: flush, raw"]),
+        (["--sink", "jsonl", "--sink-option", "jsnol.raw=true"], ["'jsnol'", "sinks:", "jsonl"]),
+        (["--sink-option", "jsonl.rwa=true"], ["jsonl.rwa", "jsonl sink", "valid: flush, raw"]),
+        (["--sink", "jsonl", "--sink-option", "utc=true"], ["utc", "jsonl sink"]),
+        (["--sink", "monitor", "--sink-option", "width=abc"], ["width='abc'", "whole number"]),
+        (["--sink", "monitor", "--sink-option", "time=xyz"], ["time='xyz'", "local, utc"]),
+        (["--sink", "stats", "--sink-option", "top=abc"], ["top='abc'", "whole number"]),
+        (["--sink", "jsonl", "--sink-option", "flush=maybe"], ["flush='maybe'", "true or false"]),
+    ],
+)
+def test_a_bad_sink_option_is_one_line(args: list[str], expected: list[str]) -> None:
+    assert_mistake(run("decode", *args, CHAT), *expected)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--sink-option", "text.utc=true"],  # the default sink's (text when piped)
+        ["--sink-option", "monitor.width=100"],  # a terminal's default sink
+        ["--sink", "text", "--sink", "jsonl", "--sink-option", "utc=true"],  # one of them
+        ["--sink-option", "stats.format=json"],  # a sink not in the run: unused
+        ["--sink", "jsonl", "--sink-option", "raw=yes"],
+    ],
+)
+def test_good_sink_options_pass(args: list[str]) -> None:
+    result = run("decode", *args, CHAT)
+    assert result.returncode == 0, (args, result.stderr)
+    assert result.stdout
+
+
 def test_good_decode_option_values_pass() -> None:
     for option in ("revision=3", "socketio_revision=4", "socketio_parser=MSGPACK", "all_http=no"):
         result = run("decode", "--sink", "jsonl", "-D", option, CHAT)
