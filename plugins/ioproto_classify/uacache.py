@@ -102,6 +102,7 @@ class KnownClients:
         self._loaded = False
         self._answers: dict[str, Answer] = {}
         self._added: dict[str, Answer] = {}
+        self._added_bytes = 0  # as written: what cannot fit in the file is not held either
 
     @property
     def path(self) -> Path | None:
@@ -116,21 +117,31 @@ class KnownClients:
 
     def get(self, user_agent: str) -> Answer | None:
         """The cached answer for ``user_agent``, if any."""
+        self._load()
+        return self._answers.get(user_agent)
+
+    def add(self, user_agent: str, answer: Sequence[str | None]) -> None:
+        """Remember ``answer`` (the five fields) for ``user_agent``, to be saved."""
+        self._load()
+        if user_agent in self._answers or not _encodable(user_agent):
+            return
+        kept = _answer(list(answer))
+        if kept is None:
+            return
+        size = len(_entry(user_agent, kept).encode()) + 1  # and a comma
+        if self._added_bytes + size > MAX_FILE_BYTES:
+            return  # a long live run meeting endless new agents holds no more than a file
+        self._added_bytes += size
+        self._answers[user_agent] = kept
+        self._added[user_agent] = kept
+
+    def _load(self) -> None:
+        """Read the file, once."""
         if not self._loaded:
             self._loaded = True
             path = self.path
             if path is not None:
                 self._answers = _read(path)
-        return self._answers.get(user_agent)
-
-    def add(self, user_agent: str, answer: Sequence[str | None]) -> None:
-        """Remember ``answer`` (the five fields) for ``user_agent``, to be saved."""
-        if user_agent in self._answers or not _encodable(user_agent):
-            return
-        kept = _answer(list(answer))
-        if kept is not None:
-            self._answers[user_agent] = kept
-            self._added[user_agent] = kept
 
     def save(self) -> None:
         """Write what this run added, merged with the file as it is now, atomically; within
@@ -138,7 +149,7 @@ class KnownClients:
         if not self._added:
             return
         path = self.path
-        added, self._added = self._added, {}
+        added, self._added, self._added_bytes = self._added, {}, 0
         if path is None:
             return
         try:
@@ -148,7 +159,7 @@ class KnownClients:
             for user_agent, answer in added.items():
                 if user_agent in merged:
                     continue
-                size += len(_entry(user_agent, answer).encode()) + 1  # and a comma
+                size += len(_entry(user_agent, answer).encode()) + 1
                 if size > MAX_FILE_BYTES:
                     break
                 merged[user_agent] = answer
