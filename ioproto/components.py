@@ -19,7 +19,11 @@ from typing import IO, TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import attrs
 
-from .errors import UsageError
+# Re-exported: plugins read their options with these (ioproto.optionvalues).
+from .optionvalues import choice_option as choice_option
+from .optionvalues import flag_option as flag_option
+from .optionvalues import number_option as number_option
+from .optionvalues import ports_option as ports_option
 
 if TYPE_CHECKING:
     from .model import Record
@@ -55,64 +59,6 @@ class Limits:
     max_sessions: int = 100_000
     max_pending_bytes: int = 32 * 1024 * 1024
     max_state_bytes: int = 64 * 1024 * 1024
-
-
-def number_option(options: Mapping[str, Any], name: str, default: float, kind: type = int) -> Any:
-    """The option ``name`` of ``options`` as a number of ``kind`` (``int`` or ``float``;
-    ``default`` when absent); a value that is not one raises
-    :class:`~ioproto.errors.UsageError`, which the command reports in one line."""
-    value = options.get(name)
-    if value is None or value == "":
-        return kind(default)
-    try:
-        return kind(value)
-    except (TypeError, ValueError):
-        what = "a whole number" if kind is int else "a number"
-        raise UsageError(f"option {name}={value!r}: not {what}") from None
-
-
-def choice_option(
-    options: Mapping[str, Any], name: str, choices: Sequence[str], default: str | None = None
-) -> str | None:
-    """The option ``name`` of ``options`` as one of ``choices`` (given as text or a number,
-    any case; ``default`` when absent); anything else raises
-    :class:`~ioproto.errors.UsageError` listing the choices."""
-    value = options.get(name)
-    if value is None or value == "" or isinstance(value, bool):
-        return default
-    text = str(value).strip().lower()
-    if text not in choices:
-        raise UsageError(f"option {name}={value!r}: give one of {', '.join(choices)}")
-    return text
-
-
-_YES = ("1", "true", "yes", "on")
-_NO = ("0", "false", "no", "off", "")
-
-
-def flag_option(options: Mapping[str, Any], name: str, default: bool = False) -> bool:
-    """The yes/no option ``name`` of ``options`` (``default`` when absent): ``True`` or one
-    of 1, true, yes, on; ``False`` or 0, false, no, off (any case); anything else raises
-    :class:`~ioproto.errors.UsageError` (a typo must not read as "no")."""
-    value = options.get(name)
-    if value is None:
-        return default
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in _YES:
-        return True
-    if text in _NO:
-        return False
-    raise UsageError(f"option {name}={value!r}: give true or false")
-
-
-def option_flag(value: object) -> bool:
-    """A yes/no option as given in any context's ``options``: ``True``, or a string ``1``,
-    ``true``, ``yes``, ``on`` (any case, spaces ignored), is true; anything else is false."""
-    if isinstance(value, bool):
-        return value
-    return str(value).strip().lower() in ("1", "true", "yes", "on")
 
 
 @attrs.frozen(slots=True)

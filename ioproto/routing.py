@@ -28,9 +28,11 @@ from __future__ import annotations
 
 import re
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any, TypedDict
 
 from .model import Record
+from .optionvalues import number_option
 
 #: Data bytes an undecided connection may keep before it is decided by its address.
 DEFAULT_ROUTE_BYTES = 64 * 1024
@@ -40,6 +42,28 @@ DEFAULT_ROUTE_WINDOW = 4096
 DEFAULT_PENDING_BYTES = 8 * 1024 * 1024
 #: Bytes of each side's first data looked at for a session id.
 HEAD_BYTES = 4096
+
+
+class RouteLimits(TypedDict):
+    """The limits of a :class:`Router` that source options set."""
+
+    route_bytes: int
+    route_window: int
+    pending_bytes: int
+
+
+def route_limits(options: Mapping[str, Any]) -> RouteLimits:
+    """The :class:`Router` limits the source options set (``route_bytes``,
+    ``route_window``, ``route_pending_bytes``; each a whole number of at least 1), as
+    keyword arguments; :class:`~ioproto.errors.UsageError` for a bad value."""
+    return {
+        "route_bytes": number_option(options, "route_bytes", DEFAULT_ROUTE_BYTES, minimum=1),
+        "route_window": number_option(options, "route_window", DEFAULT_ROUTE_WINDOW, minimum=1),
+        "pending_bytes": number_option(
+            options, "route_pending_bytes", DEFAULT_PENDING_BYTES, minimum=1
+        ),
+    }
+
 
 _METHODS = (b"GET ", b"POST ", b"PUT ", b"OPTIONS ", b"HEAD ", b"DELETE ", b"PATCH ")
 _RESPONSE = b"HTTP/"

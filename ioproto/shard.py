@@ -51,16 +51,12 @@ from typing import Any
 
 import attrs
 
-from .components import Source, SourceContext, number_option, option_flag, optional
+from .components import Source, SourceContext, optional
 from .model import INPUT_SUMMARY_LAYER, Delivered, Record
+from .optionvalues import flag_option
 from .pipeline import Pipeline, Stage
 from .pipes import PIPE_BYTES, widen
-from .routing import (
-    DEFAULT_PENDING_BYTES,
-    DEFAULT_ROUTE_BYTES,
-    DEFAULT_ROUTE_WINDOW,
-    Router,
-)
+from .routing import Router, route_limits
 from .sessions import Session, SessionEnd, session_key
 from .split import SplitReading, UnitDecoder, UnitSender
 from .summary import RunSummary
@@ -164,7 +160,7 @@ def _split(source: Source, input: str, context: SourceContext) -> SplitReading |
     """The input read once (the source's ``open_split``), unless the source cannot or the
     source option ``split=false`` says not to."""
     open_split = optional(source, "Source", "open_split")
-    if open_split is None or not option_flag(context.options.get("split", True)):
+    if open_split is None or not flag_option(context.options, "split", True):
         return None
     return open_split(input, context)  # type: ignore[no-any-return]
 
@@ -541,9 +537,7 @@ def _decode_share(
         workers,
         me,
         pipeline.layers[0].rides_on if pipeline.layers else "tcp",
-        route_bytes=number_option(options, "route_bytes", DEFAULT_ROUTE_BYTES),
-        route_window=number_option(options, "route_window", DEFAULT_ROUTE_WINDOW),
-        pending_bytes=number_option(options, "route_pending_bytes", DEFAULT_PENDING_BYTES),
+        **route_limits(options),
     )
     store = pipeline.sessions
     ends: dict[Hashable, Key] = {}

@@ -30,14 +30,9 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable, Iterator
 from typing import Any, Protocol
 
-from .components import number_option
 from .model import Record
-from .routing import (
-    DEFAULT_PENDING_BYTES,
-    DEFAULT_ROUTE_BYTES,
-    DEFAULT_ROUTE_WINDOW,
-    Router,
-)
+from .optionvalues import number_option
+from .routing import Router, route_limits
 
 #: A place in the merged output: ``(index, n)`` for the n-th record unit ``index`` made; a
 #: source's records at the end of input take tuples that sort after every index.
@@ -147,9 +142,7 @@ class SplitRouter:
             workers,
             None,
             "tcp",
-            route_bytes=number_option(options, "route_bytes", DEFAULT_ROUTE_BYTES),
-            route_window=number_option(options, "route_window", DEFAULT_ROUTE_WINDOW),
-            pending_bytes=number_option(options, "route_pending_bytes", DEFAULT_PENDING_BYTES),
+            **route_limits(options),
             assign=self._assign,
         )
         self.load = load if load is not None else [0] * workers
@@ -161,7 +154,7 @@ class SplitRouter:
         self.ended: dict[Hashable, int] = {}
         self.keys: dict[str, tuple[Hashable, Hashable]] = {}
         self.finished: set[Hashable] = set()  # direction keys that sent a FIN
-        table_bytes = number_option(options, "route_table_bytes", DEFAULT_TABLE_BYTES)
+        table_bytes = number_option(options, "route_table_bytes", DEFAULT_TABLE_BYTES, minimum=1)
         self.max_entries = max(2, table_bytes // (ENTRY_BYTES // 2))
 
     def _assign(self, key: str) -> int:

@@ -35,13 +35,14 @@ import math
 import multiprocessing
 import os
 import signal
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from multiprocessing.connection import Connection
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from .components import Source, SourceContext, number_option, option_flag, optional
+from .components import Source, SourceContext, optional
 from .errors import UsageError
 from .model import Record
+from .optionvalues import flag_option, number_option
 from .pipes import widen
 
 if TYPE_CHECKING:
@@ -125,17 +126,32 @@ def source_records(
     :data:`SHARD_FROM` or more (or the source option ``shard=true`` says so; ``false``
     never), that many workers decode it sharded by session, this process merging.
     """
+    check_process_options(context.options)
     lower = connection_layers(pipeline)
     asked = processes
     processes = processes or idle_cores()
     if lower and processes > 1 and use_worker(pipeline, source, input, context):
-        shard = context.options.get("shard")
-        if only_input and (option_flag(shard) if shard is not None else (asked or 0) >= SHARD_FROM):
+        shard = flag_option(context.options, "shard", (asked or 0) >= SHARD_FROM)
+        if only_input and shard:
             from .shard import shard_records
 
             return shard_records(pipeline, source, input, context, processes)
         return _read_in_worker(pipeline, lower, source, input, context)
     return source.open(input, context)
+
+
+def check_process_options(options: Mapping[str, Any]) -> None:
+    """Read every source option about processes (``parallel``, ``shard``, ``split``,
+    ``parallel_min_bytes`` and the routing limits), whichever of them this run uses, so
+    that a bad value is a :class:`~ioproto.errors.UsageError` with ``--jobs 1`` too."""
+    from .routing import route_limits
+    from .split import DEFAULT_TABLE_BYTES
+
+    for name in ("parallel", "shard", "split"):
+        flag_option(options, name)
+    number_option(options, "parallel_min_bytes", DEFAULT_MIN_BYTES, minimum=0)
+    number_option(options, "route_table_bytes", DEFAULT_TABLE_BYTES, minimum=1)
+    route_limits(options)
 
 
 def connection_layers(pipeline: Pipeline) -> int:
@@ -153,12 +169,12 @@ def use_worker(pipeline: Pipeline, source: Source, input: str, context: SourceCo
     """Whether ``input`` is worth reading in a worker (see the module docstring)."""
     if not optional(source, "Source", "forkable") or pipeline.all_layers:
         return False
-    if not option_flag(context.options.get("parallel", True)):
+    if not flag_option(context.options, "parallel", True):
         return False
     if input == "-" or not hasattr(os, "fork"):
         return False
     try:
-        minimum = number_option(context.options, "parallel_min_bytes", DEFAULT_MIN_BYTES)
+        minimum = number_option(context.options, "parallel_min_bytes", DEFAULT_MIN_BYTES, minimum=0)
         stat = os.stat(input)
     except (OSError, ValueError):
         return False

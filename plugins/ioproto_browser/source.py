@@ -34,7 +34,8 @@ import attrs
 import orjson
 from ioproto_http.records import ChunkKind
 
-from ioproto.components import SourceContext, option_flag
+from ioproto.components import SourceContext, flag_option, number_option
+from ioproto.errors import UsageError
 from ioproto.model import ErrorRecord, Record
 
 from .connection import (
@@ -55,6 +56,8 @@ from .signals import stop_on_signals
 #: How long a stop waits for the bodies still being fetched.
 _DRAIN_SECONDS = 2.0
 _POLL_SECONDS = 0.05
+#: The longest ``reorder`` window, in seconds: records wait that long before they show.
+MAX_WINDOW = 10.0
 
 
 class CdpSource:
@@ -87,12 +90,7 @@ class CdpSource:
     def open(self, input: str, context: SourceContext) -> Iterator[Record]:
         now = time.time()
         with contextlib.ExitStack() as stack:
-            try:
-                settings = _Settings.of(context.options)
-            except ValueError as exc:
-                _say(str(exc))
-                yield _error(now, input, "cdp.config.invalid", str(exc))
-                return
+            settings = _Settings.of(context.options)  # UsageError: a bad option
             try:
                 target = parse_input(input)
                 endpoint = target if isinstance(target, str) else discover(*target)[0]
@@ -192,14 +190,18 @@ class _Settings:
     """The source options, checked."""
 
     def __init__(self, options: Mapping[str, Any]) -> None:
-        self.take_all = option_flag(options.get("all", False))
-        self.pending_bytes = _positive(options, "pending_bytes", DEFAULT_PENDING_BYTES)
-        self.max_message = _positive(options, "max_message", DEFAULT_MAX_MESSAGE)
-        self.reply_timeout = float(_positive(options, "reply_timeout", 10))
-        self.duration = float(options.get("duration", 0) or 0)
-        self.window = float(options.get("reorder", DEFAULT_WINDOW))
-        if not 0.0 <= self.window <= 10.0:
-            raise ValueError(f"source option reorder must be 0-10 seconds, not {self.window}")
+        self.take_all = flag_option(options, "all")
+        self.pending_bytes = number_option(
+            options, "pending_bytes", DEFAULT_PENDING_BYTES, minimum=1
+        )
+        self.max_message = number_option(options, "max_message", DEFAULT_MAX_MESSAGE, minimum=1)
+        self.reply_timeout = number_option(options, "reply_timeout", 10, float, minimum=1)
+        self.duration = number_option(options, "duration", 0, float, minimum=0)
+        self.window = number_option(options, "reorder", DEFAULT_WINDOW, float, minimum=0)
+        if self.window > MAX_WINDOW:
+            raise UsageError(
+                f"option reorder={options.get('reorder')!r}: give 0 to {MAX_WINDOW:g} seconds"
+            )
         open_url = options.get("open")
         self.open_url = str(open_url) if open_url else None
         har = options.get("har")
@@ -221,17 +223,6 @@ def _recording(tick: Callable[[], None], recorder: IO[bytes]) -> Callable[[], No
         tick()
 
     return flush_and_tick
-
-
-def _positive(options: Mapping[str, Any], name: str, default: int) -> int:
-    value = options.get(name, default)
-    try:
-        number = int(float(value))
-    except (TypeError, ValueError):
-        raise ValueError(f"source option {name} must be a number, not {value!r}") from None
-    if number < 1:
-        raise ValueError(f"source option {name} must be at least 1, not {number}")
-    return number
 
 
 def _error(ts: float, input: str, rule: str, reason: str) -> ErrorRecord:

@@ -54,7 +54,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from ioproto_http.records import Chunk, ChunkKind, HttpInfo
 
-from ioproto.components import SourceContext, option_flag
+from ioproto.components import SourceContext, flag_option
 from ioproto.errors import UsageError
 from ioproto.model import Direction, ErrorRecord, InputSummary, Record
 from ioproto.timestamps import usable
@@ -141,7 +141,7 @@ class HarSource:
             reason = f"{input} is not a readable HAR: {type(exc).__name__}: {exc}"
             yield _error(now, input, "har.file.invalid", reason[:1000])
             return
-        take_all = option_flag(context.options.get("all", False))
+        take_all = flag_option(context.options, "all")
         items: list[tuple[float, int, Chunk | Record]] = []
         for index, entry in enumerate(entries):
             if not isinstance(entry, Mapping):

@@ -26,7 +26,7 @@ from typing import IO, Any
 
 from ioproto_http.records import Chunk, ChunkKind, HttpInfo
 
-from ioproto.components import SourceContext, option_flag
+from ioproto.components import SourceContext, choice_option, flag_option
 from ioproto.model import Direction, ErrorRecord, Record
 
 _ESCAPE = re.compile(rb"\\x([0-9a-fA-F]{2})")
@@ -77,14 +77,22 @@ class LinesSource:
 
     def open(self, input: str, context: SourceContext) -> Iterator[Chunk | Record]:
         """Chunks of kind ``line`` / ``line-binary``, one per non-empty, non-comment line."""
-        escapes = option_flag(context.options.get("escapes", True))
+        escapes = flag_option(context.options, "escapes", True)
+        settings: dict[str, Any] = {
+            "revision": choice_option(context.options, "revision", ("2", "3", "4")),
+            "sid": context.options.get("sid"),
+            "transport": context.options.get("transport"),
+            "direction": choice_option(context.options, "direction", ("c2s", "s2c")),
+        }
+        if settings["revision"] is not None:
+            settings["revision"] = int(settings["revision"])
         connection = "stdin" if input == "-" else input
         try:
             if input == "-":
-                yield from _read(sys.stdin.buffer, connection, escapes, context)
+                yield from _read(sys.stdin.buffer, connection, escapes, settings, context)
             else:
                 with open(input, "rb") as handle:
-                    yield from _read(handle, connection, escapes, context)
+                    yield from _read(handle, connection, escapes, settings, context)
         except OSError as exc:
             yield ErrorRecord(
                 ts=time.time(),
@@ -96,14 +104,14 @@ class LinesSource:
 
 
 def _read(
-    handle: IO[bytes], connection: str, escapes: bool, context: SourceContext
+    handle: IO[bytes],
+    connection: str,
+    escapes: bool,
+    settings: dict[str, Any],
+    context: SourceContext,
 ) -> Iterator[Chunk | Record]:
-    settings: dict[str, Any] = {
-        "revision": _int_or_none(context.options.get("revision")),
-        "sid": context.options.get("sid"),
-        "transport": context.options.get("transport"),
-        "direction": context.options.get("direction"),
-    }
+    """The chunks of ``handle``'s lines; ``settings`` (from the source options) change with
+    the ``#!`` lines."""
     seq = 0
     limit = context.limits.max_payload
     http = _url_of(settings)

@@ -31,15 +31,20 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from types import FrameType
-from typing import Any
 
 import attrs
 from ioproto_tcp.records import RECORD_TYPES
 
-from ioproto.components import Source, SourceContext, declared_options
+from ioproto.components import (
+    Source,
+    SourceContext,
+    declared_options,
+    number_option,
+    ports_option,
+)
 from ioproto.errors import UsageError
 from ioproto.model import InputSummary, Record
 
@@ -61,14 +66,11 @@ PERMISSION_HELP = (
 )
 
 
-def capture_filter(ports: Any, extra: str | None) -> str:
-    """The BPF filter: TCP on ``ports`` (an int, a list, or a comma-separated string)."""
-    if isinstance(ports, int | str):
-        ports = [ports]
-    numbers = [int(p) for item in ports or () for p in str(item).split(",") if p.strip()]
+def capture_filter(ports: Collection[int] | None, extra: str | None) -> str:
+    """The BPF filter: TCP on ``ports`` (any when none), and ``extra`` when given."""
     text = "tcp"
-    if numbers:
-        text += " and (" + " or ".join(f"port {number}" for number in numbers) + ")"
+    if ports:
+        text += " and (" + " or ".join(f"port {number}" for number in sorted(ports)) + ")"
     if extra:
         text += f" and ({extra})"
     return text
@@ -119,13 +121,10 @@ class LiveSource:
         pcap = self._find_pcap()
         if pcap is None:
             raise UsageError("the pcap source is not installed: reinstall ioproto")
-        try:
-            bpf = capture_filter(options.get("port"), options.get("filter"))
-            count = int(options["count"]) if options.get("count") else None
-            duration = float(options.get("duration", 0) or 0)
-            buffer = int(options.get("buffer", DEFAULT_BUFFER))
-        except ValueError as exc:
-            raise UsageError(f"live source option: {exc}") from None
+        bpf = capture_filter(ports_option(options), options.get("filter"))
+        count = number_option(options, "count", 0, minimum=0) or None
+        duration = number_option(options, "duration", 0, float, minimum=0)
+        buffer = number_option(options, "buffer", DEFAULT_BUFFER, minimum=1024)
         capture = Capture(tcpdump_argv(tcpdump, iface, bpf, count, buffer))
         problem = capture.start()
         if problem is not None:

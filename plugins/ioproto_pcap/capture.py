@@ -9,12 +9,12 @@ sharded run's workers run it over their share of the frames (:mod:`.split`).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
-from typing import Any, BinaryIO
+from collections.abc import Callable, Iterator
+from typing import BinaryIO
 
 from ioproto_tcp.records import TcpClose, TcpData, TcpFin, TcpGap, TcpOpen
 
-from ioproto.components import SourceContext, number_option
+from ioproto.components import SourceContext, number_option, ports_option
 from ioproto.errors import UsageError
 from ioproto.fastrecords import positional_maker
 from ioproto.model import ErrorRecord, Record
@@ -84,15 +84,14 @@ class TcpConnection:
 
     __slots__ = ("fins", "keys", "last_ts", "name", "opened", "output", "streams")
 
-    def __init__(self, key: Key, name: str, output: Output, options: Mapping[str, Any]) -> None:
+    def __init__(self, key: Key, name: str, output: Output, reorder: tuple[int, int]) -> None:
         self.keys = (key, (key[2], key[3], key[0], key[1]))
         self.name = name
         self.output = output
         self.last_ts = 0.0
         self.opened = 0  # the input's unit that opened it (a split read: ioproto.split)
         self.fins = [False, False]
-        segments = number_option(options, "max_reorder_segments", 512)
-        size = number_option(options, "max_reorder_bytes", 4 << 20)
+        segments, size = reorder
         self.streams = (
             Reassembler(self._data_of(0), self._gap_of(0), max_segments=segments, max_bytes=size),
             Reassembler(self._data_of(1), self._gap_of(1), max_segments=segments, max_bytes=size),
@@ -148,28 +147,21 @@ class TcpConnection:
         self.output.out.append(TcpClose(ts=self.output.ts, connection=self.name, reason=reason))
 
 
-def parse_ports(value: Any) -> frozenset[int] | None:
-    """The ``port`` option as a set of ints (``None``: no filter)."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, int):
-        return frozenset({value})
-    if isinstance(value, str):
-        return frozenset(int(part) for part in value.replace(" ", "").split(",") if part)
-    return frozenset(int(item) for item in value)
-
-
 class CaptureDecoder:
     """Turns frames into records; :meth:`frame` per frame, :meth:`finish` at the end."""
 
     def __init__(self, context: SourceContext) -> None:
         options = context.options
-        self.options = options
+        #: the bounds of each direction's out-of-order segments: (count, bytes)
+        self.reorder = (
+            number_option(options, "max_reorder_segments", 512, minimum=1),
+            number_option(options, "max_reorder_bytes", 4 << 20, minimum=1),
+        )
         self.output = Output()
         self.out = self.output.out
-        self.ports = parse_ports(options.get("port"))
-        self.max_connections = number_option(options, "max_connections", 20_000)
-        self.idle_timeout = number_option(options, "idle_timeout", 900, float)
+        self.ports = ports_option(options)
+        self.max_connections = number_option(options, "max_connections", 20_000, minimum=1)
+        self.idle_timeout = number_option(options, "idle_timeout", 900, float, minimum=0)
         self.connections: dict[Key, tuple[TcpConnection, int]] = {}
         self.closed: dict[Key, float] = {}
         self.fragments: set[tuple[bytes, bytes, int]] = set()
@@ -229,7 +221,7 @@ class CaptureDecoder:
                 return None
         self.seen.connection(key[1], key[3], flags)
         addresses = (format_address(key[0], key[1]), format_address(key[2], key[3]))
-        connection = TcpConnection(key, f"{addresses[0]}-{addresses[1]}", self.output, self.options)
+        connection = TcpConnection(key, f"{addresses[0]}-{addresses[1]}", self.output, self.reorder)
         connection.opened = self.unit
         self.output.ts = ts
         self.out.append(

@@ -45,12 +45,12 @@ import errno
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
 
 from ioproto_tcp.records import RECORD_TYPES
 
-from ioproto.components import SourceContext
+from ioproto.components import SourceContext, choice_option, number_option
 from ioproto.errors import UsageError
 from ioproto.model import ErrorRecord, InputSummary, Record
 
@@ -137,19 +137,16 @@ class ProxySource:
                 host=host,
                 port=port,
                 upstream=str(upstream),
-                buffer=_int(options, "buffer", DEFAULT_BUFFER),
+                buffer=number_option(options, "buffer", DEFAULT_BUFFER, minimum=1),
                 ws_compression=_compression(options.get("ws_compression", "pass")),
                 upstream_ca=str(options["upstream_ca"]) if options.get("upstream_ca") else None,
-                head_timeout=_seconds(options, "head_timeout", DEFAULT_HEAD_TIMEOUT),
+                head_timeout=number_option(
+                    options, "head_timeout", DEFAULT_HEAD_TIMEOUT, float, minimum=0
+                ),
             )
-            spool = _int(options, "spool", DEFAULT_SPOOL)
-            if spool < 0:
-                raise ValueError(f"source option spool must be 0 or more bytes, not {spool}")
-            priority = str(options.get("priority", "auto"))
-            if priority not in PRIORITIES:
-                choices = ", ".join(PRIORITIES)
-                raise ValueError(f"priority must be one of {choices}, not {priority!r}")
-            duration = float(options.get("duration", 0) or 0)
+            spool = number_option(options, "spool", DEFAULT_SPOOL, minimum=0)
+            priority = str(choice_option(options, "priority", PRIORITIES, "auto"))
+            duration = number_option(options, "duration", 0, float, minimum=0)
             Upstream(config.upstream, config.upstream_ca)  # fail here, not in the child
         except ValueError as exc:
             raise UsageError(str(exc)) from None
@@ -280,25 +277,6 @@ def cannot_listen(host: str, port: int, exc: Exception) -> str:
 
 def _error(ts: float, input: str, rule: str, reason: str) -> ErrorRecord:
     return ErrorRecord(ts=ts, connection=input, layer="proxy", rule=rule, reason=reason)
-
-
-def _int(options: Any, key: str, default: int) -> int:
-    value = options.get(key, default)
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"source option {key} must be an integer, not {value!r}") from None
-
-
-def _seconds(options: Mapping[str, Any], name: str, default: float) -> float:
-    value = options.get(name, default)
-    try:
-        seconds = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a number of seconds, not {value!r}") from None
-    if not 0 <= seconds < 1e9:
-        raise ValueError(f"{name} must be 0 or more seconds, not {value!r}")
-    return seconds
 
 
 def _compression(value: object) -> bool:

@@ -23,7 +23,7 @@ from typing import Any
 
 from ioproto_http.records import Chunk, ChunkKind
 
-from ioproto.components import SourceContext
+from ioproto.components import SourceContext, number_option
 from ioproto.errors import UsageError
 from ioproto.model import Record
 
@@ -44,16 +44,10 @@ def parse_inputs(text: str) -> list[Address]:
 def limits_from(options: Mapping[str, Any]) -> CollectLimits:
     """:class:`CollectLimits` from source options (defaults for those not given)."""
     defaults = CollectLimits()
-    values: dict[str, int] = {}
-    for name in ("max_line", "max_buffered", "max_connections", "session_bytes"):
-        value = options.get(name, getattr(defaults, name))
-        try:
-            number = int(value)
-        except (TypeError, ValueError):
-            raise ValueError(f"source option {name} must be an integer, not {value!r}") from None
-        if number < 1:
-            raise ValueError(f"source option {name} must be at least 1, not {number}")
-        values[name] = number
+    names = ("max_line", "max_buffered", "max_connections", "session_bytes")
+    values = {
+        name: number_option(options, name, getattr(defaults, name), minimum=1) for name in names
+    }
     return CollectLimits(**values)
 
 
@@ -83,10 +77,10 @@ class CollectSource:
     def open(self, input: str, context: SourceContext) -> Iterator[Chunk | Record]:
         try:
             addresses = parse_inputs(input)
-            limits = limits_from(context.options)
-            duration = float(context.options.get("duration", 0) or 0)
         except ValueError as exc:
             raise UsageError(f"collect: {exc}") from None
+        limits = limits_from(context.options)
+        duration = number_option(context.options, "duration", 0, float, minimum=0)
         collector = Collector(addresses, limits, on_event=_say)
         try:
             listening = collector.start()

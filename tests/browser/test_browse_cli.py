@@ -149,10 +149,16 @@ def test_the_chromium_command_line(tmp_path: Path) -> None:
     assert "--headless" not in chromium_argv("chromium", tmp_path, headless=False)
 
 
-def test_bad_source_options_are_one_record() -> None:
+def test_bad_source_options_are_a_usage_error() -> None:
     from ioproto_browser.source import CdpSource
 
     from ioproto.components import SourceContext
+    from ioproto.errors import UsageError
 
-    (record,) = CdpSource().open("cdp:1", SourceContext(options={"pending_bytes": "lots"}))
-    assert record.rule == "cdp.config.invalid" and "pending_bytes" in record.reason
+    for options, said in (
+        ({"pending_bytes": "lots"}, "pending_bytes='lots': give a whole number of at least 1"),
+        ({"reorder": "11"}, "reorder='11': give 0 to 10 seconds"),
+        ({"all": "maybe"}, "all='maybe': give true or false"),
+    ):
+        with pytest.raises(UsageError, match=said):
+            list(CdpSource().open("cdp:1", SourceContext(options=options)))

@@ -101,7 +101,7 @@ def test_a_mistake_is_one_line_and_status_2(args: list[str], expected: list[str]
 @pytest.mark.parametrize(
     ("option", "expected"),
     [
-        ("max_connections=abc", "not a whole number"),
+        ("max_connections=abc", "give a whole number"),
         ("revision=abc", "give one of 2, 3, 4"),
         ("revision=5", "give one of 2, 3, 4"),
         ("socketio_revision=6", "give one of 4, 5"),
@@ -131,6 +131,45 @@ def test_a_bad_decode_option_value_is_one_line(option: str, expected: str) -> No
 )
 def test_a_bad_sink_option_is_one_line(args: list[str], expected: list[str]) -> None:
     assert_mistake(run("decode", *args, CHAT), *expected)
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--source-option", "parallel=maybe"], "parallel='maybe': give true or false"),
+        (["--source-option", "shard=sure", "--jobs", "1"], "shard='sure': give true or false"),
+        (["--source-option", "split=nah"], "split='nah': give true or false"),
+        (["--source-option", "route_bytes=abc", "--jobs", "1"], "route_bytes='abc'"),
+        (["--source-option", "max_connections=-5"], "give a whole number of at least 1"),
+        (["--source-option", "idle_timeout=-1"], "give a number of at least 0"),
+        (["--source-option", "max_reorder_bytes=0"], "max_reorder_bytes='0'"),
+        (["--source-option", "port=abc"], "give ports from 1 to 65535"),
+        (["--source-option", "port=3000,x"], "give ports from 1 to 65535"),
+        (["--port", "70000"], "give ports from 1 to 65535"),
+        (["--source-option", "revision=9", "tests/data/binary.log.jsonl"], "one of 2, 3, 4"),
+        (["--source-option", "direction=up", "tests/data/binary.log.jsonl"], "c2s, s2c"),
+        (["--source-option", "escapes=maybe", "tests/data/binary.log.jsonl"], "true or false"),
+        (["--source-option", "all=maybe", "tests/data/har/chromium-socketio.har"], "true or"),
+        (["--source-option", "count=abc", "live:lo"], "count='abc': give a whole number"),
+        (["--source-option", "duration=soon", "live:lo"], "duration='soon': give a number"),
+        (["--source-option", "buffer=-3", "live:lo"], "buffer='-3': give a whole number"),
+        (["--source-option", "max_line=abc", "collect:127.0.0.1:0"], "max_line='abc'"),
+        (["--source-option", "duration=x", "collect:127.0.0.1:0"], "duration='x'"),
+    ],
+)
+def test_a_bad_source_option_value_is_one_line(args: list[str], expected: str) -> None:
+    """A source option's value that is not one it takes (also when this run would not read
+    it, as ``shard`` under ``--jobs 1``) is not silently read as its default or as "no"."""
+    if not args[-1].startswith(("tests/", "live:", "collect:")):
+        args = [*args, CHAT]
+    assert_mistake(run("decode", *args), expected)
+
+
+def test_good_source_option_values_pass() -> None:
+    for option in ("parallel=no", "shard=false", "port=47020", "port=47020,3000", "split=on"):
+        result = run("decode", "--sink", "jsonl", "--source-option", option, CHAT)
+        assert result.returncode == 0, (option, result.stderr)
+        assert result.stdout, option
 
 
 @pytest.mark.parametrize(

@@ -32,7 +32,7 @@ def can_capture() -> bool:
 def test_filter() -> None:
     assert capture_filter(None, None) == "tcp"
     assert capture_filter([3000, 3001], None) == "tcp and (port 3000 or port 3001)"
-    assert capture_filter("8080", "host 127.0.0.1") == "tcp and (port 8080) and (host 127.0.0.1)"
+    assert capture_filter({8080}, "host 127.0.0.1") == "tcp and (port 8080) and (host 127.0.0.1)"
 
 
 def test_probe() -> None:

@@ -162,7 +162,7 @@ def test_decoding_runs_at_idle_priority_and_gets_it_back() -> None:
 
 def test_a_bad_priority_is_a_config_error() -> None:
     context = SourceContext(options={"upstream": "http://127.0.0.1:1", "priority": "high"})
-    with pytest.raises(UsageError, match="priority must be one of auto, idle, normal"):
+    with pytest.raises(UsageError, match="priority='high': give one of auto, idle, normal"):
         list(ProxySource().open("proxy:0", context))
 
 
