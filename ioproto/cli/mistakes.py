@@ -4,7 +4,8 @@
 error (a mistake, an unknown option, a missing argument) as that one line, where click
 would print the usage text first: ``ioproto: error: <what is wrong and what to do>``. An
 error class with a ``show`` of its own (a ``--filter`` mistake: the expression with a caret
-under it) is shown its own way.
+under it) is shown its own way. A :class:`~ioproto.errors.UsageError` a component raised
+(a bad option value) and no command caught is that one line too.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from collections.abc import Sequence
 from typing import Any, NoReturn
 
 import click
+
+from ioproto.errors import UsageError
 
 
 class Mistake(click.UsageError):
@@ -49,6 +52,9 @@ class OneLineGroup(click.Group):
                 exc.show()  # a display of its own (a --filter mistake: a caret under it)
                 sys.exit(exc.exit_code)
             _fail(one_line(exc), exc.exit_code)
+        except UsageError as exc:
+            # A component's own check (a bad option value) that no command caught first.
+            _fail(f"ioproto: error: {' '.join(str(exc).split())}", 2)
         except click.Abort:
             _fail("Aborted!", 1)
         sys.exit(result if isinstance(result, int) else 0)

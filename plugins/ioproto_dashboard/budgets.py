@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import attrs
 
+from ioproto.optionvalues import number_option
+
 MiB = 1024 * 1024
 
 #: Bytes of one session of the dashboard's session table (slotted object, its namespaces,
@@ -57,20 +59,10 @@ class Budgets:
     @classmethod
     def from_options(cls, options: dict[str, object]) -> Budgets:
         """Budgets from sink options (``sessions=16777216`` ...); bad values are errors."""
-        values: dict[str, int] = {}
-        for field in attrs.fields(cls):
-            raw = options.get(field.name)
-            if raw is None:
-                continue
-            try:
-                value = int(str(raw))
-            except ValueError:
-                raise ValueError(
-                    f"dashboard option {field.name}={raw!r} is not a whole number"
-                ) from None
-            if value <= 0:
-                raise ValueError(f"dashboard option {field.name} must be positive")
-            values[field.name] = value
+        values = {
+            field.name: number_option(options, field.name, field.default, minimum=1)
+            for field in attrs.fields(cls)
+        }
         return cls(**values)
 
 

@@ -28,7 +28,7 @@ from typing import IO, Any
 
 import attrs
 
-from ioproto.components import SinkContext, flag_option
+from ioproto.components import SinkContext, flag_option, number_option
 from ioproto.errors import check_writable
 from ioproto.model import Record
 
@@ -83,11 +83,8 @@ class DashboardSink:
         feed = options.get("feed")
         self.feed = feed if isinstance(feed, Feed) else Feed(mode="stream")
         self.budgets = Budgets.from_options(options)
-        try:
-            interval = float(options.get("interval", 0.25))
-        except ValueError:
-            raise ValueError("dashboard option interval must be a number of seconds") from None
-        self.hub = Hub(Aggregate(self.budgets), feed=self.feed, interval=max(0.05, interval))
+        interval = number_option(options, "interval", 0.25, float, minimum=0.05)
+        self.hub = Hub(Aggregate(self.budgets), feed=self.feed, interval=interval)
         self.export = str(options["export"]) if options.get("export") else None
         if self.export is not None:
             check_writable(self.export, "report")

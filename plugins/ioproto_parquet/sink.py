@@ -21,24 +21,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from ioproto.components import SinkContext, flag_option
+from ioproto.components import SinkContext, flag_option, number_option
 from ioproto.model import Record
 
 from .manifest import OutputDir, identity_of, plan_captures
 
 if TYPE_CHECKING:
     from .writer import CaptureWriter
-
-
-def _int_option(options: Mapping[str, Any], key: str, default: int) -> int:
-    value = options.get(key, default)
-    try:
-        number = int(str(value).replace("_", ""))
-    except ValueError:
-        raise ValueError(f"parquet.{key} must be a whole number, not {value!r}") from None
-    if number < 1:
-        raise ValueError(f"parquet.{key} must be at least 1")
-    return number
 
 
 def _writer_options(options: Mapping[str, Any]) -> dict[str, Any]:
@@ -52,9 +41,13 @@ def _writer_options(options: Mapping[str, Any]) -> dict[str, Any]:
         )
     return {
         "include_raw": flag_option(options, "raw"),
-        "buffer_bytes": _int_option(options, "buffer_bytes", DEFAULT_BUFFER_BYTES),
-        "row_group_rows": _int_option(options, "row_group_rows", DEFAULT_ROW_GROUP_ROWS),
-        "max_open_files": _int_option(options, "max_open_files", DEFAULT_MAX_OPEN_FILES),
+        "buffer_bytes": number_option(options, "buffer_bytes", DEFAULT_BUFFER_BYTES, minimum=1),
+        "row_group_rows": number_option(
+            options, "row_group_rows", DEFAULT_ROW_GROUP_ROWS, minimum=1
+        ),
+        "max_open_files": number_option(
+            options, "max_open_files", DEFAULT_MAX_OPEN_FILES, minimum=1
+        ),
         "compression": "none" if compression in ("", "none") else compression,
     }
 

@@ -22,11 +22,10 @@ from __future__ import annotations
 import signal
 import sys
 import threading
-from collections.abc import Mapping
 from types import FrameType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from ioproto.components import SinkContext, flag_option
+from ioproto.components import SinkContext, flag_option, number_option
 from ioproto.model import Record
 
 if TYPE_CHECKING:
@@ -51,13 +50,6 @@ def parse_address(text: str | None) -> tuple[str, int]:
     return host or DEFAULT_HOST, int(port_text)
 
 
-def _number(options: Mapping[str, Any], name: str, default: int) -> int:
-    try:
-        return max(1, int(options.get(name, default)))
-    except (TypeError, ValueError):
-        raise ValueError(f"prometheus.{name} must be a whole number") from None
-
-
 class PrometheusSink:
     def __init__(self, context: SinkContext) -> None:
         # prometheus_client loads when the sink opens, not with every ioproto command.
@@ -69,9 +61,9 @@ class PrometheusSink:
         self.host, self.port = parse_address(options.get("address") or options.get("target"))
         self.exit = flag_option(options, "exit")
         self.metrics = Metrics(
-            top_events=_number(options, "top_events", 100),
-            top_values=_number(options, "top_values", 50),
-            max_sessions=_number(options, "max_sessions", 100_000),
+            top_events=number_option(options, "top_events", 100, minimum=1),
+            top_values=number_option(options, "top_values", 50, minimum=1),
+            max_sessions=number_option(options, "max_sessions", 100_000, minimum=1),
         )
         try:
             self._server, self._thread = start_http_server(

@@ -127,6 +127,20 @@ def test_a_bad_decode_option_value_is_one_line(option: str, expected: str) -> No
         (["--sink", "monitor", "--sink-option", "time=xyz"], ["time='xyz'", "local, utc"]),
         (["--sink", "stats", "--sink-option", "top=abc"], ["top='abc'", "whole number"]),
         (["--sink", "jsonl", "--sink-option", "flush=maybe"], ["flush='maybe'", "true or false"]),
+        (["--sink", "parquet", "-o", MISSING, "--sink-option", "raw=maybe"], ["raw='maybe'"]),
+        (["--sink", "parquet", "-o", MISSING, "--sink-option", "row_group_rows=0"], ["least 1"]),
+        (
+            ["--sink", "prometheus", "--sink-option", "top_events=abc"],
+            ["top_events='abc'", "whole number"],
+        ),
+        (
+            ["--sink", "dashboard", "--sink-option", "sessions=-1"],
+            ["sessions='-1'", "at least 1"],
+        ),
+        (
+            ["--sink", "dashboard", "--sink-option", "interval=0"],
+            ["interval='0'", "at least 0.05"],
+        ),
     ],
 )
 def test_a_bad_sink_option_is_one_line(args: list[str], expected: list[str]) -> None:
