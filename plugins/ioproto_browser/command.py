@@ -98,6 +98,8 @@ def browse_command(
         hint = " (no display: drop --headful, or set DISPLAY)" if headful else ""
         raise click.UsageError(f"{exc}{hint}") from None
     options = [*source_options, f"open={target}"]
+    if not headful:  # nobody can type another address into a headless browser
+        options.append("open_required=true")
     if har:
         options.append(f"har={har}")
     if duration:

@@ -100,6 +100,8 @@ class CdpMachine:
         )
         self.budget = pending_bytes
         self._open_url = open_url
+        #: why the page given to open did not load (``None``: it loaded, or not yet)
+        self.open_failure: str | None = None
         self._enable = {
             "maxTotalBufferSize": network_buffer,
             "maxResourceBufferSize": max_body,
@@ -323,6 +325,7 @@ class CdpMachine:
             problem = error or text(mapping(result).get("errorText"))
             if problem:
                 reason = f"could not open {url}: {problem}"
+                self.open_failure = reason
                 failed = self._target_record(session, "cdp.navigate.failed", reason)
                 self.outbox.put(self._now, failed)
 

@@ -77,6 +77,7 @@ class CdpSource:
         "har": "also write what was captured as a Chrome-format HAR to this file",
         "record": "write every DevTools message received to this file (JSON lines)",
         "reorder": "seconds a record waits for earlier ones reported late (default 0.2)",
+        "open_required": "true: a page given to open that does not load ends the run (exit 2)",
     }
     types = tuple(ChunkKind)
 
@@ -180,6 +181,10 @@ def _run(
                 if settings.recorder is not None:
                     settings.recorder.write(orjson.dumps(message) + b"\n")
                 yield from machine.receive(message, now)
+                if settings.open_required and machine.open_failure is not None:
+                    raise UsageError(
+                        f"{machine.open_failure}; is the server running, and the URL right?"
+                    )
                 if on_ready is not None and machine.ready:
                     on_ready()
                     on_ready = None
@@ -191,6 +196,7 @@ class _Settings:
 
     def __init__(self, options: Mapping[str, Any]) -> None:
         self.take_all = flag_option(options, "all")
+        self.open_required = flag_option(options, "open_required")
         self.pending_bytes = number_option(
             options, "pending_bytes", DEFAULT_PENDING_BYTES, minimum=1
         )

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -77,6 +78,23 @@ def test_browse_shows_the_pages_traffic_and_stops_on_ctrl_c(tmp_path: Path) -> N
 def test_a_url_that_is_no_page_is_a_usage_error() -> None:
     done = browse("ftp://example.org/", "--chromium", sys.executable)
     assert done.returncode == 2 and "http(s)" in done.stderr and "Traceback" not in done.stderr
+
+
+@pytest.mark.browser
+def test_a_page_that_does_not_load_ends_the_run() -> None:
+    """Nobody can type another address into a headless browser: waiting would show nothing."""
+    need_chromium()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]  # closed again: nothing listens there
+    started = time.monotonic()
+    done = browse(f"127.0.0.1:{port}", "--duration", "50s")
+    assert time.monotonic() - started < 40
+    assert done.returncode == 2, done.stderr
+    last = done.stderr.splitlines()[-1]
+    assert last.startswith(f"ioproto: error: could not open http://127.0.0.1:{port}"), last
+    assert "ERR_CONNECTION_REFUSED" in last and "is the server running" in last
+    assert "Traceback" not in done.stderr
 
 
 def test_a_missing_browser_is_a_usage_error() -> None:
