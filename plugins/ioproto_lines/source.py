@@ -57,7 +57,8 @@ class LinesSource:
     types = tuple(ChunkKind)
 
     def probe(self, input: str) -> float:
-        """High for ``-`` carrying text and for .txt-like files; low for other text files."""
+        """High for ``-`` carrying text and for .txt-like files; low for other text files
+        whose first line that is not a comment could be a packet (a README is no input)."""
         if input == "-":
             head = _peek_stdin()
             return -1.0 if head.startswith(_PCAP_MAGICS) else 1.0
@@ -71,7 +72,7 @@ class LinesSource:
                 head = handle.read(4096)
         except OSError:
             return -1.0
-        if head.startswith(_PCAP_MAGICS) or b"\x00" in head:
+        if head.startswith(_PCAP_MAGICS) or b"\x00" in head or not _first_line_fits(head):
             return -1.0
         return 0.3
 
@@ -251,6 +252,18 @@ def _int_or_none(value: object) -> int | None:
         return int(str(value)) if value is not None and value != "" else None
     except ValueError:
         return None
+
+
+def _first_line_fits(head: bytes) -> bool:
+    """Whether the first line of ``head`` that is neither empty nor a comment starts as a
+    line of this syntax does: a packet type or payload length (a digit), ``b`` (base64),
+    a direction mark, or ``hex:``."""
+    for line in head.splitlines():
+        line = line.strip()
+        if not line or line.startswith(b"#"):
+            continue
+        return line[:1] in b"0123456789b<>" or line[:4].lower() == b"hex:"
+    return True  # nothing but comments so far: a lines file may well start so
 
 
 def _peek_stdin() -> bytes:

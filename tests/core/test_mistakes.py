@@ -160,9 +160,24 @@ def test_a_bad_sink_option_is_one_line(args: list[str], expected: list[str]) -> 
         (["--source-option", "port=abc"], "give ports from 1 to 65535"),
         (["--source-option", "port=3000,x"], "give ports from 1 to 65535"),
         (["--port", "70000"], "give ports from 1 to 65535"),
-        (["--source-option", "revision=9", "tests/data/binary.log.jsonl"], "one of 2, 3, 4"),
-        (["--source-option", "direction=up", "tests/data/binary.log.jsonl"], "c2s, s2c"),
-        (["--source-option", "escapes=maybe", "tests/data/binary.log.jsonl"], "true or false"),
+        (
+            ["--source", "lines", "--source-option", "revision=9", "tests/data/binary.log.jsonl"],
+            "one of 2, 3, 4",
+        ),
+        (
+            ["--source", "lines", "--source-option", "direction=up", "tests/data/binary.log.jsonl"],
+            "c2s, s2c",
+        ),
+        (
+            [
+                "--source",
+                "lines",
+                "--source-option",
+                "escapes=maybe",
+                "tests/data/binary.log.jsonl",
+            ],
+            "true or false",
+        ),
         (["--source-option", "all=maybe", "tests/data/har/chromium-socketio.har"], "true or"),
         (["--source-option", "count=abc", "live:lo"], "count='abc': give a whole number"),
         (["--source-option", "duration=soon", "live:lo"], "duration='soon': give a number"),
@@ -177,6 +192,11 @@ def test_a_bad_source_option_value_is_one_line(args: list[str], expected: str) -
     if not args[-1].startswith(("tests/", "live:", "collect:")):
         args = [*args, CHAT]
     assert_mistake(run("decode", *args), expected)
+
+
+def test_a_text_file_that_is_no_capture() -> None:
+    """A README given by mistake is not read as 177 lines of bad packets."""
+    assert_mistake(run("decode", "README.md"), "no capture source can read 'README.md'")
 
 
 def test_good_source_option_values_pass() -> None:
