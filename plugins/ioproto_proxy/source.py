@@ -42,6 +42,7 @@ the port in use, a host that is not this machine's) is the user's mistake: ``ope
 from __future__ import annotations
 
 import errno
+import socket
 import sys
 import threading
 import time
@@ -59,6 +60,7 @@ from .signals import stop_on_signals
 
 if TYPE_CHECKING:
     from .process import ProxyProcess
+    from .relay import Upstream
 
 #: What may wait in the decoder's process (:mod:`.spool`; kept here so that the command's
 #: options do not import the relay's modules).
@@ -147,7 +149,7 @@ class ProxySource:
             spool = number_option(options, "spool", DEFAULT_SPOOL, minimum=0)
             priority = str(choice_option(options, "priority", PRIORITIES, "auto"))
             duration = number_option(options, "duration", 0, float, minimum=0)
-            Upstream(config.upstream, config.upstream_ca)  # fail here, not in the child
+            target = Upstream(config.upstream, config.upstream_ca)  # fail here, not in the child
         except ValueError as exc:
             raise UsageError(str(exc)) from None
         except OSError as exc:
@@ -161,6 +163,7 @@ class ProxySource:
             except (OSError, RuntimeError) as exc:
                 raise UsageError(cannot_listen(host, port, exc)) from None
             _say(f"proxy listening on http://{hostport(*address)} -> {upstream}")
+            threading.Thread(target=_warn_if_unreachable, args=(target,), daemon=True).start()
             if self.on_listening is not None:
                 self.on_listening(address)
             stop = threading.Event()
@@ -273,6 +276,20 @@ def cannot_listen(host: str, port: int, exc: Exception) -> str:
             "e.g. 127.0.0.1:8080"
         )
     return f"cannot listen on {where}: {text}"
+
+
+def _warn_if_unreachable(upstream: Upstream) -> None:
+    """Say so on stderr when nothing answers at the upstream's address now (a server not
+    started yet, a wrong port): clients would get 502 until it does. Only a warning: the
+    server may well come up later."""
+    try:
+        socket.create_connection((upstream.host, upstream.port), timeout=2.0).close()
+    except OSError as exc:
+        why = exc.strerror or str(exc) or type(exc).__name__
+        _say(
+            f"warning: nothing answers at {upstream.url} yet ({why}); clients get "
+            "502 Bad Gateway until it does: is the server running?"
+        )
 
 
 def _error(ts: float, input: str, rule: str, reason: str) -> ErrorRecord:

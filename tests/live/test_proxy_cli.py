@@ -179,3 +179,25 @@ def test_a_proxy_nobody_used_says_so() -> None:
     assert done.returncode == 0 and done.stdout == "", done.stderr
     why = r"^ioproto: proxy:127\.0\.0\.1:0: no client sent anything through the proxy \(point"
     assert re.search(why + r" them at http://127\.0\.0\.1:\d+\)$", done.stderr, re.M), done.stderr
+    # Nothing listens on port 9 (discard) here: the user hears it at once, not per 502.
+    assert re.search(
+        r"^ioproto: warning: nothing answers at http://127\.0\.0\.1:9 yet \(Connection "
+        r"refused\); clients get 502 Bad Gateway until it does: is the server running\?$",
+        done.stderr,
+        re.M,
+    ), done.stderr
+
+
+@pytest.mark.node
+def test_a_running_upstream_draws_no_warning(node_server: Server) -> None:
+    done = subprocess.run(
+        [
+            *(sys.executable, "-m", "ioproto", "proxy", "--listen", "127.0.0.1:0"),
+            *("--upstream", node_server.url, "--duration", "1s"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "warning" not in done.stderr, done.stderr
