@@ -11,15 +11,22 @@ owner is chosen so that all connections of one Engine.IO session meet in one wor
 * else, and for a connection that is not HTTP, its name (its addresses).
 
 The owner is ``zlib.crc32(key) % workers`` (a stable hash: Python's ``hash`` differs per
-process). Until a connection is decided, every worker keeps its records; the owner feeds
+process), unless the key was *claimed* first: a keep-alive connection can carry several
+sessions one after the other (a browser's tabs, a reverse proxy's pool of upstream
+connections), so every session id a decided connection shows later (a handshake's
+``"sid"``, a request's ``sid=``; :func:`session_ids_in`) and that no connection has used
+yet is claimed for that connection's owner, and the session's other connections (its
+WebSocket) go there too. Every worker sees the same records in the same order, so all
+claim alike. Until a connection is decided, every worker keeps its records; the owner feeds
 them (in their order) once it is, the others drop them. A connection is decided by its
 address when it closes, when its kept records pass ``route_bytes`` of data, when its first
 kept record is ``route_window`` records behind the current one, or when the records kept
 for all undecided connections together pass ``pending_bytes`` (oldest first): a worker
 must not hold back its output, nor keep memory, for long.
 
-Known limit: a keep-alive connection that carries several sessions one after the other goes
-with its first; the later sessions' other connections may go elsewhere, and their
+Known limit: a session whose own connection was decided before a shared keep-alive
+connection showed its id (its WebSocket opened before its first poll on the shared
+connection, which a client does not do) stays split between the two owners: its
 session-level classification (``upgrade``, the session summary) may then differ from a
 one-process run. Records are never lost: every record is fed by exactly one worker.
 """
@@ -42,6 +49,9 @@ DEFAULT_ROUTE_WINDOW = 4096
 DEFAULT_PENDING_BYTES = 8 * 1024 * 1024
 #: Bytes of each side's first data looked at for a session id.
 HEAD_BYTES = 4096
+#: Session ids (and connection names) a worker that routes by itself remembers with their
+#: owner, about 150 bytes each (10 MB): beyond, the oldest are forgotten.
+MAX_CLAIMS = 65_536
 
 
 class RouteLimits(TypedDict):
@@ -132,6 +142,9 @@ class Router:
         self.route_window = route_window
         self.pending_bytes = pending_bytes
         self.owners: dict[str, int] = {}
+        #: the owner of each key that decided a connection or that a decided connection
+        #: showed (see :meth:`_follow`); a dispatcher keeps its own table instead
+        self.claims: dict[str, int] | None = {} if assign is None else None
         self.pending: dict[str, _Pending] = {}  # oldest first
         self.kept_bytes = 0
         #: how each connection was decided (for tests and figures): "sid", "address"
@@ -149,8 +162,11 @@ class Router:
             return [(position, record)] if self.me in (0, None) else []
         owner = self.owners.get(name)
         if owner is not None:
-            if record.layer == self.stream_layer and record.type == "close":
-                del self.owners[name]  # the name may come back as a new connection
+            if record.layer == self.stream_layer:
+                if record.type == "close":
+                    del self.owners[name]  # the name may come back as a new connection
+                elif self.claims is not None and record.type == "data":
+                    self._follow(owner, record)
             return [(position, record)] if owner == self.me or self.me is None else []
         pending = self.pending.get(name)
         if pending is None:
@@ -197,12 +213,37 @@ class Router:
     def _decide(self, name: str, key: str, ready: list[tuple[int, Record]]) -> None:
         pending = self.pending.pop(name)
         self.kept_bytes -= pending.bytes
-        owner = self.assign(key)
+        claims = self.claims
+        owner = claims.get(key) if claims is not None else None
+        if owner is None:
+            owner = self.assign(key)
+            if claims is not None:
+                self._claim(key, owner)
         last = pending.records[-1][1]
         if self.me is None or not (last.layer == self.stream_layer and last.type == "close"):
             self.owners[name] = owner  # a dispatcher takes every decision out at once
         if owner == self.me or self.me is None:
             ready += pending.records
+
+    def _follow(self, owner: int, record: Record) -> None:
+        """A data record of a decided connection: a session id it shows that no connection
+        has claimed yet is claimed for the same ``owner`` (a keep-alive connection carrying
+        several sessions: their other connections then go where their requests went).
+        Every worker sees the same records in the same order, so all claim alike."""
+        data = getattr(record, "data", None)
+        if type(data) is bytes and data:
+            claims = self.claims
+            assert claims is not None
+            for key in session_ids_shown(data):
+                if key not in claims:
+                    self._claim(key, owner)
+
+    def _claim(self, key: str, owner: int) -> None:
+        claims = self.claims
+        assert claims is not None
+        if len(claims) >= MAX_CLAIMS:
+            del claims[next(iter(claims))]
+        claims[key] = owner
 
     def _look(self, pending: _Pending, record: Record) -> str | None:
         """The session id that decides the connection, once its first bytes show one."""
@@ -238,6 +279,36 @@ class Router:
         if self.decided_by is not None:
             self.decided_by("", "sid")
         return sid.decode("latin-1")
+
+
+#: The first bytes an HTTP request (GET, POST, PUT, PATCH, HEAD, OPTIONS, DELETE) or
+#: response (``HTTP/``) starts with; a WebSocket frame's first byte is never one of them.
+_HTTP_FIRST_BYTES = frozenset(b"GPHOD")
+
+
+def session_ids_shown(data: bytes) -> list[str]:
+    """:func:`session_ids_in` of ``data`` that starts an HTTP message (a request or a
+    response of a keep-alive connection), else ``[]`` at once: WebSocket frames, bodies'
+    later segments. The router's check of every unit of a decided connection."""
+    if not data or data[0] not in _HTTP_FIRST_BYTES:
+        return []
+    return session_ids_in(data)
+
+
+def session_ids_in(data: bytes) -> list[str]:
+    """The Engine.IO session ids ``data`` (any bytes of a connection, mid-stream too) shows:
+    ``sid=`` in a request's query, ``"sid":"…"`` in a handshake (also a gzip- or
+    deflate-encoded one that starts in ``data``). Text that merely looks so (an application
+    message quoting a sid) is found too: callers use these ids for routing only."""
+    if b"sid" not in data:
+        if not data.startswith(_RESPONSE) or b"ncoding:" not in data:
+            return []
+        data = _inflated_body(data)
+    found = [match.group(1) for match in _SID_IN_QUERY.finditer(data)]
+    found += [match.group(1) for match in _SID_IN_BODY.finditer(data)]
+    if not found and data.startswith(_RESPONSE):
+        found = [match.group(1) for match in _SID_IN_BODY.finditer(_inflated_body(data))]
+    return [sid.decode("latin-1") for sid in found]
 
 
 def _inflated_body(head: bytes) -> bytes:

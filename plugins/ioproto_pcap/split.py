@@ -40,7 +40,7 @@ class CaptureSplit:
     def dispatch(self, sender: UnitSender) -> None:
         router = SplitRouter(sender.workers, self.context.options, sender.load)
         owners, ended = router.owners, router.ended
-        add, advance, route = sender.add, sender.advance, router.route
+        add, advance, route, follow = sender.add, sender.advance, router.route, router.follow
         index = 0
         latest = 0.0  # the time the decoder in one process would have: its segments' latest
         with open_capture(self.input) as stream:
@@ -68,6 +68,8 @@ class CaptureSplit:
                         owner = None
                     if owner is not None:
                         add(owner, index, (ts, linktype, data))
+                        if payload:
+                            follow(owner, payload)
                     else:
                         ends = ((src, sport), (dst, dport))
                         side = 0 if ends[0] <= ends[1] else 1

@@ -124,3 +124,75 @@ def test_a_compressed_handshake_still_names_the_session() -> None:
     )
     assert router.route(1, TcpData(ts=0, connection=name, side=1, data=answer))
     assert router.owners[name] == owner_of("abc123", workers)
+
+
+def test_a_keep_alive_connection_takes_its_later_sessions_along() -> None:
+    """Sessions ``a`` and ``b`` poll over one keep-alive connection (first ``a``'s); ``b``'s
+    WebSocket, on a connection of its own, goes where ``b``'s polls went, in every worker
+    alike. (``tests/data/keepalive_shared.pcap`` is the real case, run end to end by the
+    sharding tests.)"""
+    workers = 4
+    a, b = "aaaaaaaaaa", "bbbbbbbbb1"
+    assert owner_of(a, workers) != owner_of(b, workers)
+    shared, websocket = connection(1), connection(2)
+    handshake_b = b'HTTP/1.1 200 OK\r\nContent-Length: 20\r\n\r\n0{"sid":"' + b.encode() + b'"}'
+    records: list[Record] = [
+        TcpOpen(ts=0, connection=shared, endpoints=("a", "b"), client=0),
+        TcpData(
+            ts=0,
+            connection=shared,
+            side=0,
+            data=b"GET /s/?EIO=4&sid=" + a.encode() + b" HTTP/1.1\r\n",
+        ),
+        TcpData(ts=0, connection=shared, side=1, data=b"HTTP/1.1 200 OK\r\n\r\n2"),
+        TcpData(ts=0, connection=shared, side=0, data=b"GET /s/?EIO=4 HTTP/1.1\r\n"),  # b's
+        TcpData(ts=0, connection=shared, side=1, data=handshake_b),
+        TcpOpen(ts=0, connection=websocket, endpoints=("a", "b"), client=0),
+        TcpData(
+            ts=0, connection=websocket, side=0, data=b"GET /s/?sid=" + b.encode() + b" HTTP/1.1\r\n"
+        ),
+    ]
+    for me in range(workers):
+        router = Router(workers, me, "tcp")
+        for position, record in enumerate(records):
+            router.route(position, record)
+        router.finish()
+        assert router.owners[websocket] == router.owners[shared] == owner_of(a, workers)
+
+
+def test_the_dispatcher_takes_a_keep_alive_connections_later_sessions_along() -> None:
+    from ioproto.split import SplitRouter
+
+    router = SplitRouter(3, {})
+    router.assigned["a"] = 2
+    router.follow(2, b'HTTP/1.1 200 OK\r\n\r\n0{"sid":"b","upgrades":[]}')
+    router.follow(2, b"POST /s/?EIO=4&sid=c HTTP/1.1\r\n")
+    router.follow(2, b"POST /s/?EIO=4&sid=a HTTP/1.1\r\n")  # already someone's: unchanged
+    router.follow(1, b"GET /s/?EIO=4&sid=a HTTP/1.1\r\n")
+    assert router.assigned == {"a": 2, "b": 2, "c": 2}
+
+
+def test_session_ids_in_bytes() -> None:
+    import gzip
+
+    from ioproto.routing import session_ids_in, session_ids_shown
+
+    assert session_ids_in(b"GET /socket.io/?EIO=4&transport=polling&sid=x_1 HTTP/1.1") == ["x_1"]
+    assert session_ids_in(b'0{"sid":"y-2","upgrades":["websocket"]}') == ["y-2"]
+    body = gzip.compress(b'0{"sid":"z3"}')
+    answer = b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\n\r\n" + body
+    assert session_ids_in(answer) == ["z3"]
+    assert session_ids_in(b'42["chat","hello"]') == []
+    # Mid-connection only what starts an HTTP message is looked at (not a WebSocket frame).
+    frame = b'\x81\x1242["/?sid=abc&x=1"]'
+    assert session_ids_in(frame) == ["abc"]
+    assert session_ids_shown(frame) == []
+    assert session_ids_shown(b"POST /s/?sid=q HTTP/1.1\r\n") == ["q"]
+
+
+@given(st.binary(max_size=600), st.binary(max_size=40))
+def test_session_ids_in_never_fails(data: bytes, prefix: bytes) -> None:
+    from ioproto.routing import session_ids_in
+
+    for candidate in (data, b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\n\r\n" + data, prefix):
+        assert all(isinstance(sid, str) for sid in session_ids_in(candidate))
