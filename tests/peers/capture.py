@@ -94,6 +94,9 @@ SCENARIOS: dict[str, Scenario] = {
     "injection": Scenario(
         47016, (node("injection"),), "HTML, script, terminal escapes and bidi in wire text"
     ),
+    "keepalive_shared": Scenario(
+        47017, (node("keepalive_shared"),), "two sessions polling over one keep-alive connection"
+    ),
 }
 
 # Scenarios not run by default (they write elsewhere, see examples/make_chat.py).
