@@ -31,7 +31,8 @@ def _default_sink(state: CliState) -> str:
     "--upstream",
     required=True,
     metavar="URL",
-    help="The real server, e.g. http://127.0.0.1:3000.",
+    help="The real server, e.g. http://127.0.0.1:3000 (localhost:3000 and 3000 mean "
+    "http://localhost:3000 and http://127.0.0.1:3000).",
 )
 @click.option(
     "--upstream-ca",

@@ -81,13 +81,19 @@ class TapWriter(Protocol):
 
 
 class Upstream:
-    """Where the relay connects: ``http://`` or ``https://`` host, port and path prefix.
+    """Where the relay connects: ``http://`` or ``https://`` host, port and path prefix
+    (``localhost:3000`` means ``http://localhost:3000``, ``3000`` ``http://127.0.0.1:3000``).
 
     An ``https://`` upstream's certificate is verified against the system's CAs, or against
     ``ca_file`` (a PEM bundle, e.g. the CA of a development server's self-signed
     certificate) when given; :class:`OSError` when that file cannot be loaded."""
 
     def __init__(self, url: str, ca_file: str | None = None) -> None:
+        url = url.strip()
+        if url.isdigit():  # a port of this machine, as --listen takes one
+            url = f"http://127.0.0.1:{url}"
+        elif "://" not in url:  # localhost:3000, as a browser's address bar takes it
+            url = "http://" + url
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError(

@@ -162,7 +162,7 @@ class ProxySource:
                 raise UsageError(str(exc)) from None
             except (OSError, RuntimeError) as exc:
                 raise UsageError(cannot_listen(host, port, exc)) from None
-            _say(f"proxy listening on http://{hostport(*address)} -> {upstream}")
+            _say(f"proxy listening on http://{hostport(*address)} -> {target.url}")
             threading.Thread(target=_warn_if_unreachable, args=(target,), daemon=True).start()
             if self.on_listening is not None:
                 self.on_listening(address)

@@ -194,6 +194,16 @@ def test_a_bad_source_option_value_is_one_line(args: list[str], expected: str) -
     assert_mistake(run("decode", *args), expected)
 
 
+@pytest.mark.parametrize(
+    ("given", "meant"),
+    [("localhost:3000", "http://localhost:3000"), ("3000", "http://127.0.0.1:3000")],
+)
+def test_an_upstream_without_its_scheme_is_taken(given: str, meant: str) -> None:
+    result = run("proxy", "--listen", "127.0.0.1:0", "--upstream", given, "--duration", "0.5s")
+    assert result.returncode == 0, result.stderr
+    assert f"-> {meant}\n" in result.stderr
+
+
 def test_a_text_file_that_is_no_capture() -> None:
     """A README given by mistake is not read as 177 lines of bad packets."""
     assert_mistake(run("decode", "README.md"), "no capture source can read 'README.md'")
