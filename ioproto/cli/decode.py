@@ -108,7 +108,7 @@ def run_pipeline_command(
     from ioproto.worker import source_records
 
     from .checks import check_decode_options, check_sink_options, check_source_options
-    from .empty import why_empty
+    from .empty import why_empty, why_filtered_out
     from .filtering import compile_filters
     from .runspec import RunSpec
 
@@ -227,7 +227,8 @@ def run_pipeline_command(
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, sys.stdout.fileno())
             sys.exit(0)
-        for line in why_empty(summary, inputs, sources):
+        said = why_empty(summary, inputs, sources) + why_filtered_out(summary, pipeline.sinks)
+        for line in said:
             click.echo(line, err=True)
         _report_sink_failures(summary)
 

@@ -3,16 +3,23 @@
 The reason comes from the :class:`~ioproto.model.InputSummary` the input's source yielded
 (a capture's TCP ports, say); without one, an empty file is said to be empty, and anything
 else that its source found nothing to decode in it. When a ``--filter`` dropped records
-before they were decoded, the line says so instead.
+before they were decoded, the line says so instead; when records were decoded but the
+filter let none of them through to the sinks, :func:`why_filtered_out` says that.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from ioproto.components import Source
 from ioproto.summary import RunSummary
+
+from .filtering import FilteredSink
+
+if TYPE_CHECKING:
+    from ioproto.pipeline import Stage
 
 
 def why_empty(summary: RunSummary, inputs: Sequence[str], sources: Sequence[Source]) -> list[str]:
@@ -29,6 +36,19 @@ def why_empty(summary: RunSummary, inputs: Sequence[str], sources: Sequence[Sour
         reason = seen.get(item) or _fallback(item, source)
         lines.append(f"ioproto: {item}: {reason}")
     return lines
+
+
+def why_filtered_out(summary: RunSummary, sinks: Sequence[Stage]) -> list[str]:
+    """One line when records were decoded but the ``--filter`` let none reach the sinks
+    (``[]`` otherwise, or when that is not known: sinks rendered in worker processes)."""
+    filtered = [stage.component for stage in sinks if isinstance(stage.component, FilteredSink)]
+    decoded = sum(summary.records.values())
+    if not filtered or not decoded or any(s.matched or not s.counted for s in filtered):
+        return []
+    return [
+        f"ioproto: no record matched the filter ({decoded} records decoded; "
+        "`ioproto fields` lists what a filter can test)"
+    ]
 
 
 def _fallback(input: str, source: Source) -> str:

@@ -65,14 +65,20 @@ def compile_filters(
 
 class FilteredSink:
     """A sink that is given only the records ``match`` accepts; everything else (``close``,
-    ``tick``, a sink's own methods) goes to the sink unchanged."""
+    ``tick``, a sink's own methods) goes to the sink unchanged.
+
+    ``matched`` counts the records it let through, while ``counted`` says that it saw them
+    all (not when workers render the sink's records in their processes)."""
 
     def __init__(self, sink: Any, match: Filter) -> None:
         self.sink = sink
         self.match = match
+        self.matched = 0
+        self.counted = True
 
     def write(self, record: Record) -> None:
         if self.match(record):
+            self.matched += 1
             self.sink.write(record)
 
     @property
@@ -82,6 +88,7 @@ class FilteredSink:
         inner = optional(self.sink, "Sink", "render")
         if inner is None:
             return None
+        self.counted = False  # asked for it to render elsewhere: what matches is unknown
         match = self.match
         return lambda record: inner(record) if match(record) else ""
 

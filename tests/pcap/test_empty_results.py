@@ -96,6 +96,34 @@ def test_records_say_nothing_when_there_are_records() -> None:
     assert result.returncode == 0 and result.stderr == "" and result.stdout
 
 
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["decode", "--filter", 'sio.event == "nosuch"'],
+        ["monitor", "--sid", "nosuch"],
+        ["decode", "--jobs", "1", "--sink", "jsonl", "--filter", 'sio.nsp == "/nosuch"'],
+        [
+            "decode",
+            "--jobs",
+            "2",
+            "--source-option",
+            "parallel_min_bytes=0",
+            "-f",
+            "sio.ack_id > 9",
+        ],
+    ],
+)
+def test_a_filter_that_lets_nothing_through_says_so(args: list[str]) -> None:
+    line = why(*args, str(CHAT))
+    assert line.startswith("ioproto: no record matched the filter ("), line
+    assert "records decoded; `ioproto fields` lists what a filter can test)" in line
+
+
+def test_a_filter_that_lets_records_through_says_nothing() -> None:
+    result = run("decode", "--filter", "sio.type == EVENT", str(CHAT))
+    assert result.returncode == 0 and result.stderr == "" and result.stdout
+
+
 def test_the_summary_is_the_last_record_and_reaches_no_sink(plain_http: Path) -> None:
     records = list(read_capture(str(plain_http), SourceContext()))
     assert [r.layer for r in records[:-1]] == ["tcp"] * (len(records) - 1)
