@@ -161,6 +161,16 @@ def run_pipeline_command(
         sink_settings = {**shared_options, **per_sink_options.get(name, {})}
         run_per_input(state, spec, name, path, sink_settings, inputs, jobs)
         return
+    _check_output_paths(
+        _written_files(
+            components,
+            output,
+            sinks or [default_sink],
+            (shared_options, per_sink_options),
+            extra_sink_options or {},
+        ),
+        inputs,
+    )
     with ExitStack() as stack:
         default_stream = _open_output(stack, output)
         if not sinks and default_sink == "text" and _isatty(default_stream):
@@ -288,6 +298,48 @@ def _buffering(stream: IO[str], *, line: bool) -> Iterator[None]:
     finally:
         stream.flush()
         reconfigure(**restore)
+
+
+#: Sink options that name a file the sink writes (besides its ``--sink NAME:FILE``).
+_FILE_OPTIONS = ("chart", "export")
+
+
+def _written_files(
+    components: Components,
+    output: str,
+    sinks: Sequence[str],
+    option_maps: tuple[dict[str, str], dict[str, dict[str, str]]],
+    extra: dict[str, dict[str, Any]],
+) -> list[tuple[str, str]]:
+    """``(option, path)`` for every file the run will write: ``-o``, ``--sink NAME:FILE``,
+    a sink's ``chart=``/``export=`` (``stats --chart``, ``dashboard --export``)."""
+    shared, per_sink = option_maps
+    named = [("-o/--output", output)] if output != "-" else []
+    for spec in sinks:
+        name, colon, path = spec.partition(":")
+        if colon and path != "-" and _takes_path(components, name):
+            named.append((f"--sink {spec}", path))
+        for key in _FILE_OPTIONS:
+            value = {**shared, **per_sink.get(name, {}), **extra.get(name, {})}.get(key)
+            if value:
+                named.append((f"{name} {key}={value}", str(value)))
+    return named
+
+
+def _check_output_paths(named: Sequence[tuple[str, str]], inputs: Sequence[str]) -> None:
+    """No file is written by two outputs, and none is an input (opening it for writing
+    would empty the capture before it is read): a :class:`Mistake` before anything opens."""
+    written: dict[str, str] = {}
+    read = {os.path.realpath(item): item for item in inputs if os.path.exists(item)}
+    for option, path in named:
+        real = os.path.realpath(path)
+        if real in read:
+            raise Mistake(
+                f"{option} would overwrite the input {read[real]}; write the records elsewhere"
+            )
+        if real in written:
+            raise Mistake(f"{written[real]} and {option} write the same file; give each its own")
+        written[real] = option
 
 
 def _open_output(stack: ExitStack, path: str, option: str = "-o/--output") -> IO[str]:

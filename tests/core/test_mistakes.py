@@ -204,6 +204,29 @@ def test_an_upstream_without_its_scheme_is_taken(given: str, meant: str) -> None
     assert f"-> {meant}\n" in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["decode", "-o", "{capture}"], "-o/--output would overwrite the input"),
+        (["decode", "--sink", "jsonl:{capture}"], "--sink jsonl:"),
+        (["stats", "--chart", "{capture}"], "stats chart="),
+        (["dashboard", "--export", "{capture}"], "dashboard export="),
+        (["decode", "--sink", "jsonl:{out}", "--sink", "text:{out}"], "write the same file"),
+        (["decode", "-o", "{out}", "--sink", "text", "--sink", "jsonl:{out}"], "the same file"),
+    ],
+)
+def test_an_output_never_overwrites_an_input_or_another_output(
+    tmp_path: Path, args: list[str], expected: str
+) -> None:
+    """Opening the input for writing would empty the capture before it is read."""
+    capture = tmp_path / "chat.pcap"
+    capture.write_bytes(Path(CHAT).read_bytes())
+    names = {"capture": str(capture), "out": str(tmp_path / "out.txt")}
+    assert_mistake(run(*[arg.format(**names) for arg in args], str(capture)), expected)
+    assert capture.read_bytes() == Path(CHAT).read_bytes()
+    assert not (tmp_path / "out.txt").exists()
+
+
 def test_a_text_file_that_is_no_capture() -> None:
     """A README given by mistake is not read as 177 lines of bad packets."""
     assert_mistake(run("decode", "README.md"), "no capture source can read 'README.md'")
