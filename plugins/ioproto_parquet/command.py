@@ -74,8 +74,7 @@ def query_command(sql: str, roots: Sequence[str], fmt: str, max_rows: int) -> No
         columns = [column[0] for column in result.description or ()]
         rows = result.fetchmany(max_rows + 1) if fmt == "table" else result.fetchall()
     except duckdb.Error as exc:
-        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise click.UsageError(f"query failed: {message}") from None
+        raise click.UsageError(f"query failed: {_one_line(exc)}") from None
     if not columns:
         return  # a statement without a result (SET, CREATE VIEW …)
     out = sys.stdout
@@ -178,3 +177,11 @@ def render_table(
         table.add_row(*(Text(cell) for cell in row))
     console.print(table)
     return buffer.getvalue()
+
+
+def _one_line(exc: Exception) -> str:
+    """DuckDB's message on one line: the error and its hint (``Did you mean "socketio"?``,
+    ``Candidate bindings: ...``), without the query excerpt and its caret."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    kept = [line for line in lines if not line.startswith("LINE ") and set(line) != {"^"}]
+    return " ".join(kept[:2]) or type(exc).__name__

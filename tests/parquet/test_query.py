@@ -78,6 +78,15 @@ def test_mistakes_are_usage_errors(archive: Path, tmp_path: Path) -> None:
     assert empty.exit_code == 0 and "no rows" in empty.stderr
 
 
+def test_a_misspelt_name_is_one_line_with_duckdbs_hint(archive: Path) -> None:
+    table = invoke(["query", "SELECT * FROM socketoi", str(archive)])
+    assert table.exit_code == 2 and 'Did you mean "socketio"?' in table.output
+    column = invoke(["query", "SELECT evnt FROM socketio", str(archive)])
+    assert column.exit_code == 2 and 'Candidate bindings: "event"' in column.output
+    for result in (table, column):
+        assert len(result.output.strip().splitlines()) == 1 and "LINE 1" not in result.output
+
+
 def test_wire_text_is_escaped_in_tables(archive: Path) -> None:
     result = invoke(["query", "SELECT chr(27) || '[31mred' AS hostile", str(archive)])
     assert "\x1b" not in result.stdout and "\\x1b[31mred" in result.stdout
