@@ -11,7 +11,6 @@ threshold, 211 MB without). :func:`return_large_blocks` fixes the threshold.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import sys
 
 __all__ = ["return_large_blocks"]
@@ -28,8 +27,9 @@ def return_large_blocks(threshold: int = 1024 * 1024) -> bool:
     if not sys.platform.startswith("linux"):
         return False
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        mallopt = libc.mallopt
+        # The process's own symbols, glibc's among them: find_library("c") would run
+        # ldconfig in a subprocess, 10 ms of every start.
+        mallopt = ctypes.CDLL(None).mallopt
     except (OSError, AttributeError):  # musl and others have no mallopt
         return False
     mallopt.argtypes = [ctypes.c_int, ctypes.c_int]

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from multiprocessing.connection import Connection
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
 
 #: The pipe's buffer: several batches (a batch of Engine.IO records pickles to ~150 kB).
 PIPE_BYTES = 1 << 20

@@ -32,11 +32,9 @@ off, as ``--jobs 1`` does.
 from __future__ import annotations
 
 import math
-import multiprocessing
 import os
 import signal
 from collections.abc import Iterable, Iterator, Mapping
-from multiprocessing.connection import Connection
 from typing import TYPE_CHECKING, Any
 
 from .components import Source, SourceContext, optional
@@ -46,6 +44,8 @@ from .optionvalues import flag_option, number_option
 from .pipes import widen
 
 if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
+
     from .pipeline import Pipeline
 
 #: Records per message through a pipe: large enough to amortise a send, small enough that
@@ -144,14 +144,15 @@ def check_process_options(options: Mapping[str, Any]) -> None:
     """Read every source option about processes (``parallel``, ``shard``, ``split``,
     ``parallel_min_bytes`` and the routing limits), whichever of them this run uses, so
     that a bad value is a :class:`~ioproto.errors.UsageError` with ``--jobs 1`` too."""
-    from .routing import route_limits
-    from .split import DEFAULT_TABLE_BYTES
-
     for name in ("parallel", "shard", "split"):
         flag_option(options, name)
     number_option(options, "parallel_min_bytes", DEFAULT_MIN_BYTES, minimum=0)
-    number_option(options, "route_table_bytes", DEFAULT_TABLE_BYTES, minimum=1)
-    route_limits(options)
+    if any(name.startswith("route_") for name in options):
+        from .routing import route_limits  # only then: a decode of one process needs neither
+        from .split import DEFAULT_TABLE_BYTES
+
+        number_option(options, "route_table_bytes", DEFAULT_TABLE_BYTES, minimum=1)
+        route_limits(options)
 
 
 def connection_layers(pipeline: Pipeline) -> int:
@@ -184,6 +185,8 @@ def use_worker(pipeline: Pipeline, source: Source, input: str, context: SourceCo
 def _read_in_worker(
     pipeline: Pipeline, lower: int, source: Source, input: str, context: SourceContext
 ) -> Iterator[Record]:
+    import multiprocessing  # here: a decode that reads in this process need not load it
+
     fork = multiprocessing.get_context("fork")
     receiver, sender = fork.Pipe(duplex=False)
     widen(sender)

@@ -168,6 +168,20 @@ def test_listing_commands_import_no_heavy_module(args: list[str]) -> None:
     assert done.stdout.strip() == ""
 
 
+def test_a_small_decode_loads_no_process_machinery() -> None:
+    """A capture decoded in this process (under 1 MB) needs neither multiprocessing (the
+    reader and shard processes) nor ctypes.util (whose find_library runs ldconfig)."""
+    chat = str(Path(__file__).resolve().parents[2] / "examples" / "chat.pcap")
+    heavy = ("multiprocessing", "ctypes.util", "ioproto.shard", "ioproto.routing")
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE.format(heavy=heavy), "decode", "--sink", "jsonl", chat],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert done.stdout.strip() == ""
+
+
 @pytest.mark.parametrize(
     ("fields", "records"),
     [
