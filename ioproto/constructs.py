@@ -10,9 +10,10 @@ the same result and leaves no cycle that holds the input.
 from __future__ import annotations
 
 import io
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from construct import Construct
+if TYPE_CHECKING:
+    from construct import Construct
 
 __all__ = ["parse"]
 

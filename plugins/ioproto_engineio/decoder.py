@@ -31,16 +31,14 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 import attrs
-from construct import ConstructError
 from ioproto_http.records import LAYER as CHUNK_LAYER
 from ioproto_http.records import Chunk, ChunkKind, HttpInfo
 
 from ioproto.components import DecodeContext, Limits, choice_option, flag_option
-from ioproto.constructs import parse
 from ioproto.fastrecords import positional_maker
 from ioproto.model import ErrorRecord, Record, record_context
 
-from . import wire
+from . import fastwire
 from .records import LAYER, PACKET_TYPES, EngineIOHandshake, EngineIOHttpError, EngineIOPacket
 
 _KINDS = frozenset(
@@ -63,7 +61,7 @@ _TRANSPORTS = {
 }
 _DIRECTIONS = {ChunkKind.HTTP_REQUEST: "c2s", ChunkKind.HTTP_RESPONSE: "s2c"}
 
-_TYPES = wire.PACKET_TYPES
+_TYPES = fastwire.PACKET_TYPES
 _WS_TEXT = ChunkKind.WS_TEXT
 #: Lines of the ``lines`` source are Engine.IO by definition, whatever URL facts they state.
 _LINE_KINDS = frozenset({ChunkKind.LINE, ChunkKind.LINE_BINARY})
@@ -132,6 +130,19 @@ class EngineIODecoder:
     def open(self, context: DecodeContext) -> EngineIOStream:
         """A stream decoder with its own per-connection session state."""
         return EngineIOStream(context)
+
+
+def _declarations() -> tuple[Any, Callable[..., Any], type[Exception]]:
+    """The construct declarations (:mod:`.wire`), :func:`ioproto.constructs.parse` and
+    :class:`construct.ConstructError`, loaded on the first input the fast paths leave to
+    them: a run whose packets all take the fast paths never loads construct."""
+    from construct import ConstructError
+
+    from ioproto.constructs import parse
+
+    from . import wire
+
+    return wire, parse, ConstructError
 
 
 # -- JSON, as strict as JavaScript's JSON.parse --------------------------------------------------
@@ -350,7 +361,7 @@ class EngineIOStream:
         sid, revision, transport = self._facts(chunk)
         if self._forced or revision not in _REVISIONS:
             revision = self._revision(revision)
-        parsed = wire.fast_packet(data, revision != 4)
+        parsed = fastwire.fast_packet(data, revision != 4)
         if parsed is None or parsed[0] == "open":
             return None
         if sid is None:
@@ -581,14 +592,14 @@ class EngineIOStream:
     # -- payloads ----------------------------------------------------------------------------
 
     def _payload_v4(self, out: _Out, data: bytes) -> None:
-        pieces = data.split(wire.SEPARATOR)
+        pieces = data.split(fastwire.SEPARATOR)
         limit = self._limits.max_packets_per_payload
         kept = pieces if len(pieces) <= limit else pieces[:limit]
         head = out.head
         sid = out.sid
         append = out.records.append
         make = _make_packet
-        fast = wire.fast_packet
+        fast = fastwire.fast_packet
         # Byte offsets are only needed for the slow path: advance them lazily (amortised O(n)).
         known_index = 0
         known_offset = 0
@@ -619,7 +630,7 @@ class EngineIOStream:
             # Keep framing; only the packets holding the bad bytes become errors.
             text = data.decode("utf-8", "surrogateescape")
         ascii_only = text.isascii()
-        astral = wire.astral_positions(text)
+        astral = fastwire.astral_positions(text)
         offsets = _ByteOffsets(text, ascii_only)
         limit = self._limits.max_packets_per_payload
         length = len(text)
@@ -630,7 +641,7 @@ class EngineIOStream:
             end = -1
             if match is not None:
                 start = match.end()
-                end = wire.utf16_end(text, start, int(match.group(1)), astral)
+                end = fastwire.utf16_end(text, start, int(match.group(1)), astral)
             if end < 0:
                 resume = self._resync(text, position + 1, astral)
                 bad = text[position:resume]
@@ -697,7 +708,7 @@ class EngineIOStream:
                     index=index,
                 )
                 return
-            terminator = data.find(b"\xff", position + 1, position + 2 + wire.MAX_XHR2_DIGITS)
+            terminator = data.find(b"\xff", position + 1, position + 2 + fastwire.MAX_XHR2_DIGITS)
             digits = data[position + 1 : terminator]
             if terminator < 0 or not digits or max(digits) > 9:
                 self._error(
@@ -750,6 +761,7 @@ class EngineIOStream:
             position = end
 
     def _jsonp_response(self, out: _Out, data: bytes) -> None:
+        wire, parse, ConstructError = _declarations()
         try:
             payload = parse(wire.jsonp_response, data).payload
         except ConstructError:
@@ -767,6 +779,7 @@ class EngineIOStream:
         self._text_payload(out, payload)
 
     def _jsonp_post(self, out: _Out, data: bytes) -> None:
+        wire, parse, ConstructError = _declarations()
         try:
             payload = parse(wire.jsonp_post, data)
         except ConstructError as exc:
@@ -789,8 +802,9 @@ class EngineIOStream:
     def _packet(self, out: _Out, raw: bytes, offset: int, index: int) -> None:
         """Decode one text-form packet: the fast path for the common forms, else the
         construct declaration, whose refusals become error records with their rules."""
-        parsed = wire.fast_packet(raw, out.legacy)
+        parsed = fastwire.fast_packet(raw, out.legacy)
         if parsed is None:
+            wire, parse, ConstructError = _declarations()
             try:
                 packet = parse(wire.packet_v3 if out.legacy else wire.packet_v4, raw)
             except ConstructError as exc:
@@ -935,7 +949,7 @@ def _frames(text: str, position: int, astral: list[int]) -> bool:
         if match is None:
             return False
         start = match.end()
-        end = wire.utf16_end(text, start, int(match.group(1)), astral)
+        end = fastwire.utf16_end(text, start, int(match.group(1)), astral)
         if end < 0 or not (
             end == start or _DIGIT_0 <= ord(text[start]) <= _DIGIT_6 or text[start] == "b"
         ):

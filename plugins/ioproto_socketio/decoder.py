@@ -25,18 +25,19 @@ becomes :class:`~ioproto.model.ErrorRecord` records (rules are listed in ``RULES
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
-
-from construct import ConstructError
+from typing import TYPE_CHECKING, Any
 
 from ioproto.components import DecodeContext, choice_option
 from ioproto.model import ErrorRecord, Record, error_from
 from ioproto.sessions import Session, SessionEnd
 
 from .acks import AckBook, AckSession
+from .fastwire import FAST_MATCH, Header, parse_fast
 from .payload import PayloadError, check, loads, reconstruct
 from .records import LAYER, RECORD_TYPES
-from .wire import FAST_MATCH, Header, parse_fast, parse_slow
+
+if TYPE_CHECKING:
+    from construct import ConstructError
 
 #: Every error rule this layer emits, with what it means.
 RULES = {
@@ -315,6 +316,11 @@ class SocketIOStream:
                 header = (0, None, None, False, "", "")
                 notes = (NOTE_EMPTY_PACKET,)
             else:
+                # Only here: a run whose packets all take the fast path never loads construct.
+                from construct import ConstructError
+
+                from .wire import parse_slow
+
                 try:
                     header = parse_slow(text)
                 except ConstructError as exc:

@@ -8,10 +8,10 @@ A text packet (protocols.md §2.2) is::
 ``message`` and builds them back. The JSON payload is kept as bytes here: JSON is the job of
 :mod:`ioproto_socketio.payload`.
 
-:func:`parse_fast` is a plain-Python (regular expression) parse of the well-formed shapes that
-make up nearly all traffic; it returns ``None`` for anything else, which then goes through
-:func:`parse_slow` (the construct declaration). A parity test checks that both agree wherever
-the fast path answers.
+:func:`parse_fast` (in :mod:`.fastwire`, re-exported here) is a plain-Python (regular
+expression) parse of the well-formed shapes that make up nearly all traffic; it returns
+``None`` for anything else, which then goes through :func:`parse_slow` (the construct
+declaration). A parity test checks that both agree wherever the fast path answers.
 
 Both return a :data:`Header` tuple ``(type, count, nsp, terminated, id, payload)``:
 
@@ -25,7 +25,6 @@ Both return a :data:`Header` tuple ``(type, count, nsp, terminated, id, payload)
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from construct import (
@@ -44,11 +43,14 @@ from construct import (
 
 from ioproto.constructs import parse
 
-#: Packet types as they are written (the digit) and their wire names.
-CONNECT, DISCONNECT, EVENT, ACK, ERROR, BINARY_EVENT, BINARY_ACK = range(7)
-
-#: ``(type, count, nsp, terminated, id, payload)``; see the module docstring.
-Header = tuple[int, str | None, str | None, bool, str, str]
+from .fastwire import ACK as ACK
+from .fastwire import BINARY_ACK, BINARY_EVENT, Header
+from .fastwire import CONNECT as CONNECT
+from .fastwire import DISCONNECT as DISCONNECT
+from .fastwire import ERROR as ERROR
+from .fastwire import EVENT as EVENT
+from .fastwire import FAST_MATCH as FAST_MATCH
+from .fastwire import parse_fast as parse_fast
 
 _DIGITS = b"0123456789"
 
@@ -129,25 +131,6 @@ TEXT_PACKET = Struct(
     "id" / DigitRun(),
     "payload" / GreedyBytes,
 )
-
-#: Matches the header of a well-formed packet; groups: count, nsp (without ","), id digits.
-FAST_MATCH = re.compile(r"(?:[0-4]|[56]([0-9]+)-)(?:(/[^,]*),)?([0-9]*)").match
-
-
-def parse_fast(text: str) -> Header | None:
-    """The header of a well-formed packet, or ``None`` when the slow path must decide.
-
-    Answers for: a known type, a correct attachment count for types 5/6, a namespace that
-    ends with a comma (or none), digits, then anything that does not start with ``/``.
-    """
-    match = FAST_MATCH(text)
-    if match is None:
-        return None
-    count, nsp, ack_id = match.groups()
-    payload = text[match.end() :]
-    if payload[:1] == "/":
-        return None
-    return (ord(text[0]) - 48, count, nsp, nsp is not None, ack_id, payload)
 
 
 def parse_slow(text: str) -> Header:

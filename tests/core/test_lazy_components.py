@@ -168,11 +168,20 @@ def test_listing_commands_import_no_heavy_module(args: list[str]) -> None:
     assert done.stdout.strip() == ""
 
 
-def test_a_small_decode_loads_no_process_machinery() -> None:
+def test_a_small_decode_loads_no_process_machinery_nor_construct() -> None:
     """A capture decoded in this process (under 1 MB) needs neither multiprocessing (the
-    reader and shard processes) nor ctypes.util (whose find_library runs ldconfig)."""
+    reader and shard processes) nor ctypes.util (whose find_library runs ldconfig), and
+    packets that all take the fast paths do not load construct's declarations."""
     chat = str(Path(__file__).resolve().parents[2] / "examples" / "chat.pcap")
-    heavy = ("multiprocessing", "ctypes.util", "ioproto.shard", "ioproto.routing")
+    heavy = (
+        "multiprocessing",
+        "ctypes.util",
+        "ioproto.shard",
+        "ioproto.routing",
+        "construct",
+        "ioproto_engineio.wire",
+        "ioproto_socketio.wire",
+    )
     done = subprocess.run(
         [sys.executable, "-c", PROBE.format(heavy=heavy), "decode", "--sink", "jsonl", chat],
         capture_output=True,
