@@ -232,11 +232,8 @@ class Router:
         Every worker sees the same records in the same order, so all claim alike."""
         data = getattr(record, "data", None)
         if type(data) is bytes and data:
-            claims = self.claims
-            assert claims is not None
-            for key in session_ids_shown(data):
-                if key not in claims:
-                    self._claim(key, owner)
+            assert self.claims is not None
+            claim_shown(self.claims, data, owner, MAX_CLAIMS)
 
     def _claim(self, key: str, owner: int) -> None:
         claims = self.claims
@@ -284,6 +281,16 @@ class Router:
 #: The first bytes an HTTP request (GET, POST, PUT, PATCH, HEAD, OPTIONS, DELETE) or
 #: response (``HTTP/``) starts with; a WebSocket frame's first byte is never one of them.
 _HTTP_FIRST_BYTES = frozenset(b"GPHOD")
+
+
+def claim_shown(claims: dict[str, int], data: bytes, owner: int, limit: int) -> None:
+    """Give ``owner`` every session id ``data`` shows (:func:`session_ids_shown`) that
+    ``claims`` (oldest first, at most ``limit`` entries) does not hold yet."""
+    for key in session_ids_shown(data):
+        if key not in claims:
+            if len(claims) >= limit:
+                del claims[next(iter(claims))]
+            claims[key] = owner
 
 
 def session_ids_shown(data: bytes) -> list[str]:

@@ -32,7 +32,7 @@ from typing import Any, Protocol
 
 from .model import Record
 from .optionvalues import number_option
-from .routing import Router, route_limits, session_ids_shown
+from .routing import Router, claim_shown, route_limits
 
 #: A place in the merged output: ``(index, n)`` for the n-th record unit ``index`` made; a
 #: source's records at the end of input take tuples that sort after every index.
@@ -176,12 +176,7 @@ class SplitRouter:
         no worker has yet goes to ``owner`` too. So when a keep-alive connection carries
         several sessions (a browser's tabs, a reverse proxy's pool), the later sessions'
         other connections (their WebSocket) meet their requests in one worker."""
-        assigned = self.assigned
-        for key in session_ids_shown(data):
-            if key not in assigned:
-                if len(assigned) >= self.max_entries:
-                    del assigned[next(iter(assigned))]
-                assigned[key] = owner
+        claim_shown(self.assigned, data, owner, self.max_entries)
 
     def floor(self, next_index: int) -> int:
         """The smallest index that may still be handed out: the oldest kept unit's."""
