@@ -8,6 +8,8 @@ import datetime
 import decimal
 import io
 import json
+import os
+import shlex
 import shutil
 import sys
 import uuid
@@ -58,6 +60,11 @@ def query_command(sql: str, roots: Sequence[str], fmt: str, max_rows: int) -> No
 
     from .store import StoreError, check_roots, connect, incomplete_captures
 
+    if _looks_swapped(sql, roots):
+        raise click.UsageError(
+            f"the SQL comes first, then the directories: ioproto query {shlex.quote(roots[0])} "
+            f"{' '.join(shlex.quote(arg) for arg in (sql, *roots[1:]))}"
+        )
     try:
         check_roots(roots)
     except StoreError as exc:
@@ -177,6 +184,15 @@ def render_table(
         table.add_row(*(Text(cell) for cell in row))
     console.print(table)
     return buffer.getvalue()
+
+
+def _looks_swapped(sql: str, roots: Sequence[str]) -> bool:
+    """Whether the user put a directory where the SQL goes and the SQL after it."""
+    return (
+        os.path.isdir(sql)
+        and not os.path.isdir(roots[0])
+        and any(char.isspace() for char in roots[0])
+    )
 
 
 def _one_line(exc: Exception) -> str:

@@ -93,11 +93,17 @@ def _sources(roots: Sequence[str], table: Table) -> list[str]:
     return found
 
 
-def check_roots(roots: Sequence[str]) -> None:
-    """Raise :class:`StoreError` for a local root that is missing or holds no tables."""
+def check_roots(roots: Sequence[str], *, file_hint: str = "") -> None:
+    """Raise :class:`StoreError` for a local root that is missing or holds no tables;
+    ``file_hint`` ends the message for a root that is a file (a capture, say)."""
     for root in roots:
         if is_url(root):
             continue
+        if os.path.isfile(root):
+            hint = file_hint.format(file=root) or (
+                f"`ioproto decode --sink parquet:DIR {root}` writes one"
+            )
+            raise StoreError(f"{root} is a file, not a directory of Parquet tables; {hint}")
         if not os.path.isdir(root):
             raise StoreError(f"{root}: no such directory")
         has_tables = any(_sources([root], table) for table in TABLES)

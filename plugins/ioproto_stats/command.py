@@ -103,7 +103,7 @@ def _stats_from(
     from .stored import figures_from
 
     try:
-        check_roots(roots)
+        check_roots(roots, file_hint="`ioproto stats {file}` reads a capture itself")
         figures = figures_from(roots)
     except StoreError as exc:
         raise click.UsageError(str(exc)) from None

@@ -78,6 +78,15 @@ def test_mistakes_are_usage_errors(archive: Path, tmp_path: Path) -> None:
     assert empty.exit_code == 0 and "no rows" in empty.stderr
 
 
+def test_a_capture_or_swapped_arguments_say_what_to_type(archive: Path) -> None:
+    capture = invoke(["query", "SELECT 1", str(CHAT)])
+    assert capture.exit_code == 2 and "is a file, not a directory" in capture.output
+    assert f"ioproto decode --sink parquet:DIR {CHAT}" in capture.output
+    swapped = invoke(["query", str(archive), "SELECT count(*) FROM socketio"])
+    assert swapped.exit_code == 2 and len(swapped.output.strip().splitlines()) == 1
+    assert f"ioproto query 'SELECT count(*) FROM socketio' {archive}" in swapped.output
+
+
 def test_a_misspelt_name_is_one_line_with_duckdbs_hint(archive: Path) -> None:
     table = invoke(["query", "SELECT * FROM socketoi", str(archive)])
     assert table.exit_code == 2 and 'Did you mean "socketio"?' in table.output

@@ -82,5 +82,7 @@ def test_stats_from_needs_a_directory_with_tables(tmp_path: Path) -> None:
     assert missing.exit_code == 2 and "no such directory" in missing.output
     empty = invoke(["stats", "--from", str(tmp_path)])
     assert empty.exit_code == 2 and "holds no ioproto Parquet tables" in empty.output
+    capture = invoke(["stats", "--from", str(CAPTURES[0])])
+    assert capture.exit_code == 2 and f"`ioproto stats {CAPTURES[0]}`" in capture.output
     neither = invoke(["stats"])
     assert neither.exit_code == 2 and "--from DIR" in neither.output
