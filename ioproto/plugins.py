@@ -27,6 +27,7 @@ from .entrypoints import entry_points
 from .errors import PluginLoadWarning
 from .filters import CORE_FIELDS, Field, FieldSet
 from .lazycomponents import LazyComponent, made
+from .suggest import did_you_mean
 
 ENTRY_POINT_GROUP = "ioproto"
 
@@ -214,7 +215,8 @@ class UnknownComponentError(KeyError):
 
     def __str__(self) -> str:
         valid = ", ".join(self.valid) or "(none registered)"
-        return f"unknown {self.kind} {self.name!r}; valid: {valid}"
+        hint = did_you_mean(self.name, self.valid)
+        return f"unknown {self.kind} {self.name!r}{hint}; valid: {valid}"
 
 
 @attrs.frozen

@@ -12,6 +12,7 @@ from collections.abc import Collection, Iterable, Mapping
 
 from ioproto.components import declared_options, declared_types
 from ioproto.plugins import Components
+from ioproto.suggest import did_you_mean
 
 from .mistakes import Mistake
 
@@ -62,7 +63,7 @@ def check_source_options(
                 hint = f"; {key} is a decoder's option: -D {key}=VALUE"
             names = ", ".join(sorted(chosen))
             raise Mistake(
-                f"{what}: not an option of the {names} source; valid: "
+                f"{what}: not an option of the {names} source{did_you_mean(key, valid)}; valid: "
                 f"{', '.join(sorted(valid)) or 'none'}{hint} (docs/cli.md)"
             )
 
@@ -79,15 +80,17 @@ def check_sink_options(
     one of the ``chosen`` sinks."""
     for sink, keys in per_sink.items():
         if sink not in components.sinks:
+            sinks = sorted(components.sinks.names())
             raise Mistake(
-                f"--sink-option {sink}.{next(iter(keys), '')}: no sink is called {sink!r}; "
-                f"sinks: {', '.join(sorted(components.sinks.names()))} (ioproto plugins)"
+                f"--sink-option {sink}.{next(iter(keys), '')}: no sink is called {sink!r}"
+                f"{did_you_mean(sink, sinks)}; sinks: {', '.join(sinks)} (ioproto plugins)"
             )
         valid = declared_options(components.sinks.get(sink), "SinkFactory")
         for key in keys:
             if valid is not None and key not in valid:
                 raise Mistake(
-                    f"--sink-option {sink}.{key}: not an option of the {sink} sink; valid: "
+                    f"--sink-option {sink}.{key}: not an option of the {sink} sink"
+                    f"{did_you_mean(key, valid)}; valid: "
                     f"{', '.join(sorted(valid)) or 'none'} (docs/cli.md)"
                 )
     names = sorted({name for name in chosen if name in components.sinks})
@@ -100,7 +103,7 @@ def check_sink_options(
         if key not in valid_shared:
             raise Mistake(
                 f"--sink-option {key}: not an option of the {', '.join(names)} sink"
-                f"{'s' if len(names) > 1 else ''}; valid: "
+                f"{'s' if len(names) > 1 else ''}{did_you_mean(key, valid_shared)}; valid: "
                 f"{', '.join(sorted(valid_shared)) or 'none'} (docs/cli.md)"
             )
 
@@ -117,7 +120,7 @@ def check_decode_options(keys: Iterable[str], components: Components) -> None:
             if key in source_option_names(components):
                 hint = f"; {key} is a source's option: --source-option {key}=VALUE"
             raise Mistake(
-                f"--decode-option {key!r}: no decoder takes it; valid: "
+                f"--decode-option {key!r}: no decoder takes it{did_you_mean(key, valid)}; valid: "
                 f"{', '.join(sorted(valid)) or 'none'}{hint} (docs/cli.md)"
             )
 
@@ -148,4 +151,7 @@ def check_record_types(types: Iterable[str], components: Components, *, option: 
     known = {name.lower() for name in valid}
     for name in types:
         if name.lower() not in known:
-            raise Mistake(f"{option} {name!r}: no record has this type; valid: {', '.join(valid)}")
+            raise Mistake(
+                f"{option} {name!r}: no record has this type{did_you_mean(name, valid)}; "
+                f"valid: {', '.join(valid)}"
+            )

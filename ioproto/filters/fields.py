@@ -243,7 +243,6 @@ class FieldSet:
 
     def closest(self, name: str) -> str | None:
         """The registered name most like ``name`` (for "did you mean"), if any is close."""
-        import difflib
+        from ioproto.suggest import closest
 
-        found = difflib.get_close_matches(name, list(self._fields), n=1, cutoff=0.6)
-        return found[0] if found else None
+        return closest(name, self._fields)

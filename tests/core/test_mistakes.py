@@ -302,6 +302,22 @@ def test_proto_lists_layers_only() -> None:
     assert not {"socketio-msgpack", "app-game", "app-game-engineio"} & set(valid), valid
 
 
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["decode", "--proto", "sio", CHAT], "unknown layer 'sio' (did you mean socketio?)"),
+        (["decode", "--source", "pcpa", CHAT], "unknown source 'pcpa' (did you mean pcap?)"),
+        (["decode", "--sink", "jsnol", CHAT], "unknown sink 'jsnol' (did you mean jsonl?)"),
+        (["decode", "-D", "revison=4", CHAT], "'revison': no decoder takes it (did you mean"),
+        (["decode", "--source-option", "shrad=true", CHAT], "(did you mean shard?)"),
+        (["monitor", "--type", "evnt", CHAT], "(did you mean EVENT?)"),
+    ],
+    ids=["layer", "source", "sink", "decode-option", "source-option", "type"],
+)
+def test_a_misspelt_name_gets_a_suggestion(args: list[str], expected: str) -> None:
+    assert_mistake(run(*args), expected, "valid: ")
+
+
 def test_click_usage_errors_are_one_line_too() -> None:
     assert_mistake(run("decode"), "Missing argument", "ioproto decode --help")
     assert_mistake(run("decode", "--no-such-option", CHAT), "--no-such-option")
