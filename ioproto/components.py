@@ -297,6 +297,12 @@ OPTIONAL_MEMBERS: dict[str, dict[str, tuple[Any, str]]] = {
             "reads the whole input",
         ),
         "options": (None, _OPTIONS),
+        "check_options": (
+            None,
+            "check_options(options): read every option value open() reads and raise "
+            "UsageError for one it would refuse; the CLI calls it before any output is "
+            "opened (a file truncated, a dashboard served), so that a typo costs nothing",
+        ),
         "types": (None, _TYPES),
     },
     "Decoder": {

@@ -37,7 +37,8 @@ def number_option(
         return kind(default)
     what = "a whole number" if kind is int else "a number"
     if minimum is not None:
-        what += f" of at least {kind(minimum)}"
+        shown = int(minimum) if float(minimum).is_integer() else minimum
+        what += f" of at least {shown}"
     try:
         if isinstance(value, bool):
             raise ValueError

@@ -9,8 +9,9 @@ the name cannot be checked and passes.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping
+from typing import Any
 
-from ioproto.components import declared_options, declared_types
+from ioproto.components import declared_options, declared_types, optional
 from ioproto.plugins import Components
 from ioproto.suggest import did_you_mean
 
@@ -66,6 +67,20 @@ def check_source_options(
                 f"{what}: not an option of the {names} source{did_you_mean(key, valid)}; valid: "
                 f"{', '.join(sorted(valid)) or 'none'}{hint} (docs/cli.md)"
             )
+
+
+def check_source_option_values(sources: Iterable[object], options: Mapping[str, Any]) -> None:
+    """Every option value the ``sources`` (and the worker processes) would read is one they
+    take: a :class:`~ioproto.errors.UsageError` otherwise, before any output is opened."""
+    from ioproto.worker import check_process_options
+
+    check_process_options(options)
+    checked: set[int] = set()
+    for source in sources:
+        check = optional(source, "Source", "check_options")
+        if check is not None and id(source) not in checked:
+            checked.add(id(source))
+            check(options)
 
 
 def check_sink_options(

@@ -107,7 +107,12 @@ def run_pipeline_command(
     from ioproto.pipeline import Ticker
     from ioproto.worker import source_records
 
-    from .checks import check_decode_options, check_sink_options, check_source_options
+    from .checks import (
+        check_decode_options,
+        check_sink_options,
+        check_source_option_values,
+        check_source_options,
+    )
     from .empty import why_empty, why_filtered_out
     from .filtering import compile_filters
     from .runspec import RunSpec
@@ -146,6 +151,10 @@ def run_pipeline_command(
     # sources reading the inputs do not take.
     sources = [spec.resolve(state, item) for item in inputs]
     check_source_options(user_source_options, sources, components)
+    try:
+        check_source_option_values(sources, source_settings)
+    except UsageError as exc:
+        raise Mistake(str(exc)) from None
     shared_options, per_sink_options = _sink_option_maps(sink_options)
     chosen_sinks = [spec.partition(":")[0] for spec in sinks] or [default_sink]
     if not sinks and default_sink == "text":

@@ -137,7 +137,7 @@ def _input_options(func: F, *, required: bool) -> F:
             click.option(
                 "--port",
                 "ports",
-                type=int,
+                type=click.IntRange(1, 65535),
                 multiple=True,
                 help="Only TCP connections with this server port (repeatable; pcap, live).",
             ),

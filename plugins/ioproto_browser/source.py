@@ -88,6 +88,10 @@ class CdpSource:
     def probe(self, input: str) -> float:
         return 1.0 if input.startswith(PREFIX) else -1.0
 
+    def check_options(self, options: Mapping[str, Any]) -> None:
+        """Raise :class:`~ioproto.errors.UsageError` for an option value not taken."""
+        _Settings.of(options)
+
     def open(self, input: str, context: SourceContext) -> Iterator[Record]:
         now = time.time()
         with contextlib.ExitStack() as stack:

@@ -123,7 +123,12 @@ class HarSource:
             return 0.5
         return -1.0
 
+    def check_options(self, options: Mapping[str, Any]) -> None:
+        """Raise :class:`~ioproto.errors.UsageError` for an option value not taken."""
+        flag_option(options, "all")
+
     def open(self, input: str, context: SourceContext) -> Iterator[Chunk | Record]:
+        take_all = flag_option(context.options, "all")
         now = time.time()
         try:
             with open(input, "rb") as handle:
@@ -141,7 +146,6 @@ class HarSource:
             reason = f"{input} is not a readable HAR: {type(exc).__name__}: {exc}"
             yield _error(now, input, "har.file.invalid", reason[:1000])
             return
-        take_all = flag_option(context.options, "all")
         items: list[tuple[float, int, Chunk | Record]] = []
         for index, entry in enumerate(entries):
             if not isinstance(entry, Mapping):

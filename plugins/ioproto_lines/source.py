@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import IO, Any
 
@@ -40,6 +40,19 @@ _PCAP_MAGICS = (
 )
 _TEXT_SUFFIXES = {".txt", ".lines", ".eio", ".log"}
 _DIRECTIVE_KEYS = {"revision", "sid", "transport", "direction"}
+
+
+def _settings(options: Mapping[str, Any]) -> tuple[bool, dict[str, Any]]:
+    """``escapes``, and the settings of the lines until a ``#!`` line changes them."""
+    escapes = flag_option(options, "escapes", True)
+    revision = choice_option(options, "revision", ("2", "3", "4"))
+    settings: dict[str, Any] = {
+        "revision": None if revision is None else int(revision),
+        "sid": options.get("sid"),
+        "transport": options.get("transport"),
+        "direction": choice_option(options, "direction", ("c2s", "s2c")),
+    }
+    return escapes, settings
 
 
 class LinesSource:
@@ -76,17 +89,13 @@ class LinesSource:
             return -1.0
         return 0.3
 
+    def check_options(self, options: Mapping[str, Any]) -> None:
+        """Raise :class:`~ioproto.errors.UsageError` for an option value not taken."""
+        _settings(options)
+
     def open(self, input: str, context: SourceContext) -> Iterator[Chunk | Record]:
         """Chunks of kind ``line`` / ``line-binary``, one per non-empty, non-comment line."""
-        escapes = flag_option(context.options, "escapes", True)
-        settings: dict[str, Any] = {
-            "revision": choice_option(context.options, "revision", ("2", "3", "4")),
-            "sid": context.options.get("sid"),
-            "transport": context.options.get("transport"),
-            "direction": choice_option(context.options, "direction", ("c2s", "s2c")),
-        }
-        if settings["revision"] is not None:
-            settings["revision"] = int(settings["revision"])
+        escapes, settings = _settings(context.options)
         connection = "stdin" if input == "-" else input
         try:
             if input == "-":

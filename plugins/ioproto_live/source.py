@@ -31,9 +31,10 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from types import FrameType
+from typing import Any
 
 import attrs
 from ioproto_tcp.records import RECORD_TYPES
@@ -43,6 +44,7 @@ from ioproto.components import (
     SourceContext,
     declared_options,
     number_option,
+    optional,
     ports_option,
 )
 from ioproto.errors import UsageError
@@ -107,6 +109,14 @@ class LiveSource:
     def probe(self, input: str) -> float:
         return 1.0 if input.startswith(PREFIXES) else -1.0
 
+    def check_options(self, options: Mapping[str, Any]) -> None:
+        """Raise :class:`~ioproto.errors.UsageError` for an option value not taken (its own
+        or the pcap source's)."""
+        _own_options(options)
+        check = optional(self._find_pcap(), "Source", "check_options")
+        if check is not None:
+            check(options)
+
     def open(self, input: str, context: SourceContext) -> Iterator[Record]:
         """The capture's records as packets arrive. Raises
         :class:`~ioproto.errors.UsageError` when the capture cannot start (no tcpdump, no
@@ -121,10 +131,8 @@ class LiveSource:
         pcap = self._find_pcap()
         if pcap is None:
             raise UsageError("the pcap source is not installed: reinstall ioproto")
-        bpf = capture_filter(ports_option(options), options.get("filter"))
-        count = number_option(options, "count", 0, minimum=0) or None
-        duration = number_option(options, "duration", 0, float, minimum=0)
-        buffer = number_option(options, "buffer", DEFAULT_BUFFER, minimum=1024)
+        ports, count, duration, buffer = _own_options(options)
+        bpf = capture_filter(ports, options.get("filter"))
         capture = Capture(tcpdump_argv(tcpdump, iface, bpf, count, buffer))
         problem = capture.start()
         if problem is not None:
@@ -148,6 +156,18 @@ class LiveSource:
             capture.wait()
         if capture.summary:
             _say(capture.summary)
+
+
+def _own_options(
+    options: Mapping[str, Any],
+) -> tuple[frozenset[int] | None, int | None, float, int]:
+    """``port``, ``count`` (``None``: no limit), ``duration`` and ``buffer``."""
+    return (
+        ports_option(options),
+        number_option(options, "count", 0, minimum=0) or None,
+        number_option(options, "duration", 0, float, minimum=0),
+        number_option(options, "buffer", DEFAULT_BUFFER, minimum=1024),
+    )
 
 
 class Capture:

@@ -9,8 +9,8 @@ sharded run's workers run it over their share of the frames (:mod:`.split`).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from typing import BinaryIO
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, BinaryIO, NamedTuple
 
 from ioproto_tcp.records import TcpClose, TcpData, TcpFin, TcpGap, TcpOpen
 
@@ -147,21 +147,40 @@ class TcpConnection:
         self.output.out.append(TcpClose(ts=self.output.ts, connection=self.name, reason=reason))
 
 
+class CaptureOptions(NamedTuple):
+    """The source options a capture decoder reads (docs/cli.md)."""
+
+    #: the bounds of each direction's out-of-order segments: (count, bytes)
+    reorder: tuple[int, int]
+    ports: frozenset[int] | None
+    max_connections: int
+    idle_timeout: float
+
+    @classmethod
+    def read(cls, options: Mapping[str, Any]) -> CaptureOptions:
+        """The options' values; :class:`~ioproto.errors.UsageError` for one not taken."""
+        return cls(
+            reorder=(
+                number_option(options, "max_reorder_segments", 512, minimum=1),
+                number_option(options, "max_reorder_bytes", 4 << 20, minimum=1),
+            ),
+            ports=ports_option(options),
+            max_connections=number_option(options, "max_connections", 20_000, minimum=1),
+            idle_timeout=number_option(options, "idle_timeout", 900, float, minimum=0),
+        )
+
+
 class CaptureDecoder:
     """Turns frames into records; :meth:`frame` per frame, :meth:`finish` at the end."""
 
     def __init__(self, context: SourceContext) -> None:
-        options = context.options
-        #: the bounds of each direction's out-of-order segments: (count, bytes)
-        self.reorder = (
-            number_option(options, "max_reorder_segments", 512, minimum=1),
-            number_option(options, "max_reorder_bytes", 4 << 20, minimum=1),
-        )
+        settings = CaptureOptions.read(context.options)
+        self.reorder = settings.reorder
         self.output = Output()
         self.out = self.output.out
-        self.ports = ports_option(options)
-        self.max_connections = number_option(options, "max_connections", 20_000, minimum=1)
-        self.idle_timeout = number_option(options, "idle_timeout", 900, float, minimum=0)
+        self.ports = settings.ports
+        self.max_connections = settings.max_connections
+        self.idle_timeout = settings.idle_timeout
         self.connections: dict[Key, tuple[TcpConnection, int]] = {}
         self.closed: dict[Key, float] = {}
         self.fragments: set[tuple[bytes, bytes, int]] = set()

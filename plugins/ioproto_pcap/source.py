@@ -16,7 +16,7 @@ Options (``context.options``, from ``--source-option KEY=VALUE`` or the API):
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from ioproto_tcp.records import RECORD_TYPES
@@ -24,7 +24,7 @@ from ioproto_tcp.records import RECORD_TYPES
 from ioproto.components import SourceContext
 from ioproto.model import Record
 
-from .capture import read_capture
+from .capture import CaptureOptions, read_capture
 from .files import CAPTURE_MAGICS, looks_like_capture, sniff
 from .link import SUPPORTED_LINKTYPES
 
@@ -70,6 +70,10 @@ class PcapSource:
         if looks_like_capture(input):
             return 1.0
         return -1.0
+
+    def check_options(self, options: Mapping[str, Any]) -> None:
+        """Raise :class:`~ioproto.errors.UsageError` for an option value not taken."""
+        CaptureOptions.read(options)
 
     def open(self, input: str, context: SourceContext) -> Iterator[Record]:
         """The capture's ``tcp`` records (see the module docstring)."""

@@ -46,9 +46,10 @@ import socket
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any
 
+import attrs
 from ioproto_tcp.records import RECORD_TYPES
 
 from ioproto.components import SourceContext, choice_option, number_option
@@ -59,7 +60,7 @@ from .priority import PRIORITIES, DecodePriority, decode_with_priority
 from .signals import stop_on_signals
 
 if TYPE_CHECKING:
-    from .process import ProxyProcess
+    from .process import ProxyConfig, ProxyProcess
     from .relay import Upstream
 
 #: What may wait in the decoder's process (:mod:`.spool`; kept here so that the command's
@@ -120,41 +121,28 @@ class ProxySource:
     def probe(self, input: str) -> float:
         return 1.0 if input.startswith(self.prefixes) else -1.0
 
+    def check_options(self, options: Mapping[str, Any]) -> None:
+        """Raise :class:`~ioproto.errors.UsageError` for an option value not taken (no
+        upstream, a bad one or its CA file, a bad number or choice)."""
+        _Settings.read(options, "127.0.0.1", 0)
+
     def open(self, input: str, context: SourceContext) -> Iterator[Record]:
         """What passes through the proxy, as it passes. Raises
         :class:`~ioproto.errors.UsageError` when the proxy cannot start: a bad option or
         upstream URL, an address it cannot listen on (in use, an unknown host)."""
         # The relay's modules (asyncio, ssl) load when a proxy runs, not with every command.
-        from .process import ProxyConfig, ProxyProcess
-        from .relay import DEFAULT_HEAD_TIMEOUT, Upstream, hostport
+        from .process import ProxyProcess
+        from .relay import hostport
         from .streams import TapDecoder
 
-        options = context.options
-        upstream = options.get("upstream")
         try:
             host, port = parse_listen(input)
-            if not upstream:
-                raise ValueError("the proxy needs an upstream: --source-option upstream=URL")
-            config = ProxyConfig(
-                host=host,
-                port=port,
-                upstream=str(upstream),
-                buffer=number_option(options, "buffer", DEFAULT_BUFFER, minimum=1),
-                ws_compression=_compression(options.get("ws_compression", "pass")),
-                upstream_ca=str(options["upstream_ca"]) if options.get("upstream_ca") else None,
-                head_timeout=number_option(
-                    options, "head_timeout", DEFAULT_HEAD_TIMEOUT, float, minimum=0
-                ),
-            )
-            spool = number_option(options, "spool", DEFAULT_SPOOL, minimum=0)
-            priority = str(choice_option(options, "priority", PRIORITIES, "auto"))
-            duration = number_option(options, "duration", 0, float, minimum=0)
-            target = Upstream(config.upstream, config.upstream_ca)  # fail here, not in the child
         except ValueError as exc:
             raise UsageError(str(exc)) from None
-        except OSError as exc:
-            raise UsageError(f"cannot load the upstream CA file: {exc}") from None
-        proxy = ProxyProcess(config, TapDecoder(), spool=spool)
+        settings = _Settings.read(context.options, host, port)
+        config, target, duration = settings.config, settings.target, settings.duration
+        priority = settings.priority
+        proxy = ProxyProcess(config, TapDecoder(), spool=settings.spool)
         try:
             try:
                 address = proxy.start()
@@ -294,6 +282,51 @@ def _warn_if_unreachable(upstream: Upstream) -> None:
 
 def _error(ts: float, input: str, rule: str, reason: str) -> ErrorRecord:
     return ErrorRecord(ts=ts, connection=input, layer="proxy", rule=rule, reason=reason)
+
+
+@attrs.frozen
+class _Settings:
+    """The source options, checked."""
+
+    config: ProxyConfig
+    target: Upstream
+    spool: int
+    priority: str
+    duration: float
+
+    @classmethod
+    def read(cls, options: Mapping[str, Any], host: str, port: int) -> _Settings:
+        """The settings of a proxy listening on ``host``:``port``; a
+        :class:`~ioproto.errors.UsageError` for an option not taken."""
+        from .process import ProxyConfig
+        from .relay import DEFAULT_HEAD_TIMEOUT, Upstream
+
+        upstream = options.get("upstream")
+        try:
+            if not upstream:
+                raise ValueError("the proxy needs an upstream: --source-option upstream=URL")
+            config = ProxyConfig(
+                host=host,
+                port=port,
+                upstream=str(upstream),
+                buffer=number_option(options, "buffer", DEFAULT_BUFFER, minimum=1),
+                ws_compression=_compression(options.get("ws_compression", "pass")),
+                upstream_ca=str(options["upstream_ca"]) if options.get("upstream_ca") else None,
+                head_timeout=number_option(
+                    options, "head_timeout", DEFAULT_HEAD_TIMEOUT, float, minimum=0
+                ),
+            )
+            return cls(
+                config=config,
+                target=Upstream(config.upstream, config.upstream_ca),  # fail here, not later
+                spool=number_option(options, "spool", DEFAULT_SPOOL, minimum=0),
+                priority=str(choice_option(options, "priority", PRIORITIES, "auto")),
+                duration=number_option(options, "duration", 0, float, minimum=0),
+            )
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+        except OSError as exc:
+            raise UsageError(f"cannot load the upstream CA file: {exc}") from None
 
 
 def _compression(value: object) -> bool:

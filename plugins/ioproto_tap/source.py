@@ -51,6 +51,10 @@ def limits_from(options: Mapping[str, Any]) -> CollectLimits:
     return CollectLimits(**values)
 
 
+def _duration(options: Mapping[str, Any]) -> float:
+    return float(number_option(options, "duration", 0, float, minimum=0))
+
+
 class CollectSource:
     """Source ``collect``: see the module docstring."""
 
@@ -74,13 +78,18 @@ class CollectSource:
     def probe(self, input: str) -> float:
         return 1.0 if input.startswith(PREFIX) else -1.0
 
+    def check_options(self, options: Mapping[str, Any]) -> None:
+        """Raise :class:`~ioproto.errors.UsageError` for an option value not taken."""
+        limits_from(options)
+        _duration(options)
+
     def open(self, input: str, context: SourceContext) -> Iterator[Chunk | Record]:
         try:
             addresses = parse_inputs(input)
         except ValueError as exc:
             raise UsageError(f"collect: {exc}") from None
         limits = limits_from(context.options)
-        duration = number_option(context.options, "duration", 0, float, minimum=0)
+        duration = _duration(context.options)
         collector = Collector(addresses, limits, on_event=_say)
         try:
             listening = collector.start()

@@ -159,7 +159,7 @@ def test_a_bad_sink_option_is_one_line(args: list[str], expected: list[str]) -> 
         (["--source-option", "max_reorder_bytes=0"], "max_reorder_bytes='0'"),
         (["--source-option", "port=abc"], "give ports from 1 to 65535"),
         (["--source-option", "port=3000,x"], "give ports from 1 to 65535"),
-        (["--port", "70000"], "give ports from 1 to 65535"),
+        (["--port", "70000"], "'--port': 70000 is not in the range 1<=x<=65535"),
         (
             ["--source", "lines", "--source-option", "revision=9", "tests/data/binary.log.jsonl"],
             "one of 2, 3, 4",
@@ -184,14 +184,50 @@ def test_a_bad_sink_option_is_one_line(args: list[str], expected: list[str]) -> 
         (["--source-option", "buffer=-3", "live:lo"], "buffer='-3': give a whole number"),
         (["--source-option", "max_line=abc", "collect:127.0.0.1:0"], "max_line='abc'"),
         (["--source-option", "duration=x", "collect:127.0.0.1:0"], "duration='x'"),
+        (["--source-option", "reorder=x", "cdp:http://127.0.0.1:9"], "reorder='x'"),
+        (
+            [
+                "--source-option",
+                "upstream=http://127.0.0.1:9",
+                "--source-option",
+                "spool=-1",
+                "proxy:0",
+            ],
+            "spool='-1': give a whole number of at least 0",
+        ),
+        (["--source-option", "upstream=ftp://x", "proxy:0"], "http:// or https://"),
     ],
 )
 def test_a_bad_source_option_value_is_one_line(args: list[str], expected: str) -> None:
     """A source option's value that is not one it takes (also when this run would not read
     it, as ``shard`` under ``--jobs 1``) is not silently read as its default or as "no"."""
-    if not args[-1].startswith(("tests/", "live:", "collect:")):
+    if not args[-1].startswith(("tests/", "live:", "collect:", "cdp:", "proxy:")):
         args = [*args, CHAT]
     assert_mistake(run("decode", *args), expected)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["decode", "-o", "{out}"],
+        ["decode", "--sink", "jsonl:{out}"],
+        ["decode", "--sink", "parquet:{dir}"],
+        ["stats", "--chart", "{out}"],
+        ["dashboard", "--no-browser"],
+    ],
+    ids=["output", "sink-file", "parquet", "chart", "dashboard"],
+)
+def test_a_bad_source_option_value_costs_nothing(tmp_path: Path, args: list[str]) -> None:
+    """Checked before any output is opened: a file is not emptied, a directory not made, a
+    dashboard not served (and no browser tab opened) for a run that ends at once."""
+    out, folder = tmp_path / "out.txt", tmp_path / "archive"
+    out.write_text("earlier results\n")
+    names = {"out": str(out), "dir": str(folder)}
+    command = [arg.format(**names) for arg in args]
+    result = run(*command, "--source-option", "max_connections=-5", CHAT)
+    assert_mistake(result, "max_connections='-5'")
+    assert out.read_text() == "earlier results\n"
+    assert not folder.exists()
 
 
 @pytest.mark.parametrize(

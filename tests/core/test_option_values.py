@@ -23,7 +23,7 @@ def test_number_option() -> None:
         number_option({"n": "x"}, "n", 5)
     with pytest.raises(UsageError, match=r"option n='-5': give a whole number of at least 1$"):
         number_option({"n": "-5"}, "n", 5, minimum=1)
-    with pytest.raises(UsageError, match=r"option t='-0.5': give a number of at least 0.0$"):
+    with pytest.raises(UsageError, match=r"option t='-0.5': give a number of at least 0$"):
         number_option({"t": "-0.5"}, "t", 1, float, minimum=0)
 
 
