@@ -388,6 +388,12 @@ OPTIONAL_MEMBERS: dict[str, dict[str, tuple[Any, str]]] = {
             "to write to",
         ),
         "options": (None, _OPTIONS),
+        "check_options": (
+            None,
+            "check_options(options): read every option value open() reads and raise "
+            "UsageError or ValueError for one it would refuse; the CLI calls it before any "
+            "output is opened",
+        ),
     },
     "Sink": {
         "render": (

@@ -147,21 +147,30 @@ def run_pipeline_command(
         filters=tuple(filters),
         ports=tuple(ports),
     )
-    # Up front, before any output is opened: a file that does not exist, an option that the
-    # sources reading the inputs do not take.
+    # Up front, before any output is opened (a typo must not empty an -o file): a file that
+    # does not exist, an option or an option value that the components do not take.
     sources = [spec.resolve(state, item) for item in inputs]
     check_source_options(user_source_options, sources, components)
-    try:
-        check_source_option_values(sources, source_settings)
-    except UsageError as exc:
-        raise Mistake(str(exc)) from None
     shared_options, per_sink_options = _sink_option_maps(sink_options)
-    chosen_sinks = [spec.partition(":")[0] for spec in sinks] or [default_sink]
+    sink_choices = list(sinks) or [default_sink]
     if not sinks and default_sink == "text":
-        chosen_sinks.append("monitor")  # what a terminal gets (below)
+        sink_choices.append("monitor")  # what a terminal gets (below)
+    chosen_sinks = [spec.partition(":")[0] for spec in sink_choices]
     check_sink_options(shared_options, per_sink_options, chosen_sinks, components)
     if all_layers:  # every record, also the empty control frames text and monitor leave out
         shared_options.setdefault("empty_control", "true")
+    try:
+        check_source_option_values(sources, source_settings)
+        for choice in sink_choices:
+            name, _, path = choice.partition(":")
+            if name in components.sinks:  # an unknown name is refused below, listing the valid
+                check = optional(components.sinks.get(name), "SinkFactory", "check_options")
+                option_maps = (shared_options, per_sink_options)
+                if check is not None:
+                    check(_sink_options(components, name, path, option_maps, extra_sink_options))
+    except (UsageError, ValueError) as exc:
+        raise Mistake(str(exc)) from None
+    spec.check(state)  # the decode options' values
     per_input = _per_input_sink(state, sinks)
     if per_input is not None:
         from .perinput import run_per_input
@@ -426,25 +435,30 @@ def _sink_specs(
     color: bool | None,
     extra: dict[str, dict[str, Any]],
 ) -> list[tuple[str, SinkContext]]:
-    shared, per_sink = option_maps
     specs = []
     for spec in sinks:
         name, colon, path = spec.partition(":")
         stream: IO[str] = default_stream
-        target: dict[str, str] = {}
         if colon and _takes_path(components, name):
             stream = _open_output(stack, path, option=f"--sink {spec}")
-        elif colon:
-            target["target"] = path
         use_color = color if color is not None else _isatty(stream)
-        options: dict[str, Any] = {
-            **shared,
-            **target,
-            **per_sink.get(name, {}),
-            **extra.get(name, {}),
-        }
+        options = _sink_options(components, name, path, option_maps, extra)
         specs.append((name, SinkContext(stream=stream, color=use_color, options=options)))
     return specs
+
+
+def _sink_options(
+    components: Components,
+    name: str,
+    path: str,
+    option_maps: tuple[dict[str, str], dict[str, dict[str, str]]],
+    extra: dict[str, dict[str, Any]] | None,
+) -> dict[str, Any]:
+    """The options sink ``name`` is opened with (``--sink NAME:PATH`` gives a sink whose
+    ``target`` is an address, as prometheus, the option ``target``)."""
+    shared, per_sink = option_maps
+    target = {"target": path} if path and not _takes_path(components, name) else {}
+    return {**shared, **target, **per_sink.get(name, {}), **(extra or {}).get(name, {})}
 
 
 def _takes_path(components: Components, name: str) -> bool:

@@ -39,8 +39,25 @@ class RunSpec:
         """A pipeline into ``sink_specs``, its sinks given only what the filters let
         through; unknown names are usage errors."""
         match = compile_filters(self.filters, state.components, ports=self.ports)
+        pipeline = self._pipeline(
+            state, sink_specs, match.pushdown() if match is not None else None
+        )
+        if match is not None:
+            for stage in pipeline.sinks:
+                stage.component = FilteredSink(stage.component, match)
+        return pipeline
+
+    def check(self, state: CliState) -> None:
+        """Raise :class:`~.mistakes.Mistake` for a decode option value no decoder or
+        classifier takes, by building the pipeline without sinks (before any output is
+        opened)."""
+        self._pipeline(state, [], None)
+
+    def _pipeline(
+        self, state: CliState, sink_specs: Sequence[tuple[str, SinkContext]], guards: Any
+    ) -> Pipeline:
         try:
-            pipeline = Pipeline.build(
+            return Pipeline.build(
                 proto=self.proto,
                 sinks=sink_specs,
                 classifiers=self.classifiers,
@@ -50,14 +67,10 @@ class RunSpec:
                 limits=self.limits,
                 plugin_manager=state.pm,
                 components=state.components,
-                guards=match.pushdown() if match is not None else None,
+                guards=guards,
             )
         except (UnknownComponentError, ValueError, UsageError) as exc:
             raise Mistake(str(exc)) from None
-        if match is not None:
-            for stage in pipeline.sinks:
-                stage.component = FilteredSink(stage.component, match)
-        return pipeline
 
     def resolve(self, state: CliState, item: str) -> Source:
         """The source that reads ``item``; an unknown name, or a file that does not exist,

@@ -24,6 +24,7 @@ import secrets
 import socket
 import sys
 import time
+from collections.abc import Mapping
 from typing import IO, Any
 
 import attrs
@@ -82,8 +83,7 @@ class DashboardSink:
         self._stream: IO[str] = context.stream
         feed = options.get("feed")
         self.feed = feed if isinstance(feed, Feed) else Feed(mode="stream")
-        self.budgets = Budgets.from_options(options)
-        interval = number_option(options, "interval", 0.25, float, minimum=0.05)
+        self.budgets, interval = _settings(options)
         self.hub = Hub(Aggregate(self.budgets), feed=self.feed, interval=interval)
         self.export = str(options["export"]) if options.get("export") else None
         if self.export is not None:
@@ -168,5 +168,19 @@ class DashboardSinkFactory:
         **{name: "a budget of the dashboard's tables (docs/dashboard.md)" for name in BUDGETS},
     }
 
+    def check_options(self, options: Mapping[str, Any]) -> None:
+        """Raise :class:`~ioproto.errors.UsageError` (or :class:`ValueError`) for an option
+        value not taken."""
+        _settings(dict(options))
+        for name in ("hold", "browser"):
+            flag_option(options, name)
+        parse_listen(str(options.get("listen") or DEFAULT_LISTEN))
+
     def open(self, context: SinkContext) -> DashboardSink:
         return DashboardSink(context)
+
+
+def _settings(options: dict[str, Any]) -> tuple[Budgets, float]:
+    """The budgets of the dashboard's tables and the seconds between publications."""
+    interval = number_option(options, "interval", 0.25, float, minimum=0.05)
+    return Budgets.from_options(options), interval

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import IO
+from collections.abc import Mapping
+from typing import IO, Any
 
 from ioproto.components import SinkContext, flag_option
 from ioproto.jsonform import dumps_line, dumps_line_bytes
@@ -58,10 +59,14 @@ class JsonlSinkFactory:
     description = "one JSON object per record (the documented public format)"
     options = {"raw": "true: every record's raw bytes", "flush": "true: flush after every line"}
 
+    def check_options(self, options: Mapping[str, Any]) -> None:
+        """Raise :class:`~ioproto.errors.UsageError` (or :class:`ValueError`) for an option
+        value not taken."""
+        _settings(options)
+
     def open(self, context: SinkContext) -> JsonlSink:
-        options = context.options
-        return JsonlSink(
-            context.stream,
-            include_raw=flag_option(options, "raw"),
-            flush=flag_option(options, "flush"),
-        )
+        return JsonlSink(context.stream, **_settings(context.options))
+
+
+def _settings(options: Mapping[str, Any]) -> dict[str, bool]:
+    return {"include_raw": flag_option(options, "raw"), "flush": flag_option(options, "flush")}

@@ -21,7 +21,8 @@ source) and is block-buffered when a file is decoded into a pipe.
 
 from __future__ import annotations
 
-from typing import IO, Any
+from collections.abc import Mapping
+from typing import IO, Any, NamedTuple
 
 from ioproto.components import SinkContext, choice_option, flag_option, number_option
 from ioproto.model import Record
@@ -34,16 +35,35 @@ def says_nothing(record: Record) -> bool:
     return record.type == "ws-control" and not getattr(record, "data", None)
 
 
+class MonitorOptions(NamedTuple):
+    """The sink options of the MONITOR view."""
+
+    time: str
+    hide_control: bool
+    width: int
+    flush: bool
+    empty_control: bool
+
+    @classmethod
+    def read(cls, options: Mapping[str, Any]) -> MonitorOptions:
+        """The options' values; :class:`~ioproto.errors.UsageError` for one not taken."""
+        mode = str(choice_option(options, "time", TIME_MODES, "local"))
+        return cls(
+            time="utc" if flag_option(options, "utc") else mode,
+            hide_control=flag_option(options, "hide_control"),
+            width=max(20, number_option(options, "width", 160)),
+            flush=flag_option(options, "flush"),
+            empty_control=flag_option(options, "empty_control"),
+        )
+
+
 class MonitorSink:
     def __init__(self, context: SinkContext) -> None:
-        options = context.options
+        settings = MonitorOptions.read(context.options)
         self._stream: IO[str] = context.stream
-        mode = choice_option(options, "time", TIME_MODES, "local")
-        if flag_option(options, "utc"):
-            mode = "utc"
-        self._clock = Clock(str(mode))
-        self._hide_control = flag_option(options, "hide_control")
-        self._width = max(20, number_option(options, "width", 160))
+        self._clock = Clock(settings.time)
+        self._hide_control = settings.hide_control
+        self._width = settings.width
         self._console: Any = None
         if context.color:
             from rich.console import Console
@@ -58,8 +78,8 @@ class MonitorSink:
             )
         # Off by default: the CLI keeps the output line-buffered on a terminal and for live
         # sources, so each line shows at once there, and block-buffered into a pipe for files.
-        self._flush = flag_option(options, "flush")
-        self._empty_control = flag_option(options, "empty_control")
+        self._flush = settings.flush
+        self._empty_control = settings.empty_control
 
     def write(self, record: Record) -> None:
         if not self._empty_control and says_nothing(record):
@@ -96,6 +116,11 @@ class MonitorSinkFactory:
         "empty_control": "true: also WebSocket control frames without payload",
         "flush": "true: flush after every line",
     }
+
+    def check_options(self, options: Mapping[str, Any]) -> None:
+        """Raise :class:`~ioproto.errors.UsageError` (or :class:`ValueError`) for an option
+        value not taken."""
+        MonitorOptions.read(options)
 
     def open(self, context: SinkContext) -> MonitorSink:
         return MonitorSink(context)

@@ -108,6 +108,11 @@ class ParquetSinkFactory:
         "capture": "the capture's name when there is a single input",
     }
 
+    def check_options(self, options: Mapping[str, Any]) -> None:
+        """Raise :class:`~ioproto.errors.UsageError` (or :class:`ValueError`) for an option
+        value not taken."""
+        _writer_options(options)
+
     def plan(
         self, inputs: Sequence[str], options: Mapping[str, Any], settings: Mapping[str, Any]
     ) -> list[dict[str, Any] | None]:

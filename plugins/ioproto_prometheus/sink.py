@@ -22,8 +22,9 @@ from __future__ import annotations
 import signal
 import sys
 import threading
+from collections.abc import Mapping
 from types import FrameType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ioproto.components import SinkContext, flag_option, number_option
 from ioproto.model import Record
@@ -57,14 +58,8 @@ class PrometheusSink:
 
         from .metrics import Metrics
 
-        options = context.options
-        self.host, self.port = parse_address(options.get("address") or options.get("target"))
-        self.exit = flag_option(options, "exit")
-        self.metrics = Metrics(
-            top_events=number_option(options, "top_events", 100, minimum=1),
-            top_values=number_option(options, "top_values", 50, minimum=1),
-            max_sessions=number_option(options, "max_sessions", 100_000, minimum=1),
-        )
+        (self.host, self.port), self.exit, bounds = _settings(context.options)
+        self.metrics = Metrics(**bounds)
         try:
             self._server, self._thread = start_http_server(
                 self.port, addr=self.host, registry=self.metrics.registry
@@ -138,5 +133,21 @@ class PrometheusSinkFactory:
         "max_sessions": "sessions followed at once (default 100000)",
     }
 
+    def check_options(self, options: Mapping[str, Any]) -> None:
+        """Raise :class:`~ioproto.errors.UsageError` (or :class:`ValueError`) for an option
+        value not taken."""
+        _settings(options)
+
     def open(self, context: SinkContext) -> PrometheusSink:
         return PrometheusSink(context)
+
+
+def _settings(options: Mapping[str, Any]) -> tuple[tuple[str, int], bool, dict[str, int]]:
+    """The address to serve on, ``exit``, and the bounds of the metrics' tables."""
+    address = parse_address(options.get("address") or options.get("target"))
+    bounds = {
+        "top_events": number_option(options, "top_events", 100, minimum=1),
+        "top_values": number_option(options, "top_values", 50, minimum=1),
+        "max_sessions": number_option(options, "max_sessions", 100_000, minimum=1),
+    }
+    return address, flag_option(options, "exit"), bounds

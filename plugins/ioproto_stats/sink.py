@@ -16,6 +16,7 @@ sources.
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from typing import IO, Any
 
 from ioproto.components import SinkContext, number_option
@@ -35,17 +36,11 @@ class StatsSink:
         options = context.options
         self._stream: IO[str] = context.stream
         self._color = context.color
-        fmt = str(options.get("format", "text")).lower()
-        if fmt == "markdown":
-            fmt = "md"
-        if fmt not in FORMATS:
-            raise ValueError(f"stats format {fmt!r} is not one of {', '.join(FORMATS)}")
-        self.format = fmt
+        self.format, self._top = _settings(options)
         chart = options.get("chart")
         self._chart = str(chart) if chart else None
         if self._chart is not None:
             check_writable(self._chart, "chart")
-        self._top = max(1, number_option(options, "top", 10))
         self.collector = StatsCollector(sessions=context.sessions)
 
     def write(self, record: Record) -> None:
@@ -90,5 +85,20 @@ class StatsSinkFactory:
         "top": "how many of the most frequent events, errors and clients (default 10)",
     }
 
+    def check_options(self, options: Mapping[str, Any]) -> None:
+        """Raise :class:`~ioproto.errors.UsageError` (or :class:`ValueError`) for an option
+        value not taken."""
+        _settings(options)
+
     def open(self, context: SinkContext) -> StatsSink:
         return StatsSink(context)
+
+
+def _settings(options: Mapping[str, Any]) -> tuple[str, int]:
+    """The ``format`` (``markdown`` is ``md``) and ``top`` options."""
+    fmt = str(options.get("format", "text")).lower()
+    if fmt == "markdown":
+        fmt = "md"
+    if fmt not in FORMATS:
+        raise ValueError(f"stats format {fmt!r} is not one of {', '.join(FORMATS)}")
+    return fmt, max(1, number_option(options, "top", 10))

@@ -9,6 +9,7 @@ Line shape: ``<time> <dir> <sid> <layer> <type> <details>``, for example::
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from typing import IO, Any
 
 from ioproto_http.records import Chunk
@@ -157,10 +158,17 @@ class TextSinkFactory:
         "empty_control": "true: also WebSocket control frames without payload",
     }
 
+    def check_options(self, options: Mapping[str, Any]) -> None:
+        """Raise :class:`~ioproto.errors.UsageError` (or :class:`ValueError`) for an option
+        value not taken."""
+        _settings(options)
+
     def open(self, context: SinkContext) -> TextSink:
-        options = context.options
-        return TextSink(
-            context.stream,
-            utc=flag_option(options, "utc"),
-            empty_control=flag_option(options, "empty_control"),
-        )
+        return TextSink(context.stream, **_settings(context.options))
+
+
+def _settings(options: Mapping[str, Any]) -> dict[str, bool]:
+    return {
+        "utc": flag_option(options, "utc"),
+        "empty_control": flag_option(options, "empty_control"),
+    }

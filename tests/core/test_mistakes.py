@@ -206,28 +206,54 @@ def test_a_bad_source_option_value_is_one_line(args: list[str], expected: str) -
     assert_mistake(run("decode", *args), expected)
 
 
+SOURCE_VALUE = (["--source-option", "max_connections=-5"], "max_connections='-5'")
+DECODE_VALUE = (["-D", "revision=7"], "revision='7': give one of 2, 3, 4")
+
+
 @pytest.mark.parametrize(
-    "args",
+    ("args", "bad"),
     [
-        ["decode", "-o", "{out}"],
-        ["decode", "--sink", "jsonl:{out}"],
-        ["decode", "--sink", "parquet:{dir}"],
-        ["stats", "--chart", "{out}"],
-        ["dashboard", "--no-browser"],
+        (["decode", "-o", "{out}"], SOURCE_VALUE),
+        (["decode", "-o", "{out}"], DECODE_VALUE),
+        (["decode", "-o", "{out}"], (["--sink-option", "time=x"], "time='x'")),
+        (["decode", "--sink", "jsonl:{out}", "--sink", "stats"], SOURCE_VALUE),
+        (
+            ["decode", "--sink", "jsonl:{out}", "--sink", "stats"],
+            (["--sink-option", "stats.top=x"], "top='x'"),
+        ),
+        (["decode", "--sink", "parquet:{dir}"], DECODE_VALUE),
+        (["decode", "--sink", "parquet:{dir}"], (["--sink-option", "compression=rar"], "'rar'")),
+        (["stats", "--chart", "{out}"], SOURCE_VALUE),
+        (["stats", "--chart", "{out}"], DECODE_VALUE),
+        (["dashboard", "--no-browser"], SOURCE_VALUE),
+        (["dashboard", "--no-browser"], (["--sink-option", "interval=0"], "interval='0'")),
     ],
-    ids=["output", "sink-file", "parquet", "chart", "dashboard"],
 )
-def test_a_bad_source_option_value_costs_nothing(tmp_path: Path, args: list[str]) -> None:
-    """Checked before any output is opened: a file is not emptied, a directory not made, a
-    dashboard not served (and no browser tab opened) for a run that ends at once."""
+def test_a_bad_option_value_costs_nothing(
+    tmp_path: Path, args: list[str], bad: tuple[list[str], str]
+) -> None:
+    """Source, decode and sink option values are checked before any output is opened: a
+    file is not emptied, a directory not made, a dashboard not served (and no browser tab
+    opened) for a run that ends at once."""
     out, folder = tmp_path / "out.txt", tmp_path / "archive"
     out.write_text("earlier results\n")
     names = {"out": str(out), "dir": str(folder)}
-    command = [arg.format(**names) for arg in args]
-    result = run(*command, "--source-option", "max_connections=-5", CHAT)
-    assert_mistake(result, "max_connections='-5'")
+    given, expected = bad
+    result = run(*[arg.format(**names) for arg in args], *given, CHAT)
+    assert_mistake(result, expected)
     assert out.read_text() == "earlier results\n"
     assert not folder.exists()
+
+
+def test_every_bundled_source_and_sink_checks_its_option_values() -> None:
+    from ioproto.components import optional
+    from ioproto.plugins import collect_components, make_plugin_manager
+
+    components = collect_components(make_plugin_manager())
+    for kind, registry in (("Source", components.sources), ("SinkFactory", components.sinks)):
+        for item in registry.items():
+            if optional(item.component, kind, "options"):
+                assert optional(item.component, kind, "check_options") is not None, item.name
 
 
 @pytest.mark.parametrize(
