@@ -45,10 +45,11 @@ def why_filtered_out(summary: RunSummary, sinks: Sequence[Stage]) -> list[str]:
     decoded = sum(summary.records.values())
     if not filtered or not decoded or any(s.matched or not s.counted for s in filtered):
         return []
-    return [
+    said = [
         f"ioproto: no record matched the filter ({decoded} records decoded; "
         "`ioproto fields` lists what a filter can test)"
     ]
+    return said + [f"ioproto: {hint}" for hint in filtered[0].tally.hints()]
 
 
 def _fallback(input: str, source: Source) -> str:

@@ -68,18 +68,25 @@ class FilteredSink:
     ``tick``, a sink's own methods) goes to the sink unchanged.
 
     ``matched`` counts the records it let through, while ``counted`` says that it saw them
-    all (not when workers render the sink's records in their processes)."""
+    all (not when workers render the sink's records in their processes). Until one
+    matches, ``tally`` counts the values the filter's equality tests met instead (to say
+    why nothing matched: :mod:`ioproto.filters.tally`)."""
 
     def __init__(self, sink: Any, match: Filter) -> None:
+        from ioproto.filters.tally import Tally
+
         self.sink = sink
         self.match = match
         self.matched = 0
         self.counted = True
+        self.tally = Tally(match)
 
     def write(self, record: Record) -> None:
         if self.match(record):
             self.matched += 1
             self.sink.write(record)
+        elif not self.matched and self.tally:
+            self.tally.add(record)
 
     @property
     def render(self) -> Callable[[Record], str] | None:

@@ -186,6 +186,8 @@ def resolver(field: Field) -> Callable[[Record], Any]:
             values = _along_lineage(get, record)
             if values is None:
                 return ()
+            if not isinstance(values, list | tuple | set | frozenset):
+                values = (values,)  # a getter that gave one value, not a collection
             return tuple(value for value in values if value is not None and check(value))
 
         return resolve_many

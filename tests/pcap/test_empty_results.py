@@ -114,9 +114,54 @@ def test_records_say_nothing_when_there_are_records() -> None:
     ],
 )
 def test_a_filter_that_lets_nothing_through_says_so(args: list[str]) -> None:
-    line = why(*args, str(CHAT))
+    result = run(*args, str(CHAT))
+    assert result.returncode == 0 and result.stdout == "", result.stderr
+    line = result.stderr.splitlines()[0]
     assert line.startswith("ioproto: no record matched the filter ("), line
     assert "records decoded; `ioproto fields` lists what a filter can test)" in line
+
+
+@pytest.mark.parametrize(
+    ("args", "hints"),
+    [
+        (
+            ["decode", "--filter", "sio.event == mesage"],
+            [
+                'ioproto: sio.event was never "mesage" (did you mean "message"?); its values '
+                'were "message" (44), "typing" (32), "set-avatar" (6), "welcome" (3), '
+                '"user-joined" (3), "avatar" (3), … (2 more)'
+            ],
+        ),
+        (
+            ["monitor", "--type", "EVENT", "--event", "chat"],
+            ['ioproto: sio.event was never "chat"; its values were "message" (44), '],
+        ),
+        (
+            ["decode", "-f", "sio.type == event"],
+            ['ioproto: sio.type was never "event" (did you mean "EVENT"?); its values were '],
+        ),
+        (
+            ["decode", "-f", 'sio.event == "message" and sio.nsp in {"/a", "/b"}'],
+            ['ioproto: sio.nsp was never "/a" or "/b"; its values were "/" (105)'],
+        ),
+        (
+            ["decode", "--proto", "engineio", "-f", "sio.event == message"],
+            ['ioproto: no record had sio.event (so none was "message")'],
+        ),
+        (["decode", "-f", "sio.ack_id > 9"], []),
+        (["decode", "-f", 'not sio.event == "message" and sio.event == "message"'], []),
+    ],
+    ids=["misspelt", "monitor-event", "case", "one-of-two", "absent", "no-equality", "both"],
+)
+def test_what_the_filtered_fields_held_instead(args: list[str], hints: list[str]) -> None:
+    """After "no record matched the filter", the values each equality test's field had,
+    with the likeliest meant one."""
+    result = run(*args, str(CHAT))
+    assert result.returncode == 0 and result.stdout == "", result.stderr
+    said = result.stderr.splitlines()[1:]
+    assert len(said) == len(hints), said
+    for line, start in zip(said, hints, strict=True):
+        assert line.startswith(start), line
 
 
 def test_a_filter_that_lets_records_through_says_nothing() -> None:

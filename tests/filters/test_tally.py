@@ -1,0 +1,68 @@
+"""``ioproto.filters.tally``: what the fields of a filter's equality tests held instead."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from ioproto.filters import compile_filter
+from ioproto.filters.tally import Tally
+from ioproto.model import Packet, Record
+
+from .strategies import FIELDS, scalars
+
+
+def record(**values: object) -> Record:
+    return Packet(ts=0.0, layer="t", data={f"t.{key}": value for key, value in values.items()})
+
+
+def tally_of(expression: str, records: list[Record], **bounds: int) -> Tally:
+    tally = Tally(compile_filter(expression, FIELDS), **bounds)
+    for item in records:
+        tally.add(item)
+    return tally
+
+
+def test_the_values_by_count_and_the_likeliest_meant() -> None:
+    records = [record(s="message")] * 3 + [record(s="typing")] * 2 + [record(i=4)]
+    assert tally_of("t.s == mesage", records).hints() == [
+        't.s was never "mesage" (did you mean "message"?); its values were "message" (3), '
+        '"typing" (2)'
+    ]
+
+
+def test_integers_many_values_and_sets() -> None:
+    records = [record(i=1), record(i=2), record(names=("a", "b")), record(names=("a",))]
+    assert tally_of("t.i in {7, 8} or t.names == zz", records).hints() == [
+        "t.i was never 7 or 8; its values were 1 (1), 2 (1)",
+        't.names was never "zz"; its values were "a" (2), "b" (1)',
+    ]
+
+
+def test_no_hint_for_a_test_that_held_or_that_is_no_equality() -> None:
+    records = [record(s="chat", i=1)]
+    assert tally_of('t.s == "chat" and t.i == 2', records).hints() == [
+        "t.i was never 2; its values were 1 (1)"
+    ]
+    assert not tally_of("t.i > 5 and not t.s == chat and t.j.room == x", records)
+    assert tally_of("t.s == chat", [record(i=1)]).hints() == [
+        'no record had t.s (so none was "chat")'
+    ]
+
+
+def test_memory_is_bounded_in_values_and_bytes() -> None:
+    many = [record(s=f"event-{n}") for n in range(1000)]
+    by_count = tally_of("t.s == x", many, max_values=10)
+    assert len(by_count.tests[0].seen) == 10 and by_count.tests[0].others == 990
+    assert by_count.hints()[0].endswith(", … (4+ more)")
+    long = [record(s="y" * 100_000)] * 3 + [record(s=f"z{n}" * 1000) for n in range(50)]
+    by_bytes = tally_of("t.s == x", long, max_bytes=2_000)
+    kept = by_bytes.tests[0].seen
+    assert sum(len(str(value)) for value in kept) <= 2_000 and kept["y" * 120 + "…"] == 3
+
+
+@given(st.lists(st.dictionaries(st.sampled_from(["s", "i", "names"]), scalars), max_size=20))
+def test_any_records_never_raise(values: list[dict[str, object]]) -> None:
+    tally = tally_of("t.s == chat or t.i in {1, 2} or t.names == a", [record(**v) for v in values])
+    for line in tally.hints():
+        assert "\n" not in line
