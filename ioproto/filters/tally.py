@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from ioproto.model import Record
 
     from .compiler import Filter
+    from .fields import Field
 
 #: Distinct values kept per test, and bytes kept in all (a value's text, plus overhead).
 DEFAULT_MAX_VALUES = 256
@@ -38,11 +39,14 @@ _SHOWN = 6
 class _Test:
     """One equality test and the values its field had on the rejected records."""
 
-    def __init__(self, name: str, wanted: frozenset[Any], read: Callable[[Any], Any]) -> None:
-        self.name = name
+    def __init__(self, field: Field, wanted: frozenset[Any]) -> None:
+        self.name = field.name
         self.wanted = wanted
-        self.read = read
-        self.many = False
+        self.read: Callable[[Any], Any] = resolver(field)
+        #: the layer of the records that carry the field: only those are counted (once
+        #: each, not again through the lineage of the records decoded from them)
+        self.layer = field.layer
+        self.many = field.many
         self.seen: Counter[Any] = Counter()
         self.others = 0  # values not kept (past the bounds)
         self.records = 0  # records that had the field
@@ -64,9 +68,7 @@ class Tally:
         for name, wanted in _equality_tests(match.tree):
             field = fields.get(name)
             if field is not None and field.type in ("string", "integer"):
-                test = _Test(name, wanted, resolver(field))
-                test.many = field.many
-                self.tests.append(test)
+                self.tests.append(_Test(field, wanted))
         self.max_values = max_values
         self.bytes_left = max_bytes
 
@@ -76,6 +78,8 @@ class Tally:
     def add(self, record: Record) -> None:
         """Count the values ``record`` has for the tests' fields."""
         for test in self.tests:
+            if test.layer is not None and record.layer != test.layer:
+                continue
             value = test.read(record)
             if value is MISSING or (test.many and not value):
                 continue
