@@ -107,12 +107,7 @@ def run_pipeline_command(
     from ioproto.pipeline import Ticker
     from ioproto.worker import source_records
 
-    from .checks import (
-        check_decode_options,
-        check_sink_options,
-        check_source_option_values,
-        check_source_options,
-    )
+    from .checks import check_decode_options, check_sink_options, check_source_options
     from .empty import why_empty, why_filtered_out
     from .filtering import compile_filters
     from .runspec import RunSpec
@@ -159,17 +154,14 @@ def run_pipeline_command(
     check_sink_options(shared_options, per_sink_options, chosen_sinks, components)
     if all_layers:  # every record, also the empty control frames text and monitor leave out
         shared_options.setdefault("empty_control", "true")
-    try:
-        check_source_option_values(sources, source_settings)
-        for choice in sink_choices:
-            name, _, path = choice.partition(":")
-            if name in components.sinks:  # an unknown name is refused below, listing the valid
-                check = optional(components.sinks.get(name), "SinkFactory", "check_options")
-                option_maps = (shared_options, per_sink_options)
-                if check is not None:
-                    check(_sink_options(components, name, path, option_maps, extra_sink_options))
-    except (UsageError, ValueError) as exc:
-        raise Mistake(str(exc)) from None
+    _check_option_values(
+        components,
+        sources=sources,
+        source_settings=source_settings,
+        sink_choices=sink_choices,
+        option_maps=(shared_options, per_sink_options),
+        extra=extra_sink_options,
+    )
     spec.check(state)  # the decode options' values
     per_input = _per_input_sink(state, sinks)
     if per_input is not None:
@@ -445,6 +437,31 @@ def _sink_specs(
         options = _sink_options(components, name, path, option_maps, extra)
         specs.append((name, SinkContext(stream=stream, color=use_color, options=options)))
     return specs
+
+
+def _check_option_values(
+    components: Components,
+    *,
+    sources: Sequence[Source],
+    source_settings: dict[str, Any],
+    sink_choices: Sequence[str],
+    option_maps: tuple[dict[str, str], dict[str, dict[str, str]]],
+    extra: dict[str, dict[str, Any]] | None,
+) -> None:
+    """A :class:`~.mistakes.Mistake` for a source or sink option value that the sources
+    reading the inputs, or the sinks (``NAME`` or ``NAME:PATH``), do not take."""
+    from .checks import check_source_option_values
+
+    try:
+        check_source_option_values(sources, source_settings)
+        for choice in sink_choices:
+            name, _, path = choice.partition(":")
+            if name in components.sinks:  # an unknown name is refused later, listing the valid
+                check = optional(components.sinks.get(name), "SinkFactory", "check_options")
+                if check is not None:
+                    check(_sink_options(components, name, path, option_maps, extra))
+    except (UsageError, ValueError) as exc:
+        raise Mistake(str(exc)) from None
 
 
 def _sink_options(
