@@ -52,12 +52,20 @@ class PluginFailure(IoprotoError):
         return (PluginFailure, (self.plugin, self.component, self.exc))
 
 
-def check_writable(path: str, what: str) -> None:
+#: File name extensions of formats that an HTML page written under them would be mistaken for.
+_NOT_HTML = (".png", ".jpg", ".jpeg", ".gif", ".svg", ".pdf", ".json", ".csv", ".txt", ".md")
+
+
+def check_writable(path: str, what: str, *, html: bool = False) -> None:
     """Raise :class:`UsageError` now if the file ``path`` (a sink's ``what``: a chart, a
-    report) cannot be written when the input ends: no such folder, a folder, no permission."""
+    report) cannot be written when the input ends: no such folder, a folder, no permission;
+    with ``html``, also a name that says another format (``chart.png``)."""
     folder = os.path.dirname(os.path.abspath(path))
+    stem, extension = os.path.splitext(path)
     problem = None
-    if os.path.isdir(path):
+    if html and extension.lower() in _NOT_HTML:
+        problem = f"the {what} is an HTML page; name it {stem}.html"
+    elif os.path.isdir(path):
         problem = "that is a folder; give a file name"
     elif not os.path.isdir(folder):
         problem = f"the folder {folder} does not exist; create it or choose another path"

@@ -77,8 +77,11 @@ def parse_limits(values: Sequence[str], max_payload: int | None = None) -> Limit
         settings["max_payload"] = max_payload
     for name, text in parse_key_values(values, "--limit").items():
         if name not in names:
+            from ioproto.suggest import did_you_mean
+
             raise click.BadParameter(
-                f"unknown limit {name!r} (known: {', '.join(names)})", param_hint="--limit"
+                f"unknown limit {name!r}{did_you_mean(name, names)}; known: {', '.join(names)}",
+                param_hint="--limit",
             )
         match = _SIZE.fullmatch(text)
         if match is None or int(match.group(1)) < 1:

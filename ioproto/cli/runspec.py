@@ -82,6 +82,8 @@ class RunSpec:
         except NoSourceError as exc:
             if not os.path.exists(item) and not _looks_like_a_spec(item):
                 raise Mistake(f"no such file: {item}") from None
+            if os.path.isdir(item):
+                raise Mistake(_a_directory(item)) from None
             raise Mistake(str(exc)) from None
 
     def settings(self) -> dict[str, Any]:
@@ -98,6 +100,25 @@ class RunSpec:
             "all_layers": self.all_layers,
             "filters": list(self.filters),
         }
+
+
+def _a_directory(path: str) -> str:
+    """What to say when a directory is given as an input."""
+    suffixes = (".pcap", ".pcapng", ".cap", ".har", ".gz")
+    try:
+        files = sorted(name for name in os.listdir(path) if name.lower().endswith(suffixes))
+    except OSError:
+        files = []
+    if not files:
+        return (
+            f"{path} is a directory; name the capture files to read (it holds no .pcap, "
+            ".pcapng or .har file)"
+        )
+    example = os.path.join(path, "*" + os.path.splitext(files[0])[1])
+    return (
+        f"{path} is a directory; name the capture files to read, e.g. {example} "
+        f"({len(files)} file{'s' if len(files) > 1 else ''} in it look like captures)"
+    )
 
 
 def _looks_like_a_spec(input: str) -> bool:

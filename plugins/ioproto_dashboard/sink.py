@@ -87,7 +87,7 @@ class DashboardSink:
         self.hub = Hub(Aggregate(self.budgets), feed=self.feed, interval=interval)
         self.export = str(options["export"]) if options.get("export") else None
         if self.export is not None:
-            check_writable(self.export, "report")
+            check_writable(self.export, "report", html=True)
         self.hold = flag_option(options, "hold", True)
         self.url: str | None = None
         self.server: Any = None
@@ -172,6 +172,8 @@ class DashboardSinkFactory:
         """Raise :class:`~ioproto.errors.UsageError` (or :class:`ValueError`) for an option
         value not taken."""
         _settings(dict(options))
+        if options.get("export"):
+            check_writable(str(options["export"]), "report", html=True)
         for name in ("hold", "browser"):
             flag_option(options, name)
         parse_listen(str(options.get("listen") or DEFAULT_LISTEN))

@@ -40,7 +40,7 @@ class StatsSink:
         chart = options.get("chart")
         self._chart = str(chart) if chart else None
         if self._chart is not None:
-            check_writable(self._chart, "chart")
+            check_writable(self._chart, "chart", html=True)
         self.collector = StatsCollector(sessions=context.sessions)
 
     def write(self, record: Record) -> None:
@@ -87,8 +87,10 @@ class StatsSinkFactory:
 
     def check_options(self, options: Mapping[str, Any]) -> None:
         """Raise :class:`~ioproto.errors.UsageError` (or :class:`ValueError`) for an option
-        value not taken."""
+        value not taken, or a chart that cannot be written."""
         _settings(options)
+        if options.get("chart"):
+            check_writable(str(options["chart"]), "chart", html=True)
 
     def open(self, context: SinkContext) -> StatsSink:
         return StatsSink(context)

@@ -57,6 +57,10 @@ def busy_port() -> Iterator[int]:
         (["decode", "--sink", f"jsonl:{MISSING}", CHAT], [f"jsonl:{MISSING}", "does not exist"]),
         (["stats", "--chart", f"{MISSING}.html", CHAT], ["chart", "does not exist"]),
         (["dashboard", "--export", f"{MISSING}.html", CHAT], ["report", "does not exist"]),
+        (["stats", "--chart", "c.png", CHAT], ["the chart is an HTML page; name it c.html"]),
+        (["dashboard", "--export", "r.pdf", CHAT], ["the report is an HTML page; name it r.html"]),
+        (["decode", "examples"], ["examples is a directory", "e.g. examples/*.pcap"]),
+        (["decode", "--limit", "max_paylod=1", CHAT], ["(did you mean max_payload?)"]),
         (["decode", "/nonexistent-ioproto-test.pcap"], ["no such file: /nonexistent"]),
         (["decode", "--source", "pcap", MISSING], [f"no such file: {MISSING}"]),
         (
@@ -82,6 +86,10 @@ def busy_port() -> Iterator[int]:
         "sink-path",
         "chart",
         "dashboard-export",
+        "chart-not-html",
+        "export-not-html",
+        "directory-input",
+        "limit-name",
         "missing-input",
         "missing-input-named-source",
         "source-option",
@@ -223,8 +231,8 @@ DECODE_VALUE = (["-D", "revision=7"], "revision='7': give one of 2, 3, 4")
         ),
         (["decode", "--sink", "parquet:{dir}"], DECODE_VALUE),
         (["decode", "--sink", "parquet:{dir}"], (["--sink-option", "compression=rar"], "'rar'")),
-        (["stats", "--chart", "{out}"], SOURCE_VALUE),
-        (["stats", "--chart", "{out}"], DECODE_VALUE),
+        (["stats", "--chart", "{page}"], SOURCE_VALUE),
+        (["stats", "--chart", "{page}"], DECODE_VALUE),
         (["dashboard", "--no-browser"], SOURCE_VALUE),
         (["dashboard", "--no-browser"], (["--sink-option", "interval=0"], "interval='0'")),
     ],
@@ -235,13 +243,15 @@ def test_a_bad_option_value_costs_nothing(
     """Source, decode and sink option values are checked before any output is opened: a
     file is not emptied, a directory not made, a dashboard not served (and no browser tab
     opened) for a run that ends at once."""
-    out, folder = tmp_path / "out.txt", tmp_path / "archive"
+    out, page, folder = tmp_path / "out.txt", tmp_path / "chart.html", tmp_path / "archive"
     out.write_text("earlier results\n")
-    names = {"out": str(out), "dir": str(folder)}
+    page.write_text("<p>earlier chart</p>\n")
+    names = {"out": str(out), "page": str(page), "dir": str(folder)}
     given, expected = bad
     result = run(*[arg.format(**names) for arg in args], *given, CHAT)
     assert_mistake(result, expected)
     assert out.read_text() == "earlier results\n"
+    assert page.read_text() == "<p>earlier chart</p>\n"
     assert not folder.exists()
 
 
