@@ -143,12 +143,20 @@ class SourceContext:
     often while waiting, from the thread that iterates them (never from another thread), so
     that periodic output such as ``stats --every 10s`` appears while the wire is quiet.
     Calling it costs little; it does something only when a period has passed.
+
+    ``caught_up`` is for live sources that declare ``says_caught_up``: they call it, from
+    the same thread, whenever they have yielded the records of all the traffic that has
+    arrived (before they wait for more), and at least every 0.1 s while traffic keeps
+    coming. The CLI then writes the output out, so that it may buffer a live run's output
+    in blocks (one system call per block, not per line, under a flood) and still show each
+    record at once when the wire is quiet.
     """
 
     options: Mapping[str, Any] = attrs.field(factory=dict)
     limits: Limits = Limits()
     tick: Callable[[], None] = _no_tick
     wanted: Callable[[Record], bool] | None = None
+    caught_up: Callable[[], None] = _no_tick
 
 
 @runtime_checkable
@@ -284,6 +292,12 @@ OPTIONAL_MEMBERS: dict[str, dict[str, tuple[Any, str]]] = {
             None,
             "the prefixes of the inputs it reads (live:, proxy:): probe() is negative for any "
             "other input, so that choosing the source of a file need not make it",
+        ),
+        "says_caught_up": (
+            False,
+            "a live source that calls context.caught_up() whenever it has yielded all the "
+            "traffic so far, and at least every 0.1 s: the CLI buffers its output in blocks, "
+            "written out at those calls, instead of a system call per line",
         ),
         "forkable": (
             False,

@@ -196,11 +196,20 @@ def run_pipeline_command(
             extra_sink_options or {},
         )
         pipeline = spec.build(state, sink_specs)
-        live = any(optional(chosen, "Source", "live") for chosen in sources)
-        if live:
-            # Live sources: each packet shows up as it happens, on a terminal, in a pipe or
-            # in a file alike (a pipe's stdout is block-buffered by default).
-            for stream in {id(sink.stream): sink.stream for _, sink in sink_specs}.values():
+        live = [chosen for chosen in sources if optional(chosen, "Source", "live")]
+        streams = list({id(sink.stream): sink.stream for _, sink in sink_specs}.values())
+        caught_up: Callable[[], None] = _nothing
+        if live and all(optional(chosen, "Source", "says_caught_up") for chosen in live):
+            # Live sources that say when they have delivered all the traffic so far: each
+            # packet shows up as it happens, yet under a flood the output leaves in blocks
+            # (a write per line cost the proxy's decoder 16% of its time).
+            for stream in streams:
+                stack.enter_context(_buffering(stream, line=False))
+            caught_up = _flusher(streams)
+        elif live:
+            # Other live sources: each packet shows up as it happens, on a terminal, in a
+            # pipe or in a file alike (a pipe's stdout is block-buffered by default).
+            for stream in streams:
                 stack.enter_context(_buffering(stream, line=True))
         else:
             # Reading files into a pipe: block buffering saves a system call per line
@@ -208,7 +217,11 @@ def run_pipeline_command(
             stack.enter_context(_buffering(default_stream, line=False))
         tick = Ticker(every or 0.0, pipeline.tick)
         context = SourceContext(
-            options=source_settings, limits=limits, tick=tick, wanted=pipeline.wants
+            options=source_settings,
+            limits=limits,
+            tick=tick,
+            wanted=pipeline.wants,
+            caught_up=caught_up,
         )
 
         def records() -> Iterator[Record]:
@@ -251,6 +264,20 @@ def run_pipeline_command(
         for line in said:
             click.echo(line, err=True)
         _report_sink_failures(summary)
+
+
+def _nothing() -> None:
+    pass
+
+
+def _flusher(streams: Sequence[IO[str]]) -> Callable[[], None]:
+    """Write out what ``streams`` hold (a live source has caught up with the traffic)."""
+
+    def flush() -> None:
+        for stream in streams:
+            stream.flush()
+
+    return flush
 
 
 def _report_sink_failures(summary: RunSummary) -> None:

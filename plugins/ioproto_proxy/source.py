@@ -73,6 +73,9 @@ DEFAULT_BUFFER = 16 * 1024 * 1024
 #: anything coming from the proxy process (which may be stuck).
 DRAIN_SECONDS = 30.0
 
+#: Seconds at most between two context.caught_up() calls while copies keep coming.
+CAUGHT_UP_EVERY = 0.1
+
 
 def parse_listen(text: str) -> tuple[str, int]:
     """``"8080"``, ``"127.0.0.1:8080"``, ``"[::1]:8080"`` → ``(host, port)``.
@@ -99,7 +102,8 @@ class ProxySource:
     """Source ``proxy``: see the module docstring."""
 
     name = "proxy"
-    live = True  # records arrive as traffic happens: the CLI keeps output line-buffered
+    live = True  # records arrive as traffic happens
+    says_caught_up = True  # the CLI writes the output out at context.caught_up()
     prefixes = ("proxy:",)
     description = "run a monitoring reverse proxy: proxy:[HOST:]PORT, option upstream=URL"
     options = {
@@ -159,7 +163,7 @@ class ProxySource:
             # The handlers stay while draining: a second signal interrupts that too.
             with stop_on_signals(stop):
                 with decode_with_priority(priority) as governor:
-                    yield from self._consume(proxy, stop, deadline, input, context.tick, governor)
+                    yield from self._consume(proxy, stop, deadline, input, context, governor)
                 proxy.stop()
                 queued = proxy.queued_bytes
                 if queued >= 1 << 20:
@@ -193,13 +197,19 @@ class ProxySource:
         stop: threading.Event,
         deadline: float | None,
         input: str,
-        tick: Callable[[], None],
+        context: SourceContext,
         governor: DecodePriority,
     ) -> Iterator[Record]:
         reported = 0
         last_report = 0.0
+        last_caught_up = time.monotonic()
         while not stop.is_set():
-            governor.follow(proxy.queued_bytes)
+            queued = proxy.queued_bytes
+            governor.follow(queued)
+            if not queued or time.monotonic() - last_caught_up >= CAUGHT_UP_EVERY:
+                # Before waiting for more, or every 0.1 s in a flood: out with the output.
+                context.caught_up()
+                last_caught_up = time.monotonic()
             yield from proxy.records(timeout=0.1)
             if proxy.exited:
                 yield _error(
@@ -215,7 +225,7 @@ class ProxySource:
                 reported, last_report = dropped, now
                 text = _dropped_text(proxy, final=False)
                 yield _error(time.time(), input, "proxy.tap.dropped", text)
-            tick()  # periodic sink output (--every) while the wire is quiet
+            context.tick()  # periodic sink output (--every) while the wire is quiet
             if deadline is not None and now >= deadline:
                 return
 

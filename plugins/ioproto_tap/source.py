@@ -55,11 +55,16 @@ def _duration(options: Mapping[str, Any]) -> float:
     return float(number_option(options, "duration", 0, float, minimum=0))
 
 
+#: Seconds at most between two context.caught_up() calls while tap streams keep coming.
+CAUGHT_UP_EVERY = 0.1
+
+
 class CollectSource:
     """Source ``collect``: see the module docstring."""
 
     name = "collect"
-    live = True  # records arrive as taps send them: the CLI keeps output line-buffered
+    live = True  # records arrive as taps send them
+    says_caught_up = True  # the CLI writes the output out at context.caught_up()
     prefixes = (PREFIX,)
     description = "receive in-process taps' streams: collect:HOST:PORT or collect:unix:PATH"
     options = {
@@ -102,8 +107,15 @@ class CollectSource:
         deadline = time.monotonic() + duration if duration > 0 else None
         try:
             with _stop_on_signals(stop):
+                last_caught_up = time.monotonic()
                 while not stop.is_set():
-                    yield from collector.poll(0.1)
+                    ready = collector.poll(0.0)
+                    if not ready or time.monotonic() - last_caught_up >= CAUGHT_UP_EVERY:
+                        # Before waiting for more, or every 0.1 s in a flood: out with the
+                        # output.
+                        context.caught_up()
+                        last_caught_up = time.monotonic()
+                    yield from ready or collector.poll(0.1)
                     context.tick()
                     if deadline is not None and time.monotonic() >= deadline:
                         break

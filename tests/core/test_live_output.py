@@ -24,11 +24,16 @@ class Watching:
 
     description = "test source"
 
-    def __init__(self, name: str, live: bool, outputs: list[Path]) -> None:
+    def __init__(
+        self, name: str, live: bool, outputs: list[Path], *, caught_up_after: int | None = None
+    ) -> None:
         self.name = name
         self.live = live
         self.outputs = outputs
         self.seen: list[list[int]] = []
+        #: with a value: says_caught_up, and calls context.caught_up() after that record
+        self.caught_up_after = caught_up_after
+        self.says_caught_up = caught_up_after is not None
 
     def probe(self, input: str) -> float:
         return 1.0 if input == self.name else -1.0
@@ -38,6 +43,8 @@ class Watching:
             if n:
                 self.seen.append([len(path.read_text().splitlines()) for path in self.outputs])
             yield ErrorRecord(ts=1.0 + n, layer="test", rule="test.tick", reason=f"tick {n}")
+            if n == self.caught_up_after:
+                context.caught_up()
 
 
 def run(source: Watching, tmp_path: Path) -> list[list[int]]:
@@ -88,3 +95,12 @@ def test_line_buffering_leaves_write_through_alone() -> None:
         stream.write("a\n")
         assert raw.getvalue() == b"a\n"
     assert stream.write_through and not stream.line_buffering
+
+
+def test_a_live_source_that_says_when_it_caught_up_is_written_at_those_calls(
+    tmp_path: Path,
+) -> None:
+    """Block-buffered (a flood leaves in blocks), written out when the source caught up."""
+    outputs = [tmp_path / name for name in ("c.jsonl", "c.txt", "c.monitor")]
+    source = Watching("caught-up-test", True, outputs, caught_up_after=0)
+    assert run(source, tmp_path) == [[1, 1, 1], [1, 1, 1]]
