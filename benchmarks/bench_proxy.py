@@ -16,7 +16,14 @@ Default mode measures, directly and through the proxy:
   added latency (proxied minus direct);
 * throughput: `flood` rounds (no pause), acks per second, and the ratio proxied/direct;
 * decoding: how many of the Socket.IO messages that went through the proxy it decoded (the
-  rest were dropped because the decoder fell behind), and the tap bytes dropped.
+  rest were dropped because the decoder fell behind), and the tap bytes dropped;
+* CPU per 1000 acks of each process in the flood rounds (user + system, from /proc and
+  getrusage): the load client, the server, and through the proxy also the relay process and
+  the decoding process. On this 2-core machine all of them share two cores, so the proxied
+  flood is slower by the relay's and the decoder's CPU as well as by the second hop; with a
+  core for each process the busiest one sets the pace, and ``projected ratio`` is
+  direct's busiest process over the proxied run's busiest (an estimate for a machine of 4
+  or more idle cores, as bench_scaling.py gives for decoding).
 
 `--load` runs only the proxied paced load (default 500 connections for 60 s) and checks that
 every connection opened and no message was lost (the server's per-connection count of
@@ -27,10 +34,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
+import resource
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -79,6 +89,78 @@ def start_proxy(
     return proc, match.group(1)
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of process ``pid`` so far (0 when it is gone)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            fields = stat.read().rpartition(")")[2].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def children(pid: int) -> list[int]:
+    """The child processes of ``pid`` (Linux: /proc/PID/task/*/children)."""
+    found: list[int] = []
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return found
+    for task in tasks:
+        try:
+            with open(f"/proc/{pid}/task/{task}/children", encoding="ascii") as listed:
+                found.extend(int(item) for item in listed.read().split())
+        except OSError:
+            continue
+    return found
+
+
+def is_helper(pid: int) -> bool:
+    """multiprocessing's resource tracker, not the relay."""
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+            return b"resource_tracker" in cmdline.read()
+    except OSError:
+        return True
+
+
+def wait_until_idle(pid: int, timeout: float = 120.0) -> None:
+    """Until process ``pid`` uses under 5% of a core over half a second."""
+    deadline = time.monotonic() + timeout
+    before = cpu_seconds(pid)
+    while time.monotonic() < deadline:
+        time.sleep(0.5)
+        now = cpu_seconds(pid)
+        if now - before < 0.025:
+            return
+        before = now
+
+
+class CpuMeter:
+    """CPU seconds that named processes (and the load client, a reaped child) spend
+    between :meth:`start` and :meth:`stop`."""
+
+    def __init__(self, processes: dict[str, list[int]]) -> None:
+        self.processes = processes
+        self.before: dict[str, float] = {}
+        self.spent: dict[str, float] = {}
+
+    def _now(self) -> dict[str, float]:
+        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+        now = {"client": usage.ru_utime + usage.ru_stime}
+        for name, pids in self.processes.items():
+            now[name] = sum(cpu_seconds(pid) for pid in pids)
+        return now
+
+    def start(self) -> None:
+        self.before = self._now()
+
+    def stop(self) -> dict[str, float]:
+        after = self._now()
+        self.spent = {name: after[name] - self.before[name] for name in after}
+        return self.spent
+
+
 def load(url: str, clients: int, seconds: float, mode: str, pace_ms: int = 100) -> dict[str, Any]:
     done = subprocess.run(
         ["node", "load_client.js", url, str(clients), str(seconds), mode, str(pace_ms)],
@@ -108,15 +190,23 @@ def overhead(clients: int, seconds: float, priority: str = "auto") -> dict[str, 
     server, direct_url = start_server()
     records = tempfile.NamedTemporaryFile(suffix=".jsonl")  # noqa: SIM115 (closed below)
     proxy, proxy_url = start_proxy(direct_url, records.name, priority)
+    relay = [pid for pid in children(proxy.pid) if not is_helper(pid)]
+    meter = CpuMeter({"server": [server.pid], "relay": relay, "decoder": [proxy.pid]})
     try:
-        figures = {
+        figures: dict[str, Any] = {
             "clients": clients,
             "seconds": seconds,
             "paced_direct": load(direct_url, clients, seconds, "paced"),
             "paced_proxy": load(proxy_url, clients, seconds, "paced"),
-            "flood_direct": load(direct_url, clients, seconds, "flood"),
-            "flood_proxy": load(proxy_url, clients, seconds, "flood"),
         }
+        for name, url in (("flood_direct", direct_url), ("flood_proxy", proxy_url)):
+            meter.start()
+            figures[name] = load(url, clients, seconds, "flood")
+            wait_until_idle(proxy.pid)  # the decoder may still be working through copies
+            acks = max(1, figures[name]["acked"])
+            figures[name]["cpu_ms_per_1000_acks"] = {
+                process: 1e6 * spent / acks for process, spent in meter.stop().items()
+            }
     finally:
         proxy_err = stop(proxy)
         stop(server)
@@ -129,6 +219,8 @@ def overhead(clients: int, seconds: float, priority: str = "auto") -> dict[str, 
     figures["added_p50_ms"] = pp["p50_ms"] - pd["p50_ms"]
     figures["added_p99_ms"] = pp["p99_ms"] - pd["p99_ms"]
     figures["throughput_ratio"] = fp["throughput"] / fd["throughput"]
+    busiest_direct = max(fd["cpu_ms_per_1000_acks"][name] for name in ("client", "server"))
+    figures["projected_ratio"] = busiest_direct / max(fp["cpu_ms_per_1000_acks"].values())
     figures["lost"] = sum(figures[k]["lost"] for k in ("paced_proxy", "flood_proxy"))
     # Every round is three Socket.IO messages (the 'echo' event, its ack, the 'count'
     # event), and each client ends with 'total' and its ack.
@@ -210,6 +302,13 @@ def main(argv: list[str] | None = None) -> int:
         f"{'flood acks/s':24}{fd['throughput']:12.0f}{fp['throughput']:12.0f}"
         f"{figures['throughput_ratio']:13.0%}"
     )
+    print(f"projected ratio with a core per process: {figures['projected_ratio']:.0%}")
+    print("flood CPU ms per 1000 acks (user + system):")
+    for name in ("client", "server", "relay", "decoder"):
+        direct = fd["cpu_ms_per_1000_acks"][name]
+        proxied = fp["cpu_ms_per_1000_acks"][name]
+        shown = f"{direct:12.1f}" if name in ("client", "server") else f"{'-':>12}"
+        print(f"  {name:22}{shown}{proxied:12.1f}")
     print(
         f"messages lost through the proxy: {figures['lost']}; decoded "
         f"{figures['decoded']} of {figures['messages']} Socket.IO messages "
