@@ -168,6 +168,17 @@ def test_listing_commands_import_no_heavy_module(args: list[str]) -> None:
     assert done.stdout.strip() == ""
 
 
+@pytest.mark.parametrize("command", ["plugins", "fields"])
+def test_the_listings_load_json_only_for_json(command: str) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE.format(heavy=("json",)), command],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert done.stdout.strip() == ""
+
+
 def test_a_small_decode_loads_no_process_machinery_nor_construct() -> None:
     """A capture decoded in this process (under 1 MB) needs neither multiprocessing (the
     reader and shard processes) nor ctypes.util (whose find_library runs ldconfig), and
