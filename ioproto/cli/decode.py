@@ -21,6 +21,7 @@ from .options import (
     parse_key_values,
     parse_limits,
 )
+from .outputs import OutputFiles
 from .state import CliState
 
 if TYPE_CHECKING:
@@ -182,12 +183,14 @@ def run_pipeline_command(
         inputs,
     )
     with ExitStack() as stack:
-        default_stream = _open_output(stack, output)
+        files = OutputFiles(stack)
+        stack.push(_abandon_on_mistake(files))  # after the streams close, before files end
+        default_stream = _open_output(files, output)
         if not sinks and default_sink == "text" and _isatty(default_stream):
             # People at a terminal get the MONITOR view when it is installed.
             default_sink = "monitor" if "monitor" in components.sinks else default_sink
         sink_specs = _sink_specs(
-            stack,
+            files,
             components,
             sinks or [default_sink],
             (shared_options, per_sink_options),
@@ -268,6 +271,18 @@ def run_pipeline_command(
 
 def _nothing() -> None:
     pass
+
+
+def _abandon_on_mistake(files: OutputFiles) -> Callable[..., bool]:
+    """An exit callback: a run that ends on a user's mistake leaves the output files it
+    did not write to as they were (the input could not be opened, say)."""
+
+    def exit(kind: type[BaseException] | None, *_: object) -> bool:
+        if kind is not None and issubclass(kind, click.UsageError):
+            files.abandon()
+        return False
+
+    return exit
 
 
 def _flusher(streams: Sequence[IO[str]]) -> Callable[[], None]:
@@ -379,12 +394,12 @@ def _check_output_paths(named: Sequence[tuple[str, str]], inputs: Sequence[str])
         written[real] = option
 
 
-def _open_output(stack: ExitStack, path: str, option: str = "-o/--output") -> IO[str]:
+def _open_output(files: OutputFiles, path: str, option: str = "-o/--output") -> IO[str]:
     if path == "-":
         # sys.stdout as it is now: click's test runner swaps it while a command runs.
         return sys.stdout
     try:
-        return stack.enter_context(open(path, "w", encoding="utf-8"))
+        return files.open(path)
     except OSError as exc:
         raise Mistake(f"{option}: {cannot_write(path, exc)}") from None
 
@@ -446,7 +461,7 @@ def _sink_option_maps(
 
 
 def _sink_specs(
-    stack: ExitStack,
+    files: OutputFiles,
     components: Components,
     sinks: Sequence[str],
     option_maps: tuple[dict[str, str], dict[str, dict[str, str]]],
@@ -459,7 +474,7 @@ def _sink_specs(
         name, colon, path = spec.partition(":")
         stream: IO[str] = default_stream
         if colon and _takes_path(components, name):
-            stream = _open_output(stack, path, option=f"--sink {spec}")
+            stream = _open_output(files, path, option=f"--sink {spec}")
         use_color = color if color is not None else _isatty(stream)
         options = _sink_options(components, name, path, option_maps, extra)
         specs.append((name, SinkContext(stream=stream, color=use_color, options=options)))

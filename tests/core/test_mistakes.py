@@ -255,6 +255,25 @@ def test_a_bad_option_value_costs_nothing(
     assert not folder.exists()
 
 
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["proxy", "--listen", "nosuchhost.invalid:0", "--upstream", "http://127.0.0.1:9"],
+        ["decode", "--source-option", "upstream=http://x:1", "proxy:nosuchhost.invalid:0"],
+    ],
+    ids=["proxy-command", "proxy-source"],
+)
+def test_an_input_that_cannot_be_opened_costs_no_output(tmp_path: Path, args: list[str]) -> None:
+    """Found only when the input opens, after the outputs did: still, yesterday's file is
+    left as it was, and a file the run made is removed."""
+    old, new = tmp_path / "old.jsonl", tmp_path / "new.txt"
+    old.write_text("yesterday's records\n")
+    result = run(*args, "--sink", f"jsonl:{old}", "-o", str(new))
+    assert_mistake(result, "nosuchhost.invalid")
+    assert old.read_text() == "yesterday's records\n"
+    assert not new.exists()
+
+
 def test_every_bundled_source_and_sink_checks_its_option_values() -> None:
     from ioproto.components import optional
     from ioproto.plugins import collect_components, make_plugin_manager

@@ -1,0 +1,81 @@
+"""Output files that a failed run leaves as they were.
+
+``-o traffic.jsonl`` opened with ``open(path, "w")`` is emptied at once; should the run then
+end on a mistake found only when the input opens (a proxy whose port is taken, an interface
+that does not exist), yesterday's records would be gone for nothing. An
+:class:`OutputFiles` opens each file without emptying it, and empties it on the first
+write, or when the run ends without writing anything (an empty result is an empty file,
+as before); :meth:`OutputFiles.abandon` (the run failed) leaves a file nobody wrote to as
+it was, and removes one that the run created.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from contextlib import ExitStack, suppress
+from typing import IO, Any
+
+
+class _EmptiedOnFirstWrite(io.FileIO):
+    """A file opened for writing that keeps its content until the first write."""
+
+    def __init__(self, path: str) -> None:
+        self.created = not os.path.exists(path)
+        super().__init__(os.open(path, os.O_WRONLY | os.O_CREAT, 0o666), "w", closefd=True)
+        self.path = path
+        self.emptied = False
+
+    def empty(self) -> None:
+        if not self.emptied:
+            self.emptied = True
+            with suppress(OSError):  # not a regular file (/dev/null, a pipe): nothing to empty
+                os.ftruncate(self.fileno(), 0)
+
+    def write(self, data: Any, /) -> int:
+        if not self.emptied:
+            self.empty()
+        return super().write(data)
+
+
+class OutputFiles:
+    """The output files of one run, opened on ``stack`` (see the module docstring)."""
+
+    def __init__(self, stack: ExitStack) -> None:
+        self._stack = stack
+        self._raws: list[_EmptiedOnFirstWrite] = []
+        self._abandoned = False
+        stack.callback(self._finish)
+
+    def open(self, path: str) -> IO[str]:
+        """``path`` for writing text (UTF-8), as ``open(path, "w")`` but not emptied yet;
+        ``OSError`` when it cannot be opened."""
+        raw = _EmptiedOnFirstWrite(path)
+        self._raws.append(raw)
+        try:
+            stream = io.TextIOWrapper(io.BufferedWriter(raw), encoding="utf-8")
+        except BaseException:
+            raw.close()
+            raise
+        return self._stack.enter_context(stream)
+
+    def abandon(self) -> None:
+        """The run failed: leave every file nobody wrote to as it was (one this run made
+        is removed)."""
+        self._abandoned = True
+
+    def _finish(self) -> None:
+        # Runs after the streams closed (the stack unwinds in reverse): what was written
+        # is in the files.
+        for raw in self._raws:
+            if raw.emptied:
+                continue
+            if self._abandoned:
+                if raw.created:
+                    with suppress(OSError):
+                        os.unlink(raw.path)
+                continue
+            if not os.path.isfile(raw.path):
+                continue  # /dev/null, a pipe (opening a pipe again could block)
+            with suppress(OSError):
+                os.truncate(raw.path, 0)

@@ -1,0 +1,61 @@
+"""``ioproto.cli.outputs``: output files that a failed run leaves as they were."""
+
+from __future__ import annotations
+
+from contextlib import ExitStack
+from pathlib import Path
+
+import pytest
+
+from ioproto.cli.outputs import OutputFiles
+
+
+def test_a_file_is_emptied_by_the_first_write_only(tmp_path: Path) -> None:
+    path = tmp_path / "out.txt"
+    path.write_text("yesterday's records, a long line\n")
+    with ExitStack() as stack:
+        stream = OutputFiles(stack).open(str(path))
+        assert path.read_text() == "yesterday's records, a long line\n"
+        stream.write("today\n")
+        stream.flush()
+        assert path.read_text() == "today\n"
+    assert path.read_text() == "today\n"
+
+
+def test_a_run_that_wrote_nothing_leaves_an_empty_file(tmp_path: Path) -> None:
+    path = tmp_path / "out.txt"
+    path.write_text("yesterday\n")
+    with ExitStack() as stack:
+        OutputFiles(stack).open(str(path))
+    assert path.read_text() == ""
+
+
+def test_an_abandoned_run_leaves_files_as_they_were(tmp_path: Path) -> None:
+    old, new = tmp_path / "old.txt", tmp_path / "new.txt"
+    old.write_text("yesterday\n")
+    with ExitStack() as stack:
+        files = OutputFiles(stack)
+        files.open(str(old))
+        files.open(str(new))
+        assert new.exists()
+        files.abandon()
+    assert old.read_text() == "yesterday\n"
+    assert not new.exists()
+
+
+def test_what_was_written_stays_when_the_run_fails_later(tmp_path: Path) -> None:
+    path = tmp_path / "out.txt"
+    path.write_text("yesterday\n")
+    with pytest.raises(RuntimeError), ExitStack() as stack:
+        files = OutputFiles(stack)
+        files.open(str(path)).write("part of today\n")
+        files.abandon()
+        raise RuntimeError("the run failed after writing")
+    assert path.read_text() == "part of today\n"
+
+
+def test_devices_are_written_as_before(tmp_path: Path) -> None:
+    with ExitStack() as stack:
+        OutputFiles(stack).open("/dev/null").write("nothing\n")
+    with ExitStack() as stack:
+        OutputFiles(stack).open("/dev/null")
