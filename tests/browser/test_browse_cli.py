@@ -50,6 +50,7 @@ def test_browse_shows_the_pages_traffic_and_stops_on_ctrl_c(tmp_path: Path) -> N
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
+            env={**os.environ, "PYTHONFAULTHANDLER": "1"},
         )
         deadline = time.monotonic() + 60
         while b'"again"' not in _read(out):
@@ -58,7 +59,14 @@ def test_browse_shows_the_pages_traffic_and_stops_on_ctrl_c(tmp_path: Path) -> N
             time.sleep(0.2)
         time.sleep(0.5)
         proc.send_signal(signal.SIGINT)
-        stdout, stderr = proc.communicate(timeout=30)
+        try:
+            stdout, stderr = proc.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            # Where did it hang? faulthandler (PYTHONFAULTHANDLER) prints every thread's
+            # stack on SIGABRT.
+            proc.send_signal(signal.SIGABRT)
+            stdout, stderr = proc.communicate(timeout=30)
+            pytest.fail(f"browse did not stop within 30 s of Ctrl-C:\n{stderr[-6000:]}")
     finally:
         server.stop()
     assert proc.returncode == 0, stderr
