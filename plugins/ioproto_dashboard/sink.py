@@ -25,7 +25,7 @@ import socket
 import sys
 import time
 from collections.abc import Mapping
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 
 import attrs
 
@@ -83,19 +83,15 @@ class DashboardSink:
         self._stream: IO[str] = context.stream
         feed = options.get("feed")
         self.feed = feed if isinstance(feed, Feed) else Feed(mode="stream")
-        self.budgets, interval = _settings(options)
-        self.hub = Hub(Aggregate(self.budgets), feed=self.feed, interval=interval)
-        self.export = str(options["export"]) if options.get("export") else None
-        if self.export is not None:
-            check_writable(self.export, "report", html=True)
-        self.hold = flag_option(options, "hold", True)
+        settings = DashboardOptions.read(options)
+        self.budgets = settings.budgets
+        self.hub = Hub(Aggregate(self.budgets), feed=self.feed, interval=settings.interval)
+        self.export = settings.export
+        self.hold = settings.hold
         self.url: str | None = None
         self.server: Any = None
         if self.export is None:
-            self._serve(
-                str(options.get("listen") or DEFAULT_LISTEN),
-                flag_option(options, "browser", True),
-            )
+            self._serve(settings.listen, settings.browser)
 
     def _serve(self, listen: str, browser: bool) -> None:
         from .server import DashboardServer, bind_socket, is_loopback
@@ -171,18 +167,38 @@ class DashboardSinkFactory:
     def check_options(self, options: Mapping[str, Any]) -> None:
         """Raise :class:`~ioproto.errors.UsageError` (or :class:`ValueError`) for an option
         value not taken."""
-        _settings(dict(options))
-        if options.get("export"):
-            check_writable(str(options["export"]), "report", html=True)
-        for name in ("hold", "browser"):
-            flag_option(options, name)
-        parse_listen(str(options.get("listen") or DEFAULT_LISTEN))
+        DashboardOptions.read(options)
 
     def open(self, context: SinkContext) -> DashboardSink:
         return DashboardSink(context)
 
 
-def _settings(options: dict[str, Any]) -> tuple[Budgets, float]:
-    """The budgets of the dashboard's tables and the seconds between publications."""
-    interval = number_option(options, "interval", 0.25, float, minimum=0.05)
-    return Budgets.from_options(options), interval
+class DashboardOptions(NamedTuple):
+    """The sink options of the dashboard (the module docstring lists them)."""
+
+    budgets: Budgets
+    #: seconds between publications
+    interval: float
+    #: the report to write at the end instead of serving
+    export: str | None
+    hold: bool
+    listen: str
+    browser: bool
+
+    @classmethod
+    def read(cls, options: Mapping[str, Any]) -> DashboardOptions:
+        """The options' values; :class:`~ioproto.errors.UsageError` (or
+        :class:`ValueError`) for one not taken or a report that cannot be written."""
+        export = str(options["export"]) if options.get("export") else None
+        if export is not None:
+            check_writable(export, "report", html=True)
+        listen = str(options.get("listen") or DEFAULT_LISTEN)
+        parse_listen(listen)
+        return cls(
+            budgets=Budgets.from_options(dict(options)),
+            interval=number_option(options, "interval", 0.25, float, minimum=0.05),
+            export=export,
+            hold=flag_option(options, "hold", True),
+            listen=listen,
+            browser=flag_option(options, "browser", True),
+        )

@@ -36,11 +36,7 @@ class StatsSink:
         options = context.options
         self._stream: IO[str] = context.stream
         self._color = context.color
-        self.format, self._top = _settings(options)
-        chart = options.get("chart")
-        self._chart = str(chart) if chart else None
-        if self._chart is not None:
-            check_writable(self._chart, "chart", html=True)
+        self.format, self._top, self._chart = _settings(options)
         self.collector = StatsCollector(sessions=context.sessions)
 
     def write(self, record: Record) -> None:
@@ -89,18 +85,20 @@ class StatsSinkFactory:
         """Raise :class:`~ioproto.errors.UsageError` (or :class:`ValueError`) for an option
         value not taken, or a chart that cannot be written."""
         _settings(options)
-        if options.get("chart"):
-            check_writable(str(options["chart"]), "chart", html=True)
 
     def open(self, context: SinkContext) -> StatsSink:
         return StatsSink(context)
 
 
-def _settings(options: Mapping[str, Any]) -> tuple[str, int]:
-    """The ``format`` (``markdown`` is ``md``) and ``top`` options."""
+def _settings(options: Mapping[str, Any]) -> tuple[str, int, str | None]:
+    """The ``format`` (``markdown`` is ``md``), ``top`` and ``chart`` options (a chart that
+    cannot be written is a :class:`~ioproto.errors.UsageError` now, not at the end)."""
     fmt = str(options.get("format", "text")).lower()
     if fmt == "markdown":
         fmt = "md"
     if fmt not in FORMATS:
         raise ValueError(f"stats format {fmt!r} is not one of {', '.join(FORMATS)}")
-    return fmt, max(1, number_option(options, "top", 10))
+    chart = str(options["chart"]) if options.get("chart") else None
+    if chart is not None:
+        check_writable(chart, "chart", html=True)
+    return fmt, max(1, number_option(options, "top", 10)), chart
