@@ -183,8 +183,7 @@ def run_pipeline_command(
         inputs,
     )
     with ExitStack() as stack:
-        files = OutputFiles(stack)
-        stack.push(_abandon_on_mistake(files))  # after the streams close, before files end
+        files = OutputFiles(stack, abandon_on=click.UsageError)
         default_stream = _open_output(files, output)
         if not sinks and default_sink == "text" and _isatty(default_stream):
             # People at a terminal get the MONITOR view when it is installed.
@@ -273,18 +272,6 @@ def _nothing() -> None:
     pass
 
 
-def _abandon_on_mistake(files: OutputFiles) -> Callable[..., bool]:
-    """An exit callback: a run that ends on a user's mistake leaves the output files it
-    did not write to as they were (the input could not be opened, say)."""
-
-    def exit(kind: type[BaseException] | None, *_: object) -> bool:
-        if kind is not None and issubclass(kind, click.UsageError):
-            files.abandon()
-        return False
-
-    return exit
-
-
 def _flusher(streams: Sequence[IO[str]]) -> Callable[[], None]:
     """Write out what ``streams`` hold (a live source has caught up with the traffic)."""
 
@@ -365,14 +352,14 @@ def _written_files(
 ) -> list[tuple[str, str]]:
     """``(option, path)`` for every file the run will write: ``-o``, ``--sink NAME:FILE``,
     a sink's ``chart=``/``export=`` (``stats --chart``, ``dashboard --export``)."""
-    shared, per_sink = option_maps
     named = [("-o/--output", output)] if output != "-" else []
     for spec in sinks:
         name, colon, path = spec.partition(":")
         if colon and path != "-" and _takes_path(components, name):
             named.append((f"--sink {spec}", path))
+        options = _sink_options(components, name, path, option_maps, extra)
         for key in _FILE_OPTIONS:
-            value = {**shared, **per_sink.get(name, {}), **extra.get(name, {})}.get(key)
+            value = options.get(key)
             if value:
                 named.append((f"{name} {key}={value}", str(value)))
     return named

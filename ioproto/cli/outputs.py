@@ -39,13 +39,15 @@ class _EmptiedOnFirstWrite(io.FileIO):
 
 
 class OutputFiles:
-    """The output files of one run, opened on ``stack`` (see the module docstring)."""
+    """The output files of one run, opened on ``stack`` (see the module docstring); a run
+    that ends on an exception of type ``abandon_on`` (the user's mistake) is abandoned."""
 
-    def __init__(self, stack: ExitStack) -> None:
+    def __init__(self, stack: ExitStack, *, abandon_on: type[BaseException] | None = None) -> None:
         self._stack = stack
         self._raws: list[_EmptiedOnFirstWrite] = []
         self._abandoned = False
-        stack.callback(self._finish)
+        self._abandon_on = abandon_on
+        stack.push(self._exit)  # runs after the streams opened later have closed
 
     def open(self, path: str) -> IO[str]:
         """``path`` for writing text (UTF-8), as ``open(path, "w")`` but not emptied yet;
@@ -64,9 +66,13 @@ class OutputFiles:
         is removed)."""
         self._abandoned = True
 
+    def _exit(self, kind: type[BaseException] | None, *_: object) -> bool:
+        if kind is not None and self._abandon_on is not None and issubclass(kind, self._abandon_on):
+            self._abandoned = True
+        self._finish()
+        return False
+
     def _finish(self) -> None:
-        # Runs after the streams closed (the stack unwinds in reverse): what was written
-        # is in the files.
         for raw in self._raws:
             if raw.emptied:
                 continue

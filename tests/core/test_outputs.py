@@ -59,3 +59,16 @@ def test_devices_are_written_as_before(tmp_path: Path) -> None:
         OutputFiles(stack).open("/dev/null").write("nothing\n")
     with ExitStack() as stack:
         OutputFiles(stack).open("/dev/null")
+
+
+def test_a_run_ending_on_the_given_exception_is_abandoned(tmp_path: Path) -> None:
+    old = tmp_path / "old.txt"
+    old.write_text("yesterday\n")
+    with pytest.raises(LookupError), ExitStack() as stack:
+        OutputFiles(stack, abandon_on=LookupError).open(str(old))
+        raise KeyError("the input could not be opened")
+    assert old.read_text() == "yesterday\n"
+    with pytest.raises(ValueError), ExitStack() as stack:
+        OutputFiles(stack, abandon_on=LookupError).open(str(old))
+        raise ValueError("another failure: the run ran, as with Ctrl-C")
+    assert old.read_text() == ""
