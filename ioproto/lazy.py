@@ -19,14 +19,17 @@ from typing import Any
 def lazy_names(
     package: str, where: Mapping[str, str], namespace: dict[str, Any]
 ) -> Callable[[str], Any]:
-    """A module ``__getattr__`` for ``package``: name ``N`` is ``where[N]``'s attribute
-    ``N`` (a module relative to ``package``), imported when first asked for."""
+    """A module ``__getattr__`` for the package or module ``package`` (its ``__name__``;
+    ``namespace`` is its ``globals()``): name ``N`` is ``where[N]``'s attribute ``N`` (a
+    module relative to the package, or to the module's package), imported when first asked
+    for."""
+    relative_to = namespace.get("__package__") or package
 
     def __getattr__(name: str) -> Any:
         module = where.get(name)
         if module is None:
             raise AttributeError(f"module {package!r} has no attribute {name!r}")
-        value = getattr(import_module(f".{module}", package), name)
+        value = getattr(import_module(f".{module}", relative_to), name)
         namespace[name] = value
         return value
 

@@ -16,9 +16,8 @@ import os
 import sys
 import warnings
 from collections.abc import Iterable, Sequence
-from typing import Any, Generic, TypeVar, cast
+from typing import Any, Generic, NamedTuple, TypeVar, cast
 
-import attrs
 import pluggy
 
 from . import hookspecs
@@ -112,8 +111,7 @@ def _load_entrypoints(pm: PluginManager, only: Sequence[str] | None) -> None:
 # -- collecting components --------------------------------------------------------------------
 
 
-@attrs.frozen
-class Registered(Generic[T]):
+class Registered(NamedTuple, Generic[T]):
     """A component and the plugin that registered it."""
 
     component: T
@@ -219,8 +217,7 @@ class UnknownComponentError(KeyError):
         return f"unknown {self.kind} {self.name!r}{hint}; valid: {valid}"
 
 
-@attrs.frozen
-class Components:
+class Components(NamedTuple):
     """Everything the plugins registered, collected once."""
 
     sources: Registry[Source]

@@ -33,8 +33,6 @@ from collections.abc import Callable, Iterable, Iterator
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
-import attrs
-
 if TYPE_CHECKING:
     from ioproto.model import Record
 
@@ -66,7 +64,7 @@ class _Missing:
 MISSING: Any = _Missing()
 
 
-def _check_name(instance: Any, attribute: Any, value: str) -> None:
+def _check_name(value: str) -> None:
     parts = value.split(".")
     if not all(part and (part[0].isalpha() or part[0] == "_") for part in parts) or not all(
         c.isalnum() or c in "_-." for c in value
@@ -74,14 +72,26 @@ def _check_name(instance: Any, attribute: Any, value: str) -> None:
         raise ValueError(f"field name {value!r}: dotted words of letters, digits, '_' and '-'")
 
 
-def _check_type(instance: Any, attribute: Any, value: str) -> None:
+def _check_type(value: str) -> None:
     if value not in TYPES:
         raise ValueError(f"field type {value!r} is not one of {', '.join(TYPES)}")
 
 
-@attrs.frozen(slots=True, kw_only=True)
+_FIELD_ORDER = (
+    "name",
+    "type",
+    "get",
+    "description",
+    "layer",
+    "many",
+    "pushdown",
+    "source_option",
+    "example",
+)
+
+
 class Field:
-    """One field of the filter language.
+    """One field of the filter language: immutable, compared and hashed by its values.
 
     :param name: dotted, the first word naming the layer or classifier (``sio.event``).
     :param type: one of :data:`TYPES`.
@@ -101,17 +111,74 @@ class Field:
         ``field in {values}`` (``tcp.port`` → ``port``); the CLI sets it when the filter
         is such a test at the top level.
     :param example: an expression using the field, for the docs.
+
+    Raises :class:`ValueError` for a malformed ``name`` or an unknown ``type``.
     """
 
-    name: str = attrs.field(validator=_check_name)
-    type: str = attrs.field(validator=_check_type)
-    get: Callable[[Record], Any] = attrs.field(repr=False)
-    description: str = ""
-    layer: str | None = None
-    many: bool = False
-    pushdown: bool = False
-    source_option: str | None = None
-    example: str | None = None
+    # A plain class, not attrs: every `ioproto plugins`, `fields` and `--help` makes the
+    # fields, and these commands import no attrs (start-up, docs/architecture.md).
+    __slots__ = (
+        "description",
+        "example",
+        "get",
+        "layer",
+        "many",
+        "name",
+        "pushdown",
+        "source_option",
+        "type",
+    )
+    name: str
+    type: str
+    get: Callable[[Record], Any]
+    description: str
+    layer: str | None
+    many: bool
+    pushdown: bool
+    source_option: str | None
+    example: str | None
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        type: str,
+        get: Callable[[Record], Any],
+        description: str = "",
+        layer: str | None = None,
+        many: bool = False,
+        pushdown: bool = False,
+        source_option: str | None = None,
+        example: str | None = None,
+    ) -> None:
+        _check_name(name)
+        _check_type(type)
+        values = (name, type, get, description, layer, many, pushdown, source_option, example)
+        for slot, value in zip(_FIELD_ORDER, values, strict=True):
+            object.__setattr__(self, slot, value)
+
+    def _values(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, slot) for slot in _FIELD_ORDER)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"Field is immutable: cannot set {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"Field is immutable: cannot delete {name!r}")
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self._values() == other._values()  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        return hash(self._values())
+
+    def __repr__(self) -> str:
+        shown = ", ".join(
+            f"{slot}={getattr(self, slot)!r}" for slot in _FIELD_ORDER if slot != "get"
+        )
+        return f"Field({shown})"
 
 
 #: What :func:`reads` takes: a record class, ``"module:Class"`` naming one, or a tuple.

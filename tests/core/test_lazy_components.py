@@ -179,6 +179,21 @@ def test_the_listings_load_json_only_for_json(command: str) -> None:
     assert done.stdout.strip() == ""
 
 
+@pytest.mark.parametrize(
+    "args", [["plugins"], ["plugins", "--json"], ["fields"], ["fields", "--json"]]
+)
+def test_the_listings_import_no_attrs(args: list[str]) -> None:
+    """attrs' import is about a fifth of `ioproto plugins`: the registry, the fields and
+    ioproto.components (whose attrs contexts load on first use) do without it."""
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE.format(heavy=("attrs", "attr")), *args],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert done.stdout.strip() == ""
+
+
 def test_a_small_decode_loads_no_process_machinery_nor_construct() -> None:
     """A capture decoded in this process (under 1 MB) needs neither multiprocessing (the
     reader and shard processes) nor ctypes.util (whose find_library runs ldconfig), and
