@@ -137,6 +137,10 @@ def shard_records(
             yield Delivered(ts=0.0, records=batch, rendered=rendered)
         for feed in feeds:
             _add_counts(pipeline.summary, feed.totals[0], rendered)
+        add_report = getattr(job.render, "add_worker_report", None)
+        if add_report is not None:
+            for feed in feeds:
+                add_report(feed.totals[2])
         if job.reading is not None:
             yield from job.reading.merge_summaries([feed.totals[1] for feed in feeds])
         else:
@@ -169,7 +173,12 @@ def _renderer(pipeline: Pipeline) -> Callable[[Record], bytes] | None:
     """The ``render`` of the pipeline's sink when the workers may write for it: one sink,
     with ``render`` and ``write_rendered`` and without ``session_ended`` (which needs the
     sessions here). Serialising in the workers spares pickling the records (about 3 µs per
-    record on each side) and puts the serialising on the workers' cores."""
+    record on each side) and puts the serialising on the workers' cores.
+
+    A ``render`` that counts something in the workers (the CLI's filter: what matched, and
+    what the filter's tests met instead) has ``worker_report()``, called in each worker at
+    its end (a picklable value), and ``add_worker_report(value)``, called here with each
+    worker's."""
     if len(pipeline.sinks) != 1:
         return None
     stage = pipeline.sinks[0]
@@ -232,7 +241,7 @@ class _Feed:
         self.done = False
         self.ending = False  # the end came, behind the queued batches
         self.fixed: set[int] = set()  # ids of this batch's records renumbered
-        self.totals: tuple[Any, ...] = (RunSummary(), [])
+        self.totals: tuple[Any, ...] = (RunSummary(), [], None)
 
     def receive(self) -> None:
         try:
@@ -605,7 +614,8 @@ def _decode_share(
     outbox.sender.send(("ask", "seen", pipeline._last_ts))
     pipeline.saw(_wait_for(answers))
     _close(pipeline, me, now, marks, ends, outbox, rendering, last, answers)
-    sender.send(("end", pipeline.summary, summary))
+    report = getattr(job.render, "worker_report", None)
+    sender.send(("end", pipeline.summary, summary, report() if report is not None else None))
 
 
 def _feed_units(

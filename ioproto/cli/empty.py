@@ -40,10 +40,10 @@ def why_empty(summary: RunSummary, inputs: Sequence[str], sources: Sequence[Sour
 
 def why_filtered_out(summary: RunSummary, sinks: Sequence[Stage]) -> list[str]:
     """One line when records were decoded but the ``--filter`` let none reach the sinks
-    (``[]`` otherwise, or when that is not known: sinks rendered in worker processes)."""
+    (``[]`` otherwise)."""
     filtered = [stage.component for stage in sinks if isinstance(stage.component, FilteredSink)]
     decoded = sum(summary.records.values())
-    if not filtered or not decoded or any(s.matched or not s.counted for s in filtered):
+    if not filtered or not decoded or any(s.matched for s in filtered):
         return []
     said = [
         f"ioproto: no record matched the filter ({decoded} records decoded; "

@@ -67,10 +67,10 @@ class FilteredSink:
     """A sink that is given only the records ``match`` accepts; everything else (``close``,
     ``tick``, a sink's own methods) goes to the sink unchanged.
 
-    ``matched`` counts the records it let through, while ``counted`` says that it saw them
-    all (not when workers render the sink's records in their processes). Until one
-    matches, ``tally`` counts the values the filter's equality tests met instead (to say
-    why nothing matched: :mod:`ioproto.filters.tally`)."""
+    ``matched`` counts the records it let through (with those that sharded workers
+    rendered for it, :class:`RenderMatching`). Until one matches, ``tally`` counts the
+    values the filter's equality tests met instead (to say why nothing matched:
+    :mod:`ioproto.filters.tally`)."""
 
     def __init__(self, sink: Any, match: Filter) -> None:
         from ioproto.filters.tally import Tally
@@ -78,7 +78,6 @@ class FilteredSink:
         self.sink = sink
         self.match = match
         self.matched = 0
-        self.counted = True
         self.tally = Tally(match)
 
     def write(self, record: Record) -> None:
@@ -89,15 +88,48 @@ class FilteredSink:
             self.tally.add(record)
 
     @property
-    def render(self) -> Callable[[Record], str] | None:
+    def render(self) -> RenderMatching | None:
         """The sink's ``render`` for the records ``match`` accepts ('' for the others), if
         the sink has one."""
         inner = optional(self.sink, "Sink", "render")
-        if inner is None:
-            return None
-        self.counted = False  # asked for it to render elsewhere: what matches is unknown
-        match = self.match
-        return lambda record: inner(record) if match(record) else ""
+        return None if inner is None else RenderMatching(self, inner)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.sink, name)
+
+
+class RenderMatching:
+    """A :class:`FilteredSink`'s ``render``, run by sharded workers (``--jobs 3`` and more)
+    for the records they decode: the sink's rendering of a record the filter accepts, ''
+    for another. Like :meth:`FilteredSink.write`, it counts what matched and, until
+    something does, tallies the rest; each worker (a forked copy, counting from nothing)
+    hands :meth:`worker_report` back at its end and the run's process adds it to the
+    filtered sink with :meth:`add_worker_report` (:mod:`ioproto.shard`), so that "no
+    record matched the filter" and its hints are said as in one process."""
+
+    def __init__(self, filtered: FilteredSink, inner: Callable[[Record], Any]) -> None:
+        from ioproto.filters.tally import Tally
+
+        self.filtered = filtered
+        self.inner = inner
+        self.match = filtered.match
+        self.matched = 0
+        self.tally = Tally(filtered.match)
+
+    def __call__(self, record: Record) -> Any:
+        if self.match(record):
+            self.matched += 1
+            return self.inner(record)
+        if not self.matched and self.tally:
+            self.tally.add(record)
+        return ""
+
+    def worker_report(self) -> tuple[int, Any]:
+        """What this copy matched and tallied (picklable)."""
+        return self.matched, self.tally.counts()
+
+    def add_worker_report(self, report: tuple[int, Any]) -> None:
+        """Add a worker's :meth:`worker_report` to the filtered sink's counts."""
+        matched, counts = report
+        self.filtered.matched += matched
+        self.filtered.tally.merge(counts)

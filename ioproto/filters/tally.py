@@ -87,18 +87,31 @@ class Tally:
             for item in value if test.many else (value,):
                 self._count(test, item)
 
-    def _count(self, test: _Test, value: Any) -> None:
+    def _count(self, test: _Test, value: Any, times: int = 1) -> None:
         if isinstance(value, str) and len(value) > _MAX_TEXT:
             value = value[:_MAX_TEXT] + "…"
         if value in test.seen:
-            test.seen[value] += 1
+            test.seen[value] += times
             return
         cost = len(str(value)) + _VALUE_OVERHEAD
         if len(test.seen) >= self.max_values or cost > self.bytes_left:
-            test.others += 1
+            test.others += times
             return
         self.bytes_left -= cost
-        test.seen[value] = 1
+        test.seen[value] = times
+
+    def counts(self) -> list[tuple[dict[Any, int], int, int]]:
+        """What was counted, per test (picklable): for :meth:`merge` in another process."""
+        return [(dict(test.seen), test.others, test.records) for test in self.tests]
+
+    def merge(self, counts: list[tuple[dict[Any, int], int, int]]) -> None:
+        """Add the :meth:`counts` of a tally of the same filter (a worker process's), within
+        this tally's bounds."""
+        for test, (seen, others, records) in zip(self.tests, counts, strict=True):
+            test.records += records
+            test.others += others
+            for value, times in seen.items():
+                self._count(test, value, times)
 
     def hints(self) -> list[str]:
         """One line per test whose values never included what it wanted."""
@@ -117,7 +130,9 @@ def _hint(test: _Test) -> str | None:
     meant = ""
     if suggestions:
         meant = f" (did you mean {', '.join(map(_shown, sorted(suggestions)))}?)"
-    common = test.seen.most_common(_SHOWN)
+    # Ties by the value's text: the same lines whatever order the records came in (the
+    # workers of a sharded run each count their share).
+    common = sorted(test.seen.items(), key=lambda item: (-item[1], _shown(item[0])))[:_SHOWN]
     listed = ", ".join(f"{_shown(value)} ({count})" for value, count in common)
     more = len(test.seen) - len(common)
     if more or test.others:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pickle
+
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -66,3 +68,31 @@ def test_any_records_never_raise(values: list[dict[str, object]]) -> None:
     tally = tally_of("t.s == chat or t.i in {1, 2} or t.names == a", [record(**v) for v in values])
     for line in tally.hints():
         assert "\n" not in line
+
+
+@given(
+    st.lists(st.sampled_from(["message", "typing", "ping", "x" * 200]), max_size=40),
+    st.integers(min_value=1, max_value=4),
+)
+def test_tallies_merged_from_workers_say_what_one_tally_says(
+    events: list[str], workers: int
+) -> None:
+    """Sharded workers each tally their share; the run merges their counts (pickled)."""
+    records = [record(s=event, i=len(event)) for event in events]
+    expression = "t.s == mesage and t.i in {1, 2}"
+    whole = tally_of(expression, records)
+    merged = Tally(compile_filter(expression, FIELDS))
+    for worker in range(workers):
+        part = tally_of(expression, records[worker::workers])
+        merged.merge(pickle.loads(pickle.dumps(part.counts())))
+    assert merged.hints() == whole.hints()
+
+
+def test_merging_keeps_the_bounds() -> None:
+    expression = "t.s == x"
+    merged = Tally(compile_filter(expression, FIELDS), max_values=5)
+    for worker in range(3):
+        part = tally_of(expression, [record(s=f"w{worker}-{n}") for n in range(4)])
+        merged.merge(part.counts())
+    assert len(merged.tests[0].seen) == 5 and merged.tests[0].others == 7
+    assert merged.tests[0].records == 12
