@@ -285,6 +285,7 @@ def _syntax_error(expression: str, exc: lark.exceptions.UnexpectedInput) -> Filt
     column = getattr(exc, "column", None)
     if not isinstance(column, int) or column < 1:
         column = len(expression) + 1
+    char = ""
     if isinstance(exc, lark.exceptions.UnexpectedCharacters):
         expected = set(exc.allowed or ())
         position = exc.pos_in_stream or 0
@@ -300,11 +301,19 @@ def _syntax_error(expression: str, exc: lark.exceptions.UnexpectedInput) -> Filt
             column = len(expression.rstrip()) + 1
         else:
             what = f"unexpected {str(token)!r}"
+            char = str(token)[:1]
     else:
         expected = set(getattr(exc, "expected", ()) or ())
         what = "unexpected end"
         column = len(expression.rstrip()) + 1
+    meant = _MEANT.get(char)
+    if meant is not None:
+        what += f" ({meant})"
     return FilterError(expression, column, f"{what}: expected {_describe(expected)}")
+
+
+#: What a character found where it cannot be likely meant (from other languages).
+_MEANT = {"=": "compare with ==", "&": "write && or and", "|": "write || or or"}
 
 
 def _describe(expected: set[str]) -> str:

@@ -116,7 +116,10 @@ def test_matches_is_bounded_and_linear() -> None:
     [
         ("t.s ==", 7, "unexpected end: expected a number, a string, true, false or a word"),
         ('t.s == "x', 8, "this string has no closing"),
-        ("t.s = 1", 5, "unexpected '='"),
+        ("t.s = 1", 5, "unexpected '=' (compare with ==)"),
+        ("t.s === 1", 7, "unexpected '=' (compare with ==)"),
+        ("t.s == a & t.i == 1", 10, "unexpected '&' (write && or and)"),
+        ("t.s == a | t.i == 1", 10, "unexpected '|' (write || or or)"),
         ("(t.s", 5, "expected ')'"),
         ('t.sx == "a"', 1, "unknown field 't.sx' (did you mean t.s?)"),
         ("t.i == 3kb", 9, "unknown unit 'kb'"),
