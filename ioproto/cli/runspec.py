@@ -115,9 +115,10 @@ def _a_directory(path: str) -> str:
             ".pcapng or .har file)"
         )
     example = os.path.join(path, "*" + os.path.splitext(files[0])[1])
-    return (
-        f"{path} is a directory; name the capture files to read, e.g. {example} "
-        f"({len(files)} file{'s' if len(files) > 1 else ''} in it look like captures)"
+    return f"{path} is a directory; name the capture files to read, e.g. {example} " + (
+        f"({len(files)} files in it look like captures)"
+        if len(files) > 1
+        else "(1 file in it looks like a capture)"
     )
 
 

@@ -59,7 +59,10 @@ def busy_port() -> Iterator[int]:
         (["dashboard", "--export", f"{MISSING}.html", CHAT], ["report", "does not exist"]),
         (["stats", "--chart", "c.png", CHAT], ["the chart is an HTML page; name it c.html"]),
         (["dashboard", "--export", "r.pdf", CHAT], ["the report is an HTML page; name it r.html"]),
-        (["decode", "examples"], ["examples is a directory", "e.g. examples/*.pcap"]),
+        (
+            ["decode", "examples"],
+            ["examples is a directory", "e.g. examples/*.pcap (1 file in it looks like a capture)"],
+        ),
         (["decode", "--limit", "max_paylod=1", CHAT], ["(did you mean max_payload?)"]),
         (["decode", "/nonexistent-ioproto-test.pcap"], ["no such file: /nonexistent"]),
         (["decode", "--source", "pcap", MISSING], [f"no such file: {MISSING}"]),
