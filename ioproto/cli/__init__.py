@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 import click
 
 from ioproto.errors import PluginLoadWarning
+from ioproto.suggest import did_you_mean
 from ioproto.version import __version__
 
 from .lazycommand import LazyCommand as LazyCommand
@@ -55,6 +56,18 @@ class LazyGroup(OneLineGroup):
             self.register_plugins(ctx)
             command = super().get_command(ctx, cmd_name)
         return command
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        try:
+            return super().resolve_command(ctx, args)
+        except click.exceptions.NoSuchCommand as exc:
+            # click suggests only among the commands already imported; these are lazy.
+            name = exc.command_name
+            hint = did_you_mean(name, self.list_commands(ctx))
+            message = f"No such command {name!r}{hint}."
+            raise click.exceptions.NoSuchCommand(name, message, ctx=exc.ctx) from None
 
     def register_plugins(self, ctx: click.Context) -> None:
         """Register the plugins' commands (once), with the plugin manager of ``ctx``'s state."""

@@ -75,6 +75,13 @@ def parse_limits(values: Sequence[str], max_payload: int | None = None) -> Limit
     settings: dict[str, int] = {}
     if max_payload:
         settings["max_payload"] = max_payload
+    for item in values:
+        if item.strip().isdigit():
+            raise click.BadParameter(
+                f"{item!r} is not NAME=VALUE: --limit bounds what decoding keeps (e.g. "
+                "max_payload=1M); to see the first N records, pipe the output into head -n N",
+                param_hint="--limit",
+            )
     for name, text in parse_key_values(values, "--limit").items():
         if name not in names:
             from ioproto.suggest import did_you_mean

@@ -64,6 +64,10 @@ def busy_port() -> Iterator[int]:
             ["examples is a directory", "e.g. examples/*.pcap (1 file in it looks like a capture)"],
         ),
         (["decode", "--limit", "max_paylod=1", CHAT], ["(did you mean max_payload?)"]),
+        (["monitor", "--limit", "10", CHAT], ["'10' is not NAME=VALUE", "head -n N"]),
+        # commands are imported on use: the suggestion is among all of them, not the loaded
+        (["decod", CHAT], ["No such command 'decod' (did you mean decode?)"]),
+        (["mon", CHAT], ["No such command 'mon' (did you mean monitor?)"]),
         (["decode", "/nonexistent-ioproto-test.pcap"], ["no such file: /nonexistent"]),
         (["decode", "--source", "pcap", MISSING], [f"no such file: {MISSING}"]),
         (
@@ -93,6 +97,9 @@ def busy_port() -> Iterator[int]:
         "export-not-html",
         "directory-input",
         "limit-name",
+        "limit-count",
+        "command-misspelt",
+        "command-shortened",
         "missing-input",
         "missing-input-named-source",
         "source-option",
