@@ -17,8 +17,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-# Re-exported: plugins read their options with these (ioproto.optionvalues).
 from .lazy import lazy_names
+
+# Re-exported: plugins read their options with these (ioproto.optionvalues).
 from .optionvalues import choice_option as choice_option
 from .optionvalues import flag_option as flag_option
 from .optionvalues import number_option as number_option

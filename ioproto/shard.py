@@ -140,7 +140,8 @@ def shard_records(
         add_report = getattr(job.render, "add_worker_report", None)
         if add_report is not None:
             for feed in feeds:
-                add_report(feed.totals[2])
+                if feed.totals[2] is not None:
+                    add_report(feed.totals[2])
         if job.reading is not None:
             yield from job.reading.merge_summaries([feed.totals[1] for feed in feeds])
         else:

@@ -312,7 +312,8 @@ def _syntax_error(expression: str, exc: lark.exceptions.UnexpectedInput) -> Filt
     return FilterError(expression, column, f"{what}: expected {_describe(expected)}")
 
 
-#: What a character found where it cannot be likely meant (from other languages).
+#: What a character that cannot stand where it was found most likely meant (an operator
+#: of another language).
 _MEANT = {"=": "compare with ==", "&": "write && or and", "|": "write || or or"}
 
 
