@@ -166,6 +166,14 @@ class Field:
     def __delattr__(self, name: str) -> None:
         raise AttributeError(f"Field is immutable: cannot delete {name!r}")
 
+    def __getstate__(self) -> tuple[Any, ...]:
+        return self._values()
+
+    def __setstate__(self, state: tuple[Any, ...]) -> None:
+        # copy and pickle restore a field this way (its __setattr__ refuses).
+        for slot, value in zip(_FIELD_ORDER, state, strict=True):
+            object.__setattr__(self, slot, value)
+
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented

@@ -3,6 +3,9 @@ listing commands import no attrs)."""
 
 from __future__ import annotations
 
+import copy
+import pickle
+
 import pytest
 
 from ioproto.filters import Field
@@ -46,3 +49,9 @@ def test_a_bad_name_or_type_is_refused(name: str, kind: str, message: str) -> No
 def test_the_arguments_are_keywords() -> None:
     with pytest.raises(TypeError):
         Field("sio.event", "string", _get)  # type: ignore[misc]
+
+
+def test_a_field_copies_and_pickles() -> None:
+    field = Field(name="sio.event", type="string", get=_get, layer="socketio", many=True)
+    assert copy.copy(field) == field and copy.deepcopy(field) == field
+    assert pickle.loads(pickle.dumps(field)) == field
