@@ -252,6 +252,7 @@ class Pipeline:
         self.plugin_manager = plugin_manager
         self.summary = RunSummary()
         self._closed = False
+        self._finished = False
         self._started = False
         self._out: list[Record] = []
         # A record's layer -> index of the layer it enters; -1: kept, not decoded.
@@ -395,19 +396,33 @@ class Pipeline:
             self._end_sessions()
         return self._out
 
-    def close(self) -> list[Record]:
-        """Flush every layer and classifier, close the sinks; returns the flushed records."""
-        if self._closed:
+    def finish(self) -> list[Record]:
+        """End the input: end the open sessions, flush every layer and classifier, and write
+        what that gives to the sinks, leaving them open; returns the flushed records.
+
+        The summary is then final, except for what closing the sinks adds (a sink that
+        fails on close). :meth:`close` calls it first; call it yourself to act on the
+        summary before the sinks close (a sink may hold on close: the dashboard serves its
+        page until Ctrl-C). A second call returns ``[]``.
+        """
+        if self._finished:
             return []
         self._start()
-        self._closed = True
+        self._finished = True
         self._out = []
         self.end_open_sessions()
         for index in range(len(self.layers)):
             self.close_layer(index)
         for stage in self.classifiers:
             self.close_classifier(stage)
-        flushed = self._out
+        return self._out
+
+    def close(self) -> list[Record]:
+        """:meth:`finish` (unless done), then close the sinks; returns the flushed records."""
+        if self._closed:
+            return []
+        flushed = self.finish()
+        self._closed = True
         for stage in self.sinks:
             sink: Sink = stage.component
             self._call_sink(stage, sink.close)
@@ -415,23 +430,23 @@ class Pipeline:
             self.plugin_manager.hook.pipeline_finished(pipeline=self, summary=self.summary)
         return flushed
 
-    # The steps of close(), in its order, for a sharded worker (ioproto.shard) that tags
-    # what each step emits; each adds to the records the current feed/close returns.
+    # The steps of finish(), in its order, for a sharded worker (ioproto.shard) that tags
+    # what each step emits; each adds to the records the current feed/finish returns.
 
     def end_open_sessions(self) -> None:
-        """Close, step 1: end every open session ("input ended") and announce the ends."""
+        """Finish, step 1: end every open session ("input ended") and announce the ends."""
         self._end_sessions()
         self.sessions.end_all(self._last_ts, "input ended")
         self._end_sessions()
 
     def close_layer(self, index: int) -> None:
-        """Close, step 2 (per layer, lowest first): flush the streams of layer ``index``."""
+        """Finish, step 2 (per layer, lowest first): flush the streams of layer ``index``."""
         for member in self.layers[index].members:
             for produced in self._safely(member.plugin, member.decoder.name, member.stream.close):
                 self._push(produced, index + 1)
 
     def close_classifier(self, stage: Stage) -> None:
-        """Close, step 3 (per classifier, in order): what classifier ``stage`` reports at the
+        """Finish, step 3 (per classifier, in order): what classifier ``stage`` reports at the
         end, seen by the later classifiers."""
         state: ClassifierState = stage.component
         for produced in self._safely(stage.plugin, stage.name, state.close):

@@ -246,8 +246,14 @@ def run_pipeline_command(
                 else:
                     yield from opened
 
+        def say_why_empty(summary: RunSummary) -> None:
+            said = why_empty(summary, inputs, sources) + why_filtered_out(summary, pipeline.sinks)
+            for line in said:
+                click.echo(line, err=True)
+
         try:
-            summary = _run(pipeline, records())
+            # Said before the sinks close: the dashboard holds its page open on close.
+            summary = _run(pipeline, records(), before_sinks_close=say_why_empty)
             if not live:
                 _linger(pipeline)
         except UsageError as exc:
@@ -262,9 +268,6 @@ def run_pipeline_command(
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, sys.stdout.fileno())
             sys.exit(0)
-        said = why_empty(summary, inputs, sources) + why_filtered_out(summary, pipeline.sinks)
-        for line in said:
-            click.echo(line, err=True)
         _report_sink_failures(summary)
 
 
@@ -292,9 +295,15 @@ def _report_sink_failures(summary: RunSummary) -> None:
     sys.exit(1)
 
 
-def _run(pipeline: Pipeline, records: Iterator[Record]) -> RunSummary:
+def _run(
+    pipeline: Pipeline,
+    records: Iterator[Record],
+    before_sinks_close: Callable[[RunSummary], None] = lambda summary: None,
+) -> RunSummary:
     """:meth:`Pipeline.run`, except that an input that cannot be opened (``UsageError``)
-    leaves the sinks unclosed: the command failed, and a summary of nothing would mislead."""
+    leaves the sinks unclosed (the command failed, and a summary of nothing would mislead),
+    and that ``before_sinks_close(summary)`` runs once the input is finished, before the
+    sinks close, when the input ended by itself."""
     try:
         for record in records:
             pipeline.feed(record)
@@ -303,6 +312,8 @@ def _run(pipeline: Pipeline, records: Iterator[Record]) -> RunSummary:
     except BaseException:
         pipeline.close()
         raise
+    pipeline.finish()
+    before_sinks_close(pipeline.summary)
     pipeline.close()
     return pipeline.summary
 

@@ -124,3 +124,21 @@ def test_after_the_input_the_page_stays_until_ctrl_c(
     stderr = board.stop()
     assert board.proc.returncode == 0
     assert "showing it until Ctrl-C" in stderr
+
+
+def test_an_empty_result_says_why_while_the_page_stays(
+    dashboard: Callable[[list[str]], Dashboard],
+) -> None:
+    """Why nothing matched is said when the input ends, not only after Ctrl-C: the page
+    holds the command open until then."""
+    board = dashboard(["--filter", 'sio.event == "no-such-event"', str(CHAT)])
+    assert board.proc.stderr is not None
+    said = []
+    for line in board.proc.stderr:  # up to the line the page holds on
+        said.append(line)
+        if "showing it until Ctrl-C" in line:
+            break
+    assert board.proc.poll() is None  # still serving
+    assert any("no record matched the filter" in line for line in said), said
+    board.stop()
+    assert board.proc.returncode == 0
