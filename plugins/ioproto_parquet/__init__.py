@@ -36,7 +36,7 @@ def register_commands(cli: click.Group) -> None:
             "cluster",
             "ioproto_parquet.cluster_command:cluster_command",
             summary=(
-                "Decode INPUT... to Parquet on a Dask cluster, one task per capture, then print "
+                "Decode each INPUT to Parquet on a Dask cluster, one task per capture, then print "
                 "the stats report computed there. Needs `pip install 'ioproto[cluster]'` "
                 "(Dask)."
             ),

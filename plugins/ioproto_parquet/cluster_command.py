@@ -62,7 +62,7 @@ def cluster_command(
     inputs: Sequence[str],
     **params: Any,
 ) -> None:
-    """Decode INPUT... to Parquet on a Dask cluster, one task per capture, then print the
+    """Decode each INPUT to Parquet on a Dask cluster, one task per capture, then print the
     stats report computed there. Needs `pip install 'ioproto[cluster]'` (Dask).
 
     Every worker must see INPUT and OUT at the same paths. Captures already complete in
