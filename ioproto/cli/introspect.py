@@ -72,7 +72,13 @@ def fields_command(state: CliState, prefix: str, as_json: bool) -> None:
         click.echo(_json(described))
         return
     if not listed:
-        raise click.UsageError(f"no field starts with {prefix!r}; `ioproto fields` lists all")
+        from ioproto.suggest import did_you_mean
+
+        names = [item.component.name for item in state.components.fields.entries()]
+        raise click.UsageError(
+            f"no field starts with {prefix!r}{did_you_mean(prefix, names)}; "
+            "`ioproto fields` lists all"
+        )
     width = max(len(field.name) for field, _ in listed)
     for field, _ in listed:
         notes = " (pushed down)" if field.pushdown else ""

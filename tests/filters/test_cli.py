@@ -101,6 +101,9 @@ def test_fields_command() -> None:
     assert {field["name"] for field in listed} >= {"sio.event", "sio.args"}
     assert all(field["plugin"] == "socketio" for field in listed)
     assert ioproto("fields", "nothing.").returncode == 2
+    typo = ioproto("fields", "sio.evnt")
+    assert typo.returncode == 2
+    assert "(did you mean sio.event?)" in typo.stderr and "Traceback" not in typo.stderr
 
 
 def test_python_api_filter() -> None:
