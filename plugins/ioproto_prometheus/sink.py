@@ -11,10 +11,12 @@ SIGTERM (``linger``), so that Prometheus can scrape them; ``--sink-option
 prometheus.exit=true`` stops at once instead. When a live source stops (Ctrl-C, ``--duration``)
 the server stops with it.
 
-Options (``--sink-option prometheus.KEY=VALUE``): ``address`` (``HOST:PORT``, what
-``prometheus:HOST:PORT`` sets), ``exit``, ``top_events`` (distinct namespace/event pairs
-with labels of their own, default 100; the rest are ``other``), ``top_values`` (the same for
-every other label, default 50), ``max_sessions`` (sessions followed, default 100,000).
+Options (``--sink-option prometheus.KEY=VALUE``): ``listen`` (``HOST:PORT``, what
+``prometheus:HOST:PORT`` sets; named as the dashboard sink's option of the same job;
+``address``, its earlier name, is still taken), ``exit``, ``top_events`` (distinct
+namespace/event pairs with labels of their own, default 100; the rest are ``other``),
+``top_values`` (the same for every other label, default 50), ``max_sessions`` (sessions
+followed, default 100,000).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 from ioproto.components import SinkContext, flag_option, number_option
+from ioproto.errors import UsageError
 from ioproto.model import Record
 
 if TYPE_CHECKING:
@@ -126,7 +129,8 @@ class PrometheusSinkFactory:
     #: ``--sink prometheus:HOST:PORT`` names an address, not a file to write.
     target = "address"
     options = {
-        "address": "HOST:PORT to serve the metrics on (default 127.0.0.1:9464)",
+        "listen": "HOST:PORT to serve the metrics on (default 127.0.0.1:9464)",
+        "address": "the same as listen (its earlier name)",
         "exit": "true: stop when a file input ends instead of serving on",
         "top_events": "event names with series of their own (default 100)",
         "top_values": "values of a label with series of their own (default 50)",
@@ -144,7 +148,13 @@ class PrometheusSinkFactory:
 
 def _settings(options: Mapping[str, Any]) -> tuple[tuple[str, int], bool, dict[str, int]]:
     """The address to serve on, ``exit``, and the bounds of the metrics' tables."""
-    address = parse_address(options.get("address") or options.get("target"))
+    given = {options[key] for key in ("listen", "address", "target") if options.get(key)}
+    if len(given) > 1:
+        raise UsageError(
+            "prometheus: give the address to serve on once (listen, address and "
+            f"prometheus:HOST:PORT differ: {', '.join(sorted(map(str, given)))})"
+        )
+    address = parse_address(next(iter(given), None))
     bounds = {
         "top_events": number_option(options, "top_events", 100, minimum=1),
         "top_values": number_option(options, "top_values", 50, minimum=1),

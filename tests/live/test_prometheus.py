@@ -10,6 +10,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
 import urllib.parse
 import urllib.request
@@ -21,7 +22,7 @@ from typing import Any
 import pytest
 from ioproto_prometheus.labels import MAX_LABEL, label
 from ioproto_prometheus.metrics import Metrics
-from ioproto_prometheus.sink import parse_address
+from ioproto_prometheus.sink import _settings, parse_address
 from ioproto_socketio.records import SocketIOPacket
 from ioproto_stats.collector import StatsCollector
 from livehelp import ProxyCommand, Server, run_client
@@ -29,6 +30,7 @@ from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
 import ioproto
+from ioproto.errors import UsageError
 
 ROOT = Path(__file__).resolve().parents[2]
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
@@ -169,6 +171,31 @@ def test_parse_address() -> None:
     assert parse_address("[::1]:9002") == ("::1", 9002)
     with pytest.raises(ValueError):
         parse_address("host:port")
+
+
+def test_the_address_is_named_listen_as_the_dashboards_is() -> None:
+    assert _settings({"listen": "127.0.0.1:9100"})[0] == ("127.0.0.1", 9100)
+    assert _settings({"address": "127.0.0.1:9101"})[0] == ("127.0.0.1", 9101)  # earlier name
+    assert _settings({"target": "127.0.0.1:9102"})[0] == ("127.0.0.1", 9102)  # prometheus:X
+    assert _settings({"listen": "9103", "target": "9103"})[0] == ("127.0.0.1", 9103)
+    with pytest.raises(UsageError, match="give the address to serve on once"):
+        _settings({"listen": "127.0.0.1:9100", "target": "127.0.0.1:9200"})
+
+
+def test_listen_from_the_command_line() -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    done = subprocess.run(
+        [
+            sys.executable, "-m", "ioproto", "decode", "--sink", "prometheus",
+            "--sink-option", f"prometheus.listen=127.0.0.1:{port}",
+            "--sink-option", "prometheus.exit=true", str(ROOT / "examples" / "chat.pcap"),
+        ],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert f"metrics on http://127.0.0.1:{port}/metrics" in done.stderr
 
 
 def test_grafana_dashboard_uses_the_exported_metrics() -> None:
