@@ -220,8 +220,9 @@ class Pipeline:
 
     Build it with :meth:`Pipeline.build` (by names, from the plugins) and then either
     :meth:`run` a whole iterable of chunks, or :meth:`feed` chunks one by one (a live tool)
-    and :meth:`close` at the end. ``feed`` and ``close`` return the records that came out,
-    after classification, and also write them to the sinks.
+    and :meth:`close` at the end (:meth:`finish` first, to read the final summary while the
+    sinks are still open). ``feed``, ``finish`` and ``close`` return the records that came
+    out, after classification, and also write them to the sinks.
 
     ``strict=True`` makes a plugin exception fatal (it propagates as
     :class:`~ioproto.errors.PluginFailure`); otherwise it becomes an

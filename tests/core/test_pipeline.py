@@ -175,6 +175,50 @@ def test_sinks_receive_every_record_and_are_closed() -> None:
     assert summary.records["upper"] == 2
 
 
+def test_finish_flushes_and_leaves_the_sinks_open_for_close() -> None:
+    class Ending:
+        name = "ending"
+        description = "test"
+
+        def open(self, context):  # type: ignore[no-untyped-def]
+            return self
+
+        def classify(self, record: Record) -> Record:
+            return record
+
+        def close(self) -> Iterable[Record]:
+            return [Packet(ts=0.0, layer="ending", type="end")]
+
+    collect = Collect()
+
+    class Plugins:
+        @ioproto.hookimpl
+        def register_sinks(self, register):  # type: ignore[no-untyped-def]
+            register(collect)
+
+        @ioproto.hookimpl
+        def register_classifiers(self, register):  # type: ignore[no-untyped-def]
+            register(Ending())
+
+    pm = make_plugin_manager(load_entrypoints=False, plugins=[Plugin(), Plugins()])
+    from ioproto.components import SinkContext
+
+    p = Pipeline.build(
+        proto="upper",
+        plugin_manager=pm,
+        sinks=[("collect", SinkContext(stream=None))],  # type: ignore[arg-type]
+    )
+    p.feed(chunk("a"))
+    flushed = p.finish()
+    assert [r.type for r in flushed] == ["end"]
+    assert [r.type for r in collect.written] == ["word", "end"]  # written, the summary final
+    assert p.summary.records == {"upper": 1, "ending": 1}
+    assert not collect.closed
+    assert p.finish() == []
+    assert p.close() == []  # only closes the sinks now
+    assert collect.closed and [r.type for r in collect.written] == ["word", "end"]
+
+
 def test_classifiers_tag_records_and_may_emit_at_close() -> None:
     class Tagger:
         name = "tagger"
