@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 import ioproto_engineio
+import ioproto_engineio.decoder
 import ioproto_socketio
 import pytest
 from ioproto_har.source import HarSource
