@@ -193,12 +193,17 @@ class InputSummary(Record):
     saying why the input gave no records, should none come out of it (for example ``no TCP
     connection on port 3001; the capture holds ports 3000, 8080``). A source whose records
     the layers above may still turn into nothing (TCP streams that are not Engine.IO) always
-    sets it; one that knows sets it only when it yielded nothing else.
+    sets it; one that knows sets it only when it yielded nothing else. ``unreadable`` is set,
+    to one line saying why, when the source could not read the input as what it reads at
+    all (not a capture, a HAR that is not JSON, a file that cannot be read): the error
+    record of it is yielded as well, and the ``ioproto`` command also says it on stderr and
+    exits with status 1.
     """
 
     input: str
     counts: Mapping[str, int] = attrs.field(factory=dict)
     empty_reason: str | None = None
+    unreadable: str | None = None
     layer: str = INPUT_SUMMARY_LAYER
     type: str = "summary"
 

@@ -109,7 +109,7 @@ def run_pipeline_command(
     from ioproto.worker import source_records
 
     from .checks import check_decode_options, check_sink_options, check_source_options
-    from .empty import why_empty, why_filtered_out
+    from .empty import unreadable_inputs, why_empty, why_filtered_out
     from .filtering import compile_filters
     from .runspec import RunSpec
 
@@ -247,7 +247,9 @@ def run_pipeline_command(
                     yield from opened
 
         def say_why_empty(summary: RunSummary) -> None:
-            said = why_empty(summary, inputs, sources) + why_filtered_out(summary, pipeline.sinks)
+            said = unreadable_inputs(summary) or (
+                why_empty(summary, inputs, sources) + why_filtered_out(summary, pipeline.sinks)
+            )
             for line in said:
                 click.echo(line, err=True)
 
@@ -269,6 +271,8 @@ def run_pipeline_command(
             os.dup2(devnull, sys.stdout.fileno())
             sys.exit(0)
         _report_sink_failures(summary)
+        if unreadable_inputs(summary):
+            sys.exit(1)
 
 
 def _nothing() -> None:

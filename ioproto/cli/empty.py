@@ -4,7 +4,9 @@ The reason comes from the :class:`~ioproto.model.InputSummary` the input's sourc
 (a capture's TCP ports, say); without one, an empty file is said to be empty, and anything
 else that its source found nothing to decode in it. When a ``--filter`` dropped records
 before they were decoded, the line says so instead; when records were decoded but the
-filter let none of them through to the sinks, :func:`why_filtered_out` says that.
+filter let none of them through to the sinks, :func:`why_filtered_out` says that. An input
+its source could not read at all is said by :func:`unreadable_inputs`, even when other
+inputs gave records.
 """
 
 from __future__ import annotations
@@ -36,6 +38,17 @@ def why_empty(summary: RunSummary, inputs: Sequence[str], sources: Sequence[Sour
         reason = seen.get(item) or _fallback(item, source)
         lines.append(f"ioproto: {item}: {reason}")
     return lines
+
+
+def unreadable_inputs(summary: RunSummary) -> list[str]:
+    """``ioproto: INPUT: reason`` for every input its source could not read at all (not a
+    capture, a HAR that is not JSON: ``InputSummary.unreadable``), whatever else the run
+    gave; the command then exits with status 1."""
+    return [
+        f"ioproto: {item.input}: {item.unreadable}"
+        for item in summary.input_summaries
+        if item.unreadable
+    ]
 
 
 def why_filtered_out(summary: RunSummary, sinks: Sequence[Stage]) -> list[str]:

@@ -9,7 +9,9 @@ when one process is enough, else in a child process per input, ``jobs`` at a tim
 the cores this process may use). A sink that has an ``abort()`` method has it called when
 its input was not read to the end (an interrupt, a crash), so that it leaves nothing that
 looks complete. A child dies with its parent (Linux), so a killed run leaves no process
-behind to race the next one.
+behind to race the next one. An input its source could not read at all (not a capture)
+is said on stderr and its output holds the error record; the command then exits with
+status 1, as ``decode`` does.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ import click
 from ioproto.components import SinkContext, SourceContext, optional
 from ioproto.worker import available_cores, source_records
 
+from .empty import unreadable_inputs
 from .state import CliState
 
 if TYPE_CHECKING:
@@ -68,23 +71,31 @@ def run_per_input(
         spec.resolve(state, item)  # an input no source reads is a usage error, up front
     workers = min(jobs or available_cores(), len(todo))
     if workers <= 1:
-        failures = _run_here(state, spec, sink, todo)
+        failures, unreadable = _run_here(state, spec, sink, todo)
     else:
-        failures = _run_in_processes(state, spec, sink, todo, workers)
+        failures, unreadable = _run_in_processes(state, spec, sink, todo, workers)
     if failures:
         raise click.ClickException(
             f"{failures} of {len(todo)} inputs failed; run the same command again to "
             "finish them (completed inputs are skipped)"
         )
+    if unreadable:
+        sys.exit(1)  # each said why; its output holds its error record
+
+
+#: A child's exit status for an input its source could not read (said, output complete).
+_UNREADABLE = 3
 
 
 def _run_here(
     state: CliState, spec: RunSpec, sink: str, todo: list[tuple[str, dict[str, Any]]]
-) -> int:
-    failures = 0
+) -> tuple[int, int]:
+    """The inputs that failed, and those that could not be read."""
+    failures = unreadable = 0
     for item, options in todo:
         try:
-            decode_one(state, spec, sink, item, options)
+            if not decode_one(state, spec, sink, item, options):
+                unreadable += 1
         except KeyboardInterrupt:
             sys.exit(130)
         except click.UsageError:
@@ -92,13 +103,15 @@ def _run_here(
         except Exception as exc:
             failures += 1
             click.echo(f"ioproto: {item}: failed: {_describe(exc)}", err=True)
-    return failures
+    return failures, unreadable
 
 
 def decode_one(
     state: CliState, spec: RunSpec, sink: str, item: str, options: Mapping[str, Any]
-) -> None:
+) -> bool:
     """Decode ``item`` into its own sink; raises when the output could not be completed.
+    False when its source could not read it at all (said on stderr; the output is complete,
+    holding the error record).
 
     An input that is not read to its end (Ctrl-C on a file, an exception) has its sink
     aborted; on a live source Ctrl-C is the normal way to stop, and the sink is closed.
@@ -132,10 +145,14 @@ def decode_one(
     elapsed = time.monotonic() - started
     target = options.get("capture") or item
     click.echo(
-        f"ioproto: {item}: {records} records into {options.get('path')} "
-        f"as {target} ({elapsed:.1f} s)",
+        f"ioproto: {item}: {records} record{'' if records == 1 else 's'} into "
+        f"{options.get('path')} as {target} ({elapsed:.1f} s)",
         err=True,
     )
+    unreadable = unreadable_inputs(pipeline.summary)
+    for line in unreadable:
+        click.echo(line, err=True)
+    return not unreadable
 
 
 def _abort(pipeline: Any) -> None:
@@ -157,7 +174,8 @@ def _run_in_processes(
     sink: str,
     todo: list[tuple[str, dict[str, Any]]],
     workers: int,
-) -> int:
+) -> tuple[int, int]:
+    """The inputs that failed, and those that could not be read (see :func:`_run_here`)."""
     methods = multiprocessing.get_all_start_methods()
     # fork: the child inherits the loaded plugins (a fresh interpreter would load them
     # again for every input). Elsewhere the child builds its own.
@@ -169,7 +187,7 @@ def _run_in_processes(
         spec = _with_source_setting(spec, "parallel", "false")
     pending = list(todo)
     running: dict[Any, tuple[Any, str]] = {}
-    failures = 0
+    failures = unreadable = 0
     try:
         while pending or running:
             while pending and len(running) < workers:
@@ -184,7 +202,9 @@ def _run_in_processes(
             for sentinel in multiprocessing.connection.wait(list(running)):
                 process, item = running.pop(sentinel)
                 process.join()
-                if process.exitcode != 0:
+                if process.exitcode == _UNREADABLE:
+                    unreadable += 1
+                elif process.exitcode != 0:
                     failures += 1
                     if process.exitcode is not None and process.exitcode < 0:
                         name = signal.Signals(-process.exitcode).name
@@ -196,7 +216,7 @@ def _run_in_processes(
             if process.is_alive():
                 process.kill()
         sys.exit(130)
-    return failures
+    return failures, unreadable
 
 
 def _with_source_setting(spec: RunSpec, key: str, value: str) -> RunSpec:
@@ -215,7 +235,7 @@ def _child(
 ) -> None:
     _die_with_parent(parent)
     try:
-        decode_one(state or CliState(), spec, sink, item, options)
+        read = decode_one(state or CliState(), spec, sink, item, options)
     except KeyboardInterrupt:
         sys.exit(130)
     except click.ClickException as exc:
@@ -225,6 +245,8 @@ def _child(
         click.echo(f"ioproto: {item}: failed: {_describe(exc)}", err=True)
         sys.exit(1)
     sys.stderr.flush()
+    if not read:
+        sys.exit(_UNREADABLE)
 
 
 def _die_with_parent(parent: int) -> None:

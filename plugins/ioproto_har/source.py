@@ -139,12 +139,10 @@ class HarSource:
         except FileNotFoundError:
             raise UsageError(f"no such file: {input}") from None
         except RecursionError:
-            reason = f"{input} is not a readable HAR: JSON nested too deep"
-            yield _error(now, input, "har.file.invalid", reason)
+            yield from _unreadable(now, input, "JSON nested too deep")
             return
         except Exception as exc:  # any content: OSError, ValueError, MemoryError ...
-            reason = f"{input} is not a readable HAR: {type(exc).__name__}: {exc}"
-            yield _error(now, input, "har.file.invalid", reason[:1000])
+            yield from _unreadable(now, input, f"{type(exc).__name__}: {exc}")
             return
         items: list[tuple[float, int, Chunk | Record]] = []
         for index, entry in enumerate(entries):
@@ -176,6 +174,14 @@ class HarSource:
                 seq += 1
                 record = _with_seq(record, seq)
             yield record
+
+
+def _unreadable(ts: float, input: str, why: str) -> Iterator[Record]:
+    """The error record of a file that is no HAR, and the summary that says so."""
+    reason = f"{input} is not a readable HAR: {why}"[:1000]
+    yield _error(ts, input, "har.file.invalid", reason)
+    said = f"not a readable HAR: {why}"[:1000]
+    yield InputSummary(ts=ts, input=input, empty_reason=said, unreadable=said)
 
 
 def _nothing(input: str, entries: int, take_all: bool) -> InputSummary:

@@ -27,7 +27,7 @@ from typing import IO, Any
 from ioproto_http.records import Chunk, ChunkKind, HttpInfo
 
 from ioproto.components import SourceContext, choice_option, flag_option
-from ioproto.model import Direction, ErrorRecord, Record
+from ioproto.model import Direction, ErrorRecord, InputSummary, Record
 
 _ESCAPE = re.compile(rb"\\x([0-9a-fA-F]{2})")
 _PCAP_MAGICS = (
@@ -104,13 +104,17 @@ class LinesSource:
                 with open(input, "rb") as handle:
                     yield from _read(handle, connection, escapes, settings, context)
         except OSError as exc:
+            now = time.time()
+            reason = f"cannot read {input}: {exc}"
             yield ErrorRecord(
-                ts=time.time(),
+                ts=now,
                 connection=connection,
                 layer="capture",
                 rule="capture.file.unreadable",
-                reason=f"cannot read {input}: {exc}",
+                reason=reason,
             )
+            said = f"cannot read it: {exc.strerror or exc}"
+            yield InputSummary(ts=now, input=input, empty_reason=said, unreadable=said)
 
 
 def _read(

@@ -377,8 +377,11 @@ def end_notices(reader: FrameReader) -> None:
 
 
 def report(decoder: CaptureDecoder, input: str, problems: list[Problem]) -> None:
-    """Error records for the reader's ``problems`` (emptied)."""
+    """Error records for the reader's ``problems`` (emptied); the first that ended reading
+    the file is kept for the input's summary."""
     for rule, reason, offset in problems:
+        if rule.startswith("capture.file.") and decoder.seen.problem is None:
+            decoder.seen.problem = reason
         decoder.output.ts = decoder.ts
         decoder.output.error(
             rule=rule,

@@ -164,7 +164,8 @@ class FrameReader:
         if self.problem is not None:
             return
         if len(head) < 4:
-            self.problem = ("capture.file.truncated", "the file is shorter than a header", 0)
+            short = "shorter than a header" if head else "empty (0 bytes)"
+            self.problem = ("capture.file.truncated", f"the file is {short}", 0)
             return
         if head in PCAP_MAGICS:
             yield from self._pcap(head)

@@ -61,10 +61,13 @@ class Conversations:
 class Seen:
     """Counts kept while a capture is read (see the module docstring)."""
 
-    __slots__ = ("connections", "filtered", "followed")
+    __slots__ = ("connections", "filtered", "followed", "problem")
 
     def __init__(self) -> None:
         self.connections = 0
+        #: The first problem that ended reading the file (``capture.file.*``: its reason);
+        #: with no frame read, the capture was unreadable.
+        self.problem: str | None = None
         #: The conversations the source follows, and those the port filter leaves out.
         self.followed = Conversations()
         self.filtered = Conversations()
@@ -77,6 +80,7 @@ class Seen:
     def merge(self, other: Seen) -> None:
         """Add what ``other`` (another worker's share of the same capture) saw."""
         self.connections += other.connections
+        self.problem = self.problem or other.problem
         self.followed.merge(other.followed)
         self.filtered.merge(other.filtered)
 
@@ -90,15 +94,22 @@ class Seen:
         filter_ports: Collection[int] | None,
     ) -> InputSummary:
         """The summary of ``input``. Its ``empty_reason`` is always set: whether the layers
-        above find anything in the TCP streams is not the source's to know."""
+        above find anything in the TCP streams is not the source's to know; ``unreadable``
+        when a problem ended reading before the first frame (not a capture at all)."""
         counts = {
             "frames": frames,
             "tcp_segments": segments,
             "tcp_connections": self.connections,
         }
         reason = self._why_empty(frames, segments, filter_ports)
+        unreadable = self.problem if not frames else None
         return InputSummary(
-            ts=ts, connection=input, input=input, counts=counts, empty_reason=reason
+            ts=ts,
+            connection=input,
+            input=input,
+            counts=counts,
+            empty_reason=unreadable or reason,
+            unreadable=unreadable,
         )
 
     def _why_empty(self, frames: int, segments: int, filter_ports: Collection[int] | None) -> str:

@@ -1,4 +1,5 @@
-"""A capture whose header is damaged gets an error record, not a usage error (item 13)."""
+"""A capture whose header is damaged gets an error record, not a usage error (item 13); as
+nothing of it could be read, the command also says so on stderr and exits with status 1."""
 
 from __future__ import annotations
 
@@ -39,5 +40,7 @@ def test_a_damaged_capture_is_an_error_record(tmp_path: Path, kind: str) -> None
         ["decode", "--sink", "jsonl", str(path)],
         obj=CliState(plugin_manager=make_plugin_manager()),
     )
-    assert result.exit_code == 0, result.output
-    assert '"rule":"capture.file.' in result.output
+    assert result.exit_code == 1, result.output
+    assert '"rule":"capture.file.' in result.stdout
+    assert result.stderr.startswith(f"ioproto: {path}: ")
+    assert len(result.stderr.splitlines()) == 1

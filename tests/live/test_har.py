@@ -17,7 +17,7 @@ from ioproto_http.records import Chunk, ChunkKind
 import ioproto
 from ioproto.components import SourceContext
 from ioproto.errors import UsageError
-from ioproto.model import ErrorRecord, Record
+from ioproto.model import ErrorRecord, InputSummary, Record
 from ioproto.plugins import make_plugin_manager
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "har"
@@ -109,7 +109,10 @@ def test_firefox_sample() -> None:
 def test_bad_input_becomes_error_records(tmp_path: Path) -> None:
     broken = tmp_path / "broken.har"
     broken.write_text("{not json")
-    assert [r.rule for r in read(broken)] == ["har.file.invalid"]  # type: ignore[attr-defined]
+    error, summary = read(broken)
+    assert isinstance(error, ErrorRecord) and error.rule == "har.file.invalid"
+    assert isinstance(summary, InputSummary)  # for the command's line on stderr, exit 1
+    assert summary.unreadable is not None and summary.unreadable.startswith("not a readable HAR")
     with pytest.raises(UsageError, match="no such file"):
         read(tmp_path / "missing.har")
     odd = tmp_path / "odd.har"
