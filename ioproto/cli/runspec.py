@@ -18,6 +18,15 @@ from .filtering import FilteredSink, compile_filters
 from .mistakes import Mistake
 from .state import CliState
 
+#: What to say about a layer the docs name that only a plugin not installed provides.
+_PLUGIN_LAYERS = {
+    ("layer", "app"): (
+        " (the app layer comes with a plugin that declares an application protocol, and none "
+        "is installed: docs/writing-a-plugin.md; an example: pip install -e "
+        "docs/examples/ioproto-game)"
+    ),
+}
+
 
 @attrs.frozen
 class RunSpec:
@@ -69,7 +78,9 @@ class RunSpec:
                 components=state.components,
                 guards=guards,
             )
-        except (UnknownComponentError, ValueError, UsageError) as exc:
+        except UnknownComponentError as exc:
+            raise Mistake(str(exc) + _PLUGIN_LAYERS.get((exc.kind, exc.name), "")) from None
+        except (ValueError, UsageError) as exc:
             raise Mistake(str(exc)) from None
 
     def resolve(self, state: CliState, item: str) -> Source:

@@ -403,6 +403,13 @@ def test_proto_lists_layers_only() -> None:
     assert not {"socketio-msgpack", "app-game", "app-game-engineio"} & set(valid), valid
 
 
+def test_the_app_layer_says_it_needs_a_plugin() -> None:
+    result = run("decode", "--proto", "app", CHAT)
+    if result.returncode == 0:
+        pytest.skip("an application-protocol plugin is installed here")
+    assert_mistake(result, "unknown layer 'app'", "docs/writing-a-plugin.md")
+
+
 @pytest.mark.parametrize(
     ("args", "expected"),
     [
