@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from ioproto.components import SinkContext, SourceContext, optional
+from ioproto.render import plural
 from ioproto.worker import available_cores, source_records
 
 from .empty import unreadable_inputs
@@ -145,8 +146,8 @@ def decode_one(
     elapsed = time.monotonic() - started
     target = options.get("capture") or item
     click.echo(
-        f"ioproto: {item}: {records} record{'' if records == 1 else 's'} into "
-        f"{options.get('path')} as {target} ({elapsed:.1f} s)",
+        f"ioproto: {item}: {plural(records, 'record')} into {options.get('path')} "
+        f"as {target} ({elapsed:.1f} s)",
         err=True,
     )
     unreadable = unreadable_inputs(pipeline.summary)

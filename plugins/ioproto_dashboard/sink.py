@@ -32,6 +32,7 @@ import attrs
 from ioproto.components import SinkContext, flag_option, number_option
 from ioproto.errors import check_writable
 from ioproto.model import Record
+from ioproto.render import plural
 
 from .aggregate import Aggregate
 from .budgets import Budgets
@@ -134,14 +135,14 @@ class DashboardSink:
 
             with open(self.export, "w", encoding="utf-8") as handle:
                 handle.write(export_html(self.hub.export_data()))
-            _say(f"wrote {self.export} ({self.hub.aggregate.records} records)")
+            _say(f"wrote {self.export} ({plural(self.hub.aggregate.records, 'record')})")
             return
         if self.server is None:
             return
         interrupted = sys.exc_info()[1] is not None
         if self.hold and not interrupted:
             records = self.hub.aggregate.records
-            _say(f"the input has ended ({records} records); showing it until Ctrl-C")
+            _say(f"the input has ended ({plural(records, 'record')}); showing it until Ctrl-C")
             try:
                 while True:
                     time.sleep(3600)

@@ -11,6 +11,7 @@ from collections import Counter
 from collections.abc import Collection
 
 from ioproto.model import InputSummary
+from ioproto.render import plural
 
 from .link import ACK, SYN
 
@@ -116,7 +117,7 @@ class Seen:
         if not frames:
             return "the capture holds no packets"
         if not segments:
-            return f"none of the capture's {_plural(frames, 'packet')} is TCP over IP"
+            return f"none of the capture's {plural(frames, 'packet')} is TCP over IP"
         if filter_ports and not self.connections:
             wanted = ", ".join(str(port) for port in sorted(filter_ports))
             held = self.filtered.server_ports()
@@ -127,15 +128,11 @@ class Seen:
                 else f"no TCP connection on port {wanted}"
             )
         return (
-            f"no Engine.IO traffic in {_plural(self.connections, 'TCP connection')} "
+            f"no Engine.IO traffic in {plural(self.connections, 'TCP connection')} "
             f"({_ports(self.followed.server_ports())}): no HTTP request with EIO= in its query or "
             "/socket.io/ or /engine.io/ in its path (encrypted traffic cannot be read; "
             "-D all_http=true shows every HTTP message)"
         )
-
-
-def _plural(count: int, noun: str) -> str:
-    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
 def _ports(ports: list[int]) -> str:
