@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from ioproto.components import Source
+from ioproto.render import plural
 from ioproto.summary import RunSummary
 
 from .filtering import FilteredSink
@@ -58,11 +59,14 @@ def why_filtered_out(summary: RunSummary, sinks: Sequence[Stage]) -> list[str]:
     decoded = sum(summary.records.values())
     if not filtered or not decoded or any(s.matched for s in filtered):
         return []
+    dropped = sum(summary.dropped.values())
+    before = f", {dropped} dropped before decoding" if dropped else ""
     said = [
-        f"ioproto: no record matched the filter ({decoded} records decoded; "
+        f"ioproto: no record matched the filter ({plural(decoded, 'record')} decoded{before}; "
         "`ioproto fields` lists what a filter can test)"
     ]
-    return said + [f"ioproto: {hint}" for hint in filtered[0].tally.hints()]
+    hints = filtered[0].tally.hints(dropped=bool(dropped))
+    return said + [f"ioproto: {hint}" for hint in hints]
 
 
 def _fallback(input: str, source: Source) -> str:

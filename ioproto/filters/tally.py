@@ -47,6 +47,9 @@ class _Test:
         #: each, not again through the lineage of the records decoded from them)
         self.layer = field.layer
         self.many = field.many
+        #: the pipeline may test the field before decoding (push-down), dropping records
+        #: this tally then never sees
+        self.pushed = field.pushdown
         self.seen: Counter[Any] = Counter()
         self.others = 0  # values not kept (past the bounds)
         self.records = 0  # records that had the field
@@ -113,9 +116,15 @@ class Tally:
             for value, times in seen.items():
                 self._count(test, value, times)
 
-    def hints(self) -> list[str]:
-        """One line per test whose values never included what it wanted."""
-        return [hint for test in self.tests if (hint := _hint(test)) is not None]
+    def hints(self, *, dropped: bool = False) -> list[str]:
+        """One line per test whose values never included what it wanted. ``dropped``: the
+        push-down dropped records before decoding, which this tally did not see, so the
+        tests of fields that may be pushed down say nothing (their values were elsewhere)."""
+        return [
+            hint
+            for test in self.tests
+            if not (dropped and test.pushed) and (hint := _hint(test)) is not None
+        ]
 
 
 def _hint(test: _Test) -> str | None:

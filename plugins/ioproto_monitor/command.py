@@ -29,7 +29,11 @@ from .filters import shorthand_expression
     "--nsp", "namespaces", multiple=True, metavar="NSP", help="Only this namespace (sio.nsp)."
 )
 @click.option(
-    "--sid", "sids", multiple=True, metavar="PREFIX", help="Only sessions starting so (eio.sid)."
+    "--sid",
+    "sids",
+    multiple=True,
+    metavar="PREFIX",
+    help="Only sessions whose id starts so, or matches a glob such as 'u-dz*' (eio.sid).",
 )
 @click.option(
     "--type",

@@ -53,6 +53,16 @@ def _events(globs: Sequence[str]) -> str:
     return f"sio.event matches {quote(pattern)}"
 
 
+def _sid_pattern(sids: Sequence[str]) -> str:
+    """Session ids starting with any of ``sids``; one with ``*``, ``?`` or ``[`` is a glob
+    of a whole id (``u-dz*``, as ``--event`` takes)."""
+    alternatives = [
+        glob_pattern(sid).removeprefix("(?s)^") if any(c in sid for c in "*?[") else re.escape(sid)
+        for sid in sids
+    ]
+    return f"(?s)^(?:{'|'.join(alternatives)})"
+
+
 def shorthand_expression(
     *,
     events: Sequence[str] = (),
@@ -64,7 +74,7 @@ def shorthand_expression(
     """The filter expression the shorthands stand for; ``None`` when none is given.
 
     An ACK matches ``--event`` by the event it answers (``sio.event`` of an ACK);
-    ``--type`` ignores case; ``--sid`` takes session id prefixes.
+    ``--type`` ignores case; ``--sid`` takes session id prefixes, or globs.
     """
     terms = []
     if events:
@@ -72,8 +82,7 @@ def shorthand_expression(
     if namespaces:
         terms.append(_any_of("sio.nsp", namespaces))
     if sids:
-        prefixes = "|".join(re.escape(sid) for sid in sids)
-        terms.append(f"eio.sid matches {quote(f'^(?:{prefixes})')}")
+        terms.append(f"eio.sid matches {quote(_sid_pattern(sids))}")
     if types:
         alternatives = "|".join(re.escape(kind) for kind in types)
         terms.append(f"type matches {quote(f'(?i)^(?:{alternatives})$')}")

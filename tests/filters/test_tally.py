@@ -96,3 +96,26 @@ def test_merging_keeps_the_bounds() -> None:
         merged.merge(part.counts())
     assert len(merged.tests[0].seen) == 5 and merged.tests[0].others == 7
     assert merged.tests[0].records == 12
+
+
+def test_fields_the_push_down_tested_say_nothing_once_it_dropped_records() -> None:
+    """Records the push-down dropped never reached the tally: a hint about a pushed-down
+    field would claim values it never saw."""
+    from ioproto.filters.fields import Field, FieldSet
+
+    fields = FieldSet(
+        [
+            Field(name="t.s", type="string", get=lambda r: r.data.get("t.s"), description="s"),
+            Field(
+                name="t.p", type="string", get=lambda r: r.data.get("t.p"), description="p",
+                layer="t", pushdown=True,
+            ),
+        ]
+    )  # fmt: skip
+    tally = Tally(compile_filter('t.s == "x" and t.p == "y"', fields))
+    tally.add(Packet(ts=0.0, layer="t", data={"t.s": "a"}))
+    assert tally.hints() == [
+        't.s was never "x"; its values were "a" (1)',
+        'no record had t.p (so none was "y")',
+    ]
+    assert tally.hints(dropped=True) == ['t.s was never "x"; its values were "a" (1)']

@@ -108,6 +108,10 @@ def test_hide_control_and_filter_shorthands() -> None:
         ({"events": ["news"]}, [False, True, False, False]),
         ({"namespaces": ["/admin"]}, [False, True, False, False]),
         ({"sids": ["abc"]}, [True, False, True, True]),
+        ({"sids": ["abc*"]}, [True, False, True, True]),  # a glob, as --event takes
+        ({"sids": ["*def"]}, [True, False, True, True]),
+        ({"sids": ["abc?"]}, [False, False, False, False]),  # a glob matches a whole id
+        ({"sids": ["z*", "abcdef"]}, [True, True, True, True]),
         ({"types": ["ack"]}, [False, False, True, False]),
         ({"direction": "s2c"}, [False, True, True, True]),
         ({"types": ["EVENT"], "sids": ["zz", "ab"]}, [True, True, False, False]),

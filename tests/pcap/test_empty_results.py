@@ -118,7 +118,18 @@ def test_a_filter_that_lets_nothing_through_says_so(args: list[str]) -> None:
     assert result.returncode == 0 and result.stdout == "", result.stderr
     line = result.stderr.splitlines()[0]
     assert line.startswith("ioproto: no record matched the filter ("), line
-    assert "records decoded; `ioproto fields` lists what a filter can test)" in line
+    assert " decoded" in line and line.endswith("`ioproto fields` lists what a filter can test)")
+
+
+def test_records_the_push_down_dropped_are_counted_and_not_misdescribed() -> None:
+    """--sid is tested before decoding: the sessions it dropped are counted, and no hint
+    claims that no record had a session id."""
+    result = run("monitor", "--sid", "nosuch", str(CHAT))
+    assert result.returncode == 0 and result.stdout == "", result.stderr
+    assert result.stderr.splitlines() == [
+        "ioproto: no record matched the filter (9 records decoded, 120 dropped before "
+        "decoding; `ioproto fields` lists what a filter can test)"
+    ]
 
 
 #: Three workers render the JSON lines (``--jobs 3``, a capture of any size).
