@@ -62,9 +62,13 @@
     // A dropped Engine.IO session, closed by the client: the Manager reconnects. (The
     // server-side drop of the live peers does not reach a browser from python-engineio,
     // which sends a close packet but keeps the WebSocket open.)
+    // The Manager reconnects /admin too: wait for its CONNECT reply as well, or adm.close()
+    // below may close the namespace while that reply is still on its way to the page.
     const back = once(socket, 'connect');
+    const adminBack = once(adm, 'connect');
     socket.io.engine.close();
     await back;
+    await adminBack;
     await upgraded(socket);
     log.push('reconnected:' + JSON.stringify(await emitAck(socket, 'echo', 'again')));
     adm.close();
