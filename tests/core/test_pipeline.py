@@ -152,22 +152,31 @@ def test_strict_makes_a_crash_fatal() -> None:
         p.feed(chunk("boom"))
 
 
-def test_sinks_receive_every_record_and_are_closed() -> None:
-    collect = Collect()
+def collecting(collect: Collect, classifiers: Iterable[object] = ()) -> Pipeline:
+    """A pipeline up to ``upper`` whose one sink is ``collect``, with ``classifiers``."""
+    from ioproto.components import SinkContext
 
-    class SinkPlugin:
+    class Registers:
         @ioproto.hookimpl
         def register_sinks(self, register):  # type: ignore[no-untyped-def]
             register(collect)
 
-    pm = make_plugin_manager(load_entrypoints=False, plugins=[Plugin(), SinkPlugin()])
-    from ioproto.components import SinkContext
+        @ioproto.hookimpl
+        def register_classifiers(self, register):  # type: ignore[no-untyped-def]
+            for classifier in classifiers:
+                register(classifier)
 
-    p = Pipeline.build(
+    pm = make_plugin_manager(load_entrypoints=False, plugins=[Plugin(), Registers()])
+    return Pipeline.build(
         proto="upper",
         plugin_manager=pm,
         sinks=[("collect", SinkContext(stream=None))],  # type: ignore[arg-type]
     )
+
+
+def test_sinks_receive_every_record_and_are_closed() -> None:
+    collect = Collect()
+    p = collecting(collect)
     summary = p.run([chunk("a"), chunk("b")])
     assert [r.data for r in collect.written] == ["A", "B"]
     assert collect.closed
@@ -175,44 +184,31 @@ def test_sinks_receive_every_record_and_are_closed() -> None:
     assert summary.records["upper"] == 2
 
 
+class Tagger:
+    """Test classifier ``tagger``: tags each record with its data's length, and emits an
+    ``end`` packet at close."""
+
+    name = "tagger"
+    description = "test"
+
+    def open(self, context):  # type: ignore[no-untyped-def]
+        return self
+
+    def classify(self, record: Record) -> Record:
+        return record.with_tags([ioproto.Tag("test.len", len(str(record.data)))])
+
+    def close(self) -> Iterable[Record]:
+        return [Packet(ts=0.0, layer="tagger", type="end")]
+
+
 def test_finish_flushes_and_leaves_the_sinks_open_for_close() -> None:
-    class Ending:
-        name = "ending"
-        description = "test"
-
-        def open(self, context):  # type: ignore[no-untyped-def]
-            return self
-
-        def classify(self, record: Record) -> Record:
-            return record
-
-        def close(self) -> Iterable[Record]:
-            return [Packet(ts=0.0, layer="ending", type="end")]
-
     collect = Collect()
-
-    class Plugins:
-        @ioproto.hookimpl
-        def register_sinks(self, register):  # type: ignore[no-untyped-def]
-            register(collect)
-
-        @ioproto.hookimpl
-        def register_classifiers(self, register):  # type: ignore[no-untyped-def]
-            register(Ending())
-
-    pm = make_plugin_manager(load_entrypoints=False, plugins=[Plugin(), Plugins()])
-    from ioproto.components import SinkContext
-
-    p = Pipeline.build(
-        proto="upper",
-        plugin_manager=pm,
-        sinks=[("collect", SinkContext(stream=None))],  # type: ignore[arg-type]
-    )
+    p = collecting(collect, [Tagger()])
     p.feed(chunk("a"))
     flushed = p.finish()
     assert [r.type for r in flushed] == ["end"]
     assert [r.type for r in collect.written] == ["word", "end"]  # written, the summary final
-    assert p.summary.records == {"upper": 1, "ending": 1}
+    assert p.summary.records == {"upper": 1, "tagger": 1}
     assert not collect.closed
     assert p.finish() == []
     assert p.close() == []  # only closes the sinks now
@@ -220,19 +216,6 @@ def test_finish_flushes_and_leaves_the_sinks_open_for_close() -> None:
 
 
 def test_classifiers_tag_records_and_may_emit_at_close() -> None:
-    class Tagger:
-        name = "tagger"
-        description = "test"
-
-        def open(self, context):  # type: ignore[no-untyped-def]
-            return self
-
-        def classify(self, record: Record) -> Record:
-            return record.with_tags([ioproto.Tag("test.len", len(str(record.data)))])
-
-        def close(self) -> Iterable[Record]:
-            return [Packet(ts=0.0, layer="tagger", type="end")]
-
     class ClassifierPlugin:
         @ioproto.hookimpl
         def register_classifiers(self, register):  # type: ignore[no-untyped-def]
