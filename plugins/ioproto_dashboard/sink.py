@@ -142,8 +142,8 @@ class DashboardSink:
         interrupted = sys.exc_info()[1] is not None
         if self.hold and not interrupted:
             records = self.hub.aggregate.records
-            _say(f"the input has ended ({plural(records, 'record')}); showing it until Ctrl-C")
-            try:
+            try:  # from the line on, Ctrl-C is the way out it names: exit status 0
+                _say(f"the input has ended ({plural(records, 'record')}); showing it until Ctrl-C")
                 while True:
                     time.sleep(3600)
             except KeyboardInterrupt:
