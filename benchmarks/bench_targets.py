@@ -2,6 +2,7 @@
 
     python benchmarks/bench_targets.py [--runs 5] [--startup-runs 10] [--startup-only]
                                        [--medium FILE] [--large FILE] [--jobs 2,3,4]
+                                       [--compiled]
 
 Prints, measured in the same run and interleaved (medians of ``--runs``, whole processes
 as a user runs them, output read from a pipe and discarded):
@@ -20,7 +21,10 @@ as a user runs them, output read from a pipe and discarded):
   classifiers, and with each ``--jobs`` N asked for (3 and more: sharded by session); each
   with packets/s (capture frames), MB/s, CPU seconds (user + system, the process and its
   workers), peak RSS (the largest process) and the speed ratio to tshark (above 1:
-  ioproto is faster).
+  ioproto is faster);
+* with ``--compiled``, the compiled build (setup.py, ``IOPROTO_COMPILE=1``; built into
+  benchmarks/data/compiled by benchmarks/compiled.py, which needs Cython and a C
+  compiler) next to them: start-up, the default decode, ``--jobs 1`` and each ``--jobs``.
 
 The reference decoders of each protocol layer (python-engineio, python-socketio, Node's
 socket.io-parser) are compared in bench_engineio.py and bench_socketio.py.
@@ -45,6 +49,7 @@ ROOT = HERE.parent
 DATA = HERE / "data"
 sys.path.insert(0, str(HERE))
 from bench_end_to_end import ensure_capture  # noqa: E402
+from compiled import DEFAULT_TREE, build_tree, python_command  # noqa: E402
 
 MEDIUM = ["--clients", "50", "--events", "300", "--payload", "120", "--binary", "512"]
 
@@ -137,6 +142,11 @@ def main() -> None:
     parser.add_argument(
         "--jobs", default="", help="comma-separated --jobs values to add (3 and more shard)"
     )
+    parser.add_argument(
+        "--compiled",
+        action="store_true",
+        help="also the compiled build (setup.py), built into benchmarks/data/compiled",
+    )
     args = parser.parse_args()
     jobs = [int(item) for item in args.jobs.split(",") if item]
     # Byte-compiled modules, as an installed ioproto has them (PYTHONDONTWRITEBYTECODE in
@@ -144,6 +154,7 @@ def main() -> None:
     os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
     subprocess.run([sys.executable, "-m", "compileall", "-q", "ioproto", "plugins"], cwd=ROOT)
     ioproto = [sys.executable, "-m", "ioproto"]
+    compiled = [*python_command(build_tree(DEFAULT_TREE)), "-m", "ioproto"] if args.compiled else []
     # The User-Agents identified are cached in a file (ioproto_classify.uacache): a cache of
     # this run's own, warm after a command's first run as a user's is after their first
     # decode; "first run" below turns it off.
@@ -171,6 +182,19 @@ def main() -> None:
         },
         args.startup_runs,
     )  # fmt: skip
+    if compiled:
+        startup.update(
+            startup_runs(
+                {
+                    "compiled: --version": [*compiled, "--version"],
+                    "compiled: decode (1 connection)": [
+                        *compiled, "decode", "--proto", "socketio", "--sink", "jsonl",
+                        str(ROOT / "tests" / "data" / "upgrade.pcap"),
+                    ],
+                },
+                args.startup_runs,
+            )
+        )  # fmt: skip
     print(
         f"start-up, median of {args.startup_runs} (target: 0.1 s), "
         f"load average {os.getloadavg()[0]:.2f}"
@@ -197,6 +221,12 @@ def main() -> None:
         }
         for count in jobs:
             commands[f"  classifiers, --jobs {count}"] = [*decode, "--jobs", str(count)]
+        if compiled:
+            compiled_decode = [*compiled, *decode[len(ioproto) :]]
+            commands["compiled build (classifiers)"] = compiled_decode
+            commands["  compiled, --jobs 1"] = [*compiled_decode, "--jobs", "1"]
+            for count in jobs:
+                commands[f"  compiled, --jobs {count}"] = [*compiled_decode, "--jobs", str(count)]
         if have_tshark:
             commands["tshark -Y websocket"] = [
                 "tshark", "-r", str(capture), "-Y", "websocket", "-T", "fields",

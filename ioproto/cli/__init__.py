@@ -89,11 +89,28 @@ def _show_plugin_warning(
     click.echo(f"ioproto: warning: {message}", err=True)
 
 
+def _show_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if not value or ctx.resilient_parsing:
+        return
+    from ioproto.version import build
+
+    compiled = " (compiled build)" if build() == "compiled" else ""
+    click.echo(f"ioproto, version {__version__}{compiled}")
+    ctx.exit()
+
+
 def build_cli() -> click.Group:
     """A fresh ``ioproto`` group with the core commands and the plugins' commands."""
 
     @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
-    @click.version_option(__version__, prog_name="ioproto")
+    @click.option(
+        "--version",
+        is_flag=True,
+        expose_value=False,
+        is_eager=True,
+        callback=_show_version,
+        help="Show the version (and whether this is the compiled build) and exit.",
+    )
     @click.pass_context
     def cli(ctx: click.Context) -> None:
         """See your Engine.IO and Socket.IO traffic.

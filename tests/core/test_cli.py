@@ -11,6 +11,7 @@ import ioproto
 from ioproto.cli import build_cli
 from ioproto.cli.state import CliState
 from ioproto.plugins import make_plugin_manager
+from ioproto.version import build
 
 
 def invoke(args: list[str], input: str | bytes | None = None) -> Result:
@@ -23,7 +24,8 @@ def invoke(args: list[str], input: str | bytes | None = None) -> Result:
 def test_version() -> None:
     result = invoke(["--version"])
     assert result.exit_code == 0
-    assert ioproto.__version__ in result.output
+    compiled = " (compiled build)" if build() == "compiled" else ""
+    assert result.output == f"ioproto, version {ioproto.__version__}{compiled}\n"
 
 
 def test_help_lists_commands() -> None:

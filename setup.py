@@ -1,0 +1,141 @@
+"""The optional compiled build: the decode path's modules compiled with Cython, as they are.
+
+Everything about the package is in pyproject.toml; this file only adds extension modules,
+and only when asked: ``IOPROTO_COMPILE=1`` in the environment of a regular (not editable)
+build, with Cython installed and a C compiler at hand (``make install-compiled``). Each
+listed module is then compiled from its unchanged source and installed next to it; Python
+imports the compiled one first. Without the variable, in an editable install, without
+Cython or when a module does not compile, the package is the pure-Python one (a warning
+says why), so ``pip install -e .`` never needs a compiler.
+
+An editable install is never compiled: the compiled modules would sit in the source tree
+and hide every later edit of their ``.py`` files until the next build.
+
+docs/performance.md says what it gains, and tests/core/test_compiled.py that a compiled
+build decodes every capture of tests/data to the same records.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from setuptools import setup
+from setuptools.command.build_ext import build_ext
+
+ROOT = Path(__file__).resolve().parent
+
+#: The modules on the hot path of a decode (reading, TCP, HTTP/WebSocket, Engine.IO,
+#: Socket.IO, the classifiers, the JSON-lines sink and the pipeline that joins them) and of
+#: the proxy (its relay and the decoder's end of its tap).
+COMPILED_PACKAGES = (
+    "plugins/ioproto_pcap",
+    "plugins/ioproto_tcp",
+    "plugins/ioproto_http",
+    "plugins/ioproto_engineio",
+    "plugins/ioproto_socketio",
+    "plugins/ioproto_classify",
+    "plugins/ioproto_jsonl",
+    "plugins/ioproto_proxy",
+)
+COMPILED_CORE = (
+    "ioproto/pipeline.py",
+    "ioproto/model.py",
+    "ioproto/jsonform.py",
+    "ioproto/sessions.py",
+    "ioproto/fastrecords.py",
+    "ioproto/memory.py",
+    "ioproto/timestamps.py",
+    "ioproto/routing.py",
+    "ioproto/split.py",
+    "ioproto/worker.py",
+)
+#: Left as Python: package ``__init__`` modules, test helpers, and the User-Agent cache,
+#: which reads the classifier's source file next to it by its own ``__file__``.
+NOT_COMPILED = ("__init__.py", "testing.py", "uacache.py")
+
+#: Cython's defaults changed for the source as it is: annotations are documentation here
+#: (``x: int`` must not make Cython reject a bool or reject None), and the semantics are
+#: Python 3's.
+DIRECTIVES = {"language_level": 3, "annotation_typing": False, "binding": True}
+
+
+def compiled_sources() -> list[str]:
+    """The source files the compiled build compiles, relative to the project's root."""
+    sources = list(COMPILED_CORE)
+    for package in COMPILED_PACKAGES:
+        for path in sorted((ROOT / package).glob("*.py")):
+            if path.name not in NOT_COMPILED:
+                sources.append(f"{package}/{path.name}")
+    return sources
+
+
+def _say(message: str) -> None:
+    print(f"ioproto setup: {message}", file=sys.stderr)
+
+
+def _requested() -> bool:
+    return os.environ.get("IOPROTO_COMPILE", "").lower() in ("1", "true", "yes")
+
+
+def _extensions() -> list[object]:
+    if not _requested():
+        return []
+    if "editable_wheel" in sys.argv:
+        _say("an editable install is never compiled (edits would be hidden); pure Python")
+        return []
+    try:
+        from Cython.Build import cythonize
+    except ImportError:
+        if "egg_info" not in sys.argv:  # egg_info: pip asking what the build requires
+            _say("IOPROTO_COMPILE is set but Cython is not installed; pure Python")
+        return []
+    from setuptools import Extension
+
+    extensions = []
+    for source in compiled_sources():
+        path = Path(source)
+        package = path.parent.name  # plugins/ioproto_x/y.py -> ioproto_x.y
+        # -g0: no debugging symbols (they would make the wheel five times larger).
+        extensions.append(Extension(f"{package}.{path.stem}", [source], extra_compile_args=["-g0"]))
+    return list(
+        cythonize(
+            extensions,
+            compiler_directives=DIRECTIVES,
+            build_dir="build/cython",  # the generated C, out of the source tree
+            nthreads=os.cpu_count() or 1,
+            quiet=True,
+        )
+    )
+
+
+class OptionalBuildExt(build_ext):
+    """Build what compiles; a module that does not (no compiler) stays pure Python."""
+
+    def finalize_options(self) -> None:
+        super().finalize_options()
+        if self.parallel is None:
+            self.parallel = os.cpu_count() or 1
+
+    def run(self) -> None:
+        try:
+            super().run()
+        except Exception as exc:  # any failure leaves the pure-Python package
+            _say(f"the compiled build failed ({exc}); pure Python")
+
+    def build_extension(self, ext: object) -> None:
+        try:
+            super().build_extension(ext)
+        except Exception as exc:
+            _say(f"{getattr(ext, 'name', ext)} did not compile ({exc}); it stays Python")
+
+
+if __name__ == "__main__":  # setuptools runs it so; tests import compiled_sources()
+    setup(
+        ext_modules=_extensions(),
+        cmdclass={"build_ext": OptionalBuildExt},
+        # What pip installs into an isolated build's environment (setuptools' PEP 517 backend
+        # asks for it): Cython only for the compiled build.
+        setup_requires=["cython>=3.0"] if _requested() else [],
+    )

@@ -1,0 +1,116 @@
+"""The compiled build (setup.py, ``IOPROTO_COMPILE=1``) decodes exactly as the Python source.
+
+A wheel is built with Cython and unpacked into a directory; the tests that pin the
+decoders' output then run again in a process that imports the compiled modules from it:
+every capture's golden records, the decoders' property, robustness and reference tests,
+the pipeline's, the reader process's, the sharded workers' and the proxy's. Skipped,
+saying why, where Cython or a C compiler is missing: the compiled build is optional, and
+without it the package is the same Python.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+import subprocess
+import sys
+import sysconfig
+from importlib.machinery import EXTENSION_SUFFIXES
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from compiled import build_tree, python_command  # noqa: E402
+
+#: The tests run again on the compiled modules.
+PARITY_TESTS = (
+    "tests/golden",
+    "tests/socketio",
+    "tests/engineio",
+    "tests/pcap",
+    "tests/core/test_pipeline.py",
+    "tests/core/test_fastrecords.py",
+    "tests/core/test_jsonform.py",
+    "tests/core/test_worker.py",
+    "tests/core/test_split.py",
+    "tests/core/test_routing.py",
+    "tests/live/test_proxy_cli.py",
+    "tests/live/test_proxy_framing.py",
+    "tests/live/test_proxy_process.py",
+    "tests/live/test_proxy_relay.py",
+    "tests/live/test_proxy_spool.py",
+    "tests/live/test_proxy_streams.py",
+    "tests/live/test_proxy_transparent.py",
+    "tests/live/test_proxy_vs_capture.py",
+)
+
+pytestmark = pytest.mark.slow
+
+
+def _compiler() -> str | None:
+    command = os.environ.get("CC") or sysconfig.get_config_var("CC") or "cc"
+    return shutil.which(command.split()[0])
+
+
+@pytest.fixture(scope="module")
+def compiled_tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A directory holding the compiled build's packages (benchmarks/compiled.py)."""
+    if importlib.util.find_spec("Cython") is None:
+        pytest.skip("Cython is not installed (pip install cython): the compiled build needs it")
+    if _compiler() is None:
+        pytest.skip("no C compiler (cc): the compiled build needs one")
+    return build_tree(tmp_path_factory.mktemp("compiled"))
+
+
+def _python(tree: Path, *arguments: str, timeout: float) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*python_command(tree), *arguments],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def test_every_listed_module_is_compiled_and_imported_so(compiled_tree: Path) -> None:
+    sys.path.insert(0, str(ROOT))
+    try:
+        from setup import compiled_sources  # type: ignore[import-not-found]
+    finally:
+        sys.path.remove(str(ROOT))
+    names = [".".join(Path(source).with_suffix("").parts[-2:]) for source in compiled_sources()]
+    script = (
+        "import importlib, sys\n"
+        f"for name in {names!r}:\n"
+        "    print(name, importlib.import_module(name).__file__)\n"
+    )
+    result = _python(compiled_tree, "-c", script, timeout=120)
+    assert result.returncode == 0, result.stderr
+    suffixes = tuple(EXTENSION_SUFFIXES)
+    loaded = dict(line.split(" ", 1) for line in result.stdout.splitlines())
+    assert set(loaded) == set(names)
+    python_ones = [name for name, path in loaded.items() if not path.endswith(suffixes)]
+    assert not python_ones, f"imported from Python source, not compiled: {python_ones}"
+    assert all(path.startswith(str(compiled_tree)) for path in loaded.values())
+    version = _python(compiled_tree, "-m", "ioproto", "--version", timeout=60)
+    assert version.stdout.strip().endswith("(compiled build)"), version.stdout + version.stderr
+
+
+def test_the_decoders_tests_pass_on_the_compiled_modules(compiled_tree: Path) -> None:
+    result = _python(
+        compiled_tree,
+        "-m",
+        "pytest",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "-m",
+        "not slow",
+        *PARITY_TESTS,
+        timeout=1800,
+    )
+    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
+    assert " passed" in result.stdout.splitlines()[-1]
