@@ -50,6 +50,7 @@ COMPILED_CORE = (
     "ioproto/routing.py",
     "ioproto/split.py",
     "ioproto/worker.py",
+    "ioproto/shard.py",
 )
 #: Left as Python: package ``__init__`` modules, test helpers, and the User-Agent cache,
 #: which reads the classifier's source file next to it by its own ``__file__``.
@@ -97,17 +98,21 @@ def _extensions() -> list[object]:
     for source in compiled_sources():
         path = Path(source)
         package = path.parent.name  # plugins/ioproto_x/y.py -> ioproto_x.y
-        # -g0: no debugging symbols (they would make the wheel five times larger).
+        # -g0: no debugging symbols (they would make the wheel about four times larger).
         extensions.append(Extension(f"{package}.{path.stem}", [source], extra_compile_args=["-g0"]))
-    return list(
-        cythonize(
-            extensions,
-            compiler_directives=DIRECTIVES,
-            build_dir="build/cython",  # the generated C, out of the source tree
-            nthreads=os.cpu_count() or 1,
-            quiet=True,
+    try:
+        return list(
+            cythonize(
+                extensions,
+                compiler_directives=DIRECTIVES,
+                build_dir="build/cython",  # the generated C, out of the source tree
+                nthreads=os.cpu_count() or 1,
+                quiet=True,
+            )
         )
-    )
+    except Exception as exc:  # Cython refused a module: all of it stays Python
+        _say(f"Cython could not translate the modules ({exc}); pure Python")
+        return []
 
 
 class OptionalBuildExt(build_ext):

@@ -28,6 +28,11 @@ def build_tree(tree: Path) -> Path:
     """Build the compiled wheel of this checkout and unpack it into ``tree`` (emptied
     first); ``RuntimeError`` with pip's last words when the build fails."""
     pip_wheel = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation"]
+    # setuptools builds in ./build: what an earlier build left in build/lib (a module
+    # since removed, a stray file) would go into the wheel. The C and the object files it
+    # keeps (build/cython, build/temp*) only spare recompiling unchanged modules.
+    for stale in (ROOT / "build").glob("lib*"):
+        shutil.rmtree(stale)
     with tempfile.TemporaryDirectory(prefix="ioproto-wheel-") as wheels:
         built = subprocess.run(
             [*pip_wheel, "-q", "-w", wheels, str(ROOT)],
