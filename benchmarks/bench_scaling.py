@@ -1,6 +1,7 @@
 """Scaling with cores, measured on any machine: the CPU of every process of a sharded run.
 
-    python benchmarks/bench_scaling.py [--jobs 1,2,3,4,6,8] [--runs 3] [--no-split] [FILE]
+    python benchmarks/bench_scaling.py [--jobs 1,2,3,4,6,8] [--runs 3] [--no-split]
+                                       [--compiled] [FILE]
 
 Runs ``ioproto decode --proto socketio --sink jsonl --jobs N`` (N >= 2 sharded by session,
 ``--source-option shard=true``) on FILE (default benchmarks/data/large.pcap, made by
@@ -15,6 +16,8 @@ slowest of the dispatcher, the busiest worker and the parent's own merge, which 
 side as a pipeline. It is an estimate, not a measurement: it leaves out what running side
 by side costs (memory bandwidth, pipes waking processes) and assumes the shares stay as
 uneven as measured. The output of every run is compared (md5) with ``--jobs 1``'s.
+``--compiled`` measures the compiled build (setup.py; benchmarks/compiled.py builds it
+into benchmarks/data/compiled).
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 from bench_end_to_end import ensure_capture  # noqa: E402
+from compiled import DEFAULT_TREE, build_tree, python_command  # noqa: E402
 
 TICK = os.sysconf("SC_CLK_TCK")
 
@@ -102,6 +106,11 @@ def main() -> None:
     parser.add_argument("--jobs", default="1,2,3,4,6,8")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--no-split", action="store_true", help="every worker reads it all")
+    parser.add_argument(
+        "--compiled",
+        action="store_true",
+        help="measure the compiled build (setup.py), built into benchmarks/data/compiled",
+    )
     args = parser.parse_args()
     path = Path(args.file)
     if path == HERE / "data" / "large.pcap":
@@ -110,7 +119,8 @@ def main() -> None:
     core = cores[0]
     if len(cores) > 1:  # this process polls and reads the output on another core
         os.sched_setaffinity(0, set(cores[1:]))
-    ioproto = [sys.executable, "-m", "ioproto"]
+    python = python_command(build_tree(DEFAULT_TREE)) if args.compiled else [sys.executable]
+    ioproto = [*python, "-m", "ioproto"]
     startup_cmd = [*ioproto, "decode", "--proto", "socketio", "--sink", "jsonl", "--jobs", "1"]
     startup = statistics.median(
         run([*startup_cmd, str(ROOT / "tests" / "data" / "upgrade.pcap")], core)[0]
@@ -123,7 +133,8 @@ def main() -> None:
             run([*tshark_cmd, "-e", "websocket.payload"], core)[0] for _ in range(args.runs)
         )
     size = path.stat().st_size / 1e6
-    print(f"{path} ({size:.1f} MB), one core ({core}), least CPU of {args.runs} runs")
+    build = "the compiled build" if args.compiled else "Python"
+    print(f"{path} ({size:.1f} MB), {build}, one core ({core}), least CPU of {args.runs} runs")
     print(f"start-up (one-connection decode): {startup:.2f} s CPU")
     if tshark is not None:
         print(f"tshark -Y websocket: {tshark:.2f} s CPU")
