@@ -3,9 +3,10 @@
 A wheel is built with Cython and unpacked into a directory; the tests that pin the
 decoders' output then run again in a process that imports the compiled modules from it:
 every capture's golden records, the decoders' property, robustness and reference tests,
-the pipeline's, the reader process's, the sharded workers' and the proxy's. Skipped,
-saying why, where Cython or a C compiler is missing: the compiled build is optional, and
-without it the package is the same Python.
+the hostile inputs of tests/fuzz (bombs, damaged headers, absurd values), the pipeline's,
+the reader process's, the sharded workers' and the proxy's. Skipped, saying why, where
+Cython or a C compiler is missing: the compiled build is optional, and without it the
+package is the same Python.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ PARITY_TESTS = (
     "tests/socketio",
     "tests/engineio",
     "tests/pcap",
+    "tests/fuzz",
     "tests/core/test_pipeline.py",
     "tests/core/test_fastrecords.py",
     "tests/core/test_jsonform.py",
