@@ -19,6 +19,7 @@ import sys
 import sysconfig
 from importlib.machinery import EXTENSION_SUFFIXES
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -78,12 +79,8 @@ def _python(tree: Path, *arguments: str, timeout: float) -> subprocess.Completed
 
 
 def test_every_listed_module_is_compiled_and_imported_so(compiled_tree: Path) -> None:
-    sys.path.insert(0, str(ROOT))
-    try:
-        from setup import compiled_sources  # type: ignore[import-not-found]
-    finally:
-        sys.path.remove(str(ROOT))
-    names = [".".join(Path(source).with_suffix("").parts[-2:]) for source in compiled_sources()]
+    sources = _setup_module().compiled_sources()
+    names = [".".join(Path(source).with_suffix("").parts[-2:]) for source in sources]
     script = (
         "import importlib, sys\n"
         f"for name in {names!r}:\n"
@@ -116,3 +113,42 @@ def test_the_decoders_tests_pass_on_the_compiled_modules(compiled_tree: Path) ->
     )
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
     assert " passed" in result.stdout.splitlines()[-1]
+
+
+def _setup_module() -> Any:
+    sys.path.insert(0, str(ROOT))
+    try:
+        import setup  # type: ignore[import-not-found]
+    finally:
+        sys.path.remove(str(ROOT))
+    return setup
+
+
+@pytest.mark.parametrize(
+    ("variable", "argv", "compiled"),
+    [
+        (None, ["setup.py", "bdist_wheel"], False),  # not asked for: pure Python
+        ("1", ["setup.py", "editable_wheel"], False),  # editable: never compiled
+        ("1", ["setup.py", "egg_info"], None),  # asked for: compiled where Cython is
+    ],
+)
+def test_the_build_compiles_only_when_asked_and_never_editable(
+    monkeypatch: pytest.MonkeyPatch, variable: str | None, argv: list[str], compiled: bool | None
+) -> None:
+    setup = _setup_module()
+    if variable is None:
+        monkeypatch.delenv("IOPROTO_COMPILE", raising=False)
+    else:
+        monkeypatch.setenv("IOPROTO_COMPILE", variable)
+    monkeypatch.setattr(sys, "argv", argv)
+    if compiled is None:
+        compiled = importlib.util.find_spec("Cython") is not None
+        if compiled:
+            # Cython translating every module takes a minute: a stand-in that names them.
+            import Cython.Build
+
+            monkeypatch.setattr(Cython.Build, "cythonize", lambda extensions, **_: extensions)
+    names = {extension.name for extension in setup._extensions()}
+    assert bool(names) is compiled
+    if compiled:
+        assert "ioproto.pipeline" in names and "ioproto_socketio.decoder" in names
