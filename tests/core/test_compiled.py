@@ -78,8 +78,10 @@ def _python(tree: Path, *arguments: str, timeout: float) -> subprocess.Completed
     )
 
 
-def test_every_listed_module_is_compiled_and_imported_so(compiled_tree: Path) -> None:
-    sources = _setup_module().compiled_sources()
+def test_every_listed_module_is_compiled_and_imported_so(
+    compiled_tree: Path, setup_py: Any
+) -> None:
+    sources = setup_py.compiled_sources()
     names = [".".join(Path(source).with_suffix("").parts[-2:]) for source in sources]
     script = (
         "import importlib, sys\n"
@@ -115,15 +117,6 @@ def test_the_decoders_tests_pass_on_the_compiled_modules(compiled_tree: Path) ->
     assert " passed" in result.stdout.splitlines()[-1]
 
 
-def _setup_module() -> Any:
-    sys.path.insert(0, str(ROOT))
-    try:
-        import setup  # type: ignore[import-not-found]
-    finally:
-        sys.path.remove(str(ROOT))
-    return setup
-
-
 @pytest.mark.parametrize(
     ("variable", "argv", "compiled"),
     [
@@ -133,9 +126,12 @@ def _setup_module() -> Any:
     ],
 )
 def test_the_build_compiles_only_when_asked_and_never_editable(
-    monkeypatch: pytest.MonkeyPatch, variable: str | None, argv: list[str], compiled: bool | None
+    monkeypatch: pytest.MonkeyPatch,
+    setup_py: Any,
+    variable: str | None,
+    argv: list[str],
+    compiled: bool | None,
 ) -> None:
-    setup = _setup_module()
     if variable is None:
         monkeypatch.delenv("IOPROTO_COMPILE", raising=False)
     else:
@@ -148,7 +144,7 @@ def test_the_build_compiles_only_when_asked_and_never_editable(
             import Cython.Build
 
             monkeypatch.setattr(Cython.Build, "cythonize", lambda extensions, **_: extensions)
-    names = {extension.name for extension in setup._extensions()}
+    names = {extension.name for extension in setup_py._extensions()}
     assert bool(names) is compiled
     if compiled:
         assert "ioproto.pipeline" in names and "ioproto_socketio.decoder" in names
