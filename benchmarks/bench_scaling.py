@@ -37,7 +37,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 from bench_end_to_end import ensure_capture  # noqa: E402
-from compiled import DEFAULT_TREE, build_tree, python_command  # noqa: E402
+from compiled import DEFAULT_TREE, add_compiled_option, build_tree, python_command  # noqa: E402
 
 TICK = os.sysconf("SC_CLK_TCK")
 
@@ -106,11 +106,7 @@ def main() -> None:
     parser.add_argument("--jobs", default="1,2,3,4,6,8")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--no-split", action="store_true", help="every worker reads it all")
-    parser.add_argument(
-        "--compiled",
-        action="store_true",
-        help="measure the compiled build (setup.py), built into benchmarks/data/compiled",
-    )
+    add_compiled_option(parser, "measure")
     args = parser.parse_args()
     path = Path(args.file)
     if path == HERE / "data" / "large.pcap":

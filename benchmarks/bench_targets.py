@@ -49,7 +49,7 @@ ROOT = HERE.parent
 DATA = HERE / "data"
 sys.path.insert(0, str(HERE))
 from bench_end_to_end import ensure_capture  # noqa: E402
-from compiled import DEFAULT_TREE, build_tree, python_command  # noqa: E402
+from compiled import DEFAULT_TREE, add_compiled_option, build_tree, python_command  # noqa: E402
 
 MEDIUM = ["--clients", "50", "--events", "300", "--payload", "120", "--binary", "512"]
 
@@ -142,11 +142,7 @@ def main() -> None:
     parser.add_argument(
         "--jobs", default="", help="comma-separated --jobs values to add (3 and more shard)"
     )
-    parser.add_argument(
-        "--compiled",
-        action="store_true",
-        help="also the compiled build (setup.py), built into benchmarks/data/compiled",
-    )
+    add_compiled_option(parser)
     args = parser.parse_args()
     jobs = [int(item) for item in args.jobs.split(",") if item]
     # Byte-compiled modules, as an installed ioproto has them (PYTHONDONTWRITEBYTECODE in

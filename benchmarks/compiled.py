@@ -12,6 +12,7 @@ names) stay the ones read. :func:`python_command` runs Python with that director
 
 from __future__ import annotations
 
+import argparse
 import os
 import shutil
 import subprocess
@@ -56,6 +57,16 @@ def python_command(tree: Path) -> list[str]:
     first (``-P``: the working directory, whose source would hide them, not on
     ``sys.path``)."""
     return ["env", f"PYTHONPATH={tree}", sys.executable, "-P"]
+
+
+def add_compiled_option(parser: argparse.ArgumentParser, what: str = "also") -> None:
+    """The benchmarks' ``--compiled`` flag; ``what``: "also" the compiled build, or
+    "measure" it instead of the installed one."""
+    parser.add_argument(
+        "--compiled",
+        action="store_true",
+        help=f"{what} the compiled build (setup.py), built into benchmarks/data/compiled",
+    )
 
 
 if __name__ == "__main__":
