@@ -13,6 +13,7 @@ BENCHMARKS = [
     ["bench_pcap.py"],
     ["bench_end_to_end.py"],
     ["bench_targets.py"],
+    ["bench_instructions.py"],
     ["bench_insight.py"],
     ["bench_dashboard.py"],
 ]
