@@ -148,3 +148,29 @@ def test_the_build_compiles_only_when_asked_and_never_editable(
     assert bool(names) is compiled
     if compiled:
         assert "ioproto.pipeline" in names and "ioproto_socketio.decoder" in names
+
+
+def test_a_module_that_does_not_compile_stays_python_and_the_install_goes_on(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], setup_py: Any
+) -> None:
+    from setuptools import Distribution
+    from setuptools.command.build_ext import build_ext
+
+    def no_compiler(self: Any, *arguments: Any) -> None:
+        raise RuntimeError("command 'gcc' failed: No such file or directory")
+
+    # What a missing or failing compiler raises from setuptools, one module, then all.
+    monkeypatch.setattr(build_ext, "build_extension", no_compiler)
+    monkeypatch.setattr(build_ext, "run", no_compiler)
+    command = setup_py.OptionalBuildExt(Distribution())
+
+    command.build_extension(type("Extension", (), {"name": "ioproto_socketio.decoder"})())
+    command.run()
+
+    said = capsys.readouterr().err.splitlines()
+    assert said == [
+        "ioproto setup: ioproto_socketio.decoder did not compile (command 'gcc' failed: "
+        "No such file or directory); it stays Python",
+        "ioproto setup: the compiled build failed (command 'gcc' failed: No such file or "
+        "directory); pure Python",
+    ]
