@@ -9,7 +9,7 @@ VENDOR_DIR := tools/dashboard-vendor
 install:
 	$(PIP) install -e .
 
-# The compiled build (setup.py): the decode path's modules compiled with Cython, 13% fewer
+# The compiled build (setup.py): the decode path's modules compiled with Cython, 7-8% fewer
 # instructions, faster on some machines but not all (docs/performance.md). Needs a C
 # compiler; a regular install, not an editable one (`make install` goes back to the
 # editable, pure-Python one).

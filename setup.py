@@ -177,7 +177,7 @@ if __name__ == "__main__":  # setuptools runs it so; tests import compiled_sourc
         ext_modules=_extensions(),
         cmdclass={"build_ext": OptionalBuildExt, "editable_wheel": ByteCompiledEditable},
         # What pip installs into an isolated build's environment (setuptools' PEP 517 backend
-        # asks for it): Cython only for the compiled build; 3.0 made code of 12% more
-        # instructions than 3.3 (benchmarks/README.md, "Seventh session").
+        # asks for it): Cython only for the compiled build; 3.0 made code of 16% more
+        # instructions than 3.3 (benchmarks/README.md, "seventh session").
         setup_requires=["cython>=3.3"] if _requested() else [],
     )
