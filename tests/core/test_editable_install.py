@@ -4,7 +4,7 @@ byte-compiled, so that start-up does not depend on the environment.
 Where ``PYTHONDONTWRITEBYTECODE`` is set (many container images set it) Python never writes
 the bytecode cache, and an editable install, which pip does not byte-compile, compiled all
 of ioproto at every run (setup.py, ``ByteCompiledEditable``; benchmarks/README.md,
-"Start-up").
+"Without a bytecode cache").
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import importlib.util
 import os
 import shutil
 import subprocess
+import sysconfig
 import venv
 from pathlib import Path
 from typing import Any
@@ -62,9 +63,20 @@ def test_an_editable_install_is_byte_compiled_where_python_may_not_write_its_cac
         shutil.copytree(ROOT / tree, project / tree, ignore=ignore)
     assert _uncached(project / "ioproto")
     environment = tmp_path / "venv"
-    # The dependencies from this interpreter's site-packages: only the install is tested.
-    venv.create(environment, system_site_packages=True, with_pip=True)
+    venv.create(environment, with_pip=True)
     python = environment / "bin" / "python"
+    # The dependencies from the site-packages of the environment running the tests (a venv
+    # or not), by a .pth line: only the install is tested. (A directory named by a .pth
+    # file is not a site directory: the .pth files in it, the tests' own editable install
+    # of ioproto among them, are not read.)
+    inner = subprocess.run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    outer = {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}
+    (Path(inner) / "outer-environment.pth").write_text("".join(f"{path}\n" for path in outer))
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
     env.pop("PYTHONPATH", None)
 
