@@ -29,20 +29,18 @@ program about 50 times slower: about a minute per command on the 7.6 MB capture.
 from __future__ import annotations
 
 import argparse
-import atexit
 import os
 import re
 import shutil
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 DATA = HERE / "data"
 sys.path.insert(0, str(HERE))
-from bench_targets import ensure_medium, frames  # noqa: E402
+from bench_targets import ensure_medium, frames, prepare_environment  # noqa: E402
 from compiled import DEFAULT_TREE, add_compiled_option, build_tree  # noqa: E402
 
 ONE_CONNECTION = ROOT / "tests" / "data" / "upgrade.pcap"
@@ -81,17 +79,11 @@ def main() -> None:
         ensure_medium(capture)
     if not capture.is_file():
         raise SystemExit(f"{capture}: no such file")
-    # Byte-compiled modules, as an installed ioproto has them (bench_targets.py does the same).
-    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
-    subprocess.run([sys.executable, "-m", "compileall", "-q", "ioproto", "plugins"], cwd=ROOT)
-    # The User-Agents identified are cached in a file (ioproto_classify.uacache): a cache of
-    # this run's own. Each build decodes the capture once before it is counted, so that
-    # every count is of a user's second run: a first run identifies the capture's
-    # User-Agents (730 M instructions more on the 7.5 MB capture) and, in a compiled tree
-    # just built, compiles its Python modules (270 M).
-    cache = tempfile.mkdtemp(prefix="bench-ioproto-cache-")
-    os.environ["IOPROTO_CACHE_DIR"] = cache
-    atexit.register(shutil.rmtree, cache, True)
+    prepare_environment()
+    # Each build decodes the capture once before it is counted, so that every count is of a
+    # user's second run: a first run identifies the capture's User-Agents (712 M
+    # instructions more on the 7.6 MB capture) and, in a compiled tree just built, compiles
+    # its Python modules (270 M).
     python = os.path.realpath(sys.executable)  # the interpreter itself, not a shell shim
     # label: (environment, interpreter); the compiled tree as compiled.python_command runs it
     builds: dict[str, tuple[dict[str, str], list[str]]] = {"": ({}, [python])}

@@ -132,6 +132,23 @@ def median_runs(commands: dict[str, list[str]], runs: int) -> dict[str, tuple[fl
     }
 
 
+def prepare_environment() -> None:
+    """Set up this process's environment, which the commands measured inherit, as a user's
+    installed ioproto sees it:
+
+    * byte-compiled modules (``PYTHONDONTWRITEBYTECODE`` in the environment would otherwise
+      make every run compile changed sources again);
+    * a User-Agent cache (ioproto_classify.uacache) of this run's own, removed at exit:
+      warm after a command's first run on a capture, as a user's is after their first
+      decode (``IOPROTO_CACHE_DIR=off`` turns it off for one command).
+    """
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+    subprocess.run([sys.executable, "-m", "compileall", "-q", "ioproto", "plugins"], cwd=ROOT)
+    cache = tempfile.mkdtemp(prefix="bench-ioproto-cache-")
+    os.environ["IOPROTO_CACHE_DIR"] = cache
+    atexit.register(shutil.rmtree, cache, True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=5)
@@ -145,18 +162,9 @@ def main() -> None:
     add_compiled_option(parser)
     args = parser.parse_args()
     jobs = [int(item) for item in args.jobs.split(",") if item]
-    # Byte-compiled modules, as an installed ioproto has them (PYTHONDONTWRITEBYTECODE in
-    # the environment would otherwise make every run compile changed sources again).
-    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
-    subprocess.run([sys.executable, "-m", "compileall", "-q", "ioproto", "plugins"], cwd=ROOT)
+    prepare_environment()
     ioproto = [sys.executable, "-m", "ioproto"]
     compiled = [*python_command(build_tree(DEFAULT_TREE)), "-m", "ioproto"] if args.compiled else []
-    # The User-Agents identified are cached in a file (ioproto_classify.uacache): a cache of
-    # this run's own, warm after a command's first run as a user's is after their first
-    # decode; "first run" below turns it off.
-    cache = tempfile.mkdtemp(prefix="bench-ioproto-cache-")
-    os.environ["IOPROTO_CACHE_DIR"] = cache
-    atexit.register(shutil.rmtree, cache, True)
 
     startup = startup_runs(
         {
