@@ -31,6 +31,7 @@ off, as ``--jobs 1`` does.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import signal
@@ -41,11 +42,9 @@ from .components import Source, SourceContext, optional
 from .errors import UsageError
 from .model import Record
 from .optionvalues import flag_option, number_option
-from .pipes import widen
+from .pipes import MessageReader, send_message, widen
 
 if TYPE_CHECKING:
-    from multiprocessing.connection import Connection
-
     from .pipeline import Pipeline
 
 #: Records per message through a pipe: large enough to amortise a send, small enough that
@@ -188,13 +187,18 @@ def _read_in_worker(
     import multiprocessing  # here: a decode that reads in this process need not load it
 
     fork = multiprocessing.get_context("fork")
-    receiver, sender = fork.Pipe(duplex=False)
-    widen(sender)
+    reading, writing = os.pipe()
+    widen(writing)
     child = fork.Process(
-        target=_work, args=(pipeline, lower, source, input, context, sender), daemon=True
+        target=_work,
+        args=(pipeline, lower, source, input, context, writing, reading),
+        daemon=True,
     )
-    child.start()
-    sender.close()
+    try:
+        child.start()
+    finally:
+        os.close(writing)
+    receiver = MessageReader(reading)
     finished = False
     try:
         while True:
@@ -225,10 +229,13 @@ def _work(
     source: Source,
     input: str,
     context: SourceContext,
-    sender: Connection,
+    writing: int,
+    reading: int,
 ) -> None:
     from .pipeline import Pipeline
 
+    # The parent's end: once the parent closes it, writing here fails instead of blocking.
+    os.close(reading)
     # The parent handles Ctrl-C and stops reading; the child just goes when the pipe does.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     # The pipeline's streams of the lower layers, copied by the fork: the parent's copies
@@ -248,21 +255,27 @@ def _work(
             for item in made:
                 weight += _payload_bytes(item)
             if len(batch) >= BATCH or weight >= BATCH_BYTES:
-                sender.send(batch)
+                send_message(writing, batch)
                 batch = []
                 weight = 0
         batch += layers.close()
         batch += layers.summary.input_summaries  # what the source saw, for the parent
         if batch:
-            sender.send(batch)
+            send_message(writing, batch)
     except (BrokenPipeError, ConnectionResetError):
         pass  # the parent stopped reading
     except UsageError as exc:
-        sender.send(exc)
+        _send_last(writing, exc)
     except Exception as exc:  # a bug: the parent raises it, as in-process reading would
-        sender.send(f"{type(exc).__name__}: {exc}")
+        _send_last(writing, f"{type(exc).__name__}: {exc}")
     finally:
-        sender.close()
+        os.close(writing)
+
+
+def _send_last(writing: int, problem: UsageError | str) -> None:
+    """Tell the parent what stopped the reading, unless it has stopped listening."""
+    with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+        send_message(writing, problem)
 
 
 def _payload_bytes(record: Record) -> int:
