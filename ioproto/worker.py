@@ -196,8 +196,11 @@ def _read_in_worker(
     )
     try:
         child.start()
+    except BaseException:
+        os.close(reading)
+        raise
     finally:
-        os.close(writing)
+        os.close(writing)  # the child's now: the pipe ends when the child closes it
     receiver = MessageReader(reading)
     finished = False
     try:

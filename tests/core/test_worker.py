@@ -95,6 +95,26 @@ def test_a_reader_failure_in_the_worker_is_raised_here() -> None:
         list(source_records(pipeline, Broken(), str(DATA / "upgrade.pcap"), context, 2))
 
 
+def test_a_reader_process_that_dies_mid_batch_is_an_error_here(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The pipe ends in the middle of a message (the reader was killed): the parent stops
+    reading and says that the reader process failed, with its exit code."""
+
+    def die(*args: object) -> None:
+        writing = args[5]
+        assert isinstance(writing, int)
+        os.write(writing, b"\0\0\0\0\0\1\0\0cut short")  # a 65,536-byte message, cut
+        os._exit(7)
+
+    monkeypatch.setattr(worker, "_work", die)
+    pipeline = Pipeline.build(proto="socketio")
+    context = SourceContext(options={"parallel_min_bytes": "0"})
+    source = pipeline_source(pipeline)
+    with pytest.raises(RuntimeError, match="exited with code 7"):
+        list(source_records(pipeline, source, str(DATA / "upgrade.pcap"), context, 2))
+
+
 def pipeline_source(pipeline: Pipeline):  # type: ignore[no-untyped-def]
     from ioproto.plugins import collect_components
 
