@@ -166,42 +166,76 @@ def _compile(
 
 # -- pickling ---------------------------------------------------------------------------------
 
-_rebuilders: dict[type, Callable[..., Any]] = {}
-_getters: dict[type, Callable[[Any], tuple[Any, ...]]] = {}
 
+class Rebuilder:
+    """The class attribute ``_ioproto_make`` of a class :func:`reduce_record` pickles: read on
+    a class, the function that makes an object of that class from its fields' values in
+    order (:func:`rebuilder`).
 
-def reduce_record(record: Any) -> tuple[Callable[[type, tuple[Any, ...]], Any], tuple[Any, ...]]:
-    """``__reduce__`` for a frozen, slotted attrs record: :func:`rebuild` and the class with
-    the values of its fields in order.
-
-    Records cross process boundaries in batches (:mod:`ioproto.worker`); pickle's default
-    for a slotted attrs class goes through a dict of the fields and a ``__setstate__`` that
-    sets them one by one, which measured about twice what this costs. What comes back is
-    the record as it was, as with the default (no validator, converter or
-    ``__attrs_post_init__`` runs).
+    It is how pickle names that function, ``<module>.<Class>._ioproto_make``, so that the
+    process that unpickles makes each record with one call of it. :class:`ioproto.model.Record`
+    has it (every record class inherits it); another class pickled with
+    :func:`reduce_record` declares ``_ioproto_make = Rebuilder()`` in its body.
     """
-    cls = record.__class__
-    getter = _getters.get(cls)
-    if getter is None:
-        names = [field.name for field in attrs.fields(cls)]
-        if len(names) == 1:
-            name = names[0]
-            getter = lambda item: (getattr(item, name),)  # noqa: E731
-        else:
-            getter = operator.attrgetter(*names)
-        _getters[cls] = getter
-    return rebuild, (cls, getter(record))
+
+    def __get__(self, instance: Any, owner: type) -> Callable[..., Any]:
+        return rebuilder(owner)
 
 
-def rebuild(cls: type, values: tuple[Any, ...]) -> Any:
-    """The record of class ``cls`` whose fields, in order, have ``values`` (for pickle)."""
+_rebuilders: dict[type, Callable[..., Any]] = {}
+
+
+def rebuilder(cls: type) -> Callable[..., Any]:
+    """The function ``make(*values)`` giving the ``cls`` object whose fields, in order, have
+    ``values``, as it was pickled: no validator, converter or ``__attrs_post_init__`` runs,
+    as with attrs' own unpickling. Made once per class, and named for pickle (see
+    :class:`Rebuilder`)."""
     maker = _rebuilders.get(cls)
     if maker is None:
         names = [field.name for field in attrs.fields(cls)]
         writable = _can_write_slots(cls)
         maker = positional_maker(cls, names) if writable else _setter_maker(cls, names)
+        maker.__module__ = cls.__module__
+        maker.__qualname__ = f"{cls.__qualname__}._ioproto_make"
         _rebuilders[cls] = maker
-    return maker(*values)
+    return maker
+
+
+class _Pickling(dict[type, tuple[Callable[..., Any], Callable[[Any], tuple[Any, ...]]]]):
+    """For each class :func:`reduce_record` has pickled: its :func:`rebuilder` and a getter
+    of its fields' values in order (made on first use)."""
+
+    def __missing__(self, cls: type) -> tuple[Callable[..., Any], Callable[[Any], tuple[Any, ...]]]:
+        names = [field.name for field in attrs.fields(cls)]
+        getter: Callable[[Any], tuple[Any, ...]]
+        if len(names) == 1:
+            name = names[0]
+            getter = lambda item: (getattr(item, name),)  # noqa: E731
+        else:
+            getter = operator.attrgetter(*names)
+        entry = self[cls] = (rebuilder(cls), getter)
+        return entry
+
+
+#: ``PICKLING[cls]``: ``(rebuilder(cls), getter of its fields' values)``.
+PICKLING = _Pickling()
+
+
+def reduce_record(record: Any) -> tuple[Callable[..., Any], tuple[Any, ...]]:
+    """``__reduce__`` for a frozen, slotted attrs record: the class's :func:`rebuilder` and
+    the values of its fields in order. The class must have ``_ioproto_make``
+    (:class:`Rebuilder`), by which pickle names the rebuilder.
+
+    Records cross process boundaries in batches (:mod:`ioproto.worker`); pickle's default
+    for a slotted attrs class goes through a dict of the fields and a ``__setstate__`` that
+    sets them one by one, which measured about twice what this costs. What comes back is
+    the record as it was, as with the default (no validator, converter or
+    ``__attrs_post_init__`` runs). :meth:`ioproto.model.Record.__reduce__` does the same in
+    its own body: one Python call per record pickled, one (the rebuilder) per record
+    unpickled.
+    """
+    maker, getter = PICKLING[record.__class__]
+    return maker, getter(record)
 
 
 def _setter_maker(cls: type, names: list[str]) -> Callable[..., Any]:

@@ -30,7 +30,7 @@ from typing import Any, Literal
 
 import attrs
 
-from .fastrecords import positional_maker, reduce_record, replace_field
+from .fastrecords import PICKLING, Rebuilder, positional_maker, reduce_record, replace_field
 
 Direction = Literal["c2s", "s2c"]
 
@@ -45,6 +45,8 @@ class Tag:
 
     name: str
     value: Any
+
+    _ioproto_make = Rebuilder()  # pickle's name for how a Tag is unpickled
 
     def __reduce__(self) -> tuple[Any, ...]:
         return reduce_record(self)
@@ -70,9 +72,13 @@ class Record:
     layer: str = ""
     type: str = ""
 
+    _ioproto_make = Rebuilder()  # pickle's name for how each record class is unpickled
+
     def __reduce__(self) -> tuple[Any, ...]:
         # Cheap pickling: records cross to and from worker processes (ioproto.worker).
-        return reduce_record(self)
+        # reduce_record's body, inlined: this runs once per record sent.
+        maker, getter = PICKLING[self.__class__]
+        return maker, getter(self)
 
     def with_tags(self, tags: Iterable[Tag]) -> Record:
         """A copy of this record with ``tags`` added after the existing ones."""

@@ -13,7 +13,7 @@ from typing import Any
 
 import attrs
 
-from ioproto.fastrecords import reduce_record
+from ioproto.fastrecords import Rebuilder, reduce_record
 from ioproto.model import Record
 
 #: The layer name of chunks.
@@ -60,6 +60,8 @@ class HttpInfo:
     headers: tuple[tuple[str, str], ...] = ()
     request_headers: tuple[tuple[str, str], ...] = ()
     request_ts: float | None = None
+
+    _ioproto_make = Rebuilder()  # pickle's name for how an HttpInfo is unpickled
 
     def __reduce__(self) -> tuple[Any, ...]:
         # Shared by the chunks of a connection; cheap to pickle like the records.
