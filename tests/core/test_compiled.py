@@ -4,7 +4,8 @@ A wheel is built with Cython and unpacked into a directory; the tests that pin t
 decoders' output then run again in a process that imports the compiled modules from it:
 every capture's golden records, the decoders' property, robustness and reference tests,
 the hostile inputs of tests/fuzz (bombs, damaged headers, absurd values), the pipeline's,
-the reader process's, the sharded workers' and the proxy's. Skipped, saying why, where
+the records' pickling, the reader process's (and its pipe), the sharded workers' and the
+proxy's. Skipped, saying why, where
 Cython or a C compiler is missing: the compiled build is optional, and without it the
 package is the same Python.
 """
@@ -36,6 +37,8 @@ PARITY_TESTS = (
     "tests/fuzz",
     "tests/core/test_pipeline.py",
     "tests/core/test_fastrecords.py",
+    "tests/core/test_pickling.py",
+    "tests/core/test_pipes.py",
     "tests/core/test_jsonform.py",
     "tests/core/test_worker.py",
     "tests/core/test_split.py",
