@@ -504,10 +504,12 @@ class EngineIOStream:
         if body is None:
             return
         data = body
-        if data.startswith(_JSONP_PREFIX) or (
-            http is not None and http.query_value("j") is not None
+        asked = http is not None and http.query_value("j") is not None
+        # Unless the request asked for JSONP (`j=`), a body that only starts like the
+        # wrapper (a damaged first packet) is read as a payload: its other packets stay.
+        if (asked or data.startswith(_JSONP_PREFIX)) and self._jsonp_response(
+            out, data, sniffed=not asked
         ):
-            self._jsonp_response(out, data)
             return
         self._polling_body(out, data)
 
@@ -760,13 +762,18 @@ class EngineIOStream:
             index += 1
             position = end
 
-    def _jsonp_response(self, out: _Out, data: bytes) -> None:
+    def _jsonp_response(self, out: _Out, data: bytes, *, sniffed: bool = False) -> bool:
+        """Decode a ``___eio[N]("...");`` body; false, with nothing added to ``out``, when
+        it is not one and JSONP was only ``sniffed`` from its start (not asked for), so
+        that the caller reads it otherwise."""
         wire, parse, ConstructError = _declarations()
         try:
             payload = parse(wire.jsonp_response, data).payload
         except ConstructError:
             payload = _python_jsonp(data)
             if payload is None:
+                if sniffed:
+                    return False
                 self._error(
                     out,
                     "engineio.jsonp.bad-wrapper",
@@ -774,9 +781,10 @@ class EngineIOStream:
                     data,
                     offset=0,
                 )
-                return
+                return True
             out.add_note("jsonp.python-escaping")
         self._text_payload(out, payload)
+        return True
 
     def _jsonp_post(self, out: _Out, data: bytes) -> None:
         wire, parse, ConstructError = _declarations()

@@ -279,3 +279,15 @@ def test_xhr2_errors() -> None:
     for body, rule in cases.items():
         records = list(stream().feed(chunk(body, ChunkKind.HTTP_RESPONSE, revision=3, http=octet)))
         assert rule in [getattr(r, "rule", None) for r in records], (body, records)
+
+
+def test_a_damaged_first_packet_that_looks_like_jsonp_leaves_the_others() -> None:
+    """The request did not ask for JSONP (no ``j=``): a body that only starts like the
+    wrapper is a payload whose first packet is damaged (found by hypothesis above)."""
+    records = list(
+        stream().feed(chunk(b"___eio[\x1eb\x1e4hi", ChunkKind.HTTP_RESPONSE, revision=4))
+    )
+    _check(records)
+    assert [r.index for r in records] == [0, 1, 2]
+    assert isinstance(records[0], ErrorRecord)
+    assert [(r.type, r.data) for r in records[1:]] == [("message", b""), ("message", "hi")]
