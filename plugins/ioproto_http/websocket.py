@@ -13,6 +13,8 @@ from __future__ import annotations
 import struct
 import zlib
 
+from .masking import unmask
+
 Event = tuple[str, bytes, str]
 
 INVALID = "capture.websocket.invalid"
@@ -22,15 +24,6 @@ _VALID_OPCODES = frozenset({0, 1, 2, 8, 9, 10})
 _TAIL = b"\x00\x00\xff\xff"
 _u16 = struct.Struct(">H").unpack_from
 _u64 = struct.Struct(">Q").unpack_from
-
-
-def unmask(data: bytes, mask: bytes) -> bytes:
-    """``data`` XOR the repeating 4-byte ``mask``."""
-    size = len(data)
-    if not size:
-        return data
-    key = (mask * ((size >> 2) + 1))[:size]
-    return (int.from_bytes(data, "little") ^ int.from_bytes(key, "little")).to_bytes(size, "little")
 
 
 def deflate_parameters(header: str | None) -> dict[str, str] | None:
@@ -122,9 +115,10 @@ class WsDirection:
                 end = head + length
                 if end > size:
                     break
-                payload = bytes(buf[head:end])
                 if b1 & 0x80:
-                    payload = unmask(payload, bytes(buf[mask_at : mask_at + 4]))
+                    payload = unmask(buf[head:end], buf[mask_at : mask_at + 4])
+                else:
+                    payload = bytes(buf[head:end])
                 pos = end
                 if b0 & 0x80 and not self.opcode:  # a whole message in one frame
                     out.append((_KINDS[opcode], payload, ""))
@@ -147,9 +141,10 @@ class WsDirection:
             end = head + length
             if end > size:
                 break
-            payload = bytes(buf[head:end])
             if b1 & 0x80:
-                payload = unmask(payload, bytes(buf[mask_at : mask_at + 4]))
+                payload = unmask(buf[head:end], buf[mask_at : mask_at + 4])
+            else:
+                payload = bytes(buf[head:end])
             pos = end
             if opcode >= 8:
                 out.append(("ws-control", payload, ""))
