@@ -23,6 +23,7 @@ import pickle
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from .channel import HEADER, Counter
@@ -123,7 +124,7 @@ class Spool:
     # -- the thread ------------------------------------------------------------------------
 
     def _drain(self) -> None:
-        buffer = bytearray()
+        pending = bytearray()  # the start of a frame the last read cut
         try:
             while True:
                 try:
@@ -132,39 +133,49 @@ class Spool:
                     data = b""
                 if not data:
                     break
-                buffer += data
-                offset = 0
-                while len(buffer) - offset >= _LENGTH:
-                    _, length, data_bytes = _header(buffer, offset)
-                    end = offset + _LENGTH + length
-                    if end > len(buffer):
-                        break
-                    self._put(bytes(buffer[offset:end]), data_bytes)
-                    self._taken.value += data_bytes
-                    offset = end
-                if offset:
-                    del buffer[:offset]
+                if pending:
+                    pending += data
+                    with memoryview(pending) as view:
+                        frames, offset = _split(view, bytes)
+                    del pending[:offset]
+                else:
+                    # A read that starts with a frame (nearly all): sliced without a copy
+                    # more than the frame's own.
+                    frames, offset = _split(data, _same)
+                    pending += data[offset:]
+                if frames:
+                    self._put(frames)
         finally:
             with self._lock:
                 self._eof = True
                 self._lock.notify_all()
 
-    def _put(self, raw: bytes, data_bytes: int) -> None:
-        size = len(raw)
+    def _put(self, frames: list[tuple[bytes, int]]) -> None:
+        """Keep ``frames`` (``(raw, data bytes)``, in order), waiting for room as needed;
+        one lock and one wake-up for all of them (a read brings several: per frame, they
+        cost the decoder's process a sixth of its time in a flood)."""
+        taken = self._taken
         with self._lock:
-            while not self._closing:
-                if not self._in_file and (
-                    not self._frames or self._memory + size <= self._memory_budget
-                ):
-                    self._frames.append((raw, data_bytes))
-                    self._memory += size
-                    break
-                if self._write_at - self._read_at + size <= self._disk_budget and self._spill(raw):
-                    break
-                self._lock.wait()  # full: the decoder makes room
-            else:
-                return
-            self._waiting += data_bytes
+            for raw, data_bytes in frames:
+                size = len(raw)
+                while not self._closing:
+                    if not self._in_file and (
+                        not self._frames or self._memory + size <= self._memory_budget
+                    ):
+                        self._frames.append((raw, data_bytes))
+                        self._memory += size
+                        break
+                    if self._write_at - self._read_at + size <= self._disk_budget and (
+                        self._spill(raw)
+                    ):
+                        break
+                    self._lock.notify_all()  # what came so far, for the decoder to take
+                    self._lock.wait()  # full: the decoder makes room
+                else:
+                    taken.value += data_bytes
+                    continue
+                self._waiting += data_bytes
+                taken.value += data_bytes
             self._lock.notify_all()
 
     def _spill(self, raw: bytes) -> bool:
@@ -201,7 +212,29 @@ class Spool:
         return raw, data_bytes
 
 
-def _header(buffer: bytes | bytearray, offset: int) -> tuple[bytes, int, int]:
+def _same(frame: bytes) -> bytes:
+    return frame
+
+
+def _split(
+    buffer: bytes | memoryview, copy: Callable[[Any], bytes]
+) -> tuple[list[tuple[bytes, int]], int]:
+    """The whole frames at the start of ``buffer``, each ``copy``-ed to ``bytes`` with its
+    data bytes, and where the rest (an incomplete frame, or nothing) starts."""
+    frames: list[tuple[bytes, int]] = []
+    offset = 0
+    size = len(buffer)
+    while size - offset >= _LENGTH:
+        _, length, data_bytes = _header(buffer, offset)
+        end = offset + _LENGTH + length
+        if end > size:
+            break
+        frames.append((copy(buffer[offset:end]), data_bytes))
+        offset = end
+    return frames, offset
+
+
+def _header(buffer: bytes | bytearray | memoryview, offset: int) -> tuple[bytes, int, int]:
     """A frame's type, payload length and data bytes."""
     kind, length, data_bytes = HEADER.unpack_from(buffer, offset)
     return kind, length, data_bytes

@@ -13,6 +13,8 @@ from hypothesis import strategies as st
 from ioproto_proxy.channel import BATCH, frame
 from ioproto_proxy.spool import Spool
 
+from ioproto.testing.strategies import chunked
+
 
 class Count:
     """A stand-in for the shared counter (``multiprocessing.RawValue``)."""
@@ -76,6 +78,33 @@ def test_frames_come_out_in_order_through_memory_and_file(
         while not spool.eof and time.monotonic() < deadline:
             time.sleep(0.01)
         assert spool.eof
+    finally:
+        spool.close()
+
+
+@settings(max_examples=30, deadline=None)
+@given(data=st.data(), sizes=st.lists(st.integers(0, 3000), min_size=1, max_size=40))
+def test_frames_cut_anywhere_by_the_pipe_come_out_whole(data: Any, sizes: list[int]) -> None:
+    """The relay's writes and the spool's reads need not meet at frame boundaries: a read
+    may end inside a frame's header or payload, or hold many frames."""
+    read_end, write_end = os.pipe()
+    taken = Count()
+    spool = Spool(read_end, taken, 1 << 20)
+    pieces = data.draw(chunked(b"".join(batches(sizes)), max_pieces=60))
+
+    def write() -> None:
+        with os.fdopen(write_end, "wb", buffering=0) as pipe:
+            for piece in pieces:
+                pipe.write(piece)
+                time.sleep(0.0005)  # let the spool read each piece on its own
+
+    thread = threading.Thread(target=write, daemon=True)
+    thread.start()
+    try:
+        got = read_all(spool, len(sizes))
+        thread.join(5)
+        assert [(events[0][1], len(events[0][3])) for _, events in got] == list(enumerate(sizes))
+        assert taken.value == sum(sizes)
     finally:
         spool.close()
 
