@@ -6,7 +6,7 @@ Every frame a client sends is masked, so this runs once per client message: webs
 (benchmarks/README.md, "ninth session"). ``websockets`` is a dependency already (the cdp
 source). Its extension module is loaded by itself, without the package: importing
 ``websockets`` imports ``importlib.metadata`` (12 ms), which a decode never needs otherwise.
-Both implementations give the same bytes (tests/http/test_masking.py).
+Both implementations give the same bytes (tests/pcap/test_masking.py).
 """
 
 from __future__ import annotations
