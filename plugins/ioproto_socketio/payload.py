@@ -127,10 +127,6 @@ def loads(text: str, max_depth: int, max_bytes: int | None = None) -> Any:
     if max_bytes is not None and len(text) * CONTAINER_COST > max_bytes:
         check_size(text, max_bytes)
     shallow = min(max_depth, _SHALLOW)
-    if _fast_loads is None:  # pragma: no cover - orjson is a dependency
-        if len(text) > shallow and text.count("[") + text.count("{") > shallow:
-            _check_depth(text, max_depth)
-        return json_loads(text)
     data = text.encode("utf-8", "surrogatepass")
     # One pass over the bytes answers both questions: every digit becomes "0" (a run of 19
     # or more holds an integer orjson would read as a float, where the json module keeps it
@@ -138,7 +134,7 @@ def loads(text: str, max_depth: int, max_bytes: int | None = None) -> Any:
     marked = data.translate(_MARKS)
     if len(text) > shallow and marked.count(b"[") > shallow:
         _check_depth(text, max_depth)
-    if marked.find(_LONG_DIGIT_RUN) < 0:
+    if _fast_loads is not None and marked.find(_LONG_DIGIT_RUN) < 0:
         try:
             return _fast_loads(data)
         except ValueError:
