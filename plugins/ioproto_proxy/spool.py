@@ -23,7 +23,6 @@ import pickle
 import tempfile
 import threading
 import time
-from collections.abc import Callable
 from typing import Any
 
 from .channel import HEADER, Counter
@@ -136,12 +135,10 @@ class Spool:
                 if pending:
                     pending += data
                     with memoryview(pending) as view:
-                        frames, offset = _split(view, bytes)
+                        frames, offset = _split(view)
                     del pending[:offset]
-                else:
-                    # A read that starts with a frame (nearly all): sliced without a copy
-                    # more than the frame's own.
-                    frames, offset = _split(data, _same)
+                else:  # a read that starts with a frame (nearly all): no copy of it whole
+                    frames, offset = _split(data)
                     pending += data[offset:]
                 if frames:
                     self._put(frames)
@@ -212,14 +209,8 @@ class Spool:
         return raw, data_bytes
 
 
-def _same(frame: bytes) -> bytes:
-    return frame
-
-
-def _split(
-    buffer: bytes | memoryview, copy: Callable[[Any], bytes]
-) -> tuple[list[tuple[bytes, int]], int]:
-    """The whole frames at the start of ``buffer``, each ``copy``-ed to ``bytes`` with its
+def _split(buffer: bytes | memoryview) -> tuple[list[tuple[bytes, int]], int]:
+    """The whole frames at the start of ``buffer``, each as ``bytes`` (one copy) with its
     data bytes, and where the rest (an incomplete frame, or nothing) starts."""
     frames: list[tuple[bytes, int]] = []
     offset = 0
@@ -229,7 +220,8 @@ def _split(
         end = offset + _LENGTH + length
         if end > size:
             break
-        frames.append((copy(buffer[offset:end]), data_bytes))
+        # a slice of bytes is its copy already (bytes() then returns it); of a view, not
+        frames.append((bytes(buffer[offset:end]), data_bytes))
         offset = end
     return frames, offset
 
