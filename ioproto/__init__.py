@@ -118,7 +118,9 @@ def decode(
     :param jobs: processes that decode a capture file (``ioproto.worker``; default: the
         cores other work leaves idle, :func:`ioproto.worker.idle_cores`; 1: this process
         alone; 3 or more, for one input: that many workers sharded by Engine.IO session,
-        ``ioproto.shard``). The records are the same.
+        ``ioproto.shard``; by default a lone capture file of 4 MB or more is sharded when 5
+        or more cores are idle, :func:`ioproto.worker.default_shard_workers`). The records
+        are the same.
 
     Bad input never raises: it comes out as :class:`ErrorRecord` records. An unknown
     ``proto``/``source`` name raises ``KeyError`` whose message lists the valid names; a

@@ -10,17 +10,24 @@ pipeline, where they enter the first layer the children did not run. Same record
 order as reading in process.
 
 ``processes`` (``--jobs``; default: the cores other work leaves idle, :func:`idle_cores`) is
-how many processes decode the input: 1 reads in process; 2, and the default whatever it
-is, run one reader child as above (more reader children would not help while the layers
-above the connection-scoped ones, which run in the parent, take as long as the child's
-work); 3 or more asked for (:data:`SHARD_FROM`) run that many workers sharded by
-Engine.IO session (:mod:`ioproto.shard`: each runs every layer and classifier for its
-share; this process merges in the one-process order and writes), when the input is the
-run's only one. The source option ``shard=true`` shards with 2 as well, ``shard=false``
-never. The default does not shard: on this project's 2-core machine sharding (N workers,
-the dispatcher that reads the capture once, this process merging) gains no wall time over
-the reader process, and every worker's memory counts; what more cores would give is
-estimated in benchmarks/README.md ("Scaling with cores", bench_scaling.py).
+how many processes decode the input: 1 reads in process; 2 runs one reader child as above
+(more reader children would not help while the layers above the connection-scoped ones,
+which run in the parent, take as long as the child's work); 3 or more asked for
+(:data:`SHARD_FROM`) run that many workers sharded by Engine.IO session
+(:mod:`ioproto.shard`: each runs every layer and classifier for its share; a dispatcher
+reads the capture once; this process merges in the one-process order and writes), when the
+input is the run's only one. The source option ``shard=true`` shards with 2 as well,
+``shard=false`` never.
+
+The default shards too, where the cores are there (:func:`default_shard_workers`): with
+:data:`SHARD_DEFAULT_CORES` or more idle cores, a lone capture file of
+:data:`SHARD_DEFAULT_MIN_BYTES` or more is sharded among as many workers as there are idle
+cores less two (one for the dispatcher, one for this process), at most
+:data:`SHARD_DEFAULT_MAX_WORKERS`; with fewer idle cores the default runs the reader
+process. On 2 cores sharding gains no
+wall time over the reader process; with a core for each of its processes it is estimated
+at 1.3-2.5x the reader process's speed on large captures (docs/performance.md;
+benchmarks/README.md, "Scaling with cores", bench_scaling.py).
 
 Only for a source that declares ``forkable = True`` (its ``open`` only reads the input it is
 given), a regular file of at least ``parallel_min_bytes`` (source option, default 1 MB), and
@@ -61,9 +68,27 @@ BATCH_BYTES = 1 << 20
 DEFAULT_MIN_BYTES = 1024 * 1024
 
 #: From this many processes asked for (``--jobs``), one input is sharded by session
-#: (ioproto.shard); below, and by default, the reader process. On 2 cores sharding gains
-#: no wall time over the reader process (benchmarks/README.md, "Scaling with cores").
+#: (ioproto.shard); below, the reader process. On 2 cores sharding gains no wall time over
+#: the reader process (benchmarks/README.md, "Scaling with cores").
 SHARD_FROM = 3
+
+#: The default (no ``--jobs``) shards a lone capture file from this many idle cores: 3
+#: workers, the dispatcher and this process, each with a core. Estimated from each
+#: process's CPU (bench_scaling.py) against the reader process's measured time: on the 85
+#: MB benchmark capture 3 workers are 1.3-1.45x as fast, 6 workers 2.2-2.5x.
+SHARD_DEFAULT_CORES = 5
+
+#: ... and from this size. On smaller files the start-up and the merge weigh more: on 2 MB
+#: 3 workers were estimated slower than the reader process (0.35 s against 0.28 s), on 4
+#: MB as fast (0.37 s against 0.38 s; 6 workers 0.29 s), on 7.6 MB 1.0-1.2x as fast (4
+#: workers 1.2-1.45x, 6 workers 1.35-1.9x).
+SHARD_DEFAULT_MIN_BYTES = 4 * 1024 * 1024
+
+#: ... with at most this many workers: beyond, this process's merging bounds the run
+#: (0.57-0.60 s of CPU on the 85 MB capture, against 0.43-0.59 s per worker with 8), and
+#: each worker's memory adds to the run's (proportional set size on 85 MB: 39 MB with the
+#: reader process, 107 MB with 4 workers, 131 MB with 6, 145 MB with 8).
+SHARD_DEFAULT_MAX_WORKERS = 8
 
 
 def available_cores() -> int:
@@ -123,20 +148,43 @@ def source_records(
     ``processes``: how many processes decode the input (default: :func:`idle_cores`). When
     ``input`` is the run's only input (``only_input``) and ``processes`` asks for
     :data:`SHARD_FROM` or more (or the source option ``shard=true`` says so; ``false``
-    never), that many workers decode it sharded by session, this process merging.
+    never), that many workers decode it sharded by session, this process merging; by
+    default, :func:`default_shard_workers` of them, when it gives any.
     """
     check_process_options(context.options)
     lower = connection_layers(pipeline)
     asked = processes
     processes = processes or idle_cores()
     if lower and processes > 1 and use_worker(pipeline, source, input, context):
-        shard = flag_option(context.options, "shard", (asked or 0) >= SHARD_FROM)
+        if asked is None:
+            by_default = default_shard_workers(processes, input)
+            shard = flag_option(context.options, "shard", by_default > 0)
+            workers = by_default or processes  # shard=true with few idle cores: all of them
+        else:
+            shard = flag_option(context.options, "shard", asked >= SHARD_FROM)
+            workers = asked
         if only_input and shard:
             from .shard import shard_records
 
-            return shard_records(pipeline, source, input, context, processes)
+            return shard_records(pipeline, source, input, context, workers)
         return _read_in_worker(pipeline, lower, source, input, context)
     return source.open(input, context)
+
+
+def default_shard_workers(idle: int, input: str) -> int:
+    """The workers the default ``--jobs`` shards ``input`` among when ``idle`` cores are
+    free: the idle cores less two, at most :data:`SHARD_DEFAULT_MAX_WORKERS`, for a file of
+    :data:`SHARD_DEFAULT_MIN_BYTES` or more and :data:`SHARD_DEFAULT_CORES` idle cores or
+    more; else 0 (the reader process)."""
+    if idle < SHARD_DEFAULT_CORES:
+        return 0
+    try:
+        size = os.stat(input).st_size
+    except OSError:
+        return 0
+    if size < SHARD_DEFAULT_MIN_BYTES:
+        return 0
+    return min(idle - 2, SHARD_DEFAULT_MAX_WORKERS)
 
 
 def check_process_options(options: Mapping[str, Any]) -> None:

@@ -302,28 +302,78 @@ def test_a_cut_or_damaged_capture_with_sharded_workers(
     assert sharded(str(path), 3, split=split) == alone
 
 
-def test_three_jobs_shard_two_and_the_default_do_not(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The rule of ``--jobs`` (ioproto.worker): from 3 asked for, a lone input is sharded;
-    2 and the default run the reader process; ``shard=`` forces either way."""
+def _mode(processes: int | None, only: bool = True, **options: str) -> str:
+    """How ``source_records`` reads upgrade.pcap: the name of the generator it gives."""
     pipeline = Pipeline.build(proto="socketio")
     pcap = pipeline_source(pipeline)
+    context = SourceContext(options={"parallel_min_bytes": "0", **options})
     path = str(DATA / "upgrade.pcap")
+    opened = source_records(pipeline, pcap, path, context, processes, only_input=only)
+    name = _generator_name(opened)
+    assert name is not None
+    opened.close()
+    return name
+
+
+def test_three_jobs_shard_two_do_not(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The rule of ``--jobs`` (ioproto.worker): from 3 asked for, a lone input is sharded;
+    2 runs the reader process; ``shard=`` forces either way."""
     monkeypatch.setattr(worker, "idle_cores", lambda: 8)
+    assert _mode(3) == "shard_records"
+    assert _mode(2) == "_read_in_worker"
+    assert _mode(3, only=False) == "_read_in_worker"  # one of several inputs
+    assert _mode(2, shard="true") == "shard_records"
+    assert _mode(4, shard="false") == "_read_in_worker"
 
-    def mode(processes: int | None, only: bool = True, **options: str) -> str:
-        context = SourceContext(options={"parallel_min_bytes": "0", **options})
-        opened = source_records(pipeline, pcap, path, context, processes, only_input=only)
-        name = _generator_name(opened)
-        assert name is not None
-        opened.close()
-        return name
 
-    assert mode(3) == "shard_records"
-    assert mode(2) == "_read_in_worker"
-    assert mode(None) == "_read_in_worker"  # the default (8 idle cores here) never shards
-    assert mode(3, only=False) == "_read_in_worker"  # one of several inputs
-    assert mode(2, shard="true") == "shard_records"
-    assert mode(4, shard="false") == "_read_in_worker"
+def test_the_default_shards_a_large_file_where_five_cores_are_idle(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The default (no ``--jobs``): sharded from 5 idle cores for a file of
+    ``SHARD_DEFAULT_MIN_BYTES`` or more, else the reader process; ``shard=`` still decides."""
+    idle = {"cores": 8}
+    monkeypatch.setattr(worker, "idle_cores", lambda: idle["cores"])
+    # upgrade.pcap is far below 4 MB: the reader process, whatever the cores
+    assert _mode(None) == "_read_in_worker"
+    monkeypatch.setattr(worker, "SHARD_DEFAULT_MIN_BYTES", 0)
+    assert _mode(None) == "shard_records"
+    assert _mode(None, only=False) == "_read_in_worker"
+    assert _mode(None, shard="false") == "_read_in_worker"
+    idle["cores"] = 4
+    assert _mode(None) == "_read_in_worker"
+    assert _mode(None, shard="true") == "shard_records"  # among the 4 idle cores
+
+
+def test_how_many_workers_the_default_shards_among(tmp_path: Path) -> None:
+    large = tmp_path / "large.pcap"
+    with large.open("wb") as handle:
+        handle.truncate(worker.SHARD_DEFAULT_MIN_BYTES)
+    small = tmp_path / "small.pcap"
+    small.write_bytes(b"\0" * (worker.SHARD_DEFAULT_MIN_BYTES - 1))
+    workers = worker.default_shard_workers
+    expected = {1: 0, 2: 0, 4: 0, 5: 3, 6: 4, 10: 8, 11: 8, 64: 8}
+    assert {idle: workers(idle, str(large)) for idle in expected} == expected
+    assert workers(8, str(small)) == 0
+    assert workers(8, str(tmp_path / "missing.pcap")) == 0
+
+
+def test_the_default_sharded_gives_the_records_of_one_process(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """What a machine of 7 idle cores does by default with a large capture (5 workers),
+    here on a small one: the records of one process, in its order."""
+    monkeypatch.setattr(worker, "idle_cores", lambda: 7)
+    monkeypatch.setattr(worker, "SHARD_DEFAULT_MIN_BYTES", 0)
+    path = str(DATA / "clients_mixed.pcap")
+    assert _mode(None) == "shard_records"
+
+    def records(jobs: int | None) -> list[str]:
+        found = ioproto.decode(
+            path, classifiers=None, source_options={"parallel_min_bytes": "0"}, jobs=jobs
+        )
+        return [dumps(record, include_raw=True) for record in found]
+
+    assert records(None) == records(1)
 
 
 def test_a_strict_failure_in_a_sharded_worker_is_raised_here_as_it_is() -> None:
