@@ -26,7 +26,7 @@ cores less two (one for the dispatcher, one for this process), at most
 :data:`SHARD_DEFAULT_MAX_WORKERS`; with fewer idle cores the default runs the reader
 process. On 2 cores sharding gains no
 wall time over the reader process; with a core for each of its processes it is estimated
-at 1.3-2.5x the reader process's speed on large captures (docs/performance.md;
+at 1.3-2.25x the reader process's speed on large captures (docs/performance.md;
 benchmarks/README.md, "Scaling with cores", bench_scaling.py).
 
 Only for a source that declares ``forkable = True`` (its ``open`` only reads the input it is
@@ -75,13 +75,13 @@ SHARD_FROM = 3
 #: The default (no ``--jobs``) shards a lone capture file from this many idle cores: 3
 #: workers, the dispatcher and this process, each with a core. Estimated from each
 #: process's CPU (bench_scaling.py) against the reader process's measured time: on the 85
-#: MB benchmark capture 3 workers are 1.3-1.45x as fast, 6 workers 2.2-2.5x.
+#: MB benchmark capture 3 workers are 1.3x as fast, 6 workers 2.25x.
 SHARD_DEFAULT_CORES = 5
 
-#: ... and from this size. On smaller files the start-up and the merge weigh more: on 2 MB
-#: 3 workers were estimated slower than the reader process (0.35 s against 0.28 s), on 4
-#: MB as fast (0.37 s against 0.38 s; 6 workers 0.29 s), on 7.6 MB 1.0-1.2x as fast (4
-#: workers 1.2-1.45x, 6 workers 1.35-1.9x).
+#: ... and from this size. On smaller files the start-up and the merge weigh more. 3
+#: workers estimated against the reader process measured (the same hour): 2 MB 0.35 s
+#: against 0.28-0.37 s, 4 MB 0.41 s against 0.38-0.50 s (6 workers 0.32 s), 7.6 MB 0.63 s
+#: against 0.62-0.77 s (4 workers 0.53 s, 6 workers 0.46 s).
 SHARD_DEFAULT_MIN_BYTES = 4 * 1024 * 1024
 
 #: ... with at most this many workers: beyond, this process's merging bounds the run
