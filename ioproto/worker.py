@@ -24,10 +24,10 @@ The default shards too, where the cores are there (:func:`default_shard_workers`
 :data:`SHARD_DEFAULT_MIN_BYTES` or more is sharded among as many workers as there are idle
 cores less two (one for the dispatcher, one for this process), at most
 :data:`SHARD_DEFAULT_MAX_WORKERS`; with fewer idle cores the default runs the reader
-process. On 2 cores sharding gains no
-wall time over the reader process; with a core for each of its processes it is estimated
-at 1.3-2.25x the reader process's speed on large captures (docs/performance.md;
-benchmarks/README.md, "Scaling with cores", bench_scaling.py).
+process. On 2 cores sharding gains no wall time over the reader process; with a core for
+each of its processes it is estimated at 1.3-2.25x the reader process's speed on large
+captures (docs/performance.md; benchmarks/README.md, "Scaling with cores",
+bench_scaling.py).
 
 Only for a source that declares ``forkable = True`` (its ``open`` only reads the input it is
 given), a regular file of at least ``parallel_min_bytes`` (source option, default 1 MB), and

@@ -47,8 +47,8 @@ if TYPE_CHECKING:
     "classifying its share (same records, same order; --source-option shard=true/false "
     "forces it on or off). Default: the available cores (for one input: those not busy, "
     "by the load average and what runs now); a lone capture file of 4 MB or more is "
-    "sharded when 5 or more are idle (among that many less 2 workers, 8 at most), else "
-    "read by a reader process.",
+    "sharded when 5 or more are idle (a worker for each idle core but 2, 8 at most), "
+    "else read by a reader process.",
 )
 @click.pass_obj
 def decode_command(state: CliState, /, **params: Any) -> None:
