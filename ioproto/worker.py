@@ -46,6 +46,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from .components import Source, SourceContext, optional
+from .cpuquota import cpu_quota
 from .errors import UsageError
 from .model import Record
 from .optionvalues import flag_option, number_option
@@ -92,11 +93,16 @@ SHARD_DEFAULT_MAX_WORKERS = 8
 
 
 def available_cores() -> int:
-    """The cores this process may run on."""
+    """The cores this process may run on, and no more than a cgroup's CPU quota allows (a
+    container's CPU limit, :mod:`ioproto.cpuquota`; 2.5 CPUs count as 2)."""
     try:
-        return max(1, len(os.sched_getaffinity(0)))
+        cores = max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # pragma: no cover - not on Linux
-        return max(1, os.cpu_count() or 1)
+        cores = max(1, os.cpu_count() or 1)
+    quota = cpu_quota()
+    if quota is not None:
+        cores = max(1, min(cores, math.floor(quota)))
+    return cores
 
 
 def idle_cores() -> int:

@@ -45,7 +45,8 @@ if TYPE_CHECKING:
     "process alone; 2 reads one of 1 MB or more in a reader process of its own; 3 or more "
     "split a lone capture file among N workers by Engine.IO session, each decoding and "
     "classifying its share (same records, same order; --source-option shard=true/false "
-    "forces it on or off). Default: the available cores (for one input: those not busy, "
+    "forces it on or off). Default: the available cores, within a container's CPU quota "
+    "(for one input: those not busy, "
     "by the load average and what runs now); a lone capture file of 4 MB or more is "
     "sharded when 5 or more are idle (a worker for each idle core but 2, 8 at most), "
     "else read by a reader process.",
