@@ -37,7 +37,7 @@ def cpu_quota(root: str = CGROUP_ROOT, proc_cgroup: str = PROC_CGROUP) -> float 
     try:
         with open(proc_cgroup, encoding="utf-8") as handle:
             lines = handle.read().splitlines()
-    except OSError:
+    except (OSError, ValueError):  # ValueError: not UTF-8
         return None
     quotas: list[float] = []
     for line in lines:

@@ -63,6 +63,10 @@ def test_nonsense_is_no_quota(tmp_path: Path) -> None:
     for text in ("", "max", "abc 100000", "200000 0", "-5 100000", "1 2 3"):
         assert cgroups(tmp_path, "0::/\n", {"cpu.max": text}) is None, text
     assert cgroups(tmp_path, "garbage\n::\n0:\n", {"cpu.max": "200000 100000"}) is None
+    (tmp_path / "latin1").write_bytes(b"0::/caf\xe9\n")
+    assert cpu_quota(str(tmp_path / "fs"), str(tmp_path / "latin1")) is None
+    (tmp_path / "fs" / "cpu.max").write_bytes(b"\xff\xfe 100000")
+    assert cgroups(tmp_path, "0::/\n", {}) is None
 
 
 @settings(max_examples=200, deadline=None)
