@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import uuid
 from pathlib import Path
 
 import pytest
@@ -88,3 +92,36 @@ def test_available_cores_is_capped_by_the_quota(
     monkeypatch.setattr(worker.os, "sched_getaffinity", lambda pid: set(range(16)))
     monkeypatch.setattr(worker, "cpu_quota", lambda: quota)
     assert worker.available_cores() == cores
+
+
+V1_CPU = Path("/sys/fs/cgroup/cpu")
+
+
+def test_a_real_cgroup_quota_caps_a_process_in_it(tmp_path: Path) -> None:
+    """A real cgroup v1 with a quota of 1.5 CPUs (root and a writable ``cpu`` hierarchy
+    needed, as on this project's machines): a process put in it reads 1.5 and counts 1
+    core; the quota is taken away again afterwards."""
+    if os.geteuid() != 0 or not (V1_CPU / "cpu.cfs_quota_us").exists():
+        pytest.skip("needs root and a cgroup v1 cpu hierarchy")
+    group = V1_CPU / f"ioproto-test-{uuid.uuid4().hex[:8]}"
+    try:
+        group.mkdir()
+        (group / "cpu.cfs_period_us").write_text("100000")
+        (group / "cpu.cfs_quota_us").write_text("150000")
+    except OSError as exc:
+        pytest.skip(f"cannot make a cgroup here: {exc}")
+    try:
+        script = (
+            "import os, sys\n"
+            f"open({str(group / 'cgroup.procs')!r}, 'w').write(str(os.getpid()))\n"
+            "from ioproto.cpuquota import cpu_quota\n"
+            "from ioproto.worker import available_cores\n"
+            "print(cpu_quota(), available_cores())\n"
+        )
+        inside = subprocess.run(
+            [sys.executable, "-c", script], capture_output=True, text=True, check=True
+        )
+        assert inside.stdout.split() == ["1.5", "1"]
+    finally:
+        (group / "cpu.cfs_quota_us").write_text("-1")
+        group.rmdir()
