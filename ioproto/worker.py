@@ -42,6 +42,7 @@ import contextlib
 import math
 import os
 import signal
+import stat
 from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -161,9 +162,11 @@ def source_records(
     lower = connection_layers(pipeline)
     asked = processes
     processes = processes or idle_cores()
-    if lower and processes > 1 and use_worker(pipeline, source, input, context):
+    worth = lower and processes > 1
+    size = worker_input_size(pipeline, source, input, context) if worth else None
+    if size is not None:
         if asked is None:
-            by_default = default_shard_workers(processes, input)
+            by_default = default_shard_workers(processes, size)
             shard = flag_option(context.options, "shard", by_default > 0)
             workers = by_default or processes  # shard=true with few idle cores: all of them
         else:
@@ -177,18 +180,12 @@ def source_records(
     return source.open(input, context)
 
 
-def default_shard_workers(idle: int, input: str) -> int:
-    """The workers the default ``--jobs`` shards ``input`` among when ``idle`` cores are
-    free: the idle cores less two, at most :data:`SHARD_DEFAULT_MAX_WORKERS`, for a file of
-    :data:`SHARD_DEFAULT_MIN_BYTES` or more and :data:`SHARD_DEFAULT_CORES` idle cores or
-    more; else 0 (the reader process)."""
-    if idle < SHARD_DEFAULT_CORES:
-        return 0
-    try:
-        size = os.stat(input).st_size
-    except OSError:
-        return 0
-    if size < SHARD_DEFAULT_MIN_BYTES:
+def default_shard_workers(idle: int, size: int) -> int:
+    """The workers the default ``--jobs`` shards a file of ``size`` bytes among when
+    ``idle`` cores are free: the idle cores less two, at most
+    :data:`SHARD_DEFAULT_MAX_WORKERS`, for a file of :data:`SHARD_DEFAULT_MIN_BYTES` or more
+    and :data:`SHARD_DEFAULT_CORES` idle cores or more; else 0 (the reader process)."""
+    if idle < SHARD_DEFAULT_CORES or size < SHARD_DEFAULT_MIN_BYTES:
         return 0
     return min(idle - 2, SHARD_DEFAULT_MAX_WORKERS)
 
@@ -219,20 +216,26 @@ def connection_layers(pipeline: Pipeline) -> int:
     return count
 
 
-def use_worker(pipeline: Pipeline, source: Source, input: str, context: SourceContext) -> bool:
-    """Whether ``input`` is worth reading in a worker (see the module docstring)."""
+def worker_input_size(
+    pipeline: Pipeline, source: Source, input: str, context: SourceContext
+) -> int | None:
+    """The size of ``input`` in bytes when it is worth reading in a worker (see the module
+    docstring): a regular file of ``parallel_min_bytes`` or more, from a source that can be
+    forked, for a pipeline that does not keep every layer's records; else None."""
     if not optional(source, "Source", "forkable") or pipeline.all_layers:
-        return False
+        return None
     if not flag_option(context.options, "parallel", True):
-        return False
+        return None
     if input == "-" or not hasattr(os, "fork"):
-        return False
+        return None
     try:
         minimum = number_option(context.options, "parallel_min_bytes", DEFAULT_MIN_BYTES, minimum=0)
-        stat = os.stat(input)
+        found = os.stat(input)
     except (OSError, ValueError):
-        return False
-    return os.path.isfile(input) and stat.st_size >= minimum
+        return None
+    if not stat.S_ISREG(found.st_mode) or found.st_size < minimum:
+        return None
+    return found.st_size
 
 
 def _read_in_worker(

@@ -14,7 +14,7 @@ from ioproto.components import SourceContext
 from ioproto.jsonform import dumps
 from ioproto.model import Record
 from ioproto.pipeline import Pipeline
-from ioproto.worker import connection_layers, source_records, use_worker
+from ioproto.worker import connection_layers, source_records, worker_input_size
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 
@@ -61,12 +61,14 @@ def test_small_files_stdin_missing_files_and_all_layers_are_read_here(tmp_path: 
     pipeline = Pipeline.build(proto="socketio")
     pcap = pipeline_source(pipeline)
     big = SourceContext(options={"parallel_min_bytes": "0"})
-    assert use_worker(pipeline, pcap, str(DATA / "upgrade.pcap"), big)
-    assert not use_worker(pipeline, pcap, str(DATA / "upgrade.pcap"), SourceContext())
-    assert not use_worker(pipeline, pcap, "-", big)
-    assert not use_worker(pipeline, pcap, str(tmp_path / "missing.pcap"), big)
+    upgrade = DATA / "upgrade.pcap"
+    assert worker_input_size(pipeline, pcap, str(upgrade), big) == upgrade.stat().st_size
+    assert worker_input_size(pipeline, pcap, str(upgrade), SourceContext()) is None
+    assert worker_input_size(pipeline, pcap, "-", big) is None
+    assert worker_input_size(pipeline, pcap, str(tmp_path / "missing.pcap"), big) is None
+    assert worker_input_size(pipeline, pcap, str(tmp_path), big) is None  # a directory
     everything = Pipeline.build(proto="socketio", all_layers=True)
-    assert not use_worker(everything, pcap, str(DATA / "upgrade.pcap"), big)
+    assert worker_input_size(everything, pcap, str(upgrade), big) is None
 
 
 class Forkable:
@@ -344,17 +346,12 @@ def test_the_default_shards_a_large_file_where_five_cores_are_idle(
     assert _mode(None, shard="true") == "shard_records"  # among the 4 idle cores
 
 
-def test_how_many_workers_the_default_shards_among(tmp_path: Path) -> None:
-    large = tmp_path / "large.pcap"
-    with large.open("wb") as handle:
-        handle.truncate(worker.SHARD_DEFAULT_MIN_BYTES)
-    small = tmp_path / "small.pcap"
-    small.write_bytes(b"\0" * (worker.SHARD_DEFAULT_MIN_BYTES - 1))
+def test_how_many_workers_the_default_shards_among() -> None:
+    large = worker.SHARD_DEFAULT_MIN_BYTES
     workers = worker.default_shard_workers
     expected = {1: 0, 2: 0, 4: 0, 5: 3, 6: 4, 10: 8, 11: 8, 64: 8}
-    assert {idle: workers(idle, str(large)) for idle in expected} == expected
-    assert workers(8, str(small)) == 0
-    assert workers(8, str(tmp_path / "missing.pcap")) == 0
+    assert {idle: workers(idle, large) for idle in expected} == expected
+    assert workers(8, large - 1) == 0
 
 
 def test_the_default_sharded_gives_the_records_of_one_process(
