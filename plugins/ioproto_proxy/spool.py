@@ -154,26 +154,27 @@ class Spool:
         taken = self._taken
         with self._lock:
             for raw, data_bytes in frames:
-                size = len(raw)
-                while not self._closing:
-                    if not self._in_file and (
-                        not self._frames or self._memory + size <= self._memory_budget
-                    ):
-                        self._frames.append((raw, data_bytes))
-                        self._memory += size
-                        break
-                    if self._write_at - self._read_at + size <= self._disk_budget and (
-                        self._spill(raw)
-                    ):
-                        break
-                    self._lock.notify_all()  # what came so far, for the decoder to take
-                    self._lock.wait()  # full: the decoder makes room
-                else:
-                    taken.value += data_bytes
-                    continue
-                self._waiting += data_bytes
-                taken.value += data_bytes
+                if self._keep(raw, data_bytes):
+                    self._waiting += data_bytes
+                taken.value += data_bytes  # taken off the pipe, kept or discarded
             self._lock.notify_all()
+
+    def _keep(self, raw: bytes, data_bytes: int) -> bool:
+        """Hold one frame, in memory or in the file, waiting (the lock held) until there is
+        room for it; false when the spool is closing, and the frame is discarded."""
+        size = len(raw)
+        while not self._closing:
+            if not self._in_file and (
+                not self._frames or self._memory + size <= self._memory_budget
+            ):
+                self._frames.append((raw, data_bytes))
+                self._memory += size
+                return True
+            if self._write_at - self._read_at + size <= self._disk_budget and self._spill(raw):
+                return True
+            self._lock.notify_all()  # what came so far, for the decoder to take
+            self._lock.wait()  # full: the decoder makes room
+        return False
 
     def _spill(self, raw: bytes) -> bool:
         """Append the frame to the file; false when the file cannot be written (then the
