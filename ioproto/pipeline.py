@@ -741,7 +741,11 @@ class Pipeline:
         if self.strict:
             raise PluginFailure(plugin, component, exc) from exc
         where = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
-        location = f" at {where.filename}:{where.lineno}" if where else ""
+        # where a plugin's own code failed, for its author; an OSError (a full disk) names
+        # the file instead, and the line that met it would only distract
+        location = (
+            f" at {where.filename}:{where.lineno}" if where and not isinstance(exc, OSError) else ""
+        )
         return ErrorRecord(
             ts=record.ts if record is not None else 0.0,
             connection=record.connection if record is not None else None,

@@ -5,11 +5,14 @@ error (a mistake, an unknown option, a missing argument) as that one line, where
 would print the usage text first: ``ioproto: error: <what is wrong and what to do>``. An
 error class with a ``show`` of its own (a ``--filter`` mistake: the expression with a caret
 under it) is shown its own way. A :class:`~ioproto.errors.UsageError` a component raised
-(a bad option value) and no command caught is that one line too.
+(a bad option value) and no command caught is that one line too, and so is an
+:class:`OSError` (a full disk under stdout), with exit status 1.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sys
 from collections.abc import Sequence
 from typing import Any, NoReturn
@@ -57,7 +60,21 @@ class OneLineGroup(click.Group):
             _fail(f"ioproto: error: {' '.join(str(exc).split())}", 2)
         except click.Abort:
             _fail("Aborted!", 1)
+        except OSError as exc:
+            # The system refused (a full disk under stdout, an unreadable device): no bug of
+            # ioproto's to show a traceback for.
+            _discard_stdout()
+            _fail(f"ioproto: error: {_os_error(exc)}", 1)
         sys.exit(result if isinstance(result, int) else 0)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        """The command; Ctrl-C before a command takes it over (a source waiting for stdin
+        to say what it holds) ends quietly with status 130, as once records flow, instead
+        of click's "Aborted!"."""
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            sys.exit(130)
 
 
 def _shows_itself(exc: click.ClickException) -> bool:
@@ -68,3 +85,20 @@ def _shows_itself(exc: click.ClickException) -> bool:
 def _fail(message: str, code: int) -> NoReturn:
     click.echo(message, err=True)
     sys.exit(code)
+
+
+def _os_error(exc: OSError) -> str:
+    """``exc`` in words: ``No space left on device: /dev/full``."""
+    text = exc.strerror or str(exc)
+    return f"{text}: {exc.filename}" if exc.filename else text
+
+
+def _discard_stdout() -> None:
+    """Send what stdout still holds nowhere: its flush at exit would fail again and print
+    "Exception ignored" (what it could take was written already)."""
+    with contextlib.suppress(OSError, ValueError):
+        sys.stdout.flush()
+        return
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())

@@ -7,6 +7,11 @@ that does not exist), yesterday's records would be gone for nothing. An
 write, or when the run ends without writing anything (an empty result is an empty file,
 as before); :meth:`OutputFiles.abandon` (the run failed) leaves a file nobody wrote to as
 it was, and removes one that the run created.
+
+A file that cannot be written (a full disk) fails the sink writing to it, which the run
+reports as a sink failure, naming the file; its close then says nothing more. A file whose
+first failure comes only as it closes (a short output, held in the buffer until then) ends
+the command with one line, exit status 1.
 """
 
 from __future__ import annotations
@@ -15,6 +20,8 @@ import io
 import os
 from contextlib import ExitStack, suppress
 from typing import IO, Any
+
+import click
 
 
 class _EmptiedOnFirstWrite(io.FileIO):
@@ -25,6 +32,7 @@ class _EmptiedOnFirstWrite(io.FileIO):
         super().__init__(os.open(path, os.O_WRONLY | os.O_CREAT, 0o666), "w", closefd=True)
         self.path = path
         self.emptied = False
+        self.failed = False  # a write failed: the sink that wrote reported it
 
     def empty(self) -> None:
         if not self.emptied:
@@ -35,7 +43,13 @@ class _EmptiedOnFirstWrite(io.FileIO):
     def write(self, data: Any, /) -> int:
         if not self.emptied:
             self.empty()
-        return super().write(data)
+        try:
+            return super().write(data)
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            self.failed = True
+            raise OSError(exc.errno, exc.strerror, self.path) from None
 
 
 class OutputFiles:
@@ -59,7 +73,8 @@ class OutputFiles:
         except BaseException:
             raw.close()
             raise
-        return self._stack.enter_context(stream)
+        self._stack.callback(_close, stream, raw)
+        return stream
 
     def abandon(self) -> None:
         """The run failed: leave every file nobody wrote to as it was (one this run made
@@ -85,3 +100,13 @@ class OutputFiles:
                 continue  # /dev/null, a pipe (opening a pipe again could block)
             with suppress(OSError):
                 os.truncate(raw.path, 0)
+
+
+def _close(stream: IO[str], raw: _EmptiedOnFirstWrite) -> None:
+    """Close ``stream``: a failure to write out what it holds is one line, exit status 1,
+    unless a write to it failed before (the sink writing it has reported that)."""
+    try:
+        stream.close()
+    except OSError as exc:
+        if not raw.failed:
+            raise click.ClickException(f"cannot write {raw.path}: {exc.strerror or exc}") from None
