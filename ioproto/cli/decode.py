@@ -114,9 +114,11 @@ def run_pipeline_command(
     from .checks import check_decode_options, check_sink_options, check_source_options
     from .empty import unreadable_inputs, why_empty, why_filtered_out
     from .filtering import compile_filters
+    from .pipeinputs import read_pipes_as_stdin
     from .runspec import RunSpec
 
     return_large_blocks()
+    inputs = read_pipes_as_stdin(inputs)
     components = state.components
     options: dict[str, Any] = dict(parse_key_values(decode_options, "--decode-option"))
     source_settings: dict[str, Any] = dict(parse_key_values(source_options, "--source-option"))

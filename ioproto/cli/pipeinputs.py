@@ -1,0 +1,48 @@
+"""Inputs that are pipes: ``-`` (stdin), a named pipe (``mkfifo``) or a shell's ``<(…)``
+(``/dev/fd/63``).
+
+A pipe can be read only once. The sources tell a capture from lines by peeking at the first
+bytes of an input, which stdin's buffer keeps for the reading that follows; a pipe opened by
+name for that peek and opened again to be read would have lost them, or would wait for a
+writer that has gone. So a named pipe is read as stdin: :func:`read_pipes_as_stdin` puts it
+in stdin's place, and a run may have one such input at most.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Sequence
+
+from .mistakes import Mistake
+
+
+def read_pipes_as_stdin(inputs: Sequence[str]) -> list[str]:
+    """``inputs`` with a named pipe among them read as ``-``: the pipe opened once, on file
+    descriptor 0. A :class:`~.mistakes.Mistake` when two inputs are pipes (``-`` twice, or
+    ``-`` and a named pipe)."""
+    pipes = [item for item in inputs if item == "-" or _is_pipe(item)]
+    if len(pipes) > 1:
+        named = " and ".join(dict.fromkeys(repr(item) for item in pipes))
+        raise Mistake(
+            f"{named}: only one input can be stdin ('-') or a pipe (each is read once); "
+            "save the others to files first"
+        )
+    if not pipes or pipes[0] == "-":
+        return list(inputs)
+    (pipe,) = pipes
+    try:
+        fd = os.open(pipe, os.O_RDONLY)  # waits for a writer, as reading it would
+    except OSError as exc:
+        raise Mistake(f"cannot read {pipe}: {exc.strerror or exc}") from None
+    os.dup2(fd, 0)
+    os.close(fd)
+    return ["-" if item == pipe else item for item in inputs]
+
+
+def _is_pipe(path: str) -> bool:
+    try:
+        mode = os.stat(path).st_mode
+    except (OSError, ValueError):
+        return False
+    return stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)
