@@ -131,6 +131,7 @@ def run_pipeline_command(
         for option, values in match.source_options().items():
             source_settings.setdefault(option, values)
     limits = parse_limits(limit_settings, max_payload)
+    _check_classifier_names(no_classify, components.classifiers.names())
     classifiers: list[str] | None
     if "all" in no_classify:
         classifiers = []
@@ -278,6 +279,19 @@ def run_pipeline_command(
         _report_sink_failures(summary)
         if unreadable_inputs(summary):
             sys.exit(1)
+
+
+def _check_classifier_names(names: Sequence[str], valid: Sequence[str]) -> None:
+    """A :class:`~.mistakes.Mistake` for a ``--no-classify`` name that is no classifier
+    (a typo would otherwise leave that classifier on, silently)."""
+    from ioproto.suggest import did_you_mean
+
+    for name in names:
+        if name != "all" and name not in valid:
+            raise Mistake(
+                f"--no-classify {name!r}: no such classifier{did_you_mean(name, valid)}; "
+                f"valid: all, {', '.join(valid)}"
+            )
 
 
 def _nothing() -> None:

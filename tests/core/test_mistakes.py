@@ -64,6 +64,10 @@ def busy_port() -> Iterator[int]:
             ["examples is a directory", "e.g. examples/*.pcap (1 file in it looks like a capture)"],
         ),
         (["decode", "--limit", "max_paylod=1", CHAT], ["(did you mean max_payload?)"]),
+        (
+            ["decode", "--no-classify", "clinet", CHAT],
+            ["--no-classify 'clinet': no such classifier (did you mean client?)", "valid: all,"],
+        ),
         (["monitor", "--limit", "10", CHAT], ["'10' is not NAME=VALUE", "head -n N"]),
         # commands are imported on use: the suggestion is among all of them, not the loaded
         (["decod", CHAT], ["No such command 'decod' (did you mean decode?)"]),
@@ -97,6 +101,7 @@ def busy_port() -> Iterator[int]:
         "export-not-html",
         "directory-input",
         "limit-name",
+        "no-classify-name",
         "limit-count",
         "command-misspelt",
         "command-shortened",
