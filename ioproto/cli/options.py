@@ -73,7 +73,7 @@ def parse_limits(values: Sequence[str], max_payload: int | None = None) -> Limit
     """
     names = [field.name for field in attrs.fields(Limits)]
     settings: dict[str, int] = {}
-    if max_payload:
+    if max_payload is not None:
         settings["max_payload"] = max_payload
     for item in values:
         if item.strip().isdigit():
@@ -202,7 +202,7 @@ def decode_options(func: F) -> F:
             ),
             click.option(
                 "--max-payload",
-                type=int,
+                type=click.IntRange(min=1),
                 metavar="BYTES",
                 help="Largest chunk a decoder will look at (default 16 MiB).",
             ),

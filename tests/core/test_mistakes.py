@@ -64,6 +64,7 @@ def busy_port() -> Iterator[int]:
             ["examples is a directory", "e.g. examples/*.pcap (1 file in it looks like a capture)"],
         ),
         (["decode", "--limit", "max_paylod=1", CHAT], ["(did you mean max_payload?)"]),
+        (["decode", "--max-payload", "-5", CHAT], ["--max-payload", "-5 is not in the range"]),
         (
             ["decode", "--no-classify", "clinet", CHAT],
             ["--no-classify 'clinet': no such classifier (did you mean client?)", "valid: all,"],
@@ -101,6 +102,7 @@ def busy_port() -> Iterator[int]:
         "export-not-html",
         "directory-input",
         "limit-name",
+        "max-payload-negative",
         "no-classify-name",
         "limit-count",
         "command-misspelt",
