@@ -120,8 +120,12 @@ def run_pipeline_command(
     return_large_blocks()
     inputs = read_pipes_as_stdin(inputs)
     components = state.components
-    options: dict[str, Any] = dict(parse_key_values(decode_options, "--decode-option"))
-    source_settings: dict[str, Any] = dict(parse_key_values(source_options, "--source-option"))
+    options: dict[str, Any] = dict(
+        parse_key_values(decode_options, "--decode-option", allow_empty=False)
+    )
+    source_settings: dict[str, Any] = dict(
+        parse_key_values(source_options, "--source-option", allow_empty=False)
+    )
     check_decode_options(options, components)
     user_source_options = [*source_settings, *(["port"] if ports else [])]
     if ports:

@@ -50,13 +50,23 @@ duration_option = click.option(
 )
 
 
-def parse_key_values(values: Sequence[str], what: str) -> dict[str, str]:
-    """``["a=1", "b=2"]`` → ``{"a": "1", "b": "2"}``; a bad item is a usage error."""
+def parse_key_values(
+    values: Sequence[str], what: str, *, allow_empty: bool = True
+) -> dict[str, str]:
+    """``["a=1", "b=2"]`` → ``{"a": "1", "b": "2"}``; a bad item is a usage error, and so
+    is an empty value (``a=``) unless ``allow_empty`` (the option readers take an empty
+    value for an absent one: a forgotten value would silently be the default)."""
     parsed: dict[str, str] = {}
     for item in values:
         key, sep, value = item.partition("=")
         if not sep or not key:
             raise click.BadParameter(f"{item!r} is not KEY=VALUE", param_hint=what)
+        if not allow_empty and not value.strip():
+            raise click.BadParameter(
+                f"{item!r} gives {key.strip()} no value; give one after '=' "
+                "(or leave the option out for its default)",
+                param_hint=what,
+            )
         parsed[key.strip()] = value
     return parsed
 

@@ -131,6 +131,10 @@ def proxy_command(
         parse_listen(listen)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--listen") from None
+    if not upstream.strip():
+        raise click.BadParameter(
+            "give the server to forward to, e.g. http://127.0.0.1:3000", param_hint="--upstream"
+        )
     source_options = [
         f"upstream={upstream}",
         f"buffer={buffer}",

@@ -65,6 +65,8 @@ def busy_port() -> Iterator[int]:
         ),
         (["decode", "--limit", "max_paylod=1", CHAT], ["(did you mean max_payload?)"]),
         (["decode", "--max-payload", "-5", CHAT], ["--max-payload", "-5 is not in the range"]),
+        (["decode", "-D", "revision=", CHAT], ["'revision=' gives revision no value"]),
+        (["decode", "--source-option", "port= ", CHAT], ["'port= ' gives port no value"]),
         (
             ["decode", "--no-classify", "clinet", CHAT],
             ["--no-classify 'clinet': no such classifier (did you mean client?)", "valid: all,"],
@@ -88,6 +90,7 @@ def busy_port() -> Iterator[int]:
         (["monitor", "--type", "EVNT", CHAT], ["--type 'EVNT'", "valid:", "EVENT", "ping"]),
         (["proxy", "--upstream", "ftp://127.0.0.1:3000"], ["http:// or https://", "3000"]),
         (["proxy", "--upstream", "http://127.0.0.1:99999"], ["bad port", "1 to 65535"]),
+        (["proxy", "--upstream", " "], ["--upstream", "give the server to forward to"]),
         (
             ["proxy", "--listen", "nosuchhost.invalid:0", "--upstream", "http://127.0.0.1:9"],
             ["cannot listen on nosuchhost.invalid:0", "--listen"],
@@ -103,6 +106,8 @@ def busy_port() -> Iterator[int]:
         "directory-input",
         "limit-name",
         "max-payload-negative",
+        "decode-option-empty",
+        "source-option-empty",
         "no-classify-name",
         "limit-count",
         "command-misspelt",
@@ -116,6 +121,7 @@ def busy_port() -> Iterator[int]:
         "type",
         "upstream-scheme",
         "upstream-port",
+        "upstream-empty",
         "listen-host",
     ],
 )
