@@ -42,10 +42,9 @@ class _Test:
     def __init__(self, field: Field, wanted: frozenset[Any]) -> None:
         self.name = field.name
         self.wanted = wanted
+        #: the field as the filter reads it: also through a record's lineage, so that a
+        #: value's count is what a filter on it would match
         self.read: Callable[[Any], Any] = resolver(field)
-        #: the layer of the records that carry the field: only those are counted (once
-        #: each, not again through the lineage of the records decoded from them)
-        self.layer = field.layer
         self.many = field.many
         #: the pipeline may test the field before decoding (push-down), dropping records
         #: this tally then never sees
@@ -81,8 +80,6 @@ class Tally:
     def add(self, record: Record) -> None:
         """Count the values ``record`` has for the tests' fields."""
         for test in self.tests:
-            if test.layer is not None and record.layer != test.layer:
-                continue
             value = test.read(record)
             if value is MISSING or (test.many and not value):
                 continue

@@ -205,6 +205,26 @@ def test_what_the_filtered_fields_held_instead(args: list[str], hints: list[str]
         assert line.startswith(start), line
 
 
+def test_each_value_s_count_is_what_the_filter_on_it_would_match() -> None:
+    """A field of a lower layer counts on every record that carries it through its lineage
+    (the Socket.IO records decoded from an Engine.IO packet have its transport), as the
+    filter tests it: not only on the records of that layer."""
+    result = run("decode", "--sink", "jsonl", "-f", 'eio.transport == "Polling"', str(CHAT))
+    hint = result.stderr.splitlines()[1]
+    counts = {
+        value: sum(
+            1
+            for _ in run(
+                "decode", "--sink", "jsonl", "-f", f'eio.transport == "{value}"', str(CHAT)
+            ).stdout.splitlines()
+        )
+        for value in ("websocket", "polling")
+    }
+    assert hint.endswith(
+        f'its values were "websocket" ({counts["websocket"]}), "polling" ({counts["polling"]})'
+    ), hint
+
+
 def test_a_filter_that_lets_records_through_says_nothing() -> None:
     result = run("decode", "--filter", "sio.type == EVENT", str(CHAT))
     assert result.returncode == 0 and result.stderr == "" and result.stdout
