@@ -155,7 +155,7 @@ def record_types(components: Components) -> list[str] | None:
     )
     if valid is None:
         return None
-    return sorted(valid | {"error"}, key=str.lower)
+    return sorted(valid | {"error"}, key=lambda name: (name.lower(), name))
 
 
 def check_record_types(types: Iterable[str], components: Components, *, option: str) -> None:
