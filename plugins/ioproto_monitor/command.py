@@ -8,10 +8,12 @@ import click
 
 from ioproto.cli.checks import check_record_types
 from ioproto.cli.decode import run_pipeline_command
+from ioproto.cli.mistakes import Mistake
 from ioproto.cli.options import decode_options, input_options, output_options
 from ioproto.cli.state import CliState
 
 from .filters import shorthand_expression
+from .render import CONTROL_TYPES
 
 
 @click.command("monitor")
@@ -48,8 +50,7 @@ from .filters import shorthand_expression
     "--time",
     "time_mode",
     type=click.Choice(["local", "utc", "relative", "none"]),
-    default="local",
-    show_default=True,
+    show_default="local",
     help="How to show packet times.",
 )
 @click.pass_obj
@@ -63,7 +64,7 @@ def monitor_command(
     types: tuple[str, ...],
     direction: str | None,
     hide_control: bool,
-    time_mode: str,
+    time_mode: str | None,
     filters: tuple[str, ...],
     **params: Any,
 ) -> None:
@@ -80,7 +81,19 @@ def monitor_command(
       ioproto monitor --filter 'sio.event == "chat" and eio.transport == "polling"' capture.pcap
     """
     check_record_types(types, state.components, option="--type")
-    settings: dict[str, Any] = {"time": time_mode, "hide_control": hide_control}
+    hidden = sorted({kind.lower() for kind in types} & CONTROL_TYPES) if hide_control else []
+    if hidden and len(hidden) == len({kind.lower() for kind in types}):
+        raise Mistake(
+            f"--type {' --type '.join(hidden)} with --hide-control shows nothing: "
+            "--hide-control hides Engine.IO control packets; drop one of the two"
+        )
+    # Only what was given, so that --sink-option monitor.time=… and hide_control=… hold
+    # where the flags are not given.
+    settings: dict[str, Any] = {}
+    if time_mode is not None:
+        settings["time"] = time_mode
+    if hide_control:
+        settings["hide_control"] = True
     shorthand = shorthand_expression(
         events=events, namespaces=namespaces, sids=sids, types=types, direction=direction
     )

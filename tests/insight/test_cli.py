@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -74,6 +75,36 @@ def test_monitor_filters(lines_file: str) -> None:
     assert admin.output.splitlines() == [
         "abc      ← ws    connect error /admin forbidden",
     ]
+
+
+def test_monitor_takes_its_sink_options_where_its_flags_are_not_given(lines_file: str) -> None:
+    """--sink-option time=… and hide_control=… hold unless --time or --hide-control says
+    otherwise (the flags' defaults used to override them)."""
+    by_option = invoke(
+        "monitor", "--sink-option", "time=none", "--sink-option", "hide_control=true", lines_file
+    )
+    by_flags = invoke("monitor", "--time", "none", "--hide-control", lines_file)
+    assert by_option.exit_code == 0, by_option.output
+
+    def shape(output: str) -> list[str]:  # round-trip times are the run's own
+        return [re.sub(r"[\d.]+ ms", "T", line) for line in output.splitlines()]
+
+    assert shape(by_option.output) == shape(by_flags.output)
+    assert by_option.output.startswith("abc ")  # no times
+    assert " ping" not in by_option.output
+    flag_wins = invoke("monitor", "--time", "relative", "--sink-option", "time=none", lines_file)
+    assert flag_wins.output.splitlines()[0].lstrip().startswith("+0.000 abc")
+
+
+def test_monitor_hiding_every_type_it_asks_for_is_a_mistake(lines_file: str) -> None:
+    result = invoke("monitor", "--hide-control", "--type", "ping", lines_file)
+    assert result.exit_code == 2
+    assert "--type ping with --hide-control shows nothing" in result.output
+    mixed = invoke(
+        "monitor", "--time", "none", "--hide-control", "--type", "ping", "--type", "EVENT",
+        lines_file,
+    )  # fmt: skip
+    assert mixed.exit_code == 0 and "chat(" in mixed.output
 
 
 def test_monitor_color(lines_file: str) -> None:
