@@ -98,6 +98,9 @@ class CdpSource:
             settings = _Settings.of(context.options)  # UsageError: a bad option
             try:
                 target = parse_input(input)
+            except (EndpointError, ValueError) as exc:  # not an address: the user's mistake
+                raise UsageError(str(exc)) from None
+            try:
                 endpoint = target if isinstance(target, str) else discover(*target)[0]
                 connection = stack.enter_context(
                     DevToolsConnection.open(endpoint, max_message=settings.max_message)

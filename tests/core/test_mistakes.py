@@ -91,6 +91,7 @@ def busy_port() -> Iterator[int]:
         (["proxy", "--upstream", "ftp://127.0.0.1:3000"], ["http:// or https://", "3000"]),
         (["proxy", "--upstream", "http://127.0.0.1:99999"], ["bad port", "1 to 65535"]),
         (["proxy", "--upstream", " "], ["--upstream", "give the server to forward to"]),
+        (["decode", "cdp:127.0.0.1:99999"], ["'cdp:127.0.0.1:99999' is not cdp:HOST:PORT"]),
         (
             ["proxy", "--listen", "nosuchhost.invalid:0", "--upstream", "http://127.0.0.1:9"],
             ["cannot listen on nosuchhost.invalid:0", "--listen"],
@@ -122,6 +123,7 @@ def busy_port() -> Iterator[int]:
         "upstream-scheme",
         "upstream-port",
         "upstream-empty",
+        "cdp-address",
         "listen-host",
     ],
 )
