@@ -82,7 +82,10 @@ def _names_from_environment() -> Sequence[str] | None:
 
 def _load_entrypoints(pm: PluginManager, only: Sequence[str] | None) -> None:
     names: dict[int, tuple[str, str]] = {}
-    for entry_point in entry_points(ENTRY_POINT_GROUP):
+    available = entry_points(ENTRY_POINT_GROUP)
+    if only is not None:
+        _warn_unknown_names(only, [entry_point.name for entry_point in available])
+    for entry_point in available:
         if only is not None and entry_point.name not in only:
             continue
         if pm.get_plugin(entry_point.name) is not None or pm.is_blocked(entry_point.name):
@@ -106,6 +109,21 @@ def _load_entrypoints(pm: PluginManager, only: Sequence[str] | None) -> None:
             if found is None:
                 found = names[id(dist)] = (dist.name, dist.version)
             pm.distributions[entry_point.name] = found
+
+
+def _warn_unknown_names(only: Sequence[str], installed: Sequence[str]) -> None:
+    """A :class:`PluginLoadWarning` for each name of ``IOPROTO_LOAD_PLUGINS`` that no
+    installed plugin has (a typo would otherwise load fewer plugins, silently)."""
+    from .suggest import did_you_mean
+
+    for name in only:
+        if name not in installed:
+            warnings.warn(
+                f"IOPROTO_LOAD_PLUGINS names {name!r}, which no installed plugin is"
+                f"{did_you_mean(name, installed)}; installed: {', '.join(sorted(installed))}",
+                PluginLoadWarning,
+                stacklevel=3,
+            )
 
 
 # -- collecting components --------------------------------------------------------------------

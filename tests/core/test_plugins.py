@@ -47,6 +47,14 @@ def test_load_plugins_environment_restricts(monkeypatch: pytest.MonkeyPatch) -> 
     assert names == {"lines", "jsonl"}
 
 
+def test_load_plugins_warns_of_a_name_no_plugin_has(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("IOPROTO_LOAD_PLUGINS", "lines,jsnl")
+    meant = r"'jsnl', which no installed plugin is \(did you mean jsonl\?\)"
+    with pytest.warns(PluginLoadWarning, match=meant):
+        pm = make_plugin_manager()
+    assert {name for name, _ in pm.list_name_plugin()} == {"lines"}
+
+
 def test_load_plugins_empty_loads_none(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("IOPROTO_LOAD_PLUGINS", "")
     pm = make_plugin_manager()
