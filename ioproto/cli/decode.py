@@ -158,6 +158,9 @@ def run_pipeline_command(
     sources = [spec.resolve(state, item) for item in inputs]
     check_source_options(user_source_options, sources, components)
     shared_options, per_sink_options = _sink_option_maps(sink_options)
+    repeated = [spec for spec in dict.fromkeys(sinks) if sinks.count(spec) > 1]
+    if repeated:
+        raise Mistake(f"--sink {repeated[0]} is given twice; give it once")
     sink_choices = list(sinks) or [default_sink]
     if not sinks and default_sink == "text":
         sink_choices.append("monitor")  # what a terminal gets (below)
@@ -179,6 +182,11 @@ def run_pipeline_command(
         from .perinput import run_per_input
 
         name, path = per_input
+        if output != "-":
+            raise Mistake(
+                f"-o {output}: --sink {name} writes its own files, one per input"
+                f"{' in ' + path if path else ''}; leave -o out"
+            )
         sink_settings = {**shared_options, **per_sink_options.get(name, {})}
         run_per_input(state, spec, name, path, sink_settings, inputs, jobs)
         return

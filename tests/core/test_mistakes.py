@@ -92,6 +92,11 @@ def busy_port() -> Iterator[int]:
         (["proxy", "--upstream", "http://127.0.0.1:99999"], ["bad port", "1 to 65535"]),
         (["proxy", "--upstream", " "], ["--upstream", "give the server to forward to"]),
         (["decode", "cdp:127.0.0.1:99999"], ["'cdp:127.0.0.1:99999' is not cdp:HOST:PORT"]),
+        (["decode", "--sink", "text", "--sink", "text", CHAT], ["--sink text is given twice"]),
+        (
+            ["decode", "--sink", "parquet:pq", "-o", "x.txt", CHAT],
+            ["-o x.txt: --sink parquet writes its own files, one per input in pq; leave -o out"],
+        ),
         (
             ["proxy", "--listen", "nosuchhost.invalid:0", "--upstream", "http://127.0.0.1:9"],
             ["cannot listen on nosuchhost.invalid:0", "--listen"],
@@ -124,6 +129,8 @@ def busy_port() -> Iterator[int]:
         "upstream-port",
         "upstream-empty",
         "cdp-address",
+        "sink-twice",
+        "output-with-per-input-sink",
         "listen-host",
     ],
 )
