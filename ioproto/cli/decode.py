@@ -127,6 +127,8 @@ def run_pipeline_command(
         parse_key_values(source_options, "--source-option", allow_empty=False)
     )
     check_decode_options(options, components)
+    if ports and "port" in source_settings:
+        raise Mistake("--port and --source-option port= both choose the ports; give one of the two")
     user_source_options = [*source_settings, *(["port"] if ports else [])]
     if ports:
         source_settings["port"] = list(ports)

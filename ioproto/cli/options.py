@@ -55,7 +55,8 @@ def parse_key_values(
 ) -> dict[str, str]:
     """``["a=1", "b=2"]`` → ``{"a": "1", "b": "2"}``; a bad item is a usage error, and so
     is an empty value (``a=``) unless ``allow_empty`` (the option readers take an empty
-    value for an absent one: a forgotten value would silently be the default)."""
+    value for an absent one: a forgotten value would silently be the default), and a key
+    given twice with two values."""
     parsed: dict[str, str] = {}
     for item in values:
         key, sep, value = item.partition("=")
@@ -67,7 +68,13 @@ def parse_key_values(
                 "(or leave the option out for its default)",
                 param_hint=what,
             )
-        parsed[key.strip()] = value
+        key = key.strip()
+        if parsed.get(key, value) != value:
+            raise click.BadParameter(
+                f"{key} is given twice ({parsed[key]!r} and {value!r}); give it once",
+                param_hint=what,
+            )
+        parsed[key] = value
     return parsed
 
 

@@ -94,6 +94,14 @@ def busy_port() -> Iterator[int]:
         (["decode", "cdp:127.0.0.1:99999"], ["'cdp:127.0.0.1:99999' is not cdp:HOST:PORT"]),
         (["decode", "--sink", "text", "--sink", "text", CHAT], ["--sink text is given twice"]),
         (
+            ["decode", "-D", "revision=4", "-D", "revision=3", CHAT],
+            ["revision is given twice ('4' and '3')"],
+        ),
+        (
+            ["decode", "--port", "3000", "--source-option", "port=47020", CHAT],
+            ["--port and --source-option port= both choose the ports"],
+        ),
+        (
             ["decode", "--sink", "parquet:pq", "-o", "x.txt", CHAT],
             ["-o x.txt: --sink parquet writes its own files, one per input in pq; leave -o out"],
         ),
@@ -130,6 +138,8 @@ def busy_port() -> Iterator[int]:
         "upstream-empty",
         "cdp-address",
         "sink-twice",
+        "option-twice",
+        "port-twice",
         "output-with-per-input-sink",
         "listen-host",
     ],
