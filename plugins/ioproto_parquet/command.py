@@ -65,6 +65,11 @@ def query_command(sql: str, roots: Sequence[str], fmt: str, max_rows: int) -> No
             f"the SQL comes first, then the directories: ioproto query {shlex.quote(roots[0])} "
             f"{' '.join(shlex.quote(arg) for arg in (sql, *roots[1:]))}"
         )
+    if not _has_statement(sql):
+        raise click.UsageError(
+            "the SQL has no statement (only blanks, comments or ';'); give one, e.g. "
+            f"ioproto query 'SELECT count(*) FROM socketio' {' '.join(map(shlex.quote, roots))}"
+        )
     try:
         check_roots(roots)
     except StoreError as exc:
@@ -193,6 +198,18 @@ def _looks_swapped(sql: str, roots: Sequence[str]) -> bool:
         and not os.path.isdir(roots[0])
         and any(char.isspace() for char in roots[0])
     )
+
+
+def _has_statement(sql: str) -> bool:
+    """Whether ``sql`` holds a statement to run, not only blanks, comments and semicolons
+    (DuckDB runs those as nothing and gives no result). SQL that does not parse counts as
+    a statement: running it says what is wrong."""
+    import duckdb
+
+    try:
+        return bool(duckdb.connect(":memory:").extract_statements(sql))
+    except duckdb.Error:
+        return True
 
 
 def _one_line(exc: Exception) -> str:

@@ -42,6 +42,16 @@ def invoke(args: list[str], input: str | None = None) -> Result:
     return CliRunner().invoke(cli, args, input=input, obj=CliState(plugin_manager=pm))
 
 
+def assert_mistake(result: Result, *expected: str) -> str:
+    """Status 2, nothing on stdout and one line on stderr, ``ioproto: error: …`` holding
+    every ``expected`` text (what tests/core/test_mistakes.py checks of the real command)."""
+    lines = result.stderr.splitlines()
+    assert (result.exit_code, result.stdout, len(lines)) == (2, "", 1), result.output
+    assert lines[0].startswith("ioproto: error: "), lines[0]
+    assert [text for text in expected if text not in lines[0]] == [], lines[0]
+    return lines[0]
+
+
 def micros(value: Any) -> int | None:
     """A timestamp read back (datetime) as integer microseconds since the epoch."""
     if value is None:

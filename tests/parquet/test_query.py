@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
-from pqhelp import ROOT, invoke
+from pqhelp import ROOT, assert_mistake, invoke
 
 CHAT = ROOT / "examples" / "chat.pcap"
 
@@ -76,6 +76,13 @@ def test_mistakes_are_usage_errors(archive: Path, tmp_path: Path) -> None:
     assert missing.exit_code == 2 and "no such directory" in missing.output
     empty = invoke(["query", "SELECT * FROM socketio WHERE false", str(archive)])
     assert empty.exit_code == 0 and "no rows" in empty.stderr
+
+
+@pytest.mark.parametrize("sql", ["", "   ", ";", "/* c */", "-- c", " ; -- c\n;"])
+def test_sql_without_a_statement_is_one_line(archive: Path, sql: str) -> None:
+    """DuckDB runs such SQL as nothing and gives no result to read."""
+    line = assert_mistake(invoke(["query", "--", sql, str(archive)]), "the SQL has no statement")
+    assert f"e.g. ioproto query 'SELECT count(*) FROM socketio' {archive}" in line
 
 
 def test_a_capture_or_swapped_arguments_say_what_to_type(archive: Path) -> None:
