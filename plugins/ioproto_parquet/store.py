@@ -8,7 +8,8 @@
 ``capture`` (text) and ``date`` come last. A table with no files anywhere is an empty view
 of the documented columns, so a query may name any table. Roots may be local directories or
 URLs DuckDB reads (``s3://bucket/archive``, ``https://…``; see docs/analytics.md for
-credentials). Times are shown in UTC.
+credentials). A root given twice (``archive``, ``archive/``, ``./archive`` or a symbolic
+link to it) is read once: :func:`distinct_roots`. Times are shown in UTC.
 
 Other plugins (``ioproto stats --from``) and embedding code may import this module.
 """
@@ -52,6 +53,21 @@ class StoreError(Exception):
 def is_url(root: str) -> bool:
     """Whether ``root`` is a URL (``s3://…``, ``https://…``) rather than a local path."""
     return "://" in root
+
+
+def distinct_roots(roots: Sequence[str]) -> list[str]:
+    """``roots`` without repeats, in the order of their first appearance: local roots that
+    are the same directory (same real path) and URLs that differ only in a trailing ``/``
+    are one root. A directory is a set of tables; naming it twice must not count its rows
+    twice."""
+    seen: set[str] = set()
+    distinct: list[str] = []
+    for root in roots:
+        key = root.rstrip("/") if is_url(root) else os.path.realpath(root)
+        if key not in seen:
+            seen.add(key)
+            distinct.append(root)
+    return distinct
 
 
 def _ident(name: str) -> str:
@@ -115,19 +131,22 @@ def check_roots(roots: Sequence[str], *, file_hint: str = "") -> None:
 
 
 def incomplete_captures(roots: Sequence[str]) -> list[str]:
-    """``root: capture`` for each capture with files but no completion record."""
+    """``root: capture`` for each capture with files but no completion record (each root
+    once: :func:`distinct_roots`)."""
     return [
         f"{root}: {capture}"
-        for root in roots
+        for root in distinct_roots(roots)
         if not is_url(root)
         for capture in OutputDir(root).incomplete_captures()
     ]
 
 
 def connect(roots: Sequence[str]) -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB connection with the views described in the module docstring."""
+    """An in-memory DuckDB connection with the views described in the module docstring
+    (each root read once: :func:`distinct_roots`)."""
     import duckdb
 
+    roots = distinct_roots(roots)
     connection = duckdb.connect(":memory:")
     connection.execute("SET TimeZone = 'UTC'")
     for table in TABLES:

@@ -98,10 +98,11 @@ def _stats_from(
     roots: Sequence[str], *, fmt: str, chart: str | None, top: int, output: str
 ) -> None:
     import duckdb
-    from ioproto_parquet.store import StoreError, check_roots
+    from ioproto_parquet.store import StoreError, check_roots, distinct_roots
 
     from .stored import figures_from
 
+    roots = distinct_roots(roots)  # for the messages; the figures read each root once
     try:
         check_roots(roots, file_hint="`ioproto stats {file}` reads a capture itself")
         figures = figures_from(roots)

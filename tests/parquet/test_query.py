@@ -53,6 +53,26 @@ def test_every_table_is_a_view_even_without_files(archive: Path) -> None:
     assert names[:3] == ["record_index", "ts", "layer"] and names[-2:] == ["capture", "date"]
 
 
+def test_the_same_directory_twice_counts_once(
+    archive: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A directory is a set of tables: naming it again (another spelling, a symbolic link)
+    adds nothing; a URL with and without its trailing slash is one root too."""
+    from ioproto_parquet.store import distinct_roots
+
+    alias = tmp_path / "alias"
+    alias.symlink_to(archive)
+    monkeypatch.chdir(archive.parent)
+    spellings = [archive.name, f"{archive.name}/", f"./{archive.name}", str(alias), str(archive)]
+    sql = "SELECT count(*) AS n FROM records"
+    result = invoke(["query", "--format", "jsonl", sql, *spellings])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == {"n": 123}
+    assert result.stderr == ""
+    urls = ["s3://b/archive", "s3://b/archive/", "s3://b/other"]
+    assert distinct_roots([*urls, *spellings]) == [urls[0], urls[2], archive.name]
+
+
 def test_times_and_bytes_in_json(archive: Path) -> None:
     result = invoke(
         [

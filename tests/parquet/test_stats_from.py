@@ -77,6 +77,21 @@ def test_stats_from_an_archive_of_every_capture(archive: tuple[Path, list[Path]]
     assert "Top events by count" in text_stored
 
 
+def test_the_same_directory_twice_counts_once(
+    archive: tuple[Path, list[Path]], tmp_path: Path
+) -> None:
+    out, _archived = archive
+    alias = tmp_path / "alias"
+    alias.symlink_to(out)
+    once = invoke(["stats", "--format", "json", "--from", str(out)])
+    twice = invoke(
+        ["stats", "--format", "json", "--from", f"{out}/", "--from", str(alias), "--from", str(out)]
+    )
+    assert (once.exit_code, twice.exit_code) == (0, 0), twice.output
+    assert json.loads(once.stdout) == json.loads(twice.stdout)
+    assert twice.stderr == ""
+
+
 def test_stats_from_needs_a_directory_with_tables(tmp_path: Path) -> None:
     missing = invoke(["stats", "--from", str(tmp_path / "nope")])
     assert missing.exit_code == 2 and "no such directory" in missing.output
