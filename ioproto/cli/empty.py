@@ -6,7 +6,8 @@ else that its source found nothing to decode in it. When a ``--filter`` dropped 
 before they were decoded, the line says so instead; when records were decoded but the
 filter let none of them through to the sinks, :func:`why_filtered_out` says that. An input
 its source could not read at all is said by :func:`unreadable_inputs`, even when other
-inputs gave records.
+inputs gave records. :func:`said_at_end` is all of these, as a run says them once its input
+is finished.
 """
 
 from __future__ import annotations
@@ -39,6 +40,17 @@ def why_empty(summary: RunSummary, inputs: Sequence[str], sources: Sequence[Sour
         reason = seen.get(item) or _fallback(item, source)
         lines.append(f"ioproto: {item}: {reason}")
     return lines
+
+
+def said_at_end(
+    summary: RunSummary, inputs: Sequence[str], sources: Sequence[Source], sinks: Sequence[Stage]
+) -> list[str]:
+    """The lines for stderr once the input is finished: the inputs that could not be read
+    (:func:`unreadable_inputs`) or, when there are none, why no record reached the sinks
+    (:func:`why_empty`, :func:`why_filtered_out`); ``[]`` when records did."""
+    return unreadable_inputs(summary) or (
+        why_empty(summary, inputs, sources) + why_filtered_out(summary, sinks)
+    )
 
 
 def unreadable_inputs(summary: RunSummary) -> list[str]:

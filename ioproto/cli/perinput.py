@@ -9,9 +9,11 @@ when one process is enough, else in a child process per input, ``jobs`` at a tim
 the cores this process may use). A sink that has an ``abort()`` method has it called when
 its input was not read to the end (an interrupt, a crash), so that it leaves nothing that
 looks complete. A child dies with its parent (Linux), so a killed run leaves no process
-behind to race the next one. An input its source could not read at all (not a capture)
-is said on stderr and its output holds the error record; the command then exits with
-status 1, as ``decode`` does.
+behind to race the next one. Each input's line on stderr counts the records its output
+got (those the ``--filter`` let through); an input that gave none says why, as ``decode``
+does (:func:`~.empty.said_at_end`). An input its source could not read at all (not a
+capture) is said on stderr and its output holds the error record; the command then exits
+with status 1, as ``decode`` does.
 """
 
 from __future__ import annotations
@@ -32,7 +34,8 @@ from ioproto.components import SinkContext, SourceContext, optional
 from ioproto.render import plural
 from ioproto.worker import available_cores, source_records
 
-from .empty import unreadable_inputs
+from .empty import said_at_end, unreadable_inputs
+from .filtering import FilteredSink
 from .state import CliState
 
 if TYPE_CHECKING:
@@ -142,18 +145,25 @@ def decode_one(
         failure = optional(stage.component, "Sink", "failure")
         if failure is not None:
             raise RuntimeError(str(failure))
-    records = sum(pipeline.summary.records.values())
     elapsed = time.monotonic() - started
     target = options.get("capture") or item
-    click.echo(
-        f"ioproto: {item}: {plural(records, 'record')} into {options.get('path')} "
-        f"as {target} ({elapsed:.1f} s)",
-        err=True,
+    done = (
+        f"ioproto: {item}: {plural(_written(pipeline), 'record')} into {options.get('path')} "
+        f"as {target} ({elapsed:.1f} s)"
     )
-    unreadable = unreadable_inputs(pipeline.summary)
-    for line in unreadable:
-        click.echo(line, err=True)
-    return not unreadable
+    why = said_at_end(pipeline.summary, [item], [source], pipeline.sinks)
+    # One write: the lines of inputs decoded at once in other processes do not interleave.
+    click.echo("\n".join([done, *why]), err=True)
+    return not unreadable_inputs(pipeline.summary)
+
+
+def _written(pipeline: Any) -> int:
+    """The records the sink was given: those the ``--filter`` let through, or every record
+    the run gave when there is no filter."""
+    filtered = [s.component for s in pipeline.sinks if isinstance(s.component, FilteredSink)]
+    if filtered:
+        return filtered[0].matched
+    return sum(pipeline.summary.records.values())
 
 
 def _abort(pipeline: Any) -> None:
