@@ -31,7 +31,11 @@ years 1-9999, a field of the wrong type cost only what they spoil, with an error
 a bad ``opcode`` or ``status`` drops that frame or that response
 (``har.websocket.bad-frame``, ``har.entry.bad-status``); a frame or response time that is not
 usable becomes the entry's start time (``har.time.out-of-range``); anything else wrong with
-an entry drops that entry (``har.entry.invalid``). The source never raises on file content.
+an entry drops that entry (``har.entry.invalid``). A file that is no HAR at all (empty, not
+JSON, JSON of another shape) gives one ``har.file.invalid`` record and an unreadable
+:class:`~ioproto.model.InputSummary` whose reason says in words what is wrong (``it has no
+"log" object``, ``its "log.entries" is null, not a list``). The source never raises on file
+content.
 
 The connection is ``har:<connection id or entry number>-<server ip>:<port>``; request headers
 (User-Agent included) are kept in the HttpInfo. Chunks come out sorted by time. Sessions,
@@ -131,17 +135,13 @@ class HarSource:
         take_all = flag_option(context.options, "all")
         now = time.time()
         try:
-            with open(input, "rb") as handle:
-                document = json.load(handle, parse_int=_parse_int)
-            entries = document["log"]["entries"]
-            if not isinstance(entries, list):
-                raise TypeError("log.entries is not a list")
+            entries = _read_entries(input)
         except FileNotFoundError:
             raise UsageError(f"no such file: {input}") from None
-        except RecursionError:
-            yield from _unreadable(now, input, "JSON nested too deep")
+        except _NotAHar as exc:
+            yield from _unreadable(now, input, str(exc))
             return
-        except Exception as exc:  # any content: OSError, ValueError, MemoryError ...
+        except Exception as exc:  # any content: whatever was not foreseen is still said
             yield from _unreadable(now, input, f"{type(exc).__name__}: {exc}")
             return
         items: list[tuple[float, int, Chunk | Record]] = []
@@ -174,6 +174,73 @@ class HarSource:
                 seq += 1
                 record = _with_seq(record, seq)
             yield record
+
+
+class _NotAHar(Exception):
+    """A file that cannot be read as a HAR; the message says why in words (``it has no
+    "log" object``), for the line ``not a readable HAR: …``."""
+
+
+def _read_entries(input: str) -> list[Any]:
+    """The ``log.entries`` list of the HAR file ``input``; :class:`_NotAHar` when it is not
+    one (empty, not JSON, another shape of JSON, unreadable); ``FileNotFoundError`` when
+    there is no such file."""
+    try:
+        with open(input, "rb") as handle:
+            data = handle.read()
+    except FileNotFoundError:
+        raise
+    except OSError as exc:
+        raise _NotAHar(f"cannot read it ({exc.strerror or exc})") from None
+    except MemoryError:
+        raise _NotAHar("it is too large to read into memory") from None
+    if not data:
+        raise _NotAHar("the file is empty (0 bytes)")
+    try:
+        document = json.loads(data, parse_int=_parse_int)
+    except UnicodeDecodeError:
+        raise _NotAHar("it is not JSON (its bytes are not UTF-8 text)") from None
+    except json.JSONDecodeError as exc:
+        why = exc.msg[:1].lower() + exc.msg[1:]
+        raise _NotAHar(f"it is not JSON ({why} at line {exc.lineno}, column {exc.colno})") from None
+    except RecursionError:
+        raise _NotAHar("its JSON is nested too deep") from None
+    except MemoryError:
+        raise _NotAHar("it is too large to read into memory") from None
+    return _entries_of(document)
+
+
+def _entries_of(document: Any) -> list[Any]:
+    """The ``log.entries`` list of a parsed HAR document; :class:`_NotAHar` saying what is
+    missing or of the wrong type when the document has another shape."""
+    if not isinstance(document, dict):
+        raise _NotAHar(f'it is {_json_kind(document)}; a HAR is an object with a "log" object')
+    if "log" not in document:
+        raise _NotAHar('it has no "log" object')
+    log = document["log"]
+    if not isinstance(log, dict):
+        raise _NotAHar(f'its "log" is {_json_kind(log)}, not an object')
+    if "entries" not in log:
+        raise _NotAHar('its "log" object has no "entries" list')
+    entries = log["entries"]
+    if not isinstance(entries, list):
+        raise _NotAHar(f'its "log.entries" is {_json_kind(entries)}, not a list')
+    return entries
+
+
+def _json_kind(value: Any) -> str:
+    """What ``value``, parsed from JSON, is, in JSON's words: ``a list``, ``null`` …"""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    return "an object"
 
 
 def _unreadable(ts: float, input: str, why: str) -> Iterator[Record]:

@@ -106,6 +106,44 @@ def test_firefox_sample() -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    ("content", "why"),
+    [
+        ("{}", 'it has no "log" object'),
+        ("[]", 'it is a list; a HAR is an object with a "log" object'),
+        ('"log"', 'it is a string; a HAR is an object with a "log" object'),
+        ("null", 'it is null; a HAR is an object with a "log" object'),
+        ('{"log": 3}', 'its "log" is a number, not an object'),
+        ('{"log": [{"entries": []}]}', 'its "log" is a list, not an object'),
+        ('{"log": {}}', 'its "log" object has no "entries" list'),
+        ('{"log": {"entries": {}}}', 'its "log.entries" is an object, not a list'),
+        ('{"log": {"entries": null}}', 'its "log.entries" is null, not a list'),
+        ("", "the file is empty (0 bytes)"),
+        ("<html>", "it is not JSON (expecting value at line 1, column 1)"),
+        ('{"log": {}}\n{}', "it is not JSON (extra data at line 2, column 1)"),
+        ("[" * 100_000, "its JSON is nested too deep"),
+    ],
+)
+def test_a_file_that_is_no_har_says_what_is_wrong_in_words(
+    tmp_path: Path, content: str, why: str
+) -> None:
+    path = tmp_path / "not.har"
+    path.write_text(content)
+    error, summary = read(path)
+    assert isinstance(error, ErrorRecord) and error.rule == "har.file.invalid"
+    assert error.reason == f"{path} is not a readable HAR: {why}"
+    assert isinstance(summary, InputSummary)
+    assert summary.unreadable == f"not a readable HAR: {why}"
+
+
+def test_a_file_that_is_not_utf8_is_not_json(tmp_path: Path) -> None:
+    path = tmp_path / "latin1.har"
+    path.write_bytes('{"log": "caf\u00e9"}'.encode("latin-1"))
+    _error, summary = read(path)
+    assert isinstance(summary, InputSummary)
+    assert summary.unreadable == "not a readable HAR: it is not JSON (its bytes are not UTF-8 text)"
+
+
 def test_bad_input_becomes_error_records(tmp_path: Path) -> None:
     broken = tmp_path / "broken.har"
     broken.write_text("{not json")

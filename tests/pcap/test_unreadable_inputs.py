@@ -64,15 +64,20 @@ def test_an_empty_capture_file(tmp_path: Path) -> None:
     assert done.stderr.splitlines() == [f"ioproto: {empty}: the file is empty (0 bytes)"]
 
 
-def test_a_har_that_is_not_json(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("content", "why"),
+    [
+        ("<html>not a HAR</html>", "it is not JSON (expecting value at line 1, column 1)"),
+        ("{}", 'it has no "log" object'),
+    ],
+    ids=["not-json", "no-log"],
+)
+def test_a_har_that_is_not_a_har(tmp_path: Path, content: str, why: str) -> None:
     har = tmp_path / "session.har"
-    har.write_text("<html>not a HAR</html>")
+    har.write_text(content)
     done = run("stats", str(har))
     assert done.returncode == 1
-    assert done.stderr.splitlines() == [
-        f"ioproto: {har}: not a readable HAR: JSONDecodeError: Expecting value: line 1 "
-        "column 1 (char 0)"
-    ]
+    assert done.stderr.splitlines() == [f"ioproto: {har}: not a readable HAR: {why}"]
 
 
 def test_a_capture_cut_inside_still_succeeds(tmp_path: Path) -> None:
