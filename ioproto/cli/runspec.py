@@ -9,7 +9,7 @@ from typing import Any
 
 import attrs
 
-from ioproto.components import Limits, SinkContext, Source
+from ioproto.components import Limits, SinkContext, Source, optional
 from ioproto.errors import NoSourceError, UsageError
 from ioproto.pipeline import Pipeline, resolve_source
 from ioproto.plugins import UnknownComponentError
@@ -84,8 +84,15 @@ class RunSpec:
             raise Mistake(str(exc)) from None
 
     def resolve(self, state: CliState, item: str) -> Source:
-        """The source that reads ``item``; an unknown name, or a file that does not exist,
-        is a :class:`~.mistakes.Mistake`."""
+        """The source that reads ``item``; an unknown name, a file that does not exist, or
+        stdin (``-``) for a ``--source`` whose ``probe`` refuses it (``har``), is a
+        :class:`~.mistakes.Mistake`."""
+        source = self._source(state, item)
+        if item == "-" and self.source is not None and not _takes_stdin(source):
+            raise Mistake(_not_stdin(source))
+        return source
+
+    def _source(self, state: CliState, item: str) -> Source:
         try:
             return resolve_source(state.components, item, source=self.source)
         except UnknownComponentError as exc:
@@ -111,6 +118,25 @@ class RunSpec:
             "all_layers": self.all_layers,
             "filters": list(self.filters),
         }
+
+
+def _takes_stdin(source: Source) -> bool:
+    """Whether ``source`` says it reads stdin (its ``probe("-")`` is not negative); a probe
+    that fails leaves it to the source's ``open`` to say."""
+    try:
+        return source.probe("-") >= 0
+    except Exception:
+        return True
+
+
+def _not_stdin(source: Source) -> str:
+    """What to say when ``source`` is named for stdin, which it cannot read."""
+    prefixes = optional(source, "Source", "prefixes")
+    if prefixes:
+        instead = "give it " + " or ".join(f"{prefix}…" for prefix in prefixes)
+    else:
+        instead = f"name the file instead: --source {source.name} FILE"
+    return f"the {source.name} source cannot read stdin ('-'); {instead}"
 
 
 def _a_directory(path: str) -> str:

@@ -365,6 +365,35 @@ def test_a_text_file_that_is_no_capture() -> None:
     assert_mistake(run("decode", "README.md"), "no capture source can read 'README.md'")
 
 
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("har", "the har source cannot read stdin ('-'); name the file instead: --source har"),
+        ("live", "the live source cannot read stdin ('-'); give it live:… or iface:…"),
+    ],
+)
+def test_a_named_source_that_cannot_read_stdin(tmp_path: Path, source: str, expected: str) -> None:
+    """Not "no such file: -": the file is not missing, the source does not read stdin. Said
+    before any output is made."""
+    archive = tmp_path / "archive"
+    assert_mistake(run("decode", "--source", source, "-"), expected)
+    assert_mistake(run("decode", "--source", source, "--sink", f"parquet:{archive}", "-"), expected)
+    assert not archive.exists()
+
+
+def test_a_named_source_that_reads_stdin_still_does() -> None:
+    for source, given in (("pcap", Path(CHAT).read_bytes()), ("lines", b"4hello\n")):
+        result = subprocess.run(
+            [sys.executable, "-m", "ioproto", "decode", "--source", source, "--sink", "jsonl", "-"],
+            input=given,
+            capture_output=True,
+            timeout=60,
+            cwd=ROOT,
+        )
+        assert result.returncode == 0, (source, result.stderr)
+        assert result.stdout, source
+
+
 def test_good_source_option_values_pass() -> None:
     for option in ("parallel=no", "shard=false", "port=47020", "port=47020,3000", "split=on"):
         result = run("decode", "--sink", "jsonl", "--source-option", option, CHAT)
