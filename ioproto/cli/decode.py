@@ -112,7 +112,7 @@ def run_pipeline_command(
     from ioproto.worker import source_records
 
     from .checks import check_decode_options, check_sink_options, check_source_options
-    from .empty import unreadable_inputs, why_empty, why_filtered_out
+    from .empty import said_at_end, unreadable_inputs
     from .filtering import compile_filters
     from .pipeinputs import read_pipes_as_stdin
     from .runspec import RunSpec
@@ -267,10 +267,7 @@ def run_pipeline_command(
                     yield from opened
 
         def say_why_empty(summary: RunSummary) -> None:
-            said = unreadable_inputs(summary) or (
-                why_empty(summary, inputs, sources) + why_filtered_out(summary, pipeline.sinks)
-            )
-            for line in said:
+            for line in said_at_end(summary, inputs, sources, pipeline.sinks):
                 click.echo(line, err=True)
 
         try:
