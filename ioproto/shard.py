@@ -642,6 +642,10 @@ def _feed_units(
             index, unit = heappop(waiting)
             for n, record in enumerate(decoder.feed(index, unit)):
                 feed_at((index, n), record, None)
+            # A message may bring units that make millions of records (a segment of small
+            # WebSocket frames): they go in batches, not all at the message's end. Every
+            # unit still to come has a higher index, so this unit's end is a floor.
+            outbox.maybe_send((0, (index + 1,)))
         if floor is None:
             return
         # The parent may be waiting for this floor (a message holds up to UNIT_BATCH units).

@@ -241,3 +241,53 @@ def test_the_summary_says_why_a_filtered_capture_is_empty() -> None:
     """The port filter's counts, merged: the same hint as one process gives."""
     path = str(DATA / "clients_mixed.pcap")
     assert sharded(path, 3, port="1") == sharded(path, 1, port="1") == []
+
+
+class _Units:
+    """A dispatcher's pipe to one worker: the messages given, then nothing."""
+
+    def __init__(self, messages: list[Any]) -> None:
+        self.messages = messages
+
+    def recv(self) -> Any:
+        return self.messages.pop(0)
+
+
+class _Sent:
+    def __init__(self) -> None:
+        self.messages: list[Any] = []
+
+    def send(self, message: Any) -> None:
+        self.messages.append(message)
+
+
+class _ManyRecords:
+    """A unit decoder whose every unit makes ``per_unit`` records (a segment full of small
+    WebSocket frames)."""
+
+    def __init__(self, per_unit: int) -> None:
+        self.per_unit = per_unit
+
+    def feed(self, index: int, unit: Any) -> list[Any]:
+        return [(index, n) for n in range(self.per_unit)]
+
+
+def test_a_worker_sends_its_output_in_batches_while_a_message_s_units_make_it() -> None:
+    """A worker of a split read sends batches as its units make records, with a floor at
+    the end of the unit just fed, not everything a message's units make at its end (a
+    message of 512 segments of small frames made a million records, held at once: 16 GB)."""
+    from ioproto import shard
+
+    sent = _Sent()
+    outbox = shard._Outbox(sent)  # type: ignore[arg-type]
+
+    def feed_at(at: Any, record: Any, watermark: int | None) -> None:
+        outbox.add(at, [record], watermark)
+
+    units = _Units([("units", [(0, "a"), (1, "b"), (2, "c")], None)])
+    shard._feed_units(units, _ManyRecords(shard.BATCH + 1), feed_at, outbox)  # type: ignore[arg-type]
+    batches = [message for message in sent.messages if message[0] == "batch"]
+    assert len(batches) >= 3  # one at least per unit, before the message's end
+    for _, keys, records, floor in batches[:3]:
+        assert len(records) <= 2 * shard.BATCH
+        assert all(key < floor for key in keys)  # the floor promises nothing below it
