@@ -35,6 +35,9 @@ class Limits:
     components report what they held); ``max_pending_bytes`` bounds one session's state in a
     layer. Bytes are each component's estimate of what its state costs in memory. A table
     keyed by something else (the Engine.IO layer's connections) has the same two bounds.
+    ``max_buffer_bytes`` bounds what the connections of a layer hold together of messages
+    not finished yet (the HTTP layer: bodies, WebSocket fragments, partial frames); past
+    it, the connection holding the most lets go of its message in progress.
     """
 
     max_payload: int = 16 * 1024 * 1024
@@ -47,6 +50,7 @@ class Limits:
     max_sessions: int = 100_000
     max_pending_bytes: int = 32 * 1024 * 1024
     max_state_bytes: int = 64 * 1024 * 1024
+    max_buffer_bytes: int = 128 * 1024 * 1024
 
 
 @attrs.frozen(slots=True)

@@ -218,6 +218,16 @@ class Side:
         del self.buf[:count]
         self.base += count
 
+    def held(self) -> int:
+        """Bytes this side holds of what is not finished yet: its buffer, a chunked body,
+        the fragments of a WebSocket message."""
+        held = len(self.buf)
+        if self.body is not None:
+            held += len(self.body.body)
+        if self.ws is not None:
+            held += self.ws.size
+        return held
+
 
 class Conversation:
     """Application-level decoding of one TCP connection (see the module docstring).
@@ -244,6 +254,7 @@ class Conversation:
         self.unknown_bytes = 0
         self.closing = False  # the connection is over: unanswered server bytes are orphans
         self.new_data_at = (0, 0)  # where the newest delivery starts in each side's buffer
+        self.charged = 0  # bytes the layer's budget counts for this connection
         if client is not None:
             self._set_client(client)
 
@@ -284,7 +295,6 @@ class Conversation:
         self._pump()
 
     def gap(self, index: int, offset: int, length: int) -> None:
-        side = self.sides[index]
         self.emitter.error(
             rule="capture.tcp.gap",
             reason=(
@@ -295,10 +305,33 @@ class Conversation:
             direction=self._direction(index),
             offset=offset,
         )
+        self._lose(index, offset + length)
+
+    def drop(self, index: int, why: str) -> None:
+        """Let go of what side ``index`` holds (the layer's budget is spent: ``why``), as if
+        those bytes had been lost: an error record, then the side finds its way again."""
+        side = self.sides[index]
+        held = side.held()
+        if not held:
+            return
+        self.emitter.error(
+            rule="capture.buffer.over-budget",
+            reason=f"{why}: dropped the {held} bytes of what {self.name} "
+            f"{self._direction(index)} had not finished",
+            connection=self.name,
+            direction=self._direction(index),
+            offset=side.base,
+        )
+        self._lose(index, side.base + len(side.buf))
+
+    def _lose(self, index: int, resume_at: int) -> None:
+        """Side ``index``'s next bytes start at stream offset ``resume_at``, after bytes
+        this conversation will never see: drop what was in progress and resynchronise."""
+        side = self.sides[index]
         busy = bool(side.buf) or side.state not in (HEAD, RESYNC, WAIT, WS_FRAMES, WS_RESYNC)
         partial_head = side.state == HEAD and bool(side.buf)
         side.buf.clear()
-        side.base = offset + length
+        side.base = resume_at
         side.body = None
         if self.mode == HTTP:
             if index == self.client:

@@ -9,7 +9,10 @@ Which HTTP messages are decoded is for the layers above to say: a request whose 
 decoder riding on ``chunk`` would accept (``DecodeContext.wanted``) is skipped, its body, its
 response and its WebSocket alike. Decode options (``-D KEY=VALUE``): ``all_http`` keeps every
 HTTP message; ``max_connections`` (default 20000) caps the connections followed at once
-(beyond it the oldest is finished early, as at its end).
+(beyond it the oldest is finished early, as at its end). What all connections hold of
+messages not finished yet (bodies, WebSocket fragments) is bounded by
+``Limits.max_buffer_bytes``: past it, the connection holding the most drops what it holds,
+as if those bytes had been lost (``capture.buffer.over-budget``), until the rest fits.
 """
 
 from __future__ import annotations
@@ -64,6 +67,8 @@ class HttpStream:
         self.max_connections = max(
             1, number_option(context.options, "max_connections", DEFAULT_MAX_CONNECTIONS)
         )
+        self.max_buffer_bytes = limits.max_buffer_bytes
+        self.buffered = 0  # what the conversations hold together (their ``charged``)
 
     def feed(self, record: Record) -> Iterable[Record]:
         """The chunks and errors that ``record`` completed (never raises on any input)."""
@@ -75,27 +80,62 @@ class HttpStream:
             if conversation is None:  # picked up mid-stream: which side is the client is open
                 conversation = self._open(record.connection, None, None)
             conversation.data(record.side, record.data)  # type: ignore[attr-defined]
+            self._charge(conversation)
         elif kind is TcpOpen:
             if conversation is not None:
-                conversation.close()
+                self._finish(conversation)
             self._open(record.connection, record.endpoints, record.client)  # type: ignore[attr-defined]
         elif conversation is None:
             pass
         elif kind is TcpGap:
             conversation.gap(record.side, record.offset, record.length)  # type: ignore[attr-defined]
+            self._charge(conversation)
         elif kind is TcpFin:
             conversation.fin(record.side)  # type: ignore[attr-defined]
+            self._charge(conversation)
         elif kind is TcpClose:
-            conversation.close()
+            self._finish(conversation)
             del self.conversations[record.connection]
         return self._take()
 
     def close(self) -> Iterable[Record]:
         """End of input: finish every conversation still open."""
         for conversation in self.conversations.values():
-            conversation.close()
+            self._finish(conversation)
         self.conversations.clear()
         return self._take()
+
+    def _finish(self, conversation: Conversation) -> None:
+        conversation.close()
+        self.buffered -= conversation.charged
+        conversation.charged = 0
+
+    def _charge(self, conversation: Conversation) -> None:
+        """Count what ``conversation`` holds now; past the budget, the conversations that
+        hold the most let go of it until the rest fits."""
+        first, second = conversation.sides
+        held = first.held() + second.held()
+        change = held - conversation.charged
+        if change:
+            conversation.charged = held
+            self.buffered += change
+            if self.buffered > self.max_buffer_bytes:
+                self._over_budget()
+
+    def _over_budget(self) -> None:
+        why = f"the connections held more than limits.max_buffer_bytes ({self.max_buffer_bytes})"
+        while self.buffered > self.max_buffer_bytes:
+            largest = max(self.conversations.values(), key=_charged)
+            if not largest.charged:
+                break
+            for index in (0, 1):
+                largest.drop(index, why)
+            first, second = largest.sides
+            held = first.held() + second.held()
+            before, largest.charged = largest.charged, held
+            self.buffered += held - before
+            if held >= before:
+                break  # nothing to let go of there: never spin
 
     def _open(
         self, connection: str | None, endpoints: tuple[str, str] | None, client: int | None
@@ -103,7 +143,7 @@ class HttpStream:
         conversations = self.conversations
         if len(conversations) >= self.max_connections:
             oldest = next(iter(conversations))
-            conversations.pop(oldest).close()
+            self._finish(conversations.pop(oldest))
         if endpoints is None:
             endpoints = _endpoints(connection)
         conversation = conversations[connection] = Conversation(self.emitter, endpoints, client)
@@ -122,3 +162,7 @@ def _endpoints(connection: str | None) -> tuple[str, str]:
         return ("?", "?")
     left, dash, right = connection.partition("-")
     return (left, right) if dash else (connection, connection)
+
+
+def _charged(conversation: Conversation) -> int:
+    return conversation.charged
