@@ -9,6 +9,7 @@ sharded run's workers run it over their share of the frames (:mod:`.split`).
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, BinaryIO, NamedTuple
 
@@ -182,6 +183,8 @@ class CaptureDecoder:
         self.max_connections = settings.max_connections
         self.idle_timeout = settings.idle_timeout
         self.connections: dict[Key, tuple[TcpConnection, int]] = {}
+        #: the live connections, least recently active first (a frame moves its own last)
+        self.recent: OrderedDict[TcpConnection, None] = OrderedDict()
         self.closed: dict[Key, float] = {}
         self.fragments: set[tuple[bytes, bytes, int]] = set()
         self.unsupported: set[int] = set()
@@ -221,6 +224,7 @@ class CaptureDecoder:
                 return
         connection, index = entry
         connection.last_ts = ts
+        self.recent.move_to_end(connection)
         self.output.ts = ts
         if connection.segment(index, seq, ack, flags, payload):
             self._end(connection, ts)
@@ -249,14 +253,16 @@ class CaptureDecoder:
         connection.last_ts = self.ts  # the newest: never the one a sweep evicts first
         self.connections[key] = (connection, 0)
         self.connections[connection.keys[1]] = (connection, 1)
+        self.recent[connection] = None
         self.closed.pop(key, None)
         self.closed.pop(connection.keys[1], None)
-        if len(self.connections) > 2 * self.max_connections:
-            self._sweep()
+        if len(self.recent) > self.max_connections:
+            self._evict()
         return connection, 0
 
     def _end(self, connection: TcpConnection, ts: float, reason: str = "closed") -> None:
         """Finish ``connection``; ``closed`` (by FIN/RST): drop its late retransmissions."""
+        self.recent.pop(connection, None)
         for key in connection.keys:
             self.connections.pop(key, None)
             if reason == "closed":
@@ -265,20 +271,42 @@ class CaptureDecoder:
         connection.finish(reason)
 
     def _sweep(self) -> None:
-        """Finish idle connections, and the least recently used beyond the cap."""
+        """Finish the connections idle for longer than ``idle_timeout``.
+
+        It looks at every live connection (by ``last_ts``, which need not follow frame
+        order), so it runs only every :data:`SWEEP_EVERY` frames.
+        """
         live = {id(conn): conn for conn, _ in self.connections.values()}
-        ordered = sorted(live.values(), key=lambda conn: conn.last_ts)
-        excess = len(ordered) - self.max_connections
-        for connection in ordered:
-            if excess <= 0 and connection.last_ts >= self.ts - self.idle_timeout:
+        for connection in sorted(live.values(), key=lambda conn: conn.last_ts):
+            if connection.last_ts >= self.ts - self.idle_timeout:
                 break
-            excess -= 1
-            saved = self.output.ts
-            self.output.ts = connection.last_ts
-            self._end(connection, connection.last_ts, "idle" if excess < 0 else "evicted")
-            self.output.ts = saved
+            self._end_early(connection, "idle")
         if len(self.closed) > MAX_CLOSED_KEYS:
             self.closed.clear()
+
+    def _evict(self) -> None:
+        """Back within ``max_connections``: finish the least recently active connections
+        beyond the cap (``evicted``), then those idle at the head of that order (``idle``).
+
+        Amortised O(1) per connection: each is finished once, and the walk stops at the
+        first connection it keeps.
+        """
+        recent = self.recent
+        while len(recent) > self.max_connections:
+            self._end_early(next(iter(recent)), "evicted")
+        oldest = self.ts - self.idle_timeout
+        while recent:
+            connection = next(iter(recent))
+            if connection.last_ts >= oldest:
+                break
+            self._end_early(connection, "idle")
+
+    def _end_early(self, connection: TcpConnection, reason: str) -> None:
+        """Finish ``connection`` before its end (``idle``, ``evicted``), at its last time."""
+        saved = self.output.ts
+        self.output.ts = connection.last_ts
+        self._end(connection, connection.last_ts, reason)
+        self.output.ts = saved
 
     def _odd_frame(self, ts: float, segment: Fragment | Unsupported) -> None:
         self.output.ts = ts

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterable
 
 import pcapbuild
 import pytest
 import scenarios
 from ioproto_http.framing import BodyReader, decode_content, parse_head
+from ioproto_tcp.records import TcpClose
 from pcaphelp import chunks, decode_file, decode_frames, errors, http_layer
 
 from ioproto.errors import UsageError
@@ -171,6 +173,83 @@ def test_connection_cap_evicts() -> None:
     assert most <= 2 * 6
     records = http_layer(decoder.out, SourceContext())
     assert len([c for c in chunks(records) if c.direction == "s2c"]) == 30
+
+
+def _one_segment_each(ports: Iterable[int]) -> list[tuple[float, int, bytes]]:
+    """One data segment per client port, a millisecond apart: a connection each."""
+    packets = [
+        pcapbuild.TcpPacket(n * 0.001, "10.0.0.1", "10.0.0.2", port, 3000, 1, 1, 0x18, b"x")
+        for n, port in enumerate(ports)
+    ]
+    return pcapbuild.render(packets)
+
+
+def _closes(records: list) -> dict[str, str]:
+    """connection → the reason of its ``TcpClose``."""
+    return {r.connection: r.reason for r in records if isinstance(r, TcpClose)}
+
+
+def test_connections_past_the_cap_are_evicted_without_a_sweep_each() -> None:
+    """Past ``max_connections`` each new connection evicts the least recently active one in
+    O(1): a sweep (which looks at every live connection) stays rare (it once ran for every
+    new connection, 4,003 sweeps of 20,000 connections for 24,000)."""
+    from ioproto_pcap.capture import SWEEP_EVERY, CaptureDecoder
+
+    from ioproto.components import SourceContext
+
+    decoder = CaptureDecoder(SourceContext(options={"max_connections": 50}))
+    sweep = decoder._sweep
+    sweeps = []
+    decoder._sweep = lambda: (sweeps.append(1), sweep())[1]  # type: ignore[method-assign]
+    frames = _one_segment_each(range(20000, 23000))
+    most = 0
+    for frame in frames:
+        decoder.frame(*frame)
+        most = max(most, len(decoder.recent))
+    evicted = _closes(decoder.out)
+    decoder.finish()
+    assert len(sweeps) <= len(frames) // SWEEP_EVERY
+    assert most == 50
+    assert len(evicted) == 2950
+    assert set(evicted.values()) == {"evicted"}
+    assert "10.0.0.1:20000-10.0.0.2:3000" in evicted
+    assert "10.0.0.1:22950-10.0.0.2:3000" not in evicted
+
+
+def test_eviction_takes_the_least_recently_active_connection() -> None:
+    from ioproto_pcap.capture import CaptureDecoder
+
+    from ioproto.components import SourceContext
+
+    decoder = CaptureDecoder(SourceContext(options={"max_connections": 3}))
+    a, b, c, d = _one_segment_each([1001, 1002, 1003, 1004])
+    for frame in (a, b, c, (0.01, *a[1:]), d):  # a is active again before d opens
+        decoder.frame(*frame)
+    assert _closes(decoder.out) == {"10.0.0.1:1002-10.0.0.2:3000": "evicted"}
+
+
+def test_idle_connections_end_at_the_cap_and_in_sweeps() -> None:
+    from ioproto_pcap.capture import SWEEP_EVERY, CaptureDecoder
+
+    from ioproto.components import SourceContext
+
+    options = {"max_connections": 3, "idle_timeout": 10}
+    decoder = CaptureDecoder(SourceContext(options=options))
+    frames = _one_segment_each([1001, 1002, 1003, 1004])
+    for ts, frame in zip((0.0, 1.0, 20.0, 21.0), frames, strict=True):
+        decoder.frame(ts, *frame[1:])
+    # 1001 is evicted for 1004; 1002 has been idle for longer than 10 s
+    assert _closes(decoder.out) == {
+        "10.0.0.1:1001-10.0.0.2:3000": "evicted",
+        "10.0.0.1:1002-10.0.0.2:3000": "idle",
+    }
+    decoder.out.clear()
+    for _ in range(SWEEP_EVERY):  # frames of no connection: only the sweep ends any
+        decoder.frame(40.0, 147, b"")
+    assert _closes(decoder.out) == {
+        "10.0.0.1:1003-10.0.0.2:3000": "idle",
+        "10.0.0.1:1004-10.0.0.2:3000": "idle",
+    }
 
 
 @pytest.mark.parametrize(
