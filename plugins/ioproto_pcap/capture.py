@@ -21,6 +21,7 @@ from ioproto.fastrecords import positional_maker
 from ioproto.model import ErrorRecord, Record
 
 from .files import (
+    MAX_BAD_BLOCKS,
     FrameReader,
     Problem,
     open_input,
@@ -397,6 +398,15 @@ def end_notices(reader: FrameReader) -> None:
             (
                 "capture.time.out-of-range",
                 f"{reader.bad_times} frames in all had a time outside years 1-9999",
+                -1,
+            )
+        )
+    if reader.bad_blocks > MAX_BAD_BLOCKS:
+        reader.notices.append(
+            (
+                "capture.block.invalid",
+                f"{reader.bad_blocks} blocks in all were skipped as invalid (the first "
+                f"{MAX_BAD_BLOCKS} are reported one by one)",
                 -1,
             )
         )

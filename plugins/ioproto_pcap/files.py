@@ -10,7 +10,11 @@ raises on bad bytes (only on an input that cannot be opened at all). A frame who
 outside what :func:`ioproto.timestamps.usable` allows (pcapng only: a classic
 pcap's 32-bit seconds always fit) gets the time of the frame before it
 (0 for the first) and a notice in :attr:`FrameReader.notices` (``capture.time.out-of-range``)
-for the first such frame; :attr:`FrameReader.bad_times` counts them all.
+for the first such frame; :attr:`FrameReader.bad_times` counts them all. A pcapng block
+whose framing is sound but whose inside is not (a packet naming an interface no block
+described, a captured length past its block, a packet block too short) is skipped with a
+``capture.block.invalid`` notice (for the first :data:`MAX_BAD_BLOCKS`;
+:attr:`FrameReader.bad_blocks` counts them all), and reading goes on with the next block.
 """
 
 from __future__ import annotations
@@ -37,6 +41,8 @@ CAPTURE_MAGICS = (*PCAP_MAGICS, PCAPNG_MAGIC)
 
 #: The most read at once; a read returns what is available once the frame in hand is complete.
 BLOCK = 1 << 20
+#: Skipped blocks reported one by one (``capture.block.invalid``); the rest are counted.
+MAX_BAD_BLOCKS = 100
 #: A record or block larger than this is taken as corruption (real snap lengths are ≤ 256 KiB).
 MAX_RECORD = 1 << 24
 
@@ -88,7 +94,8 @@ class FrameReader:
     ``frames_read`` and ``bytes_read`` count progress; ``problem`` is set when the file
     turned out truncated (``capture.file.truncated``) or corrupt (``capture.file.invalid``).
     ``notices`` collects problems that do not stop reading (the caller reports and clears
-    them); ``bad_times`` counts frames whose time was replaced (see the module docstring).
+    them); ``bad_times`` counts frames whose time was replaced, ``bad_blocks`` the blocks
+    skipped (see the module docstring).
     """
 
     def __init__(self, stream: BinaryIO) -> None:
@@ -98,6 +105,7 @@ class FrameReader:
         self.frames_read = 0
         self.bytes_read = 0
         self.bad_times = 0
+        self.bad_blocks = 0
         # A raw file or pipe has no read1, but its read is already one system call.
         self._read1 = getattr(stream, "read1", stream.read)
 
@@ -113,6 +121,13 @@ class FrameReader:
                 )
             )
         self.bad_times += 1
+
+    def _bad_block(self, reason: str, offset: int) -> None:
+        """Count a well-framed block that is bad inside, skipped (a notice for each of the
+        first :data:`MAX_BAD_BLOCKS`: bounded memory between two frames)."""
+        if self.bad_blocks < MAX_BAD_BLOCKS:
+            self.notices.append(("capture.block.invalid", f"{reason}: skipped", offset))
+        self.bad_blocks += 1
 
     def _read(self, size: int, minimum: int | None = None) -> bytes:
         """Up to ``size`` bytes: what is available once ``minimum`` bytes (default ``size``)
@@ -269,12 +284,12 @@ class FrameReader:
                 body_end = end - 4
                 if kind == 6 or kind == 2:
                     if body_end - body < 20:
-                        self.problem = (
-                            "capture.file.invalid",
-                            "packet block too short",
+                        self._bad_block(
+                            f"packet block too short ({body_end - body} bytes after its header)",
                             base + pos,
                         )
-                        return
+                        pos = end
+                        continue
                     if kind == 6:
                         iface, high, low, caplen, _ = struct.unpack_from(order + "IIIII", buf, body)
                     else:
@@ -282,12 +297,10 @@ class FrameReader:
                             order + "HHIIII", buf, body
                         )
                     if iface >= len(interfaces) or caplen > body_end - body - 20:
-                        self.problem = (
-                            "capture.file.invalid",
-                            f"packet block names interface {iface} or overruns its block",
-                            base + pos,
-                        )
-                        return
+                        why = _packet_problem(iface, len(interfaces), caplen, body_end - body - 20)
+                        self._bad_block(why, base + pos)
+                        pos = end
+                        continue
                     linktype, tick, offset, _snap = interfaces[iface]
                     self.frames_read += 1
                     ts = ((high << 32) | low) * tick + offset
@@ -298,12 +311,10 @@ class FrameReader:
                     yield last_ts, linktype, buf[body + 20 : body + 20 + caplen]
                 elif kind == 3:
                     if not interfaces or body_end - body < 4:
-                        self.problem = (
-                            "capture.file.invalid",
-                            "simple packet block without an interface",
-                            base + pos,
-                        )
-                        return
+                        what = "too short" if interfaces else "before any interface block"
+                        self._bad_block(f"simple packet block {what}", base + pos)
+                        pos = end
+                        continue
                     (orig,) = struct.unpack_from(order + "I", buf, body)
                     linktype, _tick, _offset, snap = interfaces[0]
                     caplen = min(orig, body_end - body - 4, snap or orig)
@@ -323,6 +334,17 @@ class FrameReader:
                     tick, offset = _interface_options(buf, body + 8, body_end, order)
                     interfaces.append((linktype, tick, offset, snap))
                 pos = end
+
+
+def _packet_problem(iface: int, interfaces: int, caplen: int, room: int) -> str:
+    """What is wrong with a packet block naming ``iface`` (of ``interfaces`` described) that
+    says it holds ``caplen`` bytes in its ``room``."""
+    if iface >= interfaces:
+        return (
+            f"packet block names interface {iface}, which no interface block before it "
+            f"describes ({interfaces} did)"
+        )
+    return f"packet block's captured length {caplen} overruns its block ({room} bytes)"
 
 
 def _interface_options(buf: bytes, pos: int, end: int, order: str) -> tuple[float, float]:
