@@ -31,11 +31,14 @@ years 1-9999, a field of the wrong type cost only what they spoil, with an error
 a bad ``opcode`` or ``status`` drops that frame or that response
 (``har.websocket.bad-frame``, ``har.entry.bad-status``); a frame or response time that is not
 usable becomes the entry's start time (``har.time.out-of-range``); anything else wrong with
-an entry drops that entry (``har.entry.invalid``). A file that is no HAR at all (empty, not
-JSON, JSON of another shape) gives one ``har.file.invalid`` record and an unreadable
-:class:`~ioproto.model.InputSummary` whose reason says in words what is wrong (``it has no
-"log" object``, ``its "log.entries" is null, not a list``). The source never raises on file
-content.
+an entry drops that entry (``har.entry.invalid``). A WebSocket message or a request or
+response body larger than ``limits.max_payload`` is dropped, not cut, with an error record
+saying it exceeds the limit (``har.websocket.too-large``, ``har.body.too-large``), as the
+``http`` layer drops one in a capture; the other frames and the entry's other message are
+kept. A file that is no HAR at all (empty, not JSON, JSON of another shape) gives one
+``har.file.invalid`` record and an unreadable :class:`~ioproto.model.InputSummary` whose
+reason says in words what is wrong (``it has no "log" object``, ``its "log.entries" is
+null, not a list``). The source never raises on file content.
 
 The connection is ``har:<connection id or entry number>-<server ip>:<port>``; request headers
 (User-Agent included) are kept in the HttpInfo. Chunks come out sorted by time. Sessions,
@@ -374,10 +377,21 @@ def _entry_records(
                     ),
                 )
                 continue
-            yield (
-                ts,
-                _chunk(ts, direction, kind, data[:limit], connection=connection, http=ws_info),
-            )
+            if len(data) > limit:
+                reason = f"frame {number}: {_too_large('message', len(data), limit)}"
+                yield (
+                    ts,
+                    _ws_error(
+                        ts,
+                        upgrade,
+                        "har.websocket.too-large",
+                        reason,
+                        direction=direction,
+                        index=number,
+                    ),
+                )
+                continue
+            yield ts, _chunk(ts, direction, kind, data, connection=connection, http=ws_info)
         return
 
     body = _request_body(request)
@@ -385,17 +399,10 @@ def _entry_records(
     answer = None
     if status:
         answer = _response_body(content)
-    yield (
-        started,
-        _chunk(
-            started,
-            "c2s",
-            ChunkKind.HTTP_REQUEST,
-            body[:limit],
-            connection=connection,
-            http=info,
-        ),
+    request_chunk = _chunk(
+        started, "c2s", ChunkKind.HTTP_REQUEST, body, connection=connection, http=info
     )
+    yield started, _within(request_chunk, limit, "request body")
     if answer is None:
         return
     finished = started + _elapsed(entry)
@@ -404,17 +411,10 @@ def _entry_records(
         yield started, _entry_error(started, connection, "har.time.out-of-range", reason)
         finished = started
     reply = _answered(info, response, status)
-    yield (
-        finished,
-        _chunk(
-            finished,
-            "s2c",
-            ChunkKind.HTTP_RESPONSE,
-            answer[:limit],
-            connection=connection,
-            http=reply,
-        ),
+    response_chunk = _chunk(
+        finished, "s2c", ChunkKind.HTTP_RESPONSE, answer, connection=connection, http=reply
     )
+    yield finished, _within(response_chunk, limit, "response body")
 
 
 def _answered(info: HttpInfo, response: Mapping[str, Any], status: int | None) -> HttpInfo:
@@ -442,6 +442,29 @@ def _chunk(
     http: HttpInfo,
 ) -> Chunk:
     return Chunk(ts=ts, connection=connection, direction=direction, kind=kind, data=data, http=http)
+
+
+def _too_large(what: str, size: int, limit: int) -> str:
+    """The reason for a ``what`` of ``size`` bytes over the ``limit`` (``max_payload``)."""
+    return f"{what} of {size} bytes exceeds the limit of {limit} bytes: dropped"
+
+
+def _within(chunk: Chunk, limit: int, what: str) -> Chunk | ErrorRecord:
+    """``chunk`` when its body fits ``limit``; else a ``har.body.too-large`` error whose
+    parent is the chunk without its body (so the layers above can tell its session)."""
+    if len(chunk.data) <= limit:
+        return chunk
+    import attrs
+
+    return ErrorRecord(
+        ts=chunk.ts,
+        connection=chunk.connection,
+        direction=chunk.direction,
+        parent=attrs.evolve(chunk, data=b""),
+        layer="har",
+        rule="har.body.too-large",
+        reason=_too_large(what, len(chunk.data), limit),
+    )
 
 
 def _with_seq(chunk: Chunk, seq: int) -> Chunk:

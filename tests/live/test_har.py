@@ -6,16 +6,19 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 import ioproto_engineio
 import ioproto_engineio.decoder
 import ioproto_socketio
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from ioproto_har.source import HarSource
 from ioproto_http.records import Chunk, ChunkKind
 
 import ioproto
-from ioproto.components import SourceContext
+from ioproto.components import Limits, SourceContext
 from ioproto.errors import UsageError
 from ioproto.model import ErrorRecord, InputSummary, Record
 from ioproto.plugins import make_plugin_manager
@@ -264,3 +267,92 @@ def test_record_har_with_real_chromium(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr[-2000:]
     events = [r.data for r in decode(read(out)) if r.type == "EVENT"]
     assert ["binary", b"\x01\x02\x03\xfa"] in events
+
+
+def _read_limited(har: Path, max_payload: int) -> list[Record]:
+    """The HAR source's records under ``max_payload``."""
+    wanted = ioproto_engineio.decoder.EngineIODecoder().accepts
+    context = SourceContext(wanted=wanted, limits=Limits(max_payload=max_payload))
+    return list(HarSource().open(str(har), context))
+
+
+def _har(tmp_path: Path, *entries: dict[str, Any]) -> Path:
+    har = tmp_path / "limits.har"
+    har.write_text(json.dumps({"log": {"entries": list(entries)}}))
+    return har
+
+
+def _websocket_entry(*texts: str) -> dict[str, Any]:
+    frames = [
+        {"type": "receive", "time": 1704067200.5 + n / 10, "opcode": 1, "data": text}
+        for n, text in enumerate(texts)
+    ]
+    return {
+        "startedDateTime": "2024-01-01T00:00:00Z",
+        "request": {"url": "ws://h/socket.io/?EIO=4&transport=websocket", "method": "GET"},
+        "response": {"status": 101},
+        "_webSocketMessages": frames,
+    }
+
+
+def test_an_oversized_message_is_dropped_and_said_to_exceed_the_limit(tmp_path: Path) -> None:
+    # It was cut to max_payload, then failed upstream as socketio.payload.bad-json.
+    big = '42["big","' + "x" * 200 + '"]'
+    har = _har(tmp_path, _websocket_entry('0{"sid":"s"}', "40", big, '42["after"]'))
+    records = _read_limited(har, 64)
+    assert [c.data for c in records if isinstance(c, Chunk)] == [
+        b'0{"sid":"s"}',
+        b"40",
+        b'42["after"]',
+    ]
+    bad = [r for r in records if isinstance(r, ErrorRecord)]
+    assert [(r.rule, r.index, r.direction) for r in bad] == [("har.websocket.too-large", 2, "s2c")]
+    assert bad[0].reason == "frame 2: message of 212 bytes exceeds the limit of 64 bytes: dropped"
+    out = decode(records)
+    assert [r.rule for r in out if isinstance(r, ErrorRecord)] == ["har.websocket.too-large"]
+    assert [r.event for r in out if r.layer == "socketio" and r.type == "EVENT"] == ["after"]
+
+
+def test_an_oversized_body_is_dropped_and_said_to_exceed_the_limit(tmp_path: Path) -> None:
+    def polling(second: int, sent: str, answer: str) -> dict[str, Any]:
+        return {
+            "startedDateTime": f"2024-01-01T00:00:0{second}Z",
+            "request": {
+                "url": "http://h/socket.io/?EIO=4&transport=polling&sid=s",
+                "method": "POST",
+                "postData": {"text": sent},
+            },
+            "response": {"status": 200, "content": {"text": answer}},
+        }
+
+    big = '42["big","' + "x" * 200 + '"]'
+    har = _har(tmp_path, polling(1, big, "ok"), polling(2, '42["after"]', big))
+    records = _read_limited(har, 64)
+    assert [c.data for c in records if isinstance(c, Chunk)] == [b"ok", b'42["after"]']
+    bad = [r for r in records if isinstance(r, ErrorRecord)]
+    assert [(r.rule, r.direction, r.reason) for r in bad] == [
+        (
+            "har.body.too-large",
+            "c2s",
+            "request body of 212 bytes exceeds the limit of 64 bytes: dropped",
+        ),
+        (
+            "har.body.too-large",
+            "s2c",
+            "response body of 212 bytes exceeds the limit of 64 bytes: dropped",
+        ),
+    ]
+    assert all(isinstance(r.parent, Chunk) and r.parent.data == b"" for r in bad)
+
+
+@settings(max_examples=50, deadline=None)
+@given(sizes=st.lists(st.integers(0, 120), min_size=1, max_size=8), limit=st.integers(1, 100))
+def test_a_message_is_never_cut(tmp_path_factory, sizes: list[int], limit: int) -> None:
+    """Each message under the limit comes out whole, each over it as one error: none cut."""
+    texts = ["4" + "m" * size for size in sizes]
+    har = _har(tmp_path_factory.mktemp("cut"), _websocket_entry(*texts))
+    records = _read_limited(har, limit)
+    kept = [c.data.decode() for c in records if isinstance(c, Chunk)]
+    dropped = [r.index for r in records if isinstance(r, ErrorRecord)]
+    assert kept == [text for text in texts if len(text) <= limit]
+    assert dropped == [n for n, text in enumerate(texts) if len(text) > limit]
