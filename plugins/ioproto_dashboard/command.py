@@ -98,7 +98,8 @@ def dashboard_command(
 
     The page is served on 127.0.0.1 (a free port) and opened in your browser. A file is
     replayed as fast as possible (--speed 1: at its recorded pace) and stays on the page
-    until Ctrl-C; a live source (live:IFACE, the proxy) updates continuously.
+    until Ctrl-C or SIGTERM; a live source (live:IFACE, the proxy) updates continuously
+    until the one Ctrl-C or SIGTERM that stops it and ends the command.
 
     \b
     Examples:

@@ -7,8 +7,9 @@ Options (``--sink-option dashboard.KEY=VALUE``, or the ``ioproto dashboard`` fla
   printed in the URL.
 * ``browser``: ``false`` not to open a browser (by default one is opened when there is a
   display).
-* ``hold``: ``false`` to stop serving when the input ends (by default the page keeps
-  showing the final state until Ctrl-C).
+* ``hold``: ``false`` to stop serving when the input ends (by default, after a file
+  input, the page keeps showing the final state until Ctrl-C or SIGTERM, through the
+  ``linger`` hook; a live source's stop, one Ctrl-C or SIGTERM, ends the command).
 * ``export``: a path: serve nothing; write a self-contained HTML report there at the end.
 * ``interval``: seconds between updates of the page (default 0.25).
 * budgets in bytes: ``sessions``, ``packets``, ``timelines``, ``events``, ``errors``, and
@@ -21,10 +22,13 @@ from __future__ import annotations
 
 import os
 import secrets
+import signal
 import socket
 import sys
-import time
-from collections.abc import Mapping
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from types import FrameType
 from typing import IO, Any, NamedTuple
 
 import attrs
@@ -140,15 +144,40 @@ class DashboardSink:
         if self.server is None:
             return
         interrupted = sys.exc_info()[1] is not None
-        if self.hold and not interrupted:
-            records = self.hub.aggregate.records
-            try:  # from the line on, Ctrl-C is the way out it names: exit status 0
-                _say(f"the input has ended ({plural(records, 'record')}); showing it until Ctrl-C")
-                while True:
-                    time.sleep(3600)
-            except KeyboardInterrupt:
-                pass
+        if interrupted or not self.hold:
+            self.server.stop()
+
+    def linger(self) -> None:
+        """After a file input ended (``hold``): show the final state until Ctrl-C or SIGTERM,
+        either of which returns quietly. Not called after a live source, whose stop (one
+        Ctrl-C or SIGTERM) ends the command."""
+        if self.server is None or not self.hold:
+            return
+        records = self.hub.aggregate.records
+        with _signalled() as stop:
+            _say(f"the input has ended ({plural(records, 'record')}); showing it until Ctrl-C")
+            stop.wait()
         self.server.stop()
+
+
+@contextmanager
+def _signalled() -> Iterator[threading.Event]:
+    """An event the first SIGINT or SIGTERM sets (main thread; elsewhere only a call to
+    ``set``). A second signal is absorbed too, so the quiet exit happens once."""
+    stop = threading.Event()
+    if threading.current_thread() is not threading.main_thread():
+        yield stop
+        return
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield stop
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
 
 
 class DashboardSinkFactory:

@@ -74,10 +74,10 @@ class Dashboard:
             time.sleep(0.1)
         raise AssertionError("the input did not end in time")
 
-    def stop(self) -> str:
-        """Ctrl-C; returns what it wrote on stderr."""
+    def stop(self, signum: int = signal.SIGINT) -> str:
+        """Ctrl-C (or ``signum``); returns what it wrote on stderr."""
         if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGINT)
+            self.proc.send_signal(signum)
             try:
                 self.proc.wait(20)
             except subprocess.TimeoutExpired:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -112,18 +113,23 @@ def test_the_sink_rides_on_any_command(tmp_path: Path) -> None:
     assert re.search(r"serving http://127\.0\.0\.1:\d+/", done.stderr)
 
 
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
 def test_after_the_input_the_page_stays_until_ctrl_c(
-    dashboard: Callable[[list[str]], Dashboard],
+    dashboard: Callable[[list[str]], Dashboard], signum: int
 ) -> None:
+    """Until Ctrl-C or SIGTERM, either of which ends the command quietly, once."""
     board = dashboard(["--speed", "1", str(CHAT)])
     snapshot = board.wait_finished()
     assert snapshot["meta"]["mode"] == "replay" and snapshot["meta"]["speed"] == 1.0
     first, last = snapshot["meta"]["first_ts"], snapshot["meta"]["last_ts"]
     assert last - first > 0.5
     assert board.proc.poll() is None  # still serving the final state
-    stderr = board.stop()
-    assert board.proc.returncode == 0
-    assert "showing it until Ctrl-C" in stderr
+    assert board.proc.stderr is not None
+    said = board.proc.stderr.readline()  # the line is said once the signals are taken
+    assert "showing it until Ctrl-C" in said
+    stderr = board.stop(signum)
+    assert board.proc.returncode == 0, stderr
+    assert "Traceback" not in stderr
 
 
 def test_an_empty_result_says_why_while_the_page_stays(

@@ -116,3 +116,30 @@ def test_monitor_live_stops_cleanly_on_sigint(node_server: Server, tmp_path: Pat
     assert "Traceback" not in err
     text = out.read_text()
     assert '"EVENT"' in text and "echo" in text
+
+
+@pytest.mark.node
+@pytest.mark.capture
+@pytest.mark.skipif(not can_capture(), reason="needs root to capture")
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_one_signal_ends_a_live_dashboard(node_server: Server, signum: int) -> None:
+    """The page outlives a file's end, not a live capture's stop: one Ctrl-C or SIGTERM."""
+    proc = subprocess.Popen(
+        [sys.executable, str(PEERS / "ioproto_cli.py"), "dashboard", "--no-browser",
+         "live:lo", "--port", str(node_server.port)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert proc.stderr is not None
+        said = [proc.stderr.readline(), proc.stderr.readline()]
+        assert "capturing on lo" in said[-1], said
+        run_client("node", node_server.url, "websocket")
+        time.sleep(0.5)
+        proc.send_signal(signum)
+        _, err = proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 0, err
+    assert "Traceback" not in err and "showing it until Ctrl-C" not in err

@@ -201,3 +201,21 @@ def test_a_running_upstream_draws_no_warning(node_server: Server) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert "warning" not in done.stderr, done.stderr
+
+
+@pytest.mark.node
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_one_signal_ends_a_proxy_with_the_dashboard_sink(
+    node_server: Server, proxy_command: ProxyCommand, signum: int
+) -> None:
+    """The dashboard's page outlives a file's end, not a live source's stop: the one
+    Ctrl-C or SIGTERM that stops the proxy ends the command."""
+    proc, url = proxy_command(
+        ["--upstream", node_server.url, "--sink", "dashboard", "--sink-option",
+         "dashboard.browser=false"]
+    )  # fmt: skip
+    run_client("node", url, "websocket")
+    proc.send_signal(signum)
+    _, stderr = proc.communicate(timeout=20)
+    assert proc.returncode == 0, stderr
+    assert "Traceback" not in stderr and "showing it until Ctrl-C" not in stderr
