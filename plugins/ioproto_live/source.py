@@ -19,7 +19,9 @@ fails at once; ``open`` then raises :class:`~ioproto.errors.UsageError` saying w
 summary of what it read is passed on, told about the interface, so that an empty result
 says why (nothing captured, or no Engine.IO traffic among what was). The first
 Ctrl-C or SIGTERM stops tcpdump, so the pcap reader sees the end of the stream, flushes its
-connections and the pipeline closes every sink; a second one interrupts at once.
+connections and the pipeline closes every sink; a second one interrupts at once. That holds
+from tcpdump's start on, its start-up (waiting for its "listening on") included: whatever
+ends the source, an error, an exception or a signal, tcpdump is stopped and waited for.
 """
 
 from __future__ import annotations
@@ -134,28 +136,48 @@ class LiveSource:
         ports, count, duration, buffer = _own_options(options)
         bpf = capture_filter(ports, options.get("filter"))
         capture = Capture(tcpdump_argv(tcpdump, iface, bpf, count, buffer))
-        problem = capture.start()
-        if problem is not None:
-            raise UsageError(problem)
-        _say(f"capturing on {iface} ({bpf}); Ctrl-C to stop")
-        timer = threading.Timer(duration, capture.stop) if duration > 0 else None
-        if timer is not None:
-            timer.daemon = True
-            timer.start()
-        try:
+        try:  # from its start on, whatever happens, tcpdump is stopped and waited for
             with _stop_on_signals(capture.stop):
-                for record in pcap.open(capture.path, context):
-                    if isinstance(record, InputSummary):
-                        record = _summary(record, capture.path, input, f"{iface} ({bpf})")
-                    yield record
-                    context.tick()
+                yield from _captured(capture, pcap, input, f"{iface} ({bpf})", duration, context)
         finally:
-            if timer is not None:
-                timer.cancel()
             capture.stop()
             capture.wait()
         if capture.summary:
             _say(capture.summary)
+
+
+def _captured(
+    capture: Capture,
+    pcap: Source,
+    input: str,
+    where: str,
+    duration: float,
+    context: SourceContext,
+) -> Iterator[Record]:
+    """Start ``capture`` and yield what the pcap source reads of it, until it ends (stopped,
+    ``duration`` elapsed, tcpdump's ``count``); the caller stops and waits for tcpdump.
+    Stopped while tcpdump started: only a summary saying so."""
+    problem = capture.start()
+    if problem is not None:
+        raise UsageError(problem)
+    if capture.stopped:
+        reason = f"stopped before tcpdump was capturing on {where}"
+        yield InputSummary(ts=time.time(), input=input, empty_reason=reason)
+        return
+    _say(f"capturing on {where}; Ctrl-C to stop")
+    timer = threading.Timer(duration, capture.stop) if duration > 0 else None
+    if timer is not None:
+        timer.daemon = True
+        timer.start()
+    try:
+        for record in pcap.open(capture.path, context):
+            if isinstance(record, InputSummary):
+                record = _summary(record, capture.path, input, where)
+            yield record
+            context.tick()
+    finally:
+        if timer is not None:
+            timer.cancel()
 
 
 def _own_options(
@@ -180,9 +202,13 @@ class Capture:
         self.summary = ""
         self._stderr: list[str] = []
         self._listening = threading.Event()
+        #: :meth:`stop` was called (by a signal, the duration's timer or the source's end)
+        self.stopped = False
 
     def start(self, timeout: float = 10.0) -> str | None:
-        """Start tcpdump; ``None`` once it listens, else why it could not."""
+        """Start tcpdump; ``None`` once it listens (or once :meth:`stop` was called, by a
+        signal while it started: the stream then ends at once), else why it could not.
+        Whatever this raises, :meth:`stop` and :meth:`wait` still end the process."""
         try:
             self.proc = subprocess.Popen(
                 self.argv,
@@ -197,27 +223,35 @@ class Capture:
         self.path = f"/dev/fd/{self.proc.stdout.fileno()}"
         threading.Thread(target=self._read_stderr, daemon=True).start()
         deadline = time.monotonic() + timeout
-        while not self._listening.is_set():
+        while not self._listening.is_set() and not self.stopped:
             if self.proc.poll() is not None:
                 time.sleep(0.05)  # let the stderr reader catch the last words
-                return _explain(" ".join(self._stderr).strip(), self.proc.returncode)
+                problem = _explain(" ".join(self._stderr).strip(), self.proc.returncode)
+                return None if self.stopped else problem
             if time.monotonic() > deadline:
                 break
             self._listening.wait(0.05)
         return None
 
     def stop(self) -> None:
+        """Ask tcpdump to end (it writes out what it holds); also before or while it starts."""
+        self.stopped = True
         if self.proc is not None and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
 
     def wait(self) -> None:
+        """Wait for tcpdump to end after :meth:`stop`; kill it after 5 s, or at once when the
+        wait is interrupted (a second Ctrl-C): it never outlives the source."""
         if self.proc is None:
             return
         try:
             self.proc.wait(5)
         except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+            pass
+        finally:
+            if self.proc.poll() is None:
+                self.proc.kill()
+                self.proc.wait()
         if self.proc.stdout is not None:
             self.proc.stdout.close()
 

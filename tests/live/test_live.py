@@ -3,6 +3,7 @@ Node server; and a clear message (no traceback) when capturing is not allowed.""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -143,3 +144,100 @@ def test_one_signal_ends_a_live_dashboard(node_server: Server, signum: int) -> N
             proc.communicate()
     assert proc.returncode == 0, err
     assert "Traceback" not in err and "showing it until Ctrl-C" not in err
+
+
+def _fake_tcpdump(tmp_path: Path, body: str) -> tuple[Path, Path]:
+    """A ``tcpdump`` program that writes its pid (the one ``body`` keeps with ``exec``) to a
+    file, then runs ``body``; returns the program and the pid file."""
+    pid_file = tmp_path / "tcpdump.pid"
+    program = tmp_path / "tcpdump"
+    program.write_text(f"#!/bin/bash\necho $$ > {pid_file}\n{body}\n")
+    program.chmod(0o755)
+    return program, pid_file
+
+
+def _gone(pid: int, timeout: float = 10.0) -> bool:
+    """Whether process ``pid`` has ended (gone, or a zombie) within ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (FileNotFoundError, ProcessLookupError):
+            return True
+        if state == "Z":
+            return True
+        time.sleep(0.05)
+    return False
+
+
+STARTS = {
+    # never says "listening on": the source is still waiting for it when the signal comes
+    "silent": "exec sleep 60",
+    # a real tcpdump whose "listening on" comes 3 s late (a slow start)
+    "slow": 'exec /usr/bin/tcpdump "$@" 2> >(sleep 3; exec cat >&2)',
+}
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+@pytest.mark.parametrize("start", sorted(STARTS))
+def test_a_signal_while_tcpdump_starts_stops_it(tmp_path: Path, start: str, signum: int) -> None:
+    """Ctrl-C or SIGTERM before tcpdump says it listens is a clean stop (status 0, saying
+    so) that leaves no tcpdump running."""
+    if start == "slow" and not can_capture():
+        pytest.skip("needs root to capture")
+    program, pid_file = _fake_tcpdump(tmp_path, STARTS[start])
+    argv = ["decode", "live:lo", "--port", "9", "--source-option", f"tcpdump={program}"]
+    proc, pid = _start_cli(argv, pid_file)
+    try:
+        time.sleep(0.3)
+        proc.send_signal(signum)
+        _, err = proc.communicate(timeout=20)
+        assert _gone(pid), f"tcpdump ({pid}) still runs"
+    finally:
+        _end_group(pid)
+    assert proc.returncode == 0, err
+    assert (
+        err == "ioproto: live:lo: stopped before tcpdump was capturing on lo (tcp and (port 9))\n"
+    )
+
+
+def test_a_second_signal_while_tcpdump_ends_kills_it(tmp_path: Path) -> None:
+    """A tcpdump that does not end when told to is killed by a second Ctrl-C, not left."""
+    program, pid_file = _fake_tcpdump(tmp_path, "trap '' TERM\nexec sleep 60")
+    argv = ["decode", "live:lo", "--port", "9", "--source-option", f"tcpdump={program}"]
+    proc, pid = _start_cli(argv, pid_file)
+    try:
+        proc.send_signal(signal.SIGINT)
+        time.sleep(0.5)  # the source now waits for the tcpdump that ignored the stop
+        assert proc.poll() is None
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=20)
+        assert _gone(pid), f"tcpdump ({pid}) still runs"
+    finally:
+        _end_group(pid)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err
+
+
+def _start_cli(argv: list[str], pid_file: Path) -> tuple[subprocess.Popen[str], int]:
+    """``ioproto ARGV`` running, once the fake tcpdump it started has written its pid."""
+    proc = subprocess.Popen(
+        [sys.executable, str(PEERS / "ioproto_cli.py"), *argv],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 20
+    while not (pid_file.exists() and pid_file.read_text().strip()):
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            raise AssertionError(f"no tcpdump started: {proc.communicate()}")
+        time.sleep(0.02)
+    return proc, int(pid_file.read_text())
+
+
+def _end_group(pid: int) -> None:
+    """Kill what is left of the fake tcpdump's process group (its delayed-stderr helper;
+    the source starts tcpdump in a session of its own, so the group is its pid)."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pid, signal.SIGKILL)
