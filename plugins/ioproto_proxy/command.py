@@ -9,6 +9,7 @@ import click
 from ioproto.cli.decode import run_pipeline_command
 from ioproto.cli.options import DURATION, decode_options, duration_option, output_options
 from ioproto.cli.state import CliState
+from ioproto.errors import UsageError
 
 from .priority import PRIORITIES
 from .source import DEFAULT_BUFFER, DEFAULT_SPOOL, parse_listen
@@ -17,6 +18,21 @@ from .source import DEFAULT_BUFFER, DEFAULT_SPOOL, parse_listen
 def _default_sink(state: CliState) -> str:
     names = state.components.sinks.names()
     return "monitor" if "monitor" in names else "text"
+
+
+def _check_upstream(upstream: str, host: str, port: int) -> None:
+    """A :class:`~ioproto.errors.UsageError` naming the options for an ``--upstream`` not
+    taken, or one that is the ``--listen`` address ``host``:``port`` itself."""
+    from .relay import Upstream  # the relay's modules load when a proxy runs
+
+    try:
+        target = Upstream(upstream, name="--upstream")
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    if target.is_at(host, port):
+        raise UsageError(
+            "--upstream is this proxy's own --listen address: it would forward to itself"
+        )
 
 
 @click.command("proxy")
@@ -128,13 +144,14 @@ def proxy_command(
       ioproto proxy --upstream http://127.0.0.1:3000 --sink jsonl:traffic.jsonl
     """
     try:
-        parse_listen(listen)
+        host, port = parse_listen(listen)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--listen") from None
     if not upstream.strip():
         raise click.BadParameter(
             "give the server to forward to, e.g. http://127.0.0.1:3000", param_hint="--upstream"
         )
+    _check_upstream(upstream, host, port)
     source_options = [
         f"upstream={upstream}",
         f"buffer={buffer}",

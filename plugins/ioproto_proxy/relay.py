@@ -27,6 +27,10 @@ A WebSocket, a body being sent or a response awaited is never timed out.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import ipaddress
+import re
+import socket
 import ssl
 import time
 from typing import Protocol, cast
@@ -81,23 +85,23 @@ class TapWriter(Protocol):
 
 
 class Upstream:
-    """Where the relay connects: ``http://`` or ``https://`` host, port and path prefix
-    (``localhost:3000`` means ``http://localhost:3000``, ``3000`` ``http://127.0.0.1:3000``).
+    """Where the relay connects: ``http://`` or ``https://`` host, port (1 to 65535) and path
+    prefix (``localhost:3000`` means ``http://localhost:3000``, ``3000``
+    ``http://127.0.0.1:3000``).
 
-    An ``https://`` upstream's certificate is verified against the system's CAs, or against
-    ``ca_file`` (a PEM bundle, e.g. the CA of a development server's self-signed
-    certificate) when given; :class:`OSError` when that file cannot be loaded."""
+    A :class:`ValueError` naming the value as ``name`` (``upstream``, ``--upstream``) says
+    what is wrong with a URL not taken, and what was meant by a mistyped scheme
+    (``http//host``, ``http:/host``). An ``https://`` upstream's certificate is verified
+    against the system's CAs, or against ``ca_file`` (a PEM bundle, e.g. the CA of a
+    development server's self-signed certificate) when given; :class:`OSError` when that
+    file cannot be loaded."""
 
-    def __init__(self, url: str, ca_file: str | None = None) -> None:
-        url = url.strip()
-        if url.isdigit():  # a port of this machine, as --listen takes one
-            url = f"http://127.0.0.1:{url}"
-        elif "://" not in url:  # localhost:3000, as a browser's address bar takes it
-            url = "http://" + url
+    def __init__(self, url: str, ca_file: str | None = None, name: str = "upstream") -> None:
+        url = _full_url(url, name)
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError(
-                f"upstream must be an http:// or https:// URL such as http://127.0.0.1:3000, "
+                f"{name} must be an http:// or https:// URL such as http://127.0.0.1:3000, "
                 f"not {url!r}"
             )
         self.url = url
@@ -105,11 +109,71 @@ class Upstream:
         try:
             port = parts.port
         except ValueError:
-            raise ValueError(f"upstream {url!r} has a bad port: give one from 1 to 65535") from None
+            port = 0
+        if port == 0:
+            raise ValueError(f"{name} {url!r} has a bad port: give one from 1 to 65535")
         self.port = port or (443 if parts.scheme == "https" else 80)
         self.tls = ssl.create_default_context(cafile=ca_file) if parts.scheme == "https" else None
         self.prefix = parts.path.rstrip("/").encode("latin-1")
         self.address = hostport(self.host, self.port)
+
+    def is_at(self, host: str, port: int) -> bool:
+        """Whether connecting to this upstream reaches whoever listens on ``host``:``port``
+        (the same port and an address in common; for a wildcard ``host``, an upstream on
+        loopback). A name that does not resolve has no address in common."""
+        if port != self.port:
+            return False
+        mine = _connected(_addresses(self.host))
+        if host in ("", "0.0.0.0", "::"):
+            return any(address.is_loopback for address in mine)
+        return bool(mine & _addresses(host))
+
+
+#: A scheme whose ``://`` lost a character or two: ``http//``, ``http:/``, ``https:``.
+_MISTYPED_SCHEME = re.compile(r"(https?)(?::/?|//?)(?=[^/])", re.IGNORECASE)
+
+
+def _full_url(text: str, name: str) -> str:
+    """``text`` with the scheme (and host) it stands for: a port is one of this machine, a
+    URL without a scheme is http://, as a browser's address bar takes it. A mistyped
+    scheme is a :class:`ValueError` that says what was meant."""
+    url = text.strip()
+    if url.isdigit():
+        return f"http://127.0.0.1:{url}"
+    if "://" in url:
+        return url
+    mistyped = _MISTYPED_SCHEME.match(url)
+    if mistyped is not None:
+        scheme, rest = mistyped.group(1).lower(), url[mistyped.end() :]
+        meant = f"{scheme}://" + (f"127.0.0.1:{rest}" if rest.isdigit() else rest)
+        raise ValueError(f"{name} {text!r} is not an {scheme}:// URL (did you mean {meant}?)")
+    return "http://" + url
+
+
+def _addresses(host: str) -> set[ipaddress.IPv4Address | ipaddress.IPv6Address]:
+    """The IP addresses ``host`` resolves to (none when it does not)."""
+    try:
+        found = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError):
+        return set()
+    addresses = set()
+    for *_, sockaddr in found:
+        with contextlib.suppress(ValueError):
+            addresses.add(ipaddress.ip_address(str(sockaddr[0]).split("%", 1)[0]))
+    return addresses
+
+
+def _connected(
+    addresses: set[ipaddress.IPv4Address | ipaddress.IPv6Address],
+) -> set[ipaddress.IPv4Address | ipaddress.IPv6Address]:
+    """Where connecting to ``addresses`` arrives: the unspecified address (0.0.0.0, ::) is
+    this machine's loopback."""
+    return {
+        ipaddress.ip_address("::1" if address.version == 6 else "127.0.0.1")
+        if address.is_unspecified
+        else address
+        for address in addresses
+    }
 
 
 class Relay:

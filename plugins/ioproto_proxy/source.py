@@ -34,8 +34,9 @@ dies, a ``proxy.process.exited`` record says so and the source ends. Its last re
 :class:`~ioproto.model.InputSummary`: the bytes that passed, and, when nothing was decoded,
 why (no client used the proxy, or none of it was Engine.IO).
 
-A proxy that cannot start (a bad option or upstream URL, an address it cannot listen on:
-the port in use, a host that is not this machine's) is the user's mistake: ``open`` raises
+A proxy that cannot start (a bad option or upstream URL, an upstream that is the proxy's
+own address, an address it cannot listen on: the port in use, a host that is not this
+machine's) is the user's mistake: ``open`` raises
 :class:`~ioproto.errors.UsageError` with one line saying what to do.
 """
 
@@ -309,7 +310,7 @@ class _Settings:
         """The settings of a proxy listening on ``host``:``port``; a
         :class:`~ioproto.errors.UsageError` for an option not taken."""
         from .process import ProxyConfig
-        from .relay import DEFAULT_HEAD_TIMEOUT, Upstream
+        from .relay import DEFAULT_HEAD_TIMEOUT, Upstream, hostport
 
         upstream = options.get("upstream")
         try:
@@ -326,9 +327,15 @@ class _Settings:
                     options, "head_timeout", DEFAULT_HEAD_TIMEOUT, float, minimum=0
                 ),
             )
+            target = Upstream(config.upstream, config.upstream_ca)  # fail here, not later
+            if target.is_at(host, port):
+                raise ValueError(
+                    f"upstream={upstream} is this proxy's own address "
+                    f"(proxy:{hostport(host, port)}): it would forward to itself"
+                )
             return cls(
                 config=config,
-                target=Upstream(config.upstream, config.upstream_ca),  # fail here, not later
+                target=target,
                 spool=number_option(options, "spool", DEFAULT_SPOOL, minimum=0),
                 priority=str(choice_option(options, "priority", PRIORITIES, "auto")),
                 duration=number_option(options, "duration", 0, float, minimum=0),

@@ -91,6 +91,29 @@ def busy_port() -> Iterator[int]:
         (["proxy", "--upstream", "ftp://127.0.0.1:3000"], ["http:// or https://", "3000"]),
         (["proxy", "--upstream", "http://127.0.0.1:99999"], ["bad port", "1 to 65535"]),
         (["proxy", "--upstream", " "], ["--upstream", "give the server to forward to"]),
+        (
+            ["proxy", "--upstream", "http//127.0.0.1:37005"],
+            [
+                "--upstream 'http//127.0.0.1:37005' is not an http:// URL (did you mean "
+                "http://127.0.0.1:37005?)"
+            ],
+        ),
+        (
+            ["proxy", "--upstream", "https:/example.org"],
+            [
+                "--upstream 'https:/example.org' is not an https:// URL (did you mean "
+                "https://example.org?)"
+            ],
+        ),
+        (["proxy", "--upstream", "http://127.0.0.1:0"], ["'http://127.0.0.1:0' has a bad port"]),
+        (
+            ["proxy", "--listen", "127.0.0.1:37005", "--upstream", "http://localhost:37005/"],
+            ["--upstream is this proxy's own --listen address: it would forward to itself"],
+        ),
+        (
+            ["proxy", "--listen", "0.0.0.0:37005", "--upstream", "37005"],
+            ["--upstream is this proxy's own --listen address"],
+        ),
         (["decode", "cdp:127.0.0.1:99999"], ["'cdp:127.0.0.1:99999' is not cdp:HOST:PORT"]),
         (["decode", "--sink", "text", "--sink", "text", CHAT], ["--sink text is given twice"]),
         (
@@ -136,6 +159,11 @@ def busy_port() -> Iterator[int]:
         "upstream-scheme",
         "upstream-port",
         "upstream-empty",
+        "upstream-scheme-typo",
+        "upstream-scheme-typo-https",
+        "upstream-port-zero",
+        "upstream-is-listen",
+        "upstream-is-listen-wildcard",
         "cdp-address",
         "sink-twice",
         "option-twice",
@@ -246,6 +274,11 @@ def test_a_bad_sink_option_is_one_line(args: list[str], expected: list[str]) -> 
             "spool='-1': give a whole number of at least 0",
         ),
         (["--source-option", "upstream=ftp://x", "proxy:0"], "http:// or https://"),
+        (["--source-option", "upstream=http:/x:1", "proxy:0"], "(did you mean http://x:1?)"),
+        (
+            ["--source-option", "upstream=37005", "proxy:localhost:37005"],
+            "upstream=37005 is this proxy's own address (proxy:localhost:37005)",
+        ),
     ],
 )
 def test_a_bad_source_option_value_is_one_line(args: list[str], expected: str) -> None:

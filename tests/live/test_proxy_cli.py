@@ -219,3 +219,23 @@ def test_one_signal_ends_a_proxy_with_the_dashboard_sink(
     _, stderr = proc.communicate(timeout=20)
     assert proc.returncode == 0, stderr
     assert "Traceback" not in stderr and "showing it until Ctrl-C" not in stderr
+
+
+@pytest.mark.parametrize(
+    ("upstream", "listen", "same"),
+    [
+        ("http://localhost:8080", ("127.0.0.1", 8080), True),
+        ("8080", ("localhost", 8080), True),
+        ("http://127.0.0.1:8080/app", ("0.0.0.0", 8080), True),
+        ("http://0.0.0.0:8080", ("127.0.0.1", 8080), True),
+        ("http://[::1]:8080", ("::", 8080), True),
+        ("http://127.0.0.1:8081", ("127.0.0.1", 8080), False),
+        ("http://nosuchhost.invalid:8080", ("127.0.0.1", 8080), False),
+    ],
+)
+def test_an_upstream_knows_when_it_is_the_proxy_itself(
+    upstream: str, listen: tuple[str, int], same: bool
+) -> None:
+    from ioproto_proxy.relay import Upstream
+
+    assert same == Upstream(upstream).is_at(*listen)
