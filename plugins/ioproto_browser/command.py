@@ -17,14 +17,19 @@ from .launch import Chromium, LaunchError, find_chromium
 
 
 def page_url(text: str) -> str:
-    """``text`` as a URL to open: ``localhost:3000`` means ``http://localhost:3000``;
-    :class:`ValueError` for what cannot be a page."""
+    """``text`` as a URL to open, as a browser's address bar takes it: ``localhost:3000``
+    means ``http://localhost:3000``, and a bare port ``3000`` a port of this machine,
+    ``http://127.0.0.1:3000`` (as ``ioproto proxy --upstream`` takes it); :class:`ValueError`
+    for what cannot be a page."""
     url = text.strip()
-    if "://" not in url and not url.startswith(("about:", "data:", "file:")):
+    if url.isascii() and url.isdigit():
+        url = f"http://127.0.0.1:{url}"
+    elif "://" not in url and not url.startswith(("about:", "data:", "file:")):
         url = "http://" + url
     try:
         parts = urlsplit(url)
-        parts.port  # noqa: B018  (raises for a port that is not a number)
+        if parts.port == 0:
+            raise ValueError("give a port from 1 to 65535")
     except ValueError as exc:
         raise ValueError(f"{text!r} is not a URL: {exc}") from None
     if parts.scheme in ("http", "https") and not parts.hostname:
@@ -84,6 +89,7 @@ def browse_command(
     Examples:
       ioproto browse http://localhost:3000 --sink monitor
       ioproto browse localhost:3000 --har session.har --sink stats
+      ioproto browse 3000                    # http://127.0.0.1:3000
       ioproto browse http://localhost:3000 --headful -f 'sio.event == "chat"'
     """
     try:

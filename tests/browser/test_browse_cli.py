@@ -89,14 +89,16 @@ def test_a_url_that_is_no_page_is_a_usage_error() -> None:
 
 
 @pytest.mark.browser
-def test_a_page_that_does_not_load_ends_the_run() -> None:
-    """Nobody can type another address into a headless browser: waiting would show nothing."""
+@pytest.mark.parametrize("given", ["127.0.0.1:{port}", "{port}"], ids=["host-port", "port"])
+def test_a_page_that_does_not_load_ends_the_run(given: str) -> None:
+    """Nobody can type another address into a headless browser: waiting would show nothing.
+    (A bare port is one of this machine, as the proxy's --upstream takes it.)"""
     need_chromium()
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]  # closed again: nothing listens there
     started = time.monotonic()
-    done = browse(f"127.0.0.1:{port}", "--duration", "50s")
+    done = browse(given.format(port=port), "--duration", "50s")
     assert time.monotonic() - started < 40
     assert done.returncode == 2, done.stderr
     last = done.stderr.splitlines()[-1]
@@ -158,8 +160,10 @@ def test_page_urls() -> None:
     from ioproto_browser.command import page_url
 
     assert page_url("localhost:3000") == "http://localhost:3000"
+    assert page_url(" 35439 ") == "http://127.0.0.1:35439"  # a port of this machine
+    assert page_url("localhost:3000/chat?room=1") == "http://localhost:3000/chat?room=1"
     assert page_url("https://example.org/app") == "https://example.org/app"
-    for bad in ("http://", "javascript:alert(1)", "ftp://x/"):
+    for bad in ("http://", "javascript:alert(1)", "ftp://x/", "99999", "0", "localhost:0"):
         with pytest.raises(ValueError):
             page_url(bad)
 
