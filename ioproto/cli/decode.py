@@ -271,7 +271,7 @@ def run_pipeline_command(
                 click.echo(line, err=True)
 
         try:
-            # Said before the sinks close: the dashboard holds its page open on close.
+            # Said as the input ends, before the sinks close and linger (the dashboard's page).
             summary = _run(pipeline, records(), before_sinks_close=say_why_empty)
             if not live:
                 _linger(pipeline)
@@ -561,7 +561,8 @@ def _takes_path(components: Components, name: str) -> bool:
 
 
 def _linger(pipeline: Pipeline) -> None:
-    """After a file input ended: let sinks that serve (prometheus) go on until Ctrl-C."""
+    """After a file input ended: let sinks that serve (prometheus, the dashboard's page) go
+    on until Ctrl-C or SIGTERM. Not after a live source, whose stop ends the command."""
     for stage in pipeline.sinks:
         linger = optional(stage.component, "Sink", "linger")
         if linger is not None:
