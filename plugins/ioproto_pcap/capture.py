@@ -37,11 +37,13 @@ from .link import (
     parse_frame,
 )
 from .seen import Seen
-from .tcp import Reassembler
+from .tcp import Reassembler, ReorderBudget
 
 SWEEP_EVERY = 1 << 16
 MAX_FRAGMENT_KEYS = 10_000
 MAX_CLOSED_KEYS = 100_000
+#: What all connections may hold out of order together (source option ``max_reorder_total``).
+DEFAULT_REORDER_TOTAL = 64 << 20
 
 Key = tuple[bytes, int, bytes, int]
 
@@ -86,7 +88,14 @@ class TcpConnection:
 
     __slots__ = ("fins", "keys", "last_ts", "name", "opened", "output", "streams")
 
-    def __init__(self, key: Key, name: str, output: Output, reorder: tuple[int, int]) -> None:
+    def __init__(
+        self,
+        key: Key,
+        name: str,
+        output: Output,
+        reorder: tuple[int, int],
+        budget: ReorderBudget | None = None,
+    ) -> None:
         self.keys = (key, (key[2], key[3], key[0], key[1]))
         self.name = name
         self.output = output
@@ -94,9 +103,16 @@ class TcpConnection:
         self.opened = 0  # the input's unit that opened it (a split read: ioproto.split)
         self.fins = [False, False]
         segments, size = reorder
-        self.streams = (
-            Reassembler(self._data_of(0), self._gap_of(0), max_segments=segments, max_bytes=size),
-            Reassembler(self._data_of(1), self._gap_of(1), max_segments=segments, max_bytes=size),
+        self.streams = tuple(
+            Reassembler(
+                self._data_of(side),
+                self._gap_of(side),
+                max_segments=segments,
+                max_bytes=size,
+                budget=budget,
+                on_give_up=self._give_up_of(side, budget),
+            )
+            for side in (0, 1)
         )
 
     def _data_of(self, side: int) -> Callable[[bytes], None]:
@@ -117,6 +133,27 @@ class TcpConnection:
             )
 
         return gap
+
+    def _give_up_of(self, side: int, budget: ReorderBudget | None) -> Callable[[int], None] | None:
+        if budget is None:
+            return None
+
+        src, sport, dst, dport = self.keys[side]
+        sender, receiver = format_address(src, sport), format_address(dst, dport)
+
+        def give_up(held: int) -> None:
+            self.output.error(
+                rule="capture.reorder.over-budget",
+                reason=(
+                    f"the connections held more than {budget.max_bytes} bytes of out-of-order "
+                    f"segments together (source option max_reorder_total): the {held} bytes "
+                    f"{sender} sent to {receiver} behind a hole were delivered and the holes "
+                    "declared lost"
+                ),
+                connection=self.name,
+            )
+
+        return give_up
 
     def segment(self, index: int, seq: int, ack: int, flags: int, payload: bytes) -> bool:
         """One segment from side ``index``; True when the connection is over."""
@@ -154,6 +191,8 @@ class CaptureOptions(NamedTuple):
 
     #: the bounds of each direction's out-of-order segments: (count, bytes)
     reorder: tuple[int, int]
+    #: the bound of all connections' out-of-order segments together, in bytes
+    reorder_total: int
     ports: frozenset[int] | None
     max_connections: int
     idle_timeout: float
@@ -165,6 +204,9 @@ class CaptureOptions(NamedTuple):
             reorder=(
                 number_option(options, "max_reorder_segments", 512, minimum=1),
                 number_option(options, "max_reorder_bytes", 4 << 20, minimum=1),
+            ),
+            reorder_total=number_option(
+                options, "max_reorder_total", DEFAULT_REORDER_TOTAL, minimum=1
             ),
             ports=ports_option(options),
             max_connections=number_option(options, "max_connections", 20_000, minimum=1),
@@ -178,6 +220,7 @@ class CaptureDecoder:
     def __init__(self, context: SourceContext) -> None:
         settings = CaptureOptions.read(context.options)
         self.reorder = settings.reorder
+        self.reorder_budget = ReorderBudget(settings.reorder_total)
         self.output = Output()
         self.out = self.output.out
         self.ports = settings.ports
@@ -245,7 +288,9 @@ class CaptureDecoder:
                 return None
         self.seen.connection(key[1], key[3], flags)
         addresses = (format_address(key[0], key[1]), format_address(key[2], key[3]))
-        connection = TcpConnection(key, f"{addresses[0]}-{addresses[1]}", self.output, self.reorder)
+        connection = TcpConnection(
+            key, f"{addresses[0]}-{addresses[1]}", self.output, self.reorder, self.reorder_budget
+        )
         connection.opened = self.unit
         self.output.ts = ts
         self.out.append(

@@ -12,6 +12,10 @@ Options (``context.options``, from ``--source-option KEY=VALUE`` or the API):
   beyond the cap, or idle longer than the timeout, are finished early and forgotten.
 * ``max_reorder_bytes`` (default 4 MiB) / ``max_reorder_segments`` (default 512): per direction,
   out-of-order data beyond this is declared lost (``capture.tcp.gap``).
+* ``max_reorder_total`` (default 64 MiB): what all connections hold out of order together,
+  each waiting segment counted at its bytes plus 100; past it the connection whose hole has
+  waited longest gives up its holes (``capture.reorder.over-budget``, then ``capture.tcp.gap``)
+  and delivers what it held. Each process that reads a share of a sharded run has its own.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ OPTIONS = {
     "idle_timeout": "seconds after which an idle connection is finished (default 900)",
     "max_reorder_bytes": "out-of-order bytes kept per direction (default 4 MiB)",
     "max_reorder_segments": "out-of-order segments kept per direction (default 512)",
+    "max_reorder_total": "out-of-order bytes kept by all connections together (default 64 MiB)",
     "parallel": "false: read in this process, never in a worker (ioproto.worker)",
     "parallel_min_bytes": "the smallest file read in a worker process (default 8 MB)",
     "shard": "true: --jobs N workers each decode the sessions of a share (ioproto.shard)",
