@@ -6,6 +6,13 @@ a list: ``(kind, payload, reason)`` where ``kind`` is a :class:`~ioproto_http.re
 (``ws-text``, ``ws-binary``, ``ws-control``) or an error rule (``capture.websocket.invalid``,
 ``capture.websocket.inflate``). A frame that breaks the framing stops the direction: WebSocket
 frames cannot be re-synchronised reliably.
+
+A compressed message that is not kept (it inflates beyond the limit, or its compressed frames
+already exceed it) is still inflated, its output dropped in pieces of at most
+:data:`DISCARD_PIECE` bytes, so that the compression context it shares with the messages
+after it stays in step and they decode. That costs time, not memory; past
+:data:`KEEP_IN_STEP` times the limit of output for one message, the context is let go (the
+messages after it are dropped, ``capture.websocket.inflate``).
 """
 
 from __future__ import annotations
@@ -22,6 +29,18 @@ INFLATE = "capture.websocket.inflate"
 _KINDS = {1: "ws-text", 2: "ws-binary"}
 _VALID_OPCODES = frozenset({0, 1, 2, 8, 9, 10})
 _TAIL = b"\x00\x00\xff\xff"
+#: A message dropped for its size is inflated (its output thrown away) to keep the shared
+#: compression context in step for up to this many times the limit of output; past it, a
+#: deflate bomb would cost seconds per message: the context is lost instead.
+KEEP_IN_STEP = 16
+#: The most output one step of inflating a dropped message makes (memory, not correctness).
+DISCARD_PIECE = 256 * 1024
+#: The most compressed input one step hands to zlib: its unconsumed tail is copied at each
+#: step, so a large input would cost time quadratic in its size.
+_DISCARD_INPUT = 64 * 1024
+#: Why the compression context is not known, unless said otherwise.
+_UNKNOWN_CONTEXT = "started before the capture (or a gap)"
+_UNINFLATABLE = "was let go after a message that could not be inflated"
 _u16 = struct.Struct(">H").unpack_from
 _u64 = struct.Struct(">Q").unpack_from
 
@@ -54,8 +73,10 @@ class WsDirection:
     __slots__ = (
         "compressed",
         "context_known",
+        "context_why",
         "dead",
         "deflate",
+        "discard_budget",
         "inflate_reported",
         "inflater",
         "limit",
@@ -73,7 +94,10 @@ class WsDirection:
         self.no_takeover = no_takeover
         self.limit = limit
         self.context_known = context_known
+        self.context_why = _UNKNOWN_CONTEXT  # why the context is not known, when it is not
         self.inflater: zlib._Decompress | None = None
+        # output bytes a skipped compressed message may still make (see KEEP_IN_STEP)
+        self.discard_budget = 0
         self.inflate_reported = False
         self.dead = False
         self.opcode = 0  # opcode of the message being assembled, 0 = none
@@ -89,8 +113,7 @@ class WsDirection:
         self.size = 0
         self.skipping = False
         if not self.no_takeover:
-            self.context_known = False
-            self.inflater = None
+            self._context_lost(_UNKNOWN_CONTEXT)
 
     def parse(self, buf: bytearray | bytes, pos: int, out: list[Event]) -> int:
         """Consume whole frames from ``buf[pos:]``; return the position after the last one."""
@@ -158,6 +181,8 @@ class WsDirection:
             if not self.skipping:
                 self.parts.append(payload)
                 self.size += len(payload)
+            elif self.discard_budget:
+                self._discard(payload)
             self._check_size(b0, out)
         return pos
 
@@ -165,6 +190,9 @@ class WsDirection:
         """The first frame of a message (opcode 1 or 2), header ``b0``."""
         if self.opcode:
             out.append((INVALID, payload[:64], "new message before the previous ended"))
+            if self.compressed and not self.no_takeover:
+                # the sender compressed all of it: what was not inflated is out of step
+                self._context_lost("was let go after a message cut off by the next one")
         self.opcode = opcode
         self.compressed = bool(b0 & 0x40)
         self.parts = [payload]
@@ -177,7 +205,13 @@ class WsDirection:
         if self.size > self.limit and not self.skipping:
             out.append((INVALID, b"", f"message larger than {self.limit} bytes"))
             self.skipping = True
+            parts = self.parts
             self.parts = []
+            if self.compressed and self.context_known and not self.no_takeover:
+                # keep the context in step: inflate the frames, here and as they come
+                self.discard_budget = KEEP_IN_STEP * self.limit
+                for part in parts:
+                    self._discard(part)
         if b0 & 0x80:
             self._finish(out)
 
@@ -190,8 +224,9 @@ class WsDirection:
         self.size = 0
         self.skipping = False
         if skipping:
-            if self.compressed and not self.no_takeover:
-                self._context_lost()
+            if self.discard_budget:
+                self._discard(_TAIL)
+                self.discard_budget = 0
             return
         if self.compressed:
             inflated = self._inflate(data, out)
@@ -200,9 +235,11 @@ class WsDirection:
             data = inflated
         out.append((kind, data, ""))
 
-    def _context_lost(self) -> None:
+    def _context_lost(self, why: str) -> None:
         self.context_known = False
+        self.context_why = why
         self.inflater = None
+        self.discard_budget = 0
 
     def _inflate(self, data: bytes, out: list[Event]) -> bytes | None:
         if not self.context_known and not self.no_takeover:
@@ -212,24 +249,63 @@ class WsDirection:
                     (
                         INFLATE,
                         data[:64],
-                        "compressed message whose compression context started before the "
-                        "capture (or a gap); later compressed messages are dropped",
+                        f"compressed message whose compression context {self.context_why}; "
+                        "later compressed messages are dropped",
                     )
                 )
             return None
         if self.inflater is None or self.no_takeover:
             self.inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+        inflater = self.inflater
+        limit = self.limit
         try:
-            result = self.inflater.decompress(data + _TAIL, self.limit + 1)
+            result = inflater.decompress(data + _TAIL, limit + 1)
         except zlib.error as exc:
-            self._context_lost()
+            self._context_lost(_UNINFLATABLE)
             out.append((INFLATE, data[:64], f"cannot inflate message: {exc}"))
             return None
-        if len(result) > self.limit or self.inflater.unconsumed_tail:
-            self._context_lost()
-            out.append((INVALID, b"", f"message inflates beyond {self.limit} bytes"))
+        if len(result) > limit or inflater.unconsumed_tail:
+            reason = f"message inflates beyond {limit} bytes"
+            if not self.no_takeover:
+                # the output so far came in one piece: now go on in bounded ones
+                self.discard_budget = KEEP_IN_STEP * limit - len(result)
+                del result
+                self._discard(inflater.unconsumed_tail, more=True)
+                if not self.context_known:
+                    reason += f"; its compression context {self.context_why}"
+                self.discard_budget = 0
+            out.append((INVALID, b"", reason))
             return None
         return result
+
+    def _discard(self, data: bytes, more: bool = False) -> None:
+        """Inflate ``data`` in the context of a message that is not kept, dropping the
+        output, within :attr:`discard_budget` (past it, or on a deflate error, the context
+        is lost). ``more``: the inflater may hold output of earlier input still."""
+        inflater = self.inflater
+        if inflater is None:
+            inflater = self.inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+        view = memoryview(data)
+        budget = self.discard_budget
+        try:
+            for start in range(0, max(len(view), 1), _DISCARD_INPUT):
+                piece: bytes | memoryview = view[start : start + _DISCARD_INPUT]
+                while piece or more:
+                    made = len(inflater.decompress(piece, DISCARD_PIECE))
+                    budget -= made
+                    if budget <= 0:
+                        self._context_lost(
+                            f"was let go after a message inflated beyond {KEEP_IN_STEP} times "
+                            f"the limit ({KEEP_IN_STEP * self.limit} bytes)"
+                        )
+                        return
+                    piece = inflater.unconsumed_tail
+                    # a full piece of output may leave more in the inflater
+                    more = made == DISCARD_PIECE
+        except zlib.error:
+            self._context_lost(_UNINFLATABLE)
+            return
+        self.discard_budget = budget
 
 
 def frame_length(

@@ -8,12 +8,15 @@ figures in docs/robustness.md:
   100 of them) that are never answered (issue 11, item 7);
 * :func:`malformed_bomb` - the same size of messages, each one failing to parse (item 11);
 * :func:`deep_json_lines` - an EVENT nested thousands deep (item 12);
-* :func:`long_line` - one line of hundreds of megabytes for the ``lines`` source (item 13).
+* :func:`long_line` - one line of hundreds of megabytes for the ``lines`` source (item 13);
+* :func:`inflate_bomb` - permessage-deflate messages inflating to hundreds of megabytes
+  between good events (their shared compression context must stay in step).
 """
 
 from __future__ import annotations
 
 import sys
+import zlib
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -158,3 +161,29 @@ def pending_acks_lines(path: Path, acks: int = 1_000_000, sessions: int = 100_00
             handle.write(f"#! sid=s{session:07d} direction=c2s\n")
             handle.writelines(f'42{index}["tick",{index}]\n' for index in range(per_session))
     return path
+
+
+def inflate_bomb(path: Path, sizes: Iterable[int] = (250 * MIB,) * 4 + (1024 * MIB,)) -> Path:
+    """A WebSocket-only session (permessage-deflate, context takeover) whose client sends
+    an EVENT before and after each of messages of zeros inflating to ``sizes`` bytes (a
+    megabyte of compressed bytes per GiB), compressed in pieces: never held whole here."""
+    flow = Flow()
+    deflater = zlib.compressobj(wbits=-15)
+
+    def compressed(message: bytes) -> bytes:
+        return deflater.compress(message) + deflater.flush(zlib.Z_SYNC_FLUSH)[:-4]
+
+    def zeros(size: int) -> bytes:
+        block = b"\0" * MIB
+        data = [deflater.compress(block) for _ in range(size // MIB)]
+        data.append(deflater.compress(b"\0" * (size % MIB)))
+        return b"".join(data) + deflater.flush(zlib.Z_SYNC_FLUSH)[:-4]
+
+    _websocket(flow, ())
+    for index, size in enumerate(sizes):
+        event = f'42["tick",{index}]'.encode()
+        flow.send(0, ws_frame(1, compressed(event), rsv1=True, mask=MASK), 65000)
+        flow.send(0, ws_frame(1, zeros(size), rsv1=True, mask=MASK), 65000)
+    flow.send(0, ws_frame(1, compressed(b'42["last"]'), rsv1=True, mask=MASK), 65000)
+    flow.close()
+    return _write(path, flow)

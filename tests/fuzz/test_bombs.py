@@ -101,3 +101,17 @@ def test_wide_msgpack_is_refused_by_its_size(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr[-2000:]
     assert b'"rule":"socketio.msgpack.too-large"' in result.stdout
     assert peak < BOUND, f"peak {peak / MIB:.0f} MiB"
+
+
+def test_deflate_bombs_keep_the_compression_context(tmp_path: Path) -> None:
+    """Four messages inflating to 250 MiB each (under 16 x the 16 MiB limit) are dropped but
+    inflated in pieces, so the events after them decode; one of 1 GiB lets the context go."""
+    bomb = bombs.inflate_bomb(tmp_path / "inflate.pcap")
+    peak, result = peak_rss(["decode", str(bomb), "--sink", "jsonl", "--no-classify", "all"])
+    assert result.returncode == 0, result.stderr[-2000:]
+    records = _records(result.stdout)
+    events = [r["args"] for r in records if r.get("event") == "tick"]
+    assert events == [[0], [1], [2], [3], [4]]
+    rules = [r["rule"] for r in records if r["type"] == "error"]
+    assert rules == ["capture.websocket.invalid"] * 5 + ["capture.websocket.inflate"]
+    assert peak < BOUND, f"peak {peak / MIB:.0f} MiB"

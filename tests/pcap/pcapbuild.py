@@ -377,6 +377,17 @@ def ws_frame(
     return head + payload
 
 
+def websocket_upgrade(flow: Flow, extensions: str | None = None) -> Flow:
+    """A WebSocket-only Engine.IO upgrade on ``flow`` (after its handshake): the GET and its
+    ``101``, both with ``Sec-WebSocket-Extensions: extensions`` when given."""
+    ask = [("Upgrade", "websocket"), ("Connection", "Upgrade")]
+    if extensions:
+        ask.append(("Sec-WebSocket-Extensions", extensions))
+    flow.send(0, http_request("GET", "/socket.io/?EIO=4&transport=websocket", headers=ask))
+    answer = http_response(101, reason="Switching Protocols", length=False, headers=ask)
+    return flow.send(1, answer)
+
+
 class Deflater:
     """permessage-deflate sender for one direction."""
 
