@@ -18,6 +18,7 @@ from typing import Any
 from ioproto.components import flag_option
 from ioproto.fastrecords import positional_maker
 from ioproto.model import Direction, ErrorRecord, Record
+from ioproto.render import plural
 
 from .framing import (
     MAX_HEAD,
@@ -55,6 +56,24 @@ MAX_ORPHAN = 64 * 1024
 #: Bytes of an unrecognised mid-stream connection after which it is reported and ignored.
 MAX_UNKNOWN = 256 * 1024
 MAX_PENDING = 1024
+
+#: What cut a message that a side had not finished when its connection ended, by the
+#: ``TcpClose`` reason (when that side sent no FIN).
+_ENDS = {
+    "closed": "the connection closing without a FIN from this side (a reset)",
+    "reset": "a reset of the connection (RST)",
+    "idle": "the connection being let go after idle_timeout without traffic",
+    "evicted": "the connection being evicted (over max_connections)",
+    "input ended": "the end of the capture",
+}
+#: The rule of a message cut by each end: ``.truncated`` when the input stopped (not the
+#: peer's doing), ``.invalid`` otherwise.
+_CUT_RULES = {
+    (HTTP, False): "capture.http.invalid",
+    (WS, False): "capture.websocket.invalid",
+    (HTTP, True): "capture.http.truncated",
+    (WS, True): "capture.websocket.truncated",
+}
 
 _KIND = {
     "ws-text": ChunkKind.WS_TEXT,
@@ -364,9 +383,12 @@ class Conversation:
         if self.mode in (HTTP, WS):
             self._pump()
 
-    def close(self) -> None:
-        """End of input or of the connection: finish what can be finished, report the rest."""
+    def close(self, reason: str = "input ended") -> None:
+        """The connection is over (``reason``: a ``TcpClose`` reason, ``input ended`` when
+        the input ended with it open): finish what can be finished; a message cut short
+        gets an error record saying what was cut, how many bytes, and by what."""
         self.closing = True
+        finished = [side.closed for side in self.sides]  # that side's FIN came
         for side in self.sides:
             side.closed = True
         if self.mode == UNKNOWN:
@@ -375,21 +397,62 @@ class Conversation:
         elif self.mode in (HTTP, WS):
             self._pump()
             for index, side in enumerate(self.sides):
-                if side.buf and side.state not in (RESYNC, WS_RESYNC, SKIP, SKIP_TO_CLOSE, WAIT):
-                    self.emitter.error(
-                        rule="capture.http.invalid"
-                        if self.mode == HTTP
-                        else "capture.websocket.invalid",
-                        reason=f"message cut short by the end of the capture "
-                        f"({len(side.buf)} bytes)",
-                        connection=self.name,
-                        direction=self._direction(index),
-                        raw=bytes(side.buf[:64]),
-                        offset=side.base,
-                    )
+                cut = self._unfinished(side)
+                if cut is None:
+                    continue
+                what, raw = cut
+                stopped = not finished[index] and reason == "input ended"
+                self.emitter.error(
+                    rule=_CUT_RULES[self.mode, stopped],
+                    reason=f"message cut short by {self._cut_by(index, finished[index], reason)}"
+                    f" ({what})",
+                    connection=self.name,
+                    direction=self._direction(index),
+                    raw=raw,
+                    offset=side.base,
+                )
         for side in self.sides:
             side.buf = bytearray()
         self.mode = IGNORE
+
+    def _unfinished(self, side: Side) -> tuple[str, bytes] | None:
+        """What ``side`` holds of a message it has not finished, as ``(what, first bytes)``
+        (see :meth:`close`); ``None`` when nothing, or nothing that is not reported already
+        (bytes skipped for their size, lost, or waiting on the other side)."""
+        state = side.state
+        buf = side.buf
+        if state in (RESYNC, WS_RESYNC, SKIP, SKIP_TO_CLOSE, WAIT):
+            return None
+        if state == WS_FRAMES:
+            assert side.ws is not None
+            message = side.ws.unfinished()
+            if message is None:
+                return (f"{plural(len(buf), 'byte')} of a frame", bytes(buf[:64])) if buf else None
+            what, first = message
+            if buf:
+                what += f" and {plural(len(buf), 'byte')} of its next frame"
+            return what, first
+        if state == BODY_LENGTH:
+            return f"{len(buf)} of the {side.remaining} bytes of a body", bytes(buf[:64])
+        if state == BODY_CHUNKED:
+            assert side.body is not None
+            body = side.body.body
+            return f"{plural(len(body), 'byte')} of a chunked body", bytes(body[:64] or buf[:64])
+        if buf:
+            return plural(len(buf), "byte"), bytes(buf[:64])
+        return None
+
+    def _cut_by(self, index: int, finished: bool, reason: str) -> str:
+        """What cut side ``index``'s message: its FIN (``finished``), else the connection's
+        end for ``reason`` (:class:`~ioproto_tcp.records.TcpClose`)."""
+        if finished:
+            role = (
+                "its sender"
+                if self.client is None
+                else ("the client", "the server")[index != self.client]
+            )
+            return f"{role} closing its side of the connection (FIN)"
+        return _ENDS.get(reason) or f"the connection ending ({reason})"
 
     # -- roles and protocol detection ---------------------------------------------------------
 

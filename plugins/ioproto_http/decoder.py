@@ -82,8 +82,8 @@ class HttpStream:
             conversation.data(record.side, record.data)  # type: ignore[attr-defined]
             self._charge(conversation)
         elif kind is TcpOpen:
-            if conversation is not None:
-                self._finish(conversation)
+            if conversation is not None:  # a new connection of the same name
+                self._finish(conversation, "closed")
             self._open(record.connection, record.endpoints, record.client)  # type: ignore[attr-defined]
         elif conversation is None:
             pass
@@ -94,19 +94,20 @@ class HttpStream:
             conversation.fin(record.side)  # type: ignore[attr-defined]
             self._charge(conversation)
         elif kind is TcpClose:
-            self._finish(conversation)
+            self._finish(conversation, record.reason)  # type: ignore[attr-defined]
             del self.conversations[record.connection]
         return self._take()
 
     def close(self) -> Iterable[Record]:
         """End of input: finish every conversation still open."""
         for conversation in self.conversations.values():
-            self._finish(conversation)
+            self._finish(conversation, "input ended")
         self.conversations.clear()
         return self._take()
 
-    def _finish(self, conversation: Conversation) -> None:
-        conversation.close()
+    def _finish(self, conversation: Conversation, reason: str) -> None:
+        """End ``conversation`` (``reason``: as :class:`TcpClose`'s)."""
+        conversation.close(reason)
         self.buffered -= conversation.charged
         conversation.charged = 0
 
@@ -143,7 +144,7 @@ class HttpStream:
         conversations = self.conversations
         if len(conversations) >= self.max_connections:
             oldest = next(iter(conversations))
-            self._finish(conversations.pop(oldest))
+            self._finish(conversations.pop(oldest), "evicted")
         if endpoints is None:
             endpoints = _endpoints(connection)
         conversation = conversations[connection] = Conversation(self.emitter, endpoints, client)

@@ -20,6 +20,8 @@ from __future__ import annotations
 import struct
 import zlib
 
+from ioproto.render import plural
+
 from .masking import unmask
 
 Event = tuple[str, bytes, str]
@@ -114,6 +116,18 @@ class WsDirection:
         self.skipping = False
         if not self.no_takeover:
             self._context_lost(_UNKNOWN_CONTEXT)
+
+    def unfinished(self) -> tuple[str, bytes] | None:
+        """The fragmented message in progress, as ``(what, first bytes)`` for a report that
+        it was cut short; ``None`` when there is none, or it is being skipped for its size
+        (that is reported already), or the direction stopped at a bad frame (that too)."""
+        if not self.opcode or self.skipping or self.dead:
+            return None
+        what = (
+            f"{plural(self.size, 'byte')} in {plural(len(self.parts), 'frame')} of a fragmented"
+            f"{' compressed' if self.compressed else ''} {_KINDS[self.opcode]} message"
+        )
+        return what, self.parts[0][:64]
 
     def parse(self, buf: bytearray | bytes, pos: int, out: list[Event]) -> int:
         """Consume whole frames from ``buf[pos:]``; return the position after the last one."""
