@@ -29,8 +29,10 @@ from .files import (
 from .link import (
     ACK,
     FIN,
+    IP_INVALID,
     RST,
     SYN,
+    BadHeader,
     Fragment,
     Unsupported,
     format_address,
@@ -40,6 +42,9 @@ from .seen import Seen
 from .tcp import Reassembler, ReorderBudget
 
 SWEEP_EVERY = 1 << 16
+#: Frames with a bad IP or TCP header reported one by one, per capture and rule; the rest
+#: are counted in one record at the end (a flood of them must not flood the output).
+MAX_BAD_HEADERS = 100
 MAX_FRAGMENT_KEYS = 10_000
 MAX_CLOSED_KEYS = 100_000
 #: What all connections may hold out of order together (source option ``max_reorder_total``).
@@ -232,6 +237,7 @@ class CaptureDecoder:
         self.closed: dict[Key, float] = {}
         self.fragments: set[tuple[bytes, bytes, int]] = set()
         self.unsupported: set[int] = set()
+        self.bad_headers: dict[str, int] = {}  # frames skipped for a bad header, by rule
         self.count = 0
         self.ts = 0.0
         self.seen = Seen()
@@ -246,7 +252,7 @@ class CaptureDecoder:
             self.ts = ts
         if self.count % SWEEP_EVERY == 0:
             self._sweep()
-        if isinstance(segment, (Fragment, Unsupported)):
+        if isinstance(segment, (Fragment, BadHeader, Unsupported)):
             self._odd_frame(ts, segment)
             return
         src, dst, sport, dport, seq, ack, flags, payload = segment
@@ -354,9 +360,11 @@ class CaptureDecoder:
         self._end(connection, connection.last_ts, reason)
         self.output.ts = saved
 
-    def _odd_frame(self, ts: float, segment: Fragment | Unsupported) -> None:
+    def _odd_frame(self, ts: float, segment: Fragment | BadHeader | Unsupported) -> None:
         self.output.ts = ts
-        if isinstance(segment, Fragment):
+        if isinstance(segment, BadHeader):
+            self._bad_header(segment)
+        elif isinstance(segment, Fragment):
             key = (segment.src, segment.dst, segment.ident)
             if key in self.fragments:
                 return
@@ -380,6 +388,24 @@ class CaptureDecoder:
                 reason=f"link type {segment.linktype} is not supported; its frames are skipped",
             )
 
+    def _bad_header(self, bad: BadHeader) -> None:
+        """Report a frame skipped for ``bad``, one of the first :data:`MAX_BAD_HEADERS` of
+        its rule (the others are counted: :meth:`ending`)."""
+        seen = self.bad_headers.get(bad.rule, 0)
+        self.bad_headers[bad.rule] = seen + 1
+        if seen >= MAX_BAD_HEADERS:
+            return
+        ports = bad.ports or (0, 0)
+        src = format_address(bad.src, ports[0])
+        dst = format_address(bad.dst, ports[1])
+        if bad.ports is None:
+            src, dst = src.rsplit(":", 1)[0], dst.rsplit(":", 1)[0]
+        self.output.error(
+            rule=bad.rule,
+            reason=f"{bad.template.format(*bad.values)}: the frame is skipped",
+            connection=f"{src}-{dst}",
+        )
+
     def finish(self) -> None:
         """End of input: finish every connection, in the order they were last active."""
         for _ in self.ending():
@@ -387,12 +413,22 @@ class CaptureDecoder:
 
     def ending(self) -> Iterator[TcpConnection]:
         """:meth:`finish`, one connection at a time: each is yielded once its records are
-        in :attr:`out` (ties of ``last_ts`` in the order they opened)."""
+        in :attr:`out` (ties of ``last_ts`` in the order they opened); then the count of
+        frames skipped for a bad header beyond those reported, in :attr:`out`."""
         live = {id(conn): conn for conn, _ in self.connections.values()}
         for connection in sorted(live.values(), key=lambda conn: conn.last_ts):
             self.output.ts = connection.last_ts
             self._end(connection, connection.last_ts, "input ended")
             yield connection
+        self.output.ts = self.ts
+        for rule, count in self.bad_headers.items():
+            if count > MAX_BAD_HEADERS:
+                self.output.error(
+                    rule=rule,
+                    reason=f"{count} frames in all were skipped for a bad "
+                    f"{'IPv4' if rule == IP_INVALID else 'TCP'} header (the first "
+                    f"{MAX_BAD_HEADERS} are reported one by one)",
+                )
 
 
 def read_capture(input: str, context: SourceContext) -> Iterator[Record]:

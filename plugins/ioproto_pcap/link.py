@@ -34,6 +34,18 @@ SUPPORTED_LINKTYPES = frozenset(
     {ETHERNET, NULL, LOOP, RAW, RAW_BSD, RAW_OPENBSD, IPV4, IPV6, LINUX_SLL, LINUX_SLL2}
 )
 
+IP_INVALID = "capture.ip.invalid"
+TCP_INVALID = "capture.tcp.invalid"
+# what a BadHeader says is wrong
+_SHORT_IHL = "IPv4 header length of {} bytes (under 20)"
+_SHORT_TOTAL = "IPv4 total length of {} bytes, under its header length of {}"
+_LONG_IHL = "IPv4 header of {} bytes runs past the packet ({} bytes left)"
+_CUT_TCP = "TCP header cut short ({} of 20 bytes)"
+_SHORT_OFFSET = "TCP data offset of {} bytes (under 20)"
+_LONG_OFFSET = (
+    "TCP header of {} bytes runs past the packet ({} bytes left; a snap length too short?)"
+)
+
 _VLAN_TYPES = (0x8100, 0x88A8, 0x9100)
 _IP6_EXTENSIONS = (0, 43, 60, 51, 135, 139, 140)  # hop-by-hop, routing, dest opts, AH, ...
 _NULL_IPV6 = (10, 24, 28, 30)
@@ -56,6 +68,21 @@ class Fragment(NamedTuple):
     ident: int
 
 
+class BadHeader(NamedTuple):
+    """A TCP/IP frame whose IPv4 or TCP header length cannot be right (``rule``:
+    ``capture.ip.invalid`` or ``capture.tcp.invalid``; what is wrong:
+    ``template.format(*values)``, formatted only when it is reported, for a flood of them
+    is counted): the frame is skipped. ``ports``: (source, destination), when the TCP
+    header was read."""
+
+    rule: str
+    template: str
+    values: tuple[int, int]
+    src: bytes
+    dst: bytes
+    ports: tuple[int, int] | None
+
+
 class Unsupported(NamedTuple):
     """A frame of a link type this reader does not know."""
 
@@ -69,10 +96,15 @@ def format_address(addr: bytes, port: int) -> str:
     return f"[{socket.inet_ntop(socket.AF_INET6, addr)}]:{port}"
 
 
-def parse_frame(linktype: int, frame: bytes) -> Segment | Fragment | Unsupported | None:
+Parsed = Segment | Fragment | BadHeader | Unsupported | None
+
+
+def parse_frame(linktype: int, frame: bytes) -> Parsed:
     """The TCP segment carried by ``frame``; ``None`` for anything that is not TCP over IP.
 
-    Never raises: short or malformed frames give ``None``.
+    Never raises: short or malformed frames give ``None``, except a TCP/IP frame whose IPv4
+    or TCP header length does not fit (IHL or data offset under 5 words, a header running
+    past the packet): :class:`BadHeader`.
     """
     size = len(frame)
     if linktype == ETHERNET:
@@ -98,7 +130,7 @@ def parse_frame(linktype: int, frame: bytes) -> Segment | Fragment | Unsupported
                     data_off = (offset_flags >> 12) * 4
                     tcp = off + 20
                     if data_off < 20 or tcp + data_off > end:
-                        return None
+                        return _ipv4_segment(frame, off, size)  # to say what is wrong
                     flags = offset_flags & 0x1FF
                     return src, dst, sport, dport, seq, ack, flags, frame[tcp + data_off : end]
             return _ipv4_segment(frame, off, size)
@@ -147,7 +179,7 @@ def parse_frame(linktype: int, frame: bytes) -> Segment | Fragment | Unsupported
     return Unsupported(linktype)
 
 
-def _ipv4_segment(frame: bytes, off: int, size: int) -> Segment | Fragment | None:
+def _ipv4_segment(frame: bytes, off: int, size: int) -> Segment | Fragment | BadHeader | None:
     if off + 20 > size:
         return None
     vihl, total, ident, fragment = _ipv4(frame, off)
@@ -158,15 +190,21 @@ def _ipv4_segment(frame: bytes, off: int, size: int) -> Segment | Fragment | Non
     if fragment & 0x3FFF:  # more-fragments flag or a fragment offset
         return Fragment(frame[off + 12 : off + 16], frame[off + 16 : off + 20], ident)
     ihl = (vihl & 15) * 4
+    src = frame[off + 12 : off + 16]
+    dst = frame[off + 16 : off + 20]
+    if ihl < 20:
+        return BadHeader(IP_INVALID, _SHORT_IHL, (ihl, 0), src, dst, None)
+    if 0 < total < ihl:
+        return BadHeader(IP_INVALID, _SHORT_TOTAL, (total, ihl), src, dst, None)
     end = off + total
-    if total < ihl or end > size:
+    if total == 0 or end > size:
         end = size  # truncated by the snap length, or TSO (total 0): use what is there
-    return _tcp_segment(
-        frame, off + ihl, end, frame[off + 12 : off + 16], frame[off + 16 : off + 20]
-    )
+    if off + ihl > end:
+        return BadHeader(IP_INVALID, _LONG_IHL, (ihl, end - off), src, dst, None)
+    return _tcp_segment(frame, off + ihl, end, src, dst)
 
 
-def _ipv6_segment(frame: bytes, off: int, size: int) -> Segment | Fragment | None:
+def _ipv6_segment(frame: bytes, off: int, size: int) -> Segment | Fragment | BadHeader | None:
     if off + 40 > size:
         return None
     (length,) = _u16(frame, off + 4)
@@ -191,11 +229,14 @@ def _ipv6_segment(frame: bytes, off: int, size: int) -> Segment | Fragment | Non
     return _tcp_segment(frame, pos, end, src, dst)
 
 
-def _tcp_segment(frame: bytes, off: int, end: int, src: bytes, dst: bytes) -> Segment | None:
+def _tcp_segment(frame: bytes, off: int, end: int, src: bytes, dst: bytes) -> Segment | BadHeader:
     if off + 20 > end:
-        return None
+        return BadHeader(TCP_INVALID, _CUT_TCP, (max(end - off, 0), 0), src, dst, None)
     sport, dport, seq, ack, offset_flags = _tcp(frame, off)
     data_off = (offset_flags >> 12) * 4
-    if data_off < 20 or off + data_off > end:
-        return None
+    if data_off < 20:
+        return BadHeader(TCP_INVALID, _SHORT_OFFSET, (data_off, 0), src, dst, (sport, dport))
+    if off + data_off > end:
+        values = (data_off, end - off)
+        return BadHeader(TCP_INVALID, _LONG_OFFSET, values, src, dst, (sport, dport))
     return src, dst, sport, dport, seq, ack, offset_flags & 0x1FF, frame[off + data_off : end]

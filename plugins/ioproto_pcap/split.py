@@ -4,9 +4,9 @@ The units are the capture's frames. The dispatcher reads the frames and the IP a
 headers only, and routes each frame by its connection (the 4-tuple; the connection's
 session decides its owner, :class:`~ioproto.split.SplitRouter`); a worker runs the whole
 :class:`~.source.CaptureDecoder` (reassembly and all) on the frames it gets. What is not a
-TCP connection's goes to worker 0: frames with IP fragments or an unsupported link type
-(for their error records) and the reader's notices (a damaged or cut file). Frames that are
-not TCP over IP make no record and go nowhere.
+TCP connection's goes to worker 0: frames with IP fragments, a bad IP or TCP header or an
+unsupported link type (for their error records) and the reader's notices (a damaged or cut
+file). Frames that are not TCP over IP make no record and go nowhere.
 
 Limits (besides :mod:`ioproto.split`'s): the cap on connections followed at once and the
 idle timeout apply per worker, each at its own pace; a connection whose ports are used
@@ -23,7 +23,7 @@ from ioproto.split import Position, SplitRouter, UnitSender
 
 from .capture import CaptureDecoder, end_notices, open_capture, report
 from .files import FrameReader
-from .link import ACK, FIN, RST, SYN, Fragment, Unsupported, format_address, parse_frame
+from .link import ACK, FIN, RST, SYN, BadHeader, Fragment, Unsupported, format_address, parse_frame
 from .seen import Seen
 
 #: Where the records of the end of input go: after every frame's.
@@ -55,7 +55,7 @@ class CaptureSplit:
                     continue
                 if ts > latest:
                     latest = ts
-                if isinstance(segment, (Fragment, Unsupported)):  # for their error records
+                if isinstance(segment, (Fragment, BadHeader, Unsupported)):  # their records
                     add(0, index, (ts, linktype, data))
                 else:
                     src, dst, sport, dport, _, _, flags, payload = segment
@@ -158,6 +158,8 @@ class CaptureUnits:
             place = (_END, connection.last_ts, connection.opened)
             ended += [((*place, n), record) for n, record in enumerate(out)]
             out.clear()
+        ended += [((_END, _END, 0, n), record) for n, record in enumerate(out)]  # the counts
+        out.clear()
         return ended
 
     def summary_part(self) -> Any:

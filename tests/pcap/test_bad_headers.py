@@ -1,0 +1,167 @@
+"""A frame whose IPv4 or TCP header length cannot be right is an error record, not silence.
+
+IHL under 5 words (read before this as a TCP header at the wrong place), an IPv4 header
+past the packet or its total length, a TCP data offset under 5 words or past the packet,
+a TCP header cut short: ``capture.ip.invalid`` / ``capture.tcp.invalid`` naming the
+problem, the frame is skipped and decoding goes on with the next. The first
+``MAX_BAD_HEADERS`` of each rule are reported one by one, the rest counted in one record
+at the end, so a flood of them cannot flood the output (and a sharded run reports them as
+one process does).
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Callable
+from pathlib import Path
+
+import pcapbuild
+import pytest
+import scenarios
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from ioproto_pcap.capture import MAX_BAD_HEADERS
+from pcaphelp import decode_frames, errors, project
+
+import ioproto
+from ioproto.jsonform import dumps
+
+Frame = tuple[float, int, bytes]
+IP = 14  # where the IPv4 header starts in an Ethernet frame
+TCP = IP + 20
+
+
+def _set(frame: bytes, at: int, byte: int) -> bytes:
+    return frame[:at] + bytes([byte]) + frame[at + 1 :]
+
+
+def _ihl(words: int) -> Callable[[bytes], bytes]:
+    return lambda frame: _set(frame, IP, 0x40 | words)
+
+
+def _offset(words: int) -> Callable[[bytes], bytes]:
+    return lambda frame: _set(frame, TCP + 12, words << 4)
+
+
+def _cut(size: int) -> Callable[[bytes], bytes]:
+    """The IPv4 total length says ``size`` bytes (the frame stays as it is)."""
+    return lambda frame: frame[: IP + 2] + struct.pack(">H", size) + frame[IP + 4 :]
+
+
+def _frames() -> list[Frame]:
+    return pcapbuild.render(scenarios.polling_flow().packets)
+
+
+def _with_damaged_copy(damage: Callable[[bytes], bytes], at: int = 5) -> list[Frame]:
+    """The polling flow with a damaged copy of its frame ``at`` (a data frame) after it:
+    everything the flow carries is still there."""
+    frames = _frames()
+    ts, linktype, frame = frames[at]
+    assert len(frame) > TCP + 20  # it carries data
+    return [*frames[: at + 1], (ts, linktype, damage(frame)), *frames[at + 1 :]]
+
+
+@pytest.mark.parametrize(
+    ("damage", "rule", "problem"),
+    [
+        (_ihl(0), "capture.ip.invalid", "IPv4 header length of 0 bytes (under 20)"),
+        (_ihl(4), "capture.ip.invalid", "IPv4 header length of 16 bytes (under 20)"),
+        (
+            lambda frame: _ihl(15)(frame)[: IP + 24],  # 60 bytes of header; 24 captured
+            "capture.ip.invalid",
+            "IPv4 header of 60 bytes runs past the packet (24 bytes left)",
+        ),
+        (
+            lambda frame: _ihl(6)(_cut(22)(frame)),
+            "capture.ip.invalid",
+            "IPv4 total length of 22 bytes, under its header length of 24",
+        ),
+        (_offset(0), "capture.tcp.invalid", "TCP data offset of 0 bytes (under 20)"),
+        (_offset(4), "capture.tcp.invalid", "TCP data offset of 16 bytes (under 20)"),
+        (_cut(30), "capture.tcp.invalid", "TCP header cut short (10 of 20 bytes)"),
+    ],
+)
+def test_each_bad_header_is_reported_and_the_rest_decoded(
+    damage: Callable[[bytes], bytes], rule: str, problem: str
+) -> None:
+    records = decode_frames(_with_damaged_copy(damage))
+    [error] = errors(records)
+    assert (error.rule, error.reason) == (rule, f"{problem}: the frame is skipped")
+    assert error.connection in ("10.0.0.1:51000-10.0.0.2:3000", "10.0.0.1-10.0.0.2")
+    assert project([r for r in records if r is not error]) == project(decode_frames(_frames()))
+
+
+def test_a_tcp_header_past_a_short_snap_length_names_it() -> None:
+    frames = _frames()
+    ts, linktype, frame = frames[5]
+    damaged = _offset(15)(frame)[: TCP + 40]  # 60 bytes of header; 40 captured
+    [error] = errors(decode_frames([*frames[:6], (ts, linktype, damaged), *frames[6:]]))
+    assert error.reason == (
+        "TCP header of 60 bytes runs past the packet (40 bytes left; a snap length too "
+        "short?): the frame is skipped"
+    )
+    assert error.connection == "10.0.0.1:51000-10.0.0.2:3000"
+
+
+def _flood(count: int) -> list[Frame]:
+    frames = _frames()
+    ts, linktype, frame = frames[5]
+    bad = [(ts, linktype, _offset(2)(frame))] * count
+    return [*frames[:6], *bad, *frames[6:]]
+
+
+def test_a_flood_of_bad_headers_is_counted_not_listed() -> None:
+    records = decode_frames(_flood(MAX_BAD_HEADERS + 150))
+    reported = errors(records)
+    assert len(reported) == MAX_BAD_HEADERS + 1
+    assert reported[-1].rule == "capture.tcp.invalid"
+    assert reported[-1].reason == (
+        f"{MAX_BAD_HEADERS + 150} frames in all were skipped for a bad TCP header (the "
+        f"first {MAX_BAD_HEADERS} are reported one by one)"
+    )
+    good = [r for r in records if r not in reported]
+    assert project(good) == project(decode_frames(_frames()))
+
+
+def test_as_many_as_the_limit_need_no_count() -> None:
+    assert len(errors(decode_frames(_flood(MAX_BAD_HEADERS)))) == MAX_BAD_HEADERS
+
+
+def test_a_sharded_run_reports_them_as_one_process(tmp_path: Path) -> None:
+    frames = _flood(MAX_BAD_HEADERS + 3)
+    frames += pcapbuild.render(scenarios.polling_flow(client=("10.0.0.5", 52000)).packets)
+    path = tmp_path / "flood.pcap"
+    pcapbuild.write_pcap(path, sorted(frames, key=lambda frame: frame[0]))
+
+    def decoded(jobs: int) -> list[str]:
+        records = ioproto.decode(
+            str(path),
+            proto="socketio",
+            classifiers=None,
+            source_options={"parallel_min_bytes": "0", "shard": "true"},
+            jobs=jobs,
+        )
+        return [dumps(record, include_raw=True) for record in records]
+
+    alone = decoded(1)
+    assert sum('"capture.tcp.invalid"' in line for line in alone) == MAX_BAD_HEADERS + 1
+    assert decoded(2) == alone
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.sampled_from(["ihl", "offset"]),
+    st.integers(0, 4),
+    st.integers(3, 30),
+)
+def test_any_bad_length_on_any_frame_is_one_record(field: str, words: int, at: int) -> None:
+    """Whatever frame of the flow gets a copy with an IHL or a data offset under 5 words,
+    the copy is one record and everything the flow carries is decoded as without it."""
+    frames = _frames()
+    at = min(at, len(frames) - 1)
+    damage = _ihl(words) if field == "ihl" else _offset(words)
+    ts, linktype, frame = frames[at]
+    records = decode_frames([*frames[: at + 1], (ts, linktype, damage(frame)), *frames[at + 1 :]])
+    [error] = errors(records)
+    assert error.rule == ("capture.ip.invalid" if field == "ihl" else "capture.tcp.invalid")
+    assert project([r for r in records if r is not error]) == project(decode_frames(frames))
