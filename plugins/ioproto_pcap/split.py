@@ -99,7 +99,7 @@ class CaptureSplit:
                 add(0, index, ("notice", latest, list(reader.notices)))
             for at, kept, owner in router.finish():
                 add(owner, at, kept)
-            add(0, index + 1, ("frames", reader.frames_read))
+            add(0, index + 1, ("frames", reader.frames_read, latest))
         sender.end()
 
     def decoder(self) -> CaptureUnits:
@@ -144,6 +144,8 @@ class CaptureUnits:
             decoder.ts = latest
         else:
             self.frames = unit[1]
+            # the end's records (the count of bad headers) take the time the run reached
+            decoder.ts = max(decoder.ts, unit[2])
         out = decoder.out
         if not out:
             return []

@@ -11,6 +11,7 @@ one process does).
 
 from __future__ import annotations
 
+import json
 import struct
 from collections.abc import Callable
 from pathlib import Path
@@ -129,9 +130,11 @@ def test_as_many_as_the_limit_need_no_count() -> None:
 
 def test_a_sharded_run_reports_them_as_one_process(tmp_path: Path) -> None:
     frames = _flood(MAX_BAD_HEADERS + 3)
-    frames += pcapbuild.render(scenarios.polling_flow(client=("10.0.0.5", 52000)).packets)
+    later = scenarios.polling_flow(client=("10.0.0.5", 52000))
+    for packet in later.packets:
+        packet.ts += 100  # the count's time is that of the capture's last frame
     path = tmp_path / "flood.pcap"
-    pcapbuild.write_pcap(path, sorted(frames, key=lambda frame: frame[0]))
+    pcapbuild.write_pcap(path, frames + pcapbuild.render(later.packets))
 
     def decoded(jobs: int) -> list[str]:
         records = ioproto.decode(
@@ -145,7 +148,11 @@ def test_a_sharded_run_reports_them_as_one_process(tmp_path: Path) -> None:
 
     alone = decoded(1)
     assert sum('"capture.tcp.invalid"' in line for line in alone) == MAX_BAD_HEADERS + 1
-    assert decoded(2) == alone
+    count = json.loads(alone[-2])  # the last record before the summary
+    assert count["rule"] == "capture.tcp.invalid"
+    assert count["ts"] == pytest.approx(later.packets[-1].ts, abs=1e-5)
+    for jobs in (2, 3):
+        assert decoded(jobs) == alone, f"{jobs} workers"
 
 
 @settings(max_examples=60, deadline=None)
