@@ -35,7 +35,13 @@ from .framing import (
     split_target,
 )
 from .records import Chunk, ChunkKind, HttpInfo
-from .websocket import Event, WsDirection, deflate_parameters, probe_frames
+from .websocket import (
+    AFTER_BAD_FRAME_CONTEXT,
+    Event,
+    WsDirection,
+    deflate_parameters,
+    probe_frames,
+)
 
 LAYER = "capture"
 
@@ -301,6 +307,8 @@ class Conversation:
                     side.buf += memoryview(data)[used:]
             if events:
                 self._ws_events(index, events)
+                if ws.dead:
+                    self._ws_bad_frame(index)
             return
         start = len(side.buf)
         side.buf += data
@@ -886,6 +894,17 @@ class Conversation:
         side.consume(ws.parse(side.buf, 0, events))
         if events:
             self._ws_events(index, events)
+            if ws.dead:
+                self._ws_bad_frame(index)
+
+    def _ws_bad_frame(self, index: int) -> None:
+        """Side ``index``'s frame parser stopped at a bad frame (reported; the rest of what
+        it held is dropped): look for frames again where a TCP segment starts, as after lost
+        bytes (the frames' own lengths cannot be trusted past a bad one)."""
+        side = self.sides[index]
+        assert side.ws is not None
+        side.ws.lost_sync(AFTER_BAD_FRAME_CONTEXT)
+        side.state = WS_RESYNC
 
     def _ws_events(self, index: int, events: list[Event]) -> None:
         """Emit the messages and errors that side ``index``'s frame parser produced."""

@@ -4,8 +4,9 @@
 messages (control frames may be interleaved) and inflates compressed ones. It appends events to
 a list: ``(kind, payload, reason)`` where ``kind`` is a :class:`~ioproto_http.records.ChunkKind`
 (``ws-text``, ``ws-binary``, ``ws-control``) or an error rule (``capture.websocket.invalid``,
-``capture.websocket.inflate``). A frame that breaks the framing stops the direction: WebSocket
-frames cannot be re-synchronised reliably.
+``capture.websocket.inflate``). A frame that breaks the framing stops the parser (:attr:`dead`:
+what follows is dropped) until its owner resynchronises it (:meth:`lost_sync`) where the
+stream may hold frames again: frames cannot be re-synchronised reliably from inside one.
 
 A compressed message that is not kept (it inflates beyond the limit, or its compressed frames
 already exceed it) is still inflated, its output dropped in pieces of at most
@@ -43,6 +44,11 @@ _DISCARD_INPUT = 64 * 1024
 #: Why the compression context is not known, unless said otherwise.
 _UNKNOWN_CONTEXT = "started before the capture (or a gap)"
 _UNINFLATABLE = "was let go after a message that could not be inflated"
+#: What a bad frame's reason adds: what happens to the frames after it (the HTTP layer
+#: resynchronises the direction as after lost bytes).
+_AFTER_BAD_FRAME = "; the frames after it are looked for again where a TCP segment starts"
+#: Why the compression context is not known after a bad frame.
+AFTER_BAD_FRAME_CONTEXT = "was let go at a bad frame"
 _u16 = struct.Struct(">H").unpack_from
 _u64 = struct.Struct(">Q").unpack_from
 
@@ -108,14 +114,16 @@ class WsDirection:
         self.size = 0
         self.skipping = False
 
-    def lost_sync(self) -> None:
-        """Bytes were lost: drop the message in progress; the compression context is gone."""
+    def lost_sync(self, why: str = _UNKNOWN_CONTEXT) -> None:
+        """Bytes were lost (or skipped after a bad frame: ``why`` the compression context
+        is not known): drop the message in progress; the compression context is gone."""
+        self.dead = False
         self.opcode = 0
         self.parts = []
         self.size = 0
         self.skipping = False
         if not self.no_takeover:
-            self._context_lost(_UNKNOWN_CONTEXT)
+            self._context_lost(why)
 
     def unfinished(self) -> tuple[str, bytes] | None:
         """The fragmented message in progress, as ``(what, first bytes)`` for a report that
@@ -173,7 +181,9 @@ class WsDirection:
                 problem = f"frame of {length} bytes exceeds the limit of {self.limit}"
             if problem is not None:
                 self.dead = True
-                out.append((INVALID, bytes(buf[pos : pos + 16]), problem))
+                if self.opcode:
+                    problem += "; the fragmented message in progress is lost"
+                out.append((INVALID, bytes(buf[pos : pos + 16]), problem + _AFTER_BAD_FRAME))
                 return size
             end = head + length
             if end > size:
