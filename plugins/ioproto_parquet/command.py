@@ -48,6 +48,8 @@ def query_command(sql: str, roots: Sequence[str], fmt: str, max_rows: int) -> No
     records (the columns all tables share). Every view has the partition columns capture
     and date. DIR may also be an object-storage URL DuckDB reads (s3://bucket/archive).
     `DESCRIBE socketio` lists a table's columns; docs/analytics.md has example questions.
+    It only reads: statements other than SELECT, WITH, FROM, VALUES, DESCRIBE, SHOW,
+    SUMMARIZE and EXPLAIN are refused, and SQL reads no file outside the DIRs.
 
     \b
     Examples:
@@ -58,6 +60,7 @@ def query_command(sql: str, roots: Sequence[str], fmt: str, max_rows: int) -> No
     """
     import duckdb
 
+    from .readonly import lock, refusal
     from .store import StoreError, check_roots, connect, incomplete_captures
 
     if _looks_swapped(sql, roots):
@@ -70,6 +73,9 @@ def query_command(sql: str, roots: Sequence[str], fmt: str, max_rows: int) -> No
             "the SQL has no statement (only blanks, comments or ';'); give one, e.g. "
             f"ioproto query 'SELECT count(*) FROM socketio' {' '.join(map(shlex.quote, roots))}"
         )
+    refused = refusal(sql)
+    if refused is not None:
+        raise click.UsageError(refused)
     try:
         check_roots(roots)
     except StoreError as exc:
@@ -82,13 +88,18 @@ def query_command(sql: str, roots: Sequence[str], fmt: str, max_rows: int) -> No
         )
     try:
         connection = connect(roots)
+        lock(connection, roots)
         result = connection.execute(sql)
         columns = [column[0] for column in result.description or ()]
         rows = result.fetchmany(max_rows + 1) if fmt == "table" else result.fetchall()
+    except duckdb.PermissionException as exc:
+        raise click.UsageError(
+            f"query failed: {_one_line(exc)} (ioproto query reads the files under DIR only)"
+        ) from None
     except duckdb.Error as exc:
         raise click.UsageError(f"query failed: {_one_line(exc)}") from None
     if not columns:
-        return  # a statement without a result (SET, CREATE VIEW …)
+        return  # no result set to show
     out = sys.stdout
     if fmt == "table":
         more = len(rows) > max_rows
@@ -208,7 +219,7 @@ def _has_statement(sql: str) -> bool:
 
     try:
         return bool(duckdb.connect(":memory:").extract_statements(sql))
-    except duckdb.Error:
+    except (duckdb.Error, ValueError):  # ValueError: a kind the module cannot name
         return True
 
 

@@ -141,3 +141,78 @@ def test_an_interrupted_capture_is_named(archive: Path, tmp_path: Path) -> None:
     result = invoke(count)
     assert "completion record" not in result.stderr
     assert json.loads(result.stdout) == {"n": 123}
+
+
+@pytest.mark.parametrize(
+    ("sql", "named"),
+    [
+        ("COPY (SELECT * FROM socketio) TO '{out}'", "COPY:"),
+        ("COPY socketio TO '{out}' (FORMAT parquet)", "COPY:"),
+        ("EXPORT DATABASE '{out}'", "EXPORT:"),
+        ("SELECT 1; DROP VIEW socketio", "statement 2 (DROP):"),
+        ("SELECT 1;\n/* then */ copy socketio TO '{out}';", "statement 2 (COPY):"),
+        ("INSTALL httpfs", "INSTALL:"),
+        ("LOAD httpfs", "LOAD:"),
+        ("ATTACH '{out}' AS other", "ATTACH:"),
+        ("SET enable_external_access = true", "SET:"),
+        ("PRAGMA version", "PRAGMA:"),
+        ("CALL pragma_version()", "CALL:"),
+        ("CREATE TABLE t AS SELECT 1", "CREATE:"),
+        ("EXPLAIN ANALYZE COPY (SELECT 42) TO '{out}'", "EXPLAIN COPY:"),
+        ("EXPLAIN (FORMAT json) CREATE TABLE t AS SELECT 1", "EXPLAIN CREATE:"),
+        ("PIVOT socketio ON type", "PIVOT that DuckDB runs as several statements"),
+        ("UPDATE EXTENSIONS", "UPDATE:"),
+    ],
+)
+def test_statements_that_do_more_than_read_are_refused(
+    archive: Path, tmp_path: Path, sql: str, named: str
+) -> None:
+    """`query` is an inspection: a statement that writes, installs, attaches or changes a
+    setting is refused before anything runs, naming its kind; nothing is written."""
+    out = tmp_path / "out"
+    line = assert_mistake(
+        invoke(["query", "--", sql.format(out=out), str(archive)]), named, "query only reads"
+    )
+    assert ("--format csv" in line) == ("COPY" in named or "EXPORT" in named)
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT count(*) AS n FROM socketio",
+        "WITH e AS (SELECT * FROM socketio) SELECT count(*) AS n FROM e",
+        "FROM socketio SELECT count(*) AS n",
+        "VALUES (1), (2)",
+        "DESCRIBE socketio",
+        "SHOW TABLES",
+        "SUMMARIZE sessions",
+        "EXPLAIN SELECT count(*) FROM socketio",
+        "EXPLAIN ANALYZE SELECT count(*) FROM socketio",
+        "EXPLAIN (FORMAT json) SELECT 1",
+        "PIVOT socketio ON type IN ('EVENT', 'ACK') USING count(*) GROUP BY capture",
+        "SELECT 1; -- a comment\nSELECT 2 AS two;",
+    ],
+)
+def test_statements_that_read_run(archive: Path, sql: str) -> None:
+    result = invoke(["query", "--format", "jsonl", sql, str(archive)])
+    assert result.exit_code == 0, result.output
+    assert result.stdout
+
+
+def test_sql_reads_no_file_outside_the_directories(archive: Path, tmp_path: Path) -> None:
+    """Functions inside a SELECT reach only the files under the DIRs given: no other file
+    is read or listed, and the lock cannot be undone from the SQL."""
+    secret = tmp_path / "secret.csv"
+    secret.write_text("a\n1\n")
+    for sql in (
+        f"SELECT * FROM read_csv('{secret}')",
+        f"SELECT * FROM read_text('{secret}')",
+        f"SELECT * FROM glob('{tmp_path}/*')",
+        "SELECT * FROM read_parquet('https://127.0.0.1:1/x.parquet')",
+    ):
+        assert_mistake(invoke(["query", sql, str(archive)]), "Permission Error", "under DIR only")
+    inside = next(archive.glob("socketio/*/*/*.parquet"))
+    sql = f"SELECT (FROM '{inside}' SELECT count(*)) = (FROM socketio SELECT count(*)) AS same"
+    result = invoke(["query", "--format", "jsonl", sql, str(archive)])
+    assert json.loads(result.stdout) == {"same": True}
