@@ -6,13 +6,19 @@ bytes of an input, which stdin's buffer keeps for the reading that follows; a pi
 name for that peek and opened again to be read would have lost them, or would wait for a
 writer that has gone. So a named pipe is read as stdin: :func:`read_pipes_as_stdin` puts it
 in stdin's place, and a run may have one such input at most.
+
+Without ``--source``, stdin gets the verdict a file of its first bytes would get
+(:func:`stdin_head`): binary garbage piped in is refused as the same bytes in a file are.
 """
 
 from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Sequence
+import sys
+import tempfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 from .mistakes import Mistake
 
@@ -46,3 +52,30 @@ def _is_pipe(path: str) -> bool:
     except (OSError, ValueError):
         return False
     return stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)
+
+
+#: How much of stdin a source may judge it by (what a source's ``probe`` reads of a file).
+HEAD_BYTES = 4096
+
+
+@contextmanager
+def stdin_head() -> Iterator[str]:
+    """The path of a temporary file holding stdin's first bytes, for the sources' ``probe``
+    to judge as they judge a file. The bytes are peeked: they stay in stdin's buffer for the
+    source that reads it. A peek waits for the first read only (a slow writer's first line
+    is enough), never for :data:`HEAD_BYTES`."""
+    with tempfile.TemporaryDirectory(prefix="ioproto-stdin-") as folder:
+        path = os.path.join(folder, "stdin")  # no suffix: judged by its bytes alone
+        with open(path, "wb") as handle:
+            handle.write(_peek_stdin())
+        yield path
+
+
+def _peek_stdin() -> bytes:
+    peek = getattr(getattr(sys.stdin, "buffer", None), "peek", None)
+    if peek is None:
+        return b""
+    try:
+        return bytes(peek(HEAD_BYTES)[:HEAD_BYTES])
+    except (OSError, ValueError):  # closed, or not readable
+        return b""

@@ -16,6 +16,7 @@ from ioproto.plugins import UnknownComponentError
 
 from .filtering import FilteredSink, compile_filters
 from .mistakes import Mistake
+from .pipeinputs import stdin_head
 from .state import CliState
 
 #: What to say about a layer the docs name that only a plugin not installed provides.
@@ -85,14 +86,25 @@ class RunSpec:
 
     def resolve(self, state: CliState, item: str) -> Source:
         """The source that reads ``item``; an unknown name, a file that does not exist, or
-        stdin (``-``) for a ``--source`` whose ``probe`` refuses it (``har``), is a
-        :class:`~.mistakes.Mistake`."""
+        stdin (``-``) for a source whose ``probe`` refuses it (``--source har``, or a HAR
+        file piped in), is a :class:`~.mistakes.Mistake`. Without ``--source``, stdin is
+        judged by its first bytes as a file of them would be (:func:`.pipeinputs.stdin_head`)."""
         source = self._source(state, item)
-        if item == "-" and self.source is not None and not _takes_stdin(source):
+        if item == "-" and not _takes_stdin(source):
             raise Mistake(_not_stdin(source))
         return source
 
     def _source(self, state: CliState, item: str) -> Source:
+        if item == "-" and self.source is None:
+            with stdin_head() as head:
+                try:
+                    return resolve_source(state.components, head)
+                except NoSourceError as exc:
+                    raise Mistake(
+                        "no capture source can read stdin ('-'): its first bytes are neither "
+                        "a capture (pcap, pcapng, gzip) nor Engine.IO lines; name one with "
+                        f"--source (valid: {', '.join(exc.valid)})"
+                    ) from None
         try:
             return resolve_source(state.components, item, source=self.source)
         except UnknownComponentError as exc:

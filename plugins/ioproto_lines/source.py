@@ -39,6 +39,8 @@ _PCAP_MAGICS = (
     b"\x1f\x8b",
 )
 _TEXT_SUFFIXES = {".txt", ".lines", ".eio", ".log"}
+#: The first bytes an input is judged by (of stdin, what its first read gives, up to this).
+_HEAD = 4096
 _DIRECTIVE_KEYS = {"revision", "sid", "transport", "direction"}
 
 
@@ -70,11 +72,15 @@ class LinesSource:
     types = tuple(ChunkKind)
 
     def probe(self, input: str) -> float:
-        """High for ``-`` carrying text and for .txt-like files; low for other text files
-        whose first line that is not a comment could be a packet (a README is no input)."""
+        """High for .txt-like files; other files and ``-`` are judged by their first bytes
+        (:func:`_could_be_lines`): lines are high for ``-``, low for a file; a file of other
+        bytes (a README) is no input, while ``-`` of other bytes (but a capture's) gets a
+        score below the pcap source's, positive: ``--source lines -`` reads it."""
         if input == "-":
             head = _peek_stdin()
-            return -1.0 if head.startswith(_PCAP_MAGICS) else 1.0
+            if head.startswith(_PCAP_MAGICS):
+                return -1.0
+            return 1.0 if _could_be_lines(head) else 0.05
         path = Path(input)
         if not path.is_file():
             return -1.0
@@ -82,12 +88,10 @@ class LinesSource:
             return 0.8
         try:
             with path.open("rb") as handle:
-                head = handle.read(4096)
+                head = handle.read(_HEAD)
         except OSError:
             return -1.0
-        if head.startswith(_PCAP_MAGICS) or b"\x00" in head or not _first_line_fits(head):
-            return -1.0
-        return 0.3
+        return 0.3 if _could_be_lines(head) else -1.0
 
     def check_options(self, options: Mapping[str, Any]) -> None:
         """Raise :class:`~ioproto.errors.UsageError` for an option value not taken."""
@@ -267,6 +271,12 @@ def _int_or_none(value: object) -> int | None:
         return None
 
 
+def _could_be_lines(head: bytes) -> bool:
+    """Whether an input starting with ``head`` may be lines: no capture magic, no NUL byte
+    (binary data), and a first line that is not a comment starting as a line does."""
+    return not head.startswith(_PCAP_MAGICS) and b"\x00" not in head and _first_line_fits(head)
+
+
 def _first_line_fits(head: bytes) -> bool:
     """Whether the first line of ``head`` that is neither empty nor a comment starts as a
     line of this syntax does: a packet type or payload length (a digit), ``b`` (base64),
@@ -280,11 +290,14 @@ def _first_line_fits(head: bytes) -> bool:
 
 
 def _peek_stdin() -> bytes:
+    """Stdin's first bytes, left in its buffer for the reading that follows: what it holds
+    already, or what one read gives (never waiting for more: a slow writer's first line is
+    enough), at most :data:`_HEAD`."""
     buffer = getattr(sys.stdin, "buffer", None)
     peek = getattr(buffer, "peek", None)
     if peek is None:
         return b""
     try:
-        return bytes(peek(8)[:8])
+        return bytes(peek(_HEAD)[:_HEAD])
     except (OSError, ValueError):
         return b""

@@ -19,14 +19,24 @@ CHAT = ROOT / "examples" / "chat.pcap"
 LINES = b'40\n42["chat","hi"]\n'
 
 
-def decode(*args: str, pass_fds: tuple[int, ...] = ()) -> subprocess.CompletedProcess[str]:
+def run_decode(
+    *args: str, input: bytes | None = None, pass_fds: tuple[int, ...] = ()
+) -> subprocess.CompletedProcess[bytes]:
     return subprocess.run(
-        [sys.executable, "-m", "ioproto", "decode", "--sink", "jsonl", *args],
+        [sys.executable, "-m", "ioproto", "decode", *args],
+        input=input,
         capture_output=True,
-        text=True,
         timeout=60,
         cwd=ROOT,
         pass_fds=pass_fds,
+    )
+
+
+def decode(*args: str, pass_fds: tuple[int, ...] = ()) -> subprocess.CompletedProcess[str]:
+    """``decode --sink jsonl ARGS``, its output as text."""
+    ran = run_decode("--sink", "jsonl", *args, pass_fds=pass_fds)
+    return subprocess.CompletedProcess(
+        ran.args, ran.returncode, ran.stdout.decode(), ran.stderr.decode()
     )
 
 
@@ -85,3 +95,90 @@ def test_two_pipes_are_a_mistake(tmp_path: Path) -> None:
         assert result.returncode == 2, result.stderr
         assert result.stderr.count("\n") == 1
         assert "only one input can be stdin ('-') or a pipe" in result.stderr
+
+
+GARBAGE = bytes(range(256)) * 2  # binary: NUL bytes, no line a packet could start
+HAR = ROOT / "tests" / "data" / "har" / "chromium-socketio.har"
+
+
+def decode_stdin(data: bytes, *args: str) -> subprocess.CompletedProcess[bytes]:
+    return run_decode(*args, "-", input=data)
+
+
+@pytest.mark.parametrize(
+    ("data", "said"),
+    [
+        (GARBAGE, "no capture source can read stdin ('-'): its first bytes are neither a capture"),
+        (b"\xff\xfe binary \x01 without a NUL\n", "no capture source can read stdin"),
+        (b"hello, a README\n", "no capture source can read stdin"),
+        (HAR.read_bytes(), "the har source cannot read stdin"),
+    ],
+)
+def test_stdin_gets_the_verdict_its_bytes_get_as_a_file(
+    tmp_path: Path, data: bytes, said: str
+) -> None:
+    """Piped in, bytes no source takes are refused as the same bytes in a file are (they
+    were decoded as lines: one error record per 'line' of garbage, exit 0)."""
+    as_file = tmp_path / "input"
+    as_file.write_bytes(data)
+    from_file = decode(str(as_file))
+    piped = decode_stdin(data)
+    if said.startswith("the har"):
+        assert from_file.returncode == 0  # a HAR file is read, named
+    else:
+        assert from_file.returncode == 2 and "no capture source can read" in from_file.stderr
+    lines = piped.stderr.decode().splitlines()
+    assert (piped.returncode, piped.stdout, len(lines)) == (2, b"", 1), piped.stderr
+    assert said in lines[0]
+
+
+def test_stdin_carrying_a_capture_or_lines_is_still_read(tmp_path: Path) -> None:
+    gzipped = tmp_path / "chat.pcap.gz"
+    subprocess.run(["gzip", "-c", str(CHAT)], stdout=gzipped.open("wb"), check=True)
+    for data, want in ((CHAT.read_bytes(), expected(CHAT)), (gzipped.read_bytes(), None)):
+        piped = decode_stdin(data, "--sink", "jsonl")
+        assert piped.returncode == 0, piped.stderr
+        assert piped.stdout.decode() == (want or expected(CHAT))
+    typed = b'# typed by hand\n\n> 40\n42["chat","hi"]\n'
+    piped = decode_stdin(typed, "--sink", "jsonl")
+    assert piped.returncode == 0 and b'"event":"chat"' in piped.stdout, piped.stderr
+    named = decode_stdin(b"hello\n", "--source", "lines")  # named, the source reads it
+    assert named.returncode == 0 and b"engineio.packet.bad-type" in named.stdout
+
+
+def test_lines_from_a_slow_writer_show_as_they_arrive() -> None:
+    """Live means live: judging stdin waits for its first read, not for 4 KiB, and each
+    line's records are on the terminal before the next line is written."""
+    import pty
+    import select
+    import time
+
+    main, terminal = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "ioproto", "decode", "--sink", "text", "-"],
+        stdin=subprocess.PIPE,
+        stdout=terminal,
+        stderr=subprocess.PIPE,
+        cwd=ROOT,
+    )
+    os.close(terminal)
+    assert process.stdin is not None
+    seen: list[tuple[str, float]] = []
+    output = b""
+    try:
+        for event in ("first", "second"):
+            written = time.monotonic()
+            process.stdin.write(f'42["{event}"]\n'.encode())
+            process.stdin.flush()
+            while f'"{event}"'.encode() not in output:
+                ready, _, _ = select.select([main], [], [], 20)
+                assert ready, f"no record of {event!r} 20 s after its line: {output!r}"
+                output += os.read(main, 65536)
+            seen.append((event, time.monotonic() - written))
+            time.sleep(0.5)  # a pause before the next line, as a slow writer makes
+        process.stdin.close()
+        assert process.wait(30) == 0
+    finally:
+        process.kill()
+        os.close(main)
+    assert [event for event, _ in seen] == ["first", "second"]
