@@ -38,7 +38,12 @@ saying it exceeds the limit (``har.websocket.too-large``, ``har.body.too-large``
 kept. A file that is no HAR at all (empty, not JSON, JSON of another shape) gives one
 ``har.file.invalid`` record and an unreadable :class:`~ioproto.model.InputSummary` whose
 reason says in words what is wrong (``it has no "log" object``, ``its "log.entries" is
-null, not a list``). The source never raises on file content.
+null, not a list``). JSON that goes wrong after some entries (a cut file) costs only what
+follows: the entries before give their records, then a ``har.file.invalid`` record naming
+the last entry read and where the JSON fails. The source never raises on file content.
+
+The file is read one entry at a time (:mod:`.stream`) and the records are put in time order
+within a memory budget (:mod:`.ordering`), so memory stays flat whatever the file's size.
 
 The connection is ``har:<connection id or entry number>-<server ip>:<port>``; request headers
 (User-Agent included) are kept in the HttpInfo. Chunks come out sorted by time. Sessions,
@@ -50,7 +55,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import math
 import time
 from collections.abc import Iterator, Mapping
@@ -65,6 +69,9 @@ from ioproto.components import SourceContext, flag_option
 from ioproto.errors import UsageError
 from ioproto.model import Direction, ErrorRecord, InputSummary, Record
 from ioproto.timestamps import usable
+
+from .ordering import TimeOrder
+from .stream import NotAHar, read_entries
 
 _TIMINGS = ("blocked", "dns", "connect", "send", "wait", "receive")
 _WS_KINDS = {1: ChunkKind.WS_TEXT, 2: ChunkKind.WS_BINARY}
@@ -137,113 +144,57 @@ class HarSource:
     def open(self, input: str, context: SourceContext) -> Iterator[Chunk | Record]:
         take_all = flag_option(context.options, "all")
         now = time.time()
-        try:
-            entries = _read_entries(input)
-        except FileNotFoundError:
-            raise UsageError(f"no such file: {input}") from None
-        except _NotAHar as exc:
-            yield from _unreadable(now, input, str(exc))
-            return
-        except Exception as exc:  # any content: whatever was not foreseen is still said
-            yield from _unreadable(now, input, f"{type(exc).__name__}: {exc}")
-            return
-        items: list[tuple[float, int, Chunk | Record]] = []
-        for index, entry in enumerate(entries):
-            if not isinstance(entry, Mapping):
-                items.append(
-                    (
-                        0.0,
-                        len(items),
-                        _error(now, input, "har.entry.invalid", f"entry {index} is not an object"),
-                    )
-                )
-                continue
+        items = TimeOrder()
+        with items:
+            count = 0
+            last: float | None = None  # the latest time of a record
             try:
-                for ts, record in _entry_records(entry, index, take_all, context):
-                    items.append((ts, len(items), record))
-            except Exception as exc:  # one bad entry costs only itself
-                ts = _started(entry) or 0.0
-                reason = f"entry {index} could not be read: {type(exc).__name__}: {exc}"
-                items.append(
-                    (ts, len(items), _error(ts, input, "har.entry.invalid", reason[:1000]))
+                for index, entry in enumerate(read_entries(input, _parse_int)):
+                    count = index + 1
+                    for ts, record in _records_of(entry, index, input, now, take_all, context):
+                        items.add(ts, record)
+                        last = ts if last is None else max(last, ts)
+            except FileNotFoundError:
+                raise UsageError(f"no such file: {input}") from None
+            except Exception as exc:  # any content: whatever was not foreseen is still said
+                why = str(exc) if isinstance(exc, NotAHar) else f"{type(exc).__name__}: {exc}"
+                if not count:
+                    yield from _unreadable(now, input, why)
+                    return
+                # The entries before the fault are given; the error comes after their records.
+                reason = (
+                    f"{input} is not a readable HAR after its entry {count - 1}: {why}; "
+                    f"the {count} entries before are read"
                 )
-        if not items:
-            yield _nothing(input, len(entries), take_all)
-            return
-        items.sort(key=lambda item: (item[0], item[1]))
-        seq = 0
-        for _, _, record in items:
-            if isinstance(record, Chunk):
-                seq += 1
-                record = _with_seq(record, seq)
-            yield record
+                ts = now if last is None else last
+                items.add(ts, _error(ts, input, "har.file.invalid", reason[:1000]))
+            if not items:
+                yield _nothing(input, count, take_all)
+                return
+            seq = 0
+            for record in items:
+                if isinstance(record, Chunk):
+                    seq += 1
+                    record = _with_seq(record, seq)
+                yield record
 
 
-class _NotAHar(Exception):
-    """A file that cannot be read as a HAR; the message says why in words (``it has no
-    "log" object``), for the line ``not a readable HAR: …``."""
-
-
-def _read_entries(input: str) -> list[Any]:
-    """The ``log.entries`` list of the HAR file ``input``; :class:`_NotAHar` when it is not
-    one (empty, not JSON, another shape of JSON, unreadable); ``FileNotFoundError`` when
-    there is no such file."""
+def _records_of(
+    entry: Any, index: int, input: str, now: float, take_all: bool, context: SourceContext
+) -> Iterator[tuple[float, Chunk | Record]]:
+    """The records of entry number ``index`` with their times; an entry that is no object,
+    or that cannot be read, gives one ``har.entry.invalid`` record instead."""
+    if not isinstance(entry, Mapping):
+        yield 0.0, _error(now, input, "har.entry.invalid", f"entry {index} is not an object")
+        return
+    records: list[tuple[float, Chunk | Record]] = []
     try:
-        with open(input, "rb") as handle:
-            data = handle.read()
-    except FileNotFoundError:
-        raise
-    except OSError as exc:
-        raise _NotAHar(f"cannot read it ({exc.strerror or exc})") from None
-    except MemoryError:
-        raise _NotAHar("it is too large to read into memory") from None
-    if not data:
-        raise _NotAHar("the file is empty (0 bytes)")
-    try:
-        document = json.loads(data, parse_int=_parse_int)
-    except UnicodeDecodeError:
-        raise _NotAHar("it is not JSON (its bytes are not UTF-8 text)") from None
-    except json.JSONDecodeError as exc:
-        why = exc.msg[:1].lower() + exc.msg[1:]
-        raise _NotAHar(f"it is not JSON ({why} at line {exc.lineno}, column {exc.colno})") from None
-    except RecursionError:
-        raise _NotAHar("its JSON is nested too deep") from None
-    except MemoryError:
-        raise _NotAHar("it is too large to read into memory") from None
-    return _entries_of(document)
-
-
-def _entries_of(document: Any) -> list[Any]:
-    """The ``log.entries`` list of a parsed HAR document; :class:`_NotAHar` saying what is
-    missing or of the wrong type when the document has another shape."""
-    if not isinstance(document, dict):
-        raise _NotAHar(f'it is {_json_kind(document)}; a HAR is an object with a "log" object')
-    if "log" not in document:
-        raise _NotAHar('it has no "log" object')
-    log = document["log"]
-    if not isinstance(log, dict):
-        raise _NotAHar(f'its "log" is {_json_kind(log)}, not an object')
-    if "entries" not in log:
-        raise _NotAHar('its "log" object has no "entries" list')
-    entries = log["entries"]
-    if not isinstance(entries, list):
-        raise _NotAHar(f'its "log.entries" is {_json_kind(entries)}, not a list')
-    return entries
-
-
-def _json_kind(value: Any) -> str:
-    """What ``value``, parsed from JSON, is, in JSON's words: ``a list``, ``null`` …"""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "a list"
-    return "an object"
+        records.extend(_entry_records(entry, index, take_all, context))
+    except Exception as exc:  # one bad entry costs only itself
+        ts = _started(entry) or 0.0
+        reason = f"entry {index} could not be read: {type(exc).__name__}: {exc}"
+        records.append((ts, _error(ts, input, "har.entry.invalid", reason[:1000])))
+    yield from records
 
 
 def _unreadable(ts: float, input: str, why: str) -> Iterator[Record]:

@@ -187,3 +187,49 @@ def inflate_bomb(path: Path, sizes: Iterable[int] = (250 * MIB,) * 4 + (1024 * M
     flow.send(0, ws_frame(1, compressed(b'42["last"]'), rsv1=True, mask=MASK), 65000)
     flow.close()
     return _write(path, flow)
+
+
+def big_har(path: Path, size: int = 300 * MIB, filler: int = 0) -> Path:
+    """A HAR file of about ``size`` bytes: the entries of tests/data/har/chromium-socketio.har
+    again and again, each copy a session of its own (its sid changed) one second after the
+    one before, with a ``filler``-byte image entry (no Engine.IO) per copy."""
+    import json
+    from datetime import datetime, timedelta
+
+    source = HERE.parents[1] / "tests" / "data" / "har" / "chromium-socketio.har"
+    document = json.loads(source.read_text())
+    entries = document["log"]["entries"]
+    sid = "tw3to3TW8pFd2CmIAA"
+    template = json.dumps(entries)
+    head = json.dumps({key: value for key, value in document["log"].items() if key != "entries"})
+    image = {
+        "startedDateTime": entries[0]["startedDateTime"],
+        "time": 1.0,
+        "request": {"method": "GET", "url": "http://127.0.0.1:39927/big.png", "headers": []},
+        "response": {
+            "status": 200,
+            "headers": [],
+            "content": {"mimeType": "image/png", "encoding": "base64", "text": "A" * filler},
+        },
+        "timings": {"send": 0, "wait": 1, "receive": 0},
+    }
+    written = 0
+    with path.open("w") as handle:
+        handle.write('{"log": ' + head[:-1] + ', "entries": [\n')
+        copy = 0
+        while written < size:
+            copied = json.loads(template.replace(sid, f"{copy:018d}"))
+            if filler:
+                copied.append(dict(image))
+            for entry in copied:
+                started = datetime.fromisoformat(entry["startedDateTime"].replace("Z", "+00:00"))
+                started += timedelta(seconds=copy)
+                entry["startedDateTime"] = started.isoformat().replace("+00:00", "Z")
+                for message in entry.get("_webSocketMessages") or ():
+                    message["time"] += copy
+                text = ("" if written == 0 else ",\n") + json.dumps(entry)
+                handle.write(text)
+                written += len(text)
+            copy += 1
+        handle.write("\n]}}\n")
+    return path

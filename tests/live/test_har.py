@@ -10,10 +10,13 @@ from typing import Any
 
 import ioproto_engineio
 import ioproto_engineio.decoder
+import ioproto_har.source
+import ioproto_har.stream
 import ioproto_socketio
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from ioproto_har.ordering import TimeOrder
 from ioproto_har.source import HarSource
 from ioproto_http.records import Chunk, ChunkKind
 
@@ -109,24 +112,33 @@ def test_firefox_sample() -> None:
     ]
 
 
-@pytest.mark.parametrize(
-    ("content", "why"),
-    [
-        ("{}", 'it has no "log" object'),
-        ("[]", 'it is a list; a HAR is an object with a "log" object'),
-        ('"log"', 'it is a string; a HAR is an object with a "log" object'),
-        ("null", 'it is null; a HAR is an object with a "log" object'),
-        ('{"log": 3}', 'its "log" is a number, not an object'),
-        ('{"log": [{"entries": []}]}', 'its "log" is a list, not an object'),
-        ('{"log": {}}', 'its "log" object has no "entries" list'),
-        ('{"log": {"entries": {}}}', 'its "log.entries" is an object, not a list'),
-        ('{"log": {"entries": null}}', 'its "log.entries" is null, not a list'),
-        ("", "the file is empty (0 bytes)"),
-        ("<html>", "it is not JSON (expecting value at line 1, column 1)"),
-        ('{"log": {}}\n{}', "it is not JSON (extra data at line 2, column 1)"),
-        ("[" * 100_000, "its JSON is nested too deep"),
-    ],
-)
+NOT_A_HAR = [
+    ("{}", 'it has no "log" object'),
+    ("[]", 'it is a list; a HAR is an object with a "log" object'),
+    ('"log"', 'it is a string; a HAR is an object with a "log" object'),
+    ("null", 'it is null; a HAR is an object with a "log" object'),
+    ('{"log": 3}', 'its "log" is a number, not an object'),
+    ('{"log": [{"entries": []}]}', 'its "log" is a list, not an object'),
+    ('{"log": {}}', 'its "log" object has no "entries" list'),
+    ('{"log": {"entries": {}}}', 'its "log.entries" is an object, not a list'),
+    ('{"log": {"entries": null}}', 'its "log.entries" is null, not a list'),
+    ("", "the file is empty (0 bytes)"),
+    ("<html>", "it is not JSON (expecting value at line 1, column 1)"),
+    ('{"log": {}}\n{}', "it is not JSON (extra data at line 2, column 1)"),
+    ("[" * 100_000, "its JSON is nested too deep"),
+    ("   ", "it is not JSON (expecting value at line 1, column 4)"),
+    (
+        '{"log": 3, ',
+        "it is not JSON (expecting property name enclosed in double quotes at line 1, column 12)",
+    ),
+    ('{"log": {"entries": []}} {', "it is not JSON (extra data at line 1, column 26)"),
+    ('{"log": {"entries": [], "x": tru}}', "it is not JSON (expecting value at line 1, column 30)"),
+    ('{"a": "\\q"}', "it is not JSON (invalid \\escape at line 1, column 8)"),
+    ('\ufeff{"log": {}}', 'its "log" object has no "entries" list'),  # a BOM, as json reads it
+]
+
+
+@pytest.mark.parametrize(("content", "why"), NOT_A_HAR)
 def test_a_file_that_is_no_har_says_what_is_wrong_in_words(
     tmp_path: Path, content: str, why: str
 ) -> None:
@@ -356,3 +368,108 @@ def test_a_message_is_never_cut(tmp_path_factory, sizes: list[int], limit: int) 
     dropped = [r.index for r in records if isinstance(r, ErrorRecord)]
     assert kept == [text for text in texts if len(text) <= limit]
     assert dropped == [n for n, text in enumerate(texts) if len(text) > limit]
+
+
+def _har_of(entries: list[str], broken_after: int | None = None) -> str:
+    """A HAR of the given entry texts, one a line; ``@@`` after entry ``broken_after``."""
+    parts = list(entries)
+    if broken_after is not None:
+        parts[broken_after] += ",\n@@"
+    return '{"log": {"version": "1.2", "entries": [\n' + ",\n".join(parts) + "\n]}}\n"
+
+
+def test_json_that_breaks_after_some_entries_keeps_their_records(tmp_path: Path) -> None:
+    """The file was parsed whole: one bad byte in the middle lost every entry. Read an entry
+    at a time, the entries before the break give their records, then one error says where."""
+    entries = [json.dumps(e) for e in json.loads(CHROMIUM_HAR.read_text())["log"]["entries"]]
+    broken, first = tmp_path / "broken.har", tmp_path / "first.har"
+    broken.write_text(_har_of(entries, broken_after=4))
+    first.write_text(_har_of(entries[:5]))
+    *records, error = read(broken)
+    assert records == read(first) and records
+    assert isinstance(error, ErrorRecord) and error.rule == "har.file.invalid"
+    assert error.reason == (
+        f"{broken} is not a readable HAR after its entry 4: it is not JSON (expecting value "
+        "at line 7, column 1); the 5 entries before are read"
+    )
+    assert error.ts == max(record.ts for record in records)  # after them, at a time they have
+
+
+def test_a_cut_file_says_where_it_stops(tmp_path: Path) -> None:
+    text = CHROMIUM_HAR.read_text()
+    cut = tmp_path / "cut.har"
+    cut.write_text(text[: len(text) // 2])
+    *records, error = read(cut)
+    assert records and isinstance(error, ErrorRecord) and error.rule == "har.file.invalid"
+    assert "it is not JSON (unterminated string starting at line" in error.reason
+
+
+@pytest.mark.parametrize("size", [1, 2, 7, 64])
+def test_what_is_wrong_is_said_alike_whatever_the_reads(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, size: int
+) -> None:
+    """Values split across reads, and errors near a read's end, read as in one piece."""
+    monkeypatch.setattr(ioproto_har.stream, "_READ", size)
+    for content, why in NOT_A_HAR:
+        path = tmp_path / "not.har"
+        path.write_text(content)
+        error, _summary = read(path)
+        assert isinstance(error, ErrorRecord)
+        assert error.reason == f"{path} is not a readable HAR: {why}"
+    assert read(CHROMIUM_HAR) == read_whole(CHROMIUM_HAR)
+
+
+def read_whole(path: Path) -> list[Record]:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(ioproto_har.stream, "_READ", 1 << 30)
+        return read(path)
+
+
+_JSON = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(10**120), max_value=10**120)
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=4), inner),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    entries=st.lists(_JSON, max_size=6),
+    other=st.dictionaries(st.sampled_from(["version", "pages", "creator"]), _JSON, max_size=2),
+    indent=st.sampled_from([None, 0, 1, 4]),
+    size=st.integers(min_value=1, max_value=40),
+)
+def test_entries_read_one_at_a_time_are_those_a_whole_parse_gives(
+    tmp_path_factory: pytest.TempPathFactory,
+    entries: list[Any],
+    other: dict[str, Any],
+    indent: int | None,
+    size: int,
+) -> None:
+    path = tmp_path_factory.mktemp("har") / "any.har"
+    text = json.dumps({"log": {**other, "entries": entries}}, indent=indent)
+    path.write_text(text, encoding="utf-8")
+    want = json.loads(text, parse_int=ioproto_har.source._parse_int)["log"]["entries"]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(ioproto_har.stream, "_READ", size)
+        got = list(ioproto_har.stream.read_entries(str(path), ioproto_har.source._parse_int))
+    assert json.dumps(got) == json.dumps(want)  # NaN is no NaN's equal; its JSON text is
+
+
+@settings(max_examples=100, deadline=None)
+@given(times=st.lists(st.sampled_from([0.0, 1.5, 2.0, 3.25, 1e9]), max_size=300))
+def test_records_in_time_order_through_runs_on_disk(times: list[float]) -> None:
+    """Past its budget, the order is kept in sorted runs written to files and merged: the
+    same order as a sort in memory, ties in the order added, the records the same."""
+    records = [
+        Chunk(ts=ts, connection=f"c{n}", kind=ChunkKind.WS_TEXT, data=b"x" * n)
+        for n, ts in enumerate(times)
+    ]
+    with TimeOrder(budget=4000) as order:  # a run of about six records
+        for record in records:
+            order.add(record.ts, record)
+        assert list(order) == sorted(records, key=lambda r: r.ts)

@@ -1,0 +1,112 @@
+"""Records put in time order within a memory budget (:class:`TimeOrder`).
+
+A HAR's records come out sorted by time, and the last entry may hold the first message.
+Sorting them in memory held every record of the file at once; here a run of records up to
+the budget is sorted and written to a temporary file (pickled: records pickle as their
+class's maker and their fields' values), and the runs are merged as they are read back, so
+that memory holds one run and one record of each written run. A file whose records fit in
+the budget is sorted in memory, as before.
+"""
+
+from __future__ import annotations
+
+import heapq
+import pickle
+import tempfile
+from collections.abc import Iterator
+from typing import IO, Any
+
+#: What the records held in memory may take, as estimated by :func:`_size`.
+BUDGET = 32 << 20
+#: What a record costs besides its bytes (its object, fields, key), as a round figure.
+_OVERHEAD = 512
+
+#: Records pickled together: one unpickling per batch, and a batch's records share their
+#: HTTP message (and its headers) as they did before.
+_BATCH = 256
+
+_Key = tuple[float, int]
+
+
+class TimeOrder:
+    """Records added with their time, given back sorted by it (ties in the order added).
+
+    Use as a context manager: :meth:`close` removes the temporary files."""
+
+    def __init__(self, budget: int = BUDGET) -> None:
+        self._budget = budget
+        self._run: list[tuple[_Key, Any]] = []
+        self._run_bytes = 0
+        self._runs: list[IO[bytes]] = []
+        self._added = 0
+        self._last_http: object = None
+
+    def __enter__(self) -> TimeOrder:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __len__(self) -> int:
+        return self._added
+
+    def add(self, ts: float, record: Any) -> None:
+        self._run.append(((ts, self._added), record))
+        self._added += 1
+        self._run_bytes += self._size(record)
+        if self._run_bytes > self._budget:
+            self._spill()
+
+    def __iter__(self) -> Iterator[Any]:
+        """The records in time order; once only."""
+        self._run.sort(key=_key)
+        if not self._runs:
+            for _, record in self._run:
+                yield record
+            return
+        streams = [_read_run(run) for run in self._runs]
+        for _, record in heapq.merge(*streams, iter(self._run), key=_key):
+            yield record
+
+    def close(self) -> None:
+        for run in self._runs:
+            run.close()
+        self._runs.clear()
+        self._run.clear()
+
+    def _spill(self) -> None:
+        self._run.sort(key=_key)
+        run = tempfile.TemporaryFile(prefix="ioproto-har-")  # noqa: SIM115 (closed in close())
+        self._runs.append(run)
+        pickler = pickle.Pickler(run, protocol=pickle.HIGHEST_PROTOCOL)
+        for start in range(0, len(self._run), _BATCH):
+            pickler.dump(self._run[start : start + _BATCH])
+            pickler.clear_memo()  # each batch read back alone
+        run.seek(0)
+        self._run = []
+        self._run_bytes = 0
+
+    def _size(self, record: Any) -> int:
+        """About what ``record`` holds: its bytes, and its HTTP headers unless the record
+        added just before shares them (a WebSocket entry's messages do)."""
+        size = _OVERHEAD + len(getattr(record, "data", b"") or b"")
+        size += len(getattr(record, "raw", b"") or b"")
+        http = getattr(record, "http", None)
+        if http is not None and http is not self._last_http:
+            self._last_http = http
+            size += sum(len(name) + len(value) + 100 for name, value in http.headers)
+        return size
+
+
+def _key(item: tuple[_Key, Any]) -> _Key:
+    return item[0]
+
+
+def _read_run(run: IO[bytes]) -> Iterator[tuple[_Key, Any]]:
+    while True:
+        try:
+            # An unpickler per batch: one unpickler's memo keeps every object it has read.
+            batch = pickle.load(run)
+        except EOFError:
+            return
+        yield from batch
