@@ -273,9 +273,12 @@ class HarTarget:
         path = self.workdir / "input.har"
         path.write_text('{"log":{"version":"1.2","entries":[' + ",".join(parts) + "]}}")
         after = decode(path, "engineio")
-        if not any(isinstance(r, ErrorRecord) and r.rule == "har.file.invalid" for r in after):
-            damaged_connections = {r.connection for r in before if _entry_of(r, entries[index])}
-            survived(before, after, lambda r: r.connection not in damaged_connections)
+        broken = [r for r in after if isinstance(r, ErrorRecord) and r.rule == "har.file.invalid"]
+        # Where the damage breaks the file's JSON, the entries before it are still read.
+        damaged = entries[index:] if broken else entries[index : index + 1]
+        if not broken or "after its entry" in broken[0].reason:
+            lost = {r.connection for r in before if any(_entry_of(r, e) for e in damaged)}
+            survived(before, after, lambda r: r.connection not in lost)
 
 
 def _leaves(value: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
