@@ -75,14 +75,27 @@ class TimeOrder:
         self._run.clear()
 
     def _spill(self) -> None:
+        """Write the run held in memory to a file of its own. Where no file can be written (a
+        full disk), the run stays in memory, and the budget doubles before the next try:
+        the order is kept, at the cost of memory."""
         self._run.sort(key=_key)
-        run = tempfile.TemporaryFile(prefix="ioproto-har-")  # noqa: SIM115 (closed in close())
+        try:
+            run = tempfile.TemporaryFile(prefix="ioproto-har-")  # noqa: SIM115 (closed in close())
+        except OSError:
+            self._budget *= 2
+            return
+        try:
+            pickler = pickle.Pickler(run, protocol=pickle.HIGHEST_PROTOCOL)
+            for start in range(0, len(self._run), _BATCH):
+                pickler.dump(self._run[start : start + _BATCH])
+                pickler.clear_memo()  # each batch read back alone
+            run.flush()
+            run.seek(0)
+        except OSError:
+            run.close()
+            self._budget *= 2
+            return
         self._runs.append(run)
-        pickler = pickle.Pickler(run, protocol=pickle.HIGHEST_PROTOCOL)
-        for start in range(0, len(self._run), _BATCH):
-            pickler.dump(self._run[start : start + _BATCH])
-            pickler.clear_memo()  # each batch read back alone
-        run.seek(0)
         self._run = []
         self._run_bytes = 0
 

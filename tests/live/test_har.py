@@ -10,6 +10,7 @@ from typing import Any
 
 import ioproto_engineio
 import ioproto_engineio.decoder
+import ioproto_har.ordering
 import ioproto_har.source
 import ioproto_har.stream
 import ioproto_socketio
@@ -470,6 +471,25 @@ def test_records_in_time_order_through_runs_on_disk(times: list[float]) -> None:
         for n, ts in enumerate(times)
     ]
     with TimeOrder(budget=4000) as order:  # a run of about six records
+        for record in records:
+            order.add(record.ts, record)
+        assert list(order) == sorted(records, key=lambda r: r.ts)
+
+
+def test_records_stay_in_memory_when_no_run_can_be_written(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A full disk (or no temporary directory) costs memory, not the order or the records."""
+
+    def full(*args: Any, **kwargs: Any) -> Any:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(ioproto_har.ordering.tempfile, "TemporaryFile", full)
+    records = [
+        Chunk(ts=float(n % 7), connection=f"c{n}", kind=ChunkKind.WS_TEXT, data=b"x" * 100)
+        for n in range(200)
+    ]
+    with TimeOrder(budget=1000) as order:
         for record in records:
             order.add(record.ts, record)
         assert list(order) == sorted(records, key=lambda r: r.ts)
