@@ -114,7 +114,7 @@ def run_pipeline_command(
     from .checks import check_decode_options, check_sink_options, check_source_options
     from .empty import said_at_end, unreadable_inputs
     from .filtering import compile_filters
-    from .pipeinputs import read_pipes_as_stdin
+    from .pipeinputs import read_pipes_as_stdin, stdin_streams
     from .runspec import RunSpec
 
     return_large_blocks()
@@ -228,8 +228,9 @@ def run_pipeline_command(
             for stream in streams:
                 stack.enter_context(_buffering(stream, line=False))
             caught_up = _flusher(streams)
-        elif live:
-            # Other live sources: each packet shows up as it happens, on a terminal, in a
+        elif live or ("-" in inputs and stdin_streams()):
+            # Other live sources, and a pipe or terminal on stdin (`tcpdump -U -w - |`, a
+            # slow writer of lines): each packet shows up as it happens, on a terminal, in a
             # pipe or in a file alike (a pipe's stdout is block-buffered by default).
             for stream in streams:
                 stack.enter_context(_buffering(stream, line=True))

@@ -46,6 +46,16 @@ def read_pipes_as_stdin(inputs: Sequence[str]) -> list[str]:
     return ["-" if item == pipe else item for item in inputs]
 
 
+def stdin_streams() -> bool:
+    """Whether stdin is a stream that may still be written to (a pipe, a terminal, a
+    socket), not a regular file redirected in: what it brings may arrive as it happens
+    (``tcpdump -U -w - | ioproto decode -``), so its records are shown as they come."""
+    try:
+        return not stat.S_ISREG(os.fstat(0).st_mode)
+    except (OSError, ValueError):
+        return False
+
+
 def _is_pipe(path: str) -> bool:
     try:
         mode = os.stat(path).st_mode

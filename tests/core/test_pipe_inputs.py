@@ -146,22 +146,31 @@ def test_stdin_carrying_a_capture_or_lines_is_still_read(tmp_path: Path) -> None
     assert named.returncode == 0 and b"engineio.packet.bad-type" in named.stdout
 
 
-def test_lines_from_a_slow_writer_show_as_they_arrive() -> None:
+def start_decode(sink: str, output: int) -> subprocess.Popen[bytes]:
+    """``decode --sink SINK -`` reading a pipe this test writes, its stdout the file
+    descriptor ``output`` (closed here: the child holds it)."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "ioproto", "decode", "--sink", sink, "-"],
+        stdin=subprocess.PIPE,
+        stdout=output,
+        stderr=subprocess.PIPE,
+        cwd=ROOT,
+    )
+    os.close(output)
+    return process
+
+
+@pytest.mark.parametrize("output", ["terminal", "pipe"])
+def test_lines_from_a_slow_writer_show_as_they_arrive(output: str) -> None:
     """Live means live: judging stdin waits for its first read, not for 4 KiB, and each
-    line's records are on the terminal before the next line is written."""
+    line's records are on the terminal, or in the pipe that stdout is (`- | jq`), before
+    the next line is written (a pipe on stdin may bring traffic as it happens)."""
     import pty
     import select
     import time
 
-    main, terminal = pty.openpty()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "ioproto", "decode", "--sink", "text", "-"],
-        stdin=subprocess.PIPE,
-        stdout=terminal,
-        stderr=subprocess.PIPE,
-        cwd=ROOT,
-    )
-    os.close(terminal)
+    main, terminal = pty.openpty() if output == "terminal" else os.pipe()
+    process = start_decode("text", terminal)
     assert process.stdin is not None
     seen: list[tuple[str, float]] = []
     output = b""
@@ -182,3 +191,32 @@ def test_lines_from_a_slow_writer_show_as_they_arrive() -> None:
         process.kill()
         os.close(main)
     assert [event for event, _ in seen] == ["first", "second"]
+
+
+def test_a_capture_piped_in_shows_its_records_before_it_ends() -> None:
+    """`tcpdump -U -w - | ioproto decode - | consumer`: the records of the packets written so
+    far reach the output pipe while the writer still holds stdin open."""
+    import select
+    import struct
+
+    data = CHAT.read_bytes()
+    first, position = [data[:24]], 24
+    while len(first) <= 12:  # the handshake: records, but fewer than a block of output
+        (length,) = struct.unpack_from("<I", data, position + 8)
+        first.append(data[position : position + 16 + length])
+        position += 16 + length
+    reading, writing = os.pipe()
+    process = start_decode("jsonl", writing)
+    assert process.stdin is not None
+    try:
+        process.stdin.write(b"".join(first))
+        process.stdin.flush()
+        ready, _, _ = select.select([reading], [], [], 20)
+        assert ready, "no record 20 s after the first packets were written"
+        assert os.read(reading, 65536).startswith(b"{")
+        process.stdin.write(data[position:])
+        process.stdin.close()
+        assert process.wait(30) == 0
+    finally:
+        process.kill()
+        os.close(reading)
