@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     import pluggy
 
     from .components import DecodeContext, Limits, SinkContext, SourceContext
-    from .errors import IoprotoError, NoSourceError, PluginFailure, UsageError
+    from .errors import IoprotoError, NoSourceError, PluginError, PluginFailure, UsageError
     from .filters import Filter, FilterError, compile_filter
     from .lazycomponents import LazyComponent
     from .model import (
@@ -51,6 +51,7 @@ _LAZY = {
     "SourceContext": "components",
     "IoprotoError": "errors",
     "NoSourceError": "errors",
+    "PluginError": "errors",
     "PluginFailure": "errors",
     "UsageError": "errors",
     "Filter": "filters",
@@ -122,11 +123,17 @@ def decode(
         or more cores are idle, :func:`ioproto.worker.default_shard_workers`). The records
         are the same.
 
-    Bad input never raises: it comes out as :class:`ErrorRecord` records. An unknown
-    ``proto``/``source`` name raises ``KeyError`` whose message lists the valid names; a
-    mistake in ``filter`` raises :class:`FilterError` (``.display()`` shows where); an
-    input that cannot be opened at all (an interface that does not exist, say) raises
-    :class:`UsageError`.
+    Bad input never raises: it comes out as :class:`ErrorRecord` records, and so does an
+    exception of a plugin's decoder or classifier (rule ``plugin.crash``; with ``strict``,
+    :class:`PluginFailure` instead). The caller's mistakes raise :class:`UsageError`, whose
+    message is one line saying what to do: an unknown ``proto``/``source``/classifier name
+    (the message lists the valid ones; it is also a ``KeyError``), an option that no
+    decoder takes or a value it refuses, an input that cannot be opened at all (an
+    interface that does not exist, say); a plugin that cannot work as written raises
+    :class:`PluginError`, a :class:`UsageError`. A mistake in ``filter`` raises
+    :class:`FilterError` (``.display()`` shows where). Each is raised by this call, except
+    what only reading an input finds (no source claims it, it cannot be opened): that is
+    raised by the first ``next()``, before any record.
     """
     from .model import Record
     from .pipeline import Pipeline, resolve_source
@@ -135,6 +142,8 @@ def decode(
 
     pm = plugin_manager or make_plugin_manager()
     components = collect_components(pm)
+    if source is not None:
+        components.sources.get(source)  # an unknown name is a mistake now, not at next()
     match: Filter | None
     if isinstance(filter, str):
         from .filters import compile_filter
@@ -193,6 +202,7 @@ __all__ = [
     "NoSourceError",
     "Packet",
     "Pipeline",
+    "PluginError",
     "PluginFailure",
     "PluginManager",
     "Record",

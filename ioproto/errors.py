@@ -15,18 +15,6 @@ class IoprotoError(Exception):
     """Base class of ioproto's exceptions."""
 
 
-class NoSourceError(IoprotoError):
-    """No registered capture source claims an input."""
-
-    def __init__(self, input: str, valid: list[str]) -> None:
-        self.input = input
-        self.valid = valid
-        super().__init__(
-            f"no capture source can read {input!r}; name one with --source "
-            f"(valid: {', '.join(valid) or 'none registered'})"
-        )
-
-
 class UsageError(IoprotoError):
     """A mistake of the caller that no record can stand for: an input that cannot be opened
     at all (an interface that does not exist, a port in use, a bad upstream URL), a file a
@@ -35,6 +23,29 @@ class UsageError(IoprotoError):
     A source's ``open`` raises it before yielding anything, a sink factory's ``open`` when
     it is asked to. The message is one line that says what is wrong and what to do; the
     ``ioproto`` command prints it and exits with status 2.
+    """
+
+
+class NoSourceError(UsageError):
+    """No registered capture source claims an input (a :class:`UsageError`: name one)."""
+
+    def __init__(self, input: str, valid: list[str]) -> None:
+        self.input = input
+        self.valid = valid
+        super().__init__(
+            f"no capture source can read {input!r}; name one with --source (in Python: source=...) "
+            f"(valid: {', '.join(valid) or 'none registered'})"
+        )
+
+
+class PluginError(UsageError):
+    """A plugin that cannot work as written, found before any record flows: a hook ioproto
+    does not have or that takes an argument the hook does not give, a component without a
+    member its kind needs, a component whose ``open`` raised.
+
+    The message names the plugin and what to change. It is a :class:`UsageError`, so the
+    ``ioproto`` command prints it as one line and exits with status 2. (An installed plugin
+    whose hooks are wrong is not this: it is reported with a warning and skipped.)
     """
 
 

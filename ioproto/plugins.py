@@ -23,9 +23,16 @@ import pluggy
 from . import hookspecs
 from .components import Classifier, Decoder, SinkFactory, Source
 from .entrypoints import entry_points
-from .errors import PluginLoadWarning
+from .errors import PluginError, PluginLoadWarning, UsageError
 from .filters import CORE_FIELDS, Field, FieldSet
 from .lazycomponents import LazyComponent, made
+from .pluginchecks import (
+    component_problem,
+    hook_problems,
+    isolate_lifecycle,
+    unmarked_hooks,
+    where,
+)
 from .suggest import did_you_mean
 
 ENTRY_POINT_GROUP = "ioproto"
@@ -54,9 +61,12 @@ def make_plugin_manager(
         ``IOPROTO_LOAD_PLUGINS`` (unset: all).
     :param plugins: extra plugin objects (modules or instances) to register, e.g. in tests.
 
-    A plugin that fails to import is reported with a :class:`PluginLoadWarning` naming it and
-    skipped. After loading, ``check_pending()`` makes a misspelt hook implementation fail
-    loudly (``pluggy.PluginValidationError``).
+    An entry-point plugin that fails to import, or whose hooks are wrong (a name that is no
+    hook, an argument the hook does not give), is reported with a :class:`PluginLoadWarning`
+    naming it and skipped. A plugin of ``plugins`` whose hooks are wrong raises
+    :class:`~ioproto.errors.PluginError` saying what to change. A lifecycle hook
+    (``configure``, ``pipeline_started``, ``pipeline_finished``) that raises is reported with
+    a warning naming its plugin when it is called, and the run goes on.
     """
     pm = PluginManager()
     pm.add_hookspecs(hookspecs)
@@ -65,7 +75,13 @@ def make_plugin_manager(
             only = _names_from_environment()
         _load_entrypoints(pm, only)
     for plugin in plugins:
-        pm.register(plugin)
+        label = getattr(plugin, "__name__", type(plugin).__name__)
+        problems = hook_problems(pm, plugin)
+        if problems:
+            raise PluginError(f"plugin {label!r}: {problems[0]}")
+        _warn_unmarked(pm, plugin, label)
+        name = pm.register(plugin)
+        isolate_lifecycle(pm, plugin, name or label)
     pm.check_pending()
     if os.environ.get("IOPROTO_TRACE_PLUGINS"):
         pm.trace.root.setwriter(sys.stderr.write)
@@ -100,7 +116,18 @@ def _load_entrypoints(pm: PluginManager, only: Sequence[str] | None) -> None:
                 stacklevel=2,
             )
             continue
+        problems = hook_problems(pm, plugin)
+        if problems:
+            warnings.warn(
+                f"ioproto plugin {entry_point.name!r} ({entry_point.value}) was skipped: "
+                f"{problems[0]}",
+                PluginLoadWarning,
+                stacklevel=2,
+            )
+            continue
+        _warn_unmarked(pm, plugin, entry_point.name)
         pm.register(plugin, name=entry_point.name)
+        isolate_lifecycle(pm, plugin, entry_point.name)
         dist = entry_point.dist
         if dist is not None:
             # One read of each distribution's metadata, not one per entry point (the
@@ -109,6 +136,18 @@ def _load_entrypoints(pm: PluginManager, only: Sequence[str] | None) -> None:
             if found is None:
                 found = names[id(dist)] = (dist.name, dist.version)
             pm.distributions[entry_point.name] = found
+
+
+def _warn_unmarked(pm: PluginManager, plugin: object, name: str) -> None:
+    """A :class:`PluginLoadWarning` for each function of ``plugin`` named like a hook but not
+    marked ``@ioproto.hookimpl`` (pluggy would ignore it, silently)."""
+    for hook in unmarked_hooks(pm, plugin):
+        warnings.warn(
+            f"ioproto plugin {name!r} defines {hook}() without @ioproto.hookimpl, so it is "
+            f"never called; mark it @ioproto.hookimpl",
+            PluginLoadWarning,
+            stacklevel=3,
+        )
 
 
 def _warn_unknown_names(only: Sequence[str], installed: Sequence[str]) -> None:
@@ -159,6 +198,19 @@ class Registry(Generic[T]):
                 stacklevel=3,
             )
             return
+        problem = (
+            None
+            if isinstance(component, LazyComponent)
+            else component_problem(self.kind, component)
+        )
+        if problem is not None:
+            warnings.warn(
+                f"ioproto plugin {plugin!r} registered {self.kind} {name!r}, which was "
+                f"skipped: {problem}",
+                PluginLoadWarning,
+                stacklevel=3,
+            )
+            return
         if name in self._items:
             warnings.warn(
                 f"plugin {plugin!r} registered {self.kind} {name!r}, already registered by "
@@ -200,18 +252,20 @@ class Registry(Generic[T]):
         """Make ``entry``'s component if it is lazy; ``False`` (reported, and the entry
         dropped) when that fails."""
         try:
-            made(entry.component)
+            problem = component_problem(self.kind, made(entry.component))
         except Exception as exc:
-            name = entry.component.name
-            del self._items[name]
-            warnings.warn(
-                f"ioproto plugin {entry.plugin!r} failed to make {self.kind} {name!r}, "
-                f"which was skipped: {type(exc).__name__}: {exc}",
-                PluginLoadWarning,
-                stacklevel=3,
-            )
-            return False
-        return True
+            problem = f"{type(exc).__name__}: {exc}"
+        if problem is None:
+            return True
+        name = entry.component.name
+        del self._items[name]
+        warnings.warn(
+            f"ioproto plugin {entry.plugin!r} failed to make {self.kind} {name!r}, "
+            f"which was skipped: {problem}",
+            PluginLoadWarning,
+            stacklevel=3,
+        )
+        return False
 
     def __contains__(self, name: object) -> bool:
         return name in self._items
@@ -220,8 +274,11 @@ class Registry(Generic[T]):
         return len(self._items)
 
 
-class UnknownComponentError(KeyError):
-    """A name given for a source, decoder, classifier or sink that nobody registered."""
+class UnknownComponentError(UsageError, KeyError):
+    """A name given for a source, decoder, classifier or sink that nobody registered.
+
+    A :class:`~ioproto.errors.UsageError` (the caller's mistake: the message lists the
+    valid names), and a ``KeyError`` as it was before there was one."""
 
     def __init__(self, kind: str, name: str, valid: list[str]) -> None:
         self.kind = kind
@@ -282,11 +339,20 @@ def _collect(pm: pluggy.PluginManager, hook_name: str, registry: Registry[Any]) 
             registry.add(component, _plugin)
 
         try:
-            impl.function(register=register)
+            returned = impl.function(register=register)
         except Exception as exc:
             warnings.warn(
                 f"ioproto plugin {plugin_name!r} failed in {hook_name}: "
-                f"{type(exc).__name__}: {exc}",
+                f"{type(exc).__name__}: {exc}{where(exc)}",
+                PluginLoadWarning,
+                stacklevel=2,
+            )
+            continue
+        if returned is not None:
+            warnings.warn(
+                f"ioproto plugin {plugin_name!r}: {hook_name} returned "
+                f"{type(returned).__name__}, which ioproto ignores; call register(component) "
+                f"for each component instead",
                 PluginLoadWarning,
                 stacklevel=2,
             )
