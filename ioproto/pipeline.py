@@ -18,7 +18,6 @@ tests whose failure means that neither the record nor anything decoded from it c
 from __future__ import annotations
 
 import time
-import traceback
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
@@ -33,12 +32,14 @@ from .components import (
     SinkContext,
     Source,
     StreamDecoder,
+    declared_options,
     optional,
 )
-from .errors import PluginFailure
+from .errors import PluginError, PluginFailure, UsageError
 from .layers import layer_names, layer_of, source_layers
 from .lazycomponents import declared
 from .model import DELIVERED_LAYER, INPUT_SUMMARY_LAYER, Delivered, ErrorRecord, Record, Tag
+from .pluginchecks import opened_problem, where
 from .plugins import (
     Components,
     PluginManager,
@@ -47,6 +48,7 @@ from .plugins import (
     make_plugin_manager,
 )
 from .sessions import Session, SessionEnd, SessionStore, session_key
+from .suggest import did_you_mean
 from .summary import RunSummary
 
 #: Where a :class:`~ioproto.model.Delivered` batch enters: past everything, to the sinks.
@@ -325,31 +327,38 @@ class Pipeline:
             }
         )
         interest = Interest(components)
+        check_decode_options(context.options, components)
         layers = []
         for name, rides_on, members in resolve_layers(components, proto):
             layer_context = attrs.evolve(context, wanted=interest.checker(name))
             opened = [
-                LayerMember(decoder=decoder, stream=decoder.open(layer_context), plugin=plugin)
+                LayerMember(
+                    decoder=decoder,
+                    stream=_open("decoder", decoder, plugin, layer_context),
+                    plugin=plugin,
+                )
                 for decoder, plugin in members
             ]
             layers.append(Layer(name=name, rides_on=rides_on, members=opened))
         if classifiers is None:
             classifiers = components.classifiers.names()
+        elif isinstance(classifiers, str):
+            raise UsageError(f"classifiers takes a list of names: classifiers=[{classifiers!r}]")
         classifier_stages = []
         for name in classifiers:
             classifier = components.classifiers.get(name)
             plugin = components.classifiers.owner(name)
-            state = classifier.open(context)
+            state = _open("classifier", classifier, plugin, context)
             tagger = optional(state, "ClassifierState", "tags")
             on_end = optional(state, "ClassifierState", "session_ended")
             classifier_stages.append(Stage(name, plugin, state, tagger, on_end))
         sink_stages = []
-        for name, sink_context in sinks:
+        for name, sink_context in _sink_pairs(sinks):
             factory = components.sinks.get(name)
             plugin = components.sinks.owner(name)
             if sink_context.sessions is None:
                 sink_context = attrs.evolve(sink_context, sessions=sessions)
-            sink = factory.open(sink_context)
+            sink = _open("sink", factory, plugin, sink_context)
             on_end = optional(sink, "Sink", "session_ended")
             sink_stages.append(Stage(name, plugin, sink, on_end=on_end))
         pipeline = cls(
@@ -616,43 +625,55 @@ class Pipeline:
             layer = layers[index]
             members = layer.members if not isinstance(record, ErrorRecord) else layer.attributing
             for member in members:
-                if member.accepts(record):
-                    try:
-                        produced = member.stream.feed(record)
-                        if type(produced) is not list:
-                            produced = list(produced)
-                    except Exception as exc:
-                        failure = self._plugin_failed(
-                            member.plugin, member.decoder.name, exc, record
-                        )
-                        produced = [failure] if failure is not None else []
-                    if not produced:
-                        if self.all_layers:
-                            self._emit(record)  # consumed, and nothing came of it
-                        return
-                    ender = member.ender
-                    if ender is not None:
-                        for child in produced:
-                            if ender(child) is not None:
-                                self._ending.append(child)
-                    if self.all_layers and not any(
-                        child.layer == record.layer for child in produced
-                    ):
-                        self._emit(record)  # consumed, and not passed on (possibly annotated)
-                    index += 1
-                    if index < len(layers):
-                        forward = self._push
-                        for child in produced:
-                            forward(child, index)
-                    else:
-                        # Records out of the top layer go straight to the classifiers (what
-                        # _push would do).
-                        deliver = self._classify_and_deliver
-                        classifiers = self.classifiers
-                        for child in produced:
-                            deliver(child, classifiers)
+                try:
+                    if not member.accepts(record):
+                        continue
+                    produced = member.stream.feed(record)
+                    if type(produced) is not list:
+                        produced = records_of(produced, "feed")
+                    for child in produced:
+                        if not isinstance(child, Record):
+                            raise WrongReturn(not_a_record("feed", child))
+                except Exception as exc:
+                    self._decoder_failed(member, exc, record, index)
                     return
+                if not produced:
+                    if self.all_layers:
+                        self._emit(record)  # consumed, and nothing came of it
+                    return
+                ender = member.ender
+                if ender is not None:
+                    for child in produced:
+                        if ender(child) is not None:
+                            self._ending.append(child)
+                if self.all_layers and not any(child.layer == record.layer for child in produced):
+                    self._emit(record)  # consumed, and not passed on (possibly annotated)
+                index += 1
+                if index < len(layers):
+                    forward = self._push
+                    for child in produced:
+                        forward(child, index)
+                else:
+                    # Records out of the top layer go straight to the classifiers (what
+                    # _push would do).
+                    deliver = self._classify_and_deliver
+                    classifiers = self.classifiers
+                    for child in produced:
+                        deliver(child, classifiers)
+                return
         self._classify_and_deliver(record, self.classifiers)
+
+    def _decoder_failed(
+        self, member: LayerMember, exc: Exception, record: Record, index: int
+    ) -> None:
+        """``member`` raised on ``record`` (or returned what is no list of records): the
+        record goes on as if no decoder had taken it, so that what it holds is not lost, and
+        the ``plugin.crash`` record after it, into the layers above (which may attribute
+        it)."""
+        failure = self._plugin_failed(member.plugin, member.decoder.name, exc, record)
+        self._classify_and_deliver(record, self.classifiers)
+        if failure is not None:
+            self._push(failure, index + 1)
 
     def _emit(self, record: Record) -> None:
         self._classify_and_deliver(record, self.classifiers)
@@ -667,6 +688,7 @@ class Pipeline:
         # classifiers with a `tags` method are gathered and added in one copy of the record
         # (before any classifier that takes the whole record, which may read them).
         pending: tuple[Tag, ...] = ()
+        failures: list[ErrorRecord] | None = None
         for stage in classifiers:
             try:
                 tagger = stage.tagger
@@ -677,9 +699,19 @@ class Pipeline:
                     continue
                 if pending:
                     record, pending = record.with_tags(pending), ()
-                record = stage.component.classify(record)
+                classified = stage.component.classify(record)
+                if not isinstance(classified, Record):
+                    raise WrongReturn(
+                        f"classify() returned {type(classified).__name__} "
+                        f"{_brief(classified)}; it must return the record, or a copy "
+                        f"from record.with_tags(...)"
+                    )
+                record = classified
             except Exception as exc:
-                self._plugin_failed(stage.plugin, stage.name, exc, record)
+                # the record goes on as the failed classifier got it; its failure after it
+                failure = self._plugin_failed(stage.plugin, stage.name, exc, record)
+                if failure is not None:
+                    failures = [*(failures or ()), failure]
         if pending:
             record = record.with_tags(pending)
         summary = self.summary
@@ -694,6 +726,9 @@ class Pipeline:
                 raise
             except Exception as exc:
                 self._sink_failed(stage, exc, record)
+        if failures is not None:
+            for failure in failures:
+                self._classify_and_deliver(failure, [])
 
     def _call_sink(self, stage: Stage, method: Any, *args: Any) -> None:
         try:
@@ -729,7 +764,11 @@ class Pipeline:
         parent: Record | None = None,
     ) -> list[Record]:
         try:
-            return list(method(*args))
+            produced = records_of(method(*args), method.__name__)
+            for child in produced:
+                if not isinstance(child, Record):
+                    raise WrongReturn(not_a_record(method.__name__, child))
+            return produced
         except Exception as exc:
             failure = self._plugin_failed(plugin, component, exc, parent)
             return [failure] if failure is not None else []
@@ -740,12 +779,11 @@ class Pipeline:
         self.summary.plugin_failures[plugin] += 1
         if self.strict:
             raise PluginFailure(plugin, component, exc) from exc
-        where = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
         # where a plugin's own code failed, for its author; an OSError (a full disk) names
-        # the file instead, and the line that met it would only distract
-        location = (
-            f" at {where.filename}:{where.lineno}" if where and not isinstance(exc, OSError) else ""
-        )
+        # the file instead, and the line that met it would only distract, as would the
+        # pipeline's own line that found a wrong return value
+        location = "" if isinstance(exc, OSError | WrongReturn) else where(exc)
+        raised = "" if isinstance(exc, WrongReturn) else f" raised {type(exc).__name__}"
         return ErrorRecord(
             ts=record.ts if record is not None else 0.0,
             connection=record.connection if record is not None else None,
@@ -755,9 +793,102 @@ class Pipeline:
             parent=record,
             layer=component,
             rule="plugin.crash",
-            reason=f"{component} ({plugin}) raised {type(exc).__name__}: {exc}{location}",
+            reason=f"{component} ({plugin}){raised}: {exc}{location}",
             plugin=plugin,
         )
+
+
+class WrongReturn(TypeError):
+    """A component's method returned what the pipeline cannot use (the message says what it
+    must return); reported like an exception of the component's own."""
+
+
+def records_of(returned: Any, method: str) -> list[Record]:
+    """What a component's ``method`` returned, as a list; a ``TypeError`` saying what it
+    should return when it is not an iterable of records (``None``, one record)."""
+    if isinstance(returned, Record) or returned is None or isinstance(returned, str | bytes):
+        raise WrongReturn(not_a_record(method, returned, listed=False))
+    try:
+        return list(returned)
+    except TypeError:
+        raise WrongReturn(not_a_record(method, returned, listed=False)) from None
+
+
+def not_a_record(method: str, value: Any, *, listed: bool = True) -> str:
+    """The message for a component's ``method`` that returned ``value`` where records go."""
+    what = "a list holding" if listed else "returned"
+    return (
+        f"{method}() {what} {type(value).__name__} {_brief(value)}; it must return a list of "
+        f"records (ioproto.Record), [] for none"
+    )
+
+
+def _brief(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _open(kind: str, component: Any, plugin: str, context: Any) -> Any:
+    """``component.open(context)``; an exception other than the
+    :class:`~ioproto.errors.UsageError` it may raise for a setting it refuses, or a returned
+    object without the methods the pipeline calls, is a
+    :class:`~ioproto.errors.PluginError` naming the plugin."""
+    try:
+        opened = component.open(context)
+    except UsageError:
+        raise
+    except Exception as exc:
+        raise PluginError(
+            f"{kind} {component.name!r} of plugin {plugin!r} failed to open: "
+            f"{type(exc).__name__}: {exc}{where(exc)}"
+        ) from exc
+    problem = opened_problem(kind, opened)
+    if problem is not None:
+        raise PluginError(f"{kind} {component.name!r} of plugin {plugin!r}: {problem}")
+    return opened
+
+
+def _sink_pairs(sinks: Sequence[tuple[str, SinkContext]]) -> list[tuple[str, SinkContext]]:
+    """``sinks`` checked: ``(name, SinkContext)`` pairs, else a
+    :class:`~ioproto.errors.UsageError` saying so."""
+    from .contexts import SinkContext
+
+    pairs = list(sinks)
+    for pair in pairs:
+        if not (isinstance(pair, tuple) and len(pair) == 2 and isinstance(pair[1], SinkContext)):
+            raise UsageError(
+                f"sinks takes (name, SinkContext) pairs, e.g. "
+                f"[('jsonl', SinkContext(stream=sys.stdout))], not {pair!r}"
+            )
+    return pairs
+
+
+def check_decode_options(options: Mapping[str, Any], components: Components) -> None:
+    """A :class:`~ioproto.errors.UsageError` for a decoder option that no decoder or
+    classifier declares (unchecked while a decoder declares nothing)."""
+    valid = decode_option_names(components)
+    if valid is None:
+        return
+    for key in options:
+        if key not in valid:
+            raise UsageError(
+                f"decoder option {key!r}: no decoder takes it{did_you_mean(key, valid)}; "
+                f"valid: {', '.join(sorted(valid)) or 'none'}"
+            )
+
+
+def decode_option_names(components: Components) -> set[str] | None:
+    """Every decoder option name a decoder or classifier declares; ``None`` when a decoder
+    declares nothing (then any name passes)."""
+    valid: set[str] = set()
+    for decoder in components.decoders.items():
+        names = declared_options(decoder.component, "Decoder")
+        if names is None:
+            return None
+        valid.update(names)
+    for classifier in components.classifiers.items():
+        valid.update(declared_options(classifier.component, "Classifier") or ())
+    return valid
 
 
 def resolve_source(components: Components, input: str, *, source: str | None = None) -> Source:

@@ -12,6 +12,7 @@ from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
 from ioproto.components import declared_options, declared_types, optional
+from ioproto.pipeline import decode_option_names
 from ioproto.plugins import Components
 from ioproto.suggest import did_you_mean
 
@@ -25,17 +26,6 @@ def _valid(declarations: Iterable[Collection[str] | None]) -> set[str] | None:
         if declared is None:
             return None
         valid.update(declared)
-    return valid
-
-
-def decode_option_names(components: Components) -> set[str] | None:
-    """Every ``--decode-option`` name a decoder or classifier declares; ``None`` when a
-    decoder declares nothing (then any name passes)."""
-    decoders = components.decoders.items()
-    valid = _valid(declared_options(item.component, "Decoder") for item in decoders)
-    if valid is not None:
-        for item in components.classifiers.items():
-            valid.update(declared_options(item.component, "Classifier") or ())
     return valid
 
 

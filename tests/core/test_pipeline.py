@@ -137,11 +137,13 @@ def test_unknown_proto_lists_valid_layers() -> None:
 def test_a_crashing_decoder_becomes_an_error_record_and_decoding_goes_on() -> None:
     p = pipeline("upper")
     out = p.feed(chunk("boom")) + p.feed(chunk("ok"))
-    assert isinstance(out[0], ErrorRecord)
-    assert out[0].rule == "plugin.crash"
-    assert "decoder bug" in out[0].reason
-    assert out[0].parent == chunk("boom")
-    assert out[1].data == "OK"
+    # what the decoder failed on goes on as if no decoder had taken it, then its failure
+    assert out[0] == chunk("boom")
+    assert isinstance(out[1], ErrorRecord)
+    assert out[1].rule == "plugin.crash"
+    assert "decoder bug" in out[1].reason
+    assert out[1].parent == chunk("boom")
+    assert out[2].data == "OK"
     assert p.summary.plugin_failures
     assert p.summary.errors["plugin.crash"] == 1
 

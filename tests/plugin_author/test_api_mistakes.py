@@ -1,0 +1,296 @@
+"""A plugin author's and an embedder's mistakes through the Python API: each is an ioproto
+error class with one line saying what to change, raised when the plugin is registered or the
+pipeline built; a plugin that fails on one message mid-stream is an error record and the
+records around it still come."""
+
+from __future__ import annotations
+
+import io
+import types
+import warnings
+from collections.abc import Iterable
+from typing import Any
+
+import ioproto_engineio
+import ioproto_socketio
+import pytest
+from ioproto_socketio.testing import socketio_event, socketio_messages
+
+import ioproto
+from ioproto import ErrorRecord, Packet, Pipeline, Record, SinkContext, record_context
+from ioproto.errors import PluginLoadWarning
+from ioproto.plugins import make_plugin_manager
+
+
+class Words:
+    """Layer ``words`` on ``socketio``: one ``word`` per EVENT ``say``; what the argument
+    says is what the stream does wrong (``raise``, ``none``, ``one``, ``text``)."""
+
+    name = "words"
+    rides_on = "socketio"
+    description = "test"
+
+    def accepts(self, record: Record) -> bool:
+        return record.layer == "socketio" and getattr(record, "event", None) == "say"
+
+    def open(self, context: Any) -> Words.Stream:
+        return Words.Stream()
+
+    class Stream:
+        def feed(self, record: Record) -> Any:
+            word = record.args[0]  # type: ignore[attr-defined]
+            made = Packet(**record_context(record), layer="words", type="word", data=word)
+            if word == "raise":
+                raise ValueError("cannot say that")
+            if word == "none":
+                return None
+            if word == "one":
+                return made
+            if word == "text":
+                return [record, "word"]
+            return [record, made]
+
+        def close(self) -> Iterable[Record]:
+            return []
+
+
+def registering(hook: str, *components: object) -> object:
+    """A plugin whose hook ``hook`` (``register_decoders``, …) registers ``components``."""
+
+    def register_all(register: Any) -> None:
+        for component in components:
+            register(component)
+
+    return types.SimpleNamespace(**{hook: ioproto.hookimpl(register_all)})
+
+
+def words_plugin() -> object:
+    return registering("register_decoders", Words())
+
+
+def manager(*extra: object) -> ioproto.PluginManager:
+    return make_plugin_manager(
+        load_entrypoints=False, plugins=[ioproto_engineio, ioproto_socketio, *extra]
+    )
+
+
+def said(*words: str) -> list[Record]:
+    messages = [("c2s", "0")] + [("c2s", socketio_event("say", word)) for word in words]
+    return socketio_messages(messages)
+
+
+# -- hooks that cannot work ------------------------------------------------------------------
+
+
+def test_a_misspelt_hook_name_says_which_hook_was_meant() -> None:
+    misspelt = registering("register_decoder", Words())
+
+    with pytest.raises(ioproto.PluginError, match=r"did you mean register_decoders\?"):
+        manager(misspelt)
+
+
+def test_a_hook_argument_the_hook_does_not_give_names_the_ones_it_gives() -> None:
+    class WrongArgument:
+        @ioproto.hookimpl
+        def register_decoders(self, registry):  # type: ignore[no-untyped-def]
+            registry(Words())
+
+    with pytest.raises(ioproto.PluginError) as raised:
+        manager(WrongArgument())
+    message = str(raised.value)
+    assert "'registry'" in message and "it gives: register" in message
+    assert "\n" not in message
+
+
+def test_a_hook_without_the_marker_is_reported_not_ignored() -> None:
+    class Unmarked:
+        def register_decoders(self, register):  # type: ignore[no-untyped-def]
+            register(Words())
+
+    with pytest.warns(PluginLoadWarning, match=r"without @ioproto.hookimpl"):
+        manager(Unmarked())
+
+
+class RegisterRaises:
+    @ioproto.hookimpl
+    def register_decoders(self, register):  # type: ignore[no-untyped-def]
+        raise RuntimeError("no decoders today")
+
+
+class StartRaises:
+    @ioproto.hookimpl
+    def pipeline_started(self, pipeline):  # type: ignore[no-untyped-def]
+        raise RuntimeError("dashboard down")
+
+
+@pytest.mark.parametrize(
+    ("plugin", "says"),
+    [
+        (RegisterRaises(), r"failed in register_decoders: RuntimeError: no decoders today at "),
+        (StartRaises(), r"failed in pipeline_started: RuntimeError: dashboard down at "),
+    ],
+)
+def test_a_hook_that_raises_is_a_warning_naming_the_plugin_and_the_run_goes_on(
+    plugin: object, says: str
+) -> None:
+    with pytest.warns(PluginLoadWarning, match=says):
+        records = list(ioproto.decode(said("hi"), plugin_manager=manager(plugin)))
+    assert any(getattr(r, "event", None) == "say" for r in records)
+
+
+def test_a_component_without_a_member_it_needs_is_skipped_saying_which() -> None:
+    no_rides_on = types.SimpleNamespace(
+        name="broken", description="test", accepts=lambda record: False, open=lambda context: None
+    )
+    registers = registering("register_decoders", no_rides_on, Words)  # Words: the class
+
+    with pytest.warns(PluginLoadWarning) as caught:
+        ioproto.plugins.collect_components(manager(registers))
+    messages = [str(w.message) for w in caught]
+    assert any("SimpleNamespace has no rides_on" in m for m in messages), messages
+    assert any("register(Words())" in m for m in messages), messages
+
+
+def test_a_decoder_whose_open_raises_is_a_plugin_error_naming_it() -> None:
+    class OpenRaises(Words):
+        def open(self, context: Any) -> Words.Stream:
+            raise KeyError("missing setting")
+
+    plugin = registering("register_decoders", OpenRaises())
+
+    with pytest.raises(ioproto.PluginError, match=r"decoder 'words' of plugin .* failed to open"):
+        Pipeline.build(proto="words", plugin_manager=manager(plugin))
+
+
+def test_a_decoder_whose_open_returns_no_stream_is_a_plugin_error_saying_what_it_needs() -> None:
+    class OpenForgets(Words):
+        def open(self, context: Any) -> Any:
+            return None  # forgot ``return Words.Stream()``
+
+    plugin = registering("register_decoders", OpenForgets())
+
+    with pytest.raises(ioproto.PluginError, match=r"open\(\) returned NoneType, which has no feed"):
+        Pipeline.build(proto="words", plugin_manager=manager(plugin))
+
+
+# -- mid-stream failures ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("word", "says"),
+    [
+        ("raise", "raised ValueError: cannot say that"),
+        ("none", "feed() returned NoneType None; it must return a list of records"),
+        ("one", "feed() returned Packet"),
+        ("text", "feed() a list holding str 'word'"),
+    ],
+)
+def test_a_decoder_failing_on_one_message_is_an_error_record_between_the_good_ones(
+    word: str, says: str
+) -> None:
+    records = list(
+        ioproto.decode(
+            said("before", word, "after"), proto="words", plugin_manager=manager(words_plugin())
+        )
+    )
+    words = [r.data for r in records if r.layer == "words" and r.type == "word"]
+    assert words == ["before", "after"]
+    # the EVENT it failed on goes on as if no decoder had taken it, its failure after it
+    events = [r for r in records if getattr(r, "event", None) == "say"]
+    assert [event.args for event in events] == [["before"], [word], ["after"]]  # type: ignore[attr-defined]
+    assert records.index(events[1]) + 1 == records.index(
+        error := next(r for r in records if isinstance(r, ErrorRecord))
+    )
+    assert [r for r in records if isinstance(r, ErrorRecord)] == [error]
+    assert error.rule == "plugin.crash" and error.layer == "words"
+    assert says in error.reason, error.reason
+    assert error.parent is not None and error.parent.args == [word]  # type: ignore[attr-defined]
+
+
+def test_strict_makes_a_failing_decoder_raise_plugin_failure() -> None:
+    with pytest.raises(ioproto.PluginFailure, match="cannot say that"):
+        list(
+            ioproto.decode(
+                said("raise"), proto="words", strict=True, plugin_manager=manager(words_plugin())
+            )
+        )
+
+
+def test_a_classifier_returning_nothing_is_an_error_record() -> None:
+    class Forgets:
+        name = "forgets"
+        description = "test"
+
+        def open(self, context: Any) -> Forgets:
+            return self
+
+        def classify(self, record: Record) -> None:
+            return None  # forgot ``return record``
+
+        def close(self) -> list[Record]:
+            return []
+
+    plugin = registering("register_classifiers", Forgets())
+
+    records = list(
+        ioproto.decode(said("hi"), classifiers=["forgets"], plugin_manager=manager(plugin))
+    )
+    errors = [r for r in records if isinstance(r, ErrorRecord)]
+    assert errors and "classify() returned NoneType" in errors[0].reason
+    assert any(getattr(r, "event", None) == "say" for r in records)
+
+
+# -- the embedder's mistakes -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("arguments", "says"),
+    [
+        ({"proto": "sockeio"}, "unknown layer 'sockeio' (did you mean socketio?)"),
+        ({"classifiers": ["latensy"]}, "unknown classifier 'latensy'"),
+        ({"options": {"revison": 3}}, "decoder option 'revison': no decoder takes it"),
+        ({"options": {"revision": "three"}}, "option revision='three'"),
+    ],
+)
+def test_a_wrong_name_or_value_given_to_decode_is_a_usage_error(
+    arguments: dict[str, Any], says: str
+) -> None:
+    with pytest.raises(ioproto.UsageError) as raised:
+        ioproto.decode(said("hi"), **arguments)
+    assert says in str(raised.value)
+
+
+def test_an_unknown_source_name_is_a_usage_error_when_decode_is_called() -> None:
+    with pytest.raises(ioproto.UsageError, match=r"unknown source 'pcapp'.*did you mean pcap"):
+        ioproto.decode("examples/chat.pcap", source="pcapp")
+
+
+def test_an_unknown_sink_name_is_a_usage_error() -> None:
+    with pytest.raises(ioproto.UsageError, match=r"unknown sink 'jsnl' \(did you mean jsonl\?\)"):
+        Pipeline.build(sinks=[("jsnl", SinkContext(stream=io.StringIO()))])
+
+
+def test_the_old_key_error_of_an_unknown_name_still_catches_it() -> None:
+    with pytest.raises(KeyError):
+        Pipeline.build(proto="sockeio")
+
+
+@pytest.mark.parametrize(
+    ("arguments", "says"),
+    [
+        ({"sinks": ["jsonl"]}, "sinks takes (name, SinkContext) pairs"),
+        ({"classifiers": "latency"}, "classifiers takes a list of names"),
+    ],
+)
+def test_an_argument_of_the_wrong_shape_says_the_right_one(
+    arguments: dict[str, Any], says: str
+) -> None:
+    with pytest.raises(ioproto.UsageError) as raised:
+        Pipeline.build(**arguments)
+    assert says in str(raised.value)
+
+
+def test_no_warning_for_the_bundled_plugins() -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", PluginLoadWarning)
+        ioproto.plugins.collect_components(make_plugin_manager())
