@@ -478,12 +478,25 @@ class Pipeline:
         return self.summary
 
     def stream(self, records: Iterable[Record]) -> Iterator[Record]:
-        """Feed ``records`` lazily, yielding what comes out; closes at the end."""
+        """Feed ``records`` lazily, yielding what comes out; closes at the end.
+
+        A caller that leaves the loop early (``break``, or ``close()`` on the generator)
+        ends ``records`` (a live source stops: a proxy stops listening, a capture's tcpdump
+        ends) and this pipeline: what closing flushes goes to the sinks, not to the caller,
+        who has left."""
         try:
             for record in records:
                 yield from self.feed(record)
+        except GeneratorExit:
+            try:
+                close = getattr(records, "close", None)
+                if close is not None:
+                    close()
+            finally:
+                self.close()
+            raise
         finally:
-            yield from self.close()
+            yield from self.close()  # nothing once closed above
 
     def wants(self, record: Record) -> bool:
         """Whether ``record`` would be input for some registered decoder of the layer above

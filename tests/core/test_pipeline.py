@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 import attrs
 import pytest
@@ -146,6 +146,25 @@ def test_a_crashing_decoder_becomes_an_error_record_and_decoding_goes_on() -> No
     assert out[2].data == "OK"
     assert p.summary.plugin_failures
     assert p.summary.errors["plugin.crash"] == 1
+
+
+def test_leaving_a_stream_early_ends_its_source_and_the_pipeline() -> None:
+    ended: list[str] = []
+
+    def endless() -> Iterator[Record]:
+        try:
+            while True:
+                yield chunk("tick")
+        finally:
+            ended.append("source")
+
+    p = pipeline("upper")
+    records = p.stream(endless())
+    for record in records:
+        assert record.data == "TICK"
+        break
+    records.close()  # what leaving a for loop over ioproto.decode() does, when collected
+    assert ended == ["source"] and p.summary.records["upper"] == 1
 
 
 def test_strict_makes_a_crash_fatal() -> None:
