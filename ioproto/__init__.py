@@ -135,11 +135,15 @@ def decode(
     what only reading an input finds (no source claims it, it cannot be opened): that is
     raised by the first ``next()``, before any record.
     """
+    from .memory import return_large_blocks
     from .model import Record
     from .pipeline import Pipeline, resolve_source
     from .plugins import collect_components, make_plugin_manager
     from .worker import source_records
 
+    # as the command does: a large message's memory goes back to the system once it is
+    # freed (ioproto.memory), so that a run of them does not grow the process
+    return_large_blocks()
     pm = plugin_manager or make_plugin_manager()
     components = collect_components(pm)
     if source is not None:
