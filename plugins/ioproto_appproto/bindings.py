@@ -29,16 +29,54 @@ def name_check(instance: Any, attribute: Any, value: str) -> None:
         raise ValueError(f"{attribute.name} {value!r}: use letters, digits, '_' and '-'")
 
 
+def format_check(instance: Any, attribute: Any, value: Any) -> None:
+    """An attrs validator: a construct format (an object with ``parse``), not its class."""
+    if isinstance(value, type) or not callable(getattr(value, "parse", None)):
+        what = f"the class {value.__name__}" if isinstance(value, type) else repr(value)
+        raise TypeError(
+            f"format={what}: not a construct format; give one, such as "
+            f'Struct("x" / Int8ub) or Int16ub'
+        )
+
+
+def direction_check(instance: Any, attribute: Any, value: Any) -> None:
+    """An attrs validator: ``None``, ``"c2s"`` or ``"s2c"``."""
+    if value not in (None, "c2s", "s2c"):
+        raise ValueError(f"direction={value!r}: give 'c2s', 's2c' or None (both)")
+
+
+def nsp_check(instance: Any, attribute: Any, value: Any) -> None:
+    """An attrs validator: a Socket.IO namespace, which starts with ``/``."""
+    if not isinstance(value, str) or not value.startswith("/"):
+        raise ValueError(f"nsp={value!r}: a namespace starts with '/', e.g. nsp='/{value}'")
+
+
+def arg_check(instance: Any, attribute: Any, value: Any) -> None:
+    """An attrs validator: an argument position, 0 or more."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"arg={value!r}: give the argument's position, 0 for the first")
+
+
+def event_check(instance: Any, attribute: Any, value: Any) -> None:
+    """An attrs validator: an event name."""
+    if not isinstance(value, str) or not value:
+        raise ValueError(f"event={value!r}: give the event's name, e.g. event='move'")
+
+
 @attrs.frozen(slots=True, kw_only=True)
 class _Argument:
-    """What binding a Socket.IO argument takes (see :class:`EventArg`, :class:`AckArg`)."""
+    """What binding a Socket.IO argument takes (see :class:`EventArg`, :class:`AckArg`).
 
-    event: str
-    format: Any = attrs.field(repr=False)
-    nsp: str = "/"
-    arg: int = 0
+    A value that cannot work (a ``format`` that is no construct format, a namespace without
+    its ``/``, a negative ``arg``, a ``direction`` other than ``c2s``/``s2c``) raises
+    ``ValueError`` or ``TypeError`` saying what to give, when the plugin is imported."""
+
+    event: str = attrs.field(validator=event_check)
+    format: Any = attrs.field(repr=False, validator=format_check)
+    nsp: str = attrs.field(default="/", validator=nsp_check)
+    arg: int = attrs.field(default=0, validator=arg_check)
     message: str | None = None
-    direction: Direction | None = None
+    direction: Direction | None = attrs.field(default=None, validator=direction_check)
 
 
 @attrs.frozen(slots=True, kw_only=True)
@@ -67,11 +105,11 @@ class EngineIOBinary:
     """Binary Engine.IO messages on HTTP ``path`` (and/or for which ``probe(data)`` is true)
     are ``format``, decoded as message ``message``."""
 
-    format: Any = attrs.field(repr=False)
+    format: Any = attrs.field(repr=False, validator=format_check)
     message: str = "message"
     path: str | None = None
     probe: Callable[[bytes], bool] | None = attrs.field(default=None, repr=False)
-    direction: Direction | None = None
+    direction: Direction | None = attrs.field(default=None, validator=direction_check)
 
     def __attrs_post_init__(self) -> None:
         if self.path is None and self.probe is None:
@@ -88,6 +126,8 @@ SocketIOArg = EventArg | AckArg
 
 def as_bindings(value: Iterable[Binding]) -> tuple[Binding, ...]:
     """An attrs converter: ``value`` as a tuple of bindings (anything else is refused)."""
+    if isinstance(value, EventArg | AckArg | EngineIOBinary):
+        raise TypeError(f"bindings takes a list of bindings: bindings=[{value!r}]")
     bindings = tuple(value)
     for binding in bindings:
         if not isinstance(binding, EventArg | AckArg | EngineIOBinary):

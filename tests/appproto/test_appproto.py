@@ -180,6 +180,28 @@ def test_declarations_are_checked() -> None:
         EngineIOBinary(format=Point)
     with pytest.raises(TypeError):
         AppProtocol(name="x", bindings=[object()])  # type: ignore[list-item]
+
+
+@pytest.mark.parametrize(
+    ("declare", "says"),
+    [
+        (lambda: EventArg(event="p", format=None), "format=None: not a construct format"),
+        (lambda: EventArg(event="p", format=Struct), "format=the class Struct"),
+        (lambda: EventArg(event="p", format=Point, nsp="game"), "nsp='/game'"),
+        (lambda: EventArg(event="p", format=Point, arg=-1), "0 for the first"),
+        (lambda: AckArg(event="p", format=Point, direction="up"), "give 'c2s', 's2c'"),
+        (lambda: EventArg(event="", format=Point), "give the event's name"),
+        (
+            lambda: AppProtocol(name="x", bindings=EventArg(event="p", format=Point)),
+            "bindings takes a list of bindings: bindings=[EventArg(",
+        ),
+    ],
+)
+def test_a_declaration_that_cannot_work_says_what_to_give(declare: Any, says: str) -> None:
+    """Raised when the plugin's module is imported: ioproto names the plugin and says this."""
+    with pytest.raises((ValueError, TypeError)) as raised:
+        declare()
+    assert says in str(raised.value)
     assert DEMO.decoder().name == "app-demo" and DEMO.decoder().layer == "app"
     assert [d.name for d in DEMO.decoders()] == ["app-demo"]
 
