@@ -66,6 +66,15 @@ def register_commands(cli):
 """
 
 
+WRONG_ARGUMENT = """
+import ioproto
+
+@ioproto.hookimpl
+def register_sinks(registry):
+    pass
+"""
+
+
 @pytest.fixture
 def plugins(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     install(tmp_path, "good", GOOD)
@@ -129,3 +138,18 @@ def test_a_raising_register_commands_hook_does_not_take_the_tool_down(
     code, out, err = cli(["plugins", "--json"], capsys)
     assert code == 0, err
     assert "good" in {entry["name"] for entry in json.loads(out)}
+
+
+def test_an_installed_plugin_with_a_hook_ioproto_cannot_call_is_skipped_saying_what_to_change(
+    plugins: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    install(plugins, "wronghook", WRONG_ARGUMENT)
+    code, out, err = cli(["plugins", "--json"], capsys)
+    assert code == 0, err
+    assert "wronghook" not in {entry["name"] for entry in json.loads(out)}
+    said = [line for line in err.splitlines() if "wronghook" in line]
+    assert said == [
+        "ioproto: warning: ioproto plugin 'wronghook' (wronghook_thirdparty) was skipped: "
+        "register_sinks() takes 'registry', which the hook does not give (did you mean "
+        "register?); it gives: register (see docs/plugin-hooks.md)"
+    ]
