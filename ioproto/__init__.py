@@ -128,16 +128,17 @@ def decode(
     :class:`PluginFailure` instead). The caller's mistakes raise :class:`UsageError`, whose
     message is one line saying what to do: an unknown ``proto``/``source``/classifier name
     (the message lists the valid ones; it is also a ``KeyError``), an option that no
-    decoder takes or a value it refuses, an input that cannot be opened at all (an
-    interface that does not exist, say); a plugin that cannot work as written raises
-    :class:`PluginError`, a :class:`UsageError`. A mistake in ``filter`` raises
-    :class:`FilterError` (``.display()`` shows where). Each is raised by this call, except
-    what only reading an input finds (no source claims it, it cannot be opened): that is
-    raised by the first ``next()``, before any record.
+    decoder takes (of ``source_options``: that the input's source does not take) or a value
+    it refuses, an input that cannot be opened at all (an interface that does not exist,
+    say); a plugin that cannot work as written raises :class:`PluginError`, a
+    :class:`UsageError`. A mistake in ``filter`` raises :class:`FilterError`
+    (``.display()`` shows where). Each is raised by this call, except what only reading an
+    input finds (no source claims it, it cannot be opened, an option its source does not
+    take): that is raised by the first ``next()``, before any record.
     """
     from .memory import return_large_blocks
     from .model import Record
-    from .pipeline import Pipeline, resolve_source
+    from .pipeline import Pipeline, check_source_option_names, resolve_source
     from .plugins import collect_components, make_plugin_manager
     from .worker import source_records
 
@@ -156,6 +157,7 @@ def decode(
     else:
         match = filter
     source_options = dict(source_options or {})
+    given = list(source_options)  # checked against the source of each input
     if match is not None:
         for option, values in match.source_options().items():
             source_options.setdefault(option, values)
@@ -184,6 +186,7 @@ def decode(
                 yield item
             else:
                 chosen = resolve_source(components, str(item), source=source)
+                check_source_option_names(given, chosen)
                 yield from source_records(
                     pipeline, chosen, str(item), context, jobs, only_input=only
                 )

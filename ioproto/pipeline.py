@@ -890,6 +890,20 @@ def check_decode_options(options: Mapping[str, Any], components: Components) -> 
             )
 
 
+def check_source_option_names(keys: Iterable[str], source: Source) -> None:
+    """A :class:`~ioproto.errors.UsageError` for a key that is no option of ``source``
+    (unchecked when the source declares none)."""
+    valid = declared_options(source, "Source")
+    if valid is None:
+        return
+    for key in keys:
+        if key not in valid:
+            raise UsageError(
+                f"source option {key!r}: not an option of the {source.name} source"
+                f"{did_you_mean(key, valid)}; valid: {', '.join(sorted(valid)) or 'none'}"
+            )
+
+
 def decode_option_names(components: Components) -> set[str] | None:
     """Every decoder option name a decoder or classifier declares; ``None`` when a decoder
     declares nothing (then any name passes)."""

@@ -9,6 +9,7 @@ import io
 import types
 import warnings
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 import ioproto_engineio
@@ -20,6 +21,8 @@ import ioproto
 from ioproto import ErrorRecord, Packet, Pipeline, Record, SinkContext, record_context
 from ioproto.errors import PluginLoadWarning
 from ioproto.plugins import make_plugin_manager
+
+CHAT = str(Path(__file__).resolve().parents[2] / "examples" / "chat.pcap")
 
 
 class Words:
@@ -262,7 +265,26 @@ def test_a_wrong_name_or_value_given_to_decode_is_a_usage_error(
 
 def test_an_unknown_source_name_is_a_usage_error_when_decode_is_called() -> None:
     with pytest.raises(ioproto.UsageError, match=r"unknown source 'pcapp'.*did you mean pcap"):
-        ioproto.decode("examples/chat.pcap", source="pcapp")
+        ioproto.decode(CHAT, source="pcapp")
+
+
+@pytest.mark.parametrize(
+    ("options", "says"),
+    [
+        (
+            {"prot": 3000},
+            "source option 'prot': not an option of the pcap source (did you mean port?)",
+        ),
+        ({"max_connections": "many"}, "option max_connections='many': give a whole number"),
+    ],
+)
+def test_a_source_option_the_source_does_not_take_is_a_usage_error_before_any_record(
+    options: dict[str, Any], says: str
+) -> None:
+    records = ioproto.decode(CHAT, source_options=options)
+    with pytest.raises(ioproto.UsageError) as raised:
+        next(records)
+    assert says in str(raised.value)
 
 
 def test_an_unknown_sink_name_is_a_usage_error() -> None:
