@@ -14,6 +14,7 @@ protocols in :mod:`ioproto.components`.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -86,7 +87,7 @@ def __getattr__(name: str) -> Any:
 
 
 def decode(
-    inputs: str | Iterable[str] | Iterable[Record],
+    inputs: str | os.PathLike[str] | Iterable[str | os.PathLike[str]] | Iterable[Record],
     *,
     proto: str = "socketio",
     source: str | None = None,
@@ -102,9 +103,10 @@ def decode(
 ) -> Iterator[Record]:
     """Decode ``inputs`` up to layer ``proto`` and yield the resulting records, streaming.
 
-    :param inputs: a path (``"-"`` for stdin), a list of paths, or an iterable of records
-        that you made yourself (e.g. ``ioproto_http.records.Chunk`` messages); each enters
-        at the layer that rides on its own.
+    :param inputs: a path (``str`` or :class:`pathlib.Path`; ``"-"`` for stdin), a list of
+        paths, or an iterable of records that you made yourself (e.g.
+        ``ioproto_http.records.Chunk`` messages); each enters at the layer that rides on its
+        own.
     :param proto: the highest layer to decode: ``"engineio"``, ``"socketio"``, … or
         a layer only sources produce (``"tcp"``) for no decoding.
     :param source: the capture source to read paths with; guessed from each input if
@@ -136,6 +138,7 @@ def decode(
     input finds (no source claims it, it cannot be opened, an option its source does not
     take): that is raised by the first ``next()``, before any record.
     """
+    from .errors import UsageError
     from .memory import return_large_blocks
     from .model import Record
     from .pipeline import Pipeline, check_source_option_names, resolve_source
@@ -178,9 +181,19 @@ def decode(
         options=source_options, limits=pipeline.context.limits, wanted=pipeline.wants
     )
 
+    items: Iterable[Any]
+    if isinstance(inputs, str | os.PathLike):
+        items = [os.fspath(inputs)]
+    elif isinstance(inputs, bytes | bytearray) or not isinstance(inputs, Iterable):
+        raise UsageError(
+            f"inputs takes a path (str or pathlib.Path), a list of paths, or records, not "
+            f"{type(inputs).__name__}"
+        )
+    else:
+        items = inputs
+    only = isinstance(items, list | tuple) and len(items) == 1
+
     def records() -> Iterator[Record]:
-        items: Iterable[Any] = [inputs] if isinstance(inputs, str) else inputs
-        only = isinstance(items, list | tuple) and len(items) == 1
         for item in items:
             if isinstance(item, Record):
                 yield item

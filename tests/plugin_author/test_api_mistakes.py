@@ -287,6 +287,13 @@ def test_a_source_option_the_source_does_not_take_is_a_usage_error_before_any_re
     assert says in str(raised.value)
 
 
+def test_a_path_is_an_input_and_bytes_are_a_usage_error() -> None:
+    events = [r for r in ioproto.decode(Path(CHAT)) if r.type == "EVENT"]
+    assert events
+    with pytest.raises(ioproto.UsageError, match=r"inputs takes a path .* not bytes"):
+        ioproto.decode(CHAT.encode())
+
+
 def test_an_unknown_sink_name_is_a_usage_error() -> None:
     with pytest.raises(ioproto.UsageError, match=r"unknown sink 'jsnl' \(did you mean jsonl\?\)"):
         Pipeline.build(sinks=[("jsnl", SinkContext(stream=io.StringIO()))])
