@@ -777,10 +777,11 @@ class Pipeline:
         parent: Record | None = None,
     ) -> list[Record]:
         try:
-            produced = records_of(method(*args), method.__name__)
+            name = getattr(method, "__name__", "close")  # a partial has none
+            produced = records_of(method(*args), name)
             for child in produced:
                 if not isinstance(child, Record):
-                    raise WrongReturn(not_a_record(method.__name__, child))
+                    raise WrongReturn(not_a_record(name, child))
             return produced
         except Exception as exc:
             failure = self._plugin_failed(plugin, component, exc, parent)

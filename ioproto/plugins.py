@@ -80,8 +80,14 @@ def make_plugin_manager(
         if problems:
             raise PluginError(f"plugin {label!r}: {problems[0]}")
         _warn_unmarked(pm, plugin, label)
-        name = pm.register(plugin)
-        isolate_lifecycle(pm, plugin, name or label)
+        # named as its module or class, which its error records and warnings then say
+        # (pluggy would name an instance by its id())
+        name, copies = label, 1
+        while pm.has_plugin(name):
+            copies += 1
+            name = f"{label}#{copies}"
+        pm.register(plugin, name=name)
+        isolate_lifecycle(pm, plugin, name)
     pm.check_pending()
     if os.environ.get("IOPROTO_TRACE_PLUGINS"):
         pm.trace.root.setwriter(sys.stderr.write)

@@ -210,6 +210,25 @@ def test_a_decoder_failing_on_one_message_is_an_error_record_between_the_good_on
     assert error.parent is not None and error.parent.args == [word]  # type: ignore[attr-defined]
 
 
+def test_a_stream_whose_close_returns_nothing_is_an_error_record_after_the_others() -> None:
+    class Closes(Words.Stream):
+        def close(self) -> Any:
+            return None  # forgot ``return []``
+
+    class ClosesWords(Words):
+        def open(self, context: Any) -> Words.Stream:
+            return Closes()
+
+    plugin = registering("register_decoders", ClosesWords())
+    records = list(ioproto.decode(said("hi"), proto="words", plugin_manager=manager(plugin)))
+    assert [r.data for r in records if r.type == "word"] == ["hi"]
+    errors = [r for r in records if isinstance(r, ErrorRecord)]
+    assert [e.reason for e in errors] == [
+        "words (SimpleNamespace): close() returned NoneType None; it must return a list of "
+        "records (ioproto.Record), [] for none"
+    ]
+
+
 def test_strict_makes_a_failing_decoder_raise_plugin_failure() -> None:
     with pytest.raises(ioproto.PluginFailure, match="cannot say that"):
         list(
