@@ -32,7 +32,8 @@ skips that). The decoder reports each hole as a ``capture.tcp.gap`` and resynchr
 second) and once more at exit, and the total is printed on stderr at exit. If the child
 dies, a ``proxy.process.exited`` record says so and the source ends. Its last record is an
 :class:`~ioproto.model.InputSummary`: the bytes that passed, and, when nothing was decoded,
-why (no client used the proxy, or none of it was Engine.IO).
+why (no client used the proxy, the upstream refused or never answered, or none of it was
+Engine.IO).
 
 A proxy that cannot start (a bad option or upstream URL, an upstream that is the proxy's
 own address, an address it cannot listen on: the port in use, a host that is not this
@@ -188,7 +189,7 @@ class ProxySource:
                 text = _dropped_text(proxy, final=True, left=left)
                 _say(f"proxy: {text}")
                 yield _error(time.time(), input, "proxy.tap.dropped", text)
-            yield _summary(input, address, proxy.copied_bytes)
+            yield _summary(input, address, target.url, proxy)
         finally:
             proxy.close()
 
@@ -231,19 +232,37 @@ class ProxySource:
                 return
 
 
-def _summary(input: str, address: tuple[str, int], copied: int) -> InputSummary:
+def _summary(
+    input: str, address: tuple[str, int], upstream: str, proxy: ProxyProcess
+) -> InputSummary:
     """What passed through the proxy, and what to say should nothing be decoded from it
-    (the layers above may find no Engine.IO in the bytes: always set)."""
-    if copied:
-        reason = (
-            f"{copied} bytes passed through the proxy, none of them Engine.IO traffic "
-            "(-D all_http=true shows every HTTP message)"
-        )
-    else:
+    (the layers above may find no Engine.IO in the bytes: always set): no client came, the
+    upstream could not be reached or never answered, or none of it was Engine.IO."""
+    copied = proxy.copied_bytes
+    sent, answered = proxy.decoder.bytes_by_side()
+    unreachable = proxy.decoder.unreachable
+    if not copied:
         from .relay import hostport
 
         where = hostport(*address)
         reason = f"no client sent anything through the proxy (point them at http://{where})"
+    elif unreachable is not None and not answered:
+        why = unreachable.removeprefix(f"cannot reach {upstream}: ")
+        reason = (
+            f"the upstream at {upstream} could not be reached ({why}), so no traffic was seen: "
+            "clients got 502 Bad Gateway; start the server or correct --upstream"
+        )
+    elif not answered:
+        reason = (
+            f"the upstream at {upstream} never answered ({sent} bytes from clients, none "
+            "back), so no traffic was seen; is it the Engine.IO/Socket.IO server, and is it "
+            "responding?"
+        )
+    else:
+        reason = (
+            f"{copied} bytes passed through the proxy, none of them Engine.IO traffic "
+            "(-D all_http=true shows every HTTP message)"
+        )
     return InputSummary(ts=time.time(), input=input, counts={"bytes": copied}, empty_reason=reason)
 
 

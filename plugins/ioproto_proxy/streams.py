@@ -17,17 +17,25 @@ from ioproto.model import ErrorRecord, Record
 
 from .channel import CLOSE, ERROR, FIN, LOST, OPEN, Event
 
+#: The rule of the relay's report that it could not connect to the server.
+UNREACHABLE = "proxy.upstream.unreachable"
+
 
 class TapDecoder:
     """Turns tap events (see :mod:`.channel`) into ``tcp`` records, in order.
 
     ``feed(events)`` returns the records of those events; ``finish()`` closes every
-    connection still open and returns those closes.
+    connection still open and returns those closes. :meth:`bytes_by_side` counts the
+    bytes seen from the clients and from the server; ``unreachable`` keeps the first
+    reason the relay gave for not reaching the server (``None`` when it always did).
     """
 
     def __init__(self) -> None:
         self.names: dict[int, str] = {}
         self.offsets: dict[int, list[int]] = {}
+        self.unreachable: str | None = None
+        # What the closed connections carried, per side (the open ones: their offsets).
+        self._ended = [0, 0]
 
     def feed(self, events: list[Event]) -> list[Record]:
         out: list[Record] = []
@@ -56,9 +64,12 @@ class TapDecoder:
                 offsets[side] += payload
             elif op == CLOSE:
                 append(TcpClose(ts=ts, connection=name))
-                del names[conn], self.offsets[conn]
+                self._end(conn)
+                del names[conn]
             elif op == ERROR:
                 rule, reason, target = payload
+                if rule == UNREACHABLE and self.unreachable is None:
+                    self.unreachable = reason
                 append(_proxy_error(ts, name, rule, reason, target))
         return out
 
@@ -66,9 +77,24 @@ class TapDecoder:
         out: list[Record] = [
             TcpClose(ts=ts, connection=name, reason="input ended") for name in self.names.values()
         ]
+        for conn in list(self.offsets):
+            self._end(conn)
         self.names.clear()
-        self.offsets.clear()
         return out
+
+    def bytes_by_side(self) -> tuple[int, int]:
+        """Bytes seen so far from the clients (side 0) and from the server (side 1),
+        those the tap dropped included."""
+        sides = list(self._ended)
+        for offsets in self.offsets.values():
+            sides[0] += offsets[0]
+            sides[1] += offsets[1]
+        return sides[0], sides[1]
+
+    def _end(self, conn: int) -> None:
+        offsets = self.offsets.pop(conn)
+        self._ended[0] += offsets[0]
+        self._ended[1] += offsets[1]
 
 
 def _proxy_error(

@@ -11,6 +11,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 import pytest
 from ioproto_http.records import Chunk
@@ -22,6 +23,9 @@ from livehelp import Proxy, ProxyCommand, Server, run_client
 from ioproto.components import SourceContext
 from ioproto.errors import UsageError
 from ioproto.model import ErrorRecord, Record
+
+if TYPE_CHECKING:
+    from ioproto_proxy.process import ProxyProcess
 
 
 def test_parse_listen() -> None:
@@ -239,3 +243,62 @@ def test_an_upstream_knows_when_it_is_the_proxy_itself(
     from ioproto_proxy.relay import Upstream
 
     assert same == Upstream(upstream).is_at(*listen)
+
+
+def test_an_upstream_that_never_answers_is_named_as_the_reason(tmp_path: Path) -> None:
+    """A server that accepts and never replies: the run's empty reason says the upstream
+    never answered, not that the bytes were not Engine.IO."""
+    import socket
+    import urllib.request
+
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        host, port = silent.getsockname()
+        upstream = f"http://{host}:{port}"
+        proc = subprocess.Popen(
+            [
+                *(sys.executable, "-m", "ioproto", "proxy", "--listen", "127.0.0.1:0"),
+                *("--upstream", upstream, "--duration", "3s", "--sink", "text"),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            assert proc.stderr is not None
+            first = proc.stderr.readline()
+            url = re.search(r"listening on (http://\S+)", first)
+            assert url, first
+            with pytest.raises(OSError):
+                urllib.request.urlopen(url[1] + "/socket.io/?EIO=4&transport=polling", timeout=1)
+            stdout, stderr = proc.communicate(timeout=30)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.communicate()
+    assert proc.returncode == 0 and stdout == "", stderr
+    assert re.search(
+        rf"^ioproto: proxy:127\.0\.0\.1:0: the upstream at {re.escape(upstream)} never "
+        r"answered \(\d+ bytes from clients, none back\), so no traffic was seen",
+        stderr,
+        re.M,
+    ), stderr
+    assert "Engine.IO traffic (" not in stderr
+
+
+def test_an_upstream_that_refused_is_named_as_the_reason() -> None:
+    from ioproto_proxy.source import _summary
+    from ioproto_proxy.streams import TapDecoder
+
+    class Proxy:
+        copied_bytes = 40
+        decoder = TapDecoder()
+
+    Proxy.decoder.unreachable = "cannot reach http://127.0.0.1:9: Connection refused"
+    proxy = cast("ProxyProcess", Proxy())
+    summary = _summary("proxy:8080", ("127.0.0.1", 8080), "http://127.0.0.1:9", proxy)
+    assert summary.empty_reason == (
+        "the upstream at http://127.0.0.1:9 could not be reached (Connection refused), so no "
+        "traffic was seen: clients got 502 Bad Gateway; start the server or correct --upstream"
+    )

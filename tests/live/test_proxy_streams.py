@@ -165,3 +165,26 @@ def test_any_sequence_of_events_decodes_without_raising(
     assert all(isinstance(r, (TcpEvent, ErrorRecord)) for r in tcp)
     records = http_layer(tcp)
     assert all(isinstance(r, (Chunk, ErrorRecord)) for r in records)
+
+
+def test_the_decoder_counts_each_side_and_keeps_why_the_server_was_not_reached() -> None:
+    """What the proxy says when nothing was decoded rests on these: the bytes of the
+    connections closed and still open, gaps included, and the first unreachable reason."""
+    tap = TapDecoder()
+    tap.feed(
+        [
+            (OPEN, 1, 1.0, ("127.0.0.1:5000", "127.0.0.1:3000")),
+            (DATA, 1, 1.1, b"GET / HTTP/1.1\r\n\r\n"),
+            (DATA + 1, 1, 1.2, b"HTTP/1.1 200 OK\r\n"),
+            (CLOSE, 1, 1.3, None),
+            (OPEN, 2, 1.4, ("127.0.0.1:5001", "127.0.0.1:3000")),
+            (DATA, 2, 1.5, b"GET"),
+            (LOST, 2, 1.6, 10),
+            (ERROR, 2, 1.7, ("proxy.upstream.unreachable", "cannot reach X: refused", None)),
+            (ERROR, 2, 1.8, ("proxy.upstream.unreachable", "cannot reach X: later", None)),
+        ]
+    )
+    assert tap.bytes_by_side() == (18 + 3 + 10, 17)
+    assert tap.unreachable == "cannot reach X: refused"
+    tap.finish(2.0)
+    assert tap.bytes_by_side() == (31, 17)
