@@ -54,7 +54,9 @@ def _check_listen(ctx: click.Context, param: click.Parameter, value: str | None)
     try:
         parse_listen(value)
     except ValueError as exc:
-        raise click.BadParameter(str(exc).removeprefix(f"--listen {value!r}: ")) from None
+        raise click.BadParameter(
+            str(exc).removeprefix("--listen "), param_hint="--listen"
+        ) from None
     return value
 
 

@@ -33,6 +33,7 @@ from typing import IO, Any, NamedTuple
 
 import attrs
 
+from ioproto import listening
 from ioproto.components import SinkContext, flag_option, number_option
 from ioproto.errors import check_writable
 from ioproto.model import Record
@@ -46,24 +47,13 @@ DEFAULT_LISTEN = "127.0.0.1:0"
 
 
 def parse_listen(text: str) -> tuple[str, int]:
-    """``HOST:PORT``, ``[V6]:PORT``, ``:PORT`` or ``PORT`` (loopback) → ``(host, port)``."""
-    text = text.strip()
-    host, port_text = "127.0.0.1", text
-    if text.startswith("["):
-        closing = text.find("]")
-        if closing < 0 or not text[closing + 1 :].startswith(":"):
-            raise ValueError(f"--listen {text!r}: write an IPv6 address as [ADDRESS]:PORT")
-        host, port_text = text[1:closing], text[closing + 2 :]
-    elif ":" in text:
-        host, port_text = text.rsplit(":", 1)
-        host = host or "127.0.0.1"
+    """``HOST:PORT``, ``[V6]:PORT``, ``:PORT``, ``PORT`` (loopback) or ``http://HOST:PORT``
+    → ``(host, port)`` (:func:`ioproto.listening.parse_listen`); the :class:`ValueError`
+    for anything else starts with ``--listen``."""
     try:
-        port = int(port_text)
-    except ValueError:
-        raise ValueError(f"--listen {text!r}: expected HOST:PORT, e.g. 127.0.0.1:8080") from None
-    if not 0 <= port <= 65535:
-        raise ValueError(f"--listen {text!r}: the port must be 0-65535")
-    return host, port
+        return listening.parse_listen(text)
+    except ValueError as exc:
+        raise ValueError(f"--listen {exc}") from None
 
 
 def can_open_browser() -> bool:
@@ -105,10 +95,7 @@ class DashboardSink:
         try:
             sock = bind_socket(host, port)
         except OSError as exc:
-            reason = exc.strerror or str(exc)
-            raise ValueError(
-                f"cannot listen on {listen}: {reason}; choose another --listen"
-            ) from None
+            raise ValueError(listening.cannot_listen(host, port, exc)) from None
         token = None if is_loopback(host) else secrets.token_urlsafe(18)
         self.server = DashboardServer(self.hub, sock, token=token)
         self.server.start()

@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 import click
 
+from ioproto.cli.mistakes import Mistake
 from ioproto.cli.options import duration_option
 
 if TYPE_CHECKING:
@@ -117,8 +118,7 @@ def demo_command(
     try:
         _run(run_demo(plan, _say, lambda bound: banner(plan, bound, commands)))
     except DemoError as exc:
-        click.echo(f"ioproto demo: {exc}", err=True)
-        ctx.exit(2)
+        raise Mistake(str(exc)) from None
     except KeyboardInterrupt:
         ctx.exit(130)
 

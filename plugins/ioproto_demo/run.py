@@ -16,6 +16,8 @@ from collections.abc import Callable
 
 import attrs
 
+from ioproto import listening
+
 from .app import ServerTally, start_server
 from .clients import PROFILES, ClientTally, Waiting, run_client
 
@@ -67,7 +69,8 @@ async def run_demo(
             served = await start_server(plan.host, plan.port, server_tally, tap=plan.tap)
             port = served.port
         except OSError as exc:
-            raise DemoError(_listen_problem(plan.host, plan.port, exc)) from None
+            how = "with --port N (0 picks a free one)"
+            raise DemoError(listening.cannot_listen(plan.host, plan.port, exc, how)) from None
     say(banner(port))
     url = plan.connect or f"http://{plan.host}:{port}"
     client_tally = ClientTally()
@@ -99,15 +102,6 @@ async def run_demo(
         if served is not None:
             await served.close()
     say(_summary(plan, server_tally, client_tally))
-
-
-def _listen_problem(host: str, port: int, exc: OSError) -> str:
-    if "in use" in str(exc).lower():
-        return (
-            f"port {port} on {host} is in use (a demo or another server already runs there); "
-            "choose another with --port N (0 picks a free one)"
-        )
-    return f"cannot listen on {host}:{port}: {exc.strerror or exc}"
 
 
 def _summary(plan: Plan, server: ServerTally, clients: ClientTally) -> str:

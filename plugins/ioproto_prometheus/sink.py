@@ -28,6 +28,7 @@ from collections.abc import Mapping
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
+from ioproto import listening
 from ioproto.components import SinkContext, flag_option, number_option
 from ioproto.errors import UsageError
 from ioproto.model import Record
@@ -40,18 +41,14 @@ DEFAULT_PORT = 9464
 
 
 def parse_address(text: str | None) -> tuple[str, int]:
-    """``"HOST:PORT"``, ``":PORT"``, ``"PORT"``, ``"[::1]:PORT"`` or ``""`` → (host, port)."""
+    """``"HOST:PORT"``, ``":PORT"``, ``"PORT"``, ``"[::1]:PORT"``, ``"http://HOST:PORT"`` or
+    ``""`` → (host, port) (:func:`ioproto.listening.parse_listen`)."""
     if not text:
         return DEFAULT_HOST, DEFAULT_PORT
-    host, port_text = DEFAULT_HOST, text
-    if text.startswith("["):
-        host, _, rest = text[1:].partition("]")
-        port_text = rest.lstrip(":")
-    elif ":" in text:
-        host, _, port_text = text.rpartition(":")
-    if not (port_text.isascii() and port_text.isdigit()) or not 0 <= int(port_text) <= 65535:
-        raise ValueError(f"prometheus: {text!r} is not HOST:PORT (e.g. 127.0.0.1:9464)")
-    return host or DEFAULT_HOST, int(port_text)
+    try:
+        return listening.parse_listen(text, default_host=DEFAULT_HOST, forms="HOST:PORT")
+    except ValueError as exc:
+        raise ValueError(f"prometheus: {exc}") from None
 
 
 class PrometheusSink:
@@ -68,10 +65,9 @@ class PrometheusSink:
                 self.port, addr=self.host, registry=self.metrics.registry
             )
         except OSError as exc:
-            raise ValueError(
-                f"prometheus: cannot listen on {self.host}:{self.port}: {exc.strerror or exc}; "
-                "choose another with --sink prometheus:HOST:PORT"
-            ) from None
+            how = "with --sink prometheus:HOST:PORT"
+            why = listening.cannot_listen(self.host, self.port, exc, how)
+            raise ValueError(f"prometheus: {why}") from None
         self.port = self._server.server_port
         self._stopped = False
         print(f"ioproto: metrics on {self.url}", file=sys.stderr, flush=True)

@@ -6,6 +6,7 @@ from typing import Any
 
 import click
 
+from ioproto import listening
 from ioproto.cli.decode import run_pipeline_command
 from ioproto.cli.options import DURATION, decode_options, duration_option, output_options
 from ioproto.cli.state import CliState
@@ -167,7 +168,7 @@ def proxy_command(
     run_pipeline_command(
         state,
         default_sink=_default_sink(state),
-        inputs=[f"proxy:{listen}"],
+        inputs=[f"proxy:{listening.hostport(host, port)}"],  # a URL or :PORT, as host:port
         source="proxy",
         source_options=source_options,
         ports=(),

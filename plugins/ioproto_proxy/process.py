@@ -51,7 +51,8 @@ class ProxyProcess:
     """The proxy running in a child process; the parent's handle on it.
 
     ``start()`` returns the bound ``(host, port)`` once the child listens, or raises
-    :class:`ValueError` (bad configuration), :class:`OSError` (cannot listen) or
+    :class:`ValueError` (bad configuration), :class:`OSError` (cannot listen: the child's
+    ``errno`` and message) or
     :class:`RuntimeError` (the child died first). ``records(timeout)`` yields what was tapped;
     (decoded by ``decoder``); ``exited`` is then true once the child has closed the channel.
     ``stop()`` asks the child to finish (it sends what it still has, then exits); ``close()``
@@ -131,9 +132,11 @@ class ProxyProcess:
                     host, port = payload
                     return str(host), int(port)
                 if kind == FAILED:
-                    category, message = payload
+                    category, message, code = payload
                     self.close()
-                    raise (ValueError if category == "config" else OSError)(message)
+                    if category == "config":
+                        raise ValueError(message)
+                    raise OSError(code, message)
         self._process.join(timeout)
         code = self._process.exitcode  # read before close(), which releases the process
         self.close()
@@ -237,15 +240,15 @@ async def _run_child(
                 head_timeout=config.head_timeout,
             )
         except ValueError as exc:
-            tap.send(FAILED, ("config", str(exc)))
+            tap.send(FAILED, ("config", str(exc), None))
             return
         except OSError as exc:  # the CA file
-            tap.send(FAILED, ("config", f"cannot load the upstream CA file: {exc}"))
+            tap.send(FAILED, ("config", f"cannot load the upstream CA file: {exc}", None))
             return
         try:
             address = await relay.start(config.host, config.port)
         except OSError as exc:
-            tap.send(FAILED, ("listen", str(exc) or type(exc).__name__))
+            tap.send(FAILED, ("listen", str(exc) or type(exc).__name__, exc.errno))
             return
         tap.send(READY, address)
         await stopped.wait()

@@ -38,6 +38,8 @@ from urllib.parse import urlsplit
 
 from ioproto_http.framing import Head
 
+from ioproto.listening import hostport
+
 from .framing import (
     HEAD,
     REFUSED,
@@ -59,11 +61,6 @@ _REASONS = {
     431: "Request Header Fields Too Large",
     502: "Bad Gateway",
 }
-
-
-def hostport(host: str, port: int) -> str:
-    """``"1.2.3.4:80"`` or ``"[::1]:80"``, as connections are named everywhere."""
-    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
 class TapWriter(Protocol):

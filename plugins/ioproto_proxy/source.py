@@ -43,7 +43,6 @@ machine's) is the user's mistake: ``open`` raises
 
 from __future__ import annotations
 
-import errno
 import socket
 import sys
 import threading
@@ -54,6 +53,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 from ioproto_tcp.records import RECORD_TYPES
 
+from ioproto import listening
 from ioproto.components import SourceContext, choice_option, number_option
 from ioproto.errors import UsageError
 from ioproto.model import ErrorRecord, InputSummary, Record
@@ -80,7 +80,8 @@ CAUGHT_UP_EVERY = 0.1
 
 
 def parse_listen(text: str) -> tuple[str, int]:
-    """``"8080"``, ``"127.0.0.1:8080"``, ``"[::1]:8080"`` → ``(host, port)``.
+    """``"8080"``, ``"127.0.0.1:8080"``, ``"[::1]:8080"``, ``"http://127.0.0.1:8080"``, each
+    perhaps after ``proxy:`` → ``(host, port)`` (:func:`ioproto.listening.parse_listen`).
 
     Raises :class:`ValueError` with a readable message for anything else.
     """
@@ -89,15 +90,7 @@ def parse_listen(text: str) -> tuple[str, int]:
         if text.startswith(prefix):
             text = text[len(prefix) :]
             break
-    host, port_text = "127.0.0.1", text
-    if text.startswith("["):
-        host, _, rest = text[1:].partition("]")
-        port_text = rest.lstrip(":")
-    elif ":" in text:
-        host, _, port_text = text.rpartition(":")
-    if not (port_text.isascii() and port_text.isdigit()) or not 0 <= int(port_text) <= 65535:
-        raise ValueError(f"{text!r} is not [HOST:]PORT")
-    return host or "127.0.0.1", int(port_text)
+    return listening.parse_listen(text)
 
 
 class ProxySource:
@@ -138,7 +131,6 @@ class ProxySource:
         upstream URL, an address it cannot listen on (in use, an unknown host)."""
         # The relay's modules (asyncio, ssl) load when a proxy runs, not with every command.
         from .process import ProxyProcess
-        from .relay import hostport
         from .streams import TapDecoder
 
         try:
@@ -155,8 +147,8 @@ class ProxySource:
             except ValueError as exc:
                 raise UsageError(str(exc)) from None
             except (OSError, RuntimeError) as exc:
-                raise UsageError(cannot_listen(host, port, exc)) from None
-            _say(f"proxy listening on http://{hostport(*address)} -> {target.url}")
+                raise UsageError(listening.cannot_listen(host, port, exc)) from None
+            _say(f"proxy listening on http://{listening.hostport(*address)} -> {target.url}")
             threading.Thread(target=_warn_if_unreachable, args=(target,), daemon=True).start()
             if self.on_listening is not None:
                 self.on_listening(address)
@@ -242,9 +234,7 @@ def _summary(
     sent, answered = proxy.decoder.bytes_by_side()
     unreachable = proxy.decoder.unreachable
     if not copied:
-        from .relay import hostport
-
-        where = hostport(*address)
+        where = listening.hostport(*address)
         reason = f"no client sent anything through the proxy (point them at http://{where})"
     elif unreachable is not None and not answered:
         why = unreachable.removeprefix(f"cannot reach {upstream}: ")
@@ -276,24 +266,6 @@ def _dropped_text(proxy: ProxyProcess, *, final: bool, left: int = 0) -> str:
     if left:
         text += f"; {left} bytes still buffered at exit were not decoded either"
     return text
-
-
-def cannot_listen(host: str, port: int, exc: Exception) -> str:
-    """Why the proxy cannot listen on ``host:port``, and what to do, in one line."""
-    from .relay import hostport
-
-    where = hostport(host, port)
-    text = " ".join(str(exc).split()) or type(exc).__name__
-    if (isinstance(exc, OSError) and exc.errno == errno.EADDRINUSE) or "in use" in text:
-        return f"cannot listen on {where}: the port is in use; choose another with --listen"
-    if (isinstance(exc, OSError) and exc.errno == errno.EACCES) or "permission" in text.lower():
-        return f"cannot listen on {where}: permission denied; choose a port above 1023"
-    if "address" in text.lower() or "name" in text.lower() or "host" in text.lower():
-        return (
-            f"cannot listen on {where}: {text}; --listen takes an address of this machine, "
-            "e.g. 127.0.0.1:8080"
-        )
-    return f"cannot listen on {where}: {text}"
 
 
 def _warn_if_unreachable(upstream: Upstream) -> None:
@@ -329,7 +301,7 @@ class _Settings:
         """The settings of a proxy listening on ``host``:``port``; a
         :class:`~ioproto.errors.UsageError` for an option not taken."""
         from .process import ProxyConfig
-        from .relay import DEFAULT_HEAD_TIMEOUT, Upstream, hostport
+        from .relay import DEFAULT_HEAD_TIMEOUT, Upstream
 
         upstream = options.get("upstream")
         try:
@@ -350,7 +322,7 @@ class _Settings:
             if target.is_at(host, port):
                 raise ValueError(
                     f"upstream={upstream} is this proxy's own address "
-                    f"(proxy:{hostport(host, port)}): it would forward to itself"
+                    f"(proxy:{listening.hostport(host, port)}): it would forward to itself"
                 )
             return cls(
                 config=config,

@@ -34,6 +34,7 @@ from typing import Any
 
 import attrs
 
+from ioproto import listening
 from ioproto.model import Record
 
 from . import wire
@@ -42,6 +43,8 @@ from .chunks import DEFAULT_SESSION_BYTES, TapChunker
 DEFAULT_MAX_BUFFERED = 64 * 1024 * 1024
 DEFAULT_MAX_CONNECTIONS = 256
 _READ_SIZE = 256 * 1024
+#: What to do when a unix socket cannot be listened on.
+_OTHER = "; pick another with --listen unix:PATH"
 #: Bytes read from one connection per poll before the others get their turn.
 _FAIR_SHARE = 1024 * 1024
 
@@ -67,11 +70,12 @@ class Address:
     def __str__(self) -> str:
         if self.path is not None:
             return f"unix:{self.path}"
-        return f"[{self.host}]:{self.port}" if ":" in self.host else f"{self.host}:{self.port}"
+        return listening.hostport(self.host, self.port)
 
 
 def parse_address(text: str) -> Address:
-    """``"unix:/path"``, ``"127.0.0.1:9000"``, ``"[::1]:9000"`` or ``"9000"`` → an address.
+    """``"unix:/path"``, ``"127.0.0.1:9000"``, ``"[::1]:9000"`` or ``"9000"`` (and the other
+    forms of :func:`ioproto.listening.parse_listen`) → an address.
 
     Raises :class:`ValueError` with a readable message for anything else.
     """
@@ -81,15 +85,8 @@ def parse_address(text: str) -> Address:
         if not path:
             raise ValueError("unix: needs a path, e.g. unix:/tmp/ioproto.sock")
         return Address(path=path)
-    host, port_text = "127.0.0.1", text
-    if text.startswith("["):
-        host, _, rest = text[1:].partition("]")
-        port_text = rest.removeprefix(":")
-    elif ":" in text:
-        host, _, port_text = text.rpartition(":")
-    if not (port_text.isascii() and port_text.isdigit()) or not 0 <= int(port_text) <= 65535:
-        raise ValueError(f"{text!r} is not HOST:PORT, PORT or unix:PATH")
-    return Address(host=host or "127.0.0.1", port=int(port_text))
+    host, port = listening.parse_listen(text, forms="HOST:PORT, PORT or unix:PATH")
+    return Address(host=host, port=port)
 
 
 @attrs.define
@@ -151,7 +148,8 @@ class Collector:
                 sock.bind(address.path)
             except OSError as exc:
                 sock.close()
-                raise OSError(exc.errno, f"cannot listen on {address}: {exc.strerror}") from None
+                why = f"cannot listen on {address}: {exc.strerror or exc}{_OTHER}"
+                raise OSError(exc.errno, why) from None
             self._unix_paths.append(address.path)
             self.listening.append(address)
         else:
@@ -162,7 +160,8 @@ class Collector:
                 sock.bind((address.host, address.port))
             except OSError as exc:
                 sock.close()
-                raise OSError(exc.errno, f"cannot listen on {address}: {exc.strerror}") from None
+                why = listening.cannot_listen(address.host, address.port, exc)
+                raise OSError(exc.errno, why) from None
             self.listening.append(Address(host=address.host, port=sock.getsockname()[1]))
         sock.listen(128)
         return sock
@@ -391,7 +390,8 @@ def _remove_stale_socket(path: str) -> None:
     except FileNotFoundError:
         return
     if not stat.S_ISSOCK(mode):
-        raise OSError(17, f"cannot listen on unix:{path}: the file exists and is not a socket")
+        why = f"cannot listen on unix:{path}: the file exists and is not a socket{_OTHER}"
+        raise OSError(17, why)
     probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
         probe.connect(path)
@@ -400,4 +400,4 @@ def _remove_stale_socket(path: str) -> None:
         return
     finally:
         probe.close()
-    raise OSError(98, f"cannot listen on unix:{path}: another collector is listening there")
+    raise OSError(98, f"cannot listen on unix:{path}: another collector is listening there{_OTHER}")

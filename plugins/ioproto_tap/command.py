@@ -92,12 +92,11 @@ def collect_command(
       ioproto collect --sink stats --every 10s
       ioproto collect --sink jsonl:traffic.jsonl
     """
-    addresses = list(listen) or ["127.0.0.1:7788"]
-    for item in addresses:
-        try:
-            parse_address(item)
-        except ValueError as exc:
-            raise click.BadParameter(str(exc), param_hint="--listen") from None
+    try:
+        # Named as the source shows them: host:port, whatever form was given.
+        addresses = [str(parse_address(item)) for item in list(listen) or ["127.0.0.1:7788"]]
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--listen") from None
     source_options = [
         f"max_line={max_line}",
         f"max_buffered={max_buffered}",

@@ -99,7 +99,7 @@ class CollectSource:
         try:
             listening = collector.start()
         except OSError as exc:
-            raise UsageError(f"{exc.strerror or exc}; choose another --listen") from None
+            raise UsageError(exc.strerror or str(exc)) from None
         _say("collecting tap streams on " + ", ".join(map(str, listening)) + "; Ctrl-C to stop")
         if self.on_listening is not None:
             self.on_listening(listening)

@@ -4,6 +4,7 @@ item 3). Each case runs the real command (``python -m ioproto``) in a subprocess
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
@@ -130,7 +131,7 @@ def busy_port() -> Iterator[int]:
         ),
         (
             ["proxy", "--listen", "nosuchhost.invalid:0", "--upstream", "http://127.0.0.1:9"],
-            ["cannot listen on nosuchhost.invalid:0", "--listen"],
+            ["no such host: nosuchhost.invalid;", "--listen HOST:PORT"],
         ),
     ],
     ids=[
@@ -461,23 +462,80 @@ def test_the_chart_is_not_silently_skipped(tmp_path: Path) -> None:
     assert_mistake(result, "cannot write the chart")
 
 
-def test_a_port_in_use(busy_port: int) -> None:
-    result = run("proxy", "--listen", f"127.0.0.1:{busy_port}", "--upstream", "http://127.0.0.1:9")
-    assert_mistake(result, f"127.0.0.1:{busy_port}", "in use", "--listen")
+#: Every command that listens on an address it is given, with ``{listen}`` where the
+#: address goes, and how its message says to choose another.
+LISTENERS = {
+    "proxy": (["proxy", "--listen", "{listen}", "--upstream", "http://127.0.0.1:9"], "--listen"),
+    "collect": (["collect", "--listen", "{listen}", "--duration", "1s"], "--listen"),
+    "dashboard": (["dashboard", "--no-browser", "--listen", "{listen}", CHAT], "--listen"),
+    "prometheus": (["decode", "--sink", "prometheus:{listen}", CHAT], "--sink prometheus:"),
+}
+#: The demo listens on 127.0.0.1 only: it is given a port alone.
+PORT_LISTENERS = {
+    **LISTENERS,
+    "demo": (["demo", "--port", "{port}", "--clients", "0", "--duration", "1s"], "--port N"),
+}
 
 
+def listener(name: str, listen: str) -> list[str]:
+    port = listen.rpartition(":")[2]
+    return [arg.format(listen=listen, port=port) for arg in PORT_LISTENERS[name][0]]
+
+
+@pytest.mark.parametrize("name", PORT_LISTENERS)
+def test_every_listener_says_its_port_is_in_use(busy_port: int, name: str) -> None:
+    line = assert_mistake(run(*listener(name, f"127.0.0.1:{busy_port}")))
+    how = PORT_LISTENERS[name][1]
+    assert f"port {busy_port} on 127.0.0.1 is in use: pick another with {how}" in line, line
+
+
+@pytest.mark.parametrize("name", LISTENERS)
 @pytest.mark.parametrize(
-    "args",
+    ("listen", "expected"),
     [
-        ["collect", "--listen", "127.0.0.1:{port}"],
-        ["dashboard", "--no-browser", "--listen", "127.0.0.1:{port}", "examples/chat.pcap"],
-        ["decode", "--sink", "prometheus:127.0.0.1:{port}", "examples/chat.pcap"],
+        # 192.0.2.0/24 is for documentation: no machine has it (nothing is sent, only bound).
+        ("192.0.2.1:8080", "192.0.2.1 is not an address of this machine: listen on one"),
+        ("nosuchhost.invalid:8080", "no such host: nosuchhost.invalid; listen on an address"),
+        ("http://127.0.0.1:8080/app", "'http://127.0.0.1:8080/app': give "),
+        ("https://127.0.0.1:8080", "a URL is taken only as http://HOST:PORT"),
+        ("127.0.0.1:99999", "the port must be 0-65535"),
     ],
-    ids=["collect", "dashboard", "prometheus"],
 )
-def test_every_listener_says_its_port_is_in_use(busy_port: int, args: list[str]) -> None:
-    result = run(*(arg.format(port=busy_port) for arg in args))
-    assert_mistake(result, f"127.0.0.1:{busy_port}", "choose another")
+def test_every_listener_says_what_is_wrong_with_its_address(
+    name: str, listen: str, expected: str
+) -> None:
+    """One line each, no errno text ("[Errno 99]"), the same words for every command."""
+    line = assert_mistake(run(*listener(name, listen)), expected)
+    assert "Errno" not in line and "error while attempting" not in line, line
+
+
+@pytest.mark.skipif(
+    shutil.which("setpriv") is None or os.geteuid() != 0,
+    reason="needs root and setpriv to take the right to ports below 1024 away",
+)
+@pytest.mark.parametrize("name", PORT_LISTENERS)
+def test_every_listener_says_a_low_port_needs_root(name: str) -> None:
+    drop = ["setpriv", "--inh-caps=-net_bind_service", "--bounding-set=-net_bind_service"]
+    result = subprocess.run(
+        [*drop, sys.executable, "-m", "ioproto", *listener(name, "127.0.0.1:80")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+    )
+    assert_mistake(result, "port 80 on 127.0.0.1 is below 1024", "pick one from 1024 up")
+
+
+def test_a_listening_url_is_taken_as_its_host_and_port() -> None:
+    """``--listen http://127.0.0.1:PORT``, as the commands print their address, is that
+    address (the proxy names its input by it)."""
+    with socket.socket() as free:
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
+    result = run(*listener("proxy", f"http://127.0.0.1:{port}/"), "--duration", "0.5s")
+    assert result.returncode == 0, result.stderr
+    assert f"proxy listening on http://127.0.0.1:{port} -> " in result.stderr
+    assert f"ioproto: proxy:127.0.0.1:{port}: no client sent anything" in result.stderr
 
 
 @pytest.mark.skipif(shutil.which("tcpdump") is None, reason="tcpdump missing")

@@ -59,7 +59,7 @@ def test_the_report_cannot_be_broken_out_of(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--listen", "nonsense", str(CHAT)], "expected HOST:PORT"),
+        (["--listen", "nonsense", str(CHAT)], "'nonsense' is not [HOST:]PORT"),
         (["--listen", "127.0.0.1:70000", str(CHAT)], "0-65535"),
         (["--speed", "-1", str(CHAT)], "--speed"),
         (["--sink-option", "dashboard.packets=lots", str(CHAT)], "whole number"),
@@ -79,7 +79,7 @@ def test_a_port_in_use_is_a_usage_error() -> None:
         port = taken.getsockname()[1]
         done = _run("dashboard", "--no-browser", "--listen", f"127.0.0.1:{port}", str(CHAT))
     assert done.returncode == 2
-    assert f"cannot listen on 127.0.0.1:{port}" in done.stderr
+    assert f"port {port} on 127.0.0.1 is in use" in done.stderr
     assert "Traceback" not in done.stderr
 
 
