@@ -102,6 +102,8 @@ class CdpMachine:
         self._open_url = open_url
         #: why the page given to open did not load (``None``: it loaded, or not yet)
         self.open_failure: str | None = None
+        #: whether the page given to open has loaded (true at once when none was given)
+        self.opened = open_url is None
         self._enable = {
             "maxTotalBufferSize": network_buffer,
             "maxResourceBufferSize": max_body,
@@ -323,6 +325,7 @@ class CdpMachine:
     ) -> Callable[[Mapping[str, Any] | None, str | None], None]:
         def on_reply(result: Mapping[str, Any] | None, error: str | None) -> None:
             problem = error or text(mapping(result).get("errorText"))
+            self.opened = not problem
             if problem:
                 reason = f"could not open {url}: {problem}"
                 self.open_failure = reason

@@ -140,7 +140,13 @@ class CdpSource:
                 max_body=context.limits.max_payload,
                 window=settings.window,
             )
-            _say(f"attached to {endpoint}; Ctrl-C to stop")
+            attached = f"attached to {endpoint}; Ctrl-C to stop"
+            if settings.open_required:
+                # Said once the page has loaded: a page that does not load is a mistake,
+                # and a mistake is one line on stderr.
+                settings.attached = attached
+            else:
+                _say(attached)
             yield from _run(connection, machine, context, settings, self.on_ready)
 
 
@@ -192,6 +198,9 @@ def _run(
                     raise UsageError(
                         f"{machine.open_failure}; is the server running, and the URL right?"
                     )
+                if settings.attached and machine.opened:
+                    _say(settings.attached)
+                    settings.attached = ""
                 if on_ready is not None and machine.ready:
                     on_ready()
                     on_ready = None
@@ -222,6 +231,8 @@ class _Settings:
         record = options.get("record")
         self.record = str(record) if record else None
         self.recorder: IO[bytes] | None = None
+        #: the line saying the capture is on, while it waits for the page to load
+        self.attached = ""
 
     @classmethod
     def of(cls, options: Mapping[str, Any]) -> _Settings:
