@@ -36,7 +36,7 @@ from ioproto_http.records import ChunkKind
 
 from ioproto.components import SourceContext, flag_option, number_option
 from ioproto.errors import UsageError
-from ioproto.model import ErrorRecord, Record
+from ioproto.model import ErrorRecord, InputSummary, Record
 
 from .connection import (
     DEFAULT_MAX_MESSAGE,
@@ -148,6 +148,7 @@ class CdpSource:
             else:
                 _say(attached)
             yield from _run(connection, machine, context, settings, self.on_ready)
+            yield _summary(now, input, endpoint, settings)
 
 
 def _run(
@@ -247,6 +248,18 @@ def _recording(tick: Callable[[], None], recorder: IO[bytes]) -> Callable[[], No
         tick()
 
     return flush_and_tick
+
+
+def _summary(ts: float, input: str, endpoint: str, settings: _Settings) -> InputSummary:
+    """Why the run may be empty: nothing Engine.IO in what the browser at ``endpoint`` (the
+    DevTools URL watched) reported."""
+    page = f" (it opened {settings.open_url})" if settings.open_url else ""
+    follow = "" if settings.take_all else " (--source-option all=true follows every request)"
+    reason = (
+        f"no Engine.IO request or WebSocket in the tabs watched through DevTools at "
+        f"{endpoint}{page}: is the page a Socket.IO client?{follow}"
+    )
+    return InputSummary(ts=round(ts, 6), input=input, empty_reason=reason)
 
 
 def _error(ts: float, input: str, rule: str, reason: str) -> ErrorRecord:

@@ -3,12 +3,14 @@ output, Ctrl-C, a HAR; and a user's mistakes end with exit 2 and one line."""
 
 from __future__ import annotations
 
+import http.server
 import json
 import os
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -104,6 +106,28 @@ def test_a_page_that_does_not_load_ends_the_run(given: str) -> None:
     (line,) = done.stderr.splitlines()  # one line: not "attached to ..." before it
     assert line.startswith(f"ioproto: error: could not open http://127.0.0.1:{port}"), line
     assert "ERR_CONNECTION_REFUSED" in line and "is the server running" in line
+
+
+@pytest.mark.browser
+def test_a_page_without_socket_io_names_the_devtools_url_it_watched() -> None:
+    need_chromium()
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), http.server.SimpleHTTPRequestHandler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        page = f"http://127.0.0.1:{server.server_address[1]}/"
+        done = browse(page, "--duration", "2s")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert done.returncode == 0 and done.stdout == "", done.stderr
+    attached, empty = done.stderr.splitlines()
+    endpoint = attached.removeprefix("ioproto: attached to ").partition(";")[0]
+    assert endpoint.startswith("ws://127.0.0.1:") and "/devtools/browser/" in endpoint, attached
+    assert empty == (
+        f"ioproto: cdp:{endpoint}: no Engine.IO request or WebSocket in the tabs watched "
+        f"through DevTools at {endpoint} (it opened {page}): is the page a Socket.IO client? "
+        "(--source-option all=true follows every request)"
+    )
 
 
 def test_a_missing_browser_is_a_usage_error() -> None:
