@@ -105,6 +105,7 @@ def demo_command(
     connect = clients_only or (f"http://127.0.0.1:{via_proxy}" if via_proxy else None)
     from .run import DemoError, Plan, run_demo
 
+    collector = _collector() if tap else ""
     plan = Plan(
         serve=not clients_only,
         port=port,
@@ -113,6 +114,7 @@ def demo_command(
         connect=connect,
         duration=duration,
         tap=tap,
+        collector=collector,
     )
     commands = _commands(ctx)
     try:
@@ -136,6 +138,16 @@ def _check_url(url: str) -> None:
             f"{url!r} is not an http:// or https:// URL, e.g. http://127.0.0.1:8080",
             param_hint="--clients-only",
         )
+
+
+def _collector() -> str:
+    """Where the tapped server will send (a bad ``$IOPROTO_COLLECTOR`` is a mistake)."""
+    from ioproto_tap.api import collector_address
+
+    try:
+        return collector_address()
+    except ValueError as exc:
+        raise Mistake(str(exc)) from None
 
 
 def _commands(ctx: click.Context) -> set[str]:
@@ -171,12 +183,14 @@ def banner(plan: Plan, port: int | None, commands: set[str]) -> str:
     lines.append(stops)
     lines.append("")
     if plan.tap and port is not None:
+        # collect listens on 127.0.0.1:7788 by default: elsewhere it is told where.
+        listen = "" if plan.collector == "127.0.0.1:7788" else f" --listen {plan.collector}"
         lines += [
-            "Its server is tapped: it reports every packet to `ioproto collect` (it buffers "
-            "up to 8 MiB and retries every few seconds until one listens). In another "
-            "terminal:",
-            "  ioproto collect --sink monitor",
-            "  ioproto collect --sink stats --every 10s",
+            f"Its server is tapped: it reports every packet to `ioproto collect` on "
+            f"{plan.collector} (it buffers up to 8 MiB and retries every few seconds until "
+            "one listens there). In another terminal:",
+            f"  ioproto collect{listen} --sink monitor",
+            f"  ioproto collect{listen} --sink stats --every 10s",
         ]
     upstream = server or "http://127.0.0.1:3000"
     live_port = port

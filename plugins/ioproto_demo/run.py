@@ -32,8 +32,8 @@ class DemoError(Exception):
 @attrs.frozen
 class Plan:
     """What to run: a server on ``port`` when ``serve`` (reporting to ``ioproto collect``
-    when ``tap``); ``clients`` clients talking to ``connect`` (the server itself when
-    ``None``)."""
+    at ``collector`` when ``tap``); ``clients`` clients talking to ``connect`` (the server
+    itself when ``None``)."""
 
     serve: bool
     port: int
@@ -43,6 +43,8 @@ class Plan:
     duration: float | None
     host: str = "127.0.0.1"
     tap: bool = False
+    #: where the tap sends (``ioproto_tap.api.collector_address``), when ``tap``
+    collector: str = "127.0.0.1:7788"
 
 
 async def run_demo(

@@ -33,6 +33,22 @@ from .sender import CollectorLink, Link, PipelineLink, Sender, hello_record
 DEFAULT_COLLECTOR = "127.0.0.1:7788"
 
 
+def collector_address(collector: str | None = None) -> str:
+    """Where a tap sends: ``collector``, else ``$IOPROTO_COLLECTOR``, else
+    :data:`DEFAULT_COLLECTOR`, written as ``ioproto collect --listen`` takes it
+    (``127.0.0.1:7788``, ``unix:/run/ioproto.sock``). Raises :class:`ValueError` for an
+    address that is none, naming ``$IOPROTO_COLLECTOR`` when it came from there."""
+    if collector:
+        return str(parse_address(collector))
+    target = os.environ.get("IOPROTO_COLLECTOR") or DEFAULT_COLLECTOR
+    try:
+        return str(parse_address(target))
+    except ValueError as exc:
+        raise ValueError(
+            f"$IOPROTO_COLLECTOR: {exc}; set it to where `ioproto collect` listens"
+        ) from None
+
+
 class Tap:
     """A running tap: :meth:`close` stops it and takes the wrappers off the server.
 
@@ -119,8 +135,7 @@ def instrument(
     if sinks:
         link = _pipeline_link(sinks, proto)
     else:
-        target = collector or os.environ.get("IOPROTO_COLLECTOR") or DEFAULT_COLLECTOR
-        address = parse_address(target)
+        address = parse_address(collector_address(collector))
         link = CollectorLink(address, hello_record("python", _library(), app), buffer)
     hooks = EngineIOHooks(eio, Recorder(buffer))
     sender = Sender(buffer, link)

@@ -591,3 +591,15 @@ def test_a_named_option_that_exists_is_taken(tmp_path: Path) -> None:
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert result.stderr == "" and out.read_text().count("\n") > 100
+
+
+def test_a_demo_tapped_to_a_bad_collector_address_says_which() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "ioproto", "demo", "--tap", "--port", "0", "--duration", "1s"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+        env={**os.environ, "IOPROTO_COLLECTOR": "127.0.0.1:x"},
+    )
+    assert_mistake(result, "$IOPROTO_COLLECTOR: '127.0.0.1:x' is not HOST:PORT")

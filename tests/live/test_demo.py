@@ -289,7 +289,9 @@ def test_tapped_demo_through_the_collector(running: Any, tmp_path: Path) -> None
     )
     out_text, err = demo.proc.communicate(timeout=60)
     assert demo.proc.returncode == 0, err
-    assert "ioproto collect --sink monitor" in out_text
+    # The hint names where the tap sends, and tells collect to listen there.
+    assert f"`ioproto collect` on {address} (" in out_text
+    assert f"ioproto collect --listen {address} --sink monitor" in out_text
     time.sleep(0.5)
     code, _, err = collect.interrupt()
     assert code == 0 and "Traceback" not in err, err
