@@ -8,7 +8,9 @@ controls, lone surrogates and the Unicode bidi overrides are shown as escapes in
 from __future__ import annotations
 
 import json
+import os
 import re
+import sys
 from typing import Any
 
 try:
@@ -38,6 +40,18 @@ def _escape(match: re.Match[str]) -> str:
 def safe_text(text: str) -> str:
     """``text`` with every control or invisible-formatting character escaped."""
     return _UNSAFE.sub(_escape, text)
+
+
+def readable(text: str) -> str:
+    """``text`` (a message naming files) as a person can read it on one line: the bytes of
+    a file name that the file system's encoding could not decode, which Python carries as
+    surrogate escapes (``caf\\udcff.pcap``), as ``\\xNN`` (``caf\\xff.pcap``), and the
+    rest as :func:`safe_text` shows it. Showing it twice changes nothing."""
+    try:
+        raw = os.fsencode(text)
+    except UnicodeEncodeError:  # a lone surrogate that is no escaped byte: shown as \uXXXX
+        return safe_text(text)
+    return safe_text(raw.decode(sys.getfilesystemencoding(), "backslashreplace"))
 
 
 def hex_preview(data: bytes, limit: int = 16) -> str:

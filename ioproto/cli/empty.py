@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from ioproto.components import Source
-from ioproto.render import plural
+from ioproto.render import plural, readable
 from ioproto.summary import RunSummary
 
 from .filtering import FilteredSink
@@ -48,9 +48,10 @@ def said_at_end(
     """The lines for stderr once the input is finished: the inputs that could not be read
     (:func:`unreadable_inputs`) or, when there are none, why no record reached the sinks
     (:func:`why_empty`, :func:`why_filtered_out`); ``[]`` when records did."""
-    return unreadable_inputs(summary) or (
+    said = unreadable_inputs(summary) or (
         why_empty(summary, inputs, sources) + why_filtered_out(summary, sinks)
     )
+    return [readable(line) for line in said]  # a file name's undecodable bytes as \xNN
 
 
 def unreadable_inputs(summary: RunSummary) -> list[str]:

@@ -20,6 +20,7 @@ from typing import Any, NoReturn
 import click
 
 from ioproto.errors import UsageError
+from ioproto.render import readable
 
 
 class Mistake(click.UsageError):
@@ -83,7 +84,7 @@ def _shows_itself(exc: click.ClickException) -> bool:
 
 
 def _fail(message: str, code: int) -> NoReturn:
-    click.echo(message, err=True)
+    click.echo(readable(message), err=True)  # a file name's undecodable bytes as \xNN
     sys.exit(code)
 
 

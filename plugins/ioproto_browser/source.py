@@ -37,6 +37,7 @@ from ioproto_http.records import ChunkKind
 from ioproto.components import SourceContext, flag_option, number_option
 from ioproto.errors import UsageError
 from ioproto.model import ErrorRecord, InputSummary, Record
+from ioproto.render import readable
 
 from .connection import (
     DEFAULT_MAX_MESSAGE,
@@ -267,4 +268,4 @@ def _error(ts: float, input: str, rule: str, reason: str) -> ErrorRecord:
 
 
 def _say(message: str) -> None:
-    print(f"ioproto: {message}", file=sys.stderr, flush=True)
+    print(f"ioproto: {readable(message)}", file=sys.stderr, flush=True)

@@ -37,7 +37,7 @@ from ioproto import listening
 from ioproto.components import SinkContext, flag_option, number_option
 from ioproto.errors import check_writable
 from ioproto.model import Record
-from ioproto.render import plural
+from ioproto.render import plural, readable
 
 from .aggregate import Aggregate
 from .budgets import Budgets
@@ -65,7 +65,7 @@ def can_open_browser() -> bool:
 
 
 def _say(message: str) -> None:
-    print(f"ioproto dashboard: {message}", file=sys.stderr, flush=True)
+    print(f"ioproto dashboard: {readable(message)}", file=sys.stderr, flush=True)
 
 
 #: The sink options that set :class:`Budgets`.

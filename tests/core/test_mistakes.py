@@ -603,3 +603,19 @@ def test_a_demo_tapped_to_a_bad_collector_address_says_which() -> None:
         env={**os.environ, "IOPROTO_COLLECTOR": "127.0.0.1:x"},
     )
     assert_mistake(result, "$IOPROTO_COLLECTOR: '127.0.0.1:x' is not HOST:PORT")
+
+
+def test_a_file_name_that_is_not_utf8_is_shown_with_its_bytes_escaped(tmp_path: Path) -> None:
+    """A name holding a byte the file system's encoding cannot decode (caf\\xff) reads as
+    caf\\xff in every message, not as Python's surrogate escape caf\\udcff."""
+    folder = os.fsdecode(bytes(tmp_path) + b"/nodir\xff")
+    shown = f"{tmp_path}/nodir\\xff"
+    line = assert_mistake(run("decode", "-o", f"{folder}/out.txt", CHAT))
+    assert f"cannot write {shown}/out.txt: the folder {shown} does not exist" in line, line
+    line = assert_mistake(run("decode", f"{folder}.pcap"))
+    assert line == f"ioproto: error: no such file: {shown}.pcap", line
+    empty = bytes(tmp_path) + b"/caf\xff.pcap"
+    Path(os.fsdecode(empty)).write_bytes(b"")
+    result = run("decode", os.fsdecode(empty))
+    assert result.returncode == 1, result.stderr
+    assert result.stderr == f"ioproto: {tmp_path}/caf\\xff.pcap: the file is empty (0 bytes)\n"
