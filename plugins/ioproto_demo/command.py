@@ -142,7 +142,7 @@ def _check_url(url: str) -> None:
 
 def _collector() -> str:
     """Where the tapped server will send (a bad ``$IOPROTO_COLLECTOR`` is a mistake)."""
-    from ioproto_tap.api import collector_address
+    from ioproto_tap import collector_address
 
     try:
         return collector_address()

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
     from .api import Tap
 
-__all__ = ["instrument"]
+__all__ = ["collector_address", "instrument"]
 
 
 def instrument(server: Any, **options: Any) -> Tap:
@@ -34,6 +34,13 @@ def instrument(server: Any, **options: Any) -> Tap:
     from .api import instrument as _instrument
 
     return _instrument(server, **options)
+
+
+def collector_address(collector: str | None = None) -> str:
+    """Where a tap sends; see :func:`ioproto_tap.api.collector_address`."""
+    from .api import collector_address as _collector_address
+
+    return _collector_address(collector)
 
 
 @ioproto.hookimpl
