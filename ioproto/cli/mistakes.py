@@ -20,7 +20,6 @@ from typing import Any, NoReturn
 import click
 
 from ioproto.errors import UsageError
-from ioproto.render import readable
 
 
 class Mistake(click.UsageError):
@@ -84,6 +83,8 @@ def _shows_itself(exc: click.ClickException) -> bool:
 
 
 def _fail(message: str, code: int) -> NoReturn:
+    from ioproto.render import readable  # only on failure: render loads json
+
     click.echo(readable(message), err=True)  # a file name's undecodable bytes as \xNN
     sys.exit(code)
 
