@@ -335,6 +335,12 @@ OPTIONAL_MEMBERS: dict[str, dict[str, tuple[Any, str]]] = {
             "tick(), called from the pipeline's thread while the input flows or a live source "
             "waits (periodic output: stats --every)",
         ),
+        "started": (
+            None,
+            "started(), called once the input has opened (a capture running, a file's first "
+            "record): a sink that announces itself (a URL to open) does it then, so that an "
+            "input that cannot open is one line on stderr",
+        ),
         "linger": (
             None,
             "linger(), called after a file input ends (a sink that serves, like prometheus, "

@@ -98,6 +98,11 @@ class SourceContext:
     coming. The CLI then writes the output out, so that it may buffer a live run's output
     in blocks (one system call per block, not per line, under a flood) and still show each
     record at once when the wire is quiet.
+
+    ``started`` is for sources that may wait for input: they call it once the input is
+    open (a capture running, a port listened on, a browser attached) and before they wait.
+    A sink that announces itself (the dashboard's URL) does so then, so that an input that
+    cannot open is one line on stderr; the CLI also calls it at an input's first record.
     """
 
     options: Mapping[str, Any] = attrs.field(factory=dict)
@@ -105,6 +110,7 @@ class SourceContext:
     tick: Callable[[], None] = _no_tick
     wanted: Callable[[Record], bool] | None = None
     caught_up: Callable[[], None] = _no_tick
+    started: Callable[[], None] = _no_tick
 
 
 @attrs.frozen(slots=True)

@@ -257,6 +257,7 @@ class Pipeline:
         self._closed = False
         self._finished = False
         self._started = False
+        self._sinks_started = False
         self._out: list[Record] = []
         # A record's layer -> index of the layer it enters; -1: kept, not decoded.
         self._entries: dict[str, int] = {INPUT_SUMMARY_LAYER: -1, DELIVERED_LAYER: DELIVERED_ENTRY}
@@ -387,6 +388,7 @@ class Pipeline:
         """
         if not self._started:
             self._start()
+            self.start()
         index = self._first_layer_for(record)
         if index < 0:
             if index == DELIVERED_ENTRY:  # classified by a worker: only the sinks are left
@@ -512,6 +514,21 @@ class Pipeline:
         """
         for stage in self.sinks:
             method = optional(stage.component, "Sink", "tick")
+            if method is not None:
+                self._call_sink(stage, method)
+
+    def start(self) -> None:
+        """The input has opened: call ``started()`` on every sink that has one, once.
+
+        A source that may wait calls it (``SourceContext.started``) once its input is open;
+        the first record fed calls it too. Not called when no input opened (an interface
+        that does not exist), so a sink's announcement (a URL) never precedes that mistake.
+        """
+        if self._sinks_started:
+            return
+        self._sinks_started = True
+        for stage in self.sinks:
+            method = optional(stage.component, "Sink", "started")
             if method is not None:
                 self._call_sink(stage, method)
 

@@ -245,6 +245,7 @@ def run_pipeline_command(
             tick=tick,
             wanted=pipeline.wants,
             caught_up=caught_up,
+            started=pipeline.start,
         )
 
         def records() -> Iterator[Record]:

@@ -148,6 +148,7 @@ class CdpSource:
                 settings.attached = attached
             else:
                 _say(attached)
+                context.started()
             yield from _run(connection, machine, context, settings, self.on_ready)
             yield _summary(now, input, endpoint, settings)
 
@@ -203,6 +204,7 @@ def _run(
                 if settings.attached and machine.opened:
                     _say(settings.attached)
                     settings.attached = ""
+                    context.started()
                 if on_ready is not None and machine.ready:
                     on_ready()
                     on_ready = None

@@ -85,6 +85,8 @@ class DashboardSink:
         self.hold = settings.hold
         self.url: str | None = None
         self.server: Any = None
+        #: (not on loopback, open a browser) until :meth:`started` has said where it serves
+        self._announce: tuple[bool, bool] | None = None
         if self.export is None:
             self._serve(settings.listen, settings.browser)
 
@@ -105,8 +107,17 @@ class DashboardSink:
         if ":" in shown:
             shown = f"[{shown}]"
         self.url = f"http://{shown}:{self.server.port}/" + (f"?token={token}" if token else "")
+        self._announce = (token is not None, browser)
+
+    def started(self) -> None:
+        """The input has opened: say where the page is, and open it. Not before: an input
+        that cannot open (``live:eth9``) is then one line on stderr, not the URL first."""
+        if self._announce is None or self.url is None:
+            return
+        on_network, browser = self._announce
+        self._announce = None
         _say(f"serving {self.url} (Ctrl-C to stop)")
-        if token is not None:
+        if on_network:
             _say("not on loopback: anyone with this URL (and its token) can see the traffic")
         if browser:
             if can_open_browser():
@@ -140,6 +151,7 @@ class DashboardSink:
         Ctrl-C or SIGTERM) ends the command."""
         if self.server is None or not self.hold:
             return
+        self.started()  # where the page is, if no input said it had opened
         records = self.hub.aggregate.records
         with _signalled() as stop:
             _say(f"the input has ended ({plural(records, 'record')}); showing it until Ctrl-C")

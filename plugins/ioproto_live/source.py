@@ -165,6 +165,7 @@ def _captured(
         yield InputSummary(ts=time.time(), input=input, empty_reason=reason)
         return
     _say(f"capturing on {where}; Ctrl-C to stop")
+    context.started()
     timer = threading.Timer(duration, capture.stop) if duration > 0 else None
     if timer is not None:
         timer.daemon = True

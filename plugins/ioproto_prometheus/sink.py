@@ -70,12 +70,18 @@ class PrometheusSink:
             raise ValueError(f"prometheus: {why}") from None
         self.port = self._server.server_port
         self._stopped = False
-        print(f"ioproto: metrics on {self.url}", file=sys.stderr, flush=True)
+        self._said = False
+
+    def started(self) -> None:
+        """The input has opened: say where the metrics are. Not before: an input that
+        cannot open (``live:eth9``) is then one line on stderr, not the URL first."""
+        if not self._said:
+            self._said = True
+            print(f"ioproto: metrics on {self.url}", file=sys.stderr, flush=True)
 
     @property
     def url(self) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}/metrics"
+        return f"http://{listening.hostport(self.host, self.port)}/metrics"
 
     def write(self, record: Record) -> None:
         self.metrics.add(record)

@@ -152,6 +152,7 @@ class ProxySource:
             threading.Thread(target=_warn_if_unreachable, args=(target,), daemon=True).start()
             if self.on_listening is not None:
                 self.on_listening(address)
+            context.started()
             stop = threading.Event()
             deadline = time.monotonic() + duration if duration > 0 else None
             # The handlers stay while draining: a second signal interrupts that too.

@@ -103,6 +103,7 @@ class CollectSource:
         _say("collecting tap streams on " + ", ".join(map(str, listening)) + "; Ctrl-C to stop")
         if self.on_listening is not None:
             self.on_listening(listening)
+        context.started()
         stop = threading.Event()
         deadline = time.monotonic() + duration if duration > 0 else None
         try:

@@ -539,8 +539,18 @@ def test_a_listening_url_is_taken_as_its_host_and_port() -> None:
 
 
 @pytest.mark.skipif(shutil.which("tcpdump") is None, reason="tcpdump missing")
-def test_an_unknown_interface() -> None:
-    assert_mistake(run("decode", "live:nosuch0"), "nosuch0", "ip link")
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["decode", "live:nosuch0"],
+        # Sinks that say where they serve say it once the input has opened: not here.
+        ["dashboard", "--no-browser", "live:nosuch0"],
+        ["decode", "--sink", "prometheus:127.0.0.1:0", "live:nosuch0"],
+    ],
+    ids=["decode", "dashboard", "prometheus"],
+)
+def test_an_unknown_interface(args: list[str]) -> None:
+    assert_mistake(run(*args), "nosuch0", "ip link")
 
 
 def test_no_tcpdump_says_what_to_install(tmp_path: Path) -> None:
