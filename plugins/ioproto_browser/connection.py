@@ -66,6 +66,8 @@ def discover(host: str, port: int, timeout: float = 5.0) -> tuple[str, dict[str,
             facts = json.loads(answer.read(1 << 20))
     except (urllib.error.URLError, OSError, ValueError) as exc:
         reason = getattr(exc, "reason", exc)
+        if isinstance(reason, OSError) and reason.strerror:
+            reason = reason.strerror  # "Connection refused", not "[Errno 111] Connection refused"
         raise EndpointError(
             f"no DevTools endpoint at {shown}:{port} ({reason}): start Chrome/Chromium with "
             f"--remote-debugging-port={port} (and a --user-data-dir of its own), or use "

@@ -145,6 +145,7 @@ def test_a_cdp_endpoint_that_is_not_there(tmp_path: Path) -> None:
     )
     assert done.returncode == 0 and "Traceback" not in done.stderr
     assert "--remote-debugging-port=1" in done.stderr
+    assert "(Connection refused)" in done.stderr and "Errno" not in done.stderr
     (record,) = [json.loads(line) for line in done.stdout.splitlines()]
     assert record["rule"] == "cdp.connect.failed"
 
