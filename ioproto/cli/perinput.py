@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from ioproto.components import SinkContext, SourceContext, optional
-from ioproto.render import plural
+from ioproto.render import plural, readable
 from ioproto.worker import available_cores, source_records
 
 from .empty import said_at_end, unreadable_inputs
@@ -66,7 +66,7 @@ def run_per_input(
     todo: list[tuple[str, dict[str, Any]]] = []
     for item, extra in zip(inputs, planned, strict=True):
         if extra is None:
-            click.echo(f"ioproto: {item}: already complete in {path}, skipped", err=True)
+            click.echo(readable(f"ioproto: {item}: already complete in {path}, skipped"), err=True)
         else:
             todo.append((item, {**options, **extra}))
     if not todo:
@@ -106,7 +106,7 @@ def _run_here(
             raise
         except Exception as exc:
             failures += 1
-            click.echo(f"ioproto: {item}: failed: {_describe(exc)}", err=True)
+            click.echo(readable(f"ioproto: {item}: failed: {_describe(exc)}"), err=True)
     return failures, unreadable
 
 
@@ -153,7 +153,7 @@ def decode_one(
     )
     why = said_at_end(pipeline.summary, [item], [source], pipeline.sinks)
     # One write: the lines of inputs decoded at once in other processes do not interleave.
-    click.echo("\n".join([done, *why]), err=True)
+    click.echo("\n".join([readable(done), *why]), err=True)
     return not unreadable_inputs(pipeline.summary)
 
 
@@ -219,7 +219,7 @@ def _run_in_processes(
                     failures += 1
                     if process.exitcode is not None and process.exitcode < 0:
                         name = signal.Signals(-process.exitcode).name
-                        click.echo(f"ioproto: {item}: failed: killed by {name}", err=True)
+                        click.echo(readable(f"ioproto: {item}: failed: killed by {name}"), err=True)
     except KeyboardInterrupt:
         # The children got the same Ctrl-C and abort their outputs; wait for them.
         for process, _item in running.values():
@@ -250,10 +250,10 @@ def _child(
     except KeyboardInterrupt:
         sys.exit(130)
     except click.ClickException as exc:
-        click.echo(f"ioproto: {item}: failed: {exc.format_message()}", err=True)
+        click.echo(readable(f"ioproto: {item}: failed: {exc.format_message()}"), err=True)
         sys.exit(1)
     except Exception as exc:
-        click.echo(f"ioproto: {item}: failed: {_describe(exc)}", err=True)
+        click.echo(readable(f"ioproto: {item}: failed: {_describe(exc)}"), err=True)
         sys.exit(1)
     sys.stderr.flush()
     if not read:
