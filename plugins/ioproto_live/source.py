@@ -275,6 +275,9 @@ class Capture:
 def _explain(message: str, code: int | None) -> str:
     """What tcpdump's last words mean, and what to do about them."""
     message = message.removeprefix("tcpdump: ")
+    head, _, last = message.rpartition(" (")
+    if last.endswith(")") and last[:-1] in head:
+        message = head  # libpcap repeats its reason: "eth9: No such device exists (No such …)"
     lowered = message.lower()
     if "permission" in lowered or "not permitted" in lowered:
         return f"tcpdump: {message or 'permission denied'}; {PERMISSION_HELP}"
