@@ -5,8 +5,8 @@ The wire is a pipe of frames: a 17-byte header (one type byte, then the payload'
 and the bytes of traffic it copies, unsigned 64-bit big-endian) and a pickled payload; the
 parent's :class:`~.spool.Spool` splits and counts frames by the header alone. ``R`` (ready)
 carries the bound ``(host, port)``, ``F`` (failed) ``(category, message, errno)`` with category
-``config`` (errno ``None``) or ``listen``, ``B`` (batch) a list of events. An event is a tuple
-``(op, conn, ts, payload)``:
+``config`` (errno ``None``), ``listen`` or ``crash`` (anything else; errno ``None``), ``B``
+(batch) a list of events. An event is a tuple ``(op, conn, ts, payload)``:
 
 ====  =========================  ===========================================
 op    meaning                    payload

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import multiprocessing
+import multiprocessing.spawn
 import os
 import signal
 import time
@@ -47,13 +48,22 @@ class ProxyConfig:
     head_timeout: float = DEFAULT_HEAD_TIMEOUT
 
 
+class ListenError(OSError):
+    """The relay could not listen on its address: the child's ``errno`` and message."""
+
+
+class RelayFailed(RuntimeError):
+    """The relay's process could not be started, or ended (or hung) before it listened;
+    the message says which, and why as far as it is known."""
+
+
 class ProxyProcess:
     """The proxy running in a child process; the parent's handle on it.
 
     ``start()`` returns the bound ``(host, port)`` once the child listens, or raises
-    :class:`ValueError` (bad configuration), :class:`OSError` (cannot listen: the child's
-    ``errno`` and message) or
-    :class:`RuntimeError` (the child died first). ``records(timeout)`` yields what was tapped;
+    :class:`ValueError` (bad configuration), :class:`ListenError` (cannot listen) or
+    :class:`RelayFailed` (no child could be started, or it died or hung before it
+    listened). ``records(timeout)`` yields what was tapped;
     (decoded by ``decoder``); ``exited`` is then true once the child has closed the channel.
     ``stop()`` asks the child to finish (it sends what it still has, then exits); ``close()``
     waits for it (killing it after ``timeout``) and releases everything. ``dropped_bytes``
@@ -112,11 +122,20 @@ class ProxyProcess:
         return self._reader.eof
 
     def start(self, timeout: float = 30.0) -> tuple[str, int]:
+        # An interpreter that cannot be run only shows as exit status 255 once spawned.
+        executable = os.fsdecode(multiprocessing.spawn.get_executable())
+        if not os.access(executable, os.X_OK):
+            self.close()
+            why = "no such file" if not os.path.exists(executable) else "not executable"
+            raise RelayFailed(f"{_NOT_STARTED}: cannot run {executable!r} ({why})")
         # Blocked across the spawn, so the child inherits the mask (exec keeps it) and a
         # Ctrl-C during its start-up waits until it has set SIG_IGN.
         previous = signal.pthread_sigmask(signal.SIG_BLOCK, _SIGNALS)
         try:
             self._process.start()
+        except OSError as exc:  # no process to be had: EAGAIN, ENOMEM
+            self.close()
+            raise RelayFailed(f"{_NOT_STARTED}: {exc.strerror or exc}") from None
         finally:
             signal.pthread_sigmask(signal.SIG_SETMASK, previous)
             for end in self._child_ends:
@@ -126,7 +145,9 @@ class ProxyProcess:
             left = deadline - time.monotonic()
             if left <= 0:
                 self.close(timeout=0)
-                raise TimeoutError("the proxy process did not start in time")
+                raise RelayFailed(
+                    f"the proxy's relay process did not start listening within {timeout:g} s"
+                )
             for kind, payload in self._reader.read(min(left, 0.5)):
                 if kind == READY:
                     host, port = payload
@@ -136,11 +157,15 @@ class ProxyProcess:
                     self.close()
                     if category == "config":
                         raise ValueError(message)
-                    raise OSError(code, message)
+                    if category == "listen":
+                        raise ListenError(code, message)
+                    raise RelayFailed(
+                        f"the proxy's relay process failed before it listened: {message}"
+                    )
         self._process.join(timeout)
         code = self._process.exitcode  # read before close(), which releases the process
         self.close()
-        raise RuntimeError(f"the proxy process exited (code {code})")
+        raise RelayFailed(f"the proxy's relay process ended before it listened ({_ended(code)})")
 
     def records(self, timeout: float) -> Iterator[Record]:
         """What arrives within ``timeout`` seconds (nothing when nothing came)."""
@@ -181,6 +206,21 @@ class ProxyProcess:
 
     def __exit__(self, *exc: object) -> None:
         self.close(timeout=0 if exc[0] is not None else 10.0)
+
+
+_NOT_STARTED = "the proxy's relay process could not be started"
+
+
+def _ended(code: int | None) -> str:
+    """How a process ended, from its exit code (negative: the signal that killed it)."""
+    if code is None:
+        return "still running"
+    if code < 0:
+        try:
+            return f"killed by {signal.Signals(-code).name}"
+        except ValueError:
+            return f"killed by signal {-code}"
+    return f"exit status {code}"
 
 
 def _take_fd(connection: Connection) -> int:
@@ -231,25 +271,10 @@ async def _run_child(
     stopped = asyncio.Event()
     loop.add_reader(control_fd, stopped.set)  # readable = closed: stop, or the parent died
     try:
-        try:
-            relay = Relay(
-                config.upstream,
-                tap,
-                ws_compression=config.ws_compression,
-                upstream_ca=config.upstream_ca,
-                head_timeout=config.head_timeout,
-            )
-        except ValueError as exc:
-            tap.send(FAILED, ("config", str(exc), None))
+        started = await _start_relay(config, tap)
+        if started is None:
             return
-        except OSError as exc:  # the CA file
-            tap.send(FAILED, ("config", f"cannot load the upstream CA file: {exc}", None))
-            return
-        try:
-            address = await relay.start(config.host, config.port)
-        except OSError as exc:
-            tap.send(FAILED, ("listen", str(exc) or type(exc).__name__, exc.errno))
-            return
+        relay, address = started
         tap.send(READY, address)
         await stopped.wait()
         await relay.stop()
@@ -260,3 +285,33 @@ async def _run_child(
         transport.close()  # after what is buffered is written (or the parent has gone)
         with contextlib.suppress(asyncio.CancelledError):
             await pipe.closed
+
+
+async def _start_relay(config: ProxyConfig, tap: ChannelTap) -> tuple[Relay, Any] | None:
+    """The relay, listening, and its bound address; ``None`` once a ``FAILED`` frame has
+    said why not: ``config`` (the parent's user's mistake), ``listen`` (with the errno) or
+    ``crash`` (anything else: a bug, a broken install)."""
+    try:
+        relay = Relay(
+            config.upstream,
+            tap,
+            ws_compression=config.ws_compression,
+            upstream_ca=config.upstream_ca,
+            head_timeout=config.head_timeout,
+        )
+    except ValueError as exc:
+        tap.send(FAILED, ("config", str(exc), None))
+        return None
+    except OSError as exc:  # the CA file
+        tap.send(FAILED, ("config", f"cannot load the upstream CA file: {exc}", None))
+        return None
+    except Exception as exc:
+        tap.send(FAILED, ("crash", f"{type(exc).__name__}: {exc}", None))
+        return None
+    try:
+        return relay, await relay.start(config.host, config.port)
+    except OSError as exc:
+        tap.send(FAILED, ("listen", str(exc) or type(exc).__name__, exc.errno))
+    except Exception as exc:
+        tap.send(FAILED, ("crash", f"{type(exc).__name__}: {exc}", None))
+    return None

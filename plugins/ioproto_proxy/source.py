@@ -38,7 +38,10 @@ Engine.IO).
 A proxy that cannot start (a bad option or upstream URL, an upstream that is the proxy's
 own address, an address it cannot listen on: the port in use, a host that is not this
 machine's) is the user's mistake: ``open`` raises
-:class:`~ioproto.errors.UsageError` with one line saying what to do.
+:class:`~ioproto.errors.UsageError` with one line saying what to do. A relay process that
+could not be started, or died or hung before it listened, is not: a
+``proxy.process.failed`` record and an unreadable :class:`~ioproto.model.InputSummary` say
+why (the command ends with status 1).
 """
 
 from __future__ import annotations
@@ -130,7 +133,7 @@ class ProxySource:
         :class:`~ioproto.errors.UsageError` when the proxy cannot start: a bad option or
         upstream URL, an address it cannot listen on (in use, an unknown host)."""
         # The relay's modules (asyncio, ssl) load when a proxy runs, not with every command.
-        from .process import ProxyProcess
+        from .process import ListenError, ProxyProcess, RelayFailed
         from .streams import TapDecoder
 
         try:
@@ -146,8 +149,15 @@ class ProxySource:
                 address = proxy.start()
             except ValueError as exc:
                 raise UsageError(str(exc)) from None
-            except (OSError, RuntimeError) as exc:
+            except ListenError as exc:
                 raise UsageError(listening.cannot_listen(host, port, exc)) from None
+            except RelayFailed as exc:
+                # Not the user's doing: the input could not be read (exit status 1).
+                yield _error(time.time(), input, "proxy.process.failed", str(exc))
+                yield InputSummary(
+                    ts=time.time(), input=input, empty_reason=str(exc), unreadable=str(exc)
+                )
+                return
             _say(f"proxy listening on http://{listening.hostport(*address)} -> {target.url}")
             threading.Thread(target=_warn_if_unreachable, args=(target,), daemon=True).start()
             if self.on_listening is not None:
