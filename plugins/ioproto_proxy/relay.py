@@ -33,6 +33,7 @@ import re
 import socket
 import ssl
 import time
+from collections.abc import Callable
 from typing import Protocol, cast
 from urllib.parse import urlsplit
 
@@ -49,6 +50,8 @@ from .framing import (
     RequestFramer,
     ResponseWatcher,
 )
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 #: Write buffer size above which the peer's reading pauses.
 HIGH_WATER = 256 * 1024
@@ -114,16 +117,44 @@ class Upstream:
         self.prefix = parts.path.rstrip("/").encode("latin-1")
         self.address = hostport(self.host, self.port)
 
-    def is_at(self, host: str, port: int) -> bool:
+    def is_at(
+        self, host: str, port: int, *, local: Callable[[IPAddress], bool] | None = None
+    ) -> bool:
         """Whether connecting to this upstream reaches whoever listens on ``host``:``port``
-        (the same port and an address in common; for a wildcard ``host``, an upstream on
-        loopback). A name that does not resolve has no address in common."""
+        (the same port and an address in common; for a wildcard ``host``, 0.0.0.0 or ::,
+        an upstream at any address of this machine: ``local``, by default
+        :func:`is_this_machine`). A name that does not resolve has no address in common."""
         if port != self.port:
             return False
         mine = _connected(_addresses(self.host))
-        if host in ("", "0.0.0.0", "::"):
-            return any(address.is_loopback for address in mine)
-        return bool(mine & _addresses(host))
+        listen = _addresses(host)
+        if not host or (listen and all(address.is_unspecified for address in listen)):
+            return any(map(local or is_this_machine, mine))
+        return bool(mine & _connected(listen))
+
+
+def is_this_machine(address: IPAddress) -> bool:
+    """Whether ``address`` is one of this machine's own: loopback, or an interface's (as
+    psutil lists them where it is installed, else an address a socket can be bound to)."""
+    if address.is_loopback:
+        return True
+    try:
+        import psutil  # type: ignore[import-untyped]
+    except ImportError:
+        # Binding sends nothing; it fails (EADDRNOTAVAIL) for an address of another machine.
+        family = socket.AF_INET6 if address.version == 6 else socket.AF_INET
+        try:
+            with socket.socket(family, socket.SOCK_STREAM) as probe:
+                probe.bind((str(address), 0))
+        except OSError:
+            return False
+        return True
+    return any(
+        _ip(entry.address) == address
+        for entries in psutil.net_if_addrs().values()
+        for entry in entries
+        if entry.family in (socket.AF_INET, socket.AF_INET6)
+    )
 
 
 #: A scheme whose ``://`` lost a character or two: ``http//``, ``http:/``, ``https:``.
@@ -147,7 +178,7 @@ def _full_url(text: str, name: str) -> str:
     return "http://" + url
 
 
-def _addresses(host: str) -> set[ipaddress.IPv4Address | ipaddress.IPv6Address]:
+def _addresses(host: str) -> set[IPAddress]:
     """The IP addresses ``host`` resolves to (none when it does not)."""
     try:
         found = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
@@ -156,13 +187,20 @@ def _addresses(host: str) -> set[ipaddress.IPv4Address | ipaddress.IPv6Address]:
     addresses = set()
     for *_, sockaddr in found:
         with contextlib.suppress(ValueError):
-            addresses.add(ipaddress.ip_address(str(sockaddr[0]).split("%", 1)[0]))
+            addresses.add(_ip(str(sockaddr[0])))
     return addresses
 
 
-def _connected(
-    addresses: set[ipaddress.IPv4Address | ipaddress.IPv6Address],
-) -> set[ipaddress.IPv4Address | ipaddress.IPv6Address]:
+def _ip(text: str) -> IPAddress:
+    """The address ``text`` names, without its scope (``%eth0``); an IPv4-mapped IPv6
+    address as the IPv4 address it reaches. :class:`ValueError` for no address."""
+    address = ipaddress.ip_address(text.split("%", 1)[0])
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    return address
+
+
+def _connected(addresses: set[IPAddress]) -> set[IPAddress]:
     """Where connecting to ``addresses`` arrives: the unspecified address (0.0.0.0, ::) is
     this machine's loopback."""
     return {

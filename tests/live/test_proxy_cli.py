@@ -245,6 +245,83 @@ def test_an_upstream_knows_when_it_is_the_proxy_itself(
     assert same == Upstream(upstream).is_at(*listen)
 
 
+#: This machine's addresses, as the stub below has them (documentation and ULA prefixes).
+_STUB_LOCAL = {"127.0.0.1", "::1", "192.0.2.2", "fd00::2"}
+
+
+@pytest.mark.parametrize(
+    ("upstream", "listen", "same"),
+    [
+        ("http://192.0.2.2:8080", ("0.0.0.0", 8080), True),
+        ("http://192.0.2.2:8080", ("::", 8080), True),
+        ("http://[fd00::2]:8080", ("0.0.0.0", 8080), True),
+        ("http://[::ffff:192.0.2.2]:8080", ("0.0.0.0", 8080), True),
+        ("http://127.0.0.2:8080", ("0.0.0.0", 8080), True),  # all of 127/8 is loopback
+        ("http://localhost:8080", ("::", 8080), True),
+        ("http://192.0.2.2:8081", ("0.0.0.0", 8080), False),
+        ("http://192.0.2.1:8080", ("0.0.0.0", 8080), False),  # another machine
+        ("http://[fd00::3]:8080", ("::", 8080), False),
+        ("http://192.0.2.2:8080", ("127.0.0.1", 8080), False),  # not where it listens
+        ("http://192.0.2.2:8080", ("192.0.2.2", 8080), True),
+    ],
+)
+def test_with_a_wildcard_listen_every_address_of_this_machine_is_the_proxy(
+    upstream: str, listen: tuple[str, int], same: bool
+) -> None:
+    from ioproto_proxy.relay import IPAddress, Upstream
+
+    def stub(address: IPAddress) -> bool:
+        return address.is_loopback or str(address) in _STUB_LOCAL
+
+    assert same == Upstream(upstream).is_at(*listen, local=stub)
+
+
+def test_this_machine_is_told_by_binding_without_psutil(monkeypatch: pytest.MonkeyPatch) -> None:
+    import ipaddress
+
+    from ioproto_proxy.relay import is_this_machine
+
+    for with_psutil in (True, False):
+        if not with_psutil:
+            monkeypatch.setitem(sys.modules, "psutil", None)  # import psutil: ImportError
+        assert is_this_machine(ipaddress.ip_address("127.0.0.2"))
+        assert is_this_machine(ipaddress.ip_address("::1"))
+        # 192.0.2.1 is for documentation: no machine has it (binding sends nothing).
+        assert not is_this_machine(ipaddress.ip_address("192.0.2.1"))
+
+
+@pytest.mark.parametrize(
+    ("listen", "upstream"),
+    [
+        ("0.0.0.0:{port}", "http://127.0.0.2:{port}"),
+        ("[::]:{port}", "http://localhost:{port}/"),
+        ("0.0.0.0:{port}", "{port}"),
+        ("0:{port}", "http://127.0.0.1:{port}"),
+    ],
+)
+def test_a_wildcard_proxy_refuses_an_upstream_on_this_machine_at_its_port(
+    listen: str, upstream: str
+) -> None:
+    """The same one-line mistake (exit 2) as for the --listen address itself, before
+    anything listens."""
+    port = 37006
+    done = subprocess.run(
+        [
+            *(sys.executable, "-m", "ioproto", "proxy"),
+            *("--listen", listen.format(port=port), "--upstream", upstream.format(port=port)),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.splitlines() == [
+        "ioproto: error: --upstream is this proxy's own --listen address: it would forward "
+        "to itself"
+    ]
+    assert done.stdout == ""
+
+
 def test_an_upstream_that_never_answers_is_named_as_the_reason(tmp_path: Path) -> None:
     """A server that accepts and never replies: the run's empty reason says the upstream
     never answered, not that the bytes were not Engine.IO."""
