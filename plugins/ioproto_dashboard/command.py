@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import signal
+import threading
 import time
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from types import FrameType
 from typing import Any
 
 import click
@@ -46,6 +50,25 @@ class Pacer:
             if wait > 0.002:
                 time.sleep(wait)
             yield record
+
+
+@contextmanager
+def _terminate_as_ctrl_c() -> Iterator[None]:
+    """Within the block SIGTERM is Ctrl-C (:class:`KeyboardInterrupt`: a file's replay cut
+    short ends quietly with status 130, not killed by the signal); where the page holds on
+    or a live source runs, their own handlers take both signals alike. Main thread only."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _check_listen(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
@@ -100,7 +123,8 @@ def dashboard_command(
 
     The page is served on 127.0.0.1 (a free port) and opened in your browser. A file is
     replayed as fast as possible (--speed 1: at its recorded pace) and stays on the page
-    until Ctrl-C or SIGTERM; a live source (live:IFACE, the proxy) updates continuously
+    until Ctrl-C or SIGTERM (either during the replay cuts it short: exit status 130); a
+    live source (live:IFACE, the proxy) updates continuously
     until the one Ctrl-C or SIGTERM that stops it and ends the command.
 
     \b
@@ -117,10 +141,11 @@ def dashboard_command(
         settings["listen"] = listen
     if export is not None:
         settings["export"] = export
-    run_pipeline_command(
-        state,
-        default_sink="dashboard",
-        extra_sink_options={"dashboard": settings},
-        feed=Pacer(feed, 0.0 if export else speed),
-        **params,
-    )
+    with _terminate_as_ctrl_c():
+        run_pipeline_command(
+            state,
+            default_sink="dashboard",
+            extra_sink_options={"dashboard": settings},
+            feed=Pacer(feed, 0.0 if export else speed),
+            **params,
+        )

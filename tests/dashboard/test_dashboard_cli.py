@@ -132,6 +132,21 @@ def test_after_the_input_the_page_stays_until_ctrl_c(
     assert "Traceback" not in stderr
 
 
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_during_the_replay_ends_it_as_ctrl_c_does(
+    dashboard: Callable[[list[str]], Dashboard], signum: int
+) -> None:
+    """While a file is still being replayed (slowed down 100 times: well over a minute),
+    Ctrl-C and SIGTERM alike end the command quietly with status 130, not killed by the
+    signal (143), and the page does not hold on."""
+    board = dashboard(["--speed", "0.01", str(CHAT)])
+    assert not board.get("api/snapshot")["meta"]["finished"]
+    stderr = board.stop(signum)
+    assert board.proc.returncode == 130, stderr
+    assert "Traceback" not in stderr and "showing it until Ctrl-C" not in stderr, stderr
+    assert stderr == "", stderr  # the serving line was read by the helper
+
+
 def test_an_empty_result_says_why_while_the_page_stays(
     dashboard: Callable[[list[str]], Dashboard],
 ) -> None:
