@@ -2,7 +2,8 @@
 
 Every command that listens (``proxy``, ``dashboard``, ``collect``, ``demo``, the
 ``prometheus`` sink) reads its address with :func:`parse_listen` and turns a failed bind
-into one line with :func:`cannot_listen`, so the same mistake reads the same everywhere:
+into one line with :func:`cannot_listen`, so the same mistake reads the same everywhere
+(:func:`out_of_resources` tells the failures that are no mistake of the address's):
 
 ``port 8080 on 127.0.0.1 is in use: pick another with --listen HOST:PORT``
 
@@ -65,6 +66,17 @@ def _from_url(text: str, forms: str) -> tuple[str, int]:
 def hostport(host: str, port: int) -> str:
     """``"127.0.0.1:8080"``, or ``"[::1]:8080"`` for an IPv6 address."""
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+#: A failed bind's errnos that say the process or machine ran out of something (file
+#: descriptors, memory), not that the address was refused: no other address would do.
+_EXHAUSTED = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOMEM, errno.ENOBUFS})
+
+
+def out_of_resources(exc: BaseException) -> bool:
+    """Whether a failed bind ran out of a resource rather than being refused its address:
+    a failure to report (exit status 1), not a mistake in ``--listen``."""
+    return isinstance(exc, OSError) and exc.errno in _EXHAUSTED
 
 
 def cannot_listen(

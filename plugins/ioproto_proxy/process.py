@@ -25,6 +25,7 @@ from typing import Any
 
 import attrs
 
+from ioproto import listening
 from ioproto.model import Record
 
 from .channel import BATCH, FAILED, READY, ChannelTap, TapCounters
@@ -153,15 +154,8 @@ class ProxyProcess:
                     host, port = payload
                     return str(host), int(port)
                 if kind == FAILED:
-                    category, message, code = payload
                     self.close()
-                    if category == "config":
-                        raise ValueError(message)
-                    if category == "listen":
-                        raise ListenError(code, message)
-                    raise RelayFailed(
-                        f"the proxy's relay process failed before it listened: {message}"
-                    )
+                    raise _failure(*payload)
         self._process.join(timeout)
         code = self._process.exitcode  # read before close(), which releases the process
         self.close()
@@ -209,6 +203,20 @@ class ProxyProcess:
 
 
 _NOT_STARTED = "the proxy's relay process could not be started"
+
+
+def _failure(category: str, message: str, code: int | None) -> Exception:
+    """What ``start()`` raises for the child's ``FAILED`` frame: a bind refused its
+    address is a :class:`ListenError`, one out of file descriptors or memory (no address
+    would do) a :class:`RelayFailed`."""
+    if category == "config":
+        return ValueError(message)
+    if category != "listen":
+        return RelayFailed(f"the proxy's relay process failed before it listened: {message}")
+    error = ListenError(code, message)
+    if code is not None and listening.out_of_resources(error):
+        return RelayFailed(f"the proxy's relay process could not listen: {os.strerror(code)}")
+    return error
 
 
 def _ended(code: int | None) -> str:

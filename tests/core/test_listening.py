@@ -8,7 +8,7 @@ import socket
 
 import pytest
 
-from ioproto.listening import cannot_listen, parse_listen
+from ioproto.listening import cannot_listen, out_of_resources, parse_listen
 
 
 @pytest.mark.parametrize(
@@ -88,3 +88,22 @@ def test_why_an_address_cannot_be_listened_on(exc: OSError, port: int, message: 
 def test_the_way_to_choose_another_is_the_commands_own() -> None:
     line = cannot_listen("127.0.0.1", 3000, OSError(errno.EADDRINUSE, "x"), "with --port N")
     assert line == "port 3000 on 127.0.0.1 is in use: pick another with --port N"
+
+
+@pytest.mark.parametrize(
+    ("exc", "exhausted"),
+    [
+        (OSError(errno.EMFILE, "Too many open files"), True),
+        (OSError(errno.ENFILE, "Too many open files in system"), True),
+        (OSError(errno.ENOMEM, "Cannot allocate memory"), True),
+        (OSError(errno.ENOBUFS, "No buffer space available"), True),
+        (OSError(errno.EADDRINUSE, "Address already in use"), False),
+        (OSError(errno.EADDRNOTAVAIL, "Cannot assign requested address"), False),
+        (OSError("no errno"), False),
+        (ValueError("not an OSError"), False),
+    ],
+)
+def test_a_bind_out_of_resources_is_no_fault_of_the_address(
+    exc: BaseException, exhausted: bool
+) -> None:
+    assert out_of_resources(exc) is exhausted

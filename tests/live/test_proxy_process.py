@@ -4,6 +4,7 @@ be what failed (exit status 1), not the address."""
 from __future__ import annotations
 
 import asyncio
+import errno
 import os
 import signal
 import subprocess
@@ -126,3 +127,34 @@ def test_a_relay_that_crashes_before_listening_says_why(monkeypatch: pytest.Monk
     config = process.ProxyConfig(host="127.0.0.1", port=0, upstream="3000", buffer=1)
     assert asyncio.run(process._start_relay(config, Tap())) is None  # type: ignore[arg-type]
     assert sent == [(FAILED, ("crash", "RuntimeError: broken install", None))]
+
+
+@pytest.mark.parametrize(
+    ("payload", "raised", "said"),
+    [
+        (("config", "upstream must be ...", None), ValueError, "upstream must be ..."),
+        (("listen", "in use", errno.EADDRINUSE), "ListenError", "in use"),
+        (("listen", "no such host", -2), "ListenError", "no such host"),
+        (
+            ("listen", "[Errno 24] Too many open files", errno.EMFILE),
+            "RelayFailed",
+            "the proxy's relay process could not listen: Too many open files",
+        ),
+        (
+            ("crash", "RuntimeError: boom", None),
+            "RelayFailed",
+            "the proxy's relay process failed before it listened: RuntimeError: boom",
+        ),
+    ],
+)
+def test_what_the_child_says_failed_decides_whose_fault_it_is(
+    payload: tuple[str, str, int | None], raised: object, said: str
+) -> None:
+    """Only an address refused is the --listen mistake (ListenError, worded by
+    ioproto.listening); a bind out of file descriptors or memory is a failure."""
+    from ioproto_proxy import process
+
+    error = process._failure(*payload)
+    expected = getattr(process, raised) if isinstance(raised, str) else raised
+    assert type(error) is expected
+    assert str(error).endswith(said), error
