@@ -7,11 +7,18 @@ error class with a ``show`` of its own (a ``--filter`` mistake: the expression w
 under it) is shown its own way. A :class:`~ioproto.errors.UsageError` a component raised
 (a bad option value) and no command caught is that one line too, and so is an
 :class:`OSError` (a full disk under stdout), with exit status 1.
+
+Either may also be a bug (a plugin's, or ioproto's) rather than the user's doing or the
+system's refusal, and its one line says nothing of where it was raised: with the environment
+variable ``IOPROTO_DEBUG=1`` (:data:`DEBUG_VARIABLE`) those two handlers print the full
+traceback instead, with the same exit status. An :class:`OSError` that is none of the
+system's usual refusals (:data:`SYSTEM_ERRNOS`) says so in its line.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import sys
 from collections.abc import Sequence
@@ -57,14 +64,14 @@ class OneLineGroup(click.Group):
             _fail(one_line(exc), exc.exit_code)
         except UsageError as exc:
             # A component's own check (a bad option value) that no command caught first.
-            _fail(f"ioproto: error: {' '.join(str(exc).split())}", 2)
+            _fail_or_trace(f"ioproto: error: {' '.join(str(exc).split())}", 2)
         except click.Abort:
             _fail("Aborted!", 1)
         except OSError as exc:
             # The system refused (a full disk under stdout, an unreadable device): no bug of
             # ioproto's to show a traceback for.
             _discard_stdout()
-            _fail(f"ioproto: error: {_os_error(exc)}", 1)
+            _fail_or_trace(f"ioproto: error: {_os_error(exc)}", 1)
         sys.exit(result if isinstance(result, int) else 0)
 
     def invoke(self, ctx: click.Context) -> Any:
@@ -89,10 +96,59 @@ def _fail(message: str, code: int) -> NoReturn:
     sys.exit(code)
 
 
+#: The environment variable that turns the one line of an uncaught error into its traceback.
+DEBUG_VARIABLE = "IOPROTO_DEBUG"
+
+#: The system's usual refusals: a full disk, a closed pipe, a missing, forbidden or
+#: misnamed file, a failing device, resources exhausted. Any other :class:`OSError` may
+#: well be a bug, and its line says how to see where it was raised.
+SYSTEM_ERRNOS = frozenset(
+    {
+        errno.ENOSPC,
+        errno.EDQUOT,
+        errno.EFBIG,
+        errno.EPIPE,
+        errno.EACCES,
+        errno.EPERM,
+        errno.EROFS,
+        errno.ENOENT,
+        errno.ENOTDIR,
+        errno.EISDIR,
+        errno.ENAMETOOLONG,
+        errno.ENXIO,
+        errno.EIO,
+        errno.EMFILE,
+        errno.ENFILE,
+        errno.ENOMEM,
+    }
+)
+
+
+def debugging() -> bool:
+    """Whether ``IOPROTO_DEBUG`` asks for tracebacks (set, and neither empty nor ``0``)."""
+    return os.environ.get(DEBUG_VARIABLE, "") not in ("", "0")
+
+
+def _fail_or_trace(message: str, code: int) -> NoReturn:
+    """``message`` as :func:`_fail` shows it, or, with ``IOPROTO_DEBUG``, the traceback of
+    the exception being handled; status ``code`` either way."""
+    if debugging():
+        import traceback
+
+        traceback.print_exc()
+        sys.exit(code)
+    _fail(message, code)
+
+
 def _os_error(exc: OSError) -> str:
-    """``exc`` in words: ``No space left on device: /dev/full``."""
+    """``exc`` in words: ``No space left on device: /dev/full``; one that is no usual
+    refusal of the system's adds how to see where it was raised."""
     text = exc.strerror or str(exc)
-    return f"{text}: {exc.filename}" if exc.filename else text
+    if exc.filename:
+        text = f"{text}: {exc.filename}"
+    if exc.errno not in SYSTEM_ERRNOS:
+        text += f" ({DEBUG_VARIABLE}=1 shows where)"
+    return text
 
 
 def _discard_stdout() -> None:

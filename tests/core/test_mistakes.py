@@ -629,3 +629,61 @@ def test_a_file_name_that_is_not_utf8_is_shown_with_its_bytes_escaped(tmp_path: 
     result = run("decode", os.fsdecode(empty))
     assert result.returncode == 1, result.stderr
     assert result.stderr == f"ioproto: {tmp_path}/caf\\xff.pcap: the file is empty (0 bytes)\n"
+
+
+def run_failing(raised: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """``ioproto fields`` whose command raises ``raised`` (Python source): a bug of the kind
+    the top-level handlers turn into one line."""
+    script = (
+        "import errno, ioproto.cli.introspect as m\n"
+        "from ioproto.errors import UsageError\n"
+        "def broken(*args, **kwargs):\n"
+        f"    raise {raised}\n"
+        "m.fields_command.callback = broken\n"
+        "from ioproto.cli import main\n"
+        "main(['fields'])\n"
+    )
+    return subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+        env={**os.environ, **(env or {})},
+    )
+
+
+def test_an_oserror_of_a_bug_says_how_to_see_where() -> None:
+    result = run_failing("OSError(errno.EINVAL, 'Invalid argument')")
+    assert result.returncode == 1
+    assert result.stderr == ("ioproto: error: Invalid argument (IOPROTO_DEBUG=1 shows where)\n"), (
+        result.stderr
+    )
+
+
+def test_the_system_refusing_is_one_line_without_a_hint() -> None:
+    result = run_failing("OSError(errno.ENOSPC, 'No space left on device', '/data/out')")
+    assert result.returncode == 1
+    assert result.stderr == "ioproto: error: No space left on device: /data/out\n"
+
+
+@pytest.mark.parametrize(
+    ("raised", "status"),
+    [
+        ("OSError(errno.EINVAL, 'Invalid argument')", 1),
+        ("OSError(errno.ENOSPC, 'No space left on device')", 1),
+        ("UsageError('a bad value')", 2),
+    ],
+)
+def test_ioproto_debug_shows_the_traceback(raised: str, status: int) -> None:
+    result = run_failing(raised, {"IOPROTO_DEBUG": "1"})
+    assert result.returncode == status
+    assert result.stderr.startswith("Traceback (most recent call last):"), result.stderr
+    assert "in broken" in result.stderr
+    assert "ioproto: error:" not in result.stderr
+
+
+def test_ioproto_debug_0_is_off() -> None:
+    result = run_failing("UsageError('a bad value')", {"IOPROTO_DEBUG": "0"})
+    assert result.returncode == 2
+    assert result.stderr == "ioproto: error: a bad value\n"
