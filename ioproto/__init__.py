@@ -103,8 +103,9 @@ def decode(
 ) -> Iterator[Record]:
     """Decode ``inputs`` up to layer ``proto`` and yield the resulting records, streaming.
 
-    :param inputs: a path (``str`` or :class:`pathlib.Path`; ``"-"`` for stdin), a list of
-        paths, or an iterable of records that you made yourself (e.g.
+    :param inputs: a path (``str`` or :class:`pathlib.Path`; ``"-"`` for stdin; a named
+        pipe or ``/dev/fd/N`` is read once, as stdin is: :mod:`ioproto.pipeinputs`), a list
+        of paths, or an iterable of records that you made yourself (e.g.
         ``ioproto_http.records.Chunk`` messages); each enters at the layer that rides on its
         own.
     :param proto: the highest layer to decode: ``"engineio"``, ``"socketio"``, … or
@@ -129,10 +130,11 @@ def decode(
     exception of a plugin's decoder or classifier (rule ``plugin.crash``; with ``strict``,
     :class:`PluginFailure` instead). The caller's mistakes raise :class:`UsageError`, whose
     message is one line saying what to do: an unknown ``proto``/``source``/classifier name
-    (the message lists the valid ones; it is also a ``KeyError``), an option that no
-    decoder takes (of ``source_options``: that the input's source does not take) or a value
-    it refuses, an input that cannot be opened at all (an interface that does not exist,
-    say); a plugin that cannot work as written raises :class:`PluginError`, a
+    (the message lists the valid ones; it is also a ``KeyError``), stdin or a pipe whose
+    first bytes no source takes (:class:`NoSourceError` saying what they are not), an option
+    that no decoder takes (of ``source_options``: that the input's source does not take) or
+    a value it refuses, an input that cannot be opened at all (an interface that does not
+    exist, say); a plugin that cannot work as written raises :class:`PluginError`, a
     :class:`UsageError`. A mistake in ``filter`` raises :class:`FilterError`
     (``.display()`` shows where). Each is raised by this call, except what only reading an
     input finds (no source claims it, it cannot be opened, an option its source does not
@@ -141,6 +143,7 @@ def decode(
     from .errors import UsageError
     from .memory import return_large_blocks
     from .model import Record
+    from .pipeinputs import is_pipe, open_pipe, read_as_stdin, stdin_source
     from .pipeline import Pipeline, check_source_option_names, resolve_source
     from .plugins import collect_components, make_plugin_manager
     from .worker import source_records
@@ -197,12 +200,21 @@ def decode(
         for item in items:
             if isinstance(item, Record):
                 yield item
+            elif (path := os.fspath(item)) == "-":
+                yield from read("-")
+            elif is_pipe(path):
+                # read once, as stdin is: its guess must not consume what it reads
+                yield from read_as_stdin(open_pipe(path), lambda: read("-"))
             else:
-                chosen = resolve_source(components, str(item), source=source)
+                chosen = resolve_source(components, path, source=source)
                 check_source_option_names(given, chosen)
-                yield from source_records(
-                    pipeline, chosen, str(item), context, jobs, only_input=only
-                )
+                yield from source_records(pipeline, chosen, path, context, jobs, only_input=only)
+
+    def read(stdin: str) -> Iterable[Record]:
+        """What the source stdin's first bytes choose (or ``source``) reads of it."""
+        chosen = stdin_source(components, source)
+        check_source_option_names(given, chosen)
+        return source_records(pipeline, chosen, stdin, context, jobs, only_input=only)
 
     stream = pipeline.stream(records())
     if match is None:

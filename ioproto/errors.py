@@ -29,12 +29,13 @@ class UsageError(IoprotoError):
 class NoSourceError(UsageError):
     """No registered capture source claims an input (a :class:`UsageError`: name one)."""
 
-    def __init__(self, input: str, valid: list[str]) -> None:
+    def __init__(self, input: str, valid: list[str], message: str | None = None) -> None:
         self.input = input
         self.valid = valid
         super().__init__(
-            f"no capture source can read {input!r}; name one with --source (in Python: source=...) "
-            f"(valid: {', '.join(valid) or 'none registered'})"
+            message
+            or f"no capture source can read {input!r}; name one with --source (in Python: "
+            f"source=...) (valid: {', '.join(valid) or 'none registered'})"
         )
 
 

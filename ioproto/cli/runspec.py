@@ -9,14 +9,14 @@ from typing import Any
 
 import attrs
 
-from ioproto.components import Limits, SinkContext, Source, optional
+from ioproto.components import Limits, SinkContext, Source
 from ioproto.errors import NoSourceError, UsageError
+from ioproto.pipeinputs import stdin_source
 from ioproto.pipeline import Pipeline, resolve_source
 from ioproto.plugins import UnknownComponentError
 
 from .filtering import FilteredSink, compile_filters
 from .mistakes import Mistake
-from .pipeinputs import stdin_head
 from .state import CliState
 
 #: What to say about a layer the docs name that only a plugin not installed provides.
@@ -88,23 +88,16 @@ class RunSpec:
         """The source that reads ``item``; an unknown name, a file that does not exist, or
         stdin (``-``) for a source whose ``probe`` refuses it (``--source har``, or a HAR
         file piped in), is a :class:`~.mistakes.Mistake`. Without ``--source``, stdin is
-        judged by its first bytes as a file of them would be (:func:`.pipeinputs.stdin_head`)."""
-        source = self._source(state, item)
-        if item == "-" and not _takes_stdin(source):
-            raise Mistake(_not_stdin(source))
-        return source
+        judged by its first bytes as a file of them would be
+        (:func:`ioproto.pipeinputs.stdin_source`)."""
+        if item == "-":
+            try:
+                return stdin_source(state.components, self.source, option="--source")
+            except UsageError as exc:
+                raise Mistake(str(exc)) from None
+        return self._source(state, item)
 
     def _source(self, state: CliState, item: str) -> Source:
-        if item == "-" and self.source is None:
-            with stdin_head() as head:
-                try:
-                    return resolve_source(state.components, head)
-                except NoSourceError as exc:
-                    raise Mistake(
-                        "no capture source can read stdin ('-'): its first bytes are neither "
-                        "a capture (pcap, pcapng, gzip) nor Engine.IO lines; name one with "
-                        f"--source (valid: {', '.join(exc.valid)})"
-                    ) from None
         try:
             return resolve_source(state.components, item, source=self.source)
         except UnknownComponentError as exc:
@@ -130,25 +123,6 @@ class RunSpec:
             "all_layers": self.all_layers,
             "filters": list(self.filters),
         }
-
-
-def _takes_stdin(source: Source) -> bool:
-    """Whether ``source`` says it reads stdin (its ``probe("-")`` is not negative); a probe
-    that fails leaves it to the source's ``open`` to say."""
-    try:
-        return source.probe("-") >= 0
-    except Exception:
-        return True
-
-
-def _not_stdin(source: Source) -> str:
-    """What to say when ``source`` is named for stdin, which it cannot read."""
-    prefixes = optional(source, "Source", "prefixes")
-    if prefixes:
-        instead = "give it " + " or ".join(f"{prefix}…" for prefix in prefixes)
-    else:
-        instead = f"name the file instead: --source {source.name} FILE"
-    return f"the {source.name} source cannot read stdin ('-'); {instead}"
 
 
 def _a_directory(path: str) -> str:
