@@ -201,20 +201,21 @@ def decode(
             if isinstance(item, Record):
                 yield item
             elif (path := os.fspath(item)) == "-":
-                yield from read("-")
+                yield from read("stdin ('-')")
             elif is_pipe(path):
                 # read once, as stdin is: its guess must not consume what it reads
-                yield from read_as_stdin(open_pipe(path), lambda: read("-"))
+                yield from read_as_stdin(open_pipe(path), lambda: read(path))
             else:
                 chosen = resolve_source(components, path, source=source)
                 check_source_option_names(given, chosen)
                 yield from source_records(pipeline, chosen, path, context, jobs, only_input=only)
 
-    def read(stdin: str) -> Iterable[Record]:
-        """What the source stdin's first bytes choose (or ``source``) reads of it."""
-        chosen = stdin_source(components, source)
+    def read(what: str) -> Iterable[Record]:
+        """What the source that stdin's first bytes choose (or ``source``) reads of it;
+        ``what``: how mistakes name it."""
+        chosen = stdin_source(components, source, what=what)
         check_source_option_names(given, chosen)
-        return source_records(pipeline, chosen, stdin, context, jobs, only_input=only)
+        return source_records(pipeline, chosen, "-", context, jobs, only_input=only)
 
     stream = pipeline.stream(records())
     if match is None:

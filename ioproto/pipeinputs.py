@@ -1,5 +1,6 @@
-"""Inputs that are pipes: ``-`` (stdin), a named pipe (``mkfifo``), a socket, or a shell's
-``<(…)`` (``/dev/fd/63``), for :func:`ioproto.decode` and the command alike.
+"""Inputs that are pipes: ``-`` (stdin), a named pipe (``mkfifo``), a socket, a shell's
+``<(…)`` (``/dev/fd/63``), or a character device (a terminal), for :func:`ioproto.decode`
+and the command alike.
 
 A pipe can be read only once. The sources tell a capture from lines by peeking at the first
 bytes of an input, which stdin's buffer keeps for the reading that follows; a pipe opened by
@@ -37,12 +38,13 @@ HEAD_BYTES = 4096
 
 
 def is_pipe(path: str) -> bool:
-    """Whether ``path`` names a pipe or a socket: an input that can be read only once."""
+    """Whether ``path`` names a pipe, a socket or a character device (a terminal, a serial
+    line): an input that can be read only once."""
     try:
         mode = os.stat(path).st_mode
     except (OSError, ValueError):
         return False
-    return stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)
+    return stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode) or stat.S_ISCHR(mode)
 
 
 def read_once(inputs: Iterable[str]) -> list[str]:
@@ -86,13 +88,17 @@ def _as_stdin(stdin: io.TextIOWrapper, call: Callable[[], T]) -> T:
 
 
 def stdin_source(
-    components: Components, source: str | None = None, option: str = "source="
+    components: Components,
+    source: str | None = None,
+    option: str = "source=",
+    what: str = "stdin ('-')",
 ) -> Source:
     """The source that reads stdin (``-``): the one named ``source``, or the one a file of
     stdin's first bytes would get (:func:`stdin_head`). A :class:`~ioproto.errors.NoSourceError`
     says what the bytes are not; a named source whose ``probe("-")`` refuses stdin (``har``)
     is a :class:`~ioproto.errors.UsageError` saying what to give it instead. ``option`` is
-    how the caller names a source (``--source`` for the command)."""
+    how the caller names a source (``--source`` for the command), ``what`` how the messages
+    name the input (a named pipe read as stdin: its path)."""
     from .pipeline import resolve_source
 
     if source is None:
@@ -103,14 +109,14 @@ def stdin_source(
                 raise NoSourceError(
                     "-",
                     exc.valid,
-                    "no capture source can read stdin ('-'): its first bytes are neither a "
+                    f"no capture source can read {what}: its first bytes are neither a "
                     "capture (pcap, pcapng, gzip) nor Engine.IO lines; name one with "
                     f"{option} (valid: {', '.join(exc.valid)})",
                 ) from None
     else:
         chosen = components.sources.get(source)
     if not _takes_stdin(chosen):
-        raise UsageError(_not_stdin(chosen, option))
+        raise UsageError(_not_stdin(chosen, option, what))
     return chosen
 
 
@@ -146,14 +152,14 @@ def _takes_stdin(source: Source) -> bool:
         return True
 
 
-def _not_stdin(source: Source, option: str) -> str:
+def _not_stdin(source: Source, option: str, what: str) -> str:
     """What to say when ``source`` is named for stdin, which it cannot read."""
     prefixes = optional(source, "Source", "prefixes")
     if prefixes:
         instead = "give it " + " or ".join(f"{prefix}…" for prefix in prefixes)
     else:
         instead = f"name the file instead: {_naming(option, source.name)}"
-    return f"the {source.name} source cannot read stdin ('-'); {instead}"
+    return f"the {source.name} source cannot read {what}; {instead}"
 
 
 def _naming(option: str, name: str) -> str:

@@ -220,3 +220,11 @@ def test_a_capture_piped_in_shows_its_records_before_it_ends() -> None:
     finally:
         process.kill()
         os.close(reading)
+
+
+def test_a_character_device_is_read_as_stdin() -> None:
+    """``/dev/null`` (as a terminal would be) is read once, as stdin: nothing in it, said so,
+    rather than "no capture source can read '/dev/null'"."""
+    result = decode("/dev/null")
+    assert (result.returncode, result.stdout) == (0, ""), result.stderr
+    assert "found nothing to decode" in result.stderr

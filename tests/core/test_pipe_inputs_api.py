@@ -97,7 +97,7 @@ def test_a_named_pipe_of_garbage_says_what_it_is_not(tmp_path: Path) -> None:
     with pytest.raises(ioproto.NoSourceError) as raised:
         within(30, lambda: records(fifo))
     assert str(raised.value).startswith(
-        "no capture source can read stdin ('-'): its first bytes are neither a capture"
+        f"no capture source can read {fifo}: its first bytes are neither a capture"
     )
     assert "name one with source= (valid: " in str(raised.value)
 
@@ -151,3 +151,16 @@ def test_stdin_of_a_capture_gives_the_files_records(
     stdin_of(monkeypatch, CHAT.read_bytes())
     got = records("-", source=source)
     assert got and got == records(str(CHAT), source=source, jobs=1)
+
+
+def test_a_character_device_is_read_once(tmp_path: Path) -> None:
+    """``/dev/null`` (as a terminal would be) is opened once and judged by what its first read
+    brings: nothing, so no record, rather than "no source can read it"."""
+    assert within(30, lambda: records("/dev/null")) == []
+
+
+def test_a_named_pipe_of_a_har_says_to_name_the_file(tmp_path: Path) -> None:
+    fifo = fifo_with(tmp_path, HAR.read_bytes())
+    with pytest.raises(ioproto.UsageError) as raised:
+        within(30, lambda: records(fifo))
+    assert str(raised.value).startswith(f"the har source cannot read {fifo}; name the file")
