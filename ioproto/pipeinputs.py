@@ -66,6 +66,7 @@ def read_as_stdin(stream: BinaryIO, make: Callable[[], Iterable[T]]) -> Iterator
     ``open``), with ``stream`` as ``sys.stdin`` while it runs and while each record is made,
     the caller's own ``sys.stdin`` in between; ``stream`` closed at the end."""
     stdin = io.TextIOWrapper(stream)  # type: ignore[arg-type]
+    iterator: Iterator[T] | None = None
     try:
         iterator = _as_stdin(stdin, lambda: iter(make()))
         while True:
@@ -75,6 +76,9 @@ def read_as_stdin(stream: BinaryIO, make: Callable[[], Iterable[T]]) -> Iterator
                 return
             yield record
     finally:
+        close = getattr(iterator, "close", None)
+        if close is not None:  # a loop left early: the source ends before its stream
+            _as_stdin(stdin, close)
         stdin.close()
 
 
