@@ -118,6 +118,7 @@ def run_pipeline_command(
     from .runspec import RunSpec
 
     return_large_blocks()
+    named = list(inputs)  # as the user gave them, for what is said about them
     inputs = read_pipes_as_stdin(inputs)
     components = state.components
     options: dict[str, Any] = dict(
@@ -269,7 +270,7 @@ def run_pipeline_command(
                     yield from opened
 
         def say_why_empty(summary: RunSummary) -> None:
-            for line in said_at_end(summary, inputs, sources, pipeline.sinks):
+            for line in said_at_end(summary, inputs, sources, pipeline.sinks, named):
                 click.echo(line, err=True)
 
         try:

@@ -26,9 +26,15 @@ if TYPE_CHECKING:
     from ioproto.pipeline import Stage
 
 
-def why_empty(summary: RunSummary, inputs: Sequence[str], sources: Sequence[Source]) -> list[str]:
+def why_empty(
+    summary: RunSummary,
+    inputs: Sequence[str],
+    sources: Sequence[Source],
+    names: Sequence[str] | None = None,
+) -> list[str]:
     """``ioproto: INPUT: reason`` for every input, when the run emitted no record; ``[]``
-    when it emitted any."""
+    when it emitted any. ``names``: how the user named each input, where that differs
+    (a named pipe read as ``-``)."""
     if any(summary.records.values()):
         return []
     dropped = sum(summary.dropped.values())
@@ -36,20 +42,25 @@ def why_empty(summary: RunSummary, inputs: Sequence[str], sources: Sequence[Sour
         return [f"ioproto: no record matched the filter ({dropped} dropped before decoding)"]
     seen = {item.input: item.empty_reason for item in summary.input_summaries}
     lines = []
-    for item, source in zip(inputs, sources, strict=True):
+    for item, source, name in zip(inputs, sources, names or inputs, strict=True):
         reason = seen.get(item) or _fallback(item, source)
-        lines.append(f"ioproto: {item}: {reason}")
+        lines.append(f"ioproto: {name}: {reason}")
     return lines
 
 
 def said_at_end(
-    summary: RunSummary, inputs: Sequence[str], sources: Sequence[Source], sinks: Sequence[Stage]
+    summary: RunSummary,
+    inputs: Sequence[str],
+    sources: Sequence[Source],
+    sinks: Sequence[Stage],
+    names: Sequence[str] | None = None,
 ) -> list[str]:
     """The lines for stderr once the input is finished: the inputs that could not be read
     (:func:`unreadable_inputs`) or, when there are none, why no record reached the sinks
-    (:func:`why_empty`, :func:`why_filtered_out`); ``[]`` when records did."""
+    (:func:`why_empty`, :func:`why_filtered_out`); ``[]`` when records did. ``names``: as
+    for :func:`why_empty`."""
     said = unreadable_inputs(summary) or (
-        why_empty(summary, inputs, sources) + why_filtered_out(summary, sinks)
+        why_empty(summary, inputs, sources, names) + why_filtered_out(summary, sinks)
     )
     return [readable(line) for line in said]  # a file name's undecodable bytes as \xNN
 

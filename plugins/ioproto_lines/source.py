@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Generator, Iterator, Mapping
 from pathlib import Path
 from typing import IO, Any
 
@@ -103,10 +103,17 @@ class LinesSource:
         connection = "stdin" if input == "-" else input
         try:
             if input == "-":
-                yield from _read(sys.stdin.buffer, connection, escapes, settings, context)
+                lines = yield from _read(sys.stdin.buffer, connection, escapes, settings, context)
             else:
                 with open(input, "rb") as handle:
-                    yield from _read(handle, connection, escapes, settings, context)
+                    lines = yield from _read(handle, connection, escapes, settings, context)
+            if not lines:
+                said = (
+                    "it ended before its first byte (nothing was written to it)"
+                    if input == "-"
+                    else "the file is empty (0 bytes)"
+                )
+                yield InputSummary(ts=time.time(), input=input, empty_reason=said)
         except OSError as exc:
             now = time.time()
             reason = f"cannot read {input}: {exc}"
@@ -127,12 +134,13 @@ def _read(
     escapes: bool,
     settings: dict[str, Any],
     context: SourceContext,
-) -> Iterator[Chunk | Record]:
+) -> Generator[Chunk | Record, None, int]:
     """The chunks of ``handle``'s lines; ``settings`` (from the source options) change with
-    the ``#!`` lines."""
+    the ``#!`` lines. Returns how many lines there were."""
     seq = 0
     limit = context.limits.max_payload
     http = _url_of(settings)
+    number = 0
     for number, line, skipped in _bounded_lines(handle, _raw_limit(limit)):
         if skipped:
             reason = f"line {number}: {skipped} bytes, more than the limit of {limit}"
@@ -181,6 +189,7 @@ def _read(
             http=http,
             seq=seq,
         )
+    return number
 
 
 def _error(

@@ -227,4 +227,12 @@ def test_a_character_device_is_read_as_stdin() -> None:
     rather than "no capture source can read '/dev/null'"."""
     result = decode("/dev/null")
     assert (result.returncode, result.stdout) == (0, ""), result.stderr
-    assert "found nothing to decode" in result.stderr
+    said = "ioproto: /dev/null: it ended before its first byte (nothing was written to it)\n"
+    assert result.stderr == said
+
+
+def test_empty_stdin_says_that_nothing_came() -> None:
+    result = run_decode("-", input=b"")
+    assert (result.returncode, result.stdout) == (0, b""), result.stderr
+    said = b"ioproto: -: it ended before its first byte (nothing was written to it)\n"
+    assert result.stderr == said
