@@ -133,11 +133,14 @@ def stdin_head() -> Iterator[str]:
     with tempfile.TemporaryDirectory(prefix="ioproto-stdin-") as folder:
         path = os.path.join(folder, "stdin")  # no suffix: judged by its bytes alone
         with open(path, "wb") as handle:
-            handle.write(_peek_stdin())
+            handle.write(peek_stdin())
         yield path
 
 
-def _peek_stdin() -> bytes:
+def peek_stdin() -> bytes:
+    """Stdin's first bytes, left in its buffer for the reading that follows: what it holds
+    already, or what one read gives (never waiting for more: a slow writer's first line is
+    enough), at most :data:`HEAD_BYTES`; ``b""`` when it cannot be peeked."""
     peek = getattr(getattr(sys.stdin, "buffer", None), "peek", None)
     if peek is None:
         return b""

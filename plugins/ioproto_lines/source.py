@@ -28,6 +28,7 @@ from ioproto_http.records import Chunk, ChunkKind, HttpInfo
 
 from ioproto.components import SourceContext, choice_option, flag_option
 from ioproto.model import Direction, ErrorRecord, InputSummary, Record
+from ioproto.pipeinputs import HEAD_BYTES, peek_stdin
 
 _ESCAPE = re.compile(rb"\\x([0-9a-fA-F]{2})")
 _PCAP_MAGICS = (
@@ -39,8 +40,6 @@ _PCAP_MAGICS = (
     b"\x1f\x8b",
 )
 _TEXT_SUFFIXES = {".txt", ".lines", ".eio", ".log"}
-#: The first bytes an input is judged by (of stdin, what its first read gives, up to this).
-_HEAD = 4096
 _DIRECTIVE_KEYS = {"revision", "sid", "transport", "direction"}
 
 
@@ -77,7 +76,7 @@ class LinesSource:
         bytes (a README) is no input, while ``-`` of other bytes (but a capture's) gets a
         score below the pcap source's, positive: ``--source lines -`` reads it."""
         if input == "-":
-            head = _peek_stdin()
+            head = peek_stdin()
             if head.startswith(_PCAP_MAGICS):
                 return -1.0
             return 1.0 if _could_be_lines(head) else 0.05
@@ -88,7 +87,7 @@ class LinesSource:
             return 0.8
         try:
             with path.open("rb") as handle:
-                head = handle.read(_HEAD)
+                head = handle.read(HEAD_BYTES)
         except OSError:
             return -1.0
         return 0.3 if _could_be_lines(head) else -1.0
@@ -296,17 +295,3 @@ def _first_line_fits(head: bytes) -> bool:
             continue
         return line[:1] in b"0123456789b<>" or line[:4].lower() == b"hex:"
     return True  # nothing but comments so far: a lines file may well start so
-
-
-def _peek_stdin() -> bytes:
-    """Stdin's first bytes, left in its buffer for the reading that follows: what it holds
-    already, or what one read gives (never waiting for more: a slow writer's first line is
-    enough), at most :data:`_HEAD`."""
-    buffer = getattr(sys.stdin, "buffer", None)
-    peek = getattr(buffer, "peek", None)
-    if peek is None:
-        return b""
-    try:
-        return bytes(peek(_HEAD)[:_HEAD])
-    except (OSError, ValueError):
-        return b""
