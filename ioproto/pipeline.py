@@ -861,12 +861,13 @@ def _brief(value: Any) -> str:
 
 def _open(kind: str, component: Any, plugin: str, context: Any) -> Any:
     """``component.open(context)``; an exception other than the
-    :class:`~ioproto.errors.UsageError` it may raise for a setting it refuses, or a returned
-    object without the methods the pipeline calls, is a
-    :class:`~ioproto.errors.PluginError` naming the plugin."""
+    :class:`~ioproto.errors.UsageError` or ``ValueError`` it may raise for a setting it
+    refuses (a port in use, a folder it cannot write into), or a returned object without the
+    methods the pipeline calls, is a :class:`~ioproto.errors.PluginError` naming the
+    plugin."""
     try:
         opened = component.open(context)
-    except UsageError:
+    except (UsageError, ValueError):
         raise
     except Exception as exc:
         raise PluginError(

@@ -35,7 +35,7 @@ import attrs
 
 from ioproto import listening
 from ioproto.components import SinkContext, flag_option, number_option
-from ioproto.errors import check_writable
+from ioproto.errors import UsageError, check_writable
 from ioproto.model import Record
 from ioproto.render import plural, readable
 
@@ -97,7 +97,7 @@ class DashboardSink:
         try:
             sock = bind_socket(host, port)
         except OSError as exc:
-            raise ValueError(listening.cannot_listen(host, port, exc)) from None
+            raise UsageError(listening.cannot_listen(host, port, exc)) from None
         token = None if is_loopback(host) else secrets.token_urlsafe(18)
         self.server = DashboardServer(self.hub, sock, token=token)
         self.server.start()

@@ -67,7 +67,7 @@ class PrometheusSink:
         except OSError as exc:
             how = "with --sink prometheus:HOST:PORT"
             why = listening.cannot_listen(self.host, self.port, exc, how)
-            raise ValueError(f"prometheus: {why}") from None
+            raise UsageError(f"prometheus: {why}") from None
         self.port = self._server.server_port
         self._stopped = False
         self._said = False

@@ -487,6 +487,8 @@ def test_every_listener_says_its_port_is_in_use(busy_port: int, name: str) -> No
     line = assert_mistake(run(*listener(name, f"127.0.0.1:{busy_port}")))
     how = PORT_LISTENERS[name][1]
     assert f"port {busy_port} on 127.0.0.1 is in use: pick another with {how}" in line, line
+    # the listener's own words, not wrapped as a plugin that failed to open
+    assert "Error" not in line.removeprefix("ioproto: error: "), line
 
 
 @pytest.mark.parametrize("name", LISTENERS)
@@ -687,3 +689,12 @@ def test_ioproto_debug_0_is_off() -> None:
     result = run_failing("UsageError('a bad value')", {"IOPROTO_DEBUG": "0"})
     assert result.returncode == 2
     assert result.stderr == "ioproto: error: a bad value\n"
+
+
+def test_a_sink_that_cannot_open_its_folder_says_so_as_a_mistake(tmp_path: Path) -> None:
+    """A sink's ``open`` refusing a setting (ValueError) is the user's mistake in the sink's
+    own words, not a plugin that failed to open."""
+    (tmp_path / "file").write_text("")
+    line = assert_mistake(run("decode", "--sink", f"parquet:{tmp_path / 'file' / 'out'}", CHAT))
+    assert line.startswith("ioproto: error: cannot write into "), line
+    assert "failed to open" not in line, line
