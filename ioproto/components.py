@@ -24,6 +24,7 @@ from .optionvalues import choice_option as choice_option
 from .optionvalues import flag_option as flag_option
 from .optionvalues import number_option as number_option
 from .optionvalues import ports_option as ports_option
+from .optionvalues import size_option as size_option
 
 if TYPE_CHECKING:
     from .contexts import DecodeContext as DecodeContext

@@ -10,6 +10,7 @@ naming the option and what it takes, never be read as the default or as "no".
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -18,6 +19,30 @@ from .errors import UsageError
 _YES = ("1", "true", "yes", "on")
 _NO = ("0", "false", "no", "off", "")
 _MAX_PORT = 65535
+_SIZE = re.compile(r"\s*(\d+)\s*([kmg]?)(?:i?b)?\s*", re.IGNORECASE)
+_SIZE_UNITS = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
+
+
+def parse_size(text: str) -> int | None:
+    """A byte count written as a whole number, optionally with ``K``, ``M`` or ``G``
+    (powers of 1024; ``64M``, ``64MiB``, ``1g``); ``None`` for anything else."""
+    match = _SIZE.fullmatch(text)
+    if match is None:
+        return None
+    return int(match.group(1)) * _SIZE_UNITS[match.group(2).lower()]
+
+
+def size_option(options: Mapping[str, Any], name: str, default: int) -> int:
+    """The option ``name`` of ``options`` as a positive byte count (a whole number, or text
+    such as ``64M``: :func:`parse_size`; ``default`` when absent); anything else raises
+    :class:`~ioproto.errors.UsageError`."""
+    value = options.get(name)
+    if value is None or value == "":
+        return default
+    size = None if isinstance(value, bool | float) else parse_size(str(value))
+    if size is None or size < 1:
+        raise UsageError(f"option {name}={value!r}: give a positive byte count, e.g. 64M")
+    return size
 
 
 def number_option(

@@ -39,7 +39,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, TypedDict
 
 from .model import Record
-from .optionvalues import number_option
+from .optionvalues import number_option, size_option
 
 #: Data bytes an undecided connection may keep before it is decided by its address.
 DEFAULT_ROUTE_BYTES = 64 * 1024
@@ -67,7 +67,7 @@ def route_limits(options: Mapping[str, Any]) -> RouteLimits:
     ``route_window``, ``route_pending_bytes``; each a whole number of at least 1), as
     keyword arguments; :class:`~ioproto.errors.UsageError` for a bad value."""
     return {
-        "route_bytes": number_option(options, "route_bytes", DEFAULT_ROUTE_BYTES, minimum=1),
+        "route_bytes": size_option(options, "route_bytes", DEFAULT_ROUTE_BYTES),
         "route_window": number_option(options, "route_window", DEFAULT_ROUTE_WINDOW, minimum=1),
         "pending_bytes": number_option(
             options, "route_pending_bytes", DEFAULT_PENDING_BYTES, minimum=1

@@ -31,7 +31,7 @@ from collections.abc import Callable, Hashable, Iterator
 from typing import Any, Protocol
 
 from .model import Record
-from .optionvalues import number_option
+from .optionvalues import size_option
 from .routing import Router, claim_shown, route_limits
 
 #: A place in the merged output: ``(index, n)`` for the n-th record unit ``index`` made; a
@@ -154,7 +154,7 @@ class SplitRouter:
         self.ended: dict[Hashable, int] = {}
         self.keys: dict[str, tuple[Hashable, Hashable]] = {}
         self.finished: set[Hashable] = set()  # direction keys that sent a FIN
-        table_bytes = number_option(options, "route_table_bytes", DEFAULT_TABLE_BYTES, minimum=1)
+        table_bytes = size_option(options, "route_table_bytes", DEFAULT_TABLE_BYTES)
         self.max_entries = max(2, table_bytes // (ENTRY_BYTES // 2))
 
     def _assign(self, key: str) -> int:

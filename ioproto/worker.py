@@ -50,7 +50,7 @@ from .components import Source, SourceContext, optional
 from .cpuquota import cpu_quota
 from .errors import UsageError
 from .model import Record
-from .optionvalues import flag_option, number_option
+from .optionvalues import flag_option, number_option, size_option
 from .pipes import MessageReader, send_message, widen
 
 if TYPE_CHECKING:
@@ -201,7 +201,7 @@ def check_process_options(options: Mapping[str, Any]) -> None:
         from .routing import route_limits  # only then: a decode of one process needs neither
         from .split import DEFAULT_TABLE_BYTES
 
-        number_option(options, "route_table_bytes", DEFAULT_TABLE_BYTES, minimum=1)
+        size_option(options, "route_table_bytes", DEFAULT_TABLE_BYTES)
         route_limits(options)
 
 

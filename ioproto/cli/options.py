@@ -12,6 +12,7 @@ import click
 
 from ioproto.components import Limits
 from ioproto.layers import layer_names
+from ioproto.optionvalues import parse_size
 
 from .state import CliState
 
@@ -78,10 +79,6 @@ def parse_key_values(
     return parsed
 
 
-_SIZE = re.compile(r"\s*(\d+)\s*([kmg]?)(?:i?b)?\s*", re.IGNORECASE)
-_SIZE_UNITS = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
-
-
 def parse_limits(values: Sequence[str], max_payload: int | None = None) -> Limits:
     """``--limit NAME=VALUE`` items (and ``--max-payload``) as :class:`~ioproto.Limits`.
 
@@ -107,12 +104,12 @@ def parse_limits(values: Sequence[str], max_payload: int | None = None) -> Limit
                 f"unknown limit {name!r}{did_you_mean(name, names)}; known: {', '.join(names)}",
                 param_hint="--limit",
             )
-        match = _SIZE.fullmatch(text)
-        if match is None or int(match.group(1)) < 1:
+        size = parse_size(text)
+        if size is None or size < 1:
             raise click.BadParameter(
                 f"{name}={text!r}: give a positive whole number, e.g. 64M", param_hint="--limit"
             )
-        settings[name] = int(match.group(1)) * _SIZE_UNITS[match.group(2).lower()]
+        settings[name] = size
     return Limits(**settings)
 
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from ioproto.components import SinkContext, flag_option, number_option
+from ioproto.components import SinkContext, flag_option, number_option, size_option
 from ioproto.model import Record
 
 from .manifest import OutputDir, identity_of, plan_captures
@@ -41,7 +41,7 @@ def _writer_options(options: Mapping[str, Any]) -> dict[str, Any]:
         )
     return {
         "include_raw": flag_option(options, "raw"),
-        "buffer_bytes": number_option(options, "buffer_bytes", DEFAULT_BUFFER_BYTES, minimum=1),
+        "buffer_bytes": size_option(options, "buffer_bytes", DEFAULT_BUFFER_BYTES),
         "row_group_rows": number_option(
             options, "row_group_rows", DEFAULT_ROW_GROUP_ROWS, minimum=1
         ),

@@ -15,7 +15,7 @@ from typing import Any, BinaryIO, NamedTuple
 
 from ioproto_tcp.records import TcpClose, TcpData, TcpFin, TcpGap, TcpOpen
 
-from ioproto.components import SourceContext, number_option, ports_option
+from ioproto.components import SourceContext, number_option, ports_option, size_option
 from ioproto.errors import UsageError
 from ioproto.fastrecords import positional_maker
 from ioproto.model import ErrorRecord, Record
@@ -208,11 +208,9 @@ class CaptureOptions(NamedTuple):
         return cls(
             reorder=(
                 number_option(options, "max_reorder_segments", 512, minimum=1),
-                number_option(options, "max_reorder_bytes", 4 << 20, minimum=1),
+                size_option(options, "max_reorder_bytes", 4 << 20),
             ),
-            reorder_total=number_option(
-                options, "max_reorder_total", DEFAULT_REORDER_TOTAL, minimum=1
-            ),
+            reorder_total=size_option(options, "max_reorder_total", DEFAULT_REORDER_TOTAL),
             ports=ports_option(options),
             max_connections=number_option(options, "max_connections", 20_000, minimum=1),
             idle_timeout=number_option(options, "idle_timeout", 900, float, minimum=0),

@@ -8,7 +8,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ioproto.components import choice_option, flag_option, number_option, ports_option
+from ioproto.components import (
+    choice_option,
+    flag_option,
+    number_option,
+    ports_option,
+    size_option,
+)
 from ioproto.errors import UsageError
 
 
@@ -25,6 +31,21 @@ def test_number_option() -> None:
         number_option({"n": "-5"}, "n", 5, minimum=1)
     with pytest.raises(UsageError, match=r"option t='-0.5': give a number of at least 0$"):
         number_option({"t": "-0.5"}, "t", 1, float, minimum=0)
+
+
+def test_size_option_takes_what_limit_takes() -> None:
+    """Byte counts (max_reorder_total, buffer_bytes …) read as --limit reads them: 64M, 1k,
+    4MiB, a whole number; the API's int as it is."""
+    assert size_option({}, "b", 7) == 7
+    assert size_option({"b": ""}, "b", 7) == 7
+    assert size_option({"b": "64M"}, "b", 7) == 64 << 20
+    assert size_option({"b": "1k"}, "b", 7) == 1024
+    assert size_option({"b": "4MiB"}, "b", 7) == 4 << 20
+    assert size_option({"b": "1G"}, "b", 7) == 1 << 30
+    assert size_option({"b": 4096}, "b", 7) == 4096
+    for bad in ("0", "-1", "1x", "1.5M", 2.0, True, "M"):
+        with pytest.raises(UsageError, match=r"give a positive byte count, e\.g\. 64M$"):
+            size_option({"b": bad}, "b", 7)
 
 
 @pytest.mark.parametrize("value", ["inf", "nan", "-inf", True, "1.5", "0x10", [1], "1,000"])

@@ -219,7 +219,7 @@ def test_the_cli_shards_from_three_jobs_or_with_the_shard_option(more: list[str]
 
 
 @pytest.mark.parametrize("jobs", ["1", "2", "3"])
-@pytest.mark.parametrize("option", ["max_connections=x", "idle_timeout=soon", "route_bytes=1k"])
+@pytest.mark.parametrize("option", ["max_connections=x", "idle_timeout=soon", "route_bytes=1x"])
 def test_a_bad_number_in_a_source_option_is_one_line(jobs: str, option: str) -> None:
     """In this process, the reader process or the dispatcher and workers alike."""
     from click.testing import CliRunner
