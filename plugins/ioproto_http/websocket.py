@@ -14,6 +14,12 @@ already exceed it) is still inflated, its output dropped in pieces of at most
 after it stays in step and they decode. That costs time, not memory; past
 :data:`KEEP_IN_STEP` times the limit of output for one message, the context is let go (the
 messages after it are dropped, ``capture.websocket.inflate``).
+
+A data frame whose header is valid but whose length exceeds the limit is not held: its message
+is reported once (as one fragmented beyond the limit is) and the frame's payload is skipped by
+its length as it arrives, across as many calls as it takes (:attr:`WsDirection.skip_left`);
+the frame after it decodes. A compressed one is inflated as it passes, as above, to keep the
+context in step. A length past :data:`MAX_TRUSTED_LENGTH` is taken for a bad frame instead.
 """
 
 from __future__ import annotations
@@ -49,6 +55,11 @@ _UNINFLATABLE = "was let go after a message that could not be inflated"
 _AFTER_BAD_FRAME = "; the frames after it are looked for again where a TCP segment starts"
 #: Why the compression context is not known after a bad frame.
 AFTER_BAD_FRAME_CONTEXT = "was let go at a bad frame"
+#: A frame length beyond this is not trusted: no capture holds such a frame, so its header is
+#: more likely bytes out of step read as one, and skipping by it would silently swallow the
+#: rest of the direction; it is a bad frame (the resync loses only the rest of its segment).
+#: Up to it a length is trusted, as skipping costs time, never memory.
+MAX_TRUSTED_LENGTH = 1 << 40
 _u16 = struct.Struct(">H").unpack_from
 _u64 = struct.Struct(">Q").unpack_from
 
@@ -92,6 +103,9 @@ class WsDirection:
         "opcode",
         "parts",
         "size",
+        "skip_fin",
+        "skip_left",
+        "skip_mask",
         "skipping",
     )
 
@@ -113,6 +127,11 @@ class WsDirection:
         self.parts: list[bytes] = []
         self.size = 0
         self.skipping = False
+        # payload bytes of a frame over the limit still to skip, whether the frame ends its
+        # message, and its mask key turned to where the skip stands (b"": unmasked)
+        self.skip_left = 0
+        self.skip_fin = False
+        self.skip_mask = b""
 
     def lost_sync(self, why: str = _UNKNOWN_CONTEXT) -> None:
         """Bytes were lost (or skipped after a bad frame: ``why`` the compression context
@@ -122,6 +141,7 @@ class WsDirection:
         self.parts = []
         self.size = 0
         self.skipping = False
+        self.skip_left = 0
         if not self.no_takeover:
             self._context_lost(why)
 
@@ -142,6 +162,8 @@ class WsDirection:
         if self.dead:
             return len(buf)
         size = len(buf)
+        if self.skip_left:
+            pos = self._skip(buf, pos, size, out)
         limit = self.limit
         while size - pos >= 2:
             b0 = buf[pos]
@@ -177,8 +199,19 @@ class WsDirection:
                 problem = f"reserved bits set ({b0 & 0x70:#x})"
             elif opcode >= 8 and (not b0 & 0x80 or length > 125):
                 problem = "fragmented or oversized control frame"
-            elif length > self.limit:
-                problem = f"frame of {length} bytes exceeds the limit of {self.limit}"
+            elif length > MAX_TRUSTED_LENGTH:
+                problem = (
+                    f"frame of {length} bytes: a length past {MAX_TRUSTED_LENGTH} bytes is not "
+                    "trusted"
+                )
+            elif length > limit:
+                if head > size:
+                    break  # its mask key is still to come
+                mask = bytes(buf[mask_at:head]) if b1 & 0x80 else b""
+                first = bytes(buf[head : head + min(length, 64)])
+                self._oversized(opcode, b0, length, mask, first, out)
+                pos = self._skip(buf, head, size, out)
+                continue
             if problem is not None:
                 self.dead = True
                 if self.opcode:
@@ -227,17 +260,67 @@ class WsDirection:
     def _check_size(self, b0: int, out: list[Event]) -> None:
         """After a data frame with header ``b0``: enforce the size limit, finish on FIN."""
         if self.size > self.limit and not self.skipping:
-            out.append((INVALID, b"", f"message larger than {self.limit} bytes"))
-            self.skipping = True
-            parts = self.parts
-            self.parts = []
-            if self.compressed and self.context_known and not self.no_takeover:
-                # keep the context in step: inflate the frames, here and as they come
-                self.discard_budget = KEEP_IN_STEP * self.limit
-                for part in parts:
-                    self._discard(part)
+            self._drop_message(out)
         if b0 & 0x80:
             self._finish(out)
+
+    def _drop_message(self, out: list[Event]) -> None:
+        """The message in progress is over the limit: say so, let go of its frames and skip
+        the rest of it (a compressed one is inflated as it passes, see the module)."""
+        out.append((INVALID, b"", f"message larger than {self.limit} bytes"))
+        self.skipping = True
+        parts = self.parts
+        self.parts = []
+        self.size = 0
+        if self.compressed and self.context_known and not self.no_takeover:
+            # keep the context in step: inflate the frames, here and as they come
+            self.discard_budget = KEEP_IN_STEP * self.limit
+            for part in parts:
+                self._discard(part)
+
+    def _oversized(
+        self, opcode: int, b0: int, length: int, mask: bytes, first: bytes, out: list[Event]
+    ) -> None:
+        """A data frame (header ``b0``, mask key ``mask``, payload starting with the masked
+        bytes ``first``) of ``length`` bytes, over the limit: its message is dropped and the
+        frame's payload is to be skipped (:meth:`_skip`)."""
+        self.skip_left = length
+        self.skip_mask = mask
+        self.skip_fin = bool(b0 & 0x80)
+        if opcode:
+            self._start(opcode, b0 & 0x7F, b"", out)  # its end waits for the skip
+        elif not self.opcode:
+            payload = unmask(first, mask) if mask else first
+            out.append((INVALID, payload, "continuation frame without a message"))
+            self.skip_fin = False
+            return
+        if not self.skipping:
+            self._drop_message(out)
+
+    def _skip(self, buf: bytearray | bytes, pos: int, size: int, out: list[Event]) -> int:
+        """Skip what ``buf[pos:size]`` holds of the frame being skipped (inflating it when
+        its message keeps the context in step); return the position after it."""
+        end = min(pos + self.skip_left, size)
+        self.skip_left -= end - pos
+        if self.discard_budget:
+            mask = self.skip_mask
+            view = memoryview(buf)
+            for start in range(pos, end, _DISCARD_INPUT):
+                piece = view[start : min(start + _DISCARD_INPUT, end)]
+                if mask:
+                    data = unmask(piece, mask)
+                    turn = len(piece) & 3
+                    mask = mask[turn:] + mask[:turn]
+                else:
+                    data = bytes(piece)
+                self._discard(data)
+                if not self.discard_budget:
+                    break
+            view.release()
+            self.skip_mask = mask
+        if not self.skip_left and self.skip_fin:
+            self._finish(out)
+        return end
 
     def _finish(self, out: list[Event]) -> None:
         kind = _KINDS[self.opcode]

@@ -1,7 +1,8 @@
 """After a bad WebSocket frame, a direction looks for frames again where a TCP segment starts.
 
 A frame that breaks the framing (an unknown opcode, reserved bits, a bad control frame, a
-frame over ``max_payload``) is a ``capture.websocket.invalid`` record that says what happens
+length past ``MAX_TRUSTED_LENGTH``; one merely over ``max_payload`` is skipped by its length:
+test_websocket_oversized.py) is a ``capture.websocket.invalid`` record that says what happens
 next; the rest of its segment is dropped (a bad frame's own length cannot be trusted), and
 the frames of the following segments decode, as after lost bytes. Before, the direction
 stopped for good: every later message of it was lost without a word.
