@@ -70,6 +70,7 @@ _ENDS = {
     "reset": "a reset of the connection (RST)",
     "idle": "the connection being let go after idle_timeout without traffic",
     "evicted": "the connection being evicted (over max_connections)",
+    "reused": "a new connection on the same ports (its SYN)",
     "input ended": "the end of the capture",
 }
 #: The rule of a message cut by each end: ``.truncated`` when the input stopped (not the

@@ -83,7 +83,7 @@ class HttpStream:
             self._charge(conversation)
         elif kind is TcpOpen:
             if conversation is not None:  # a new connection of the same name
-                self._finish(conversation, "closed")
+                self._finish(conversation, "reused")
             self._open(record.connection, record.endpoints, record.client)  # type: ignore[attr-defined]
         elif conversation is None:
             pass

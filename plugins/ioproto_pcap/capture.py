@@ -262,7 +262,7 @@ class CaptureDecoder:
         entry = self.connections.get(key)
         if entry is None or (flags & SYN and not flags & ACK and entry[0].streams[entry[1]].offset):
             if entry is not None:  # a new connection reusing the ports
-                self._end(entry[0], ts)
+                self._end(entry[0], ts, "reused")
             elif not payload and not flags & SYN:
                 return  # a bare ACK, FIN or RST of a connection we do not follow
             if key in self.closed and not flags & SYN:
@@ -311,7 +311,8 @@ class CaptureDecoder:
         return connection, 0
 
     def _end(self, connection: TcpConnection, ts: float, reason: str = "closed") -> None:
-        """Finish ``connection``; ``closed`` (by FIN/RST): drop its late retransmissions."""
+        """Finish ``connection`` (``reason``: a ``TcpClose`` reason); ``closed`` (by FIN/RST):
+        drop its late retransmissions."""
         self.recent.pop(connection, None)
         for key in connection.keys:
             self.connections.pop(key, None)

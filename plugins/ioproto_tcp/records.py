@@ -11,8 +11,9 @@ connections of that source) and in the order they happened:
   copy the proxy could not keep): the stream goes on after ``length`` missing bytes;
 * :class:`TcpFin` when a side has no more bytes (a FIN, a half-close);
 * one :class:`TcpClose`, last, when the connection is over (both FINs, a reset, the end of
-  the input, or the source forgetting an idle connection); nothing more follows with that
-  ``connection`` unless a new :class:`TcpOpen` reuses it.
+  the input, a new connection on the same ports, or the source forgetting an idle
+  connection); nothing more follows with that ``connection`` unless a new :class:`TcpOpen`
+  reuses it.
 
 ``side`` is 0 or 1; a gap's ``offset`` counts bytes from the start of that side's stream
 as the source saw it. ``direction`` is ``None``: which side is the client is for the layer above to
@@ -79,7 +80,7 @@ class TcpFin(TcpEvent):
 @attrs.frozen(slots=True, kw_only=True)
 class TcpClose(TcpEvent):
     """The connection is over; ``reason`` says why (``"closed"``, ``"reset"``, ``"idle"``,
-    ``"evicted"``, ``"input ended"``)."""
+    ``"evicted"``, ``"reused"``: a new connection on the same ports began, ``"input ended"``)."""
 
     reason: str = "closed"
     type: str = "close"

@@ -2,9 +2,10 @@
 
 What cut it: the end of the capture (``capture.http.truncated``,
 ``capture.websocket.truncated``: not the peer's doing), or the sender's FIN, the
-connection's close without one (a reset), the source letting the connection go (idle,
-evicted) (``capture.http.invalid``, ``capture.websocket.invalid``). What: the bytes of an
-HTTP body (of how many), or the frames of a fragmented WebSocket message held so far.
+connection's close without one (a reset), a new connection on the same ports (its SYN), the
+source letting the connection go (idle, evicted) (``capture.http.invalid``,
+``capture.websocket.invalid``). What: the bytes of an HTTP body (of how many), or the frames
+of a fragmented WebSocket message held so far.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from ioproto_http.decoder import HttpStream
+from ioproto_pcap import capture
 from ioproto_tcp.records import TcpClose, TcpData, TcpFin, TcpOpen
 from pcaphelp import chunks, decode_frames, errors
 
@@ -147,6 +149,7 @@ def _http(records: list[Record]) -> list[ErrorRecord]:
         ("reset", "a reset of the connection (RST)", "invalid"),
         ("idle", "the connection being let go after idle_timeout without traffic", "invalid"),
         ("evicted", "the connection being evicted (over max_connections)", "invalid"),
+        ("reused", "a new connection on the same ports (its SYN)", "invalid"),
         ("input ended", "the end of the capture", "truncated"),
         ("new reason", "the connection ending (new reason)", "invalid"),
     ],
@@ -233,3 +236,42 @@ def test_a_fragmented_message_is_decoded_or_reported(mss: int, keep: int, fin: b
         rule = "capture.websocket.invalid" if fin else "capture.websocket.truncated"
         assert [e.rule for e in cut] == [rule]
         assert ("(FIN)" if fin else "the end of the capture") in cut[0].reason
+
+
+def _capture_end(later: pcapbuild.Flow, options: dict[str, object]) -> list[str]:
+    """The reasons of the errors when a capture holds a body cut short, then ``later``."""
+    first = _polling(b"4hello world", 5)
+    later.ts = first.ts + 30
+    frames = pcapbuild.render([*first.packets, *later.handshake().packets])
+    return [e.reason for e in errors(decode_frames(frames, options))]
+
+
+@pytest.mark.parametrize(
+    ("client", "options", "cause"),
+    [
+        # a new SYN on the same ports: the pcap reader ends the first connection
+        (("10.0.0.1", 51000), {}, "a new connection on the same ports (its SYN)"),
+        (
+            ("10.0.0.3", 51000),
+            {"idle_timeout": 10},
+            "the connection being let go after idle_timeout without traffic",
+        ),
+        (
+            ("10.0.0.3", 51000),
+            {"max_connections": 1},
+            "the connection being evicted (over max_connections)",
+        ),
+    ],
+)
+def test_the_pcap_reader_names_each_end_it_decides(
+    client: tuple[str, int],
+    options: dict[str, object],
+    cause: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Before, a connection whose ports a new SYN reused was said to be cut by a reset."""
+    monkeypatch.setattr(capture, "SWEEP_EVERY", 2)  # look for idle connections at once
+    later = pcapbuild.Flow(client=client, isn=(90_000, 70_000))
+    assert _capture_end(later, options) == [
+        f"message cut short by {cause} (5 of the 12 bytes of a body)"
+    ]
