@@ -425,7 +425,7 @@ class CaptureDecoder:
                 self.output.error(
                     rule=rule,
                     reason=f"{count} frames in all were skipped for a bad "
-                    f"{'IPv4' if rule == IP_INVALID else 'TCP'} header (the first "
+                    f"{'IP' if rule == IP_INVALID else 'TCP'} header (the first "
                     f"{MAX_BAD_HEADERS} are reported one by one)",
                 )
 

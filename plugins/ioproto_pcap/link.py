@@ -40,6 +40,7 @@ TCP_INVALID = "capture.tcp.invalid"
 _SHORT_IHL = "IPv4 header length of {} bytes (under 20)"
 _SHORT_TOTAL = "IPv4 total length of {} bytes, under its header length of {}"
 _LONG_IHL = "IPv4 header of {} bytes runs past the packet ({} bytes left)"
+_LONG_IP6_EXTENSION = "IPv6 extension header of {} bytes runs past the packet ({} bytes left)"
 _CUT_TCP = "TCP header cut short ({} of 20 bytes)"
 _SHORT_OFFSET = "TCP data offset of {} bytes (under 20)"
 _LONG_OFFSET = (
@@ -69,7 +70,7 @@ class Fragment(NamedTuple):
 
 
 class BadHeader(NamedTuple):
-    """A TCP/IP frame whose IPv4 or TCP header length cannot be right (``rule``:
+    """A TCP/IP frame whose IPv4, IPv6 extension or TCP header length cannot be right (``rule``:
     ``capture.ip.invalid`` or ``capture.tcp.invalid``; what is wrong:
     ``template.format(*values)``, formatted only when it is reported, for a flood of them
     is counted): the frame is skipped. ``ports``: (source, destination), when the TCP
@@ -104,7 +105,8 @@ def parse_frame(linktype: int, frame: bytes) -> Parsed:
 
     Never raises: short or malformed frames give ``None``, except a TCP/IP frame whose IPv4
     or TCP header length does not fit (IHL or data offset under 5 words, a header running
-    past the packet): :class:`BadHeader`.
+    past the packet; an IPv6 extension header before the TCP header running past it):
+    :class:`BadHeader`.
     """
     size = len(frame)
     if linktype == ETHERNET:
@@ -215,6 +217,7 @@ def _ipv6_segment(frame: bytes, off: int, size: int) -> Segment | Fragment | Bad
     if length == 0 or end > size:
         end = size
     pos = off + 40
+    hdr_len = 0
     while nxt != 6:
         if nxt == 44:
             if pos + 8 > end:
@@ -226,6 +229,9 @@ def _ipv6_segment(frame: bytes, off: int, size: int) -> Segment | Fragment | Bad
         hdr_len = (frame[pos + 1] + 2) * 4 if nxt == 51 else (frame[pos + 1] + 1) * 8
         nxt = frame[pos]
         pos += hdr_len
+    if pos > end:  # the header before TCP says more than the packet holds
+        values = (hdr_len, end - pos + hdr_len)
+        return BadHeader(IP_INVALID, _LONG_IP6_EXTENSION, values, src, dst, None)
     return _tcp_segment(frame, pos, end, src, dst)
 
 

@@ -1,12 +1,12 @@
-"""A frame whose IPv4 or TCP header length cannot be right is an error record, not silence.
+"""A frame whose IP or TCP header length cannot be right is an error record, not silence.
 
 IHL under 5 words (read before this as a TCP header at the wrong place), an IPv4 header
-past the packet or its total length, a TCP data offset under 5 words or past the packet,
-a TCP header cut short: ``capture.ip.invalid`` / ``capture.tcp.invalid`` naming the
-problem, the frame is skipped and decoding goes on with the next. The first
-``MAX_BAD_HEADERS`` of each rule are reported one by one, the rest counted in one record
-at the end, so a flood of them cannot flood the output (and a sharded run reports them as
-one process does).
+past the packet or its total length, an IPv6 extension header past the packet, a TCP data
+offset under 5 words or past the packet, a TCP header cut short: ``capture.ip.invalid`` /
+``capture.tcp.invalid`` naming the problem, the frame is skipped and decoding goes on with
+the next. The first ``MAX_BAD_HEADERS`` of each rule are reported one by one, the rest
+counted in one record at the end, so a flood of them cannot flood the output (and a
+sharded run reports them as one process does).
 """
 
 from __future__ import annotations
@@ -172,3 +172,57 @@ def test_any_bad_length_on_any_frame_is_one_record(field: str, words: int, at: i
     [error] = errors(records)
     assert error.rule == ("capture.ip.invalid" if field == "ihl" else "capture.tcp.invalid")
     assert project([r for r in records if r is not error]) == project(decode_frames(frames))
+
+
+def _v6_frames() -> list[Frame]:
+    flow = pcapbuild.Flow(client=("fd00::1", 51000), server=("fd00::2", 3000)).handshake()
+    flow.send(0, pcapbuild.http_request("GET", "/socket.io/?EIO=4&transport=polling&t=1"))
+    flow.send(1, pcapbuild.http_response(200, b'0{"sid":"abc","upgrades":[]}'))
+    return pcapbuild.render(flow.close().packets)
+
+
+def _hop_by_hop(words: int) -> Callable[[bytes], bytes]:
+    """A hop-by-hop options header of ``words`` + 1 eight-byte units (8 bytes of them
+    captured) between the IPv6 header and the TCP header."""
+
+    def damage(frame: bytes) -> bytes:
+        (length,) = struct.unpack_from(">H", frame, IP + 4)
+        header = frame[IP : IP + 40]
+        header = header[:4] + struct.pack(">HB", length + 8, 0) + header[7:]
+        extension = bytes([6, words]) + b"\x01\x04\0\0\0\0"  # then TCP; PadN
+        return frame[:IP] + header + extension + frame[IP + 40 :]
+
+    return damage
+
+
+def test_an_ipv6_extension_header_past_the_packet_names_it() -> None:
+    """Before, it was said to be a TCP header cut short (0 of 20 bytes)."""
+    frames = _v6_frames()
+    ts, linktype, frame = frames[3]  # the request
+    good = (ts, linktype, _hop_by_hop(0)(frame))
+    bad = (ts, linktype, _hop_by_hop(255)(frame))
+    assert project(decode_frames([*frames[:3], good, *frames[4:]])) == project(
+        decode_frames(frames)
+    )
+    records = decode_frames([*frames[:4], bad, *frames[4:]])
+    [error] = errors(records)
+    left = len(frame) - IP - 40 + 8
+    assert (error.rule, error.reason, error.connection) == (
+        "capture.ip.invalid",
+        f"IPv6 extension header of 2048 bytes runs past the packet ({left} bytes left): the "
+        "frame is skipped",
+        "[fd00::1]-[fd00::2]",
+    )
+    assert project([r for r in records if r is not error]) == project(decode_frames(frames))
+
+
+def test_a_flood_of_bad_ip_headers_is_counted_as_ip() -> None:
+    """The count of ``capture.ip.invalid`` says IP: IPv4 and IPv6 headers are counted."""
+    frames = _v6_frames()
+    ts, linktype, frame = frames[3]
+    bad = [(ts, linktype, _hop_by_hop(255)(frame))] * (MAX_BAD_HEADERS + 1)
+    [*_, count] = errors(decode_frames([*frames, *bad]))
+    assert count.reason == (
+        f"{MAX_BAD_HEADERS + 1} frames in all were skipped for a bad IP header (the first "
+        f"{MAX_BAD_HEADERS} are reported one by one)"
+    )
