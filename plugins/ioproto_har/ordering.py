@@ -2,28 +2,24 @@
 
 A HAR's records come out sorted by time, and the last entry may hold the first message.
 Sorting them in memory held every record of the file at once; here a run of records up to
-the budget is sorted and written to a temporary file (pickled: records pickle as their
-class's maker and their fields' values), and the runs are merged as they are read back, so
-that memory holds one run and one record of each written run. A file whose records fit in
+the budget is sorted and written to a temporary file (:func:`.spool.write_run`), and the
+runs are merged as they are read back, so that memory holds one run and one batch of each
+written run. A file whose records fit in
 the budget is sorted in memory, as before.
 """
 
 from __future__ import annotations
 
 import heapq
-import pickle
-import tempfile
 from collections.abc import Iterator
 from typing import IO, Any
+
+from .spool import read_run, write_run
 
 #: What the records held in memory may take, as estimated by :func:`_size`.
 BUDGET = 32 << 20
 #: What a record costs besides its bytes (its object, fields, key), as a round figure.
 _OVERHEAD = 512
-
-#: Records pickled together: one unpickling per batch, and a batch's records share their
-#: HTTP message (and its headers) as they did before.
-_BATCH = 256
 
 _Key = tuple[float, int]
 
@@ -64,7 +60,7 @@ class TimeOrder:
             for _, record in self._run:
                 yield record
             return
-        streams = [_read_run(run) for run in self._runs]
+        streams = [read_run(run) for run in self._runs]
         for _, record in heapq.merge(*streams, iter(self._run), key=_key):
             yield record
 
@@ -79,20 +75,8 @@ class TimeOrder:
         full disk), the run stays in memory, and the budget doubles before the next try:
         the order is kept, at the cost of memory."""
         self._run.sort(key=_key)
-        try:
-            run = tempfile.TemporaryFile(prefix="ioproto-har-")  # noqa: SIM115 (closed in close())
-        except OSError:
-            self._budget *= 2
-            return
-        try:
-            pickler = pickle.Pickler(run, protocol=pickle.HIGHEST_PROTOCOL)
-            for start in range(0, len(self._run), _BATCH):
-                pickler.dump(self._run[start : start + _BATCH])
-                pickler.clear_memo()  # each batch read back alone
-            run.flush()
-            run.seek(0)
-        except OSError:
-            run.close()
+        run = write_run(self._run)
+        if run is None:
             self._budget *= 2
             return
         self._runs.append(run)
@@ -113,13 +97,3 @@ class TimeOrder:
 
 def _key(item: tuple[_Key, Any]) -> _Key:
     return item[0]
-
-
-def _read_run(run: IO[bytes]) -> Iterator[tuple[_Key, Any]]:
-    while True:
-        try:
-            # An unpickler per batch: one unpickler's memo keeps every object it has read.
-            batch = pickle.load(run)
-        except EOFError:
-            return
-        yield from batch

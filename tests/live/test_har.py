@@ -12,6 +12,7 @@ import ioproto_engineio
 import ioproto_engineio.decoder
 import ioproto_har.ordering
 import ioproto_har.source
+import ioproto_har.spool
 import ioproto_har.stream
 import ioproto_socketio
 import pytest
@@ -484,7 +485,7 @@ def test_records_stay_in_memory_when_no_run_can_be_written(
     def full(*args: Any, **kwargs: Any) -> Any:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(ioproto_har.ordering.tempfile, "TemporaryFile", full)
+    monkeypatch.setattr(ioproto_har.spool.tempfile, "TemporaryFile", full)
     records = [
         Chunk(ts=float(n % 7), connection=f"c{n}", kind=ChunkKind.WS_TEXT, data=b"x" * 100)
         for n in range(200)
