@@ -14,6 +14,7 @@ import ioproto_har.ordering
 import ioproto_har.source
 import ioproto_har.spool
 import ioproto_har.stream
+import ioproto_har.text
 import ioproto_socketio
 import pytest
 from hypothesis import given, settings
@@ -411,7 +412,7 @@ def test_what_is_wrong_is_said_alike_whatever_the_reads(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, size: int
 ) -> None:
     """Values split across reads, and errors near a read's end, read as in one piece."""
-    monkeypatch.setattr(ioproto_har.stream, "_READ", size)
+    monkeypatch.setattr(ioproto_har.text, "_READ", size)
     for content, why in NOT_A_HAR:
         path = tmp_path / "not.har"
         path.write_text(content)
@@ -423,7 +424,7 @@ def test_what_is_wrong_is_said_alike_whatever_the_reads(
 
 def read_whole(path: Path) -> list[Record]:
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(ioproto_har.stream, "_READ", 1 << 30)
+        patch.setattr(ioproto_har.text, "_READ", 1 << 30)
         return read(path)
 
 
@@ -457,7 +458,7 @@ def test_entries_read_one_at_a_time_are_those_a_whole_parse_gives(
     path.write_text(text, encoding="utf-8")
     want = json.loads(text, parse_int=ioproto_har.source._parse_int)["log"]["entries"]
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(ioproto_har.stream, "_READ", size)
+        patch.setattr(ioproto_har.text, "_READ", size)
         got = list(ioproto_har.stream.read_entries(str(path), ioproto_har.source._parse_int))
     assert json.dumps(got) == json.dumps(want)  # NaN is no NaN's equal; its JSON text is
 

@@ -1,0 +1,146 @@
+"""A HAR file's text as it is read (:class:`Text`): decoded as it comes, with the position of
+a parse in it and the JSON decoder that parses its values, so that what is parsed is
+dropped and memory holds what a value needs, not the file."""
+
+from __future__ import annotations
+
+import codecs
+import json
+import re
+from collections.abc import Callable, Iterator
+from typing import IO, Any, TypeVar
+
+#: Bytes read at a time; a value larger than what is buffered doubles the next read.
+_READ = 1 << 20
+#: An error this close to the end of what is buffered may be the buffer's end, not the file's.
+_NEAR_END = 64
+_SPACE = re.compile(r"[ \t\n\r]*")
+
+T = TypeVar("T")
+
+
+class Text:
+    """The file's text, decoded as it is read, with the position of the parse in it.
+
+    ``buffer[position:]`` is what is read and not yet parsed; what is before ``position``
+    is dropped at the next read, its lines counted for :meth:`where`."""
+
+    def __init__(self, handle: IO[bytes], decoder: json.JSONDecoder) -> None:
+        self._handle = handle
+        self._decoder = decoder
+        self._text: codecs.IncrementalDecoder | None = None
+        self.buffer = ""
+        self.position = 0
+        self._eof = False
+        self._bytes = 0  # read so far
+        self._lines_before = 0  # newlines in the text dropped from the buffer
+        self._column_before = 0  # characters after the last of them, dropped too
+
+    def _read(self, at_least: int = 0) -> bool:
+        """Read at least ``at_least`` more bytes (or to the end); whether any text came."""
+        if self._eof:
+            return False
+        # (the first read has the 4 bytes that tell the encoding, as json.loads reads them)
+        data = self._handle.read(max(at_least, _READ, 4 if self._text is None else 1))
+        self._bytes += len(data)
+        if self._text is None:
+            # As json.loads does for bytes: UTF-8 (a BOM skipped), or UTF-16/32 by their nulls.
+            self._text = codecs.getincrementaldecoder(json.detect_encoding(data))("surrogatepass")
+        more = self._text.decode(data, final=not data)
+        if not data:
+            self._eof = True
+        dropped = self.buffer[: self.position]
+        newlines = dropped.count("\n")
+        if newlines:
+            self._lines_before += newlines
+            self._column_before = len(dropped) - dropped.rfind("\n") - 1
+        else:
+            self._column_before += len(dropped)
+        self.buffer = self.buffer[self.position :] + more
+        self.position = 0
+        return bool(more) or not self._eof
+
+    def where(self, error: json.JSONDecodeError) -> tuple[int, int]:
+        """The line and column in the file of ``error`` in the buffer (1-based)."""
+        if error.lineno == 1:
+            return self._lines_before + 1, self._column_before + error.colno
+        return self._lines_before + error.lineno, error.colno
+
+    def _skip_space(self) -> None:
+        while True:
+            match = _SPACE.match(self.buffer, self.position)
+            assert match is not None  # the pattern matches the empty string
+            self.position = match.end()
+            if self.position < len(self.buffer) or not self._read():
+                return
+
+    def empty(self) -> bool:
+        """Whether the file has no bytes at all (once :meth:`at_end` has said so)."""
+        return self._eof and not self._bytes
+
+    def at_end(self) -> bool:
+        self._skip_space()
+        return self.position >= len(self.buffer)
+
+    def peek(self) -> str:
+        """The next character that is not white space ("" at the end)."""
+        self._skip_space()
+        return self.buffer[self.position : self.position + 1]
+
+    def _expect(self, what: str, message: str) -> None:
+        if self.peek() != what:
+            raise json.JSONDecodeError(message, self.buffer, self.position)
+        self.position += 1
+
+    def value(self) -> Any:
+        """The next JSON value, parsed whole (read on until it is in the buffer)."""
+        self._skip_space()
+        while True:
+            try:
+                value, end = self._decoder.raw_decode(self.buffer, self.position)
+            except json.JSONDecodeError as exc:
+                maybe_cut = exc.msg.startswith("Unterminated string") or (
+                    len(self.buffer) - exc.pos < _NEAR_END
+                )
+                if not maybe_cut or self._eof:
+                    raise  # (at the end, the error is of the buffer as it now is)
+            else:
+                # A number near the buffer's end may go on in the next read ("0." then "5").
+                if len(self.buffer) - end >= _NEAR_END or self._eof:
+                    self.position = end
+                    return value
+            self._read(len(self.buffer) - self.position)  # the value is bigger: read more
+
+    def members(self) -> Iterator[str]:
+        """The keys of the object that starts here; after each, the caller parses its value."""
+        return self._sequence("{", "}", self._key)
+
+    def elements(self) -> Iterator[Any]:
+        """The values of the list that starts here, each parsed whole."""
+        return self._sequence("[", "]", self.value)
+
+    def _key(self) -> str:
+        if self.peek() != '"':
+            message = "Expecting property name enclosed in double quotes"
+            raise json.JSONDecodeError(message, self.buffer, self.position)
+        key: str = self.value()
+        self._expect(":", "Expecting ':' delimiter")
+        return key
+
+    def _sequence(self, opening: str, closing: str, item: Callable[[], T]) -> Iterator[T]:
+        """What ``item`` reads of each item of the object or list that starts here."""
+        self._expect(opening, "Expecting value")
+        if self.peek() == closing:
+            self.position += 1
+            return
+        while True:
+            yield item()
+            if self.peek() == closing:
+                self.position += 1
+                return
+            self._expect(",", "Expecting ',' delimiter")
+
+    def end(self) -> None:
+        """Raise as a whole parse does when anything but white space follows the document."""
+        if not self.at_end():
+            raise json.JSONDecodeError("Extra data", self.buffer, self.position)
