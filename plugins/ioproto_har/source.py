@@ -42,8 +42,12 @@ null, not a list``). JSON that goes wrong after some entries (a cut file) costs 
 follows: the entries before give their records, then a ``har.file.invalid`` record naming
 the last entry read and where the JSON fails. The source never raises on file content.
 
-The file is read one entry at a time (:mod:`.stream`) and the records are put in time order
-within a memory budget (:mod:`.ordering`), so memory stays flat whatever the file's size.
+The file is read one entry at a time (:mod:`.stream`), a long entry one WebSocket message at
+a time with its texts over ``max_payload`` read past (:mod:`.entry`: such a text is counted,
+not decoded, so one that is not valid base64 is said too large too), an entry's records held
+in a :class:`~.spool.Spool` until it is read through, and the records are put in time order
+within a memory budget (:mod:`.ordering`), so memory stays flat whatever the file's size and
+whatever one entry's.
 
 The connection is ``har:<connection id or entry number>-<server ip>:<port>``; request headers
 (User-Agent included) are kept in the HttpInfo. Chunks come out sorted by time. Sessions,
@@ -55,6 +59,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import itertools
 import math
 import time
 from collections.abc import Iterator, Mapping
@@ -70,7 +75,9 @@ from ioproto.errors import UsageError
 from ioproto.model import Direction, ErrorRecord, InputSummary, Record
 from ioproto.timestamps import usable
 
+from .longtext import Oversized
 from .ordering import TimeOrder
+from .spool import Spool
 from .stream import NotAHar, read_entries
 
 _TIMINGS = ("blocked", "dns", "connect", "send", "wait", "receive")
@@ -149,7 +156,8 @@ class HarSource:
             count = 0
             last: float | None = None  # the latest time of a record
             try:
-                for index, entry in enumerate(read_entries(input, _parse_int)):
+                entries = read_entries(input, _parse_int, context.limits.max_payload)
+                for index, entry in enumerate(entries):
                     count = index + 1
                     for ts, record in _records_of(entry, index, input, now, take_all, context):
                         items.add(ts, record)
@@ -187,14 +195,23 @@ def _records_of(
     if not isinstance(entry, Mapping):
         yield 0.0, _error(now, input, "har.entry.invalid", f"entry {index} is not an object")
         return
-    records: list[tuple[float, Chunk | Record]] = []
-    try:
-        records.extend(_entry_records(entry, index, take_all, context))
-    except Exception as exc:  # one bad entry costs only itself
-        ts = _started(entry) or 0.0
-        reason = f"entry {index} could not be read: {type(exc).__name__}: {exc}"
-        records.append((ts, _error(ts, input, "har.entry.invalid", reason[:1000])))
-    yield from records
+    # Held until the entry is read through (a long WebSocket session's records spooled):
+    # an entry that fails gives its error instead of them.
+    with Spool() as records:
+        try:
+            for ts, record in _entry_records(entry, index, take_all, context):
+                records.append((ts, record), _weight(record))
+        except Exception as exc:  # one bad entry costs only itself
+            records.close()
+            ts = _started(entry) or 0.0
+            reason = f"entry {index} could not be read: {type(exc).__name__}: {exc}"
+            records.append((ts, _error(ts, input, "har.entry.invalid", reason[:1000])), 0)
+        yield from records
+
+
+def _weight(record: Chunk | Record) -> int:
+    """About what ``record`` holds in memory: its bytes and its objects."""
+    return 512 + len(getattr(record, "data", b"") or b"") + len(getattr(record, "raw", b"") or b"")
 
 
 def _unreadable(ts: float, input: str, why: str) -> Iterator[Record]:
@@ -259,7 +276,8 @@ def _entry_records(
         status = None
 
     if is_ws:
-        frames = [m for m in messages or () if isinstance(m, Mapping)]
+        frames = (m for m in messages or () if isinstance(m, Mapping))
+        first = next(frames, None)
         # Messages carry the upgrade request and, when the HAR has it, its answer (as the
         # http layer gives them for a capture).
         ws_info = _answered(info, response, status) if status else info
@@ -273,7 +291,7 @@ def _entry_records(
             data=b"",
             http=info,
         )
-        if not frames:
+        if first is None:
             yield (
                 started,
                 _ws_error(
@@ -284,7 +302,8 @@ def _entry_records(
                     "export them; Chrome does, as _webSocketMessages)",
                 ),
             )
-        for number, frame in enumerate(frames):
+        taken = () if first is None else (first,)
+        for number, frame in enumerate(itertools.chain(taken, frames)):
             direction: Direction = "c2s" if frame.get("type") == "send" else "s2c"
             opcode = _integer(frame.get("opcode", 1))
 
@@ -311,32 +330,35 @@ def _entry_records(
                 yield frame_error("har.time.out-of-range", reason)
                 ts = started
             kind = _WS_KINDS.get(opcode, ChunkKind.WS_CONTROL)
-            raw = str(frame.get("data", ""))
-            try:
-                data = base64.b64decode(raw, validate=True) if opcode == 2 else raw.encode()
-            except (binascii.Error, ValueError):
-                yield (
-                    ts,
-                    _ws_error(
+            given_data = frame.get("data", "")
+            data: bytes | Oversized = given_data  # (read past in the file: over the limit)
+            if not isinstance(given_data, Oversized):
+                raw = str(given_data)
+                try:
+                    data = base64.b64decode(raw, validate=True) if opcode == 2 else raw.encode()
+                except (binascii.Error, ValueError):
+                    yield (
                         ts,
-                        upgrade,
-                        "har.websocket.bad-base64",
-                        f"binary frame {number} is not valid base64",
-                        direction=direction,
-                        index=number,
-                        raw=raw.encode()[: context.limits.max_raw_kept],
-                    ),
-                )
-                continue
-            if len(data) > limit:
-                reason = f"frame {number}: {_too_large('message', len(data), limit)}"
+                        _ws_error(
+                            ts,
+                            upgrade,
+                            "har.websocket.bad-base64",
+                            f"binary frame {number} is not valid base64",
+                            direction=direction,
+                            index=number,
+                            raw=raw.encode()[: context.limits.max_raw_kept],
+                        ),
+                    )
+                    continue
+            too_large = _over_limit("message", data, opcode == 2, limit)
+            if too_large is not None or isinstance(data, Oversized):
                 yield (
                     ts,
                     _ws_error(
                         ts,
                         upgrade,
                         "har.websocket.too-large",
-                        reason,
+                        f"frame {number}: {too_large}",
                         direction=direction,
                         index=number,
                     ),
@@ -345,17 +367,18 @@ def _entry_records(
             yield ts, _chunk(ts, direction, kind, data, connection=connection, http=ws_info)
         return
 
-    body = _request_body(request)
+    body, body_base64 = _request_body(request)
     content = response.get("content") or {}
     answer = None
     if status:
         answer = _response_body(content)
     request_chunk = _chunk(
-        started, "c2s", ChunkKind.HTTP_REQUEST, body, connection=connection, http=info
+        started, "c2s", ChunkKind.HTTP_REQUEST, _bytes(body), connection=connection, http=info
     )
-    yield started, _within(request_chunk, limit, "request body")
+    yield started, _within(request_chunk, body, body_base64, limit, "request body")
     if answer is None:
         return
+    answer_body, answer_base64 = answer
     finished = started + _elapsed(entry)
     if not usable(finished):
         reason = "the entry's timings put its response outside years 1-9999: start time used"
@@ -363,9 +386,14 @@ def _entry_records(
         finished = started
     reply = _answered(info, response, status)
     response_chunk = _chunk(
-        finished, "s2c", ChunkKind.HTTP_RESPONSE, answer, connection=connection, http=reply
+        finished,
+        "s2c",
+        ChunkKind.HTTP_RESPONSE,
+        _bytes(answer_body),
+        connection=connection,
+        http=reply,
     )
-    yield finished, _within(response_chunk, limit, "response body")
+    yield finished, _within(response_chunk, answer_body, answer_base64, limit, "response body")
 
 
 def _answered(info: HttpInfo, response: Mapping[str, Any], status: int | None) -> HttpInfo:
@@ -400,10 +428,31 @@ def _too_large(what: str, size: int, limit: int) -> str:
     return f"{what} of {size} bytes exceeds the limit of {limit} bytes: dropped"
 
 
-def _within(chunk: Chunk, limit: int, what: str) -> Chunk | ErrorRecord:
-    """``chunk`` when its body fits ``limit``; else a ``har.body.too-large`` error whose
+def _over_limit(what: str, body: bytes | Oversized, base64: bool, limit: int) -> str | None:
+    """Why ``body`` (its bytes, or its sizes when it was read past in the file) is dropped
+    for the ``limit``; ``None`` when it fits."""
+    if not isinstance(body, Oversized):
+        return _too_large(what, len(body), limit) if len(body) > limit else None
+    size = body.of(base64)
+    if size <= limit:  # a base64 text mostly of other characters (see ioproto_har.longtext)
+        return (
+            f"{what} of {size} bytes in a base64 text of {body.size} bytes, over twice the "
+            f"limit of {limit} bytes: dropped"
+        )
+    return _too_large(what, size, limit)
+
+
+def _bytes(body: bytes | Oversized) -> bytes:
+    return b"" if isinstance(body, Oversized) else body
+
+
+def _within(
+    chunk: Chunk, body: bytes | Oversized, base64: bool, limit: int, what: str
+) -> Chunk | ErrorRecord:
+    """``chunk`` when its ``body`` fits ``limit``; else a ``har.body.too-large`` error whose
     parent is the chunk without its body (so the layers above can tell its session)."""
-    if len(chunk.data) <= limit:
+    reason = _over_limit(what, body, base64, limit)
+    if reason is None:
         return chunk
     import attrs
 
@@ -414,7 +463,7 @@ def _within(chunk: Chunk, limit: int, what: str) -> Chunk | ErrorRecord:
         parent=attrs.evolve(chunk, data=b""),
         layer="har",
         rule="har.body.too-large",
-        reason=_too_large(what, len(chunk.data), limit),
+        reason=reason,
     )
 
 
@@ -466,23 +515,26 @@ def _headers(items: Any) -> tuple[tuple[str, str], ...]:
     return tuple(pairs)
 
 
-def _request_body(request: Mapping[str, Any]) -> bytes:
+def _request_body(request: Mapping[str, Any]) -> tuple[bytes | Oversized, bool]:
+    """The request's body (its sizes, when its text was read past) and whether its text
+    is base64."""
     post = request.get("postData") or {}
-    text = post.get("text")
-    if not isinstance(text, str):
-        return b""
-    if post.get("encoding") == "base64" or post.get("_encoding") == "base64":
-        return base64.b64decode(text)
-    return text.encode("utf-8")
+    return _body(
+        post.get("text"), post.get("encoding") == "base64" or post.get("_encoding") == "base64"
+    )
 
 
-def _response_body(content: Mapping[str, Any]) -> bytes:
-    text = content.get("text")
+def _response_body(content: Mapping[str, Any]) -> tuple[bytes | Oversized, bool]:
+    """The response's body, as :func:`_request_body` gives the request's."""
+    return _body(content.get("text"), content.get("encoding") == "base64")
+
+
+def _body(text: Any, base64_text: bool) -> tuple[bytes | Oversized, bool]:
+    if isinstance(text, Oversized):
+        return text, base64_text
     if not isinstance(text, str):
-        return b""
-    if content.get("encoding") == "base64":
-        return base64.b64decode(text)
-    return text.encode("utf-8")
+        return b"", base64_text
+    return (base64.b64decode(text) if base64_text else text.encode("utf-8")), base64_text
 
 
 def _connection(

@@ -1,4 +1,5 @@
-"""The pickled runs that :mod:`.ordering` writes to temporary files past its budget
+"""Items kept in the order they come within a memory budget (:class:`Spool`), and the pickled
+runs that it and :mod:`.ordering` write to temporary files past their budgets
 (:func:`write_run`, :func:`read_run`).
 
 A run is pickled in batches (records pickle as their class's maker and their fields'
@@ -12,6 +13,9 @@ import pickle
 import tempfile
 from collections.abc import Iterator
 from typing import IO, Any
+
+#: What a spool's items held in memory may take, as their adder counts them.
+BUDGET = 16 << 20
 
 #: Items pickled together.
 _BATCH = 256
@@ -46,3 +50,56 @@ def read_run(run: IO[bytes]) -> Iterator[Any]:
         except EOFError:
             return
         yield from batch
+
+
+class Spool:
+    """Items appended one at a time and read back once, in the order appended: those held
+    in memory go to a temporary file whenever their sizes (as the adder counts them) pass
+    the budget. Where no file can be written, they stay in memory and the budget doubles
+    before the next try: the items are kept, at the cost of memory.
+
+    Use as a context manager: :meth:`close` removes the temporary files."""
+
+    def __init__(self, budget: int | None = None) -> None:
+        self._budget = BUDGET if budget is None else budget
+        self._held: list[Any] = []
+        self._held_bytes = 0
+        self._runs: list[IO[bytes]] = []
+        self._count = 0
+
+    def __enter__(self) -> Spool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __len__(self) -> int:
+        return self._count
+
+    def append(self, item: Any, size: int) -> None:
+        self._held.append(item)
+        self._count += 1
+        self._held_bytes += size
+        if self._held_bytes > self._budget:
+            run = write_run(self._held)
+            if run is None:
+                self._budget *= 2
+                return
+            self._runs.append(run)
+            self._held = []
+            self._held_bytes = 0
+
+    def __iter__(self) -> Iterator[Any]:
+        """The items in the order appended; once only."""
+        for run in self._runs:
+            yield from read_run(run)
+        yield from self._held
+
+    def close(self) -> None:
+        """Drop the items and remove the temporary files."""
+        for run in self._runs:
+            run.close()
+        self._runs.clear()
+        self._held = []
+        self._held_bytes = 0
+        self._count = 0

@@ -9,6 +9,9 @@ parsed and dropped, and the document is checked to its end, so that a file that 
 says what is wrong in the words a whole parse gave (``it has no "log" object``, ``it is not
 JSON (extra data at line 2, column 1)``).
 
+An entry is read as :mod:`.entry` says: whole when it is in what is buffered, else member
+by member, so that a long body or a long WebSocket session does not set what memory holds.
+
 A fault found after some entries (broken JSON in the middle, a cut file) is raised when the
 reading reaches it: the entries before it have been given.
 """
@@ -19,6 +22,7 @@ import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from .entry import entries
 from .text import Text
 
 
@@ -27,8 +31,11 @@ class NotAHar(Exception):
     says why in words (``it has no "log" object``), for the line ``not a readable HAR: …``."""
 
 
-def read_entries(input: str, parse_int: Callable[[str], Any]) -> Iterator[Any]:
-    """The elements of the ``log.entries`` list of the HAR file ``input``, in order.
+def read_entries(input: str, parse_int: Callable[[str], Any], limit: int) -> Iterator[Any]:
+    """The elements of the ``log.entries`` list of the HAR file ``input``, in order, read as
+    :func:`.entry.entries` reads them with ``limit`` (the source's ``max_payload``): an
+    entry's ``_webSocketMessages`` list may be a :class:`~.spool.Spool`, valid until the next
+    entry is read, and a body or message text over ``limit`` an :class:`~.longtext.Oversized`.
 
     Raises :class:`NotAHar` when it is not one (empty, not JSON, another shape of JSON,
     unreadable) — after the entries before the fault, if it comes after some — and
@@ -42,7 +49,7 @@ def read_entries(input: str, parse_int: Callable[[str], Any]) -> Iterator[Any]:
     with handle:
         text = Text(handle, json.JSONDecoder(parse_int=parse_int))
         try:
-            yield from _entries(text)
+            yield from _entries(text, limit)
         except json.JSONDecodeError as exc:
             why = exc.msg[:1].lower() + exc.msg[1:].removesuffix(" at")  # "…starting at"
             line, column = text.where(exc)
@@ -57,7 +64,7 @@ def read_entries(input: str, parse_int: Callable[[str], Any]) -> Iterator[Any]:
             raise NotAHar(f"cannot read it ({exc.strerror or exc})") from None
 
 
-def _entries(text: Text) -> Iterator[Any]:
+def _entries(text: Text, limit: int) -> Iterator[Any]:
     """The entries of the document in ``text``; a shape that is no HAR is said only once the
     whole document has parsed, as a whole parse said a JSON error first."""
     if text.at_end():
@@ -79,7 +86,7 @@ def _entries(text: Text) -> Iterator[Any]:
                 problem = f'its "log.entries" is {json_kind(text.value())}, not a list'
                 continue
             problem = None
-            yield from text.elements()
+            yield from entries(text, limit)
     text.end()
     if problem is not None:
         raise NotAHar(problem)

@@ -19,11 +19,22 @@ _SPACE = re.compile(r"[ \t\n\r]*")
 T = TypeVar("T")
 
 
+class LocatedError(json.JSONDecodeError):
+    """A JSON error whose place in the file is known by line and column, where its position
+    in the buffer is not (the text it is about has been read past and dropped)."""
+
+    def __init__(self, msg: str, line: int, column: int) -> None:
+        super().__init__(msg, "", 0)
+        self.line, self.column = line, column
+
+
 class Text:
     """The file's text, decoded as it is read, with the position of the parse in it.
 
     ``buffer[position:]`` is what is read and not yet parsed; what is before ``position``
-    is dropped at the next read, its lines counted for :meth:`where`."""
+    is dropped at the next read, its lines counted for :meth:`where`. ``offset`` counts the
+    characters before ``position`` in the whole text; ``skipped`` those that a reader moved
+    ``position`` past without parsing them (:mod:`.longtext`)."""
 
     def __init__(self, handle: IO[bytes], decoder: json.JSONDecoder) -> None:
         self._handle = handle
@@ -35,9 +46,12 @@ class Text:
         self._bytes = 0  # read so far
         self._lines_before = 0  # newlines in the text dropped from the buffer
         self._column_before = 0  # characters after the last of them, dropped too
+        self._dropped = 0  # characters dropped from the buffer
+        self.skipped = 0
 
     def _read(self, at_least: int = 0) -> bool:
-        """Read at least ``at_least`` more bytes (or to the end); whether any text came."""
+        """Read at least ``at_least`` more bytes (or to the end); whether any text came (or
+        may yet come: a character cut by the read)."""
         if self._eof:
             return False
         # (the first read has the 4 bytes that tell the encoding, as json.loads reads them)
@@ -56,12 +70,38 @@ class Text:
             self._column_before = len(dropped) - dropped.rfind("\n") - 1
         else:
             self._column_before += len(dropped)
+        self._dropped += self.position
         self.buffer = self.buffer[self.position :] + more
         self.position = 0
         return bool(more) or not self._eof
 
+    @property
+    def offset(self) -> int:
+        return self._dropped + self.position
+
+    @property
+    def eof(self) -> bool:
+        """Whether the whole file is in the buffer."""
+        return self._eof
+
+    def more(self) -> tuple[bool, int]:
+        """Read on (what is before ``position`` is dropped): whether any text came (not at
+        the end of the file), and how many characters the buffer lost at its start, to
+        shift positions held in it by."""
+        dropped = self.position
+        return self._read(), dropped
+
+    def location(self, position: int) -> tuple[int, int]:
+        """The line and column in the file of ``position`` in the buffer (1-based)."""
+        lines = self.buffer.count("\n", 0, position)
+        if not lines:
+            return self._lines_before + 1, self._column_before + position + 1
+        return self._lines_before + lines + 1, position - self.buffer.rfind("\n", 0, position)
+
     def where(self, error: json.JSONDecodeError) -> tuple[int, int]:
         """The line and column in the file of ``error`` in the buffer (1-based)."""
+        if isinstance(error, LocatedError):
+            return error.line, error.column
         if error.lineno == 1:
             return self._lines_before + 1, self._column_before + error.colno
         return self._lines_before + error.lineno, error.colno
@@ -111,13 +151,27 @@ class Text:
                     return value
             self._read(len(self.buffer) - self.position)  # the value is bigger: read more
 
+    def whole(self) -> tuple[bool, Any]:
+        """``(True, value)`` when the next JSON value is whole in what is buffered (parsed as
+        :meth:`value` parses it), else ``(False, None)``, moved past nothing but white space."""
+        self._skip_space()
+        try:
+            value, end = self._decoder.raw_decode(self.buffer, self.position)
+        except json.JSONDecodeError:
+            return False, None
+        if len(self.buffer) - end < _NEAR_END and not self._eof:
+            return False, None
+        self.position = end
+        return True, value
+
     def members(self) -> Iterator[str]:
         """The keys of the object that starts here; after each, the caller parses its value."""
         return self._sequence("{", "}", self._key)
 
-    def elements(self) -> Iterator[Any]:
-        """The values of the list that starts here, each parsed whole."""
-        return self._sequence("[", "]", self.value)
+    def elements(self, item: Callable[[], T] | None = None) -> Iterator[T | Any]:
+        """What ``item`` reads of each value of the list that starts here (by default each
+        value parsed whole)."""
+        return self._sequence("[", "]", item or self.value)
 
     def _key(self) -> str:
         if self.peek() != '"':

@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import sys
 import zlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import IO
 
 HERE = Path(__file__).resolve().parent
 for _path in (HERE.parent / "pcap", HERE.parents[1] / "plugins"):
@@ -232,4 +233,75 @@ def big_har(path: Path, size: int = 300 * MIB, filler: int = 0) -> Path:
                 written += len(text)
             copy += 1
         handle.write("\n]}}\n")
+    return path
+
+
+def har_long_body(path: Path, size: int = 100 * MIB) -> Path:
+    """A HAR of one Engine.IO polling entry whose response body is a text of 1 + ``size``
+    bytes rounded down to 1,002,000 (written in pieces, with escapes ``\\"`` and ``\\\\``
+    all along it)."""
+
+    def body(handle: IO[str]) -> None:
+        piece = ("x" * 1000 + '\\"\\\\') * 1000  # 1,002,000 characters of text each
+        handle.write('"4')
+        for _ in range(size // 1_002_000):
+            handle.write(piece)
+        handle.write('"')
+
+    entry = {
+        "request": {"method": "GET", "url": f"{_EIO_URL}polling&sid=big", "headers": []},
+        "response": {"status": 200, "headers": [], "content": {"text": "@@"}},
+        "startedDateTime": "2024-01-01T00:00:00Z",
+        "timings": {"wait": 1},
+    }
+    return _one_entry_har(path, entry, body)
+
+
+def har_long_websocket(path: Path, messages: int = 50_000, pad: int = 2000) -> Path:
+    """A HAR of one WebSocket entry in Chrome's layout (``_webSocketMessages`` before the
+    request that says what it is) with ``messages`` EVENTs of about ``pad`` bytes each."""
+
+    def frames(handle: IO[str]) -> None:
+        import json
+
+        handle.write("[")
+        opened = '0{"sid":"big","upgrades":[],"pingInterval":25000,"pingTimeout":20000}'
+        for data in (opened, '40{"sid":"x"}'):
+            frame = {"type": "receive", "time": 1704067200.0, "opcode": 1, "data": data}
+            handle.write(json.dumps(frame) + ",\n")
+        for n in range(messages):
+            data = f'42["tick",{{"n":{n},"pad":"{"p" * pad}"}}]'
+            frame = {"type": "receive", "time": 1704067200.0 + n / 1000, "opcode": 1, "data": data}
+            handle.write(("," if n else "") + json.dumps(frame) + "\n")
+        handle.write("]")
+
+    entry = {
+        "_resourceType": "websocket",
+        "_webSocketMessages": "@@",
+        "request": {
+            "method": "GET",
+            "url": "ws://127.0.0.1:39927/socket.io/?EIO=4&transport=websocket",
+            "headers": [],
+        },
+        "response": {"status": 101, "headers": []},
+        "startedDateTime": "2024-01-01T00:00:00Z",
+        "timings": {"wait": 1},
+    }
+    return _one_entry_har(path, entry, frames)
+
+
+_EIO_URL = "http://127.0.0.1:39927/socket.io/?EIO=4&transport="
+
+
+def _one_entry_har(path: Path, entry: dict[str, object], write: Callable[[IO[str]], None]) -> Path:
+    """A HAR file of one ``entry`` whose ``"@@"`` stands for a value too large to build in
+    memory, which ``write`` writes out in pieces; the members in the order of their names,
+    as Chrome writes them."""
+    import json
+
+    head, tail = json.dumps(entry, sort_keys=True).split('"@@"')
+    with path.open("w") as handle:
+        handle.write('{"log": {"version": "1.2", "entries": [' + head)
+        write(handle)
+        handle.write(tail + "]}}\n")
     return path

@@ -127,3 +127,34 @@ def test_a_large_har_is_read_an_entry_at_a_time(tmp_path: Path) -> None:
     copies = len({r["sid"] for r in events})
     assert copies > 2000 and len(events) == copies * 6  # every copy's six EVENTs, none lost
     assert peak < BOUND, f"peak {peak / MIB:.0f} MiB"
+
+
+def test_a_har_body_over_the_limit_is_read_past(tmp_path: Path) -> None:
+    """One entry's 100 MB body (its escapes all along) was held whole, then dropped for
+    max_payload: 332 MB. Read past once over the limit: 71 MB, and the body is said to be
+    over it, with its size."""
+    har = bombs.har_long_body(tmp_path / "body.har", size=100_200_000)
+    peak, result = peak_rss(["decode", "--proto", "socketio", "--sink", "jsonl", str(har)])
+    assert result.returncode == 0, result.stderr[-2000:]
+    errors = [r for r in _records(result.stdout) if r["type"] == "error"]
+    assert [(r["rule"], r["reason"]) for r in errors] == [
+        (
+            "har.body.too-large",
+            "response body of 100200001 bytes exceeds the limit of 16777216 bytes: dropped",
+        )
+    ]
+    assert peak < BOUND // 2, f"peak {peak / MIB:.0f} MiB"
+
+
+def test_a_long_websocket_session_in_one_har_entry_is_read_a_message_at_a_time(
+    tmp_path: Path,
+) -> None:
+    """Chrome puts a connection's every message in one entry, before its URL: 50,000
+    messages (100 MB) took 362 MB parsed whole; read one at a time and held in a spool
+    that writes to disk past 16 MiB: 79 MB, and every message is decoded."""
+    har = bombs.har_long_websocket(tmp_path / "ws.har", messages=50_000, pad=2000)
+    peak, result = peak_rss(["decode", "--proto", "socketio", "--sink", "jsonl", str(har)])
+    assert result.returncode == 0, result.stderr[-2000:]
+    ticks = [r["args"][0]["n"] for r in _records(result.stdout) if r.get("event") == "tick"]
+    assert ticks == list(range(50_000))
+    assert peak < BOUND // 2, f"peak {peak / MIB:.0f} MiB"

@@ -19,8 +19,10 @@ import ioproto_socketio
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from ioproto_har.longtext import Oversized
 from ioproto_har.ordering import TimeOrder
 from ioproto_har.source import HarSource
+from ioproto_har.spool import Spool
 from ioproto_http.records import Chunk, ChunkKind
 
 import ioproto
@@ -329,19 +331,8 @@ def test_an_oversized_message_is_dropped_and_said_to_exceed_the_limit(tmp_path: 
 
 
 def test_an_oversized_body_is_dropped_and_said_to_exceed_the_limit(tmp_path: Path) -> None:
-    def polling(second: int, sent: str, answer: str) -> dict[str, Any]:
-        return {
-            "startedDateTime": f"2024-01-01T00:00:0{second}Z",
-            "request": {
-                "url": "http://h/socket.io/?EIO=4&transport=polling&sid=s",
-                "method": "POST",
-                "postData": {"text": sent},
-            },
-            "response": {"status": 200, "content": {"text": answer}},
-        }
-
     big = '42["big","' + "x" * 200 + '"]'
-    har = _har(tmp_path, polling(1, big, "ok"), polling(2, '42["after"]', big))
+    har = _har(tmp_path, _polling(1, big, "ok"), _polling(2, '42["after"]', big))
     records = _read_limited(har, 64)
     assert [c.data for c in records if isinstance(c, Chunk)] == [b"ok", b'42["after"]']
     bad = [r for r in records if isinstance(r, ErrorRecord)]
@@ -439,28 +430,225 @@ _JSON = st.recursive(
 )
 
 
-@settings(max_examples=200, deadline=None)
+#: Text with what a streamed string must get right: escapes, characters of 2, 3 and 4 UTF-8
+#: bytes, halves of a surrogate pair (joined when escaped, as the decoder joins them), base64.
+_STRINGS = st.text(
+    st.sampled_from([*'aZ09+/="\\ \n\x01', "é", "€", "😀", "\ud83d", "\ude00"]), max_size=60
+)
+_BODY = st.fixed_dictionaries(
+    {}, optional={"text": _STRINGS | _JSON, "encoding": st.just("base64")}
+)
+_MESSAGE = st.fixed_dictionaries({"data": _STRINGS | _JSON}, optional={"opcode": st.just(2)})
+#: Entries whose members are those read as they come (in either order of keys).
+_STREAMED = st.fixed_dictionaries(
+    {},
+    optional={
+        "request": st.fixed_dictionaries({"url": st.just("ws://h/")}, optional={"postData": _BODY})
+        | _JSON,
+        "response": st.fixed_dictionaries({}, optional={"content": _BODY}) | _JSON,
+        "_webSocketMessages": st.lists(_MESSAGE | _JSON, max_size=6) | _JSON,
+    },
+)
+_BASE64 = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")
+
+
+def _capped_as_read(entry: Any, limit: int) -> Any:
+    """``entry`` as json.loads gives it, with the strings that the reading reads past for
+    ``limit`` as their sizes: more base64 than the limit, or over twice it in UTF-8."""
+
+    def cap(value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        size = len(value.encode("utf-8", "surrogatepass"))
+        base64_size = sum(c in _BASE64 for c in value) * 3 // 4
+        return Oversized(size, base64_size) if base64_size > limit or size > 2 * limit else value
+
+    def body(holder: Any, key: str) -> None:
+        inner = holder.get(key) if isinstance(holder, dict) else None
+        if isinstance(inner, dict) and "text" in inner:
+            inner["text"] = cap(inner["text"])
+
+    if isinstance(entry, dict):
+        body(entry.get("request"), "postData")
+        body(entry.get("response"), "content")
+        messages = entry.get("_webSocketMessages")
+        for message in messages if isinstance(messages, list) else ():
+            if isinstance(message, dict) and "data" in message:
+                message["data"] = cap(message["data"])
+    return entry
+
+
+@settings(max_examples=300, deadline=None)
 @given(
-    entries=st.lists(_JSON, max_size=6),
+    entries=st.lists(_STREAMED | _JSON, max_size=6),
     other=st.dictionaries(st.sampled_from(["version", "pages", "creator"]), _JSON, max_size=2),
     indent=st.sampled_from([None, 0, 1, 4]),
+    ascii=st.booleans(),
+    sort_keys=st.booleans(),
     size=st.integers(min_value=1, max_value=40),
+    limit=st.integers(min_value=1, max_value=12),
+    budget=st.integers(min_value=0, max_value=2000),
 )
 def test_entries_read_one_at_a_time_are_those_a_whole_parse_gives(
     tmp_path_factory: pytest.TempPathFactory,
     entries: list[Any],
     other: dict[str, Any],
     indent: int | None,
+    ascii: bool,
+    sort_keys: bool,
     size: int,
+    limit: int,
+    budget: int,
 ) -> None:
+    """Whatever the reads cut (``size`` characters at a time), the entries are those of
+    json.loads: the strings over ``limit`` read past as their sizes, the messages read one
+    at a time through a spool (which writes them to disk past ``budget`` bytes)."""
     path = tmp_path_factory.mktemp("har") / "any.har"
-    text = json.dumps({"log": {**other, "entries": entries}}, indent=indent)
-    path.write_text(text, encoding="utf-8")
-    want = json.loads(text, parse_int=ioproto_har.source._parse_int)["log"]["entries"]
+    document = {"log": {**other, "entries": entries}}
+    text = json.dumps(document, indent=indent, ensure_ascii=ascii, sort_keys=sort_keys)
+    path.write_bytes(text.encode("utf-8", "surrogatepass"))
+    parsed = json.loads(text, parse_int=ioproto_har.source._parse_int)["log"]["entries"]
+    want = [_capped_as_read(entry, limit) for entry in parsed]
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(ioproto_har.text, "_READ", size)
-        got = list(ioproto_har.stream.read_entries(str(path), ioproto_har.source._parse_int))
-    assert json.dumps(got) == json.dumps(want)  # NaN is no NaN's equal; its JSON text is
+        patch.setattr(ioproto_har.spool, "BUDGET", budget)
+        got = []
+        for entry in ioproto_har.stream.read_entries(
+            str(path), ioproto_har.source._parse_int, limit
+        ):
+            messages = entry.get("_webSocketMessages") if isinstance(entry, dict) else None
+            if isinstance(messages, Spool):
+                entry["_webSocketMessages"] = list(messages)  # (valid until the next entry)
+            got.append(entry)
+    # NaN is no NaN's equal; its JSON text is.
+    assert json.dumps(got, default=repr) == json.dumps(want, default=repr)
+
+
+def _recording_reads(patch: pytest.MonkeyPatch) -> list[int]:
+    """The lengths of the buffer after each read of the HAR reader, as it reads."""
+    lengths: list[int] = []
+    read = ioproto_har.text.Text._read
+
+    def recorded(self: ioproto_har.text.Text, at_least: int = 0) -> bool:
+        came = read(self, at_least)
+        lengths.append(len(self.buffer))
+        return came
+
+    patch.setattr(ioproto_har.text.Text, "_read", recorded)
+    return lengths
+
+
+def test_a_body_over_the_limit_is_read_past_not_held(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A body's text was parsed whole, then dropped for max_payload: the entry's size set
+    the memory. Past the limit it is read past: the buffer stays near twice the limit,
+    and the body is said to be over the limit with its size, escapes counted as what they
+    stand for."""
+    text = '42["big","' + 'x\\"\\\\é' * 20_000 + '"]'  # 140,012 bytes; 300,012 in the file
+    har = _har(tmp_path, _polling(1, "ok", text), _polling(2, '42["after"]', "ok"))
+    monkeypatch.setattr(ioproto_har.text, "_READ", 1000)
+    lengths = _recording_reads(monkeypatch)
+    records = _read_limited(har, 4000)
+    # Kept until over twice the limit in UTF-8: 8,000 bytes, 17,000 characters escaped.
+    assert max(lengths) < 20_000
+    assert [c.data for c in records if isinstance(c, Chunk)] == [b"ok", b'42["after"]', b"ok"]
+    bad = [r for r in records if isinstance(r, ErrorRecord)]
+    assert [(r.rule, r.direction, r.reason) for r in bad] == [
+        (
+            "har.body.too-large",
+            "s2c",
+            "response body of 140012 bytes exceeds the limit of 4000 bytes: dropped",
+        )
+    ]
+    monkeypatch.undo()
+    assert records == _read_limited(har, 4000)  # as when the entry is read whole
+
+
+@pytest.mark.parametrize("size", range(1, 14))
+def test_a_string_read_past_is_measured_as_the_decoder_reads_it(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, size: int
+) -> None:
+    """Escapes cut by the reads, an escaped surrogate pair among them, count as what the
+    decoder makes of them (a pair is one character of 4 bytes)."""
+    text = '😀é\\"\\\\A\n' * 50
+    har = tmp_path / "pairs.har"
+    har.write_text(json.dumps({"log": {"entries": [_polling(1, text, "ok")]}}))
+    monkeypatch.setattr(ioproto_har.text, "_READ", size)
+    records = _read_limited(har, 10)
+    [error] = [r for r in records if isinstance(r, ErrorRecord)]
+    assert error.reason == (
+        f"request body of {len(text.encode())} bytes exceeds the limit of 10 bytes: dropped"
+    )
+
+
+def test_a_long_websocket_entry_is_read_a_message_at_a_time(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Chrome writes a connection's every message in one entry, before the URL and the
+    times they need: the messages are read one at a time into a spool that writes them to
+    disk past its budget, and give the records of the entry read whole."""
+    texts = ['0{"sid":"s"}', "40"] + [f'42["tick",{n}]' for n in range(2000)]
+    entry = _websocket_entry(*texts)
+    har = tmp_path / "ws.har"
+    har.write_text(json.dumps({"log": {"entries": [entry]}}, sort_keys=True))
+    whole = read(har)
+    monkeypatch.setattr(ioproto_har.text, "_READ", 512)
+    monkeypatch.setattr(ioproto_har.spool, "BUDGET", 10_000)
+    lengths = _recording_reads(monkeypatch)
+    spilled: list[int] = []
+    write_run = ioproto_har.spool.write_run
+
+    def counted(items: list[Any]) -> Any:
+        spilled.append(len(items))
+        return write_run(items)
+
+    monkeypatch.setattr(ioproto_har.spool, "write_run", counted)
+    records = read(har)
+    assert records == whole and len(records) == 2002
+    assert max(lengths) < 2000 and spilled
+
+
+def _polling(second: int, sent: str, answer: str) -> dict[str, Any]:
+    return {
+        "startedDateTime": f"2024-01-01T00:00:0{second}Z",
+        "request": {
+            "url": "http://h/socket.io/?EIO=4&transport=polling&sid=s",
+            "method": "POST",
+            "postData": {"text": sent},
+        },
+        "response": {"status": 200, "content": {"text": answer}},
+    }
+
+
+@pytest.mark.parametrize("size", [7, 1000])
+def test_json_that_breaks_in_a_long_entry_keeps_the_entries_before(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, size: int
+) -> None:
+    """A cut or a bad character inside a body read past, or in a message list read a
+    message at a time, says what is wrong where it is, as when the entry is read whole."""
+    first = json.dumps(_polling(1, "40", "ok"))
+    long_body = json.dumps(_polling(2, "x" * 5000, "ok"))
+    messages = json.dumps(_websocket_entry(*["40"] * 300), sort_keys=True)
+    broken = {
+        "cut body": long_body[:3000],
+        "bad escape": long_body.replace("x" * 10, "x\\q", 1),
+        "control character": long_body.replace("x" * 4000, "x" * 3990 + "\x01", 1),
+        "cut messages": messages[:5000],
+        "bad message": messages.replace('"40"', '"40', 250),
+    }
+    for name, second in broken.items():
+        har = tmp_path / f"{name}.har"
+        har.write_text('{"log": {"entries": [' + first + ",\n" + second)
+        whole = _read_limited(har, 1000)
+        with monkeypatch.context() as patch:
+            patch.setattr(ioproto_har.text, "_READ", size)
+            records = _read_limited(har, 1000)
+        assert records == whole, name
+        *before, error = records
+        assert [c.data for c in before if isinstance(c, Chunk)] == [b"40", b"ok"], name
+        assert isinstance(error, ErrorRecord) and error.rule == "har.file.invalid", name
+        assert "after its entry 0: it is not JSON (" in error.reason, name
 
 
 @settings(max_examples=100, deadline=None)
