@@ -323,6 +323,8 @@ class Conversation:
         self._pump()
 
     def gap(self, index: int, offset: int, length: int) -> None:
+        """Side ``index`` lost ``length`` bytes from stream ``offset``: an error record, then
+        the side finds its way again (unless they fell inside a skipped WebSocket frame)."""
         self.emitter.error(
             rule="capture.tcp.gap",
             reason=(
@@ -333,6 +335,17 @@ class Conversation:
             direction=self._direction(index),
             offset=offset,
         )
+        side = self.sides[index]
+        ws = side.ws
+        if self.mode == WS and side.state == WS_FRAMES and not side.buf and ws is not None:
+            # lost inside a frame skipped by its length: the frames after it are where
+            # that length says, so the direction stays in step
+            events: list[Event] = []
+            if ws.skip_lost(length, events):
+                side.base = offset + length
+                if events:
+                    self._ws_events(index, events)
+                return
         self._lose(index, offset + length)
 
     def drop(self, index: int, why: str) -> None:

@@ -18,7 +18,8 @@ messages after it are dropped, ``capture.websocket.inflate``).
 A data frame whose header is valid but whose length exceeds the limit is not held: its message
 is reported once (as one fragmented beyond the limit is) and the frame's payload is skipped by
 its length as it arrives, across as many calls as it takes (:attr:`WsDirection.skip_left`);
-the frame after it decodes. A compressed one is inflated as it passes, as above, to keep the
+the frame after it decodes, a TCP gap inside it only counting down the skip
+(:meth:`WsDirection.skip_lost`). A compressed one is inflated as it passes, as above, to keep the
 context in step. A length past :data:`MAX_TRUSTED_LENGTH` is taken for a bad frame instead.
 """
 
@@ -144,6 +145,20 @@ class WsDirection:
         self.skip_left = 0
         if not self.no_takeover:
             self._context_lost(why)
+
+    def skip_lost(self, length: int, out: list[Event]) -> bool:
+        """``length`` bytes of the stream were lost where the parser stands: when they all
+        fall inside the frame being skipped, count them off its skip (a compressed one being
+        inflated to keep the context in step loses that context, as after any gap) and
+        return True; else False: nothing changes, the owner resynchronises."""
+        if not 0 < length <= self.skip_left or self.dead:
+            return False
+        self.skip_left -= length
+        if self.discard_budget:
+            self._context_lost(_UNKNOWN_CONTEXT)
+        if not self.skip_left and self.skip_fin:
+            self._finish(out)
+        return True
 
     def unfinished(self) -> tuple[str, bytes] | None:
         """The fragmented message in progress, as ``(what, first bytes)`` for a report that

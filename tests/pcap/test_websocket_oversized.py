@@ -6,7 +6,8 @@ arrives, never held, and the frames after it, in the same TCP segments, decode. 
 direction resynchronised as after a bad frame, and the messages in the rest of the segments
 it ended in were lost. A compressed one is inflated as it passes, within ``KEEP_IN_STEP``
 times the limit, so that the compression context stays in step. A length past
-``MAX_TRUSTED_LENGTH`` is a bad frame still.
+``MAX_TRUSTED_LENGTH`` is a bad frame still. A TCP gap inside such a frame counts down its
+skip (the direction stays in step) instead of resynchronising it.
 """
 
 from __future__ import annotations
@@ -58,15 +59,21 @@ def _decode(
     extensions: str | None = None,
     mss: int = 60_000,
     limit: int = LIMIT,
+    lost: range = range(0),
 ) -> tuple[list[Record], int]:
     """The records of a WebSocket connection whose ``side`` sends each piece of ``stream``
-    cut in ``mss``-byte segments, and the most the ``http`` layer held at once."""
+    cut in ``mss``-byte segments, the ``lost`` ones (by their number among them) missing
+    from the capture, and the most the ``http`` layer held at once."""
     flow = pcapbuild.websocket_upgrade(pcapbuild.Flow().handshake(), extensions)
+    before = len(flow.packets)
     for piece in stream:
         flow.send(side, piece, mss)
+    segments = flow.packets[before:]
+    gone = {id(segments[number]) for number in lost}
+    packets = [p for p in flow.close().packets if id(p) not in gone]
     context = SourceContext(options={}, limits=Limits(max_payload=limit))
     source = CaptureDecoder(context)
-    for ts, linktype, frame in pcapbuild.render(flow.close().packets):
+    for ts, linktype, frame in pcapbuild.render(packets):
         source.frame(ts, linktype, frame)
     source.finish()
     from ioproto_engineio.decoder import EngineIODecoder
@@ -225,3 +232,51 @@ def test_any_cut_of_the_stream_gives_the_same_records(
     assert _messages(whole) == [b'42["tick",%d]' % n for n in (0, 2, 4)]
     assert _reasons(whole) == [(INVALID, f"message larger than {SMALL} bytes")] * 3
     assert (_messages(cut), _reasons(cut)) == (_messages(whole), _reasons(whole))
+
+
+GAP = "capture.tcp.gap"
+
+
+def test_a_gap_inside_a_large_frame_only_counts_down_its_skip() -> None:
+    """Segments lost in the middle of a 24 MB frame: the skip counts them off, and every
+    message after the frame decodes (before, the direction resynchronised and the messages
+    in the rest of the segment where the frame ended were lost)."""
+    for side, masked in ((1, False), (0, True)):
+        big = _frame(2, bytes(range(256)) * (24 * 4096), masked=masked)
+        stream = b"".join([_tick(0, masked), big, *(_tick(n, masked) for n in range(1, 6))])
+        records, held = _decode(side, [stream], lost=range(100, 103))
+        assert _messages(records) == [b'42["tick",%d]' % n for n in range(6)]
+        assert [rule for rule, _ in _reasons(records)] == [INVALID, GAP]
+        assert held < 64 * 1024
+
+
+def test_a_gap_running_past_a_large_frame_resynchronises() -> None:
+    """A gap that ends after the frame: where the next frame starts is not known; the
+    direction looks for frames again where a segment starts, as after any gap."""
+    big = _frame(2, b"x" * (3 * LIMIT), masked=False)
+    tail = b"".join(_tick(n, False) for n in range(1, 4))
+    stream = _tick(0, False) + big + tail
+    last = (len(big) + 14) // 60_000  # the segment where the frame ends, with ticks 1-3
+    records, _ = _decode(1, [stream, _tick(4, False)], lost=range(last - 1, last + 1))
+    assert _messages(records) == [b'42["tick",0]', b'42["tick",4]']
+    assert [rule for rule, _ in _reasons(records)] == [INVALID, GAP]
+
+
+def test_a_gap_inside_a_large_compressed_frame_loses_only_the_context() -> None:
+    """Lost inside a compressed frame being inflated to keep the context in step: the
+    context is gone (the later compressed messages are dropped, the reason a gap's), the
+    uncompressed ones after it decode."""
+    letters = random.Random(7).choices(b"abcdefghijklmnop", k=3 << 20)
+    deflater = pcapbuild.Deflater()
+    big = _frame(1, deflater.compress(bytes(letters)), masked=False, rsv1=True)
+    stream = b"".join(
+        [_deflated(deflater, 0, False), big, _deflated(deflater, 1, False), _tick(2, False)]
+    )
+    records, _ = _decode(1, [stream], "permessage-deflate", mss=1399, lost=range(500, 501))
+    assert _messages(records) == [b'42["tick",0]', b'42["tick",2]']
+    reasons = _reasons(records)
+    assert [rule for rule, _ in reasons] == [INVALID, GAP, "capture.websocket.inflate"]
+    assert reasons[2][1] == (
+        "compressed message whose compression context started before the capture (or a gap); "
+        "later compressed messages are dropped"
+    )
