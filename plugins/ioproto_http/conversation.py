@@ -527,7 +527,7 @@ class Conversation:
                 for side in self.sides:
                     side.state = RESYNC
                 return
-        frames = probe_frames(memoryview(buf)[start:], self.emitter.max_payload)
+        frames = probe_frames(memoryview(buf)[start:])
         if frames > 0:
             self._set_client(index if frames == 1 else 1 - index)
             self.sides[index].consume(start)
@@ -892,7 +892,7 @@ class Conversation:
 
     def _ws_resync(self, index: int, start: int) -> None:
         side = self.sides[index]
-        verdict = probe_frames(memoryview(side.buf)[start:], self.emitter.max_payload)
+        verdict = probe_frames(memoryview(side.buf)[start:])
         expected = 1 if index == self.client else 2
         if verdict == expected:
             side.consume(start)

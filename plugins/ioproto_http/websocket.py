@@ -18,9 +18,11 @@ messages after it are dropped, ``capture.websocket.inflate``).
 A data frame whose header is valid but whose length exceeds the limit is not held: its message
 is reported once (as one fragmented beyond the limit is) and the frame's payload is skipped by
 its length as it arrives, across as many calls as it takes (:attr:`WsDirection.skip_left`);
-the frame after it decodes, a TCP gap inside it only counting down the skip
-(:meth:`WsDirection.skip_lost`). A compressed one is inflated as it passes, as above, to keep the
-context in step. A length past :data:`MAX_TRUSTED_LENGTH` is taken for a bad frame instead.
+the frame after it decodes. A TCP gap inside it only counts down the skip
+(:meth:`WsDirection.skip_lost`); where a connection is picked up mid-stream, or its frames are
+looked for again, it counts as a frame (:func:`probe_frames`). A compressed one is inflated as
+it passes, as above, to keep the context in step. A length past :data:`MAX_TRUSTED_LENGTH` is
+taken for a bad frame instead.
 """
 
 from __future__ import annotations
@@ -450,11 +452,12 @@ def frame_length(
     return length, head
 
 
-def probe_frames(buf: bytearray | bytes | memoryview, limit: int) -> int:
+def probe_frames(buf: bytearray | bytes | memoryview) -> int:
     """Whether ``buf`` starts with plausible WebSocket frames (mid-stream pick-up).
 
     1: masked frames (a client), 2: unmasked frames (a server), 0: not WebSocket,
-    -1: too little data to tell.
+    -1: too little data to tell. A data frame of any length up to :data:`MAX_TRUSTED_LENGTH`
+    counts, one over the size limit too (the parser then skips it by its length).
     """
     size = len(buf)
     pos = 0
@@ -470,7 +473,7 @@ def probe_frames(buf: bytearray | bytes | memoryview, limit: int) -> int:
             break
         length, head = header
         opcode = b0 & 0x0F
-        if b0 & 0x30 or opcode not in _VALID_OPCODES or length > limit:
+        if b0 & 0x30 or opcode not in _VALID_OPCODES or length > MAX_TRUSTED_LENGTH:
             return 0
         if opcode >= 8 and (not b0 & 0x80 or length > 125):
             return 0

@@ -21,7 +21,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from ioproto_http.decoder import HttpStream
 from ioproto_http.masking import unmask
-from ioproto_http.websocket import KEEP_IN_STEP, MAX_TRUSTED_LENGTH
+from ioproto_http.websocket import KEEP_IN_STEP, MAX_TRUSTED_LENGTH, probe_frames
 from ioproto_pcap.capture import CaptureDecoder
 from pcaphelp import chunks, errors
 
@@ -60,11 +60,15 @@ def _decode(
     mss: int = 60_000,
     limit: int = LIMIT,
     lost: range = range(0),
+    midstream: bool = False,
 ) -> tuple[list[Record], int]:
     """The records of a WebSocket connection whose ``side`` sends each piece of ``stream``
     cut in ``mss``-byte segments, the ``lost`` ones (by their number among them) missing
-    from the capture, and the most the ``http`` layer held at once."""
-    flow = pcapbuild.websocket_upgrade(pcapbuild.Flow().handshake(), extensions)
+    from the capture (and with ``midstream`` its handshake and upgrade), and the most the
+    ``http`` layer held at once."""
+    flow = pcapbuild.Flow()
+    if not midstream:
+        flow = pcapbuild.websocket_upgrade(flow.handshake(), extensions)
     before = len(flow.packets)
     for piece in stream:
         flow.send(side, piece, mss)
@@ -280,3 +284,32 @@ def test_a_gap_inside_a_large_compressed_frame_loses_only_the_context() -> None:
         "compressed message whose compression context started before the capture (or a gap); "
         "later compressed messages are dropped"
     )
+
+
+def test_a_large_frame_where_a_pick_up_starts_counts_as_a_frame() -> None:
+    """A connection picked up mid-stream at a 3 MB frame: the probe takes its valid header
+    for a frame, the parser skips it by its length, and the messages after it decode
+    (before, it was "not WebSocket", and so was the rest of the connection)."""
+    for side, masked in ((1, False), (0, True)):
+        big = _frame(2, b"x" * (3 * LIMIT), masked=masked)
+        stream = big + b"".join(_tick(n, masked) for n in range(4))
+        records, _ = _decode(side, [stream], midstream=True)
+        assert _messages(records) == [b'42["tick",%d]' % n for n in range(4)]
+        assert _reasons(records) == [(INVALID, f"message larger than {LIMIT} bytes")]
+
+
+def test_a_large_frame_where_frames_are_looked_for_again_counts_as_a_frame() -> None:
+    """After a gap, the first segment starts with a 3 MB frame: the direction is back in
+    step there, not after it (before, the messages in its last segment were lost)."""
+    big = _frame(2, b"x" * (3 * LIMIT), masked=False)
+    tail = b"".join(_tick(n, False) for n in range(2, 5))
+    stream = [_tick(0, False), _tick(1, False), big + tail]
+    records, _ = _decode(1, stream, lost=range(1, 2))
+    assert _messages(records) == [b'42["tick",%d]' % n for n in (0, 2, 3, 4)]
+    assert [rule for rule, _ in _reasons(records)] == [GAP, INVALID]
+
+
+def test_the_probe_trusts_a_length_up_to_the_trusted_one() -> None:
+    header = b"\x82\x7f" + struct.pack("!Q", MAX_TRUSTED_LENGTH)
+    assert probe_frames(header) == 2
+    assert probe_frames(b"\x82\x7f" + struct.pack("!Q", MAX_TRUSTED_LENGTH + 1)) == 0
