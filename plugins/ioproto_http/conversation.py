@@ -66,7 +66,7 @@ MAX_PENDING = 1024
 #: What cut a message that a side had not finished when its connection ended, by the
 #: ``TcpClose`` reason (when that side sent no FIN).
 _ENDS = {
-    "closed": "the connection closing without a FIN from this side (a reset)",
+    "closed": "the connection closing without a FIN from this side",
     "reset": "a reset of the connection (RST)",
     "idle": "the connection being let go after idle_timeout without traffic",
     "evicted": "the connection being evicted (over max_connections)",

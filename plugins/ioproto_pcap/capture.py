@@ -47,6 +47,8 @@ SWEEP_EVERY = 1 << 16
 MAX_BAD_HEADERS = 100
 MAX_FRAGMENT_KEYS = 10_000
 MAX_CLOSED_KEYS = 100_000
+#: The ends of a connection its peers made (a FIN each, an RST): what comes after is late.
+_BY_PEERS = frozenset({"closed", "reset"})
 #: What all connections may hold out of order together (source option ``max_reorder_total``).
 DEFAULT_REORDER_TOTAL = 64 << 20
 
@@ -160,8 +162,10 @@ class TcpConnection:
 
         return give_up
 
-    def segment(self, index: int, seq: int, ack: int, flags: int, payload: bytes) -> bool:
-        """One segment from side ``index``; True when the connection is over."""
+    def segment(self, index: int, seq: int, ack: int, flags: int, payload: bytes) -> str | None:
+        """One segment from side ``index``; when it ends the connection, the ``TcpClose``
+        reason: ``reset`` (an RST), ``closed`` (both sides' FINs, all bytes before them
+        delivered)."""
         stream = self.streams[index]
         if flags & ACK and self.streams[1 - index].pending:
             self.streams[1 - index].acked(ack)
@@ -169,9 +173,9 @@ class TcpConnection:
             stream.syn(seq)
             if payload:
                 stream.add((seq + 1) & 0xFFFFFFFF, payload)
-            return False
+            return None
         if flags & RST:
-            return True
+            return "reset"
         if payload:
             stream.add(seq, payload)
         if flags & FIN:
@@ -181,8 +185,9 @@ class TcpConnection:
                 self.fins[index] = True
                 self.output.out.append(TcpFin(ts=self.output.ts, connection=self.name, side=index))
             other = self.streams[1 - index]
-            return other.fin_offset is not None and other.finished
-        return False
+            if other.fin_offset is not None and other.finished:
+                return "closed"
+        return None
 
     def finish(self, reason: str) -> None:
         """Declare the holes lost, deliver what is buffered and report the end."""
@@ -274,8 +279,9 @@ class CaptureDecoder:
         connection.last_ts = ts
         self.recent.move_to_end(connection)
         self.output.ts = ts
-        if connection.segment(index, seq, ack, flags, payload):
-            self._end(connection, ts)
+        ending = connection.segment(index, seq, ack, flags, payload)
+        if ending is not None:
+            self._end(connection, ts, ending)
 
     def _open(self, key: Key, flags: int, ts: float) -> tuple[TcpConnection, int] | None:
         """Start following the connection of ``key`` (its side 0 sent this frame).
@@ -310,13 +316,13 @@ class CaptureDecoder:
             self._evict()
         return connection, 0
 
-    def _end(self, connection: TcpConnection, ts: float, reason: str = "closed") -> None:
-        """Finish ``connection`` (``reason``: a ``TcpClose`` reason); ``closed`` (by FIN/RST):
-        drop its late retransmissions."""
+    def _end(self, connection: TcpConnection, ts: float, reason: str) -> None:
+        """Finish ``connection`` (``reason``: a ``TcpClose`` reason); ``closed`` (FINs) or
+        ``reset`` (RST): drop its late retransmissions."""
         self.recent.pop(connection, None)
         for key in connection.keys:
             self.connections.pop(key, None)
-            if reason == "closed":
+            if reason in _BY_PEERS:
                 self.closed[key] = ts
         self.output.ts = max(connection.last_ts, self.output.ts)
         connection.finish(reason)

@@ -15,7 +15,7 @@ op    meaning                    payload
 2, 3  side 0 / side 1 half-close ``None``
 4, 5  bytes of side 0 / 1 lost   how many (the tap dropped them)
 6     connection opened          ``(client address, server address)``
-7     connection closed          ``None``
+7     connection closed          ``"closed"``, ``"reset"`` (a peer reset it)
 8     the proxy's own error      ``(rule, reason, request target or None)``
 ====  =========================  ===========================================
 
@@ -135,11 +135,11 @@ class ChannelTap:
             self._report_lost(conn, side, ts)
         self._add((FIN + side, conn, ts, None))
 
-    def close(self, conn: int, ts: float) -> None:
+    def close(self, conn: int, ts: float, reason: str = "closed") -> None:
         if self._lost:
             self._report_lost(conn, 0, ts)
             self._report_lost(conn, 1, ts)
-        self._add((CLOSE, conn, ts, None))
+        self._add((CLOSE, conn, ts, reason))
 
     def error(self, conn: int, ts: float, rule: str, reason: str, target: str | None) -> None:
         self._add((ERROR, conn, ts, (rule, reason, target)))

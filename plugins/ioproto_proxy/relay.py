@@ -70,7 +70,8 @@ class TapWriter(Protocol):
     """What the relay reports, in order, for every connection; no method may block or raise.
 
     ``conn`` numbers connections from 1; ``side`` is 0 for what the client sent, 1 for what
-    the client received.
+    the client received; ``reason`` is the ``TcpClose`` reason (``reset``: a peer reset its
+    connection).
     """
 
     def open(self, conn: int, ts: float, client: str, server: str) -> None: ...
@@ -79,7 +80,7 @@ class TapWriter(Protocol):
 
     def fin(self, conn: int, side: int, ts: float) -> None: ...
 
-    def close(self, conn: int, ts: float) -> None: ...
+    def close(self, conn: int, ts: float, reason: str = "closed") -> None: ...
 
     def error(self, conn: int, ts: float, rule: str, reason: str, target: str | None) -> None: ...
 
@@ -491,9 +492,10 @@ class Tunnel:
             else:
                 client.resume_reading()
 
-    def lost(self) -> None:
-        """One side's connection is gone: close the other (after what it still has to send)."""
-        self._finish()
+    def lost(self, exc: Exception | None) -> None:
+        """One side's connection is gone (``exc``: why, ``None`` for a close): close the
+        other (after what it still has to send)."""
+        self._finish("reset" if isinstance(exc, ConnectionResetError) else "closed")
 
     def shutdown(self) -> None:
         """The proxy stops: close both sides now."""
@@ -548,7 +550,7 @@ class Tunnel:
         if self._eof[0] and self._eof[1]:
             self._finish()
 
-    def _finish(self) -> None:
+    def _finish(self, reason: str = "closed") -> None:
         if self._closed:
             return
         self._closed = True
@@ -560,7 +562,7 @@ class Tunnel:
                 transport.close()
         if self._connecting is not None and not self._connecting.done():
             self._connecting.cancel()
-        self.tap.close(self.conn, time.time())
+        self.tap.close(self.conn, time.time(), reason)
         self.relay.tunnels.discard(self)
 
     def _rewrite(self, raw: bytes, head: Head) -> bytes:
@@ -600,4 +602,4 @@ class End(asyncio.Protocol):
             self.tunnel.resume(self.transport)
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self.tunnel.lost()
+        self.tunnel.lost(exc)

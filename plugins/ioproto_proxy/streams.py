@@ -3,9 +3,10 @@
 Each proxied connection is reported like a TCP connection of a capture (see
 :mod:`ioproto_tcp.records`): a ``TcpOpen`` with the client as side 0, the bytes of the
 client's hop in order (``TcpData``), ``TcpGap`` where the tap had to drop a copy, ``TcpFin``
-on a half-close and ``TcpClose`` at the end. The ``http`` layer decodes them with the very
-code that decodes a capture, so records from the proxy and from a capture of the same
-traffic are alike; after a gap it resynchronises, as after a lost TCP segment.
+on a half-close and ``TcpClose`` at the end (``reset`` when a peer reset its connection). The
+``http`` layer decodes them with the very code that decodes a capture, so records from the
+proxy and from a capture of the same traffic are alike; after a gap it resynchronises, as
+after a lost TCP segment.
 """
 
 from __future__ import annotations
@@ -63,7 +64,7 @@ class TapDecoder:
                 append(TcpGap(ts=ts, connection=name, side=side, offset=start, length=payload))
                 offsets[side] += payload
             elif op == CLOSE:
-                append(TcpClose(ts=ts, connection=name))
+                append(TcpClose(ts=ts, connection=name, reason=payload or "closed"))
                 self._end(conn)
                 del names[conn]
             elif op == ERROR:

@@ -79,8 +79,9 @@ class TcpFin(TcpEvent):
 
 @attrs.frozen(slots=True, kw_only=True)
 class TcpClose(TcpEvent):
-    """The connection is over; ``reason`` says why (``"closed"``, ``"reset"``, ``"idle"``,
-    ``"evicted"``, ``"reused"``: a new connection on the same ports began, ``"input ended"``)."""
+    """The connection is over; ``reason`` says why (``"closed"``: both FINs, or the source
+    closed it; ``"reset"``: an RST; ``"idle"``, ``"evicted"``, ``"reused"``: a new connection
+    on the same ports began, ``"input ended"``)."""
 
     reason: str = "closed"
     type: str = "close"

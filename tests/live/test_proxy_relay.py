@@ -14,6 +14,7 @@ import json
 import random
 import socket
 import ssl
+import struct
 import threading
 import time
 from collections.abc import Iterator
@@ -170,6 +171,9 @@ def fetch(
 
 def errors(records: list[object]) -> list[ErrorRecord]:
     return [record for record in records if isinstance(record, ErrorRecord)]
+
+
+POLL = "/socket.io/?EIO=4&transport=polling&sid=abc"
 
 
 # -- what the upstream receives --------------------------------------------------------------
@@ -347,6 +351,27 @@ def test_an_unreachable_upstream_is_a_502() -> None:
     assert body.startswith(b"ioproto proxy: cannot reach")
     unreachable = [e for e in errors(records) if e.rule == "proxy.upstream.unreachable"]
     assert [(e.layer, e.sid, e.transport) for e in unreachable] == [("proxy", "abc", "polling")]
+
+
+def test_a_client_reset_cuts_its_request_with_a_reset(upstream: str) -> None:
+    """A client that resets its connection (an RST: SO_LINGER 0) in the middle of a body:
+    the relay's close says ``reset``, and the body is cut short "by a reset of the
+    connection (RST)" (before: "the connection closing without a FIN from this side")."""
+    head = f"POST {POLL} HTTP/1.1\r\nHost: h\r\nContent-Length: 12\r\n\r\n".encode()
+    with Proxy(upstream, all_http="true") as proxy:
+        sock = socket.create_connection(address(proxy.url), timeout=10)
+        sock.sendall(head + b"4hell")
+        time.sleep(0.3)  # relayed before the reset
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        sock.close()
+        records = proxy.drain(quiet=0.5)
+    assert [(e.rule, e.direction, e.reason) for e in errors(records)] == [
+        (
+            "capture.http.invalid",
+            "c2s",
+            "message cut short by a reset of the connection (RST) (5 of the 12 bytes of a body)",
+        )
+    ]
 
 
 @pytest.fixture(scope="module")

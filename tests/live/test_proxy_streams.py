@@ -9,7 +9,7 @@ from ioproto_http.decoder import HttpStream
 from ioproto_http.records import Chunk, ChunkKind
 from ioproto_proxy.channel import CLOSE, DATA, ERROR, FIN, LOST, OPEN
 from ioproto_proxy.streams import TapDecoder
-from ioproto_tcp.records import TcpEvent
+from ioproto_tcp.records import TcpClose, TcpEvent
 
 from ioproto.components import DecodeContext
 from ioproto.model import ErrorRecord, Record
@@ -69,6 +69,19 @@ def test_a_websocket_connection_becomes_chunks_like_a_capture() -> None:
     assert chunk.http is not None and chunk.http.method == "GET"
     assert chunk.http.query_value("sid") == "abc"  # for the Engine.IO layer
     assert not [r for r in records if isinstance(r, ErrorRecord)]
+
+
+def test_a_close_says_why() -> None:
+    """The relay's close reason (``reset`` when a peer reset its connection) is the
+    ``TcpClose`` reason; a close without one (an older relay's) says ``closed``."""
+    events: list[tuple[int, int, float, object]] = []
+    for conn, reason in ((1, "reset"), (2, "closed"), (3, None)):
+        events += [
+            (OPEN, conn, 1.0, ("127.0.0.1:5000", "127.0.0.1:3000")),
+            (CLOSE, conn, 1.1, reason),
+        ]
+    closes = [r for r in TapDecoder().feed(events) if isinstance(r, TcpClose)]
+    assert [close.reason for close in closes] == ["reset", "closed", "closed"]
 
 
 def test_dropped_bytes_are_a_gap_and_decoding_resumes() -> None:

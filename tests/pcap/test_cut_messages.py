@@ -2,7 +2,7 @@
 
 What cut it: the end of the capture (``capture.http.truncated``,
 ``capture.websocket.truncated``: not the peer's doing), or the sender's FIN, the
-connection's close without one (a reset), a new connection on the same ports (its SYN), the
+connection's close without one, a reset (RST), a new connection on the same ports (its SYN), the
 source letting the connection go (idle, evicted) (``capture.http.invalid``,
 ``capture.websocket.invalid``). What: the bytes of an HTTP body (of how many), or the frames
 of a fragmented WebSocket message held so far.
@@ -145,7 +145,7 @@ def _http(records: list[Record]) -> list[ErrorRecord]:
 @pytest.mark.parametrize(
     ("reason", "cause", "rule"),
     [
-        ("closed", "the connection closing without a FIN from this side (a reset)", "invalid"),
+        ("closed", "the connection closing without a FIN from this side", "invalid"),
         ("reset", "a reset of the connection (RST)", "invalid"),
         ("idle", "the connection being let go after idle_timeout without traffic", "invalid"),
         ("evicted", "the connection being evicted (over max_connections)", "invalid"),
@@ -274,4 +274,22 @@ def test_the_pcap_reader_names_each_end_it_decides(
     later = pcapbuild.Flow(client=client, isn=(90_000, 70_000))
     assert _capture_end(later, options) == [
         f"message cut short by {cause} (5 of the 12 bytes of a body)"
+    ]
+
+
+@pytest.mark.parametrize("side", [0, 1])
+def test_the_pcap_reader_names_a_reset(side: int) -> None:
+    """Either peer's RST cuts the body: before, the pcap reader's close said ``closed`` and
+    the message was said to be cut by 'the connection closing without a FIN from this side';
+    a late retransmission after the RST is still dropped, not a new connection."""
+    flow = _polling(b"4hello world", 5)
+    late = flow.packets[-1]
+    flow._packet(side, pcapbuild.RST | pcapbuild.ACK)
+    records = decode_frames(pcapbuild.render([*flow.packets, late]))
+    assert _cut(records) == [
+        (
+            "capture.http.invalid",
+            "s2c",
+            "message cut short by a reset of the connection (RST) (5 of the 12 bytes of a body)",
+        )
     ]
