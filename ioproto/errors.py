@@ -10,6 +10,8 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from .writable import file_problem
+
 
 class IoprotoError(Exception):
     """Base class of ioproto's exceptions."""
@@ -70,19 +72,15 @@ _NOT_HTML = (".png", ".jpg", ".jpeg", ".gif", ".svg", ".pdf", ".json", ".csv", "
 
 def check_writable(path: str, what: str, *, html: bool = False) -> None:
     """Raise :class:`UsageError` now if the file ``path`` (a sink's ``what``: a chart, a
-    report) cannot be written when the input ends: no such folder, a folder, no permission;
-    with ``html``, also a name that says another format (``chart.png``)."""
-    folder = os.path.dirname(os.path.abspath(path))
+    report) cannot be written when the input ends (no such folder, a folder, no permission,
+    a file system that takes no new files: tried, leaving nothing behind, see
+    :mod:`ioproto.writable`); with ``html``, also a name that says another format
+    (``chart.png``)."""
     stem, extension = os.path.splitext(path)
-    problem = None
     if html and extension.lower() in _NOT_HTML:
-        problem = f"the {what} is an HTML page; name it {stem}.html"
-    elif os.path.isdir(path):
-        problem = "that is a folder; give a file name"
-    elif not os.path.isdir(folder):
-        problem = f"the folder {folder} does not exist; create it or choose another path"
-    elif not os.access(folder, os.W_OK) or (os.path.exists(path) and not os.access(path, os.W_OK)):
-        problem = "permission denied; choose a path you may write to"
+        problem: str | None = f"the {what} is an HTML page; name it {stem}.html"
+    else:
+        problem = file_problem(path)
     if problem is not None:
         raise UsageError(f"cannot write the {what} {path}: {problem}")
 

@@ -12,6 +12,7 @@ import click
 
 from ioproto.components import SinkContext, Source, SourceContext, optional
 from ioproto.errors import PluginFailure, UsageError
+from ioproto.writable import why_not
 
 from .mistakes import Mistake
 from .options import (
@@ -441,20 +442,7 @@ def _open_output(files: OutputFiles, path: str, option: str = "-o/--output") -> 
 
 def cannot_write(path: str, exc: OSError) -> str:
     """``cannot write PATH: <why>; <what to do>`` for a file that could not be opened."""
-    folder = os.path.dirname(os.path.abspath(path))
-    if isinstance(exc, FileNotFoundError) and not os.path.isdir(folder):
-        return (
-            f"cannot write {path}: the folder {folder} does not exist; create it or choose "
-            "another path"
-        )
-    why = exc.strerror or type(exc).__name__
-    if isinstance(exc, IsADirectoryError):
-        hint = "give a file name"
-    elif isinstance(exc, PermissionError):
-        hint = "choose a path you may write to"
-    else:
-        hint = "choose another path"
-    return f"cannot write {path}: {why}; {hint}"
+    return f"cannot write {path}: {why_not(path, exc)}"
 
 
 def _per_input_sink(state: CliState, sinks: Sequence[str]) -> tuple[str, str] | None:

@@ -35,7 +35,7 @@ import orjson
 from ioproto_http.records import ChunkKind
 
 from ioproto.components import SourceContext, flag_option, number_option
-from ioproto.errors import UsageError
+from ioproto.errors import UsageError, check_writable
 from ioproto.model import ErrorRecord, InputSummary, Record
 from ioproto.render import readable
 
@@ -234,6 +234,11 @@ class _Settings:
         self.har = str(har) if har else None
         record = options.get("record")
         self.record = str(record) if record else None
+        # Found now, not once the browser has started and the capture is on.
+        if self.har is not None:
+            check_writable(self.har, "HAR")
+        if self.record is not None:
+            check_writable(self.record, "recording")
         self.recorder: IO[bytes] | None = None
         #: the line saying the capture is on, while it waits for the page to load
         self.attached = ""

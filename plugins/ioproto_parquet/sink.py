@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from ioproto.components import SinkContext, flag_option, number_option, size_option
 from ioproto.model import Record
+from ioproto.writable import folder_problem
 
 from .manifest import OutputDir, identity_of, plan_captures
 
@@ -121,12 +122,16 @@ class ParquetSinkFactory:
         from . import writer  # noqa: F401 - loaded once here, before the runs fork
 
         _writer_options(options)  # bad options are the user's mistake, found up front
+        root = _root(options)
+        problem = folder_problem(root)
+        if problem is not None:  # found now, not once per input after each has decoded
+            raise ValueError(f"cannot write into {root}: {problem}")
         # The capture's name is not a setting of its records (a cluster task names its
         # capture explicitly; the same capture decoded locally is the same output).
         sink_options = dict(settings.get("sink_options") or {})
         sink_options.pop("capture", None)
         settings = {**settings, "sink_options": sink_options}
-        output = OutputDir(_root(options))
+        output = OutputDir(root)
         explicit = options.get("capture")
         names = plan_captures(output, inputs, str(explicit) if explicit else None)
         planned: list[dict[str, Any] | None] = []

@@ -698,3 +698,39 @@ def test_a_sink_that_cannot_open_its_folder_says_so_as_a_mistake(tmp_path: Path)
     line = assert_mistake(run("decode", "--sink", f"parquet:{tmp_path / 'file' / 'out'}", CHAT))
     assert line.startswith("ioproto: error: cannot write into "), line
     assert "failed to open" not in line, line
+
+
+#: Every option that names a file or folder a run writes, with ``{path}`` where it goes.
+OUTPUTS = {
+    "output": ["decode", "-o", "{path}", CHAT],
+    "sink-path": ["decode", "--sink", "jsonl:{path}", CHAT],
+    "stats-output": ["stats", "-o", "{path}", CHAT],
+    "chart": ["stats", "--chart", "{path}", CHAT],
+    "chart-option": ["decode", "--sink", "stats", "--sink-option", "stats.chart={path}", CHAT],
+    "export": ["dashboard", "--export", "{path}", CHAT],
+    "parquet": ["decode", "--sink", "parquet:{path}", CHAT, str(ROOT / "tests/data/binary.pcap")],
+    "browse-har": ["browse", "--har", "{path}", "127.0.0.1:9"],
+    "cdp-record": ["decode", "--source-option", "record={path}", "cdp:127.0.0.1:9"],
+}
+
+
+@pytest.mark.parametrize("command", OUTPUTS.values(), ids=OUTPUTS.keys())
+@pytest.mark.parametrize("where", ["proc", "under-a-file"])
+def test_an_output_that_cannot_be_written_is_refused_before_decoding(
+    tmp_path: Path, command: list[str], where: str
+) -> None:
+    """A path whose folder exists but takes no files (/proc, where root passes every
+    access check) or that lies under a regular file is found by trying, before any input
+    is read: one line naming it and what to do, exit 2, nothing left behind; not a sink
+    failure with errno text after the whole capture was decoded."""
+    (tmp_path / "file").write_text("kept\n")
+    path = "/proc/ioproto-x.html" if where == "proc" else str(tmp_path / "file" / "x.html")
+    line = assert_mistake(run(*[arg.format(path=path) for arg in command]))
+    assert path in line, line
+    if where == "proc":
+        assert "the folder /proc takes no new files; choose another path" in line, line
+    else:
+        assert f"{tmp_path / 'file'} is a file, not a folder; choose another path" in line, line
+    assert "Errno" not in line and "failed" not in line, line
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]
+    assert (tmp_path / "file").read_text() == "kept\n"
