@@ -19,7 +19,7 @@ from ioproto.components import Source
 from ioproto.model import Record
 
 from .hub import Feed
-from .sink import DEFAULT_LISTEN, parse_listen
+from .sink import DEFAULT_LISTEN, LISTEN_FLAG, parse_listen
 
 
 class Pacer:
@@ -75,10 +75,10 @@ def _check_listen(ctx: click.Context, param: click.Parameter, value: str | None)
     if value is None:
         return None
     try:
-        parse_listen(value)
+        parse_listen(value, option="--listen")
     except ValueError as exc:
         raise click.BadParameter(
-            str(exc).removeprefix("--listen "), param_hint="--listen"
+            str(exc).removeprefix("--listen: "), param_hint="--listen"
         ) from None
     return value
 
@@ -139,6 +139,7 @@ def dashboard_command(
     settings: dict[str, Any] = {"feed": feed, "browser": not no_browser}
     if listen is not None:
         settings["listen"] = listen
+        settings[LISTEN_FLAG] = "--listen"
     if export is not None:
         settings["export"] = export
     with _terminate_as_ctrl_c():

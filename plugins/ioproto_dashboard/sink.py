@@ -46,14 +46,23 @@ from .hub import Feed, Hub
 DEFAULT_LISTEN = "127.0.0.1:0"
 
 
-def parse_listen(text: str) -> tuple[str, int]:
+#: How the ``listen`` option is named to the user when nothing says otherwise (the sink in
+#: a run of another command: ``--sink dashboard``).
+LISTEN_OPTION = "--sink-option dashboard.listen="
+
+#: The internal option by which the ``dashboard`` command says that ``listen`` came from
+#: its ``--listen`` flag, so that a refusal names the flag the user typed.
+LISTEN_FLAG = "listen_flag"
+
+
+def parse_listen(text: str, option: str = LISTEN_OPTION) -> tuple[str, int]:
     """``HOST:PORT``, ``[V6]:PORT``, ``:PORT``, ``PORT`` (loopback) or ``http://HOST:PORT``
     → ``(host, port)`` (:func:`ioproto.listening.parse_listen`); the :class:`ValueError`
-    for anything else starts with ``--listen``."""
+    for anything else starts with ``option``, as the user gave the address."""
     try:
         return listening.parse_listen(text)
     except ValueError as exc:
-        raise ValueError(f"--listen {exc}") from None
+        raise ValueError(f"{option.rstrip('=')}: {exc}") from None
 
 
 def can_open_browser() -> bool:
@@ -88,16 +97,17 @@ class DashboardSink:
         #: (not on loopback, open a browser) until :meth:`started` has said where it serves
         self._announce: tuple[bool, bool] | None = None
         if self.export is None:
-            self._serve(settings.listen, settings.browser)
+            self._serve(settings.listen, settings.browser, str(options.get(LISTEN_FLAG) or ""))
 
-    def _serve(self, listen: str, browser: bool) -> None:
+    def _serve(self, listen: str, browser: bool, flag: str) -> None:
         from .server import DashboardServer, bind_socket, is_loopback
 
         host, port = parse_listen(listen)
         try:
             sock = bind_socket(host, port)
         except OSError as exc:
-            raise UsageError(listening.cannot_listen(host, port, exc)) from None
+            how = f"with {flag} HOST:PORT" if flag else f"with {LISTEN_OPTION}HOST:PORT"
+            raise UsageError(listening.cannot_listen(host, port, exc, how)) from None
         token = None if is_loopback(host) else secrets.token_urlsafe(18)
         self.server = DashboardServer(self.hub, sock, token=token)
         self.server.start()

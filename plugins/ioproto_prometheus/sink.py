@@ -65,7 +65,7 @@ class PrometheusSink:
                 self.port, addr=self.host, registry=self.metrics.registry
             )
         except OSError as exc:
-            how = "with --sink prometheus:HOST:PORT"
+            how = _how_to_choose(context.options)
             why = listening.cannot_listen(self.host, self.port, exc, how)
             raise UsageError(f"prometheus: {why}") from None
         self.port = self._server.server_port
@@ -146,6 +146,14 @@ class PrometheusSinkFactory:
 
     def open(self, context: SinkContext) -> PrometheusSink:
         return PrometheusSink(context)
+
+
+def _how_to_choose(options: Mapping[str, Any]) -> str:
+    """How to choose another address, naming the option the user gave it with."""
+    for key in ("listen", "address"):
+        if options.get(key):
+            return f"with --sink-option prometheus.{key}=HOST:PORT"
+    return "with --sink prometheus:HOST:PORT"
 
 
 def _settings(options: Mapping[str, Any]) -> tuple[tuple[str, int], bool, dict[str, int]]:

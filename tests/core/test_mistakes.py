@@ -469,6 +469,19 @@ LISTENERS = {
     "collect": (["collect", "--listen", "{listen}", "--duration", "1s"], "--listen"),
     "dashboard": (["dashboard", "--no-browser", "--listen", "{listen}", CHAT], "--listen"),
     "prometheus": (["decode", "--sink", "prometheus:{listen}", CHAT], "--sink prometheus:"),
+    # decode has no --listen: the line names the sink option the address was given with
+    "dashboard-sink": (
+        ["decode", "--sink", "dashboard", "--sink-option", "listen={listen}", CHAT],
+        "--sink-option dashboard.listen=HOST:PORT",
+    ),
+    "prometheus-listen": (
+        ["decode", "--sink", "prometheus", "--sink-option", "listen={listen}", CHAT],
+        "--sink-option prometheus.listen=HOST:PORT",
+    ),
+    "prometheus-address": (
+        ["decode", "--sink", "prometheus", "--sink-option", "prometheus.address={listen}", CHAT],
+        "--sink-option prometheus.address=HOST:PORT",
+    ),
 }
 #: The demo listens on 127.0.0.1 only: it is given a port alone.
 PORT_LISTENERS = {
