@@ -65,26 +65,27 @@ def folder_problem(path: str) -> str | None:
     return None
 
 
-def why_not(path: str, exc: OSError) -> str:
-    """``<why>; <what to do>`` for ``exc``, raised when ``path`` was opened for writing."""
+def why_not(path: str, exc: OSError, another: str = "choose another path") -> str:
+    """``<why>; <what to do>`` for ``exc``, raised when ``path`` was opened for writing
+    (or bound as a unix socket); ``another`` is how to choose another path."""
     folder = os.path.dirname(os.path.abspath(path))
     if isinstance(exc, IsADirectoryError):
         return "that is a folder; give a file name"
     if isinstance(exc, PermissionError):
         return "permission denied; choose a path you may write to"
     if isinstance(exc, NotADirectoryError | FileNotFoundError):
-        missing = _folder_missing(folder)
+        missing = _folder_missing(folder, another)
         if missing is not None:
             return missing
         if isinstance(exc, FileNotFoundError):
             # The folder is there but its file system makes no files in it (/proc, /sys).
-            return f"the folder {folder} takes no new files; choose another path"
+            return f"the folder {folder} takes no new files; {another}"
     if exc.errno == errno.EROFS:
-        return f"the folder {folder} is on a read-only file system; choose another path"
-    return f"{exc.strerror or type(exc).__name__}; choose another path"
+        return f"the folder {folder} is on a read-only file system; {another}"
+    return f"{exc.strerror or type(exc).__name__}; {another}"
 
 
-def _folder_missing(folder: str) -> str | None:
+def _folder_missing(folder: str, another: str = "choose another path") -> str | None:
     """Why ``folder`` is no folder to write a file into: it does not exist, or a file
     stands where it or one of its parents should be."""
     if os.path.isdir(folder):
@@ -93,5 +94,5 @@ def _folder_missing(folder: str) -> str | None:
     while not os.path.exists(existing):
         existing = os.path.dirname(existing)
     if not os.path.isdir(existing):
-        return f"{existing} is a file, not a folder; choose another path"
-    return f"the folder {folder} does not exist; create it or choose another path"
+        return f"{existing} is a file, not a folder; {another}"
+    return f"the folder {folder} does not exist; create it or {another}"

@@ -36,6 +36,7 @@ import attrs
 
 from ioproto import listening
 from ioproto.model import Record
+from ioproto.writable import why_not
 
 from . import wire
 from .chunks import DEFAULT_SESSION_BYTES, TapChunker
@@ -44,7 +45,8 @@ DEFAULT_MAX_BUFFERED = 64 * 1024 * 1024
 DEFAULT_MAX_CONNECTIONS = 256
 _READ_SIZE = 256 * 1024
 #: What to do when a unix socket cannot be listened on.
-_OTHER = "; pick another with --listen unix:PATH"
+_ANOTHER = "pick another with --listen unix:PATH"
+_OTHER = f"; {_ANOTHER}"
 #: Bytes read from one connection per poll before the others get their turn.
 _FAIR_SHARE = 1024 * 1024
 
@@ -148,7 +150,7 @@ class Collector:
                 sock.bind(address.path)
             except OSError as exc:
                 sock.close()
-                why = f"cannot listen on {address}: {exc.strerror or exc}{_OTHER}"
+                why = f"cannot listen on {address}: {why_not(address.path, exc, _ANOTHER)}"
                 raise OSError(exc.errno, why) from None
             self._unix_paths.append(address.path)
             self.listening.append(address)
@@ -387,8 +389,8 @@ def _remove_stale_socket(path: str) -> None:
     """Remove a unix socket file no one listens on (a collector that died); refuse others."""
     try:
         mode = os.stat(path).st_mode
-    except FileNotFoundError:
-        return
+    except (FileNotFoundError, NotADirectoryError):
+        return  # nothing there: binding says why, if it cannot be made
     if not stat.S_ISSOCK(mode):
         why = f"cannot listen on unix:{path}: the file exists and is not a socket{_OTHER}"
         raise OSError(17, why)

@@ -7,6 +7,7 @@ import re
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 from livehelp import node_ok, run_client
@@ -21,6 +22,32 @@ def test_a_bad_listen_address_is_a_usage_error() -> None:
     )
     assert done.returncode == 2
     assert "is not HOST:PORT" in done.stderr and "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("where", "why"),
+    [
+        ("file/x.sock", "{tmp}/file is a file, not a folder; pick another with --listen unix:PATH"),
+        ("no/x.sock", "the folder {tmp}/no does not exist; create it or pick another with"),
+        ("/proc/x.sock", "the folder /proc takes no new files; pick another with --listen unix:"),
+    ],
+    ids=["under-a-file", "no-folder", "proc"],
+)
+def test_a_unix_socket_path_that_cannot_be_made_says_why(
+    tmp_path: Path, where: str, why: str
+) -> None:
+    """One line naming the path and what to do, exit 2: not a bare "Not a directory"."""
+    (tmp_path / "file").write_text("")
+    path = tmp_path / where
+    done = subprocess.run(
+        [*COMMAND, "collect", "--listen", f"unix:{path}", "--duration", "1s"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.startswith(f"ioproto: error: cannot listen on unix:{path}: "), done.stderr
+    assert why.format(tmp=tmp_path) in done.stderr and done.stderr.count("\n") == 1, done.stderr
 
 
 @pytest.mark.node
