@@ -77,11 +77,29 @@ class OneLineGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         """The command; Ctrl-C before a command takes it over (a source waiting for stdin
         to say what it holds) ends quietly with status 130, as once records flow, instead
-        of click's "Aborted!"."""
+        of click's "Aborted!". A reader of stdout that went away (``| head -1``) ends any
+        command quietly with status 0, as it ends ``decode`` (click would exit with 1)."""
         try:
             return super().invoke(ctx)
         except KeyboardInterrupt:
             sys.exit(130)
+        except BrokenPipeError:
+            if not _stdout_reader_gone():
+                raise  # another pipe (a child's): not the user closing the output
+            _discard_stdout()
+            sys.exit(0)
+
+
+def _stdout_reader_gone() -> bool:
+    """Whether stdout is a pipe whose reading end has been closed."""
+    import select
+
+    try:
+        poller = select.poll()
+        poller.register(sys.stdout.fileno(), select.POLLOUT)
+        return any(events & select.POLLERR for _fd, events in poller.poll(0))
+    except (OSError, ValueError, AttributeError):  # no stdout, or not a real file
+        return False
 
 
 def _shows_itself(exc: click.ClickException) -> bool:

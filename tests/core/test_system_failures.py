@@ -105,3 +105,36 @@ def test_ctrl_c_while_a_source_waits_for_stdin_ends_quietly() -> None:
     assert process.returncode == 130, (process.returncode, err)
     assert err == ""
     assert out == ""
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["fields"],
+        ["plugins"],
+        ["decode", "--sink", "jsonl", CHAT],
+        ["query", "--format", "csv", "SELECT * FROM range(1000000)", "{archive}"],
+    ],
+    ids=["fields", "plugins", "decode", "query"],
+)
+def test_a_closed_pipe_ends_every_command_quietly(tmp_path: Path, args: list[str]) -> None:
+    """``ioproto CMD | head -c 1``: no line, status 0 as for decode, not click's silent 1."""
+    if "{archive}" in args:
+        archive = tmp_path / "archive"
+        made = run("decode", "--sink", f"parquet:{archive}", CHAT)
+        assert made.returncode == 0, made.stderr
+        args = [arg.format(archive=archive) for arg in args]
+    read, write = os.pipe()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "ioproto", *args],
+        stdout=write,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+    )
+    os.close(write)
+    assert os.read(read, 1)
+    os.close(read)  # the reader goes away, as head does after its first line
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 0, (process.returncode, stderr)
+    assert stderr == ""
