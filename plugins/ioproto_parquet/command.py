@@ -61,7 +61,7 @@ def query_command(sql: str, roots: Sequence[str], fmt: str, max_rows: int) -> No
     import duckdb
 
     from .readonly import lock, refusal
-    from .store import StoreError, check_roots, connect, incomplete_captures
+    from .store import StoreError, check_roots, connect, incomplete_captures, interruptible
 
     if _looks_swapped(sql, roots):
         raise click.UsageError(
@@ -89,9 +89,12 @@ def query_command(sql: str, roots: Sequence[str], fmt: str, max_rows: int) -> No
     try:
         connection = connect(roots)
         lock(connection, roots)
-        result = connection.execute(sql)
+        result = interruptible(connection, lambda: connection.execute(sql))
         columns = [column[0] for column in result.description or ()]
-        rows = result.fetchmany(max_rows + 1) if fmt == "table" else result.fetchall()
+        if fmt == "table":
+            rows = interruptible(connection, lambda: result.fetchmany(max_rows + 1))
+        else:
+            rows = interruptible(connection, result.fetchall)
     except duckdb.PermissionException as exc:
         raise click.UsageError(
             f"query failed: {_one_line(exc)} (ioproto query reads the files under DIR only)"

@@ -18,11 +18,14 @@ from __future__ import annotations
 
 import glob
 import os
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+import threading
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .manifest import OutputDir
 from .schema import COMMON, TABLES, TRAILING, Column, Table
+
+T = TypeVar("T")
 
 if TYPE_CHECKING:
     import duckdb
@@ -173,3 +176,40 @@ def connect(roots: Sequence[str]) -> duckdb.DuckDBPyConnection:
     )
     connection.execute(f"CREATE VIEW records AS {union}")
     return connection
+
+
+def interruptible(connection: duckdb.DuckDBPyConnection, work: Callable[[], T]) -> T:
+    """``work()`` (DuckDB calls on ``connection``), stopped by Ctrl-C.
+
+    DuckDB runs a query without returning to Python, so Python's Ctrl-C handler would run
+    only once the query is done (a long query ran to its end, then printed its rows). The
+    work runs in a thread while this one waits; Ctrl-C here interrupts the query and raises
+    :class:`KeyboardInterrupt`.
+    """
+    outcome: list[Any] = []
+    # An Event, not Thread.join: a join that Ctrl-C interrupts may take the thread for
+    # ended while it still runs (CPython before 3.13), and the interpreter would then exit
+    # under DuckDB's feet (an abort: "terminate called ...").
+    done = threading.Event()
+
+    def run() -> None:
+        try:
+            outcome.append((True, work()))
+        except BaseException as exc:  # handed over to the waiting thread, raised there
+            outcome.append((False, exc))
+        finally:
+            done.set()
+
+    threading.Thread(target=run, name="duckdb-query", daemon=True).start()
+    try:
+        while not done.wait(0.1):
+            pass
+    except KeyboardInterrupt:
+        connection.interrupt()
+        done.wait(5)
+        raise
+    succeeded, value = outcome[0]
+    if not succeeded:
+        raise value
+    result: T = value
+    return result

@@ -52,8 +52,10 @@ def figures_from(roots: Sequence[str], *, top: int | None = None) -> dict[str, A
 def tally(connection: duckdb.DuckDBPyConnection) -> Tally:
     """Count what the figures need, in SQL, from a connection with the Parquet views."""
 
+    from ioproto_parquet.store import interruptible
+
     def rows(sql: str) -> list[tuple[Any, ...]]:
-        return connection.execute(sql).fetchall()
+        return interruptible(connection, lambda: connection.execute(sql).fetchall())
 
     records, first_us, last_us = rows(
         "SELECT count(*), min(epoch_us(ts)), max(epoch_us(ts)) FROM records"

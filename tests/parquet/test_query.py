@@ -5,6 +5,11 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -216,3 +221,27 @@ def test_sql_reads_no_file_outside_the_directories(archive: Path, tmp_path: Path
     sql = f"SELECT (FROM '{inside}' SELECT count(*)) = (FROM socketio SELECT count(*)) AS same"
     result = invoke(["query", "--format", "jsonl", sql, str(archive)])
     assert json.loads(result.stdout) == {"same": True}
+
+
+@pytest.mark.parametrize("fmt", ["table", "csv"])
+def test_ctrl_c_stops_a_long_query(archive: Path, fmt: str) -> None:
+    """DuckDB runs a query without returning to Python: Ctrl-C used to wait for its end
+    (minutes) and then print the rows. It interrupts the query: quietly, status 130."""
+    sql = "SELECT sum(range) FROM range(100000000000)"  # minutes of work
+    process = subprocess.Popen(
+        [sys.executable, "-m", "ioproto", "query", "--format", fmt, sql, str(archive)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        time.sleep(3)  # the query is running
+        os.killpg(process.pid, signal.SIGINT)
+        stdout, stderr = process.communicate(timeout=20)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.communicate()
+    assert process.returncode == 130, (process.returncode, stderr)
+    assert stdout == "" and stderr == ""
