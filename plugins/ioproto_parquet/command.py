@@ -13,8 +13,8 @@ import shlex
 import shutil
 import sys
 import uuid
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import IO, Any
 
 import click
 
@@ -91,39 +91,84 @@ def query_command(sql: str, roots: Sequence[str], fmt: str, max_rows: int) -> No
         lock(connection, roots)
         result = interruptible(connection, lambda: connection.execute(sql))
         columns = [column[0] for column in result.description or ()]
+        if not columns:
+            return  # no result set to show
+
+        def batches() -> Iterator[list[tuple[Any, ...]]]:
+            # A batch at a time: the rows of a large result are never all in memory.
+            while batch := interruptible(connection, lambda: result.fetchmany(_BATCH_ROWS)):
+                yield batch
+
         if fmt == "table":
             rows = interruptible(connection, lambda: result.fetchmany(max_rows + 1))
+            _write_table(columns, rows, max_rows)
+            written = len(rows)
         else:
-            rows = interruptible(connection, result.fetchall)
+            written = _WRITERS[fmt](sys.stdout, columns, batches())
     except duckdb.PermissionException as exc:
         raise click.UsageError(
             f"query failed: {_one_line(exc)} (ioproto query reads the files under DIR only)"
         ) from None
     except duckdb.Error as exc:
         raise click.UsageError(f"query failed: {_one_line(exc)}") from None
-    if not columns:
-        return  # no result set to show
-    out = sys.stdout
-    if fmt == "table":
-        more = len(rows) > max_rows
-        terminal = out.isatty()
-        width = shutil.get_terminal_size().columns if terminal else None
-        out.write(render_table(columns, rows[:max_rows], color=terminal, width=width))
-        if more:
-            click.echo(f"(more than {max_rows} rows; --max-rows N or --format csv)", err=True)
-    elif fmt == "csv":
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(columns)
-        writer.writerows([[_csv_cell(value) for value in row] for row in rows])
-    elif fmt == "json":
-        objects = [dict(zip(columns, map(jsonable, row), strict=True)) for row in rows]
-        out.write(json.dumps(objects, indent=1, ensure_ascii=False) + "\n")
-    else:
-        for row in rows:
-            obj = dict(zip(columns, map(jsonable, row), strict=True))
-            out.write(json.dumps(obj, ensure_ascii=False, separators=(",", ":")) + "\n")
-    if not rows:
+    if not written:
         click.echo("ioproto: the query returned no rows", err=True)
+
+
+#: Rows fetched from DuckDB at a time by the formats that write every row.
+_BATCH_ROWS = 2048
+
+Rows = Iterable[list[tuple[Any, ...]]]
+
+
+def _write_table(columns: list[str], rows: list[tuple[Any, ...]], max_rows: int) -> None:
+    out = sys.stdout
+    terminal = out.isatty()
+    width = shutil.get_terminal_size().columns if terminal else None
+    out.write(render_table(columns, rows[:max_rows], color=terminal, width=width))
+    if len(rows) > max_rows:
+        click.echo(f"(more than {max_rows} rows; --max-rows N or --format csv)", err=True)
+
+
+def _write_csv(out: IO[str], columns: list[str], batches: Rows) -> int:
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(columns)
+    count = 0
+    for batch in batches:
+        writer.writerows([[_csv_cell(value) for value in row] for row in batch])
+        count += len(batch)
+    return count
+
+
+def _objects(columns: list[str], batches: Rows) -> Iterator[dict[str, Any]]:
+    for batch in batches:
+        for row in batch:
+            yield dict(zip(columns, map(jsonable, row), strict=True))
+
+
+def _write_json(out: IO[str], columns: list[str], batches: Rows) -> int:
+    """One array, laid out as ``json.dumps(rows, indent=1)`` lays it out, row by row."""
+    count = 0
+    for count, obj in enumerate(_objects(columns, batches), 1):
+        text = json.dumps(obj, indent=1, ensure_ascii=False).replace("\n", "\n ")
+        out.write(("[\n " if count == 1 else ",\n ") + text)
+    out.write("\n]\n" if count else "[]\n")
+    return count
+
+
+def _write_jsonl(out: IO[str], columns: list[str], batches: Rows) -> int:
+    count = 0
+    for obj in _objects(columns, batches):
+        out.write(json.dumps(obj, ensure_ascii=False, separators=(",", ":")) + "\n")
+        count += 1
+    return count
+
+
+_WRITERS: dict[str, Callable[[IO[str], list[str], Rows], int]] = {
+    "csv": _write_csv,
+    "json": _write_json,
+    "jsonl": _write_jsonl,
+}
 
 
 def jsonable(value: Any) -> Any:
