@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from ioproto.cli.mistakes import Mistake
 from ioproto.cli.options import decode_options, input_options
 
 
@@ -87,9 +88,13 @@ def cluster_command(
     arguments = decode_arguments({**params, "sink_options": params.get("sink_options")})
     with _client(scheduler, local_workers) as client:
         results = decode_on_cluster(client, inputs, out, arguments)
+        mistakes = _mistakes(results)
+        if mistakes:
+            raise Mistake(" / ".join(mistakes))
         failed = [result for result in results if result.returncode != 0]
         for result in results:
-            click.echo(f"ioproto: {result.message or result.input}", err=True)
+            line = result.message or result.input  # the decode's own, "ioproto: …"
+            click.echo(line if line.startswith("ioproto: ") else f"ioproto: {line}", err=True)
         if failed:
             raise click.ClickException(
                 f"{len(failed)} of {len(results)} inputs failed; run the same command "
@@ -101,6 +106,22 @@ def cluster_command(
             if code != 0:
                 raise click.ClickException("the stats report failed on the cluster")
             sys.stdout.write(report)
+
+
+#: The exit status of ``ioproto decode`` for the user's mistake.
+_MISTAKE = 2
+
+
+def _mistakes(results: Sequence[Any]) -> list[str]:
+    """The distinct mistakes the tasks' decodes refused (the same option refused by every
+    task is said once), in the words of ``ioproto cluster``: the run's options are yours,
+    not a failure to run again."""
+    said: dict[str, None] = {}
+    for result in results:
+        if result.returncode == _MISTAKE and result.message:
+            text = result.message.removeprefix("ioproto: error: ")
+            said[text.replace("'ioproto decode --help'", "'ioproto cluster --help'")] = None
+    return list(said)
 
 
 @contextlib.contextmanager

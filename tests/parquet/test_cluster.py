@@ -139,3 +139,34 @@ def test_cluster_command_against_a_scheduler(
 def test_cluster_command_needs_a_cluster() -> None:
     result = invoke(["cluster", "--out", "x", str(CAPTURES[0])])
     assert result.exit_code == 2 and "--scheduler ADDRESS or --local-workers N" in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--proto", "sio"], "ioproto: error: unknown layer 'sio' (did you mean socketio?)"),
+        (["--out", "/proc/ioproto-x"], "ioproto: error: cannot write into /proc/ioproto-x: "),
+        (["/nonexistent-ioproto/x.pcap"], "ioproto: error: no such file: /nonexistent-ioproto"),
+    ],
+    ids=["proto", "out", "input"],
+)
+def test_a_mistake_in_the_tasks_is_one_line_and_status_2(
+    client: Any, tmp_path: Path, args: list[str], expected: str
+) -> None:
+    """Each task's decode refuses the same mistake: said once, in cluster's words (not
+    "ioproto: ioproto: error: …" per input, then "N of N inputs failed; run the same
+    command again", status 1)."""
+    command = ["cluster", "--scheduler", client.scheduler.address, "--out", str(tmp_path / "o")]
+    inputs = [str(path) for path in CAPTURES[:2]]
+    done = subprocess.run(
+        [sys.executable, "-m", "ioproto", *command, *inputs, *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=600,
+    )
+    assert done.returncode == 2, done.stderr
+    assert done.stdout == ""
+    lines = done.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith(expected), done.stderr
+    assert "ioproto decode --help" not in lines[0]
