@@ -36,6 +36,9 @@ class TaskResult:
     returncode: int
     message: str
     worker: str  # the Dask worker's address
+    #: OUT holds the capture complete (also when its input could not be read: its error
+    #: record is stored, and running again would skip it)
+    complete: bool = False
 
 
 def _ioproto(*args: str) -> subprocess.CompletedProcess[str]:
@@ -69,6 +72,7 @@ def decode_task(input: str, capture: str, out: str, arguments: Sequence[str]) ->
         returncode=done.returncode,
         message=lines[-1] if lines else "",
         worker=_worker_address(),
+        complete=OutputDir(out).read_record(capture) is not None,
     )
 
 

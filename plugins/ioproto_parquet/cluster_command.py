@@ -91,7 +91,10 @@ def cluster_command(
         mistakes = _mistakes(results)
         if mistakes:
             raise Mistake(" / ".join(mistakes))
-        failed = [result for result in results if result.returncode != 0]
+        # An input its source could not read has its error record stored, complete: said
+        # (its line), status 1, but nothing to run again, as with decode.
+        failed = [result for result in results if result.returncode != 0 and not result.complete]
+        unreadable = any(result.returncode != 0 and result.complete for result in results)
         for result in results:
             line = result.message or result.input  # the decode's own, "ioproto: …"
             click.echo(line if line.startswith("ioproto: ") else f"ioproto: {line}", err=True)
@@ -106,6 +109,8 @@ def cluster_command(
             if code != 0:
                 raise click.ClickException("the stats report failed on the cluster")
             sys.stdout.write(report)
+    if unreadable:
+        sys.exit(1)
 
 
 #: The exit status of ``ioproto decode`` for the user's mistake.
@@ -136,6 +141,11 @@ def _client(scheduler: str | None, local_workers: int | None) -> Iterator[Any]:
             client = Client(scheduler, timeout="20s")
         except OSError as exc:
             raise click.UsageError(f"cannot reach the Dask scheduler {scheduler}: {exc}") from None
+        except (ValueError, TypeError) as exc:  # not an address Dask reads (no port, http://)
+            raise click.UsageError(
+                f"--scheduler {scheduler!r} is not a scheduler's address ({exc}); give one "
+                "as tcp://HOST:PORT (the scheduler's port, 8786 by default)"
+            ) from None
         with client:
             yield client
         return

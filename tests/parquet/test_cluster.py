@@ -170,3 +170,42 @@ def test_a_mistake_in_the_tasks_is_one_line_and_status_2(
     lines = done.stderr.splitlines()
     assert len(lines) == 1 and lines[0].startswith(expected), done.stderr
     assert "ioproto decode --help" not in lines[0]
+
+
+@pytest.mark.parametrize("scheduler", ["nosuch", "http://127.0.0.1:8786"])
+def test_a_scheduler_that_is_no_address_is_one_line(scheduler: str) -> None:
+    """Dask's ValueError for an address without a port or of another scheme was a
+    traceback."""
+    command = ["cluster", "--scheduler", scheduler, "--out", "x", str(CAPTURES[0])]
+    done = subprocess.run(
+        [sys.executable, "-m", "ioproto", *command],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
+    assert done.returncode == 2, done.stderr
+    lines = done.stderr.splitlines()
+    assert len(lines) == 1, done.stderr
+    assert lines[0].startswith(f"ioproto: error: --scheduler {scheduler!r} is not a scheduler's")
+    assert "give one as tcp://HOST:PORT" in lines[0]
+
+
+def test_an_unreadable_input_is_said_as_decode_says_it(client: Any, tmp_path: Path) -> None:
+    """An empty file is stored complete with its error record: its line, the report of the
+    rest, status 1, and nothing to run again (not "1 of 2 inputs failed; run the same
+    command again")."""
+    empty = tmp_path / "empty.pcap"
+    empty.write_bytes(b"")
+    command = ["cluster", "--scheduler", client.scheduler.address, "--out", str(tmp_path / "o")]
+    done = subprocess.run(
+        [sys.executable, "-m", "ioproto", *command, str(empty), str(CAPTURES[0])],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=600,
+    )
+    assert done.returncode == 1, done.stderr
+    assert f"ioproto: {empty}: the file is empty (0 bytes)" in done.stderr.splitlines()
+    assert "failed" not in done.stderr and "ioproto: ioproto:" not in done.stderr
+    assert "sessions" in done.stdout
