@@ -209,10 +209,13 @@ class StatsCollector:
     def add(self, record: Record) -> None:
         self.records += 1
         ts = record.ts
-        if self.first_ts is None or ts < self.first_ts:
-            self.first_ts = ts
-        if self.last_ts is None or ts > self.last_ts:
-            self.last_ts = ts
+        # An error record at time 0 has no time (a file that held no capture: empty, not a
+        # capture): the span of a run with one beside real captures is theirs, not 56 years.
+        if not (ts == 0 and isinstance(record, ErrorRecord)):
+            if self.first_ts is None or ts < self.first_ts:
+                self.first_ts = ts
+            if self.last_ts is None or ts > self.last_ts:
+                self.last_ts = ts
         layer = record.layer
         self.layers[layer] += 1
         if isinstance(record, ErrorRecord):

@@ -57,8 +57,11 @@ def tally(connection: duckdb.DuckDBPyConnection) -> Tally:
     def rows(sql: str) -> list[tuple[Any, ...]]:
         return interruptible(connection, lambda: connection.execute(sql).fetchall())
 
+    # An error record at time 0 has no time (as the collector takes it).
+    timed = "WHERE NOT (source_table = 'errors' AND epoch_us(ts) = 0)"
     records, first_us, last_us = rows(
-        "SELECT count(*), min(epoch_us(ts)), max(epoch_us(ts)) FROM records"
+        f"SELECT count(*), min(epoch_us(ts)) FILTER ({timed}), max(epoch_us(ts)) FILTER ({timed}) "
+        "FROM records"
     )[0]
     (packets,) = rows(f"SELECT count(*) FROM records WHERE {_PACKETS}")[0]
     return Tally(

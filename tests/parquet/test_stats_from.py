@@ -101,3 +101,19 @@ def test_stats_from_needs_a_directory_with_tables(tmp_path: Path) -> None:
     assert capture.exit_code == 2 and f"`ioproto stats {CAPTURES[0]}`" in capture.output
     neither = invoke(["stats"])
     assert neither.exit_code == 2 and "--from DIR" in neither.output
+
+
+def test_an_unreadable_input_does_not_stretch_the_span(tmp_path: Path) -> None:
+    """An empty file's error record has no capture time (ts 0): beside a real capture the
+    report spans the capture (567 ms), not 56 years at 0.0 packets/s, streamed or stored."""
+    empty = tmp_path / "empty.pcap"
+    empty.write_bytes(b"")
+    chat = next(path for path in CAPTURES if path.name == "chat.pcap")
+    out = tmp_path / "out"
+    invoke(["decode", "--sink", f"parquet:{out}", str(empty), str(chat)])
+    for args in ([str(empty), str(chat)], ["--from", str(out)]):
+        report = json.loads(invoke(["stats", "--format", "json", *args]).stdout)
+        assert report["totals"]["records"] == 124
+        assert 0.5 < report["totals"]["duration"] < 0.6, report["totals"]
+        text = invoke(["stats", *args]).stdout.splitlines()[0]
+        assert text.endswith("over 567 ms, 201.2 packets/s"), text
