@@ -192,6 +192,11 @@ class Collector:
     def connections(self) -> int:
         return len(self._connections)
 
+    @property
+    def taps_seen(self) -> int:
+        """Taps that have connected since :meth:`start`."""
+        return self._counter
+
     # -- reading ---------------------------------------------------------------------------------
 
     def poll(self, timeout: float) -> list[Record]:

@@ -25,7 +25,7 @@ from ioproto_http.records import Chunk, ChunkKind
 
 from ioproto.components import SourceContext, number_option
 from ioproto.errors import UsageError
-from ioproto.model import Record
+from ioproto.model import InputSummary, Record
 
 from .collector import Address, CollectLimits, Collector, parse_address
 
@@ -120,8 +120,23 @@ class CollectSource:
                     context.tick()
                     if deadline is not None and time.monotonic() >= deadline:
                         break
+            yield _summary(input, listening, collector.taps_seen)
         finally:
             collector.close()
+
+
+def _summary(input: str, listening: list[Address], taps: int) -> InputSummary:
+    """Why the run may be empty: no tap connected, or the taps reported no packet."""
+    where = ", ".join(map(str, listening))
+    if taps == 0:
+        reason = (
+            f"no tap connected to {where}; instrument a server with ioproto_tap "
+            "(docs/taps.md) and have it report there ($IOPROTO_COLLECTOR), or try "
+            "`ioproto demo --tap`"
+        )
+    else:
+        reason = f"{taps} tap{'s' if taps > 1 else ''} connected but reported no packet"
+    return InputSummary(ts=time.time(), input=input, empty_reason=reason)
 
 
 def _stop_on_signals(stop: threading.Event) -> Any:

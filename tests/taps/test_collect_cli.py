@@ -81,3 +81,22 @@ def test_collect_decodes_a_tapped_node_server_live() -> None:
         collect.terminate()
         collect.communicate(timeout=30)  # reads the rest, so the pipe never blocks it
     assert collect.returncode == 0
+
+
+def test_a_run_no_tap_connected_to_says_so() -> None:
+    """Not "the collect source found nothing to decode in it": which address waited for
+    a tap, and how to get one there."""
+    done = subprocess.run(
+        [*COMMAND, "collect", "--listen", "127.0.0.1:0", "--duration", "0.5s"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stderr.splitlines()
+    assert len(lines) == 2 and lines[0].startswith("ioproto: collecting tap streams on "), lines
+    assert re.fullmatch(
+        r"ioproto: collect:127\.0\.0\.1:0: no tap connected to 127\.0\.0\.1:\d+; instrument a "
+        r"server with ioproto_tap \(docs/taps\.md\) .*`ioproto demo --tap`",
+        lines[1],
+    ), lines[1]
