@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import logging
+import signal
 import sys
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -87,7 +89,14 @@ def cluster_command(
         ) from None
     arguments = decode_arguments({**params, "sink_options": params.get("sink_options")})
     with _client(scheduler, local_workers) as client:
-        results = decode_on_cluster(client, inputs, out, arguments)
+        try:
+            results = decode_on_cluster(client, inputs, out, arguments)
+        except KeyboardInterrupt:
+            # Ctrl-C ends the command quietly (status 130): the tasks' futures, cancelled,
+            # would each log "Task exception was never retrieved" with a traceback.
+            for name in ("asyncio", "distributed"):
+                logging.getLogger(name).disabled = True
+            raise
         mistakes = _mistakes(results)
         if mistakes:
             raise Mistake(" / ".join(mistakes))
@@ -149,15 +158,24 @@ def _client(scheduler: str | None, local_workers: int | None) -> Iterator[Any]:
         with client:
             yield client
         return
-    with (
-        LocalCluster(
+    # The workers are started ignoring Ctrl-C (SIG_IGN is what a child keeps; they are
+    # spawned by distributed's own thread, so a blocked mask here would not reach them):
+    # the terminal sends Ctrl-C to the whole process group, and each worker would print
+    # its KeyboardInterrupt; ioproto ends them as it ends. The cost: a Ctrl-C while they
+    # start (about a second) is lost.
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        cluster = LocalCluster(
             n_workers=local_workers,
             threads_per_worker=1,
             processes=True,
             dashboard_address=None,
             host="127.0.0.1",  # a cluster for this machine only, on free ports
             scheduler_port=0,
-        ) as cluster,
-        Client(cluster) as client,
-    ):
+            # Not the workers' warnings of tasks cancelled as the command ends (Ctrl-C).
+            silence_logs=logging.ERROR,
+        )
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    with cluster, Client(cluster) as client:
         yield client

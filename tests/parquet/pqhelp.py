@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import datetime
 import json
+import os
+import signal
+import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -165,3 +169,27 @@ def compare(obj: dict[str, Any], table_name: str, row: dict[str, Any]) -> None:
     for name, value in row.items():
         if name not in covered:
             assert value is None, f"{table_name}.{name} = {value!r}, not in jsonl {obj}"
+
+
+def interrupted(args: list[str], after: float) -> tuple[int, str, str]:
+    """``ioproto ARGS`` in a process group of its own, sent Ctrl-C (SIGINT to the group, as
+    a terminal sends it) ``after`` seconds: (status, stdout, stderr). The command must still
+    be running then."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "ioproto", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+        start_new_session=True,
+    )
+    try:
+        time.sleep(after)
+        assert process.poll() is None, "the command ended before Ctrl-C"
+        os.killpg(process.pid, signal.SIGINT)
+        stdout, stderr = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.communicate()
+    return process.returncode, stdout, stderr

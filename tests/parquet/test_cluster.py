@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pqhelp import CAPTURES, ROOT, invoke
+from pqhelp import CAPTURES, ROOT, interrupted, invoke
 from test_parallel import contents
 
 pytestmark = [
@@ -209,3 +209,13 @@ def test_an_unreadable_input_is_said_as_decode_says_it(client: Any, tmp_path: Pa
     assert f"ioproto: {empty}: the file is empty (0 bytes)" in done.stderr.splitlines()
     assert "failed" not in done.stderr and "ioproto: ioproto:" not in done.stderr
     assert "sessions" in done.stdout
+
+
+def test_ctrl_c_ends_a_local_cluster_run_quietly(tmp_path: Path) -> None:
+    """Ctrl-C reaches the whole process group: the workers printed their KeyboardInterrupt
+    and the client its cancelled futures (17 tracebacks); now status 130 and nothing."""
+    command = ["cluster", "--local-workers", "1", "--out", str(tmp_path / "o"), "--no-stats"]
+    # after the cluster has started, while the tasks run (one at a time)
+    status, stdout, stderr = interrupted([*command, *map(str, CAPTURES)], 4)
+    assert status == 130, (status, stderr)
+    assert (stdout, stderr) == ("", "")

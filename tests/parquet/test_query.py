@@ -5,15 +5,12 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
-from pqhelp import ROOT, assert_mistake, invoke
+from pqhelp import ROOT, assert_mistake, interrupted, invoke
 
 CHAT = ROOT / "examples" / "chat.pcap"
 
@@ -228,22 +225,8 @@ def test_ctrl_c_stops_a_long_query(archive: Path, fmt: str) -> None:
     """DuckDB runs a query without returning to Python: Ctrl-C used to wait for its end
     (minutes) and then print the rows. It interrupts the query: quietly, status 130."""
     sql = "SELECT sum(range) FROM range(100000000000)"  # minutes of work
-    process = subprocess.Popen(
-        [sys.executable, "-m", "ioproto", "query", "--format", fmt, sql, str(archive)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
-    try:
-        time.sleep(3)  # the query is running
-        os.killpg(process.pid, signal.SIGINT)
-        stdout, stderr = process.communicate(timeout=20)
-    finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.communicate()
-    assert process.returncode == 130, (process.returncode, stderr)
+    status, stdout, stderr = interrupted(["query", "--format", fmt, sql, str(archive)], 3)
+    assert status == 130, (status, stderr)
     assert stdout == "" and stderr == ""
 
 
