@@ -169,7 +169,7 @@ def _client(scheduler: str | None, local_workers: int | None) -> Iterator[Any]:
             n_workers=local_workers,
             threads_per_worker=1,
             processes=True,
-            dashboard_address=None,
+            dashboard_address="127.0.0.1:0",  # its HTTP server on a free port, never 8787
             host="127.0.0.1",  # a cluster for this machine only, on free ports
             scheduler_port=0,
             # Not the workers' warnings of tasks cancelled as the command ends (Ctrl-C).

@@ -5,6 +5,7 @@ the single-machine run's, row for row and report for report."""
 from __future__ import annotations
 
 import importlib.util
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -219,3 +220,27 @@ def test_ctrl_c_ends_a_local_cluster_run_quietly(tmp_path: Path) -> None:
     status, stdout, stderr = interrupted([*command, *map(str, CAPTURES)], 4)
     assert status == 130, (status, stderr)
     assert (stdout, stderr) == ("", "")
+
+
+def test_a_local_cluster_beside_another_says_nothing_of_port_8787(tmp_path: Path) -> None:
+    """Its scheduler's HTTP server took Dask's default port 8787 even without a dashboard;
+    with another cluster (or anything) there, three lines of warning came first."""
+    with socket.socket() as busy:
+        busy.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            busy.bind(("127.0.0.1", 8787))
+        except OSError:
+            pass  # taken already: by another cluster, as in the case this is about
+        else:
+            busy.listen()
+        command = ["cluster", "--local-workers", "1", "--out", str(tmp_path), "--no-stats"]
+        done = subprocess.run(
+            [sys.executable, "-m", "ioproto", *command, str(CAPTURES[0])],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            timeout=300,
+        )
+    assert done.returncode == 0, done.stderr
+    assert "8787" not in done.stderr and "warning" not in done.stderr, done.stderr
+    assert len(done.stderr.splitlines()) == 1, done.stderr
