@@ -11,7 +11,8 @@ it was, and removes one that the run created.
 A file that cannot be written (a full disk) fails the sink writing to it, which the run
 reports as a sink failure, naming the file; its close then says nothing more. A file whose
 first failure comes only as it closes (a short output, held in the buffer until then) ends
-the command with one line, exit status 1.
+the command with one line, exit status 1. A pipe whose reader went away (``-o /dev/stdout |
+head -1``) is not a failure: the run ends quietly, as with plain stdout.
 """
 
 from __future__ import annotations
@@ -104,9 +105,13 @@ class OutputFiles:
 
 def _close(stream: IO[str], raw: _EmptiedOnFirstWrite) -> None:
     """Close ``stream``: a failure to write out what it holds is one line, exit status 1,
-    unless a write to it failed before (the sink writing it has reported that)."""
+    unless a write to it failed before (the sink writing it has reported that). A pipe whose
+    reader went away (``-o /dev/stdout | head -1``) is no failure: the run ends quietly, as
+    it does when plain stdout's reader goes."""
     try:
         stream.close()
+    except BrokenPipeError:
+        pass
     except OSError as exc:
         if not raw.failed:
             raise click.ClickException(f"cannot write {raw.path}: {exc.strerror or exc}") from None

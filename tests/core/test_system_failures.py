@@ -114,11 +114,15 @@ def test_ctrl_c_while_a_source_waits_for_stdin_ends_quietly() -> None:
         ["plugins"],
         ["decode", "--sink", "jsonl", CHAT],
         ["query", "--format", "csv", "SELECT * FROM range(1000000)", "{archive}"],
+        ["decode", "-o", "/dev/stdout", CHAT],
+        ["decode", "--sink", "jsonl:/dev/stdout", CHAT],
     ],
-    ids=["fields", "plugins", "decode", "query"],
+    ids=["fields", "plugins", "decode", "query", "decode -o", "decode --sink NAME:PATH"],
 )
 def test_a_closed_pipe_ends_every_command_quietly(tmp_path: Path, args: list[str]) -> None:
-    """``ioproto CMD | head -c 1``: no line, status 0 as for decode, not click's silent 1."""
+    """``ioproto CMD | head -c 1``: no line, status 0 as for decode, not click's silent 1;
+    also through an output named ``/dev/stdout`` (was 'cannot write /dev/stdout: Broken
+    pipe', status 1)."""
     if "{archive}" in args:
         archive = tmp_path / "archive"
         made = run("decode", "--sink", f"parquet:{archive}", CHAT)
