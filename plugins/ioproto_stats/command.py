@@ -13,6 +13,8 @@ import click
 from ioproto.cli.decode import run_pipeline_command
 from ioproto.cli.options import DURATION, decode_options, optional_input_options, output_options
 from ioproto.cli.state import CliState
+from ioproto.errors import UsageError, check_writable
+from ioproto.writable import file_problem
 
 from .chart import render_html
 from .report import render
@@ -103,6 +105,7 @@ def _stats_from(
     from .stored import figures_from
 
     roots = distinct_roots(roots)  # for the messages; the figures read each root once
+    _check_outputs(output, chart)
     try:
         check_roots(roots, file_hint="`ioproto stats {file}` reads a capture itself")
         figures = figures_from(roots)
@@ -123,3 +126,16 @@ def _stats_from(
     if chart:
         with open(chart, "w", encoding="utf-8") as handle:
             handle.write(render_html(figures, top=top))
+
+
+def _check_outputs(output: str, chart: str | None) -> None:
+    """A :class:`~ioproto.errors.UsageError` now, before the query runs, for an ``-o`` or
+    ``--chart`` that cannot be written, in the words ``stats INPUT`` uses for them (tried,
+    leaving nothing behind: :mod:`ioproto.writable`), so that the ``-o`` file of a run
+    refused keeps its content."""
+    if output != "-":
+        problem = file_problem(output)
+        if problem is not None:
+            raise UsageError(f"-o/--output: cannot write {output}: {problem}")
+    if chart:
+        check_writable(chart, "chart", html=True)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import math
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -117,3 +119,40 @@ def test_an_unreadable_input_does_not_stretch_the_span(tmp_path: Path) -> None:
         assert 0.5 < report["totals"]["duration"] < 0.6, report["totals"]
         text = invoke(["stats", *args]).stdout.splitlines()[0]
         assert text.endswith("over 567 ms, 201.2 packets/s"), text
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["-o", "{tmp}/nope/report.txt"], "-o/--output: cannot write {tmp}/nope/report.txt"),
+        (["--chart", "{tmp}/nope/chart.html"], "cannot write the chart {tmp}/nope/chart.html"),
+        (["--chart", "{tmp}/chart.png"], "the chart is an HTML page; name it {tmp}/chart.html"),
+        (["--chart", "/proc/chart.html"], "the folder /proc takes no new files"),
+    ],
+    ids=["-o in a missing folder", "--chart in a missing folder", "--chart .png", "/proc"],
+)
+def test_an_output_that_cannot_be_written_is_refused_up_front(
+    archive: tuple[Path, list[Path]], tmp_path: Path, args: list[str], expected: str
+) -> None:
+    """As ``stats INPUT`` says it: one line, status 2, before the query runs, the ``-o``
+    file kept as it was and nothing left behind; ``--from`` emptied ``-o``, then failed
+    on the chart with 'No such file or directory: …', status 1 (a .png was written)."""
+    out, _ = archive
+    kept = tmp_path / "kept.txt"
+    kept.write_text("yesterday's report\n")
+    given = [arg.format(tmp=tmp_path) for arg in args]
+    if "-o" not in given:
+        given += ["-o", str(kept)]
+    process = subprocess.run(
+        [sys.executable, "-m", "ioproto", "stats", "--from", str(out), *given],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert process.returncode == 2, process.stderr
+    assert process.stderr.startswith("ioproto: error: "), process.stderr
+    assert expected.format(tmp=tmp_path) in process.stderr
+    assert len(process.stderr.splitlines()) == 1, process.stderr
+    assert process.stdout == ""
+    assert kept.read_text() == "yesterday's report\n"
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["kept.txt"]
