@@ -201,7 +201,8 @@ def run_pipeline_command(
             sinks or [default_sink],
             (shared_options, per_sink_options),
             extra_sink_options or {},
-        ),
+        )
+        + _source_files(source_settings),
         inputs,
     )
     with ExitStack() as stack:
@@ -412,6 +413,20 @@ def _written_files(
             if value:
                 named.append((f"{name} {key}={value}", str(value)))
     return named
+
+
+#: Source options that name a file the source writes (the cdp source's, ``browse --har``).
+_SOURCE_FILE_OPTIONS = ("har", "record")
+
+
+def _source_files(settings: dict[str, Any]) -> list[tuple[str, str]]:
+    """``(option, path)`` for every file the source writes besides the records: ``har=``
+    and ``record=`` (``browse --har``)."""
+    return [
+        (f"--source-option {key}={settings[key]}", str(settings[key]))
+        for key in _SOURCE_FILE_OPTIONS
+        if settings.get(key)
+    ]
 
 
 def _check_output_paths(named: Sequence[tuple[str, str]], inputs: Sequence[str]) -> None:

@@ -394,6 +394,24 @@ def test_an_output_never_overwrites_an_input_or_another_output(
     assert not (tmp_path / "out.txt").exists()
 
 
+@pytest.mark.parametrize(
+    "args",
+    [["-o", "{har}"], ["--sink", "jsonl:{har}"], ["--source-option", "record={har}"]],
+    ids=["-o", "--sink NAME:PATH", "record="],
+)
+def test_the_har_a_source_writes_is_no_other_output(tmp_path: Path, args: list[str]) -> None:
+    """``browse --har x -o x`` (the cdp source's ``har=``) is refused as two outputs
+    writing one file are, before the browser is reached and the file kept; the records
+    were written to it, then the HAR replaced them (status 0)."""
+    har = tmp_path / "session.har"
+    har.write_text("yesterday's\n")
+    given = [arg.format(har=har) for arg in args]
+    result = run("monitor", "--source-option", f"har={har}", *given, "cdp:127.0.0.1:9")
+    assert_mistake(result, f"--source-option har={har}", "write the same file")
+    assert har.read_text() == "yesterday's\n"
+    assert os.listdir(tmp_path) == ["session.har"]
+
+
 def test_a_text_file_that_is_no_capture() -> None:
     """A README given by mistake is not read as 177 lines of bad packets."""
     assert_mistake(run("decode", "README.md"), "no capture source can read 'README.md'")
