@@ -13,6 +13,10 @@ from __future__ import annotations
 import errno
 import os
 
+#: An empty path (``-o "$OUT"`` with ``OUT`` unset) names no file: not "the folder takes no
+#: new files", which opening it would suggest.
+_EMPTY = "the path is empty; give a file name"
+
 
 def file_problem(path: str) -> str | None:
     """Why the file ``path`` cannot be written, or ``None`` when it can.
@@ -21,6 +25,8 @@ def file_problem(path: str) -> str | None:
     its content. A path that is not a regular file (``/dev/null``, a named pipe) is not
     opened (a pipe would wait for its reader) and is taken as writable.
     """
+    if not path:
+        return _EMPTY
     if os.path.isdir(path):
         return "that is a folder; give a file name"
     folder = os.path.dirname(os.path.abspath(path))
@@ -51,6 +57,8 @@ def folder_problem(path: str) -> str | None:
     missing, as ``mkdir -p``), or ``None`` when they can. Leaves nothing behind."""
     import tempfile  # here only: the file checks run on every command, this rarely
 
+    if not path:
+        return _EMPTY
     if os.path.exists(path) and not os.path.isdir(path):
         return "that is a file, not a folder; give a folder's path"
     existing = os.path.abspath(path)
@@ -68,6 +76,8 @@ def folder_problem(path: str) -> str | None:
 def why_not(path: str, exc: OSError, another: str = "choose another path") -> str:
     """``<why>; <what to do>`` for ``exc``, raised when ``path`` was opened for writing
     (or bound as a unix socket); ``another`` is how to choose another path."""
+    if not path:
+        return _EMPTY
     folder = os.path.dirname(os.path.abspath(path))
     if isinstance(exc, IsADirectoryError):
         return "that is a folder; give a file name"

@@ -412,6 +412,16 @@ def test_the_har_a_source_writes_is_no_other_output(tmp_path: Path, args: list[s
     assert os.listdir(tmp_path) == ["session.har"]
 
 
+@pytest.mark.parametrize(
+    "args",
+    [["decode", "-o", "", CHAT], ["decode", "--sink", "jsonl:", CHAT], ["stats", "-o", "", CHAT]],
+    ids=["-o", "--sink NAME:", "stats -o"],
+)
+def test_an_empty_output_path_is_said_to_be_empty(args: list[str]) -> None:
+    """``-o "$OUT"`` with ``OUT`` unset was 'the folder /work/... takes no new files'."""
+    assert_mistake(run(*args), "cannot write : the path is empty; give a file name")
+
+
 def test_a_text_file_that_is_no_capture() -> None:
     """A README given by mistake is not read as 177 lines of bad packets."""
     assert_mistake(run("decode", "README.md"), "no capture source can read 'README.md'")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ioproto.writable import file_problem, folder_problem
+from ioproto.writable import file_problem, folder_problem, why_not
 
 
 def test_a_file_that_can_be_written_is_left_as_it_was(tmp_path: Path) -> None:
@@ -41,3 +41,11 @@ def test_what_stands_in_the_way_is_named(tmp_path: Path) -> None:
     )
     proc = "the folder /proc takes no new files; choose another path"
     assert file_problem("/proc/x.html") == proc
+
+
+def test_an_empty_path_is_said_to_be_empty() -> None:
+    """``-o "$OUT"`` with ``OUT`` unset: not 'the folder /tmp takes no new files'."""
+    empty = "the path is empty; give a file name"
+    assert file_problem("") == empty
+    assert folder_problem("") == empty
+    assert why_not("", FileNotFoundError(2, "No such file or directory")) == empty
