@@ -22,7 +22,7 @@ from .options import (
     parse_key_values,
     parse_limits,
 )
-from .outputs import OutputFiles
+from .outputs import STDOUT_NAMES, OutputFiles
 from .state import CliState
 
 if TYPE_CHECKING:
@@ -446,7 +446,7 @@ def _check_output_paths(named: Sequence[tuple[str, str]], inputs: Sequence[str])
 
 
 def _open_output(files: OutputFiles, path: str, option: str = "-o/--output") -> IO[str]:
-    if path == "-":
+    if path in STDOUT_NAMES:
         # sys.stdout as it is now: click's test runner swaps it while a command runs.
         return sys.stdout
     try:

@@ -24,6 +24,11 @@ from typing import IO, Any
 
 import click
 
+#: Names of the standard output itself. Opened again, it would be a new open of the file
+#: behind it, without the shell's ``O_APPEND``: ``-o /dev/stdout >> log`` would empty
+#: ``log`` (or write over it); these are written through ``sys.stdout``, as ``-`` is.
+STDOUT_NAMES = frozenset({"-", "/dev/stdout", "/dev/fd/1", "/proc/self/fd/1"})
+
 
 class _EmptiedOnFirstWrite(io.FileIO):
     """A file opened for writing that keeps its content until the first write."""

@@ -12,6 +12,7 @@ import click
 
 from ioproto.cli.decode import run_pipeline_command
 from ioproto.cli.options import DURATION, decode_options, optional_input_options, output_options
+from ioproto.cli.outputs import STDOUT_NAMES
 from ioproto.cli.state import CliState
 from ioproto.errors import UsageError, check_writable
 from ioproto.writable import file_problem
@@ -116,7 +117,7 @@ def _stats_from(
         raise click.ClickException(f"reading {', '.join(roots)} failed: {first}") from None
     if not figures["totals"]["records"]:
         click.echo(f"ioproto: {', '.join(roots)} holds no records", err=True)
-    stream = sys.stdout if output == "-" else open(output, "w", encoding="utf-8")  # noqa: SIM115
+    stream = sys.stdout if output in STDOUT_NAMES else open(output, "w", encoding="utf-8")  # noqa: SIM115
     try:
         color = stream.isatty() and os.environ.get("NO_COLOR") is None
         stream.write(render(figures, fmt, color=color, top=top))
@@ -133,7 +134,7 @@ def _check_outputs(output: str, chart: str | None) -> None:
     ``--chart`` that cannot be written, in the words ``stats INPUT`` uses for them (tried,
     leaving nothing behind: :mod:`ioproto.writable`), so that the ``-o`` file of a run
     refused keeps its content."""
-    if output != "-":
+    if output not in STDOUT_NAMES:
         problem = file_problem(output)
         if problem is not None:
             raise UsageError(f"-o/--output: cannot write {output}: {problem}")

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
 
 from ioproto.cli.outputs import OutputFiles
+
+CHAT = str(Path(__file__).resolve().parents[2] / "examples" / "chat.pcap")
 
 
 def test_a_file_is_emptied_by_the_first_write_only(tmp_path: Path) -> None:
@@ -72,3 +76,40 @@ def test_a_run_ending_on_the_given_exception_is_abandoned(tmp_path: Path) -> Non
         OutputFiles(stack, abandon_on=LookupError).open(str(old))
         raise ValueError("another failure: the run ran, as with Ctrl-C")
     assert old.read_text() == ""
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["decode", "-o", "/dev/stdout", CHAT],
+        ["decode", "--sink", "jsonl:/dev/stdout", CHAT],
+        ["monitor", "-o", "/dev/fd/1", CHAT],
+        ["stats", "--from", "{archive}", "-o", "/dev/stdout"],
+    ],
+    ids=["-o", "--sink NAME:PATH", "/dev/fd/1", "stats --from"],
+)
+def test_an_output_named_stdout_appends_as_stdout_does(tmp_path: Path, args: list[str]) -> None:
+    """``ioproto … -o /dev/stdout >> log``: opened again, /dev/stdout lost the shell's
+    O_APPEND and was emptied, and log's earlier lines with it."""
+    if "{archive}" in args:
+        archive = tmp_path / "archive"
+        made = subprocess.run(
+            [sys.executable, "-m", "ioproto", "decode", "--sink", f"parquet:{archive}", CHAT],
+            capture_output=True,
+        )
+        assert made.returncode == 0, made.stderr
+        args = [arg.format(archive=archive) for arg in args]
+    log = tmp_path / "log.txt"
+    log.write_text("an earlier line\n")
+    with open(log, "a") as appended:
+        done = subprocess.run(
+            [sys.executable, "-m", "ioproto", *args],
+            stdout=appended,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=60,
+        )
+    assert done.returncode == 0, done.stderr
+    lines = log.read_text().splitlines()
+    assert lines[0] == "an earlier line"
+    assert len(lines) > 10
