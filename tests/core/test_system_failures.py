@@ -142,3 +142,21 @@ def test_a_closed_pipe_ends_every_command_quietly(tmp_path: Path, args: list[str
     _, stderr = process.communicate(timeout=60)
     assert process.returncode == 0, (process.returncode, stderr)
     assert stderr == ""
+
+
+def test_a_named_pipe_whose_reader_goes_away_ends_the_run_quietly(tmp_path: Path) -> None:
+    """``-o FIFO`` read by ``head -c 1``: status 0 and no line, as for stdout (was 'cannot
+    write FIFO: Broken pipe', status 1, the output held until the file closed)."""
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "ioproto", "decode", "-o", str(fifo), CHAT],
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+    )
+    with open(fifo, "rb") as reader:
+        assert reader.read(1)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 0, (process.returncode, stderr)
+    assert stderr == ""
