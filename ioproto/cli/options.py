@@ -42,6 +42,16 @@ class Duration(_FloatParamType):
 
 DURATION = Duration()
 
+
+def named_file(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """The callback of an option naming a file to write (``--chart``, ``--export``,
+    ``--har``): an empty name (``--chart "$OUT"`` with ``OUT`` unset) is a mistake, not the
+    option left out, which the command would otherwise take it for."""
+    if value == "":
+        raise click.BadParameter("the path is empty; give a file name", ctx=ctx, param=param)
+    return value
+
+
 #: ``--duration``: for commands that run until Ctrl-C (live sources, the demo).
 duration_option = click.option(
     "--duration",

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 import click
 
 from ioproto.cli.decode import run_pipeline_command
-from ioproto.cli.options import decode_options, live_options, output_options
+from ioproto.cli.options import decode_options, live_options, named_file, output_options
 from ioproto.cli.state import CliState
 
 from .launch import Chromium, LaunchError, find_chromium
@@ -51,6 +51,7 @@ def page_url(text: str) -> str:
 @click.option(
     "--har",
     type=click.Path(dir_okay=False, writable=True),
+    callback=named_file,
     metavar="FILE",
     help="Also write what was captured as a Chrome-format HAR (with WebSocket messages).",
 )

@@ -13,7 +13,7 @@ from typing import Any
 import click
 
 from ioproto.cli.decode import run_pipeline_command
-from ioproto.cli.options import decode_options, input_options, output_options
+from ioproto.cli.options import decode_options, input_options, named_file, output_options
 from ioproto.cli.state import CliState
 from ioproto.components import Source
 from ioproto.model import Record
@@ -105,6 +105,7 @@ def _check_listen(ctx: click.Context, param: click.Parameter, value: str | None)
 @click.option(
     "--export",
     type=click.Path(dir_okay=False, writable=True),
+    callback=named_file,
     metavar="FILE.html",
     help="Serve nothing: write the dashboard of INPUT to one self-contained HTML file.",
 )

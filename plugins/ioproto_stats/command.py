@@ -11,7 +11,13 @@ from typing import Any
 import click
 
 from ioproto.cli.decode import run_pipeline_command
-from ioproto.cli.options import DURATION, decode_options, optional_input_options, output_options
+from ioproto.cli.options import (
+    DURATION,
+    decode_options,
+    named_file,
+    optional_input_options,
+    output_options,
+)
 from ioproto.cli.outputs import STDOUT_NAMES
 from ioproto.cli.state import CliState
 from ioproto.errors import UsageError, check_writable
@@ -44,6 +50,7 @@ from .report import render
 @click.option(
     "--chart",
     type=click.Path(dir_okay=False, writable=True),
+    callback=named_file,
     metavar="FILE.html",
     help="Also write the figures as charts to a self-contained HTML file.",
 )

@@ -422,6 +422,22 @@ def test_an_empty_output_path_is_said_to_be_empty(args: list[str]) -> None:
     assert_mistake(run(*args), "cannot write : the path is empty; give a file name")
 
 
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["stats", "--chart", "", CHAT],
+        ["dashboard", "--no-browser", "--export", "", CHAT],
+        ["browse", "--har", "", "127.0.0.1:9"],
+    ],
+    ids=["stats --chart", "dashboard --export", "browse --har"],
+)
+def test_an_empty_file_option_is_said_to_be_empty(args: list[str]) -> None:
+    """``--chart ''`` was taken for no chart, and ``dashboard --export ''`` served the page
+    instead of writing it."""
+    option = args[args.index("") - 1]
+    assert_mistake(run(*args), f"'{option}': the path is empty; give a file name")
+
+
 def test_a_text_file_that_is_no_capture() -> None:
     """A README given by mistake is not read as 177 lines of bad packets."""
     assert_mistake(run("decode", "README.md"), "no capture source can read 'README.md'")
