@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Iterator
-from typing import IO, Any
+from typing import Any
 
-from .spool import read_run, write_run
+from .spool import Runs, read_run
 
 #: What the records held in memory may take, as estimated by :func:`_size`.
 BUDGET = 32 << 20
@@ -24,64 +24,37 @@ _OVERHEAD = 512
 _Key = tuple[float, int]
 
 
-class TimeOrder:
-    """Records added with their time, given back sorted by it (ties in the order added).
+class TimeOrder(Runs):
+    """Records added with their time, given back sorted by it (ties in the order added),
+    within a memory budget (:class:`~.spool.Runs`: a run is sorted before it is written).
 
     Use as a context manager: :meth:`close` removes the temporary files."""
 
     def __init__(self, budget: int = BUDGET) -> None:
-        self._budget = budget
-        self._run: list[tuple[_Key, Any]] = []
-        self._run_bytes = 0
-        self._runs: list[IO[bytes]] = []
+        super().__init__(budget)
         self._added = 0
         self._last_http: object = None
-
-    def __enter__(self) -> TimeOrder:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def __len__(self) -> int:
         return self._added
 
     def add(self, ts: float, record: Any) -> None:
-        self._run.append(((ts, self._added), record))
+        self._hold(((ts, self._added), record), self._size(record))
         self._added += 1
-        self._run_bytes += self._size(record)
-        if self._run_bytes > self._budget:
-            self._spill()
 
     def __iter__(self) -> Iterator[Any]:
         """The records in time order; once only."""
-        self._run.sort(key=_key)
+        self._held.sort(key=_key)
         if not self._runs:
-            for _, record in self._run:
+            for _, record in self._held:
                 yield record
             return
         streams = [read_run(run) for run in self._runs]
-        for _, record in heapq.merge(*streams, iter(self._run), key=_key):
+        for _, record in heapq.merge(*streams, iter(self._held), key=_key):
             yield record
 
-    def close(self) -> None:
-        for run in self._runs:
-            run.close()
-        self._runs.clear()
-        self._run.clear()
-
-    def _spill(self) -> None:
-        """Write the run held in memory to a file of its own. Where no file can be written (a
-        full disk), the run stays in memory, and the budget doubles before the next try:
-        the order is kept, at the cost of memory."""
-        self._run.sort(key=_key)
-        run = write_run(self._run)
-        if run is None:
-            self._budget *= 2
-            return
-        self._runs.append(run)
-        self._run = []
-        self._run_bytes = 0
+    def _arrange(self, held: list[Any]) -> None:
+        held.sort(key=_key)
 
     def _size(self, record: Any) -> int:
         """About what ``record`` holds: its bytes, and its HTTP headers unless the record
