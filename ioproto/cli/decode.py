@@ -14,7 +14,7 @@ from ioproto.components import SinkContext, Source, SourceContext, optional
 from ioproto.errors import PluginFailure, UsageError
 from ioproto.writable import why_not
 
-from .mistakes import Mistake
+from .mistakes import Mistake, discard_stdout
 from .options import (
     decode_options,
     input_options,
@@ -289,8 +289,7 @@ def run_pipeline_command(
             sys.exit(130)
         except BrokenPipeError:
             # The reader went away (`| head`): stop quietly, like other Unix tools.
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, sys.stdout.fileno())
+            discard_stdout()
             sys.exit(0)
         _report_sink_failures(summary)
         if unreadable_inputs(summary):

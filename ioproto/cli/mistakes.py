@@ -70,7 +70,7 @@ class OneLineGroup(click.Group):
         except OSError as exc:
             # The system refused (a full disk under stdout, an unreadable device): no bug of
             # ioproto's to show a traceback for.
-            _discard_stdout()
+            discard_stdout()
             _fail_or_trace(f"ioproto: error: {_os_error(exc)}", 1)
         sys.exit(result if isinstance(result, int) else 0)
 
@@ -86,7 +86,7 @@ class OneLineGroup(click.Group):
         except BrokenPipeError:
             if not _stdout_reader_gone():
                 raise  # another pipe (a child's): not the user closing the output
-            _discard_stdout()
+            discard_stdout()
             sys.exit(0)
 
 
@@ -169,7 +169,7 @@ def _os_error(exc: OSError) -> str:
     return text
 
 
-def _discard_stdout() -> None:
+def discard_stdout() -> None:
     """Send what stdout still holds nowhere: its flush at exit would fail again and print
     "Exception ignored" (what it could take was written already)."""
     with contextlib.suppress(OSError, ValueError):
