@@ -216,6 +216,12 @@ OPTIONAL_MEMBERS: dict[str, dict[str, tuple[Any, str]]] = {
             "reads the whole input",
         ),
         "options": (None, _OPTIONS),
+        "file_options": (
+            (),
+            "names of its options whose value is a file it writes (the cdp source's har, "
+            "record): the CLI checks them with the other outputs before anything is read (a "
+            "file it cannot write, one another output writes, one that is an input)",
+        ),
         "check_options": (
             None,
             "check_options(options): read every option value open() reads and raise "

@@ -202,7 +202,7 @@ def run_pipeline_command(
             (shared_options, per_sink_options),
             extra_sink_options or {},
         )
-        + _source_files(source_settings),
+        + _source_files(sources, source_settings),
         inputs,
     )
     with ExitStack() as stack:
@@ -414,17 +414,17 @@ def _written_files(
     return named
 
 
-#: Source options that name a file the source writes (the cdp source's, ``browse --har``).
-_SOURCE_FILE_OPTIONS = ("har", "record")
-
-
-def _source_files(settings: dict[str, Any]) -> list[tuple[str, str]]:
-    """``(option, path)`` for every file the source writes besides the records: ``har=``
-    and ``record=`` (``browse --har``)."""
+def _source_files(sources: Sequence[Source], settings: dict[str, Any]) -> list[tuple[str, str]]:
+    """``(option, path)`` for every file the inputs' sources write besides the records: the
+    options each declares in its ``file_options`` (the cdp source's ``har=`` and ``record=``,
+    ``browse --har``)."""
+    names = dict.fromkeys(
+        name for source in sources for name in optional(source, "Source", "file_options")
+    )
     return [
-        (f"--source-option {key}={settings[key]}", str(settings[key]))
-        for key in _SOURCE_FILE_OPTIONS
-        if settings.get(key)
+        (f"--source-option {name}={settings[name]}", str(settings[name]))
+        for name in names
+        if settings.get(name)
     ]
 
 

@@ -80,6 +80,7 @@ class CdpSource:
         "reorder": "seconds a record waits for earlier ones reported late (default 0.2)",
         "open_required": "true: a page given to open that does not load ends the run (exit 2)",
     }
+    file_options = ("har", "record")
     types = tuple(ChunkKind)
 
     def __init__(self, on_ready: Callable[[], None] | None = None) -> None:
