@@ -4,10 +4,19 @@ Every figure is counted from the records the sink is given, the way the ``stats`
 counts them, so the two agree on the same traffic (tests/live/test_prometheus.py checks it
 against a real Prometheus server). docs/metrics.md lists the metrics.
 
+A session counts in ``ioproto_sessions_open`` from its handshake until the first of: an
+Engine.IO ``close``; a Socket.IO ``DISCONNECT`` that leaves it no connected namespace (how
+a Socket.IO client usually leaves); ``pingInterval + pingTimeout`` of capture time without a
+record of it (as its server would time it out: a client that closed its WebSocket or went
+away); the end of the input. These are the dashboard's rules (docs/dashboard.md). Idle
+sessions are looked for as records arrive, at most once a second of capture time, least
+recently active first.
+
 Tables keyed by traffic are bounded: sessions followed (open sessions, their pingTimeout,
-whether their client was counted) at most ``max_sessions`` (oldest forgotten first; a
-session id is kept to 64 characters, so about 200 bytes an entry: 20 MB at the default
-100,000), and label values by :class:`~.labels.LabelCap`.
+whether their client was counted, their connected namespaces, at most 32) at most
+``max_sessions`` (least recently active forgotten first; a session id is kept to 64
+characters; about 430 bytes an entry with a 20-character id and one namespace: 43 MB at the
+default 100,000), and label values by :class:`~.labels.LabelCap`.
 """
 
 from __future__ import annotations
@@ -30,6 +39,12 @@ LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2
 _TRANSPORTS = {"polling": "polling-xhr"}
 _PACKET_LAYERS = frozenset({"engineio", "socketio"})
 _MAX_SID = 64
+#: How long a session may go without a record when its handshake was not seen, as the
+#: dashboard's (the default ``pingInterval + pingTimeout`` of socket.io 4 is 45 s).
+DEFAULT_IDLE = 45.0
+#: Seconds of capture time between two looks for idle sessions.
+_EXPIRE_EVERY = 1.0
+_MAX_NAMESPACES = 32
 
 
 def _transport(record: Record) -> str:
@@ -61,22 +76,51 @@ def _name(event: Any) -> str:
     return event if isinstance(event, str) else str(event)
 
 
+class _Session:
+    """What the metrics follow of one session: ``open`` is its current transport while it
+    counts in the gauge; ``idle_transport`` the transport it had when it was ended as idle."""
+
+    __slots__ = (
+        "client", "idle", "idle_transport", "key", "last", "namespaces", "open", "ping_timeout"
+    )  # fmt: skip
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+        self.open: str | None = None
+        self.idle_transport: str | None = None
+        self.last = 0.0
+        self.idle = DEFAULT_IDLE
+        self.ping_timeout: float | None = None
+        self.namespaces: tuple[str, ...] = ()
+        self.client = False
+
+
 class _Sessions:
-    """Per-session facts, at most ``limit`` sessions (oldest forgotten first)."""
+    """Per-session facts, at most ``limit`` sessions (least recently active forgotten
+    first). ``active`` holds the open sessions (those with ``"open"``), least recently
+    active first, for :meth:`Metrics.expire`."""
 
     def __init__(self, limit: int) -> None:
         self.limit = max(1, limit)
-        self.items: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        self.items: OrderedDict[str, _Session] = OrderedDict()
+        self.active: OrderedDict[str, _Session] = OrderedDict()
 
-    def get(self, sid: str | None, create: bool = False) -> dict[str, Any] | None:
+    def get(self, sid: str | None, create: bool = False) -> _Session | None:
+        """The facts of session ``sid`` (made if ``create``), marked as active now."""
         if sid is None:
             return None
         key = sid[:_MAX_SID]
-        found = self.items.get(key)
-        if found is None and create:
-            if len(self.items) >= self.limit:
-                self.items.popitem(last=False)
-            found = self.items[key] = {}
+        items = self.items
+        found = items.get(key)
+        if found is not None:
+            items.move_to_end(key)
+            if key in self.active:
+                self.active.move_to_end(key)
+        elif create:
+            if len(items) >= self.limit:
+                forgotten, _ = items.popitem(last=False)
+                self.active.pop(forgotten, None)
+            found = items[key] = _Session(key)
         return found
 
 
@@ -155,6 +199,7 @@ class Metrics:
             f"{PREFIX}_label_overflow", "Records counted under 'other' because a label had "
             "reached its cap of distinct values.", ["label"], registry=r,
         )  # fmt: skip
+        self._next_expiry = 0.0
         self._events_cap = self._new_cap("event", top_events)
         self._caps = {
             name: self._new_cap(name, top_values)
@@ -168,6 +213,8 @@ class Metrics:
     # -- feeding ------------------------------------------------------------------------------
 
     def add(self, record: Record) -> None:
+        if record.ts >= self._next_expiry:
+            self.expire(record.ts)
         if isinstance(record, ErrorRecord):
             self._error(str(record.tag("error.kind") or "decode"))
             (rule,) = self._cap("rule", record.rule)
@@ -215,14 +262,26 @@ class Metrics:
         if name is None:
             return
         session = self._sessions.get(record.sid, create=True)
-        if session is None or session.get("client"):
+        if session is None or session.client:
             return
-        session["client"] = True
+        session.client = True
         kind, browser = self._cap("client", record.tag("client.kind") or "unknown", name)
         self.clients.labels(kind, browser).inc()
 
     def _socketio(self, record: SocketIOPacket) -> None:
         kind = record.type
+        session = self._sessions.get(record.sid)
+        if session is not None and self._seen(session, record.ts):
+            # a tuple: most sessions have one namespace, and a set costs 216 bytes
+            connected = session.namespaces
+            nsp = record.nsp
+            if kind == "CONNECT":
+                if nsp not in connected and len(connected) < _MAX_NAMESPACES:
+                    session.namespaces = (*connected, nsp)
+            elif kind == "DISCONNECT" and nsp in connected:
+                session.namespaces = left = tuple(name for name in connected if name != nsp)
+                if not left:
+                    self._end(session)
         if kind == "EVENT":
             nsp, event = self._event_labels(record.nsp, record.event)
             direction = record.direction or "unknown"
@@ -245,13 +304,18 @@ class Metrics:
         kind = record.type
         tags = record.tags
         session = self._sessions.get(record.sid, create=isinstance(record, EngineIOHandshake))
+        if session is not None and kind != "close":
+            self._seen(session, record.ts)
         if isinstance(record, EngineIOHandshake):
             (transport,) = self._cap("transport", _transport(record))
             self.opened.labels(transport).inc()
             if session is not None:
                 self._move(session, transport)
+                session.last = record.ts
                 if record.ping_timeout is not None:
-                    session["ping_timeout"] = record.ping_timeout / 1000
+                    session.ping_timeout = record.ping_timeout / 1000
+                    if record.ping_interval is not None:
+                        session.idle = (record.ping_interval + record.ping_timeout) / 1000
             handshake = record.tag("latency.handshake") if tags else None
             if isinstance(handshake, int | float):
                 self.handshake.observe(handshake)
@@ -262,7 +326,7 @@ class Metrics:
                 self.heartbeat_rtt.labels(transport).observe(rtt)
         elif kind == "upgrade":
             self.upgrades.labels("upgraded").inc()
-            if session is not None and "open" in session:
+            if session is not None and session.open is not None:
                 self._move(session, self._cap("transport", _transport(record))[0])
         elif kind == "close":
             self._close(record, session)
@@ -271,29 +335,60 @@ class Metrics:
             if error is not None:
                 self._error(str(error))
 
-    def _move(self, session: dict[str, Any], transport: str) -> None:
-        previous = session.get("open")
+    def _move(self, session: _Session, transport: str) -> None:
+        previous = session.open
         if previous == transport:
             return
         if previous is not None:
             self.open.labels(previous).dec()
         self.open.labels(transport).inc()
-        session["open"] = transport
+        session.open = transport
+        self._sessions.active[session.key] = session
 
-    def _close(self, record: EngineIOPacket, session: dict[str, Any] | None) -> None:
+    def _seen(self, session: _Session, ts: float) -> bool:
+        """A record of ``session`` at ``ts``; whether the session is open. One that was
+        ended as idle opens again (as on the dashboard: its server had not timed it out)."""
+        transport, session.idle_transport = session.idle_transport, None
+        if transport is not None:
+            self._move(session, transport)
+        if session.open is None:
+            return False
+        session.last = ts
+        return True
+
+    def _end(self, session: _Session, idle: bool = False) -> None:
+        """Session ``session`` is over (``idle``: as far as we can tell): it leaves the open
+        sessions' gauge."""
+        previous, session.open = session.open, None
+        if previous is not None:
+            self.open.labels(previous).dec()
+            self._sessions.active.pop(session.key, None)
+            if idle:
+                session.idle_transport = previous
+
+    def expire(self, now: float) -> None:
+        """End the open sessions without a record for longer than their ``pingInterval +
+        pingTimeout`` at capture time ``now`` (least recently active first; the look stops at
+        the first session still within its time)."""
+        self._next_expiry = now + _EXPIRE_EVERY
+        active = self._sessions.active
+        while active:
+            session = next(iter(active.values()))
+            if session.last + session.idle >= now:
+                return
+            self._end(session, idle=True)
+
+    def _close(self, record: EngineIOPacket, session: _Session | None) -> None:
         if record.tags:
             if record.tag("upgrade.failed"):
                 self.upgrades.labels("failed").inc()
             waited = record.tag("latency.ping_unanswered")
             if isinstance(waited, int | float):
-                limit = session.get("ping_timeout") if session is not None else None
+                limit = session.ping_timeout if session is not None else None
                 if limit is None or waited >= limit:
                     self.ping_timeouts.inc()
         if session is not None:
-            previous = session.pop("open", None)
-            if previous is not None:
-                self.open.labels(previous).dec()
-            session["closed"] = True
+            self._end(session)
 
     def _summary(self, record: SessionSummary) -> None:
         """The end of the input: sessions still open end here."""
@@ -301,6 +396,4 @@ class Metrics:
         if record.end_reason != "closed" and record.upgrade_failed:
             self.upgrades.labels("failed").inc()
         if session is not None:
-            previous = session.pop("open", None)
-            if previous is not None:
-                self.open.labels(previous).dec()
+            self._end(session)

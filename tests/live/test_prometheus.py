@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 from ioproto_prometheus.labels import MAX_LABEL, label
 from ioproto_prometheus.metrics import Metrics
@@ -341,3 +342,61 @@ def test_real_prometheus_scrapes_the_proxy_and_agrees_with_stats(
     figures = json.loads(stats_file.read_text())
     assert figures["events"]["total"] > 20 and figures["sessions"]["with_handshake"] >= 8
     assert_agrees_with_stats(scraped, figures)
+
+
+def open_sessions(metrics: Metrics) -> float:
+    return total(samples_of(generate_latest(metrics.registry).decode()), "ioproto_sessions_open")
+
+
+@pytest.mark.parametrize(
+    "name", ["ws_only", "namespaces_acks", "upgrade", "msgpack_ws", "v2_ws", "python_server"]
+)
+def test_a_session_that_disconnects_its_last_namespace_leaves_the_open_gauge(name: str) -> None:
+    """Socket.IO clients leave with a DISCONNECT and close their WebSocket, without an
+    Engine.IO close: the gauge must not count them until the input ends (a live source's
+    input never does)."""
+    metrics = Metrics()
+    records = list(ioproto.decode(str(ROOT / "tests" / "data" / f"{name}.pcap"), classifiers=None))
+    summaries = [i for i, record in enumerate(records) if type(record).__name__ == "SessionSummary"]
+    for record in records[: summaries[0]]:
+        metrics.add(record)
+    assert open_sessions(metrics) == 0
+
+
+def test_an_idle_session_leaves_the_open_gauge_and_comes_back_with_traffic() -> None:
+    """No record for pingInterval + pingTimeout (a client whose tab closed its WebSocket)
+    ends a session, as its server would; a record after that opens it again."""
+    records = list(ioproto.decode(str(ROOT / "tests" / "data" / "ws_only.pcap"), classifiers=None))
+    handshake = next(r for r in records if r.layer == "engineio" and r.type == "open")
+    idle = (handshake.ping_interval + handshake.ping_timeout) / 1000  # type: ignore[attr-defined]
+    metrics = Metrics()
+    metrics.add(handshake)
+    assert open_sessions(metrics) == 1
+    ping = next(r for r in records if r.layer == "socketio" and r.type == "EVENT")
+    metrics.add(attrs.evolve(ping, ts=handshake.ts + idle - 0.5))
+    assert open_sessions(metrics) == 1
+    other = attrs.evolve(handshake, sid="another", ts=handshake.ts + 2 * idle)
+    metrics.add(other)
+    assert open_sessions(metrics) == 1  # the first one timed out, the other opened
+    metrics.add(attrs.evolve(ping, ts=other.ts + 0.1))
+    assert open_sessions(metrics) == 2
+    assert (
+        total(
+            samples_of(generate_latest(metrics.registry).decode()),
+            "ioproto_sessions_open",
+            transport="websocket",
+        )
+        == 2
+    )
+
+
+def test_the_open_gauge_follows_many_sessions_within_its_table() -> None:
+    """Sessions forgotten by the bounded table leave nothing behind in the idle look."""
+    records = list(ioproto.decode(str(ROOT / "tests" / "data" / "ws_only.pcap"), classifiers=None))
+    handshake = next(r for r in records if r.layer == "engineio" and r.type == "open")
+    metrics = Metrics(max_sessions=10)
+    for n in range(100):
+        metrics.add(attrs.evolve(handshake, sid=f"s{n}", ts=handshake.ts + n * 0.001))
+    assert len(metrics._sessions.active) <= 10
+    metrics.add(attrs.evolve(handshake, sid="late", ts=handshake.ts + 1000))
+    assert len(metrics._sessions.active) == 1
