@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from typing import IO, TYPE_CHECKING, Any
 
@@ -90,6 +90,7 @@ def run_pipeline_command(
     filters: Sequence[str] = (),
     feed: Callable[[Source, str, Iterable[Record]], Iterable[Record]] | None = None,
     jobs: int | None = None,
+    source_option_flags: Mapping[str, str] | None = None,
 ) -> None:
     """Build a pipeline from CLI parameters and run it over ``inputs``.
 
@@ -105,7 +106,9 @@ def run_pipeline_command(
     on their way into the pipeline (the dashboard replays a file at its recorded pace with
     it). When the sink writes one output per input (a factory with ``per_input = True``),
     each input gets its own pipeline, ``jobs`` of them at once in separate processes
-    (:mod:`ioproto.cli.perinput`).
+    (:mod:`ioproto.cli.perinput`). ``source_option_flags`` names the command's own options
+    that set a source option (``{"har": "--har"}`` for ``browse --har FILE``), so that what
+    is said about that option names it as the user gave it.
     """
     # The pipeline's modules load when a pipeline runs, so that `--help` stays fast.
     from ioproto.memory import return_large_blocks
@@ -202,7 +205,7 @@ def run_pipeline_command(
             (shared_options, per_sink_options),
             extra_sink_options or {},
         )
-        + _source_files(sources, source_settings),
+        + _source_files(sources, source_settings, source_option_flags or {}),
         inputs,
     )
     with ExitStack() as stack:
@@ -414,15 +417,22 @@ def _written_files(
     return named
 
 
-def _source_files(sources: Sequence[Source], settings: dict[str, Any]) -> list[tuple[str, str]]:
+def _source_files(
+    sources: Sequence[Source], settings: dict[str, Any], flags: Mapping[str, str]
+) -> list[tuple[str, str]]:
     """``(option, path)`` for every file the inputs' sources write besides the records: the
-    options each declares in its ``file_options`` (the cdp source's ``har=`` and ``record=``,
-    ``browse --har``)."""
+    options each declares in its ``file_options`` (the cdp source's ``har=`` and ``record=``),
+    named by the command's flag that set it where ``flags`` has one (``browse --har``)."""
     names = dict.fromkeys(
         name for source in sources for name in optional(source, "Source", "file_options")
     )
     return [
-        (f"--source-option {name}={settings[name]}", str(settings[name]))
+        (
+            f"{flags[name]} {settings[name]}"
+            if name in flags
+            else f"--source-option {name}={settings[name]}",
+            str(settings[name]),
+        )
         for name in names
         if settings.get(name)
     ]

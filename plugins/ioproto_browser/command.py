@@ -121,6 +121,7 @@ def browse_command(
             source_options=options,
             ports=(),
             every=every,
+            source_option_flags={"har": "--har"} if har else None,
             **params,
         )
     finally:

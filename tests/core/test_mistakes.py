@@ -413,6 +413,27 @@ def test_the_har_a_source_writes_is_no_other_output(tmp_path: Path, args: list[s
 
 
 @pytest.mark.parametrize(
+    ("har_option", "said"),
+    [
+        (["--har", "{har}"], "--har {har}"),
+        (["--source-option", "har={har}"], "--source-option har={har}"),
+    ],
+    ids=["--har", "--source-option har="],
+)
+def test_browse_names_the_har_option_as_it_was_given(
+    tmp_path: Path, har_option: list[str], said: str
+) -> None:
+    """``browse --har x -o x`` said ``--source-option har=x``, an option the user never typed."""
+    har = tmp_path / "session.har"
+    har.write_text("yesterday's\n")
+    given = [arg.format(har=har) for arg in har_option]
+    line = assert_mistake(run("browse", *given, "-o", str(har), "127.0.0.1:9"))
+    expected = f"-o/--output and {said.format(har=har)} write the same file; give each its own"
+    assert f"ioproto: error: {expected}" == line
+    assert har.read_text() == "yesterday's\n"
+
+
+@pytest.mark.parametrize(
     "args",
     [["decode", "-o", "", CHAT], ["decode", "--sink", "jsonl:", CHAT], ["stats", "-o", "", CHAT]],
     ids=["-o", "--sink NAME:", "stats -o"],
