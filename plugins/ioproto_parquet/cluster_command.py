@@ -146,6 +146,11 @@ def _client(scheduler: str | None, local_workers: int | None) -> Iterator[Any]:
     Client: Any = distributed.Client
     LocalCluster: Any = distributed.LocalCluster
     if scheduler is not None:
+        from .reach import unreachable
+
+        why = unreachable(scheduler)
+        if why is not None:
+            raise click.UsageError(f"cannot reach the Dask scheduler {scheduler}: {why}")
         try:
             client = Client(scheduler, timeout="20s")
         except OSError as exc:

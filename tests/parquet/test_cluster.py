@@ -8,6 +8,7 @@ import importlib.util
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -72,6 +73,16 @@ def single_machine(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("local")
     decode_as_a_worker(out, [str(path) for path in CAPTURES])
     return out
+
+
+def run_ioproto(*args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "ioproto", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=timeout,
+    )
 
 
 def decode_as_a_worker(out: Path, inputs: list[str]) -> None:
@@ -159,13 +170,7 @@ def test_a_mistake_in_the_tasks_is_one_line_and_status_2(
     command again", status 1)."""
     command = ["cluster", "--scheduler", client.scheduler.address, "--out", str(tmp_path / "o")]
     inputs = [str(path) for path in CAPTURES[:2]]
-    done = subprocess.run(
-        [sys.executable, "-m", "ioproto", *command, *inputs, *args],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=600,
-    )
+    done = run_ioproto(*command, *inputs, *args)
     assert done.returncode == 2, done.stderr
     assert done.stdout == ""
     lines = done.stderr.splitlines()
@@ -178,18 +183,54 @@ def test_a_scheduler_that_is_no_address_is_one_line(scheduler: str) -> None:
     """Dask's ValueError for an address without a port or of another scheme was a
     traceback."""
     command = ["cluster", "--scheduler", scheduler, "--out", "x", str(CAPTURES[0])]
-    done = subprocess.run(
-        [sys.executable, "-m", "ioproto", *command],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=120,
-    )
+    done = run_ioproto(*command, timeout=120)
     assert done.returncode == 2, done.stderr
     lines = done.stderr.splitlines()
     assert len(lines) == 1, done.stderr
     assert lines[0].startswith(f"ioproto: error: --scheduler {scheduler!r} is not a scheduler's")
     assert "give one as tcp://HOST:PORT" in lines[0]
+
+
+@pytest.fixture
+def closed_port() -> Iterator[int]:
+    """A port of 127.0.0.1 bound, so that nothing else takes it, where nothing listens."""
+    with socket.socket() as bound:
+        bound.bind(("127.0.0.1", 0))
+        yield bound.getsockname()[1]
+
+
+@pytest.mark.parametrize(
+    ("scheduler", "why"),
+    [
+        (
+            "tcp://no-such-host.invalid:8786",
+            "no such host: no-such-host.invalid; check the host name in --scheduler",
+        ),
+        (
+            "tcp://127.0.0.1:{port}",
+            "nothing listens on 127.0.0.1:{port} (connection refused); "
+            "start the scheduler there (dask scheduler --port {port}) or give the address it "
+            "listens on",
+        ),
+    ],
+    ids=["unknown host", "nothing listening"],
+)
+def test_a_scheduler_that_cannot_be_reached_is_said_at_once(
+    closed_port: int, scheduler: str, why: str
+) -> None:
+    """A misspelt host, or a port nothing listens on, waited Dask's 20 s connect timeout
+    before its line."""
+    address = scheduler.format(port=closed_port)
+    command = ["cluster", "--scheduler", address, "--out", "x", str(CAPTURES[0])]
+    started = time.monotonic()
+    done = run_ioproto(*command, timeout=120)
+    took = time.monotonic() - started
+    expected = (
+        f"ioproto: error: cannot reach the Dask scheduler {address}: "
+        f"{why.format(port=closed_port)} (see 'ioproto cluster --help')"
+    )
+    assert (2, [expected], "") == (done.returncode, done.stderr.splitlines(), done.stdout)
+    assert took < 10, took
 
 
 def test_an_unreadable_input_is_said_as_decode_says_it(client: Any, tmp_path: Path) -> None:
@@ -199,13 +240,7 @@ def test_an_unreadable_input_is_said_as_decode_says_it(client: Any, tmp_path: Pa
     empty = tmp_path / "empty.pcap"
     empty.write_bytes(b"")
     command = ["cluster", "--scheduler", client.scheduler.address, "--out", str(tmp_path / "o")]
-    done = subprocess.run(
-        [sys.executable, "-m", "ioproto", *command, str(empty), str(CAPTURES[0])],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=600,
-    )
+    done = run_ioproto(*command, str(empty), str(CAPTURES[0]))
     assert done.returncode == 1, done.stderr
     assert f"ioproto: {empty}: the file is empty (0 bytes)" in done.stderr.splitlines()
     assert "failed" not in done.stderr and "ioproto: ioproto:" not in done.stderr
