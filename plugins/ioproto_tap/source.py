@@ -126,11 +126,15 @@ class CollectSource:
 
 
 def _summary(input: str, listening: list[Address], taps: int) -> InputSummary:
-    """Why the run may be empty: no tap connected, or the taps reported no packet."""
-    where = ", ".join(map(str, listening))
+    """Why the run may be empty: no tap connected, or the taps reported no packet. The
+    line starts with the input, which names the addresses: only those it does not name
+    as listened on (port 0's free port) are said again."""
+    named = {str(address) for address in parse_inputs(input)}
+    unnamed = [str(address) for address in listening if str(address) not in named]
+    where = f" (listening on {', '.join(unnamed)})" if unnamed else ""
     if taps == 0:
         reason = (
-            f"no tap connected to {where}; instrument a server with ioproto_tap "
+            f"no tap connected{where}; instrument a server with ioproto_tap "
             "(docs/taps.md) and have it report there ($IOPROTO_COLLECTOR), or try "
             "`ioproto demo --tap`"
         )

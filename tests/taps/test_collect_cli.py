@@ -16,10 +16,12 @@ from taphelp import tapped_server
 COMMAND = [sys.executable, "-m", "ioproto"]
 
 
+def collect(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*COMMAND, "collect", *args], capture_output=True, text=True, timeout=60)
+
+
 def test_a_bad_listen_address_is_a_usage_error() -> None:
-    done = subprocess.run(
-        [*COMMAND, "collect", "--listen", "nowhere"], capture_output=True, text=True, timeout=60
-    )
+    done = collect("--listen", "nowhere")
     assert done.returncode == 2
     assert "is not HOST:PORT" in done.stderr and "Traceback" not in done.stderr
 
@@ -39,12 +41,7 @@ def test_a_unix_socket_path_that_cannot_be_made_says_why(
     """One line naming the path and what to do, exit 2: not a bare "Not a directory"."""
     (tmp_path / "file").write_text("")
     path = tmp_path / where
-    done = subprocess.run(
-        [*COMMAND, "collect", "--listen", f"unix:{path}", "--duration", "1s"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    done = collect("--listen", f"unix:{path}", "--duration", "1s")
     assert done.returncode == 2, done.stderr
     assert done.stderr.startswith(f"ioproto: error: cannot listen on unix:{path}: "), done.stderr
     assert why.format(tmp=tmp_path) in done.stderr and done.stderr.count("\n") == 1, done.stderr
@@ -83,20 +80,36 @@ def test_collect_decodes_a_tapped_node_server_live() -> None:
     assert collect.returncode == 0
 
 
-def test_a_run_no_tap_connected_to_says_so() -> None:
+HOW_TO_TAP = (
+    "instrument a server with ioproto_tap (docs/taps.md) and have it report there "
+    "($IOPROTO_COLLECTOR), or try `ioproto demo --tap`"
+)
+
+
+def test_a_run_no_tap_connected_to_says_so(tmp_path: Path) -> None:
     """Not "the collect source found nothing to decode in it": which address waited for
-    a tap, and how to get one there."""
-    done = subprocess.run(
-        [*COMMAND, "collect", "--listen", "127.0.0.1:0", "--duration", "0.5s"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    a tap, and how to get one there. The line starts with the input, which names the
+    addresses: it said them twice ("collect:127.0.0.1:P: no tap connected to
+    127.0.0.1:P")."""
+    socket_path = tmp_path / "tap.sock"
+    listen = ["--listen", "127.0.0.1:0", "--listen", f"unix:{socket_path}"]
+    done = collect(*listen, "--duration", "0.5s")
     assert done.returncode == 0, done.stderr
     lines = done.stderr.splitlines()
     assert len(lines) == 2 and lines[0].startswith("ioproto: collecting tap streams on "), lines
-    assert re.fullmatch(
-        r"ioproto: collect:127\.0\.0\.1:0: no tap connected to 127\.0\.0\.1:\d+; instrument a "
-        r"server with ioproto_tap \(docs/taps\.md\) .*`ioproto demo --tap`",
-        lines[1],
-    ), lines[1]
+    port = re.search(r"127\.0\.0\.1:(\d+)", lines[0])
+    assert port is not None, lines[0]
+    # Only the port 0 stood for is said again.
+    expected = (
+        f"ioproto: collect:127.0.0.1:0,unix:{socket_path}: no tap connected "
+        f"(listening on 127.0.0.1:{port.group(1)}); {HOW_TO_TAP}"
+    )
+    assert expected == lines[1]
+
+
+def test_a_run_no_tap_connected_to_names_its_address_once(tmp_path: Path) -> None:
+    socket_path = tmp_path / "tap.sock"
+    done = collect("--listen", f"unix:{socket_path}", "--duration", "0.5s")
+    assert done.returncode == 0, done.stderr
+    expected = f"ioproto: collect:unix:{socket_path}: no tap connected; {HOW_TO_TAP}"
+    assert expected == done.stderr.splitlines()[-1]
