@@ -109,7 +109,13 @@ class DevToolsConnection:
                 close_timeout=2,
             )
         except (OSError, InvalidURI, WebSocketException, TimeoutError) as exc:
-            raise EndpointError(f"cannot connect to {endpoint}: {exc}") from None
+            # "Connection refused", not "[Errno 111] Connection refused".
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+            raise EndpointError(
+                f"cannot connect to {endpoint}: {reason}; start Chrome/Chromium with "
+                "--remote-debugging-port=PORT and give cdp:HOST:PORT (its ws:// URL changes "
+                "at each start), or use `ioproto browse URL`"
+            ) from None
         with client as socket:
             yield cls(socket)
 

@@ -108,9 +108,8 @@ class CdpSource:
                     DevToolsConnection.open(endpoint, max_message=settings.max_message)
                 )
             except (EndpointError, ValueError) as exc:
-                _say(str(exc))
-                yield _error(now, input, "cdp.connect.failed", str(exc))
-                return
+                # No browser there: nothing to capture, and the user's to start one.
+                raise UsageError(str(exc)) from None
             writer = None
             if settings.har:
                 from .har import HarWriter

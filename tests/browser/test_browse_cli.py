@@ -136,18 +136,44 @@ def test_a_missing_browser_is_a_usage_error() -> None:
     assert "apt-get install chromium" in done.stderr and "Traceback" not in done.stderr
 
 
-def test_a_cdp_endpoint_that_is_not_there(tmp_path: Path) -> None:
-    done = subprocess.run(
-        [*IOPROTO, "decode", "cdp:127.0.0.1:1", "--sink", "jsonl"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert done.returncode == 0 and "Traceback" not in done.stderr
-    assert "--remote-debugging-port=1" in done.stderr
-    assert "(Connection refused)" in done.stderr and "Errno" not in done.stderr
-    (record,) = [json.loads(line) for line in done.stdout.splitlines()]
-    assert record["rule"] == "cdp.connect.failed"
+@pytest.mark.parametrize("command", ["decode", "monitor"])
+@pytest.mark.parametrize(
+    ("spec", "expected"),
+    [
+        (
+            "cdp:127.0.0.1:{port}",
+            "no DevTools endpoint at 127.0.0.1:{port} (Connection refused): start "
+            "Chrome/Chromium with --remote-debugging-port={port} (and a --user-data-dir of its "
+            "own), or use `ioproto browse URL`",
+        ),
+        (
+            "cdp:ws://127.0.0.1:{port}/devtools/browser/x",
+            "cannot connect to ws://127.0.0.1:{port}/devtools/browser/x: Connection refused; "
+            "start Chrome/Chromium with --remote-debugging-port=PORT and give cdp:HOST:PORT "
+            "(its ws:// URL changes at each start), or use `ioproto browse URL`",
+        ),
+    ],
+    ids=["host-port", "ws-url"],
+)
+def test_a_cdp_endpoint_that_is_not_there_is_a_mistake(
+    tmp_path: Path, command: str, spec: str, expected: str
+) -> None:
+    """No browser to capture is the user's to fix: it ended with status 0 and a
+    cdp.connect.failed record, as if a capture had taken place."""
+    out = tmp_path / "out.jsonl"
+    out.write_text("kept\n")
+    with socket.socket() as bound:  # bound, not listening: a refused connect, and ours
+        bound.bind(("127.0.0.1", 0))
+        port = bound.getsockname()[1]
+        done = subprocess.run(
+            [*IOPROTO, command, spec.format(port=port), "--sink", f"jsonl:{out}"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    line = f"ioproto: error: {expected.format(port=port)}"
+    assert (2, [line], "") == (done.returncode, done.stderr.splitlines(), done.stdout)
+    assert out.read_text() == "kept\n"
 
 
 def _read(path: Path) -> bytes:
