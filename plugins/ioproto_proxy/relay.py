@@ -494,8 +494,11 @@ class Tunnel:
 
     def lost(self, exc: Exception | None) -> None:
         """One side's connection is gone (``exc``: why, ``None`` for a close): close the
-        other (after what it still has to send)."""
-        self._finish("reset" if isinstance(exc, ConnectionResetError) else "closed")
+        other (after what it still has to send). A broken pipe is a reset too: the kernel
+        says EPIPE, not ECONNRESET, for the peer's RST after its FIN (and for a write after
+        the reset was reported), and the relay never writes to a side it shut itself."""
+        reset = isinstance(exc, ConnectionResetError | BrokenPipeError)
+        self._finish("reset" if reset else "closed")
 
     def shutdown(self) -> None:
         """The proxy stops: close both sides now."""

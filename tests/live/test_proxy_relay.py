@@ -374,6 +374,41 @@ def test_a_client_reset_cuts_its_request_with_a_reset(upstream: str) -> None:
     ]
 
 
+def test_a_client_that_resets_after_its_fin_is_a_reset() -> None:
+    """A client that sends its request and FIN, then resets (SO_LINGER 0) before the answer
+    comes: the kernel reports the relay's write of the answer as EPIPE (an RST in
+    CLOSE_WAIT), not ECONNRESET, and the close said ``closed``, as if both sides had ended
+    it with a FIN."""
+    from ioproto_tcp.records import TcpClose
+
+    reset = threading.Event()
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+
+        def answer_late() -> None:
+            conn, _ = listener.accept()
+            with conn:
+                conn.recv(65536)
+                reset.wait(10)
+                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello")
+                time.sleep(0.3)
+
+        upstream = threading.Thread(target=answer_late, daemon=True)
+        upstream.start()
+        with Proxy(f"http://127.0.0.1:{listener.getsockname()[1]}") as proxy:
+            sock = socket.create_connection(address(proxy.url), timeout=10)
+            sock.sendall(f"GET {POLL} HTTP/1.1\r\nHost: h\r\n\r\n".encode())
+            sock.shutdown(socket.SHUT_WR)
+            time.sleep(0.3)  # the FIN relayed: the proxy's side is in CLOSE_WAIT
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            sock.close()
+            reset.set()
+            upstream.join(10)
+            closes = []
+            while batch := list(proxy.process.records(timeout=0.5)):
+                closes += [record for record in batch if isinstance(record, TcpClose)]
+    assert [close.reason for close in closes] == ["reset"]
+
+
 @pytest.fixture(scope="module")
 def tls_upstream(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
     """The echo upstream over TLS, with a certificate for ``localhost`` from a throwaway CA;
