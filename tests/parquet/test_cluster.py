@@ -4,10 +4,12 @@ the single-machine run's, row for row and report for report."""
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -231,6 +233,51 @@ def test_a_scheduler_that_cannot_be_reached_is_said_at_once(
     )
     assert (2, [expected], "") == (done.returncode, done.stderr.splitlines(), done.stdout)
     assert took < 10, took
+
+
+@pytest.fixture
+def not_a_scheduler(request: pytest.FixtureRequest) -> Iterator[int]:
+    """The port of a server that is no Dask scheduler: one that greets with its banner at
+    once (``ssh``), or that says nothing until asked (``http``)."""
+    banner: bytes = request.param
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        accepted: list[socket.socket] = []
+
+        def serve() -> None:
+            with contextlib.suppress(OSError):
+                while True:
+                    conn, _ = listener.accept()
+                    accepted.append(conn)
+                    conn.sendall(banner)
+
+        threading.Thread(target=serve, daemon=True).start()
+        yield listener.getsockname()[1]
+    for conn in accepted:
+        conn.close()
+
+
+@pytest.mark.parametrize(
+    ("not_a_scheduler", "why"),
+    [
+        (b"SSH-2.0-OpenSSH_9.2\r\n", "is not a Dask scheduler (it does not answer as one)"),
+        (b"", "said nothing in 10 s, where a Dask scheduler says hello at once"),
+    ],
+    ids=["ssh", "http"],
+    indirect=["not_a_scheduler"],
+)
+def test_a_server_that_is_no_scheduler_is_said_so(not_a_scheduler: int, why: str) -> None:
+    """What answers in other words made Dask read its first eight bytes as a length (a
+    MemoryError traceback); what waits to be asked held the command for ever."""
+    address = f"tcp://127.0.0.1:{not_a_scheduler}"
+    done = run_ioproto(
+        "cluster", "--scheduler", address, "--out", "x", str(CAPTURES[0]), timeout=60
+    )
+    expected = (
+        f"ioproto: error: cannot reach the Dask scheduler {address}: what listens on "
+        f"127.0.0.1:{not_a_scheduler} {why}; give the scheduler's address (its port is 8786 "
+        "by default) (see 'ioproto cluster --help')"
+    )
+    assert (2, [expected], "") == (done.returncode, done.stderr.splitlines(), done.stdout)
 
 
 def test_an_unreadable_input_is_said_as_decode_says_it(client: Any, tmp_path: Path) -> None:
