@@ -313,6 +313,12 @@ OPTIONAL_MEMBERS: dict[str, dict[str, tuple[Any, str]]] = {
             "to write to",
         ),
         "options": (None, _OPTIONS),
+        "private_options": (
+            (),
+            "names of the options the plugin's own code gives open() besides those it "
+            "declares (a command's object, what plan() returns): Pipeline.build takes them, "
+            "--sink-option refuses them",
+        ),
         "check_options": (
             None,
             "check_options(options): read every option value open() reads and raise "

@@ -48,6 +48,7 @@ from .plugins import (
     make_plugin_manager,
 )
 from .sessions import Session, SessionEnd, SessionStore, session_key
+from .sinkoptions import check_sink_option_names
 from .suggest import did_you_mean
 from .summary import RunSummary
 
@@ -303,7 +304,8 @@ class Pipeline:
 
         :param proto: the highest layer to decode (a decoder name, or ``"chunk"``).
         :param sinks: ``(sink name, SinkContext)`` pairs; none means the caller reads the
-            records that :meth:`feed` returns.
+            records that :meth:`feed` returns. An option name a sink does not take raises
+            :class:`~ioproto.errors.UsageError` (:mod:`ioproto.sinkoptions`).
         :param classifiers: names of classifiers to run; ``None`` runs all registered.
         :param options: decoder options (e.g. ``{"revision": 3}``), passed in the
             :class:`~ioproto.components.DecodeContext`.
@@ -357,6 +359,7 @@ class Pipeline:
         for name, sink_context in _sink_pairs(sinks):
             factory = components.sinks.get(name)
             plugin = components.sinks.owner(name)
+            check_sink_option_names(name, factory, sink_context.options)
             if sink_context.sessions is None:
                 sink_context = attrs.evolve(sink_context, sessions=sessions)
             sink = _open("sink", factory, plugin, sink_context)

@@ -14,6 +14,7 @@ from typing import Any
 from ioproto.components import declared_options, declared_types, optional
 from ioproto.pipeline import decode_option_names
 from ioproto.plugins import Components
+from ioproto.sinkoptions import names_a_file, not_an_option
 from ioproto.suggest import did_you_mean
 
 from .mistakes import Mistake
@@ -90,13 +91,16 @@ def check_sink_options(
                 f"--sink-option {sink}.{next(iter(keys), '')}: no sink is called {sink!r}"
                 f"{did_you_mean(sink, sinks)}; sinks: {', '.join(sinks)} (ioproto plugins)"
             )
-        valid = declared_options(components.sinks.get(sink), "SinkFactory")
+        factory = components.sinks.get(sink)
+        valid = declared_options(factory, "SinkFactory")
         for key in keys:
             if valid is not None and key not in valid:
+                hint = ""
+                if names_a_file(key, factory):
+                    hint = f"; give the file as --sink {sink}:FILE"
                 raise Mistake(
-                    f"--sink-option {sink}.{key}: not an option of the {sink} sink"
-                    f"{did_you_mean(key, valid)}; valid: "
-                    f"{', '.join(sorted(valid)) or 'none'} (docs/cli.md)"
+                    f"--sink-option {sink}.{key}: {not_an_option(key, valid, f'{sink} sink')}"
+                    f"{hint} (docs/cli.md)"
                 )
     names = sorted({name for name in chosen if name in components.sinks})
     valid_shared = _valid(
@@ -106,10 +110,9 @@ def check_sink_options(
         return
     for key in shared:
         if key not in valid_shared:
+            owner = f"{', '.join(names)} sink{'s' if len(names) > 1 else ''}"
             raise Mistake(
-                f"--sink-option {key}: not an option of the {', '.join(names)} sink"
-                f"{'s' if len(names) > 1 else ''}{did_you_mean(key, valid_shared)}; valid: "
-                f"{', '.join(sorted(valid_shared)) or 'none'} (docs/cli.md)"
+                f"--sink-option {key}: {not_an_option(key, valid_shared, owner)} (docs/cli.md)"
             )
 
 

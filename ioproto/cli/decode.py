@@ -10,7 +10,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 import click
 
-from ioproto.components import SinkContext, Source, SourceContext, optional
+from ioproto.components import SinkContext, Source, SourceContext, declared_options, optional
 from ioproto.errors import PluginFailure, UsageError
 from ioproto.writable import why_not
 
@@ -194,7 +194,9 @@ def run_pipeline_command(
                 f"-o {output}: --sink {name} writes its own files, one per input"
                 f"{' in ' + path if path else ''}; leave -o out"
             )
-        sink_settings = {**shared_options, **per_sink_options.get(name, {})}
+        sink_settings = _sink_options(
+            components, name, "", (shared_options, per_sink_options), None
+        )
         run_per_input(state, spec, name, path, sink_settings, inputs, jobs)
         return
     _check_output_paths(
@@ -561,8 +563,17 @@ def _sink_options(
     extra: dict[str, dict[str, Any]] | None,
 ) -> dict[str, Any]:
     """The options sink ``name`` is opened with (``--sink NAME:PATH`` gives a sink whose
-    ``target`` is an address, as prometheus, the option ``target``)."""
+    ``target`` is an address, as prometheus, the option ``target``). A ``--sink-option KEY``
+    for every sink reaches those that declare it (or declare nothing): another sink of the
+    run may be the one that takes it."""
     shared, per_sink = option_maps
+    declared = (
+        declared_options(components.sinks.get(name), "SinkFactory")
+        if name in components.sinks
+        else None
+    )
+    if declared is not None:
+        shared = {key: value for key, value in shared.items() if key in declared}
     target = {"target": path} if path and not _takes_path(components, name) else {}
     return {**shared, **target, **per_sink.get(name, {}), **(extra or {}).get(name, {})}
 

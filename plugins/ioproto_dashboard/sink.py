@@ -202,6 +202,8 @@ class DashboardSinkFactory:
         "interval": "seconds between publications (default 0.25)",
         **{name: "a budget of the dashboard's tables (docs/dashboard.md)" for name in BUDGETS},
     }
+    #: what the dashboard command gives: its inputs' feed, and the flag that set ``listen``
+    private_options = ("feed", LISTEN_FLAG)
 
     def check_options(self, options: Mapping[str, Any]) -> None:
         """Raise :class:`~ioproto.errors.UsageError` (or :class:`ValueError`) for an option

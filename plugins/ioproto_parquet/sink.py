@@ -108,6 +108,8 @@ class ParquetSinkFactory:
         "raw": "true: also every record's raw bytes",
         "capture": "the capture's name when there is a single input",
     }
+    #: the folder (``--sink parquet:DIR``), and what :meth:`plan` adds per input
+    private_options = ("path", "input", "settings")
 
     def check_options(self, options: Mapping[str, Any]) -> None:
         """Raise :class:`~ioproto.errors.UsageError` (or :class:`ValueError`) for an option

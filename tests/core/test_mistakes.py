@@ -201,6 +201,7 @@ def test_a_bad_decode_option_value_is_one_line(option: str, expected: str) -> No
         (["--sink", "jsonl", "--sink-option", "nosuch=1"], ["nosuch", "valid: flush, raw"]),
         (["--sink", "jsonl", "--sink-option", "jsnol.raw=true"], ["'jsnol'", "sinks:", "jsonl"]),
         (["--sink-option", "jsonl.rwa=true"], ["jsonl.rwa", "jsonl sink", "valid: flush, raw"]),
+        (["--sink-option", "jsonl.paht=x"], ["jsonl.paht", "give the file as --sink jsonl:FILE"]),
         (["--sink", "jsonl", "--sink-option", "utc=true"], ["utc", "jsonl sink"]),
         (["--sink", "monitor", "--sink-option", "width=abc"], ["width='abc'", "whole number"]),
         (["--sink", "monitor", "--sink-option", "time=xyz"], ["time='xyz'", "local, utc"]),
@@ -224,6 +225,19 @@ def test_a_bad_decode_option_value_is_one_line(option: str, expected: str) -> No
 )
 def test_a_bad_sink_option_is_one_line(args: list[str], expected: list[str]) -> None:
     assert_mistake(run("decode", *args, CHAT), *expected)
+
+
+def test_a_sink_option_for_every_sink_reaches_those_that_take_it(tmp_path: Path) -> None:
+    """``width`` is the monitor's: the jsonl sink beside it is not given it (the pipeline
+    refuses an option a sink does not take)."""
+    out = tmp_path / "records.jsonl"
+    result = run(
+        "decode", "--sink", f"jsonl:{out}", "--sink", "monitor", "--sink-option", "width=60", CHAT
+    )
+    assert result.returncode == 0, result.stderr
+    assert out.read_text().count("\n") > 100
+    plain = run("decode", "--sink", f"jsonl:{out}", "--sink", "monitor", CHAT)
+    assert result.stdout != plain.stdout  # the monitor took it
 
 
 @pytest.mark.parametrize(

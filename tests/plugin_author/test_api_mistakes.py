@@ -318,6 +318,50 @@ def test_an_unknown_sink_name_is_a_usage_error() -> None:
         Pipeline.build(sinks=[("jsnl", SinkContext(stream=io.StringIO()))])
 
 
+@pytest.mark.parametrize(
+    ("sink", "options", "says"),
+    [
+        (
+            "monitor",
+            {"widht": 100},
+            "sink option 'widht': not an option of the monitor sink (did you mean width?); "
+            "valid: empty_control, flush, hide_control, time, utc, width",
+        ),
+        (
+            "jsonl",
+            {"paht": "out.jsonl"},
+            "sink option 'paht': not an option of the jsonl sink; valid: flush, raw; it writes "
+            "to its SinkContext's stream: SinkContext(stream=open(PATH, 'w', encoding='utf-8'))",
+        ),
+        (
+            "jsonl",
+            {"utc": True},
+            "sink option 'utc': not an option of the jsonl sink; valid: flush, raw",
+        ),
+    ],
+)
+def test_a_sink_option_the_sink_does_not_take_is_a_usage_error(
+    sink: str, options: dict[str, Any], says: str
+) -> None:
+    """As ``--sink-option`` is refused: a misspelt option was silently ignored."""
+    context = SinkContext(stream=io.StringIO(), options=options)
+    with pytest.raises(ioproto.UsageError) as raised:
+        Pipeline.build(sinks=[(sink, context)])
+    assert says == str(raised.value)
+
+
+def test_the_options_a_sink_declares_and_its_private_ones_are_taken(tmp_path: Path) -> None:
+    """The dashboard command's ``feed``, the parquet folder as ``path``: what a plugin's own
+    code passes besides the declared options."""
+    out = io.StringIO()
+    jsonl = SinkContext(stream=out, options={"raw": True, "flush": False})
+    parquet = SinkContext(stream=io.StringIO(), options={"path": str(tmp_path), "raw": True})
+    pipeline = Pipeline.build(sinks=[("jsonl", jsonl), ("parquet", parquet)])
+    pipeline.run(said("hi"))
+    assert '"raw"' in out.getvalue()
+    assert list(tmp_path.iterdir())
+
+
 def test_the_old_key_error_of_an_unknown_name_still_catches_it() -> None:
     with pytest.raises(KeyError):
         Pipeline.build(proto="sockeio")

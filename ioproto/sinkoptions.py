@@ -1,0 +1,67 @@
+"""Which option names a sink takes: the one check that :meth:`Pipeline.build
+<ioproto.pipeline.Pipeline.build>` makes of every ``SinkContext.options`` and whose words
+``--sink-option`` shares.
+
+A sink factory's ``options`` declare what a user may set. Its ``private_options`` name what
+the plugin's own code passes besides (a command's object, what ``plan()`` returns), and a
+factory whose ``target`` is ``"address"`` is given ``target``: a program may pass those,
+``--sink-option`` may not. A factory that declares no ``options`` is not checked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable
+
+from .components import SinkFactory, declared_options, optional
+from .errors import UsageError
+from .suggest import closest, did_you_mean
+
+#: What a program may mean by a file to write to, which a path sink takes as its stream.
+_FILE_WORDS = ("path", "file", "filename", "output", "out")
+_STREAM_HINT = (
+    "; it writes to its SinkContext's stream: SinkContext(stream=open(PATH, 'w', encoding='utf-8'))"
+)
+
+
+def not_an_option(key: str, valid: Collection[str], owner: str) -> str:
+    """``"not an option of the OWNER (did you mean X?); valid: A, B"``: how a name that
+    ``owner`` does not take is said, by the command and the library alike."""
+    listed = ", ".join(sorted(valid)) or "none"
+    return f"not an option of the {owner}{did_you_mean(key, valid)}; valid: {listed}"
+
+
+def accepted_option_names(factory: SinkFactory) -> set[str] | None:
+    """Every name ``factory`` may be opened with (declared, private, ``target`` for an
+    address sink); ``None`` when it declares no options."""
+    declared = declared_options(factory, "SinkFactory")
+    if declared is None:
+        return None
+    names = set(declared) | set(optional(factory, "SinkFactory", "private_options"))
+    if optional(factory, "SinkFactory", "target") == "address":
+        names.add("target")
+    return names
+
+
+def check_sink_option_names(name: str, factory: SinkFactory, keys: Iterable[str]) -> None:
+    """A :class:`~ioproto.errors.UsageError` for a key sink ``name`` does not take, naming
+    the likely one and the valid ones."""
+    accepted = accepted_option_names(factory)
+    if accepted is None:
+        return
+    declared = declared_options(factory, "SinkFactory") or {}
+    for key in keys:
+        if key not in accepted:
+            raise UsageError(
+                f"sink option {key!r}: {not_an_option(key, declared, f'{name} sink')}"
+                f"{_STREAM_HINT if names_a_file(key, factory) else ''}"
+            )
+
+
+def names_a_file(key: str, factory: SinkFactory) -> bool:
+    """Whether ``key`` looks like a file to write (``path``, ``paht``, ``output``) given as an
+    option to a sink that takes none, as it writes to its stream."""
+    if optional(factory, "SinkFactory", "target") != "path":
+        return False
+    if "path" in (accepted_option_names(factory) or ()):
+        return False
+    return closest(key, _FILE_WORDS) is not None
