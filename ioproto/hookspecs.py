@@ -104,14 +104,16 @@ def register_commands(cli: click.Group) -> None:
 # -- lifecycle -------------------------------------------------------------------------------
 
 
-@hookspec(historic=True)
+@hookspec
 def configure(config: dict[str, Any]) -> None:
-    """Read settings once, before anything runs.
+    """Read settings once per pipeline, before anything runs.
 
     :param config: the run's settings: ``proto``, ``strict``, ``options`` (the
         ``--decode-option`` mapping) and ``limits``. Treat it as read-only.
 
-    Historic: a plugin registered after start-up is still called with the same config.
+    Called by :meth:`Pipeline.build <ioproto.pipeline.Pipeline.build>` for each pipeline. A
+    plugin registered later on the same manager is called at once with the latest config
+    (only that one: :meth:`ioproto.plugins.PluginManager.configure`).
     """
 
 

@@ -319,14 +319,12 @@ class Pipeline:
         context = DecodeContext(
             limits=limits, options=dict(options or {}), strict=strict, sessions=sessions
         )
-        pm.hook.configure.call_historic(
-            kwargs={
-                "config": {
-                    "proto": proto,
-                    "strict": strict,
-                    "options": dict(context.options),
-                    "limits": context.limits,
-                }
+        pm.configure(
+            {
+                "proto": proto,
+                "strict": strict,
+                "options": dict(context.options),
+                "limits": context.limits,
             }
         )
         interest = Interest(components)

@@ -158,7 +158,7 @@ def isolate_lifecycle(pm: pluggy.PluginManager, plugin: object, plugin_name: str
         for impl in caller.get_hookimpls():
             if impl.plugin is plugin and not (impl.hookwrapper or getattr(impl, "wrapper", False)):
                 # pluggy declares it final, but calls whatever is there: the one place a
-                # hook's call can be wrapped that also covers configure's historic calls
+                # hook's call can be wrapped that also covers configure's call on a later register()
                 impl.function = _isolated(  # type: ignore[misc]
                     impl.function, plugin_name, caller.name
                 )

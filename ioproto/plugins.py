@@ -41,11 +41,34 @@ T = TypeVar("T")
 
 
 class PluginManager(pluggy.PluginManager):
-    """pluggy's manager plus the distribution (name, version) of each entry-point plugin."""
+    """pluggy's manager plus the distribution (name, version) of each entry-point plugin,
+    and the latest configuration (:meth:`configure`)."""
 
     def __init__(self) -> None:
         super().__init__(ENTRY_POINT_GROUP)
         self.distributions: dict[str, tuple[str, str]] = {}
+        #: what the last :meth:`configure` gave, for plugins registered after it
+        self.configuration: dict[str, Any] | None = None
+
+    def configure(self, config: dict[str, Any]) -> None:
+        """Call the ``configure`` hook of every plugin with ``config``, and keep it in place
+        of the one before: a plugin registered later is called with it when registered.
+
+        Not a historic pluggy call, whose history keeps every config for later plugins: a
+        program building many pipelines on one manager would grow with each.
+        """
+        self.configuration = config
+        self.hook.configure(config=config)
+
+    def register(self, plugin: object, name: str | None = None) -> str | None:
+        """pluggy's ``register``; a plugin registered after :meth:`configure` has its
+        ``configure`` hook called at once with the latest config."""
+        registered = super().register(plugin, name)
+        if registered is not None and self.configuration is not None:
+            others = [other for other in self.get_plugins() if other is not plugin]
+            configure = self.subset_hook_caller("configure", remove_plugins=others)
+            configure(config=self.configuration)
+        return registered
 
 
 def make_plugin_manager(

@@ -135,15 +135,10 @@ def decode(path: Path, proto: str = "socketio") -> list[Record]:
 _COMPONENTS: list[Any] = []
 
 
-_USES = [0]
-
-
 def _components() -> tuple[Any, Any]:
-    """A plugin manager and its components shared by many inputs (loading them costs more
-    than decoding a capture), renewed every 500 pipelines: each Pipeline.build adds its
-    config to the manager's history of the historic ``configure`` hook, which only grows."""
-    _USES[0] += 1
-    if not _COMPONENTS or _USES[0] % 500 == 0:
+    """A plugin manager and its components shared by every input (loading them costs more
+    than decoding a capture); building a pipeline on it keeps nothing in it."""
+    if not _COMPONENTS:
         from ioproto.plugins import collect_components, make_plugin_manager
 
         pm = make_plugin_manager()
