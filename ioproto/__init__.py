@@ -140,6 +140,7 @@ def decode(
     input finds (no source claims it, it cannot be opened, an option its source does not
     take): that is raised by the first ``next()``, before any record.
     """
+    from . import arguments
     from .errors import UsageError
     from .memory import return_large_blocks
     from .model import Record
@@ -151,8 +152,12 @@ def decode(
     # as the command does: a large message's memory goes back to the system once it is
     # freed (ioproto.memory), so that a run of them does not grow the process
     return_large_blocks()
-    pm = plugin_manager or make_plugin_manager()
+    pm = arguments.plugin_manager(plugin_manager) or make_plugin_manager()
     components = collect_components(pm)
+    if jobs is not None and (isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 0):
+        raise UsageError(
+            f"jobs takes a whole number of processes (1: this one alone), not {jobs!r}"
+        )
     if source is not None:
         components.sources.get(source)  # an unknown name is a mistake now, not at next()
     match: Filter | None
@@ -162,14 +167,14 @@ def decode(
         match = compile_filter(filter, components.field_set())
     else:
         match = filter
-    source_options = dict(source_options or {})
+    source_options = arguments.mapping("source_options", source_options, "{'port': 3000}")
     given = list(source_options)  # checked against the source of each input
     if match is not None:
         for option, values in match.source_options().items():
             source_options.setdefault(option, values)
     pipeline = Pipeline.build(
         proto=proto,
-        classifiers=None if classifiers is None else list(classifiers),
+        classifiers=arguments.names("classifiers", classifiers, repr(classifiers)),
         strict=strict,
         all_layers=all_layers,
         options=options,

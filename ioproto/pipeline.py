@@ -23,6 +23,7 @@ from typing import Any
 
 import attrs
 
+from . import arguments
 from .components import (
     ClassifierState,
     DecodeContext,
@@ -312,13 +313,18 @@ class Pipeline:
         :param plugin_manager: defaults to a fresh :func:`~ioproto.plugins.make_plugin_manager`.
         :param guards: push-down predicates by layer name (``Filter.pushdown()``).
         """
-        pm = plugin_manager or make_plugin_manager()
+        pm = arguments.plugin_manager(plugin_manager) or make_plugin_manager()
         components = components or collect_components(pm)
-        limits = limits or Limits()
+        limits = arguments.limits(limits)
         sessions = SessionStore(max_sessions=limits.max_sessions, max_bytes=limits.max_state_bytes)
         context = DecodeContext(
-            limits=limits, options=dict(options or {}), strict=strict, sessions=sessions
+            limits=limits,
+            options=arguments.mapping("options", options, "{'revision': 3}"),
+            strict=strict,
+            sessions=sessions,
         )
+        sinks = arguments.sink_pairs(sinks)
+        guards = arguments.mapping("guards", guards, "Filter.pushdown()")
         pm.configure(
             {
                 "proto": proto,
@@ -341,10 +347,9 @@ class Pipeline:
                 for decoder, plugin in members
             ]
             layers.append(Layer(name=name, rides_on=rides_on, members=opened))
+        classifiers = arguments.names("classifiers", classifiers, repr(classifiers))
         if classifiers is None:
             classifiers = components.classifiers.names()
-        elif isinstance(classifiers, str):
-            raise UsageError(f"classifiers takes a list of names: classifiers=[{classifiers!r}]")
         classifier_stages = []
         for name in classifiers:
             classifier = components.classifiers.get(name)
@@ -354,7 +359,7 @@ class Pipeline:
             on_end = optional(state, "ClassifierState", "session_ended")
             classifier_stages.append(Stage(name, plugin, state, tagger, on_end))
         sink_stages = []
-        for name, sink_context in _sink_pairs(sinks):
+        for name, sink_context in sinks:
             factory = components.sinks.get(name)
             plugin = components.sinks.owner(name)
             check_sink_option_names(name, factory, sink_context.options)
@@ -879,21 +884,6 @@ def _open(kind: str, component: Any, plugin: str, context: Any) -> Any:
     if problem is not None:
         raise PluginError(f"{kind} {component.name!r} of plugin {plugin!r}: {problem}")
     return opened
-
-
-def _sink_pairs(sinks: Sequence[tuple[str, SinkContext]]) -> list[tuple[str, SinkContext]]:
-    """``sinks`` checked: ``(name, SinkContext)`` pairs, else a
-    :class:`~ioproto.errors.UsageError` saying so."""
-    from .contexts import SinkContext
-
-    pairs = list(sinks)
-    for pair in pairs:
-        if not (isinstance(pair, tuple) and len(pair) == 2 and isinstance(pair[1], SinkContext)):
-            raise UsageError(
-                f"sinks takes (name, SinkContext) pairs, e.g. "
-                f"[('jsonl', SinkContext(stream=sys.stdout))], not {pair!r}"
-            )
-    return pairs
 
 
 def check_decode_options(options: Mapping[str, Any], components: Components) -> None:

@@ -372,6 +372,20 @@ def test_the_old_key_error_of_an_unknown_name_still_catches_it() -> None:
     [
         ({"sinks": ["jsonl"]}, "sinks takes (name, SinkContext) pairs"),
         ({"classifiers": "latency"}, "classifiers takes a list of names"),
+        ({"options": "revision=3"}, "options takes a mapping of names to values"),
+        ({"options": ["revision=3"]}, "e.g. options={'revision': 3}, not list"),
+        ({"limits": {"max_payload": 10}}, "limits takes an ioproto.Limits"),
+        ({"guards": "engineio"}, "guards takes a mapping"),
+        ({"plugin_manager": "pm"}, "plugin_manager takes a manager from"),
+        (
+            {"sinks": [("jsonl", SinkContext(stream="out.jsonl"))]},  # type: ignore[arg-type]
+            "sink 'jsonl': SinkContext(stream=...) takes an open text stream, not str "
+            "'out.jsonl': SinkContext(stream=open(PATH, 'w', encoding='utf-8'))",
+        ),
+        (
+            {"sinks": [("jsonl", SinkContext(stream=io.BytesIO()))]},  # type: ignore[arg-type]
+            "sink 'jsonl': its stream is open in binary mode",
+        ),
     ],
 )
 def test_an_argument_of_the_wrong_shape_says_the_right_one(
@@ -379,6 +393,25 @@ def test_an_argument_of_the_wrong_shape_says_the_right_one(
 ) -> None:
     with pytest.raises(ioproto.UsageError) as raised:
         Pipeline.build(**arguments)
+    assert says in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("arguments", "says"),
+    [
+        ({"classifiers": "latency"}, "classifiers takes a list of names: classifiers=['latency']"),
+        ({"source_options": "port=3000"}, "source_options takes a mapping of names to values"),
+        ({"options": "revision=3"}, "options takes a mapping of names to values"),
+        ({"jobs": "2"}, "jobs takes a whole number of processes"),
+        ({"limits": {"max_payload": 10}}, "limits takes an ioproto.Limits"),
+    ],
+)
+def test_an_argument_of_decode_of_the_wrong_shape_says_the_right_one(
+    arguments: dict[str, Any], says: str
+) -> None:
+    """``classifiers="latency"`` was read letter by letter: 'unknown classifier 'l''."""
+    with pytest.raises(ioproto.UsageError) as raised:
+        ioproto.decode(CHAT, **arguments)
     assert says in str(raised.value)
 
 
