@@ -259,6 +259,8 @@ class Pipeline:
         self._closed = False
         self._finished = False
         self._started = False
+        #: records are being fed: started, not finished (one test on feed's path for both)
+        self._feeding = False
         self._sinks_started = False
         self._out: list[Record] = []
         # A record's layer -> index of the layer it enters; -1: kept, not decoded.
@@ -390,12 +392,17 @@ class Pipeline:
         layer, a chunk at Engine.IO); a record of a layer at or above the top goes straight
         to the classifiers and sinks. An :class:`~ioproto.model.InputSummary` goes nowhere:
         it is kept in ``summary.input_summaries``. Returns the records that reached the
-        sinks because of it, classified.
+        sinks because of it, classified. What is no record, or a record fed after
+        :meth:`finish` or :meth:`close`, is a :class:`~ioproto.errors.UsageError`.
         """
-        if not self._started:
-            self._start()
-            self.start()
-        index = self._first_layer_for(record)
+        if not self._feeding:
+            self._begin_feeding()
+        try:
+            index = self._first_layer_for(record)
+        except AttributeError:
+            if isinstance(record, Record):
+                raise
+            raise UsageError(_not_fed(record)) from None
         if index < 0:
             if index == DELIVERED_ENTRY:  # classified by a worker: only the sinks are left
                 return self._deliver(record)  # type: ignore[arg-type]
@@ -427,6 +434,7 @@ class Pipeline:
             return []
         self._start()
         self._finished = True
+        self._feeding = False
         self._out = []
         self.end_open_sessions()
         for index in range(len(self.layers)):
@@ -478,6 +486,8 @@ class Pipeline:
 
     def run(self, records: Iterable[Record]) -> RunSummary:
         """Feed every record of ``records``, then close; returns the summary."""
+        if isinstance(records, Record | bytes | str) or not isinstance(records, Iterable):
+            raise UsageError(f"run takes an iterable of records; {_not_fed(records)}")
         try:
             for record in records:
                 self.feed(record)
@@ -626,6 +636,18 @@ class Pipeline:
             handler = stage.on_end
             if handler is not None:
                 self._call_sink(stage, handler, session, end)
+
+    def _begin_feeding(self) -> None:
+        """The first :meth:`feed`: start; a :class:`~ioproto.errors.UsageError` after
+        :meth:`finish` or :meth:`close`, whose layers and sinks are done."""
+        if self._finished:
+            raise UsageError(
+                "this pipeline is finished (finish() or close() was called); build another "
+                "with Pipeline.build to decode more"
+            )
+        self._start()
+        self.start()
+        self._feeding = True
 
     def _start(self) -> None:
         if not self._started:
@@ -838,6 +860,16 @@ class Pipeline:
 class WrongReturn(TypeError):
     """A component's method returned what the pipeline cannot use (the message says what it
     must return); reported like an exception of the component's own."""
+
+
+def _not_fed(value: Any) -> str:
+    """What is said of ``value`` given where a record goes (:meth:`Pipeline.feed`)."""
+    if isinstance(value, Record):
+        return f"feed({type(value).__name__}(...)) takes one record, run([...]) a list of them"
+    return (
+        f"a record goes in (an ioproto.Record, as a source makes them; docs/embedding.md), "
+        f"not {type(value).__name__} {_brief(value)}"
+    )
 
 
 def records_of(returned: Any, method: str) -> list[Record]:

@@ -415,6 +415,35 @@ def test_an_argument_of_decode_of_the_wrong_shape_says_the_right_one(
     assert says in str(raised.value)
 
 
+@pytest.mark.parametrize(
+    ("call", "says"),
+    [
+        (lambda p: p.feed(b"4hello"), "a record goes in (an ioproto.Record, as a source makes"),
+        (lambda p: p.run([b"4hello"]), "not bytes b'4hello'"),
+        (lambda p: p.run(said("hi")[0]), "feed(Chunk(...)) takes one record, run([...]) a list"),
+        (lambda p: p.run(b"4hello"), "run takes an iterable of records"),
+    ],
+)
+def test_what_is_no_record_fed_to_a_pipeline_says_what_goes_in(call: Any, says: str) -> None:
+    """It was an AttributeError ('bytes' object has no attribute 'layer') from inside."""
+    with pytest.raises(ioproto.UsageError) as raised:
+        call(Pipeline.build(proto="engineio"))
+    assert says in str(raised.value)
+
+
+def test_feeding_a_finished_pipeline_says_to_build_another() -> None:
+    """Its layers and sinks are closed: the records went into closed streams, or nowhere."""
+    out = io.StringIO()
+    pipeline = Pipeline.build(proto="socketio", sinks=[("jsonl", SinkContext(stream=out))])
+    pipeline.feed(said("hi")[0])
+    pipeline.finish()
+    with pytest.raises(ioproto.UsageError, match=r"this pipeline is finished .* build another"):
+        pipeline.feed(said("hi")[0])
+    pipeline.close()
+    with pytest.raises(ioproto.UsageError, match="this pipeline is finished"):
+        pipeline.feed(said("hi")[0])
+
+
 def test_no_warning_for_the_bundled_plugins() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error", PluginLoadWarning)
