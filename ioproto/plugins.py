@@ -89,8 +89,13 @@ def make_plugin_manager(
     naming it and skipped. A plugin of ``plugins`` whose hooks are wrong raises
     :class:`~ioproto.errors.PluginError` saying what to change. A lifecycle hook
     (``configure``, ``pipeline_started``, ``pipeline_finished``) that raises is reported with
-    a warning naming its plugin when it is called, and the run goes on.
+    a warning naming its plugin when it is called, and the run goes on. A name where a
+    plugin object goes (``plugins=["my_plugin"]``), or one name as ``only``, is a
+    :class:`~ioproto.errors.UsageError`.
     """
+    plugins = _plugin_objects(plugins)
+    if isinstance(only, str):
+        raise UsageError(f"only takes a list of names: only=[{only!r}]")
     pm = PluginManager()
     pm.add_hookspecs(hookspecs)
     if load_entrypoints:
@@ -116,6 +121,19 @@ def make_plugin_manager(
         pm.trace.root.setwriter(sys.stderr.write)
         pm.enable_tracing()
     return pm
+
+
+def _plugin_objects(plugins: Iterable[object]) -> list[object]:
+    """``plugins`` as a list; a name in place of a plugin object is a mistake (pluggy would
+    register the string, whose hooks are none, or each of its letters)."""
+    listed: list[object] = [plugins] if isinstance(plugins, str) else list(plugins)
+    for plugin in listed:
+        if isinstance(plugin, str):
+            raise UsageError(
+                f"plugins takes plugin objects (a module or an instance with hooks), not the "
+                f"name {plugin!r}: import it and pass it (plugins=[module])"
+            )
+    return listed
 
 
 def _names_from_environment() -> Sequence[str] | None:

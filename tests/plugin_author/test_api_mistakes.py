@@ -444,6 +444,24 @@ def test_feeding_a_finished_pipeline_says_to_build_another() -> None:
         pipeline.feed(said("hi")[0])
 
 
+@pytest.mark.parametrize(
+    ("arguments", "says"),
+    [
+        ({"plugins": ["ioproto_jsonl"]}, "not the name 'ioproto_jsonl': import it and pass it"),
+        ({"plugins": "ioproto_jsonl"}, "plugins takes plugin objects"),
+        ({"only": "jsonl"}, "only takes a list of names: only=['jsonl']"),
+    ],
+)
+def test_a_name_where_make_plugin_manager_takes_plugins_or_a_list_says_so(
+    arguments: dict[str, Any], says: str
+) -> None:
+    """A name in plugins was registered as a plugin with no hooks, silently; one string
+    as plugins, each of its letters ('Plugin already registered')."""
+    with pytest.raises(ioproto.UsageError) as raised:
+        make_plugin_manager(**arguments)
+    assert says in str(raised.value)
+
+
 def test_no_warning_for_the_bundled_plugins() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error", PluginLoadWarning)
