@@ -898,15 +898,17 @@ def _brief(value: Any) -> str:
 
 
 def _open(kind: str, component: Any, plugin: str, context: Any) -> Any:
-    """``component.open(context)``; an exception other than the
-    :class:`~ioproto.errors.UsageError` or ``ValueError`` it may raise for a setting it
-    refuses (a port in use, a folder it cannot write into), or a returned object without the
-    methods the pipeline calls, is a :class:`~ioproto.errors.PluginError` naming the
-    plugin."""
+    """``component.open(context)``; the ``ValueError`` it may raise for a setting it refuses
+    (a port in use, a folder it cannot write into) is a :class:`~ioproto.errors.UsageError`
+    in its words, as its own ``UsageError`` is; any other exception, or a returned object
+    without the methods the pipeline calls, is a :class:`~ioproto.errors.PluginError`
+    naming the plugin."""
     try:
         opened = component.open(context)
-    except (UsageError, ValueError):
+    except UsageError:
         raise
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
     except Exception as exc:
         raise PluginError(
             f"{kind} {component.name!r} of plugin {plugin!r} failed to open: "

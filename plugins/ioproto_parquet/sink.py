@@ -59,7 +59,10 @@ _COMPRESSIONS = ("zstd", "snappy", "gzip", "brotli", "lz4", "none")
 def _root(options: Mapping[str, Any]) -> str:
     root = options.get("path")
     if not root:
-        raise ValueError("the parquet sink writes into a directory: use --sink parquet:DIR")
+        raise ValueError(
+            "the parquet sink writes into a directory: use --sink parquet:DIR (in Python: "
+            "SinkContext(stream=sys.stdout, options={'path': DIR}))"
+        )
     return str(root)
 
 

@@ -350,6 +350,24 @@ def test_a_sink_option_the_sink_does_not_take_is_a_usage_error(
     assert says == str(raised.value)
 
 
+@pytest.mark.parametrize(
+    ("sink", "options", "says"),
+    [
+        ("parquet", {}, "in Python: SinkContext(stream=sys.stdout, options={'path': DIR})"),
+        ("stats", {"format": "xml"}, "xml"),
+    ],
+)
+def test_a_setting_a_sink_refuses_is_a_usage_error(
+    sink: str, options: dict[str, Any], says: str
+) -> None:
+    """A sink's open() raises ValueError for it: the library says it as a UsageError, as
+    its other mistakes are, in words a program can follow."""
+    context = SinkContext(stream=io.StringIO(), options=options)
+    with pytest.raises(ioproto.UsageError) as raised:
+        Pipeline.build(sinks=[(sink, context)])
+    assert says in str(raised.value)
+
+
 def test_the_options_a_sink_declares_and_its_private_ones_are_taken(tmp_path: Path) -> None:
     """The dashboard command's ``feed``, the parquet folder as ``path``: what a plugin's own
     code passes besides the declared options."""
