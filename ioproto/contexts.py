@@ -13,6 +13,8 @@ from typing import IO, TYPE_CHECKING, Any
 
 import attrs
 
+from .errors import UsageError
+
 if TYPE_CHECKING:
     from .model import Record
     from .sessions import SessionStore
@@ -38,6 +40,9 @@ class Limits:
     ``max_buffer_bytes`` bounds what the connections of a layer hold together of messages
     not finished yet (the HTTP layer: bodies, WebSocket fragments, partial frames); past
     it, the connection holding the most lets go of its message in progress.
+
+    Each bound is a whole number of at least 1; another value is a
+    :class:`~ioproto.errors.UsageError` when the limits are made.
     """
 
     max_payload: int = 16 * 1024 * 1024
@@ -51,6 +56,17 @@ class Limits:
     max_pending_bytes: int = 32 * 1024 * 1024
     max_state_bytes: int = 64 * 1024 * 1024
     max_buffer_bytes: int = 128 * 1024 * 1024
+
+    def __attrs_post_init__(self) -> None:
+        # A bound that is no whole number failed each record later (a str: a
+        # "*.internal" error record per message; 0 or less: every message "too large").
+        for field in attrs.fields(Limits):
+            value = getattr(self, field.name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise UsageError(
+                    f"Limits({field.name}={value!r}): give a whole number of at least 1 "
+                    f"(docs/cli.md, Limits)"
+                )
 
 
 @attrs.frozen(slots=True)

@@ -480,6 +480,14 @@ def test_a_name_where_make_plugin_manager_takes_plugins_or_a_list_says_so(
     assert says in str(raised.value)
 
 
+@pytest.mark.parametrize("value", ["1M", -1, 0, 1.5, True])
+def test_a_limit_that_is_no_whole_number_of_at_least_one_is_a_usage_error(value: Any) -> None:
+    """A string failed every message later (an engineio.internal record each); 0 or less
+    made every message 'too large'."""
+    with pytest.raises(ioproto.UsageError, match=r"Limits\(max_payload=.*\): give a whole"):
+        ioproto.Limits(max_payload=value)
+
+
 def test_no_warning_for_the_bundled_plugins() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error", PluginLoadWarning)
