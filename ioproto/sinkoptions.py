@@ -30,31 +30,41 @@ def not_an_option(key: str, valid: Collection[str], owner: str) -> str:
     return f"not an option of the {owner}{did_you_mean(key, valid)}; valid: {listed}"
 
 
-def accepted_option_names(factory: SinkFactory) -> set[str] | None:
-    """Every name ``factory`` may be opened with (declared, private, ``target`` for an
-    address sink); ``None`` when it declares no options."""
+def accepted_option_names(factory: SinkFactory, *, private: bool = True) -> set[str] | None:
+    """Every name ``factory`` may be opened with: declared, and unless ``private`` is false
+    (what a user types, ``--sink-option``) its private ones and ``target`` for an address
+    sink; ``None`` when it declares no options."""
     declared = declared_options(factory, "SinkFactory")
     if declared is None:
         return None
-    names = set(declared) | set(optional(factory, "SinkFactory", "private_options"))
-    if optional(factory, "SinkFactory", "target") == "address":
-        names.add("target")
+    names = set(declared)
+    if private:
+        names.update(optional(factory, "SinkFactory", "private_options"))
+        if optional(factory, "SinkFactory", "target") == "address":
+            names.add("target")
     return names
+
+
+def option_problem(
+    name: str, factory: SinkFactory, key: str, *, private: bool = True
+) -> str | None:
+    """Why sink ``name`` does not take option ``key`` (``not_an_option``'s words), or
+    ``None`` when it does or declares nothing. ``private``: as for
+    :func:`accepted_option_names`."""
+    accepted = accepted_option_names(factory, private=private)
+    if accepted is None or key in accepted:
+        return None
+    return not_an_option(key, declared_options(factory, "SinkFactory") or {}, f"{name} sink")
 
 
 def check_sink_option_names(name: str, factory: SinkFactory, keys: Iterable[str]) -> None:
     """A :class:`~ioproto.errors.UsageError` for a key sink ``name`` does not take, naming
     the likely one and the valid ones."""
-    accepted = accepted_option_names(factory)
-    if accepted is None:
-        return
-    declared = declared_options(factory, "SinkFactory") or {}
     for key in keys:
-        if key not in accepted:
-            raise UsageError(
-                f"sink option {key!r}: {not_an_option(key, declared, f'{name} sink')}"
-                f"{_STREAM_HINT if names_a_file(key, factory) else ''}"
-            )
+        problem = option_problem(name, factory, key)
+        if problem is not None:
+            hint = _STREAM_HINT if names_a_file(key, factory) else ""
+            raise UsageError(f"sink option {key!r}: {problem}{hint}")
 
 
 def names_a_file(key: str, factory: SinkFactory) -> bool:

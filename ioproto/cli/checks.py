@@ -14,7 +14,7 @@ from typing import Any
 from ioproto.components import declared_options, declared_types, optional
 from ioproto.pipeline import decode_option_names
 from ioproto.plugins import Components
-from ioproto.sinkoptions import names_a_file, not_an_option
+from ioproto.sinkoptions import names_a_file, not_an_option, option_problem
 from ioproto.suggest import did_you_mean
 
 from .mistakes import Mistake
@@ -92,16 +92,13 @@ def check_sink_options(
                 f"{did_you_mean(sink, sinks)}; sinks: {', '.join(sinks)} (ioproto plugins)"
             )
         factory = components.sinks.get(sink)
-        valid = declared_options(factory, "SinkFactory")
         for key in keys:
-            if valid is not None and key not in valid:
+            problem = option_problem(sink, factory, key, private=False)
+            if problem is not None:
                 hint = ""
                 if names_a_file(key, factory):
                     hint = f"; give the file as --sink {sink}:FILE"
-                raise Mistake(
-                    f"--sink-option {sink}.{key}: {not_an_option(key, valid, f'{sink} sink')}"
-                    f"{hint} (docs/cli.md)"
-                )
+                raise Mistake(f"--sink-option {sink}.{key}: {problem}{hint} (docs/cli.md)")
     names = sorted({name for name in chosen if name in components.sinks})
     valid_shared = _valid(
         declared_options(components.sinks.get(name), "SinkFactory") for name in names
