@@ -60,7 +60,8 @@ def plugin_manager(value: PluginManager | None) -> PluginManager | None:
 
 
 def sink_pairs(sinks: Sequence[tuple[str, SinkContext]]) -> list[tuple[str, SinkContext]]:
-    """``sinks`` as ``(name, SinkContext)`` pairs, each context's stream a text stream."""
+    """``sinks`` as ``(name, SinkContext)`` pairs, each context's stream a text stream (or
+    ``None``)."""
     pairs = list(sinks)
     for pair in pairs:
         if not (isinstance(pair, tuple) and len(pair) == 2 and isinstance(pair[1], SinkContext)):
@@ -73,6 +74,10 @@ def sink_pairs(sinks: Sequence[tuple[str, SinkContext]]) -> list[tuple[str, Sink
 
 
 def _check_stream(name: str, stream: Any) -> None:
+    """A path or a binary file given as a sink's stream; ``None`` passes, for a sink that
+    writes to none (a program's own collecting sink)."""
+    if stream is None:
+        return
     opening = "open(PATH, 'w', encoding='utf-8')"
     if isinstance(stream, io.BufferedIOBase | io.RawIOBase):
         raise UsageError(
