@@ -1,17 +1,21 @@
-"""A JSON string of a HAR that may be too long to keep (a body, a WebSocket message), read
-with its size measured as it goes (:func:`read_string`): kept while it may fit the limit that
-applies to it, read past once it cannot, leaving its sizes (:class:`Oversized`).
+"""A JSON string of a HAR that may be too long to keep (a body, a WebSocket message, a header's
+value), read with its size measured as it goes (:func:`read_string`): kept while it may fit
+the limit that applies to it, read past once it cannot, leaving its sizes (:class:`Oversized`).
 
-Whether the text is base64 is not known while it is read (``encoding`` or ``opcode`` may
-come after it), so both readings are measured: its bytes in UTF-8, and the bytes its base64
-reading gives (3 for each 4 characters of the base64 alphabet, as a decoder that skips other
-characters counts them). It is read past once the base64 reading is over the limit, or its
-UTF-8 bytes are over twice the limit (a base64 text with that many characters outside its
-alphabet is refused with them; none of the browsers writes such). So what is kept is at most
-about twice the limit, whatever the string's length.
+Whether a body's or a message's text is base64 is not known while it is read (``encoding``
+or ``opcode`` may come after it), so both readings are measured: its bytes in UTF-8, and the
+bytes its base64 reading gives (3 for each 4 characters of the base64 alphabet, as a decoder
+that skips other characters counts them). It is read past once the base64 reading is over
+the limit, or its UTF-8 bytes are over twice the limit (a base64 text with that many
+characters outside its alphabet is refused with them; none of the browsers writes such). Any
+other string (``base64=False``) is read past once its UTF-8 bytes are over the limit.
 
-What is kept is parsed by the file's JSON decoder, as before; JSON errors in what is read
-past are said as that decoder says them.
+What is kept is held decoded, a piece at a time, not as the file's characters: a string of
+escapes (``\\u0001``, 6 characters for 1 byte) costs what it stands for. So what is kept is
+at most about twice the limit in bytes, whatever the string's length or its escapes.
+
+Each piece is decoded by the decoder's own string scanner; a JSON error, in what is kept or
+in what is read past, is said as that decoder says it.
 """
 
 from __future__ import annotations
@@ -51,7 +55,9 @@ class Oversized:
         return self.base64_size if base64 else self.size
 
 
-def _over(size: int, alphabet: int, limit: int) -> bool:
+def _over(size: int, alphabet: int, limit: int, base64: bool) -> bool:
+    if not base64:
+        return size > limit
     return alphabet * 3 // 4 > limit or size > 2 * limit
 
 
@@ -61,22 +67,24 @@ def _measure(text: str) -> tuple[int, int]:
     return size, len(_NOT_BASE64.sub("", text))
 
 
-def capped(value: Any, limit: int) -> Any:
+def capped(value: Any, limit: int, base64: bool = True) -> Any:
     """``value``, or its :class:`Oversized` when it is a string that :func:`read_string`
     would read past: the same whether a string was read whole or in pieces."""
-    if not isinstance(value, str) or len(value) <= limit // 2:
-        return value  # (4 UTF-8 bytes a character at most: no more than twice the limit)
+    if not isinstance(value, str) or len(value) <= limit // (2 if base64 else 4):
+        return value  # (4 UTF-8 bytes a character at most: within the limit)
     size, alphabet = _measure(value)
-    return Oversized(size, alphabet * 3 // 4) if _over(size, alphabet, limit) else value
+    return Oversized(size, alphabet * 3 // 4) if _over(size, alphabet, limit, base64) else value
 
 
-def read_string(text: Text, limit: int) -> Any:
+def read_string(text: Text, limit: int, base64: bool = True) -> Any:
     """The JSON string that starts at ``text.position`` (a ``"``), or its
-    :class:`Oversized` when it is over ``limit`` in both readings (see the module)."""
+    :class:`Oversized` when it is over ``limit`` (in both readings when ``base64``: see
+    the module)."""
     line, column = text.location(text.position)
-    at = text.position + 1
+    start = text.offset
+    at = text.position = text.position + 1
     size = alphabet = 0
-    keeping = True
+    pieces: list[str] | None = []  # what is kept, decoded; None once it is read past
     while True:
         buffer = text.buffer
         stop = min(len(buffer), at + _PIECE)
@@ -85,30 +93,31 @@ def read_string(text: Text, limit: int) -> Any:
             piece: str = scanstring(buffer[at:end] + '"', 0)[0]
             edge = end == stop or (len(buffer) - end < _LONGEST_ESCAPE and not text.eof)
             if edge and _HIGH.match(buffer, end - 6, end) and "\ud800" <= piece[-1] <= "\udbff":
-                # Its low half may be past the cut: measured with it, as the decoder pairs them.
+                # Its low half may be past the cut: decoded with it, as the decoder pairs them.
                 end, piece = end - 6, piece[:-1]
         if end > at:
             more, more_alphabet = _measure(piece)
-            size, alphabet, at = size + more, alphabet + more_alphabet, end
-            if keeping and _over(size, alphabet, limit):
-                keeping = False
-            if not keeping:
-                text.skipped += at - text.position
-                text.position = at
+            size, alphabet = size + more, alphabet + more_alphabet
+            if pieces is None:
+                text.skipped += end - at
+            elif _over(size, alphabet, limit, base64):
+                pieces = None
+                text.skipped += text.offset + (end - at) - start  # (from its opening quote)
+            else:
+                pieces.append(piece)
+            at = text.position = end
             continue
         if buffer[at : at + 1] == '"':
-            if keeping:
-                return capped(text.value(), limit)
             text.position = at + 1
-            return Oversized(size, alphabet * 3 // 4)
+            if pieces is None:
+                return Oversized(size, alphabet * 3 // 4)
+            return pieces[0] if len(pieces) == 1 else "".join(pieces)
         if len(buffer) - at < _LONGEST_ESCAPE and not text.eof:
             came, dropped = text.more()  # (an escape, or the string, goes on past the buffer)
             at -= dropped
             if came:
                 continue
         # A character no string holds, an escape that is none, or the end of the file.
-        if keeping:
-            return capped(text.value(), limit)  # (the decoder says what is wrong)
         _fail(text, at, line, column)
 
 

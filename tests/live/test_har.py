@@ -565,6 +565,25 @@ def test_a_body_over_the_limit_is_read_past_not_held(
     assert records == _read_limited(har, 4000)  # as when the entry is read whole
 
 
+def test_a_text_of_escapes_is_held_as_what_it_stands_for(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A text all escapes (``\\u0001``: 6 characters for 1 byte) was kept in the read
+    buffer until over twice the limit in UTF-8, 12 times the limit in characters: it is
+    held decoded, so the buffer stays near a read's size, kept or read past."""
+    kept, past = "\x01" * 3000, "\x01" * 20_000  # 18,000 and 120,000 characters in the file
+    har = _har(tmp_path, _polling(1, kept, "ok"), _polling(2, past, "ok"))
+    monkeypatch.setattr(ioproto_har.text, "_READ", 1000)
+    lengths = _recording_reads(monkeypatch)
+    records = _read_limited(har, 4000)
+    assert max(lengths) < 3000  # (48,000 characters of escapes were held before)
+    assert [c.data for c in records if isinstance(c, Chunk)] == [kept.encode(), b"ok", b"ok"]
+    [error] = [r for r in records if isinstance(r, ErrorRecord)]
+    assert error.reason == "request body of 20000 bytes exceeds the limit of 4000 bytes: dropped"
+    monkeypatch.undo()
+    assert records == _read_limited(har, 4000)  # as when the entry is read whole
+
+
 @pytest.mark.parametrize("size", range(1, 14))
 def test_a_string_read_past_is_measured_as_the_decoder_reads_it(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, size: int
