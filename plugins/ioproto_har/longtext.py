@@ -38,8 +38,9 @@ _HIGH = re.compile(r"\\u[dD][89abAB][0-9a-fA-F]{2}")
 _NOT_BASE64 = re.compile(r"[^A-Za-z0-9+/]+")
 #: Characters measured at a time.
 _PIECE = 1 << 20
-#: The most characters an escape takes (a surrogate pair).
+#: The most characters an escape takes (a surrogate pair), and one half of it.
 _LONGEST_ESCAPE = 12
+_ESCAPE = 6
 
 
 @dataclass(frozen=True)
@@ -91,7 +92,8 @@ def read_string(text: Text, limit: int, base64: bool = True) -> Any:
         end = _RUN.match(buffer, at, stop).end()  # type: ignore[union-attr]
         if end > at:
             piece: str = scanstring(buffer[at:end] + '"', 0)[0]
-            edge = end == stop or (len(buffer) - end < _LONGEST_ESCAPE and not text.eof)
+            # (a low half the buffer cuts is no match of the run; one whole in it would be)
+            edge = end == stop or (len(buffer) - end < _ESCAPE and not text.eof)
             if edge and _HIGH.match(buffer, end - 6, end) and "\ud800" <= piece[-1] <= "\udbff":
                 # Its low half may be past the cut: decoded with it, as the decoder pairs them.
                 end, piece = end - 6, piece[:-1]
@@ -113,10 +115,10 @@ def read_string(text: Text, limit: int, base64: bool = True) -> Any:
                 return Oversized(size, alphabet * 3 // 4)
             return pieces[0] if len(pieces) == 1 else "".join(pieces)
         if len(buffer) - at < _LONGEST_ESCAPE and not text.eof:
-            came, dropped = text.more()  # (an escape, or the string, goes on past the buffer)
-            at -= dropped
-            if came:
-                continue
+            # An escape, or the string, goes on past the buffer; or the file ends there,
+            # which an escaped high surrogate held back for its low half needs to know.
+            at -= text.more()[1]
+            continue
         # A character no string holds, an escape that is none, or the end of the file.
         _fail(text, at, line, column)
 

@@ -702,3 +702,21 @@ def test_records_stay_in_memory_when_no_run_can_be_written(
         for record in records:
             order.add(record.ts, record)
         assert list(order) == sorted(records, key=lambda r: r.ts)
+
+
+@pytest.mark.parametrize("size", range(1, 14))
+def test_a_text_read_past_may_end_with_a_lone_escaped_surrogate(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, size: int
+) -> None:
+    """An escaped high surrogate held back for its low half, with fewer than 12 characters
+    after it in what was read, was taken for a bad escape: near the file's end (the last
+    entry's response) or when a read ended just there ('not JSON (invalid \\escape …)')."""
+    text = "x" * 3000 + "\ud83d"
+    har = tmp_path / "lone.har"
+    entries = [_polling(1, "40", "ok"), _polling(2, "41", text)]
+    har.write_text(json.dumps({"log": {"entries": entries}}))  # (as \\ud83d)
+    monkeypatch.setattr(ioproto_har.text, "_READ", size)
+    records = _read_limited(har, 10)
+    assert [c.data for c in records if isinstance(c, Chunk)] == [b"40", b"ok", b"41"]
+    [error] = [r for r in records if isinstance(r, ErrorRecord)]
+    assert error.reason == "response body of 3003 bytes exceeds the limit of 10 bytes: dropped"
