@@ -77,6 +77,12 @@ def capped(value: Any, limit: int, base64: bool = True) -> Any:
     return Oversized(size, alphabet * 3 // 4) if _over(size, alphabet, limit, base64) else value
 
 
+def utf8_size(value: str) -> int:
+    """The bytes of ``value`` in UTF-8 (a lone surrogate as 3), as :func:`read_string`
+    counts them."""
+    return _measure(value)[0] if not value.isascii() else len(value)
+
+
 def read_string(text: Text, limit: int, base64: bool = True) -> Any:
     """The JSON string that starts at ``text.position`` (a ``"``), or its
     :class:`Oversized` when it is over ``limit`` (in both readings when ``base64``: see

@@ -26,21 +26,26 @@ status 101, but no frames. Such an entry yields an ``ErrorRecord`` with rule
 ``_webSocketMessages`` (some extensions add them) is read like Chrome's.
 
 Absurd values (any field may hold any JSON): a number that is not finite or does not fit
-(``"status": 1e400``, ``"opcode": 1e400``, an integer of thousands of digits), a time outside
-years 1-9999, a field of the wrong type cost only what they spoil, with an error record:
-a bad ``opcode`` or ``status`` drops that frame or that response
-(``har.websocket.bad-frame``, ``har.entry.bad-status``); a frame or response time that is not
-usable becomes the entry's start time (``har.time.out-of-range``); anything else wrong with
-an entry drops that entry (``har.entry.invalid``). A WebSocket message or a request or
+(``"status": 1e400``, ``"opcode": 1e400``, an integer of thousands of digits), a time
+outside years 1-9999, a field of the wrong type cost only what they spoil, with an error
+record: a bad ``opcode`` or ``status`` drops that frame or that response
+(``har.websocket.bad-frame``, ``har.entry.bad-status``); a frame or response time that is
+not usable becomes the entry's start time (``har.time.out-of-range``); anything else wrong
+with an entry drops that entry (``har.entry.invalid``). A WebSocket message or a request or
 response body larger than ``limits.max_payload`` is dropped, not cut, with an error record
 saying it exceeds the limit (``har.websocket.too-large``, ``har.body.too-large``), as the
 ``http`` layer drops one in a capture; the other frames and the entry's other message are
-kept. A file that is no HAR at all (empty, not JSON, JSON of another shape) gives one
-``har.file.invalid`` record and an unreadable :class:`~ioproto.model.InputSummary` whose
-reason says in words what is wrong (``it has no "log" object``, ``its "log.entries" is
-null, not a list``). JSON that goes wrong after some entries (a cut file) costs only what
-follows: the entries before give their records, then a ``har.file.invalid`` record naming
-the last entry read and where the JSON fails. The source never raises on file content.
+kept. An entry whose other members (the URL, the headers, the times…) weigh more than
+``max_payload`` bytes (at least 1 MiB: :func:`head_limit`) is dropped with one error record
+naming the member where it went over (``har.entry.too-large``), a message whose members
+besides its ``data`` do is that frame's ``har.websocket.too-large``; the members no decoder
+reads (``_initiator``, ``cookies``…) are not kept at all. A file that is no HAR at all
+(empty, not JSON, JSON of another shape) gives one ``har.file.invalid`` record and an
+unreadable :class:`~ioproto.model.InputSummary` whose reason says in words what is wrong
+(``it has no "log" object``, ``its "log.entries" is null, not a list``). JSON that goes
+wrong after some entries (a cut file) costs only what follows: the entries before give their
+records, then a ``har.file.invalid`` record naming the last entry read and where the JSON
+fails. The source never raises on file content.
 
 The file is read one entry at a time (:mod:`.stream`), a long entry one WebSocket message at
 a time with its texts over ``max_payload`` read past (:mod:`.entry`: such a text is counted,
@@ -49,11 +54,10 @@ in a :class:`~.spool.Spool` until it is read through, and the records are put in
 within a memory budget (:mod:`.ordering`), so memory stays flat whatever the file's size and
 whatever one entry's.
 
-The connection is ``har:<connection id or entry number>-<server ip>:<port>``; request headers
-(User-Agent included) are kept in the HttpInfo. Chunks come out sorted by time. Sessions,
-revisions and transports are for the Engine.IO layer to work out from the URLs and the
-handshakes, as for a capture.
-"""
+The connection is ``har:<connection id or entry number>-<server ip>:<port>``; request
+headers (User-Agent included) are kept in the HttpInfo. Chunks come out sorted by time.
+Sessions, revisions and transports are for the Engine.IO layer to work out from the URLs and
+the handshakes, as for a capture."""
 
 from __future__ import annotations
 
@@ -68,6 +72,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from ioproto_http.framing import MAX_HEAD
 from ioproto_http.records import Chunk, ChunkKind, HttpInfo
 
 from ioproto.components import SourceContext, flag_option
@@ -75,6 +80,7 @@ from ioproto.errors import UsageError
 from ioproto.model import Direction, ErrorRecord, InputSummary, Record
 from ioproto.timestamps import usable
 
+from .entry import TooLarge
 from .longtext import Oversized
 from .ordering import TimeOrder
 from .spool import Spool
@@ -87,6 +93,13 @@ _WS_KINDS = {1: ChunkKind.WS_TEXT, 2: ChunkKind.WS_BINARY}
 #: Integers longer than this are read as infinities (Python refuses to convert integers of
 #: more than 4300 digits to and from text; no HAR field needs more than a few).
 _MAX_INT_DIGITS = 100
+
+
+def head_limit(max_payload: int) -> int:
+    """The bytes an entry's head may weigh (what it keeps besides its bodies and WebSocket
+    messages: ``ioproto_har.entry``): ``max_payload``, but never under 16 times the HTTP
+    layer's request head (1 MiB), so that a small ``max_payload`` does not drop the entries."""
+    return max(max_payload, 16 * MAX_HEAD)
 
 
 def _parse_int(text: str) -> int | float:
@@ -156,7 +169,8 @@ class HarSource:
             count = 0
             last: float | None = None  # the latest time of a record
             try:
-                entries = read_entries(input, _parse_int, context.limits.max_payload)
+                limit = context.limits.max_payload
+                entries = read_entries(input, _parse_int, limit, head_limit(limit))
                 for index, entry in enumerate(entries):
                     count = index + 1
                     for ts, record in _records_of(entry, index, input, now, take_all, context):
@@ -192,6 +206,15 @@ def _records_of(
 ) -> Iterator[tuple[float, Chunk | Record]]:
     """The records of entry number ``index`` with their times; an entry that is no object,
     or that cannot be read, gives one ``har.entry.invalid`` record instead."""
+    if isinstance(entry, TooLarge):
+        ts = _started({"startedDateTime": entry.started}) or 0.0
+        reason = (
+            f"entry {index} is dropped: what it holds besides its bodies and WebSocket "
+            f"messages (the URL, the headers, …) goes over the limit of {entry.limit} bytes "
+            f"at {entry.where or 'its start'}"
+        )
+        yield ts, _error(ts, input, "har.entry.too-large", reason[:1000])
+        return
     if not isinstance(entry, Mapping):
         yield 0.0, _error(now, input, "har.entry.invalid", f"entry {index} is not an object")
         return
@@ -276,7 +299,7 @@ def _entry_records(
         status = None
 
     if is_ws:
-        frames = (m for m in messages or () if isinstance(m, Mapping))
+        frames = (m for m in messages or () if isinstance(m, Mapping | TooLarge))
         first = next(frames, None)
         # Messages carry the upgrade request and, when the HAR has it, its answer (as the
         # http layer gives them for a capture).
@@ -304,6 +327,16 @@ def _entry_records(
             )
         taken = () if first is None else (first,)
         for number, frame in enumerate(itertools.chain(taken, frames)):
+            if isinstance(frame, TooLarge):
+                reason = (
+                    f"frame {number} is dropped: its members besides its data go over the "
+                    f"limit of {frame.limit} bytes at {frame.where or 'its start'}"
+                )
+                yield (
+                    started,
+                    _ws_error(started, upgrade, "har.websocket.too-large", reason, index=number),
+                )
+                continue
             direction: Direction = "c2s" if frame.get("type") == "send" else "s2c"
             opcode = _integer(frame.get("opcode", 1))
 

@@ -5,12 +5,13 @@ Each value is parsed by the standard library's JSON decoder (``raw_decode``, thr
 :class:`.text.Text`), as the whole file was before: an entry reads the same, absurd values
 included (``NaN``, ``1e400``, huge integers through ``parse_int``). Only the skeleton around
 the entries (``{"log": {"entries": [`` … ``]}}``) is walked here: the other members are
-parsed and dropped, and the document is checked to its end, so that a file that is no HAR
-says what is wrong in the words a whole parse gave (``it has no "log" object``, ``it is not
-JSON (extra data at line 2, column 1)``).
+moved past without being built (:mod:`.skip`), and the document is checked to its end, so
+that a file that is no HAR says what is wrong in the words a whole parse gave (``it has no
+"log" object``, ``it is not JSON (extra data at line 2, column 1)``).
 
 An entry is read as :mod:`.entry` says: whole when it is in what is buffered, else member
-by member, so that a long body or a long WebSocket session does not set what memory holds.
+by member, so that a long body, a long WebSocket session, a huge header or a member no
+decoder reads does not set what memory holds.
 
 A fault found after some entries (broken JSON in the middle, a cut file) is raised when the
 reading reaches it: the entries before it have been given.
@@ -23,6 +24,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from .entry import entries
+from .skip import skip
 from .text import Text
 
 
@@ -31,11 +33,15 @@ class NotAHar(Exception):
     says why in words (``it has no "log" object``), for the line ``not a readable HAR: …``."""
 
 
-def read_entries(input: str, parse_int: Callable[[str], Any], limit: int) -> Iterator[Any]:
+def read_entries(
+    input: str, parse_int: Callable[[str], Any], limit: int, head_limit: int | None = None
+) -> Iterator[Any]:
     """The elements of the ``log.entries`` list of the HAR file ``input``, in order, read as
     :func:`.entry.entries` reads them with ``limit`` (the source's ``max_payload``): an
     entry's ``_webSocketMessages`` list may be a :class:`~.spool.Spool`, valid until the next
-    entry is read, and a body or message text over ``limit`` an :class:`~.longtext.Oversized`.
+    entry is read, a body or message text over ``limit`` an :class:`~.longtext.Oversized`,
+    and an entry (or a message) whose other members go over ``head_limit`` bytes (by
+    default ``limit``) a :class:`~.entry.TooLarge`; the members no decoder reads are left out.
 
     Raises :class:`NotAHar` when it is not one (empty, not JSON, another shape of JSON,
     unreadable) — after the entries before the fault, if it comes after some — and
@@ -49,7 +55,7 @@ def read_entries(input: str, parse_int: Callable[[str], Any], limit: int) -> Ite
     with handle:
         text = Text(handle, json.JSONDecoder(parse_int=parse_int))
         try:
-            yield from _entries(text, limit)
+            yield from _entries(text, limit, limit if head_limit is None else head_limit)
         except json.JSONDecodeError as exc:
             why = exc.msg[:1].lower() + exc.msg[1:].removesuffix(" at")  # "…starting at"
             line, column = text.where(exc)
@@ -64,7 +70,7 @@ def read_entries(input: str, parse_int: Callable[[str], Any], limit: int) -> Ite
             raise NotAHar(f"cannot read it ({exc.strerror or exc})") from None
 
 
-def _entries(text: Text, limit: int) -> Iterator[Any]:
+def _entries(text: Text, limit: int, head_limit: int) -> Iterator[Any]:
     """The entries of the document in ``text``; a shape that is no HAR is said only once the
     whole document has parsed, as a whole parse said a JSON error first."""
     if text.at_end():
@@ -86,7 +92,7 @@ def _entries(text: Text, limit: int) -> Iterator[Any]:
                 problem = f'its "log.entries" is {json_kind(text.value())}, not a list'
                 continue
             problem = None
-            yield from entries(text, limit)
+            yield from entries(text, limit, head_limit)
     text.end()
     if problem is not None:
         raise NotAHar(problem)
@@ -98,7 +104,7 @@ def _member(text: Text, name: str) -> Iterator[None]:
     seen = False
     for key in text.members():
         if key != name or seen:
-            text.value()
+            skip(text)
             continue
         seen = True
         yield

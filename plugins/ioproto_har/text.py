@@ -164,20 +164,22 @@ class Text:
         self.position = end
         return True, value
 
-    def members(self) -> Iterator[str]:
-        """The keys of the object that starts here; after each, the caller parses its value."""
-        return self._sequence("{", "}", self._key)
+    def members(self, key: Callable[[], T] | None = None) -> Iterator[T | str]:
+        """The keys of the object that starts here, each as ``key`` reads the string that
+        starts there (by default parsed whole); after each, the caller parses its value."""
+        read = key or self.value
+        return self._sequence("{", "}", lambda: self._key(read))
 
     def elements(self, item: Callable[[], T] | None = None) -> Iterator[T | Any]:
         """What ``item`` reads of each value of the list that starts here (by default each
         value parsed whole)."""
         return self._sequence("[", "]", item or self.value)
 
-    def _key(self) -> str:
+    def _key(self, read: Callable[[], T]) -> T:
         if self.peek() != '"':
             message = "Expecting property name enclosed in double quotes"
             raise json.JSONDecodeError(message, self.buffer, self.position)
-        key: str = self.value()
+        key = read()
         self._expect(":", "Expecting ':' delimiter")
         return key
 

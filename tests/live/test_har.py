@@ -19,6 +19,7 @@ import ioproto_socketio
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from ioproto_har.entry import TooLarge
 from ioproto_har.longtext import Oversized
 from ioproto_har.ordering import TimeOrder
 from ioproto_har.source import HarSource
@@ -438,44 +439,119 @@ _STRINGS = st.text(
 _BODY = st.fixed_dictionaries(
     {}, optional={"text": _STRINGS | _JSON, "encoding": st.just("base64")}
 )
-_MESSAGE = st.fixed_dictionaries({"data": _STRINGS | _JSON}, optional={"opcode": st.just(2)})
+#: Members no decoder reads, left out as they are read.
+_UNREAD = {"_initiator": _STRINGS | _JSON, "cookies": st.lists(_JSON, max_size=3)}
+_MESSAGE = st.fixed_dictionaries(
+    {"data": _STRINGS | _JSON}, optional={"opcode": st.just(2), "type": _STRINGS, **_UNREAD}
+)
+_HEADERS = st.lists(
+    st.fixed_dictionaries({"name": _STRINGS, "value": _STRINGS}, optional=_UNREAD) | _JSON,
+    max_size=5,
+)
 #: Entries whose members are those read as they come (in either order of keys).
 _STREAMED = st.fixed_dictionaries(
     {},
     optional={
-        "request": st.fixed_dictionaries({"url": st.just("ws://h/")}, optional={"postData": _BODY})
+        "request": st.fixed_dictionaries(
+            {"url": st.just("ws://h/") | _STRINGS},
+            optional={"postData": _BODY, "headers": _HEADERS | _JSON, **_UNREAD},
+        )
         | _JSON,
-        "response": st.fixed_dictionaries({}, optional={"content": _BODY}) | _JSON,
+        "response": st.fixed_dictionaries({}, optional={"content": _BODY, "headers": _HEADERS})
+        | _JSON,
         "_webSocketMessages": st.lists(_MESSAGE | _JSON, max_size=6) | _JSON,
+        "startedDateTime": _STRINGS | _JSON,
+        **_UNREAD,
     },
 )
 _BASE64 = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")
 
 
-def _capped_as_read(entry: Any, limit: int) -> Any:
-    """``entry`` as json.loads gives it, with the strings that the reading reads past for
-    ``limit`` as their sizes: more base64 than the limit, or over twice it in UTF-8."""
+#: What the reading keeps of an entry: texts, messages, head values (or its start time).
+_HEADER_SHAPE = ["head", {"name": "head", "value": "head"}]
+_BODY_SHAPE = {"text": "text", "encoding": "head", "_encoding": "head"}
+_ENTRY_SHAPE: dict[str, Any] = {
+    **dict.fromkeys(("_resourceType", "connection", "serverIPAddress", "time"), "head"),
+    "_webSocketMessages": "messages",
+    "request": {"method": "head", "url": "head", "headers": _HEADER_SHAPE, "postData": _BODY_SHAPE},
+    "response": {
+        **{"status": "head", "statusText": "head", "headers": _HEADER_SHAPE},
+        "content": _BODY_SHAPE,
+    },
+    "startedDateTime": "started",
+    "timings": dict.fromkeys(("blocked", "dns", "connect", "send", "wait", "receive"), "head"),
+}
+_MESSAGE_SHAPE = {"data": "text", "type": "head", "time": "head", "opcode": "head"}
 
-    def cap(value: Any) -> Any:
-        if not isinstance(value, str):
-            return value
-        size = len(value.encode("utf-8", "surrogatepass"))
+
+def _utf8(text: str) -> int:
+    return len(text.encode("utf-8", "surrogatepass"))
+
+
+def _head_weight(value: Any) -> int:
+    """64 bytes a value or key, and its strings' UTF-8 bytes."""
+    if isinstance(value, str):
+        return 64 + _utf8(value)
+    if isinstance(value, list):
+        return 64 + sum(map(_head_weight, value))
+    if isinstance(value, dict):
+        return 64 + sum(64 + _utf8(k) + _head_weight(v) for k, v in value.items())
+    return 64
+
+
+def _as_read(entry: Any, limit: int, head_limit: int) -> Any:
+    """``entry`` as json.loads gives it, with what the reading does applied: the members it
+    does not read left out; the strings it reads past for ``limit`` as their sizes (more
+    base64 than the limit, or over twice it in UTF-8); an entry (or message) whose other
+    members weigh over ``head_limit`` bytes as a TooLarge naming the member."""
+    if not isinstance(entry, dict):
+        return None
+
+    def cap(value: str) -> Any:
+        size = _utf8(value)
         base64_size = sum(c in _BASE64 for c in value) * 3 // 4
         return Oversized(size, base64_size) if base64_size > limit or size > 2 * limit else value
 
-    def body(holder: Any, key: str) -> None:
-        inner = holder.get(key) if isinstance(holder, dict) else None
-        if isinstance(inner, dict) and "text" in inner:
-            inner["text"] = cap(inner["text"])
+    def read(value: Any, shape: Any, head: dict[str, Any], where: str) -> Any:
+        def take(weight: int, where: str) -> None:
+            if head["over"] is None and weight > head["left"]:
+                head["over"] = where
+            elif head["over"] is None:
+                head["left"] -= weight
 
-    if isinstance(entry, dict):
-        body(entry.get("request"), "postData")
-        body(entry.get("response"), "content")
-        messages = entry.get("_webSocketMessages")
-        for message in messages if isinstance(messages, list) else ():
-            if isinstance(message, dict) and "data" in message:
-                message["data"] = cap(message["data"])
-    return entry
+        if head["over"] is not None:
+            short = shape == "started" and isinstance(value, str) and _utf8(value) <= 64
+            return value if short else None
+        if shape == "text" and isinstance(value, str):
+            return cap(value)
+        if shape == "messages" and isinstance(value, list):
+            return [whole(message, _MESSAGE_SHAPE, None) for message in value]
+        if isinstance(shape, dict) and isinstance(value, dict):
+            take(64, where)
+            kept = {}
+            for key, member in value.items():
+                if key in shape:
+                    inner = f"{where}.{key}" if where else key
+                    take(64 + len(key), inner)
+                    kept[key] = read(member, shape[key], head, inner)
+            return kept
+        if isinstance(shape, list) and isinstance(value, list):
+            take(64, where)
+            return [read(v, shape[1], head, f"{where}[{n}]") for n, v in enumerate(value)]
+        take(_head_weight(value), where)
+        return value if head["over"] is None else None
+
+    def whole(value: Any, shape: Any, started: str | None) -> Any:
+        head: dict[str, Any] = {"left": head_limit, "over": None}
+        kept = read(value, shape, head, "")
+        if head["over"] is None:
+            return kept
+        if started == "entry":
+            started = kept.get("startedDateTime")
+            started = started if isinstance(started, str) and _utf8(started) <= 64 else None
+        return TooLarge(head["over"], head_limit, started)
+
+    return whole(entry, _ENTRY_SHAPE, "entry")
 
 
 @settings(max_examples=300, deadline=None)
@@ -488,6 +564,7 @@ def _capped_as_read(entry: Any, limit: int) -> Any:
     size=st.integers(min_value=1, max_value=40),
     limit=st.integers(min_value=1, max_value=12),
     budget=st.integers(min_value=0, max_value=2000),
+    head_limit=st.integers(min_value=0, max_value=3000),
 )
 def test_entries_read_one_at_a_time_are_those_a_whole_parse_gives(
     tmp_path_factory: pytest.TempPathFactory,
@@ -499,22 +576,25 @@ def test_entries_read_one_at_a_time_are_those_a_whole_parse_gives(
     size: int,
     limit: int,
     budget: int,
+    head_limit: int,
 ) -> None:
     """Whatever the reads cut (``size`` characters at a time), the entries are those of
-    json.loads: the strings over ``limit`` read past as their sizes, the messages read one
-    at a time through a spool (which writes them to disk past ``budget`` bytes)."""
+    json.loads: the members no decoder reads left out, the strings over ``limit`` read past
+    as their sizes, an entry or message whose other members weigh over ``head_limit`` bytes
+    dropped, the messages read one at a time through a spool (which writes them to disk
+    past ``budget`` bytes)."""
     path = tmp_path_factory.mktemp("har") / "any.har"
     document = {"log": {**other, "entries": entries}}
     text = json.dumps(document, indent=indent, ensure_ascii=ascii, sort_keys=sort_keys)
     path.write_bytes(text.encode("utf-8", "surrogatepass"))
     parsed = json.loads(text, parse_int=ioproto_har.source._parse_int)["log"]["entries"]
-    want = [_capped_as_read(entry, limit) for entry in parsed]
+    want = [_as_read(entry, limit, head_limit) for entry in parsed]
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(ioproto_har.text, "_READ", size)
         patch.setattr(ioproto_har.spool, "BUDGET", budget)
         got = []
         for entry in ioproto_har.stream.read_entries(
-            str(path), ioproto_har.source._parse_int, limit
+            str(path), ioproto_har.source._parse_int, limit, head_limit
         ):
             messages = entry.get("_webSocketMessages") if isinstance(entry, dict) else None
             if isinstance(messages, Spool):
@@ -702,6 +782,88 @@ def test_records_stay_in_memory_when_no_run_can_be_written(
         for record in records:
             order.add(record.ts, record)
         assert list(order) == sorted(records, key=lambda r: r.ts)
+
+
+def _hostile(where: str) -> dict[str, Any]:
+    """A polling entry with 1.2 MB (or 30,000 headers) at ``where``."""
+    entry = _polling(2, "40", "ok")
+    request = entry["request"]
+    big = "v" * 1_200_000
+    if where == "url":
+        request["url"] += "&x=" + big
+    elif where == "a header":
+        request["headers"] = [{"name": "Cookie", "value": big}]
+    elif where == "headers":
+        request["headers"] = [{"name": "x", "value": "v"}] * 30_000
+    elif where == "_initiator":
+        entry["_initiator"] = {"type": "script", "stack": [big]}
+    elif where == "unread lists":
+        request["queryString"] = [{"name": "q", "value": "v"}] * 30_000
+        request["cookies"] = [{"name": "c", "value": big}]
+        request["postData"]["params"] = [{"name": "p", "value": big}]
+    return entry
+
+
+@pytest.mark.parametrize(
+    ("where", "said"),
+    [
+        ("url", "request.url"),
+        ("a header", "request.headers[0].value"),
+        ("headers", "request.headers[3164].value"),
+        ("_initiator", None),
+        ("unread lists", None),
+    ],
+)
+def test_a_huge_member_of_an_entry_is_not_held(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, where: str, said: str | None
+) -> None:
+    """A huge string or list anywhere in an entry was parsed whole: the entry's size set the
+    memory. A member no decoder reads is moved past; one that is read (the URL, a header)
+    is weighed as it is read, and past 1 MiB the entry is one har.entry.too-large, the
+    entries around it kept. The buffer stays near a read's size."""
+    har = _har(tmp_path, _polling(1, "40", "ok"), _hostile(where), _polling(3, "41", "ok"))
+    monkeypatch.setattr(ioproto_har.text, "_READ", 4096)
+    lengths = _recording_reads(monkeypatch)
+    records = _read_limited(har, 4000)
+    assert max(lengths) < 20_000
+    chunks = [c.data for c in records if isinstance(c, Chunk)]
+    bad = [r for r in records if isinstance(r, ErrorRecord)]
+    if said is None:  # (read as if the member were not there)
+        assert chunks == [b"40", b"ok", b"40", b"ok", b"41", b"ok"] and not bad
+    else:
+        assert chunks == [b"40", b"ok", b"41", b"ok"]
+        assert [(r.rule, r.ts, r.reason) for r in bad] == [
+            (
+                "har.entry.too-large",
+                1704067202.0,
+                "entry 1 is dropped: what it holds besides its bodies and WebSocket messages "
+                f"(the URL, the headers, …) goes over the limit of 1048576 bytes at {said}",
+            )
+        ]
+    monkeypatch.undo()
+    with monkeypatch.context() as patch:
+        patch.setattr(ioproto_har.text, "_READ", 1 << 30)
+        assert _read_limited(har, 4000) == records  # as when the entry is read whole
+
+
+def test_a_message_whose_other_members_are_huge_costs_only_itself(tmp_path: Path) -> None:
+    """A message's members besides its data are weighed on their own: a huge ``type`` drops
+    that frame (har.websocket.too-large), not the entry's other frames."""
+    entry = _websocket_entry('0{"sid":"s"}', "40", '42["lost"]', '42["after"]')
+    entry["_webSocketMessages"][2]["type"] = "t" * 1_100_000
+    records = _read_limited(_har(tmp_path, entry), 4000)
+    assert [c.data for c in records if isinstance(c, Chunk)] == [
+        b'0{"sid":"s"}',
+        b"40",
+        b'42["after"]',
+    ]
+    [error] = [r for r in records if isinstance(r, ErrorRecord)]
+    assert (error.rule, error.index, error.reason) == (
+        "har.websocket.too-large",
+        2,
+        "frame 2 is dropped: its members besides its data go over the limit of 1048576 bytes "
+        "at type",
+    )
 
 
 @pytest.mark.parametrize("size", range(1, 14))
