@@ -173,13 +173,22 @@ def _light(text: Text, shape: Mapping[str, Any], limits: _Limits) -> tuple[bool,
     are): ``shape`` applied but the weighing. Else ``(False, None)``, moved past nothing."""
     text.peek()  # (what reads on is done: the buffer stays as it is until the rewind)
     start = text.position
-    found, value = text.whole()
+    found, value = _whole(text)
     if not found:
         return False, None
     if (text.position - start) * _MOST_PER_CHARACTER > limits.head:
         text.position = start  # (to be weighed)
         return False, None
     return True, _trimmed(value, shape, limits)
+
+
+def _whole(text: Text) -> tuple[bool, Any]:
+    """:meth:`~.text.Text.whole`; ``(False, None)`` for a value nested deeper than the
+    decoder goes, which the walk may still move past (an unread member: :mod:`.skip`)."""
+    try:
+        return text.whole()
+    except RecursionError:
+        return False, None
 
 
 def _trimmed(value: Any, shape: Any, limits: _Limits) -> Any:
@@ -207,7 +216,7 @@ def _value(text: Text, shape: Any, limits: _Limits, head: _Head, where: str) -> 
             return _started(text)
         skip(text)
         return None
-    found, value = text.whole()
+    found, value = _whole(text)
     if found:
         return _capped(value, shape, limits, head, where)
     first = text.peek()
@@ -284,7 +293,7 @@ _NO_TEXT = _Limits(0, 0)
 
 def _started(text: Text) -> str | None:
     """The start time that starts here, kept when it is a short string."""
-    found, value = text.whole()
+    found, value = _whole(text)
     if found:
         return _short(value)
     if text.peek() == '"':

@@ -127,7 +127,8 @@ class Text:
         self._skip_space()
         return self.buffer[self.position : self.position + 1]
 
-    def _expect(self, what: str, message: str) -> None:
+    def expect(self, what: str, message: str) -> None:
+        """Move past ``what`` (after white space), or raise the decoder's ``message``."""
         if self.peek() != what:
             raise json.JSONDecodeError(message, self.buffer, self.position)
         self.position += 1
@@ -180,12 +181,12 @@ class Text:
             message = "Expecting property name enclosed in double quotes"
             raise json.JSONDecodeError(message, self.buffer, self.position)
         key = read()
-        self._expect(":", "Expecting ':' delimiter")
+        self.expect(":", "Expecting ':' delimiter")
         return key
 
     def _sequence(self, opening: str, closing: str, item: Callable[[], T]) -> Iterator[T]:
         """What ``item`` reads of each item of the object or list that starts here."""
-        self._expect(opening, "Expecting value")
+        self.expect(opening, "Expecting value")
         if self.peek() == closing:
             self.position += 1
             return
@@ -194,7 +195,7 @@ class Text:
             if self.peek() == closing:
                 self.position += 1
                 return
-            self._expect(",", "Expecting ',' delimiter")
+            self.expect(",", "Expecting ',' delimiter")
 
     def end(self) -> None:
         """Raise as a whole parse does when anything but white space follows the document."""

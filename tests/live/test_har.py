@@ -882,3 +882,21 @@ def test_a_text_read_past_may_end_with_a_lone_escaped_surrogate(
     assert [c.data for c in records if isinstance(c, Chunk)] == [b"40", b"ok", b"41"]
     [error] = [r for r in records if isinstance(r, ErrorRecord)]
     assert error.reason == "response body of 3003 bytes exceeds the limit of 10 bytes: dropped"
+
+
+@pytest.mark.parametrize("size", [4096, 1 << 30])
+def test_an_unread_member_of_any_depth_is_moved_past(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, size: int
+) -> None:
+    """A member no decoder reads, nested deeper than the decoder goes (or than a walk of
+    nested calls would), is moved past: it cost the rest of the file ('its JSON is nested
+    too deep'), whether read in pieces or whole."""
+    entry = json.dumps(_polling(2, "41", "ok"))
+    deep = '"_initiator": ' + "[" * 5000 + '"' + "v" * 20_000 + '"' + "]" * 5000
+    entries = [json.dumps(_polling(1, "40", "ok")), "{" + deep + ", " + entry[1:]]
+    har = tmp_path / "deep.har"
+    har.write_text('{"log": {"entries": [' + ", ".join(entries) + "]}}")
+    monkeypatch.setattr(ioproto_har.text, "_READ", size)
+    records = _read_limited(har, 4000)
+    assert [c.data for c in records if isinstance(c, Chunk)] == [b"40", b"ok", b"41", b"ok"]
+    assert not [r for r in records if isinstance(r, ErrorRecord)]
