@@ -35,6 +35,7 @@ object is moved past too and given as ``None``.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -261,34 +262,90 @@ def _list(text: Text, item: Any, limits: _Limits, head: _Head, where: str) -> li
 
 
 def _kept(text: Text, head: _Head, where: str) -> Any:
-    """The head value that starts here, kept whole as long as it fits the head."""
+    """The head value that starts here, kept whole as long as it fits the head (``None``
+    past it). A list or an object (a value of another type than its shape's) is walked with
+    the lists and objects it is in held as a list, not as nested calls: no depth is too
+    deep for it."""
+    levels: list[_Level] = []
+    while True:
+        value, opened = _kept_item(text, head, where)
+        if opened is not None:
+            closing = "]" if isinstance(opened, list) else "}"
+            if text.peek() != closing:
+                levels.append(_Level(opened, closing))
+                if closing == "}":
+                    levels[-1].key = _kept_key(text, head, where)
+                continue  # (its first item comes next)
+            text.position += 1
+            value = opened
+        while levels:  # a value was read: into the list or object it is in, and the ends
+            level = levels[-1]
+            if isinstance(level.value, list):
+                level.value.append(value)
+            else:
+                level.value[level.key] = value
+            if text.peek() == level.closing:
+                text.position += 1
+                value = levels.pop().value
+                continue
+            text.expect(",", "Expecting ',' delimiter")
+            if level.closing == "}":
+                level.key = _kept_key(text, head, where)
+            break
+        else:
+            return value
+
+
+class _Level:
+    """A list or an object :func:`_kept` is in: what it holds so far, its closing, and the
+    key of the value being read in it."""
+
+    def __init__(self, value: list[Any] | dict[str, Any], closing: str) -> None:
+        self.value = value
+        self.closing = closing
+        self.key = ""
+
+
+def _kept_item(
+    text: Text, head: _Head, where: str
+) -> tuple[Any, list[Any] | dict[str, Any] | None]:
+    """``(value, None)`` for the value that starts here when it is no list or object, or is
+    whole in what is buffered (``None`` once the head is over); ``(None, opened)`` past the
+    opening of a list or an object, ``opened`` empty for its items."""
+    if head.over is not None:
+        skip(text)
+        return None, None
+    found, value = _whole(text)
+    if found:
+        return (value if head.take(_weight(value), where) else None), None
     first = text.peek()
     if first == '"':
         if not head.take(_ITEM, where):
             skip(text)
-            return None
+            return None, None
         string = read_string(text, head.left, base64=False)
         if isinstance(string, Oversized):
             head.take(string.size, where)
-            return None
+            return None, None
         head.take(utf8_size(string), where)
-        return string
-    if first == "[":
+        return string, None
+    if first in ("[", "{"):
         head.take(_ITEM, where)
-        return list(text.elements(lambda: _value(text, _HEAD, _NO_TEXT, head, where)))
-    if first == "{":
-        head.take(_ITEM, where)
-        value: dict[str, Any] = {}
-        for key in text.members(lambda: _kept(text, head, where)):
-            value[key] = _value(text, _HEAD, _NO_TEXT, head, where)
-        return value
+        text.position += 1
+        return None, [] if first == "[" else {}
     value = text.value()  # (a number or a literal: small, but for absurd digits)
     head.take(_ITEM, where)
-    return value
+    return value, None
 
 
-#: What :func:`_kept`'s items are read with: as head values, not texts.
-_NO_TEXT = _Limits(0, 0)
+def _kept_key(text: Text, head: _Head, where: str) -> str:
+    """The key that starts here in an object of a head value, weighed as a string."""
+    if text.peek() != '"':
+        message = "Expecting property name enclosed in double quotes"
+        raise json.JSONDecodeError(message, text.buffer, text.position)
+    key, _ = _kept_item(text, head, where)
+    text.expect(":", "Expecting ':' delimiter")
+    return key if isinstance(key, str) else ""
 
 
 def _started(text: Text) -> str | None:

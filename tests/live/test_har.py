@@ -900,3 +900,24 @@ def test_an_unread_member_of_any_depth_is_moved_past(
     records = _read_limited(har, 4000)
     assert [c.data for c in records if isinstance(c, Chunk)] == [b"40", b"ok", b"41", b"ok"]
     assert not [r for r in records if isinstance(r, ErrorRecord)]
+
+
+@pytest.mark.parametrize("size", [4096, 1 << 30])
+def test_a_read_member_of_any_depth_costs_only_its_entry(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, size: int
+) -> None:
+    """A member the source reads, of the wrong type and nested deeper than the decoder goes
+    (a URL that is a list 5000 deep), is read without nested calls: its entry cannot be
+    read (har.entry.invalid), the entries around it are."""
+    entry = _polling(2, "41", "ok")
+    entry["request"]["url"] = "@@"
+    deep = "[" * 5000 + '"' + "v" * 20_000 + '"' + "]" * 5000
+    entries = [_polling(1, "40", "ok"), entry, _polling(3, "42", "ok")]
+    har = tmp_path / "deep.har"
+    har.write_text(json.dumps({"log": {"entries": entries}}).replace('"@@"', deep))
+    monkeypatch.setattr(ioproto_har.text, "_READ", size)
+    records = _read_limited(har, 4000)
+    assert [c.data for c in records if isinstance(c, Chunk)] == [b"40", b"ok", b"42", b"ok"]
+    [error] = [r for r in records if isinstance(r, ErrorRecord)]
+    assert error.rule == "har.entry.invalid"
+    assert error.reason.startswith("entry 1 could not be read: RecursionError")
