@@ -84,7 +84,7 @@ from .entry import TooLarge
 from .longtext import Oversized
 from .ordering import TimeOrder
 from .spool import Spool
-from .stream import NotAHar, read_entries
+from .stream import NotAHar, json_kind, read_entries
 
 _TIMINGS = ("blocked", "dns", "connect", "send", "wait", "receive")
 _WS_KINDS = {1: ChunkKind.WS_TEXT, 2: ChunkKind.WS_BINARY}
@@ -266,13 +266,13 @@ def _entry_records(
 ) -> Iterator[tuple[float, Chunk | Record]]:
     request = entry["request"]
     response = entry.get("response") or {}
-    url = urlsplit(str(request["url"]))
+    url = urlsplit(_text(request["url"], "request.url"))
     query = tuple(parse_qsl(url.query, keep_blank_values=True))
     headers = _headers(request.get("headers"))
     target = url.path + (f"?{url.query}" if url.query else "")
     started = _started(entry)
     info = HttpInfo(
-        method=str(request.get("method", "GET")),
+        method=_text(request.get("method", "GET"), "request.method"),
         target=target,
         path=url.path,
         query=query,
@@ -366,7 +366,7 @@ def _entry_records(
             given_data = frame.get("data", "")
             data: bytes | Oversized = given_data  # (read past in the file: over the limit)
             if not isinstance(given_data, Oversized):
-                raw = str(given_data)
+                raw = _text(given_data, f"frame {number}'s data")
                 try:
                     data = base64.b64decode(raw, validate=True) if opcode == 2 else raw.encode()
                 except (binascii.Error, ValueError):
@@ -437,7 +437,7 @@ def _answered(info: HttpInfo, response: Mapping[str, Any], status: int | None) -
         path=info.path,
         query=info.query,
         status=status,
-        reason=str(response.get("statusText") or "") or None,
+        reason=_text(response.get("statusText") or "", "response.statusText") or None,
         headers=_headers(response.get("headers")),
         request_headers=info.headers,
         request_ts=info.request_ts,
@@ -531,8 +531,22 @@ def _elapsed(entry: Mapping[str, Any]) -> float:
     return total / 1000.0
 
 
+def _text(value: Any, member: str) -> str:
+    """The text of ``member``, which holds a string: a number or a literal as it reads; a
+    list or an object is a ``ValueError`` (its entry is ``har.entry.invalid``) whatever its
+    depth, where ``str()`` of one nested deep failed or not with the recursion limit."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list | dict):
+        raise ValueError(f"{member} is {json_kind(value)}, not a string")
+    return str(value)
+
+
 def _shown(value: Any) -> str:
-    """A short repr of a value from the file, for an error reason."""
+    """A short repr of a value from the file, for an error reason (a list or an object
+    by its kind: a repr of one nested deep would fail)."""
+    if isinstance(value, list | dict):
+        return json_kind(value)
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
 
@@ -541,10 +555,10 @@ def _headers(items: Any) -> tuple[tuple[str, str], ...]:
     pairs = []
     for item in items or ():
         if isinstance(item, Mapping) and "name" in item:
-            name = str(item["name"]).lower()
+            name = _text(item["name"], "a header's name").lower()
             if name.startswith(":"):  # HTTP/2 pseudo-headers (Chrome lists them)
                 continue
-            pairs.append((name, str(item.get("value", ""))))
+            pairs.append((name, _text(item.get("value", ""), f"header {name}'s value")))
     return tuple(pairs)
 
 
@@ -573,8 +587,9 @@ def _body(text: Any, base64_text: bool) -> tuple[bytes | Oversized, bool]:
 def _connection(
     entry: Mapping[str, Any], index: int, scheme: str, port: int | None, host: str | None
 ) -> str:
-    client = f"har:{entry.get('connection') or f'entry{index}'}"
-    server = str(entry.get("serverIPAddress") or host or "unknown").strip("[]")
+    client = f"har:{_text(entry.get('connection') or f'entry{index}', 'connection')}"
+    server = _text(entry.get("serverIPAddress") or host or "unknown", "serverIPAddress")
+    server = server.strip("[]")
     if port is None:
         port = 443 if scheme in ("https", "wss") else 80
     return f"{client}-{server}:{port}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -920,4 +921,33 @@ def test_a_read_member_of_any_depth_costs_only_its_entry(
     assert [c.data for c in records if isinstance(c, Chunk)] == [b"40", b"ok", b"42", b"ok"]
     [error] = [r for r in records if isinstance(r, ErrorRecord)]
     assert error.rule == "har.entry.invalid"
-    assert error.reason.startswith("entry 1 could not be read: RecursionError")
+    assert error.reason == (
+        "entry 1 could not be read: ValueError: request.url is a list, not a string"
+    )
+
+
+def test_a_read_member_of_the_wrong_type_costs_its_entry_at_any_depth_and_recursion_limit(
+    tmp_path: Path,
+) -> None:
+    """What a list or an object in a member that holds text costs does not depend on its
+    depth nor on the recursion limit other code has raised (``str()`` of a list 5000 deep
+    worked under a high limit, the entry then quietly not Engine.IO, and failed under the
+    default one)."""
+    previous = sys.getrecursionlimit()
+    reasons = []
+    try:
+        for limit, depth in ((previous, 1), (previous, 5000), (40_000, 5000)):
+            sys.setrecursionlimit(limit)
+            entry = _polling(2, "41", "ok")
+            entry["request"]["headers"] = [{"name": "x", "value": "@@"}]
+            deep = "[" * depth + '"v"' + "]" * depth
+            entries = [_polling(1, "40", "ok"), entry, _polling(3, "42", "ok")]
+            har = tmp_path / "typed.har"
+            har.write_text(json.dumps({"log": {"entries": entries}}).replace('"@@"', deep))
+            records = _read_limited(har, 4000)
+            assert [c.data for c in records if isinstance(c, Chunk)] == [b"40", b"ok", b"42", b"ok"]
+            reasons += [r.reason for r in records if isinstance(r, ErrorRecord)]
+    finally:
+        sys.setrecursionlimit(previous)
+    wrong = "entry 1 could not be read: ValueError: header x's value is a list, not a string"
+    assert reasons == [wrong] * 3
