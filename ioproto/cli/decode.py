@@ -91,6 +91,7 @@ def run_pipeline_command(
     feed: Callable[[Source, str, Iterable[Record]], Iterable[Record]] | None = None,
     jobs: int | None = None,
     source_option_flags: Mapping[str, str] | None = None,
+    check_only: bool = False,
 ) -> None:
     """Build a pipeline from CLI parameters and run it over ``inputs``.
 
@@ -108,7 +109,9 @@ def run_pipeline_command(
     each input gets its own pipeline, ``jobs`` of them at once in separate processes
     (:mod:`ioproto.cli.perinput`). ``source_option_flags`` names the command's own options
     that set a source option (``{"har": "--har"}`` for ``browse --har FILE``), so that what
-    is said about that option names it as the user gave it.
+    is said about that option names it as the user gave it. ``check_only``: make the checks
+    that come before any input is opened, and return (``browse`` checks before it starts a
+    browser whose address is the input).
     """
     # The pipeline's modules load when a pipeline runs, so that `--help` stays fast.
     from ioproto.memory import return_large_blocks
@@ -185,7 +188,7 @@ def run_pipeline_command(
     )
     spec.check(state)  # the decode options' values
     per_input = _per_input_sink(state, sinks)
-    if per_input is not None:
+    if per_input is not None and not check_only:
         from .perinput import run_per_input
 
         name, path = per_input
@@ -210,6 +213,8 @@ def run_pipeline_command(
         + _source_files(sources, source_settings, source_option_flags or {}),
         inputs,
     )
+    if check_only:
+        return
     with ExitStack() as stack:
         files = OutputFiles(stack, abandon_on=click.UsageError)
         default_stream = _open_output(files, output)

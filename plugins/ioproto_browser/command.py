@@ -15,6 +15,10 @@ from ioproto.cli.state import CliState
 
 from .launch import Chromium, LaunchError, find_chromium
 
+#: The input the checks before the browser starts are made with: an address of the shape
+#: its own will have (the checks look at the input's source and options, not at who answers).
+_CHECKED_ENDPOINT = "127.0.0.1:9222"
+
 
 def page_url(text: str) -> str:
     """``text`` as a URL to open, as a browser's address bar takes it: ``localhost:3000``
@@ -98,12 +102,6 @@ def browse_command(
         executable = find_chromium(chromium_path)
     except (ValueError, LaunchError) as exc:
         raise click.UsageError(str(exc)) from None
-    browser = Chromium(executable, headless=not headful)
-    try:
-        endpoint = browser.start()
-    except LaunchError as exc:
-        hint = " (no display: drop --headful, or set DISPLAY)" if headful else ""
-        raise click.UsageError(f"{exc}{hint}") from None
     options = [*source_options, f"open={target}"]
     if not headful:  # nobody can type another address into a headless browser
         options.append("open_required=true")
@@ -112,18 +110,25 @@ def browse_command(
     if duration:
         options.append(f"duration={duration}")
     sinks = state.components.sinks.names()
+    run: dict[str, Any] = dict(
+        default_sink="monitor" if "monitor" in sinks else "text",
+        source="cdp",
+        source_options=options,
+        ports=(),
+        every=every,
+        source_option_flags={"har": "--har"} if har else None,
+        **params,
+    )
+    # A mistake in the options or outputs is said before a browser starts (about a second).
+    run_pipeline_command(state, inputs=[f"cdp:{_CHECKED_ENDPOINT}"], check_only=True, **run)
+    browser = Chromium(executable, headless=not headful)
     try:
-        run_pipeline_command(
-            state,
-            default_sink="monitor" if "monitor" in sinks else "text",
-            inputs=["cdp:" + endpoint],
-            source="cdp",
-            source_options=options,
-            ports=(),
-            every=every,
-            source_option_flags={"har": "--har"} if har else None,
-            **params,
-        )
+        endpoint = browser.start()
+    except LaunchError as exc:
+        hint = " (no display: drop --headful, or set DISPLAY)" if headful else ""
+        raise click.UsageError(f"{exc}{hint}") from None
+    try:
+        run_pipeline_command(state, inputs=["cdp:" + endpoint], **run)
     finally:
         ended = browser.exit_status()
         browser.stop()

@@ -242,3 +242,32 @@ def test_bad_source_options_are_a_usage_error() -> None:
     ):
         with pytest.raises(UsageError, match=said):
             list(CdpSource().open("cdp:1", SourceContext(options=options)))
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["--har", "{out}", "-o", "{out}"], "-o/--output and --har {out} write the same file"),
+        (["--sink-option", "monitor.widht=3"], "(did you mean width?)"),
+        (["-f", "sio.evnt == 'x'"], "unknown field 'sio.evnt' (did you mean sio.event?)"),
+    ],
+    ids=["same-file", "sink-option", "filter"],
+)
+def test_a_mistake_is_said_before_a_browser_starts(
+    tmp_path: Path, args: list[str], said: str
+) -> None:
+    """Options and outputs are checked before Chromium starts (about a second, and a
+    browser for nothing); the browser here is a script that notes it was started."""
+    started = tmp_path / "started"
+    fake = tmp_path / "chromium"
+    fake.write_text(f"#!/bin/sh\ntouch {started}\nexit 1\n")
+    fake.chmod(0o755)
+    out = str(tmp_path / "out.har")
+    given = [arg.format(out=out) for arg in args]
+    done = browse("http://127.0.0.1:1/", "--chromium", str(fake), *given)
+    assert done.returncode == 2, done.stderr
+    assert said.format(out=out) in done.stderr and "Traceback" not in done.stderr
+    assert len(done.stderr.strip().splitlines()) <= 2  # (a filter's line, then its caret)
+    assert not started.exists()
+    done = browse("http://127.0.0.1:1/", "--chromium", str(fake))
+    assert done.returncode == 2 and started.exists()  # (a run without a mistake starts it)
