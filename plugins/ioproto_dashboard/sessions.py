@@ -9,7 +9,9 @@ A session opens with the first record carrying its sid and ends at the first of:
   handshake was not seen), as a server would time it out; traffic after that reopens it;
 * ``evicted``: the table is full (see :class:`~.budgets.Budgets`); its counts stay.
 
-Counts of open sessions per transport kind are kept up to date in O(1) per record.
+The ends but ``evicted`` follow :mod:`ioproto_classify.liveness`, which the Prometheus
+sink's gauge of open sessions shares. Counts of open sessions per transport kind are kept
+up to date in O(1) per record.
 """
 
 from __future__ import annotations
@@ -17,13 +19,11 @@ from __future__ import annotations
 from collections import Counter, OrderedDict
 from typing import Any
 
+from ioproto_classify.liveness import DEFAULT_IDLE, connected_after, disconnected, idle_after
 from ioproto_engineio.records import EngineIOHandshake, EngineIOPacket
 from ioproto_socketio.records import SocketIOPacket
 
 from ioproto.model import Record
-
-DEFAULT_IDLE = 45.0
-_MAX_NAMESPACES = 32
 
 
 class Session:
@@ -54,7 +54,7 @@ class Session:
         self.first_kind: str | None = None
         self.eio: int | None = None
         self.sio: int | None = None
-        self.namespaces: set[str] | None = None
+        self.namespaces: tuple[str, ...] = ()
         self.handshake_ts: float | None = None
         self.probe_ts: float | None = None
         self.upgrade_ts: float | None = None
@@ -142,25 +142,16 @@ class SessionTable:
             if session.sio is None and record.revision is not None:
                 session.sio = record.revision
                 self.sio[str(record.revision)] += 1
-            kind = record.type
-            if kind == "CONNECT":
-                if session.namespaces is None:
-                    session.namespaces = set()
-                if len(session.namespaces) < _MAX_NAMESPACES:
-                    session.namespaces.add(record.nsp)
-            elif kind == "DISCONNECT" and session.namespaces:
-                session.namespaces.discard(record.nsp)
-                if not session.namespaces:
-                    return "disconnected"
-            return None
+            before = session.namespaces
+            session.namespaces = connected_after(before, record)
+            return "disconnected" if disconnected(before, session.namespaces) else None
         if isinstance(record, EngineIOPacket):
             if session.eio is None and record.revision is not None:
                 session.eio = record.revision
                 self.eio[str(record.revision)] += 1
             if isinstance(record, EngineIOHandshake):
                 session.handshake_ts = record.ts
-                if record.ping_interval is not None and record.ping_timeout is not None:
-                    session.idle = (record.ping_interval + record.ping_timeout) / 1000.0
+                session.idle = idle_after(record) or session.idle
             kind = record.type
             if kind == "ping" and record.data == "probe" and session.probe_ts is None:
                 session.probe_ts = record.ts

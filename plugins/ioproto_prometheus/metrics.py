@@ -8,7 +8,8 @@ A session counts in ``ioproto_sessions_open`` from its handshake until the first
 Engine.IO ``close``; a Socket.IO ``DISCONNECT`` that leaves it no connected namespace (how
 a Socket.IO client usually leaves); ``pingInterval + pingTimeout`` of capture time without a
 record of it (as its server would time it out: a client that closed its WebSocket or went
-away); the end of the input. These are the dashboard's rules (docs/dashboard.md). Idle
+away); the end of the input. These are the dashboard's rules, in one place
+(:mod:`ioproto_classify.liveness`). Idle
 sessions are looked for as records arrive, at most once a second of capture time, least
 recently active first.
 
@@ -24,6 +25,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from typing import Any
 
+from ioproto_classify.liveness import DEFAULT_IDLE, connected_after, disconnected, idle_after
 from ioproto_classify.records import HeartbeatTimeout, SessionSummary
 from ioproto_engineio.records import EngineIOHandshake, EngineIOHttpError, EngineIOPacket
 from ioproto_http.records import Chunk
@@ -39,12 +41,8 @@ LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2
 _TRANSPORTS = {"polling": "polling-xhr"}
 _PACKET_LAYERS = frozenset({"engineio", "socketio"})
 _MAX_SID = 64
-#: How long a session may go without a record when its handshake was not seen, as the
-#: dashboard's (the default ``pingInterval + pingTimeout`` of socket.io 4 is 45 s).
-DEFAULT_IDLE = 45.0
 #: Seconds of capture time between two looks for idle sessions.
 _EXPIRE_EVERY = 1.0
-_MAX_NAMESPACES = 32
 
 
 def _transport(record: Record) -> str:
@@ -272,16 +270,10 @@ class Metrics:
         kind = record.type
         session = self._sessions.get(record.sid)
         if session is not None and self._seen(session, record.ts):
-            # a tuple: most sessions have one namespace, and a set costs 216 bytes
-            connected = session.namespaces
-            nsp = record.nsp
-            if kind == "CONNECT":
-                if nsp not in connected and len(connected) < _MAX_NAMESPACES:
-                    session.namespaces = (*connected, nsp)
-            elif kind == "DISCONNECT" and nsp in connected:
-                session.namespaces = left = tuple(name for name in connected if name != nsp)
-                if not left:
-                    self._end(session)
+            before = session.namespaces
+            session.namespaces = connected_after(before, record)
+            if disconnected(before, session.namespaces):
+                self._end(session)
         if kind == "EVENT":
             nsp, event = self._event_labels(record.nsp, record.event)
             direction = record.direction or "unknown"
@@ -314,8 +306,7 @@ class Metrics:
                 session.last = record.ts
                 if record.ping_timeout is not None:
                     session.ping_timeout = record.ping_timeout / 1000
-                    if record.ping_interval is not None:
-                        session.idle = (record.ping_interval + record.ping_timeout) / 1000
+                session.idle = idle_after(record) or session.idle
             handshake = record.tag("latency.handshake") if tags else None
             if isinstance(handshake, int | float):
                 self.handshake.observe(handshake)
