@@ -16,7 +16,7 @@ PUBLIC = {
     "ioproto_http": {"records", "framing"},
     "ioproto_engineio": {"records"},
     "ioproto_socketio": {"records", "acks"},
-    "ioproto_classify": {"records"},
+    "ioproto_classify": {"records", "liveness"},
     "ioproto_appproto": {"", "records"},
     "ioproto_stats": {"collector", "report"},
     "ioproto_parquet": {"store"},
