@@ -47,7 +47,7 @@ from typing import Any, Protocol
 from urllib.parse import SplitResult, parse_qsl, urlsplit
 
 import attrs
-from ioproto_http.records import Chunk, ChunkKind, HttpInfo
+from ioproto_http.records import Chunk, ChunkKind, HttpInfo, control_type
 
 from ioproto.model import Direction, ErrorRecord, Record
 
@@ -512,6 +512,7 @@ class NetworkTranslator:
                 kind=kind,
                 data=data,
                 http=socket.info,
+                type=control_type(opcode) if kind is ChunkKind.WS_CONTROL else str(kind),
             ),
         )
         if self._observer is not None:

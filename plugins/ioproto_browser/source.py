@@ -32,7 +32,7 @@ from typing import IO, Any
 
 import attrs
 import orjson
-from ioproto_http.records import ChunkKind
+from ioproto_http.records import CHUNK_TYPES
 
 from ioproto.components import SourceContext, flag_option, number_option
 from ioproto.errors import UsageError, check_writable
@@ -81,7 +81,7 @@ class CdpSource:
         "open_required": "true: a page given to open that does not load ends the run (exit 2)",
     }
     file_options = ("har", "record")
-    types = tuple(ChunkKind)
+    types = CHUNK_TYPES
 
     def __init__(self, on_ready: Callable[[], None] | None = None) -> None:
         #: Called once the capture is on (every tab attached, its Network domain enabled).

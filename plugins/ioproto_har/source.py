@@ -73,7 +73,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from ioproto_http.framing import MAX_HEAD
-from ioproto_http.records import Chunk, ChunkKind, HttpInfo
+from ioproto_http.records import CHUNK_TYPES, Chunk, ChunkKind, HttpInfo, control_type
 
 from ioproto.components import SourceContext, flag_option
 from ioproto.errors import UsageError
@@ -140,7 +140,7 @@ class HarSource:
     name = "har"
     description = "HAR files exported by browsers (Chrome incl. WebSocket messages, Firefox)"
     options = {"all": "true: also the entries that are not Engine.IO"}
-    types = tuple(ChunkKind)
+    types = CHUNK_TYPES
 
     def probe(self, input: str) -> float:
         path = Path(input)
@@ -397,7 +397,12 @@ def _entry_records(
                     ),
                 )
                 continue
-            yield ts, _chunk(ts, direction, kind, data, connection=connection, http=ws_info)
+            yield (
+                ts,
+                _chunk(
+                    ts, direction, kind, data, connection=connection, http=ws_info, opcode=opcode
+                ),
+            )
         return
 
     body, body_base64 = _request_body(request)
@@ -452,7 +457,19 @@ def _chunk(
     *,
     connection: str,
     http: HttpInfo,
+    opcode: int | None = None,
 ) -> Chunk:
+    """A chunk; a WebSocket control frame's (``opcode``) says in its type which it is."""
+    if kind is ChunkKind.WS_CONTROL and opcode is not None:
+        return Chunk(
+            ts=ts,
+            connection=connection,
+            direction=direction,
+            kind=kind,
+            data=data,
+            http=http,
+            type=control_type(opcode),
+        )
     return Chunk(ts=ts, connection=connection, direction=direction, kind=kind, data=data, http=http)
 
 

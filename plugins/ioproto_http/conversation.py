@@ -34,7 +34,7 @@ from .framing import (
     parse_head,
     split_target,
 )
-from .records import Chunk, ChunkKind, HttpInfo
+from .records import CONTROL_TYPES, PEER_ENDS, WS_CLOSE, Chunk, ChunkKind, HttpInfo, WebSocketEnd
 from .websocket import (
     AFTER_BAD_FRAME_CONTEXT,
     Event,
@@ -86,7 +86,9 @@ _KIND = {
     "ws-text": ChunkKind.WS_TEXT,
     "ws-binary": ChunkKind.WS_BINARY,
     "ws-control": ChunkKind.WS_CONTROL,
+    **{name: ChunkKind.WS_CONTROL for name in CONTROL_TYPES.values()},
 }
+_CONTROL = ChunkKind.WS_CONTROL
 
 
 class Emitter:
@@ -277,6 +279,7 @@ class Conversation:
         self.name = f"{addresses[0]}-{addresses[1]}"
         self.pending: deque[Request] = deque()
         self.ws_http: HttpInfo | None = None
+        self.ws_close_seen = False  # a close frame came (from either side)
         self.unknown_bytes = 0
         self.closing = False  # the connection is over: unanswered server bytes are orphans
         self.new_data_at = (0, 0)  # where the newest delivery starts in each side's buffer
@@ -432,6 +435,15 @@ class Conversation:
                     direction=self._direction(index),
                     raw=raw,
                     offset=side.base,
+                )
+            if self.mode == WS and not self.ws_close_seen and reason in PEER_ENDS:
+                self.emitter.out.append(
+                    WebSocketEnd(
+                        ts=self.emitter.ts,
+                        connection=self.name,
+                        reason=PEER_ENDS[reason],
+                        http=self.ws_http,
+                    )
                 )
         for side in self.sides:
             side.buf = bytearray()
@@ -938,6 +950,22 @@ class Conversation:
                 continue
             # Emitter.chunk, inlined: this runs once per WebSocket message
             emitter.seq += 1
+            if chunk_kind is _CONTROL:  # its type says which control frame (ws-close …)
+                if kind == WS_CLOSE:
+                    self.ws_close_seen = True
+                out.append(
+                    Chunk(
+                        ts=emitter.ts,
+                        connection=self.name,
+                        direction=direction,
+                        kind=chunk_kind,
+                        data=payload,
+                        http=self.ws_http,
+                        seq=emitter.seq,
+                        type=kind,
+                    )
+                )
+                continue
             out.append(
                 make_chunk(
                     emitter.ts, self.name, direction, chunk_kind, payload, self.ws_http, emitter.seq

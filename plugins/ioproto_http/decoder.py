@@ -26,7 +26,7 @@ from ioproto.components import DecodeContext, number_option
 from ioproto.model import Record
 
 from .conversation import Conversation, Emitter
-from .records import LAYER, ChunkKind
+from .records import CHUNK_TYPES, LAYER
 
 DEFAULT_MAX_CONNECTIONS = 20_000
 
@@ -42,7 +42,7 @@ class HttpDecoder:
         "all_http": "true: every HTTP message becomes a chunk, not only Engine.IO ones",
         "max_connections": f"connections followed at once (default {DEFAULT_MAX_CONNECTIONS})",
     }
-    types = tuple(ChunkKind)
+    types = (*CHUNK_TYPES, "ws-end")
     description = (
         "HTTP/1.x messages (bodies, content codings, pipelining) and WebSocket messages "
         "(frames, fragments, permessage-deflate) from TCP byte streams"

@@ -29,6 +29,8 @@ def _first_values(pairs: tuple[tuple[str, str], ...]) -> dict[str, str] | None:
 
 #: By ``ChunkKind`` (a ``StrEnum``: its members are these strings).
 _OPCODES = {"ws-text": 1, "ws-binary": 2}
+#: A control frame's opcode, by its chunk's type (.records.CONTROL_TYPES).
+_CONTROL_OPCODES = {"ws-close": 8, "ws-ping": 9, "ws-pong": 10}
 
 
 def _chunk(read: Any) -> Any:
@@ -107,9 +109,9 @@ FIELDS = (
     Field(
         name="ws.opcode",
         type="integer",
-        get=_chunk(lambda chunk: _OPCODES.get(chunk.kind)),
+        get=_chunk(lambda chunk: _OPCODES.get(chunk.kind) or _CONTROL_OPCODES.get(chunk.type)),
         layer=CHUNK_LAYER,
-        description='1 for a text message, 2 for binary (control frames: type == "ws-control")',
+        description="1 for a text message, 2 for binary, 8 close, 9 ping, 10 pong",
         example="ws.opcode == 2",
     ),
     Field(

@@ -113,3 +113,69 @@ class Chunk(Record):
     seq: int = 0
     layer: str = LAYER
     type: str = attrs.field(default=attrs.Factory(_kind_name, takes_self=True))
+
+
+#: The ``type`` of a WebSocket control frame's chunk, by the frame's opcode (its ``kind`` is
+#: ``ws-control`` whatever the opcode).
+CONTROL_TYPES = {8: "ws-close", 9: "ws-ping", 10: "ws-pong"}
+#: The ``type`` of a close frame's chunk.
+WS_CLOSE = CONTROL_TYPES[8]
+
+
+def control_type(opcode: int) -> str:
+    """The ``type`` of the chunk of a control frame with ``opcode`` (``"ws-control"`` for
+    an opcode that is not a known control frame's)."""
+    return CONTROL_TYPES.get(opcode, str(ChunkKind.WS_CONTROL))
+
+
+def close_status(payload: bytes) -> tuple[int | None, str | None]:
+    """The status code and reason a WebSocket close frame's ``payload`` gives (RFC 6455,
+    5.5.1): ``(None, None)`` for an empty payload, the code alone (reason ``None``) for a
+    payload of one byte (which is invalid: the code is then ``None`` too) or of two bytes; a
+    reason that is not UTF-8 is decoded with replacement characters."""
+    if len(payload) < 2:
+        return None, None
+    code = int.from_bytes(payload[:2], "big")
+    if len(payload) == 2:
+        return code, None
+    return code, payload[2:].decode("utf-8", "replace")
+
+
+#: The ``TcpClose`` reasons by which a peer ended a connection (not the source letting it go:
+#: ``idle``, ``evicted``, ``input ended``), with what each is called in a
+#: :class:`WebSocketEnd`'s ``reason``.
+PEER_ENDS = {
+    "closed": "the connection closed (FIN)",
+    "reset": "the connection was reset (RST)",
+    "reused": "a new connection on the same ports began (SYN)",
+}
+#: The status a WebSocket API reports for a connection that ended without a close frame
+#: (RFC 6455, 7.1.5 and 7.4.1: "abnormal closure"; never sent in a frame).
+ABNORMAL_CLOSURE = 1006
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class WebSocketEnd(Record):
+    """A WebSocket's TCP connection ended, by its peers' doing, before either side sent a
+    close frame (a process killed, a server restarted): what a WebSocket API reports as
+    status 1006, abnormal closure. ``reason`` says how it ended (:data:`PEER_ENDS`);
+    ``http`` is the upgrade request's, as on the WebSocket's chunks. Not made when the
+    source let the connection go (``idle``, ``evicted``) or the input ended with it open:
+    those say nothing of the WebSocket. The Engine.IO layer turns the one of a session's
+    transport into its ``transport-close``."""
+
+    reason: str
+    http: HttpInfo | None = None
+    layer: str = LAYER
+    type: str = "ws-end"
+
+
+#: Every ``type`` a chunk may have: its kinds, and the control frames' types.
+CHUNK_TYPES: tuple[str, ...] = (*(str(kind) for kind in ChunkKind), *CONTROL_TYPES.values())
+
+
+def is_bare_control(record: Record) -> bool:
+    """Whether ``record`` is a WebSocket control frame without payload (a bare ping, pong
+    or close frame): it says nothing the Engine.IO records do not, so the views for people
+    leave it out unless asked (``empty_control``)."""
+    return isinstance(record, Chunk) and record.kind is ChunkKind.WS_CONTROL and not record.data

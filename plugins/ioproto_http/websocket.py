@@ -3,7 +3,8 @@
 :class:`WsDirection` parses frames from a stream buffer, unmasks them, joins fragmented
 messages (control frames may be interleaved) and inflates compressed ones. It appends events to
 a list: ``(kind, payload, reason)`` where ``kind`` is a :class:`~ioproto_http.records.ChunkKind`
-(``ws-text``, ``ws-binary``, ``ws-control``) or an error rule (``capture.websocket.invalid``,
+(``ws-text``, ``ws-binary``), a control frame's type (``ws-close``, ``ws-ping``, ``ws-pong``:
+:data:`~ioproto_http.records.CONTROL_TYPES`) or an error rule (``capture.websocket.invalid``,
 ``capture.websocket.inflate``). A frame that breaks the framing stops the parser (:attr:`dead`:
 what follows is dropped) until its owner resynchronises it (:meth:`lost_sync`) where the
 stream may hold frames again: frames cannot be re-synchronised reliably from inside one.
@@ -33,6 +34,7 @@ import zlib
 from ioproto.render import plural
 
 from .masking import unmask
+from .records import control_type
 
 Event = tuple[str, bytes, str]
 
@@ -244,7 +246,7 @@ class WsDirection:
                 payload = bytes(buf[head:end])
             pos = end
             if opcode >= 8:
-                out.append(("ws-control", payload, ""))
+                out.append((control_type(opcode), payload, ""))
                 continue
             if opcode:
                 self._start(opcode, b0, payload, out)

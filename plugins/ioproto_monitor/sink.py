@@ -24,15 +24,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import IO, Any, NamedTuple
 
+from ioproto_http.records import is_bare_control
+
 from ioproto.components import SinkContext, choice_option, flag_option, number_option
 from ioproto.model import Record
 
 from .render import STYLES, TIME_MODES, Clock, is_control, render_line
-
-
-def says_nothing(record: Record) -> bool:
-    """An empty WebSocket ping, pong or close frame: shown only with ``empty_control``."""
-    return record.type == "ws-control" and not getattr(record, "data", None)
 
 
 class MonitorOptions(NamedTuple):
@@ -82,7 +79,7 @@ class MonitorSink:
         self._empty_control = settings.empty_control
 
     def write(self, record: Record) -> None:
-        if not self._empty_control and says_nothing(record):
+        if not self._empty_control and is_bare_control(record):
             return
         if self._hide_control and is_control(record):
             return

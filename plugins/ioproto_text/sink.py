@@ -12,7 +12,7 @@ import time
 from collections.abc import Mapping
 from typing import IO, Any
 
-from ioproto_http.records import Chunk
+from ioproto_http.records import Chunk, is_bare_control
 
 from ioproto.components import SinkContext, flag_option
 from ioproto.model import ErrorRecord, Record
@@ -39,11 +39,6 @@ _SKIP_DETAIL = frozenset(
 )
 
 
-def says_nothing(record: Record) -> bool:
-    """An empty WebSocket ping, pong or close frame: shown only with ``empty_control``."""
-    return record.type == "ws-control" and not getattr(record, "data", None)
-
-
 class TextSink:
     def __init__(self, stream: IO[str], *, utc: bool, empty_control: bool = False) -> None:
         self._stream = stream
@@ -51,7 +46,7 @@ class TextSink:
         self._empty_control = empty_control
 
     def write(self, record: Record) -> None:
-        if not self._empty_control and says_nothing(record):
+        if not self._empty_control and is_bare_control(record):
             return
         self._stream.write(format_record(record, utc=self._utc) + "\n")
 
