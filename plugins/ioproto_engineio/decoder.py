@@ -31,15 +31,31 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 import attrs
+from ioproto_http.records import (
+    ABNORMAL_CLOSURE,
+    WS_CLOSE,
+    Chunk,
+    ChunkKind,
+    HttpInfo,
+    WebSocketEnd,
+    close_status,
+)
 from ioproto_http.records import LAYER as CHUNK_LAYER
-from ioproto_http.records import Chunk, ChunkKind, HttpInfo
 
 from ioproto.components import DecodeContext, Limits, choice_option, flag_option
 from ioproto.fastrecords import positional_maker
 from ioproto.model import ErrorRecord, Record, record_context
 
 from . import fastwire
-from .records import LAYER, PACKET_TYPES, EngineIOHandshake, EngineIOHttpError, EngineIOPacket
+from .records import (
+    LAYER,
+    PACKET_TYPES,
+    TRANSPORT_CLOSED,
+    EngineIOHandshake,
+    EngineIOHttpError,
+    EngineIOPacket,
+    EngineIOTransportClose,
+)
 
 _KINDS = frozenset(
     {
@@ -63,6 +79,7 @@ _DIRECTIONS = {ChunkKind.HTTP_REQUEST: "c2s", ChunkKind.HTTP_RESPONSE: "s2c"}
 
 _TYPES = fastwire.PACKET_TYPES
 _WS_TEXT = ChunkKind.WS_TEXT
+_WS_MESSAGES = frozenset({ChunkKind.WS_TEXT, ChunkKind.WS_BINARY})
 #: Lines of the ``lines`` source are Engine.IO by definition, whatever URL facts they state.
 _LINE_KINDS = frozenset({ChunkKind.LINE, ChunkKind.LINE_BINARY})
 _WS_CONTROL = ChunkKind.WS_CONTROL
@@ -106,13 +123,17 @@ class EngineIODecoder:
         "revision": "Engine.IO revision (2, 3, 4) when the input does not say (--revision)",
         "force_revision": "true: the revision option wins over what the input says",
     }
-    types = (*PACKET_TYPES, "http-error")
+    types = (*PACKET_TYPES, "http-error", "transport-close")
 
     def ends_session(self, record: Record) -> str | None:
-        """``"closed"`` for a ``close`` packet: it ends its session (the pipeline then has
-        every component report what it held for it)."""
-        if record.type == "close" and isinstance(record, EngineIOPacket):
+        """Whether ``record`` ends its session (the pipeline then has every component report
+        what it held for it): ``"closed"`` for a ``close`` packet, ``"transport closed"``
+        when the session's WebSocket closed (:class:`EngineIOTransportClose`)."""
+        kind = record.type
+        if kind == "close" and isinstance(record, EngineIOPacket):
             return "closed"
+        if kind == "transport-close" and isinstance(record, EngineIOTransportClose):
+            return TRANSPORT_CLOSED
         return None
 
     def accepts(self, record: Record) -> bool:
@@ -120,7 +141,7 @@ class EngineIODecoder:
         Engine.IO request (:func:`is_engineio_request`), and for error records of the layers
         below (to attribute them to their session)."""
         if not isinstance(record, Chunk):
-            return isinstance(record, ErrorRecord)
+            return isinstance(record, ErrorRecord | WebSocketEnd)
         kind = record.kind
         if kind not in _KINDS:
             return False
@@ -249,7 +270,10 @@ class EngineIOStream:
     Keeps a bounded map from connection to the session id learned from an ``open``
     handshake on it (at most ``limits.max_sessions`` entries and ``limits.max_state_bytes``
     bytes, least recently learned forgotten first), so that packets of a WebSocket-only
-    session carry their sid. It is a map of connections, not of sessions, and the layer may
+    session carry their sid, and whether the connection's WebSocket is its session's
+    transport (it was opened on it, or the client's ``upgrade`` packet came on it): the
+    first close frame on such a WebSocket becomes an :class:`EngineIOTransportClose`,
+    which ends the session. It is a map of connections, not of sessions, and the layer may
     run in a worker process: it is not kept in the pipeline's session store.
     """
 
@@ -261,7 +285,8 @@ class EngineIOStream:
         forced = flag_option(options, "force_revision")
         self._forced = self._option_revision is not None and forced
         self._strict = context.strict
-        self._sids: dict[str, tuple[str, str | None]] = {}
+        #: connection -> (sid, transport, whether its WebSocket is the session's transport)
+        self._sids: dict[str, tuple[str, str | None, bool]] = {}
         self._sids_cost = 0  # bytes of _sids, estimated (_learned_cost)
         self._facts_of: HttpInfo | None = None
         self._last_facts = _NO_FACTS
@@ -284,6 +309,12 @@ class EngineIOStream:
         them), so that it is counted with its session.
         """
         if not isinstance(record, Chunk) or record.kind is _WS_CONTROL:
+            if (record.type == WS_CLOSE and isinstance(record, Chunk)) or isinstance(
+                record, WebSocketEnd
+            ):
+                closed = self._transport_closed(record)
+                if closed is not None:
+                    return (closed,)
             return (self._attributed(record),)
         try:
             if record.kind is _WS_TEXT:
@@ -367,6 +398,8 @@ class EngineIOStream:
         if sid is None:
             sid = self._known_sid(chunk.connection)
         kind, value = parsed
+        if kind == "upgrade":
+            self._carries(chunk.connection)
         binary = type(value) is bytes
         return [
             _make_packet(
@@ -406,14 +439,19 @@ class EngineIOStream:
             handler(out, data)
         return out.records
 
-    def _learn(self, connection: str | None, sid: str, transport: str | None) -> None:
-        """Remember that ``connection`` carries session ``sid`` over ``transport``."""
+    def _learn(
+        self, connection: str | None, sid: str, transport: str | None, carries: bool = False
+    ) -> None:
+        """Remember that ``connection`` carries session ``sid`` over ``transport`` (and, with
+        ``carries``, that its WebSocket is the session's transport; learning the same sid
+        again keeps what was known of that)."""
         if connection is None:
             return
         sids = self._sids
         known = sids.pop(connection, None)
         if known is not None:
             self._sids_cost -= _learned_cost(connection, known[0])
+            carries = carries or (known[2] and known[0] == sid)
         limits = self._limits
         cost = _learned_cost(connection, sid)
         while sids and (
@@ -421,8 +459,50 @@ class EngineIOStream:
         ):
             oldest = next(iter(sids))
             self._sids_cost -= _learned_cost(oldest, sids.pop(oldest)[0])
-        sids[connection] = (sid, transport)
+        sids[connection] = (sid, transport, carries)
         self._sids_cost += cost
+
+    def _carries(self, connection: str | None) -> None:
+        """The WebSocket of ``connection`` is now its session's transport (an ``upgrade``
+        packet came on it)."""
+        if connection is None:
+            return
+        known = self._sids.get(connection)
+        if known is not None and not known[2]:
+            self._sids[connection] = (known[0], known[1], True)
+
+    def _transport_closed(self, chunk: Chunk | WebSocketEnd) -> EngineIOTransportClose | None:
+        """The record saying that ``chunk``, a close frame, or the end of its connection
+        without one, closed its session's WebSocket; ``None`` when its WebSocket is not (or
+        no longer) its session's transport."""
+        connection = chunk.connection
+        if connection is None:
+            return None
+        known = self._sids.get(connection)
+        if known is None or not known[2]:
+            return None
+        sid, transport, _ = known
+        self._sids[connection] = (sid, transport, False)
+        code: int | None
+        message: str | None
+        if isinstance(chunk, WebSocketEnd):
+            code, message, raw = ABNORMAL_CLOSURE, f"no close frame: {chunk.reason}", b""
+        else:
+            code, message = close_status(chunk.data)
+            raw = chunk.data[: self._limits.max_raw_kept]
+        _, revision, _ = self._facts(chunk)
+        return EngineIOTransportClose(
+            ts=chunk.ts,
+            connection=connection,
+            direction=chunk.direction,
+            sid=sid,
+            transport="websocket",
+            parent=chunk,
+            revision=self._revision(revision),
+            raw=raw,
+            code=code,
+            message=message,
+        )
 
     def _attributed(self, record: Record) -> Record:
         """``record`` with the session and transport of its connection, when known."""
@@ -861,7 +941,7 @@ class EngineIOStream:
             notes.append("handshake.bad-upgrades")
         sid: str = value["sid"]
         out.sid = sid
-        self._learn(out.chunk.connection, sid, out.head[3])
+        self._learn(out.chunk.connection, sid, out.head[3], out.chunk.kind in _WS_MESSAGES)
         ping_interval = _milliseconds(value, "pingInterval", notes)
         ping_timeout = _milliseconds(value, "pingTimeout", notes)
         max_payload = _milliseconds(value, "maxPayload", notes)

@@ -27,6 +27,7 @@ LAYER = "engineio"  # .records.LAYER
 _PACKET = "ioproto_engineio.records:EngineIOPacket"
 _HANDSHAKE = "ioproto_engineio.records:EngineIOHandshake"
 _HTTP_ERROR = "ioproto_engineio.records:EngineIOHttpError"
+_TRANSPORT_CLOSE = "ioproto_engineio.records:EngineIOTransportClose"
 
 
 def _packet(read: Callable[[EngineIOPacket], Any]) -> Callable[[Record], Any]:
@@ -45,10 +46,10 @@ FIELDS = (
     Field(
         name="eio.type",
         type="string",
-        get=reads((_PACKET, _HTTP_ERROR), lambda packet: packet.type),
+        get=reads((_PACKET, _HTTP_ERROR, _TRANSPORT_CLOSE), lambda packet: packet.type),
         layer=LAYER,
         description="open, close, ping, pong, message, upgrade, noop (http-error for an "
-        "HTTP error answer)",
+        "HTTP error answer, transport-close when the session's WebSocket closed)",
         example='eio.type in {"ping", "pong"}',
     ),
     Field(
@@ -139,5 +140,14 @@ FIELDS = (
         layer=LAYER,
         description="the handshake's maxPayload",
         example="eio.max_payload < 1MB",
+    ),
+    Field(
+        name="eio.close_code",
+        type="integer",
+        get=reads(_TRANSPORT_CLOSE, lambda closed: closed.code),
+        layer=LAYER,
+        description="transport-close: the status code of the WebSocket's close frame (1000 "
+        "normal, 1001 going away …)",
+        example="eio.close_code != 1000",
     ),
 )

@@ -12,11 +12,27 @@ from __future__ import annotations
 
 import attrs
 
-from ioproto.model import Packet
+from ioproto.model import Packet, Record
 
 LAYER = "engineio"
 
 PACKET_TYPES = ("open", "close", "ping", "pong", "message", "upgrade", "noop")
+
+#: The layers whose records are packets on the wire: Engine.IO's and Socket.IO's, which
+#: rides on it.
+PACKET_LAYERS = frozenset({LAYER, "socketio"})
+
+
+def counts_as_packet(record: Record) -> bool:
+    """Whether the views that count packets (``ioproto stats``, the dashboard) count
+    ``record``: a record of :data:`PACKET_LAYERS` other than a ``transport-close``, which
+    says that a WebSocket closed and is no Engine.IO packet."""
+    return record.layer in PACKET_LAYERS and record.type != "transport-close"
+
+
+#: Why a session whose WebSocket closed ended (``SessionEnd.reason``, the summary's
+#: ``end_reason``): see :class:`EngineIOTransportClose`.
+TRANSPORT_CLOSED = "transport closed"
 
 
 @attrs.frozen(slots=True, kw_only=True)
@@ -54,5 +70,23 @@ class EngineIOHttpError(Packet):
     layer: str = LAYER
     type: str = "http-error"
     status: int = 0
+    code: int | None = None
+    message: str | None = None
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class EngineIOTransportClose(Packet):
+    """The WebSocket that carried a session closed: the first close frame (either side's)
+    on a WebSocket that was the session's transport, one it was opened on or upgraded to
+    (the client's ``upgrade`` packet on it). As for Engine.IO's servers, the session ends
+    with it (``end_reason`` ``"transport closed"``); a probe's WebSocket closing before an
+    upgrade ends nothing (it stays a ``ws-close`` chunk).
+
+    ``code`` and ``message`` are the close frame's status code and reason (``None`` when
+    it has none; RFC 6455, 5.5.1); ``raw`` its payload; ``parent`` the ``ws-close`` chunk.
+    """
+
+    layer: str = LAYER
+    type: str = "transport-close"
     code: int | None = None
     message: str | None = None
