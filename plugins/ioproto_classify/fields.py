@@ -153,7 +153,7 @@ FIELDS = (
         name="session.end_reason",
         type="string",
         get=_summary("end_reason"),
-        description="closed, input ended or evicted",
+        description="closed, transport closed, input ended or evicted",
         example='session.end_reason == "closed"',
     ),
     Field(

@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import attrs
-from ioproto_engineio.records import EngineIOHandshake, EngineIOPacket
+from ioproto_engineio.records import EngineIOHandshake, EngineIOPacket, EngineIOTransportClose
 from ioproto_socketio.records import SocketIOPacket
 
 from ioproto.components import DecodeContext
@@ -67,6 +67,8 @@ class LatencyState:
                 return (make_tag("latency.ack", rtt),)
             return ()
         if not isinstance(record, EngineIOPacket):
+            if type(record) is EngineIOTransportClose:
+                return self._closed(record)
             return ()
         kind = record.type
         if kind == "message":
@@ -90,12 +92,20 @@ class LatencyState:
             waiting.ping = None
             return (Tag("latency.heartbeat", record.ts - ping.ts),)
         if kind == "close":
-            closed = self._sessions.get(key)
-            if closed is not None and closed.ping is not None:
-                ping, closed.ping = closed.ping, None
-                self._keep(ping, closed.ping_timeout, record.ts, "session closed")
-                return (Tag("latency.ping_unanswered", record.ts - ping.ts),)
+            return self._closed(record)
         return ()
+
+    def _closed(self, record: Record) -> tuple[Tag, ...]:
+        """A record that closes its session (an Engine.IO ``close``, its WebSocket closing):
+        a ping still waiting is unanswered, kept as a heartbeat timeout ("session closed")
+        and tagged on the record."""
+        key = session_key(record)
+        closed = self._sessions.get(key) if key is not None else None
+        if closed is None or closed.ping is None:
+            return ()
+        ping, closed.ping = closed.ping, None
+        self._keep(ping, closed.ping_timeout, record.ts, "session closed")
+        return (Tag("latency.ping_unanswered", record.ts - ping.ts),)
 
     def session_ended(self, session: Session, end: SessionEnd) -> Iterable[Record]:
         """A session still waiting for a pong when the input ended is reported at close()."""

@@ -1,10 +1,11 @@
 """When a session is over though no Engine.IO ``close`` said so: the rules the dashboard's
 session table and the Prometheus sink's open-sessions gauge share (docs/dashboard.md).
 
-A session is open until the first of: an Engine.IO ``close``; a Socket.IO ``DISCONNECT``
-that leaves it no connected namespace (the usual end of a Socket.IO client, which then
-closes its WebSocket without an Engine.IO close); ``pingInterval + pingTimeout`` of capture
-time without a record (:func:`idle_after`), as its server would time it out.
+A session is open until the first of: an Engine.IO ``close``; its WebSocket closing (the
+Engine.IO layer's ``transport-close``, which also ends the pipeline's session); a Socket.IO
+``DISCONNECT`` that leaves it no connected namespace (the usual end of a Socket.IO client,
+which then closes its WebSocket without an Engine.IO close); ``pingInterval + pingTimeout``
+of capture time without a record (:func:`idle_after`), as its server would time it out.
 """
 
 from __future__ import annotations

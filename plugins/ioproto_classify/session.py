@@ -2,11 +2,13 @@
 
 It runs after the other classifiers and reads their tags (``transport.kind``,
 ``upgrade.*``, ``client.*``, ``latency.*``, ``error.kind``), so it does no parsing of its
-own: O(1) work per record. A session ends at its Engine.IO ``close`` packet or at the end of
-the input; the summaries are emitted when the pipeline closes (classifiers cannot emit
-records earlier), oldest session first. At most ``Limits.max_sessions`` sessions are
-followed at once (the oldest is then summarised early, ``end_reason="evicted"``) and at most
-that many finished summaries are kept.
+own: O(1) work per record. A session ends when the layer that owns it says so (its Engine.IO
+``close`` packet, ``end_reason="closed"``; its WebSocket closing, ``"transport closed"``) or
+at the end of the input (``"input ended"``). A summary is emitted as its session ends, so a
+live run shows it then; those the end of the input ended come when the pipeline closes, in
+the order of their last record. At most ``Limits.max_sessions`` sessions are followed at
+once (the oldest is then summarised early, ``end_reason="evicted"``) and at most that many
+summaries of sessions the input's end ended are kept.
 """
 
 from __future__ import annotations
@@ -14,7 +16,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import attrs
-from ioproto_engineio.records import EngineIOHandshake, EngineIOHttpError, EngineIOPacket
+from ioproto_engineio.records import (
+    EngineIOHandshake,
+    EngineIOHttpError,
+    EngineIOPacket,
+    EngineIOTransportClose,
+)
 from ioproto_http.records import Chunk
 from ioproto_socketio.records import SocketIOPacket, SocketIOUnansweredAck
 
@@ -149,20 +156,23 @@ class SessionState:
         return record
 
     def session_ended(self, holder: Session, end: SessionEnd) -> Iterable[Record]:
-        """The session's summary is final; it is emitted at ``close()``, in the order the
-        sessions ended."""
+        """The session's summary is final: emitted now, as its session ends (an Engine.IO
+        ``close``, its WebSocket closing, an eviction), or at ``close()`` for the sessions
+        the end of the input ended, in the order of their last record."""
         session: _Session | None = holder.state.get(_NAME)
-        if session is not None:
-            if end.evicted:
-                session.end_reason = "evicted"
-            else:
-                if end.reason != INPUT_ENDED:
-                    session.end_reason = "closed"
-                # late records (close frames after the close, heartbeat timeouts reported
-                # when the input ended) still count in its summary
-                self._closed.set(session.key, session)
+        if session is None:
+            return ()
+        if end.evicted:
+            session.end_reason = "evicted"
+            return (session.summary(),)
+        # late records (the other side's close frame, heartbeat timeouts reported when
+        # the input ended) are taken for this ended session, not a new one
+        self._closed.set(session.key, session)
+        if end.reason == INPUT_ENDED:
             self._finish(session)
-        return ()
+            return ()
+        session.end_reason = end.reason
+        return (session.summary(),)
 
     def _start(self, key: str, record: Record) -> _Session:
         session = _Session(
@@ -209,6 +219,9 @@ class SessionState:
             self._engineio(session, record)
         elif isinstance(record, SocketIOUnansweredAck):
             session.unanswered_acks += 1
+        elif isinstance(record, EngineIOTransportClose):
+            if record.tag("latency.ping_unanswered") is not None:
+                session.ping_unanswered = True
         elif record.tag("error.kind") is not None:
             session.errors += 1
 
