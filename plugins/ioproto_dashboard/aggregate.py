@@ -15,7 +15,7 @@ from collections import OrderedDict, deque
 from typing import Any
 
 from ioproto_classify.records import HeartbeatTimeout, SessionSummary
-from ioproto_engineio.records import EngineIOPacket
+from ioproto_engineio.records import EngineIOPacket, counts_as_packet
 from ioproto_socketio.records import SocketIOPacket, SocketIOUnansweredAck
 from ioproto_stats.collector import StatsCollector, transport_kind, wire_size
 
@@ -29,7 +29,6 @@ from .sessions import SessionTable
 OTHER = "(other)"
 #: Transport kinds in the order the page shows them (the classifier's ``transport.kind``).
 TRANSPORTS = ("websocket", "polling-xhr", "polling-jsonp", "webtransport", "unknown")
-_PACKET_LAYERS = frozenset({"engineio", "socketio"})
 _SESSION_RECORDS = (SessionSummary, HeartbeatTimeout, SocketIOUnansweredAck)
 #: How many items of each list of the stats figures the live snapshot carries.
 SNAPSHOT_TOP = 50
@@ -184,7 +183,7 @@ class Aggregate:
         if sid is not None and not isinstance(record, _SESSION_RECORDS):
             self._session(record, sid, kind)
         size = 0
-        if record.layer in _PACKET_LAYERS:
+        if counts_as_packet(record):
             size = wire_size(record)
             direction = record.direction
             slot = series.slot(ts)

@@ -12,7 +12,7 @@ from collections import OrderedDict, deque
 from typing import Any
 
 from ioproto_classify.records import HeartbeatTimeout, SessionSummary
-from ioproto_engineio.records import EngineIOHttpError, EngineIOPacket
+from ioproto_engineio.records import EngineIOHttpError, EngineIOPacket, EngineIOTransportClose
 from ioproto_http.records import Chunk
 from ioproto_socketio.records import SocketIOPacket, SocketIOUnansweredAck
 
@@ -98,6 +98,9 @@ def packet_row(record: Record, seq: int, kind: str | None, size: int) -> dict[st
         row["reason"] = record.message or _text_preview(record.data)
     elif isinstance(record, EngineIOPacket):
         row["preview"] = _text_preview(record.data)
+    elif isinstance(record, EngineIOTransportClose):
+        code = "" if record.code is None else f"{record.code} "
+        row["reason"] = f"websocket closed {code}{record.message or ''}".rstrip()
     elif isinstance(record, SocketIOUnansweredAck):
         row["nsp"] = record.nsp
         row["id"] = record.id
@@ -110,7 +113,7 @@ def packet_row(record: Record, seq: int, kind: str | None, size: int) -> dict[st
         row["preview"] = hex_preview(record.data) if record.data else ""
     chunk = _chunk_of(record)
     if chunk is not None:
-        info: dict[str, Any] = {"seq": chunk.seq, "kind": str(chunk.kind)}
+        info: dict[str, Any] = {"seq": chunk.seq, "kind": str(chunk.kind), "type": chunk.type}
         if chunk.http is not None:
             if chunk.http.method:
                 info["method"] = chunk.http.method

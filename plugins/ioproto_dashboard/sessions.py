@@ -20,7 +20,12 @@ from collections import Counter, OrderedDict
 from typing import Any
 
 from ioproto_classify.liveness import DEFAULT_IDLE, connected_after, disconnected, idle_after
-from ioproto_engineio.records import EngineIOHandshake, EngineIOPacket
+from ioproto_engineio.records import (
+    TRANSPORT_CLOSED,
+    EngineIOHandshake,
+    EngineIOPacket,
+    EngineIOTransportClose,
+)
 from ioproto_socketio.records import SocketIOPacket
 
 from ioproto.model import Record
@@ -159,6 +164,8 @@ class SessionTable:
                 session.upgrade_ts = record.ts
             elif kind == "close":
                 return "closed"
+        elif isinstance(record, EngineIOTransportClose):
+            return TRANSPORT_CLOSED
         if session.client is None and record.tags:
             name = record.tag("client.name")
             if name is not None:

@@ -13,8 +13,13 @@ import time
 from typing import Any
 
 from ioproto_classify.records import HeartbeatTimeout, SessionSummary
-from ioproto_engineio.records import EngineIOHandshake, EngineIOHttpError, EngineIOPacket
-from ioproto_http.records import Chunk
+from ioproto_engineio.records import (
+    EngineIOHandshake,
+    EngineIOHttpError,
+    EngineIOPacket,
+    EngineIOTransportClose,
+)
+from ioproto_http.records import Chunk, ChunkKind, WebSocketEnd
 from ioproto_socketio.records import SocketIOPacket, SocketIOUnansweredAck
 
 from ioproto.model import ErrorRecord, Record
@@ -49,15 +54,18 @@ SHORT_TRANSPORT = {
     "websocket": "ws",
     "webtransport": "wt",
 }
-CONTROL_TYPES = frozenset({"open", "ping", "pong", "noop", "upgrade", "close"})
+CONTROL_TYPES = frozenset({"open", "ping", "pong", "noop", "upgrade", "close", "transport-close"})
 
 
 def is_control(record: Record) -> bool:
-    """Engine.IO control packets (open, ping, pong, noop, upgrade, close) and WS control
-    frames: what ``hide_control`` hides."""
-    if isinstance(record, EngineIOPacket):
+    """Engine.IO control packets (open, ping, pong, noop, upgrade, close), a session's
+    WebSocket closing (transport-close) and WebSocket control frames: what ``hide_control``
+    hides."""
+    if isinstance(record, EngineIOPacket | EngineIOTransportClose):
         return record.type in CONTROL_TYPES
-    return isinstance(record, Chunk) and record.type == "ws-control"
+    if isinstance(record, WebSocketEnd):
+        return True
+    return isinstance(record, Chunk) and record.kind is ChunkKind.WS_CONTROL
 
 
 #: How the monitor shows times (``--time``, the sink option ``time``).
@@ -121,6 +129,8 @@ def body(record: Record, *, width: int = 160) -> list[Segment]:
         return [(_http_error(record), "error")]
     if isinstance(record, EngineIOPacket):
         return _engineio(record, width)
+    if isinstance(record, EngineIOTransportClose):
+        return _transport_close(record)
     if isinstance(record, ErrorRecord):
         where = f" at {record.offset}" if record.offset is not None else ""
         text = f"error [{safe_text(record.rule)}]{where} {safe_text(record.reason)}"
@@ -136,6 +146,8 @@ def body(record: Record, *, width: int = 160) -> list[Segment]:
     if isinstance(record, HeartbeatTimeout):
         state = "timed out" if record.timed_out else safe_text(record.reason)
         return [(f"ping unanswered for {format_duration(record.waited)} ({state})", "warn")]
+    if isinstance(record, WebSocketEnd):
+        return [(f"websocket ended without a close frame: {record.reason}", "control")]
     if isinstance(record, Chunk):
         preview = hex_preview(record.data) if record.data else "<empty>"
         return [(f"{record.type} {preview}", "control")]
@@ -264,6 +276,23 @@ def _engineio(record: EngineIOPacket, width: int) -> list[Segment]:
     if style == "error":
         text += " (" + safe_text(str(record.tag("error.reason", ""))) + ")"
     return [(text, style)]
+
+
+def _transport_close(record: EngineIOTransportClose) -> list[Segment]:
+    """``websocket closed 1001 "going away"``: the session's WebSocket closed, and with it
+    the session."""
+    text = "websocket closed"
+    if record.code is not None:
+        text += f" {record.code}"
+    if record.message:
+        text += " " + render_value(record.message, limit=80)
+    waited = record.tag("latency.ping_unanswered")
+    if isinstance(waited, int | float):
+        return [
+            (text + " ", "control"),
+            (f"(ping unanswered for {format_duration(waited)})", "warn"),
+        ]
+    return [(text, "control")]
 
 
 def _http_error(record: EngineIOHttpError) -> str:

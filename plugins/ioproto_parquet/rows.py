@@ -17,7 +17,7 @@ from typing import Any
 import attrs
 from ioproto_appproto.records import AppMessage
 from ioproto_classify.records import HeartbeatTimeout, SessionSummary
-from ioproto_engineio.records import EngineIOHttpError, EngineIOPacket
+from ioproto_engineio.records import EngineIOHttpError, EngineIOPacket, EngineIOTransportClose
 from ioproto_http.records import Chunk, HttpInfo
 from ioproto_socketio.records import SocketIOPacket, SocketIOUnansweredAck
 
@@ -51,6 +51,7 @@ _TABLE_OF: tuple[tuple[type, Table], ...] = (
     (Chunk, CHUNKS),
     (EngineIOPacket, ENGINEIO),
     (EngineIOHttpError, ENGINEIO),
+    (EngineIOTransportClose, ENGINEIO),
     (SocketIOPacket, SOCKETIO),
     (SocketIOUnansweredAck, SOCKETIO),
     (SessionSummary, SESSIONS),

@@ -143,7 +143,8 @@ CHUNKS = Table(
 
 ENGINEIO = Table(
     "engineio",
-    "Engine.IO packets, handshakes (type open) and HTTP errors (type http-error)",
+    "Engine.IO packets, handshakes (type open), HTTP errors (type http-error) and the closing "
+    "of a session's WebSocket (type transport-close)",
     (
         _c("data", "text", "the text after the type digit (null for a binary message)"),
         _c("data_bytes", "bytes", "the bytes of a binary message (null for text)"),
@@ -155,8 +156,8 @@ ENGINEIO = Table(
         _c("ping_timeout", "int", "handshake: pingTimeout (ms)"),
         _c("max_payload", "int", "handshake: maxPayload (bytes)"),
         _c("status", "int", "http-error: the HTTP status"),
-        _c("code", "int", "http-error: Engine.IO's error code"),
-        _c("message", "text", "http-error: Engine.IO's error message"),
+        _c("code", "int", "http-error: Engine.IO's error code; transport-close: the close code"),
+        _c("message", "text", "http-error: Engine.IO's error message; transport-close: the reason"),
     ),
 )
 
@@ -188,7 +189,7 @@ SESSIONS = Table(
         *_PACKET,
         _c("started", "ts", "summary: time of the session's first record"),
         _c("duration", "float", "summary: seconds from first to last record"),
-        _c("end_reason", "text", "summary: closed, input ended, evicted"),
+        _c("end_reason", "text", "summary: closed, transport closed, input ended, evicted"),
         _c("handshake_seen", "bool", "summary"),
         _c("transports", "texts", "summary: transport kinds used, first one first"),
         _c("upgraded", "bool", "summary"),

@@ -27,7 +27,13 @@ from typing import Any
 
 from ioproto_classify.liveness import DEFAULT_IDLE, connected_after, disconnected, idle_after
 from ioproto_classify.records import HeartbeatTimeout, SessionSummary
-from ioproto_engineio.records import EngineIOHandshake, EngineIOHttpError, EngineIOPacket
+from ioproto_engineio.records import (
+    PACKET_LAYERS,
+    EngineIOHandshake,
+    EngineIOHttpError,
+    EngineIOPacket,
+    EngineIOTransportClose,
+)
 from ioproto_http.records import Chunk
 from ioproto_socketio.records import SocketIOPacket, SocketIOUnansweredAck
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
@@ -39,7 +45,6 @@ from .labels import LabelCap
 PREFIX = "ioproto"
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
 _TRANSPORTS = {"polling": "polling-xhr"}
-_PACKET_LAYERS = frozenset({"engineio", "socketio"})
 _MAX_SID = 64
 #: Seconds of capture time between two looks for idle sessions.
 _EXPIRE_EVERY = 1.0
@@ -222,7 +227,7 @@ class Metrics:
             self._summary(record)
             return
         if isinstance(record, HeartbeatTimeout):
-            # Timeouts of closed sessions were counted at their close packet.
+            # Timeouts of closed sessions were counted at their close or transport-close.
             if record.timed_out and record.reason != "session closed":
                 self.ping_timeouts.inc()
             return
@@ -235,7 +240,7 @@ class Metrics:
         self.packet_bytes.labels(layer, kind, direction).inc(_size(record))
         if record.tags:
             self._client(record)
-        if record.layer not in _PACKET_LAYERS:
+        if record.layer not in PACKET_LAYERS:
             return
         if isinstance(record, SocketIOPacket):
             self._socketio(record)
@@ -243,6 +248,8 @@ class Metrics:
             self._engineio(record)
         elif isinstance(record, EngineIOHttpError):
             self._error(str(record.tag("error.kind") or "http"))
+        elif isinstance(record, EngineIOTransportClose):
+            self._close(record, self._sessions.get(record.sid))
 
     def _cap(self, name: str, *values: Any) -> tuple[str, ...]:
         return self._caps[name](*values)
@@ -369,7 +376,11 @@ class Metrics:
                 return
             self._end(session, idle=True)
 
-    def _close(self, record: EngineIOPacket, session: _Session | None) -> None:
+    def _close(
+        self, record: EngineIOPacket | EngineIOTransportClose, session: _Session | None
+    ) -> None:
+        """The session's Engine.IO ``close`` or its WebSocket closing: a ping it left
+        unanswered past its pingTimeout counts, and it leaves the open sessions."""
         if record.tags:
             if record.tag("upgrade.failed"):
                 self.upgrades.labels("failed").inc()
@@ -382,7 +393,8 @@ class Metrics:
             self._end(session)
 
     def _summary(self, record: SessionSummary) -> None:
-        """The end of the input: sessions still open end here."""
+        """A session's summary, emitted as it ends (or at the end of the input): it leaves
+        the open sessions, if it had not yet."""
         session = self._sessions.get(record.sid)
         if record.end_reason != "closed" and record.upgrade_failed:
             self.upgrades.labels("failed").inc()

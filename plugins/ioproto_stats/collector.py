@@ -22,7 +22,12 @@ from typing import Any
 
 import attrs
 from ioproto_classify.records import HeartbeatTimeout, SessionSummary
-from ioproto_engineio.records import EngineIOHandshake, EngineIOHttpError, EngineIOPacket
+from ioproto_engineio.records import (
+    EngineIOHandshake,
+    EngineIOHttpError,
+    EngineIOPacket,
+    counts_as_packet,
+)
 from ioproto_http.records import Chunk
 from ioproto_socketio.records import SocketIOPacket, SocketIOUnansweredAck
 
@@ -32,7 +37,6 @@ from ioproto.sessions import Session, SessionEnd, SessionStore
 from .samples import Samples
 
 OTHER = "(other)"
-_PACKET_LAYERS = frozenset({"engineio", "socketio"})
 _TRANSPORTS = {"polling": "polling-xhr"}
 #: Estimated bytes of one session's facts in the session store.
 _FACTS_COST = 250
@@ -234,7 +238,7 @@ class StatsCollector:
         if isinstance(record, SocketIOUnansweredAck):
             self.unanswered_acks[(record.nsp, _name(record.event))] += 1
             return
-        if layer in _PACKET_LAYERS:
+        if counts_as_packet(record):
             self.packets += 1
             kind = transport_kind(record)
             self.packets_by_transport[kind or "unknown"] += 1

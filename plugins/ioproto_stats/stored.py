@@ -26,10 +26,12 @@ if TYPE_CHECKING:
     import duckdb
 
 #: Records the collector counts as packets (it returns early for errors, session records
-#: and unanswered acks).
+#: and unanswered acks; a transport-close is no packet: ioproto_engineio.records
+#: counts_as_packet).
 _PACKETS = """
     layer IN ('engineio', 'socketio') AND source_table NOT IN ('errors', 'sessions')
     AND NOT (source_table = 'socketio' AND type = 'UNANSWERED_ACK')
+    AND NOT (source_table = 'engineio' AND type = 'transport-close')
 """
 _KIND = """
     coalesce(tag_transport_kind, CASE WHEN transport = 'polling' THEN 'polling-xhr'

@@ -7,7 +7,8 @@
   const KEEP = 5000; // rows kept in the page (the server keeps its own, bounded, table)
   const PAGE = 40;
   const SHORT = { websocket: 'ws', 'polling-xhr': 'xhr', 'polling-jsonp': 'jsonp', webtransport: 'wt' };
-  const CONTROL = new Set(['open', 'ping', 'pong', 'noop', 'upgrade', 'close', 'ws-control']);
+  const CONTROL = new Set(['open', 'ping', 'pong', 'noop', 'upgrade', 'close', 'transport-close', 'ws-control', 'ws-close', 'ws-ping', 'ws-pong', 'ws-end']);
+  const CONTROL_FRAMES = { 'ws-close': 'WebSocket close frame', 'ws-ping': 'WebSocket ping frame', 'ws-pong': 'WebSocket pong frame' };
   const table = { rows: [], lastSeq: 0, paused: false, page: 0, loading: false, sid: null, sessionFetched: 0, types: new Set() };
 
   function arrow(dir) {
@@ -195,7 +196,7 @@
     if (chunk.kind === 'http-response') return 'HTTP ' + (chunk.status || '') + ' response body';
     if (chunk.kind === 'ws-text') return 'WebSocket text message';
     if (chunk.kind === 'ws-binary') return 'WebSocket binary message';
-    if (chunk.kind === 'ws-control') return 'WebSocket control frame';
+    if (chunk.kind === 'ws-control') return CONTROL_FRAMES[chunk.type] || 'WebSocket control frame';
     return IOP.visible(chunk.kind);
   }
 
