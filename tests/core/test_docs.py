@@ -103,7 +103,7 @@ def test_session_snippet_counts_the_events_of_each_session(
     (state,) = states
     reports = state.reports  # type: ignore[attr-defined]
     assert {key: count for key, count, _ in reports} == events
-    assert {reason for _, _, reason in reports} <= {"closed", "input ended"}
+    assert {reason for _, _, reason in reports} <= {"closed", "transport closed", "input ended"}
 
 
 def test_lazy_registration_snippet_lists_without_importing(

@@ -67,6 +67,8 @@ def test_tcp_records_chunks_and_packets_each_enter_at_their_layer() -> None:
     assert [(r.layer, r.type, r.sid) for r in from_tcp] == [
         ("engineio", "open", "s1"),
         ("engineio", "message", "s1"),
+        # the connection closed without a close frame (the http layer's ws-end)
+        ("engineio", "transport-close", "s1"),
     ]
     url = HttpInfo(path="/socket.io/", query=(("EIO", "4"),))
     chunk = Chunk(ts=1.0, kind=ChunkKind.WS_TEXT, data=b"4hi", http=url, connection="c")
@@ -77,13 +79,16 @@ def test_tcp_records_chunks_and_packets_each_enter_at_their_layer() -> None:
 
 def test_engineio_attributes_control_frames_and_errors_of_the_layers_below() -> None:
     handshake = b'0{"sid":"s1","upgrades":[],"pingInterval":1,"pingTimeout":1}'
-    records = websocket(frame(handshake), frame(b"", opcode=8))
+    records = websocket(frame(handshake), frame(b"", opcode=9), frame(b"", opcode=8))
     name = records[0].connection
     # An error the http layer would make about this connection (a lost segment, say).
     gap = ErrorRecord(ts=3.5, connection=name, layer="capture", rule="x", reason="y")
     out = run(pipeline(), records)
-    close = next(r for r in out if r.type == "ws-control")
-    assert (close.layer, close.sid, close.transport) == ("chunk", "s1", "websocket")
+    ping = next(r for r in out if r.type == "ws-ping")
+    assert (ping.layer, ping.sid, ping.transport) == ("chunk", "s1", "websocket")
+    # the close frame closed the session's WebSocket: the Engine.IO layer says so
+    close = next(r for r in out if r.type == "transport-close")
+    assert (close.layer, close.sid, close.parent.type) == ("engineio", "s1", "ws-close")
     stream = pipeline().layers[1].members[0].stream
     list(stream.feed(next(r for r in out if r.type == "open").parent))  # learns the connection
     attributed = list(stream.feed(gap))
@@ -92,8 +97,8 @@ def test_engineio_attributes_control_frames_and_errors_of_the_layers_below() -> 
 
 def test_all_layers_emits_a_passed_on_record_once() -> None:
     handshake = b'0{"sid":"s1","upgrades":[],"pingInterval":1,"pingTimeout":1}'
-    out = run(pipeline(all_layers=True), websocket(frame(handshake), frame(b"", opcode=8)))
-    controls = [r for r in out if r.type == "ws-control"]
+    out = run(pipeline(all_layers=True), websocket(frame(handshake), frame(b"", opcode=9)))
+    controls = [r for r in out if r.type == "ws-ping"]
     assert len(controls) == 1 and controls[0].sid == "s1"
     assert [r.layer for r in out].count("tcp") == 6  # open, 4 deliveries, close
 

@@ -16,6 +16,7 @@ from ioproto_pcap.files import FrameReader
 from ioproto_pcap.link import parse_frame
 
 import ioproto
+from core.pendingping import server_timeout_at
 from ioproto import split
 from ioproto.components import SourceContext
 from ioproto.jsonform import dumps
@@ -174,12 +175,16 @@ def test_a_table_too_small_forgets_and_goes_on(monkeypatch: pytest.MonkeyPatch) 
 
 
 def two_captures_in_one(path: Path) -> None:
-    """clients_mixed.pcap, then upgrade.pcap one second after its end, as one capture: the
-    input's last record is then another session's than the one waiting for a pong."""
+    """clients_mixed.pcap cut before its server times ``mute`` out (core/pendingping.py),
+    then upgrade.pcap one second after, as one capture: the input's last record is then
+    another session's than the one waiting for a pong."""
     frames: list[tuple[float, int, bytes]] = []
+    cut = server_timeout_at()
     for name in ("clients_mixed.pcap", "upgrade.pcap"):
         with open(DATA / name, "rb") as stream:
             own = [(ts, linktype, bytes(data)) for ts, linktype, data in FrameReader(stream)]
+        if name == "clients_mixed.pcap":
+            own = [frame for frame in own if frame[0] < cut]
         shift = frames[-1][0] + 1.0 - own[0][0] if frames else 0.0
         frames += [(ts + shift, linktype, data) for ts, linktype, data in own]
     parts = [struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 262144, frames[0][1])]

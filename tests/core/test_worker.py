@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 import ioproto
+from core.pendingping import server_timeout_at
 from ioproto import worker
 from ioproto.components import SourceContext
 from ioproto.jsonform import dumps
@@ -394,14 +395,17 @@ def test_a_strict_failure_in_a_sharded_worker_is_raised_here_as_it_is() -> None:
 
 
 class TwoCaptures(Forkable):
-    """A forkable source: clients_mixed.pcap, then upgrade.pcap a second later (its last
-    record then comes from another session than the one still waiting for a pong)."""
+    """A forkable source: clients_mixed.pcap cut before its server times ``mute`` out
+    (core/pendingping.py), then upgrade.pcap a second later (its last record then comes
+    from another session than the one still waiting for a pong)."""
 
     def open(self, input: str, context: SourceContext) -> Iterator[Record]:
         import attrs
         from ioproto_pcap.capture import read_capture
 
-        first = list(read_capture(str(DATA / "clients_mixed.pcap"), context))
+        cut = server_timeout_at()
+        whole = list(read_capture(str(DATA / "clients_mixed.pcap"), context))
+        first = [record for record in whole[:-1] if record.ts < cut] + whole[-1:]
         end = max(record.ts for record in first)
         yield from first[:-1]  # its InputSummary last
         second = read_capture(str(DATA / "upgrade.pcap"), context)

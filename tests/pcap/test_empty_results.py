@@ -127,7 +127,7 @@ def test_records_the_push_down_dropped_are_counted_and_not_misdescribed() -> Non
     result = run("monitor", "--sid", "nosuch", str(CHAT))
     assert result.returncode == 0 and result.stdout == "", result.stderr
     assert result.stderr.splitlines() == [
-        "ioproto: no record matched the filter (9 records decoded, 120 dropped before "
+        "ioproto: no record matched the filter (6 records decoded, 123 dropped before "
         "decoding; `ioproto fields` lists what a filter can test)"
     ]
 

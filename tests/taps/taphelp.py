@@ -95,7 +95,8 @@ def packets_by_session(
     upgrade)."""
     groups: dict[tuple[str | None, ...], list[tuple[object, ...]]] = {}
     for r in records:
-        if r.layer != layer or r.type == "error":
+        # A tap sees packets, not WebSocket frames: no transport-close (docs/taps.md).
+        if r.layer != layer or r.type in ("error", "transport-close"):
             continue
         if layer == "engineio":
             item: tuple[object, ...] = (r.type, getattr(r, "data", None))

@@ -1,0 +1,67 @@
+"""On a live source a session's summary shows up as its session ends, not at Ctrl-C.
+
+A real python-socketio server and client (``peers/py_ticker.py``: connects over WebSocket,
+emits a few events at a human pace, then leaves), ``ioproto decode live:lo --sink jsonl``
+with its standard output a pipe, read line by line while it runs. The client's WebSocket
+closing ends its session (``transport-close``), and the summary line must be read within a
+second of the client leaving, while the command is still running.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+import pytest
+from emitdelay import LineWatcher
+from livehelp import PEERS, Server
+
+CLI = [sys.executable, str(PEERS / "ioproto_cli.py")]
+BOUND = 1.0
+
+
+def records(watcher: LineWatcher) -> list[tuple[float, dict[str, object]]]:
+    return [(read_at, json.loads(line)) for read_at, line in list(watcher.lines)]
+
+
+@pytest.mark.capture
+@pytest.mark.skipif(shutil.which("tcpdump") is None, reason="tcpdump missing")
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to capture")
+def test_summary_arrives_when_the_client_leaves(py_server: Server) -> None:
+    watcher = LineWatcher(
+        [*CLI, "decode", "--sink", "jsonl", "live:lo", "--port", str(py_server.port)]
+    )
+    try:
+        line = watcher.stderr_line()
+        assert "capturing on lo" in line, line
+        ticker = subprocess.run(
+            [sys.executable, str(PEERS / "py_ticker.py"), py_server.url, "websocket", "3", "0.2"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+        left = time.time()
+        assert ticker.returncode == 0, ticker.stderr[-2000:]
+        deadline = left + 5
+        summary = None
+        while time.time() < deadline and summary is None:
+            time.sleep(0.05)
+            summary = next(
+                ((at, r) for at, r in records(watcher) if r.get("type") == "summary"), None
+            )
+        running = watcher.proc.poll() is None
+    finally:
+        code, err = watcher.stop()
+    assert code == 0 and "Traceback" not in err, err
+    assert running
+    assert summary is not None, "no session summary while the command ran"
+    read_at, record = summary
+    assert read_at - left < BOUND, f"the summary came {read_at - left:.2f} s after the client left"
+    assert record["end_reason"] == "transport closed"
+    assert record["events_c2s"] == 3
+    closes = [r for _, r in records(watcher) if r.get("type") == "transport-close"]
+    assert [r["sid"] for r in closes] == [record["sid"]]
