@@ -36,6 +36,7 @@ from .components import (
     declared_options,
     optional,
 )
+from .decodeoptions import check_decode_option_names
 from .errors import PluginError, PluginFailure, UsageError
 from .layers import layer_names, layer_of, source_layers
 from .lazycomponents import declared
@@ -311,7 +312,9 @@ class Pipeline:
             :class:`~ioproto.errors.UsageError` (:mod:`ioproto.sinkoptions`).
         :param classifiers: names of classifiers to run; ``None`` runs all registered.
         :param options: decoder options (e.g. ``{"revision": 3}``), passed in the
-            :class:`~ioproto.components.DecodeContext`.
+            :class:`~ioproto.components.DecodeContext`. A name that no decoder or
+            classifier declares raises :class:`~ioproto.errors.UsageError`
+            (:mod:`ioproto.decodeoptions`).
         :param plugin_manager: defaults to a fresh :func:`~ioproto.plugins.make_plugin_manager`.
         :param guards: push-down predicates by layer name (``Filter.pushdown()``).
         """
@@ -336,7 +339,7 @@ class Pipeline:
             }
         )
         interest = Interest(components)
-        check_decode_options(context.options, components)
+        check_decode_option_names(context.options, components)
         layers = []
         for name, rides_on, members in resolve_layers(components, proto):
             layer_context = attrs.evolve(context, wanted=interest.checker(name))
@@ -920,20 +923,6 @@ def _open(kind: str, component: Any, plugin: str, context: Any) -> Any:
     return opened
 
 
-def check_decode_options(options: Mapping[str, Any], components: Components) -> None:
-    """A :class:`~ioproto.errors.UsageError` for a decoder option that no decoder or
-    classifier declares (unchecked while a decoder declares nothing)."""
-    valid = decode_option_names(components)
-    if valid is None:
-        return
-    for key in options:
-        if key not in valid:
-            raise UsageError(
-                f"decoder option {key!r}: no decoder takes it{did_you_mean(key, valid)}; "
-                f"valid: {', '.join(sorted(valid)) or 'none'}"
-            )
-
-
 def check_source_option_names(keys: Iterable[str], source: Source) -> None:
     """A :class:`~ioproto.errors.UsageError` for a key that is no option of ``source``
     (unchecked when the source declares none)."""
@@ -946,20 +935,6 @@ def check_source_option_names(keys: Iterable[str], source: Source) -> None:
                 f"source option {key!r}: not an option of the {source.name} source"
                 f"{did_you_mean(key, valid)}; valid: {', '.join(sorted(valid)) or 'none'}"
             )
-
-
-def decode_option_names(components: Components) -> set[str] | None:
-    """Every decoder option name a decoder or classifier declares; ``None`` when a decoder
-    declares nothing (then any name passes)."""
-    valid: set[str] = set()
-    for decoder in components.decoders.items():
-        names = declared_options(decoder.component, "Decoder")
-        if names is None:
-            return None
-        valid.update(names)
-    for classifier in components.classifiers.items():
-        valid.update(declared_options(classifier.component, "Classifier") or ())
-    return valid
 
 
 def resolve_source(components: Components, input: str, *, source: str | None = None) -> Source:

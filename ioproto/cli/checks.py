@@ -12,7 +12,7 @@ from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
 from ioproto.components import declared_options, declared_types, optional
-from ioproto.pipeline import decode_option_names
+from ioproto.decodeoptions import decode_option_names, decode_option_problem
 from ioproto.plugins import Components
 from ioproto.sinkoptions import names_a_file, not_an_option, option_problem
 from ioproto.suggest import did_you_mean
@@ -28,14 +28,6 @@ def _valid(declarations: Iterable[Collection[str] | None]) -> set[str] | None:
             return None
         valid.update(declared)
     return valid
-
-
-def source_option_names(components: Components) -> set[str]:
-    """Every ``--source-option`` name some registered source declares."""
-    names: set[str] = set()
-    for item in components.sources.items():
-        names.update(declared_options(item.component, "Source") or ())
-    return names
 
 
 def check_source_options(
@@ -115,19 +107,14 @@ def check_sink_options(
 
 def check_decode_options(keys: Iterable[str], components: Components) -> None:
     """Every key is an option of a registered decoder (or of a classifier that declares
-    options: they see the same settings)."""
-    valid = decode_option_names(components)
-    if valid is None:
-        return
+    options: they see the same settings), checked as :meth:`Pipeline.build
+    <ioproto.pipeline.Pipeline.build>` checks them (:mod:`ioproto.decodeoptions`)."""
     for key in keys:
-        if key not in valid:
-            hint = ""
-            if key in source_option_names(components):
-                hint = f"; {key} is a source's option: --source-option {key}=VALUE"
-            raise Mistake(
-                f"--decode-option {key!r}: no decoder takes it{did_you_mean(key, valid)}; valid: "
-                f"{', '.join(sorted(valid)) or 'none'}{hint} (docs/cli.md)"
-            )
+        problem = decode_option_problem(
+            key, components, source_option="--source-option {key}=VALUE"
+        )
+        if problem is not None:
+            raise Mistake(f"--decode-option {key!r}: {problem} (docs/cli.md)")
 
 
 def record_types(components: Components) -> list[str] | None:

@@ -682,6 +682,29 @@ def test_a_misspelt_name_gets_a_suggestion(args: list[str], expected: str) -> No
     assert_mistake(run(*args), expected, "valid: ")
 
 
+@pytest.mark.parametrize("name", ["revison", "nosuch", "idle_timeout"])
+def test_a_decoder_option_no_decoder_takes_is_said_alike_by_the_command_and_the_library(
+    name: str,
+) -> None:
+    """One check (ioproto.decodeoptions): the same words after each one's own way of naming
+    the option, and of giving a source's option (idle_timeout is the pcap source's)."""
+    import ioproto
+
+    line = assert_mistake(run("decode", "-D", f"{name}=1", CHAT), f"--decode-option {name!r}: ")
+    with pytest.raises(ioproto.UsageError) as raised:
+        ioproto.decode(CHAT, options={name: 1})
+    by_command = line.split(f"--decode-option {name!r}: ", 1)[1].removesuffix(" (docs/cli.md)")
+    by_library = str(raised.value).removeprefix(f"decoder option {name!r}: ")
+    source_hint = f"; {name} is a source's option: "
+    assert by_library.split(source_hint)[0] == by_command.split(source_hint)[0]
+    assert "valid: " in by_library
+    if name == "idle_timeout":
+        assert by_command.endswith(f"{source_hint}--source-option idle_timeout=VALUE")
+        assert by_library.endswith(f"{source_hint}source_options={{'idle_timeout': ...}}")
+    else:
+        assert source_hint not in by_command + by_library
+
+
 def test_click_usage_errors_are_one_line_too() -> None:
     assert_mistake(run("decode"), "Missing argument", "ioproto decode --help")
     assert_mistake(run("decode", "--no-such-option", CHAT), "--no-such-option")

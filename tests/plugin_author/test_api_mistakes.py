@@ -271,6 +271,10 @@ def test_a_classifier_returning_nothing_is_an_error_record() -> None:
         ({"proto": "sockeio"}, "unknown layer 'sockeio' (did you mean socketio?)"),
         ({"classifiers": ["latensy"]}, "unknown classifier 'latensy'"),
         ({"options": {"revison": 3}}, "decoder option 'revison': no decoder takes it"),
+        (
+            {"options": {"idle_timeout": 60}},
+            "; idle_timeout is a source's option: source_options={'idle_timeout': ...}",
+        ),
         ({"options": {"revision": "three"}}, "option revision='three'"),
     ],
 )
