@@ -7,7 +7,7 @@ headers, the bodies, the status, the times, the WebSocket messages…); any othe
 without being built (:mod:`.skip`).
 
 An entry that is whole in what is buffered (a read of 1 MiB) is parsed whole, as before. A
-larger one is walked member by member:
+larger one, or one that holds a number too long to parse, is walked member by member:
 
 * a body's or message's text over the limit that applies to it (the source's ``max_payload``)
   is read past, not kept: it becomes an :class:`~.longtext.Oversized` with its sizes, for the
@@ -24,7 +24,10 @@ larger one is walked member by member:
   the entry is kept (but a short ``startedDateTime``) and it becomes a :class:`TooLarge` that
   names where it went over, for the source to say so (``har.entry.too-large``). A message's
   members besides its ``data`` are weighed alike, each message on its own: past the limit
-  the message becomes a :class:`TooLarge`.
+  the message becomes a :class:`TooLarge`;
+* a number too long to parse (:mod:`.number`) is read past: in the head, nothing more of the
+  entry (or message) is kept, as past the limit, and it becomes a :class:`NumberTooLong`
+  naming the member; elsewhere it is moved past with the member no decoder reads.
 
 All of it is also applied to an entry parsed whole, so that an entry reads the same wherever
 the reads cut it. The entry is otherwise the value a whole parse gives (duplicate keys too:
@@ -41,6 +44,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .longtext import Oversized, capped, read_string, utf8_size
+from .number import NUMBER_START, LongNumber, read_number
 from .skip import skip
 from .spool import Spool
 
@@ -69,6 +73,17 @@ class TooLarge:
 
     where: str
     limit: int
+    started: str | None = None
+
+
+@dataclass(frozen=True)
+class NumberTooLong:
+    """An entry (or a WebSocket message) dropped because a member the source reads holds a
+    number of ``size`` characters, too long to read (:mod:`.number`), at ``where`` (as for
+    :class:`TooLarge`); ``started`` as for :class:`TooLarge`."""
+
+    where: str
+    size: int
     started: str | None = None
 
 
@@ -115,11 +130,13 @@ class _Limits:
 
 class _Head:
     """What an entry (or a message) may still keep of its head, in bytes; once over,
-    ``over`` names the member where it went over, and nothing more is kept."""
+    ``over`` names the member where it went over, and nothing more is kept. A number too
+    long to read ends it too: ``number`` is then its length, ``over`` where it is."""
 
     def __init__(self, limit: int) -> None:
-        self.left = limit
+        self.limit = self.left = limit
         self.over: str | None = None
+        self.number: int | None = None
 
     def take(self, weight: int, where: str) -> bool:
         """Whether ``weight`` more bytes fit (they are then counted); if not, the head is
@@ -130,6 +147,19 @@ class _Head:
             return False
         self.left -= weight
         return True
+
+    def refuse_number(self, size: int, where: str) -> None:
+        """A number of ``size`` characters at ``where``, too long to read: nothing more is
+        kept."""
+        if self.over is None:
+            self.over, self.number = where, size
+
+    def dropped(self, started: str | None = None) -> TooLarge | NumberTooLong:
+        """What is given for the entry or message once :attr:`over` is set."""
+        assert self.over is not None
+        if self.number is not None:
+            return NumberTooLong(self.over, self.number, started)
+        return TooLarge(self.over, self.limit, started)
 
 
 def entries(text: Text, limit: int, head_limit: int) -> Iterator[Any]:
@@ -156,7 +186,7 @@ def _entry(text: Text, limits: _Limits) -> Any:
     if head.over is None:
         return entry
     _close(entry)
-    return TooLarge(head.over, limits.head, _short(entry.get("startedDateTime")))
+    return head.dropped(_short(entry.get("startedDateTime")))
 
 
 def _message(text: Text, limits: _Limits) -> Any:
@@ -165,7 +195,7 @@ def _message(text: Text, limits: _Limits) -> Any:
         return message
     head = _Head(limits.head)
     message = _value(text, _MESSAGE, limits, head, "")
-    return message if head.over is None else TooLarge(head.over, limits.head)
+    return message if head.over is None else head.dropped()
 
 
 def _light(text: Text, shape: Mapping[str, Any], limits: _Limits) -> tuple[bool, Any]:
@@ -333,9 +363,10 @@ def _kept_item(
         head.take(_ITEM, where)
         text.position += 1
         return None, [] if first == "[" else {}
-    value = text.value()  # (a number or a literal: small, but for absurd digits)
-    head.take(_ITEM, where)
-    return value, None
+    value = read_number(text) if first in NUMBER_START else text.value()  # (or a literal)
+    if head.take(_ITEM, where) and isinstance(value, LongNumber):
+        head.refuse_number(value.size, where)
+    return (None if isinstance(value, LongNumber) else value), None
 
 
 def _kept_key(text: Text, head: _Head, where: str) -> str:
@@ -412,7 +443,7 @@ def _capped(value: Any, shape: Any, limits: _Limits, head: _Head, where: str) ->
 def _capped_message(message: Any, limits: _Limits) -> Any:
     head = _Head(limits.head)
     message = _capped(message, _MESSAGE, limits, head, "")
-    return message if head.over is None else TooLarge(head.over, limits.head)
+    return message if head.over is None else head.dropped()
 
 
 def _weight(value: Any) -> int:

@@ -3,7 +3,8 @@ an entry that no decoder reads (``_initiator``, ``cookies``, ``queryString``, â€
 holds a read's worth of it, whatever its size or its depth.
 
 A value that is whole in what is buffered is parsed and dropped; a larger one is walked: its
-strings read past (:func:`.longtext.read_string`), its lists and objects an item at a time,
+strings and its numbers read past (:func:`.longtext.read_string`,
+:func:`.number.read_number`), its lists and objects an item at a time,
 the lists and objects it is in held as a list of their closings rather than as nested calls
 (so that no depth is too deep for the walk; one too deep for the decoder is walked too). A
 JSON error in it is raised in the words of the file's decoder.
@@ -15,6 +16,7 @@ import json
 from typing import TYPE_CHECKING
 
 from .longtext import read_string
+from .number import NUMBER_START, read_number
 
 if TYPE_CHECKING:
     from .text import Text
@@ -58,7 +60,10 @@ def _enter(text: Text, closings: list[str], whole: list[bool]) -> bool:
         return False
     closing = _CLOSING.get(first)
     if closing is None:
-        text.value()  # (a number, a literal, or what the decoder says is wrong)
+        if first in NUMBER_START:
+            read_number(text)  # (of any length)
+        else:
+            text.value()  # (a literal, or what the decoder says is wrong)
         return False
     text.position += 1
     if text.peek() == closing:

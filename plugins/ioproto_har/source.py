@@ -39,7 +39,11 @@ kept. An entry whose other members (the URL, the headers, the times…) weigh mo
 ``max_payload`` bytes (at least 1 MiB: :func:`head_limit`) is dropped with one error record
 naming the member where it went over (``har.entry.too-large``), a message whose members
 besides its ``data`` do is that frame's ``har.websocket.too-large``; the members no decoder
-reads (``_initiator``, ``cookies``…) are not kept at all. A file that is no HAR at all
+reads (``_initiator``, ``cookies``…) are not kept at all. A number of more than 65,536
+characters (``"time": 1111…`` of millions of digits) is read past, not parsed
+(:mod:`.number`): in a member the source reads, its entry is one ``har.entry.invalid`` naming
+the member (in a message's members, that frame is a ``har.websocket.bad-frame``); in one no
+decoder reads, it is moved past with the rest of that member. A file that is no HAR at all
 (empty, not JSON, JSON of another shape) gives one ``har.file.invalid`` record and an
 unreadable :class:`~ioproto.model.InputSummary` whose reason says in words what is wrong
 (``it has no "log" object``, ``its "log.entries" is null, not a list``). JSON that goes
@@ -80,8 +84,9 @@ from ioproto.errors import UsageError
 from ioproto.model import Direction, ErrorRecord, InputSummary, Record
 from ioproto.timestamps import usable
 
-from .entry import TooLarge
+from .entry import NumberTooLong, TooLarge
 from .longtext import Oversized
+from .number import LONGEST
 from .ordering import TimeOrder
 from .spool import Spool
 from .stream import NotAHar, json_kind, read_entries
@@ -215,6 +220,11 @@ def _records_of(
         )
         yield ts, _error(ts, input, "har.entry.too-large", reason[:1000])
         return
+    if isinstance(entry, NumberTooLong):
+        ts = _started({"startedDateTime": entry.started}) or 0.0
+        reason = f"entry {index} could not be read: {_too_long(entry)}"
+        yield ts, _error(ts, input, "har.entry.invalid", reason[:1000])
+        return
     if not isinstance(entry, Mapping):
         yield 0.0, _error(now, input, "har.entry.invalid", f"entry {index} is not an object")
         return
@@ -230,6 +240,15 @@ def _records_of(
             reason = f"entry {index} could not be read: {type(exc).__name__}: {exc}"
             records.append((ts, _error(ts, input, "har.entry.invalid", reason[:1000])), 0)
         yield from records
+
+
+def _too_long(dropped: NumberTooLong) -> str:
+    """Where the number too long to read is, and its length, for an error's reason."""
+    where = dropped.where or "it"
+    return (
+        f"{where} holds a number of {dropped.size} characters, longer than any the source reads "
+        f"({LONGEST})"
+    )
 
 
 def _weight(record: Chunk | Record) -> int:
@@ -299,7 +318,7 @@ def _entry_records(
         status = None
 
     if is_ws:
-        frames = (m for m in messages or () if isinstance(m, Mapping | TooLarge))
+        frames = (m for m in messages or () if isinstance(m, Mapping | TooLarge | NumberTooLong))
         first = next(frames, None)
         # Messages carry the upgrade request and, when the HAR has it, its answer (as the
         # http layer gives them for a capture).
@@ -335,6 +354,13 @@ def _entry_records(
                 yield (
                     started,
                     _ws_error(started, upgrade, "har.websocket.too-large", reason, index=number),
+                )
+                continue
+            if isinstance(frame, NumberTooLong):
+                reason = f"frame {number} is dropped: {_too_long(frame)}"
+                yield (
+                    started,
+                    _ws_error(started, upgrade, "har.websocket.bad-frame", reason, index=number),
                 )
                 continue
             direction: Direction = "c2s" if frame.get("type") == "send" else "s2c"

@@ -3,11 +3,12 @@ entry and a read buffer, not the whole document (a 300 MB HAR parsed whole took 
 
 Each value is parsed by the standard library's JSON decoder (``raw_decode``, through
 :class:`.text.Text`), as the whole file was before: an entry reads the same, absurd values
-included (``NaN``, ``1e400``, huge integers through ``parse_int``). Only the skeleton around
-the entries (``{"log": {"entries": [`` … ``]}}``) is walked here: the other members are
-moved past without being built (:mod:`.skip`), and the document is checked to its end, so
-that a file that is no HAR says what is wrong in the words a whole parse gave (``it has no
-"log" object``, ``it is not JSON (extra data at line 2, column 1)``).
+included (``NaN``, ``1e400``, huge integers through ``parse_int``), but for a number too
+long to parse, which is read past (:mod:`.number`). Only the skeleton around the entries
+(``{"log": {"entries": [`` … ``]}}``) is walked here: the other members are moved past
+without being built (:mod:`.skip`), and the document is checked to its end, so that a file
+that is no HAR says what is wrong in the words a whole parse gave (``it has no "log"
+object``, ``it is not JSON (extra data at line 2, column 1)``).
 
 An entry is read as :mod:`.entry` says: whole when it is in what is buffered, else member
 by member, so that a long body, a long WebSocket session, a huge header or a member no
@@ -24,6 +25,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from .entry import entries
+from .number import decoder
 from .skip import skip
 from .text import Text
 
@@ -53,7 +55,7 @@ def read_entries(
     except OSError as exc:
         raise NotAHar(f"cannot read it ({exc.strerror or exc})") from None
     with handle:
-        text = Text(handle, json.JSONDecoder(parse_int=parse_int))
+        text = Text(handle, decoder(parse_int))
         try:
             yield from _entries(text, limit, limit if head_limit is None else head_limit)
         except json.JSONDecodeError as exc:

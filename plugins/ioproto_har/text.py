@@ -28,6 +28,11 @@ class LocatedError(json.JSONDecodeError):
         self.line, self.column = line, column
 
 
+class TooLongToParse(Exception):
+    """Raised by the decoder's hooks for a value that is not to be parsed but read past (a
+    number too long: :mod:`.number`); :meth:`Text.whole` then finds no whole value there."""
+
+
 class Text:
     """The file's text, decoded as it is read, with the position of the parse in it.
 
@@ -154,11 +159,13 @@ class Text:
 
     def whole(self) -> tuple[bool, Any]:
         """``(True, value)`` when the next JSON value is whole in what is buffered (parsed as
-        :meth:`value` parses it), else ``(False, None)``, moved past nothing but white space."""
+        :meth:`value` parses it), else ``(False, None)``, moved past nothing but white space;
+        ``(False, None)`` too for a value that holds one the decoder refuses to parse
+        (:class:`TooLongToParse`), to be walked."""
         self._skip_space()
         try:
             value, end = self._decoder.raw_decode(self.buffer, self.position)
-        except json.JSONDecodeError:
+        except (json.JSONDecodeError, TooLongToParse):
             return False, None
         if len(self.buffer) - end < _NEAR_END and not self._eof:
             return False, None

@@ -290,6 +290,34 @@ def har_long_websocket(path: Path, messages: int = 50_000, pad: int = 2000) -> P
     return _one_entry_har(path, entry, frames)
 
 
+def har_long_number(path: Path, digits: int = 200 * MIB, where: str = "time") -> Path:
+    """A HAR of three Engine.IO polling entries, the middle one's member ``where`` (``time``,
+    which the source reads, or ``_initiator``, which no decoder reads) a number of
+    ``digits`` digits (written in pieces)."""
+    import json
+
+    entries = []
+    for second in (1, 2, 3):
+        entries.append(
+            {
+                "request": {"method": "POST", "url": f"{_EIO_URL}polling&sid=n", "headers": []},
+                "response": {"status": 200, "headers": [], "content": {"text": "ok"}},
+                "startedDateTime": f"2024-01-01T00:00:0{second}Z",
+                "timings": {"wait": 1},
+            }
+        )
+        entries[-1]["request"]["postData"] = {"text": f'42["n{second}"]'}  # type: ignore[index]
+    entries[1][where] = "@@"
+    head, tail = json.dumps({"log": {"version": "1.2", "entries": entries}}).split('"@@"')
+    piece = "1234567890" * 100_000
+    with path.open("w") as handle:
+        handle.write(head + "9")
+        for _ in range((digits - 1) // len(piece)):
+            handle.write(piece)
+        handle.write("9" * ((digits - 1) % len(piece)) + tail)
+    return path
+
+
 _EIO_URL = "http://127.0.0.1:39927/socket.io/?EIO=4&transport="
 
 

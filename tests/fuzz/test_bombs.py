@@ -158,3 +158,29 @@ def test_a_long_websocket_session_in_one_har_entry_is_read_a_message_at_a_time(
     ticks = [r["args"][0]["n"] for r in _records(result.stdout) if r.get("event") == "tick"]
     assert ticks == list(range(50_000))
     assert peak < BOUND // 2, f"peak {peak / MIB:.0f} MiB"
+
+
+@pytest.mark.parametrize("where", ["time", "_initiator"])
+def test_a_har_number_of_millions_of_digits_is_read_past(tmp_path: Path, where: str) -> None:
+    """A number of 100 million digits in an entry was parsed whole (200 million: 507 MB):
+    it is read past, 28 MB. In ``time``, which the source reads, its entry is one
+    har.entry.invalid; in ``_initiator``, which no decoder reads, it is moved past; the
+    entries around it give their EVENTs."""
+    har = bombs.har_long_number(tmp_path / "number.har", digits=100 * MIB, where=where)
+    peak, result = peak_rss(["decode", "--sink", "jsonl", str(har)])
+    assert result.returncode == 0, result.stderr[-2000:]
+    records = _records(result.stdout)
+    events = [r["event"] for r in records if r.get("type") == "EVENT"]
+    errors = [(r["rule"], r["reason"]) for r in records if r["type"] == "error"]
+    if where == "time":
+        assert events == ["n1", "n3"]
+        assert errors == [
+            (
+                "har.entry.invalid",
+                f"entry 1 could not be read: time holds a number of {100 * MIB} characters, "
+                "longer than any the source reads (65536)",
+            )
+        ]
+    else:
+        assert events == ["n1", "n2", "n3"] and not errors
+    assert peak < BOUND // 4, f"peak {peak / MIB:.0f} MiB"

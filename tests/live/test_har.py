@@ -11,6 +11,7 @@ from typing import Any
 
 import ioproto_engineio
 import ioproto_engineio.decoder
+import ioproto_har.number
 import ioproto_har.ordering
 import ioproto_har.source
 import ioproto_har.spool
@@ -20,7 +21,7 @@ import ioproto_socketio
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from ioproto_har.entry import TooLarge
+from ioproto_har.entry import NumberTooLong, TooLarge
 from ioproto_har.longtext import Oversized
 from ioproto_har.ordering import TimeOrder
 from ioproto_har.source import HarSource
@@ -500,11 +501,58 @@ def _head_weight(value: Any) -> int:
     return 64
 
 
+class _Long:
+    """A number of ``size`` characters, longer than the reading parses, as :func:`_parsed`
+    gives it."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+
+
+def _parsed(text: str, longest: int) -> Any:
+    """``text`` as json.loads gives it (integers through the source's ``parse_int``), a
+    number of more than ``longest`` characters as a :class:`_Long`."""
+
+    def bounded(parse: Any) -> Any:
+        return lambda number: _Long(len(number)) if len(number) > longest else parse(number)
+
+    parse_int = bounded(ioproto_har.source._parse_int)
+    return json.loads(text, parse_int=parse_int, parse_float=bounded(float))
+
+
+def _until_long(value: Any) -> tuple[int, int | None]:
+    """What the head value ``value`` weighs (:func:`_head_weight`) up to its first number
+    too long to parse, that one included, and the number's length; its whole weight and
+    ``None`` when it holds none."""
+    if isinstance(value, _Long):
+        return 64, value.size
+    weight, items = 64, []
+    if isinstance(value, str):
+        return 64 + _utf8(value), None
+    if isinstance(value, list):
+        items = value
+    elif isinstance(value, dict):
+        for key, member in value.items():
+            weight += 64 + _utf8(key)
+            more, size = _until_long(member)
+            weight += more
+            if size is not None:
+                return weight, size
+        return weight, None
+    for item in items:
+        more, size = _until_long(item)
+        weight += more
+        if size is not None:
+            return weight, size
+    return weight, None
+
+
 def _as_read(entry: Any, limit: int, head_limit: int) -> Any:
-    """``entry`` as json.loads gives it, with what the reading does applied: the members it
-    does not read left out; the strings it reads past for ``limit`` as their sizes (more
+    """``entry`` as :func:`_parsed` gives it, with what the reading does applied: the members
+    it does not read left out; the strings it reads past for ``limit`` as their sizes (more
     base64 than the limit, or over twice it in UTF-8); an entry (or message) whose other
-    members weigh over ``head_limit`` bytes as a TooLarge naming the member."""
+    members weigh over ``head_limit`` bytes as a TooLarge naming the member, or whose head
+    holds a number too long to parse before it does, as a NumberTooLong."""
     if not isinstance(entry, dict):
         return None
 
@@ -539,17 +587,22 @@ def _as_read(entry: Any, limit: int, head_limit: int) -> Any:
         if isinstance(shape, list) and isinstance(value, list):
             take(64, where)
             return [read(v, shape[1], head, f"{where}[{n}]") for n, v in enumerate(value)]
-        take(_head_weight(value), where)
+        weight, long_number = _until_long(value)
+        take(weight, where)
+        if long_number is not None and head["over"] is None:
+            head["over"], head["number"] = where, long_number
         return value if head["over"] is None else None
 
     def whole(value: Any, shape: Any, started: str | None) -> Any:
-        head: dict[str, Any] = {"left": head_limit, "over": None}
+        head: dict[str, Any] = {"left": head_limit, "over": None, "number": None}
         kept = read(value, shape, head, "")
         if head["over"] is None:
             return kept
         if started == "entry":
             started = kept.get("startedDateTime")
             started = started if isinstance(started, str) and _utf8(started) <= 64 else None
+        if head["number"] is not None:
+            return NumberTooLong(head["over"], head["number"], started)
         return TooLarge(head["over"], head_limit, started)
 
     return whole(entry, _ENTRY_SHAPE, "entry")
@@ -566,6 +619,7 @@ def _as_read(entry: Any, limit: int, head_limit: int) -> Any:
     limit=st.integers(min_value=1, max_value=12),
     budget=st.integers(min_value=0, max_value=2000),
     head_limit=st.integers(min_value=0, max_value=3000),
+    longest=st.integers(min_value=1, max_value=30) | st.just(ioproto_har.number.LONGEST),
 )
 def test_entries_read_one_at_a_time_are_those_a_whole_parse_gives(
     tmp_path_factory: pytest.TempPathFactory,
@@ -578,21 +632,23 @@ def test_entries_read_one_at_a_time_are_those_a_whole_parse_gives(
     limit: int,
     budget: int,
     head_limit: int,
+    longest: int,
 ) -> None:
     """Whatever the reads cut (``size`` characters at a time), the entries are those of
     json.loads: the members no decoder reads left out, the strings over ``limit`` read past
     as their sizes, an entry or message whose other members weigh over ``head_limit`` bytes
-    dropped, the messages read one at a time through a spool (which writes them to disk
-    past ``budget`` bytes)."""
+    or hold a number of more than ``longest`` characters dropped, the messages read one at a
+    time through a spool (which writes them to disk past ``budget`` bytes)."""
     path = tmp_path_factory.mktemp("har") / "any.har"
     document = {"log": {**other, "entries": entries}}
     text = json.dumps(document, indent=indent, ensure_ascii=ascii, sort_keys=sort_keys)
     path.write_bytes(text.encode("utf-8", "surrogatepass"))
-    parsed = json.loads(text, parse_int=ioproto_har.source._parse_int)["log"]["entries"]
+    parsed = _parsed(text, longest)["log"]["entries"]
     want = [_as_read(entry, limit, head_limit) for entry in parsed]
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(ioproto_har.text, "_READ", size)
         patch.setattr(ioproto_har.spool, "BUDGET", budget)
+        patch.setattr(ioproto_har.number, "LONGEST", longest)
         got = []
         for entry in ioproto_har.stream.read_entries(
             str(path), ioproto_har.source._parse_int, limit, head_limit
@@ -845,6 +901,87 @@ def test_a_huge_member_of_an_entry_is_not_held(
     with monkeypatch.context() as patch:
         patch.setattr(ioproto_har.text, "_READ", 1 << 30)
         assert _read_limited(har, 4000) == records  # as when the entry is read whole
+
+
+_DIGITS = "9" * 1_000_000
+_TOO_LONG = "holds a number of 1000000 characters, longer than any the source reads (65536)"
+
+
+@pytest.mark.parametrize(
+    ("where", "said"),
+    [
+        ("time", f"entry 1 could not be read: time {_TOO_LONG}"),
+        ("a header", f"entry 1 could not be read: request.headers[0].value {_TOO_LONG}"),
+        ("a header list", f"entry 1 could not be read: request.headers[0].value {_TOO_LONG}"),
+        ("a fraction", f"entry 1 could not be read: timings.wait {_TOO_LONG}"),
+        ("_initiator", None),
+        ("cookies", None),
+    ],
+)
+@pytest.mark.parametrize("size", [4096, 1 << 30])
+def test_a_number_too_long_to_parse_is_read_past(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, where: str, said: str | None, size: int
+) -> None:
+    """A number of a million digits was parsed whole, the read buffer grown to hold it (a
+    200 MB one took 507 MB). It is read past: in a member the source reads, its entry is one
+    har.entry.invalid; in one no decoder reads, it is moved past with the rest of it; the
+    entries around it are kept, and the buffer stays near a read's size."""
+    entry = _polling(2, "40", "ok")
+    request = entry["request"]
+    if where == "time":
+        entry["time"] = "@@"
+    elif where == "a header":
+        request["headers"] = [{"name": "x", "value": "@@"}]
+    elif where == "a header list":
+        request["headers"] = [{"name": "x", "value": ["v", [1, "@@"]]}]
+    elif where == "a fraction":
+        entry["timings"] = {"wait": "@@"}
+    elif where == "_initiator":
+        entry["_initiator"] = {"stack": [1.5, "@@", -2]}
+    else:
+        request["cookies"] = [{"expires": "@@"}]
+    number = {"a fraction": f"0.{_DIGITS[5:]}e-5"}.get(where, _DIGITS)
+    har = _har(tmp_path, _polling(1, "41", "ok"), entry, _polling(3, "42", "ok"))
+    har.write_text(har.read_text().replace('"@@"', number))
+    monkeypatch.setattr(ioproto_har.text, "_READ", size)
+    lengths = _recording_reads(monkeypatch)
+    records = _read_limited(har, 4000)
+    if size < len(number):
+        assert max(lengths) < 100_000
+    chunks = [c.data for c in records if isinstance(c, Chunk)]
+    bad = [(r.rule, r.ts, r.reason) for r in records if isinstance(r, ErrorRecord)]
+    if said is None:
+        assert chunks == [b"41", b"ok", b"40", b"ok", b"42", b"ok"] and not bad
+    else:
+        assert chunks == [b"41", b"ok", b"42", b"ok"]
+        assert bad == [("har.entry.invalid", 1704067202.0, said)]
+
+
+def test_a_number_too_long_to_parse_in_a_message_costs_only_its_frame(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A message's members are read on their own: a number too long to parse in one (its
+    time) drops that frame (har.websocket.bad-frame), not the entry's other frames."""
+    entry = _websocket_entry('0{"sid":"s"}', "40", '42["lost"]', '42["after"]')
+    entry["_webSocketMessages"][2]["time"] = "@@"
+    har = _har(tmp_path, entry)
+    har.write_text(har.read_text().replace('"@@"', "1" + _DIGITS))
+    monkeypatch.setattr(ioproto_har.text, "_READ", 4096)
+    lengths = _recording_reads(monkeypatch)
+    records = _read_limited(har, 4000)
+    assert max(lengths) < 100_000
+    assert [c.data for c in records if isinstance(c, Chunk)] == [
+        b'0{"sid":"s"}',
+        b"40",
+        b'42["after"]',
+    ]
+    [error] = [r for r in records if isinstance(r, ErrorRecord)]
+    assert (error.rule, error.index, error.reason) == (
+        "har.websocket.bad-frame",
+        2,
+        "frame 2 is dropped: time holds a number of 1000001 characters, longer than any the "
+        "source reads (65536)",
+    )
 
 
 def test_a_message_whose_other_members_are_huge_costs_only_itself(tmp_path: Path) -> None:
