@@ -5,10 +5,11 @@ Each value is parsed by the standard library's JSON decoder (``raw_decode``, thr
 :class:`.text.Text`), as the whole file was before: an entry reads the same, absurd values
 included (``NaN``, ``1e400``, huge integers through ``parse_int``), but for a number too
 long to parse, which is read past (:mod:`.number`). Only the skeleton around the entries
-(``{"log": {"entries": [`` … ``]}}``) is walked here: the other members are moved past
-without being built (:mod:`.skip`), and the document is checked to its end, so that a file
-that is no HAR says what is wrong in the words a whole parse gave (``it has no "log"
-object``, ``it is not JSON (extra data at line 2, column 1)``).
+(``{"log": {"entries": [`` … ``]}}``) is walked here: the other members, and a ``log`` or
+``entries`` of another type than a HAR's, are moved past without being built
+(:mod:`.skip`), and the document is checked to its end, so that a file that is no HAR says
+what is wrong in the words a whole parse gave (``it has no "log" object``, ``it is not
+JSON (extra data at line 2, column 1)``).
 
 An entry is read as :mod:`.entry` says: whole when it is in what is buffered, else member
 by member, so that a long body, a long WebSocket session, a huge header or a member no
@@ -86,12 +87,12 @@ def _entries(text: Text, limit: int, head_limit: int) -> Iterator[Any]:
     problem: str | None = 'it has no "log" object'
     for _ in _member(text, "log"):
         if text.peek() != "{":
-            problem = f'its "log" is {json_kind(text.value())}, not an object'
+            problem = f'its "log" is {_kind_past(text)}, not an object'
             continue
         problem = 'its "log" object has no "entries" list'
         for _ in _member(text, "entries"):
             if text.peek() != "[":
-                problem = f'its "log.entries" is {json_kind(text.value())}, not a list'
+                problem = f'its "log.entries" is {_kind_past(text)}, not a list'
                 continue
             problem = None
             yield from entries(text, limit, head_limit)
@@ -110,6 +111,19 @@ def _member(text: Text, name: str) -> Iterator[None]:
             continue
         seen = True
         yield
+
+
+#: What a JSON value is, in :func:`json_kind`'s words, by its first character (any other
+#: starts a number: a digit, ``-``, ``NaN``, ``Infinity``).
+_KINDS = {"{": "an object", "[": "a list", '"': "a string", "t": "true", "f": "false", "n": "null"}
+
+
+def _kind_past(text: Text) -> str:
+    """What the JSON value that starts here is (:func:`json_kind`'s words), moved past
+    without being built (:mod:`.skip`): a ``log`` that is a list of 200 MB is not held."""
+    first = text.peek()
+    skip(text)
+    return _KINDS.get(first, "a number")
 
 
 def json_kind(value: Any) -> str:

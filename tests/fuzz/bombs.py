@@ -318,6 +318,28 @@ def har_long_number(path: Path, digits: int = 200 * MIB, where: str = "time") ->
     return path
 
 
+def har_log_not_an_object(path: Path, size: int = 200 * MIB, kind: str = "list") -> Path:
+    """A file of about ``size`` bytes whose ``log`` is no object: a ``list`` of the entries
+    of tests/data/har/chromium-socketio.har again and again, or a ``string``."""
+    import json
+
+    with path.open("w") as handle:
+        if kind == "string":
+            handle.write('{"log": "')
+            piece = "x" * MIB
+            for _ in range(size // MIB):
+                handle.write(piece)
+            handle.write('"}\n')
+            return path
+        source = HERE.parents[1] / "tests" / "data" / "har" / "chromium-socketio.har"
+        template = json.dumps(json.loads(source.read_text())["log"]["entries"])[1:-1]
+        handle.write('{"log": [')
+        for copy in range(max(1, size // len(template))):
+            handle.write(("," if copy else "") + template)
+        handle.write("]}\n")
+    return path
+
+
 _EIO_URL = "http://127.0.0.1:39927/socket.io/?EIO=4&transport="
 
 

@@ -184,3 +184,18 @@ def test_a_har_number_of_millions_of_digits_is_read_past(tmp_path: Path, where: 
     else:
         assert events == ["n1", "n2", "n3"] and not errors
     assert peak < BOUND // 4, f"peak {peak / MIB:.0f} MiB"
+
+
+@pytest.mark.parametrize("kind", ["list", "string"])
+def test_a_har_log_that_is_no_object_is_not_built(tmp_path: Path, kind: str) -> None:
+    """A ``log`` that is a 200 MB list (of entries) took 2.0 GB, a 200 MB string 639 MB,
+    parsed whole to say what it is: moved past, 32 MB and 29 MB, said as before."""
+    har = bombs.har_log_not_an_object(tmp_path / "log.har", size=50 * MIB, kind=kind)
+    peak, result = peak_rss(["decode", "--sink", "jsonl", str(har)])
+    assert result.returncode == 1, result.stderr[-2000:]
+    [error] = [(r["rule"], r["reason"]) for r in _records(result.stdout)]
+    assert error == (
+        "har.file.invalid",
+        f'{har} is not a readable HAR: its "log" is a {kind}, not an object',
+    )
+    assert peak < BOUND // 4, f"peak {peak / MIB:.0f} MiB"

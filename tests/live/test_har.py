@@ -984,6 +984,32 @@ def test_a_number_too_long_to_parse_in_a_message_costs_only_its_frame(
     )
 
 
+@pytest.mark.parametrize(
+    ("content", "why"),
+    [
+        ('{"log": [@@, 1, 2]}', 'its "log" is a list, not an object'),
+        ('{"log": "@@"}', 'its "log" is a string, not an object'),
+        ('{"log": {"entries": {"x": @@}}}', 'its "log.entries" is an object, not a list'),
+        ('{"log": {"entries": "@@"}}', 'its "log.entries" is a string, not a list'),
+        ('{"log": -' + _DIGITS + "}", 'its "log" is a number, not an object'),
+    ],
+)
+def test_a_log_that_is_no_object_is_not_built(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, content: str, why: str
+) -> None:
+    """A "log" (or "log.entries") of another type than a HAR's was parsed whole to say what
+    it is (a 200 MB list took 2.0 GB): it is moved past, and said as before."""
+    path = tmp_path / "not.har"
+    big = {'"@@"': json.dumps("x" * 1_000_000), "@@": json.dumps(["x" * 1000] * 1000)}
+    path.write_text(content.replace('"@@"', big['"@@"']).replace("@@", big["@@"]))
+    monkeypatch.setattr(ioproto_har.text, "_READ", 4096)
+    lengths = _recording_reads(monkeypatch)
+    error, _summary = read(path)
+    assert isinstance(error, ErrorRecord) and error.rule == "har.file.invalid"
+    assert error.reason == f"{path} is not a readable HAR: {why}"
+    assert max(lengths) < 100_000
+
+
 def test_a_message_whose_other_members_are_huge_costs_only_itself(tmp_path: Path) -> None:
     """A message's members besides its data are weighed on their own: a huge ``type`` drops
     that frame (har.websocket.too-large), not the entry's other frames."""
