@@ -957,33 +957,6 @@ def test_a_number_too_long_to_parse_is_read_past(
         assert bad == [("har.entry.invalid", 1704067202.0, said)]
 
 
-def test_a_number_too_long_to_parse_in_a_message_costs_only_its_frame(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
-    """A message's members are read on their own: a number too long to parse in one (its
-    time) drops that frame (har.websocket.bad-frame), not the entry's other frames."""
-    entry = _websocket_entry('0{"sid":"s"}', "40", '42["lost"]', '42["after"]')
-    entry["_webSocketMessages"][2]["time"] = "@@"
-    har = _har(tmp_path, entry)
-    har.write_text(har.read_text().replace('"@@"', "1" + _DIGITS))
-    monkeypatch.setattr(ioproto_har.text, "_READ", 4096)
-    lengths = _recording_reads(monkeypatch)
-    records = _read_limited(har, 4000)
-    assert max(lengths) < 100_000
-    assert [c.data for c in records if isinstance(c, Chunk)] == [
-        b'0{"sid":"s"}',
-        b"40",
-        b'42["after"]',
-    ]
-    [error] = [r for r in records if isinstance(r, ErrorRecord)]
-    assert (error.rule, error.index, error.reason) == (
-        "har.websocket.bad-frame",
-        2,
-        "frame 2 is dropped: time holds a number of 1000001 characters, longer than any the "
-        "source reads (65536)",
-    )
-
-
 @pytest.mark.parametrize(
     ("content", "why"),
     [
@@ -1010,24 +983,40 @@ def test_a_log_that_is_no_object_is_not_built(
     assert max(lengths) < 100_000
 
 
-def test_a_message_whose_other_members_are_huge_costs_only_itself(tmp_path: Path) -> None:
-    """A message's members besides its data are weighed on their own: a huge ``type`` drops
-    that frame (har.websocket.too-large), not the entry's other frames."""
+@pytest.mark.parametrize(
+    ("member", "value", "rule", "said"),
+    [
+        (
+            "type",
+            json.dumps("t" * 1_100_000),
+            "har.websocket.too-large",
+            "its members besides its data go over the limit of 1048576 bytes at type",
+        ),
+        ("time", _DIGITS, "har.websocket.bad-frame", f"time {_TOO_LONG}"),
+    ],
+)
+def test_a_message_whose_other_members_are_huge_costs_only_itself(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, member: str, value: str, rule: str, said: str
+) -> None:
+    """A message's members besides its data are read on their own: a huge ``type``
+    (har.websocket.too-large) or a number too long to parse in its ``time``
+    (har.websocket.bad-frame) drops that frame, not the entry's other frames, and the buffer
+    stays near a read's size."""
     entry = _websocket_entry('0{"sid":"s"}', "40", '42["lost"]', '42["after"]')
-    entry["_webSocketMessages"][2]["type"] = "t" * 1_100_000
-    records = _read_limited(_har(tmp_path, entry), 4000)
+    entry["_webSocketMessages"][2][member] = "@@"
+    har = _har(tmp_path, entry)
+    har.write_text(har.read_text().replace('"@@"', value))
+    monkeypatch.setattr(ioproto_har.text, "_READ", 4096)
+    lengths = _recording_reads(monkeypatch)
+    records = _read_limited(har, 4000)
+    assert max(lengths) < 100_000
     assert [c.data for c in records if isinstance(c, Chunk)] == [
         b'0{"sid":"s"}',
         b"40",
         b'42["after"]',
     ]
     [error] = [r for r in records if isinstance(r, ErrorRecord)]
-    assert (error.rule, error.index, error.reason) == (
-        "har.websocket.too-large",
-        2,
-        "frame 2 is dropped: its members besides its data go over the limit of 1048576 bytes "
-        "at type",
-    )
+    assert (error.rule, error.index, error.reason) == (rule, 2, f"frame 2 is dropped: {said}")
 
 
 @pytest.mark.parametrize("size", range(1, 14))
