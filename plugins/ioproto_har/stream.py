@@ -5,11 +5,13 @@ Each value is parsed by the standard library's JSON decoder (``raw_decode``, thr
 :class:`.text.Text`), as the whole file was before: an entry reads the same, absurd values
 included (``NaN``, ``1e400``, huge integers through ``parse_int``), but for a number too
 long to parse, which is read past (:mod:`.number`). Only the skeleton around the entries
-(``{"log": {"entries": [`` … ``]}}``) is walked here: the other members, and a ``log`` or
-``entries`` of another type than a HAR's, are moved past without being built
-(:mod:`.skip`), and the document is checked to its end, so that a file that is no HAR says
-what is wrong in the words a whole parse gave (``it has no "log" object``, ``it is not
-JSON (extra data at line 2, column 1)``).
+(``{"log": {"entries": [`` … ``]}}``) is walked here: the other members (their keys too),
+and a document, ``log`` or ``entries`` of another type than a HAR's, are moved past without
+being built (:mod:`.skip`), and the document is checked to its end, so that a file that is
+no HAR says what is wrong in the words a whole parse gave (``it has no "log" object``, ``it
+is not JSON (extra data at line 2, column 1)``), but for one nested deeper than that parse
+went, which is walked too (``[[[…`` cut: ``expecting value``, where a whole parse said
+``nested too deep``).
 
 An entry is read as :mod:`.entry` says: whole when it is in what is buffered, else member
 by member, so that a long body, a long WebSocket session, a huge header or a member no
@@ -26,6 +28,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from .entry import entries
+from .longtext import read_string
 from .number import decoder
 from .skip import skip
 from .text import Text
@@ -81,9 +84,9 @@ def _entries(text: Text, limit: int, head_limit: int) -> Iterator[Any]:
             raise NotAHar("the file is empty (0 bytes)")
         raise json.JSONDecodeError("Expecting value", text.buffer, text.position)
     if text.peek() != "{":
-        value = text.value()
+        kind = _kind_past(text)
         text.end()
-        raise NotAHar(f'it is {json_kind(value)}; a HAR is an object with a "log" object')
+        raise NotAHar(f'it is {kind}; a HAR is an object with a "log" object')
     problem: str | None = 'it has no "log" object'
     for _ in _member(text, "log"):
         if text.peek() != "{":
@@ -102,10 +105,11 @@ def _entries(text: Text, limit: int, head_limit: int) -> Iterator[Any]:
 
 
 def _member(text: Text, name: str) -> Iterator[None]:
-    """Walk the object that starts here: every member is parsed and dropped but the first
-    named ``name``, at whose value this yields once for the caller to read it."""
+    """Walk the object that starts here: every member is moved past (:mod:`.skip`) but the
+    first named ``name``, at whose value this yields once for the caller to read it; a key
+    longer than any of those names is read past, not kept."""
     seen = False
-    for key in text.members():
+    for key in text.members(lambda: read_string(text, _KEY, base64=False)):
         if key != name or seen:
             skip(text)
             continue
@@ -113,6 +117,8 @@ def _member(text: Text, name: str) -> Iterator[None]:
         yield
 
 
+#: The longest key of the skeleton's objects that is kept (``log``, ``entries``).
+_KEY = 64
 #: What a JSON value is, in :func:`json_kind`'s words, by its first character (any other
 #: starts a number: a digit, ``-``, ``NaN``, ``Infinity``).
 _KINDS = {"{": "an object", "[": "a list", '"': "a string", "t": "true", "f": "false", "n": "null"}

@@ -133,7 +133,9 @@ NOT_A_HAR = [
     ("", "the file is empty (0 bytes)"),
     ("<html>", "it is not JSON (expecting value at line 1, column 1)"),
     ('{"log": {}}\n{}', "it is not JSON (extra data at line 2, column 1)"),
-    ("[" * 100_000, "its JSON is nested too deep"),
+    # (walked at any depth, as the entries are: a whole parse said 'nested too deep')
+    ("[" * 100_000, "it is not JSON (expecting value at line 1, column 100001)"),
+    ("[" * 100_000 + "]" * 100_000, 'it is a list; a HAR is an object with a "log" object'),
     ("   ", "it is not JSON (expecting value at line 1, column 4)"),
     (
         '{"log": 3, ',
@@ -965,13 +967,18 @@ def test_a_number_too_long_to_parse_is_read_past(
         ('{"log": {"entries": {"x": @@}}}', 'its "log.entries" is an object, not a list'),
         ('{"log": {"entries": "@@"}}', 'its "log.entries" is a string, not a list'),
         ('{"log": -' + _DIGITS + "}", 'its "log" is a number, not an object'),
+        ("[@@]", 'it is a list; a HAR is an object with a "log" object'),
+        ('"@@"', 'it is a string; a HAR is an object with a "log" object'),
+        ("[" + _DIGITS + "]", 'it is a list; a HAR is an object with a "log" object'),
+        ('{"@@": 1, "log": {"@@": 2}}', 'its "log" object has no "entries" list'),
     ],
 )
 def test_a_log_that_is_no_object_is_not_built(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, content: str, why: str
 ) -> None:
-    """A "log" (or "log.entries") of another type than a HAR's was parsed whole to say what
-    it is (a 200 MB list took 2.0 GB): it is moved past, and said as before."""
+    """A "log" (or "log.entries", or the document) of another type than a HAR's was parsed
+    whole to say what it is (a 200 MB list took 2.0 GB), and so were the keys beside them:
+    they are moved past, and said as before."""
     path = tmp_path / "not.har"
     big = {'"@@"': json.dumps("x" * 1_000_000), "@@": json.dumps(["x" * 1000] * 1000)}
     path.write_text(content.replace('"@@"', big['"@@"']).replace("@@", big["@@"]))
