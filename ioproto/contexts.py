@@ -139,9 +139,16 @@ class SinkContext:
     (filled in by :meth:`Pipeline.build <ioproto.pipeline.Pipeline.build>`), for a sink that
     keeps something per session (docs/plugin-hooks.md, "Sessions"). Only the pipeline's
     thread may use it.
+
+    ``live`` says that the records come from a live source (one that declares ``live``:
+    its records arrive as traffic happens), so that capture time also passes between
+    records, as the wall clock does: a sink that ends what has gone quiet (the
+    ``prometheus`` sink's idle sessions) may look at the wall clock while no record comes.
+    False for files, and by default (a program feeding a pipeline itself says so).
     """
 
     stream: IO[str]
     color: bool = False
     options: Mapping[str, Any] = attrs.field(factory=dict)
     sessions: SessionStore | None = None
+    live: bool = False

@@ -221,6 +221,7 @@ def run_pipeline_command(
         if not sinks and default_sink == "text" and _isatty(default_stream):
             # People at a terminal get the MONITOR view when it is installed.
             default_sink = "monitor" if "monitor" in components.sinks else default_sink
+        live = [chosen for chosen in sources if optional(chosen, "Source", "live")]
         sink_specs = _sink_specs(
             files,
             components,
@@ -229,9 +230,9 @@ def run_pipeline_command(
             default_stream,
             color,
             extra_sink_options or {},
+            live=bool(live),
         )
         pipeline = spec.build(state, sink_specs)
-        live = [chosen for chosen in sources if optional(chosen, "Source", "live")]
         streams = list({id(sink.stream): sink.stream for _, sink in sink_specs}.values())
         caught_up: Callable[[], None] = _nothing
         if live and all(optional(chosen, "Source", "says_caught_up") for chosen in live):
@@ -522,7 +523,10 @@ def _sink_specs(
     default_stream: IO[str],
     color: bool | None,
     extra: dict[str, dict[str, Any]],
+    *,
+    live: bool,
 ) -> list[tuple[str, SinkContext]]:
+    """The sinks' names and contexts; ``live``: the records come from a live source."""
     specs = []
     for spec in sinks:
         name, colon, path = spec.partition(":")
@@ -531,7 +535,8 @@ def _sink_specs(
             stream = _open_output(files, path, option=f"--sink {spec}")
         use_color = color if color is not None else _isatty(stream)
         options = _sink_options(components, name, path, option_maps, extra)
-        specs.append((name, SinkContext(stream=stream, color=use_color, options=options)))
+        context = SinkContext(stream=stream, color=use_color, options=options, live=live)
+        specs.append((name, context))
     return specs
 
 

@@ -121,9 +121,10 @@ def decode_one(
     aborted; on a live source Ctrl-C is the normal way to stop, and the sink is closed.
     """
     started = time.monotonic()
-    context = SinkContext(stream=sys.stderr, color=False, options=options)
-    pipeline = spec.build(state, [(sink, context)])
     source = spec.resolve(state, item)
+    live = bool(optional(source, "Source", "live"))
+    context = SinkContext(stream=sys.stderr, color=False, options=options, live=live)
+    pipeline = spec.build(state, [(sink, context)])
     source_context = SourceContext(
         options=spec.source_settings, limits=spec.limits, wanted=pipeline.wants
     )
@@ -132,7 +133,7 @@ def decode_one(
         for record in source_records(pipeline, source, item, source_context, processes=2):
             pipeline.feed(record)
     except KeyboardInterrupt:
-        if optional(source, "Source", "live"):
+        if live:
             pipeline.close()
         else:
             _abort(pipeline)

@@ -1,5 +1,6 @@
 """Output buffering follows the source: a live source's records are in the output file as
-soon as the source has yielded them; a file source's may wait in a block buffer."""
+soon as the source has yielded them; a file source's may wait in a block buffer. The sinks
+are told which it is (``SinkContext.live``)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import ioproto
 from ioproto.cli import build_cli
 from ioproto.cli.decode import _buffering
 from ioproto.cli.state import CliState
-from ioproto.components import Source, SourceContext
+from ioproto.components import SinkContext, SinkFactory, Source, SourceContext
 from ioproto.model import ErrorRecord, Record
 from ioproto.plugins import make_plugin_manager
 
@@ -104,3 +105,51 @@ def test_a_live_source_that_says_when_it_caught_up_is_written_at_those_calls(
     outputs = [tmp_path / name for name in ("c.jsonl", "c.txt", "c.monitor")]
     source = Watching("caught-up-test", True, outputs, caught_up_after=0)
     assert run(source, tmp_path) == [[1, 1, 1], [1, 1, 1]]
+
+
+class Telling:
+    """A sink factory that notes what each sink it opens is told of the source's liveness."""
+
+    name = "telling"
+    description = "notes SinkContext.live"
+
+    def __init__(self) -> None:
+        self.told: list[bool] = []
+
+    def open(self, context: SinkContext) -> Telling:
+        self.told.append(context.live)
+        return self
+
+    def write(self, record: Record) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def told_by(source: Watching, tmp_path: Path) -> list[bool]:
+    """What the sinks of ``decode`` reading ``source`` are told: ``SinkContext.live``."""
+    sink = Telling()
+
+    class Plugin:
+        @ioproto.hookimpl
+        def register_sources(self, register: Callable[[Source], None]) -> None:
+            register(source)
+
+        @ioproto.hookimpl
+        def register_sinks(self, register: Callable[[SinkFactory], None]) -> None:
+            register(sink)
+
+    pm = make_plugin_manager()
+    pm.register(Plugin(), name="telling")
+    args = ["decode", "--sink", "telling", "--sink", f"jsonl:{tmp_path / 'x'}", source.name]
+    result = CliRunner().invoke(build_cli(), args, obj=CliState(plugin_manager=pm))
+    assert result.exit_code == 0, result.output
+    return sink.told
+
+
+def test_the_sinks_are_told_whether_the_records_come_from_a_live_source(
+    tmp_path: Path,
+) -> None:
+    assert told_by(Watching("live-test", True, []), tmp_path) == [True]
+    assert told_by(Watching("file-test", False, []), tmp_path) == [False]
