@@ -11,6 +11,7 @@
  *   count(n)             -> counts fire-and-forget events; total(ack) -> ack(count on this socket)
  *   broadcast(msg)       -> emits news(msg) to everyone
  * With a static dir, GET /<file> serves files from it and GET /socket.io.js the client bundle.
+ * IOPROTO_PEER_PING=INTERVAL,TIMEOUT sets pingInterval and pingTimeout (ms).
  * Exits on SIGTERM/SIGINT.
  */
 const http = require('http');
@@ -42,7 +43,10 @@ const httpServer = http.createServer((req, res) => {
 // IOPROTO_PEER_PARSER=msgpack: socket.io-msgpack-parser (the tap tests run both parsers).
 const parser = process.env.IOPROTO_PEER_PARSER === 'msgpack'
   ? require(path.join(NODE_MODULES, 'socket.io-msgpack-parser')) : undefined;
-const io = new Server(httpServer, parser ? { maxHttpBufferSize: 5e6, parser } : { maxHttpBufferSize: 5e6 });
+// IOPROTO_PEER_PING=INTERVAL,TIMEOUT: pingInterval and pingTimeout in ms (a dead client found fast).
+const [pingInterval, pingTimeout] = (process.env.IOPROTO_PEER_PING || '').split(',').map(Number);
+const ping = pingInterval && pingTimeout ? { pingInterval, pingTimeout } : {};
+const io = new Server(httpServer, { maxHttpBufferSize: 5e6, ...(parser ? { parser } : {}), ...ping });
 // IOPROTO_TAP_COLLECTOR=HOST:PORT: run with the ioproto-tap package (taps/node) on this server.
 if (process.env.IOPROTO_TAP_COLLECTOR) {
   require(path.resolve(__dirname, '..', '..', '..', 'taps', 'node'))(io, { collector: process.env.IOPROTO_TAP_COLLECTOR });
