@@ -11,7 +11,9 @@ record of it (as its server would time it out: a client that closed its WebSocke
 away); the end of the input. These are the dashboard's rules, in one place
 (:mod:`ioproto_classify.liveness`). Idle
 sessions are looked for as records arrive, at most once a second of capture time, least
-recently active first.
+recently active first. The records of a live source (:class:`LiveMetrics`) arrive as the
+traffic happens, so capture time also passes between them, by the wall clock: a scrape
+looks for idle sessions too, and a wire gone quiet does not hold the gauge up.
 
 Tables keyed by traffic are bounded: sessions followed (open sessions, their pingTimeout,
 whether their client was counted, their connected namespaces, at most 32) at most
@@ -22,7 +24,10 @@ default 100,000), and label values by :class:`~.labels.LabelCap`.
 
 from __future__ import annotations
 
+import threading
+import time
 from collections import OrderedDict
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from ioproto_classify.liveness import DEFAULT_IDLE, connected_after, disconnected, idle_after
@@ -37,6 +42,7 @@ from ioproto_engineio.records import (
 from ioproto_http.records import Chunk
 from ioproto_socketio.records import SocketIOPacket, SocketIOUnansweredAck
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.metrics_core import Metric
 
 from ioproto.model import ErrorRecord, Record
 
@@ -127,6 +133,21 @@ class _Sessions:
         return found
 
 
+class _CollectedAfter:
+    """A collector of ``metric`` that calls ``first`` before each collection (a scrape)."""
+
+    def __init__(self, metric: Gauge, first: Callable[[], None]) -> None:
+        self.metric = metric
+        self.first = first
+
+    def describe(self) -> Iterable[Metric]:
+        return self.metric.describe()
+
+    def collect(self) -> Iterable[Metric]:
+        self.first()
+        return self.metric.collect()
+
+
 class Metrics:
     """The metrics of one sink. :meth:`add` every record (from one thread); the registry's
     collection (``registry``) may run on another thread at any time."""
@@ -181,8 +202,9 @@ class Metrics:
         )  # fmt: skip
         self.open = Gauge(
             f"{PREFIX}_sessions_open", "Engine.IO sessions open now, by current transport.",
-            ["transport"], registry=r,
+            ["transport"], registry=None,
         )  # fmt: skip
+        r.register(_CollectedAfter(self.open, self.before_scrape))
         self.upgrades = Counter(
             f"{PREFIX}_upgrades", "Upgrade outcomes: upgraded, failed (probed, no upgrade).",
             ["outcome"], registry=r,
@@ -208,6 +230,10 @@ class Metrics:
             name: self._new_cap(name, top_values)
             for name in ("packet", "rule", "client", "transport", "kind")
         }
+
+    def before_scrape(self) -> None:
+        """Called (on the scraping thread) before the open sessions' gauge is collected;
+        nothing here: capture time moves only with the records."""
 
     def _new_cap(self, name: str, limit: int) -> LabelCap:
         overflow = self.overflow.labels(name)
@@ -400,3 +426,40 @@ class Metrics:
             self.upgrades.labels("failed").inc()
         if session is not None:
             self._end(session)
+
+
+class LiveMetrics(Metrics):
+    """The metrics of a live source's records (``SinkContext.live``): they arrive as the
+    traffic happens, so capture time passes between them as the wall clock does. Capture
+    time *now* is the latest record's time plus the time elapsed (``time.monotonic``) since
+    a record last arrived (so the records' clock need not be this machine's, and a record
+    late in the pipeline never ends a session early), and a scrape first ends the sessions
+    idle by then.
+    :meth:`add` and the scrape's look take turns (a lock): both change the sessions' table.
+    """
+
+    def __init__(self, **bounds: int) -> None:
+        self._lock = threading.Lock()
+        self._latest: float | None = None
+        self._latest_at = 0.0
+        super().__init__(**bounds)
+
+    def add(self, record: Record) -> None:
+        with self._lock:
+            super().add(record)
+            ts = record.ts
+            if self._latest is None or ts > self._latest:
+                self._latest = ts
+            self._latest_at = time.monotonic()
+
+    def now(self) -> float | None:
+        """Capture time now (``None`` before the first record)."""
+        if self._latest is None:
+            return None
+        return self._latest + (time.monotonic() - self._latest_at)
+
+    def before_scrape(self) -> None:
+        with self._lock:
+            now = self.now()
+            if now is not None:
+                self.expire(now)

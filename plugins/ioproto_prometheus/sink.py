@@ -56,10 +56,11 @@ class PrometheusSink:
         # prometheus_client loads when the sink opens, not with every ioproto command.
         from prometheus_client import start_http_server
 
-        from .metrics import Metrics
+        from .metrics import LiveMetrics, Metrics
 
         (self.host, self.port), self.exit, bounds = _settings(context.options)
-        self.metrics = Metrics(**bounds)
+        # A live source's records: capture time passes between them too (idle sessions end).
+        self.metrics = (LiveMetrics if context.live else Metrics)(**bounds)
         try:
             self._server, self._thread = start_http_server(
                 self.port, addr=self.host, registry=self.metrics.registry

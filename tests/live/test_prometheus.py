@@ -1,11 +1,14 @@
 """The ``prometheus`` sink: its figures equal the ``stats`` sink's on the same records (the
-bundled captures), hostile label values stay safe and few, and a real Prometheus server
+bundled captures), hostile label values stay safe and few, a real Prometheus server
 scraping ``ioproto proxy`` while real Socket.IO clients run through it sees the counters
-that ``stats --format json`` reports for the same traffic."""
+that ``stats --format json`` reports for the same traffic, and on a live capture a client
+gone without a word leaves the open sessions' gauge though no packet follows."""
 
 from __future__ import annotations
 
 import json
+import os
+import re
 import shutil
 import signal
 import socket
@@ -22,11 +25,11 @@ from typing import Any
 import attrs
 import pytest
 from ioproto_prometheus.labels import MAX_LABEL, label
-from ioproto_prometheus.metrics import Metrics
+from ioproto_prometheus.metrics import LiveMetrics, Metrics
 from ioproto_prometheus.sink import _settings, parse_address
 from ioproto_socketio.records import SocketIOPacket
 from ioproto_stats.collector import StatsCollector
-from livehelp import ProxyCommand, Server, run_client
+from livehelp import PEERS, ProxyCommand, Server, node_ok, run_client
 from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -211,8 +214,6 @@ def test_grafana_dashboard_uses_the_exported_metrics() -> None:
         for family in Metrics().registry.collect()
         for suffix in suffixes[family.type]
     }
-    import re
-
     for expr in exprs:
         for name in re.findall(r"\bioproto_[a-z_]+", expr):
             assert name in exported, (name, expr)
@@ -402,3 +403,84 @@ def test_the_open_gauge_follows_many_sessions_within_its_table() -> None:
     assert len(metrics._sessions.active) <= 10
     metrics.add(attrs.evolve(handshake, sid="late", ts=handshake.ts + 1000))
     assert len(metrics._sessions.active) == 1
+
+
+def test_a_live_sources_scrape_ends_the_sessions_idle_by_the_wall_clock() -> None:
+    """Between a live source's records capture time passes as the wall clock does: a scrape
+    ends a session idle for its pingInterval + pingTimeout though no record came since. A
+    file's records are their own clock: nothing passes between them."""
+    records = list(ioproto.decode(str(ROOT / "tests" / "data" / "ws_only.pcap"), classifiers=None))
+    handshake = next(r for r in records if r.layer == "engineio" and r.type == "open")
+    quick = attrs.evolve(handshake, ping_interval=500, ping_timeout=500)  # idle after 1 s
+    live, replayed = LiveMetrics(), Metrics()
+    for metrics in (live, replayed):
+        metrics.add(quick)
+    assert (open_sessions(live), open_sessions(replayed)) == (1, 1)
+    time.sleep(1.2)
+    assert (open_sessions(live), open_sessions(replayed)) == (0, 1)
+    event = next(r for r in records if r.layer == "socketio" and r.type == "EVENT")
+    live.add(attrs.evolve(event, ts=quick.ts + 0.05))  # late, yet of the session
+    assert open_sessions(live) == 1
+
+
+def scraped_open_sessions(url: str) -> float:
+    with urllib.request.urlopen(url, timeout=5) as response:
+        return total(samples_of(response.read().decode()), "ioproto_sessions_open")
+
+
+@pytest.mark.node
+@pytest.mark.capture
+@pytest.mark.skipif(shutil.which("tcpdump") is None, reason="tcpdump missing")
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to capture")
+def test_a_client_gone_silently_leaves_the_gauge_of_a_live_capture_gone_quiet() -> None:
+    """``live:lo`` into the prometheus sink, a real socket.io server that pings every 0.4 s
+    and gives up 0.4 s later, and a client that connects and is then killed (no DISCONNECT,
+    no Engine.IO close: its server only drops the connection). No packet follows, yet a
+    scrape after pingInterval + pingTimeout sees the gauge at 0; while the client lived and
+    answered the pings it stayed at 1."""
+    if not node_ok():
+        pytest.skip("node or tests/node/node_modules missing")
+    idle = 0.8
+    server = Server(["node", "sio_server.js", "0"], env={"IOPROTO_PEER_PING": "400,400"})
+    command = [
+        sys.executable, str(PEERS / "ioproto_cli.py"), "decode", "live:lo",
+        "--port", str(server.port), "--sink", "prometheus:127.0.0.1:0",
+    ]  # fmt: skip
+    capture = subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
+    client: subprocess.Popen[str] | None = None
+    try:
+        assert capture.stderr is not None
+        said = ""
+        while (found := re.search(r"metrics on (http://\S+)", said)) is None:
+            line = capture.stderr.readline()
+            assert line, said
+            said += line
+        url = found.group(1)
+        client = subprocess.Popen(
+            ["node", "hold_client.js", server.url], cwd=PEERS, stdout=subprocess.PIPE, text=True
+        )
+        assert client.stdout is not None
+        assert client.stdout.readline().startswith("CONNECTED")
+        deadline = time.monotonic() + 20
+        while scraped_open_sessions(url) != 1 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        time.sleep(2 * idle)  # pings and pongs keep it open
+        assert scraped_open_sessions(url) == 1
+
+        client.kill()
+        client.wait()
+        time.sleep(idle + 0.7)  # no packet of it since (its server dropped the connection)
+        assert scraped_open_sessions(url) == 0
+    finally:
+        if client is not None and client.poll() is None:
+            client.kill()
+            client.wait()
+        capture.send_signal(signal.SIGINT)
+        try:
+            capture.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            capture.kill()
+            capture.communicate()
+        server.stop()
