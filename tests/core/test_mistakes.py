@@ -13,20 +13,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from clirun import IOPROTO, run_ioproto, run_ioproto_bytes
 
 ROOT = Path(__file__).resolve().parents[2]
 CHAT = str(ROOT / "examples" / "chat.pcap")
 MISSING = "/nonexistent-ioproto-test/x"
-
-
-def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "ioproto", *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=ROOT,
-    )
 
 
 def assert_mistake(result: subprocess.CompletedProcess[str], *expected: str) -> str:
@@ -174,7 +165,7 @@ def busy_port() -> Iterator[int]:
     ],
 )
 def test_a_mistake_is_one_line_and_status_2(args: list[str], expected: list[str]) -> None:
-    assert_mistake(run(*args), *expected)
+    assert_mistake(run_ioproto(*args), *expected)
 
 
 @pytest.mark.parametrize(
@@ -192,7 +183,7 @@ def test_a_mistake_is_one_line_and_status_2(args: list[str], expected: list[str]
 def test_a_bad_decode_option_value_is_one_line(option: str, expected: str) -> None:
     """A value a decoder cannot use is not silently read as its default."""
     name, _, value = option.partition("=")
-    assert_mistake(run("decode", "-D", option, CHAT), f"option {name}={value!r}", expected)
+    assert_mistake(run_ioproto("decode", "-D", option, CHAT), f"option {name}={value!r}", expected)
 
 
 @pytest.mark.parametrize(
@@ -224,19 +215,19 @@ def test_a_bad_decode_option_value_is_one_line(option: str, expected: str) -> No
     ],
 )
 def test_a_bad_sink_option_is_one_line(args: list[str], expected: list[str]) -> None:
-    assert_mistake(run("decode", *args, CHAT), *expected)
+    assert_mistake(run_ioproto("decode", *args, CHAT), *expected)
 
 
 def test_a_sink_option_for_every_sink_reaches_those_that_take_it(tmp_path: Path) -> None:
     """``width`` is the monitor's: the jsonl sink beside it is not given it (the pipeline
     refuses an option a sink does not take)."""
     out = tmp_path / "records.jsonl"
-    result = run(
+    result = run_ioproto(
         "decode", "--sink", f"jsonl:{out}", "--sink", "monitor", "--sink-option", "width=60", CHAT
     )
     assert result.returncode == 0, result.stderr
     assert out.read_text().count("\n") > 100
-    plain = run("decode", "--sink", f"jsonl:{out}", "--sink", "monitor", CHAT)
+    plain = run_ioproto("decode", "--sink", f"jsonl:{out}", "--sink", "monitor", CHAT)
     assert result.stdout != plain.stdout  # the monitor took it
 
 
@@ -301,7 +292,7 @@ def test_a_bad_source_option_value_is_one_line(args: list[str], expected: str) -
     it, as ``shard`` under ``--jobs 1``) is not silently read as its default or as "no"."""
     if not args[-1].startswith(("tests/", "live:", "collect:", "cdp:", "proxy:")):
         args = [*args, CHAT]
-    assert_mistake(run("decode", *args), expected)
+    assert_mistake(run_ioproto("decode", *args), expected)
 
 
 SOURCE_VALUE = (["--source-option", "max_connections=-5"], "max_connections='-5'")
@@ -338,7 +329,7 @@ def test_a_bad_option_value_costs_nothing(
     page.write_text("<p>earlier chart</p>\n")
     names = {"out": str(out), "page": str(page), "dir": str(folder)}
     given, expected = bad
-    result = run(*[arg.format(**names) for arg in args], *given, CHAT)
+    result = run_ioproto(*[arg.format(**names) for arg in args], *given, CHAT)
     assert_mistake(result, expected)
     assert out.read_text() == "earlier results\n"
     assert page.read_text() == "<p>earlier chart</p>\n"
@@ -358,7 +349,7 @@ def test_an_input_that_cannot_be_opened_costs_no_output(tmp_path: Path, args: li
     left as it was, and a file the run made is removed."""
     old, new = tmp_path / "old.jsonl", tmp_path / "new.txt"
     old.write_text("yesterday's records\n")
-    result = run(*args, "--sink", f"jsonl:{old}", "-o", str(new))
+    result = run_ioproto(*args, "--sink", f"jsonl:{old}", "-o", str(new))
     assert_mistake(result, "nosuchhost.invalid")
     assert old.read_text() == "yesterday's records\n"
     assert not new.exists()
@@ -380,7 +371,9 @@ def test_every_bundled_source_and_sink_checks_its_option_values() -> None:
     [("localhost:3000", "http://localhost:3000"), ("3000", "http://127.0.0.1:3000")],
 )
 def test_an_upstream_without_its_scheme_is_taken(given: str, meant: str) -> None:
-    result = run("proxy", "--listen", "127.0.0.1:0", "--upstream", given, "--duration", "0.5s")
+    result = run_ioproto(
+        "proxy", "--listen", "127.0.0.1:0", "--upstream", given, "--duration", "0.5s"
+    )
     assert result.returncode == 0, result.stderr
     assert f"-> {meant}\n" in result.stderr
 
@@ -403,7 +396,7 @@ def test_an_output_never_overwrites_an_input_or_another_output(
     capture = tmp_path / "chat.pcap"
     capture.write_bytes(Path(CHAT).read_bytes())
     names = {"capture": str(capture), "out": str(tmp_path / "out.txt")}
-    assert_mistake(run(*[arg.format(**names) for arg in args], str(capture)), expected)
+    assert_mistake(run_ioproto(*[arg.format(**names) for arg in args], str(capture)), expected)
     assert capture.read_bytes() == Path(CHAT).read_bytes()
     assert not (tmp_path / "out.txt").exists()
 
@@ -420,7 +413,7 @@ def test_the_har_a_source_writes_is_no_other_output(tmp_path: Path, args: list[s
     har = tmp_path / "session.har"
     har.write_text("yesterday's\n")
     given = [arg.format(har=har) for arg in args]
-    result = run("monitor", "--source-option", f"har={har}", *given, "cdp:127.0.0.1:9")
+    result = run_ioproto("monitor", "--source-option", f"har={har}", *given, "cdp:127.0.0.1:9")
     assert_mistake(result, f"--source-option har={har}", "write the same file")
     assert har.read_text() == "yesterday's\n"
     assert os.listdir(tmp_path) == ["session.har"]
@@ -441,7 +434,7 @@ def test_browse_names_the_har_option_as_it_was_given(
     har = tmp_path / "session.har"
     har.write_text("yesterday's\n")
     given = [arg.format(har=har) for arg in har_option]
-    line = assert_mistake(run("browse", *given, "-o", str(har), "127.0.0.1:9"))
+    line = assert_mistake(run_ioproto("browse", *given, "-o", str(har), "127.0.0.1:9"))
     expected = f"-o/--output and {said.format(har=har)} write the same file; give each its own"
     assert f"ioproto: error: {expected}" == line
     assert har.read_text() == "yesterday's\n"
@@ -454,7 +447,7 @@ def test_browse_names_the_har_option_as_it_was_given(
 )
 def test_an_empty_output_path_is_said_to_be_empty(args: list[str]) -> None:
     """``-o "$OUT"`` with ``OUT`` unset was 'the folder /work/... takes no new files'."""
-    assert_mistake(run(*args), "cannot write : the path is empty; give a file name")
+    assert_mistake(run_ioproto(*args), "cannot write : the path is empty; give a file name")
 
 
 @pytest.mark.parametrize(
@@ -470,12 +463,12 @@ def test_an_empty_file_option_is_said_to_be_empty(args: list[str]) -> None:
     """``--chart ''`` was taken for no chart, and ``dashboard --export ''`` served the page
     instead of writing it."""
     option = args[args.index("") - 1]
-    assert_mistake(run(*args), f"'{option}': the path is empty; give a file name")
+    assert_mistake(run_ioproto(*args), f"'{option}': the path is empty; give a file name")
 
 
 def test_a_text_file_that_is_no_capture() -> None:
     """A README given by mistake is not read as 177 lines of bad packets."""
-    assert_mistake(run("decode", "README.md"), "no capture source can read 'README.md'")
+    assert_mistake(run_ioproto("decode", "README.md"), "no capture source can read 'README.md'")
 
 
 @pytest.mark.parametrize(
@@ -489,19 +482,17 @@ def test_a_named_source_that_cannot_read_stdin(tmp_path: Path, source: str, expe
     """Not "no such file: -": the file is not missing, the source does not read stdin. Said
     before any output is made."""
     archive = tmp_path / "archive"
-    assert_mistake(run("decode", "--source", source, "-"), expected)
-    assert_mistake(run("decode", "--source", source, "--sink", f"parquet:{archive}", "-"), expected)
+    assert_mistake(run_ioproto("decode", "--source", source, "-"), expected)
+    assert_mistake(
+        run_ioproto("decode", "--source", source, "--sink", f"parquet:{archive}", "-"), expected
+    )
     assert not archive.exists()
 
 
 def test_a_named_source_that_reads_stdin_still_does() -> None:
     for source, given in (("pcap", Path(CHAT).read_bytes()), ("lines", b"4hello\n")):
-        result = subprocess.run(
-            [sys.executable, "-m", "ioproto", "decode", "--source", source, "--sink", "jsonl", "-"],
-            input=given,
-            capture_output=True,
-            timeout=60,
-            cwd=ROOT,
+        result = run_ioproto_bytes(
+            "decode", "--source", source, "--sink", "jsonl", "-", input=given
         )
         assert result.returncode == 0, (source, result.stderr)
         assert result.stdout, source
@@ -509,7 +500,7 @@ def test_a_named_source_that_reads_stdin_still_does() -> None:
 
 def test_good_source_option_values_pass() -> None:
     for option in ("parallel=no", "shard=false", "port=47020", "port=47020,3000", "split=on"):
-        result = run("decode", "--sink", "jsonl", "--source-option", option, CHAT)
+        result = run_ioproto("decode", "--sink", "jsonl", "--source-option", option, CHAT)
         assert result.returncode == 0, (option, result.stderr)
         assert result.stdout, option
 
@@ -525,19 +516,19 @@ def test_good_source_option_values_pass() -> None:
     ],
 )
 def test_good_sink_options_pass(args: list[str]) -> None:
-    result = run("decode", *args, CHAT)
+    result = run_ioproto("decode", *args, CHAT)
     assert result.returncode == 0, (args, result.stderr)
     assert result.stdout
 
 
 def test_good_decode_option_values_pass() -> None:
     for option in ("revision=3", "socketio_revision=4", "socketio_parser=MSGPACK", "all_http=no"):
-        result = run("decode", "--sink", "jsonl", "-D", option, CHAT)
+        result = run_ioproto("decode", "--sink", "jsonl", "-D", option, CHAT)
         assert result.returncode == 0, (option, result.stderr)
 
 
 def test_the_chart_is_not_silently_skipped(tmp_path: Path) -> None:
-    result = run("stats", "--chart", str(tmp_path / "no" / "such" / "x.html"), CHAT)
+    result = run_ioproto("stats", "--chart", str(tmp_path / "no" / "such" / "x.html"), CHAT)
     assert_mistake(result, "cannot write the chart")
 
 
@@ -576,7 +567,7 @@ def listener(name: str, listen: str) -> list[str]:
 
 @pytest.mark.parametrize("name", PORT_LISTENERS)
 def test_every_listener_says_its_port_is_in_use(busy_port: int, name: str) -> None:
-    line = assert_mistake(run(*listener(name, f"127.0.0.1:{busy_port}")))
+    line = assert_mistake(run_ioproto(*listener(name, f"127.0.0.1:{busy_port}")))
     how = PORT_LISTENERS[name][1]
     assert f"port {busy_port} on 127.0.0.1 is in use: pick another with {how}" in line, line
     # the listener's own words, not wrapped as a plugin that failed to open
@@ -599,7 +590,7 @@ def test_every_listener_says_what_is_wrong_with_its_address(
     name: str, listen: str, expected: str
 ) -> None:
     """One line each, no errno text ("[Errno 99]"), the same words for every command."""
-    line = assert_mistake(run(*listener(name, listen)), expected)
+    line = assert_mistake(run_ioproto(*listener(name, listen)), expected)
     assert "Errno" not in line and "error while attempting" not in line, line
 
 
@@ -611,7 +602,7 @@ def test_every_listener_says_what_is_wrong_with_its_address(
 def test_every_listener_says_a_low_port_needs_root(name: str) -> None:
     drop = ["setpriv", "--inh-caps=-net_bind_service", "--bounding-set=-net_bind_service"]
     result = subprocess.run(
-        [*drop, sys.executable, "-m", "ioproto", *listener(name, "127.0.0.1:80")],
+        [*drop, *IOPROTO, *listener(name, "127.0.0.1:80")],
         capture_output=True,
         text=True,
         timeout=60,
@@ -626,7 +617,7 @@ def test_a_listening_url_is_taken_as_its_host_and_port() -> None:
     with socket.socket() as free:
         free.bind(("127.0.0.1", 0))
         port = free.getsockname()[1]
-    result = run(*listener("proxy", f"http://127.0.0.1:{port}/"), "--duration", "0.5s")
+    result = run_ioproto(*listener("proxy", f"http://127.0.0.1:{port}/"), "--duration", "0.5s")
     assert result.returncode == 0, result.stderr
     assert f"proxy listening on http://127.0.0.1:{port} -> " in result.stderr
     assert f"ioproto: proxy:127.0.0.1:{port}: no client sent anything" in result.stderr
@@ -644,23 +635,25 @@ def test_a_listening_url_is_taken_as_its_host_and_port() -> None:
     ids=["decode", "dashboard", "prometheus"],
 )
 def test_an_unknown_interface(args: list[str]) -> None:
-    assert_mistake(run(*args), "nosuch0", "ip link")
+    assert_mistake(run_ioproto(*args), "nosuch0", "ip link")
 
 
 def test_no_tcpdump_says_what_to_install(tmp_path: Path) -> None:
-    result = run("decode", "--source-option", f"tcpdump={tmp_path / 'none'}", "live:lo")
+    result = run_ioproto("decode", "--source-option", f"tcpdump={tmp_path / 'none'}", "live:lo")
     assert_mistake(result, "cannot run", "none")
 
 
 def test_proto_lists_layers_only() -> None:
-    line = assert_mistake(run("decode", "--proto", "sockets", CHAT), "unknown layer 'sockets'")
+    line = assert_mistake(
+        run_ioproto("decode", "--proto", "sockets", CHAT), "unknown layer 'sockets'"
+    )
     valid = line.split("valid: ", 1)[1].split(" (see", 1)[0].split(", ")
     assert {"engineio", "socketio", "chunk"} <= set(valid)
     assert not {"socketio-msgpack", "app-game", "app-game-engineio"} & set(valid), valid
 
 
 def test_the_app_layer_says_it_needs_a_plugin() -> None:
-    result = run("decode", "--proto", "app", CHAT)
+    result = run_ioproto("decode", "--proto", "app", CHAT)
     if result.returncode == 0:
         pytest.skip("an application-protocol plugin is installed here")
     assert_mistake(result, "unknown layer 'app'", "docs/writing-a-plugin.md")
@@ -679,7 +672,7 @@ def test_the_app_layer_says_it_needs_a_plugin() -> None:
     ids=["layer", "source", "sink", "decode-option", "source-option", "type"],
 )
 def test_a_misspelt_name_gets_a_suggestion(args: list[str], expected: str) -> None:
-    assert_mistake(run(*args), expected, "valid: ")
+    assert_mistake(run_ioproto(*args), expected, "valid: ")
 
 
 @pytest.mark.parametrize("name", ["revison", "nosuch", "idle_timeout"])
@@ -706,13 +699,13 @@ def test_a_decoder_option_no_decoder_takes_is_said_alike_by_the_command_and_the_
 
 
 def test_click_usage_errors_are_one_line_too() -> None:
-    assert_mistake(run("decode"), "Missing argument", "ioproto decode --help")
-    assert_mistake(run("decode", "--no-such-option", CHAT), "--no-such-option")
+    assert_mistake(run_ioproto("decode"), "Missing argument", "ioproto decode --help")
+    assert_mistake(run_ioproto("decode", "--no-such-option", CHAT), "--no-such-option")
 
 
 def test_a_named_option_that_exists_is_taken(tmp_path: Path) -> None:
     out = tmp_path / "records.jsonl"
-    result = run(
+    result = run_ioproto(
         "decode", "--source-option", "idle_timeout=60", "-D", "all_http=true",
         "--sink", f"jsonl:{out}", CHAT,
     )  # fmt: skip
@@ -721,14 +714,10 @@ def test_a_named_option_that_exists_is_taken(tmp_path: Path) -> None:
 
 
 def test_a_demo_tapped_to_a_bad_collector_address_says_which() -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "ioproto", "demo", "--tap", "--port", "0", "--duration", "1s"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=ROOT,
-        env={**os.environ, "IOPROTO_COLLECTOR": "127.0.0.1:x"},
-    )
+    result = run_ioproto(
+        "demo", "--tap", "--port", "0", "--duration", "1s",
+        env={"IOPROTO_COLLECTOR": "127.0.0.1:x"},
+    )  # fmt: skip
     assert_mistake(result, "$IOPROTO_COLLECTOR: '127.0.0.1:x' is not HOST:PORT")
 
 
@@ -737,13 +726,13 @@ def test_a_file_name_that_is_not_utf8_is_shown_with_its_bytes_escaped(tmp_path: 
     caf\\xff in every message, not as Python's surrogate escape caf\\udcff."""
     folder = os.fsdecode(bytes(tmp_path) + b"/nodir\xff")
     shown = f"{tmp_path}/nodir\\xff"
-    line = assert_mistake(run("decode", "-o", f"{folder}/out.txt", CHAT))
+    line = assert_mistake(run_ioproto("decode", "-o", f"{folder}/out.txt", CHAT))
     assert f"cannot write {shown}/out.txt: the folder {shown} does not exist" in line, line
-    line = assert_mistake(run("decode", f"{folder}.pcap"))
+    line = assert_mistake(run_ioproto("decode", f"{folder}.pcap"))
     assert line == f"ioproto: error: no such file: {shown}.pcap", line
     empty = bytes(tmp_path) + b"/caf\xff.pcap"
     Path(os.fsdecode(empty)).write_bytes(b"")
-    result = run("decode", os.fsdecode(empty))
+    result = run_ioproto("decode", os.fsdecode(empty))
     assert result.returncode == 1, result.stderr
     assert result.stderr == f"ioproto: {tmp_path}/caf\\xff.pcap: the file is empty (0 bytes)\n"
 
@@ -810,7 +799,9 @@ def test_a_sink_that_cannot_open_its_folder_says_so_as_a_mistake(tmp_path: Path)
     """A sink's ``open`` refusing a setting (ValueError) is the user's mistake in the sink's
     own words, not a plugin that failed to open."""
     (tmp_path / "file").write_text("")
-    line = assert_mistake(run("decode", "--sink", f"parquet:{tmp_path / 'file' / 'out'}", CHAT))
+    line = assert_mistake(
+        run_ioproto("decode", "--sink", f"parquet:{tmp_path / 'file' / 'out'}", CHAT)
+    )
     assert line.startswith("ioproto: error: cannot write into "), line
     assert "failed to open" not in line, line
 
@@ -840,7 +831,7 @@ def test_an_output_that_cannot_be_written_is_refused_before_decoding(
     failure with errno text after the whole capture was decoded."""
     (tmp_path / "file").write_text("kept\n")
     path = "/proc/ioproto-x.html" if where == "proc" else str(tmp_path / "file" / "x.html")
-    line = assert_mistake(run(*[arg.format(path=path) for arg in command]))
+    line = assert_mistake(run_ioproto(*[arg.format(path=path) for arg in command]))
     assert path in line, line
     if where == "proc":
         assert "the folder /proc takes no new files; choose another path" in line, line

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
+from clirun import run_ioproto
 
 from ioproto.cli.outputs import OutputFiles
 
@@ -93,22 +92,13 @@ def test_an_output_named_stdout_appends_as_stdout_does(tmp_path: Path, args: lis
     O_APPEND and was emptied, and log's earlier lines with it."""
     if "{archive}" in args:
         archive = tmp_path / "archive"
-        made = subprocess.run(
-            [sys.executable, "-m", "ioproto", "decode", "--sink", f"parquet:{archive}", CHAT],
-            capture_output=True,
-        )
+        made = run_ioproto("decode", "--sink", f"parquet:{archive}", CHAT)
         assert made.returncode == 0, made.stderr
         args = [arg.format(archive=archive) for arg in args]
     log = tmp_path / "log.txt"
     log.write_text("an earlier line\n")
     with open(log, "a") as appended:
-        done = subprocess.run(
-            [sys.executable, "-m", "ioproto", *args],
-            stdout=appended,
-            stderr=subprocess.PIPE,
-            text=True,
-            timeout=60,
-        )
+        done = run_ioproto(*args, stdout=appended)
     assert done.returncode == 0, done.stderr
     lines = log.read_text().splitlines()
     assert lines[0] == "an earlier line"

@@ -8,33 +8,20 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import threading
 from pathlib import Path
 
 import pytest
+from clirun import run_ioproto_bytes, start_ioproto
 
 ROOT = Path(__file__).resolve().parents[2]
 CHAT = ROOT / "examples" / "chat.pcap"
 LINES = b'40\n42["chat","hi"]\n'
 
 
-def run_decode(
-    *args: str, input: bytes | None = None, pass_fds: tuple[int, ...] = ()
-) -> subprocess.CompletedProcess[bytes]:
-    return subprocess.run(
-        [sys.executable, "-m", "ioproto", "decode", *args],
-        input=input,
-        capture_output=True,
-        timeout=60,
-        cwd=ROOT,
-        pass_fds=pass_fds,
-    )
-
-
 def decode(*args: str, pass_fds: tuple[int, ...] = ()) -> subprocess.CompletedProcess[str]:
     """``decode --sink jsonl ARGS``, its output as text."""
-    ran = run_decode("--sink", "jsonl", *args, pass_fds=pass_fds)
+    ran = run_ioproto_bytes("decode", "--sink", "jsonl", *args, pass_fds=pass_fds)
     return subprocess.CompletedProcess(
         ran.args, ran.returncode, ran.stdout.decode(), ran.stderr.decode()
     )
@@ -102,7 +89,7 @@ HAR = ROOT / "tests" / "data" / "har" / "chromium-socketio.har"
 
 
 def decode_stdin(data: bytes, *args: str) -> subprocess.CompletedProcess[bytes]:
-    return run_decode(*args, "-", input=data)
+    return run_ioproto_bytes("decode", *args, "-", input=data)
 
 
 @pytest.mark.parametrize(
@@ -149,12 +136,8 @@ def test_stdin_carrying_a_capture_or_lines_is_still_read(tmp_path: Path) -> None
 def start_decode(sink: str, output: int) -> subprocess.Popen[bytes]:
     """``decode --sink SINK -`` reading a pipe this test writes, its stdout the file
     descriptor ``output`` (closed here: the child holds it)."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "ioproto", "decode", "--sink", sink, "-"],
-        stdin=subprocess.PIPE,
-        stdout=output,
-        stderr=subprocess.PIPE,
-        cwd=ROOT,
+    process = start_ioproto(
+        "decode", "--sink", sink, "-", stdin=subprocess.PIPE, stdout=output, stderr=subprocess.PIPE
     )
     os.close(output)
     return process
@@ -232,7 +215,7 @@ def test_a_character_device_is_read_as_stdin() -> None:
 
 
 def test_empty_stdin_says_that_nothing_came() -> None:
-    result = run_decode("-", input=b"")
+    result = run_ioproto_bytes("decode", "-", input=b"")
     assert (result.returncode, result.stdout) == (0, b""), result.stderr
     said = b"ioproto: -: it ended before its first byte (nothing was written to it)\n"
     assert result.stderr == said

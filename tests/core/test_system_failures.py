@@ -8,28 +8,17 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
+from clirun import run_ioproto, start_ioproto
 
 ROOT = Path(__file__).resolve().parents[2]
 CHAT = str(ROOT / "examples" / "chat.pcap")
 FULL = "/dev/full"
 
 needs_dev_full = pytest.mark.skipif(not os.path.exists(FULL), reason="no /dev/full here")
-
-
-def run(*args: str, stdout: int | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "ioproto", *args],
-        stdout=stdout if stdout is not None else subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        timeout=60,
-        cwd=ROOT,
-    )
 
 
 def assert_one_line_failure(result: subprocess.CompletedProcess[str], *expected: str) -> None:
@@ -52,7 +41,7 @@ def assert_one_line_failure(result: subprocess.CompletedProcess[str], *expected:
     ],
 )
 def test_an_output_file_on_a_full_disk_is_one_line_naming_it(args: list[str]) -> None:
-    assert_one_line_failure(run(*args), "No space left on device", FULL)
+    assert_one_line_failure(run_ioproto(*args), "No space left on device", FULL)
 
 
 @needs_dev_full
@@ -62,7 +51,7 @@ def test_an_output_file_on_a_full_disk_is_one_line_naming_it(args: list[str]) ->
 )
 def test_stdout_on_a_full_disk_is_one_line(args: list[str]) -> None:
     with open(FULL, "w") as full:
-        result = run(*args, stdout=full.fileno())
+        result = run_ioproto(*args, stdout=full.fileno())
     assert_one_line_failure(result, "No space left on device")
 
 
@@ -91,14 +80,8 @@ def test_ctrl_c_while_a_source_waits_for_stdin_ends_quietly() -> None:
     """The source resolution peeks at stdin to tell a capture from lines; interrupted
     there, before any record, the command ends as it does once records flow: status 130,
     nothing on stderr (not click's "Aborted!")."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "ioproto", "decode", "-"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        cwd=ROOT,
-    )
+    pipe = subprocess.PIPE
+    process = start_ioproto("decode", "-", stdin=pipe, stdout=pipe, stderr=pipe, text=True)
     wait_until_reading_stdin(process.pid)
     process.send_signal(signal.SIGINT)
     out, err = process.communicate(timeout=30)
@@ -125,17 +108,11 @@ def test_a_closed_pipe_ends_every_command_quietly(tmp_path: Path, args: list[str
     pipe', status 1)."""
     if "{archive}" in args:
         archive = tmp_path / "archive"
-        made = run("decode", "--sink", f"parquet:{archive}", CHAT)
+        made = run_ioproto("decode", "--sink", f"parquet:{archive}", CHAT)
         assert made.returncode == 0, made.stderr
         args = [arg.format(archive=archive) for arg in args]
     read, write = os.pipe()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "ioproto", *args],
-        stdout=write,
-        stderr=subprocess.PIPE,
-        text=True,
-        cwd=ROOT,
-    )
+    process = start_ioproto(*args, stdout=write, stderr=subprocess.PIPE, text=True)
     os.close(write)
     assert os.read(read, 1)
     os.close(read)  # the reader goes away, as head does after its first line
@@ -149,12 +126,7 @@ def test_a_named_pipe_whose_reader_goes_away_ends_the_run_quietly(tmp_path: Path
     write FIFO: Broken pipe', status 1, the output held until the file closed)."""
     fifo = tmp_path / "fifo"
     os.mkfifo(fifo)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "ioproto", "decode", "-o", str(fifo), CHAT],
-        stderr=subprocess.PIPE,
-        text=True,
-        cwd=ROOT,
-    )
+    process = start_ioproto("decode", "-o", str(fifo), CHAT, stderr=subprocess.PIPE, text=True)
     with open(fifo, "rb") as reader:
         assert reader.read(1)
     _, stderr = process.communicate(timeout=60)
