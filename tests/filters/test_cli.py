@@ -4,23 +4,12 @@ a user runs them (a subprocess for exact stderr and exit status)."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
+
+from clirun import run_ioproto
 
 ROOT = Path(__file__).resolve().parents[2]
 CHAT = str(ROOT / "examples" / "chat.pcap")
-
-
-def ioproto(*args: str, input: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "ioproto", *args],
-        capture_output=True,
-        text=True,
-        input=input,
-        cwd=ROOT,
-        timeout=120,
-    )
 
 
 def jsonl(text: str) -> list[dict[str, object]]:
@@ -28,14 +17,14 @@ def jsonl(text: str) -> list[dict[str, object]]:
 
 
 def test_decode_with_a_filter() -> None:
-    done = ioproto("decode", "--sink", "jsonl", "--filter", 'sio.event == "typing"', CHAT)
+    done = run_ioproto("decode", "--sink", "jsonl", "--filter", 'sio.event == "typing"', CHAT)
     assert done.returncode == 0, done.stderr
     records = jsonl(done.stdout)
     assert records and all(r["event"] == "typing" for r in records)
 
 
 def test_several_filters_must_all_hold() -> None:
-    done = ioproto(
+    done = run_ioproto(
         "decode", "--sink", "jsonl", "-f", 'sio.type == "EVENT"', "-f", 'direction == "c2s"', CHAT
     )
     records = jsonl(done.stdout)
@@ -43,7 +32,7 @@ def test_several_filters_must_all_hold() -> None:
 
 
 def test_a_mistake_is_one_caret_line_and_exit_2() -> None:
-    done = ioproto("decode", "--filter", 'sio.event == "chat" and latency.ack_rtt > 5kB', CHAT)
+    done = run_ioproto("decode", "--filter", 'sio.event == "chat" and latency.ack_rtt > 5kB', CHAT)
     assert done.returncode == 2
     assert done.stdout == ""
     assert done.stderr.splitlines() == [
@@ -54,15 +43,15 @@ def test_a_mistake_is_one_caret_line_and_exit_2() -> None:
 
 
 def test_stats_counts_only_what_the_filter_keeps() -> None:
-    everything = json.loads(ioproto("stats", "--format", "json", CHAT).stdout)
-    done = ioproto("stats", "--format", "json", "--filter", 'sio.event == "message"', CHAT)
+    everything = json.loads(run_ioproto("stats", "--format", "json", CHAT).stdout)
+    done = run_ioproto("stats", "--format", "json", "--filter", 'sio.event == "message"', CHAT)
     kept = json.loads(done.stdout)
     assert kept["events"]["total"] == 32 < everything["events"]["total"]
     assert [e["event"] for e in kept["events"]["by_count"]] == ["message"]
 
 
 def test_monitor_shorthands_and_filter_together() -> None:
-    done = ioproto(
+    done = run_ioproto(
         "monitor", "--no-color", "--time", "none", "--event", "typ*", "--type", "event",
         "--filter", 'direction == "c2s"', CHAT,
     )  # fmt: skip
@@ -71,24 +60,22 @@ def test_monitor_shorthands_and_filter_together() -> None:
 
 
 def test_port_shorthand_and_port_filters() -> None:
-    on = jsonl(ioproto("decode", "--sink", "jsonl", "--port", "47020", CHAT).stdout)
-    off = jsonl(ioproto("decode", "--sink", "jsonl", "--port", "47021", CHAT).stdout)
+    on = jsonl(run_ioproto("decode", "--sink", "jsonl", "--port", "47020", CHAT).stdout)
+    off = jsonl(run_ioproto("decode", "--sink", "jsonl", "--port", "47021", CHAT).stdout)
     assert on and not off
-    assert (
-        jsonl(ioproto("decode", "--sink", "jsonl", "-f", "tcp.server_port == 47020", CHAT).stdout)
-        == on
-    )
+    by_filter = run_ioproto("decode", "--sink", "jsonl", "-f", "tcp.server_port == 47020", CHAT)
+    assert jsonl(by_filter.stdout) == on
     first = on[0]["connection"]
     assert isinstance(first, str)
     client_port = first.split("-")[0].rsplit(":", 1)[1]
     mine = jsonl(
-        ioproto("decode", "--sink", "jsonl", "-f", f"tcp.port == {client_port}", CHAT).stdout
+        run_ioproto("decode", "--sink", "jsonl", "-f", f"tcp.port == {client_port}", CHAT).stdout
     )
     assert mine and all(r["connection"] == first for r in mine)
 
 
 def test_fields_command() -> None:
-    done = ioproto("fields")
+    done = run_ioproto("fields")
     assert done.returncode == 0
     names = [line.split()[0] for line in done.stdout.splitlines() if line and line[0] != " "]
     for name in ["tcp.port", "http.status", "http.method", "ws.opcode", "eio.type", "eio.sid"]:
@@ -97,11 +84,11 @@ def test_fields_command() -> None:
         assert name in names
     for name in ["client.browser", "latency.ack_rtt", "app.protocol", "layer"]:
         assert name in names
-    listed = json.loads(ioproto("fields", "--json", "sio.").stdout)
+    listed = json.loads(run_ioproto("fields", "--json", "sio.").stdout)
     assert {field["name"] for field in listed} >= {"sio.event", "sio.args"}
     assert all(field["plugin"] == "socketio" for field in listed)
-    assert ioproto("fields", "nothing.").returncode == 2
-    typo = ioproto("fields", "sio.evnt")
+    assert run_ioproto("fields", "nothing.").returncode == 2
+    typo = run_ioproto("fields", "sio.evnt")
     assert typo.returncode == 2
     assert "(did you mean sio.event?)" in typo.stderr and "Traceback" not in typo.stderr
 

@@ -6,12 +6,11 @@ file, from the command itself."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pcapbuild
 import pytest
+from clirun import run_ioproto
 from ioproto_pcap.capture import read_capture
 from pcapbuild import Flow, http_request, http_response
 from pcaphelp import decode_file
@@ -24,15 +23,9 @@ ROOT = Path(__file__).resolve().parents[2]
 CHAT = ROOT / "examples" / "chat.pcap"  # server port 47020
 
 
-def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "ioproto", *args], capture_output=True, text=True, timeout=60
-    )
-
-
 def why(*args: str) -> str:
     """The one stderr line of a run that gave no records (and succeeded)."""
-    result = run(*args)
+    result = run_ioproto(*args)
     assert result.returncode == 0, result.stderr
     assert result.stdout == ""
     lines = result.stderr.splitlines()
@@ -92,7 +85,7 @@ def test_a_har_without_engineio_traffic(tmp_path: Path) -> None:
 
 
 def test_records_say_nothing_when_there_are_records() -> None:
-    result = run("decode", "--port", "47020", str(CHAT))
+    result = run_ioproto("decode", "--port", "47020", str(CHAT))
     assert result.returncode == 0 and result.stderr == "" and result.stdout
 
 
@@ -114,7 +107,7 @@ def test_records_say_nothing_when_there_are_records() -> None:
     ],
 )
 def test_a_filter_that_lets_nothing_through_says_so(args: list[str]) -> None:
-    result = run(*args, str(CHAT))
+    result = run_ioproto(*args, str(CHAT))
     assert result.returncode == 0 and result.stdout == "", result.stderr
     line = result.stderr.splitlines()[0]
     assert line.startswith("ioproto: no record matched the filter ("), line
@@ -124,7 +117,7 @@ def test_a_filter_that_lets_nothing_through_says_so(args: list[str]) -> None:
 def test_records_the_push_down_dropped_are_counted_and_not_misdescribed() -> None:
     """--sid is tested before decoding: the sessions it dropped are counted, and no hint
     claims that no record had a session id."""
-    result = run("monitor", "--sid", "nosuch", str(CHAT))
+    result = run_ioproto("monitor", "--sid", "nosuch", str(CHAT))
     assert result.returncode == 0 and result.stdout == "", result.stderr
     assert result.stderr.splitlines() == [
         "ioproto: no record matched the filter (6 records decoded, 123 dropped before "
@@ -197,7 +190,7 @@ SHARDED_JSONL = [
 def test_what_the_filtered_fields_held_instead(args: list[str], hints: list[str]) -> None:
     """After "no record matched the filter", the values each equality test's field had,
     with the likeliest meant one."""
-    result = run(*args, str(CHAT))
+    result = run_ioproto(*args, str(CHAT))
     assert result.returncode == 0 and result.stdout == "", result.stderr
     said = result.stderr.splitlines()[1:]
     assert len(said) == len(hints), said
@@ -209,12 +202,12 @@ def test_each_value_s_count_is_what_the_filter_on_it_would_match() -> None:
     """A field of a lower layer counts on every record that carries it through its lineage
     (the Socket.IO records decoded from an Engine.IO packet have its transport), as the
     filter tests it: not only on the records of that layer."""
-    result = run("decode", "--sink", "jsonl", "-f", 'eio.transport == "Polling"', str(CHAT))
+    result = run_ioproto("decode", "--sink", "jsonl", "-f", 'eio.transport == "Polling"', str(CHAT))
     hint = result.stderr.splitlines()[1]
     counts = {
         value: sum(
             1
-            for _ in run(
+            for _ in run_ioproto(
                 "decode", "--sink", "jsonl", "-f", f'eio.transport == "{value}"', str(CHAT)
             ).stdout.splitlines()
         )
@@ -226,7 +219,7 @@ def test_each_value_s_count_is_what_the_filter_on_it_would_match() -> None:
 
 
 def test_a_filter_that_lets_records_through_says_nothing() -> None:
-    result = run("decode", "--filter", "sio.type == EVENT", str(CHAT))
+    result = run_ioproto("decode", "--filter", "sio.type == EVENT", str(CHAT))
     assert result.returncode == 0 and result.stderr == "" and result.stdout
 
 

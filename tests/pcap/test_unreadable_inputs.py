@@ -6,22 +6,15 @@ process, sharded (``--jobs 3``) and per input (``--sink parquet:DIR``) alike."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from clirun import run_ioproto
 
 from ioproto.model import InputSummary
 
 ROOT = Path(__file__).resolve().parents[2]
 CHAT = ROOT / "examples" / "chat.pcap"
-
-
-def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "ioproto", *args], capture_output=True, text=True, timeout=60
-    )
 
 
 @pytest.fixture
@@ -37,7 +30,7 @@ def not_a_capture(tmp_path: Path) -> Path:
     ids=["default", "reader-process", "sharded"],
 )
 def test_a_file_that_is_no_capture(not_a_capture: Path, args: list[str]) -> None:
-    done = run("decode", "--sink", "jsonl", *args, str(not_a_capture))
+    done = run_ioproto("decode", "--sink", "jsonl", *args, str(not_a_capture))
     assert done.returncode == 1
     assert done.stderr.splitlines() == [
         f"ioproto: {not_a_capture}: not a pcap or pcapng file (74686573)"
@@ -47,7 +40,7 @@ def test_a_file_that_is_no_capture(not_a_capture: Path, args: list[str]) -> None
 
 
 def test_the_other_inputs_are_still_decoded(not_a_capture: Path) -> None:
-    done = run("decode", "--sink", "jsonl", str(not_a_capture), str(CHAT))
+    done = run_ioproto("decode", "--sink", "jsonl", str(not_a_capture), str(CHAT))
     assert done.returncode == 1
     assert done.stderr.splitlines() == [
         f"ioproto: {not_a_capture}: not a pcap or pcapng file (74686573)"
@@ -59,7 +52,7 @@ def test_the_other_inputs_are_still_decoded(not_a_capture: Path) -> None:
 def test_an_empty_capture_file(tmp_path: Path) -> None:
     empty = tmp_path / "empty.pcap"
     empty.write_bytes(b"")
-    done = run("decode", str(empty))
+    done = run_ioproto("decode", str(empty))
     assert done.returncode == 1
     assert done.stderr.splitlines() == [f"ioproto: {empty}: the file is empty (0 bytes)"]
 
@@ -75,7 +68,7 @@ def test_an_empty_capture_file(tmp_path: Path) -> None:
 def test_a_har_that_is_not_a_har(tmp_path: Path, content: str, why: str) -> None:
     har = tmp_path / "session.har"
     har.write_text(content)
-    done = run("stats", str(har))
+    done = run_ioproto("stats", str(har))
     assert done.returncode == 1
     assert done.stderr.splitlines() == [f"ioproto: {har}: not a readable HAR: {why}"]
 
@@ -86,7 +79,7 @@ def test_a_capture_cut_inside_still_succeeds(tmp_path: Path) -> None:
     data = CHAT.read_bytes()
     cut = tmp_path / "cut.pcap"
     cut.write_bytes(data[: len(data) // 2])
-    done = run("decode", "--sink", "jsonl", str(cut))
+    done = run_ioproto("decode", "--sink", "jsonl", str(cut))
     assert done.returncode == 0, done.stderr
     assert done.stderr == ""
     rules = [json.loads(line).get("rule") for line in done.stdout.splitlines()]
@@ -97,7 +90,7 @@ def test_a_capture_cut_inside_still_succeeds(tmp_path: Path) -> None:
 def test_per_input_outputs(not_a_capture: Path, tmp_path: Path, jobs: str) -> None:
     pytest.importorskip("pyarrow")
     archive = tmp_path / "archive"
-    done = run(
+    done = run_ioproto(
         "decode", "--jobs", jobs, "--sink", f"parquet:{archive}", str(not_a_capture), str(CHAT)
     )
     assert done.returncode == 1
