@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from click.testing import CliRunner, Result
+from clirun import start_ioproto
 
 ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT / "plugins") not in sys.path:
@@ -175,13 +176,8 @@ def interrupted(args: list[str], after: float) -> tuple[int, str, str]:
     """``ioproto ARGS`` in a process group of its own, sent Ctrl-C (SIGINT to the group, as
     a terminal sends it) ``after`` seconds: (status, stdout, stderr). The command must still
     be running then."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "ioproto", *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        cwd=ROOT,
-        start_new_session=True,
+    process = start_ioproto(
+        *args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
     )
     try:
         time.sleep(after)

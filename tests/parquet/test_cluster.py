@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from clirun import run_ioproto
 from pqhelp import CAPTURES, ROOT, interrupted, invoke
 from test_parallel import contents
 
@@ -77,24 +78,12 @@ def single_machine(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-def run_ioproto(*args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "ioproto", *args],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=timeout,
-    )
+#: Seconds a command that runs tasks on the cluster may take.
+CLUSTER_TIMEOUT = 600
 
 
 def decode_as_a_worker(out: Path, inputs: list[str]) -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "ioproto", "decode", "--sink", f"parquet:{out}", *inputs],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=600,
-    )
+    done = run_ioproto("decode", "--sink", f"parquet:{out}", *inputs, timeout=CLUSTER_TIMEOUT)
     assert done.returncode == 0, done.stderr
 
 
@@ -124,25 +113,10 @@ def test_cluster_command_against_a_scheduler(
     address = client.scheduler.address
     assert address.startswith("tcp://127.0.0.1:")
     inputs = [str(path) for path in CAPTURES[:3]]
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "ioproto",
-            "cluster",
-            "--scheduler",
-            address,
-            "--out",
-            str(out),
-            "--format",
-            "md",
-            *inputs,
-        ],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=600,
-    )
+    done = run_ioproto(
+        "cluster", "--scheduler", address, "--out", str(out), "--format", "md", *inputs,
+        timeout=CLUSTER_TIMEOUT,
+    )  # fmt: skip
     assert done.returncode == 0, done.stderr
     local = tmp_path / "local"
     decode_as_a_worker(local, inputs)
@@ -172,7 +146,7 @@ def test_a_mistake_in_the_tasks_is_one_line_and_status_2(
     command again", status 1)."""
     command = ["cluster", "--scheduler", client.scheduler.address, "--out", str(tmp_path / "o")]
     inputs = [str(path) for path in CAPTURES[:2]]
-    done = run_ioproto(*command, *inputs, *args)
+    done = run_ioproto(*command, *inputs, *args, timeout=CLUSTER_TIMEOUT)
     assert done.returncode == 2, done.stderr
     assert done.stdout == ""
     lines = done.stderr.splitlines()
@@ -287,7 +261,7 @@ def test_an_unreadable_input_is_said_as_decode_says_it(client: Any, tmp_path: Pa
     empty = tmp_path / "empty.pcap"
     empty.write_bytes(b"")
     command = ["cluster", "--scheduler", client.scheduler.address, "--out", str(tmp_path / "o")]
-    done = run_ioproto(*command, str(empty), str(CAPTURES[0]))
+    done = run_ioproto(*command, str(empty), str(CAPTURES[0]), timeout=CLUSTER_TIMEOUT)
     assert done.returncode == 1, done.stderr
     assert f"ioproto: {empty}: the file is empty (0 bytes)" in done.stderr.splitlines()
     assert "failed" not in done.stderr and "ioproto: ioproto:" not in done.stderr
@@ -316,13 +290,7 @@ def test_a_local_cluster_beside_another_says_nothing_of_port_8787(tmp_path: Path
         else:
             busy.listen()
         command = ["cluster", "--local-workers", "1", "--out", str(tmp_path), "--no-stats"]
-        done = subprocess.run(
-            [sys.executable, "-m", "ioproto", *command, str(CAPTURES[0])],
-            capture_output=True,
-            text=True,
-            cwd=ROOT,
-            timeout=300,
-        )
+        done = run_ioproto(*command, str(CAPTURES[0]), timeout=300)
     assert done.returncode == 0, done.stderr
     assert "8787" not in done.stderr and "warning" not in done.stderr, done.stderr
     assert len(done.stderr.splitlines()) == 1, done.stderr

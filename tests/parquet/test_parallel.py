@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from clirun import run_ioproto, start_ioproto
 from ioproto_parquet.manifest import OutputDir
 from ioproto_parquet.schema import TABLES
 from ioproto_parquet.store import connect
@@ -49,15 +50,13 @@ def reference(captures: list[Path], tmp_path_factory: pytest.TempPathFactory) ->
 
 
 def command(out: Path, captures: list[Path], jobs: int = 2) -> list[str]:
+    """The arguments of ``ioproto`` that decode ``captures`` into ``out``."""
     inputs = [str(path) for path in captures]
-    return [sys.executable, "-m", "ioproto", "decode", "--jobs", str(jobs),
-            "--sink", f"parquet:{out}", *inputs]  # fmt: skip
+    return ["decode", "--jobs", str(jobs), "--sink", f"parquet:{out}", *inputs]
 
 
 def run(out: Path, captures: list[Path], *, check: bool) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run(
-        command(out, captures), capture_output=True, text=True, timeout=600, cwd=ROOT
-    )
+    result = run_ioproto(*command(out, captures), timeout=600)
     if check:
         assert result.returncode == 0, result.stderr
     return result
@@ -144,8 +143,8 @@ def test_parent_killed_midway_then_rerun(
     captures: list[Path], reference: Path, tmp_path: Path
 ) -> None:
     out = tmp_path / "out"
-    process = subprocess.Popen(
-        command(out, captures), cwd=ROOT, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL
+    process = start_ioproto(
+        *command(out, captures), stderr=subprocess.PIPE, stdout=subprocess.DEVNULL
     )
     wait_for(lambda: len(list(OutputDir(out).records())) >= 1)
     os.kill(process.pid, signal.SIGKILL)
@@ -163,12 +162,8 @@ def test_worker_killed_midway_then_rerun(
     captures: list[Path], reference: Path, tmp_path: Path
 ) -> None:
     out = tmp_path / "out"
-    process = subprocess.Popen(
-        command(out, captures),
-        cwd=ROOT,
-        stderr=subprocess.PIPE,
-        stdout=subprocess.DEVNULL,
-        text=True,
+    process = start_ioproto(
+        *command(out, captures), stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True
     )
     wait_for(lambda: len(list(OutputDir(out).records())) >= 1)
     wait_for(lambda: bool(working_children(process.pid)))

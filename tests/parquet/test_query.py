@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from clirun import IOPROTO
 from pqhelp import ROOT, assert_mistake, interrupted, invoke
 
 CHAT = ROOT / "examples" / "chat.pcap"
@@ -240,7 +241,7 @@ def test_a_large_result_is_written_in_bounded_memory(archive: Path, fmt: str) ->
         "subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, check=True)\n"
         "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
     )
-    command = [sys.executable, "-m", "ioproto", "query", "--format", fmt, sql, str(archive)]
+    command = [*IOPROTO, "query", "--format", fmt, sql, str(archive)]
     done = subprocess.run(
         [sys.executable, "-c", measure, *command], capture_output=True, text=True, timeout=300
     )

@@ -4,26 +4,15 @@ without the Parquet sink (docs/cli.md)."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from clirun import run_ioproto
 from ioproto_parquet.store import connect
 from pqhelp import ROOT
 
 CHAT = str(ROOT / "examples" / "chat.pcap")
 HAR = str(ROOT / "tests" / "data" / "har" / "chromium-socketio.har")
-
-
-def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "ioproto", "decode", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=ROOT,
-    )
 
 
 def rows(out: Path) -> int:
@@ -33,7 +22,7 @@ def rows(out: Path) -> int:
 
 
 def said_without_parquet(*args: str) -> list[str]:
-    result = run("--sink", "jsonl", *args)
+    result = run_ioproto("decode", "--sink", "jsonl", *args)
     assert result.returncode == 0, result.stderr
     return result.stderr.splitlines()
 
@@ -45,7 +34,7 @@ def said_without_parquet(*args: str) -> list[str]:
 )
 def test_an_empty_output_says_why(tmp_path: Path, given: list[str]) -> None:
     out = tmp_path / "archive"
-    result = run("--jobs", "1", "--sink", f"parquet:{out}", *given, CHAT)
+    result = run_ioproto("decode", "--jobs", "1", "--sink", f"parquet:{out}", *given, CHAT)
     assert result.returncode == 0, result.stderr
     done, *why = result.stderr.splitlines()
     assert done.startswith(f"ioproto: {CHAT}: 0 records into {out} as chat.pcap ("), done
@@ -56,7 +45,9 @@ def test_an_empty_output_says_why(tmp_path: Path, given: list[str]) -> None:
 
 def test_the_count_is_what_the_filter_let_through(tmp_path: Path) -> None:
     out = tmp_path / "archive"
-    result = run("--sink", f"parquet:{out}", "--filter", 'sio.event == "message"', CHAT)
+    result = run_ioproto(
+        "decode", "--sink", f"parquet:{out}", "--filter", 'sio.event == "message"', CHAT
+    )
     assert result.returncode == 0, result.stderr
     assert result.stderr.startswith(f"ioproto: {CHAT}: 44 records into {out} as chat.pcap (")
     assert len(result.stderr.splitlines()) == 1
@@ -68,7 +59,7 @@ def test_inputs_decoded_at_once_each_say_why(tmp_path: Path) -> None:
     count."""
     out = tmp_path / "archive"
     given = ["--filter", 'sio.event == "zz"']
-    result = run("--jobs", "2", "--sink", f"parquet:{out}", *given, CHAT, HAR)
+    result = run_ioproto("decode", "--jobs", "2", "--sink", f"parquet:{out}", *given, CHAT, HAR)
     assert result.returncode == 0, result.stderr
     lines = result.stderr.splitlines()
     expected = 0

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import json
 import math
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+from clirun import run_ioproto
 from pqhelp import CAPTURES, invoke
 
 
@@ -143,12 +142,7 @@ def test_an_output_that_cannot_be_written_is_refused_up_front(
     given = [arg.format(tmp=tmp_path) for arg in args]
     if "-o" not in given:
         given += ["-o", str(kept)]
-    process = subprocess.run(
-        [sys.executable, "-m", "ioproto", "stats", "--from", str(out), *given],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    process = run_ioproto("stats", "--from", str(out), *given)
     assert process.returncode == 2, process.stderr
     assert process.stderr.startswith("ioproto: error: "), process.stderr
     assert expected.format(tmp=tmp_path) in process.stderr
