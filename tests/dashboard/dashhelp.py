@@ -12,13 +12,13 @@ import re
 import shutil
 import signal
 import subprocess
-import sys
 import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from clirun import run_ioproto, start_ioproto
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "tests" / "data"
@@ -41,12 +41,13 @@ class Dashboard:
     """``ioproto dashboard --no-browser ARGS`` running; ``url`` is the page it serves."""
 
     def __init__(self, args: list[str]) -> None:
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "ioproto", "dashboard", "--no-browser", *args],
+        self.proc: subprocess.Popen[str] = start_ioproto(
+            "dashboard",
+            "--no-browser",
+            *args,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
-            cwd=ROOT,
         )
         assert self.proc.stderr is not None
         line = self.proc.stderr.readline()
@@ -102,13 +103,8 @@ def dashboard() -> Iterator[Callable[[list[str]], Dashboard]]:
 
 def stats_json(*args: str) -> dict[str, Any]:
     """``ioproto stats --format json ARGS`` as a user runs it."""
-    done = subprocess.run(
-        [sys.executable, "-m", "ioproto", "stats", "--format", "json", *args],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        check=True,
-    )
+    done = run_ioproto("stats", "--format", "json", *args)
+    assert done.returncode == 0, done.stderr
     result: dict[str, Any] = json.loads(done.stdout)
     return result
 

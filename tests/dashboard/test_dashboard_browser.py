@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from clirun import run_ioproto
 from dashhelp import (
     CHAT,
     DATA,
@@ -145,16 +146,10 @@ def test_hostile_wire_text_is_shown_and_never_runs(
 
 
 def test_the_exported_report_works_offline(tmp_path: Path, browser: Any) -> None:
-    import subprocess
-    import sys
-
     SHOTS.mkdir(exist_ok=True)
     report = tmp_path / "report.html"
-    subprocess.run(
-        [sys.executable, "-m", "ioproto", "dashboard", "--export", str(report), str(INJECTION)],
-        check=True,
-        capture_output=True,
-    )
+    made = run_ioproto("dashboard", "--export", str(report), str(INJECTION))
+    assert made.returncode == 0, made.stderr
     expected = stats_json(str(DATA / "injection.pcap"))
     context = browser.new_context(viewport={"width": 1280, "height": 800}, offline=True)
     page = context.new_page()

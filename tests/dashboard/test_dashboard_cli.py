@@ -6,25 +6,14 @@ import json
 import re
 import signal
 import socket
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from dashhelp import CHAT, DATA, ROOT, Dashboard, stats_json
+from clirun import run_ioproto
+from dashhelp import CHAT, DATA, Dashboard, stats_json
 
 CAPTURES = [CHAT, *sorted(DATA.glob("*.pcap"))]
-
-
-def _run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "ioproto", *args],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=120,
-    )
 
 
 def _embedded(report: Path) -> dict[str, object]:
@@ -39,7 +28,7 @@ def _embedded(report: Path) -> dict[str, object]:
 @pytest.mark.parametrize("capture", CAPTURES, ids=lambda path: path.name)
 def test_the_report_carries_the_stats_of_its_capture(capture: Path, tmp_path: Path) -> None:
     report = tmp_path / "report.html"
-    done = _run("dashboard", "--export", str(report), str(capture))
+    done = run_ioproto("dashboard", "--export", str(report), str(capture))
     assert done.returncode == 0, done.stderr
     assert f"wrote {report}" in done.stderr
     data = _embedded(report)
@@ -51,7 +40,8 @@ def test_the_report_carries_the_stats_of_its_capture(capture: Path, tmp_path: Pa
 
 def test_the_report_cannot_be_broken_out_of(tmp_path: Path) -> None:
     report = tmp_path / "report.html"
-    assert _run("dashboard", "--export", str(report), str(DATA / "injection.pcap")).returncode == 0
+    done = run_ioproto("dashboard", "--export", str(report), str(DATA / "injection.pcap"))
+    assert done.returncode == 0
     data_block = report.read_text().split('id="ioproto-data">', 1)[1].split("</script>", 1)[0]
     assert "<" not in data_block and ">" not in data_block
 
@@ -66,7 +56,7 @@ def test_the_report_cannot_be_broken_out_of(tmp_path: Path) -> None:
     ],
 )
 def test_a_mistake_says_what_to_do_in_one_line(args: list[str], message: str) -> None:
-    done = _run("dashboard", "--no-browser", *args)
+    done = run_ioproto("dashboard", "--no-browser", *args)
     assert done.returncode == 2
     assert message in done.stderr
     assert "Traceback" not in done.stderr
@@ -77,7 +67,7 @@ def test_a_port_in_use_is_a_usage_error() -> None:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        done = _run("dashboard", "--no-browser", "--listen", f"127.0.0.1:{port}", str(CHAT))
+        done = run_ioproto("dashboard", "--no-browser", "--listen", f"127.0.0.1:{port}", str(CHAT))
     assert done.returncode == 2
     assert f"port {port} on 127.0.0.1 is in use" in done.stderr
     assert "Traceback" not in done.stderr
@@ -85,7 +75,7 @@ def test_a_port_in_use_is_a_usage_error() -> None:
 
 def test_the_sink_rides_on_any_command(tmp_path: Path) -> None:
     report = tmp_path / "monitor.html"
-    done = _run(
+    done = run_ioproto(
         "monitor",
         "--no-color",
         "--sink",
@@ -99,7 +89,7 @@ def test_the_sink_rides_on_any_command(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert "set-avatar" in done.stdout
     assert stats_json(str(CHAT)) == _embedded(report)["summary"]
-    done = _run(
+    done = run_ioproto(
         "decode",
         "--sink",
         "dashboard",

@@ -6,11 +6,11 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
+from clirun import start_ioproto
 from dashhelp import ROOT, SHOTS, open_page, show
 
 pytestmark = [pytest.mark.browser, pytest.mark.node]
@@ -54,11 +54,10 @@ def test_the_page_follows_live_traffic_behind_the_proxy(browser: object) -> None
     server, port = _start(["node", "sio_server.js", "0"], r"READY (\d+)", cwd=PEERS)
     proxy = None
     try:
-        proxy = subprocess.Popen(
-            [sys.executable, "-m", "ioproto", "proxy", "--listen", "127.0.0.1:0",
-             "--upstream", f"http://127.0.0.1:{port}", "--sink", "dashboard",
-             "--sink-option", "dashboard.browser=false"],
-            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        proxy = start_ioproto(
+            "proxy", "--listen", "127.0.0.1:0", "--upstream", f"http://127.0.0.1:{port}",
+            "--sink", "dashboard", "--sink-option", "dashboard.browser=false",
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )  # fmt: skip
         assert proxy.stderr is not None
         page_url = proxy_url = None
