@@ -16,15 +16,11 @@ from pathlib import Path
 
 import pytest
 from browserhelp import need_chromium, start_server
-
-IOPROTO = [sys.executable, "-m", "ioproto"]
+from clirun import run_ioproto, start_ioproto
 
 
 def browse(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ, NO_COLOR="1")
-    return subprocess.run(
-        [*IOPROTO, "browse", *args], capture_output=True, text=True, timeout=timeout, env=env
-    )
+    return run_ioproto("browse", *args, timeout=timeout, env={"NO_COLOR": "1"})
 
 
 @pytest.mark.browser
@@ -34,26 +30,12 @@ def test_browse_shows_the_pages_traffic_and_stops_on_ctrl_c(tmp_path: Path) -> N
     server = start_server("node4")
     out, har = tmp_path / "records.jsonl", tmp_path / "run.har"
     try:
-        proc = subprocess.Popen(
-            [
-                *IOPROTO,
-                "browse",
-                server.url + "/",
-                "--sink",
-                "monitor",
-                "--sink",
-                f"jsonl:{out}",
-                "--sink-option",
-                "jsonl.flush=true",
-                "--har",
-                str(har),
-                "--no-color",
-            ],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env={**os.environ, "PYTHONFAULTHANDLER": "1"},
-        )
+        proc = start_ioproto(
+            "browse", server.url + "/", "--sink", "monitor", "--sink", f"jsonl:{out}",
+            "--sink-option", "jsonl.flush=true", "--har", str(har), "--no-color",
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            env={"PYTHONFAULTHANDLER": "1"},
+        )  # fmt: skip
         deadline = time.monotonic() + 60
         while b'"again"' not in _read(out):
             assert proc.poll() is None, proc.communicate()
@@ -165,12 +147,7 @@ def test_a_cdp_endpoint_that_is_not_there_is_a_mistake(
     with socket.socket() as bound:  # bound, not listening: a refused connect, and ours
         bound.bind(("127.0.0.1", 0))
         port = bound.getsockname()[1]
-        done = subprocess.run(
-            [*IOPROTO, command, spec.format(port=port), "--sink", f"jsonl:{out}"],
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+        done = run_ioproto(command, spec.format(port=port), "--sink", f"jsonl:{out}")
     line = f"ioproto: error: {expected.format(port=port)}"
     assert (2, [line], "") == (done.returncode, done.stderr.splitlines(), done.stdout)
     assert out.read_text() == "kept\n"

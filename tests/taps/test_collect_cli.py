@@ -5,19 +5,17 @@ from __future__ import annotations
 import json
 import re
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
+from clirun import run_ioproto, start_ioproto
 from livehelp import node_ok, run_client
 from taphelp import tapped_server
 
-COMMAND = [sys.executable, "-m", "ioproto"]
-
 
 def collect(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*COMMAND, "collect", *args], capture_output=True, text=True, timeout=60)
+    return run_ioproto("collect", *args)
 
 
 def test_a_bad_listen_address_is_a_usage_error() -> None:
@@ -51,12 +49,10 @@ def test_a_unix_socket_path_that_cannot_be_made_says_why(
 def test_collect_decodes_a_tapped_node_server_live() -> None:
     if not node_ok():
         pytest.skip("node or tests/node/node_modules missing")
-    collect = subprocess.Popen(
-        [*COMMAND, "collect", "--listen", "127.0.0.1:0", "--sink", "jsonl", "--duration", "60"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    collect = start_ioproto(
+        "collect", "--listen", "127.0.0.1:0", "--sink", "jsonl", "--duration", "60",
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
     try:
         assert collect.stderr is not None and collect.stdout is not None
         address = re.search(r"on (127\.0\.0\.1:\d+)", collect.stderr.readline())
