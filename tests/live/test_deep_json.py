@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from clirun import run_ioproto
 from livehelp import PEERS, ROOT, Server
 
 import ioproto
@@ -70,12 +71,6 @@ def test_deep_events_a_node_server_answers_are_decoded(node_server: Server, tmp_
 
     # every sink takes them (text and monitor render, jsonl serialises)
     for sink in ("jsonl", "text", "monitor"):
-        result = subprocess.run(
-            [sys.executable, "-m", "ioproto", "decode", "--sink", sink, str(capture)],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
+        result = run_ioproto("decode", "--sink", sink, str(capture))
         assert result.returncode == 0, (sink, result.stderr[-2000:])
         assert "RecursionError" not in result.stdout + result.stderr

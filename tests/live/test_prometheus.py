@@ -13,7 +13,6 @@ import shutil
 import signal
 import socket
 import subprocess
-import sys
 import time
 import urllib.parse
 import urllib.request
@@ -24,6 +23,7 @@ from typing import Any
 
 import attrs
 import pytest
+from clirun import run_ioproto
 from ioproto_prometheus.labels import MAX_LABEL, label
 from ioproto_prometheus.metrics import LiveMetrics, Metrics
 from ioproto_prometheus.sink import _settings, parse_address
@@ -192,13 +192,10 @@ def test_listen_from_the_command_line() -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    done = subprocess.run(
-        [
-            sys.executable, "-m", "ioproto", "decode", "--sink", "prometheus",
-            "--sink-option", f"prometheus.listen=127.0.0.1:{port}",
-            "--sink-option", "prometheus.exit=true", str(ROOT / "examples" / "chat.pcap"),
-        ],
-        capture_output=True, text=True, timeout=60,
+    done = run_ioproto(
+        "decode", "--sink", "prometheus",
+        "--sink-option", f"prometheus.listen=127.0.0.1:{port}",
+        "--sink-option", "prometheus.exit=true", str(ROOT / "examples" / "chat.pcap"),
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert f"metrics on http://127.0.0.1:{port}/metrics" in done.stderr

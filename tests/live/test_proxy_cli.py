@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
 import pytest
+from clirun import run_ioproto, start_ioproto
 from ioproto_http.records import Chunk
 from ioproto_proxy.priority import decode_with_priority
 from ioproto_proxy.source import ProxySource, parse_listen
@@ -171,14 +172,8 @@ def test_a_bad_priority_is_a_config_error() -> None:
 
 
 def test_a_proxy_nobody_used_says_so() -> None:
-    done = subprocess.run(
-        [
-            *(sys.executable, "-m", "ioproto", "proxy", "--listen", "127.0.0.1:0"),
-            *("--upstream", "http://127.0.0.1:9", "--duration", "1s"),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=60,
+    done = run_ioproto(
+        "proxy", "--listen", "127.0.0.1:0", "--upstream", "http://127.0.0.1:9", "--duration", "1s"
     )
     assert done.returncode == 0 and done.stdout == "", done.stderr
     why = r"^ioproto: proxy:127\.0\.0\.1:0: no client sent anything through the proxy \(point"
@@ -194,14 +189,8 @@ def test_a_proxy_nobody_used_says_so() -> None:
 
 @pytest.mark.node
 def test_a_running_upstream_draws_no_warning(node_server: Server) -> None:
-    done = subprocess.run(
-        [
-            *(sys.executable, "-m", "ioproto", "proxy", "--listen", "127.0.0.1:0"),
-            *("--upstream", node_server.url, "--duration", "1s"),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=60,
+    done = run_ioproto(
+        "proxy", "--listen", "127.0.0.1:0", "--upstream", node_server.url, "--duration", "1s"
     )
     assert done.returncode == 0, done.stderr
     assert "warning" not in done.stderr, done.stderr
@@ -305,14 +294,8 @@ def test_a_wildcard_proxy_refuses_an_upstream_on_this_machine_at_its_port(
     """The same one-line mistake (exit 2) as for the --listen address itself, before
     anything listens."""
     port = 37006
-    done = subprocess.run(
-        [
-            *(sys.executable, "-m", "ioproto", "proxy"),
-            *("--listen", listen.format(port=port), "--upstream", upstream.format(port=port)),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=60,
+    done = run_ioproto(
+        "proxy", "--listen", listen.format(port=port), "--upstream", upstream.format(port=port)
     )
     assert done.returncode == 2, done.stderr
     assert done.stderr.splitlines() == [
@@ -333,15 +316,10 @@ def test_an_upstream_that_never_answers_is_named_as_the_reason(tmp_path: Path) -
         silent.listen()
         host, port = silent.getsockname()
         upstream = f"http://{host}:{port}"
-        proc = subprocess.Popen(
-            [
-                *(sys.executable, "-m", "ioproto", "proxy", "--listen", "127.0.0.1:0"),
-                *("--upstream", upstream, "--duration", "3s", "--sink", "text"),
-            ],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
+        proc = start_ioproto(
+            "proxy", "--listen", "127.0.0.1:0", "--upstream", upstream, "--duration", "3s",
+            "--sink", "text", stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
         try:
             assert proc.stderr is not None
             first = proc.stderr.readline()

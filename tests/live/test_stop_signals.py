@@ -7,11 +7,11 @@ from __future__ import annotations
 import shutil
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
+from clirun import start_ioproto
 
 ROOT = Path(__file__).resolve().parents[2]
 CHAT = str(ROOT / "examples" / "chat.pcap")
@@ -33,12 +33,7 @@ def run_until(args: list[str], ready: str, signum: int, tmp_path: Path) -> tuple
     exit status and stderr."""
     err = tmp_path / "stderr.txt"
     with err.open("w") as stderr:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "ioproto", *args],
-            stdout=subprocess.DEVNULL,
-            stderr=stderr,
-            cwd=ROOT,
-        )
+        process = start_ioproto(*args, stdout=subprocess.DEVNULL, stderr=stderr)
     try:
         deadline = time.monotonic() + 60
         while ready not in err.read_text():
