@@ -486,17 +486,17 @@ def _chunk(
     opcode: int | None = None,
 ) -> Chunk:
     """A chunk; a WebSocket control frame's (``opcode``) says in its type which it is."""
-    if kind is ChunkKind.WS_CONTROL and opcode is not None:
-        return Chunk(
-            ts=ts,
-            connection=connection,
-            direction=direction,
-            kind=kind,
-            data=data,
-            http=http,
-            type=control_type(opcode),
-        )
-    return Chunk(ts=ts, connection=connection, direction=direction, kind=kind, data=data, http=http)
+    return Chunk(
+        ts=ts,
+        connection=connection,
+        direction=direction,
+        kind=kind,
+        data=data,
+        http=http,
+        type=control_type(opcode)
+        if kind is ChunkKind.WS_CONTROL and opcode is not None
+        else str(kind),
+    )
 
 
 def _too_large(what: str, size: int, limit: int) -> str:

@@ -683,7 +683,9 @@ def test_a_decoder_option_no_decoder_takes_is_said_alike_by_the_command_and_the_
     the option, and of giving a source's option (idle_timeout is the pcap source's)."""
     import ioproto
 
-    line = assert_mistake(run("decode", "-D", f"{name}=1", CHAT), f"--decode-option {name!r}: ")
+    line = assert_mistake(
+        run_ioproto("decode", "-D", f"{name}=1", CHAT), f"--decode-option {name!r}: "
+    )
     with pytest.raises(ioproto.UsageError) as raised:
         ioproto.decode(CHAT, options={name: 1})
     by_command = line.split(f"--decode-option {name!r}: ", 1)[1].removesuffix(" (docs/cli.md)")
