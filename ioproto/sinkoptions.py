@@ -23,6 +23,16 @@ _STREAM_HINT = (
 )
 
 
+def takes_path(factory: object | None) -> bool:
+    """Whether ``NAME:X`` (``--sink NAME:X``, an in-process tap's ``sinks``) names a file for
+    sink factory ``factory`` to write (the default, and for a sink not installed) or, for a
+    factory with ``target = "address"`` (prometheus), what it reads as its option
+    ``target``."""
+    if factory is None:
+        return True
+    return bool(optional(factory, "SinkFactory", "target") == "path")
+
+
 def not_an_option(key: str, valid: Collection[str], owner: str) -> str:
     """``"not an option of the OWNER (did you mean X?); valid: A, B"``: how a name that
     ``owner`` does not take is said, by the command and the library alike."""

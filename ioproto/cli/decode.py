@@ -12,6 +12,7 @@ import click
 
 from ioproto.components import SinkContext, Source, SourceContext, declared_options, optional
 from ioproto.errors import PluginFailure, UsageError
+from ioproto.sinkoptions import takes_path
 from ioproto.writable import why_not
 
 from .mistakes import Mistake, discard_stdout
@@ -591,9 +592,7 @@ def _sink_options(
 def _takes_path(components: Components, name: str) -> bool:
     """Whether ``--sink NAME:X`` names a file to write (the default) or, for a sink factory
     with ``target = "address"`` (prometheus), something the sink reads as option ``target``."""
-    if name not in components.sinks:
-        return True
-    return bool(optional(components.sinks.get(name), "SinkFactory", "target") == "path")
+    return takes_path(components.sinks.get(name) if name in components.sinks else None)
 
 
 def _linger(pipeline: Pipeline) -> None:

@@ -19,10 +19,12 @@ import os
 import sys
 from collections.abc import Sequence
 from importlib import metadata
-from typing import Any
+from typing import IO, Any
 
 from ioproto.components import SinkContext
 from ioproto.pipeline import Pipeline
+from ioproto.plugins import collect_components, make_plugin_manager
+from ioproto.sinkoptions import takes_path
 
 from .buffer import DEFAULT_BUFFER_BYTES, RecordBuffer
 from .collector import parse_address
@@ -148,15 +150,24 @@ def instrument(
 
 
 def _pipeline_link(sinks: Sequence[str], proto: str) -> PipelineLink:
+    """``NAME:X`` is a file for the sink to write, or, as ``--sink`` reads it, the address of
+    a sink that takes one (``prometheus:HOST:PORT``)."""
+    plugin_manager = make_plugin_manager()
+    installed = collect_components(plugin_manager).sinks
     specs = []
     streams = []
     for spec in sinks:
         name, colon, path = spec.partition(":")
-        stream = open(path, "w", encoding="utf-8", buffering=1) if colon else sys.stdout  # noqa: SIM115
-        if colon:
+        stream: IO[str] = sys.stdout
+        options: dict[str, str] = {}
+        if colon and takes_path(installed.get(name) if name in installed else None):
+            stream = open(path, "w", encoding="utf-8", buffering=1)  # noqa: SIM115
             streams.append(stream)
-        specs.append((name, SinkContext(stream=stream, color=False)))
-    pipeline = Pipeline.build(proto=proto, sinks=specs)
+        elif colon:
+            options["target"] = path
+        # The tap's records arrive as the server handles them: a live source's.
+        specs.append((name, SinkContext(stream=stream, color=False, options=options, live=True)))
+    pipeline = Pipeline.build(proto=proto, sinks=specs, plugin_manager=plugin_manager)
 
     def close() -> None:
         pipeline.close()

@@ -4,9 +4,12 @@ client: what the collector receives decodes to the scenario, and the tap never h
 
 from __future__ import annotations
 
+import os
 import socket
 import threading
+import urllib.request
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from ioproto_engineio.records import EngineIOHandshake
@@ -180,3 +183,28 @@ def test_a_collector_that_does_not_read_never_slows_the_app() -> None:
         listener.close()
     assert counts["failures"] == 0
     assert isinstance(counts["dropped"], int) and counts["dropped"] > 0
+
+
+def test_in_process_sinks_are_told_the_records_are_live(tmp_path: Path) -> None:
+    """The tap's records arrive as its server handles them, so its sinks are a live
+    source's (the prometheus sink then ends idle sessions at a scrape, by the wall clock);
+    and ``prometheus:HOST:PORT`` is the sink's address, as on the command line, not a file."""
+    from ioproto_prometheus.metrics import LiveMetrics
+    from ioproto_tap.api import _pipeline_link
+
+    port = free_port()
+    here = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        link = _pipeline_link([f"prometheus:127.0.0.1:{port}"], "socketio")
+    finally:
+        os.chdir(here)
+    try:
+        pipeline = link._feed.__self__  # type: ignore[attr-defined]
+        (stage,) = pipeline.sinks
+        assert isinstance(stage.component.metrics, LiveMetrics)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as answer:
+            assert b"ioproto_sessions_open" in answer.read()
+    finally:
+        link._close()
+    assert list(tmp_path.iterdir()) == []  # no file named after the address
