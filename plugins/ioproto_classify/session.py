@@ -22,7 +22,7 @@ from ioproto_engineio.records import (
     EngineIOPacket,
     EngineIOTransportClose,
 )
-from ioproto_http.records import Chunk
+from ioproto_http.records import Chunk, WebSocketEnd
 from ioproto_socketio.records import SocketIOPacket, SocketIOUnansweredAck
 
 from ioproto.components import DecodeContext
@@ -138,7 +138,7 @@ class SessionState:
         # Records no session claims (HTTP errors before a handshake, WebSocket control frames,
         # refused requests) do not make sessions of their own; lines input without any sid
         # is one session per input.
-        if isinstance(record, Chunk | ErrorRecord | EngineIOHttpError):
+        if isinstance(record, Chunk | WebSocketEnd | ErrorRecord | EngineIOHttpError):
             return None
         return session_key(record)
 

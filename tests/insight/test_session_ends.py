@@ -13,10 +13,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from insighthelp import DATA, ROOT
+from insighthelp import DATA, ROOT, run_classifiers
 from ioproto_classify.records import HeartbeatTimeout, SessionSummary
 from ioproto_engineio.records import EngineIOTransportClose
-from ioproto_http.records import Chunk
+from ioproto_http.records import Chunk, WebSocketEnd
 
 import ioproto
 from ioproto.model import Record
@@ -114,3 +114,11 @@ def test_sharded_runs_end_sessions_the_same_way() -> None:
         )
     ]
     assert sharded == one
+
+
+def test_the_end_of_a_websocket_no_session_claims_starts_no_session() -> None:
+    """A ws-end the Engine.IO layer could not attribute (its connection's session unknown,
+    say forgotten under its bounds) is no session of its own."""
+    end = WebSocketEnd(ts=1.0, connection="c1", reason="the connection was reset (RST)")
+    out = run_classifiers([end], ["session"])
+    assert not [r for r in out if isinstance(r, SessionSummary)]
