@@ -45,7 +45,12 @@ from .render import CONTROL_TYPES
     help="Only this packet type (EVENT, ACK, CONNECT, ping, error, ...; repeatable).",
 )
 @click.option("--direction", type=click.Choice(["c2s", "s2c"]), help="Only one direction.")
-@click.option("--hide-control", is_flag=True, help="Hide Engine.IO open/ping/pong/noop/upgrade.")
+@click.option(
+    "--hide-control",
+    is_flag=True,
+    help="Hide control traffic: Engine.IO open/ping/pong/noop/upgrade/close, "
+    "a session's WebSocket closing (transport-close) and WebSocket control frames.",
+)
 @click.option(
     "--time",
     "time_mode",
