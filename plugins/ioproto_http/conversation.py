@@ -34,7 +34,16 @@ from .framing import (
     parse_head,
     split_target,
 )
-from .records import CONTROL_TYPES, PEER_ENDS, WS_CLOSE, Chunk, ChunkKind, HttpInfo, WebSocketEnd
+from .records import (
+    CONTROL_TYPES,
+    PEER_ENDS,
+    WS_CLOSE,
+    Chunk,
+    ChunkKind,
+    HttpInfo,
+    UnansweredRequest,
+    WebSocketEnd,
+)
 from .websocket import (
     AFTER_BAD_FRAME_CONTEXT,
     Event,
@@ -132,6 +141,10 @@ class Emitter:
         if self.all_http or self.wanted is None:
             return True
         return self.wanted(make_chunk(self.ts, None, "c2s", kind, b"", http, 0))
+
+    def wants(self, record: Record) -> bool:
+        """Whether a record other than a chunk is to be made (a layer above takes it)."""
+        return self.all_http or self.wanted is None or self.wanted(record)
 
     def error(
         self,
@@ -436,6 +449,8 @@ class Conversation:
                     raw=raw,
                     offset=side.base,
                 )
+            if self.mode == HTTP and reason in PEER_ENDS:
+                self._unanswered(PEER_ENDS[reason])
             if self.mode == WS and not self.ws_close_seen and reason in PEER_ENDS:
                 self.emitter.out.append(
                     WebSocketEnd(
@@ -448,6 +463,24 @@ class Conversation:
         for side in self.sides:
             side.buf = bytearray()
         self.mode = IGNORE
+
+    def _unanswered(self, reason: str) -> None:
+        """An :class:`UnansweredRequest` for each request still waiting for its response
+        (not an upgrade), the connection having ended for ``reason``, that a layer above
+        takes (the Engine.IO layer: a request of a session)."""
+        emitter = self.emitter
+        for request in self.pending:
+            if request.keep and request.method is not None and not request.upgrade:
+                record = UnansweredRequest(
+                    ts=emitter.ts,
+                    connection=self.name,
+                    direction="c2s",
+                    reason=reason,
+                    http=request.info(),
+                    request_ts=request.ts,
+                )
+                if emitter.wants(record):
+                    emitter.out.append(record)
 
     def _unfinished(self, side: Side) -> tuple[str, bytes] | None:
         """What ``side`` holds of a message it has not finished, as ``(what, first bytes)``

@@ -42,7 +42,7 @@ class HttpDecoder:
         "all_http": "true: every HTTP message becomes a chunk, not only Engine.IO ones",
         "max_connections": f"connections followed at once (default {DEFAULT_MAX_CONNECTIONS})",
     }
-    types = (*CHUNK_TYPES, "ws-end")
+    types = (*CHUNK_TYPES, "ws-end", "http-unanswered")
     description = (
         "HTTP/1.x messages (bodies, content codings, pipelining) and WebSocket messages "
         "(frames, fragments, permessage-deflate) from TCP byte streams"

@@ -170,6 +170,29 @@ class WebSocketEnd(Record):
     type: str = "ws-end"
 
 
+@attrs.frozen(slots=True, kw_only=True)
+class UnansweredRequest(Record):
+    """An HTTP request that its connection's end, by its peers' doing, left without a
+    complete response: a long poll cut off because its client went away (a tab closed, a
+    process killed) or its server did. ``reason`` says how the connection ended
+    (:data:`PEER_ENDS`); ``http`` is the request's; ``request_ts`` the time the request was
+    complete, ``ts`` the connection's end. Made only when a layer above takes it (the
+    Engine.IO layer: a request naming a session; every one with ``all_http``), never for a
+    WebSocket upgrade request (a failed upgrade is no session's transport), nor when the
+    source let the connection go or the input ended with it open.
+    The Engine.IO layer turns a poll's into its session's ``transport-close``."""
+
+    reason: str
+    http: HttpInfo | None = None
+    request_ts: float | None = None
+    layer: str = LAYER
+    type: str = "http-unanswered"
+
+
+#: The records of the HTTP layer that say a connection ended with something unfinished.
+CONNECTION_ENDS: tuple[type[Record], ...] = (WebSocketEnd, UnansweredRequest)
+
+
 #: Every ``type`` a chunk may have: its kinds, and the control frames' types.
 CHUNK_TYPES: tuple[str, ...] = (*(str(kind) for kind in ChunkKind), *CONTROL_TYPES.values())
 

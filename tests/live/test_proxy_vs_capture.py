@@ -22,7 +22,7 @@ from typing import Any
 
 import attrs
 import pytest
-from ioproto_http.records import Chunk, ChunkKind, WebSocketEnd
+from ioproto_http.records import CONNECTION_ENDS, Chunk, ChunkKind
 from livehelp import Proxy, Server, run_client
 
 import ioproto
@@ -156,8 +156,8 @@ def test_proxy_decodes_what_a_capture_of_the_client_hop_decodes(
 
     captured = list(ioproto.decode(str(pcap), proto="chunk", source_options={"port": [port]}))
 
-    assert all(isinstance(r, Chunk | WebSocketEnd | ErrorRecord) for r in proxied), proxied
-    assert all(isinstance(r, Chunk | WebSocketEnd | ErrorRecord) for r in captured), captured
+    assert all(isinstance(r, (Chunk, ErrorRecord, *CONNECTION_ENDS)) for r in proxied), proxied
+    assert all(isinstance(r, (Chunk, ErrorRecord, *CONNECTION_ENDS)) for r in captured), captured
     proxy_chunks = [r for r in proxied if isinstance(r, Chunk)]
     capture_chunks = [r for r in captured if isinstance(r, Chunk)]
     # Each side names the server end its own way: the upstream, or the proxy's listening port.

@@ -10,7 +10,7 @@ import pcapbuild
 import scenarios
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from ioproto_http.records import Chunk, WebSocketEnd
+from ioproto_http.records import CONNECTION_ENDS, Chunk
 from ioproto_pcap.capture import CaptureDecoder
 from ioproto_pcap.files import FrameReader
 from ioproto_pcap.link import parse_frame
@@ -36,7 +36,7 @@ def _run_bytes(data: bytes) -> None:
     decoder.finish()
     assert all(isinstance(r, (TcpEvent, ErrorRecord)) for r in decoder.out)
     records = http_layer(decoder.out, SourceContext())
-    assert all(isinstance(r, (Chunk, WebSocketEnd, ErrorRecord)) for r in records)
+    assert all(isinstance(r, (Chunk, ErrorRecord, *CONNECTION_ENDS)) for r in records)
 
 
 @st.composite
@@ -99,4 +99,4 @@ def mangled_payloads(draw: st.DrawFn) -> list[pcapbuild.TcpPacket]:
 @given(mangled_payloads())
 def test_corrupted_tcp_payloads(packets: list[pcapbuild.TcpPacket]) -> None:
     records = decode_frames(pcapbuild.render(packets))
-    assert all(isinstance(r, (Chunk, WebSocketEnd, ErrorRecord)) for r in records)
+    assert all(isinstance(r, (Chunk, ErrorRecord, *CONNECTION_ENDS)) for r in records)
