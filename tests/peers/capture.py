@@ -97,6 +97,11 @@ SCENARIOS: dict[str, Scenario] = {
     "keepalive_shared": Scenario(
         47017, (node("keepalive_shared"),), "two sessions polling over one keep-alive connection"
     ),
+    "polling_gone": Scenario(
+        47018,
+        (node("polling_gone", f"python={sys.executable}"),),
+        "polling clients killed (SIGKILL) or aborting while their poll waits",
+    ),
 }
 
 # Scenarios not run by default (they write elsewhere, see examples/make_chat.py).

@@ -212,6 +212,22 @@ function httpRequest(options, body) {
   });
 }
 
+/**
+ * A hand-written EIO4 polling session, as curl would make one: the handshake GET, then
+ * `{ sid, url, headers, post(body), get() }` for the session's requests (each on a connection
+ * of its own).
+ */
+async function rawPollingSession(port, label, headers) {
+  const base = `/socket.io/?EIO=4&transport=polling&client=${label}`;
+  const hs = await httpRequest({ port, path: base, headers });
+  const sid = JSON.parse(hs.body.toString().slice(1)).sid;
+  const url = `${base}&sid=${sid}`;
+  const post = (body) =>
+    httpRequest({ port, method: 'POST', path: url, headers: { ...headers, 'Content-Type': 'text/plain;charset=UTF-8' } }, body);
+  const get = () => httpRequest({ port, path: url, headers });
+  return { sid, url, headers, post, get };
+}
+
 /** Start an http.Server on 127.0.0.1:port. */
 function listen(server, port) {
   return new Promise((resolve) => server.listen(port, '127.0.0.1', resolve));
@@ -227,6 +243,7 @@ module.exports = {
   once,
   upgraded,
   httpRequest,
+  rawPollingSession,
   listen,
   NODE_MODULES,
 };

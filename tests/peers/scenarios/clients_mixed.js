@@ -10,7 +10,7 @@
  *   mute (websocket client that stops answering pings -> server "ping timeout").
  * Prints READY once listening so that capture.py starts the python client.
  */
-const { once, sleep, httpRequest } = require('../lib/common');
+const { once, sleep, rawPollingSession } = require('../lib/common');
 const { startServer, serve, manager, socket } = require('../lib/v4');
 
 const UA = {
@@ -71,14 +71,8 @@ async function mute(port, log) {
 /** A hand-written EIO4 polling client, as curl would do it. */
 async function curl(port, log) {
   const label = 'curl';
-  const base = `/socket.io/?EIO=4&transport=polling&client=${label}`;
-  const headers = { 'User-Agent': UA.curl, Accept: '*/*' };
   const rec = (action, fields = {}) => log.add('client', label, action, { transport: 'polling', ...fields });
-  const hs = await httpRequest({ port, path: base, headers });
-  const sid = JSON.parse(hs.body.toString().slice(1)).sid;
-  const url = `${base}&sid=${sid}`;
-  const post = (body) =>
-    httpRequest({ port, method: 'POST', path: url, headers: { ...headers, 'Content-Type': 'text/plain;charset=UTF-8' } }, body);
+  const { post, get } = await rawPollingSession(port, label, { 'User-Agent': UA.curl, Accept: '*/*' });
   const queue = [];
   const waitFor = async (pred) => {
     for (;;) {
@@ -91,7 +85,7 @@ async function curl(port, log) {
         }
         if (pred(pkt)) return pkt;
       }
-      const res = await httpRequest({ port, path: url, headers });
+      const res = await get();
       queue.push(...res.body.toString().split('\x1e'));
     }
   };
