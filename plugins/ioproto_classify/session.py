@@ -22,7 +22,7 @@ from ioproto_engineio.records import (
     EngineIOPacket,
     EngineIOTransportClose,
 )
-from ioproto_http.records import Chunk, WebSocketEnd
+from ioproto_http.records import CONNECTION_ENDS, Chunk
 from ioproto_socketio.records import SocketIOPacket, SocketIOUnansweredAck
 
 from ioproto.components import DecodeContext
@@ -104,6 +104,9 @@ class _Session:
 _CLIENT_TAGS = ("client.kind", "client.name", "client.version", "client.os", "client.device")
 
 
+#: Records that make no session of their own when no sid or known connection claims them.
+_UNCLAIMED = (Chunk, ErrorRecord, EngineIOHttpError, *CONNECTION_ENDS)
+
 #: Estimated bytes of a session's accumulator (a _Session, its lists and dict).
 _COST = 1500
 _NAME = "session"
@@ -138,7 +141,7 @@ class SessionState:
         # Records no session claims (HTTP errors before a handshake, WebSocket control frames,
         # refused requests) do not make sessions of their own; lines input without any sid
         # is one session per input.
-        if isinstance(record, Chunk | WebSocketEnd | ErrorRecord | EngineIOHttpError):
+        if isinstance(record, _UNCLAIMED):
             return None
         return session_key(record)
 

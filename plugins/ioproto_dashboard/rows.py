@@ -100,7 +100,8 @@ def packet_row(record: Record, seq: int, kind: str | None, size: int) -> dict[st
         row["preview"] = _text_preview(record.data)
     elif isinstance(record, EngineIOTransportClose):
         code = "" if record.code is None else f"{record.code} "
-        row["reason"] = f"websocket closed {code}{record.message or ''}".rstrip()
+        closed = "polling closed" if record.transport == "polling" else "websocket closed"
+        row["reason"] = f"{closed} {code}{record.message or ''}".rstrip()
     elif isinstance(record, SocketIOUnansweredAck):
         row["nsp"] = record.nsp
         row["id"] = record.id

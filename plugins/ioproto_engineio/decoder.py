@@ -37,6 +37,7 @@ from ioproto_http.records import (
     Chunk,
     ChunkKind,
     HttpInfo,
+    UnansweredRequest,
     WebSocketEnd,
     close_status,
 )
@@ -138,9 +139,12 @@ class EngineIODecoder:
 
     def accepts(self, record: Record) -> bool:
         """True for chunks holding lines, or the HTTP bodies and WebSocket messages of an
-        Engine.IO request (:func:`is_engineio_request`), and for error records of the layers
-        below (to attribute them to their session)."""
+        Engine.IO request (:func:`is_engineio_request`), for error records and ``ws-end``
+        records of the layers below (to attribute them to their session), and for
+        ``http-unanswered`` records of requests naming a session."""
         if not isinstance(record, Chunk):
+            if isinstance(record, UnansweredRequest):  # a request of a session: see _poll_cut
+                return record.http is not None and record.http.query_value("sid") is not None
             return isinstance(record, ErrorRecord | WebSocketEnd)
         kind = record.kind
         if kind not in _KINDS:
@@ -259,6 +263,12 @@ class _Out:
         }
 
 
+#: Bytes counted for remembering that a ``close`` packet ended a session (besides its sid).
+_CLOSED_COST = 100
+#: The share of ``limits.max_state_bytes`` the sessions ended by a ``close`` may take.
+_CLOSED_SHARE = 16
+
+
 def _learned_cost(connection: str, sid: str) -> int:
     """Estimated bytes of one entry of the connection → session map."""
     return 200 + len(connection) + len(sid)
@@ -288,6 +298,9 @@ class EngineIOStream:
         #: connection -> (sid, transport, whether its WebSocket is the session's transport)
         self._sids: dict[str, tuple[str, str | None, bool]] = {}
         self._sids_cost = 0  # bytes of _sids, estimated (_learned_cost)
+        #: sessions a ``close`` packet ended, oldest first (see _closed)
+        self._closed_sids: dict[str, None] = {}
+        self._closed_cost = 0
         self._facts_of: HttpInfo | None = None
         self._last_facts = _NO_FACTS
         self._handlers: dict[ChunkKind, Callable[[_Out, bytes], None]] = {
@@ -315,6 +328,10 @@ class EngineIOStream:
                 closed = self._transport_closed(record)
                 if closed is not None:
                     return (closed,)
+            elif isinstance(record, UnansweredRequest):
+                cut = self._poll_cut(record)
+                if cut is not None:
+                    return (cut,)
             return (self._attributed(record),)
         try:
             if record.kind is _WS_TEXT:
@@ -338,6 +355,8 @@ class EngineIOStream:
         """Nothing is pending between chunks; forget the session map."""
         self._sids.clear()
         self._sids_cost = 0
+        self._closed_sids.clear()
+        self._closed_cost = 0
         return ()
 
     # -- per chunk -------------------------------------------------------------------------------
@@ -400,6 +419,8 @@ class EngineIOStream:
         kind, value = parsed
         if kind == "upgrade":
             self._carries(chunk.connection)
+        elif kind == "close" and sid is not None:
+            self._closed(sid)
         binary = type(value) is bytes
         return [
             _make_packet(
@@ -437,6 +458,9 @@ class EngineIOStream:
         handler = self._handlers.get(chunk.kind)
         if handler is not None:
             handler(out, data)
+        for record in out.records:
+            if record.type == "close" and record.sid is not None:
+                self._closed(record.sid)
         return out.records
 
     def _learn(
@@ -471,6 +495,22 @@ class EngineIOStream:
         if known is not None and not known[2]:
             self._sids[connection] = (known[0], known[1], True)
 
+    def _closed(self, sid: str) -> None:
+        """Session ``sid`` ended with a ``close`` packet: its transport closing afterwards
+        ends nothing (remembered within :data:`_CLOSED_SHARE` of the state budget)."""
+        closed = self._closed_sids
+        if sid in closed:
+            return
+        limits = self._limits
+        budget = limits.max_state_bytes // _CLOSED_SHARE
+        cost = _CLOSED_COST + len(sid)
+        while closed and (len(closed) >= limits.max_sessions or self._closed_cost + cost > budget):
+            oldest = next(iter(closed))
+            del closed[oldest]
+            self._closed_cost -= _CLOSED_COST + len(oldest)
+        closed[sid] = None
+        self._closed_cost += cost
+
     def _transport_closed(self, chunk: Chunk | WebSocketEnd) -> EngineIOTransportClose | None:
         """The record saying that ``chunk``, a close frame, or the end of its connection
         without one, closed its session's WebSocket; ``None`` when its WebSocket is not (or
@@ -483,6 +523,8 @@ class EngineIOStream:
             return None
         sid, transport, _ = known
         self._sids[connection] = (sid, transport, False)
+        if sid in self._closed_sids:
+            return None
         code: int | None
         message: str | None
         if isinstance(chunk, WebSocketEnd):
@@ -502,6 +544,29 @@ class EngineIOStream:
             raw=raw,
             code=code,
             message=message,
+        )
+
+    def _poll_cut(self, request: UnansweredRequest) -> EngineIOTransportClose | None:
+        """The record saying that ``request``, a polling request of a session left without
+        its answer by its connection's end, closed its session's transport (as Engine.IO
+        servers decide: "poll connection closed prematurely"); ``None`` for a request that
+        names no session or is not a poll."""
+        sid, revision, transport = self._facts(request)
+        if sid is None or transport != "polling" or sid in self._closed_sids:
+            return None
+        method = request.http.method if request.http is not None else None
+        what = "a poll" if method == "GET" else f"a {method} of packets"
+        return EngineIOTransportClose(
+            ts=request.ts,
+            connection=request.connection,
+            direction=request.direction,
+            sid=sid,
+            transport="polling",
+            parent=request,
+            revision=self._revision(revision),
+            raw=b"",
+            code=None,
+            message=f"{what} left unanswered: {request.reason}",
         )
 
     def _attributed(self, record: Record) -> Record:

@@ -49,7 +49,8 @@ from .render import CONTROL_TYPES
     "--hide-control",
     is_flag=True,
     help="Hide control traffic: Engine.IO open/ping/pong/noop/upgrade/close, "
-    "a session's WebSocket closing (transport-close) and WebSocket control frames.",
+    "a session's transport closing (transport-close), WebSocket control frames and "
+    "connection ends (ws-end, http-unanswered).",
 )
 @click.option(
     "--time",

@@ -19,7 +19,7 @@ from ioproto_engineio.records import (
     EngineIOPacket,
     EngineIOTransportClose,
 )
-from ioproto_http.records import Chunk, ChunkKind, WebSocketEnd
+from ioproto_http.records import CONNECTION_ENDS, Chunk, ChunkKind, UnansweredRequest, WebSocketEnd
 from ioproto_socketio.records import SocketIOPacket, SocketIOUnansweredAck
 
 from ioproto.model import ErrorRecord, Record
@@ -59,11 +59,11 @@ CONTROL_TYPES = frozenset({"open", "ping", "pong", "noop", "upgrade", "close", "
 
 def is_control(record: Record) -> bool:
     """Engine.IO control packets (open, ping, pong, noop, upgrade, close), a session's
-    WebSocket closing (transport-close) and WebSocket control frames: what ``hide_control``
-    hides."""
+    transport closing (transport-close), WebSocket control frames and the HTTP layer's
+    connection ends (``ws-end``, ``http-unanswered``): what ``hide_control`` hides."""
     if isinstance(record, EngineIOPacket | EngineIOTransportClose):
         return record.type in CONTROL_TYPES
-    if isinstance(record, WebSocketEnd):
+    if isinstance(record, CONNECTION_ENDS):
         return True
     return isinstance(record, Chunk) and record.kind is ChunkKind.WS_CONTROL
 
@@ -148,6 +148,9 @@ def body(record: Record, *, width: int = 160) -> list[Segment]:
         return [(f"ping unanswered for {format_duration(record.waited)} ({state})", "warn")]
     if isinstance(record, WebSocketEnd):
         return [(f"websocket ended without a close frame: {record.reason}", "control")]
+    if isinstance(record, UnansweredRequest):
+        method = safe_text(record.http.method or "request") if record.http else "request"
+        return [(f"{method} left unanswered: {record.reason}", "control")]
     if isinstance(record, Chunk):
         preview = hex_preview(record.data) if record.data else "<empty>"
         return [(f"{record.type} {preview}", "control")]
@@ -280,8 +283,8 @@ def _engineio(record: EngineIOPacket, width: int) -> list[Segment]:
 
 def _transport_close(record: EngineIOTransportClose) -> list[Segment]:
     """``websocket closed 1001 "going away"``: the session's WebSocket closed, and with it
-    the session."""
-    text = "websocket closed"
+    the session; ``polling closed "a poll left unanswered: …"``: its waiting poll was cut off."""
+    text = "polling closed" if record.transport == "polling" else "websocket closed"
     if record.code is not None:
         text += f" {record.code}"
     if record.message:

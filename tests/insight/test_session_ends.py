@@ -6,17 +6,23 @@ The captures come from real socket.io / python-socketio peers (tests/data/README
 ``examples/chat.pcap``'s three clients each call ``disconnect()``, which closes the
 WebSocket without an Engine.IO ``close``; in ``clients_mixed.pcap`` ``dead-tcp`` drops its
 TCP connection without a close frame and ``mute`` stops answering pings until the server
-closes it; ``polling_only.pcap`` ends with the client's Engine.IO ``close``.
+closes it; ``polling_only.pcap`` ends with the client's Engine.IO ``close``; in
+``polling_gone.pcap`` three polling clients (socket.io-client and python-socketio killed with
+SIGKILL, a hand-written one aborting) go away while their long poll waits, and the server's
+log says when it ended each session ("transport error").
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+from clirun import run_ioproto
 from insighthelp import DATA, ROOT, run_classifiers
 from ioproto_classify.records import HeartbeatTimeout, SessionSummary
+from ioproto_dashboard.rows import packet_row
 from ioproto_engineio.records import EngineIOTransportClose
-from ioproto_http.records import Chunk, WebSocketEnd
+from ioproto_http.records import Chunk, UnansweredRequest, WebSocketEnd
 
 import ioproto
 from ioproto.model import Record
@@ -96,6 +102,7 @@ def test_end_reasons_of_every_bundled_capture() -> None:
     assert reasons["upgrade"] == ["transport closed"]
     assert reasons["v2_ws"] == ["transport closed"]
     assert reasons["python_server"] == ["closed", "transport closed"]
+    assert reasons["polling_gone"] == ["transport closed"] * 3
     # rejected: two sessions that never began (refused handshakes) end with the input
     assert reasons["rejected"] == ["closed", "input ended", "input ended", "transport closed"]
     assert "input ended" not in reasons["clients_mixed"]  # dead-tcp's FIN ends it
@@ -122,3 +129,67 @@ def test_the_end_of_a_websocket_no_session_claims_starts_no_session() -> None:
     end = WebSocketEnd(ts=1.0, connection="c1", reason="the connection was reset (RST)")
     out = run_classifiers([end], ["session"])
     assert not [r for r in out if isinstance(r, SessionSummary)]
+
+
+def test_polling_sessions_end_when_their_waiting_poll_is_cut_off() -> None:
+    path = DATA / "polling_gone.pcap"
+    records = decode(path)
+    log = [json.loads(line) for line in path.with_suffix(".log.jsonl").read_text().splitlines()]
+    server_ended = {
+        entry["client"]: entry["t"]
+        for entry in log
+        if entry["side"] == "server" and entry["action"] == "disconnect"
+    }
+    assert set(server_ended) == {"node-killed", "python-killed", "curl-abort"}
+    assert {entry["args"][0] for entry in log if entry["action"] == "disconnect"} == {
+        "transport error"
+    }
+    closes = [r for r in records if isinstance(r, EngineIOTransportClose)]
+    assert len(closes) == 3
+    ended = summaries(records)
+    for close in closes:
+        assert (close.transport, close.direction, close.code) == ("polling", "c2s", None)
+        assert close.message == "a poll left unanswered: the connection closed (FIN)"
+        cut = close.parent
+        assert isinstance(cut, UnansweredRequest) and cut.http is not None
+        assert cut.http.method == "GET" and cut.http.query_value("sid") == close.sid
+        # the summary follows at once, at the time the server ended the session
+        summary = records[records.index(close) + 1]
+        assert summary is ended[close.sid] and summary.end_reason == "transport closed"
+        label = cut.http.query_value("client")
+        assert label is not None and abs(summary.ts - server_ended[label]) < 0.05
+
+
+def test_a_poll_dropped_after_the_close_ends_nothing_more() -> None:
+    """python-socketio's server leaves a poll waiting after the client's ``close``; the
+    client then drops its connection: an ``http-unanswered`` of the ended session, no
+    second end."""
+    records = decode(DATA / "python_server.pcap")
+    (late,) = [r for r in records if isinstance(r, UnansweredRequest)]
+    summary = summaries(records)[late.sid]
+    assert summary.end_reason == "closed" and records.index(summary) < records.index(late)
+    assert not [r for r in records if isinstance(r, EngineIOTransportClose) and r.sid == late.sid]
+
+
+def test_sharded_runs_end_polling_sessions_the_same_way() -> None:
+    path = DATA / "polling_gone.pcap"
+    one = [repr(r) for r in decode(path, jobs=1)]
+    options = {"parallel_min_bytes": 0}
+    assert [repr(r) for r in decode(path, jobs=3, source_options=options)] == one
+
+
+def test_the_views_say_which_transport_closed() -> None:
+    """The monitor and the dashboard's packet table name a cut-off poll as the polling
+    transport closing; ``--hide-control`` hides it, as it hides a WebSocket's closing."""
+    gone = str(DATA / "polling_gone.pcap")
+    shown = run_ioproto("monitor", "--no-color", gone).stdout
+    assert shown.count('polling closed "a poll left unanswered: the connection closed (FIN)"') == 3
+    assert "websocket closed" not in shown
+    assert "polling closed" not in run_ioproto("monitor", "--hide-control", gone).stdout
+    late = run_ioproto("monitor", "--no-color", str(DATA / "python_server.pcap")).stdout
+    assert late.count("GET left unanswered: the connection closed (FIN)") == 1
+    closes = [
+        r for r in decode(DATA / "polling_gone.pcap") if isinstance(r, EngineIOTransportClose)
+    ]
+    row = packet_row(closes[0], 1, "polling-xhr", 0)
+    assert row["reason"] == "polling closed a poll left unanswered: the connection closed (FIN)"

@@ -7,7 +7,7 @@
   const KEEP = 5000; // rows kept in the page (the server keeps its own, bounded, table)
   const PAGE = 40;
   const SHORT = { websocket: 'ws', 'polling-xhr': 'xhr', 'polling-jsonp': 'jsonp', webtransport: 'wt' };
-  const CONTROL = new Set(['open', 'ping', 'pong', 'noop', 'upgrade', 'close', 'transport-close', 'ws-control', 'ws-close', 'ws-ping', 'ws-pong', 'ws-end']);
+  const CONTROL = new Set(['open', 'ping', 'pong', 'noop', 'upgrade', 'close', 'transport-close', 'ws-control', 'ws-close', 'ws-ping', 'ws-pong', 'ws-end', 'http-unanswered']);
   const CONTROL_FRAMES = { 'ws-close': 'WebSocket close frame', 'ws-ping': 'WebSocket ping frame', 'ws-pong': 'WebSocket pong frame' };
   const table = { rows: [], lastSeq: 0, paused: false, page: 0, loading: false, sid: null, sessionFetched: 0, types: new Set() };
 
