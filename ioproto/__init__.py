@@ -145,8 +145,9 @@ def decode(
     from .memory import return_large_blocks
     from .model import Record
     from .pipeinputs import is_pipe, open_pipe, read_as_stdin, stdin_source
-    from .pipeline import Pipeline, check_source_option_names, resolve_source
+    from .pipeline import Pipeline, resolve_source
     from .plugins import collect_components, make_plugin_manager
+    from .sourceoptions import check_source_option_names
     from .worker import source_records
 
     # as the command does: a large message's memory goes back to the system once it is
@@ -212,14 +213,14 @@ def decode(
                 yield from read_as_stdin(open_pipe(path), lambda: read(path))
             else:
                 chosen = resolve_source(components, path, source=source)
-                check_source_option_names(given, chosen)
+                check_source_option_names(given, chosen, components)
                 yield from source_records(pipeline, chosen, path, context, jobs, only_input=only)
 
     def read(what: str) -> Iterable[Record]:
         """What the source that stdin's first bytes choose (or ``source``) reads of it;
         ``what``: how mistakes name it."""
         chosen = stdin_source(components, source, what=what)
-        check_source_option_names(given, chosen)
+        check_source_option_names(given, chosen, components)
         return source_records(pipeline, chosen, "-", context, jobs, only_input=only)
 
     stream = pipeline.stream(records())

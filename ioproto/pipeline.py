@@ -33,7 +33,6 @@ from .components import (
     SinkContext,
     Source,
     StreamDecoder,
-    declared_options,
     optional,
 )
 from .decodeoptions import check_decode_option_names
@@ -51,7 +50,6 @@ from .plugins import (
 )
 from .sessions import Session, SessionEnd, SessionStore, session_key
 from .sinkoptions import check_sink_option_names
-from .suggest import did_you_mean
 from .summary import RunSummary
 
 #: Where a :class:`~ioproto.model.Delivered` batch enters: past everything, to the sinks.
@@ -921,20 +919,6 @@ def _open(kind: str, component: Any, plugin: str, context: Any) -> Any:
     if problem is not None:
         raise PluginError(f"{kind} {component.name!r} of plugin {plugin!r}: {problem}")
     return opened
-
-
-def check_source_option_names(keys: Iterable[str], source: Source) -> None:
-    """A :class:`~ioproto.errors.UsageError` for a key that is no option of ``source``
-    (unchecked when the source declares none)."""
-    valid = declared_options(source, "Source")
-    if valid is None:
-        return
-    for key in keys:
-        if key not in valid:
-            raise UsageError(
-                f"source option {key!r}: not an option of the {source.name} source"
-                f"{did_you_mean(key, valid)}; valid: {', '.join(sorted(valid)) or 'none'}"
-            )
 
 
 def resolve_source(components: Components, input: str, *, source: str | None = None) -> Source:

@@ -11,10 +11,11 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
-from ioproto.components import declared_options, declared_types, optional
-from ioproto.decodeoptions import decode_option_names, decode_option_problem
+from ioproto.components import Source, declared_options, declared_types, optional
+from ioproto.decodeoptions import decode_option_problem
 from ioproto.plugins import Components
 from ioproto.sinkoptions import names_a_file, not_an_option, option_problem
+from ioproto.sourceoptions import source_option_problem
 from ioproto.suggest import did_you_mean
 
 from .mistakes import Mistake
@@ -31,25 +32,17 @@ def _valid(declarations: Iterable[Collection[str] | None]) -> set[str] | None:
 
 
 def check_source_options(
-    keys: Iterable[str], sources: Iterable[object], components: Components
+    keys: Iterable[str], sources: Iterable[Source], components: Components
 ) -> None:
     """Every key is an option of at least one of ``sources`` (the sources reading the
-    inputs); ``--port`` is checked as ``port``."""
-    chosen = {getattr(source, "name", "?"): source for source in sources}
-    valid = _valid(declared_options(source, "Source") for source in chosen.values())
-    if valid is None:
-        return
+    inputs), checked as :func:`ioproto.decode` checks ``source_options``
+    (:mod:`ioproto.sourceoptions`); ``--port`` is checked as ``port``."""
+    chosen = list(sources)
     for key in keys:
-        if key not in valid:
+        problem = source_option_problem(key, chosen, components, decode_option="-D {key}=VALUE")
+        if problem is not None:
             what = "--port" if key == "port" else f"--source-option {key!r}"
-            hint = ""
-            if key in (decode_option_names(components) or ()):
-                hint = f"; {key} is a decoder's option: -D {key}=VALUE"
-            names = ", ".join(sorted(chosen))
-            raise Mistake(
-                f"{what}: not an option of the {names} source{did_you_mean(key, valid)}; valid: "
-                f"{', '.join(sorted(valid)) or 'none'}{hint} (docs/cli.md)"
-            )
+            raise Mistake(f"{what}: {problem} (docs/cli.md)")
 
 
 def check_source_option_values(sources: Iterable[object], options: Mapping[str, Any]) -> None:

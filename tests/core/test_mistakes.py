@@ -12,6 +12,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import attrs
 import pytest
 from clirun import IOPROTO, run_ioproto, run_ioproto_bytes
 
@@ -675,29 +676,71 @@ def test_a_misspelt_name_gets_a_suggestion(args: list[str], expected: str) -> No
     assert_mistake(run_ioproto(*args), expected, "valid: ")
 
 
-@pytest.mark.parametrize("name", ["revison", "nosuch", "idle_timeout"])
-def test_a_decoder_option_no_decoder_takes_is_said_alike_by_the_command_and_the_library(
-    name: str,
+@attrs.frozen
+class OptionKind:
+    """How the command and the library name an option of one kind, and where they say the
+    other kind's option goes."""
+
+    flag: str  # the command's option
+    argument: str  # ioproto.decode's argument
+    said: str  # how the library's message names it
+    elsewhere: str  # the hint for a name the other kind takes
+    by_command: str  # how the command's user gives the other kind's option
+    by_library: str  # how a program gives it
+
+
+DECODER = OptionKind(
+    flag="--decode-option",
+    argument="options",
+    said="decoder option",
+    elsewhere="is a source's option",
+    by_command="--source-option {}=VALUE",
+    by_library="source_options={{'{}': ...}}",
+)
+SOURCE = OptionKind(
+    flag="--source-option",
+    argument="source_options",
+    said="source option",
+    elsewhere="is a decoder's option",
+    by_command="-D {}=VALUE",
+    by_library="options={{'{}': ...}}",
+)
+
+
+@pytest.mark.parametrize(
+    ("kind", "name", "other_kinds"),
+    [
+        (DECODER, "revison", False),
+        (DECODER, "nosuch", False),
+        (DECODER, "idle_timeout", True),  # the pcap source's
+        (SOURCE, "prot", False),
+        (SOURCE, "nosuch", False),
+        (SOURCE, "all_http", True),  # the http decoder's
+    ],
+    ids=lambda value: value.flag if isinstance(value, OptionKind) else str(value),
+)
+def test_an_option_name_nothing_takes_is_said_alike_by_the_command_and_the_library(
+    kind: OptionKind, name: str, other_kinds: bool
 ) -> None:
-    """One check (ioproto.decodeoptions): the same words after each one's own way of naming
-    the option, and of giving a source's option (idle_timeout is the pcap source's)."""
+    """One check each (ioproto.decodeoptions, ioproto.sourceoptions): the same words after
+    each one's own way of naming the option, and of giving the other kind's option."""
     import ioproto
 
     line = assert_mistake(
-        run_ioproto("decode", "-D", f"{name}=1", CHAT), f"--decode-option {name!r}: "
+        run_ioproto("decode", kind.flag, f"{name}=1", CHAT), f"{kind.flag} {name!r}: "
     )
     with pytest.raises(ioproto.UsageError) as raised:
-        ioproto.decode(CHAT, options={name: 1})
-    by_command = line.split(f"--decode-option {name!r}: ", 1)[1].removesuffix(" (docs/cli.md)")
-    by_library = str(raised.value).removeprefix(f"decoder option {name!r}: ")
-    source_hint = f"; {name} is a source's option: "
-    assert by_library.split(source_hint)[0] == by_command.split(source_hint)[0]
+        next(ioproto.decode(CHAT, **{kind.argument: {name: 1}}))  # a source's: at next()
+    by_command = line.split(f"{kind.flag} {name!r}: ", 1)[1].removesuffix(" (docs/cli.md)")
+    by_library = str(raised.value).removeprefix(f"{kind.said} {name!r}: ")
+    hint = f"; {name} {kind.elsewhere}: "
+    assert by_library.split(hint)[0] == by_command.split(hint)[0]
     assert "valid: " in by_library
-    if name == "idle_timeout":
-        assert by_command.endswith(f"{source_hint}--source-option idle_timeout=VALUE")
-        assert by_library.endswith(f"{source_hint}source_options={{'idle_timeout': ...}}")
+    if other_kinds:
+        assert by_command.endswith(hint + kind.by_command.format(name))
+        assert by_library.endswith(hint + kind.by_library.format(name))
     else:
-        assert source_hint not in by_command + by_library
+        assert hint not in by_command + by_library
 
 
 def test_click_usage_errors_are_one_line_too() -> None:

@@ -298,6 +298,10 @@ def test_an_unknown_source_name_is_a_usage_error_when_decode_is_called() -> None
             {"prot": 3000},
             "source option 'prot': not an option of the pcap source (did you mean port?)",
         ),
+        (
+            {"all_http": True},
+            "; all_http is a decoder's option: options={'all_http': ...}",
+        ),
         ({"max_connections": "many"}, "option max_connections='many': give a whole number"),
     ],
 )
