@@ -31,10 +31,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests" / "live"))
+sys.path.insert(0, str(ROOT / "tests"))
 
+from clirun import IOPROTO  # noqa: E402
 from emitdelay import PEERS, LineWatcher, emit_delays  # noqa: E402
-
-CLI = [sys.executable, str(PEERS / "ioproto_cli.py")]
 
 
 def spin() -> None:
@@ -51,7 +51,7 @@ def start_server() -> tuple[subprocess.Popen[str], int]:
 
 
 def measure_live(port: int, mode: str, count: int, interval: float) -> list[float | None]:
-    watcher = LineWatcher([*CLI, "decode", "--sink", "jsonl", "live:lo", "--port", str(port)])
+    watcher = LineWatcher([*IOPROTO, "decode", "--sink", "jsonl", "live:lo", "--port", str(port)])
     try:
         watcher.stderr_line()
         return emit_delays(watcher, f"http://127.0.0.1:{port}", mode, count, interval)
@@ -61,7 +61,7 @@ def measure_live(port: int, mode: str, count: int, interval: float) -> list[floa
 
 def measure_proxy(port: int, mode: str, count: int, interval: float) -> list[float | None]:
     upstream = f"http://127.0.0.1:{port}"
-    argv = [*CLI, "proxy", "--listen", "127.0.0.1:0", "--upstream", upstream, "--sink", "jsonl"]
+    argv = [*IOPROTO, "proxy", "--listen", "127.0.0.1:0", "--upstream", upstream, "--sink", "jsonl"]
     watcher = LineWatcher(argv)
     try:
         match = re.search(r"listening on (http://\S+)", watcher.stderr_line())

@@ -46,6 +46,9 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 PEERS = ROOT / "tests" / "live" / "peers"
+sys.path.insert(0, str(ROOT / "tests"))
+
+from clirun import IOPROTO  # noqa: E402
 
 
 def start_server() -> tuple[subprocess.Popen[str], str]:
@@ -62,8 +65,7 @@ def start_proxy(
 ) -> tuple[subprocess.Popen[str], str]:
     proc = subprocess.Popen(
         [
-            sys.executable,
-            str(PEERS / "ioproto_cli.py"),
+            *IOPROTO,
             "proxy",
             "--listen",
             "127.0.0.1:0",

@@ -37,6 +37,9 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 PEERS = ROOT / "tests" / "live" / "peers"
+sys.path.insert(0, str(ROOT / "tests"))
+
+from clirun import IOPROTO  # noqa: E402
 
 
 class Discarder:
@@ -110,8 +113,7 @@ def one(server: str, mode: str, clients: int, seconds: float) -> dict[str, Any]:
     elif mode == "tap+collect":
         collect = subprocess.Popen(
             [
-                sys.executable,
-                str(PEERS / "ioproto_cli.py"),
+                *IOPROTO,
                 "collect",
                 "--listen",
                 "127.0.0.1:0",

@@ -17,6 +17,7 @@ from pathlib import Path
 # tests (CPython gh-106905).
 import hypothesis  # noqa: F401
 import pytest
+from clirun import start_ioproto
 
 PEERS = Path(__file__).resolve().parent / "peers"
 ROOT = PEERS.parent.parent.parent
@@ -165,12 +166,10 @@ def start_proxy_command(argv: list[str]) -> tuple[subprocess.Popen[str], str]:
     and the URL it listens on."""
     import re
 
-    proc = subprocess.Popen(
-        [sys.executable, str(PEERS / "ioproto_cli.py"), "proxy", "--listen", "127.0.0.1:0", *argv],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    proc = start_ioproto(
+        "proxy", "--listen", "127.0.0.1:0", *argv,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
     assert proc.stderr is not None
     seen = ""
     for _ in range(5):  # sinks may say where they serve first (prometheus)

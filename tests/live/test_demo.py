@@ -20,9 +20,8 @@ from typing import Any
 
 import attrs
 import pytest
-from livehelp import PEERS
+from clirun import run_ioproto, start_ioproto
 
-CLI = [sys.executable, str(PEERS / "ioproto_cli.py")]
 RATE = "5"  # events a second per client: plenty of each kind in a few seconds
 
 
@@ -31,12 +30,8 @@ class Running:
     by the ``running`` fixture at teardown."""
 
     def __init__(self, args: list[str], env: dict[str, str] | None = None) -> None:
-        self.proc = subprocess.Popen(
-            [*CLI, *args],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env={**os.environ, **(env or {})},
+        self.proc = start_ioproto(
+            *args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
         )
         self.seen: list[str] = []
 
@@ -119,12 +114,7 @@ def test_busy_port_is_one_line_and_exit_2() -> None:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        done = subprocess.run(
-            [*CLI, "demo", "--port", str(port), "--duration", "2s"],
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+        done = run_ioproto("demo", "--port", str(port), "--duration", "2s", timeout=60)
     assert done.returncode == 2
     assert done.stderr.count("\n") == 1, done.stderr
     assert f"port {port} on 127.0.0.1 is in use" in done.stderr
@@ -145,7 +135,7 @@ def test_ctrl_c_stops_cleanly(running: Any) -> None:
 
 def test_mistakes_are_usage_errors() -> None:
     for args in (["--clients-only", "nope"], ["--server-only", "--via-proxy", "8080"]):
-        done = subprocess.run([*CLI, "demo", *args], capture_output=True, text=True, timeout=60)
+        done = run_ioproto("demo", *args, timeout=60)
         assert done.returncode == 2, args
         assert "Traceback" not in done.stderr
 

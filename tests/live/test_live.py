@@ -8,15 +8,15 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
 
 import pytest
+from clirun import start_ioproto
 from ioproto_http.records import Chunk, ChunkKind
 from ioproto_live.source import LiveSource, capture_filter
-from livehelp import PEERS, Server, run_client
+from livehelp import Server, run_client
 
 import ioproto
 from ioproto.components import SourceContext
@@ -94,21 +94,10 @@ def test_live_capture_of_real_traffic(node_server: Server) -> None:
 @pytest.mark.skipif(not can_capture(), reason="needs root to capture")
 def test_monitor_live_stops_cleanly_on_sigint(node_server: Server, tmp_path: Path) -> None:
     out = tmp_path / "records.jsonl"
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            str(PEERS / "ioproto_cli.py"),
-            "decode",
-            "live:lo",
-            "--port",
-            str(node_server.port),
-            "--sink",
-            f"jsonl:{out}",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    proc = start_ioproto(
+        "decode", "live:lo", "--port", str(node_server.port), "--sink", f"jsonl:{out}",
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
     assert proc.stderr is not None
     line = proc.stderr.readline()
     assert "capturing on lo" in line, line
@@ -128,9 +117,8 @@ def test_monitor_live_stops_cleanly_on_sigint(node_server: Server, tmp_path: Pat
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
 def test_one_signal_ends_a_live_dashboard(node_server: Server, signum: int) -> None:
     """The page outlives a file's end, not a live capture's stop: one Ctrl-C or SIGTERM."""
-    proc = subprocess.Popen(
-        [sys.executable, str(PEERS / "ioproto_cli.py"), "dashboard", "--no-browser",
-         "live:lo", "--port", str(node_server.port)],
+    proc = start_ioproto(
+        "dashboard", "--no-browser", "live:lo", "--port", str(node_server.port),
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:
@@ -225,12 +213,7 @@ def test_a_second_signal_while_tcpdump_ends_kills_it(tmp_path: Path) -> None:
 
 def _start_cli(argv: list[str], pid_file: Path) -> tuple[subprocess.Popen[str], int]:
     """``ioproto ARGV`` running, once the fake tcpdump it started has written its pid."""
-    proc = subprocess.Popen(
-        [sys.executable, str(PEERS / "ioproto_cli.py"), *argv],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    proc = start_ioproto(*argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 20
     while not (pid_file.exists() and pid_file.read_text().strip()):
         if proc.poll() is not None or time.monotonic() > deadline:

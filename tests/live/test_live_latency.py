@@ -13,17 +13,16 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import sys
 
 import pytest
+from clirun import IOPROTO
 from emitdelay import LineWatcher, emit_delays
 from ioproto_live.source import tcpdump_argv
-from livehelp import PEERS, Server
+from livehelp import Server
 
 COUNT = 6
 INTERVAL = 0.25
 BOUND = 1.0
-CLI = [sys.executable, str(PEERS / "ioproto_cli.py")]
 
 
 def check(delays: list[float | None]) -> None:
@@ -39,7 +38,7 @@ def check(delays: list[float | None]) -> None:
 @pytest.mark.parametrize("mode", ["websocket", "polling"])
 def test_live_capture_shows_each_event_as_it_happens(py_server: Server, mode: str) -> None:
     watcher = LineWatcher(
-        [*CLI, "decode", "--sink", "jsonl", "live:lo", "--port", str(py_server.port)]
+        [*IOPROTO, "decode", "--sink", "jsonl", "live:lo", "--port", str(py_server.port)]
     )
     try:
         line = watcher.stderr_line()
@@ -53,9 +52,8 @@ def test_live_capture_shows_each_event_as_it_happens(py_server: Server, mode: st
 
 @pytest.mark.parametrize("mode", ["websocket", "polling"])
 def test_proxy_shows_each_event_as_it_happens(py_server: Server, mode: str) -> None:
-    watcher = LineWatcher(
-        [*CLI, "proxy", "--listen", "127.0.0.1:0", "--upstream", py_server.url, "--sink", "jsonl"]
-    )
+    argv = ["proxy", "--listen", "127.0.0.1:0", "--upstream", py_server.url, "--sink", "jsonl"]
+    watcher = LineWatcher([*IOPROTO, *argv])
     try:
         line = watcher.stderr_line()
         match = re.search(r"listening on (http://[\d.]+:\d+)", line)

@@ -13,7 +13,6 @@ import shutil
 import signal
 import socket
 import subprocess
-import sys
 import time
 import urllib.parse
 import urllib.request
@@ -24,7 +23,7 @@ from typing import Any
 
 import attrs
 import pytest
-from clirun import run_ioproto
+from clirun import run_ioproto, start_ioproto
 from ioproto_prometheus.labels import MAX_LABEL, label
 from ioproto_prometheus.metrics import LiveMetrics, Metrics
 from ioproto_prometheus.sink import _settings, parse_address
@@ -440,13 +439,10 @@ def test_a_client_gone_silently_leaves_the_gauge_of_a_live_capture_gone_quiet() 
         pytest.skip("node or tests/node/node_modules missing")
     idle = 0.8
     server = Server(["node", "sio_server.js", "0"], env={"IOPROTO_PEER_PING": "400,400"})
-    command = [
-        sys.executable, str(PEERS / "ioproto_cli.py"), "decode", "live:lo",
-        "--port", str(server.port), "--sink", "prometheus:127.0.0.1:0",
-    ]  # fmt: skip
-    capture = subprocess.Popen(
-        command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
-    )
+    capture = start_ioproto(
+        "decode", "live:lo", "--port", str(server.port), "--sink", "prometheus:127.0.0.1:0",
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
     client: subprocess.Popen[str] | None = None
     try:
         assert capture.stderr is not None

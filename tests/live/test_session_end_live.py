@@ -17,10 +17,10 @@ import sys
 import time
 
 import pytest
+from clirun import IOPROTO
 from emitdelay import LineWatcher
 from livehelp import PEERS, Server
 
-CLI = [sys.executable, str(PEERS / "ioproto_cli.py")]
 BOUND = 1.0
 
 
@@ -33,7 +33,7 @@ def records(watcher: LineWatcher) -> list[tuple[float, dict[str, object]]]:
 @pytest.mark.skipif(os.geteuid() != 0, reason="needs root to capture")
 def test_summary_arrives_when_the_client_leaves(py_server: Server) -> None:
     watcher = LineWatcher(
-        [*CLI, "decode", "--sink", "jsonl", "live:lo", "--port", str(py_server.port)]
+        [*IOPROTO, "decode", "--sink", "jsonl", "live:lo", "--port", str(py_server.port)]
     )
     try:
         line = watcher.stderr_line()
