@@ -1,5 +1,6 @@
-"""Running the ``ioproto`` command as a user runs it: ``python -m ioproto ARGS`` in a
-subprocess, with this interpreter, from the repository's root.
+"""Running the ``ioproto`` command as a user runs it: ``python -P -m ioproto ARGS`` in a
+subprocess, with this interpreter, from the repository's root (which ``-P`` keeps off
+``sys.path``).
 
 Tests that check what a user sees (the exit status, the exact stdout and stderr, what a
 signal or a closed pipe does) run the real command through these helpers rather than
@@ -26,8 +27,11 @@ from typing import IO, Any
 
 ROOT = Path(__file__).resolve().parent.parent
 
-#: ``ioproto`` as a user has it: this interpreter, the installed (editable) package.
-IOPROTO: tuple[str, ...] = (sys.executable, "-m", "ioproto")
+#: ``ioproto`` as a user has it: this interpreter, the installed (editable) package. ``-P``
+#: leaves the working folder (the repository's root, whose ``ioproto/`` is the source) off
+#: ``sys.path``, as the ``ioproto`` script does: the package imported is the one installed,
+#: or the compiled build that tests/core/test_compiled.py puts first on ``PYTHONPATH``.
+IOPROTO: tuple[str, ...] = (sys.executable, "-P", "-m", "ioproto")
 
 #: Seconds a run may take before the test fails as hung: a bound for a command that
 #: never ends, not a check of its speed (benchmarks/ measures that).

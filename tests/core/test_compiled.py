@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -101,6 +102,40 @@ def test_every_listed_module_is_compiled_and_imported_so(
     assert all(path.startswith(str(compiled_tree)) for path in loaded.values())
     version = _python(compiled_tree, "-m", "ioproto", "--version", timeout=60)
     assert version.stdout.strip().endswith("(compiled build)"), version.stdout + version.stderr
+
+
+def test_the_command_the_parity_tests_run_is_the_compiled_one(compiled_tree: Path) -> None:
+    """The parity tests run ``ioproto`` through tests/clirun.py, from the repository's root,
+    whose ``ioproto/`` is the source: that command must import the compiled tree's modules
+    all the same (``-P``), not the source in its working folder."""
+    script = (
+        "import sys\n"
+        "sys.path.insert(0, 'tests')\n"
+        "from clirun import run_ioproto\n"
+        "done = run_ioproto('--version', env={'PYTHONVERBOSE': '1'})\n"
+        "print(done.stdout, end='')\n"
+        "print(done.stderr, end='', file=sys.stderr)\n"
+    )
+    result = _python(compiled_tree, "-c", script, timeout=120)
+    assert result.returncode == 0, result.stderr[-4000:]
+    assert result.stdout.strip().endswith("(compiled build)"), result.stdout
+    imported = _imported_files(result.stderr)
+    assert any(path.startswith(f"{compiled_tree}/ioproto/") for path in imported), imported
+    sources = (f"{ROOT}/ioproto/", f"{ROOT}/plugins/")
+    from_source = [path for path in imported if path.startswith(sources)]
+    assert not from_source, f"imported from the source, not the compiled build: {from_source}"
+
+
+def _imported_files(verbose: str) -> list[str]:
+    """Every file a module's code came from, as ``PYTHONVERBOSE=1`` says (``# code object
+    from PATH``, ``# extension module 'NAME' loaded from 'PATH'``)."""
+    files: list[str] = []
+    for line in verbose.splitlines():
+        if line.startswith("# code object from "):
+            files.append(line.removeprefix("# code object from ").strip("'"))
+        elif match := re.match(r"# extension module '[\w.]+' loaded from '(.+)'$", line):
+            files.append(match.group(1))
+    return files
 
 
 def test_the_decoders_tests_pass_on_the_compiled_modules(compiled_tree: Path) -> None:
