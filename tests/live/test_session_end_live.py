@@ -1,10 +1,13 @@
 """On a live source a session's summary shows up as its session ends, not at Ctrl-C.
 
-A real python-socketio server and client (``peers/py_ticker.py``: connects over WebSocket,
-emits a few events at a human pace, then leaves), ``ioproto decode live:lo --sink jsonl``
-with its standard output a pipe, read line by line while it runs. The client's WebSocket
-closing ends its session (``transport-close``), and the summary line must be read within a
-second of the client leaving, while the command is still running.
+``ioproto decode live:lo --sink jsonl`` with its standard output a pipe, read line by line
+while it runs, and real peers: a python-socketio server and client (``peers/py_ticker.py``:
+connects over WebSocket, emits a few events at a human pace, then leaves), whose WebSocket
+closing ends its session (``transport-close``); and a socket.io server
+(``peers/sio_server.js``) with a python-socketio client over polling killed with SIGKILL
+while its long poll waits (no Engine.IO ``close`` is ever sent; the server ends the session
+as the poll's connection closes), whose cut-off poll ends its session. Each summary line
+must be read within a second of the client leaving, while the command is still running.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -26,6 +30,16 @@ BOUND = 1.0
 
 def records(watcher: LineWatcher) -> list[tuple[float, dict[str, object]]]:
     return [(read_at, json.loads(line)) for read_at, line in list(watcher.lines)]
+
+
+def first_summary(watcher: LineWatcher, since: float) -> tuple[float, dict[str, object]] | None:
+    """The first summary line and when it was read, waiting up to 5 s after ``since``."""
+    deadline = since + 5
+    summary = None
+    while time.time() < deadline and summary is None:
+        time.sleep(0.05)
+        summary = next(((at, r) for at, r in records(watcher) if r.get("type") == "summary"), None)
+    return summary
 
 
 @pytest.mark.capture
@@ -46,13 +60,7 @@ def test_summary_arrives_when_the_client_leaves(py_server: Server) -> None:
         )
         left = time.time()
         assert ticker.returncode == 0, ticker.stderr[-2000:]
-        deadline = left + 5
-        summary = None
-        while time.time() < deadline and summary is None:
-            time.sleep(0.05)
-            summary = next(
-                ((at, r) for at, r in records(watcher) if r.get("type") == "summary"), None
-            )
+        summary = first_summary(watcher, left)
         running = watcher.proc.poll() is None
     finally:
         code, err = watcher.stop()
@@ -65,3 +73,44 @@ def test_summary_arrives_when_the_client_leaves(py_server: Server) -> None:
     assert record["events_c2s"] == 3
     closes = [r for _, r in records(watcher) if r.get("type") == "transport-close"]
     assert [r["sid"] for r in closes] == [record["sid"]]
+
+
+@pytest.mark.capture
+@pytest.mark.skipif(shutil.which("tcpdump") is None, reason="tcpdump missing")
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to capture")
+def test_summary_arrives_when_a_polling_client_is_killed(node_server: Server) -> None:
+    watcher = LineWatcher(
+        [*IOPROTO, "decode", "--sink", "jsonl", "live:lo", "--port", str(node_server.port)]
+    )
+    client = None
+    try:
+        line = watcher.stderr_line()
+        assert "capturing on lo" in line, line
+        client = subprocess.Popen(
+            [sys.executable, str(PEERS / "py_ticker.py"), node_server.url, "polling", "50", "0.2"],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert client.stdout is not None
+        assert client.stdout.readline().startswith("SENT 0"), "the client did not emit"
+        time.sleep(0.3)  # its next long poll is out, waiting
+        client.send_signal(signal.SIGKILL)
+        killed = time.time()
+        client.wait(10)
+        summary = first_summary(watcher, killed)
+        running = watcher.proc.poll() is None
+    finally:
+        if client is not None and client.poll() is None:
+            client.kill()
+        code, err = watcher.stop()
+    assert code == 0 and "Traceback" not in err, err
+    assert running
+    assert summary is not None, "no session summary while the command ran"
+    read_at, record = summary
+    assert read_at - killed < BOUND, f"the summary came {read_at - killed:.2f} s after the kill"
+    assert record["end_reason"] == "transport closed"
+    assert record["transports"] == ["polling-xhr"]
+    closes = [r for _, r in records(watcher) if r.get("type") == "transport-close"]
+    assert [(r["sid"], r["transport"]) for r in closes] == [(record["sid"], "polling")]
+    message = closes[0]["message"]
+    assert isinstance(message, str) and message.startswith("a poll left unanswered: the ")
