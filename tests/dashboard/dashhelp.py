@@ -37,25 +37,37 @@ CHROMIUM_ARGS = [
 VIEWS = ("overview", "transports", "clients", "latency", "events", "packets", "errors")
 
 
-class Dashboard:
-    """``ioproto dashboard --no-browser ARGS`` running; ``url`` is the page it serves."""
+#: ``--sink dashboard`` on another command, without a browser (``[COMMAND, *SINK, ARGS]``)
+SINK = ["--sink", "dashboard", "--sink-option", "dashboard.browser=false"]
 
-    def __init__(self, args: list[str]) -> None:
+
+class Dashboard:
+    """``ioproto dashboard --no-browser ARGS`` running (or, with ``command``, ``ioproto
+    COMMAND ARGS``, which ``--sink dashboard`` among them); ``url`` is the page it serves,
+    said within the first ``lines`` lines of stderr."""
+
+    def __init__(self, args: list[str], command: str | None = None, lines: int = 1) -> None:
+        argv = [command] if command else ["dashboard", "--no-browser"]
         self.proc: subprocess.Popen[str] = start_ioproto(
-            "dashboard",
-            "--no-browser",
+            *argv,
             *args,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
         )
         assert self.proc.stderr is not None
-        line = self.proc.stderr.readline()
-        match = re.search(r"serving (http://\S+)", line)
+        said = ""
+        match = None
+        for _ in range(lines):
+            line = self.proc.stderr.readline()
+            said += line
+            match = re.search(r"serving (http://\S+)", line)
+            if match is not None or not line:
+                break
         if match is None:
             rest = self.proc.stderr.read() if self.proc.poll() is not None else ""
             self.stop()
-            raise AssertionError(f"the dashboard did not start: {line}{rest}")
+            raise AssertionError(f"the dashboard did not start: {said}{rest}")
         self.url = match.group(1)
         self.base = self.url.split("?", 1)[0]
 
@@ -88,11 +100,12 @@ class Dashboard:
 
 
 @pytest.fixture
-def dashboard() -> Iterator[Callable[[list[str]], Dashboard]]:
+def dashboard() -> Iterator[Callable[..., Dashboard]]:
+    """Starts a :class:`Dashboard` (its arguments); each is stopped at teardown."""
     started: list[Dashboard] = []
 
-    def start(args: list[str]) -> Dashboard:
-        board = Dashboard(args)
+    def start(args: list[str], command: str | None = None, lines: int = 1) -> Dashboard:
+        board = Dashboard(args, command, lines)
         started.append(board)
         return board
 
