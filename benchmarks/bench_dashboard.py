@@ -28,7 +28,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ioproto_dashboard.hub import Feed
 from ioproto_dashboard.sink import DashboardSinkFactory
 from ioproto_engineio.records import EngineIOHandshake, EngineIOPacket
 from ioproto_socketio.records import SocketIOPacket
@@ -180,8 +179,7 @@ def main() -> None:
 
     records = plan(args.seconds, args.rate, args.sessions)
     context = SinkContext(
-        stream=io.StringIO(),
-        options={"browser": "false", "hold": "false", "feed": Feed(mode="live")},
+        stream=io.StringIO(), options={"browser": "false", "hold": "false"}, live=True
     )
     sink = DashboardSinkFactory().open(context)
     assert sink.url is not None

@@ -24,20 +24,13 @@ from .sink import DEFAULT_LISTEN, LISTEN_FLAG, parse_listen
 
 class Pacer:
     """Feeds a file's records at ``speed`` times their recorded pace (0: as fast as
-    possible), and tells the page whether it watches a live source or a replay."""
+    possible); a live source's records as they come."""
 
-    def __init__(self, feed: Feed, speed: float) -> None:
-        self.feed = feed
+    def __init__(self, speed: float) -> None:
         self.speed = speed
 
     def __call__(self, source: Source, input: str, records: Iterable[Record]) -> Iterator[Record]:
-        if getattr(source, "live", False):
-            self.feed.mode = "live"
-            yield from records
-            return
-        if self.feed.mode != "live":
-            self.feed.mode = "replay" if self.speed > 0 else "file"
-        if self.speed <= 0:
+        if self.speed <= 0 or getattr(source, "live", False):
             yield from records
             return
         first: float | None = None
@@ -136,7 +129,9 @@ def dashboard_command(
       ioproto dashboard --export report.html capture.pcap
       ioproto proxy --upstream http://127.0.0.1:3000 --sink dashboard
     """
-    feed = Feed(inputs=tuple(params["inputs"]), speed=speed)
+    pace = 0.0 if export else speed
+    # Whether the page shows a live source is the sink's to say (SinkContext.live).
+    feed = Feed(inputs=tuple(params["inputs"]), speed=pace)
     settings: dict[str, Any] = {"feed": feed, "browser": not no_browser}
     if listen is not None:
         settings["listen"] = listen
@@ -148,6 +143,6 @@ def dashboard_command(
             state,
             default_sink="dashboard",
             extra_sink_options={"dashboard": settings},
-            feed=Pacer(feed, 0.0 if export else speed),
+            feed=Pacer(pace),
             **params,
         )

@@ -58,21 +58,23 @@ class Published:
     finished: bool = False
 
 
-#: A record this close to the wall clock (seconds) makes a ``stream`` feed count as live.
-LIVE_WITHIN = 10.0
-
-
-@attrs.define(slots=True)
+@attrs.frozen(slots=True)
 class Feed:
-    """What the page says about where the records come from: ``mode`` is ``live``,
-    ``replay`` (a file at ``speed`` times its recorded pace), ``file`` (as fast as
-    possible) or ``stream`` (the sink on another command: unknown, so a stream whose
-    records are within :data:`LIVE_WITHIN` seconds of the wall clock is shown as live);
-    ``inputs`` names them."""
+    """Where the records come from, as the page says it (``mode``): ``live`` when the sink
+    was told so (``SinkContext.live``: a live source), else ``replay`` (a file fed at
+    ``speed`` times its recorded pace: the ``dashboard`` command's ``--speed``) or ``file``
+    (as fast as possible). ``inputs`` names them."""
 
-    mode: str = "file"
+    live: bool = False
     speed: float = 0.0
     inputs: tuple[str, ...] = ()
+
+    @property
+    def mode(self) -> str:
+        """``live``, ``replay`` or ``file``."""
+        if self.live:
+            return "live"
+        return "replay" if self.speed > 0 else "file"
 
 
 class Hub:
@@ -92,6 +94,8 @@ class Hub:
         self.publish_seconds = 0.0
         self._dirty = True
         self._next = 0.0
+        #: ``time.monotonic()`` when the latest record arrived (the live capture clock)
+        self._arrived = 0.0
         self._version = 0
         #: Called (from the publishing thread) after each publication.
         self.on_publish: Callable[[], None] | None = None
@@ -103,7 +107,8 @@ class Hub:
         with self.lock:
             self.aggregate.add(record)
             self._dirty = True
-            if time.monotonic() >= self._next:
+            self._arrived = arrived = time.monotonic()
+            if arrived >= self._next:
                 self._publish_locked()
 
     def finish(self) -> None:
@@ -116,21 +121,15 @@ class Hub:
     # -- the server's side --------------------------------------------------------------------
 
     @property
-    def mode(self) -> str:
-        """``live``, ``replay``, ``file``, or ``stream`` when nothing says and nothing shows
-        (no record yet, or records from the past)."""
-        mode = self.feed.mode
-        if mode == "stream":
-            last = self.aggregate.last_ts
-            if last is not None and abs(time.time() - last) < LIVE_WITHIN:
-                return "live"
-        return mode
+    def following(self) -> bool:
+        """Whether a live source is still running: its capture time moves on between
+        records, so the page does too (idle sessions end, the charts scroll)."""
+        return self.feed.live and not self.finished
 
     def needs_refresh(self) -> bool:
-        """Whether :meth:`refresh` would publish: something is unpublished (or the source is
-        live, whose clock moves on even without records) and the interval has passed."""
-        live = self.mode == "live" and not self.finished
-        return (self._dirty or live) and time.monotonic() >= self._next
+        """Whether :meth:`refresh` would publish: something is unpublished (or a live source
+        runs, whose clock moves on even without records) and the interval has passed."""
+        return (self._dirty or self.following) and time.monotonic() >= self._next
 
     def refresh(self) -> None:
         """Publish now if :meth:`needs_refresh`."""
@@ -166,17 +165,23 @@ class Hub:
     # -- publishing ---------------------------------------------------------------------------
 
     def _now(self) -> float | None:
+        """Capture time now (``None`` before the first record): the latest record's time,
+        plus, while a live source runs, the time elapsed since a record last arrived. Not
+        the wall clock's reading: the records' clock need not be this machine's (a tap on a
+        host whose clock is a minute behind would have every session end at once), and a
+        record late in the pipeline never ends a session early. The ``prometheus`` sink
+        keeps time the same way. A file's capture time stays the records' own."""
         last = self.aggregate.last_ts
-        if self.mode == "live" and not self.finished:
-            return max(last or 0.0, time.time())
-        return last
+        if last is None or not self.following:
+            return last
+        return last + (time.monotonic() - self._arrived)
 
     def _publish_locked(self) -> None:
         start = time.perf_counter()
         now = self._now()
         if now is not None:
             self.aggregate.expire(now, time.monotonic())
-            if self.mode == "live" and not self.finished:
+            if self.following:
                 self.aggregate.series.advance(now)
         self.published = self._make_published(now)
         self._dirty = False
@@ -191,7 +196,7 @@ class Hub:
         aggregate = self.aggregate
         figures = aggregate.stats.figures()
         # Only a live source's last bucket is still filling (its rate counts the part elapsed).
-        filling = now if self.mode == "live" and not self.finished else None
+        filling = now if self.following else None
         snapshot = aggregate.snapshot(figures, filling)
         self._version += 1
         generated = time.time()
@@ -199,7 +204,7 @@ class Hub:
             "version": self._version,
             "generated": generated,
             "started": self.started,
-            "mode": self.mode,
+            "mode": self.feed.mode,
             "speed": self.feed.speed,
             "inputs": list(self.feed.inputs),
             "finished": self.finished,

@@ -85,8 +85,11 @@ class DashboardSink:
     def __init__(self, context: SinkContext) -> None:
         options: dict[str, Any] = dict(context.options)
         self._stream: IO[str] = context.stream
-        feed = options.get("feed")
-        self.feed = feed if isinstance(feed, Feed) else Feed(mode="stream")
+        given = options.get("feed")
+        # Live or not is what the sink is told (SinkContext.live: the source's own word),
+        # wherever it is opened: the dashboard command, --sink dashboard, a tap's sinks=.
+        feed = given if isinstance(given, Feed) else Feed()
+        self.feed = attrs.evolve(feed, live=context.live)
         settings = DashboardOptions.read(options)
         self.budgets = settings.budgets
         self.hub = Hub(Aggregate(self.budgets), feed=self.feed, interval=settings.interval)
@@ -202,7 +205,8 @@ class DashboardSinkFactory:
         "interval": "seconds between publications (default 0.25)",
         **{name: "a budget of the dashboard's tables (docs/dashboard.md)" for name in BUDGETS},
     }
-    #: what the dashboard command gives: its inputs' feed, and the flag that set ``listen``
+    #: what the dashboard command gives: its inputs and ``--speed`` (a :class:`Feed`), and
+    #: the flag that set ``listen``
     private_options = ("feed", LISTEN_FLAG)
 
     def check_options(self, options: Mapping[str, Any]) -> None:

@@ -82,7 +82,6 @@
     let cls = 'badge';
     if (meta.mode === 'live') { text = meta.finished ? 'ended' : 'live'; cls += meta.finished ? ' done' : ' live'; }
     else if (meta.finished) { text = 'finished'; cls += ' done'; }
-    else if (meta.mode === 'stream') { text = 'waiting'; }
     else { text = meta.mode === 'replay' ? 'replay ' + meta.speed + '×' : 'reading'; cls += ' replay'; }
     if (IOP.data.isStatic) { text = 'report'; cls = 'badge done'; }
     badge.className = cls;
