@@ -223,6 +223,9 @@ def run_pipeline_command(
             # People at a terminal get the MONITOR view when it is installed.
             default_sink = "monitor" if "monitor" in components.sinks else default_sink
         live = [chosen for chosen in sources if optional(chosen, "Source", "live")]
+        # A pipe or terminal on stdin brings its traffic as it happens (`tcpdump -U -w - |`):
+        # the sinks are told so, as for a live source (the dashboard's clock, live metrics).
+        streaming = "-" in inputs and stdin_streams()
         sink_specs = _sink_specs(
             files,
             components,
@@ -231,7 +234,7 @@ def run_pipeline_command(
             default_stream,
             color,
             extra_sink_options or {},
-            live=bool(live),
+            live=bool(live) or streaming,
         )
         pipeline = spec.build(state, sink_specs)
         streams = list({id(sink.stream): sink.stream for _, sink in sink_specs}.values())
@@ -243,7 +246,7 @@ def run_pipeline_command(
             for stream in streams:
                 stack.enter_context(_buffering(stream, line=False))
             caught_up = _flusher(streams)
-        elif live or ("-" in inputs and stdin_streams()):
+        elif live or streaming:
             # Other live sources, and a pipe or terminal on stdin (`tcpdump -U -w - |`, a
             # slow writer of lines): each packet shows up as it happens, on a terminal, in a
             # pipe or in a file alike (a pipe's stdout is block-buffered by default).

@@ -199,3 +199,50 @@ def test_an_in_process_tap_shows_its_records_live() -> None:
         _follows_the_wire_gone_quiet(_tapped_page(server))
     finally:
         server.stop()
+
+
+def test_a_pipe_on_stdin_is_live_and_a_file_redirected_in_is_a_file(tmp_path: Path) -> None:
+    """``tcpdump -U -w - | ioproto decode - --sink dashboard``: the command reads a pipe as
+    live traffic (docs/cli.md), and tells its sinks so; ``< x.pcap`` is a file."""
+    import subprocess
+
+    from clirun import start_ioproto
+
+    def served(proc: subprocess.Popen[bytes]) -> str:
+        assert proc.stderr is not None
+        for _ in range(3):
+            found = re.search(rb"serving (http://\S+)", proc.stderr.readline())
+            if found is not None:
+                return found.group(1).decode().split("?", 1)[0]
+        raise AssertionError("the dashboard did not start")
+
+    def meta(base: str) -> dict[str, Any]:
+        with urllib.request.urlopen(base + "api/snapshot", timeout=30) as response:
+            snapshot: dict[str, Any] = json.loads(response.read())
+        return snapshot["meta"]
+
+    piped = start_ioproto(
+        "decode", *SINK, "-", stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    try:
+        assert piped.stdin is not None
+        piped.stdin.write(CHAT.read_bytes())  # the writer stays: more may come
+        piped.stdin.flush()
+        base = served(piped)
+        deadline = time.monotonic() + 30
+        while meta(base)["last_ts"] is None and time.monotonic() < deadline:
+            time.sleep(0.1)
+        shown = meta(base)
+        assert (shown["mode"], shown["finished"]) == ("live", False)
+    finally:
+        piped.kill()
+        piped.communicate()
+    with CHAT.open("rb") as redirected:
+        proc = start_ioproto(
+            "decode", *SINK, "-", stdin=redirected, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
+        try:
+            assert meta(served(proc))["mode"] == "file"
+        finally:
+            proc.kill()
+            proc.communicate()
