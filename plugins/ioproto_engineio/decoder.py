@@ -512,9 +512,9 @@ class EngineIOStream:
         self._closed_cost += cost
 
     def _transport_closed(self, chunk: Chunk | WebSocketEnd) -> EngineIOTransportClose | None:
-        """The record saying that ``chunk``, a close frame, or the end of its connection
-        without one, closed its session's WebSocket; ``None`` when its WebSocket is not (or
-        no longer) its session's transport."""
+        """The record saying that ``chunk``, a close frame, or the end of its WebSocket
+        without one (:class:`WebSocketEnd`), closed its session's WebSocket; ``None`` when
+        its WebSocket is not (or no longer) its session's transport."""
         connection = chunk.connection
         if connection is None:
             return None
@@ -528,7 +528,9 @@ class EngineIOStream:
         code: int | None
         message: str | None
         if isinstance(chunk, WebSocketEnd):
-            code, message, raw = ABNORMAL_CLOSURE, f"no close frame: {chunk.reason}", b""
+            code, message, raw = chunk.code, chunk.reason, b""
+            if code == ABNORMAL_CLOSURE:  # the bytes showed that no close frame came
+                message = f"no close frame: {message}"
         else:
             code, message = close_status(chunk.data)
             raw = chunk.data[: self._limits.max_raw_kept]

@@ -156,16 +156,24 @@ ABNORMAL_CLOSURE = 1006
 
 @attrs.frozen(slots=True, kw_only=True)
 class WebSocketEnd(Record):
-    """A WebSocket's TCP connection ended, by its peers' doing, before either side sent a
-    close frame (a process killed, a server restarted): what a WebSocket API reports as
-    status 1006, abnormal closure. ``reason`` says how it ended (:data:`PEER_ENDS`);
-    ``http`` is the upgrade request's, as on the WebSocket's chunks. Not made when the
-    source let the connection go (``idle``, ``evicted``) or the input ended with it open:
-    those say nothing of the WebSocket. The Engine.IO layer turns the one of a session's
-    transport into its ``transport-close``."""
+    """A WebSocket ended without a close frame among its chunks.
+
+    From the ``http`` layer: its TCP connection ended, by its peers' doing, before either
+    side sent a close frame (a process killed, a server restarted): what a WebSocket API
+    reports as status 1006, abnormal closure (``code`` :data:`ABNORMAL_CLOSURE`);
+    ``reason`` says how it ended (:data:`PEER_ENDS`). Not made when the source let the
+    connection go (``idle``, ``evicted``) or the input ended with it open: those say
+    nothing of the WebSocket. From a source that sees messages, not frames (the browser's
+    ``cdp``): the source was told that the WebSocket closed, but not how; ``code`` is
+    ``None`` (unknown) and ``reason`` says who reported the close.
+
+    ``http`` is the upgrade request's, as on the WebSocket's chunks. The Engine.IO layer
+    turns the one of a session's transport into its ``transport-close``."""
 
     reason: str
     http: HttpInfo | None = None
+    #: The close status a WebSocket API reports for this end; ``None`` when not known.
+    code: int | None = ABNORMAL_CLOSURE
     layer: str = LAYER
     type: str = "ws-end"
 
