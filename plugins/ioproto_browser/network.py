@@ -25,7 +25,35 @@ source does):
   each ``webSocketFrameSent`` / ``webSocketFrameReceived`` → a ``ws-text`` (opcode 1),
   ``ws-binary`` (opcode 2, ``payloadData`` base64) or ``ws-control`` (8, 9, 10) chunk
   carrying the handshake's request and 101 answer. ``webSocketFrameError`` → an error
-  record ``cdp.websocket.frame-error``; ``webSocketClosed`` ends the WebSocket.
+  record ``cdp.websocket.frame-error``.
+* ``webSocketClosed`` ends the WebSocket. Of an open one for which no close frame was
+  reported it makes a :class:`~ioproto_http.records.WebSocketEnd` at the browser's time of
+  the event, ``code`` ``None`` (not known) and ``reason`` :data:`BROWSER_CLOSED`: the
+  Engine.IO layer turns it into the session's ``transport-close``, which ends the session
+  then. (A close frame, were one reported, would make that ``transport-close`` itself.)
+
+What Chromium reports when a WebSocket ends (Chromium 156 headless, socket.io 4.8.1 and
+2.5.1, the page's socket upgraded to WebSocket; tcpdump on the server's port showed what
+was on the wire; tests/browser/test_cdp_ws_close.py keeps (a) and (c) checked):
+
+* No close frame is ever reported, sent or received: no ``webSocketFrameSent/Received``
+  with opcode 8. ``webSocketClosed`` carries ``requestId`` and ``timestamp`` only: no close
+  code, no reason, not which side closed.
+* (a) The page calls ``socket.disconnect()``: the Socket.IO ``DISCONNECT`` (``41``) is
+  reported as a frame sent, then ``webSocketClosed`` about 5 ms later. On the wire the
+  browser sent a close frame without a status code and the server answered it.
+* (b) The page is closed: no ``webSocketClosed``; the target detaches and the
+  ``cdp.target.closed`` record says that an open WebSocket was cut off. The page navigates
+  away (to ``about:blank``, to another page of the same server, a reload): nothing at all of
+  the old page's WebSocket. On the wire, in all these cases, the browser sent a close frame
+  with 1001 (going away). Its session stays open until the capture ends.
+* (c) The server closes the Engine.IO connection (``socket.conn.close()``: its close frame
+  without a status code on the wire): ``webSocketClosed``. The server is killed (SIGKILL)
+  or stopped (SIGTERM: its process exits before a close frame goes out): the TCP
+  connection ends without a close frame, and ``webSocketClosed`` comes too.
+* In (a) and (c) the event's time is a few milliseconds after the first close frame (or
+  the FIN) on the wire (0.3 to 3 ms, through the clock's offset): the end of the close
+  handshake, or the FIN itself.
 
 Chunks carry the browser's time (:mod:`.clock`), the request headers as the page sent them
 (User-Agent included) and connection names ``cdp:<target>/<request id>-<host>:<port>``:
@@ -47,7 +75,7 @@ from typing import Any, Protocol
 from urllib.parse import SplitResult, parse_qsl, urlsplit
 
 import attrs
-from ioproto_http.records import Chunk, ChunkKind, HttpInfo, control_type
+from ioproto_http.records import WS_CLOSE, Chunk, ChunkKind, HttpInfo, WebSocketEnd, control_type
 
 from ioproto.model import Direction, ErrorRecord, Record
 
@@ -65,6 +93,9 @@ from .values import Headers, headers, headers_size, integer, mapping, number, te
 LAYER = "cdp"
 _WS_KINDS = {1: ChunkKind.WS_TEXT, 2: ChunkKind.WS_BINARY}
 _CONTROL_OPCODES = frozenset({8, 9, 10})
+#: The ``reason`` of the ``ws-end`` record of a WebSocket the browser reported closed (and
+#: the ``message`` of the ``transport-close`` made of it): who saw the end, and no more.
+BROWSER_CLOSED = "the browser reported it closed; the close code is unknown"
 _DEFAULT_PORTS = {"http": 80, "ws": 80, "https": 443, "wss": 443}
 #: Response bodies that are empty by nature: a failed getResponseBody is no loss for these.
 _EMPTY_STATUSES = frozenset({101, 204, 304})
@@ -122,6 +153,8 @@ class _Socket:
     upgrade: Chunk
     request_headers: Headers = ()
     started: float | None = None
+    opened: bool = False  # a 101 answer, or a frame, came: it is a WebSocket
+    close_seen: bool = False  # a close frame was reported: its chunk told its end
 
 
 @attrs.define(slots=True)
@@ -433,6 +466,7 @@ class NetworkTranslator:
             base, status=status, reason=reason or None, headers=answer, request_headers=sent
         )
         socket.info = info
+        socket.opened = status == 101
         if self._observer is not None:
             self._observer(
                 WebSocketOpened(
@@ -503,6 +537,9 @@ class NetworkTranslator:
             return
         assert opcode is not None and payload is not None
         kind = _WS_KINDS.get(opcode, ChunkKind.WS_CONTROL)
+        kind_name = control_type(opcode) if kind is ChunkKind.WS_CONTROL else str(kind)
+        socket.opened = True
+        socket.close_seen = socket.close_seen or kind_name == WS_CLOSE
         self._outbox.put(
             now,
             Chunk(
@@ -512,7 +549,7 @@ class NetworkTranslator:
                 kind=kind,
                 data=data,
                 http=socket.info,
-                type=control_type(opcode) if kind is ChunkKind.WS_CONTROL else str(kind),
+                type=kind_name,
             ),
         )
         if self._observer is not None:
@@ -533,9 +570,23 @@ class NetworkTranslator:
 
     def _ws_closed(self, session: str, params: Mapping[str, Any], now: float) -> None:
         key = (session, text(params.get("requestId")) or "")
-        if key in self._sockets:
-            self._forget_socket(key)
         self._ignored.pop(key, None)
+        socket = self._sockets.get(key)
+        if socket is None:
+            return
+        self._forget_socket(key)
+        if socket.opened and not socket.close_seen:
+            # Chromium reports no close frames (see the module docstring): this event is
+            # all there is of the end, so the record says who saw it and no close code.
+            ts = self.clock.epoch(number(params.get("timestamp")), now)
+            end = WebSocketEnd(
+                ts=ts,
+                connection=socket.connection,
+                reason=BROWSER_CLOSED,
+                http=socket.info,
+                code=None,
+            )
+            self._outbox.put(now, end)
 
     def _adopt(self, key: Key, session: str, now: float) -> _Socket:
         """A WebSocket first seen by a frame: opened before we attached, URL unknown. Its

@@ -4,6 +4,7 @@ chunks out, no browser needed."""
 from __future__ import annotations
 
 import base64
+from typing import Any
 
 import pytest
 from cdphelp import (
@@ -24,8 +25,11 @@ from cdphelp import (
     websocket,
 )
 from ioproto_browser.machine import translate
+from ioproto_browser.network import BROWSER_CLOSED
 from ioproto_browser.outbox import Outbox
-from ioproto_http.records import Chunk, ChunkKind
+from ioproto_classify.records import SessionSummary
+from ioproto_engineio.records import EngineIOTransportClose
+from ioproto_http.records import Chunk, ChunkKind, WebSocketEnd
 from taphelp import decode
 
 from ioproto.model import ErrorRecord, Record
@@ -60,6 +64,10 @@ def test_a_recorded_conversation_decodes_to_the_scenario(name: str) -> None:
     ]
     assert [bytes([250, 3, 2, 1])] in binary_acks and [bytes([7, 8, 9])] in binary_acks
     assert not [r for r in decoded if isinstance(r, ErrorRecord) and r.layer != "cdp"]
+    # The polling-only session ends at its Engine.IO close; the three on WebSockets (main,
+    # refused /admin, the reconnection) when the browser reported their WebSockets closed.
+    ends = sorted(r.end_reason for r in decoded if isinstance(r, SessionSummary))
+    assert ends == ["closed", "transport closed", "transport closed", "transport closed"]
 
 
 @pytest.mark.parametrize("name", ["node4", "node2"])
@@ -303,6 +311,61 @@ def test_a_frame_error() -> None:
     )
     (error,) = driver.records
     assert error.rule == "cdp.websocket.frame-error" and "Invalid frame header" in error.reason
+
+
+def closed(rid: str, ts: float) -> dict[str, Any]:
+    return event("Network.webSocketClosed", requestId=rid, timestamp=ts)
+
+
+def upgraded(rid: str) -> list[dict[str, Any]]:
+    """A WebSocket that became session ``abc``'s transport (probe, then ``upgrade``)."""
+    return [
+        *websocket(rid, WS_URL),
+        frame(rid, "2probe", sent=True, ts=100.1),
+        frame(rid, "3probe", ts=100.2),
+        frame(rid, "5", sent=True, ts=100.3),
+    ]
+
+
+def test_a_websocket_the_browser_reports_closed_ends_its_session() -> None:
+    """Chromium reports no close frames, only webSocketClosed: a ws-end at the browser's
+    time with no close code, which the Engine.IO layer makes the session's transport-close."""
+    driver = Driver()
+    driver.feed(attached(), *upgraded("9.11"), closed("9.11", ts=100.5))
+    (end,) = [r for r in driver.records if isinstance(r, WebSocketEnd)]
+    assert (end.ts, end.code, end.reason) == (WALL + 100.5, None, BROWSER_CLOSED)
+    assert end.connection == next(chunks(driver.records)).connection
+    assert end.http is not None and end.http.status == 101
+    decoded = decode(driver.records)
+    (close,) = [r for r in decoded if isinstance(r, EngineIOTransportClose)]
+    assert (close.sid, close.code, close.message) == ("abc", None, BROWSER_CLOSED)
+    assert close.ts == WALL + 100.5 and close.parent == end
+    (summary,) = [r for r in decoded if isinstance(r, SessionSummary)]
+    assert summary.end_reason == "transport closed" and summary.ts == close.ts
+    assert driver.machine.network.size == 0
+
+
+def test_a_reported_close_frame_tells_the_end_itself() -> None:
+    driver = Driver()
+    close_frame = frame("9.12", "", sent=True, ts=100.4, opcode=8)
+    driver.feed(attached(), *upgraded("9.12"), close_frame, closed("9.12", ts=100.5))
+    assert not [r for r in driver.records if isinstance(r, WebSocketEnd)]
+    (close,) = [r for r in decode(driver.records) if isinstance(r, EngineIOTransportClose)]
+    assert close.ts == WALL + 100.4 and close.code is None and close.message is None
+
+
+def test_a_refused_or_unwanted_websocket_closing_makes_no_record() -> None:
+    driver = Driver()
+    refused = event(
+        "Network.webSocketHandshakeResponseReceived",
+        requestId="9.13",
+        timestamp=100.01,
+        response={"status": 400, "statusText": "Bad Request", "headers": {}},
+    )
+    driver.feed(attached(), *websocket("9.13", WS_URL)[:2], refused, closed("9.13", 100.1))
+    driver.feed(*websocket("9.14", "ws://127.0.0.1:3000/chat"), closed("9.14", 100.2))
+    driver.feed(closed("9.15", 100.3))  # never seen
+    assert [r.type for r in driver.records] == ["http-response"]
 
 
 # -- targets and the connection -------------------------------------------------------------------

@@ -7,7 +7,8 @@
  *              polling-only session with a binary event (XHR2 bodies in 2.x, base64 in 4.x);
  *              a reconnection after the Engine.IO session drops; then disconnect.
  *   ?short=1   connect, one ack over polling and one over the WebSocket, then disconnect.
- *   ?stay=1    connect, upgrade, one ack, and stay connected (for the crash and close tests).
+ *   ?stay=1    connect, upgrade, one ack, and stay connected (for the crash and close tests;
+ *              the socket is window.staying, for a test to disconnect it).
  * Progress goes to document.title: "done <log>" at the end, "error <message>" on failure,
  * "ready" for ?stay=1.
  */
@@ -89,6 +90,7 @@
     await once(socket, 'connect');
     await upgraded(socket);
     log.push(JSON.stringify(await emitAck(socket, 'echo', 'staying')));
+    window.staying = socket;
     document.title = 'ready ' + log.join(' | ');
   }
 
