@@ -19,7 +19,14 @@ from ioproto_engineio.records import (
     EngineIOPacket,
     EngineIOTransportClose,
 )
-from ioproto_http.records import CONNECTION_ENDS, Chunk, ChunkKind, UnansweredRequest, WebSocketEnd
+from ioproto_http.records import (
+    ABNORMAL_CLOSURE,
+    CONNECTION_ENDS,
+    Chunk,
+    ChunkKind,
+    UnansweredRequest,
+    WebSocketEnd,
+)
 from ioproto_socketio.records import SocketIOPacket, SocketIOUnansweredAck
 
 from ioproto.model import ErrorRecord, Record
@@ -147,7 +154,10 @@ def body(record: Record, *, width: int = 160) -> list[Segment]:
         state = "timed out" if record.timed_out else safe_text(record.reason)
         return [(f"ping unanswered for {format_duration(record.waited)} ({state})", "warn")]
     if isinstance(record, WebSocketEnd):
-        return [(f"websocket ended without a close frame: {record.reason}", "control")]
+        # Only an end the bytes showed (1006) is known to have had no close frame: a
+        # browser reports a WebSocket's end without its frames (code unknown).
+        said = "ended without a close frame" if record.code == ABNORMAL_CLOSURE else "ended"
+        return [(f"websocket {said}: {safe_text(record.reason)}", "control")]
     if isinstance(record, UnansweredRequest):
         method = safe_text(record.http.method or "request") if record.http else "request"
         return [(f"{method} left unanswered: {record.reason}", "control")]

@@ -193,3 +193,20 @@ def test_the_views_say_which_transport_closed() -> None:
     ]
     row = packet_row(closes[0], 1, "polling-xhr", 0)
     assert row["reason"] == "polling closed a poll left unanswered: the connection closed (FIN)"
+
+
+def test_the_monitor_says_what_an_unclaimed_end_is_known_to_be() -> None:
+    """A ws-end from the bytes (1006) had no close frame; one a browser reported (code
+    unknown) only ended; a request left unanswered names its method."""
+    from ioproto_http.records import HttpInfo
+    from ioproto_monitor.render import body
+
+    def said(record: Record) -> str:
+        return "".join(text for text, _ in body(record))
+
+    reset = WebSocketEnd(ts=1.0, reason="the connection was reset (RST)")
+    reported = WebSocketEnd(ts=1.0, reason="the browser reported it closed", code=None)
+    post = UnansweredRequest(ts=1.0, reason="the connection closed (FIN)", http=HttpInfo("POST"))
+    assert said(reset) == "websocket ended without a close frame: the connection was reset (RST)"
+    assert said(reported) == "websocket ended: the browser reported it closed"
+    assert said(post) == "POST left unanswered: the connection closed (FIN)"
