@@ -3,8 +3,12 @@
 :class:`CdpMachine` does everything but the I/O: it attaches to every page, frame and worker
 (``Target.setAutoAttach`` with ``flatten``, browser-wide and then inside each target, with
 ``waitForDebuggerOnStart`` so that a new tab's first requests are not missed), enables the
-``Network`` domain in each, lets it run, follows tabs as they open, reload, close or crash,
-and hands the ``Network`` events to the :class:`~.network.NetworkTranslator`. The caller
+``Network`` domain in each (and ``Page``, with lifecycle events, in pages and frames), lets
+it run, follows tabs as they open, reload, close or crash, and hands the ``Network`` events
+to the :class:`~.network.NetworkTranslator`. When a page is closed, or its main frame loads
+another document (``Page.frameNavigated``), it has the translator end what the old document
+had open (:meth:`~.network.NetworkTranslator.end_document`), which the browser does not
+report (the network module says what it does report). The caller
 sends :meth:`CdpMachine.outgoing` messages, feeds every message it receives to
 :meth:`CdpMachine.receive` and calls :meth:`CdpMachine.tick` while it waits; each returns
 the records now ready, in the browser's order.
@@ -15,8 +19,10 @@ costs at most its own record (``cdp.message.invalid``); a bug becomes ``cdp.inte
 Records it makes itself (layer ``cdp``, connection ``cdp:<target>`` for a target's):
 
 * ``cdp.target.closed`` / ``cdp.target.crashed`` / ``cdp.target.detached``: a page (frame,
-  worker) that had Engine.IO traffic went away, saying what it cut off;
-* ``cdp.command.failed``: the browser refused to enable the Network domain somewhere;
+  worker) that had Engine.IO traffic went away, saying what it cut off (a closed one's
+  WebSockets and waiting requests end with their own records, so they are not counted);
+* ``cdp.command.failed``: the browser refused to enable the Network (or Page) domain
+  somewhere;
 * ``cdp.navigate.failed``: the page given to open did not load;
 * the connection's end (:meth:`CdpMachine.close`) with the rule the caller gives.
 """
@@ -32,12 +38,14 @@ import attrs
 from ioproto.model import ErrorRecord, Record
 
 from .exchanges import Exchange
-from .network import LAYER, NetworkTranslator
+from .network import LAYER, NetworkTranslator, gone
 from .outbox import DEFAULT_WINDOW, Outbox
-from .values import integer, mapping, text
+from .values import integer, mapping, number, text
 
 #: Targets whose network traffic is followed; others (the browser's own UI) are let go.
 NETWORK_TARGETS = frozenset({"page", "iframe", "worker", "shared_worker", "service_worker"})
+#: Targets with a document of their own, whose loading another one is followed (``Page``).
+DOCUMENT_TARGETS = frozenset({"page", "iframe"})
 #: Default byte budget of what waits in memory: half for tracked requests and WebSockets
 #: (the oldest are forgotten beyond it), half for records waiting to leave (beyond it the
 #: oldest body being fetched is given up, and records leave without waiting for late ones).
@@ -54,6 +62,10 @@ class _Target:
     parent: str | None
     ended: bool = False
     detach_reason: str = ""
+    #: ``(frame id, loader id, browser timestamp)`` of the last ``Page.lifecycleEvent``
+    #: ``init`` (a document beginning in a frame): the time of the same load's
+    #: ``frameNavigated``, which has none
+    commit: tuple[str, str, float | None] | None = None
 
 
 @attrs.define(slots=True, eq=False)
@@ -232,6 +244,13 @@ class CdpMachine:
         if method.startswith("Network."):
             if session in self._targets:
                 self.network.handle(method, session, params, now)
+        elif method == "Page.frameNavigated":
+            self._frame_navigated(session, params, now)
+        elif method == "Page.lifecycleEvent" and session in self._targets:
+            if params.get("name") == "init":
+                frame, loader = text(params.get("frameId")), text(params.get("loaderId"))
+                stamp = number(params.get("timestamp"))
+                self._targets[session].commit = (frame or "", loader or "", stamp)
         elif method == "Target.attachedToTarget":
             self._attached(session, params)
         elif method == "Target.detachedFromTarget":
@@ -286,6 +305,12 @@ class CdpMachine:
             "Network.enable", session, self._enable, self._refused(session, "Network.enable")
         )
         self._enabling.add(enabling)
+        if kind in DOCUMENT_TARGETS:
+            # Page: its frameNavigated tells that the document, and its WebSockets and
+            # requests, went; lifecycle events give the browser's time of that.
+            refused = self._refused(session, "Page.enable")
+            self._enabling.add(self.call("Page.enable", session, {}, refused))
+            self.call("Page.setLifecycleEventsEnabled", session, {"enabled": True})
         self.call("Target.setAutoAttach", session, _AUTO_ATTACH)
         self.call("Runtime.runIfWaitingForDebugger", session, {})
         if kind == "page" and self._open_url is not None:
@@ -334,6 +359,25 @@ class CdpMachine:
 
         return on_reply
 
+    def _frame_navigated(self, session: str, params: Mapping[str, Any], now: float) -> None:
+        """A frame of ``session`` committed a new document. When it is the target's own
+        frame (a page's main frame), the old document is gone, and with it every WebSocket
+        and request of the target but the new document's: see the network module."""
+        target = self._targets.get(session)
+        if target is None or target.ended:
+            return
+        frame = mapping(params.get("frame"))
+        frame_id = text(frame.get("id")) or ""
+        if frame_id != target.target_id and text(frame.get("parentId")):
+            return  # a frame inside the page: its WebSockets cannot be told from the page's
+        loader = text(frame.get("loaderId")) or ""
+        target.url = text(frame.get("url")) or target.url
+        commit = target.commit
+        stamp = commit[2] if commit is not None and commit[:2] == (frame_id, loader) else None
+        ts = self.network.clock.epoch(stamp, now)
+        reason = gone(target.type, navigated=True)
+        self.network.end_document(session, reason, ts, now, keep_loader=loader)
+
     def _end(self, session: str, now: float, *, crashed: bool) -> None:
         target = self._targets.get(session)
         if target is None:
@@ -345,13 +389,20 @@ class CdpMachine:
         if not crashed:
             self._targets.pop(session, None)
         self.outbox.abandon(f"the {target.type or 'target'} went away first", owner=session)
+        closed = not crashed and target.detach_reason in ("", "target_closed")
+        if closed:
+            # Closed, its documents are gone, and their WebSockets and requests with them
+            # (a crashed or detached target's fate is not known: those are only cut off).
+            ts = self.network.clock.epoch(None, now)
+            reason = gone(target.type, navigated=False)
+            self.network.end_document(session, reason, ts, now)
         cut = self.network.end_session(session)
         if not cut.traffic:
             return
         lost = cut.describe()
         if crashed:
             rule, what = "cdp.target.crashed", "crashed"
-        elif target.detach_reason in ("", "target_closed"):
+        elif closed:
             rule, what = "cdp.target.closed", "closed"
         else:
             rule, what = "cdp.target.detached", f"detached ({target.detach_reason})"

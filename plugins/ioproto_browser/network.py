@@ -31,10 +31,22 @@ source does):
   the event, ``code`` ``None`` (not known) and ``reason`` :data:`BROWSER_CLOSED`: the
   Engine.IO layer turns it into the session's ``transport-close``, which ends the session
   then. (A close frame, were one reported, would make that ``transport-close`` itself.)
+* The page closed, or its main frame committed another document (the machine sees the
+  target detach, or ``Page.frameNavigated``, and calls
+  :meth:`NetworkTranslator.end_document`): the browser reports nothing of the old
+  document's WebSockets and requests (below), but they are gone. Each open WebSocket gets a
+  ``WebSocketEnd`` (``code`` ``None``, ``reason`` :data:`PAGE_CLOSED` or
+  :data:`PAGE_NAVIGATED`), each waiting request some layer takes (a poll naming its
+  session) an :class:`~ioproto_http.records.UnansweredRequest` with the same reason, which
+  the Engine.IO layer turns into the session's ``transport-close``. Their time: the
+  browser's time of the new document's start (the ``init`` lifecycle event, which comes
+  just before ``frameNavigated``), else, as for a closed page, when the event arrived
+  (neither the detach nor ``frameNavigated`` carries a time).
 
 What Chromium reports when a WebSocket ends (Chromium 156 headless, socket.io 4.8.1 and
-2.5.1, the page's socket upgraded to WebSocket; tcpdump on the server's port showed what
-was on the wire; tests/browser/test_cdp_ws_close.py keeps (a) and (c) checked):
+2.5.1, the page's socket upgraded to WebSocket, or polling only for (b1) and (b2); tcpdump
+on the server's port showed what was on the wire; tests/browser/test_cdp_ws_close.py keeps
+(a), (b1), (b2) and (c) checked):
 
 * No close frame is ever reported, sent or received: no ``webSocketFrameSent/Received``
   with opcode 8. ``webSocketClosed`` carries ``requestId`` and ``timestamp`` only: no close
@@ -42,11 +54,30 @@ was on the wire; tests/browser/test_cdp_ws_close.py keeps (a) and (c) checked):
 * (a) The page calls ``socket.disconnect()``: the Socket.IO ``DISCONNECT`` (``41``) is
   reported as a frame sent, then ``webSocketClosed`` about 5 ms later. On the wire the
   browser sent a close frame without a status code and the server answered it.
-* (b) The page is closed: no ``webSocketClosed``; the target detaches and the
-  ``cdp.target.closed`` record says that an open WebSocket was cut off. The page navigates
-  away (to ``about:blank``, to another page of the same server, a reload): nothing at all of
-  the old page's WebSocket. On the wire, in all these cases, the browser sent a close frame
-  with 1001 (going away). Its session stays open until the capture ends.
+* (b1) The page is closed (``Target.closeTarget``, as closing a tab): no
+  ``webSocketClosed``, no ``loadingFailed`` for a waiting poll, no ``Inspector.detached``
+  (even with the Inspector domain on); only ``Target.detachedFromTarget`` (and, to a
+  client that asked with ``setDiscoverTargets``, ``targetInfoChanged`` ``attached: false``
+  and ``targetDestroyed``), none with a time. On the wire the browser sends a close frame
+  with 1001 (going away) some 10 ms after the detach arrives; a waiting poll's connection
+  is closed (a FIN, unanswered), and the server ends the session ("poll connection closed
+  prematurely").
+* (b2) The page navigates away (to ``about:blank``, to another page of the same server or
+  of another site: the target and its session stay) or reloads: nothing
+  at all of the old page's WebSockets or waiting poll in the Network domain, no
+  ``loadingFailed``. The ``Page`` domain (which the machine enables for this) reports the
+  new document: ``frameStartedNavigating``, ``frameStartedLoading``, then, when it
+  commits, ``lifecycleEvent`` ``init`` (with a ``timestamp`` on the Network events' clock)
+  and ``frameNavigated`` for the main frame (its ``id`` is the target's id, no
+  ``parentId``; a new ``loaderId``, which the new document's own request carries). On the
+  wire the old page's close frame (1001) and its poll's FIN go out 4 to 10 ms before that
+  ``init`` time: the old document goes as the new one commits. A navigation within the
+  document (``location.hash``, ``history.pushState``) gives ``navigatedWithinDocument``,
+  no ``frameNavigated``, and the wire shows the WebSocket still open then; one that
+  commits nothing (a 204 answer, a download; not checked) gives no ``frameNavigated``
+  either, so neither ends anything. A frame inside the page that navigates reports
+  ``frameNavigated`` with a ``parentId``; which WebSockets it had, the events do not say
+  (``webSocketCreated`` names no frame), so nothing is ended for it.
 * (c) The server closes the Engine.IO connection (``socket.conn.close()``: its close frame
   without a status code on the wire): ``webSocketClosed``. The server is killed (SIGKILL)
   or stopped (SIGTERM: its process exits before a close frame goes out): the TCP
@@ -54,6 +85,11 @@ was on the wire; tests/browser/test_cdp_ws_close.py keeps (a) and (c) checked):
 * In (a) and (c) the event's time is a few milliseconds after the first close frame (or
   the FIN) on the wire (0.3 to 3 ms, through the clock's offset): the end of the close
   handshake, or the FIN itself.
+* A page that crashes: not checked, so its WebSockets are only counted as cut off
+  (``cdp.target.crashed``); nor a page detached by someone else, which lives on.
+* Requests made with ``keepalive`` (``fetch`` with ``keepalive: true``, ``sendBeacon``)
+  may outlive their page; the translator does not tell them apart, so one still waiting
+  when its page goes is reported unanswered. Engine.IO's requests are never keepalive.
 
 Chunks carry the browser's time (:mod:`.clock`), the request headers as the page sent them
 (User-Agent included) and connection names ``cdp:<target>/<request id>-<host>:<port>``:
@@ -75,7 +111,15 @@ from typing import Any, Protocol
 from urllib.parse import SplitResult, parse_qsl, urlsplit
 
 import attrs
-from ioproto_http.records import WS_CLOSE, Chunk, ChunkKind, HttpInfo, WebSocketEnd, control_type
+from ioproto_http.records import (
+    WS_CLOSE,
+    Chunk,
+    ChunkKind,
+    HttpInfo,
+    UnansweredRequest,
+    WebSocketEnd,
+    control_type,
+)
 
 from ioproto.model import Direction, ErrorRecord, Record
 
@@ -96,6 +140,11 @@ _CONTROL_OPCODES = frozenset({8, 9, 10})
 #: The ``reason`` of the ``ws-end`` record of a WebSocket the browser reported closed (and
 #: the ``message`` of the ``transport-close`` made of it): who saw the end, and no more.
 BROWSER_CLOSED = "the browser reported it closed; the close code is unknown"
+#: The ``reason`` of the ``ws-end`` and ``http-unanswered`` records of a page's WebSockets
+#: and waiting requests when the page was closed, or loaded another document (a reload
+#: too): what the browser reported, which is all it reports of their end.
+PAGE_CLOSED = "the page was closed"
+PAGE_NAVIGATED = "the page navigated away or reloaded"
 _DEFAULT_PORTS = {"http": 80, "ws": 80, "https": 443, "wss": 443}
 #: Response bodies that are empty by nature: a failed getResponseBody is no loss for these.
 _EMPTY_STATUSES = frozenset({101, 204, 304})
@@ -134,6 +183,7 @@ class _Request:
     resource_type: str
     chunk: Chunk
     size: int
+    loader: str = ""  # the browser's id of the document load that made it (``loaderId``)
     body: bytes | None = None
     response: _Response | None = None
     delivered: float | None = None  # browser time the page last got bytes of the response
@@ -245,6 +295,40 @@ class NetworkTranslator:
             self._traffic.discard(session)
         return cut
 
+    def end_document(
+        self, session: str, reason: str, ts: float, now: float, *, keep_loader: str = ""
+    ) -> None:
+        """The document of ``session`` went away at ``ts`` (its page was closed, or loaded
+        another document), and its WebSockets and waiting requests with it, which the browser
+        does not report (see the module docstring).
+
+        Each open WebSocket (a 101 or a message came, no close frame) gets a
+        :class:`WebSocketEnd`, ``code`` ``None``; each waiting request some layer takes an
+        :class:`UnansweredRequest`; both with ``reason``. Requests of the document load
+        ``keep_loader`` (the new document's own request) stay. What ended here is
+        forgotten, and a WebSocket's late events are ignored: it cannot end twice.
+        """
+        for key, request in list(self._requests.items()):
+            if request.session != session or (keep_loader and request.loader == keep_loader):
+                continue
+            self._forget_request(key)
+            self._observe_exchange(request, error=reason)
+            cut = UnansweredRequest(
+                ts=ts,
+                connection=request.connection,
+                direction="c2s",
+                reason=reason,
+                http=request.info,
+                request_ts=request.started,
+            )
+            if self._wanted is None or self._wanted(cut):
+                self._outbox.put(now, cut)
+        for key, socket in list(self._sockets.items()):
+            if socket.session == session:
+                self._forget_socket(key)
+                self._ignore(key)
+                self._socket_ended(socket, ts, reason, now)
+
     def evict_oldest(self, now: float, budget: int) -> bool:
         """Forget the oldest tracked request (else WebSocket) to stay within ``budget``
         bytes; an error record says so. False if nothing is tracked."""
@@ -304,6 +388,7 @@ class NetworkTranslator:
             resource_type=text(params.get("type")) or "Other",
             chunk=chunk,
             size=size,
+            loader=text(params.get("loaderId")) or "",
         )
         self._requests[key] = tracked
         self.size += size
@@ -575,16 +660,18 @@ class NetworkTranslator:
         if socket is None:
             return
         self._forget_socket(key)
+        ts = self.clock.epoch(number(params.get("timestamp")), now)
+        self._socket_ended(socket, ts, BROWSER_CLOSED, now)
+
+    def _socket_ended(self, socket: _Socket, ts: float, reason: str, now: float) -> None:
+        """A ``ws-end`` for ``socket``, which ended at ``ts``, if it had opened and no close
+        frame told its end."""
         if socket.opened and not socket.close_seen:
-            # Chromium reports no close frames (see the module docstring): this event is
-            # all there is of the end, so the record says who saw it and no close code.
-            ts = self.clock.epoch(number(params.get("timestamp")), now)
+            # Chromium reports no close frames (see the module docstring): the event that
+            # told the end is all there is of it, so the record says what was reported and
+            # no close code.
             end = WebSocketEnd(
-                ts=ts,
-                connection=socket.connection,
-                reason=BROWSER_CLOSED,
-                http=socket.info,
-                code=None,
+                ts=ts, connection=socket.connection, reason=reason, http=socket.info, code=None
             )
             self._outbox.put(now, end)
 
@@ -693,6 +780,16 @@ class NetworkTranslator:
 
 
 # -- helpers ------------------------------------------------------------------------------------
+
+
+def gone(kind: str, *, navigated: bool) -> str:
+    """The ``reason`` of the records ending what a target of type ``kind`` had open when it
+    was closed, or (``navigated``) loaded another document: :data:`PAGE_CLOSED`,
+    :data:`PAGE_NAVIGATED`, or the same of a frame (``iframe``) or worker."""
+    if kind == "page":
+        return PAGE_NAVIGATED if navigated else PAGE_CLOSED
+    what = "frame" if kind == "iframe" else kind.replace("_", " ") or "target"
+    return f"the {what} navigated away or reloaded" if navigated else f"the {what} was closed"
 
 
 def _split(url: str) -> SplitResult:

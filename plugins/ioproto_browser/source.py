@@ -81,7 +81,7 @@ class CdpSource:
         "open_required": "true: a page given to open that does not load ends the run (exit 2)",
     }
     file_options = ("har", "record")
-    types = (*CHUNK_TYPES, "ws-end")
+    types = (*CHUNK_TYPES, "ws-end", "http-unanswered")
 
     def __init__(self, on_ready: Callable[[], None] | None = None) -> None:
         #: Called once the capture is on (every tab attached, its Network domain enabled).

@@ -4,9 +4,9 @@ Runs the full test page (peers/page) in headless Chromium against socket.io 4.8.
 socket.io 2.5.1 servers with the ``cdp`` source's ``record=`` option, and writes every
 message the browser sent to data/<kind>.cdp.jsonl (one JSON object per line). Asset
 requests stay in (the translator must skip them); events the translator does not read
-(``*ExtraInfo``, ``policyUpdated``) and initiator stacks are left out to
-keep the files small; neither changes which commands the translator sends, so replies
-still match by id.
+(``*ExtraInfo``, ``policyUpdated``, the ``Page`` domain's but ``frameNavigated`` and the
+``init`` lifecycle event) and initiator stacks are left out to keep the files small;
+neither changes which commands the translator sends, so replies still match by id.
 """
 
 from __future__ import annotations
@@ -15,9 +15,10 @@ import json
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
-sys.path[:0] = [str(HERE), str(HERE.parent / "live")]
+sys.path[:0] = [str(HERE), str(HERE.parent / "live"), str(HERE.parent)]
 
 from browserhelp import Capture, chromium, start_server, wait_title  # noqa: E402
 
@@ -47,11 +48,18 @@ UNREAD = {
 }
 
 
+def unread(message: dict[str, Any]) -> bool:
+    method = message.get("method") or ""
+    if method == "Page.lifecycleEvent":
+        return bool(message.get("params", {}).get("name") != "init")
+    return method in UNREAD or (method.startswith("Page.") and method != "Page.frameNavigated")
+
+
 def trim(path: Path) -> None:
     kept = []
     for line in path.read_text().splitlines():
         message = json.loads(line)
-        if message.get("method") in UNREAD:
+        if unread(message):
             continue
         message.get("params", {}).pop("initiator", None)
         kept.append(json.dumps(message, separators=(",", ":")))

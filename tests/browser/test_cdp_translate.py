@@ -10,6 +10,7 @@ import pytest
 from cdphelp import (
     EIO,
     SESSION,
+    TARGET,
     UA,
     WALL,
     Driver,
@@ -25,11 +26,11 @@ from cdphelp import (
     websocket,
 )
 from ioproto_browser.machine import translate
-from ioproto_browser.network import BROWSER_CLOSED
+from ioproto_browser.network import BROWSER_CLOSED, PAGE_CLOSED, PAGE_NAVIGATED, gone
 from ioproto_browser.outbox import Outbox
 from ioproto_classify.records import SessionSummary
 from ioproto_engineio.records import EngineIOTransportClose
-from ioproto_http.records import Chunk, ChunkKind, WebSocketEnd
+from ioproto_http.records import Chunk, ChunkKind, UnansweredRequest, WebSocketEnd
 from taphelp import decode
 
 from ioproto.model import ErrorRecord, Record
@@ -98,8 +99,10 @@ def test_skipped_requests_cost_no_round_trip() -> None:
 def test_a_polling_request_and_response() -> None:
     driver = Driver()
     driver.feed(attached())
-    assert driver.methods()[-3:] == [
+    assert driver.methods()[-5:] == [
         "Network.enable",
+        "Page.enable",
+        "Page.setLifecycleEventsEnabled",
         "Target.setAutoAttach",
         "Runtime.runIfWaitingForDebugger",
     ]
@@ -371,14 +374,151 @@ def test_a_refused_or_unwanted_websocket_closing_makes_no_record() -> None:
 # -- targets and the connection -------------------------------------------------------------------
 
 
-def test_a_closed_tab_says_what_it_cut_off() -> None:
+POLL = EIO + "&sid=p0ll"
+
+
+def page_with_sessions(driver: Driver) -> None:
+    """A page (loader ``L1``) with session ``abc`` upgraded to WebSocket ``9.20`` and
+    session ``p0ll`` waiting on its long poll ``1.20``."""
+    driver.feed(attached(), *upgraded("9.20"), loaded_by("L1", request("1.20", POLL, ts=100.4)))
+
+
+def loaded_by(loader: str, message: dict[str, Any]) -> dict[str, Any]:
+    """``message``, a ``requestWillBeSent``, made by document load ``loader``."""
+    message["params"]["loaderId"] = loader
+    return message
+
+
+def ends(records: list[Record]) -> list[tuple[str, float, str]]:
+    """``(type, ts, reason)`` of the ws-end and http-unanswered records."""
+    return [
+        (r.type, r.ts, r.reason) for r in records if isinstance(r, WebSocketEnd | UnansweredRequest)
+    ]
+
+
+def closes(records: list[Record]) -> dict[str, tuple[str, str | None]]:
+    """``{sid: (transport, message)}`` of the decoded transport-close records, and every
+    session's summary says ``transport closed`` at that time."""
+    decoded = decode(records)
+    found = {
+        r.sid: (r.transport, r.message)
+        for r in decoded
+        if isinstance(r, EngineIOTransportClose) and r.sid
+    }
+    summaries = {r.sid: r for r in decoded if isinstance(r, SessionSummary)}
+    for sid in found:
+        assert summaries[sid].end_reason == "transport closed"
+    return found
+
+
+def navigated(loader: str, *, frame: str = TARGET, parent: str | None = None) -> dict[str, Any]:
+    body = {"id": frame, "loaderId": loader, "url": "http://127.0.0.1:3000/other"}
+    if parent is not None:
+        body["parentId"] = parent
+    return event("Page.frameNavigated", frame=body, type="Navigation")
+
+
+def commit(loader: str, ts: float, *, frame: str = TARGET) -> dict[str, Any]:
+    """The ``init`` lifecycle event that comes as a new document begins."""
+    return event("Page.lifecycleEvent", frameId=frame, loaderId=loader, name="init", timestamp=ts)
+
+
+def detached() -> dict[str, Any]:
+    return event("Target.detachedFromTarget", session="", sessionId=SESSION, targetId=TARGET)
+
+
+def test_a_closed_tab_ends_its_websockets_and_waiting_polls() -> None:
+    """Chromium reports nothing of a closed page's WebSockets and requests, only that the
+    target detached: each open one ends then (the browser's close frame 1001 and the poll's
+    FIN are on the wire), and their sessions with them."""
     driver = Driver()
-    driver.feed(attached(), *websocket("9.8", WS_URL), request("1.9"))
-    driver.feed(event("Target.detachedFromTarget", session="", sessionId=SESSION, targetId="x"))
+    page_with_sessions(driver)
+    driver.feed(*websocket("9.21", WS_URL)[:2])  # a handshake still under way: no ws-end
+    driver.feed(detached())
+    when = round(driver.now, 6)  # the detach gives no time: when it arrived
+    assert ends(driver.records) == [
+        ("http-unanswered", when, PAGE_CLOSED),
+        ("ws-end", when, PAGE_CLOSED),
+    ]
+    (end,) = [r for r in driver.records if isinstance(r, WebSocketEnd)]
+    assert end.code is None and end.http is not None and end.http.status == 101
+    (cut,) = [r for r in driver.records if isinstance(r, UnansweredRequest)]
+    assert cut.http is not None and cut.request_ts == WALL + 100.4
+    assert closes(driver.records) == {
+        "abc": ("websocket", PAGE_CLOSED),
+        "p0ll": ("polling", f"a poll left unanswered: {PAGE_CLOSED}"),
+    }
+    # The tab's record says it closed; what it had open ended with records of their own.
     (closed,) = [r for r in driver.records if isinstance(r, ErrorRecord)]
-    assert closed.rule == "cdp.target.closed"
-    assert "1 open WebSocket and 1 unanswered request cut off" in closed.reason
+    assert closed.rule == "cdp.target.closed" and "cut off" not in closed.reason
     assert driver.machine.network.size == 0
+
+
+def test_a_websocket_closed_before_its_tab_is_not_ended_twice() -> None:
+    driver = Driver()
+    page_with_sessions(driver)
+    driver.feed(closed("9.20", ts=100.5), detached())
+    assert [(kind, reason) for kind, _, reason in ends(driver.records)] == [
+        ("ws-end", BROWSER_CLOSED),
+        ("http-unanswered", PAGE_CLOSED),
+    ]
+
+
+def test_a_page_that_navigates_away_ends_what_its_old_document_had_open() -> None:
+    """A new document in the page's main frame: the old one's WebSockets and requests ended
+    at the browser's time of the new one's start (its ``init`` lifecycle event); the new
+    document's own request (its loader) goes on."""
+    driver = Driver(take_all=True)
+    page_with_sessions(driver)
+    document = loaded_by("L2", request("L2", "http://127.0.0.1:3000/other", ts=100.6))
+    driver.feed(document, commit("L2", ts=100.7), navigated("L2"))
+    assert ends(driver.records) == [
+        ("http-unanswered", WALL + 100.7, PAGE_NAVIGATED),
+        ("ws-end", WALL + 100.7, PAGE_NAVIGATED),
+    ]
+    assert closes(driver.records) == {
+        "abc": ("websocket", PAGE_NAVIGATED),
+        "p0ll": ("polling", f"a poll left unanswered: {PAGE_NAVIGATED}"),
+    }
+    # Late events of the old WebSocket end nothing more and are no WebSocket of their own.
+    driver.feed(frame("9.20", "4late", ts=100.8), closed("9.20", ts=100.9))
+    assert len(ends(driver.records)) == 2 and rules(driver.records) == []
+    # The new document's request is still followed, to its answer.
+    driver.feed(response("L2"), finished("L2"))
+    fetched = [c["params"] for c in driver.sent if c["method"] == "Network.getResponseBody"]
+    assert fetched == [{"requestId": "L2"}]
+
+
+def test_without_a_lifecycle_event_the_end_is_when_the_navigation_was_reported() -> None:
+    driver = Driver()
+    page_with_sessions(driver)
+    driver.feed(commit("L9", ts=100.7), navigated("L2"))  # another load's event
+    assert {ts for _, ts, _ in ends(driver.records)} == {round(driver.now, 6)}
+
+
+def test_a_frame_inside_the_page_navigating_ends_nothing() -> None:
+    """Which of the page's WebSockets a frame inside it opened, the browser does not say."""
+    driver = Driver()
+    page_with_sessions(driver)
+    driver.feed(navigated("L3", frame="F1", parent=TARGET))
+    assert ends(driver.records) == []
+
+
+def test_a_tab_detached_by_someone_else_only_cuts_off() -> None:
+    """Detached, the page may live on: the record says what was cut off, nothing ends."""
+    driver = Driver()
+    page_with_sessions(driver)
+    driver.feed(event("Inspector.detached", reason="canceled_by_user"), detached())
+    (record,) = driver.records[-1:]
+    assert isinstance(record, ErrorRecord) and record.rule == "cdp.target.detached"
+    assert "1 open WebSocket and 1 unanswered request cut off" in record.reason
+    assert ends(driver.records) == []
+
+
+def test_what_ends_with_a_frame_or_worker() -> None:
+    assert gone("page", navigated=False) == PAGE_CLOSED
+    assert gone("iframe", navigated=True) == "the frame navigated away or reloaded"
+    assert gone("shared_worker", navigated=False) == "the shared worker was closed"
 
 
 def test_a_crashed_tab() -> None:
@@ -390,6 +530,9 @@ def test_a_crashed_tab() -> None:
     assert rules(driver.records) == ["cdp.body.unavailable", "cdp.target.crashed"]
     driver.feed(event("Target.detachedFromTarget", session="", sessionId=SESSION))
     assert rules(driver.records) == ["cdp.body.unavailable", "cdp.target.crashed"]
+    # What a crash does to the page's WebSockets is not checked: it only cuts them off.
+    assert "1 open WebSocket cut off" in driver.records[-1].reason
+    assert not [r for r in driver.records if isinstance(r, WebSocketEnd)]
 
 
 def test_a_quiet_tab_closes_without_a_record() -> None:
@@ -408,8 +551,10 @@ def test_other_targets_are_let_go() -> None:
 def test_opening_a_page_waits_for_the_network_domain() -> None:
     driver = Driver(open_url="http://127.0.0.1:3000/")
     driver.feed(attached())
-    assert driver.methods()[-4:] == [
+    assert driver.methods()[-6:] == [
         "Network.enable",
+        "Page.enable",
+        "Page.setLifecycleEventsEnabled",
         "Target.setAutoAttach",
         "Runtime.runIfWaitingForDebugger",
         "Page.navigate",
