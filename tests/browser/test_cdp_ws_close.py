@@ -1,13 +1,15 @@
 """A session captured from a real browser ends when its WebSocket closes, while the capture
 still runs: ``ioproto decode cdp:…`` attached to a real headless Chromium whose page holds a
-Socket.IO session (socket.io 4.8.1, upgraded to WebSocket) until the page disconnects or
-the server is killed.
+Socket.IO session (socket.io 4.8.1, upgraded to WebSocket, or polling only) until the page
+disconnects, the server is killed, or the page is closed or navigates away.
 
-Chromium reports no close frames, only ``Network.webSocketClosed``
-(plugins/ioproto_browser/network.py says what it reports when); the ``cdp`` source makes a
-``ws-end`` of it, which the Engine.IO layer turns into the session's ``transport-close``:
-its close code unknown, at the time the browser reported the close. The session's summary
-says ``transport closed`` and comes then, not when the capture stops.
+Chromium reports no close frames, only ``Network.webSocketClosed``, and nothing at all of
+the WebSockets and polls of a page closed or navigated away, only that (the target
+detaches; ``Page.frameNavigated``): plugins/ioproto_browser/network.py says what it reports
+when. The ``cdp`` source makes a ``ws-end`` (or, of a waiting poll, an ``http-unanswered``)
+of it, which the Engine.IO layer turns into the session's ``transport-close``: its close
+code unknown, at the time the browser reported the end. The session's summary says
+``transport closed`` and comes then, not when the capture stops.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from typing import Any
 import pytest
 from browserhelp import chromium, start_server, wait_title
 from clirun import start_ioproto
-from ioproto_browser.network import BROWSER_CLOSED
+from ioproto_browser.network import BROWSER_CLOSED, PAGE_CLOSED, PAGE_NAVIGATED
 
 pytestmark = [pytest.mark.browser, pytest.mark.node]
 
@@ -44,9 +46,47 @@ def kill_server(page: Any, server: Any) -> None:
     server.proc.kill()  # SIGKILL: no close frame, no Engine.IO close
 
 
-@pytest.mark.parametrize("end", [disconnect, kill_server], ids=["disconnect", "server-killed"])
-def test_the_session_ends_when_the_browser_reports_its_websocket_closed(
-    tmp_path: Path, end: Any
+def close_page(page: Any, server: Any) -> None:
+    page.close()
+
+
+def leave(page: Any, server: Any) -> None:
+    page.goto("about:blank")
+
+
+def reload(page: Any, server: Any) -> None:
+    page.reload()  # the new page's session is another one, open until the capture ends
+
+
+def another_page(page: Any, server: Any) -> None:
+    page.goto(server.url + "/socket.io.js")
+
+
+POLL_CUT = "a poll left unanswered: "
+ENDS = [
+    # (query, what ends it, the transport-close's transport and message)
+    ("stay=1", disconnect, "websocket", BROWSER_CLOSED),
+    ("stay=1", kill_server, "websocket", BROWSER_CLOSED),
+    ("stay=1", close_page, "websocket", PAGE_CLOSED),
+    ("stay=1", leave, "websocket", PAGE_NAVIGATED),
+    ("stay=1", reload, "websocket", PAGE_NAVIGATED),
+    ("stay=1&polling=1", close_page, "polling", POLL_CUT + PAGE_CLOSED),
+    ("stay=1&polling=1", another_page, "polling", POLL_CUT + PAGE_NAVIGATED),
+]
+IDS = [
+    "disconnect",
+    "server-killed",
+    "tab-closed",
+    "navigated-away",
+    "reloaded",
+    "polling-tab-closed",
+    "polling-navigated-away",
+]
+
+
+@pytest.mark.parametrize(("query", "end", "transport", "message"), ENDS, ids=IDS)
+def test_the_session_ends_when_the_browser_reports_its_transport_gone(
+    tmp_path: Path, query: str, end: Any, transport: str, message: str
 ) -> None:
     server = start_server("node4")
     out = tmp_path / "records.jsonl"
@@ -62,7 +102,7 @@ def test_the_session_ends_when_the_browser_reports_its_websocket_closed(
                 attached = proc.stderr.readline()
                 assert attached.startswith("ioproto: attached to "), attached
                 page = context.new_page()
-                page.goto(server.url + "/?stay=1")
+                page.goto(f"{server.url}/?{query}")
                 wait_title(page, "ready")
                 page.wait_for_timeout(300)  # the ack's frames are reported
                 assert summaries(records_of(out)) == []  # the session is open
@@ -86,11 +126,12 @@ def test_the_session_ends_when_the_browser_reports_its_websocket_closed(
     assert summary["end_reason"] == "transport closed"
     sid = summary["sid"]
     (closed,) = [r for r in seen if r["type"] == "transport-close"]
-    assert closed["sid"] == sid and closed["transport"] == "websocket"
-    assert closed["code"] is None and closed["message"] == BROWSER_CLOSED
+    assert closed["sid"] == sid and closed["transport"] == transport
+    assert closed["code"] is None and closed["message"] == message
     assert closed["connection"].startswith("cdp:")
     # At the browser's time of the close: after the action, not at the capture's end.
     assert ended_at - 0.05 <= closed["ts"] <= ended_at + 5, (ended_at, closed["ts"])
     assert summary["ts"] == closed["ts"]
-    # Nothing more of the session at the end of the capture (no second summary).
-    assert summaries(records_of(out)) == [summary]
+    # Nothing more of the session at the end of the capture (no second summary; a reload's
+    # new session ends then).
+    assert [s for s in summaries(records_of(out)) if s["sid"] == sid] == [summary]

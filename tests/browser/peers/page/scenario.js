@@ -8,7 +8,8 @@
  *              a reconnection after the Engine.IO session drops; then disconnect.
  *   ?short=1   connect, one ack over polling and one over the WebSocket, then disconnect.
  *   ?stay=1    connect, upgrade, one ack, and stay connected (for the crash and close tests;
- *              the socket is window.staying, for a test to disconnect it).
+ *              the socket is window.staying, for a test to disconnect it). With
+ *              &polling=1 the socket polls only (no upgrade), its long poll waiting.
  * Progress goes to document.title: "done <log>" at the end, "error <message>" on failure,
  * "ready" for ?stay=1.
  */
@@ -86,9 +87,11 @@
   }
 
   async function stay() {
-    const socket = io(base, Object.assign({ transports: ['polling', 'websocket'] }, fast));
+    const polling = Boolean(params.get('polling'));
+    const transports = polling ? ['polling'] : ['polling', 'websocket'];
+    const socket = io(base, Object.assign({ transports }, fast));
     await once(socket, 'connect');
-    await upgraded(socket);
+    if (!polling) await upgraded(socket);
     log.push(JSON.stringify(await emitAck(socket, 'echo', 'staying')));
     window.staying = socket;
     document.title = 'ready ' + log.join(' | ');
