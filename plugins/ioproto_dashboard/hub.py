@@ -22,6 +22,7 @@ from typing import Any
 
 import attrs
 
+from ioproto.liveclock import LiveClock
 from ioproto.model import Record
 
 from .aggregate import Aggregate
@@ -94,8 +95,8 @@ class Hub:
         self.publish_seconds = 0.0
         self._dirty = True
         self._next = 0.0
-        #: ``time.monotonic()`` when the latest record arrived (the live capture clock)
-        self._arrived = 0.0
+        #: capture time on a live source, between its records
+        self._clock = LiveClock()
         self._version = 0
         #: Called (from the publishing thread) after each publication.
         self.on_publish: Callable[[], None] | None = None
@@ -107,7 +108,7 @@ class Hub:
         with self.lock:
             self.aggregate.add(record)
             self._dirty = True
-            self._arrived = arrived = time.monotonic()
+            arrived = self._clock.arrived(record.ts)
             if arrived >= self._next:
                 self._publish_locked()
 
@@ -165,16 +166,13 @@ class Hub:
     # -- publishing ---------------------------------------------------------------------------
 
     def _now(self) -> float | None:
-        """Capture time now (``None`` before the first record): the latest record's time,
-        plus, while a live source runs, the time elapsed since a record last arrived. Not
-        the wall clock's reading: the records' clock need not be this machine's (a tap on a
-        host whose clock is a minute behind would have every session end at once), and a
-        record late in the pipeline never ends a session early. The ``prometheus`` sink
-        keeps time the same way. A file's capture time stays the records' own."""
-        last = self.aggregate.last_ts
-        if last is None or not self.following:
-            return last
-        return last + (time.monotonic() - self._arrived)
+        """Capture time now (``None`` before the first record): while a live source runs,
+        :class:`~ioproto.liveclock.LiveClock`'s (the latest record's time plus the time
+        elapsed since a record last arrived, as the ``prometheus`` sink keeps it); a file's
+        stays the records' own, the latest record's time."""
+        if self.following:
+            return self._clock.now()
+        return self.aggregate.last_ts
 
     def _publish_locked(self) -> None:
         start = time.perf_counter()

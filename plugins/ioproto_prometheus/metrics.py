@@ -12,7 +12,8 @@ away); the end of the input. These are the dashboard's rules, in one place
 (:mod:`ioproto_classify.liveness`). Idle
 sessions are looked for as records arrive, at most once a second of capture time, least
 recently active first. The records of a live source (:class:`LiveMetrics`) arrive as the
-traffic happens, so capture time also passes between them, by the wall clock: a scrape
+traffic happens, so capture time also passes between them, as real time does
+(:mod:`ioproto.liveclock`): a scrape
 looks for idle sessions too, and a wire gone quiet does not hold the gauge up.
 
 Tables keyed by traffic are bounded: sessions followed (open sessions, their pingTimeout,
@@ -25,7 +26,6 @@ default 100,000), and label values by :class:`~.labels.LabelCap`.
 from __future__ import annotations
 
 import threading
-import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -44,6 +44,7 @@ from ioproto_socketio.records import SocketIOPacket, SocketIOUnansweredAck
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.metrics_core import Metric
 
+from ioproto.liveclock import LiveClock
 from ioproto.model import ErrorRecord, Record
 
 from .labels import LabelCap
@@ -430,33 +431,26 @@ class Metrics:
 
 class LiveMetrics(Metrics):
     """The metrics of a live source's records (``SinkContext.live``): they arrive as the
-    traffic happens, so capture time passes between them as the wall clock does. Capture
-    time *now* is the latest record's time plus the time elapsed (``time.monotonic``) since
-    a record last arrived (so the records' clock need not be this machine's, and a record
-    late in the pipeline never ends a session early), and a scrape first ends the sessions
-    idle by then.
+    traffic happens, so capture time passes between them as real time does. Capture time
+    *now* is :class:`~ioproto.liveclock.LiveClock`'s (the latest record's time plus the time
+    elapsed since a record last arrived, as the dashboard keeps it), and a scrape first ends
+    the sessions idle by then.
     :meth:`add` and the scrape's look take turns (a lock): both change the sessions' table.
     """
 
     def __init__(self, **bounds: int) -> None:
         self._lock = threading.Lock()
-        self._latest: float | None = None
-        self._latest_at = 0.0
+        self._clock = LiveClock()
         super().__init__(**bounds)
 
     def add(self, record: Record) -> None:
         with self._lock:
             super().add(record)
-            ts = record.ts
-            if self._latest is None or ts > self._latest:
-                self._latest = ts
-            self._latest_at = time.monotonic()
+            self._clock.arrived(record.ts)
 
     def now(self) -> float | None:
         """Capture time now (``None`` before the first record)."""
-        if self._latest is None:
-            return None
-        return self._latest + (time.monotonic() - self._latest_at)
+        return self._clock.now()
 
     def before_scrape(self) -> None:
         with self._lock:
