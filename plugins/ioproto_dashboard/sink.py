@@ -1,15 +1,21 @@
 """The ``dashboard`` sink: serves the realtime web dashboard of the records it is given.
 
-Options (``--sink-option dashboard.KEY=VALUE``, or the ``ioproto dashboard`` flags):
+Options (``--sink-option dashboard.KEY=VALUE``, or the ``ioproto dashboard`` flags; an
+in-process tap's ``sink_options``):
 
-* ``listen``: ``HOST:PORT`` to serve on (default ``127.0.0.1:0``: loopback, a free port).
+* ``listen``: ``HOST:PORT`` to serve on (default ``127.0.0.1:0``: loopback, a free port);
+  ``--sink dashboard:HOST:PORT`` (a tap's ``sinks=["dashboard:HOST:PORT"]``) says the same,
+  as ``prometheus:HOST:PORT`` does: the factory's ``target`` is an address, never a file.
   Any other than a loopback address needs an access token, which is made up at random and
   printed in the URL.
 * ``browser``: ``false`` not to open a browser (by default one is opened when there is a
   display).
-* ``hold``: ``false`` to stop serving when the input ends (by default, after a file
-  input, the page keeps showing the final state until Ctrl-C or SIGTERM, through the
-  ``linger`` hook; a live source's stop, one Ctrl-C or SIGTERM, ends the command).
+* ``hold``: whether the page goes on showing the final state once the input has ended.
+  After a file input it does by default, until Ctrl-C or SIGTERM (the ``linger`` hook;
+  ``false`` stops serving at once). After a live source (``SinkContext.live``: the command's
+  stop, a tap's ``close()``) it does not by default: the page's server stops as the sink
+  closes; ``true`` keeps it serving until the process exits, which is what it means in a
+  tap, whose application goes on (a command ends right after its live source).
 * ``export``: a path: serve nothing; write a self-contained HTML report there at the end.
 * ``interval``: seconds between updates of the page (default 0.25).
 * budgets in bytes: ``sessions``, ``packets``, ``timelines``, ``events``, ``errors``, and
@@ -44,6 +50,10 @@ from .budgets import Budgets
 from .hub import Feed, Hub
 
 DEFAULT_LISTEN = "127.0.0.1:0"
+
+#: How the address is named when it came as ``--sink dashboard:HOST:PORT`` (option
+#: ``target``).
+TARGET_FORM = "--sink dashboard:HOST:PORT"
 
 
 #: How the ``listen`` option is named to the user when nothing says otherwise (the sink in
@@ -90,7 +100,7 @@ class DashboardSink:
         # wherever it is opened: the dashboard command, --sink dashboard, a tap's sinks=.
         feed = given if isinstance(given, Feed) else Feed()
         self.feed = attrs.evolve(feed, live=context.live)
-        settings = DashboardOptions.read(options)
+        settings = DashboardOptions.read(options, live=context.live)
         self.budgets = settings.budgets
         self.hub = Hub(Aggregate(self.budgets), feed=self.feed, interval=settings.interval)
         self.export = settings.export
@@ -99,17 +109,17 @@ class DashboardSink:
         self.server: Any = None
         #: (not on loopback, open a browser) until :meth:`started` has said where it serves
         self._announce: tuple[bool, bool] | None = None
+        self.live = context.live
         if self.export is None:
-            self._serve(settings.listen, settings.browser, str(options.get(LISTEN_FLAG) or ""))
+            self._serve(settings.listen, settings.browser, _how_to_choose(options))
 
-    def _serve(self, listen: str, browser: bool, flag: str) -> None:
+    def _serve(self, listen: str, browser: bool, how: str) -> None:
         from .server import DashboardServer, bind_socket, is_loopback
 
         host, port = parse_listen(listen)
         try:
             sock = bind_socket(host, port)
         except OSError as exc:
-            how = f"with {flag} HOST:PORT" if flag else f"with {LISTEN_OPTION}HOST:PORT"
             raise UsageError(listening.cannot_listen(host, port, exc, how)) from None
         token = None if is_loopback(host) else secrets.token_urlsafe(18)
         self.server = DashboardServer(self.hub, sock, token=token)
@@ -157,6 +167,10 @@ class DashboardSink:
         interrupted = sys.exc_info()[1] is not None
         if interrupted or not self.hold:
             self.server.stop()
+        elif self.live:
+            # Asked to hold after a live source (a tap's close()): no linger follows.
+            records = plural(self.hub.aggregate.records, "record")
+            _say(f"the input has ended ({records}); showing it at {self.url} until exit")
 
     def linger(self) -> None:
         """After a file input ended (``hold``): show the final state until Ctrl-C or SIGTERM,
@@ -197,10 +211,12 @@ class DashboardSinkFactory:
 
     name = "dashboard"
     description = "a realtime web dashboard in the browser (transports, clients, latency, ...)"
+    #: ``--sink dashboard:HOST:PORT`` names where to serve (option ``target``), not a file.
+    target = "address"
     options = {
         "listen": "HOST:PORT to serve on (default 127.0.0.1:0)",
         "browser": "false: do not open a browser",
-        "hold": "false: stop serving when the input ends",
+        "hold": "after the input ends, keep serving (default: after a file, until Ctrl-C)",
         "export": "a path: serve nothing, write the report there at the end",
         "interval": "seconds between publications (default 0.25)",
         **{name: "a budget of the dashboard's tables (docs/dashboard.md)" for name in BUDGETS},
@@ -231,19 +247,44 @@ class DashboardOptions(NamedTuple):
     browser: bool
 
     @classmethod
-    def read(cls, options: Mapping[str, Any]) -> DashboardOptions:
-        """The options' values; :class:`~ioproto.errors.UsageError` (or
-        :class:`ValueError`) for one not taken or a report that cannot be written."""
+    def read(cls, options: Mapping[str, Any], *, live: bool = False) -> DashboardOptions:
+        """The options' values (``hold`` by default after a file, not after a ``live``
+        source); :class:`~ioproto.errors.UsageError` (or :class:`ValueError`) for one not
+        taken or a report that cannot be written."""
         export = str(options["export"]) if options.get("export") else None
         if export is not None:
             check_writable(export, "report", html=True)
-        listen = str(options.get("listen") or DEFAULT_LISTEN)
-        parse_listen(listen)
         return cls(
             budgets=Budgets.from_options(dict(options)),
             interval=number_option(options, "interval", 0.25, float, minimum=0.05),
             export=export,
-            hold=flag_option(options, "hold", True),
-            listen=listen,
+            hold=flag_option(options, "hold", not live),
+            listen=_listen(options),
             browser=flag_option(options, "browser", True),
         )
+
+
+def _listen(options: Mapping[str, Any]) -> str:
+    """The address to serve on: option ``listen`` or ``target`` (``--sink
+    dashboard:HOST:PORT``), given once; checked."""
+    given = {str(options[key]) for key in ("listen", "target") if options.get(key)}
+    if len(given) > 1:
+        raise UsageError(
+            "dashboard: give the address to serve on once (listen and "
+            f"dashboard:HOST:PORT differ: {', '.join(sorted(given))})"
+        )
+    if options.get("target"):
+        target = str(options["target"])
+        parse_listen(target, option="dashboard")
+        return target
+    listen = str(options.get("listen") or DEFAULT_LISTEN)
+    parse_listen(listen)
+    return listen
+
+
+def _how_to_choose(options: Mapping[str, Any]) -> str:
+    """How to choose another address, naming the way the user gave this one."""
+    if options.get("target"):
+        return f"with {TARGET_FORM}"
+    flag = options.get(LISTEN_FLAG)
+    return f"with {flag} HOST:PORT" if flag else f"with {LISTEN_OPTION}HOST:PORT"

@@ -6,12 +6,13 @@ import json
 import re
 import signal
 import socket
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from clirun import run_ioproto
-from dashhelp import CHAT, DATA, Dashboard, stats_json
+from dashhelp import CHAT, DATA, ROOT, Dashboard, stats_json
 
 CAPTURES = [CHAT, *sorted(DATA.glob("*.pcap"))]
 
@@ -53,6 +54,11 @@ def test_the_report_cannot_be_broken_out_of(tmp_path: Path) -> None:
         (["--listen", "127.0.0.1:70000", str(CHAT)], "0-65535"),
         (["--speed", "-1", str(CHAT)], "--speed"),
         (["--sink-option", "dashboard.packets=lots", str(CHAT)], "whole number"),
+        (["--sink", "dashboard:report.html", str(CHAT)], "dashboard: 'report.html' is not"),
+        (
+            ["--sink", "dashboard:127.0.0.1:8050", "--listen", "8051", str(CHAT)],
+            "give the address to serve on once (listen and dashboard:HOST:PORT differ",
+        ),
     ],
 )
 def test_a_mistake_says_what_to_do_in_one_line(args: list[str], message: str) -> None:
@@ -68,9 +74,30 @@ def test_a_port_in_use_is_a_usage_error() -> None:
         taken.listen()
         port = taken.getsockname()[1]
         done = run_ioproto("dashboard", "--no-browser", "--listen", f"127.0.0.1:{port}", str(CHAT))
+        address = f"--sink dashboard:127.0.0.1:{port}"
+        as_sink = run_ioproto("decode", *address.split(), "--sink-option", "browser=0", str(CHAT))
     assert done.returncode == 2
     assert f"port {port} on 127.0.0.1 is in use" in done.stderr
     assert "Traceback" not in done.stderr
+    assert as_sink.returncode == 2
+    assert as_sink.stderr.endswith("pick another with --sink dashboard:HOST:PORT\n")
+
+
+def test_sink_dashboard_host_port_is_where_the_page_is_served_not_a_file() -> None:
+    """``--sink dashboard:HOST:PORT`` means what ``prometheus:HOST:PORT`` means: the
+    address (the sink writes nothing to a stream). It made an empty file named X."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    address = f"127.0.0.1:{port}"
+    stray = ROOT / address  # where the command runs
+    try:
+        done = decode_into_dashboard(f"dashboard:{address}")
+        assert done.returncode == 0, done.stderr
+        assert f"serving http://{address}/" in done.stderr
+        assert not stray.exists()
+    finally:
+        stray.unlink(missing_ok=True)
 
 
 def test_the_sink_rides_on_any_command(tmp_path: Path) -> None:
@@ -89,18 +116,23 @@ def test_the_sink_rides_on_any_command(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert "set-avatar" in done.stdout
     assert stats_json(str(CHAT)) == _embedded(report)["summary"]
-    done = run_ioproto(
+    done = decode_into_dashboard("dashboard")
+    assert done.returncode == 0, done.stderr
+    assert re.search(r"serving http://127\.0\.0\.1:\d+/", done.stderr)
+
+
+def decode_into_dashboard(sink: str) -> subprocess.CompletedProcess[str]:
+    """``decode --sink SINK CHAT`` with no browser, the page gone as the input ends."""
+    return run_ioproto(
         "decode",
         "--sink",
-        "dashboard",
+        sink,
         "--sink-option",
         "dashboard.browser=false",
         "--sink-option",
         "dashboard.hold=false",
         str(CHAT),
     )
-    assert done.returncode == 0, done.stderr
-    assert re.search(r"serving http://127\.0\.0\.1:\d+/", done.stderr)
 
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
