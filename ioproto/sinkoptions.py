@@ -10,7 +10,8 @@ factory whose ``target`` is ``"address"`` is given ``target``: a program may pas
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
+from typing import Any
 
 from .components import SinkFactory, declared_options, optional
 from .errors import UsageError
@@ -31,6 +32,23 @@ def takes_path(factory: object | None) -> bool:
     if factory is None:
         return True
     return bool(optional(factory, "SinkFactory", "target") == "path")
+
+
+def split_sink_options(
+    options: Mapping[str, Any],
+) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    """``(shared, per_sink)``: ``KEY`` for every sink that takes it, ``SINK.KEY`` for sink
+    ``SINK`` alone, as ``--sink-option`` reads them (and an in-process tap's
+    ``sink_options``)."""
+    shared: dict[str, Any] = {}
+    per_sink: dict[str, dict[str, Any]] = {}
+    for key, value in options.items():
+        sink, dot, option = key.partition(".")
+        if dot:
+            per_sink.setdefault(sink, {})[option] = value
+        else:
+            shared[key] = value
+    return shared, per_sink
 
 
 def not_an_option(key: str, valid: Collection[str], owner: str) -> str:

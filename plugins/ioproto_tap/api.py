@@ -6,6 +6,7 @@
     ioproto_tap.instrument(sio)                                  # to `ioproto collect`
     ioproto_tap.instrument(sio, collector="unix:/tmp/ioproto.sock")
     ioproto_tap.instrument(sio, sinks=["jsonl:/tmp/traffic.jsonl"])  # decoded in-process
+    ioproto_tap.instrument(sio, sinks=["dashboard"], sink_options={"dashboard.browser": False})
 
 The server keeps its speed and never sees an error from the tap: packets are put into a
 bounded buffer (``buffer_bytes``) and a daemon thread delivers them; what does not fit is
@@ -16,20 +17,17 @@ from __future__ import annotations
 
 import atexit
 import os
-import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from importlib import metadata
-from typing import IO, Any
+from typing import Any
 
-from ioproto.components import SinkContext
-from ioproto.pipeline import Pipeline
-from ioproto.plugins import collect_components, make_plugin_manager
-from ioproto.sinkoptions import takes_path
+from ioproto.errors import UsageError
 
 from .buffer import DEFAULT_BUFFER_BYTES, RecordBuffer
 from .collector import parse_address
 from .engineio_hooks import EngineIOHooks, Recorder
-from .sender import CollectorLink, Link, PipelineLink, Sender, hello_record
+from .inprocess import pipeline_link
+from .sender import CollectorLink, Link, Sender, hello_record
 
 #: Where taps send when no collector is named and ``IOPROTO_COLLECTOR`` is not set.
 DEFAULT_COLLECTOR = "127.0.0.1:7788"
@@ -112,6 +110,7 @@ def instrument(
     *,
     collector: str | None = None,
     sinks: Sequence[str] | None = None,
+    sink_options: Mapping[str, Any] | None = None,
     proto: str = "socketio",
     buffer_bytes: int = DEFAULT_BUFFER_BYTES,
     app: str | None = None,
@@ -122,8 +121,14 @@ def instrument(
     :param collector: ``"HOST:PORT"`` or ``"unix:PATH"`` of an ``ioproto collect``; default
         the ``IOPROTO_COLLECTOR`` environment variable, else ``127.0.0.1:7788``.
     :param sinks: decode in this process instead, into these sinks (``"monitor"``,
-        ``"jsonl:PATH"``, ``"stats"`` …; output to stdout unless a path is given), up to
-        layer ``proto``. Runs in the tap's thread, not the server's.
+        ``"jsonl:PATH"``, ``"stats"``, ``"dashboard:HOST:PORT"`` …, read as ``--sink``
+        reads them; output to stdout unless a path is given), up to layer ``proto``. Runs
+        in the tap's thread, not the server's; :meth:`Tap.close` closes them (the
+        dashboard's page stops unless its ``hold`` was asked for).
+    :param sink_options: options of those sinks, as ``--sink-option`` takes them:
+        ``{"dashboard.browser": False}`` for one sink, ``{"KEY": value}`` for every sink
+        that takes it. A name or value a sink does not take, or options without ``sinks``,
+        raise :class:`~ioproto.errors.UsageError` before anything is opened.
     :param buffer_bytes: how many bytes of records may wait for delivery; beyond it records
         are dropped and counted.
     :param app: a name for this server in the collector's messages.
@@ -135,7 +140,12 @@ def instrument(
     buffer = RecordBuffer(buffer_bytes)
     link: Link
     if sinks:
-        link = _pipeline_link(sinks, proto)
+        link = pipeline_link(sinks, proto, sink_options)
+    elif sink_options:
+        raise UsageError(
+            "sink_options are for the tap's sinks=: give sinks (the collector's sinks take "
+            "their options with ioproto collect --sink-option)"
+        )
     else:
         address = parse_address(collector_address(collector))
         link = CollectorLink(address, hello_record("python", _library(), app), buffer)
@@ -147,31 +157,3 @@ def instrument(
     atexit.register(tap.close, 0.5)
     os.register_at_fork(after_in_child=sender.restart_after_fork)
     return tap
-
-
-def _pipeline_link(sinks: Sequence[str], proto: str) -> PipelineLink:
-    """``NAME:X`` is a file for the sink to write, or, as ``--sink`` reads it, the address of
-    a sink that takes one (``prometheus:HOST:PORT``)."""
-    plugin_manager = make_plugin_manager()
-    installed = collect_components(plugin_manager).sinks
-    specs = []
-    streams = []
-    for spec in sinks:
-        name, colon, path = spec.partition(":")
-        stream: IO[str] = sys.stdout
-        options: dict[str, str] = {}
-        if colon and takes_path(installed.get(name) if name in installed else None):
-            stream = open(path, "w", encoding="utf-8", buffering=1)  # noqa: SIM115
-            streams.append(stream)
-        elif colon:
-            options["target"] = path
-        # The tap's records arrive as the server handles them: a live source's.
-        specs.append((name, SinkContext(stream=stream, color=False, options=options, live=True)))
-    pipeline = Pipeline.build(proto=proto, sinks=specs, plugin_manager=plugin_manager)
-
-    def close() -> None:
-        pipeline.close()
-        for stream in streams:
-            stream.close()
-
-    return PipelineLink(pipeline.feed, close)

@@ -8,6 +8,7 @@ import json
 import os
 import re
 import shutil
+import socket
 import struct
 import sys
 import time
@@ -168,9 +169,8 @@ def test_a_live_capture_is_live_from_the_start_and_while_the_wire_is_quiet(
 #: The live tests' python-socketio peer server with the in-process tap decoding into the
 #: dashboard (``sinks=``), which says where it serves on stdout here, after ``READY``.
 TAPPED = """
-import asyncio, sys, ioproto_tap, py_server
-sys.stderr = sys.stdout
-ioproto_tap.instrument(py_server.sio, sinks=["dashboard"])
+import asyncio, os, ioproto_tap, py_server
+ioproto_tap.instrument(py_server.sio, sinks=["dashboard:" + os.environ["TAPPED_DASHBOARD"]])
 asyncio.run(py_server.main(0))
 """
 
@@ -178,25 +178,17 @@ asyncio.run(py_server.main(0))
 NO_DISPLAY = {"DISPLAY": "", "WAYLAND_DISPLAY": ""}
 
 
-def _tapped_page(server: Server) -> str:
-    """The base URL of the tapped server's dashboard, once it has said it."""
-    assert server.proc.stdout is not None
-    said = ""
-    while (match := re.search(r"serving (http://[^\s?]+)", said)) is None:
-        line = server.proc.stdout.readline()
-        assert line, said
-        said += line
-    return match.group(1)
-
-
 @pytest.mark.slow
 def test_an_in_process_tap_shows_its_records_live() -> None:
     """``ioproto_tap.instrument(sio, sinks=["dashboard"])`` in a real python-socketio
     server, a real client: the page is live, and stays so while the server is quiet."""
-    server = Server([sys.executable, "-c", TAPPED], env=NO_DISPLAY)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        address = f"127.0.0.1:{probe.getsockname()[1]}"
+    server = Server([sys.executable, "-c", TAPPED], env={**NO_DISPLAY, "TAPPED_DASHBOARD": address})
     try:
         run_client("py", server.url, "websocket")
-        _follows_the_wire_gone_quiet(_tapped_page(server))
+        _follows_the_wire_gone_quiet(f"http://{address}/")
     finally:
         server.stop()
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sys
 import threading
 import time
 from collections.abc import Iterable, Sequence
 
+import socketio
+from aiohttp import web
 from ioproto_tap.collector import Address, CollectLimits, Collector
 from livehelp import Server
 
@@ -52,6 +55,40 @@ class CollectorThread:
         self._stop.set()
         self._thread.join(5)
         self.collector.close()
+
+
+def echo_server() -> socketio.AsyncServer:
+    """A python-socketio server (aiohttp) whose ``echo`` answers with its arguments."""
+    sio = socketio.AsyncServer(async_mode="aiohttp")
+
+    @sio.on("echo")
+    async def echo(sid: str, *args: object) -> list[object]:
+        return list(args)
+
+    return sio
+
+
+def run_echo_session(sio: socketio.AsyncServer, *args: object) -> object:
+    """A real python-socketio client connects to ``sio`` served on 127.0.0.1, calls
+    ``echo`` with ``args`` and leaves; the answer."""
+
+    async def scenario() -> object:
+        app = web.Application()
+        sio.attach(app)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        port = runner.addresses[0][1]
+        client = socketio.AsyncClient()
+        await client.connect(f"http://127.0.0.1:{port}", wait_timeout=5)
+        answer = await client.call("echo", args)
+        await client.disconnect()
+        await asyncio.sleep(0.2)
+        await runner.cleanup()
+        return answer
+
+    return asyncio.run(scenario())
 
 
 def tapped_server(kind: str, collector: str, **env: str) -> Server:

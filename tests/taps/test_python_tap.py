@@ -16,7 +16,14 @@ from ioproto_engineio.records import EngineIOHandshake
 from ioproto_http.records import Chunk, ChunkKind
 from ioproto_socketio.records import SocketIOPacket
 from livehelp import node_ok, run_client
-from taphelp import CollectorThread, decode, stop_tapped, tapped_server
+from taphelp import (
+    CollectorThread,
+    decode,
+    echo_server,
+    run_echo_session,
+    stop_tapped,
+    tapped_server,
+)
 
 from ioproto.model import ErrorRecord
 
@@ -77,40 +84,15 @@ def test_every_packet_of_a_real_session_reaches_the_collector(
 
 
 def test_in_process_sinks(tmp_path: object) -> None:
-    import asyncio
     import json
     from pathlib import Path
 
     import ioproto_tap
-    import socketio
-    from aiohttp import web
 
     path = Path(str(tmp_path)) / "out.jsonl"
-    sio = socketio.AsyncServer(async_mode="aiohttp")
-
-    @sio.on("echo")
-    async def echo(sid: str, *args: object) -> list[object]:
-        return list(args)
-
+    sio = echo_server()
     tap = ioproto_tap.instrument(sio, sinks=[f"jsonl:{path}"])
-
-    async def scenario() -> object:
-        app = web.Application()
-        sio.attach(app)
-        runner = web.AppRunner(app)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        port = runner.addresses[0][1]
-        client = socketio.AsyncClient()
-        await client.connect(f"http://127.0.0.1:{port}", wait_timeout=5)
-        answer = await client.call("echo", ("hi", b"\x01"))
-        await client.disconnect()
-        await asyncio.sleep(0.2)
-        await runner.cleanup()
-        return answer
-
-    assert asyncio.run(scenario()) == ["hi", b"\x01"]
+    assert run_echo_session(sio, "hi", b"\x01") == ["hi", b"\x01"]
     tap.close()
     lines = [json.loads(line) for line in path.read_text().splitlines()]
     events = [r for r in lines if r["layer"] == "socketio" and r["type"] == "EVENT"]
@@ -190,13 +172,13 @@ def test_in_process_sinks_are_told_the_records_are_live(tmp_path: Path) -> None:
     source's (the prometheus sink then ends idle sessions at a scrape, by the wall clock);
     and ``prometheus:HOST:PORT`` is the sink's address, as on the command line, not a file."""
     from ioproto_prometheus.metrics import LiveMetrics
-    from ioproto_tap.api import _pipeline_link
+    from ioproto_tap.inprocess import pipeline_link
 
     port = free_port()
     here = os.getcwd()
     os.chdir(tmp_path)
     try:
-        link = _pipeline_link([f"prometheus:127.0.0.1:{port}"], "socketio")
+        link = pipeline_link([f"prometheus:127.0.0.1:{port}"], "socketio")
     finally:
         os.chdir(here)
     try:
