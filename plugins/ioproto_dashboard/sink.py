@@ -10,12 +10,12 @@ in-process tap's ``sink_options``):
   printed in the URL.
 * ``browser``: ``false`` not to open a browser (by default one is opened when there is a
   display).
-* ``hold``: whether the page goes on showing the final state once the input has ended.
-  After a file input it does by default, until Ctrl-C or SIGTERM (the ``linger`` hook;
-  ``false`` stops serving at once). After a live source (``SinkContext.live``: the command's
-  stop, a tap's ``close()``) it does not by default: the page's server stops as the sink
-  closes; ``true`` keeps it serving until the process exits, which is what it means in a
-  tap, whose application goes on (a command ends right after its live source).
+* ``hold``: whether the page goes on showing the final state once the input has ended
+  (default ``true``). After an input that ended by itself (a file, a pipe) the command
+  holds it until Ctrl-C or SIGTERM (the ``linger`` hook); ``false`` stops serving at once.
+  A live source's stop (Ctrl-C) stops the page with the command. An in-process tap's
+  ``close()`` stops it too, unless asked (the tap gives ``hold=false`` unless its
+  ``sink_options`` say otherwise; ``true`` keeps it serving until the process exits).
 * ``export``: a path: serve nothing; write a self-contained HTML report there at the end.
 * ``interval``: seconds between updates of the page (default 0.25).
 * budgets in bytes: ``sessions``, ``packets``, ``timelines``, ``events``, ``errors``, and
@@ -100,7 +100,7 @@ class DashboardSink:
         # wherever it is opened: the dashboard command, --sink dashboard, a tap's sinks=.
         feed = given if isinstance(given, Feed) else Feed()
         self.feed = attrs.evolve(feed, live=context.live)
-        settings = DashboardOptions.read(options, live=context.live)
+        settings = DashboardOptions.read(options)
         self.budgets = settings.budgets
         self.hub = Hub(Aggregate(self.budgets), feed=self.feed, interval=settings.interval)
         self.export = settings.export
@@ -167,10 +167,6 @@ class DashboardSink:
         interrupted = sys.exc_info()[1] is not None
         if interrupted or not self.hold:
             self.server.stop()
-        elif self.live:
-            # Asked to hold after a live source (a tap's close()): no linger follows.
-            records = plural(self.hub.aggregate.records, "record")
-            _say(f"the input has ended ({records}); showing it at {self.url} until exit")
 
     def linger(self) -> None:
         """After a file input ended (``hold``): show the final state until Ctrl-C or SIGTERM,
@@ -216,7 +212,7 @@ class DashboardSinkFactory:
     options = {
         "listen": "HOST:PORT to serve on (default 127.0.0.1:0)",
         "browser": "false: do not open a browser",
-        "hold": "after the input ends, keep serving (default: after a file, until Ctrl-C)",
+        "hold": "after the input ends, keep serving until Ctrl-C (default true)",
         "export": "a path: serve nothing, write the report there at the end",
         "interval": "seconds between publications (default 0.25)",
         **{name: "a budget of the dashboard's tables (docs/dashboard.md)" for name in BUDGETS},
@@ -247,10 +243,9 @@ class DashboardOptions(NamedTuple):
     browser: bool
 
     @classmethod
-    def read(cls, options: Mapping[str, Any], *, live: bool = False) -> DashboardOptions:
-        """The options' values (``hold`` by default after a file, not after a ``live``
-        source); :class:`~ioproto.errors.UsageError` (or :class:`ValueError`) for one not
-        taken or a report that cannot be written."""
+    def read(cls, options: Mapping[str, Any]) -> DashboardOptions:
+        """The options' values; :class:`~ioproto.errors.UsageError` (or
+        :class:`ValueError`) for one not taken or a report that cannot be written."""
         export = str(options["export"]) if options.get("export") else None
         if export is not None:
             check_writable(export, "report", html=True)
@@ -258,7 +253,7 @@ class DashboardOptions(NamedTuple):
             budgets=Budgets.from_options(dict(options)),
             interval=number_option(options, "interval", 0.25, float, minimum=0.05),
             export=export,
-            hold=flag_option(options, "hold", not live),
+            hold=flag_option(options, "hold", True),
             listen=_listen(options),
             browser=flag_option(options, "browser", True),
         )

@@ -8,9 +8,10 @@ arrive.
 
 When a *file* input ends, the command keeps serving the final figures until Ctrl-C or
 SIGTERM (``linger``), so that Prometheus can scrape them; ``--sink-option
-prometheus.exit=true`` stops at once instead. When a live source stops (Ctrl-C, ``--duration``,
-an in-process tap's ``close()``) the server stops as the sink closes; ``exit=false`` keeps it
-serving until the process exits (what that means in a tap, whose application goes on).
+prometheus.exit=true`` stops at once instead. A live source's stop (Ctrl-C) stops the server
+with the command. An in-process tap's ``close()`` stops it too (the tap gives ``exit=true``
+unless its ``sink_options`` say otherwise; ``exit=false`` keeps it serving until the process
+exits).
 
 Options (``--sink-option prometheus.KEY=VALUE``): ``listen`` (``HOST:PORT``, what
 ``prometheus:HOST:PORT`` sets; named as the dashboard sink's option of the same job;
@@ -59,7 +60,7 @@ class PrometheusSink:
 
         from .metrics import LiveMetrics, Metrics
 
-        (self.host, self.port), self.exit, bounds = _settings(context.options, live=context.live)
+        (self.host, self.port), self.exit, bounds = _settings(context.options)
         # A live source's records: capture time passes between them too (idle sessions end).
         self.metrics = (LiveMetrics if context.live else Metrics)(**bounds)
         try:
@@ -135,7 +136,7 @@ class PrometheusSinkFactory:
     options = {
         "listen": "HOST:PORT to serve the metrics on (default 127.0.0.1:9464)",
         "address": "the same as listen (its earlier name)",
-        "exit": "stop serving when the input ends (default: after a live source, not a file)",
+        "exit": "true: stop serving when the input ends, not at Ctrl-C (default false)",
         "top_events": "event names with series of their own (default 100)",
         "top_values": "values of a label with series of their own (default 50)",
         "max_sessions": "sessions followed at once (default 100000)",
@@ -158,11 +159,9 @@ def _how_to_choose(options: Mapping[str, Any]) -> str:
     return "with --sink prometheus:HOST:PORT"
 
 
-def _settings(
-    options: Mapping[str, Any], *, live: bool = False
-) -> tuple[tuple[str, int], bool, dict[str, int]]:
-    """The address to serve on, ``exit`` (by default after a ``live`` source, not after a
-    file), and the bounds of the metrics' tables."""
+def _settings(options: Mapping[str, Any]) -> tuple[tuple[str, int], bool, dict[str, int]]:
+    """The address to serve on, ``exit`` (default false), and the bounds of the metrics'
+    tables."""
     given = {options[key] for key in ("listen", "address", "target") if options.get(key)}
     if len(given) > 1:
         raise UsageError(
@@ -175,4 +174,4 @@ def _settings(
         "top_values": number_option(options, "top_values", 50, minimum=1),
         "max_sessions": number_option(options, "max_sessions", 100_000, minimum=1),
     }
-    return address, flag_option(options, "exit", live), bounds
+    return address, flag_option(options, "exit"), bounds

@@ -25,6 +25,14 @@ from ioproto.suggest import did_you_mean
 
 from .sender import PipelineLink
 
+#: A tap's ``close()`` is its user's stop, and the application goes on: the sinks that serve
+#: stop serving then unless asked to stay (``hold=true``, ``exit=false``), where the command
+#: holds them after an input that ended by itself (its ``linger``): sink -> (option, value).
+STOP_AT_CLOSE: dict[str, tuple[str, Any]] = {
+    "dashboard": ("hold", False),
+    "prometheus": ("exit", True),
+}
+
 #: Where the words of a refusal point.
 _DOCS = " (docs/taps.md)"
 
@@ -82,7 +90,8 @@ def sink_settings(
 ) -> list[dict[str, Any]]:
     """The options each of ``sinks`` opens with, in order: ``sink_options`` meant for it
     (its own ``SINK.KEY``, and each ``KEY`` for every sink that it declares), and
-    ``target`` from ``NAME:X`` for a sink that serves. A name not taken, or a value the
+    ``target`` from ``NAME:X`` for a sink that serves; a sink that serves is told to stop at
+    ``close()`` (:data:`STOP_AT_CLOSE`) unless they say otherwise. A name not taken, or a value the
     sink's ``check_options`` refuses, raises :class:`~ioproto.errors.UsageError`."""
     shared, per_sink = split_sink_options(sink_options)
     _check_names(shared, per_sink, factories)
@@ -92,6 +101,9 @@ def sink_settings(
         factory = factories[name]
         declared = declared_options(factory, "SinkFactory")
         options = {k: v for k, v in shared.items() if declared is None or k in declared}
+        if name in STOP_AT_CLOSE:
+            key, value = STOP_AT_CLOSE[name]
+            options.setdefault(key, value)
         if path and not takes_path(factory):
             options["target"] = path
         options.update(per_sink.get(name, {}))

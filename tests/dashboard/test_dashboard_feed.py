@@ -195,7 +195,8 @@ def test_an_in_process_tap_shows_its_records_live() -> None:
 
 def test_a_pipe_on_stdin_is_live_and_a_file_redirected_in_is_a_file(tmp_path: Path) -> None:
     """``tcpdump -U -w - | ioproto decode - --sink dashboard``: the command reads a pipe as
-    live traffic (docs/cli.md), and tells its sinks so; ``< x.pcap`` is a file."""
+    live traffic (docs/cli.md), and tells its sinks so; when the pipe ends by itself the
+    page holds on until Ctrl-C. ``< x.pcap`` is a file."""
     import subprocess
 
     from clirun import start_ioproto
@@ -226,9 +227,18 @@ def test_a_pipe_on_stdin_is_live_and_a_file_redirected_in_is_a_file(tmp_path: Pa
             time.sleep(0.1)
         shown = meta(base)
         assert (shown["mode"], shown["finished"]) == ("live", False)
+        # The writer is done (`zcat old.pcap.gz |` ends by itself): the page holds on, as
+        # after a file, until Ctrl-C; only a live source's stop is the user's.
+        piped.stdin.close()
+        while not meta(base)["finished"] and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert meta(base)["finished"] and piped.poll() is None
     finally:
         piped.kill()
-        piped.communicate()
+        piped.wait(30)
+        for stream in (piped.stdin, piped.stdout, piped.stderr):
+            if stream is not None:
+                stream.close()
     with CHAT.open("rb") as redirected:
         proc = start_ioproto(
             "decode", *SINK, "-", stdin=redirected, stdout=subprocess.PIPE, stderr=subprocess.PIPE
