@@ -12,7 +12,7 @@ import click
 
 from ioproto.components import SinkContext, Source, SourceContext, declared_options, optional
 from ioproto.errors import PluginFailure, UsageError
-from ioproto.sinkoptions import takes_path
+from ioproto.sinkoptions import split_sink_options, takes_path
 from ioproto.writable import why_not
 
 from .mistakes import Mistake, discard_stdout
@@ -506,17 +506,9 @@ def _per_input_sink(state: CliState, sinks: Sequence[str]) -> tuple[str, str] | 
 
 def _sink_option_maps(
     sink_options: Sequence[str],
-) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
+) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
     """``--sink-option`` values: those for every sink, and those for one sink by name."""
-    shared: dict[str, str] = {}
-    per_sink: dict[str, dict[str, str]] = {}
-    for key, value in parse_key_values(sink_options, "--sink-option").items():
-        sink_name, dot, option = key.partition(".")
-        if dot:
-            per_sink.setdefault(sink_name, {})[option] = value
-        else:
-            shared[key] = value
-    return shared, per_sink
+    return split_sink_options(parse_key_values(sink_options, "--sink-option"))
 
 
 def _sink_specs(
