@@ -93,6 +93,14 @@ def render_html(figures: dict[str, Any], *, top: int = 10) -> str:
                 )
             ],
         ),
+        bar_chart(
+            "Session ends",
+            _share_bars(figures["ends"]["by_reason"], top)
+            + [
+                ("transport closed: " + label, value, shown)
+                for label, value, shown in _share_bars(figures["ends"]["transport_closed_by"], top)
+            ],
+        ),
         bar_chart("Clients", _share_bars(figures["clients"]["browser_version"], top)),
         bar_chart("Operating systems", _share_bars(figures["clients"]["os"], top)),
         bar_chart("Devices", _share_bars(figures["clients"]["device"], top)),

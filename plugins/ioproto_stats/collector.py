@@ -9,6 +9,11 @@ folded into :class:`SessionCounts` when it ends; without a store, at most ``max_
 sessions are followed (the oldest folded first). At most ``max_events`` distinct
 (namespace, event) pairs are counted separately (the rest under ``(other)``).
 
+Why each session ended comes from the pipeline's session store (``session_ended``) or, for
+a collector without one (the dashboard's), from the session summaries; how a transport
+closed from the ``transport-close`` record that ends its session
+(:func:`transport_close_how`). A session not ended when the figures are read is ``open``.
+
 :meth:`StatsCollector.figures` returns the figures as plain JSON types; the layout is the
 ``format=json`` output documented in docs/formats.md.
 """
@@ -23,9 +28,11 @@ from typing import Any
 import attrs
 from ioproto_classify.records import HeartbeatTimeout, SessionSummary
 from ioproto_engineio.records import (
+    TRANSPORT_CLOSED,
     EngineIOHandshake,
     EngineIOHttpError,
     EngineIOPacket,
+    EngineIOTransportClose,
     counts_as_packet,
 )
 from ioproto_http.records import Chunk
@@ -42,6 +49,38 @@ _TRANSPORTS = {"polling": "polling-xhr"}
 _FACTS_COST = 250
 _COLLECTORS = itertools.count(1)
 _CLIENT_TAGS = ("client.kind", "client.name", "client.version", "client.os", "client.device")
+#: The end of a session not ended yet when the figures are read.
+OPEN = "open"
+#: How a transport closed (:func:`transport_close_how`).
+CLOSE_FRAME_CLIENT = "close frame from the client"
+CLOSE_FRAME_SERVER = "close frame from the server"
+NO_CLOSE_FRAME = "no close frame (1006)"
+POLL_CUT_OFF = "poll cut off"
+BROWSER_REPORTED = "reported by a browser"
+
+
+def end_reason(end: SessionEnd) -> str:
+    """A session end's reason as the session summary's ``end_reason`` says it (an eviction,
+    for either bound, is ``evicted``)."""
+    return "evicted" if end.evicted else end.reason
+
+
+def transport_close_how(
+    transport: str | None, code: int | None, message: str | None, direction: str | None
+) -> str:
+    """How a session's transport closed, from its ``transport-close`` record's fields (the
+    same fields are columns of the stored ``engineio`` table): a poll its connection's end
+    left unanswered (``transport`` ``polling``); a WebSocket that ended without a close frame,
+    as the bytes showed (``code`` 1006, which no close frame may carry); one a browser said
+    ended (no code, a reason: a close frame without a code has no reason either); else the
+    close frame, by the side that sent it."""
+    if transport == "polling":
+        return POLL_CUT_OFF
+    if code == 1006:
+        return NO_CLOSE_FRAME
+    if code is None and message is not None:
+        return BROWSER_REPORTED
+    return CLOSE_FRAME_SERVER if direction == "s2c" else CLOSE_FRAME_CLIENT
 
 
 @attrs.define(slots=True)
@@ -54,6 +93,10 @@ class SessionFacts:
     probed: bool = False
     upgraded: bool = False
     client: tuple[Any, ...] | None = None
+    #: why it ended (a summary's ``end_reason``); ``None`` while open
+    end: str | None = None
+    #: how its transport closed, when a ``transport-close`` said so (the first one)
+    transport_close: str | None = None
 
 
 @attrs.define(slots=True)
@@ -77,6 +120,8 @@ class SessionCounts:
     browser_version: Counter[str] = attrs.field(factory=Counter)
     os_names: Counter[str] = attrs.field(factory=Counter)
     devices: Counter[str] = attrs.field(factory=Counter)
+    ends: Counter[str] = attrs.field(factory=Counter)
+    transport_closes: Counter[str] = attrs.field(factory=Counter)
 
     @classmethod
     def of(cls, sessions: Iterable[SessionFacts]) -> SessionCounts:
@@ -98,6 +143,10 @@ class SessionCounts:
         self.polling_start += on_polling
         self.stayed += on_polling and not session.upgraded
         self.ws_only += session.first == "websocket"
+        end = session.end or OPEN
+        self.ends[end] += 1
+        if end == TRANSPORT_CLOSED:
+            self.transport_closes[session.transport_close or "unknown"] += 1
         if session.client is not None:
             kind, name, version, os_name, device = session.client
             self.client_kind[str(kind)] += 1
@@ -114,7 +163,17 @@ class SessionCounts:
         return copied
 
 
-_COUNTERS = ("first", "last", "client_kind", "browser", "browser_version", "os_names", "devices")
+_COUNTERS = (
+    "first",
+    "last",
+    "client_kind",
+    "browser",
+    "browser_version",
+    "os_names",
+    "devices",
+    "ends",
+    "transport_closes",
+)
 
 
 @attrs.define(slots=True)
@@ -228,6 +287,10 @@ class StatsCollector:
             return
         if isinstance(record, SessionSummary):
             self.summaries += 1
+            self._summarised(record)
+            return
+        if isinstance(record, EngineIOTransportClose):
+            self._transport_closed(record)
             return
         if isinstance(record, HeartbeatTimeout):
             if record.timed_out:
@@ -295,10 +358,36 @@ class StatsCollector:
             holder.charge(_FACTS_COST)
         return facts
 
+    def _known_facts(self, sid: str | None) -> SessionFacts | None:
+        """The facts of open session ``sid``, if it has any (none are started)."""
+        if sid is None:
+            return None
+        if self._store is None:
+            return self._sessions.get(sid)
+        holder = self._store.get(sid)
+        facts = holder.get(self._name) if holder is not None else None
+        return facts if isinstance(facts, SessionFacts) else None
+
+    def _transport_closed(self, record: EngineIOTransportClose) -> None:
+        # Delivered before its session ends: the end that follows is "transport closed".
+        facts = self._known_facts(record.sid)
+        if facts is not None and facts.transport_close is None:
+            facts.transport_close = transport_close_how(
+                record.transport, record.code, record.message, record.direction
+            )
+
+    def _summarised(self, record: SessionSummary) -> None:
+        # Without a session store no end is announced: the summary says it. With one, the
+        # session ended (and was counted) before its summary came.
+        facts = self._known_facts(record.sid)
+        if facts is not None and facts.end is None:
+            facts.end = record.end_reason
+
     def session_ended(self, session: Session, end: SessionEnd) -> None:
         """Count an ended session of the pipeline's store, and let its facts go."""
         facts = session.get(self._name)
         if facts is not None:
+            facts.end = end_reason(end)
             self._ended.add(facts)
 
     def _open_facts(self) -> Iterator[SessionFacts]:
@@ -548,6 +637,10 @@ def assemble(tally: Tally, *, top: int | None = None) -> dict[str, Any]:
             "stayed_on_polling": stayed,
             "websocket_only": ws_only,
             "time": tally.upgrade,
+        },
+        "ends": {
+            "by_reason": shares(sessions.ends, total),
+            "transport_closed_by": shares(sessions.transport_closes, total),
         },
         "clients": {
             "sessions": known_clients,

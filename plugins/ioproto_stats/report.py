@@ -127,6 +127,18 @@ def sections(figures: dict[str, Any], *, top: int = 10) -> list[Table]:
             ("l", "r"),
         )
     )
+    ends = figures["ends"]
+    end_rows: list[tuple[str, ...]] = []
+    for item in ends["by_reason"]:
+        end_rows.append((_wire(item["name"]), str(item["count"]), _pct(item["pct"])))
+        if item["name"] == "transport closed":
+            end_rows.extend(
+                ("  " + _wire(how["name"]), str(how["count"]), _pct(how["pct"]))
+                for how in ends["transport_closed_by"]
+            )
+    if end_rows:
+        headers = ("", "sessions", "%")
+        tables.append(Table("Session ends", headers, tuple(end_rows), ("l", "r", "r")))
     clients = figures["clients"]
     client_rows: list[tuple[str, ...]] = []
     for group, label in (

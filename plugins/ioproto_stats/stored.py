@@ -10,7 +10,9 @@ Where the two differ by design: percentiles here are exact, while the streaming 
 samples beyond 20,000 values (2,000 per event); the streaming collector folds more than
 1,000 distinct events or error reasons into ``(other)`` and more than 100,000 sessions into
 totals, SQL does not; means are sums in another order (the last bits of a float may
-differ). Figures rely on the classifiers' tags, as the stored records carry them.
+differ). Figures rely on the classifiers' tags, as the stored records carry them, and a
+session's end on its summary (``unknown`` without one; the stream knows it from the
+pipeline's session store).
 """
 
 from __future__ import annotations
@@ -20,7 +22,14 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from .collector import EventFacts, SessionCounts, SessionFacts, Tally, assemble
+from .collector import (
+    EventFacts,
+    SessionCounts,
+    SessionFacts,
+    Tally,
+    assemble,
+    transport_close_how,
+)
 
 if TYPE_CHECKING:
     import duckdb
@@ -185,7 +194,8 @@ def _events(rows: Any) -> dict[tuple[str, str], EventFacts]:
 def _sessions(rows: Any) -> list[SessionFacts]:
     """Per session (by sid, records in capture order): the first transport kind, the last
     one up to the upgrade, handshake, probe, upgrade and the first client seen — the rules
-    of ``StatsCollector._session``."""
+    of ``StatsCollector._session`` — and how it ended: its summary's ``end_reason`` (none
+    without the ``session`` classifier) and its first ``transport-close``."""
     found = rows(
         f"""
         WITH seen AS (
@@ -200,6 +210,15 @@ def _sessions(rows: Any) -> list[SessionFacts]:
         ),
         probes AS (
             SELECT DISTINCT sid FROM engineio WHERE type = 'ping' AND data = 'probe'
+        ),
+        ends AS (
+            SELECT sid, first(end_reason ORDER BY capture, record_index) AS end_reason
+            FROM sessions WHERE type = 'summary' AND sid IS NOT NULL GROUP BY sid
+        ),
+        closes AS (
+            SELECT sid, first([transport, code::VARCHAR, message, direction]
+                              ORDER BY capture, record_index) AS how
+            FROM engineio WHERE type = 'transport-close' AND sid IS NOT NULL GROUP BY sid
         ),
         ordered AS (
             SELECT *, min(CASE WHEN is_upgrade THEN (capture, record_index) END)
@@ -216,8 +235,11 @@ def _sessions(rows: Any) -> list[SessionFacts]:
                bool_or(is_upgrade),
                first([tag_client_kind, tag_client_name, tag_client_version, tag_client_os,
                       tag_client_device] ORDER BY capture, record_index)
-                   FILTER (WHERE tag_client_name IS NOT NULL)
-        FROM ordered GROUP BY sid ORDER BY sid
+                   FILTER (WHERE tag_client_name IS NOT NULL),
+               any_value(ends.end_reason),
+               any_value(closes.how)
+        FROM ordered LEFT JOIN ends USING (sid) LEFT JOIN closes USING (sid)
+        GROUP BY sid ORDER BY sid
         """
     )
     return [
@@ -228,9 +250,20 @@ def _sessions(rows: Any) -> list[SessionFacts]:
             probed=bool(probed),
             upgraded=bool(upgraded),
             client=tuple(client) if client is not None else None,
+            end=end or "unknown",
+            transport_close=_how(close),
         )
-        for _sid, first, last, handshake, probed, upgraded, client in found
+        for _sid, first, last, handshake, probed, upgraded, client, end, close in found
     ]
+
+
+def _how(close: list[Any] | None) -> str | None:
+    """How a transport closed, from ``[transport, code, message, direction]``."""
+    if close is None:
+        return None
+    transport, code, message, direction = close
+    number = int(code) if code is not None else None
+    return transport_close_how(transport, number, message, direction)
 
 
 def _errors(rows: Any) -> dict[str, Any]:

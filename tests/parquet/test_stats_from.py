@@ -76,6 +76,13 @@ def test_stats_from_an_archive_of_every_capture(archive: tuple[Path, list[Path]]
     text_streamed, text_stored = reports(archived, out, "text")
     assert text_streamed == text_stored
     assert "Top events by count" in text_stored
+    # the sessions' ends, from the sessions and engineio tables, are among what is equal
+    # (clients_mixed.pcap, whose WebSockets end in every way, is compared on its own)
+    ends = json.loads(stored)["ends"]
+    assert {"closed", "transport closed", "input ended"} <= {e["name"] for e in ends["by_reason"]}
+    assert {"poll cut off", "close frame from the client"} <= {
+        e["name"] for e in ends["transport_closed_by"]
+    }
 
 
 def test_the_same_directory_twice_counts_once(
