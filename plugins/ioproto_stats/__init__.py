@@ -25,8 +25,8 @@ def register_commands(cli: click.Group) -> None:
             "stats",
             "ioproto_stats.command:stats_command",
             summary=(
-                "Summarise the traffic of INPUT: transports, upgrades, clients, latency, "
-                "events, errors."
+                "Summarise the traffic of INPUT: transports, upgrades, session ends, clients, "
+                "latency, events, errors."
             ),
         )
     )

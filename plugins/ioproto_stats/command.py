@@ -73,7 +73,8 @@ def stats_command(
     every: float | None,
     **params: Any,
 ) -> None:
-    """Summarise the traffic of INPUT: transports, upgrades, clients, latency, events, errors.
+    """Summarise the traffic of INPUT: transports, upgrades, session ends, clients, latency,
+    events, errors.
 
     \b
     Examples:

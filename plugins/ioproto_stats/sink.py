@@ -74,7 +74,9 @@ class StatsSinkFactory:
     """Sink ``stats``: see the module docstring for its options."""
 
     name = "stats"
-    description = "summary at the end: transports, upgrades, clients, latency, events, errors"
+    description = (
+        "summary at the end: transports, upgrades, session ends, clients, latency, events, errors"
+    )
     options = {
         "format": "text, json or md (default text)",
         "chart": "a path: also write an HTML chart of the figures there",
