@@ -114,3 +114,14 @@ def test_without_a_session_store_the_summaries_say_how_sessions_ended() -> None:
     for record in run_pipeline(chunks_of("clients_mixed.pcap"), classifiers=None):
         collector.add(record)
     assert collector.figures()["ends"] == ends_of("clients_mixed.pcap")
+
+
+def test_sessions_the_store_evicted_count_as_evicted() -> None:
+    result = run_ioproto(
+        "stats", "--limit", "max_sessions=2", "--format", "json", str(DATA / "clients_mixed.pcap")
+    )
+    assert result.returncode == 0, result.stderr
+    figures = json.loads(result.stdout)
+    by_reason = counts(figures["ends"]["by_reason"])
+    assert by_reason["evicted"] > 0
+    assert sum(by_reason.values()) == figures["sessions"]["total"]
