@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from clirun import run_ioproto
-from ioproto_stats.collector import StatsCollector
+from ioproto_stats.collector import StatsCollector, transport_close_how
 
 from ioproto.components import SinkContext
 from ioproto.model import Record
@@ -125,3 +125,33 @@ def test_sessions_the_store_evicted_count_as_evicted() -> None:
     by_reason = counts(figures["ends"]["by_reason"])
     assert by_reason["evicted"] > 0
     assert sum(by_reason.values()) == figures["sessions"]["total"]
+
+
+@pytest.mark.parametrize(
+    ("transport", "code", "message", "direction", "how"),
+    [
+        # what the cdp source's ws-end becomes: no code, the browser's words
+        (
+            "websocket",
+            None,
+            "the browser reported it closed; the close code is unknown",
+            "s2c",
+            "reported by a browser",
+        ),
+        ("websocket", None, "the page was closed", "c2s", "reported by a browser"),
+        ("websocket", None, None, "c2s", "close frame from the client"),  # an empty close frame
+        ("websocket", 1000, "bye", "s2c", "close frame from the server"),
+        (
+            "websocket",
+            1006,
+            "no close frame: the connection was reset (RST)",
+            "c2s",
+            "no close frame (1006)",
+        ),
+        ("polling", None, "a poll left unanswered: the page was closed", "c2s", "poll cut off"),
+    ],
+)
+def test_how_a_transport_closed(
+    transport: str, code: int | None, message: str | None, direction: str, how: str
+) -> None:
+    assert transport_close_how(transport, code, message, direction) == how
