@@ -42,6 +42,26 @@ def first_summary(watcher: LineWatcher, since: float) -> tuple[float, dict[str, 
     return summary
 
 
+def ended_in_time(
+    summary: tuple[float, dict[str, object]] | None,
+    since: float,
+    what: str,
+    running: bool,
+    stopped: tuple[int, str],
+) -> dict[str, object]:
+    """The summary's record, checked: read while the command still ran (which then stopped
+    cleanly), within :data:`BOUND` of ``since`` (when ``what`` happened), its session ended
+    by its transport closing."""
+    code, err = stopped
+    assert code == 0 and "Traceback" not in err, err
+    assert running
+    assert summary is not None, "no session summary while the command ran"
+    read_at, record = summary
+    assert read_at - since < BOUND, f"the summary came {read_at - since:.2f} s after {what}"
+    assert record["end_reason"] == "transport closed"
+    return record
+
+
 @pytest.mark.capture
 @pytest.mark.skipif(shutil.which("tcpdump") is None, reason="tcpdump missing")
 @pytest.mark.skipif(os.geteuid() != 0, reason="needs root to capture")
@@ -63,13 +83,8 @@ def test_summary_arrives_when_the_client_leaves(py_server: Server) -> None:
         summary = first_summary(watcher, left)
         running = watcher.proc.poll() is None
     finally:
-        code, err = watcher.stop()
-    assert code == 0 and "Traceback" not in err, err
-    assert running
-    assert summary is not None, "no session summary while the command ran"
-    read_at, record = summary
-    assert read_at - left < BOUND, f"the summary came {read_at - left:.2f} s after the client left"
-    assert record["end_reason"] == "transport closed"
+        stopped = watcher.stop()
+    record = ended_in_time(summary, left, "the client left", running, stopped)
     assert record["events_c2s"] == 3
     closes = [r for _, r in records(watcher) if r.get("type") == "transport-close"]
     assert [r["sid"] for r in closes] == [record["sid"]]
@@ -102,13 +117,8 @@ def test_summary_arrives_when_a_polling_client_is_killed(node_server: Server) ->
     finally:
         if client is not None and client.poll() is None:
             client.kill()
-        code, err = watcher.stop()
-    assert code == 0 and "Traceback" not in err, err
-    assert running
-    assert summary is not None, "no session summary while the command ran"
-    read_at, record = summary
-    assert read_at - killed < BOUND, f"the summary came {read_at - killed:.2f} s after the kill"
-    assert record["end_reason"] == "transport closed"
+        stopped = watcher.stop()
+    record = ended_in_time(summary, killed, "the kill", running, stopped)
     assert record["transports"] == ["polling-xhr"]
     closes = [r for _, r in records(watcher) if r.get("type") == "transport-close"]
     assert [(r["sid"], r["transport"]) for r in closes] == [(record["sid"], "polling")]
