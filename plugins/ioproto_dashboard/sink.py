@@ -270,7 +270,15 @@ def _listen(options: Mapping[str, Any]) -> str:
         )
     if options.get("target"):
         target = str(options["target"])
-        parse_listen(target, option="dashboard")
+        try:
+            parse_listen(target, option="dashboard")
+        except ValueError as exc:
+            if target.lower().endswith((".html", ".htm")):  # meant as a report's file
+                raise ValueError(
+                    f"{exc}; to write a report: --sink-option dashboard.export={target} "
+                    f"(ioproto dashboard --export {target})"
+                ) from None
+            raise
         return target
     listen = str(options.get("listen") or DEFAULT_LISTEN)
     parse_listen(listen)

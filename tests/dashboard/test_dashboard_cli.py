@@ -54,7 +54,12 @@ def test_the_report_cannot_be_broken_out_of(tmp_path: Path) -> None:
         (["--listen", "127.0.0.1:70000", str(CHAT)], "0-65535"),
         (["--speed", "-1", str(CHAT)], "--speed"),
         (["--sink-option", "dashboard.packets=lots", str(CHAT)], "whole number"),
-        (["--sink", "dashboard:report.html", str(CHAT)], "dashboard: 'report.html' is not"),
+        (
+            ["--sink", "dashboard:report.html", str(CHAT)],
+            "dashboard: 'report.html' is not [HOST:]PORT (e.g. 127.0.0.1:8080); to write a "
+            "report: --sink-option dashboard.export=report.html (ioproto dashboard --export "
+            "report.html)",
+        ),
         (
             ["--sink", "dashboard:127.0.0.1:8050", "--listen", "8051", str(CHAT)],
             "give the address to serve on once (listen and dashboard:HOST:PORT differ",
