@@ -17,10 +17,16 @@ traffic happens, so capture time also passes between them, as real time does
 looks for idle sessions too, and a wire gone quiet does not hold the gauge up.
 
 Tables keyed by traffic are bounded: sessions followed (open sessions, their pingTimeout,
-whether their client was counted, their connected namespaces, at most 32) at most
-``max_sessions`` (least recently active forgotten first; a session id is kept to 64
-characters; about 430 bytes an entry with a 20-character id and one namespace: 43 MB at the
-default 100,000), and label values by :class:`~.labels.LabelCap`.
+whether their client was counted, their connected namespaces, at most 32, how their
+transport closed) at most ``max_sessions`` (least recently active forgotten first; a session
+id is kept to 64 characters; about 440 bytes an entry with a 20-character id and one
+namespace: 44 MB at the default 100,000), and label values by :class:`~.labels.LabelCap`.
+
+``sessions_ended`` counts the pipeline's ends, not the gauge's: one per session summary (the
+session store's end: an Engine.IO ``close``, its transport closing, an eviction, the end of
+the input), labelled as ``ioproto stats`` says it (its :func:`transport_close_how`, imported
+from its public collector so that the words are one copy). A session the gauge ended itself
+(a ``DISCONNECT``, idle) counts when its summary comes.
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ from ioproto_classify.liveness import DEFAULT_IDLE, connected_after, disconnecte
 from ioproto_classify.records import HeartbeatTimeout, SessionSummary
 from ioproto_engineio.records import (
     PACKET_LAYERS,
+    TRANSPORT_CLOSED,
     EngineIOHandshake,
     EngineIOHttpError,
     EngineIOPacket,
@@ -41,6 +48,14 @@ from ioproto_engineio.records import (
 )
 from ioproto_http.records import Chunk
 from ioproto_socketio.records import SocketIOPacket, SocketIOUnansweredAck
+from ioproto_stats.collector import (
+    BROWSER_REPORTED,
+    CLOSE_FRAME_CLIENT,
+    CLOSE_FRAME_SERVER,
+    NO_CLOSE_FRAME,
+    POLL_CUT_OFF,
+    transport_close_how,
+)
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.metrics_core import Metric
 
@@ -55,6 +70,21 @@ _TRANSPORTS = {"polling": "polling-xhr"}
 _MAX_SID = 64
 #: Seconds of capture time between two looks for idle sessions.
 _EXPIRE_EVERY = 1.0
+#: How a transport closed when its session's ``transport-close`` was not seen (filtered out,
+#: or the session forgotten by the bounded table), as ``ioproto stats`` says it.
+UNKNOWN_HOW = "unknown"
+#: The ``(reason, how)`` series of ``sessions_ended``, there at 0 from the start (so that a
+#: rate of abnormal ends is 0, not absent): a summary's ``end_reason`` (the pipeline's words,
+#: not the wire's) and, for ``transport closed``, how (``ioproto stats``' words).
+ENDS = (
+    ("closed", ""),
+    *((TRANSPORT_CLOSED, how) for how in (
+        CLOSE_FRAME_CLIENT, CLOSE_FRAME_SERVER, NO_CLOSE_FRAME, POLL_CUT_OFF, BROWSER_REPORTED,
+        UNKNOWN_HOW,
+    )),
+    ("evicted", ""),
+    ("input ended", ""),
+)  # fmt: skip
 
 
 def _transport(record: Record) -> str:
@@ -88,10 +118,12 @@ def _name(event: Any) -> str:
 
 class _Session:
     """What the metrics follow of one session: ``open`` is its current transport while it
-    counts in the gauge; ``idle_transport`` the transport it had when it was ended as idle."""
+    counts in the gauge; ``idle_transport`` the transport it had when it was ended as idle;
+    ``transport_close`` how its first ``transport-close`` said its transport closed."""
 
     __slots__ = (
-        "client", "idle", "idle_transport", "key", "last", "namespaces", "open", "ping_timeout"
+        "client", "idle", "idle_transport", "key", "last", "namespaces", "open", "ping_timeout",
+        "transport_close",
     )  # fmt: skip
 
     def __init__(self, key: str) -> None:
@@ -103,6 +135,7 @@ class _Session:
         self.ping_timeout: float | None = None
         self.namespaces: tuple[str, ...] = ()
         self.client = False
+        self.transport_close: str | None = None
 
 
 class _Sessions:
@@ -206,6 +239,13 @@ class Metrics:
             ["transport"], registry=None,
         )  # fmt: skip
         r.register(_CollectedAfter(self.open, self.before_scrape))
+        self.ended = Counter(
+            f"{PREFIX}_sessions_ended", "Sessions ended (their summaries), by why (closed, "
+            "transport closed, evicted, input ended) and, for transport closed, how.",
+            ["reason", "how"], registry=r,
+        )  # fmt: skip
+        for reason, how in ENDS:
+            self.ended.labels(reason, how)
         self.upgrades = Counter(
             f"{PREFIX}_upgrades", "Upgrade outcomes: upgraded, failed (probed, no upgrade).",
             ["outcome"], registry=r,
@@ -276,7 +316,7 @@ class Metrics:
         elif isinstance(record, EngineIOHttpError):
             self._error(str(record.tag("error.kind") or "http"))
         elif isinstance(record, EngineIOTransportClose):
-            self._close(record, self._sessions.get(record.sid))
+            self._transport_closed(record)
 
     def _cap(self, name: str, *values: Any) -> tuple[str, ...]:
         return self._caps[name](*values)
@@ -419,12 +459,30 @@ class Metrics:
         if session is not None:
             self._end(session)
 
+    def _transport_closed(self, record: EngineIOTransportClose) -> None:
+        """Its session's transport closed: how (the first one) is kept for the summary that
+        follows, which counts the session's end."""
+        session = self._sessions.get(record.sid, create=True)
+        if session is not None and session.transport_close is None:
+            session.transport_close = transport_close_how(
+                record.transport, record.code, record.message, record.direction
+            )
+        self._close(record, session)
+
     def _summary(self, record: SessionSummary) -> None:
-        """A session's summary, emitted as it ends (or at the end of the input): it leaves
-        the open sessions, if it had not yet."""
+        """A session's summary, emitted as it ends (or at the end of the input): its end is
+        counted (once: a session has one summary; not that of a connection no session id
+        named, which ``ioproto stats`` counts as no session either), and it leaves the open
+        sessions, if it had not yet."""
         session = self._sessions.get(record.sid)
         if record.end_reason != "closed" and record.upgrade_failed:
             self.upgrades.labels("failed").inc()
+        if record.sid is not None:
+            how = ""
+            if record.end_reason == TRANSPORT_CLOSED:
+                known = session.transport_close if session is not None else None
+                how = known or UNKNOWN_HOW
+            self.ended.labels(record.end_reason, how).inc()
         if session is not None:
             self._end(session)
 

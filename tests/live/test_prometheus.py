@@ -103,6 +103,18 @@ def assert_agrees_with_stats(samples: Samples, figures: dict[str, Any]) -> None:
     )
 
 
+def assert_ends_agree_with_stats(samples: Samples, figures: dict[str, Any]) -> None:
+    """Why sessions ended, and how their transports closed, as ``stats`` says (read once
+    the input ended: no session is open)."""
+    ends = figures["ends"]
+    expected = Counter(
+        {(row["name"], ""): row["count"] for row in ends["by_reason"]}
+        | {("transport closed", row["name"]): row["count"] for row in ends["transport_closed_by"]}
+    )
+    expected.pop(("transport closed", ""), None)
+    assert by(samples, "ioproto_sessions_ended_total", "reason", "how") == expected
+
+
 CAPTURES = sorted(
     [*(ROOT / "tests" / "data").glob("*.pcap"), ROOT / "examples" / "chat.pcap"],
     key=lambda path: path.name,
@@ -116,9 +128,9 @@ def test_metrics_agree_with_stats_on_the_bundled_captures(capture: Path) -> None
     for record in ioproto.decode(str(capture), classifiers=None):
         metrics.add(record)
         stats.add(record)
-    assert_agrees_with_stats(
-        samples_of(generate_latest(metrics.registry).decode()), stats.figures()
-    )
+    figures = stats.figures()
+    assert_agrees_with_stats(samples_of(generate_latest(metrics.registry).decode()), figures)
+    assert_ends_agree_with_stats(samples_of(generate_latest(metrics.registry).decode()), figures)
     assert (
         total(samples_of(generate_latest(metrics.registry).decode()), "ioproto_sessions_open") >= 0
     )
@@ -348,6 +360,12 @@ def open_sessions(metrics: Metrics) -> float:
     return total(samples_of(generate_latest(metrics.registry).decode()), "ioproto_sessions_open")
 
 
+def ended_sessions(metrics: Metrics) -> float:
+    return total(
+        samples_of(generate_latest(metrics.registry).decode()), "ioproto_sessions_ended_total"
+    )
+
+
 @pytest.mark.parametrize(
     "name", ["ws_only", "namespaces_acks", "upgrade", "msgpack_ws", "v2_ws", "python_server"]
 )
@@ -361,6 +379,11 @@ def test_a_session_that_disconnects_its_last_namespace_leaves_the_open_gauge(nam
     for record in records[: summaries[0]]:
         metrics.add(record)
     assert open_sessions(metrics) == 0
+    # Ended here for the gauge, not yet by the pipeline: counted as ended at its summary.
+    assert ended_sessions(metrics) == 0
+    for record in records[summaries[0] :]:
+        metrics.add(record)
+    assert ended_sessions(metrics) == len(summaries)
 
 
 def test_an_idle_session_leaves_the_open_gauge_and_comes_back_with_traffic() -> None:
@@ -415,6 +438,7 @@ def test_a_live_sources_scrape_ends_the_sessions_idle_by_the_wall_clock() -> Non
     assert (open_sessions(live), open_sessions(replayed)) == (1, 1)
     time.sleep(1.2)
     assert (open_sessions(live), open_sessions(replayed)) == (0, 1)
+    assert ended_sessions(live) == 0  # idle by the sink's rule, but no summary said it ended
     event = next(r for r in records if r.layer == "socketio" and r.type == "EVENT")
     live.add(attrs.evolve(event, ts=quick.ts + 0.05))  # late, yet of the session
     assert open_sessions(live) == 1
@@ -478,3 +502,53 @@ def test_a_client_gone_silently_leaves_the_gauge_of_a_live_capture_gone_quiet() 
             capture.kill()
             capture.communicate()
         server.stop()
+
+
+@pytest.mark.parametrize(
+    ("capture", "ended"),
+    [
+        # dead-tcp's WebSocket ends without a close frame; mute's server closes it
+        (
+            "clients_mixed.pcap",
+            {
+                ("transport closed", "close frame from the client"): 5,
+                ("transport closed", "close frame from the server"): 1,
+                ("transport closed", "no close frame (1006)"): 1,
+                ("closed", ""): 2,
+            },
+        ),
+        ("polling_gone.pcap", {("transport closed", "poll cut off"): 3}),
+    ],
+)
+def test_sessions_ended_count_why_and_how_each_session_ended(
+    capture: str, ended: dict[tuple[str, str], int]
+) -> None:
+    """One count per session as its summary arrives, by its end_reason and, for transport
+    closed, how (as the stats' "Session ends" says); every (reason, how) series is there
+    from the start, at 0, so that a rate of abnormal ends is 0 rather than absent."""
+    metrics = Metrics()
+    before = samples_of(generate_latest(metrics.registry).decode())
+    abnormal = ("ioproto_sessions_ended_total", ABNORMAL_CLOSE)
+    assert before[abnormal] == 0
+    assert total(before, "ioproto_sessions_ended_total") == 0
+    for record in ioproto.decode(str(ROOT / "tests" / "data" / capture), classifiers=None):
+        metrics.add(record)
+    samples = samples_of(generate_latest(metrics.registry).decode())
+    assert by(samples, "ioproto_sessions_ended_total", "reason", "how") == Counter(ended)
+
+
+ABNORMAL_CLOSE = (("how", "no close frame (1006)"), ("reason", "transport closed"))
+
+
+def test_a_transport_closed_whose_transport_close_was_filtered_out_is_unknown() -> None:
+    """As with a ``--filter`` that lets summaries through but not ``transport-close``
+    records: the summaries say why, not how."""
+    metrics = Metrics()
+    capture = str(ROOT / "tests" / "data" / "clients_mixed.pcap")
+    for record in ioproto.decode(capture, classifiers=None):
+        if record.type != "transport-close":
+            metrics.add(record)
+    samples = samples_of(generate_latest(metrics.registry).decode())
+    assert by(samples, "ioproto_sessions_ended_total", "reason", "how") == Counter(
+        {("transport closed", "unknown"): 7, ("closed", ""): 2}
+    )
