@@ -45,6 +45,48 @@ EVICTED_BYTES = "evicted (state over budget)"
 INPUT_ENDED = "input ended"
 
 
+class EndedKeys:
+    """A bounded memory of keys whose sessions ended: at most ``max_keys`` of them and
+    ``max_bytes`` (:data:`TOMBSTONE_OVERHEAD` plus a string key's length each), the oldest
+    forgotten first (the newest is always kept)."""
+
+    __slots__ = ("_cost", "_keys", "max_bytes", "max_keys")
+
+    def __init__(self, max_keys: int, max_bytes: int) -> None:
+        self.max_keys = max(1, max_keys)
+        self.max_bytes = max(TOMBSTONE_OVERHEAD, max_bytes)
+        self._keys: dict[Hashable, int] = {}
+        self._cost = 0
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._keys
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    @property
+    def cost(self) -> int:
+        """The bytes the keys are counted for."""
+        return self._cost
+
+    def add(self, key: Hashable) -> None:
+        """Remember ``key`` (already remembered: nothing changes), forgetting the oldest keys
+        beyond the bounds."""
+        keys = self._keys
+        if key in keys:
+            return
+        cost = TOMBSTONE_OVERHEAD + (len(key) if isinstance(key, str) else 0)
+        keys[key] = cost
+        self._cost += cost
+        while len(keys) > self.max_keys or (self._cost > self.max_bytes and len(keys) > 1):
+            self._cost -= keys.pop(next(iter(keys)))
+
+    def clear(self) -> None:
+        """Forget every key."""
+        self._keys.clear()
+        self._cost = 0
+
+
 def session_key(record: Record) -> str | None:
     """The key of ``record``'s session: its ``sid``, else ``"conn:"`` and its connection (a
     session the capture never named), else ``None``."""
@@ -135,9 +177,7 @@ class SessionStore:
         #: ``origin``; stays 0 unless a sharded run (ioproto.shard) sets it
         self.origin = 0
         self._started = 0
-        self._tombstones: dict[Hashable, int] = {}
-        self._tombstone_cost = 0
-        self._max_tombstone_cost = max(TOMBSTONE_OVERHEAD, self.max_bytes // TOMBSTONE_SHARE)
+        self._tombstones = EndedKeys(self.max_sessions, self.max_bytes // TOMBSTONE_SHARE)
 
     def __len__(self) -> int:
         return len(self.sessions)
@@ -177,24 +217,11 @@ class SessionStore:
         if session is not None:
             self.cost -= session.cost
             self.ended.append((session, SessionEnd(key, ts, reason, record)))
-            self._remember_end(key)
+            self._tombstones.add(key)
 
     def has_ended(self, key: Hashable) -> bool:
         """Whether a session of ``key`` ended (as far as the bounded memory of ends goes)."""
         return key in self._tombstones
-
-    def _remember_end(self, key: Hashable) -> None:
-        tombstones = self._tombstones
-        if key in tombstones:
-            return
-        cost = TOMBSTONE_OVERHEAD + (len(key) if isinstance(key, str) else 0)
-        tombstones[key] = cost
-        self._tombstone_cost += cost
-        while len(tombstones) > self.max_sessions or (
-            self._tombstone_cost > self._max_tombstone_cost and len(tombstones) > 1
-        ):
-            oldest = next(iter(tombstones))
-            self._tombstone_cost -= tombstones.pop(oldest)
 
     def end_all(self, ts: float, reason: str = INPUT_ENDED) -> None:
         """End every open session, in the order they began (their ``origin``, then ``seq``:

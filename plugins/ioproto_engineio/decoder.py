@@ -46,6 +46,7 @@ from ioproto_http.records import LAYER as CHUNK_LAYER
 from ioproto.components import DecodeContext, Limits, choice_option, flag_option
 from ioproto.fastrecords import positional_maker
 from ioproto.model import ErrorRecord, Record, record_context
+from ioproto.sessions import TOMBSTONE_SHARE, EndedKeys
 
 from . import fastwire
 from .records import (
@@ -263,12 +264,6 @@ class _Out:
         }
 
 
-#: Bytes counted for remembering that a ``close`` packet ended a session (besides its sid).
-_CLOSED_COST = 100
-#: The share of ``limits.max_state_bytes`` the sessions ended by a ``close`` may take.
-_CLOSED_SHARE = 16
-
-
 def _learned_cost(connection: str, sid: str) -> int:
     """Estimated bytes of one entry of the connection → session map."""
     return 200 + len(connection) + len(sid)
@@ -298,9 +293,11 @@ class EngineIOStream:
         #: connection -> (sid, transport, whether its WebSocket is the session's transport)
         self._sids: dict[str, tuple[str, str | None, bool]] = {}
         self._sids_cost = 0  # bytes of _sids, estimated (_learned_cost)
-        #: sessions a ``close`` packet ended, oldest first (see _closed)
-        self._closed_sids: dict[str, None] = {}
-        self._closed_cost = 0
+        #: sessions a ``close`` packet ended: their transport closing afterwards ends nothing
+        #: (bounded as the session store's memory of ends is)
+        self._closed_sids = EndedKeys(
+            self._limits.max_sessions, self._limits.max_state_bytes // TOMBSTONE_SHARE
+        )
         self._facts_of: HttpInfo | None = None
         self._last_facts = _NO_FACTS
         self._handlers: dict[ChunkKind, Callable[[_Out, bytes], None]] = {
@@ -356,7 +353,6 @@ class EngineIOStream:
         self._sids.clear()
         self._sids_cost = 0
         self._closed_sids.clear()
-        self._closed_cost = 0
         return ()
 
     # -- per chunk -------------------------------------------------------------------------------
@@ -420,7 +416,7 @@ class EngineIOStream:
         if kind == "upgrade":
             self._carries(chunk.connection)
         elif kind == "close" and sid is not None:
-            self._closed(sid)
+            self._closed_sids.add(sid)
         binary = type(value) is bytes
         return [
             _make_packet(
@@ -460,7 +456,7 @@ class EngineIOStream:
             handler(out, data)
         for record in out.records:
             if record.type == "close" and record.sid is not None:
-                self._closed(record.sid)
+                self._closed_sids.add(record.sid)
         return out.records
 
     def _learn(
@@ -494,22 +490,6 @@ class EngineIOStream:
         known = self._sids.get(connection)
         if known is not None and not known[2]:
             self._sids[connection] = (known[0], known[1], True)
-
-    def _closed(self, sid: str) -> None:
-        """Session ``sid`` ended with a ``close`` packet: its transport closing afterwards
-        ends nothing (remembered within :data:`_CLOSED_SHARE` of the state budget)."""
-        closed = self._closed_sids
-        if sid in closed:
-            return
-        limits = self._limits
-        budget = limits.max_state_bytes // _CLOSED_SHARE
-        cost = _CLOSED_COST + len(sid)
-        while closed and (len(closed) >= limits.max_sessions or self._closed_cost + cost > budget):
-            oldest = next(iter(closed))
-            del closed[oldest]
-            self._closed_cost -= _CLOSED_COST + len(oldest)
-        closed[sid] = None
-        self._closed_cost += cost
 
     def _transport_closed(self, chunk: Chunk | WebSocketEnd) -> EngineIOTransportClose | None:
         """The record saying that ``chunk``, a close frame, or the end of its WebSocket

@@ -14,13 +14,13 @@ from __future__ import annotations
 from eio_helpers import chunk, stream
 from hypothesis import given
 from hypothesis import strategies as st
-from ioproto_engineio.decoder import _CLOSED_COST, _CLOSED_SHARE
 from ioproto_engineio.records import EngineIOTransportClose
 from ioproto_http.records import ChunkKind, HttpInfo, UnansweredRequest
 from ioproto_socketio.testing import engineio_url
 
 import ioproto
 from ioproto.components import Limits
+from ioproto.sessions import TOMBSTONE_OVERHEAD, TOMBSTONE_SHARE
 
 REASON = "the connection closed (FIN)"
 POLLING = ChunkKind.HTTP_RESPONSE
@@ -91,13 +91,16 @@ def test_a_close_inside_a_payload_counts() -> None:
 
 
 def test_the_sessions_a_close_ended_stay_within_their_budget() -> None:
-    limits = Limits(max_sessions=1000, max_state_bytes=_CLOSED_SHARE * (_CLOSED_COST + 2) * 3)
+    limits = Limits(
+        max_sessions=1000, max_state_bytes=TOMBSTONE_SHARE * (TOMBSTONE_OVERHEAD + 2) * 3
+    )
     decoder = stream(limits=limits)
     for number in range(10):
         post = chunk(b"1", ChunkKind.HTTP_REQUEST, sid=f"s{number}", transport="polling")
         list(decoder.feed(post))
-    assert list(decoder._closed_sids) == ["s7", "s8", "s9"]
-    assert decoder._closed_cost == 3 * (_CLOSED_COST + 2)
+    closed = decoder._closed_sids
+    assert [f"s{n}" for n in range(10) if f"s{n}" in closed] == ["s7", "s8", "s9"]
+    assert closed.cost == 3 * (TOMBSTONE_OVERHEAD + 2)
     # forgotten: its transport closing now ends it (again; the session store knows better)
     (closed,) = decoder.feed(unanswered(sid="s0"))
     assert isinstance(closed, EngineIOTransportClose)
