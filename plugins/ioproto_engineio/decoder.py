@@ -537,7 +537,7 @@ class EngineIOStream:
         if sid is None or transport != "polling" or sid in self._closed_sids:
             return None
         method = request.http.method if request.http is not None else None
-        what = "a poll" if method == "GET" else f"a {method} of packets"
+        what = {"GET": "a poll", "POST": "a POST of packets"}.get(method or "", "a request")
         return EngineIOTransportClose(
             ts=request.ts,
             connection=request.connection,

@@ -42,6 +42,16 @@ def first_summary(watcher: LineWatcher, since: float) -> tuple[float, dict[str, 
     return summary
 
 
+def capturing(port: int) -> LineWatcher:
+    """``ioproto decode --sink jsonl live:lo --port PORT`` running, its capture on."""
+    watcher = LineWatcher([*IOPROTO, "decode", "--sink", "jsonl", "live:lo", "--port", str(port)])
+    line = watcher.stderr_line()
+    if "capturing on lo" not in line:
+        watcher.stop()
+        raise AssertionError(line)
+    return watcher
+
+
 def ended_in_time(
     summary: tuple[float, dict[str, object]] | None,
     since: float,
@@ -66,12 +76,8 @@ def ended_in_time(
 @pytest.mark.skipif(shutil.which("tcpdump") is None, reason="tcpdump missing")
 @pytest.mark.skipif(os.geteuid() != 0, reason="needs root to capture")
 def test_summary_arrives_when_the_client_leaves(py_server: Server) -> None:
-    watcher = LineWatcher(
-        [*IOPROTO, "decode", "--sink", "jsonl", "live:lo", "--port", str(py_server.port)]
-    )
+    watcher = capturing(py_server.port)
     try:
-        line = watcher.stderr_line()
-        assert "capturing on lo" in line, line
         ticker = subprocess.run(
             [sys.executable, str(PEERS / "py_ticker.py"), py_server.url, "websocket", "3", "0.2"],
             capture_output=True,
@@ -94,13 +100,9 @@ def test_summary_arrives_when_the_client_leaves(py_server: Server) -> None:
 @pytest.mark.skipif(shutil.which("tcpdump") is None, reason="tcpdump missing")
 @pytest.mark.skipif(os.geteuid() != 0, reason="needs root to capture")
 def test_summary_arrives_when_a_polling_client_is_killed(node_server: Server) -> None:
-    watcher = LineWatcher(
-        [*IOPROTO, "decode", "--sink", "jsonl", "live:lo", "--port", str(node_server.port)]
-    )
+    watcher = capturing(node_server.port)
     client = None
     try:
-        line = watcher.stderr_line()
-        assert "capturing on lo" in line, line
         client = subprocess.Popen(
             [sys.executable, str(PEERS / "py_ticker.py"), node_server.url, "polling", "50", "0.2"],
             stdout=subprocess.PIPE,
