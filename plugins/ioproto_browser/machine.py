@@ -19,8 +19,9 @@ costs at most its own record (``cdp.message.invalid``); a bug becomes ``cdp.inte
 Records it makes itself (layer ``cdp``, connection ``cdp:<target>`` for a target's):
 
 * ``cdp.target.closed`` / ``cdp.target.crashed`` / ``cdp.target.detached``: a page (frame,
-  worker) that had Engine.IO traffic went away, saying what it cut off (a closed one's
-  WebSockets and waiting requests end with their own records, so they are not counted);
+  worker) that had Engine.IO traffic went away, saying what it cut off (a closed or crashed
+  one's WebSockets and waiting requests end with their own records, so they are not
+  counted);
 * ``cdp.command.failed``: the browser refused to enable the Network (or Page) domain
   somewhere;
 * ``cdp.navigate.failed``: the page given to open did not load;
@@ -375,7 +376,7 @@ class CdpMachine:
         commit = target.commit
         stamp = commit[2] if commit is not None and commit[:2] == (frame_id, loader) else None
         ts = self.network.clock.epoch(stamp, now)
-        reason = gone(target.type, navigated=True)
+        reason = gone(target.type, "navigated")
         self.network.end_document(session, reason, ts, now, keep_loader=loader)
 
     def _end(self, session: str, now: float, *, crashed: bool) -> None:
@@ -390,11 +391,11 @@ class CdpMachine:
             self._targets.pop(session, None)
         self.outbox.abandon(f"the {target.type or 'target'} went away first", owner=session)
         closed = not crashed and target.detach_reason in ("", "target_closed")
-        if closed:
-            # Closed, its documents are gone, and their WebSockets and requests with them
-            # (a crashed or detached target's fate is not known: those are only cut off).
+        if closed or crashed:
+            # Closed or crashed, its documents are gone, and their WebSockets and requests
+            # with them (a target detached by someone else lives on: those are only cut off).
             ts = self.network.clock.epoch(None, now)
-            reason = gone(target.type, navigated=False)
+            reason = gone(target.type, "crashed" if crashed else "closed")
             self.network.end_document(session, reason, ts, now)
         cut = self.network.end_session(session)
         if not cut.traffic:

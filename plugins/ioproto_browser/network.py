@@ -31,17 +31,18 @@ source does):
   the event, ``code`` ``None`` (not known) and ``reason`` :data:`BROWSER_CLOSED`: the
   Engine.IO layer turns it into the session's ``transport-close``, which ends the session
   then. (A close frame, were one reported, would make that ``transport-close`` itself.)
-* The page closed, or its main frame committed another document (the machine sees the
-  target detach, or ``Page.frameNavigated``, and calls
-  :meth:`NetworkTranslator.end_document`): the browser reports nothing of the old
-  document's WebSockets and requests (below), but they are gone. Each open WebSocket gets a
-  ``WebSocketEnd`` (``code`` ``None``, ``reason`` :data:`PAGE_CLOSED` or
-  :data:`PAGE_NAVIGATED`), each waiting request some layer takes (a poll naming its
-  session) an :class:`~ioproto_http.records.UnansweredRequest` with the same reason, which
-  the Engine.IO layer turns into the session's ``transport-close``. Their time: the
-  browser's time of the new document's start (the ``init`` lifecycle event, which comes
-  just before ``frameNavigated``), else, as for a closed page, when the event arrived
-  (neither the detach nor ``frameNavigated`` carries a time).
+* The page closed or crashed, or its main frame committed another document (the machine
+  sees the target detach, ``Inspector.targetCrashed`` or ``Page.frameNavigated``, and
+  calls :meth:`NetworkTranslator.end_document`): the browser reports nothing of the old
+  document's WebSockets and requests (below), but they are gone. Each open WebSocket gets
+  a ``WebSocketEnd`` (``code`` ``None``, ``reason`` :data:`PAGE_CLOSED`,
+  :data:`PAGE_CRASHED` or :data:`PAGE_NAVIGATED`), each waiting request some layer takes
+  (a poll naming its session) an :class:`~ioproto_http.records.UnansweredRequest` with the
+  same reason, which the Engine.IO layer turns into the session's ``transport-close``.
+  Their time: the browser's time of the new document's start (the ``init`` lifecycle
+  event, which comes just before ``frameNavigated``), else, as for a closed or crashed
+  page, when the event arrived (neither the detach, the crash nor ``frameNavigated``
+  carries a time).
 
 What Chromium reports when a WebSocket ends (Chromium 156 headless, socket.io 4.8.1 and
 2.5.1, the page's socket upgraded to WebSocket, or polling only for (b1) and (b2); tcpdump
@@ -85,8 +86,15 @@ on the server's port showed what was on the wire; tests/browser/test_cdp_ws_clos
 * In (a) and (c) the event's time is a few milliseconds after the first close frame (or
   the FIN) on the wire (0.3 to 3 ms, through the clock's offset): the end of the close
   handshake, or the FIN itself.
-* A page that crashes: not checked, so its WebSockets are only counted as cut off
-  (``cdp.target.crashed``); nor a page detached by someone else, which lives on.
+* (d) The page crashes (its renderer dies: ``chrome://crash``, ``Page.crash``): only
+  ``Inspector.targetCrashed``, without a time; no ``webSocketClosed``, no
+  ``loadingFailed``, and the target stays (it can be reloaded). On the wire the browser,
+  whose network service outlives the renderer, closes the page's WebSocket as for a closed
+  page (a close frame 1001, the server's answer, then a reset) some 10 ms before the event
+  arrives, and a waiting poll's connection with a FIN some 40 ms after it. So a crash ends
+  the page's document as a close does, with :data:`PAGE_CRASHED`.
+* A page detached by someone else lives on: its WebSockets and requests are only counted
+  as cut off (``cdp.target.detached``).
 * Requests made with ``keepalive`` (``fetch`` with ``keepalive: true``, ``sendBeacon``)
   may outlive their page; the translator does not tell them apart, so one still waiting
   when its page goes is reported unanswered. Engine.IO's requests are never keepalive.
@@ -145,6 +153,9 @@ BROWSER_CLOSED = "the browser reported it closed; the close code is unknown"
 #: too): what the browser reported, which is all it reports of their end.
 PAGE_CLOSED = "the page was closed"
 PAGE_NAVIGATED = "the page navigated away or reloaded"
+#: The same when the page crashed (its renderer died): on the wire the browser closes them
+#: as it does a closed page's (a close frame 1001, a poll's connection ended).
+PAGE_CRASHED = "the page crashed"
 _DEFAULT_PORTS = {"http": 80, "ws": 80, "https": 443, "wss": 443}
 #: Response bodies that are empty by nature: a failed getResponseBody is no loss for these.
 _EMPTY_STATUSES = frozenset({101, 204, 304})
@@ -782,14 +793,16 @@ class NetworkTranslator:
 # -- helpers ------------------------------------------------------------------------------------
 
 
-def gone(kind: str, *, navigated: bool) -> str:
+def gone(kind: str, how: str) -> str:
     """The ``reason`` of the records ending what a target of type ``kind`` had open when it
-    was closed, or (``navigated``) loaded another document: :data:`PAGE_CLOSED`,
-    :data:`PAGE_NAVIGATED`, or the same of a frame (``iframe``) or worker."""
-    if kind == "page":
-        return PAGE_NAVIGATED if navigated else PAGE_CLOSED
-    what = "frame" if kind == "iframe" else kind.replace("_", " ") or "target"
-    return f"the {what} navigated away or reloaded" if navigated else f"the {what} was closed"
+    was ``how`` ``"closed"``, ``"navigated"`` (loaded another document) or ``"crashed"``:
+    :data:`PAGE_CLOSED`, :data:`PAGE_NAVIGATED`, :data:`PAGE_CRASHED`, or the same of a
+    frame (``iframe``) or worker."""
+    what = "page" if kind == "page" else "frame" if kind == "iframe" else kind.replace("_", " ")
+    what = what or "target"
+    if how == "navigated":
+        return f"the {what} navigated away or reloaded"
+    return f"the {what} crashed" if how == "crashed" else f"the {what} was closed"
 
 
 def _split(url: str) -> SplitResult:

@@ -189,8 +189,8 @@ class UnansweredRequest(Record):
     WebSocket upgrade request (a failed upgrade is no session's transport), nor when the
     source let the connection go or the input ended with it open. The browser source
     (``cdp``), which sees requests and not connections, makes one for a request its page
-    left waiting when the page was closed or loaded another document (``reason`` says
-    which). The Engine.IO layer turns a poll's into its session's ``transport-close``."""
+    left waiting when the page was closed, crashed or loaded another document (``reason``
+    says which). The Engine.IO layer turns a poll's into its session's ``transport-close``."""
 
     reason: str
     http: HttpInfo | None = None

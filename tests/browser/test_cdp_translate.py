@@ -26,7 +26,13 @@ from cdphelp import (
     websocket,
 )
 from ioproto_browser.machine import translate
-from ioproto_browser.network import BROWSER_CLOSED, PAGE_CLOSED, PAGE_NAVIGATED, gone
+from ioproto_browser.network import (
+    BROWSER_CLOSED,
+    PAGE_CLOSED,
+    PAGE_CRASHED,
+    PAGE_NAVIGATED,
+    gone,
+)
 from ioproto_browser.outbox import Outbox
 from ioproto_classify.records import SessionSummary
 from ioproto_engineio.records import EngineIOTransportClose
@@ -516,23 +522,52 @@ def test_a_tab_detached_by_someone_else_only_cuts_off() -> None:
 
 
 def test_what_ends_with_a_frame_or_worker() -> None:
-    assert gone("page", navigated=False) == PAGE_CLOSED
-    assert gone("iframe", navigated=True) == "the frame navigated away or reloaded"
-    assert gone("shared_worker", navigated=False) == "the shared worker was closed"
+    assert gone("page", "closed") == PAGE_CLOSED
+    assert gone("page", "navigated") == PAGE_NAVIGATED
+    assert gone("page", "crashed") == PAGE_CRASHED
+    assert gone("iframe", "navigated") == "the frame navigated away or reloaded"
+    assert gone("iframe", "crashed") == "the frame crashed"
+    assert gone("shared_worker", "closed") == "the shared worker was closed"
+    assert gone("", "closed") == "the target was closed"
 
 
-def test_a_crashed_tab() -> None:
+def test_a_crashed_tab_ends_its_websockets_and_waiting_polls() -> None:
+    """Chromium reports only ``Inspector.targetCrashed``; on the wire the browser closes the
+    crashed page's WebSocket (1001) and its poll's connection as for a closed tab: each
+    open one ends when the event arrived, and their sessions with them. The target stays
+    (a crashed tab can be reloaded); its detach later ends nothing more."""
     driver = Driver()
-    driver.feed(
-        attached(), *websocket("9.9", WS_URL), request("1.10"), response("1.10"), finished("1.10")
-    )
+    page_with_sessions(driver)
     driver.feed(event("Inspector.targetCrashed"))
-    assert rules(driver.records) == ["cdp.body.unavailable", "cdp.target.crashed"]
-    driver.feed(event("Target.detachedFromTarget", session="", sessionId=SESSION))
-    assert rules(driver.records) == ["cdp.body.unavailable", "cdp.target.crashed"]
-    # What a crash does to the page's WebSockets is not checked: it only cuts them off.
-    assert "1 open WebSocket cut off" in driver.records[-1].reason
-    assert not [r for r in driver.records if isinstance(r, WebSocketEnd)]
+    when = round(driver.now, 6)  # the event gives no time: when it arrived
+    assert ends(driver.records) == [
+        ("http-unanswered", when, PAGE_CRASHED),
+        ("ws-end", when, PAGE_CRASHED),
+    ]
+    assert closes(driver.records) == {
+        "abc": ("websocket", PAGE_CRASHED),
+        "p0ll": ("polling", f"a poll left unanswered: {PAGE_CRASHED}"),
+    }
+    # The tab's record says it crashed; what it had open ended with records of their own.
+    (crashed,) = [r for r in driver.records if isinstance(r, ErrorRecord)]
+    assert crashed.rule == "cdp.target.crashed" and "cut off" not in crashed.reason
+    assert driver.machine.network.size == 0
+    driver.feed(detached())
+    assert rules(driver.records) == ["cdp.target.crashed"]
+    assert len(ends(driver.records)) == 2
+
+
+def test_a_crashed_tab_reloaded_goes_on() -> None:
+    """``Inspector.targetReloadedAfterCrash``: the tab lives again, and its new document's
+    traffic is followed; its close then ends what the new document opened."""
+    driver = Driver()
+    driver.feed(attached(), *websocket("9.9", WS_URL))
+    driver.feed(event("Inspector.targetCrashed"), event("Inspector.targetReloadedAfterCrash"))
+    driver.feed(*websocket("9.10", WS_URL), detached())
+    assert [(kind, reason) for kind, _, reason in ends(driver.records)] == [
+        ("ws-end", PAGE_CRASHED),
+        ("ws-end", PAGE_CLOSED),
+    ]
 
 
 def test_a_quiet_tab_closes_without_a_record() -> None:

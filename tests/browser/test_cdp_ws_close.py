@@ -1,7 +1,7 @@
 """A session captured from a real browser ends when its WebSocket closes, while the capture
 still runs: ``ioproto decode cdp:…`` attached to a real headless Chromium whose page holds a
 Socket.IO session (socket.io 4.8.1, upgraded to WebSocket, or polling only) until the page
-disconnects, the server is killed, or the page is closed or navigates away.
+disconnects, the server is killed, or the page is closed, crashes or navigates away.
 
 Chromium reports no close frames, only ``Network.webSocketClosed``, and nothing at all of
 the WebSockets and polls of a page closed or navigated away, only that (the target
@@ -14,6 +14,7 @@ code unknown, at the time the browser reported the end. The session's summary sa
 
 from __future__ import annotations
 
+import contextlib
 import json
 import signal
 import subprocess
@@ -24,7 +25,7 @@ from typing import Any
 import pytest
 from browserhelp import chromium, start_server, wait_title
 from clirun import start_ioproto
-from ioproto_browser.network import BROWSER_CLOSED, PAGE_CLOSED, PAGE_NAVIGATED
+from ioproto_browser.network import BROWSER_CLOSED, PAGE_CLOSED, PAGE_CRASHED, PAGE_NAVIGATED
 
 pytestmark = [pytest.mark.browser, pytest.mark.node]
 
@@ -50,6 +51,11 @@ def close_page(page: Any, server: Any) -> None:
     page.close()
 
 
+def crash(page: Any, server: Any) -> None:
+    with contextlib.suppress(Exception):  # the navigation is aborted: the renderer is gone
+        page.goto("chrome://crash", timeout=5000)
+
+
 def leave(page: Any, server: Any) -> None:
     page.goto("about:blank")
 
@@ -68,19 +74,23 @@ ENDS = [
     ("stay=1", disconnect, "websocket", BROWSER_CLOSED),
     ("stay=1", kill_server, "websocket", BROWSER_CLOSED),
     ("stay=1", close_page, "websocket", PAGE_CLOSED),
+    ("stay=1", crash, "websocket", PAGE_CRASHED),
     ("stay=1", leave, "websocket", PAGE_NAVIGATED),
     ("stay=1", reload, "websocket", PAGE_NAVIGATED),
     ("stay=1&polling=1", close_page, "polling", POLL_CUT + PAGE_CLOSED),
     ("stay=1&polling=1", another_page, "polling", POLL_CUT + PAGE_NAVIGATED),
+    ("stay=1&polling=1", crash, "polling", POLL_CUT + PAGE_CRASHED),
 ]
 IDS = [
     "disconnect",
     "server-killed",
     "tab-closed",
+    "tab-crashed",
     "navigated-away",
     "reloaded",
     "polling-tab-closed",
     "polling-navigated-away",
+    "polling-tab-crashed",
 ]
 
 
