@@ -43,7 +43,7 @@ def _as_shown(path: str, value: Any) -> str:
 
     if path.endswith("bytes"):
         return format_size(value)
-    if path.endswith("_pct"):
+    if path.endswith(("_pct", ".pct")):
         return f"{value:.1f}%"
     if isinstance(value, float) or value is None:
         return ms(value)

@@ -24,7 +24,9 @@
     return TRANSPORTS.includes(name) ? name : 'unknown';
   }
 
-  /** Horizontal share bars of [{name, count, pct}] (the stats figures' share lists). */
+  /** Horizontal share bars of [{name, count, pct}] (the stats figures' share lists), as long
+   * as their count against the biggest, or with options.ofAll as their pct (a share of a
+   * whole that the list need not add up to, so that two lists of one whole compare). */
   function shareBars(items, stat, options) {
     options = options || {};
     if (!items || !items.length) return el('div', { class: 'empty', text: options.empty || 'none seen yet' });
@@ -32,14 +34,16 @@
     const grid = el('div', { class: 'bars' });
     items.slice(0, options.top || 12).forEach((item, index) => {
       const bar = el('div', { class: 'fill' });
-      bar.style.width = ((100 * item.count) / biggest).toFixed(1) + '%';
+      const share = options.ofAll ? Math.min(100, item.pct) : (100 * item.count) / biggest;
+      bar.style.width = share.toFixed(1) + '%';
       if (options.colour) bar.style.background = IOP.colour(options.colour(item.name));
+      const at = stat ? stat + '.' + index : null;
       grid.append(
         el('div', { class: 'name wire', title: IOP.visible(item.name) }, wire(item.name)),
         el('div', { class: 'track' }, bar),
         el('div', { class: 'num' },
-          statValue(IOP.int(item.count), stat ? stat + '.' + index + '.count' : null, item.count, 'strong'),
-          item.pct !== undefined ? ' (' + IOP.pct(item.pct) + ')' : ''));
+          statValue(IOP.int(item.count), at && at + '.count', item.count, 'strong'),
+          item.pct !== undefined ? el('span', null, ' (', statValue(IOP.pct(item.pct), at && at + '.pct', item.pct), ')') : ''));
     });
     return grid;
   }
@@ -133,7 +137,27 @@
       { label: 'client → server', colour: 'c2s', fill: 0.08 },
       { label: 'server → client', colour: 's2c', fill: 0.08 },
     ], seriesData(series, ['bytes_c2s', 'bytes_s2c'], (x, n) => x.rate[n]), { format: (v) => IOP.bytes(v) + '/s' });
+    sessionEnds(s.ends);
   };
+
+  /** The colour of each way a transport closed (docs/dashboard.md, Colours); the rest, a
+   * browser's word or a transport-close not seen, say nothing of how: grey. */
+  const CLOSED_BY = {
+    'close frame from the client': 'c2s',
+    'close frame from the server': 's2c',
+    'no close frame (1006)': 'error',
+    'poll cut off': 'polling-xhr',
+  };
+
+  /** Session ends as `ioproto stats` shows them: sessions by why they ended and, for
+   * transport closed, how; every bar a share of all sessions. */
+  function sessionEnds(ends) {
+    fill(document.getElementById('ends-by-reason'),
+      shareBars(ends.by_reason, 'ends.by_reason', { ofAll: true, empty: 'no session seen yet' }));
+    fill(document.getElementById('ends-transport-closed-by'),
+      shareBars(ends.transport_closed_by, 'ends.transport_closed_by',
+        { ofAll: true, colour: (name) => CLOSED_BY[name] || 'unknown', empty: 'no transport closed yet' }));
+  }
 
   // -- transports --------------------------------------------------------------------------
 
