@@ -213,9 +213,16 @@ def test_listen_from_the_command_line() -> None:
     assert f"metrics on http://127.0.0.1:{port}/metrics" in done.stderr
 
 
+GRAFANA = ROOT / "docs" / "grafana" / "ioproto.json"
+
+
+def grafana_exprs() -> list[str]:
+    dashboard = json.loads(GRAFANA.read_text())
+    return [target["expr"] for panel in dashboard["panels"] for target in panel.get("targets", [])]
+
+
 def test_grafana_dashboard_uses_the_exported_metrics() -> None:
-    dashboard = json.loads((ROOT / "docs" / "grafana" / "ioproto.json").read_text())
-    exprs = [target["expr"] for panel in dashboard["panels"] for target in panel.get("targets", [])]
+    exprs = grafana_exprs()
     assert exprs
     suffixes = {"counter": ["_total"], "gauge": [""], "histogram": ["_bucket", "_count", "_sum"]}
     exported = {
@@ -226,6 +233,49 @@ def test_grafana_dashboard_uses_the_exported_metrics() -> None:
     for expr in exprs:
         for name in re.findall(r"\bioproto_[a-z_]+", expr):
             assert name in exported, (name, expr)
+
+
+def test_grafana_panels_have_their_own_ids_and_places() -> None:
+    """Grafana keeps one panel per id and lays them on a 24-column grid."""
+    dashboard = json.loads(GRAFANA.read_text())
+    assert dashboard["schemaVersion"] == 39
+    panels = dashboard["panels"]
+    assert len({panel["id"] for panel in panels}) == len(panels)
+    cells: set[tuple[int, int]] = set()
+    for panel in panels:
+        pos = panel["gridPos"]
+        assert pos["x"] + pos["w"] <= 24, panel["title"]
+        taken = {(x, y) for x in range(pos["x"], pos["x"] + pos["w"])
+                 for y in range(pos["y"], pos["y"] + pos["h"])}  # fmt: skip
+        assert not taken & cells, panel["title"]
+        cells |= taken
+        assert all(target["refId"] and target["expr"] for target in panel["targets"])
+
+
+def test_grafana_dashboard_selects_labels_and_values_the_sink_exports() -> None:
+    """A label a panel selects on (``{how="no close frame (1006)"}``) or sums by is one the
+    metric has, with a value it takes (the series there from the start, or after the bundled
+    captures), so that no panel stays empty for a misspelt word."""
+    metrics = Metrics()
+    for capture in ("clients_mixed.pcap", "polling_gone.pcap", "upgrade.pcap"):
+        for record in ioproto.decode(str(ROOT / "tests" / "data" / capture)):
+            metrics.add(record)
+    samples = samples_of(generate_latest(metrics.registry).decode())
+    labels: dict[str, set[tuple[str, str]]] = {}
+    for name, pairs in samples:
+        labels.setdefault(name, set()).update(pairs)
+    checked = 0
+    for expr in grafana_exprs():
+        names = re.findall(r"\bioproto_[a-z_]+", expr)
+        for name, matchers in re.findall(r"\b(ioproto_[a-z_]+)\{([^}]*)\}", expr):
+            for key, value in re.findall(r'(\w+)="([^"]*)"', matchers):
+                assert (key, value) in labels[name], (key, value, expr)
+                checked += 1
+        for grouping in re.findall(r"\bby \(([^)]*)\)", expr):
+            for key in (k.strip() for k in grouping.split(",")):
+                have = {k for name in names for k, _ in labels.get(name, ())}
+                assert not have or key in have, (key, expr)
+    assert checked >= 3  # the session-end panels select on reason and how
 
 
 # -- a real Prometheus server ----------------------------------------------------------------
@@ -335,6 +385,12 @@ def test_real_prometheus_scrapes_the_proxy_and_agrees_with_stats(
         stable = stable + 1 if up and up[0]["value"][1] == "1" and now == last else 0
         last = now
     assert stable >= 4, "prometheus never saw stable figures"
+    # The bundled Grafana dashboard's queries run on a real Prometheus (query() checks each
+    # is accepted), the session ends' among them with a series for every reason.
+    shown = {expr: query(base, expr.replace("$__rate_interval", "1m")) for expr in grafana_exprs()}
+    by_reason = next(rows for expr, rows in shown.items() if "by (reason)" in expr)
+    reasons = {row["metric"]["reason"] for row in by_reason}
+    assert reasons == {"closed", "transport closed", "evicted", "input ended"}
 
     scraped: Samples = {}
     for name in (
