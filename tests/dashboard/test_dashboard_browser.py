@@ -165,3 +165,22 @@ def test_the_exported_report_works_offline(tmp_path: Path, browser: Any) -> None
                 assert lookup(expected, path) == shown["value"], f"{view}: {path}"
     finally:
         context.close()
+
+
+def test_an_axis_of_sessions_counts_in_whole_numbers(
+    dashboard: Callable[[list[str]], Dashboard], browser: Any
+) -> None:
+    """At most one session open at a time (polling_gone.pcap): the open-sessions axis reads
+    0 and 1, not "0, 1, 1" (a tick at 0.5 written as a whole number)."""
+    board = dashboard([str(DATA / "polling_gone.pcap")])
+    board.wait_finished()
+    page, problems = open_page(browser, board.url)
+    try:
+        page.wait_for_selector("body[data-finished=true]")
+        page.wait_for_function("IOP.axisLabels('chart-sessions', 1).length > 0")
+        labels = page.evaluate("IOP.axisLabels('chart-sessions', 1)")
+        assert labels == sorted(set(labels), key=int), labels
+        assert labels[0] == "0" and "1" in labels
+        assert problems.errors == []
+    finally:
+        page.close()

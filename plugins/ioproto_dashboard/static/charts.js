@@ -76,6 +76,15 @@
   }
   IOP.emptyChart = emptyNote;
 
+  /** The labels drawn on axis ``index`` of chart ``id`` (0: time, 1: values), as uPlot last
+   * drew them; [] when the chart shows nothing. For the browser tests: the canvas holds them
+   * as pixels only. */
+  IOP.axisLabels = function (id, index) {
+    const entry = plots.get(id);
+    const axis = entry && entry.plot.axes[index];
+    return axis && axis._values ? axis._values.slice() : [];
+  };
+
   function decades(u, axisIdx, min, max) {
     const out = [];
     for (let v = min; v <= max * 1.0001; v *= 10) out.push(v);
@@ -88,9 +97,14 @@
     return [low, high > low ? high : low * 10];
   }
 
+  /** Tick steps of an axis of counts: whole numbers only (uPlot's own steps go below 1 on a
+   * small range, and a count of 0.5 sessions would be written as 1). */
+  const INTEGER_STEPS = [1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1e3, 2e3, 2.5e3, 5e3, 1e4, 2e4, 2.5e4, 5e4, 1e5, 2e5, 2.5e5, 5e5, 1e6];
+
   /**
    * A time chart: data = [times (s), ys...]; lines = [{label, colour, fill, dash, width}].
-   * opts: {format(v) for the axis and legend, log: log scale, stacked: legend values from raw}
+   * opts: {format(v) for the axis and legend, log: log scale, integer: ticks on whole numbers
+   * only (counts), stacked: legend values from raw}
    */
   IOP.timeChart = function (id, lines, data, opts) {
     opts = opts || {};
@@ -105,7 +119,7 @@
       hooks: { ready: [legendOnLast], setCursor: [legendOnLast], setData: [legendOnLast] },
       scales: { x: { time: true }, y: opts.log ? { distr: 3, log: 10, range: logRange } : { range: (u, min, max) => [0, max > 0 ? max * 1.08 : 1] } },
       axes: [axis(), axis(Object.assign({ size: labelSize, values: (u, splits) => splits.map((v) => (v === null || v === undefined ? '' : format(v))) },
-        opts.log ? { splits: decades } : {}))],
+        opts.log ? { splits: decades } : {}, opts.integer ? { incrs: INTEGER_STEPS } : {}))],
       series: [
         { value: (u, v) => (v === null || v === undefined ? '-' : IOP.time(v)) },
         ...lines.map((line, index) => ({

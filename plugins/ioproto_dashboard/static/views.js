@@ -123,7 +123,7 @@
       kpi('Errors', IOP.int(s.errors.total), { stat: 'errors.total', value: s.errors.total, cls: s.errors.total ? 'error' : '' }));
     const series = snapshot.series;
     IOP.timeChart('chart-sessions', [{ label: 'open sessions', colour: 'sessions', fill: 0.12, width: 2 }],
-      seriesData(series, ['sessions'], (x, n) => x.gauge[n]), { format: (v) => IOP.int(v), empty: 'no session seen yet' });
+      seriesData(series, ['sessions'], (x, n) => x.gauge[n]), { format: (v) => IOP.int(v), integer: true, empty: 'no session seen yet' });
     IOP.timeChart('chart-churn', [
       { label: 'connects/s', colour: 'connect' },
       { label: 'disconnects/s', colour: 'disconnect' },
