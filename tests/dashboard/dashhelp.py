@@ -202,3 +202,20 @@ def lookup(figures: dict[str, Any], path: str) -> Any:
     for key in path.split("."):
         value = value[int(key)] if isinstance(value, list) else value[key]
     return value
+
+
+def proxy_addresses(proxy: subprocess.Popen[str]) -> tuple[str, str]:
+    """``(page URL, proxy URL)`` of ``ioproto proxy … --sink dashboard``, read from what it
+    says on stderr as it starts."""
+    assert proxy.stderr is not None
+    page = listening = None
+    said = ""
+    while not (page and listening):
+        line = proxy.stderr.readline()
+        said += line
+        assert line, f"the proxy ended before saying where it serves: {said}"
+        if match := re.search(r"serving (http://\S+)", line):
+            page = match.group(1)
+        if match := re.search(r"listening on (http://[\d.]+:\d+)", line):
+            listening = match.group(1)
+    return page, listening

@@ -5,7 +5,6 @@ exported report, and live behind the proxy as real clients leave, one of them ki
 from __future__ import annotations
 
 import json
-import re
 import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -13,7 +12,16 @@ from typing import Any
 
 import pytest
 from clirun import run_ioproto, start_ioproto
-from dashhelp import DATA, SHOTS, Dashboard, PageProblems, open_page, show, stats_json
+from dashhelp import (
+    DATA,
+    SHOTS,
+    Dashboard,
+    PageProblems,
+    open_page,
+    proxy_addresses,
+    show,
+    stats_json,
+)
 from livehelp import PEERS, Server, node_ok, run_client
 
 pytestmark = pytest.mark.browser
@@ -106,18 +114,7 @@ class LiveProxy:
             "--sink", f"stats:{stats}", "--sink-option", "stats.format=json",
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )  # fmt: skip
-        assert self.proc.stderr is not None
-        page = proxy = None
-        said = ""
-        while not (page and proxy):
-            line = self.proc.stderr.readline()
-            said += line
-            assert line, said
-            if match := re.search(r"serving (http://\S+)", line):
-                page = match.group(1)
-            if match := re.search(r"listening on (http://[\d.]+:\d+)", line):
-                proxy = match.group(1)
-        self.page_url, self.url = page, proxy
+        self.page_url, self.url = proxy_addresses(self.proc)
 
     def stop(self) -> dict[str, Any]:
         """Ctrl-C; the figures the stats sink wrote."""

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from clirun import start_ioproto
-from dashhelp import ROOT, SHOTS, open_page, show
+from dashhelp import ROOT, SHOTS, open_page, proxy_addresses, show
 
 pytestmark = [pytest.mark.browser, pytest.mark.node]
 
@@ -59,17 +59,7 @@ def test_the_page_follows_live_traffic_behind_the_proxy(browser: object) -> None
             "--sink", "dashboard", "--sink-option", "dashboard.browser=false",
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )  # fmt: skip
-        assert proxy.stderr is not None
-        page_url = proxy_url = None
-        for _ in range(20):
-            line = proxy.stderr.readline()
-            if match := re.search(r"serving (http://\S+)", line):
-                page_url = match.group(1)
-            if match := re.search(r"listening on (http://[\d.]+:\d+)", line):
-                proxy_url = match.group(1)
-            if page_url and proxy_url:
-                break
-        assert page_url and proxy_url
+        page_url, proxy_url = proxy_addresses(proxy)
         page, problems = open_page(browser, page_url)
         page.wait_for_selector("body[data-version]")
         assert page.evaluate("IOP.current.summary.totals.packets") == 0
