@@ -37,6 +37,7 @@ from ioproto_http.records import (
     Chunk,
     ChunkKind,
     HttpInfo,
+    ReportedEnd,
     UnansweredRequest,
     WebSocketEnd,
     close_status,
@@ -52,6 +53,8 @@ from . import fastwire
 from .records import (
     LAYER,
     PACKET_TYPES,
+    PING_TIMEOUT,
+    SERVER_REPORTED,
     TRANSPORT_CLOSED,
     EngineIOHandshake,
     EngineIOHttpError,
@@ -100,6 +103,24 @@ _MAX_ERROR_BODY_TEXT = 1000
 
 _NO_FACTS: tuple[str | None, int | None, str | None] = (None, None, None)
 
+#: The reasons Engine.IO's servers give for a session they ended without an Engine.IO
+#: ``close`` of their own: its transport closed or failed under it (``ping timeout``: the
+#: client went silent). A server's report of one of them (:class:`ReportedEnd`) ends the
+#: session with a ``transport-close``. Not here: ``client disconnect`` (its ``close`` packet
+#: ended the session already) and python-engineio's ``server disconnect``, reported before
+#: the ``close`` packet it goes on to send, which ends the session as a capture sees it.
+_TRANSPORT_ENDS = frozenset(
+    {
+        "transport close",
+        "transport error",
+        PING_TIMEOUT,
+        "forced close",
+        "forced server close",
+        "server shutting down",
+        "parse error",
+    }
+)
+
 
 def is_engineio_request(http: HttpInfo) -> bool:
     """Whether an HTTP message belongs to Engine.IO: an ``EIO`` or ``transport`` parameter,
@@ -130,23 +151,29 @@ class EngineIODecoder:
     def ends_session(self, record: Record) -> str | None:
         """Whether ``record`` ends its session (the pipeline then has every component report
         what it held for it): ``"closed"`` for a ``close`` packet, ``"transport closed"``
-        when the session's WebSocket closed (:class:`EngineIOTransportClose`)."""
+        when the session's transport closed (:class:`EngineIOTransportClose`), and
+        ``"ping timeout"`` when it closed because its server said the client went silent
+        (a transport-close made of a :class:`ReportedEnd` of that reason)."""
         kind = record.type
         if kind == "close" and isinstance(record, EngineIOPacket):
             return "closed"
         if kind == "transport-close" and isinstance(record, EngineIOTransportClose):
+            report = record.parent
+            if isinstance(report, ReportedEnd) and report.reason == PING_TIMEOUT:
+                return PING_TIMEOUT
             return TRANSPORT_CLOSED
         return None
 
     def accepts(self, record: Record) -> bool:
         """True for chunks holding lines, or the HTTP bodies and WebSocket messages of an
         Engine.IO request (:func:`is_engineio_request`), for error records and ``ws-end``
-        records of the layers below (to attribute them to their session), and for
-        ``http-unanswered`` records of requests naming a session."""
+        records of the layers below (to attribute them to their session), for
+        ``http-unanswered`` records of requests naming a session, and for a server's
+        ``reported-end``."""
         if not isinstance(record, Chunk):
             if isinstance(record, UnansweredRequest):  # a request of a session: see _poll_cut
                 return record.http is not None and record.http.query_value("sid") is not None
-            return isinstance(record, ErrorRecord | WebSocketEnd)
+            return isinstance(record, ErrorRecord | WebSocketEnd | ReportedEnd)
         kind = record.kind
         if kind not in _KINDS:
             return False
@@ -329,6 +356,9 @@ class EngineIOStream:
                 cut = self._poll_cut(record)
                 if cut is not None:
                     return (cut,)
+            elif isinstance(record, ReportedEnd):
+                reported = self._reported_end(record)
+                return () if reported is None else (reported,)
             return (self._attributed(record),)
         try:
             if record.kind is _WS_TEXT:
@@ -549,6 +579,28 @@ class EngineIOStream:
             raw=b"",
             code=None,
             message=f"{what} left unanswered: {request.reason}",
+        )
+
+    def _reported_end(self, report: ReportedEnd) -> EngineIOTransportClose | None:
+        """The record saying that the session ``report`` names, which its server said it
+        ended for one of :data:`_TRANSPORT_ENDS`, lost its transport: code unknown (no close
+        frame was seen), the message the server's words; ``None`` for another reason or a
+        session a ``close`` packet ended. A fact for this layer, passed on as nothing else."""
+        sid, revision, transport = self._facts(report)
+        if sid is None or report.reason not in _TRANSPORT_ENDS or sid in self._closed_sids:
+            return None
+        self._closed_sids.add(sid)  # a server ends a session once: a second report is stale
+        return EngineIOTransportClose(
+            ts=report.ts,
+            connection=report.connection,
+            direction=report.direction,
+            sid=sid,
+            transport=transport,
+            parent=report,
+            revision=self._revision(revision),
+            raw=b"",
+            code=None,
+            message=f"{SERVER_REPORTED}{report.reason}",
         )
 
     def _attributed(self, record: Record) -> Record:

@@ -34,6 +34,14 @@ def counts_as_packet(record: Record) -> bool:
 #: ``end_reason``): see :class:`EngineIOTransportClose`.
 TRANSPORT_CLOSED = "transport closed"
 
+#: Why a session ended whose server said its client went silent (no pong, or no ping on
+#: revision 3, within ``pingTimeout``): see :class:`EngineIOTransportClose`.
+PING_TIMEOUT = "ping timeout"
+
+#: How the ``message`` of a ``transport-close`` made of a server's own report begins (the
+#: server's reason follows: ``the server reported: transport close``).
+SERVER_REPORTED = "the server reported: "
+
 
 @attrs.frozen(slots=True, kw_only=True)
 class EngineIOPacket(Packet):
@@ -84,6 +92,13 @@ class EngineIOTransportClose(Packet):
 
     ``code`` and ``message`` are the close frame's status code and reason (``None`` when
     it has none; RFC 6455, 5.5.1); ``raw`` its payload; ``parent`` the ``ws-close`` chunk.
+
+    Also made of a server's own report that it ended the session under its transport
+    (``parent`` a ``reported-end``, from an in-process tap, which sees no close frame): the
+    transport the session was on, ``code`` ``None``, ``message`` :data:`SERVER_REPORTED`
+    and the server's reason (``the server reported: transport close``). When that reason is
+    ``ping timeout`` the session ends with :data:`PING_TIMEOUT`, not
+    :data:`TRANSPORT_CLOSED`: the transport closed because the client had gone silent.
     """
 
     layer: str = LAYER

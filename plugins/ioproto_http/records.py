@@ -199,6 +199,25 @@ class UnansweredRequest(Record):
     type: str = "http-unanswered"
 
 
+@attrs.frozen(slots=True, kw_only=True)
+class ReportedEnd(Record):
+    """A server said, in its own words, that one of its sessions ended: from a source that
+    runs inside the server (an in-process tap), which sees the messages the server handles
+    but neither its connections nor their close frames.
+
+    ``reason`` is the server's word for the end, as it gave it (Engine.IO's servers say
+    ``transport close``, ``transport error``, ``ping timeout``, ``forced close``, ``client
+    disconnect``, ...); ``http`` is the request that opened the session's transport, as on
+    its chunks (its query names the session: ``sid``, ``transport``); ``connection`` its
+    chunks' connection. The Engine.IO layer decides what it ends: a session its server
+    ended without an Engine.IO ``close`` gets its ``transport-close`` from it."""
+
+    reason: str
+    http: HttpInfo | None = None
+    layer: str = LAYER
+    type: str = "reported-end"
+
+
 #: The records of the HTTP layer that say a connection ended with something unfinished.
 CONNECTION_ENDS: tuple[type[Record], ...] = (WebSocketEnd, UnansweredRequest)
 
