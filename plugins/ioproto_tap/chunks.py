@@ -18,6 +18,12 @@ transport (``"ip:port-ip:port"``), else ``"tap:<stream>"``.
 Per-session state is bounded in bytes (``max_bytes``, oldest sessions forgotten first); a
 packet of a session whose ``open`` was never seen (dropped by the tap, or sent before the
 collector started) still becomes a chunk, without HTTP facts.
+
+A ``close`` with a reason (the server's word for the session's end: Engine.IO's ``transport
+close``, ``ping timeout``, ...) becomes a :class:`~ioproto_http.records.ReportedEnd` on the
+session's latest transport, from which the Engine.IO layer makes the session's end where
+the server ended it without an Engine.IO ``close``: the source gives the fact, the layer
+decides what it ends.
 """
 
 from __future__ import annotations
@@ -27,7 +33,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import attrs
-from ioproto_http.records import Chunk, ChunkKind, HttpInfo
+from ioproto_http.records import Chunk, ChunkKind, HttpInfo, ReportedEnd
 
 from ioproto.model import ErrorRecord, Record, Tag
 
@@ -100,12 +106,22 @@ def _target(path: str | None, query: tuple[tuple[str, str], ...]) -> str | None:
     return path + "?" + "&".join(f"{name}={value}" for name, value in query)
 
 
+def _unknown_session_http(sid: str, transport: str | None, revision: int | None) -> HttpInfo:
+    """The URL facts of a session whose handshake the tap did not report, as they are
+    known, for the Engine.IO layer to read (as it reads a capture's URLs)."""
+    eio = () if revision is None else (("EIO", str(revision)),)
+    carried = () if transport is None else (("transport", transport),)
+    query = (*eio, *carried, ("sid", sid))
+    return HttpInfo(path=None, target=_target("/", query), query=query)
+
+
 class TapChunker:
     """Turns checked tap records (:func:`.wire.check`) of many streams into records.
 
     ``feed(record, stream)`` returns the records for one tap record: a chunk for a packet,
-    an error record for a ``drop`` report or a record that cannot be used, nothing for
-    ``hello``/``open``/``upgrade``/``close`` (they only update the session table).
+    a ``reported-end`` for a ``close`` that gives a reason, an error record for a ``drop``
+    report or a record that cannot be used, nothing for ``hello``/``open``/``upgrade`` (they
+    only update the session table) or a ``close`` without a reason.
     """
 
     def __init__(self, *, max_bytes: int = DEFAULT_SESSION_BYTES, max_raw: int = 4096) -> None:
@@ -132,7 +148,7 @@ class TapChunker:
             if session is not None:
                 self._add_transport(session, record["tr"], record["req"], stream, record["sid"])
         elif kind == "close":
-            self._forget((stream, record["sid"]))
+            return self._closed(record, stream)
         elif kind == "drop":
             return [self._dropped(record, stream)]
         return []
@@ -222,6 +238,31 @@ class TapChunker:
             connection=_address(request, stream), request=http_request, response=http_response
         )
 
+    def _closed(self, record: dict[str, Any], stream: str) -> list[Record]:
+        """The session's end as its server reported it, on the transport it was on last
+        (an upgrade's WebSocket once there was one); the session is forgotten."""
+        sid: str = record["sid"]
+        session = self._sessions.get((stream, sid))
+        self._forget((stream, sid))
+        reason = record["reason"]
+        if reason is None:
+            return []
+        if session is not None and session.transports:
+            facts = next(reversed(session.transports.values()))
+            connection, http = facts.connection, facts.request
+        else:
+            connection = f"tap:{stream}"
+            http = _unknown_session_http(sid, None, self._revisions.get(stream))
+        return [
+            ReportedEnd(
+                ts=record["ts"],
+                connection=connection,
+                reason=reason,
+                http=http,
+                tags=VIA_TAP,
+            )
+        ]
+
     def _forget(self, key: tuple[str, str]) -> None:
         session = self._sessions.pop(key, None)
         if session is not None:
@@ -274,11 +315,7 @@ class TapChunker:
                 )
             ]
         if http is None:
-            # A session whose handshake the tap did not report: its URL facts, as they are
-            # known, for the Engine.IO layer to read (as it reads a capture's URLs).
-            eio = () if revision is None else (("EIO", str(revision)),)
-            query = (*eio, ("transport", transport), ("sid", sid))
-            http = HttpInfo(path=None, target=_target("/", query), query=query)
+            http = _unknown_session_http(sid, transport, revision)
         self._seq += 1
         return [
             Chunk(

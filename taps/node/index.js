@@ -9,12 +9,15 @@
  * server. What it listens to, per Engine.IO socket (from the engine's `connection` event):
  *   - `packet` (every packet the socket receives on its current transport): c2s;
  *   - each transport's `send(packets)` (wrapped on that transport object only): s2c, exactly
- *     the packets written, on the transport they went on (the socket's `packetCreate` fires
+ *     the packets written, on the transport they went on (none written to a poll whose
+ *     connection had closed: they never left; the socket's `packetCreate` fires
  *     when a packet is queued, not sent, and misses those a transport writes itself: the
  *     noops that end a poll during an upgrade, the close appended to a poll);
  *   - `upgrading` / `upgrade`: the probe exchange and the upgrade packet, which the socket
  *     handles on the new transport before it emits them (so they get no `packet` event);
- *   - `close`: the session's end and reason; a close packet a client sends on polling is
+ *   - `close`: the session's end and engine.io's reason (`transport close`, `ping timeout`,
+ *     ...), from which the collector's Engine.IO layer ends a session the server ended
+ *     without an Engine.IO close; a close packet a client sends on polling is
  *     handled by the polling transport itself, so its `onData`/`onClose` are wrapped too.
  * The handshake's `open` packet is sent before the engine emits `connection`; the tap
  * rebuilds it from the socket with the same fields the server writes.
@@ -300,6 +303,16 @@ function tap(server, options = {}) {
     link.push('{"t":"p","ts":' + now() + ',"sid":' + JSON.stringify(sid) + ',"d":"' + d + '","tr":' + JSON.stringify(tr) + ',"p":' + body + '}\n', sizeOf(form));
   };
 
+  // Whether `transport` is a polling transport whose waiting poll's connection has closed.
+  const pollGone = (transport) => {
+    try {
+      const req = transport.name === 'polling' ? transport.req : null;
+      return Boolean(req && req.socket && req.socket.destroyed);
+    } catch (err) {
+      return false;
+    }
+  };
+
   const hookTransport = (socket, transport) => {
     if (!transport || transport.__ioprotoTap) return;
     const send = transport.send;
@@ -307,16 +320,19 @@ function tap(server, options = {}) {
     transport.__ioprotoTap = true;
     transport.send = function tappedSend(packets) {
       let before = 0;
+      // Packets written to a poll whose connection is gone never leave (the close packet
+      // engine.io writes as it ends a session over a poll cut off): a capture sees none.
+      const gone = pollGone(transport);
       try {
         before = packets.length;
-        for (const p of packets) packet(socket.id, 's2c', transport.name, packetForm(p));
+        if (!gone) for (const p of packets) packet(socket.id, 's2c', transport.name, packetForm(p));
       } catch (err) {
         link.failures += 1;
       }
       const result = send.apply(this, arguments);
       try {
         // a polling transport may append a close packet to what it was given
-        for (let i = before; i < packets.length; i++) packet(socket.id, 's2c', transport.name, packetForm(packets[i]));
+        if (!gone) for (let i = before; i < packets.length; i++) packet(socket.id, 's2c', transport.name, packetForm(packets[i]));
       } catch (err) {
         link.failures += 1;
       }

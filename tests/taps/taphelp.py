@@ -132,7 +132,8 @@ def packets_by_session(
     upgrade)."""
     groups: dict[tuple[str | None, ...], list[tuple[object, ...]]] = {}
     for r in records:
-        # A tap sees packets, not WebSocket frames: no transport-close (docs/taps.md).
+        # A transport-close is no packet (a tap's says what the server reported, a
+        # capture's what the wire showed): tests/taps/test_tap_session_end.py compares them.
         if r.layer != layer or r.type in ("error", "transport-close"):
             continue
         if layer == "engineio":

@@ -1,7 +1,8 @@
 """A real python-socketio server for the live tests: `python py_server.py PORT`.
 
 Same handlers as sio_server.js (echo, binary, ask, drop-me, count/total, /admin with auth).
-Prints `READY <port>` once listening; stops on SIGTERM/SIGINT.
+Prints `READY <port>` once listening; stops on SIGTERM/SIGINT. IOPROTO_PEER_PING=INTERVAL,TIMEOUT
+sets pingInterval and pingTimeout (ms), as for sio_server.js.
 """
 
 from __future__ import annotations
@@ -19,8 +20,14 @@ from aiohttp import web
 
 # IOPROTO_PEER_PARSER=msgpack: python-socketio's msgpack serializer (the tap tests use both).
 SERIALIZER = "msgpack" if os.environ.get("IOPROTO_PEER_PARSER") == "msgpack" else "default"
+# IOPROTO_PEER_PING=INTERVAL,TIMEOUT: pingInterval and pingTimeout in ms, as sio_server.js takes
+# them (a silent client found fast).
+PING = [int(ms) / 1000 for ms in os.environ.get("IOPROTO_PEER_PING", "").split(",") if ms]
 sio = socketio.AsyncServer(
-    async_mode="aiohttp", max_http_buffer_size=5_000_000, serializer=SERIALIZER
+    async_mode="aiohttp",
+    max_http_buffer_size=5_000_000,
+    serializer=SERIALIZER,
+    **({"ping_interval": PING[0], "ping_timeout": PING[1]} if len(PING) == 2 else {}),
 )
 counts: dict[str, int] = {}
 
