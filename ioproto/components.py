@@ -364,6 +364,11 @@ OPTIONAL_MEMBERS: dict[str, dict[str, tuple[Any, str]]] = {
             "abort(), called instead of close() when an input was not read to its end: "
             "nothing half-written may look complete",
         ),
+        "url": (
+            None,
+            "where a sink that serves can be reached (its page, its metrics endpoint), known "
+            "once it is open: a tap's handle lists them (Tap.urls)",
+        ),
         "failure": (
             None,
             "an exception the sink met and kept (set after close()): the input failed",

@@ -27,7 +27,7 @@ from .buffer import DEFAULT_BUFFER_BYTES, RecordBuffer
 from .collector import parse_address
 from .engineio_hooks import EngineIOHooks, Recorder
 from .inprocess import pipeline_link
-from .sender import CollectorLink, Link, Sender, hello_record
+from .sender import CollectorLink, Link, PipelineLink, Sender, hello_record
 
 #: Where taps send when no collector is named and ``IOPROTO_COLLECTOR`` is not set.
 DEFAULT_COLLECTOR = "127.0.0.1:7788"
@@ -54,12 +54,24 @@ class Tap:
 
     ``dropped`` counts records dropped so far (buffer full, collector absent or slow);
     ``failures`` counts internal failures that were swallowed to protect the server.
+    ``urls`` says where the tap's ``sinks=`` that serve can be reached, as they say it on
+    stderr: each one's entry of ``sinks=``, as given, to its URL
+    (``{"dashboard:127.0.0.1:0": "http://127.0.0.1:41234/"}``, the free port it got;
+    ``"prometheus"``: ``".../metrics"``); empty without such sinks. It stays as it was
+    after :meth:`close`, when they no longer serve.
     """
 
-    def __init__(self, hooks: EngineIOHooks, buffer: RecordBuffer, sender: Sender) -> None:
+    def __init__(
+        self,
+        hooks: EngineIOHooks,
+        buffer: RecordBuffer,
+        sender: Sender,
+        urls: Mapping[str, str] | None = None,
+    ) -> None:
         self.hooks = hooks
         self.buffer = buffer
         self.sender = sender
+        self.urls: dict[str, str] = dict(urls or {})
         self._closed = False
 
     @property
@@ -132,7 +144,8 @@ def instrument(
     :param buffer_bytes: how many bytes of records may wait for delivery; beyond it records
         are dropped and counted.
     :param app: a name for this server in the collector's messages.
-    :returns: the :class:`Tap`; keep it to :meth:`~Tap.close` it or read its counts.
+    :returns: the :class:`Tap`; keep it to :meth:`~Tap.close` it, read its counts, or
+        find where its sinks serve (:attr:`Tap.urls`).
     """
     eio = engineio_server(server)
     if buffer_bytes < 1:
@@ -153,7 +166,7 @@ def instrument(
     sender = Sender(buffer, link)
     hooks.install()
     sender.start()
-    tap = Tap(hooks, buffer, sender)
+    tap = Tap(hooks, buffer, sender, link.urls if isinstance(link, PipelineLink) else None)
     atexit.register(tap.close, 0.5)
     os.register_at_fork(after_in_child=sender.restart_after_fork)
     return tap

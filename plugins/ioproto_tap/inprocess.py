@@ -46,7 +46,8 @@ def pipeline_link(
     """The link that decodes a tap's records into ``sinks`` in this process; see the
     module docstring. The sinks are told their records are live (``SinkContext.live``) and
     that the input has opened (``started``: a page says where it is now, not at the first
-    packet)."""
+    packet). The link's ``urls`` are where the sinks that serve can be reached (their
+    ``url``), by their entry of ``sinks``."""
     plugin_manager = plugin_manager or make_plugin_manager()
     installed = collect_components(plugin_manager).sinks
     factories = {
@@ -76,13 +77,18 @@ def pipeline_link(
             os.unlink(path)
         raise
     pipeline.start()
+    urls = {}
+    for spec, stage in zip(sinks, pipeline.sinks, strict=True):
+        url = optional(stage.component, "Sink", "url")
+        if url:
+            urls[spec] = str(url)
 
     def close() -> None:
         pipeline.close()
         for stream in streams:
             stream.close()
 
-    return PipelineLink(pipeline.feed, close)
+    return PipelineLink(pipeline.feed, close, urls)
 
 
 def sink_settings(

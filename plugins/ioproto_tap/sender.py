@@ -19,7 +19,7 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
 from ioproto.model import Record
@@ -164,11 +164,18 @@ class CollectorLink:
 
 
 class PipelineLink:
-    """Delivers into ``feed`` (a pipeline's ``feed``) in this process, via a chunker."""
+    """Delivers into ``feed`` (a pipeline's ``feed``) in this process, via a chunker.
+    ``urls``: where its sinks that serve can be reached (see :attr:`.api.Tap.urls`)."""
 
-    def __init__(self, feed: Callable[[Record], object], close: Callable[[], object]) -> None:
+    def __init__(
+        self,
+        feed: Callable[[Record], object],
+        close: Callable[[], object],
+        urls: Mapping[str, str] | None = None,
+    ) -> None:
         self._feed = feed
         self._close = close
+        self.urls = dict(urls or {})
         self.chunker = TapChunker()
 
     def ready(self) -> bool:

@@ -173,3 +173,28 @@ def test_a_taps_metrics_endpoint_stops_with_the_tap_unless_exit_false() -> None:
         assert serving(kept)
     finally:
         stage.component.stop()  # what the end of this process would do
+
+
+def test_a_taps_handle_says_where_its_sinks_serve(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``tap.urls``: what the page and the endpoint say on stderr, for code (port 0 picks a
+    free port, which only they know); nothing for a sink that does not serve."""
+    sinks = ["dashboard:127.0.0.1:0", "prometheus:127.0.0.1:0", "jsonl:out.jsonl"]
+    sio = echo_server()
+    tap = ioproto_tap.instrument(sio, sinks=sinks, sink_options={"dashboard.browser": False})
+    try:
+        assert sorted(tap.urls) == sorted(sinks[:2])
+        page, metrics = tap.urls["dashboard:127.0.0.1:0"], tap.urls["prometheus:127.0.0.1:0"]
+        said = capsys.readouterr().err
+        assert f"serving {page} " in said and f"metrics on {metrics}\n" in said
+        assert get_json(page + "api/snapshot")["meta"]["mode"] == "live"
+        with urllib.request.urlopen(metrics, timeout=5) as answer:
+            assert b"ioproto_sessions_ended_total" in answer.read()
+    finally:
+        tap.close()
+    quiet = ioproto_tap.instrument(echo_server(), sinks=["jsonl:b.jsonl"])
+    try:
+        assert quiet.urls == {}
+    finally:
+        quiet.close()
