@@ -10,7 +10,9 @@ wrapped                        why
 ``server._trigger_event``      ``connect`` gives the new session's id and the WSGI environ of
                                its handshake request (recorded as ``open`` once the app
                                accepted it) and is where the session's socket gets its
-                               wrappers; ``disconnect`` gives ``close`` with its reason.
+                               wrappers; ``disconnect`` gives ``close`` with its reason
+                               (4.11 and later pass one: ``transport close``, ``ping
+                               timeout``, ...; the collector ends the session by it).
 ``server._async["websocket"]`` (a per-server copy of the driver table) wraps the WebSocket
                                object handed to the socket's handler: every message it
                                ``send``\\ s and every message ``wait`` returns is one packet,
