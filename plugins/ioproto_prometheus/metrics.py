@@ -54,6 +54,7 @@ from ioproto_stats.collector import (
     CLOSE_FRAME_SERVER,
     NO_CLOSE_FRAME,
     POLL_CUT_OFF,
+    SERVER_REPORTED_HOW,
     transport_close_how,
 )
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
@@ -80,8 +81,9 @@ ENDS = (
     ("closed", ""),
     *((TRANSPORT_CLOSED, how) for how in (
         CLOSE_FRAME_CLIENT, CLOSE_FRAME_SERVER, NO_CLOSE_FRAME, POLL_CUT_OFF, BROWSER_REPORTED,
-        UNKNOWN_HOW,
+        SERVER_REPORTED_HOW, UNKNOWN_HOW,
     )),
+    ("ping timeout", ""),
     ("evicted", ""),
     ("input ended", ""),
 )  # fmt: skip

@@ -28,6 +28,7 @@ from typing import Any
 import attrs
 from ioproto_classify.records import HeartbeatTimeout, SessionSummary
 from ioproto_engineio.records import (
+    SERVER_REPORTED,
     TRANSPORT_CLOSED,
     EngineIOHandshake,
     EngineIOHttpError,
@@ -57,6 +58,7 @@ CLOSE_FRAME_SERVER = "close frame from the server"
 NO_CLOSE_FRAME = "no close frame (1006)"
 POLL_CUT_OFF = "poll cut off"
 BROWSER_REPORTED = "reported by a browser"
+SERVER_REPORTED_HOW = "reported by the server"
 
 
 def end_reason(end: SessionEnd) -> str:
@@ -69,11 +71,14 @@ def transport_close_how(
     transport: str | None, code: int | None, message: str | None, direction: str | None
 ) -> str:
     """How a session's transport closed, from its ``transport-close`` record's fields (the
-    same fields are columns of the stored ``engineio`` table): a poll its connection's end
-    left unanswered (``transport`` ``polling``); a WebSocket that ended without a close frame,
-    as the bytes showed (``code`` 1006, which no close frame may carry); one a browser said
-    ended (no code, a reason: a close frame without a code has no reason either); else the
-    close frame, by the side that sent it."""
+    same fields are columns of the stored ``engineio`` table): one its server said it closed
+    (a tap: the ``message`` begins ``the server reported: ``, on either transport); a poll
+    its connection's end left unanswered (``transport`` ``polling``); a WebSocket that ended
+    without a close frame, as the bytes showed (``code`` 1006, which no close frame may
+    carry); one a browser said ended (no code, a reason: a close frame without a code has no
+    reason either); else the close frame, by the side that sent it."""
+    if code is None and message is not None and message.startswith(SERVER_REPORTED):
+        return SERVER_REPORTED_HOW
     if transport == "polling":
         return POLL_CUT_OFF
     if code == 1006:

@@ -149,6 +149,15 @@ def test_sessions_the_store_evicted_count_as_evicted() -> None:
             "no close frame (1006)",
         ),
         ("polling", None, "a poll left unanswered: the page was closed", "c2s", "poll cut off"),
+        # what a tap's reported-end becomes: the server's words, on either transport
+        (
+            "websocket",
+            None,
+            "the server reported: transport close",
+            None,
+            "reported by the server",
+        ),
+        ("polling", None, "the server reported: transport error", None, "reported by the server"),
     ],
 )
 def test_how_a_transport_closed(
