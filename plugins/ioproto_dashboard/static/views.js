@@ -141,7 +141,7 @@
   };
 
   /** The colour of each way a transport closed (docs/dashboard.md, Colours); the rest, a
-   * browser's word or a transport-close not seen, say nothing of how: grey. */
+   * browser's or a server's word, or a transport-close not seen, say nothing of how: grey. */
   const CLOSED_BY = {
     'close frame from the client': 'c2s',
     'close frame from the server': 's2c',
