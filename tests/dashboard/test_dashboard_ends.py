@@ -142,17 +142,18 @@ def live_proxy(tmp_path: Path) -> Iterator[LiveProxy]:
         server.stop()
 
 
-def wait_for_ends(page: Any, by_reason: dict[str, int], closed_by: dict[str, int]) -> None:
-    """Wait until the widget, as drawn, counts these sessions (``{name: count}``)."""
-    expected = {"by_reason": by_reason, "transport_closed_by": closed_by}
+def wait_for_ends(page: Any, condition: str) -> None:
+    """Wait until the widget, as drawn, meets ``condition``: a JavaScript expression of
+    ``reasons`` and ``how``, the drawn rows as ``{name: count}``, and ``ended``, the
+    sessions ended (every reason but ``open``)."""
     page.wait_for_function(
         f"""() => {{
           const shown = ({WIDGET_ENDS})();
-          const expected = {json.dumps(expected)};
-          const same = (rows, counts) => rows.length === Object.keys(counts).length
-            && rows.every((r) => counts[r.name] === r.count);
-          return same(shown.by_reason, expected.by_reason)
-            && same(shown.transport_closed_by, expected.transport_closed_by);
+          const counts = (rows) => Object.fromEntries(rows.map((r) => [r.name, r.count]));
+          const reasons = counts(shown.by_reason), how = counts(shown.transport_closed_by);
+          const ended = shown.by_reason.filter((r) => r.name !== 'open')
+            .reduce((sum, r) => sum + r.count, 0);
+          return {condition};
         }}""",
         timeout=10_000,
     )
@@ -162,31 +163,35 @@ def wait_for_ends(page: Any, by_reason: dict[str, int], closed_by: dict[str, int
 def test_the_session_ends_follow_live_clients_as_they_leave(
     live_proxy: LiveProxy, browser: Any
 ) -> None:
-    """A WebSocket client leaves with a close frame, a polling one with an Engine.IO close,
-    one that stays is ``open`` until it is killed: no close frame (1006). The page follows
-    each without a reload; at the end it says what the stats sink on the same traffic says."""
+    """Real clients come and go behind the proxy (over WebSocket, over polling), one stays
+    and shows as ``open`` until it is killed: no close frame (1006). The page follows each
+    without a reload; at the end it says what the stats sink on the same traffic says."""
     page, problems = open_page(browser, live_proxy.page_url)
     SHOTS.mkdir(exist_ok=True)
     hold = None
     try:
         page.wait_for_selector("body[data-version]")
         assert page.text_content("#ends-by-reason") == "no session seen yet"
+        # Three sessions (the client reconnects once; its /admin connections share them).
+        # How each ends depends on whether its last packets left before the client's
+        # process exited, which a busy machine decides: the counts are the stats sink's.
         run_client("node", live_proxy.url, "websocket")
-        # the client's main session and its two /admin connections
-        frames = {"close frame from the client": 3}
-        wait_for_ends(page, {"transport closed": 3}, frames)
+        wait_for_ends(page, "ended === 3 && !reasons.open")
         run_client("node", live_proxy.url, "polling")
-        wait_for_ends(page, {"transport closed": 3, "closed": 3}, frames)
+        wait_for_ends(page, "ended === 6 && !reasons.open")
+        before = widget_ends(page)
         hold = subprocess.Popen(
             ["node", "hold_client.js", live_proxy.url], cwd=PEERS, stdout=subprocess.PIPE, text=True
         )
         assert hold.stdout is not None and hold.stdout.readline().startswith("CONNECTED")
-        wait_for_ends(page, {"transport closed": 3, "closed": 3, "open": 1}, frames)
+        wait_for_ends(page, "ended === 6 && reasons.open === 1")
         page.screenshot(path=str(SHOTS / "ends-live-open.png"), full_page=True)
         hold.kill()
         hold.wait()
+        # Killed: its WebSocket ends without a close frame.
+        no_frame = sum(r["count"] for r in before["transport_closed_by"] if "1006" in r["name"])
         wait_for_ends(
-            page, {"transport closed": 4, "closed": 3}, {**frames, "no close frame (1006)": 1}
+            page, f"ended === 7 && !reasons.open && how['no close frame (1006)'] === {no_frame + 1}"
         )
         assert page.text_content("#mode") == "live"
         page.screenshot(path=str(SHOTS / "ends-live.png"), full_page=True)
