@@ -37,6 +37,9 @@ class Limits:
     components report what they held); ``max_pending_bytes`` bounds one session's state in a
     layer. Bytes are each component's estimate of what its state costs in memory. A table
     keyed by something else (the Engine.IO layer's connections) has the same two bounds.
+    ``max_evicted_bytes`` bounds the store's memory of evicted sessions' keys (about 120
+    bytes a key), by which a later record of an evicted session continues it rather than
+    starting a new session.
     ``max_buffer_bytes`` bounds what the connections of a layer hold together of messages
     not finished yet (the HTTP layer: bodies, WebSocket fragments, partial frames); past
     it, the connection holding the most lets go of its message in progress.
@@ -55,6 +58,7 @@ class Limits:
     max_sessions: int = 100_000
     max_pending_bytes: int = 32 * 1024 * 1024
     max_state_bytes: int = 64 * 1024 * 1024
+    max_evicted_bytes: int = 4 * 1024 * 1024
     max_buffer_bytes: int = 128 * 1024 * 1024
 
     def __attrs_post_init__(self) -> None:

@@ -267,10 +267,7 @@ class Pipeline:
         #: The pipeline's sessions (its context's, or a store of its own).
         sessions = self.context.sessions
         if sessions is None:
-            limits = self.context.limits
-            sessions = SessionStore(
-                max_sessions=limits.max_sessions, max_bytes=limits.max_state_bytes
-            )
+            sessions = SessionStore.bounded_by(self.context.limits)
         self.sessions = sessions
         self._ending: list[Record] = []  # records that end their session, once they are through
         self._last_ts = 0.0  # the latest time fed: when the input ended
@@ -319,7 +316,7 @@ class Pipeline:
         pm = arguments.plugin_manager(plugin_manager) or make_plugin_manager()
         components = components or collect_components(pm)
         limits = arguments.limits(limits)
-        sessions = SessionStore(max_sessions=limits.max_sessions, max_bytes=limits.max_state_bytes)
+        sessions = SessionStore.bounded_by(limits)
         context = DecodeContext(
             limits=limits,
             options=arguments.mapping("options", options, "{'revision': 3}"),

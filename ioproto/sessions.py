@@ -10,6 +10,8 @@ of its own, instead of a table of its own:
   :meth:`Session.charge` tells the store how many bytes a component holds for it;
 * the store is bounded by the number of sessions and by the bytes they hold together; past
   either bound the least recently used sessions end early (:attr:`SessionEnd.evicted`);
+  a later record of an evicted session starts a *continuation* of it
+  (:attr:`Session.resumed`), which components do not count as a new session;
 * a session *ends* when the layer that owns it says so (a decoder's optional
   ``ends_session``: the Engine.IO ``close``), when it is evicted, or when the input ends
   (``"input ended"``). The pipeline then calls, in pipeline order, the optional
@@ -22,7 +24,7 @@ Nothing here is protocol-specific: the store knows keys, bytes and ends.
 from __future__ import annotations
 
 from collections.abc import Hashable
-from typing import Any
+from typing import Any, Protocol
 
 import attrs
 
@@ -33,6 +35,9 @@ SESSION_OVERHEAD = 400
 
 DEFAULT_MAX_SESSIONS = 100_000
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024  # as Limits.max_state_bytes
+#: The bytes the memory of evicted sessions' keys may take (as Limits.max_evicted_bytes):
+#: about 35,000 keys of 20 characters (an Engine.IO sid), 120 bytes each.
+DEFAULT_MAX_EVICTED_BYTES = 4 * 1024 * 1024
 
 #: Bytes counted for remembering that a session ended (besides its key's length).
 TOMBSTONE_OVERHEAD = 100
@@ -45,16 +50,29 @@ EVICTED_BYTES = "evicted (state over budget)"
 INPUT_ENDED = "input ended"
 
 
+class StoreLimits(Protocol):
+    """The bounds of a :class:`SessionStore` (:class:`ioproto.contexts.Limits` has them)."""
+
+    @property
+    def max_sessions(self) -> int: ...
+    @property
+    def max_state_bytes(self) -> int: ...
+    @property
+    def max_evicted_bytes(self) -> int: ...
+
+
 class EndedKeys:
     """A bounded memory of keys whose sessions ended: at most ``max_keys`` of them and
     ``max_bytes`` (:data:`TOMBSTONE_OVERHEAD` plus a string key's length each), the oldest
-    forgotten first (the newest is always kept)."""
+    forgotten first (the newest is always kept). It also counts how many times each key
+    was added (:meth:`times`)."""
 
     __slots__ = ("_cost", "_keys", "max_bytes", "max_keys")
 
     def __init__(self, max_keys: int, max_bytes: int) -> None:
         self.max_keys = max(1, max_keys)
         self.max_bytes = max(TOMBSTONE_OVERHEAD, max_bytes)
+        #: each key remembered -> the times it was added
         self._keys: dict[Hashable, int] = {}
         self._cost = 0
 
@@ -69,22 +87,36 @@ class EndedKeys:
         """The bytes the keys are counted for."""
         return self._cost
 
+    def times(self, key: Hashable) -> int:
+        """How many times ``key`` was added (0: not remembered, or forgotten)."""
+        return self._keys.get(key, 0)
+
     def add(self, key: Hashable) -> None:
-        """Remember ``key`` (already remembered: nothing changes), forgetting the oldest keys
-        beyond the bounds."""
+        """Remember ``key`` (already remembered: it is counted once more, and keeps its
+        place), forgetting the oldest keys beyond the bounds."""
         keys = self._keys
         if key in keys:
+            keys[key] += 1
             return
-        cost = TOMBSTONE_OVERHEAD + (len(key) if isinstance(key, str) else 0)
-        keys[key] = cost
-        self._cost += cost
+        keys[key] = 1
+        self._cost += _key_cost(key)
         while len(keys) > self.max_keys or (self._cost > self.max_bytes and len(keys) > 1):
-            self._cost -= keys.pop(next(iter(keys)))
+            oldest = next(iter(keys))
+            del keys[oldest]
+            self._cost -= _key_cost(oldest)
 
     def clear(self) -> None:
         """Forget every key."""
         self._keys.clear()
         self._cost = 0
+
+
+def _key_cost(key: Hashable) -> int:
+    return TOMBSTONE_OVERHEAD + (len(key) if isinstance(key, str) else 0)
+
+
+#: How :func:`session_key` begins the key of a session the capture never named.
+CONNECTION_KEY = "conn:"
 
 
 def session_key(record: Record) -> str | None:
@@ -93,8 +125,13 @@ def session_key(record: Record) -> str | None:
     if record.sid is not None:
         return record.sid
     if record.connection is not None:
-        return "conn:" + record.connection
+        return CONNECTION_KEY + record.connection
     return None
+
+
+def is_sid_key(key: Hashable) -> bool:
+    """Whether ``key`` is a session id (:func:`session_key`: not a connection's key)."""
+    return isinstance(key, str) and not key.startswith(CONNECTION_KEY)
 
 
 @attrs.frozen(slots=True)
@@ -119,13 +156,20 @@ class Session:
     """One session's state: what each component keeps for it, by the component's name.
 
     ``cost`` is the bytes the components said they hold (see :meth:`charge`).
+    ``evictions`` is how many times the store had evicted a session of this key before this
+    one started (as far as its memory of evicted keys goes): more than 0, this session
+    continues an evicted one (:attr:`resumed`), and what was kept for it before its
+    eviction is gone.
     """
 
-    __slots__ = ("cost", "key", "last_ts", "origin", "seq", "state", "store")
+    __slots__ = ("cost", "evictions", "key", "last_ts", "origin", "seq", "state", "store")
 
-    def __init__(self, key: Hashable, store: SessionStore, ts: float, seq: int) -> None:
+    def __init__(
+        self, key: Hashable, store: SessionStore, ts: float, seq: int, evictions: int = 0
+    ) -> None:
         self.key = key
         self.seq = seq  # the order sessions began in
+        self.evictions = evictions
         #: where in the input it began (the store's ``origin`` then): a sharded run
         #: (ioproto.shard) orders sessions of different workers by it
         self.origin = store.origin
@@ -133,6 +177,12 @@ class Session:
         self.cost = SESSION_OVERHEAD
         self.last_ts = ts
         self.store = store
+
+    @property
+    def resumed(self) -> bool:
+        """Whether this session continues one the store evicted (it is not a new session:
+        count it once, with the evicted one)."""
+        return self.evictions > 0
 
     def get(self, name: str) -> Any:
         """What component ``name`` keeps for this session, or ``None``."""
@@ -163,10 +213,20 @@ class SessionStore:
     that a record arriving after its session's end (a poll answered with ``noop`` after the
     ``close``) is known as late rather than taken for a new session. That memory is bounded
     too: at most ``max_sessions`` keys and ``max_bytes / 16`` bytes, oldest forgotten first.
+
+    The keys of evicted sessions are remembered apart, in ``max_evicted_bytes``
+    (:data:`TOMBSTONE_OVERHEAD` plus the key's length each; not bounded by
+    ``max_sessions``, which would forget them as fast as it evicts): a session of such a key
+    that starts again is a continuation (:attr:`Session.resumed`, :meth:`evictions`), not a
+    new session. ``evicted`` counts the evictions.
     """
 
     def __init__(
-        self, *, max_sessions: int = DEFAULT_MAX_SESSIONS, max_bytes: int = DEFAULT_MAX_BYTES
+        self,
+        *,
+        max_sessions: int = DEFAULT_MAX_SESSIONS,
+        max_bytes: int = DEFAULT_MAX_BYTES,
+        max_evicted_bytes: int = DEFAULT_MAX_EVICTED_BYTES,
     ) -> None:
         self.max_sessions = max(1, max_sessions)
         self.max_bytes = max(SESSION_OVERHEAD, max_bytes)
@@ -178,6 +238,18 @@ class SessionStore:
         self.origin = 0
         self._started = 0
         self._tombstones = EndedKeys(self.max_sessions, self.max_bytes // TOMBSTONE_SHARE)
+        self._evicted = EndedKeys(max_evicted_bytes // TOMBSTONE_OVERHEAD, max_evicted_bytes)
+        self.evicted = 0
+
+    @classmethod
+    def bounded_by(cls, limits: StoreLimits) -> SessionStore:
+        """A store bounded by ``limits``' ``max_sessions``, ``max_state_bytes`` and
+        ``max_evicted_bytes``."""
+        return cls(
+            max_sessions=limits.max_sessions,
+            max_bytes=limits.max_state_bytes,
+            max_evicted_bytes=limits.max_evicted_bytes,
+        )
 
     def __len__(self) -> int:
         return len(self.sessions)
@@ -194,7 +266,7 @@ class SessionStore:
             if len(sessions) >= self.max_sessions:
                 self.end(next(iter(sessions)), ts, EVICTED_COUNT)
             self._started += 1
-            session = Session(key, self, ts, self._started)
+            session = Session(key, self, ts, self._started, self._evicted.times(key))
             self.cost += session.cost
         sessions[key] = session
         session.last_ts = ts
@@ -216,12 +288,21 @@ class SessionStore:
         session = self.sessions.pop(key, None)
         if session is not None:
             self.cost -= session.cost
-            self.ended.append((session, SessionEnd(key, ts, reason, record)))
+            end = SessionEnd(key, ts, reason, record)
+            self.ended.append((session, end))
             self._tombstones.add(key)
+            if end.evicted:
+                self.evicted += 1
+                self._evicted.add(key)
 
     def has_ended(self, key: Hashable) -> bool:
-        """Whether a session of ``key`` ended (as far as the bounded memory of ends goes)."""
-        return key in self._tombstones
+        """Whether a session of ``key`` ended (as far as the bounded memories of ends and
+        of evictions go)."""
+        return key in self._tombstones or key in self._evicted
+
+    def evictions(self, key: Hashable) -> int:
+        """How many times sessions of ``key`` were evicted (as far as that memory goes)."""
+        return self._evicted.times(key)
 
     def end_all(self, ts: float, reason: str = INPUT_ENDED) -> None:
         """End every open session, in the order they began (their ``origin``, then ``seq``:

@@ -65,6 +65,7 @@ from ioproto.sessions import (
     Session,
     SessionEnd,
     SessionStore,
+    is_sid_key,
     session_key,
 )
 
@@ -217,11 +218,7 @@ class AckBook(Generic[S]):
             max(SESSION_COST, limits.max_pending_bytes), self.max_state_bytes
         )
         self.own_store = store is None
-        self.store = (
-            store
-            if store is not None
-            else SessionStore(max_sessions=limits.max_sessions, max_bytes=limits.max_state_bytes)
-        )
+        self.store = store if store is not None else SessionStore.bounded_by(limits)
         self.name = name
         self.count = 0
 
@@ -406,7 +403,7 @@ class AckBook(Generic[S]):
             out.append(
                 ErrorRecord(
                     ts=end.ts,
-                    sid=str(holder.key) if not str(holder.key).startswith("conn:") else None,
+                    sid=str(holder.key) if is_sid_key(holder.key) else None,
                     layer=LAYER,
                     rule=rule,
                     reason=f"{why}: forgot session {holder.key!r}",
