@@ -5,7 +5,8 @@ One JSON object per record. Always present, in this order: ``ts``, ``layer``, ``
 (``data``, ``nsp``, ``event`` …) in declaration order, then ``tags`` as an object when there
 are any. ``parent`` is not written (``via`` lists the layers below instead); ``raw`` is
 written only for error records unless ``include_raw`` is set; fields declared with
-``metadata={"json": False}`` (links to other records) are not written.
+``metadata={"json": False}`` (links to other records) are not written, and those declared
+with :data:`WHEN_SET` (as ``notes`` is) only when their value is set (true, not empty).
 
 Bytes anywhere become ``{"$bytes": "<base64>"}``. Tuples become arrays, enums their string
 value, nested attrs records objects. Strings are kept as they are; lone surrogates are escaped
@@ -31,6 +32,10 @@ except ImportError:  # pragma: no cover - orjson is a dependency, but json is en
     orjson = None  # type: ignore[assignment]
 
 COMMON_FIELDS = ("ts", "layer", "type", "direction", "sid", "transport", "connection")
+#: Field metadata of a field written only when its value is set (true, not empty): a field
+#: added to a record class this way leaves the output of records without it unchanged, and
+#: a reader takes its absence for the default.
+WHEN_SET = {"json": "when set"}
 _SKIPPED = frozenset({*COMMON_FIELDS, "parent", "tags", "raw"})
 
 _field_plans: dict[type, tuple[str, ...]] = {}
@@ -47,6 +52,11 @@ def _plan(cls: type) -> tuple[str, ...]:
         )
         _field_plans[cls] = plan
     return plan
+
+
+def written_when_set(field: attrs.Attribute[Any]) -> bool:
+    """Whether ``field`` is written only when its value is set (``notes``, :data:`WHEN_SET`)."""
+    return field.name == "notes" or field.metadata.get("json") == WHEN_SET["json"]
 
 
 def to_jsonable(value: Any) -> Any:
@@ -108,14 +118,15 @@ def _compile_shallow(cls: type) -> Callable[[Any, bool], dict[str, Any]]:
     """
     names = list(COMMON_FIELDS)
     rest = list(_plan(cls))
-    while rest and rest[0] != "notes":
+    when_set = {field.name for field in attrs.fields(cls) if written_when_set(field)}
+    while rest and rest[0] not in when_set:
         names.append(rest.pop(0))
     lines = ["def shallow(record, include_raw):", "    out = {"]
     lines += [f"        {name!r}: record.{name}," for name in names]
     lines.append("    }")
     for name in rest:
-        if name == "notes":
-            lines += ["    if record.notes:", "        out['notes'] = record.notes"]
+        if name in when_set:
+            lines += [f"    if record.{name}:", f"        out[{name!r}] = record.{name}"]
         else:
             lines.append(f"    out[{name!r}] = record.{name}")
     if issubclass(cls, ErrorRecord):

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import attrs
 
+from ioproto.jsonform import WHEN_SET
 from ioproto.model import Packet
 
 LAYER = "session"
@@ -35,6 +36,10 @@ class SessionSummary(Packet):
     means a ``2probe`` was sent but no ``upgrade`` packet followed. ``handshake_time`` is the
     handshake record's time minus its HTTP request's time. Heartbeat round-trips are
     summarised by count, min, mean and max; ``ping_unanswered`` says the last ping got no pong.
+
+    ``resumed`` says the session continues one the session store evicted (whose summary,
+    ``end_reason="evicted"``, came before): this summary covers only what came after the
+    eviction, and the session is not a new one (count it once). Written only when true.
     """
 
     layer: str = LAYER
@@ -66,6 +71,7 @@ class SessionSummary(Packet):
     ack_rtt_mean: float | None = attrs.field(default=None, metadata=_SECONDS)
     unanswered_acks: int = 0
     errors: int = 0
+    resumed: bool = attrs.field(default=False, metadata=WHEN_SET)
 
 
 @attrs.frozen(slots=True, kw_only=True)

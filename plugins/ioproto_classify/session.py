@@ -8,7 +8,8 @@ at the end of the input (``"input ended"``). A summary is emitted as its session
 live run shows it then; those the end of the input ended come when the pipeline closes, in
 the order of their last record. At most ``Limits.max_sessions`` sessions are followed at
 once (the oldest is then summarised early, ``end_reason="evicted"``) and at most that many
-summaries of sessions the input's end ended are kept.
+summaries of sessions the input's end ended are kept. A later record of an evicted session
+starts a summary of its continuation (``resumed=True``: not a new session).
 """
 
 from __future__ import annotations
@@ -27,7 +28,14 @@ from ioproto_socketio.records import SocketIOPacket, SocketIOUnansweredAck
 
 from ioproto.components import DecodeContext
 from ioproto.model import ErrorRecord, Record
-from ioproto.sessions import INPUT_ENDED, Session, SessionEnd, SessionStore, session_key
+from ioproto.sessions import (
+    DEFAULT_MAX_EVICTED_BYTES,
+    INPUT_ENDED,
+    Session,
+    SessionEnd,
+    SessionStore,
+    session_key,
+)
 
 from .common import BoundedMap
 from .records import LAYER, HeartbeatTimeout, SessionSummary
@@ -63,6 +71,8 @@ class _Session:
     ack_timed: int = 0
     unanswered_acks: int = 0
     errors: int = 0
+    #: it continues a session the store evicted
+    resumed: bool = False
 
     def summary(self) -> SessionSummary:
         return SessionSummary(
@@ -98,6 +108,7 @@ class _Session:
             ack_rtt_mean=self.ack_sum / self.ack_timed if self.ack_timed else None,
             unanswered_acks=self.unanswered_acks,
             errors=self.errors,
+            resumed=self.resumed,
         )
 
 
@@ -109,6 +120,8 @@ _UNCLAIMED = (Chunk, ErrorRecord, EngineIOHttpError, *CONNECTION_ENDS)
 
 #: Estimated bytes of a session's accumulator (a _Session, its lists and dict).
 _COST = 1500
+#: Estimated bytes of one connection's entry in the map of connections to their sid.
+_CONNECTION_COST = 200
 _NAME = "session"
 
 
@@ -117,14 +130,23 @@ class SessionState:
     #: sharded run (ioproto.shard) merges the workers' summaries the same way
     close_order = "time"
 
-    def __init__(self, sessions: SessionStore | None, max_sessions: int) -> None:
+    def __init__(
+        self,
+        sessions: SessionStore | None,
+        max_sessions: int,
+        max_evicted_bytes: int = DEFAULT_MAX_EVICTED_BYTES,
+    ) -> None:
         self._limit = max(1, max_sessions)
         #: open sessions' accumulators live in the session store; closed ones are kept a
         #: while for late records (a WebSocket's close frames after the Engine.IO close)
         self._store = sessions if sessions is not None else SessionStore(max_sessions=max_sessions)
         self._closed: BoundedMap[_Session] = BoundedMap(max_sessions)
         self._finished: list[_Session] = []
-        self._sid_of_connection: BoundedMap[str] = BoundedMap(max_sessions)
+        #: as long as the store remembers evicted sessions: a sid-less record on the
+        #: connection of an evicted session continues that session
+        self._sid_of_connection: BoundedMap[str] = BoundedMap(
+            max(max_sessions, max_evicted_bytes // _CONNECTION_COST)
+        )
 
     def _key(self, record: Record) -> str | None:
         sid = record.sid
@@ -178,14 +200,18 @@ class SessionState:
         return (session.summary(),)
 
     def _start(self, key: str, record: Record) -> _Session:
+        sid = record.sid
+        if sid is None and record.connection is not None:  # the connection's sid, if known
+            sid = self._sid_of_connection.get(record.connection)
         session = _Session(
             key=key,
-            sid=record.sid,
+            sid=sid,
             connection=record.connection,
             first_ts=record.ts,
             last_ts=record.ts,
         )
         holder = self._store.session(key, record.ts)
+        session.resumed = holder.resumed
         holder.state[_NAME] = session
         holder.charge(_COST)
         return session
@@ -290,4 +316,5 @@ class SessionClassifier:
     types: tuple[str, ...] = ("summary",)
 
     def open(self, context: DecodeContext) -> SessionState:
-        return SessionState(context.sessions, context.limits.max_sessions)
+        limits = context.limits
+        return SessionState(context.sessions, limits.max_sessions, limits.max_evicted_bytes)

@@ -21,7 +21,7 @@ from ioproto_engineio.records import EngineIOHttpError, EngineIOPacket, EngineIO
 from ioproto_http.records import Chunk, HttpInfo
 from ioproto_socketio.records import SocketIOPacket, SocketIOUnansweredAck
 
-from ioproto.jsonform import COMMON_FIELDS, to_jsonable
+from ioproto.jsonform import COMMON_FIELDS, to_jsonable, written_when_set
 from ioproto.model import ErrorRecord, Record
 
 from .schema import (
@@ -223,6 +223,8 @@ class _Plan:
     columns: dict[str, int]
     fields: tuple[tuple[str, int, Callable[[Any], Any]], ...]
     extra_fields: tuple[str, ...]
+    #: the extra fields written only when set (ioproto.jsonform.WHEN_SET)
+    when_set: frozenset[str]
     answers: bool
 
 
@@ -259,6 +261,7 @@ class RowMaker:
                 columns=columns,
                 fields=tuple(fields),
                 extra_fields=tuple(extra),
+                when_set=frozenset(f.name for f in attrs.fields(cls) if written_when_set(f)),
                 answers="answers" in names and table is SOCKETIO,
             )
             self._plans[cls] = plan
@@ -288,7 +291,7 @@ class RowMaker:
                     extra[name] = value
         for name in plan.extra_fields:
             value = getattr(record, name)
-            if name != "notes" or value:  # as in jsonl: no notes, no field
+            if value or name not in plan.when_set:  # as in jsonl: no notes, no field
                 extra[name] = value
         if plan.answers:
             answered = getattr(record, "answers", None)

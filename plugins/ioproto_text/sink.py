@@ -15,6 +15,7 @@ from typing import IO, Any
 from ioproto_http.records import Chunk, is_bare_control
 
 from ioproto.components import SinkContext, flag_option
+from ioproto.jsonform import written_when_set
 from ioproto.model import ErrorRecord, Record
 from ioproto.render import format_duration, hex_preview, render_value, safe_text
 
@@ -87,6 +88,8 @@ def details(record: Record, *, utc: bool = False) -> str:
             continue
         value: Any = getattr(record, field.name)
         if value is None or value == () or value == [] or value == "":
+            continue
+        if not value and written_when_set(field):
             continue
         if has_args and field.name == "data":
             continue

@@ -84,3 +84,19 @@ def test_dumps_line_is_dumps_and_a_newline_on_every_path() -> None:
     for data in ("a\ud800b", 2**70, {1: "non-str key"}, b"\x00\xff", bytearray(b"ab"), "€"):
         packet = Packet(ts=0.0, layer="x", type="y", data=data)
         assert dumps_line(packet) == dumps(packet) + "\n"
+
+
+def test_a_field_declared_when_set_is_written_only_when_set() -> None:
+    """As ``notes``: a field added with ``WHEN_SET`` (the summary's ``resumed``) leaves the
+    lines of the records without it as they were, here and in the text view."""
+    from ioproto_classify.records import SessionSummary
+    from ioproto_text.sink import format_record
+
+    plain = SessionSummary(ts=1.0, sid="s")
+    resumed = SessionSummary(ts=1.0, sid="s", resumed=True)
+    assert "resumed" not in json.loads(dumps(plain))
+    assert json.loads(dumps(resumed))["resumed"] is True
+    assert list(json.loads(dumps(resumed)))[-1] == "resumed"
+    assert dumps_line(resumed) == dumps(resumed) + "\n"
+    assert "resumed" not in format_record(plain)
+    assert "resumed=true" in format_record(resumed).lower()
