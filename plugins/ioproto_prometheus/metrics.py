@@ -24,8 +24,10 @@ namespace: 44 MB at the default 100,000), and label values by :class:`~.labels.L
 
 ``sessions_ended`` counts the pipeline's ends, not the gauge's: one per session summary (the
 session store's end: an Engine.IO ``close``, its transport closing, an eviction, the end of
-the input), labelled as ``ioproto stats`` says it (its :func:`transport_close_how`, imported
-from its public collector so that the words are one copy). A session the gauge ended itself
+the input; not the summary of a continuation of an evicted session, ``resumed``: a session
+ends once, and an eviction is its end), labelled as ``ioproto stats`` says it (its
+:func:`transport_close_how`, imported from its public collector so that the words are one
+copy). A session the gauge ended itself
 (a ``DISCONNECT``, idle) counts when its summary comes.
 """
 
@@ -473,13 +475,14 @@ class Metrics:
 
     def _summary(self, record: SessionSummary) -> None:
         """A session's summary, emitted as it ends (or at the end of the input): its end is
-        counted (once: a session has one summary; not that of a connection no session id
-        named, which ``ioproto stats`` counts as no session either), and it leaves the open
-        sessions, if it had not yet."""
+        counted (once: not that of a connection no session id named, which ``ioproto stats``
+        counts as no session either, nor that of a continuation of an evicted session, whose
+        eviction was its end), and it leaves the open sessions, if it had not yet."""
         session = self._sessions.get(record.sid)
-        if record.end_reason != "closed" and record.upgrade_failed:
+        counted = record.sid is not None and not record.resumed
+        if record.end_reason != "closed" and record.upgrade_failed and not record.resumed:
             self.upgrades.labels("failed").inc()
-        if record.sid is not None:
+        if counted:
             how = ""
             if record.end_reason == TRANSPORT_CLOSED:
                 known = session.transport_close if session is not None else None

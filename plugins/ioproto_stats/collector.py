@@ -40,7 +40,7 @@ from ioproto_http.records import Chunk
 from ioproto_socketio.records import SocketIOPacket, SocketIOUnansweredAck
 
 from ioproto.model import ErrorRecord, Record
-from ioproto.sessions import Session, SessionEnd, SessionStore
+from ioproto.sessions import Session, SessionEnd, SessionStore, is_sid_key
 
 from .samples import Samples
 
@@ -52,6 +52,9 @@ _COLLECTORS = itertools.count(1)
 _CLIENT_TAGS = ("client.kind", "client.name", "client.version", "client.os", "client.device")
 #: The end of a session not ended yet when the figures are read.
 OPEN = "open"
+#: The end of a session the session store evicted (its first end: what came after is
+#: not counted as a session).
+EVICTED = "evicted"
 #: How a transport closed (:func:`transport_close_how`).
 CLOSE_FRAME_CLIENT = "close frame from the client"
 CLOSE_FRAME_SERVER = "close frame from the server"
@@ -64,7 +67,13 @@ SERVER_REPORTED_HOW = "reported by the server"
 def end_reason(end: SessionEnd) -> str:
     """A session end's reason as the session summary's ``end_reason`` says it (an eviction,
     for either bound, is ``evicted``)."""
-    return "evicted" if end.evicted else end.reason
+    return EVICTED if end.evicted else end.reason
+
+
+def _first_continuation(session: Session) -> bool:
+    """Whether ``session`` is the first continuation of an evicted session that the figures
+    count (one named by its sid), whichever component started it."""
+    return session.evictions == 1 and is_sid_key(session.key)
 
 
 def transport_close_how(
@@ -102,6 +111,10 @@ class SessionFacts:
     end: str | None = None
     #: how its transport closed, when a ``transport-close`` said so (the first one)
     transport_close: str | None = None
+    #: evicted, and its records came again after (known when it is counted: from a
+    #: stored archive, or a continuation's summary without a session store; with one, the
+    #: store's continuations are counted as they come)
+    seen_again: bool = False
 
 
 @attrs.define(slots=True)
@@ -127,6 +140,9 @@ class SessionCounts:
     devices: Counter[str] = attrs.field(factory=Counter)
     ends: Counter[str] = attrs.field(factory=Counter)
     transport_closes: Counter[str] = attrs.field(factory=Counter)
+    #: sessions evicted (each counted once, in ``ends`` as evicted) whose records came
+    #: again after their eviction (counted with it, not as new sessions)
+    resumed: int = 0
 
     @classmethod
     def of(cls, sessions: Iterable[SessionFacts]) -> SessionCounts:
@@ -150,6 +166,7 @@ class SessionCounts:
         self.ws_only += session.first == "websocket"
         end = session.end or OPEN
         self.ends[end] += 1
+        self.resumed += session.seen_again
         if end == TRANSPORT_CLOSED:
             self.transport_closes[session.transport_close or "unknown"] += 1
         if session.client is not None:
@@ -341,7 +358,8 @@ class StatsCollector:
 
     def _facts(self, sid: str, ts: float) -> SessionFacts | None:
         """The facts of session ``sid``, started if needed; ``None`` for a record that came
-        after its session ended (it is counted already)."""
+        after its session ended, or that continues an evicted one (it is counted already:
+        a continuation adds its records to the figures, not a session)."""
         store = self._store
         if store is None:
             facts = self._sessions.get(sid)
@@ -358,6 +376,8 @@ class StatsCollector:
             holder = store.session(sid, ts)
         facts = holder.get(self._name)
         if facts is None:
+            if holder.resumed:
+                return None
             facts = SessionFacts()
             holder.put(self._name, facts)
             holder.charge(_FACTS_COST)
@@ -387,9 +407,15 @@ class StatsCollector:
         facts = self._known_facts(record.sid)
         if facts is not None and facts.end is None:
             facts.end = record.end_reason
+        elif facts is not None and record.resumed and facts.end == EVICTED:
+            facts.seen_again = True
 
     def session_ended(self, session: Session, end: SessionEnd) -> None:
-        """Count an ended session of the pipeline's store, and let its facts go."""
+        """Count an ended session of the pipeline's store, and let its facts go (a
+        continuation of an evicted session has none: it was counted with its eviction; its
+        first continuation counts it as seen again)."""
+        if _first_continuation(session):
+            self._ended.resumed += 1
         facts = session.get(self._name)
         if facts is not None:
             facts.end = end_reason(end)
@@ -496,6 +522,8 @@ class StatsCollector:
         counts = self._ended.copy()
         for facts in self._open_facts():
             counts.add(facts)
+        if self._store is not None:
+            counts.resumed += sum(map(_first_continuation, self._store.sessions.values()))
         return counts
 
     def figures(self, *, top: int | None = None) -> dict[str, Any]:
@@ -613,6 +641,15 @@ def assemble(tally: Tally, *, top: int | None = None) -> dict[str, Any]:
     ]
     if top is not None:
         reasons = reasons[:top]
+    ends: dict[str, Any] = {
+        "by_reason": shares(sessions.ends, total),
+        "transport_closed_by": shares(sessions.transport_closes, total),
+    }
+    if sessions.ends.get(EVICTED):
+        ends["evicted_seen_again"] = {
+            "count": sessions.resumed,
+            "pct": pct(sessions.resumed, total),
+        }
     return {
         "totals": {
             "records": tally.records,
@@ -643,10 +680,7 @@ def assemble(tally: Tally, *, top: int | None = None) -> dict[str, Any]:
             "websocket_only": ws_only,
             "time": tally.upgrade,
         },
-        "ends": {
-            "by_reason": shares(sessions.ends, total),
-            "transport_closed_by": shares(sessions.transport_closes, total),
-        },
+        "ends": ends,
         "clients": {
             "sessions": known_clients,
             "kind": shares(client_kind, known_clients),

@@ -136,6 +136,9 @@ def sections(figures: dict[str, Any], *, top: int = 10) -> list[Table]:
                 ("  " + _wire(how["name"]), str(how["count"]), _pct(how["pct"]))
                 for how in ends["transport_closed_by"]
             )
+        if item["name"] == "evicted" and "evicted_seen_again" in ends:
+            again = ends["evicted_seen_again"]
+            end_rows.append(("  seen again later", str(again["count"]), _pct(again["pct"])))
     if end_rows:
         headers = ("", "sessions", "%")
         tables.append(Table("Session ends", headers, tuple(end_rows), ("l", "r", "r")))

@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from .collector import (
+    EVICTED,
     EventFacts,
     SessionCounts,
     SessionFacts,
@@ -194,8 +195,9 @@ def _events(rows: Any) -> dict[tuple[str, str], EventFacts]:
 def _sessions(rows: Any) -> list[SessionFacts]:
     """Per session (by sid, records in capture order): the first transport kind, the last
     one up to the upgrade, handshake, probe, upgrade and the first client seen — the rules
-    of ``StatsCollector._session`` — and how it ended: its summary's ``end_reason`` (none
-    without the ``session`` classifier) and its first ``transport-close``."""
+    of ``StatsCollector._session`` — and how it ended: its first summary's ``end_reason``
+    (none without the ``session`` classifier; an evicted session with a later summary, its
+    continuation's, was seen again) and its first ``transport-close``."""
     found = rows(
         f"""
         WITH seen AS (
@@ -212,7 +214,8 @@ def _sessions(rows: Any) -> list[SessionFacts]:
             SELECT DISTINCT sid FROM engineio WHERE type = 'ping' AND data = 'probe'
         ),
         ends AS (
-            SELECT sid, first(end_reason ORDER BY capture, record_index) AS end_reason
+            SELECT sid, first(end_reason ORDER BY capture, record_index) AS end_reason,
+                   count(*) > 1 AS continued
             FROM sessions WHERE type = 'summary' AND sid IS NOT NULL GROUP BY sid
         ),
         closes AS (
@@ -237,7 +240,8 @@ def _sessions(rows: Any) -> list[SessionFacts]:
                       tag_client_device] ORDER BY capture, record_index)
                    FILTER (WHERE tag_client_name IS NOT NULL),
                any_value(ends.end_reason),
-               any_value(closes.how)
+               any_value(closes.how),
+               coalesce(any_value(ends.continued), false)
         FROM ordered LEFT JOIN ends USING (sid) LEFT JOIN closes USING (sid)
         GROUP BY sid ORDER BY sid
         """
@@ -252,8 +256,9 @@ def _sessions(rows: Any) -> list[SessionFacts]:
             client=tuple(client) if client is not None else None,
             end=end or "unknown",
             transport_close=_how(close),
+            seen_again=bool(continued) and end == EVICTED,
         )
-        for _sid, first, last, handshake, probed, upgraded, client, end, close in found
+        for _sid, first, last, handshake, probed, upgraded, client, end, close, continued in found
     ]
 
 

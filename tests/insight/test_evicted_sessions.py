@@ -6,16 +6,24 @@ costs")."""
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 from clirun import run_ioproto
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from ioproto_classify.records import SessionSummary
+from ioproto_engineio.records import EngineIOPacket
+from ioproto_stats.collector import StatsCollector
 
 import ioproto
+from ioproto.components import SinkContext
 from ioproto.contexts import Limits
+from ioproto.pipeline import Pipeline
+from ioproto.plugins import make_plugin_manager
 from ioproto.sessions import SessionStore
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -26,11 +34,49 @@ SESSIONS = 9
 LIMITS = ["max_sessions=2", "max_state_bytes=3000"]
 
 
+def stats_json(*args: str) -> dict[str, Any]:
+    result = run_ioproto("stats", "--format", "json", *args, CAPTURE)
+    assert result.returncode == 0, result.stderr
+    figures: dict[str, Any] = json.loads(result.stdout)
+    return figures
+
+
 def summaries(*args: str) -> list[dict[str, Any]]:
     result = run_ioproto("decode", "--sink", "jsonl", *args, CAPTURE)
     assert result.returncode == 0, result.stderr
     records = (json.loads(line) for line in result.stdout.splitlines())
     return [record for record in records if record["type"] == "summary"]
+
+
+@pytest.mark.parametrize("limit", LIMITS)
+def test_stats_count_the_sessions_a_limit_evicted_once(limit: str) -> None:
+    figures = stats_json("--limit", limit)
+    assert figures["sessions"]["total"] == SESSIONS
+    by_reason = {item["name"]: item["count"] for item in figures["ends"]["by_reason"]}
+    assert sum(by_reason.values()) == SESSIONS  # each session has one end
+    evicted = by_reason["evicted"]
+    again = figures["ends"]["evicted_seen_again"]
+    assert 0 < again["count"] <= evicted
+    assert again["pct"] == round(100 * again["count"] / SESSIONS, 1)
+    # a continuation is no new session: no transport, client or upgrade counted again
+    for table in ("sessions_first", "sessions_final"):
+        assert sum(item["count"] for item in figures["transport"][table]) == SESSIONS
+    assert figures["clients"]["sessions"] <= SESSIONS
+
+
+@pytest.mark.parametrize("limit", LIMITS)
+def test_the_text_report_says_how_many_evicted_sessions_came_back(limit: str) -> None:
+    result = run_ioproto("stats", "--limit", limit, CAPTURE)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(f"{SESSIONS} sessions,")
+    section = result.stdout.split("\nSession ends\n")[1].split("\n\n")[0].splitlines()
+    assert section[1].split()[0] == "evicted"
+    assert section[2].startswith("    seen again later")
+
+
+def test_without_a_session_evicted_the_figures_say_nothing_of_it() -> None:
+    assert "evicted_seen_again" not in stats_json()["ends"]
+    assert "seen again later" not in run_ioproto("stats", CAPTURE).stdout
 
 
 @pytest.mark.parametrize("limit", LIMITS)
@@ -45,6 +91,38 @@ def test_each_session_has_one_summary_that_is_not_a_continuation(limit: str) -> 
     continued = [summary for summary in limited if summary.get("resumed")]
     assert continued and {summary["sid"] for summary in continued} <= sids
     assert all(summary["resumed"] is True for summary in continued)
+
+
+@pytest.mark.parametrize("limit", LIMITS)
+def test_without_a_session_store_the_summaries_count_the_same(limit: str) -> None:
+    """As the dashboard feeds its collector: every record, no session ends announced; the
+    continuations' summaries say which evicted sessions came back."""
+    name, value = limit.split("=")
+    limits = Limits(**{name: int(value)})
+    collector = StatsCollector()
+    for record in ioproto.decode(CAPTURE, classifiers=None, limits=limits):
+        collector.add(record)
+    figures = collector.figures()
+    streamed = stats_json("--limit", limit)
+    assert figures["sessions"] == streamed["sessions"]
+    assert figures["ends"] == streamed["ends"]
+
+
+@pytest.mark.parametrize("limit", LIMITS)
+def test_a_parquet_archive_counts_the_evicted_sessions_as_the_stream_does(
+    limit: str, tmp_path: Path
+) -> None:
+    archive = tmp_path / "archive"
+    result = run_ioproto(
+        "decode", "--jobs", "1", "--limit", limit, "--sink", f"parquet:{archive}", CAPTURE
+    )
+    assert result.returncode == 0, result.stderr
+    stored = run_ioproto("stats", "--from", str(archive), "--format", "json")
+    assert stored.returncode == 0, stored.stderr
+    figures = json.loads(stored.stdout)
+    streamed = stats_json("--limit", limit)
+    assert figures["sessions"] == streamed["sessions"]
+    assert figures["ends"] == streamed["ends"]
 
 
 def test_sharded_workers_count_the_sessions_once_under_a_limit() -> None:
@@ -84,3 +162,39 @@ def test_the_memory_of_evicted_keys_has_a_budget_of_its_own() -> None:
     assert store.evictions(f"{28:020d}") == 1
     remembered = [number for number in range(30) if store.evictions(f"{number:020d}")]
     assert len(remembered) == 10
+
+
+def ping(sid: str, ts: float) -> EngineIOPacket:
+    return EngineIOPacket(
+        ts=ts, sid=sid, connection=f"conn-{sid}", direction="s2c", transport="websocket",
+        type="ping", revision=4,
+    )  # fmt: skip
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    order=st.lists(st.integers(min_value=0, max_value=7), min_size=1, max_size=60),
+    max_sessions=st.integers(min_value=1, max_value=9),
+    max_state_bytes=st.sampled_from([1, 2_500, 6_000, 64 * 1024 * 1024]),
+)
+def test_no_limit_counts_more_sessions_than_there_are_sids(
+    order: list[int], max_sessions: int, max_state_bytes: int
+) -> None:
+    """Sessions seen in any order under any limits: ``stats`` and the summaries count each
+    sid once (the memory of evicted keys is within its default budget here)."""
+    stream = io.StringIO()
+    pipeline = Pipeline.build(
+        proto="socketio",
+        plugin_manager=make_plugin_manager(),
+        classifiers=None,
+        limits=Limits(max_sessions=max_sessions, max_state_bytes=max_state_bytes),
+        sinks=[("stats", SinkContext(stream=stream, options={"format": "json"}))],
+    )
+    records = [ping(f"sid{number}", float(ts)) for ts, number in enumerate(order)]
+    out = list(pipeline.stream(records))
+    sids = len(set(order))
+    figures = json.loads(stream.getvalue())
+    assert figures["sessions"]["total"] == sids
+    assert sum(item["count"] for item in figures["ends"]["by_reason"]) == sids
+    first = [r for r in out if isinstance(r, SessionSummary) and not r.resumed]
+    assert sorted(r.sid for r in first) == sorted({f"sid{number}" for number in order})

@@ -34,6 +34,7 @@ from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
 import ioproto
+from ioproto.contexts import Limits
 from ioproto.errors import UsageError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -134,6 +135,32 @@ def test_metrics_agree_with_stats_on_the_bundled_captures(capture: Path) -> None
     assert (
         total(samples_of(generate_latest(metrics.registry).decode()), "ioproto_sessions_open") >= 0
     )
+
+
+@pytest.mark.parametrize(
+    "limits", [Limits(max_sessions=2), Limits(max_state_bytes=3000)], ids=["sessions", "bytes"]
+)
+def test_sessions_a_limit_evicted_are_counted_once(limits: Limits) -> None:
+    """A continuation of an evicted session (its summary ``resumed``) is no new session:
+    opened and ended count the capture's 9 sessions, evictions as their end, as ``stats``
+    says."""
+    capture = ROOT / "tests" / "data" / "clients_mixed.pcap"
+    metrics = Metrics()
+    for record in ioproto.decode(str(capture), classifiers=None, limits=limits):
+        metrics.add(record)
+    samples = samples_of(generate_latest(metrics.registry).decode())
+    assert total(samples, "ioproto_sessions_opened_total") == 9
+    assert total(samples, "ioproto_sessions_ended_total") == 9
+    limit = _limit_option(limits)
+    result = run_ioproto("stats", "--format", "json", "--limit", limit, str(capture))
+    assert total(samples, "ioproto_sessions_ended_total", reason="evicted") > 0
+    assert_ends_agree_with_stats(samples, json.loads(result.stdout))
+
+
+def _limit_option(limits: Limits) -> str:
+    changed = attrs.asdict(limits, filter=lambda field, value: value != field.default)
+    ((name, value),) = changed.items()
+    return f"{name}={value}"
 
 
 HOSTILE = [
