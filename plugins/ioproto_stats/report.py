@@ -273,6 +273,13 @@ def _md(cell: str) -> str:
     return _MD_SPECIAL.sub(r"\\\1", cell)
 
 
+def _md_cell(cell: str) -> str:
+    """A table cell in Markdown: a row indented under the one above (how a transport
+    closed, under ``transport closed``) is marked ``↳``, as Markdown drops the spaces."""
+    stripped = cell.strip()
+    return ("↳ " if cell.startswith("  ") else "") + _md(stripped)
+
+
 def render_markdown(figures: dict[str, Any], *, top: int = 10) -> str:
     """GitHub-flavoured Markdown: a heading line and one table per section."""
     lines = ["### ioproto stats", "", _md(heading(figures))]
@@ -281,7 +288,7 @@ def render_markdown(figures: dict[str, Any], *, top: int = 10) -> str:
         lines.append("| " + " | ".join(_md(h) or " " for h in table.headers) + " |")
         lines.append("|" + "|".join("---:" if a == "r" else "---" for a in table.align) + "|")
         for row in table.rows:
-            lines.append("| " + " | ".join(_md(cell.strip()) for cell in row) + " |")
+            lines.append("| " + " | ".join(_md_cell(cell) for cell in row) + " |")
     return "\n".join(lines) + "\n"
 
 

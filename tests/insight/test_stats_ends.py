@@ -81,7 +81,7 @@ def test_the_text_report_lists_how_transports_closed_under_transport_closed() ->
     assert "    no close frame (1006)" in section[4]  # indented under transport closed
     assert section[5].split() == ["closed", "2", "22.2%"]
     markdown = run_ioproto("stats", "--format", "md", str(DATA / "polling_gone.pcap")).stdout
-    assert "#### Session ends" in markdown and "| poll cut off | 3 | 100.0% |" in markdown
+    assert "#### Session ends" in markdown and "| ↳ poll cut off | 3 | 100.0% |" in markdown
 
 
 def chunks_of(capture: str) -> list[Record]:
