@@ -42,18 +42,26 @@ WIDGET_ENDS = """() => {
                pct: JSON.parse(pct.dataset.value), shown: [count.textContent, pct.textContent] };
     });
   };
-  return { by_reason: rows('ends-by-reason'),
-           transport_closed_by: rows('ends-transport-closed-by') };
+  const shown = { by_reason: rows('ends-by-reason'),
+                  transport_closed_by: rows('ends-transport-closed-by') };
+  const again = (what) => document.querySelector(`[data-stat="ends.evicted_seen_again.${what}"]`);
+  if (again('count')) {
+    shown.evicted_seen_again = { count: JSON.parse(again('count').dataset.value),
+                                 pct: JSON.parse(again('pct').dataset.value),
+                                 shown: [again('count').textContent, again('pct').textContent] };
+  }
+  return shown;
 }"""
 
 
-def widget_ends(page: Any) -> dict[str, list[dict[str, Any]]]:
+def widget_ends(page: Any) -> dict[str, Any]:
     """The widget's rows as ``{"by_reason": [...], "transport_closed_by": [...]}`` of
-    ``{"name", "count", "pct"}``, having checked that each is written as stats writes it."""
-    shown: dict[str, list[dict[str, Any]]] = page.evaluate(WIDGET_ENDS)
-    for rows in shown.values():
-        for row in rows:
-            assert row.pop("shown") == [f"{row['count']:,}", f"{row['pct']:.1f}%"], row
+    ``{"name", "count", "pct"}`` (and ``evicted_seen_again``'s ``{"count", "pct"}`` when it
+    shows it), having checked that each is written as stats writes it."""
+    shown: dict[str, Any] = page.evaluate(WIDGET_ENDS)
+    again = shown.get("evicted_seen_again")
+    for row in [*shown["by_reason"], *shown["transport_closed_by"], *([again] if again else [])]:
+        assert row.pop("shown") == [f"{row['count']:,}", f"{row['pct']:.1f}%"], row
     return shown
 
 
@@ -78,6 +86,25 @@ def test_the_session_ends_are_those_of_ioproto_stats(
     page, problems = open_page(browser, board.url, theme=theme)
     try:
         check_against_stats(page, expected, f"ends-{capture.stem}-{theme}.png")
+        assert problems.errors == []
+    finally:
+        page.close()
+
+
+def test_under_a_session_limit_it_says_how_many_evicted_sessions_came_back(
+    dashboard: Callable[[list[str]], Dashboard], browser: Any
+) -> None:
+    """``--limit max_sessions=2``: most of clients_mixed's sessions are evicted and seen
+    again; the widget says how many, as ``ioproto stats`` does, and still counts 9."""
+    args = ["--limit", "max_sessions=2", str(DATA / "clients_mixed.pcap")]
+    expected = stats_json(*args)
+    assert expected["ends"]["evicted_seen_again"]["count"] > 0
+    board = dashboard(args)
+    board.wait_finished()
+    assert board.get("api/summary")["ends"] == expected["ends"]
+    page, problems = open_page(browser, board.url)
+    try:
+        check_against_stats(page, expected, "ends-evicted.png")
         assert problems.errors == []
     finally:
         page.close()

@@ -150,10 +150,16 @@
   };
 
   /** Session ends as `ioproto stats` shows them: sessions by why they ended and, for
-   * transport closed, how; every bar a share of all sessions. */
+   * transport closed, how; every bar a share of all sessions. Under a session limit, how
+   * many evicted sessions came back (continued, not counted again). */
   function sessionEnds(ends) {
+    const again = ends.evicted_seen_again;
+    const seenAgain = again ? el('div', { class: 'seen-again' },
+      statValue(IOP.int(again.count), 'ends.evicted_seen_again.count', again.count, 'strong'),
+      ' evicted sessions (', statValue(IOP.pct(again.pct), 'ends.evicted_seen_again.pct', again.pct),
+      ' of all) were seen again later: their later records continue them, each counted once') : null;
     fill(document.getElementById('ends-by-reason'),
-      shareBars(ends.by_reason, 'ends.by_reason', { ofAll: true, empty: 'no session seen yet' }));
+      shareBars(ends.by_reason, 'ends.by_reason', { ofAll: true, empty: 'no session seen yet' }), seenAgain);
     fill(document.getElementById('ends-transport-closed-by'),
       shareBars(ends.transport_closed_by, 'ends.transport_closed_by',
         { ofAll: true, colour: (name) => CLOSED_BY[name] || 'unknown', empty: 'no transport closed yet' }));
