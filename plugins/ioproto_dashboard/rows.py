@@ -12,7 +12,12 @@ from collections import OrderedDict, deque
 from typing import Any
 
 from ioproto_classify.records import HeartbeatTimeout, SessionSummary
-from ioproto_engineio.records import EngineIOHttpError, EngineIOPacket, EngineIOTransportClose
+from ioproto_engineio.records import (
+    EngineIOHttpError,
+    EngineIOPacket,
+    EngineIOTransportClose,
+    closed_words,
+)
 from ioproto_http.records import Chunk
 from ioproto_socketio.records import SocketIOPacket, SocketIOUnansweredAck
 
@@ -100,8 +105,7 @@ def packet_row(record: Record, seq: int, kind: str | None, size: int) -> dict[st
         row["preview"] = _text_preview(record.data)
     elif isinstance(record, EngineIOTransportClose):
         code = "" if record.code is None else f"{record.code} "
-        closed = "polling closed" if record.transport == "polling" else "websocket closed"
-        row["reason"] = f"{closed} {code}{record.message or ''}".rstrip()
+        row["reason"] = f"{closed_words(record.transport)} {code}{record.message or ''}".rstrip()
     elif isinstance(record, SocketIOUnansweredAck):
         row["nsp"] = record.nsp
         row["id"] = record.id

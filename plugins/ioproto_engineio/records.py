@@ -43,6 +43,14 @@ PING_TIMEOUT = "ping timeout"
 SERVER_REPORTED = "the server reported: "
 
 
+def closed_words(transport: str | None) -> str:
+    """How the views name a ``transport-close``: ``polling closed``, ``websocket closed``, or
+    ``transport closed`` when the transport is not known (a tap that missed the handshake)."""
+    if transport in ("polling", "websocket"):
+        return f"{transport} closed"
+    return "transport closed"
+
+
 @attrs.frozen(slots=True, kw_only=True)
 class EngineIOPacket(Packet):
     """One Engine.IO packet."""

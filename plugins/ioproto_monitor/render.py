@@ -18,6 +18,7 @@ from ioproto_engineio.records import (
     EngineIOHttpError,
     EngineIOPacket,
     EngineIOTransportClose,
+    closed_words,
 )
 from ioproto_http.records import (
     ABNORMAL_CLOSURE,
@@ -293,8 +294,9 @@ def _engineio(record: EngineIOPacket, width: int) -> list[Segment]:
 
 def _transport_close(record: EngineIOTransportClose) -> list[Segment]:
     """``websocket closed 1001 "going away"``: the session's WebSocket closed, and with it
-    the session; ``polling closed "a poll left unanswered: …"``: its waiting poll was cut off."""
-    text = "polling closed" if record.transport == "polling" else "websocket closed"
+    the session; ``polling closed "a poll left unanswered: …"``: its waiting poll was cut off
+    (``transport closed …`` when the transport is not known)."""
+    text = closed_words(record.transport)
     if record.code is not None:
         text += f" {record.code}"
     if record.message:

@@ -210,3 +210,23 @@ def test_the_monitor_says_what_an_unclaimed_end_is_known_to_be() -> None:
     assert said(reset) == "websocket ended without a close frame: the connection was reset (RST)"
     assert said(reported) == "websocket ended: the browser reported it closed"
     assert said(post) == "POST left unanswered: the connection closed (FIN)"
+
+
+def test_a_transport_close_of_an_unknown_transport_is_named_so() -> None:
+    """A tap that missed a session's handshake reports its end without a transport: the
+    views say ``transport closed``, not that a WebSocket closed."""
+    from ioproto_monitor.render import body
+
+    close = EngineIOTransportClose(
+        ts=1.0,
+        sid="abc",
+        transport=None,
+        connection="tap:1",
+        code=None,
+        message="the server reported: transport close",
+    )
+    assert packet_row(close, 1, None, 0)["reason"] == (
+        "transport closed the server reported: transport close"
+    )
+    shown = "".join(text for text, _style in body(close))
+    assert shown == 'transport closed "the server reported: transport close"'
