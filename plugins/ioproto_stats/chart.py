@@ -58,6 +58,21 @@ def _share_bars(items: Sequence[dict[str, Any]], top: int) -> list[tuple[str, fl
     ]
 
 
+def _end_bars(ends: dict[str, Any], top: int) -> list[tuple[str, float, str]]:
+    """Sessions by why they ended; how transports closed, and how many evicted sessions
+    were seen again (under a session limit), each under its reason's name."""
+    bars = _share_bars(ends["by_reason"], top)
+    bars += [
+        ("transport closed: " + label, value, shown)
+        for label, value, shown in _share_bars(ends["transport_closed_by"], top)
+    ]
+    again = ends.get("evicted_seen_again")
+    if again is not None:
+        name = {"name": "evicted: seen again later", **again}
+        bars += _share_bars([name], 1)
+    return bars
+
+
 def render_html(figures: dict[str, Any], *, top: int = 10) -> str:
     """The whole page."""
     latency = figures["latency"]
@@ -93,14 +108,7 @@ def render_html(figures: dict[str, Any], *, top: int = 10) -> str:
                 )
             ],
         ),
-        bar_chart(
-            "Session ends",
-            _share_bars(figures["ends"]["by_reason"], top)
-            + [
-                ("transport closed: " + label, value, shown)
-                for label, value, shown in _share_bars(figures["ends"]["transport_closed_by"], top)
-            ],
-        ),
+        bar_chart("Session ends", _end_bars(figures["ends"], top)),
         bar_chart("Clients", _share_bars(figures["clients"]["browser_version"], top)),
         bar_chart("Operating systems", _share_bars(figures["clients"]["os"], top)),
         bar_chart("Devices", _share_bars(figures["clients"]["device"], top)),

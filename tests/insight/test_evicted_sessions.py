@@ -74,6 +74,15 @@ def test_the_text_report_says_how_many_evicted_sessions_came_back(limit: str) ->
     assert section[2].startswith("    seen again later")
 
 
+def test_the_chart_says_how_many_evicted_sessions_came_back(tmp_path: Path) -> None:
+    chart = tmp_path / "stats.html"
+    result = run_ioproto("stats", "--limit", LIMITS[0], "--chart", str(chart), CAPTURE)
+    assert result.returncode == 0, result.stderr
+    again = stats_json("--limit", LIMITS[0])["ends"]["evicted_seen_again"]
+    assert "evicted: seen again later" in chart.read_text()
+    assert f"{again['count']} ({again['pct']:.1f}%)" in chart.read_text()
+
+
 def test_without_a_session_evicted_the_figures_say_nothing_of_it() -> None:
     assert "evicted_seen_again" not in stats_json()["ends"]
     assert "seen again later" not in run_ioproto("stats", CAPTURE).stdout
