@@ -42,6 +42,7 @@ from ioproto_classify.liveness import DEFAULT_IDLE, connected_after, disconnecte
 from ioproto_classify.records import HeartbeatTimeout, SessionSummary
 from ioproto_engineio.records import (
     PACKET_LAYERS,
+    PING_TIMEOUT,
     TRANSPORT_CLOSED,
     EngineIOHandshake,
     EngineIOHttpError,
@@ -54,6 +55,7 @@ from ioproto_stats.collector import (
     BROWSER_REPORTED,
     CLOSE_FRAME_CLIENT,
     CLOSE_FRAME_SERVER,
+    EVICTED,
     NO_CLOSE_FRAME,
     POLL_CUT_OFF,
     SERVER_REPORTED_HOW,
@@ -64,6 +66,7 @@ from prometheus_client.metrics_core import Metric
 
 from ioproto.liveclock import LiveClock
 from ioproto.model import ErrorRecord, Record
+from ioproto.sessions import INPUT_ENDED
 
 from .labels import LabelCap
 
@@ -85,9 +88,9 @@ ENDS = (
         CLOSE_FRAME_CLIENT, CLOSE_FRAME_SERVER, NO_CLOSE_FRAME, POLL_CUT_OFF, BROWSER_REPORTED,
         SERVER_REPORTED_HOW, UNKNOWN_HOW,
     )),
-    ("ping timeout", ""),
-    ("evicted", ""),
-    ("input ended", ""),
+    (PING_TIMEOUT, ""),
+    (EVICTED, ""),
+    (INPUT_ENDED, ""),
 )  # fmt: skip
 
 
