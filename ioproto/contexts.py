@@ -36,7 +36,9 @@ class Limits:
     bytes in all (past either, the least recently used session ends early and its
     components report what they held); ``max_pending_bytes`` bounds one session's state in a
     layer. Bytes are each component's estimate of what its state costs in memory. A table
-    keyed by something else (the Engine.IO layer's connections) has the same two bounds.
+    keyed by something else (the Engine.IO layer's map of connections to their sid) is
+    bounded by ``max_state_bytes`` alone: a connection's sid must outlive its session's
+    eviction, so that the connection's close still ends the session.
     ``max_evicted_bytes`` bounds the store's memory of evicted sessions' keys (about 120
     bytes a key), by which a later record of an evicted session continues it rather than
     starting a new session.

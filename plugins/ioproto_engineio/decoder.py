@@ -300,8 +300,10 @@ class EngineIOStream:
     """Running state of the Engine.IO layer for one pipeline (sans-IO).
 
     Keeps a bounded map from connection to the session id learned from an ``open``
-    handshake on it (at most ``limits.max_sessions`` entries and ``limits.max_state_bytes``
-    bytes, least recently learned forgotten first), so that packets of a WebSocket-only
+    handshake on it (at most ``limits.max_state_bytes`` bytes, least recently learned
+    forgotten first; not ``limits.max_sessions``, which counts sessions: a connection's sid
+    outlives its session's eviction from the store, so that the connection's later records,
+    its close above all, still name their session), so that packets of a WebSocket-only
     session carry their sid, and whether the connection's WebSocket is its session's
     transport (it was opened on it, or the client's ``upgrade`` packet came on it): the
     first close frame on such a WebSocket becomes an :class:`EngineIOTransportClose`,
@@ -504,9 +506,7 @@ class EngineIOStream:
             carries = carries or (known[2] and known[0] == sid)
         limits = self._limits
         cost = _learned_cost(connection, sid)
-        while sids and (
-            len(sids) >= limits.max_sessions or self._sids_cost + cost > limits.max_state_bytes
-        ):
+        while sids and self._sids_cost + cost > limits.max_state_bytes:
             oldest = next(iter(sids))
             self._sids_cost -= _learned_cost(oldest, sids.pop(oldest)[0])
         sids[connection] = (sid, transport, carries)

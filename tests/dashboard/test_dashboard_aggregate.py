@@ -19,6 +19,7 @@ from ioproto_socketio.records import SocketIOPacket
 from ioproto_stats.collector import StatsCollector
 
 import ioproto
+from ioproto.contexts import Limits
 from ioproto.model import Record
 
 CAPTURES = [CHAT, *sorted(DATA.glob("*.pcap"))]
@@ -56,6 +57,24 @@ def test_the_summary_is_the_stats_collectors_and_the_snapshot_is_json(capture: P
     assert connects <= figures["sessions"]["total"]
     assert len(series["t"]) <= 240
     assert aggregate.ack.count == figures["latency"]["ack"]["count"]
+
+
+def test_a_session_limit_leaves_no_session_open_at_the_end() -> None:
+    """Under ``max_sessions=2`` the WebSocket closes of clients_mixed still end their
+    sessions (the Engine.IO layer keeps a connection's sid past its session's eviction):
+    the gauge of open sessions ends at 0 and the ends are those of an unlimited run."""
+
+    def sessions(**limits: int) -> dict[str, object]:
+        aggregate = Aggregate()
+        capture = str(DATA / "clients_mixed.pcap")
+        for record in ioproto.decode(capture, proto="socketio", limits=Limits(**limits)):
+            aggregate.add(record)
+        snapshot = aggregate.snapshot(aggregate.stats.figures(), aggregate.last_ts)
+        return {key: snapshot["sessions"][key] for key in ("open", "ends")}
+
+    unlimited = sessions()
+    assert unlimited["open"] == 0
+    assert sessions(max_sessions=2) == unlimited
 
 
 @settings(max_examples=60, deadline=None)

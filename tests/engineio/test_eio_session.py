@@ -55,8 +55,8 @@ def test_websocket_only_session_learns_sid() -> None:
     list(decoder.close())
 
 
-def test_sid_map_is_bounded() -> None:
-    decoder = stream(limits=Limits(max_sessions=2))
+def test_sid_map_is_bounded_in_bytes() -> None:
+    decoder = stream(limits=Limits(max_sessions=1, max_state_bytes=2 * 210))
     for number in range(3):
         body = b'0{"sid":"s%d"}' % number
         list(decoder.feed(chunk(body, ChunkKind.WS_TEXT, connection=f"c{number}")))

@@ -121,16 +121,19 @@ def test_what_is_known_survives_relearning_the_same_sid() -> None:
     assert isinstance(closed, EngineIOTransportClose)
 
 
-def test_the_map_stays_bounded() -> None:
-    decoder = stream(limits=Limits(max_sessions=2))
+def test_the_map_is_bounded_in_bytes_not_by_the_session_limit() -> None:
+    # max_sessions counts the store's sessions; a connection's sid must outlive its
+    # session's eviction, or its close frame would end nothing
+    decoder = stream(limits=Limits(max_sessions=2, max_state_bytes=3 * 210))
     for number in range(5):
         hello = b'0{"sid":"s%d","upgrades":[],"pingInterval":1,"pingTimeout":1}' % number
         list(decoder.feed(chunk(hello, WS, connection=f"ws{number}")))
-    assert len(decoder._sids) == 2
-    (forgotten,) = decoder.feed(close_frame(connection="ws0"))
+    assert len(decoder._sids) == 3
+    assert decoder._sids_cost <= 3 * 210
+    (forgotten,) = decoder.feed(close_frame(connection="ws1"))
     assert isinstance(forgotten, Chunk)
-    (closed,) = decoder.feed(close_frame(connection="ws4"))
-    assert isinstance(closed, EngineIOTransportClose) and closed.sid == "s4"
+    (closed,) = decoder.feed(close_frame(connection="ws2"))
+    assert isinstance(closed, EngineIOTransportClose) and closed.sid == "s2"
 
 
 def test_ends_session_says_why() -> None:

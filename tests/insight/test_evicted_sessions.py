@@ -64,6 +64,21 @@ def test_stats_count_the_sessions_a_limit_evicted_once(limit: str) -> None:
     assert figures["clients"]["sessions"] <= SESSIONS
 
 
+def test_a_session_limit_loses_no_transport_close() -> None:
+    """A WebSocket's close still ends its session after the store evicted it: the Engine.IO
+    layer's map of connections to sids is bounded in bytes, not by ``max_sessions``."""
+
+    def closes(*args: str) -> list[tuple[str, float]]:
+        result = run_ioproto("decode", "--sink", "jsonl", "--no-classify", "all", *args, CAPTURE)
+        assert result.returncode == 0, result.stderr
+        records = (json.loads(line) for line in result.stdout.splitlines())
+        return [(r["sid"], r["ts"]) for r in records if r["type"] == "transport-close"]
+
+    unlimited = closes()
+    assert len(unlimited) == 7
+    assert closes("--limit", "max_sessions=2") == unlimited
+
+
 @pytest.mark.parametrize("limit", LIMITS)
 def test_the_text_report_says_how_many_evicted_sessions_came_back(limit: str) -> None:
     result = run_ioproto("stats", "--limit", limit, CAPTURE)
