@@ -233,7 +233,23 @@ function listen(server, port) {
   return new Promise((resolve) => server.listen(port, '127.0.0.1', resolve));
 }
 
+/** Spawn `argv` (stdout piped) and resolve with the child once it prints READY. */
+async function spawnReady(argv, label) {
+  const { spawn } = require('child_process');
+  const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise((resolve, reject) => {
+    let seen = '';
+    child.stdout.on('data', (data) => {
+      seen += data;
+      if (seen.includes('READY')) resolve();
+    });
+    child.on('exit', (code) => reject(new Error(`${label} exited ${code} before READY`)));
+  });
+  return child;
+}
+
 module.exports = {
+  spawnReady,
   req,
   sleep,
   now,

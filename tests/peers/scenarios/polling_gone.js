@@ -15,23 +15,14 @@
 const fs = require('fs');
 const http = require('http');
 const path = require('path');
-const { spawn } = require('child_process');
-const { sleep, rawPollingSession } = require('../lib/common');
+const { sleep, rawPollingSession, spawnReady } = require('../lib/common');
 const { startServer, serve } = require('../lib/v4');
 
 const PEERS = path.join(__dirname, '..');
 
 /** Run `argv` until it prints READY, leave it 200 ms to send its next poll, SIGKILL it. */
 async function killWhenReady(argv, label, log, partLog) {
-  const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'inherit'] });
-  await new Promise((resolve, reject) => {
-    let seen = '';
-    child.stdout.on('data', (data) => {
-      seen += data;
-      if (seen.includes('READY')) resolve();
-    });
-    child.on('exit', (code) => reject(new Error(`${label} exited ${code} before READY`)));
-  });
+  const child = await spawnReady(argv, label);
   await sleep(200);
   const exited = new Promise((resolve) => child.once('exit', resolve));
   child.kill('SIGKILL');
