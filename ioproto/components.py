@@ -275,6 +275,14 @@ OPTIONAL_MEMBERS: dict[str, dict[str, tuple[Any, str]]] = {
             "accepts(record) -> bool, asked instead of the decoder's (for a decoder that "
             "claims sessions as it sees them)",
         ),
+        "input_ended": (
+            None,
+            "input_ended(ts) -> Iterable[Record], called once when the whole input has ended "
+            "(ts: its last record's time; in a sharded worker, the run's), before the open "
+            "sessions end: records that end sessions the input's end shows over (the Engine.IO "
+            "layer: a client silent past its heartbeat deadline); they go on from the layer "
+            "above, in the order given",
+        ),
     },
     "ClassifierState": {
         "session_ended": (

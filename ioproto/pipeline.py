@@ -434,6 +434,7 @@ class Pipeline:
         self._finished = True
         self._feeding = False
         self._out = []
+        self.end_silent_sessions()
         self.end_open_sessions()
         for index in range(len(self.layers)):
             self.close_layer(index)
@@ -457,20 +458,40 @@ class Pipeline:
     # The steps of finish(), in its order, for a sharded worker (ioproto.shard) that tags
     # what each step emits; each adds to the records the current feed/finish returns.
 
+    def end_silent_sessions(self, pushed: Callable[[Record], None] | None = None) -> None:
+        """Finish, step 1: what each layer stream's optional ``input_ended(ts)`` makes of the
+        input's end (``ts``: the time of its last record), each record pushed on from the
+        layer above and its session ended as it goes through, in the order given (the
+        Engine.IO layer: sessions whose client had been silent for longer than their server
+        waits, ``ping timeout``). ``pushed(record)``, when given, is called after each
+        record has gone through (a sharded worker keys what each one emitted)."""
+        for index, layer in enumerate(self.layers):
+            for member in layer.members:
+                hook = optional(member.stream, "StreamDecoder", "input_ended")
+                if hook is None:
+                    continue
+                for record in self._safely(member.plugin, member.decoder.name, hook, self._last_ts):
+                    if member.ender is not None and member.ender(record) is not None:
+                        self._ending.append(record)
+                    self._push(record, index + 1)
+                    self._end_sessions()
+                    if pushed is not None:
+                        pushed(record)
+
     def end_open_sessions(self) -> None:
-        """Finish, step 1: end every open session ("input ended") and announce the ends."""
+        """Finish, step 2: end every open session ("input ended") and announce the ends."""
         self._end_sessions()
         self.sessions.end_all(self._last_ts, "input ended")
         self._end_sessions()
 
     def close_layer(self, index: int) -> None:
-        """Finish, step 2 (per layer, lowest first): flush the streams of layer ``index``."""
+        """Finish, step 3 (per layer, lowest first): flush the streams of layer ``index``."""
         for member in self.layers[index].members:
             for produced in self._safely(member.plugin, member.decoder.name, member.stream.close):
                 self._push(produced, index + 1)
 
     def close_classifier(self, stage: Stage) -> None:
-        """Finish, step 3 (per classifier, in order): what classifier ``stage`` reports at the
+        """Finish, step 4 (per classifier, in order): what classifier ``stage`` reports at the
         end, seen by the later classifiers."""
         state: ClassifierState = stage.component
         for produced in self._safely(stage.plugin, stage.name, state.close):

@@ -20,6 +20,9 @@ order of decoding in one process:
   still send (its *floor*), so that the merge never emits past a key another worker may
   still send. In a split read this process receives from every worker while it waits for
   one (a worker that waits on a full pipe would hold up the dispatcher, and so the others).
+* ``(0.5, time, sid, worker, n)``: what ends a session at the end of input before the
+  others end, a layer stream's ``input_ended`` (the Engine.IO layer's silent sessions, at
+  their deadline): by its time, then its session (each session is in one worker's share).
 * ``(1, origin, worker, seq)``: the end of input, sessions still open ended ("input
   ended") in the order they began (``Session.origin``: the position that started them).
 * ``(2, layer, worker, index)``: layer streams flushed at the end (nothing, for a capture:
@@ -72,6 +75,7 @@ RECEIVE_AT_ONCE = 8
 MARKS_KEPT = 1 << 16
 
 Key = tuple[Any, ...]
+_SILENT_ENDS: Key = (0.5,)
 _END_OF_INPUT: Key = (1,)
 _UNKNOWN_END: Key = (9,)
 
@@ -557,7 +561,9 @@ def _decode_share(
 
     def announcing(session: Session, end: SessionEnd) -> None:
         key = now[0]
-        if key[0] == 1:
+        if key[0] == _SILENT_ENDS[0]:
+            key = (*_SILENT_ENDS, end.ts, str(session.key), me, 0)
+        elif key[0] == 1:
             key = (1, session.origin, me, session.seq)
             marks.append((len(pipeline._out), key))
         ends[session.key] = key
@@ -610,7 +616,7 @@ def _decode_share(
             feed_at(at_input, item, 0)
         summary = summaries if me == 0 else []
     outbox.release(None)
-    outbox.send(_END_OF_INPUT)
+    outbox.send(_SILENT_ENDS)
     # A worker of a split read sees only its share of the input: its end is the run's.
     outbox.sender.send(("ask", "seen", pipeline._last_ts))
     pipeline.saw(_wait_for(answers))
@@ -676,10 +682,21 @@ def _close(
             [item for _, item in pairs if item is not None],
         )
 
+    now[0] = _SILENT_ENDS
+    pipeline._out = []
+    keys: list[Key] = []
+
+    def key_silent_end(record: Record) -> None:
+        group = (*_SILENT_ENDS, record.ts, record.sid or "", me)
+        keys.extend((*group, n) for n in range(len(keys), len(pipeline._out)))
+
+    pipeline.end_silent_sessions(key_silent_end)
+    emit(keys)
+    outbox.send(_END_OF_INPUT)
     now[0] = _END_OF_INPUT
     pipeline._out = []
     pipeline.end_open_sessions()
-    keys: list[Key] = []
+    keys = []
     current: Key = (1, -1, me, 0)
     marks.append((len(pipeline._out), current))
     start = 0

@@ -51,6 +51,7 @@ from ioproto.sessions import TOMBSTONE_SHARE, EndedKeys
 
 from . import fastwire
 from .records import (
+    CLIENT_SILENT,
     LAYER,
     PACKET_TYPES,
     PING_TIMEOUT,
@@ -160,6 +161,8 @@ class EngineIODecoder:
         if kind == "transport-close" and isinstance(record, EngineIOTransportClose):
             report = record.parent
             if isinstance(report, ReportedEnd) and report.reason == PING_TIMEOUT:
+                return PING_TIMEOUT
+            if report is None and _silent_client(record):
                 return PING_TIMEOUT
             return TRANSPORT_CLOSED
         return None
@@ -296,6 +299,23 @@ def _learned_cost(connection: str, sid: str) -> int:
     return 200 + len(connection) + len(sid)
 
 
+#: Seconds past ``pingInterval + pingTimeout`` of a client's silence before the end of
+#: the input says its server timed it out (servers' timers fire late by milliseconds;
+#: python-engineio checks a missed pong on its next pass).
+SILENCE_GRACE = 1.0
+
+
+def _silent_client(record: EngineIOTransportClose) -> bool:
+    """Whether ``record`` is the end of the input's verdict on a silent client."""
+    message = record.message
+    return record.code is None and message is not None and message.startswith(CLIENT_SILENT)
+
+
+def _silence_cost(sid: str) -> int:
+    """Estimated bytes of one entry of the map of sessions to their client's last sign."""
+    return 180 + len(sid)
+
+
 class EngineIOStream:
     """Running state of the Engine.IO layer for one pipeline (sans-IO).
 
@@ -309,6 +329,12 @@ class EngineIOStream:
     first close frame on such a WebSocket becomes an :class:`EngineIOTransportClose`,
     which ends the session. It is a map of connections, not of sessions, and the layer may
     run in a worker process: it is not kept in the pipeline's session store.
+
+    It also keeps, for each session whose handshake it saw and that has not ended, its
+    ``pingInterval + pingTimeout`` and when its client last sent a packet (at most
+    ``limits.max_state_bytes`` bytes, the oldest handshake forgotten first), so that
+    :meth:`input_ended` can end the sessions whose client had gone silent for longer than
+    its server waits.
     """
 
     def __init__(self, context: DecodeContext) -> None:
@@ -322,6 +348,10 @@ class EngineIOStream:
         #: connection -> (sid, transport, whether its WebSocket is the session's transport)
         self._sids: dict[str, tuple[str, str | None, bool]] = {}
         self._sids_cost = 0  # bytes of _sids, estimated (_learned_cost)
+        #: sid -> [pingInterval + pingTimeout in s, time of the client's last packet, its
+        #: connection, its transport, the revision] for sessions not ended
+        self._silences: dict[str, list[Any]] = {}
+        self._silences_cost = 0  # bytes of _silences, estimated (_silence_cost)
         #: sessions a ``close`` packet ended: their transport closing afterwards ends nothing
         #: (bounded as the session store's memory of ends is)
         self._closed_sids = EndedKeys(
@@ -353,14 +383,19 @@ class EngineIOStream:
             ):
                 closed = self._transport_closed(record)
                 if closed is not None:
+                    self._forget_silence(closed.sid)
                     return (closed,)
             elif isinstance(record, UnansweredRequest):
                 cut = self._poll_cut(record)
                 if cut is not None:
+                    self._forget_silence(cut.sid)
                     return (cut,)
             elif isinstance(record, ReportedEnd):
                 reported = self._reported_end(record)
-                return () if reported is None else (reported,)
+                if reported is None:
+                    return ()
+                self._forget_silence(reported.sid)
+                return (reported,)
             return (self._attributed(record),)
         try:
             if record.kind is _WS_TEXT:
@@ -380,12 +415,72 @@ class EngineIOStream:
                 )
             ]
 
+    def input_ended(self, ts: float) -> list[Record]:
+        """The sessions still open whose client had sent nothing for longer than
+        ``pingInterval + pingTimeout`` (and :data:`SILENCE_GRACE`) when the input ended at
+        ``ts``: an :class:`EngineIOTransportClose` for each, at the time its server's wait
+        ran out, in that order (then by sid). Their servers ended them (``ping timeout``)
+        where no capture sees it: a polling client gone between two polls, a WebSocket whose
+        close the capture missed."""
+        ended = sorted(
+            (heard + wait, sid, ts - heard, wait, connection, transport, revision)
+            for sid, (wait, heard, connection, transport, revision) in self._silences.items()
+            if ts - heard > wait + SILENCE_GRACE
+        )
+        self._silences.clear()
+        self._silences_cost = 0
+        return [
+            EngineIOTransportClose(
+                ts=deadline,
+                connection=connection,
+                sid=sid,
+                transport=transport,
+                revision=revision,
+                raw=b"",
+                message=f"{CLIENT_SILENT}{silence:.1f} s, past pingInterval + pingTimeout "
+                f"({wait:g} s)",
+            )
+            for deadline, sid, silence, wait, connection, transport, revision in ended
+        ]
+
     def close(self) -> Iterable[Record]:
-        """Nothing is pending between chunks; forget the session map."""
+        """Nothing is pending between chunks; forget the session maps."""
         self._sids.clear()
         self._sids_cost = 0
         self._closed_sids.clear()
+        self._silences.clear()
+        self._silences_cost = 0
         return ()
+
+    # -- the client's signs of life ------------------------------------------------------------
+
+    def _expect(self, handshake: EngineIOHandshake) -> None:
+        """Start waiting for the client of the session ``handshake`` opened (when it says
+        how long its server waits)."""
+        sid = handshake.sid
+        interval, timeout = handshake.ping_interval, handshake.ping_timeout
+        if sid is None or interval is None or timeout is None or sid in self._silences:
+            return
+        cost = _silence_cost(sid)
+        silences = self._silences
+        while silences and self._silences_cost + cost > self._limits.max_state_bytes:
+            oldest = next(iter(silences))
+            del silences[oldest]
+            self._silences_cost -= _silence_cost(oldest)
+        wait = (interval + timeout) / 1000
+        silences[sid] = [
+            wait,
+            handshake.ts,
+            handshake.connection,
+            handshake.transport,
+            handshake.revision,
+        ]
+        self._silences_cost += cost
+
+    def _forget_silence(self, sid: str | None) -> None:
+        """The session ``sid`` ended: its client's silence says nothing more."""
+        if sid is not None and self._silences.pop(sid, None) is not None:
+            self._silences_cost -= _silence_cost(sid)
 
     # -- per chunk -------------------------------------------------------------------------------
 
@@ -445,10 +540,15 @@ class EngineIOStream:
         if sid is None:
             sid = self._known_sid(chunk.connection)
         kind, value = parsed
+        if sid is not None and chunk.direction == "c2s":
+            heard = self._silences.get(sid)
+            if heard is not None:
+                heard[1:4] = chunk.ts, chunk.connection, transport or "websocket"
         if kind == "upgrade":
             self._carries(chunk.connection)
         elif kind == "close" and sid is not None:
             self._closed_sids.add(sid)
+            self._forget_silence(sid)
         binary = type(value) is bytes
         return [
             _make_packet(
@@ -486,9 +586,20 @@ class EngineIOStream:
         handler = self._handlers.get(chunk.kind)
         if handler is not None:
             handler(out, data)
+        silences = self._silences
         for record in out.records:
-            if record.type == "close" and record.sid is not None:
-                self._closed_sids.add(record.sid)
+            sid = record.sid
+            if sid is None:
+                continue
+            if record.type == "close":
+                self._closed_sids.add(sid)
+                self._forget_silence(sid)
+            elif record.direction == "c2s":
+                heard = silences.get(sid)
+                if heard is not None:
+                    heard[1:4] = record.ts, record.connection, record.transport
+            elif isinstance(record, EngineIOHandshake):
+                self._expect(record)
         return out.records
 
     def _learn(

@@ -42,6 +42,11 @@ PING_TIMEOUT = "ping timeout"
 #: server's reason follows: ``the server reported: transport close``).
 SERVER_REPORTED = "the server reported: "
 
+#: How the ``message`` of a ``transport-close`` begins that the end of the input made of a
+#: session whose client had gone silent for longer than its server waits (what follows
+#: says for how long): the session ends with :data:`PING_TIMEOUT`.
+CLIENT_SILENT = "the client went silent: "
+
 
 def closed_words(transport: str | None) -> str:
     """How the views name a ``transport-close``: ``polling closed``, ``websocket closed``, or
@@ -107,6 +112,15 @@ class EngineIOTransportClose(Packet):
     and the server's reason (``the server reported: transport close``). When that reason is
     ``ping timeout`` the session ends with :data:`PING_TIMEOUT`, not
     :data:`TRANSPORT_CLOSED`: the transport closed because the client had gone silent.
+
+    Also made at the end of the input for a session still open whose client had sent
+    nothing for longer than its handshake's ``pingInterval`` plus ``pingTimeout`` (plus a
+    second), the longest its server waits for a sign of life (a pong on revision 4, a ping
+    on revision 3): ``ts`` the time that wait ran out, the connection and transport of the
+    client's last packet, ``direction``, ``code`` and ``raw`` empty, ``message``
+    :data:`CLIENT_SILENT` and how long the silence lasted. The server ended such a session
+    (``ping timeout``) without a sign on the wire over polling, or before the capture saw
+    its WebSocket close; the session ends with :data:`PING_TIMEOUT`.
     """
 
     layer: str = LAYER

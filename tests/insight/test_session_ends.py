@@ -9,7 +9,9 @@ TCP connection without a close frame and ``mute`` stops answering pings until th
 closes it; ``polling_only.pcap`` ends with the client's Engine.IO ``close``; in
 ``polling_gone.pcap`` three polling clients (socket.io-client and python-socketio killed with
 SIGKILL, a hand-written one aborting) go away while their long poll waits, and the server's
-log says when it ended each session ("transport error").
+log says when it ended each session ("transport error"); in ``polling_silent.pcap`` two
+polling clients (socket.io-client, python-socketio) are frozen with SIGSTOP and their server
+times them out ("ping timeout") with nothing on the wire: the end of the input shows it.
 """
 
 from __future__ import annotations
@@ -19,9 +21,10 @@ from pathlib import Path
 
 from clirun import run_ioproto
 from insighthelp import DATA, ROOT, run_classifiers
+from ioproto_classify.common import find_chunk
 from ioproto_classify.records import HeartbeatTimeout, SessionSummary
 from ioproto_dashboard.rows import packet_row
-from ioproto_engineio.records import EngineIOTransportClose
+from ioproto_engineio.records import CLIENT_SILENT, PING_TIMEOUT, EngineIOTransportClose
 from ioproto_http.records import Chunk, UnansweredRequest, WebSocketEnd
 
 import ioproto
@@ -32,6 +35,16 @@ CHAT = ROOT / "examples" / "chat.pcap"
 
 def decode(path: Path, **options: object) -> list[Record]:
     return list(ioproto.decode(path, classifiers=None, **options))  # type: ignore[arg-type]
+
+
+def server_ends(path: Path) -> dict[str, tuple[float, str]]:
+    """From a capture's log: each client the server saw disconnect, when and why."""
+    log = [json.loads(line) for line in path.with_suffix(".log.jsonl").read_text().splitlines()]
+    return {
+        entry["client"]: (entry["t"], entry["args"][0])
+        for entry in log
+        if entry["side"] == "server" and entry["action"] == "disconnect"
+    }
 
 
 def summaries(records: list[Record]) -> dict[str | None, SessionSummary]:
@@ -103,6 +116,7 @@ def test_end_reasons_of_every_bundled_capture() -> None:
     assert reasons["v2_ws"] == ["transport closed"]
     assert reasons["python_server"] == ["closed", "transport closed"]
     assert reasons["polling_gone"] == ["transport closed"] * 3
+    assert reasons["polling_silent"] == ["closed", "ping timeout", "ping timeout"]
     # rejected: two sessions that never began (refused handshakes) end with the input
     assert reasons["rejected"] == ["closed", "input ended", "input ended", "transport closed"]
     assert "input ended" not in reasons["clients_mixed"]  # dead-tcp's FIN ends it
@@ -134,16 +148,9 @@ def test_the_end_of_a_websocket_no_session_claims_starts_no_session() -> None:
 def test_polling_sessions_end_when_their_waiting_poll_is_cut_off() -> None:
     path = DATA / "polling_gone.pcap"
     records = decode(path)
-    log = [json.loads(line) for line in path.with_suffix(".log.jsonl").read_text().splitlines()]
-    server_ended = {
-        entry["client"]: entry["t"]
-        for entry in log
-        if entry["side"] == "server" and entry["action"] == "disconnect"
-    }
+    server_ended = {client: at for client, (at, _) in server_ends(path).items()}
     assert set(server_ended) == {"node-killed", "python-killed", "curl-abort"}
-    assert {entry["args"][0] for entry in log if entry["action"] == "disconnect"} == {
-        "transport error"
-    }
+    assert {why for _, why in server_ends(path).values()} == {"transport error"}
     closes = [r for r in records if isinstance(r, EngineIOTransportClose)]
     assert len(closes) == 3
     ended = summaries(records)
@@ -158,6 +165,52 @@ def test_polling_sessions_end_when_their_waiting_poll_is_cut_off() -> None:
         assert summary is ended[close.sid] and summary.end_reason == "transport closed"
         label = cut.http.query_value("client")
         assert label is not None and abs(summary.ts - server_ended[label]) < 0.05
+
+
+def test_silent_polling_clients_end_when_their_server_timed_them_out() -> None:
+    """Frozen clients send nothing more; their server ends each session ``pingInterval +
+    pingTimeout`` (0.5 s) after its last sign of life, leaving nothing on the wire. At the
+    end of the input (2 s later) the Engine.IO layer ends each with a ``transport-close``
+    at the time its server's wait ran out (``ping timeout``), in that order, before the
+    sessions the input's end ends; the third client closed its session itself."""
+    path = DATA / "polling_silent.pcap"
+    records = decode(path)
+    timed_out = {
+        client: at for client, (at, why) in server_ends(path).items() if why == "ping timeout"
+    }
+    assert set(timed_out) == {"node-frozen", "python-frozen"}
+    closes = [r for r in records if isinstance(r, EngineIOTransportClose)]
+    assert len(closes) == 2
+    assert [close.ts for close in closes] == sorted(close.ts for close in closes)
+    ended = summaries(records)
+    for close in closes:
+        assert close.parent is None and close.code is None and close.direction is None
+        assert close.transport == "polling" and close.raw == b""
+        assert close.message is not None and close.message.startswith(CLIENT_SILENT)
+        assert "past pingInterval + pingTimeout (0.5 s)" in close.message
+        assert close.tag("latency.ping_unanswered") is not None
+        summary = records[records.index(close) + 1]
+        assert summary is ended[close.sid] and summary.end_reason == PING_TIMEOUT
+        assert summary.ts == close.ts and summary.ping_unanswered
+        # at the time the server's log says it timed the session out
+        handshake = next(r for r in records if r.type == "open" and r.sid == close.sid)
+        chunk = find_chunk(handshake)
+        assert chunk is not None and chunk.http is not None
+        assert abs(close.ts - timed_out[str(chunk.http.query_value("client"))]) < 0.05
+    steady = [s for s in ended.values() if s.sid not in {c.sid for c in closes}]
+    assert [s.end_reason for s in steady] == ["closed"]
+    # the silent ends come after every record of the input
+    assert records.index(closes[0]) > max(records.index(ended[s.sid]) for s in steady)
+
+
+def test_the_figures_count_silent_clients_as_timed_out() -> None:
+    path = str(DATA / "polling_silent.pcap")
+    figures = json.loads(run_ioproto("stats", "--format", "json", path).stdout)
+    by_reason = {item["name"]: item["count"] for item in figures["ends"]["by_reason"]}
+    assert by_reason == {"ping timeout": 2, "closed": 1}
+    shown = run_ioproto("monitor", "--no-color", path).stdout
+    assert shown.count(f'polling closed "{CLIENT_SILENT}') == 2
+    assert shown.count(", ping timeout\n") == 2
 
 
 def test_a_poll_dropped_after_the_close_ends_nothing_more() -> None:

@@ -102,6 +102,11 @@ SCENARIOS: dict[str, Scenario] = {
         (node("polling_gone", f"python={sys.executable}"),),
         "polling clients killed (SIGKILL) or aborting while their poll waits",
     ),
+    "polling_silent": Scenario(
+        47019,
+        (node("polling_silent", f"python={sys.executable}"),),
+        "polling clients frozen (SIGSTOP): their server times them out, nothing on the wire",
+    ),
 }
 
 # Scenarios not run by default (they write elsewhere, see examples/make_chat.py).
