@@ -283,6 +283,13 @@ OPTIONAL_MEMBERS: dict[str, dict[str, tuple[Any, str]]] = {
             "layer: a client silent past its heartbeat deadline); they go on from the layer "
             "above, in the order given",
         ),
+        "time_passed": (
+            None,
+            "time_passed(now) -> Iterable[Record], called in a live run (a live source, "
+            "whose records are timed by the clock as they happen) at most once a second "
+            "with the clock's time: records that end sessions the passing of time shows over "
+            "(the Engine.IO layer's silent clients), as input_ended's, while the run goes on",
+        ),
     },
     "ClassifierState": {
         "session_ended": (

@@ -465,12 +465,31 @@ class Pipeline:
         Engine.IO layer: sessions whose client had been silent for longer than their server
         waits, ``ping timeout``). ``pushed(record)``, when given, is called after each
         record has gone through (a sharded worker keys what each one emitted)."""
+        self._push_what_streams_make("input_ended", self._last_ts, pushed)
+
+    def time_passed(self, now: float | None = None) -> list[Record]:
+        """A live run's clock says ``now`` (default: :func:`time.time`): what each layer
+        stream's optional ``time_passed(now)`` makes of it, pushed on as at the end of the
+        input (the Engine.IO layer: sessions whose client has been silent for longer than
+        their server waits end ``ping timeout`` while the run goes on). Returns what came
+        out, which the sinks have been given. Only for input whose records are timed by
+        this clock, as they happen (a live source): the command calls it at most once a
+        second for those, from the thread that feeds the pipeline, as :meth:`feed` must be."""
+        if self._finished or not self._feeding:
+            return []
+        self._out = []
+        self._push_what_streams_make("time_passed", time.time() if now is None else now, None)
+        return self._out
+
+    def _push_what_streams_make(
+        self, hook_name: str, ts: float, pushed: Callable[[Record], None] | None
+    ) -> None:
         for index, layer in enumerate(self.layers):
             for member in layer.members:
-                hook = optional(member.stream, "StreamDecoder", "input_ended")
+                hook = optional(member.stream, "StreamDecoder", hook_name)
                 if hook is None:
                     continue
-                for record in self._safely(member.plugin, member.decoder.name, hook, self._last_ts):
+                for record in self._safely(member.plugin, member.decoder.name, hook, ts):
                     if member.ender is not None and member.ender(record) is not None:
                         self._ending.append(record)
                     self._push(record, index + 1)

@@ -256,7 +256,9 @@ def run_pipeline_command(
             # Reading files into a pipe: block buffering saves a system call per line
             # (measured: 105k write calls -> 24k on a large capture).
             stack.enter_context(_buffering(default_stream, line=False))
-        tick = Ticker(every or 0.0, pipeline.tick)
+        tick: Callable[[], None] = Ticker(every or 0.0, pipeline.tick)
+        if live:
+            tick = _ticking_time(tick, pipeline)
         context = SourceContext(
             options=source_settings,
             limits=limits,
@@ -322,6 +324,24 @@ def _check_classifier_names(names: Sequence[str], valid: Sequence[str]) -> None:
                 f"--no-classify {name!r}: no such classifier{did_you_mean(name, valid)}; "
                 f"valid: all, {', '.join(valid)}"
             )
+
+
+def _ticking_time(tick: Callable[[], None], pipeline: Pipeline) -> Callable[[], None]:
+    """``tick``, and once a second the pipeline's :meth:`~ioproto.pipeline.Pipeline.time_passed`:
+    a live source's records are timed by the clock as they happen, so the clock may end the
+    sessions whose client went silent past its server's wait while the run goes on."""
+    from ioproto.pipeline import Ticker  # late, as above: not at the command's start-up
+
+    def let_time_pass() -> None:
+        pipeline.time_passed()
+
+    clock = Ticker(1.0, let_time_pass)
+
+    def both() -> None:
+        tick()
+        clock()
+
+    return both
 
 
 def _nothing() -> None:

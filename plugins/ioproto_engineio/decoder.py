@@ -311,6 +311,11 @@ def _silent_client(record: EngineIOTransportClose) -> bool:
     return record.code is None and message is not None and message.startswith(CLIENT_SILENT)
 
 
+#: The longest pingInterval or pingTimeout a server can wait, in ms (a JavaScript timer's,
+#: 2**31 - 1: about 24.8 days); a handshake that says more gets no silence verdict.
+_LONGEST_TIMER_MS = 2**31 - 1
+
+
 def _silence_cost(sid: str) -> int:
     """Estimated bytes of one entry of the map of sessions to their client's last sign."""
     return 180 + len(sid)
@@ -422,13 +427,22 @@ class EngineIOStream:
         ran out, in that order (then by sid). Their servers ended them (``ping timeout``)
         where no capture sees it: a polling client gone between two polls, a WebSocket whose
         close the capture missed."""
-        ended = sorted(
-            (heard + wait, sid, ts - heard, wait, connection, transport, revision)
-            for sid, (wait, heard, connection, transport, revision) in self._silences.items()
-            if ts - heard > wait + SILENCE_GRACE
-        )
+        ended = self.time_passed(ts)
         self._silences.clear()
         self._silences_cost = 0
+        return ended
+
+    def time_passed(self, now: float) -> list[Record]:
+        """As :meth:`input_ended`, while a live run goes on: the sessions whose client has
+        been silent past its server's wait by ``now`` end, the others are still waited for."""
+        silences = self._silences
+        ended = sorted(
+            (heard + wait, sid, now - heard, wait, connection, transport, revision)
+            for sid, (wait, heard, connection, transport, revision) in silences.items()
+            if now - heard > wait + SILENCE_GRACE
+        )
+        for _, sid, *_ in ended:
+            self._forget_silence(sid)
         return [
             EngineIOTransportClose(
                 ts=deadline,
@@ -461,6 +475,8 @@ class EngineIOStream:
         interval, timeout = handshake.ping_interval, handshake.ping_timeout
         if sid is None or interval is None or timeout is None or sid in self._silences:
             return
+        if not (0 <= interval <= _LONGEST_TIMER_MS and 0 <= timeout <= _LONGEST_TIMER_MS):
+            return  # no server waits so (and 10**400 ms is no float): no verdict
         cost = _silence_cost(sid)
         silences = self._silences
         while silences and self._silences_cost + cost > self._limits.max_state_bytes:
@@ -542,8 +558,10 @@ class EngineIOStream:
         kind, value = parsed
         if sid is not None and chunk.direction == "c2s":
             heard = self._silences.get(sid)
-            if heard is not None:
-                heard[1:4] = chunk.ts, chunk.connection, transport or "websocket"
+            if heard is not None:  # a sign of life (items, not a slice: the hot path)
+                heard[1] = chunk.ts
+                heard[2] = chunk.connection
+                heard[3] = transport or "websocket"
         if kind == "upgrade":
             self._carries(chunk.connection)
         elif kind == "close" and sid is not None:
@@ -586,20 +604,23 @@ class EngineIOStream:
         handler = self._handlers.get(chunk.kind)
         if handler is not None:
             handler(out, data)
-        silences = self._silences
-        for record in out.records:
-            sid = record.sid
-            if sid is None:
-                continue
-            if record.type == "close":
-                self._closed_sids.add(sid)
-                self._forget_silence(sid)
-            elif record.direction == "c2s":
-                heard = silences.get(sid)
-                if heard is not None:
-                    heard[1:4] = record.ts, record.connection, record.transport
-            elif isinstance(record, EngineIOHandshake):
+        records = out.records
+        for record in records:
+            kind = record.type
+            if kind == "close":
+                if record.sid is not None:
+                    self._closed_sids.add(record.sid)
+                    self._forget_silence(record.sid)
+            elif kind == "open" and isinstance(record, EngineIOHandshake):
                 self._expect(record)
+        if records and chunk.direction == "c2s":
+            # one chunk, one sign of life: its records share its time and connection
+            last = records[-1]
+            heard = self._silences.get(last.sid) if last.sid is not None else None
+            if heard is not None:
+                heard[1] = last.ts
+                heard[2] = last.connection
+                heard[3] = last.transport
         return out.records
 
     def _learn(

@@ -153,3 +153,52 @@ def test_the_pipeline_ends_a_silent_session_ping_timeout_before_the_others() -> 
         ("quiet", "ping timeout"),
         ("busy", "input ended"),
     ]
+
+
+def test_as_time_passes_in_a_live_run_only_the_silent_end() -> None:
+    decoder = stream()
+    for sid in ("quiet", "talking"):
+        opened(decoder, sid)
+    sent(decoder, b"3", ts=4.0, sid="talking")
+    (ended,) = decoder.time_passed(4.0)
+    assert (ended.sid, ended.ts) == ("quiet", 1.5)
+    assert decoder.time_passed(4.0) == []  # ended once
+    sent(decoder, b"3", ts=5.0, sid="talking")
+    assert decoder.time_passed(6.4) == []
+    (later,) = decoder.time_passed(6.6)
+    assert (later.sid, later.ts) == ("talking", 5.5)
+
+
+def test_the_pipeline_lets_time_pass_only_while_it_is_fed() -> None:
+    pipeline = ioproto.Pipeline.build(proto="engineio")
+    assert pipeline.time_passed(100.0) == []  # nothing fed yet
+    pipeline.feed(chunk(HANDSHAKE % b"quiet", RESPONSE, ts=1.0, sid="quiet", direction="s2c"))
+    assert pipeline.time_passed(2.0) == []
+    out = pipeline.time_passed(2.6)
+    assert [(r.type, r.sid) for r in out] == [("transport-close", "quiet"), ("summary", "quiet")]
+    assert out[1].end_reason == PING_TIMEOUT
+    assert [r.type for r in pipeline.finish()] == []  # it ended: nothing more of it
+    assert pipeline.time_passed(100.0) == []
+
+
+#: The JSON parser refuses longer integer literals (an error record, as before).
+_DIGITS = 10**99
+
+
+@given(
+    st.integers(min_value=-_DIGITS, max_value=_DIGITS),
+    st.one_of(st.integers(-(2**40), 2**40), st.integers(min_value=-_DIGITS, max_value=_DIGITS)),
+)
+def test_any_timing_the_handshake_gives_loses_nothing(interval: int, timeout: int) -> None:
+    """A handshake's numbers come off the network: one no server could wait (negative,
+    more than a timer takes) is no verdict, never a failure."""
+    decoder = stream()
+    hello = b'0{"sid":"s1","upgrades":[],"pingInterval":%d,"pingTimeout":%d}' % (
+        interval,
+        timeout,
+    )
+    records = list(decoder.feed(chunk(hello, RESPONSE, ts=1.0, direction="s2c", connection="c")))
+    assert [r.type for r in records] == ["open"]
+    ended = decoder.input_ended(10.0**9)
+    sane = 0 <= interval < 2**31 and 0 <= timeout < 2**31
+    assert len(ended) == sane

@@ -8,6 +8,9 @@ closing ends its session (``transport-close``); and a socket.io server
 while its long poll waits (no Engine.IO ``close`` is ever sent; the server ends the session
 as the poll's connection closes), whose cut-off poll ends its session. Each summary line
 must be read within a second of the client leaving, while the command is still running.
+A polling client frozen with SIGSTOP leaves nothing on the wire: its server times it out
+after pingInterval + pingTimeout, and the command says so while it runs, once that wait
+and a second have passed (the Engine.IO layer's ``time_passed``, at most a second late).
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ import time
 import pytest
 from clirun import IOPROTO
 from emitdelay import LineWatcher
-from livehelp import PEERS, Server
+from livehelp import PEERS, Server, node_ok
 
 BOUND = 1.0
 
@@ -126,3 +129,47 @@ def test_summary_arrives_when_a_polling_client_is_killed(node_server: Server) ->
     assert [(r["sid"], r["transport"]) for r in closes] == [(record["sid"], "polling")]
     message = closes[0]["message"]
     assert isinstance(message, str) and message.startswith("a poll left unanswered: the ")
+
+
+@pytest.mark.capture
+@pytest.mark.skipif(shutil.which("tcpdump") is None, reason="tcpdump missing")
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to capture")
+@pytest.mark.skipif(not node_ok(), reason="node or tests/node/node_modules missing")
+def test_a_silent_polling_client_ends_ping_timeout_while_the_capture_runs() -> None:
+    server = Server(["node", "sio_server.js", "0"], env={"IOPROTO_PEER_PING": "300,200"})
+    watcher = capturing(server.port)
+    clients: list[subprocess.Popen[str]] = []
+    try:
+        for count in ("50", "40"):  # the first is frozen; the second keeps packets coming
+            client = subprocess.Popen(
+                [sys.executable, str(PEERS / "py_ticker.py"), server.url, "polling", count, "0.2"],
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+            clients.append(client)
+            assert client.stdout is not None
+            assert client.stdout.readline().startswith("SENT 0"), "the client did not emit"
+        clients[0].send_signal(signal.SIGSTOP)
+        frozen = time.time()
+        # its server's wait (0.5 s), the grace (1 s), the clock's tick (up to 1 s)
+        summary = first_summary(watcher, frozen)
+        running = watcher.proc.poll() is None
+    finally:
+        for client in clients:
+            client.kill()
+            client.wait(10)
+        stopped = watcher.stop()
+        server.stop()
+    code, err = stopped
+    assert code == 0 and "Traceback" not in err, err
+    assert running, "the command had stopped"
+    assert summary is not None, "no session summary while the command ran"
+    read_at, record = summary
+    assert read_at - frozen < 0.5 + 1.0 + 1.0 + 1.0, f"{read_at - frozen:.2f} s after the freeze"
+    assert record["end_reason"] == "ping timeout"
+    closes = [r for _, r in records(watcher) if r.get("type") == "transport-close"]
+    assert [r["sid"] for r in closes][:1] == [record["sid"]]
+    message = closes[0]["message"]
+    assert isinstance(message, str) and message.startswith("the client went silent: ")
+    # it ended at its server's wait, before the command said so
+    assert isinstance(record["ts"], float) and record["ts"] < read_at - 1.0
