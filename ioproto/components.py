@@ -277,11 +277,11 @@ OPTIONAL_MEMBERS: dict[str, dict[str, tuple[Any, str]]] = {
         ),
         "input_ended": (
             None,
-            "input_ended(ts) -> Iterable[Record], called once when the whole input has ended "
-            "(ts: its last record's time; in a sharded worker, the run's), before the open "
-            "sessions end: records that end sessions the input's end shows over (the Engine.IO "
-            "layer: a client silent past its heartbeat deadline); they go on from the layer "
-            "above, in the order given",
+            "input_ended(ts) -> Iterable[Record], called when an input of the run has ended "
+            "(its InputSummary; else at the run's end), ts its last record's time (in a "
+            "sharded worker, the run's), before the open sessions end: records that end "
+            "sessions the input's end shows over (the Engine.IO layer: a client silent past "
+            "its heartbeat deadline); they go on from the layer above, in the order given",
         ),
         "time_passed": (
             None,

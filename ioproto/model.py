@@ -190,7 +190,10 @@ INPUT_SUMMARY_LAYER = "input"
 
 @attrs.frozen(slots=True, kw_only=True)
 class InputSummary(Record):
-    """What a source saw in one input: a source may yield one as its last record.
+    """What a source saw in one input: a source may yield one as its last record (the
+    bundled file sources always do), which also tells the layers the input has ended
+    (:meth:`~ioproto.pipeline.Pipeline.end_silent_sessions`: a run's next input may be
+    another day's capture).
 
     The pipeline hands it to no decoder, classifier or sink; it keeps it in
     ``RunSummary.input_summaries``, so that the ``ioproto`` command can say why a run gave

@@ -198,6 +198,10 @@ def _any_accepts(decoders: list[Decoder], record: Record) -> bool:
     return False
 
 
+#: No record fed since the last input ended.
+_NONE_YET = float("-inf")
+
+
 class Ticker:
     """Calls ``action`` at most once per ``every`` seconds (never when ``every`` <= 0).
 
@@ -271,6 +275,9 @@ class Pipeline:
         self.sessions = sessions
         self._ending: list[Record] = []  # records that end their session, once they are through
         self._last_ts = 0.0  # the latest time fed: when the input ended
+        #: the latest time fed since the last input of the run ended (its InputSummary);
+        #: -inf: none since
+        self._input_last_ts = _NONE_YET
         self._enders = {
             layer.name: member.ender
             for layer in self.layers
@@ -406,10 +413,13 @@ class Pipeline:
                 return self._deliver(record)  # type: ignore[arg-type]
             # what a source saw (InputSummary): for the caller, not the sinks
             self.summary.input_summaries.append(record)  # type: ignore[arg-type]
-            return []
+            return self._input_ended()
         self.summary.inputs += 1
-        if record.ts > self._last_ts:
-            self._last_ts = record.ts
+        ts = record.ts
+        if ts > self._input_last_ts:
+            self._input_last_ts = ts
+            if ts > self._last_ts:
+                self._last_ts = ts
         self._out = []
         ender = self._enders.get(record.layer)
         if ender is not None and ender(record) is not None:
@@ -460,12 +470,23 @@ class Pipeline:
 
     def end_silent_sessions(self, pushed: Callable[[Record], None] | None = None) -> None:
         """Finish, step 1: what each layer stream's optional ``input_ended(ts)`` makes of the
-        input's end (``ts``: the time of its last record), each record pushed on from the
-        layer above and its session ended as it goes through, in the order given (the
-        Engine.IO layer: sessions whose client had been silent for longer than their server
-        waits, ``ping timeout``). ``pushed(record)``, when given, is called after each
-        record has gone through (a sharded worker keys what each one emitted)."""
-        self._push_what_streams_make("input_ended", self._last_ts, pushed)
+        end of the input fed since the last one ended (``ts``: the time of its last record;
+        nothing when none was fed since), each record pushed on from the layer above and its
+        session ended as it goes through, in the order given (the Engine.IO layer: sessions
+        whose client had been silent for longer than their server waits, ``ping
+        timeout``). ``pushed(record)``, when given, is called after each record has gone
+        through (a sharded worker keys what each one emitted)."""
+        if self._input_last_ts != _NONE_YET:
+            self._push_what_streams_make("input_ended", self._input_last_ts, pushed)
+            self._input_last_ts = _NONE_YET
+
+    def _input_ended(self) -> list[Record]:
+        """One input of the run ended (its source's ``InputSummary``): what the layer
+        streams' ``input_ended`` make of it, by the time of its own last record (the next
+        input of the run may be another day's capture), pushed on as at the run's end."""
+        self._out = []
+        self.end_silent_sessions()
+        return self._out
 
     def time_passed(self, now: float | None = None) -> list[Record]:
         """A live run's clock says ``now`` (default: :func:`time.time`): what each layer
@@ -519,6 +540,8 @@ class Pipeline:
     def saw(self, ts: float) -> None:
         """A record of the input at time ``ts`` went by without being fed here (another
         worker of a sharded run decodes it): the input's end time still counts it."""
+        if ts > self._input_last_ts:
+            self._input_last_ts = ts
         if ts > self._last_ts:
             self._last_ts = ts
 

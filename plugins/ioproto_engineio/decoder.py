@@ -422,11 +422,14 @@ class EngineIOStream:
 
     def input_ended(self, ts: float) -> list[Record]:
         """The sessions still open whose client had sent nothing for longer than
-        ``pingInterval + pingTimeout`` (and :data:`SILENCE_GRACE`) when the input ended at
-        ``ts``: an :class:`EngineIOTransportClose` for each, at the time its server's wait
-        ran out, in that order (then by sid). Their servers ended them (``ping timeout``)
-        where no capture sees it: a polling client gone between two polls, a WebSocket whose
-        close the capture missed."""
+        ``pingInterval + pingTimeout`` (and :data:`SILENCE_GRACE`) when an input of the run
+        ended at ``ts`` (its last record's time; each input of a run is judged by its own,
+        as another day's capture may follow): an :class:`EngineIOTransportClose` for each,
+        at the time its server's wait ran out, in that order (then by sid). Their servers
+        ended them (``ping timeout``) where no capture sees it: a polling client gone
+        between two polls, a WebSocket whose close the capture missed. The others are
+        forgotten: what the next input holds of them is another observation, and a reader
+        process decodes each input with a fresh stream (:mod:`ioproto.worker`) anyway."""
         ended = self.time_passed(ts)
         self._silences.clear()
         self._silences_cost = 0
@@ -434,7 +437,7 @@ class EngineIOStream:
 
     def time_passed(self, now: float) -> list[Record]:
         """As :meth:`input_ended`, while a live run goes on: the sessions whose client has
-        been silent past its server's wait by ``now`` end, the others are still waited for."""
+        been silent past its server's wait by the clock's ``now`` end."""
         silences = self._silences
         ended = sorted(
             (heard + wait, sid, now - heard, wait, connection, transport, revision)

@@ -204,6 +204,10 @@ class HarSource:
                     seq += 1
                     record = _with_seq(record, seq)
                 yield record
+            # the input's end, for the layers that judge what it leaves open (a session
+            # silent past its server's wait: docs/formats.md) before the next input's records
+            end = now if last is None else last
+            yield InputSummary(ts=end, input=input, counts={"entries": count})
 
 
 def _records_of(

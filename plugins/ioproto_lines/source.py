@@ -113,6 +113,8 @@ class LinesSource:
                     else "the file is empty (0 bytes)"
                 )
                 yield InputSummary(ts=time.time(), input=input, empty_reason=said)
+            else:  # the input's end, for the layers that judge what it leaves open
+                yield InputSummary(ts=time.time(), input=input, counts={"lines": lines})
         except OSError as exc:
             now = time.time()
             reason = f"cannot read {input}: {exc}"

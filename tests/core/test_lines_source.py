@@ -9,12 +9,25 @@ from ioproto_lines.source import LinesSource
 
 from ioproto import ErrorRecord
 from ioproto.components import SourceContext
+from ioproto.model import InputSummary
 
 
 def read(tmp_path: Path, text: bytes, **options: object) -> list[object]:
     path = tmp_path / "in.txt"
     path.write_bytes(text)
-    return list(LinesSource().open(str(path), SourceContext(options=options)))
+    records = list(LinesSource().open(str(path), SourceContext(options=options)))
+    end = records.pop()  # what marks the input's end, after every record
+    assert isinstance(end, InputSummary) and end.empty_reason is None, end
+    return records
+
+
+def test_a_file_of_lines_marks_its_end(tmp_path: Path) -> None:
+    path = tmp_path / "in.txt"
+    path.write_bytes(b"4a\n\n4b\n")
+    *records, end = LinesSource().open(str(path), SourceContext())
+    assert len(records) == 2
+    assert isinstance(end, InputSummary) and end.input == str(path)
+    assert end.empty_reason is None and end.counts == {"lines": 3}
 
 
 def test_one_chunk_per_line_with_escapes(tmp_path: Path) -> None:

@@ -203,6 +203,24 @@ def test_silent_polling_clients_end_when_their_server_timed_them_out() -> None:
     assert records.index(closes[0]) > max(records.index(ended[s.sid]) for s in steady)
 
 
+def test_each_input_of_a_run_is_judged_by_its_own_end() -> None:
+    """A run of several captures (another day's after this one's) judges a client's silence
+    by the end of the capture it was last heard in, not by the next capture's time: the
+    HAR's sessions left open end with the input, and the frozen clients still end at their
+    server's wait, whatever comes after them."""
+    har = DATA / "har" / "chromium-socketio.har"
+    silent = DATA / "polling_silent.pcap"
+    for inputs in ([har, silent], [silent, har], [silent, CHAT]):
+        ended = summaries(decode([str(path) for path in inputs]))  # type: ignore[arg-type]
+        alone = {
+            sid: summary.end_reason
+            for path in inputs
+            for sid, summary in summaries(decode(path)).items()
+        }
+        assert {sid: s.end_reason for sid, s in ended.items()} == alone
+        assert list(alone.values()).count(PING_TIMEOUT) == 2
+
+
 def test_the_figures_count_silent_clients_as_timed_out() -> None:
     path = str(DATA / "polling_silent.pcap")
     figures = json.loads(run_ioproto("stats", "--format", "json", path).stdout)

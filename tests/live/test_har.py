@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +43,27 @@ FIREFOX_HAR = DATA / "firefox-sample.har"
 def read(path: Path, **options: str) -> list[Record]:
     """The HAR source's records, the Engine.IO layer saying which entries it wants."""
     wanted = ioproto_engineio.decoder.EngineIODecoder().accepts
-    return list(HarSource().open(str(path), SourceContext(options=options, wanted=wanted)))
+    return but_the_end(HarSource().open(str(path), SourceContext(options=options, wanted=wanted)))
+
+
+def but_the_end(records: Iterable[Record]) -> list[Record]:
+    """``records`` less the last, the ``InputSummary`` that only marks the input's end (a
+    HAR that gave records; one that gave none says why in its summary, which stays)."""
+    given = list(records)
+    last = given[-1]
+    assert isinstance(last, InputSummary)
+    if last.empty_reason is None:
+        given.pop()
+    return given
+
+
+def test_a_har_that_gave_records_marks_its_end() -> None:
+    records = list(HarSource().open(str(CHROMIUM_HAR), SourceContext()))
+    end = records[-1]
+    assert isinstance(end, InputSummary) and end.input == str(CHROMIUM_HAR)
+    assert end.empty_reason is None and end.unreadable is None and end.counts["entries"] > 0
+    assert end.ts == max(record.ts for record in records[:-1])
+    assert not any(isinstance(record, InputSummary) for record in records[:-1])
 
 
 def decode(records: list[Record]) -> list[Record]:
@@ -295,7 +316,7 @@ def _read_limited(har: Path, max_payload: int) -> list[Record]:
     """The HAR source's records under ``max_payload``."""
     wanted = ioproto_engineio.decoder.EngineIODecoder().accepts
     context = SourceContext(wanted=wanted, limits=Limits(max_payload=max_payload))
-    return list(HarSource().open(str(har), context))
+    return but_the_end(HarSource().open(str(har), context))
 
 
 def _har(tmp_path: Path, *entries: dict[str, Any]) -> Path:
