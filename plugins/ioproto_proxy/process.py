@@ -62,7 +62,8 @@ class ProxyProcess:
     """The proxy running in a child process; the parent's handle on it.
 
     ``start()`` returns the bound ``(host, port)`` once the child listens, or raises
-    :class:`ValueError` (bad configuration), :class:`ListenError` (cannot listen) or
+    :class:`ValueError` (bad configuration, or a main module that starts a proxy whenever it
+    is imported: :data:`MAIN_NOT_GUARDED`), :class:`ListenError` (cannot listen) or
     :class:`RelayFailed` (no child could be started, or it died or hung before it
     listened). ``records(timeout)`` yields what was tapped;
     (decoded by ``decoder``); ``exited`` is then true once the child has closed the channel.
@@ -89,7 +90,7 @@ class ProxyProcess:
         self._process = context.Process(
             target=child_main,
             args=(config, data_write, control_read, self._counters),
-            name="ioproto-proxy",
+            name=_PROCESS_NAME,
             daemon=True,  # multiprocessing's atexit kills it if the parent forgets
         )
 
@@ -137,6 +138,14 @@ class ProxyProcess:
         except OSError as exc:  # no process to be had: EAGAIN, ENOMEM
             self.close()
             raise RelayFailed(f"{_NOT_STARTED}: {exc.strerror or exc}") from None
+        except RuntimeError:
+            # multiprocessing refuses to start a process from one it is still starting:
+            # this is a relay process running the main module again, which starts a proxy
+            # at its top level. Its parent says so, from the exit status; a traceback here
+            # would only bury that line.
+            if multiprocessing.current_process().name == _PROCESS_NAME:
+                raise SystemExit(_MAIN_NOT_GUARDED) from None
+            raise
         finally:
             signal.pthread_sigmask(signal.SIG_SETMASK, previous)
             for end in self._child_ends:
@@ -159,6 +168,8 @@ class ProxyProcess:
         self._process.join(timeout)
         code = self._process.exitcode  # read before close(), which releases the process
         self.close()
+        if code == _MAIN_NOT_GUARDED:
+            raise ValueError(MAIN_NOT_GUARDED)
         raise RelayFailed(f"the proxy's relay process ended before it listened ({_ended(code)})")
 
     def records(self, timeout: float) -> Iterator[Record]:
@@ -203,6 +214,15 @@ class ProxyProcess:
 
 
 _NOT_STARTED = "the proxy's relay process could not be started"
+_PROCESS_NAME = "ioproto-proxy"
+#: The exit status of a relay process whose start-up ran a main module that starts a proxy
+#: at its top level ("spawn" imports the main module again in the new process).
+_MAIN_NOT_GUARDED = 86
+MAIN_NOT_GUARDED = (
+    "the proxy's relay process imports your main module again, and it starts a proxy at its "
+    'top level: keep the script\'s top-level code under `if __name__ == "__main__":` '
+    "(docs/embedding.md)"
+)
 
 
 def _failure(category: str, message: str, code: int | None) -> Exception:

@@ -6,6 +6,8 @@ records around it still come."""
 from __future__ import annotations
 
 import io
+import subprocess
+import sys
 import types
 import warnings
 from collections.abc import Iterable
@@ -494,6 +496,35 @@ def test_a_limit_that_is_no_whole_number_of_at_least_one_is_a_usage_error(value:
     made every message 'too large'."""
     with pytest.raises(ioproto.UsageError, match=r"Limits\(max_payload=.*\): give a whole"):
         ioproto.Limits(max_payload=value)
+
+
+UNGUARDED = """\
+import ioproto
+
+try:
+    for record in ioproto.decode("proxy:127.0.0.1:0", source_options={"upstream": "http://127.0.0.1:9"}):
+        print("record", record.layer, record.type)
+except ioproto.UsageError as mistake:
+    print("UsageError:", mistake)
+"""
+
+
+def test_a_script_that_starts_the_proxy_at_its_top_level_is_told_to_guard_it(
+    tmp_path: Path,
+) -> None:
+    """docs/embedding.md: the proxy relays in a process started as multiprocessing's "spawn"
+    does, which runs the main module again. A script with no ``if __name__ == "__main__":``
+    gets a UsageError saying so, with no traceback from that process, not an error record
+    saying its relay ended before it listened."""
+    script = tmp_path / "unguarded.py"
+    script.write_text(UNGUARDED)
+    done = subprocess.run(
+        [sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    (line,) = done.stdout.splitlines()
+    assert line.startswith("UsageError: ") and 'if __name__ == "__main__":' in line, line
+    assert "Traceback" not in done.stderr, done.stderr
 
 
 def test_no_warning_for_the_bundled_plugins() -> None:
