@@ -145,3 +145,39 @@ def test_filters_doc_python_snippet_runs(monkeypatch: object) -> None:
             exec(compile(snippet, str(DOC), "exec"), {})
     finally:
         os.chdir(here)
+
+
+def command_options() -> dict[str, set[str]]:
+    """Every ``ioproto`` command (the plugins' too) and the option names it takes."""
+    import click
+
+    from ioproto.cli import build_cli, register_plugin_commands
+    from ioproto.cli.state import CliState
+    from ioproto.plugins import make_plugin_manager
+
+    pm = make_plugin_manager()
+    cli = build_cli()
+    register_plugin_commands(pm, cli)
+    context = click.Context(cli, obj=CliState(pm))
+    options: dict[str, set[str]] = {}
+    for name in cli.list_commands(context):
+        command = cli.get_command(context, name)
+        assert command is not None
+        options[name] = {opt for param in command.get_params(context) for opt in param.opts}
+    return options
+
+
+def test_filters_doc_names_the_commands_that_take_filter_and_port() -> None:
+    """docs/filters.md says on which commands ``--filter`` and its ``--port`` shorthand are;
+    ``demo --port`` is the demo server's own port, no filter."""
+    import re
+
+    text = DOC.read_text()
+    on_filter = re.search(r"`--filter` \(`-f`\) is on (.*?), and may be given", text, re.S)
+    on_port = re.search(r"^- `--port N` \((.*?)\): `tcp\.server_port", text, re.S | re.M)
+    assert on_filter and on_port
+    options = command_options()
+    with_filter = {name for name, taken in options.items() if "--filter" in taken}
+    with_port = {name for name in with_filter if "--port" in options[name]}
+    assert set(re.findall(r"`(\w+)`", on_filter.group(1))) == with_filter
+    assert set(re.findall(r"`(\w+)`", on_port.group(1))) == with_port
