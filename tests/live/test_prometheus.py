@@ -623,6 +623,28 @@ def test_sessions_ended_count_why_and_how_each_session_ended(
 ABNORMAL_CLOSE = (("how", "no close frame (1006)"), ("reason", "transport closed"))
 
 
+def test_the_metrics_doc_names_and_counts_the_ended_series_there_from_the_start() -> None:
+    """docs/metrics.md's row of ``ioproto_sessions_ended_total`` names every reason and how
+    of the series at 0 before any record, and says how many they are."""
+    (row,) = [
+        line
+        for line in (ROOT / "docs" / "metrics.md").read_text().splitlines()
+        if line.startswith("| `ioproto_sessions_ended_total` |")
+    ]
+    at_zero = [
+        dict(labels)
+        for (name, labels) in samples_of(generate_latest(Metrics().registry).decode())
+        if name == "ioproto_sessions_ended_total"
+    ]
+    said = re.search(r"These (\w+) series are there from the start, at 0", row)
+    words = ["ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen"]
+    assert said and said.group(1) in words
+    assert words.index(said.group(1)) + 10 == len(at_zero)
+    for labels in at_zero:
+        assert f"`{labels['reason']}`" in row
+        assert not labels["how"] or f"`{labels['how']}`" in row
+
+
 def test_a_transport_closed_whose_transport_close_was_filtered_out_is_unknown() -> None:
     """As with a ``--filter`` that lets summaries through but not ``transport-close``
     records: the summaries say why, not how."""
