@@ -116,10 +116,11 @@ def build_cli() -> click.Group:
         """See your Engine.IO and Socket.IO traffic.
 
         ioproto reads captures (pcap/pcapng files, HAR files, a live interface, a monitoring
-        proxy, raw packet lines), decodes them layer by layer (HTTP long-polling and
-        WebSocket, Engine.IO, Socket.IO, application protocols), classifies them (transport,
-        client, latency, errors) and writes them to sinks (monitor, stats, JSON lines, text, a
-        web dashboard, Prometheus metrics, Parquet, which `ioproto query` reads with SQL).
+        proxy, in-process taps in your server, a browser through the DevTools Protocol, raw
+        packet lines), decodes them layer by layer (HTTP long-polling and WebSocket,
+        Engine.IO, Socket.IO, application protocols), classifies them (transport, client,
+        latency, errors) and writes them to sinks (monitor, stats, JSON lines, text, a web
+        dashboard, Prometheus metrics, Parquet, which `ioproto query` reads with SQL).
 
         \b
         Examples:

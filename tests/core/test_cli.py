@@ -35,6 +35,34 @@ def test_help_lists_commands() -> None:
     assert "plugins" in result.output
 
 
+#: What the top-level help calls what each bundled source reads.
+SOURCES_IN_HELP = {
+    "pcap": "pcap/pcapng files",
+    "har": "HAR files",
+    "live": "a live interface",
+    "proxy": "a monitoring proxy",
+    "collect": "in-process taps",
+    "cdp": "DevTools Protocol",
+    "lines": "raw packet lines",
+}
+
+
+def test_help_says_what_every_bundled_source_reads() -> None:
+    from ioproto.plugins import collect_components
+
+    bundled = {path.name for path in (Path(__file__).resolve().parents[2] / "plugins").iterdir()}
+    sources = {
+        item.component.name
+        for item in collect_components(make_plugin_manager()).sources.items()
+        if type(item.component).__module__.partition(".")[0] in bundled
+    }
+    assert sources == set(SOURCES_IN_HELP)
+    output = invoke(["--help"]).output
+    said = " ".join(output[output.index("ioproto reads") : output.index("Examples:")].split())
+    for words in SOURCES_IN_HELP.values():
+        assert words in said, words
+
+
 def test_decode_chunks_from_stdin_as_jsonl() -> None:
     result = invoke(["decode", "--proto", "chunk", "--sink", "jsonl", "-"], input="4hi\n")
     assert result.exit_code == 0, result.output
