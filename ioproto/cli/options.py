@@ -18,8 +18,10 @@ from .state import CliState
 
 if TYPE_CHECKING:
     _FloatParamType = click.ParamType[float]
+    _IntParamType = click.ParamType[int]
 else:  # click < 8.2 has no generic ParamType at run time
     _FloatParamType = click.ParamType
+    _IntParamType = click.ParamType
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -41,6 +43,28 @@ class Duration(_FloatParamType):
 
 
 DURATION = Duration()
+
+
+class ByteCount(_IntParamType):
+    """A number of bytes, written as ``--limit`` and the components' size options take it: a
+    whole number, optionally with ``K``, ``M`` or ``G`` (powers of 1024: ``16M``, ``64KiB``;
+    :func:`~ioproto.optionvalues.parse_size`), at least ``minimum``."""
+
+    name = "bytes"
+
+    def __init__(self, minimum: int) -> None:
+        self.minimum = minimum
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, int) and not isinstance(value, bool):
+            size: int | None = value
+        else:
+            size = parse_size(str(value))
+        if size is None:
+            self.fail(f"{value!r} is not a number of bytes like 16M, 64K or 1048576", param, ctx)
+        if size < self.minimum:
+            self.fail(f"{value!r}: give {self.minimum} or more", param, ctx)
+        return size
 
 
 def named_file(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
@@ -226,9 +250,9 @@ def decode_options(func: F) -> F:
             ),
             click.option(
                 "--max-payload",
-                type=click.IntRange(min=1),
+                type=ByteCount(1),
                 metavar="BYTES",
-                help="Largest chunk a decoder will look at (default 16 MiB).",
+                help="Largest chunk a decoder will look at (default 16M; sizes take K, M, G).",
             ),
             click.option(
                 "--limit",

@@ -8,7 +8,13 @@ import click
 
 from ioproto import listening
 from ioproto.cli.decode import run_pipeline_command
-from ioproto.cli.options import DURATION, decode_options, duration_option, output_options
+from ioproto.cli.options import (
+    DURATION,
+    ByteCount,
+    decode_options,
+    duration_option,
+    output_options,
+)
 from ioproto.cli.state import CliState
 from ioproto.errors import UsageError
 
@@ -67,7 +73,7 @@ def _check_upstream(upstream: str, host: str, port: int) -> None:
 @duration_option
 @click.option(
     "--buffer",
-    type=click.IntRange(1),
+    type=ByteCount(1),
     default=DEFAULT_BUFFER,
     show_default=True,
     metavar="BYTES",
@@ -77,7 +83,7 @@ def _check_upstream(upstream: str, host: str, port: int) -> None:
 )
 @click.option(
     "--spool",
-    type=click.IntRange(0),
+    type=ByteCount(0),
     default=DEFAULT_SPOOL,
     show_default=True,
     metavar="BYTES",

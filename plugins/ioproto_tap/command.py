@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from ioproto.cli.decode import run_pipeline_command
-from ioproto.cli.options import DURATION, decode_options, output_options
+from ioproto.cli.options import DURATION, ByteCount, decode_options, output_options
 from ioproto.cli.state import CliState
 
 from .collector import CollectLimits, parse_address
@@ -39,7 +39,7 @@ _DEFAULTS = CollectLimits()
 )
 @click.option(
     "--max-line",
-    type=click.IntRange(1),
+    type=ByteCount(1),
     default=_DEFAULTS.max_line,
     show_default=True,
     metavar="BYTES",
@@ -47,7 +47,7 @@ _DEFAULTS = CollectLimits()
 )
 @click.option(
     "--max-buffered",
-    type=click.IntRange(1),
+    type=ByteCount(1),
     default=_DEFAULTS.max_buffered,
     show_default=True,
     metavar="BYTES",

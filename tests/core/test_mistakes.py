@@ -57,7 +57,12 @@ def busy_port() -> Iterator[int]:
             ["examples is a directory", "e.g. examples/*.pcap (1 file in it looks like a capture)"],
         ),
         (["decode", "--limit", "max_paylod=1", CHAT], ["(did you mean max_payload?)"]),
-        (["decode", "--max-payload", "-5", CHAT], ["--max-payload", "-5 is not in the range"]),
+        (["decode", "--max-payload", "-5", CHAT], ["--max-payload", "'-5' is not a number of"]),
+        (["decode", "--max-payload", "0", CHAT], ["--max-payload", "'0': give 1 or more"]),
+        (
+            ["proxy", "--upstream", "3000", "--spool", "1X"],
+            ["--spool", "'1X' is not a number of bytes like 16M, 64K or 1048576"],
+        ),
         (["decode", "-D", "revision=", CHAT], ["'revision=' gives revision no value"]),
         (["decode", "--source-option", "port= ", CHAT], ["'port= ' gives port no value"]),
         (
@@ -136,6 +141,8 @@ def busy_port() -> Iterator[int]:
         "directory-input",
         "limit-name",
         "max-payload-negative",
+        "max-payload-zero",
+        "spool-unit",
         "decode-option-empty",
         "source-option-empty",
         "no-classify-name",
@@ -885,3 +892,34 @@ def test_an_output_that_cannot_be_written_is_refused_before_decoding(
     assert "Errno" not in line and "failed" not in line, line
     assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]
     assert (tmp_path / "file").read_text() == "kept\n"
+
+
+@pytest.mark.parametrize(
+    ("command", "option", "param"),
+    [
+        ("decode", "--max-payload", "max_payload"),
+        ("proxy", "--buffer", "buffer"),
+        ("proxy", "--spool", "spool"),
+        ("collect", "--max-line", "max_line"),
+        ("collect", "--max-buffered", "max_buffered"),
+    ],
+)
+def test_a_bytes_option_takes_a_size_as_limit_does(command: str, option: str, param: str) -> None:
+    """``16M`` where a BYTES option is asked for, as ``--limit max_payload=16M`` takes it:
+    16 MiB, not an "invalid integer range"."""
+    import click
+
+    from ioproto.cli import build_cli, register_plugin_commands
+    from ioproto.cli.state import CliState
+    from ioproto.plugins import make_plugin_manager
+
+    pm = make_plugin_manager()
+    cli = build_cli()
+    register_plugin_commands(pm, cli)
+    group = click.Context(cli, obj=CliState(pm))
+    found = cli.get_command(group, command)
+    assert found is not None
+    upstream = ["--upstream", "3000"] if command == "proxy" else []
+    args = [*upstream, option, "16M", *([CHAT] if command == "decode" else [])]
+    with found.make_context(command, args, parent=group) as context:
+        assert context.params[param] == 16 * 1024 * 1024
