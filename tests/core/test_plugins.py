@@ -82,7 +82,10 @@ def _install_fake_distribution(tmp_path: Path, name: str, module_source: str) ->
 
 @pytest.fixture
 def site_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A folder on ``sys.path`` to install distributions into; every entry point loads, not
+    only the bundled ones the suite loads elsewhere (tests/conftest.py)."""
     monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delenv("IOPROTO_LOAD_PLUGINS", raising=False)
     yield tmp_path
     for module in [name for name in sys.modules if name.endswith("_plugin")]:
         sys.modules.pop(module, None)
@@ -246,3 +249,30 @@ def test_pipelines_built_on_one_manager_do_not_grow_it() -> None:
     finally:
         tracemalloc.stop()
     assert grown < 100_000
+
+
+def test_a_plugin_installed_besides_the_bundled_ones_changes_no_test(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The README's tour installs an example plugin (docs/examples/ioproto-game) where the
+    tests then run; the suite loads only ioproto's own entry points (tests/conftest.py), in
+    this process and in the commands it runs, so such a plugin adds no layer, sink or
+    import to what the tests compare."""
+    import json
+    import os
+
+    from clirun import run_ioproto
+
+    module = tmp_path / "extra_thirdparty.py"
+    module.write_text("import ioproto\n\n@ioproto.hookimpl\ndef register_sinks(register): ...\n")
+    dist_info = tmp_path / "extra-1.0.dist-info"
+    dist_info.mkdir()
+    (dist_info / "METADATA").write_text("Metadata-Version: 2.1\nName: extra\nVersion: 1.0\n")
+    (dist_info / "entry_points.txt").write_text("[ioproto]\nextra = extra_thirdparty\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert "extra" not in {name for name, _ in make_plugin_manager().list_name_plugin()}
+    path = os.pathsep.join(filter(None, [str(tmp_path), os.environ.get("PYTHONPATH")]))
+    done = run_ioproto("plugins", "--json", env={"PYTHONPATH": path})
+    assert done.returncode == 0, done.stderr
+    listed = {entry["name"] for entry in json.loads(done.stdout)}
+    assert "extra" not in listed and {"engineio", "socketio", "jsonl"} <= listed
