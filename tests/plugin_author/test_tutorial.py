@@ -170,3 +170,18 @@ def test_its_records_in_jsonl_and_its_sink_to_a_file(
     assert rolls[0]["via"][:2] == ["socketio", "engineio"]
     result = run("python -m ioproto decode --proto app --sink tally:out.txt rolls.txt", work, env)
     assert result.returncode == 0 and "1 app dice.roll" in (work / "out.txt").read_text()
+
+
+def test_the_load_plugins_example_is_enough_to_decode_the_sample(
+    ran: object, venv: tuple[Path, dict[str, str]]
+) -> None:
+    """Section 7's ``IOPROTO_LOAD_PLUGINS`` example names the plugins that decode rolls.txt
+    (a source and a sink among them), and leaves the others out."""
+    work, env = venv
+    (names,) = re.findall(r"`IOPROTO_LOAD_PLUGINS=([\w,]+)`", TUTORIAL.read_text())
+    env = {**env, "IOPROTO_LOAD_PLUGINS": names}
+    result = run("python -m ioproto decode --proto app rolls.txt", work, env)
+    assert result.returncode == 0, result.stderr
+    assert " app dice.roll " in result.stdout
+    listed = run("python -m ioproto plugins --json", work, env)
+    assert {entry["name"] for entry in json.loads(listed.stdout)} == set(names.split(","))
