@@ -34,10 +34,16 @@ class NoSourceError(UsageError):
     def __init__(self, input: str, valid: list[str], message: str | None = None) -> None:
         self.input = input
         self.valid = valid
+        if message is None and not valid:
+            message = (
+                f"no capture source can read {input!r}: no plugin that registers one is "
+                "loaded (IOPROTO_LOAD_PLUGINS=a,b loads only those; `ioproto plugins` lists "
+                "what is loaded)"
+            )
         super().__init__(
             message
             or f"no capture source can read {input!r}; name one with --source (in Python: "
-            f"source=...) (valid: {', '.join(valid) or 'none registered'})"
+            f"source=...) (valid: {', '.join(valid)})"
         )
 
 

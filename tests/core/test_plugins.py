@@ -276,3 +276,18 @@ def test_a_plugin_installed_besides_the_bundled_ones_changes_no_test(
     assert done.returncode == 0, done.stderr
     listed = {entry["name"] for entry in json.loads(done.stdout)}
     assert "extra" not in listed and {"engineio", "socketio", "jsonl"} <= listed
+
+
+def test_an_input_when_no_source_is_loaded_says_what_leaves_them_out() -> None:
+    """``IOPROTO_LOAD_PLUGINS`` naming no source: not "name one with --source", which none
+    would take, but which plugins are loaded and what restricts them."""
+    from clirun import run_ioproto
+
+    chat = str(Path(__file__).resolve().parents[2] / "examples" / "chat.pcap")
+    done = run_ioproto("decode", chat, env={"IOPROTO_LOAD_PLUGINS": "engineio,socketio,text"})
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.splitlines() == [
+        f"ioproto: error: no capture source can read {chat!r}: no plugin that registers one "
+        "is loaded (IOPROTO_LOAD_PLUGINS=a,b loads only those; `ioproto plugins` lists what "
+        "is loaded)"
+    ]
