@@ -79,6 +79,8 @@ _EXPIRE_EVERY = 1.0
 #: How a transport closed when its session's ``transport-close`` was not seen (filtered out,
 #: or the session forgotten by the bounded table), as ``ioproto stats`` says it.
 UNKNOWN_HOW = "unknown"
+#: The ``direction`` label of a record whose input does not say (lines without ``>``/``<``).
+UNKNOWN_DIRECTION = "unknown"
 #: The ``(reason, how)`` series of ``sessions_ended``, there at 0 from the start (so that a
 #: rate of abnormal ends is 0, not absent): a summary's ``end_reason`` (the pipeline's words,
 #: not the wire's) and, for ``transport closed``, how (``ioproto stats``' words).
@@ -309,7 +311,9 @@ class Metrics:
             nsp, event = self._event_labels(record.nsp, record.event)
             self.unanswered.labels(nsp, event).inc()
             return
-        layer, kind, direction = self._cap("packet", record.layer, record.type, record.direction)
+        layer, kind, direction = self._cap(
+            "packet", record.layer, record.type, record.direction or UNKNOWN_DIRECTION
+        )
         self.packets.labels(layer, kind, direction).inc()
         self.packet_bytes.labels(layer, kind, direction).inc(_size(record))
         if record.tags:
@@ -357,7 +361,7 @@ class Metrics:
                 self._end(session)
         if kind == "EVENT":
             nsp, event = self._event_labels(record.nsp, record.event)
-            direction = record.direction or "unknown"
+            direction = record.direction or UNKNOWN_DIRECTION
             self.events.labels(nsp, event, direction).inc()
             self.event_bytes.labels(nsp, event, direction).inc(_size(record))
         elif kind == "ACK":

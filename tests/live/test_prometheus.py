@@ -176,6 +176,26 @@ HOSTILE = [
 ]
 
 
+def test_a_record_whose_input_gives_no_direction_is_counted_as_unknown() -> None:
+    """Raw packet lines without ``>``/``<`` (the README's first ``printf ... | ioproto
+    decode -``) say no direction: the packets and events are ``direction="unknown"``, as
+    the events always were, not the text "None"."""
+    from ioproto_http.records import Chunk, ChunkKind
+
+    metrics = Metrics()
+    lines = [b"40", b'42["chat",{"text":"hi"}]', b"2"]
+    chunks = [Chunk(ts=float(i), kind=ChunkKind.LINE, data=data) for i, data in enumerate(lines)]
+    for record in ioproto.decode(chunks):
+        metrics.add(record)
+    samples = samples_of(generate_latest(metrics.registry).decode())
+    directions = {
+        dict(labels)["direction"]
+        for (name, labels) in samples
+        if name in ("ioproto_packets_total", "ioproto_events_total")
+    }
+    assert directions == {"unknown"}
+
+
 def test_hostile_event_names_are_safe_in_the_exposition() -> None:
     metrics = Metrics(top_events=5)
     for index, name in enumerate(HOSTILE * 3):
