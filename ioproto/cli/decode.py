@@ -166,7 +166,7 @@ def run_pipeline_command(
     )
     # Up front, before any output is opened (a typo must not empty an -o file): a file that
     # does not exist, an option or an option value that the components do not take.
-    sources = [spec.resolve(state, item) for item in inputs]
+    sources = [spec.resolve(state, item, name) for item, name in zip(inputs, named, strict=True)]
     check_source_options(user_source_options, sources, components)
     shared_options, per_sink_options = _sink_option_maps(sink_options)
     repeated = [spec for spec in dict.fromkeys(sinks) if sinks.count(spec) > 1]

@@ -84,15 +84,17 @@ class RunSpec:
         except (ValueError, UsageError) as exc:
             raise Mistake(str(exc)) from None
 
-    def resolve(self, state: CliState, item: str) -> Source:
+    def resolve(self, state: CliState, item: str, named: str = "-") -> Source:
         """The source that reads ``item``; an unknown name, a file that does not exist, or
         stdin (``-``) for a source whose ``probe`` refuses it (``--source har``, or a HAR
         file piped in), is a :class:`~.mistakes.Mistake`. Without ``--source``, stdin is
         judged by its first bytes as a file of them would be
-        (:func:`ioproto.pipeinputs.stdin_source`)."""
+        (:func:`ioproto.pipeinputs.stdin_source`). ``named`` is the input as the user gave
+        it, which the messages name: a named pipe read as stdin by its path."""
         if item == "-":
+            what = "stdin ('-')" if named == "-" else named
             try:
-                return stdin_source(state.components, self.source, option="--source")
+                return stdin_source(state.components, self.source, option="--source", what=what)
             except UsageError as exc:
                 raise Mistake(str(exc)) from None
         return self._source(state, item)

@@ -119,6 +119,28 @@ def test_stdin_gets_the_verdict_its_bytes_get_as_a_file(
     assert said in lines[0]
 
 
+@pytest.mark.parametrize(
+    ("data", "said"),
+    [
+        (GARBAGE, "no capture source can read {fifo}: its first bytes are neither a capture"),
+        (HAR.read_bytes(), "the har source cannot read {fifo}; name the file instead"),
+    ],
+)
+def test_a_named_pipe_no_source_reads_is_named_by_its_path(
+    tmp_path: Path, data: bytes, said: str
+) -> None:
+    """As docs/embedding.md says of the API: the message names the pipe given, not stdin,
+    which the user did not give (the command reads a named pipe as stdin)."""
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    writer = write_later(str(fifo), data)
+    result = decode(str(fifo))
+    writer.join(10)
+    lines = result.stderr.splitlines()
+    assert (result.returncode, result.stdout, len(lines)) == (2, "", 1), result.stderr
+    assert said.format(fifo=fifo) in lines[0]
+
+
 def test_stdin_carrying_a_capture_or_lines_is_still_read(tmp_path: Path) -> None:
     gzipped = tmp_path / "chat.pcap.gz"
     subprocess.run(["gzip", "-c", str(CHAT)], stdout=gzipped.open("wb"), check=True)
