@@ -29,11 +29,16 @@ class UsageError(IoprotoError):
 
 
 class NoSourceError(UsageError):
-    """No registered capture source claims an input (a :class:`UsageError`: name one)."""
+    """No registered capture source claims an input (a :class:`UsageError`). Unless
+    ``message`` says otherwise, its message says why as far as the path tells: no such file,
+    a directory (with the captures in it to name instead), no source loaded, or else to name
+    a source."""
 
     def __init__(self, input: str, valid: list[str], message: str | None = None) -> None:
         self.input = input
         self.valid = valid
+        if message is None:
+            message = not_a_file(input)
         if message is None and not valid:
             message = (
                 f"no capture source can read {input!r}: no plugin that registers one is "
@@ -93,3 +98,32 @@ def check_writable(path: str, what: str, *, html: bool = False) -> None:
 
 class PluginLoadWarning(UserWarning):
     """A plugin could not be loaded; the rest of ioproto goes on without it."""
+
+
+def not_a_file(path: str) -> str | None:
+    """What to say of an input no source claims because it is no file: one that does not
+    exist, or a directory (naming the captures in it); ``None`` for a file, and for a
+    source's own syntax (``live:eth0``, ``proxy:8080``)."""
+    scheme, colon, _ = path.partition(":")
+    if colon and scheme.isidentifier() and len(scheme) > 1:
+        return None
+    if not os.path.exists(path):
+        return f"no such file: {path}"
+    if not os.path.isdir(path):
+        return None
+    suffixes = (".pcap", ".pcapng", ".cap", ".har", ".gz")
+    try:
+        files = sorted(name for name in os.listdir(path) if name.lower().endswith(suffixes))
+    except OSError:
+        files = []
+    if not files:
+        return (
+            f"{path} is a directory; name the capture files to read (it holds no .pcap, "
+            ".pcapng or .har file)"
+        )
+    example = os.path.join(path, "*" + os.path.splitext(files[0])[1])
+    return f"{path} is a directory; name the capture files to read, e.g. {example} " + (
+        f"({len(files)} files in it look like captures)"
+        if len(files) > 1
+        else "(1 file in it looks like a capture)"
+    )

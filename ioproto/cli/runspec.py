@@ -3,7 +3,6 @@ or for each input's own pipeline in another process (:mod:`.perinput`)."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from typing import Any
 
@@ -104,11 +103,7 @@ class RunSpec:
             return resolve_source(state.components, item, source=self.source)
         except UnknownComponentError as exc:
             raise Mistake(str(exc)) from None
-        except NoSourceError as exc:
-            if not os.path.exists(item) and not _looks_like_a_spec(item):
-                raise Mistake(f"no such file: {item}") from None
-            if os.path.isdir(item):
-                raise Mistake(_a_directory(item)) from None
+        except NoSourceError as exc:  # its message says why: no such file, a directory …
             raise Mistake(str(exc)) from None
 
     def settings(self) -> dict[str, Any]:
@@ -125,29 +120,3 @@ class RunSpec:
             "all_layers": self.all_layers,
             "filters": list(self.filters),
         }
-
-
-def _a_directory(path: str) -> str:
-    """What to say when a directory is given as an input."""
-    suffixes = (".pcap", ".pcapng", ".cap", ".har", ".gz")
-    try:
-        files = sorted(name for name in os.listdir(path) if name.lower().endswith(suffixes))
-    except OSError:
-        files = []
-    if not files:
-        return (
-            f"{path} is a directory; name the capture files to read (it holds no .pcap, "
-            ".pcapng or .har file)"
-        )
-    example = os.path.join(path, "*" + os.path.splitext(files[0])[1])
-    return f"{path} is a directory; name the capture files to read, e.g. {example} " + (
-        f"({len(files)} files in it look like captures)"
-        if len(files) > 1
-        else "(1 file in it looks like a capture)"
-    )
-
-
-def _looks_like_a_spec(input: str) -> bool:
-    """``live:eth0``, ``proxy:8080``: a source's own syntax rather than a file name."""
-    scheme, colon, _ = input.partition(":")
-    return bool(colon) and scheme.isidentifier() and len(scheme) > 1

@@ -316,6 +316,29 @@ def test_a_source_option_the_source_does_not_take_is_a_usage_error_before_any_re
     assert says in str(raised.value)
 
 
+@pytest.mark.parametrize(
+    ("given", "says"),
+    [
+        ("no-such-capture.pcap", "no such file: no-such-capture.pcap"),
+        (
+            str(Path(CHAT).parent),
+            f"{Path(CHAT).parent} is a directory; name the capture files to read, e.g. "
+            f"{Path(CHAT).parent / '*.pcap'} (1 file in it looks like a capture)",
+        ),
+    ],
+    ids=["missing", "directory"],
+)
+def test_an_input_that_is_no_file_says_so_rather_than_to_name_a_source(
+    given: str, says: str
+) -> None:
+    """As the command says it: "name one with source=" would send the caller looking for a
+    source that reads what is not there, or a folder."""
+    records = ioproto.decode(given)
+    with pytest.raises(ioproto.NoSourceError) as raised:
+        next(records)
+    assert str(raised.value) == says
+
+
 def test_a_path_is_an_input_and_bytes_are_a_usage_error() -> None:
     events = [r for r in ioproto.decode(Path(CHAT)) if r.type == "EVENT"]
     assert events
