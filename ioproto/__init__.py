@@ -168,6 +168,15 @@ def decode(
         match = compile_filter(filter, components.field_set())
     else:
         match = filter
+        if match is not None:
+            from .filters import Filter
+
+            if not isinstance(match, Filter):
+                raise UsageError(
+                    "filter takes an expression, e.g. filter='sio.event == \"chat\"' (several "
+                    "joined with and), or a Filter from ioproto.compile_filter, not "
+                    f"{type(match).__name__} {match!r:.60}"
+                )
     source_options = arguments.mapping("source_options", source_options, "{'port': 3000}")
     given = list(source_options)  # checked against the source of each input
     if match is not None:

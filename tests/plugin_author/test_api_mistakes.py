@@ -455,6 +455,12 @@ def test_an_argument_of_the_wrong_shape_says_the_right_one(
         ({"options": "revision=3"}, "options takes a mapping of names to values"),
         ({"jobs": "2"}, "jobs takes a whole number of processes"),
         ({"limits": {"max_payload": 10}}, "limits takes an ioproto.Limits"),
+        (
+            {"filter": ['sio.event == "chat"', 'direction == "c2s"']},
+            "filter takes an expression, e.g. filter='sio.event == \"chat\"' (several joined "
+            "with and), or a Filter from ioproto.compile_filter, not list",
+        ),
+        ({"filter": lambda record: True}, "filter takes an expression"),
     ],
 )
 def test_an_argument_of_decode_of_the_wrong_shape_says_the_right_one(
