@@ -193,7 +193,7 @@ def decode(
         components=components,
         guards=match.pushdown() if match is not None else None,
     )
-    from .components import SourceContext
+    from .components import Source, SourceContext
 
     context = SourceContext(
         options=source_options, limits=pipeline.context.limits, wanted=pipeline.wants
@@ -212,6 +212,7 @@ def decode(
     only = isinstance(items, list | tuple) and len(items) == 1
 
     def records() -> Iterator[Record]:
+        files = files_first()
         for item in items:
             if isinstance(item, Record):
                 yield item
@@ -221,9 +222,25 @@ def decode(
                 # read once, as stdin is: its guess must not consume what it reads
                 yield from read_as_stdin(open_pipe(path), lambda: read(path))
             else:
-                chosen = resolve_source(components, path, source=source)
+                chosen = files.get(path) or resolve_source(components, path, source=source)
                 check_source_option_names(given, chosen, components)
                 yield from source_records(pipeline, chosen, path, context, jobs, only_input=only)
+
+    def files_first() -> dict[str, Source]:
+        """The source of every path of a list of paths, chosen before any is read: an input
+        no source claims is raised before the records of those before it, as the command
+        refuses it before reading any."""
+        if not isinstance(items, list | tuple):
+            return {}
+        if not all(isinstance(item, str | os.PathLike) for item in items):
+            return {}
+        chosen: dict[str, Source] = {}
+        for item in items:
+            path = os.fspath(item)
+            if path != "-" and not is_pipe(path):
+                chosen[path] = resolve_source(components, path, source=source)
+                check_source_option_names(given, chosen[path], components)
+        return chosen
 
     def read(what: str) -> Iterable[Record]:
         """What the source that stdin's first bytes choose (or ``source``) reads of it;

@@ -339,6 +339,29 @@ def test_an_input_that_is_no_file_says_so_rather_than_to_name_a_source(
     assert str(raised.value) == says
 
 
+HAR = str(Path(CHAT).parents[1] / "tests" / "data" / "har" / "chromium-socketio.har")
+
+
+@pytest.mark.parametrize(
+    ("inputs", "source_options", "says"),
+    [
+        ([CHAT, "no-such-capture.pcap"], {}, "no such file: no-such-capture.pcap"),
+        ([CHAT, HAR], {"port": 47020}, "source option 'port': not an option of the har source"),
+    ],
+    ids=["missing", "option-of-another-source"],
+)
+def test_a_mistake_in_any_input_of_a_list_is_raised_before_any_record(
+    inputs: list[str], source_options: dict[str, Any], says: str
+) -> None:
+    """docs/embedding.md: raised by the first next(), before any record; the command refuses
+    such a list before reading any. Before, the first capture's records came, then the
+    mistake."""
+    records = ioproto.decode(inputs, source_options=source_options)
+    with pytest.raises(ioproto.UsageError) as raised:
+        next(records)
+    assert says in str(raised.value)
+
+
 def test_a_path_is_an_input_and_bytes_are_a_usage_error() -> None:
     events = [r for r in ioproto.decode(Path(CHAT)) if r.type == "EVENT"]
     assert events
