@@ -44,6 +44,14 @@ def test_every_optional_member_is_documented() -> None:
     assert documented == declared
 
 
+def test_the_readme_lists_every_page_of_the_docs() -> None:
+    """README.md's "Documentation" names each docs/*.md, so a newcomer finds every page."""
+    readme = (DOCS.parent / "README.md").read_text()
+    listed = readme[readme.index("## Documentation") :].split("\n## ")[0]
+    named = set(re.findall(r"^- docs/([\w-]+\.md) — ", listed, re.M))
+    assert named == {page.name for page in DOCS.glob("*.md")}
+
+
 def python_snippets(path: Path) -> list[str]:
     return re.findall(r"```python\n(.*?)```", path.read_text(), re.S)
 
