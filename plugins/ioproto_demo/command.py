@@ -14,6 +14,7 @@ import click
 
 from ioproto.cli.mistakes import Mistake
 from ioproto.cli.options import duration_option
+from ioproto.render import plural
 
 if TYPE_CHECKING:
     from .run import Plan
@@ -171,7 +172,8 @@ def banner(plan: Plan, port: int | None, commands: set[str]) -> str:
     if plan.clients:
         where = plan.connect or server
         lines.append(
-            f"{plan.clients} simulated clients talking to {where}, {_pace(plan.rate)} each:"
+            f"{plural(plan.clients, 'simulated client')} talking to {where}, "
+            f"{_pace(plan.rate)} each:"
         )
         for profile in PROFILES[: plan.clients]:
             lines.append(f"  {profile.name} ({profile.way})")

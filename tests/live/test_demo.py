@@ -240,6 +240,16 @@ def test_every_live_command_of_the_readme_works_with_the_demo() -> None:
             assert "--port 3000" in command, command
 
 
+def test_the_banner_counts_its_clients_in_words_that_agree() -> None:
+    from ioproto_demo.command import banner
+    from ioproto_demo.run import Plan
+
+    one = Plan(serve=True, port=3000, clients=1, rate=0.5, connect=None, duration=None)
+    assert "\n1 simulated client talking to http://127.0.0.1:3000," in banner(one, 3000, set())
+    five = attrs.evolve(one, clients=5)
+    assert "\n5 simulated clients talking to " in banner(five, 3000, set())
+
+
 def test_the_readme_live_commands_are_what_the_demo_suggests() -> None:
     """Every live command of the README works as written against the demo: the demo,
     started as the README says, prints it (so ports and URLs agree)."""
