@@ -268,7 +268,7 @@ def decode_options(func: F) -> F:
                 "no_classify",
                 multiple=True,
                 metavar="NAME",
-                help="Turn off a classifier ('all' turns off every one).",
+                help="Turn off a classifier (repeatable; 'all' turns off every one).",
             ),
         ]
     ):
@@ -308,7 +308,8 @@ def output_options(func: F | None = None, *, default_sink: str = _DEFAULT_SINK) 
                 "sink_options",
                 multiple=True,
                 metavar="[SINK.]KEY=VALUE",
-                help="Option for the sinks, or for one sink when prefixed with its name.",
+                help="Option for the sinks, or for one sink when prefixed with its name "
+                "(repeatable).",
             ),
             click.option(
                 "-o",

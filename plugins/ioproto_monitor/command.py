@@ -28,14 +28,19 @@ from .render import CONTROL_TYPES
     help="Only these events (glob; repeatable). Short for --filter 'sio.event ...'.",
 )
 @click.option(
-    "--nsp", "namespaces", multiple=True, metavar="NSP", help="Only this namespace (sio.nsp)."
+    "--nsp",
+    "namespaces",
+    multiple=True,
+    metavar="NSP",
+    help="Only this namespace (sio.nsp; repeatable).",
 )
 @click.option(
     "--sid",
     "sids",
     multiple=True,
     metavar="PREFIX",
-    help="Only sessions whose id starts so, or matches a glob such as 'u-dz*' (eio.sid).",
+    help="Only sessions whose id starts so, or matches a glob such as 'u-dz*' (eio.sid; "
+    "repeatable).",
 )
 @click.option(
     "--type",

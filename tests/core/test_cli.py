@@ -113,3 +113,25 @@ def test_no_source_claims_input(tmp_path: Path) -> None:
     result = invoke(["decode", "--proto", "chunk", str(binary)])
     assert result.exit_code == 2
     assert "no capture source can read" in result.output
+
+
+def test_every_option_that_may_be_given_again_says_so() -> None:
+    """--help tells which options add up when repeated (-f, --sink, --nsp …); one that says
+    nothing reads as if the last one won."""
+    import click
+
+    from ioproto.cli import register_plugin_commands
+
+    pm = make_plugin_manager()
+    cli = build_cli()
+    register_plugin_commands(pm, cli)
+    group = click.Context(cli, obj=CliState(pm))
+    silent = [
+        f"{name} {param.opts[-1]}"
+        for name in cli.list_commands(group)
+        for param in cli.get_command(group, name).get_params(group)  # type: ignore[union-attr]
+        if isinstance(param, click.Option)
+        and param.multiple
+        and "repeatable" not in (param.help or "")
+    ]
+    assert silent == []
