@@ -15,6 +15,7 @@ Engine.IO 4's heartbeat, which the server starts), it is the other way round.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from typing import Any
 
@@ -46,12 +47,38 @@ def table(browser: dict[str, Any], server: dict[str, Any]) -> list[str]:
     return rows
 
 
+def read(path: str) -> dict[str, Any]:
+    """One ``ioproto stats --format json`` document; a file that is none is a ValueError
+    saying so."""
+    try:
+        with open(path, encoding="utf-8") as file:
+            stats = json.load(file)
+    except OSError as exc:
+        raise ValueError(f"cannot read {path}: {exc.strerror or exc}") from None
+    except ValueError:
+        raise ValueError(f"{path} is not JSON") from None
+    if not isinstance(stats, dict) or not isinstance(stats.get("latency"), dict):
+        raise ValueError(f"{path} is not the JSON of `ioproto stats --format json`")
+    return stats
+
+
+#: How to run it, as the module's docstring shows it.
+USAGE = "python examples/compare_latency.py browser.json server.json"
+
+
 def main(argv: list[str]) -> int:
     if len(argv) != 2:
-        print(__doc__.strip().splitlines()[3].strip(), file=sys.stderr)
+        print(f"usage: {USAGE}", file=sys.stderr)
         return 2
-    with open(argv[0]) as one, open(argv[1]) as other:
-        print("\n".join(table(json.load(one), json.load(other))))
+    try:
+        browser, server = read(argv[0]), read(argv[1])
+    except ValueError as exc:
+        print(f"compare_latency.py: {exc}; usage: {USAGE}", file=sys.stderr)
+        return 2
+    try:
+        print("\n".join(table(browser, server)), flush=True)
+    except BrokenPipeError:  # `| head`: the reader has what it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0
 
 

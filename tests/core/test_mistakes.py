@@ -923,3 +923,31 @@ def test_a_bytes_option_takes_a_size_as_limit_does(command: str, option: str, pa
     args = [*upstream, option, "16M", *([CHAT] if command == "decode" else [])]
     with found.make_context(command, args, parent=group) as context:
         assert context.params[param] == 16 * 1024 * 1024
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        ([], "usage: python examples/compare_latency.py browser.json server.json"),
+        (
+            [MISSING, CHAT],
+            f"compare_latency.py: cannot read {MISSING}: No such file or directory; usage: ",
+        ),
+        ([CHAT, CHAT], f"compare_latency.py: {CHAT} is not JSON; usage: "),
+    ],
+    ids=["no-arguments", "missing-file", "not-json"],
+)
+def test_the_latency_comparison_example_says_its_usage_in_one_line(
+    args: list[str], said: str
+) -> None:
+    """docs/browser.md runs examples/compare_latency.py on two stats JSON files; without
+    them it printed an empty line, and a path that is none a traceback."""
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / "compare_latency.py"), *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert (done.returncode, done.stdout) == (2, "")
+    (line,) = done.stderr.splitlines()
+    assert line.startswith(said), line
